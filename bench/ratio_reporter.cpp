@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+#include "ratio_reporter.h"
+
+#include <cstdio>
+
+namespace heapcomp::bench {
+
+void RatioReporter::ReportRuns(const std::vector<Run> &runs)
+{
+	ConsoleReporter::ReportRuns(runs);
+	for (const Run &run : runs) {
+		/* Aggregates (mean/median of repetitions) would double-count. */
+		if (run.run_type != Run::RT_Iteration && run.aggregate_name != "median")
+			continue;
+		std::string name = run.run_name.str();
+		if (run.error_occurred) {
+			skipped_[name] = run.error_message;
+			continue;
+		}
+		if (run.iterations > 0)
+			nsPerIteration_[name] = run.GetAdjustedRealTime() *
+						benchmark::GetTimeUnitMultiplier(benchmark::kNanosecond) /
+						benchmark::GetTimeUnitMultiplier(run.time_unit);
+	}
+}
+
+void RatioReporter::Finalize()
+{
+	ConsoleReporter::Finalize();
+
+	std::FILE *out = stdout;
+	std::fprintf(out, "\nRatios (real time per iteration, same run):\n");
+	for (const Comparison &c : comparisons_) {
+		auto m = nsPerIteration_.find(c.measured);
+		auto b = nsPerIteration_.find(c.baseline);
+		if (m == nsPerIteration_.end() || b == nsPerIteration_.end() || b->second <= 0) {
+			auto s = skipped_.find(c.measured);
+			std::fprintf(out, "  %-58s  n/a (%s)\n", c.what.c_str(),
+				     s != skipped_.end() ? s->second.c_str() : "not measured");
+			continue;
+		}
+		double ratio = m->second / b->second;
+		std::string verdict;
+		if (c.target > 0) {
+			bool ok = c.lowerIsBetter ? ratio <= c.target : 1.0 / ratio >= c.target;
+			char buf[64];
+			if (c.lowerIsBetter)
+				std::snprintf(buf, sizeof(buf), "target <= %.2fx", c.target);
+			else
+				std::snprintf(buf, sizeof(buf), "target >= %.0fx faster", c.target);
+			verdict = std::string(ok ? "  ok, " : "  MISSED, ") + buf;
+			missed_ += !ok;
+		}
+		if (c.lowerIsBetter || ratio >= 1.0)
+			std::fprintf(out, "  %-58s %8.3fx%s\n", c.what.c_str(), ratio,
+				     verdict.c_str());
+		else
+			std::fprintf(out, "  %-58s %8.1fx faster%s\n", c.what.c_str(),
+				     1.0 / ratio, verdict.c_str());
+	}
+	std::fflush(out);
+}
+
+} /* namespace heapcomp::bench */

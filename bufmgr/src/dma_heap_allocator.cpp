@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+#include <bufmgr/allocators.h>
+
+#include <cerrno>
+#include <fcntl.h>
+#include <linux/dma-heap.h>
+#include <sys/ioctl.h>
+
+#include "allocator_util.h"
+
+namespace bufmgr {
+
+namespace {
+
+/* One DMA-BUF heap: system, CMA, or any other /dev/dma_heap node. */
+class DmaHeapAllocator final : public Allocator
+{
+public:
+	DmaHeapAllocator(UniqueFd heap, std::string name, bool contiguous)
+		: heap_(std::move(heap)), name_(std::move(name)),
+		  source_("dma-heap:" + name_), contiguous_(contiguous)
+	{
+	}
+
+	AllocatorKind kind() const override { return AllocatorKind::DmaHeap; }
+	const std::string &source() const override { return source_; }
+	uint32_t capabilities() const override
+	{
+		uint32_t caps = CapDmaBuf | CapCpuMap;
+		return contiguous_ ? caps | CapContiguous : caps;
+	}
+
+	Result<Buffer> allocate(const AllocationRequest &request) override
+	{
+		auto linear = internal::requireLinear(request, source_);
+		if (!linear)
+			return unexpected(std::move(linear).error());
+
+		/* 256-byte strides satisfy the scanout engines we target. */
+		auto layout = internal::requestLayout(request, 256, source_);
+		if (!layout)
+			return unexpected(std::move(layout).error());
+
+		auto fits = internal::requireFitsInRam(request, layout->totalSize,
+						       "dma-heap '" + name_ + "'");
+		if (!fits)
+			return unexpected(std::move(fits).error());
+
+		struct dma_heap_allocation_data data = {};
+		data.len = layout->totalSize;
+		data.fd_flags = O_RDWR | O_CLOEXEC;
+
+		int ret;
+		do {
+			ret = ::ioctl(heap_.get(), DMA_HEAP_IOCTL_ALLOC, &data);
+		} while (ret < 0 && (errno == EINTR || errno == EAGAIN));
+		if (ret < 0)
+			return unexpected(errno, "allocate " +
+					  internal::describe(request, layout->totalSize) +
+					  " from dma-heap '" + name_ + "'");
+
+		UniqueFd fd(static_cast<int>(data.fd));
+		/* Naming is diagnostics only: an old kernel without it still works. */
+		internal::setDmaBufName(fd.get(), request.name);
+
+		return internal::makeBuffer(request, *layout, std::move(fd),
+					    AllocatorKind::DmaHeap, source_, true,
+					    contiguous_);
+	}
+
+private:
+	UniqueFd heap_;
+	const std::string name_;
+	const std::string source_;
+	const bool contiguous_;
+};
+
+} /* namespace */
+
+Result<std::unique_ptr<Allocator>>
+createDmaHeapAllocator(const std::string &path, bool contiguous)
+{
+	/* Heaps take their ioctls on a read-only open, as the kernel expects. */
+	UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+	if (!fd)
+		return unexpected(errno, "open dma-heap " + path);
+
+	std::string name = path.substr(path.find_last_of('/') + 1);
+	return std::unique_ptr<Allocator>(
+		new DmaHeapAllocator(std::move(fd), std::move(name), contiguous));
+}
+
+} /* namespace bufmgr */

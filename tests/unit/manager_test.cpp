@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+#include <bufmgr/manager.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <unistd.h>
+
+#include <bufmgr/allocators.h>
+
+#include <drm_fourcc.h>
+#include <gtest/gtest.h>
+
+#include "fd_count.h"
+
+using namespace bufmgr;
+using heapcomp::test::countOpenFds;
+
+namespace {
+
+/* A machine with nothing but memfd: no heaps, no udmabuf, no DRM. */
+class ManagerTest : public ::testing::Test
+{
+protected:
+	void SetUp() override
+	{
+		fdsBefore_ = countOpenFds();
+		char tmpl[] = "/tmp/bufmgr-manager-XXXXXX";
+		ASSERT_NE(mkdtemp(tmpl), nullptr);
+		root_ = tmpl;
+
+		config_.paths = SystemPaths::underRoot(root_);
+		config_.udmabufPath = root_ + "/dev/udmabuf";
+		config_.driDir = root_ + "/dev/dri";
+	}
+
+	void TearDown() override
+	{
+		std::filesystem::remove_all(root_);
+		EXPECT_EQ(countOpenFds(), fdsBefore_);
+	}
+
+	std::unique_ptr<BufferManager> create()
+	{
+		auto manager = BufferManager::create(config_);
+		EXPECT_TRUE(manager) << manager.error().message();
+		return manager ? std::move(*manager) : nullptr;
+	}
+
+	std::string root_;
+	ManagerConfig config_;
+	int fdsBefore_ = 0;
+};
+
+TEST_F(ManagerTest, MissingSourcesAreNotedNotFatal)
+{
+	auto manager = create();
+	ASSERT_TRUE(manager);
+	auto sources = manager->sources();
+	ASSERT_EQ(sources.size(), 1u);
+	EXPECT_EQ(sources[0].source, "memfd");
+
+	bool udmabufNoted = false;
+	for (const SetupNote &note : manager->setupNotes()) {
+		if (note.source == "udmabuf") {
+			udmabufNoted = true;
+			EXPECT_EQ(note.error.code, ENOENT);
+		}
+	}
+	EXPECT_TRUE(udmabufNoted);
+}
+
+TEST_F(ManagerTest, NothingAvailableIsAnError)
+{
+	config_.memfd = false;
+	auto manager = BufferManager::create(config_);
+	ASSERT_FALSE(manager);
+	EXPECT_EQ(manager.error().code, ENODEV);
+}
+
+TEST_F(ManagerTest, AllocationIsCountedLiveUntilFreed)
+{
+	auto manager = create();
+	ASSERT_TRUE(manager);
+	{
+		auto buffer = manager->allocate(
+			AllocationRequest::image(1920, 1080, DRM_FORMAT_XRGB8888, Usage::Cpu, "ui"));
+		ASSERT_TRUE(buffer) << buffer.error().message();
+		EXPECT_EQ(buffer->source(), "memfd");
+
+		auto snap = manager->stats().snapshot();
+		const SourceSnapshot *memfd = snap.find("memfd");
+		ASSERT_NE(memfd, nullptr);
+		EXPECT_EQ(memfd->allocations, 1u);
+		EXPECT_EQ(memfd->liveBuffers, 1u);
+		EXPECT_EQ(memfd->liveBytes, 8294400u);
+		EXPECT_EQ(memfd->latency.count, 1u);
+	}
+	auto snap = manager->stats().snapshot();
+	const SourceSnapshot *memfd = snap.find("memfd");
+	ASSERT_NE(memfd, nullptr);
+	EXPECT_EQ(memfd->frees, 1u);
+	EXPECT_EQ(memfd->liveBuffers, 0u);
+	EXPECT_EQ(memfd->liveBytes, 0u);
+	EXPECT_EQ(memfd->peakBytes, 8294400u);
+}
+
+TEST_F(ManagerTest, FailedSourceFallsBackWithReason)
+{
+	auto manager = create();
+	ASSERT_TRUE(manager);
+
+	/* /dev/null opens like a heap but answers DMA_HEAP_IOCTL_ALLOC with ENOTTY. */
+	auto broken = createDmaHeapAllocator("/dev/null", false);
+	ASSERT_TRUE(broken);
+	SourceInfo info{ (*broken)->source(), AllocatorKind::DmaHeap, (*broken)->capabilities() };
+	manager->addAllocator(std::move(*broken), info);
+
+	Constraints c;
+	c.preferredSource = "dma-heap:null";
+	auto buffer = manager->allocate(AllocationRequest::blob(65536, "fb"), c);
+	ASSERT_TRUE(buffer) << buffer.error().message();
+	EXPECT_EQ(buffer->source(), "memfd");
+
+	auto snap = manager->stats().snapshot();
+	const SourceSnapshot *heap = snap.find("dma-heap:null");
+	ASSERT_NE(heap, nullptr);
+	EXPECT_EQ(heap->failures, 1u);
+	EXPECT_EQ(heap->failuresByErrno.at(ENOTTY), 1u);
+	EXPECT_EQ(heap->fallbacks, 1u);
+	ASSERT_EQ(snap.recentFallbacks.size(), 1u) << snap.toJson();
+	EXPECT_EQ(snap.recentFallbacks[0].from, "dma-heap:null");
+	EXPECT_EQ(snap.recentFallbacks[0].to, "memfd");
+	EXPECT_NE(snap.recentFallbacks[0].reason.find("ENOTTY"), std::string::npos);
+	EXPECT_NE(snap.recentFallbacks[0].reason.find("65536 B"), std::string::npos);
+}
+
+TEST_F(ManagerTest, EverySourceFailingNamesEachOne)
+{
+	config_.memfd = false;
+	config_.paths.dmaHeapDir = root_ + "/heaps";
+	std::filesystem::create_directories(config_.paths.dmaHeapDir);
+	/* A node that opens but is no heap: the allocation itself must fail. */
+	std::filesystem::create_symlink("/dev/null", config_.paths.dmaHeapDir + "/system");
+	auto manager = create();
+	ASSERT_TRUE(manager);
+
+	auto buffer = manager->allocate(AllocationRequest::blob(4096, "x"));
+	ASSERT_FALSE(buffer);
+	EXPECT_EQ(buffer.error().code, ENOTTY);
+	const std::string &msg = buffer.error().context;
+	EXPECT_NE(msg.find("dma-heap 'system'"), std::string::npos) << msg;
+	EXPECT_NE(msg.find("4096 B"), std::string::npos) << msg;
+	EXPECT_NE(msg.find("every source failed"), std::string::npos) << msg;
+}
+
+TEST_F(ManagerTest, ImpossibleConstraintsSayWhy)
+{
+	auto manager = create();
+	ASSERT_TRUE(manager);
+	Constraints c;
+	c.contiguous = true;
+	auto buffer = manager->allocate(
+		AllocationRequest::image(64, 64, DRM_FORMAT_XRGB8888, Usage::Scanout), c);
+	ASSERT_FALSE(buffer);
+	EXPECT_EQ(buffer.error().code, ENODEV);
+	EXPECT_NE(buffer.error().context.find("memfd"), std::string::npos);
+}
+
+TEST_F(ManagerTest, PooledReuseMakesNoNewAllocation)
+{
+	auto manager = create();
+	ASSERT_TRUE(manager);
+	auto request = AllocationRequest::image(640, 480, DRM_FORMAT_ARGB8888, Usage::Cpu);
+
+	int firstFdNumber;
+	{
+		auto first = manager->allocatePooled(request);
+		ASSERT_TRUE(first);
+		EXPECT_FALSE(first->reused());
+		firstFdNumber = (*first)->plane(0).fd.get();
+	}
+	for (int frame = 0; frame < 10; frame++) {
+		auto again = manager->allocatePooled(request);
+		ASSERT_TRUE(again);
+		EXPECT_TRUE(again->reused());
+		EXPECT_EQ((*again)->plane(0).fd.get(), firstFdNumber);
+	}
+	auto snap = manager->stats().snapshot();
+	const SourceSnapshot *memfd = snap.find("memfd");
+	ASSERT_NE(memfd, nullptr);
+	EXPECT_EQ(memfd->allocations, 1u);
+	EXPECT_EQ(memfd->poolHits, 10u);
+
+	EXPECT_GT(manager->pool().trim(), 0u);
+	EXPECT_EQ(manager->stats().snapshot().find("memfd")->liveBuffers, 0u);
+}
+
+TEST_F(ManagerTest, JsonHasEverySection)
+{
+	auto manager = create();
+	ASSERT_TRUE(manager);
+	auto buffer = manager->allocate(AllocationRequest::blob(4096));
+	ASSERT_TRUE(buffer);
+	std::string json = manager->toJson();
+	EXPECT_EQ(json.front(), '{');
+	EXPECT_EQ(json.back(), '}');
+	EXPECT_NE(json.find("\"stats\":"), std::string::npos);
+	EXPECT_NE(json.find("\"pool\":"), std::string::npos);
+	EXPECT_NE(json.find("\"source\":\"memfd\""), std::string::npos);
+}
+
+} /* namespace */

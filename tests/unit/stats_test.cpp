@@ -1,0 +1,645 @@
+/* SPDX-License-Identifier: MIT */
+#include <bufmgr/stats.h>
+
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <optional>
+#include <random>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <bufmgr/buffer.h>
+
+using namespace bufmgr;
+
+namespace {
+
+/* Just enough JSON to check what toJson() writes: strict, no extensions. */
+struct Json {
+	enum class Type { Null, Bool, Number, String, Array, Object };
+	Type type = Type::Null;
+	bool boolean = false;
+	std::string text;	/* numbers as written, decoded strings */
+	std::vector<Json> array;
+	std::vector<std::pair<std::string, Json>> object;
+
+	const Json *get(const std::string &key) const
+	{
+		for (const auto &[k, v] : object) {
+			if (k == key)
+				return &v;
+		}
+		return nullptr;
+	}
+	uint64_t u64() const { return std::stoull(text); }
+};
+
+class JsonParser
+{
+public:
+	explicit JsonParser(std::string_view s) : s_(s) {}
+
+	std::optional<Json> parse()
+	{
+		std::optional<Json> v = value();
+		skipSpace();
+		if (!v || pos_ != s_.size())
+			return std::nullopt;
+		return v;
+	}
+
+private:
+	void skipSpace()
+	{
+		while (pos_ < s_.size() && std::string_view(" \t\r\n").find(s_[pos_]) !=
+		       std::string_view::npos)
+			pos_++;
+	}
+
+	bool eat(char c)
+	{
+		skipSpace();
+		if (pos_ < s_.size() && s_[pos_] == c) {
+			pos_++;
+			return true;
+		}
+		return false;
+	}
+
+	bool literal(std::string_view word)
+	{
+		if (s_.substr(pos_, word.size()) != word)
+			return false;
+		pos_ += word.size();
+		return true;
+	}
+
+	static void appendUtf8(std::string &out, uint32_t cp)
+	{
+		if (cp < 0x80) {
+			out += static_cast<char>(cp);
+		} else if (cp < 0x800) {
+			out += static_cast<char>(0xc0 | (cp >> 6));
+			out += static_cast<char>(0x80 | (cp & 0x3f));
+		} else if (cp < 0x10000) {
+			out += static_cast<char>(0xe0 | (cp >> 12));
+			out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+			out += static_cast<char>(0x80 | (cp & 0x3f));
+		} else {
+			out += static_cast<char>(0xf0 | (cp >> 18));
+			out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+			out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+			out += static_cast<char>(0x80 | (cp & 0x3f));
+		}
+	}
+
+	std::optional<std::string> string()
+	{
+		if (!eat('"'))
+			return std::nullopt;
+		std::string out;
+		while (pos_ < s_.size()) {
+			unsigned char c = s_[pos_++];
+			if (c == '"')
+				return out;
+			if (c < 0x20)
+				return std::nullopt;
+			if (c != '\\') {
+				out += static_cast<char>(c);
+				continue;
+			}
+			if (pos_ >= s_.size())
+				return std::nullopt;
+			char e = s_[pos_++];
+			switch (e) {
+			case '"': out += '"'; break;
+			case '\\': out += '\\'; break;
+			case '/': out += '/'; break;
+			case 'b': out += '\b'; break;
+			case 'f': out += '\f'; break;
+			case 'n': out += '\n'; break;
+			case 'r': out += '\r'; break;
+			case 't': out += '\t'; break;
+			case 'u': {
+				if (pos_ + 4 > s_.size())
+					return std::nullopt;
+				uint32_t cp = std::stoul(std::string(s_.substr(pos_, 4)), nullptr, 16);
+				pos_ += 4;
+				appendUtf8(out, cp);
+				break;
+			}
+			default:
+				return std::nullopt;
+			}
+		}
+		return std::nullopt;
+	}
+
+	std::optional<Json> value()
+	{
+		skipSpace();
+		if (pos_ >= s_.size())
+			return std::nullopt;
+
+		Json v;
+		char c = s_[pos_];
+		if (c == '{') {
+			pos_++;
+			v.type = Json::Type::Object;
+			if (eat('}'))
+				return v;
+			do {
+				std::optional<std::string> key = string();
+				if (!key || !eat(':'))
+					return std::nullopt;
+				std::optional<Json> item = value();
+				if (!item)
+					return std::nullopt;
+				v.object.emplace_back(*key, std::move(*item));
+			} while (eat(','));
+			if (!eat('}'))
+				return std::nullopt;
+		} else if (c == '[') {
+			pos_++;
+			v.type = Json::Type::Array;
+			if (eat(']'))
+				return v;
+			do {
+				std::optional<Json> item = value();
+				if (!item)
+					return std::nullopt;
+				v.array.push_back(std::move(*item));
+			} while (eat(','));
+			if (!eat(']'))
+				return std::nullopt;
+		} else if (c == '"') {
+			std::optional<std::string> str = string();
+			if (!str)
+				return std::nullopt;
+			v.type = Json::Type::String;
+			v.text = *str;
+		} else if (literal("true")) {
+			v.type = Json::Type::Bool;
+			v.boolean = true;
+		} else if (literal("false")) {
+			v.type = Json::Type::Bool;
+		} else if (literal("null")) {
+			v.type = Json::Type::Null;
+		} else {
+			/* Integers only: toJson() writes no others. */
+			size_t start = pos_;
+			if (s_[pos_] == '-')
+				pos_++;
+			size_t digits = pos_;
+			while (pos_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[pos_])))
+				pos_++;
+			if (pos_ == digits)
+				return std::nullopt;
+			v.type = Json::Type::Number;
+			v.text = std::string(s_.substr(start, pos_ - start));
+		}
+		return v;
+	}
+
+	std::string_view s_;
+	size_t pos_ = 0;
+};
+
+std::optional<Json> parseJson(std::string_view s)
+{
+	return JsonParser(s).parse();
+}
+
+} /* namespace */
+
+TEST(LatencyHistogram, BucketBounds)
+{
+	EXPECT_EQ(LatencyHistogram::bucketIndex(0), 0u);
+	EXPECT_EQ(LatencyHistogram::bucketIndex(1), 0u);
+	EXPECT_EQ(LatencyHistogram::bucketIndex(2), 1u);
+	EXPECT_EQ(LatencyHistogram::bucketIndex(3), 1u);
+	EXPECT_EQ(LatencyHistogram::bucketIndex(1023), 9u);
+	EXPECT_EQ(LatencyHistogram::bucketIndex(1024), 10u);
+	EXPECT_EQ(LatencyHistogram::bucketIndex(UINT64_MAX), LatencyHistogram::kBuckets - 1);
+
+	EXPECT_EQ(LatencyHistogram::bucketLowerNs(0), 0u);
+	EXPECT_EQ(LatencyHistogram::bucketUpperNs(0), 1u);
+	EXPECT_EQ(LatencyHistogram::bucketLowerNs(10), 1024u);
+	EXPECT_EQ(LatencyHistogram::bucketUpperNs(10), 2047u);
+	EXPECT_EQ(LatencyHistogram::bucketUpperNs(LatencyHistogram::kBuckets - 1), UINT64_MAX);
+
+	/* Every bucket starts right after the previous one ends. */
+	for (size_t i = 1; i < LatencyHistogram::kBuckets; i++)
+		EXPECT_EQ(LatencyHistogram::bucketLowerNs(i),
+			  LatencyHistogram::bucketUpperNs(i - 1) + 1);
+}
+
+TEST(LatencyHistogram, EmptyHasNoPercentiles)
+{
+	LatencyHistogram h;
+	LatencyHistogram::Snapshot s = h.snapshot();
+	EXPECT_EQ(s.count, 0u);
+	EXPECT_EQ(s.percentileNs(0.5), 0u);
+	EXPECT_EQ(s.percentileNs(1.0), 0u);
+	EXPECT_EQ(s.meanNs(), 0u);
+}
+
+TEST(LatencyHistogram, PercentilesAreBucketUpperBounds)
+{
+	LatencyHistogram h;
+	/* 90 fast samples in [512, 1023], 10 slow ones in [2^19, 2^20). */
+	for (int i = 0; i < 90; i++)
+		h.record(1000);
+	for (int i = 0; i < 10; i++)
+		h.record(600000);
+	h.record(1000000);	/* the max, same bucket as the slow ones */
+
+	LatencyHistogram::Snapshot s = h.snapshot();
+	EXPECT_EQ(s.count, 101u);
+	EXPECT_EQ(s.maxNs, 1000000u);
+	EXPECT_EQ(s.sumNs, 90u * 1000 + 10u * 600000 + 1000000);
+	EXPECT_EQ(s.buckets[9], 90u);
+	EXPECT_EQ(s.buckets[19], 11u);
+
+	EXPECT_EQ(s.percentileNs(0.0), 1023u);
+	EXPECT_EQ(s.percentileNs(0.5), 1023u);
+	EXPECT_EQ(s.percentileNs(0.89), 1023u);
+	/* The slow bucket holds the max: capped there rather than 2^20 - 1. */
+	EXPECT_EQ(s.percentileNs(0.91), 1000000u);
+	EXPECT_EQ(s.percentileNs(0.99), 1000000u);
+	EXPECT_EQ(s.percentileNs(1.0), 1000000u);
+	EXPECT_EQ(s.meanNs(), s.sumNs / 101);
+}
+
+TEST(LatencyHistogram, PercentileBelowMaxBucketIsFullUpperBound)
+{
+	LatencyHistogram h;
+	h.record(3000);		/* bucket 11: [2048, 4095] */
+	h.record(5000000);	/* far above */
+
+	LatencyHistogram::Snapshot s = h.snapshot();
+	EXPECT_EQ(s.percentileNs(0.5), 4095u);
+	EXPECT_EQ(s.percentileNs(1.0), 5000000u);
+}
+
+TEST(LatencyHistogram, ZeroAndHugeSamples)
+{
+	LatencyHistogram h;
+	h.record(0);
+	h.record(UINT64_MAX / 2);
+
+	LatencyHistogram::Snapshot s = h.snapshot();
+	EXPECT_EQ(s.buckets[0], 1u);
+	EXPECT_EQ(s.buckets[LatencyHistogram::kBuckets - 1], 1u);
+	EXPECT_EQ(s.percentileNs(0.5), 1u);
+	EXPECT_EQ(s.percentileNs(1.0), UINT64_MAX / 2);
+}
+
+TEST(Stats, LiveAccountCountsFreeWhenBufferGoes)
+{
+	Stats stats;
+	std::shared_ptr<SourceStats> memfd = stats.sourceStats("memfd");
+
+	{
+		Buffer::Description desc;
+		desc.size = 4096;
+		desc.source = "memfd";
+		Buffer a(desc, {});
+		memfd->recordAllocation(4096, 1500);
+		a.setAccount(LiveAccount(memfd, 4096));
+
+		memfd->recordAllocation(8192, 2500);
+		Buffer b(desc, {});
+		b.setAccount(LiveAccount(memfd, 8192));
+
+		const SourceSnapshot s = memfd->snapshot();
+		EXPECT_EQ(s.liveBuffers, 2u);
+		EXPECT_EQ(s.liveBytes, 12288u);
+		EXPECT_EQ(s.allocations, 2u);
+		EXPECT_EQ(s.frees, 0u);
+
+		/* Moving a buffer moves its account: still counted once. */
+		Buffer moved = std::move(a);
+		Buffer assigned;
+		assigned = std::move(moved);
+		EXPECT_EQ(memfd->snapshot().frees, 0u);
+	}
+
+	const SourceSnapshot s = memfd->snapshot();
+	EXPECT_EQ(s.liveBuffers, 0u);
+	EXPECT_EQ(s.liveBytes, 0u);
+	EXPECT_EQ(s.allocations, 2u);
+	EXPECT_EQ(s.frees, 2u);
+	EXPECT_EQ(s.allocatedBytes, 12288u);
+	EXPECT_EQ(s.freedBytes, 12288u);
+	EXPECT_EQ(s.peakBuffers, 2u);
+	EXPECT_EQ(s.peakBytes, 12288u);
+	EXPECT_EQ(s.latency.count, 2u);
+	EXPECT_EQ(s.latency.maxNs, 2500u);
+}
+
+TEST(Stats, AccountOutlivesStats)
+{
+	Buffer buffer;
+	std::shared_ptr<SourceStats> record;
+	{
+		Stats stats;
+		record = stats.sourceStats("dma-heap:system");
+		record->recordAllocation(100, 1);
+		buffer.setAccount(LiveAccount(record, 100));
+	}
+	buffer = Buffer();
+	EXPECT_EQ(record->snapshot().frees, 1u);
+	EXPECT_EQ(record->snapshot().liveBuffers, 0u);
+}
+
+TEST(Stats, SourceStatsIsSharedPerName)
+{
+	Stats stats;
+	EXPECT_EQ(stats.sourceStats("a"), stats.sourceStats("a"));
+	EXPECT_NE(stats.sourceStats("a"), stats.sourceStats("b"));
+	EXPECT_EQ(stats.sourceStats("a")->source(), "a");
+}
+
+TEST(Stats, FailuresByErrno)
+{
+	Stats stats;
+	auto cma = stats.sourceStats("dma-heap:linux,cma");
+	cma->recordFailure(ENOMEM);
+	cma->recordFailure(ENOMEM);
+	cma->recordFailure(EINVAL);
+
+	const SourceSnapshot s = cma->snapshot();
+	EXPECT_EQ(s.failures, 3u);
+	ASSERT_EQ(s.failuresByErrno.size(), 2u);
+	EXPECT_EQ(s.failuresByErrno.at(ENOMEM), 2u);
+	EXPECT_EQ(s.failuresByErrno.at(EINVAL), 1u);
+}
+
+TEST(Stats, ErrnoNames)
+{
+	EXPECT_EQ(errnoName(ENOMEM), "ENOMEM");
+	EXPECT_EQ(errnoName(EINVAL), "EINVAL");
+	EXPECT_EQ(errnoName(ENODEV), "ENODEV");
+	EXPECT_EQ(errnoName(123456), "123456");
+}
+
+TEST(Stats, PoolAndFallbackCounters)
+{
+	Stats stats;
+	auto sys = stats.sourceStats("dma-heap:system");
+	sys->recordPoolHit();
+	sys->recordPoolHit();
+	sys->recordPoolMiss();
+	stats.recordFallback("dma-heap:system", "memfd", "ENOMEM for 4096 B");
+
+	const StatsSnapshot snap = stats.snapshot();
+	const SourceSnapshot *s = snap.find("dma-heap:system");
+	ASSERT_NE(s, nullptr);
+	EXPECT_EQ(s->poolHits, 2u);
+	EXPECT_EQ(s->poolMisses, 1u);
+	EXPECT_EQ(s->fallbacks, 1u);
+	EXPECT_EQ(snap.totalFallbacks, 1u);
+	ASSERT_EQ(snap.recentFallbacks.size(), 1u);
+	EXPECT_EQ(snap.recentFallbacks[0].sequence, 1u);
+	EXPECT_EQ(snap.recentFallbacks[0].from, "dma-heap:system");
+	EXPECT_EQ(snap.recentFallbacks[0].to, "memfd");
+	EXPECT_EQ(snap.recentFallbacks[0].reason, "ENOMEM for 4096 B");
+	/* The target is not charged with a fallback. */
+	EXPECT_EQ(snap.find("memfd"), nullptr);
+}
+
+TEST(Stats, FallbackRingKeepsNewestOldestFirst)
+{
+	Stats stats;
+	const uint64_t total = Stats::kRecentFallbacks + 6;
+	for (uint64_t i = 1; i <= total; i++)
+		stats.recordFallback("a", "b", std::to_string(i));
+
+	const StatsSnapshot snap = stats.snapshot();
+	EXPECT_EQ(snap.totalFallbacks, total);
+	ASSERT_EQ(snap.recentFallbacks.size(), Stats::kRecentFallbacks);
+	for (size_t i = 0; i < snap.recentFallbacks.size(); i++) {
+		uint64_t expected = total - Stats::kRecentFallbacks + 1 + i;
+		EXPECT_EQ(snap.recentFallbacks[i].sequence, expected);
+		EXPECT_EQ(snap.recentFallbacks[i].reason, std::to_string(expected));
+	}
+	EXPECT_EQ(snap.find("a")->fallbacks, total);
+}
+
+TEST(Stats, SnapshotSortedAndFind)
+{
+	Stats stats;
+	for (const char *name : { "udmabuf", "dma-heap:system", "memfd", "dma-heap:linux,cma" })
+		stats.sourceStats(name)->recordAllocation(1, 1);
+
+	const StatsSnapshot snap = stats.snapshot();
+	ASSERT_EQ(snap.sources.size(), 4u);
+	EXPECT_EQ(snap.sources[0].source, "dma-heap:linux,cma");
+	EXPECT_EQ(snap.sources[1].source, "dma-heap:system");
+	EXPECT_EQ(snap.sources[2].source, "memfd");
+	EXPECT_EQ(snap.sources[3].source, "udmabuf");
+
+	for (const auto &s : snap.sources)
+		EXPECT_EQ(snap.find(s.source), &s);
+	EXPECT_EQ(snap.find("gbm"), nullptr);
+	EXPECT_EQ(snap.find(""), nullptr);
+	EXPECT_EQ(StatsSnapshot().find("memfd"), nullptr);
+}
+
+TEST(Stats, JsonQuote)
+{
+	EXPECT_EQ(jsonQuote(""), "\"\"");
+	EXPECT_EQ(jsonQuote("dma-heap:system"), "\"dma-heap:system\"");
+	EXPECT_EQ(jsonQuote("a\"b\\c"), "\"a\\\"b\\\\c\"");
+	EXPECT_EQ(jsonQuote("\n\t\r\b\f"), "\"\\n\\t\\r\\b\\f\"");
+	EXPECT_EQ(jsonQuote(std::string_view("\0\x01\x1f", 3)), "\"\\u0000\\u0001\\u001f\"");
+	/* Valid UTF-8 passes through. */
+	EXPECT_EQ(jsonQuote("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+		  "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+	/* Invalid UTF-8: stray continuation, truncated, overlong, surrogate. */
+	EXPECT_EQ(jsonQuote("a\x80z"), "\"a\\ufffdz\"");
+	EXPECT_EQ(jsonQuote("\xe2\x82"), "\"\\ufffd\\ufffd\"");
+	EXPECT_EQ(jsonQuote("\xc0\xaf"), "\"\\ufffd\\ufffd\"");
+	EXPECT_EQ(jsonQuote("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");
+	EXPECT_EQ(jsonQuote("\xf4\x90\x80\x80"), "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+
+	/* Whatever goes in, the parser reads back a string. */
+	std::string all;
+	for (int c = 0; c < 256; c++)
+		all += static_cast<char>(c);
+	std::optional<Json> parsed = parseJson(jsonQuote(all));
+	ASSERT_TRUE(parsed);
+	EXPECT_EQ(parsed->type, Json::Type::String);
+	EXPECT_EQ(parsed->text.substr(0, 128), all.substr(0, 128));
+}
+
+TEST(Stats, JsonStructure)
+{
+	Stats stats;
+	auto sys = stats.sourceStats("dma-heap:system");
+	sys->recordAllocation(8294400, 1000);
+	sys->recordAllocation(8294400, 600000);
+	sys->recordFree(8294400);
+	sys->recordFailure(ENOMEM);
+	sys->recordPoolHit();
+	stats.sourceStats("memfd \"odd\" name\n");
+	stats.recordFallback("dma-heap:system", "memfd", "ENOMEM (Cannot allocate memory)");
+
+	const StatsSnapshot snap = stats.snapshot();
+	const std::string text = snap.toJson();
+	std::optional<Json> json = parseJson(text);
+	ASSERT_TRUE(json) << text;
+	ASSERT_EQ(json->type, Json::Type::Object);
+
+	const Json *sources = json->get("sources");
+	ASSERT_TRUE(sources);
+	ASSERT_EQ(sources->type, Json::Type::Array);
+	ASSERT_EQ(sources->array.size(), 2u);
+
+	const Json &s = sources->array[0];
+	EXPECT_EQ(s.get("source")->text, "dma-heap:system");
+	EXPECT_EQ(sources->array[1].get("source")->text, "memfd \"odd\" name\n");
+	EXPECT_EQ(s.get("live_buffers")->u64(), 1u);
+	EXPECT_EQ(s.get("live_bytes")->u64(), 8294400u);
+	EXPECT_EQ(s.get("peak_buffers")->u64(), 2u);
+	EXPECT_EQ(s.get("peak_bytes")->u64(), 2u * 8294400);
+	EXPECT_EQ(s.get("allocations")->u64(), 2u);
+	EXPECT_EQ(s.get("frees")->u64(), 1u);
+	EXPECT_EQ(s.get("allocated_bytes")->u64(), 2u * 8294400);
+	EXPECT_EQ(s.get("freed_bytes")->u64(), 8294400u);
+	EXPECT_EQ(s.get("failures")->u64(), 1u);
+	EXPECT_EQ(s.get("fallbacks")->u64(), 1u);
+	EXPECT_EQ(s.get("pool_hits")->u64(), 1u);
+	EXPECT_EQ(s.get("pool_misses")->u64(), 0u);
+
+	const Json *byErrno = s.get("failures_by_errno");
+	ASSERT_TRUE(byErrno);
+	ASSERT_EQ(byErrno->type, Json::Type::Object);
+	ASSERT_EQ(byErrno->object.size(), 1u);
+	EXPECT_EQ(byErrno->object[0].first, "ENOMEM");
+	EXPECT_EQ(byErrno->object[0].second.u64(), 1u);
+
+	const Json *latency = s.get("latency");
+	ASSERT_TRUE(latency);
+	EXPECT_EQ(latency->get("count")->u64(), 2u);
+	EXPECT_EQ(latency->get("sum_ns")->u64(), 601000u);
+	EXPECT_EQ(latency->get("mean_ns")->u64(), 300500u);
+	EXPECT_EQ(latency->get("p50_ns")->u64(), 1023u);
+	EXPECT_EQ(latency->get("p99_ns")->u64(), 600000u);
+	EXPECT_EQ(latency->get("max_ns")->u64(), 600000u);
+	const Json *buckets = latency->get("buckets");
+	ASSERT_TRUE(buckets);
+	ASSERT_EQ(buckets->array.size(), 2u);
+	EXPECT_EQ(buckets->array[0].get("min_ns")->u64(), 512u);
+	EXPECT_EQ(buckets->array[0].get("max_ns")->u64(), 1023u);
+	EXPECT_EQ(buckets->array[0].get("count")->u64(), 1u);
+	EXPECT_EQ(buckets->array[1].get("min_ns")->u64(), 524288u);
+
+	EXPECT_EQ(json->get("total_fallbacks")->u64(), 1u);
+	const Json *recent = json->get("recent_fallbacks");
+	ASSERT_TRUE(recent);
+	ASSERT_EQ(recent->array.size(), 1u);
+	EXPECT_EQ(recent->array[0].get("sequence")->u64(), 1u);
+	EXPECT_EQ(recent->array[0].get("from")->text, "dma-heap:system");
+	EXPECT_EQ(recent->array[0].get("to")->text, "memfd");
+	EXPECT_EQ(recent->array[0].get("reason")->text, "ENOMEM (Cannot allocate memory)");
+}
+
+TEST(Stats, EmptyJsonParses)
+{
+	std::optional<Json> json = parseJson(Stats().snapshot().toJson());
+	ASSERT_TRUE(json);
+	EXPECT_TRUE(json->get("sources")->array.empty());
+	EXPECT_TRUE(json->get("recent_fallbacks")->array.empty());
+	EXPECT_EQ(json->get("total_fallbacks")->u64(), 0u);
+}
+
+/*
+ * Allocating threads record through LiveAccounts while another thread
+ * snapshots: every snapshot is self-consistent and the totals add up.
+ */
+TEST(Stats, ConcurrentRecordingAndSnapshots)
+{
+	constexpr int kThreads = 4;
+	constexpr int kPerThread = 20000;
+	constexpr size_t kMaxHeld = 8;
+
+	Stats stats;
+	std::atomic<bool> done{ false };
+	std::atomic<uint64_t> badSnapshots{ 0 };
+	std::atomic<uint64_t> snapshots{ 0 };
+
+	std::thread reader([&] {
+		while (!done.load()) {
+			const StatsSnapshot snap = stats.snapshot();
+			for (const auto &s : snap.sources) {
+				/* Held buffers are 1-16 pages, at most kMaxHeld a thread. */
+				bool ok = s.allocations >= s.frees &&
+					  s.allocatedBytes >= s.freedBytes &&
+					  s.liveBuffers <= kThreads * kMaxHeld &&
+					  s.liveBytes <= kThreads * kMaxHeld * 16 * 4096 &&
+					  s.peakBuffers >= s.liveBuffers &&
+					  s.peakBytes >= s.liveBytes &&
+					  s.peakBuffers <= kThreads * kMaxHeld &&
+					  s.peakBytes <= kThreads * kMaxHeld * 16 * 4096;
+				if (!ok)
+					badSnapshots++;
+			}
+			snapshots++;
+		}
+	});
+
+	std::vector<std::thread> writers;
+	for (int t = 0; t < kThreads; t++) {
+		writers.emplace_back([&, t] {
+			std::mt19937 rng(t);
+			/* Two sources, so sources are also created concurrently. */
+			auto record = stats.sourceStats(t % 2 ? "odd" : "even");
+			std::vector<Buffer> held;
+			for (int i = 0; i < kPerThread; i++) {
+				uint64_t bytes = 4096 * (1 + rng() % 16);
+				record->recordAllocation(bytes, rng() % 100000);
+				Buffer b;
+				b.setAccount(LiveAccount(record, bytes));
+				held.push_back(std::move(b));
+				if (held.size() == kMaxHeld || rng() % 2)
+					held.erase(held.begin() + rng() % held.size());
+				if (i % 1000 == 0)
+					record->recordFailure(i % 2000 ? ENOMEM : EIO);
+				if (i % 500 == 0)
+					stats.recordFallback(record->source(), "memfd", "test");
+			}
+		});
+	}
+	for (auto &w : writers)
+		w.join();
+	done = true;
+	reader.join();
+
+	EXPECT_EQ(badSnapshots.load(), 0u);
+	EXPECT_GT(snapshots.load(), 0u);
+
+	const StatsSnapshot snap = stats.snapshot();
+	ASSERT_EQ(snap.sources.size(), 2u);
+	uint64_t allocations = 0;
+	for (const auto &s : snap.sources) {
+		EXPECT_EQ(s.liveBuffers, 0u);
+		EXPECT_EQ(s.liveBytes, 0u);
+		EXPECT_EQ(s.allocations, s.frees);
+		EXPECT_EQ(s.allocatedBytes, s.freedBytes);
+		EXPECT_EQ(s.latency.count, s.allocations);
+		EXPECT_LE(s.peakBuffers, (kThreads / 2) * kMaxHeld);
+		EXPECT_EQ(s.failures, (kThreads / 2) * (kPerThread / 1000));
+		EXPECT_EQ(s.failuresByErrno.at(EIO), (kThreads / 2) * (kPerThread / 2000));
+		EXPECT_EQ(s.fallbacks, (kThreads / 2) * (kPerThread / 500));
+		allocations += s.allocations;
+	}
+	EXPECT_EQ(allocations, uint64_t(kThreads) * kPerThread);
+	EXPECT_EQ(snap.totalFallbacks, uint64_t(kThreads) * (kPerThread / 500));
+	EXPECT_EQ(snap.recentFallbacks.size(), Stats::kRecentFallbacks);
+}

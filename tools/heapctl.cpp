@@ -1,0 +1,879 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * heapctl - inspect DMA-BUF heaps, CMA areas and dma-buf use.
+ */
+
+#include <algorithm>
+#include <cerrno>
+#include <cinttypes>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <bufmgr/exporter.h>
+#include <bufmgr/heap.h>
+
+using namespace bufmgr;
+
+namespace {
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+void printUsage(FILE *out)
+{
+	std::fputs(
+		"Usage: heapctl [OPTIONS] COMMAND [ARGS]\n"
+		"\n"
+		"Inspect DMA-BUF heaps, CMA areas and dma-buf use.\n"
+		"\n"
+		"Commands:\n"
+		"  heaps             List the heaps in the dma-heap directory: kind,\n"
+		"                    contiguity, CPU caching, whether this user can open\n"
+		"                    them (and why not), the CMA area behind each and\n"
+		"                    which heap another one is an alias of.\n"
+		"  cma               List the CMA areas: size, use, allocation counters\n"
+		"                    and fragmentation (1 - largest free run / free).\n"
+		"  usage             System-wide dma-buf use per process and per exporter,\n"
+		"                    each buffer counted once. Needs root to see other\n"
+		"                    users' processes.\n"
+		"  identify PID FD   Show the exporter (heap or driver), size and name of\n"
+		"                    one dma-buf fd of a process.\n"
+		"\n"
+		"Options:\n"
+		"  --json                  Print JSON instead of a table.\n"
+		"  --bitmap                cma: parse the debugfs allocation bitmaps for\n"
+		"                          exact free-run statistics (root, CMA_DEBUGFS).\n"
+		"  --no-debugfs            heaps, cma: read sysfs only.\n"
+		"  --root DIR              Prefix every system path below with DIR, e.g.\n"
+		"                          a fixture tree or a mounted target root.\n"
+		"  --dma-heap-dir DIR      Heap devices (default /dev/dma_heap).\n"
+		"  --cma-sysfs-dir DIR     CMA sysfs (default /sys/kernel/mm/cma).\n"
+		"  --cma-debugfs-dir DIR   CMA debugfs (default /sys/kernel/debug/cma).\n"
+		"  --proc-dir DIR          procfs (default /proc).\n"
+		"  --page-size BYTES       Page size for byte figures (default: this\n"
+		"                          system's).\n"
+		"  -h, --help              Show this help.\n"
+		"\n"
+		"Options may come before or after the command. A directory option\n"
+		"overrides --root for its path.\n"
+		"\n"
+		"Exit status: 0 on success, 1 when the command failed, 2 on a usage\n"
+		"error.\n",
+		out);
+}
+
+/* Length of the valid UTF-8 sequence at s[i], 0 if invalid. */
+size_t utf8Length(std::string_view s, size_t i)
+{
+	auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+	auto cont = [&](size_t k) { return k < s.size() && (byte(k) & 0xc0) == 0x80; };
+	unsigned char c = byte(i);
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return cont(i + 1) ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (!cont(i + 1) || !cont(i + 2))
+			return 0;
+		unsigned char c1 = byte(i + 1);
+		if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f))
+			return 0;	/* overlong, or a UTF-16 surrogate */
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3))
+			return 0;
+		unsigned char c1 = byte(i + 1);
+		if ((c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 > 0x8f))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/* Minimal JSON writer: compact output, valid UTF-8 guaranteed. */
+class JsonWriter
+{
+public:
+	void beginObject() { open('{'); }
+	void endObject() { close('}'); }
+	void beginArray() { open('['); }
+	void endArray() { close(']'); }
+
+	void key(std::string_view name)
+	{
+		separate();
+		writeString(name);
+		out_ += ':';
+		afterKey_ = true;
+	}
+
+	void value(std::string_view s)
+	{
+		separate();
+		writeString(s);
+	}
+	void value(const char *s) { value(std::string_view(s)); }
+	void value(const std::string &s) { value(std::string_view(s)); }
+	void value(bool b)
+	{
+		separate();
+		out_ += b ? "true" : "false";
+	}
+	void value(uint64_t n)
+	{
+		separate();
+		out_ += std::to_string(n);
+	}
+	void value(int64_t n)
+	{
+		separate();
+		out_ += std::to_string(n);
+	}
+	void value(int n) { value(static_cast<int64_t>(n)); }
+	void value(uint32_t n) { value(static_cast<uint64_t>(n)); }
+	void value(double d)
+	{
+		separate();
+		char buf[32];
+		std::snprintf(buf, sizeof(buf), "%.6g", d);
+		out_ += buf;
+	}
+	void null()
+	{
+		separate();
+		out_ += "null";
+	}
+
+	template<typename T>
+	void value(const std::optional<T> &v)
+	{
+		if (v)
+			value(*v);
+		else
+			null();
+	}
+
+	template<typename T>
+	void field(std::string_view name, const T &v)
+	{
+		key(name);
+		value(v);
+	}
+
+	/* Empty strings become null: "no alias" rather than an empty name. */
+	void fieldOrNull(std::string_view name, const std::string &v)
+	{
+		key(name);
+		if (v.empty())
+			null();
+		else
+			value(v);
+	}
+
+	const std::string &str() const { return out_; }
+
+	static std::string escape(std::string_view s)
+	{
+		JsonWriter w;
+		w.writeString(s);
+		return w.out_;
+	}
+
+private:
+	void open(char c)
+	{
+		separate();
+		out_ += c;
+		first_.push_back(true);
+	}
+
+	void close(char c)
+	{
+		first_.pop_back();
+		out_ += c;
+	}
+
+	void separate()
+	{
+		if (afterKey_) {
+			afterKey_ = false;
+			return;
+		}
+		if (!first_.empty()) {
+			if (!first_.back())
+				out_ += ',';
+			first_.back() = false;
+		}
+	}
+
+	void writeString(std::string_view s)
+	{
+		out_ += '"';
+		for (size_t i = 0; i < s.size();) {
+			unsigned char c = static_cast<unsigned char>(s[i]);
+			switch (c) {
+			case '"': out_ += "\\\""; i++; continue;
+			case '\\': out_ += "\\\\"; i++; continue;
+			case '\b': out_ += "\\b"; i++; continue;
+			case '\f': out_ += "\\f"; i++; continue;
+			case '\n': out_ += "\\n"; i++; continue;
+			case '\r': out_ += "\\r"; i++; continue;
+			case '\t': out_ += "\\t"; i++; continue;
+			default: break;
+			}
+			if (c < 0x20) {
+				char buf[8];
+				std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+				out_ += buf;
+				i++;
+				continue;
+			}
+			size_t len = utf8Length(s, i);
+			if (len == 0) {
+				/* Buffer names are arbitrary bytes: keep the JSON valid. */
+				out_ += "\\ufffd";
+				i++;
+				continue;
+			}
+			/* DEL and C1 controls are legal JSON but unsafe on terminals. */
+			if (c == 0x7f || (c == 0xc2 && static_cast<unsigned char>(s[i + 1]) < 0xa0)) {
+				char buf[8];
+				unsigned code = c == 0x7f ? c : static_cast<unsigned char>(s[i + 1]);
+				std::snprintf(buf, sizeof(buf), "\\u%04x", code);
+				out_ += buf;
+				i += len;
+				continue;
+			}
+			out_.append(s.substr(i, len));
+			i += len;
+		}
+		out_ += '"';
+	}
+
+	std::string out_;
+	std::vector<bool> first_;
+	bool afterKey_ = false;
+};
+
+std::string humanBytes(uint64_t bytes)
+{
+	static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double value = static_cast<double>(bytes);
+	size_t unit = 0;
+	while (value >= 1024.0 && unit + 1 < std::size(units)) {
+		value /= 1024.0;
+		unit++;
+	}
+	char buf[32];
+	if (unit == 0)
+		std::snprintf(buf, sizeof(buf), "%" PRIu64 " B", bytes);
+	else
+		std::snprintf(buf, sizeof(buf), "%.1f %s", value, units[unit]);
+	return buf;
+}
+
+/*
+ * Buffer names and process names come from other processes: never let
+ * their control bytes reach the terminal.
+ */
+std::string printable(std::string_view s)
+{
+	std::string out;
+	for (size_t i = 0; i < s.size();) {
+		unsigned char c = static_cast<unsigned char>(s[i]);
+		size_t len = utf8Length(s, i);
+		/* C0 and DEL, bytes that are not UTF-8, and C1 (U+0080-U+009F). */
+		bool control = c < 0x20 || c == 0x7f || len == 0 ||
+			       (c == 0xc2 && static_cast<unsigned char>(s[i + 1]) < 0xa0);
+		if (control) {
+			char buf[8];
+			std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+			out += buf;
+			i++;
+			continue;
+		}
+		out.append(s.substr(i, len));
+		i += len;
+	}
+	return out;
+}
+
+std::string yesNo(const std::optional<bool> &v)
+{
+	if (!v)
+		return "?";
+	return *v ? "yes" : "no";
+}
+
+std::string orDash(const std::string &s)
+{
+	return s.empty() ? "-" : s;
+}
+
+template<typename T>
+std::string numberOrDash(const std::optional<T> &v)
+{
+	return v ? std::to_string(*v) : "-";
+}
+
+std::string accessText(const HeapInfo &heap)
+{
+	if (heap.accessible)
+		return "ok";
+	std::string text = std::strerror(heap.openErrno);
+	return text;
+}
+
+/* Left-aligned columns sized to their widest cell. */
+class Table
+{
+public:
+	explicit Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
+	void add(std::vector<std::string> row)
+	{
+		for (std::string &cell : row)
+			cell = printable(cell);
+		rows_.push_back(std::move(row));
+	}
+
+	void print(FILE *out) const
+	{
+		std::vector<size_t> widths;
+		for (const auto &row : rows_) {
+			widths.resize(std::max(widths.size(), row.size()), 0);
+			for (size_t i = 0; i < row.size(); i++)
+				widths[i] = std::max(widths[i], row[i].size());
+		}
+		for (const auto &row : rows_) {
+			std::string line;
+			for (size_t i = 0; i < row.size(); i++) {
+				line += row[i];
+				if (i + 1 < row.size())
+					line += std::string(widths[i] - row[i].size() + 2, ' ');
+			}
+			std::fprintf(out, "%s\n", line.c_str());
+		}
+	}
+
+private:
+	std::vector<std::vector<std::string>> rows_;
+};
+
+struct Options {
+	bool json = false;
+	bool bitmap = false;
+	bool debugfs = true;
+	SystemPaths paths;
+	std::vector<std::string> args;	/* command and its arguments */
+};
+
+void printIssues(const std::vector<CmaAreaInfo> &areas)
+{
+	for (const CmaAreaInfo &area : areas) {
+		for (const Error &issue : area.issues)
+			std::fprintf(stderr, "heapctl: warning: %s\n",
+				     printable(issue.message()).c_str());
+	}
+}
+
+void writeAreaJson(JsonWriter &w, const CmaAreaInfo &area)
+{
+	w.beginObject();
+	w.field("name", area.name);
+	w.field("page_size", area.pageSize);
+	w.field("total_pages", area.pages());
+	w.field("free_pages", area.freePages());
+	w.field("used_pages", area.usedPages());
+	w.field("largest_free_pages", area.largestFreePages());
+	w.field("fragmentation", area.fragmentation());
+	w.key("sysfs");
+	w.beginObject();
+	w.field("total_pages", area.totalPages);
+	w.field("available_pages", area.availablePages);
+	w.field("alloc_pages_success", area.allocPagesSuccess);
+	w.field("alloc_pages_fail", area.allocPagesFail);
+	w.field("release_pages_success", area.releasePagesSuccess);
+	w.endObject();
+	w.key("debugfs");
+	w.beginObject();
+	w.field("count", area.debugCount);
+	w.field("used", area.debugUsed);
+	w.field("maxchunk", area.debugMaxChunk);
+	w.field("order_per_bit", area.orderPerBit);
+	w.endObject();
+	w.key("bitmap");
+	if (area.bitmap) {
+		CmaBitmapSummary summary = area.bitmap->summarize();
+		w.beginObject();
+		w.field("ranges", static_cast<uint64_t>(area.bitmap->ranges.size()));
+		w.field("exact_length", area.bitmap->exactLength);
+		w.field("pages", summary.pages);
+		w.field("used_pages", summary.usedPages);
+		w.field("free_pages", summary.freePages);
+		w.field("largest_free_pages", summary.largestFreePages);
+		w.field("free_runs", summary.freeRuns);
+		w.field("fragmentation", summary.fragmentation());
+		w.endObject();
+	} else {
+		w.null();
+	}
+	w.key("issues");
+	w.beginArray();
+	for (const Error &issue : area.issues)
+		w.value(issue.message());
+	w.endArray();
+	w.endObject();
+}
+
+int cmdHeaps(const Options &options)
+{
+	if (options.args.size() != 1) {
+		std::fprintf(stderr, "heapctl: 'heaps' takes no arguments\n");
+		return kExitUsage;
+	}
+
+	Result<std::vector<HeapInfo>> heaps = discoverHeaps(options.paths);
+	if (!heaps) {
+		std::fprintf(stderr, "heapctl: %s\n", heaps.error().message().c_str());
+		return kExitFailure;
+	}
+	CmaReadOptions cmaOptions;
+	cmaOptions.debugfs = options.debugfs;
+	std::vector<CmaAreaInfo> areas = readCmaAreas(options.paths, cmaOptions);
+	uint64_t cmaBytes = totalCmaBytes(*heaps, areas);
+
+	if (options.json) {
+		JsonWriter w;
+		w.beginObject();
+		w.field("dma_heap_dir", options.paths.dmaHeapDir);
+		w.key("heaps");
+		w.beginArray();
+		for (const HeapInfo &heap : *heaps) {
+			const CmaAreaInfo *area = findCmaArea(areas, heap.cmaArea);
+			w.beginObject();
+			w.field("name", heap.name);
+			w.field("path", heap.path);
+			w.field("kind", toString(heap.kind));
+			w.field("contiguous", heap.contiguous);
+			w.field("cpu_cached", heap.cpuCached);
+			w.field("accessible", heap.accessible);
+			w.field("open_errno", heap.openErrno);
+			w.key("open_error");
+			if (heap.accessible)
+				w.null();
+			else
+				w.value(std::strerror(heap.openErrno));
+			w.fieldOrNull("cma_area", heap.cmaArea);
+			w.fieldOrNull("alias_of", heap.aliasOf);
+			w.key("cma_total_bytes");
+			if (area && area->pages())
+				w.value(area->totalBytes());
+			else
+				w.null();
+			w.key("cma_free_bytes");
+			if (area && area->freePages())
+				w.value(*area->freePages() * area->pageSize);
+			else
+				w.null();
+			w.endObject();
+		}
+		w.endArray();
+		w.field("cma_bytes_behind_heaps", cmaBytes);
+		w.endObject();
+		std::printf("%s\n", w.str().c_str());
+		return 0;
+	}
+
+	if (heaps->empty()) {
+		std::printf("no DMA-BUF heaps in %s\n", options.paths.dmaHeapDir.c_str());
+		return 0;
+	}
+
+	Table table({ "NAME", "KIND", "CONTIG", "CACHED", "ACCESS", "CMA AREA", "SIZE",
+		      "FREE", "ALIAS OF" });
+	for (const HeapInfo &heap : *heaps) {
+		const CmaAreaInfo *area = findCmaArea(areas, heap.cmaArea);
+		std::string size = "-", free = "-";
+		if (area && area->pages())
+			size = humanBytes(area->totalBytes());
+		if (area && area->freePages())
+			free = humanBytes(*area->freePages() * area->pageSize);
+		table.add({ heap.name, std::string(toString(heap.kind)), yesNo(heap.contiguous),
+			    yesNo(heap.cpuCached), accessText(heap), orDash(heap.cmaArea), size,
+			    free, orDash(heap.aliasOf) });
+	}
+	table.print(stdout);
+	if (cmaBytes)
+		std::printf("\nCMA behind these heaps: %s (each area counted once)\n",
+			    humanBytes(cmaBytes).c_str());
+	return 0;
+}
+
+int cmdCma(const Options &options)
+{
+	if (options.args.size() != 1) {
+		std::fprintf(stderr, "heapctl: 'cma' takes no arguments\n");
+		return kExitUsage;
+	}
+
+	CmaReadOptions cmaOptions;
+	cmaOptions.debugfs = options.debugfs;
+	cmaOptions.bitmap = options.bitmap;
+	if (options.bitmap && !options.debugfs) {
+		std::fprintf(stderr, "heapctl: --bitmap needs debugfs\n");
+		return kExitUsage;
+	}
+	std::vector<CmaAreaInfo> areas = readCmaAreas(options.paths, cmaOptions);
+
+	if (options.json) {
+		JsonWriter w;
+		w.beginObject();
+		w.key("areas");
+		w.beginArray();
+		for (const CmaAreaInfo &area : areas)
+			writeAreaJson(w, area);
+		w.endArray();
+		w.field("total_bytes", totalCmaBytes(areas));
+		w.endObject();
+		std::printf("%s\n", w.str().c_str());
+		return 0;
+	}
+
+	printIssues(areas);
+	if (areas.empty()) {
+		std::printf("no CMA areas in %s or %s\n", options.paths.cmaSysfsDir.c_str(),
+			    options.paths.cmaDebugfsDir.c_str());
+		return 0;
+	}
+
+	Table table({ "AREA", "SIZE", "USED", "FREE", "LARGEST FREE", "FREE RUNS", "FRAG",
+		      "ALLOC OK", "ALLOC FAIL", "RELEASED" });
+	for (const CmaAreaInfo &area : areas) {
+		auto bytes = [&](const std::optional<uint64_t> &pages) {
+			return pages ? humanBytes(*pages * area.pageSize) : std::string("-");
+		};
+		std::string frag = "-";
+		if (std::optional<double> f = area.fragmentation()) {
+			char buf[16];
+			std::snprintf(buf, sizeof(buf), "%.3f", *f);
+			frag = buf;
+		}
+		std::string runs = "-";
+		if (area.bitmap)
+			runs = std::to_string(area.bitmap->summarize().freeRuns) +
+			       (area.bitmap->exactLength ? "" : "~");
+		table.add({ area.name, bytes(area.pages()), bytes(area.usedPages()),
+			    bytes(area.freePages()), bytes(area.largestFreePages()), runs, frag,
+			    numberOrDash(area.allocPagesSuccess),
+			    numberOrDash(area.allocPagesFail),
+			    numberOrDash(area.releasePagesSuccess) });
+	}
+	table.print(stdout);
+	std::printf("\nTotal CMA: %s\n", humanBytes(totalCmaBytes(areas)).c_str());
+	return 0;
+}
+
+std::string describeExporter(const std::vector<HeapInfo> &heaps, const std::string &exporter)
+{
+	const HeapInfo *heap = heapForExporter(heaps, exporter);
+	if (!heap)
+		return "-";
+	std::string text = "heap, " + std::string(toString(heap->kind));
+	if (heap->isCma())
+		text += ", CMA area " + heap->cmaArea;
+	return text;
+}
+
+int cmdUsage(const Options &options)
+{
+	if (options.args.size() != 1) {
+		std::fprintf(stderr, "heapctl: 'usage' takes no arguments\n");
+		return kExitUsage;
+	}
+
+	DmaBufUsageScan scan = scanProcessDmaBufs(options.paths);
+	/* Only to say which exporters are heaps; no heaps is fine here. */
+	std::vector<HeapInfo> heaps = discoverHeaps(options.paths).value_or(std::vector<HeapInfo>{});
+
+	if (options.json) {
+		JsonWriter w;
+		auto writeExporters = [&](const std::vector<ExporterUsage> &exporters,
+					  bool annotate) {
+			w.beginArray();
+			for (const ExporterUsage &e : exporters) {
+				w.beginObject();
+				w.field("exporter", e.exporter);
+				w.field("buffers", e.buffers);
+				w.field("bytes", e.bytes);
+				w.field("fds", e.fds);
+				if (annotate) {
+					const HeapInfo *heap = heapForExporter(heaps, e.exporter);
+					w.key("heap_kind");
+					if (heap)
+						w.value(toString(heap->kind));
+					else
+						w.null();
+					w.key("cma_area");
+					if (heap && heap->isCma())
+						w.value(heap->cmaArea);
+					else
+						w.null();
+				}
+				w.endObject();
+			}
+			w.endArray();
+		};
+
+		w.beginObject();
+		w.key("processes");
+		w.beginArray();
+		for (const ProcessDmaBufUsage &p : scan.processes) {
+			w.beginObject();
+			w.field("pid", p.pid);
+			w.field("comm", p.comm);
+			w.field("buffers", p.buffers);
+			w.field("bytes", p.bytes);
+			w.field("fds", p.fds);
+			w.key("exporters");
+			writeExporters(p.exporters, false);
+			w.endObject();
+		}
+		w.endArray();
+		w.key("exporters");
+		writeExporters(scan.exporters, true);
+		w.field("buffers", scan.buffers);
+		w.field("bytes", scan.bytes);
+		w.field("deduplicated", scan.deduplicated);
+		w.key("inaccessible_pids");
+		w.beginArray();
+		for (int pid : scan.inaccessiblePids)
+			w.value(pid);
+		w.endArray();
+		w.endObject();
+		std::printf("%s\n", w.str().c_str());
+		return 0;
+	}
+
+	if (!scan.inaccessiblePids.empty())
+		std::fprintf(stderr,
+			     "heapctl: warning: %zu processes could not be inspected "
+			     "(permission denied); run as root to see them\n",
+			     scan.inaccessiblePids.size());
+	if (!scan.deduplicated)
+		std::fprintf(stderr, "heapctl: warning: the kernel shows no inodes in "
+				     "fdinfo; buffers shared by several fds count more than once\n");
+
+	if (scan.processes.empty()) {
+		std::printf("no process holds a dma-buf fd\n");
+		return 0;
+	}
+
+	Table processes({ "PID", "COMM", "BUFFERS", "BYTES", "FDS", "EXPORTERS" });
+	for (const ProcessDmaBufUsage &p : scan.processes) {
+		std::string exporters;
+		for (const ExporterUsage &e : p.exporters) {
+			if (!exporters.empty())
+				exporters += ", ";
+			exporters += e.exporter + " " + humanBytes(e.bytes);
+		}
+		processes.add({ std::to_string(p.pid), orDash(p.comm), std::to_string(p.buffers),
+				humanBytes(p.bytes), std::to_string(p.fds), exporters });
+	}
+	processes.print(stdout);
+
+	std::printf("\n");
+	Table exporters({ "EXPORTER", "BUFFERS", "BYTES", "FDS", "SOURCE" });
+	for (const ExporterUsage &e : scan.exporters)
+		exporters.add({ e.exporter, std::to_string(e.buffers), humanBytes(e.bytes),
+				std::to_string(e.fds), describeExporter(heaps, e.exporter) });
+	exporters.print(stdout);
+	std::printf("\nTotal: %" PRIu64 " buffers, %s (each buffer counted once)\n",
+		    scan.buffers, humanBytes(scan.bytes).c_str());
+	return 0;
+}
+
+std::optional<int> parseInt(const std::string &s)
+{
+	if (s.empty())
+		return std::nullopt;
+	char *end = nullptr;
+	errno = 0;
+	long value = std::strtol(s.c_str(), &end, 10);
+	if (errno || *end || value < 0 || value > INT32_MAX)
+		return std::nullopt;
+	return static_cast<int>(value);
+}
+
+int cmdIdentify(const Options &options)
+{
+	if (options.args.size() != 3) {
+		std::fprintf(stderr, "heapctl: usage: heapctl identify PID FD\n");
+		return kExitUsage;
+	}
+	std::optional<int> pid = parseInt(options.args[1]);
+	std::optional<int> fd = parseInt(options.args[2]);
+	if (!pid || !fd) {
+		std::fprintf(stderr, "heapctl: PID and FD must be non-negative integers\n");
+		return kExitUsage;
+	}
+
+	Result<DmaBufInfo> info = identifyProcessDmaBuf(*pid, *fd, options.paths);
+	if (!info) {
+		std::fprintf(stderr, "heapctl: %s\n", info.error().message().c_str());
+		return kExitFailure;
+	}
+	std::vector<HeapInfo> heaps = discoverHeaps(options.paths).value_or(std::vector<HeapInfo>{});
+	const HeapInfo *heap = heapForExporter(heaps, info->exporter);
+
+	if (options.json) {
+		JsonWriter w;
+		w.beginObject();
+		w.field("pid", *pid);
+		w.field("fd", *fd);
+		w.field("exporter", info->exporter);
+		w.field("size", info->size);
+		w.field("count", info->count);
+		w.field("name", info->name);
+		w.field("inode", info->inode);
+		w.key("heap_kind");
+		if (heap)
+			w.value(toString(heap->kind));
+		else
+			w.null();
+		w.key("cma_area");
+		if (heap && heap->isCma())
+			w.value(heap->cmaArea);
+		else
+			w.null();
+		w.key("alias_of");
+		if (heap && heap->isAlias())
+			w.value(heap->aliasOf);
+		else
+			w.null();
+		w.endObject();
+		std::printf("%s\n", w.str().c_str());
+		return 0;
+	}
+
+	std::printf("exporter:  %s\n", printable(info->exporter).c_str());
+	std::printf("source:    %s\n", printable(describeExporter(heaps, info->exporter)).c_str());
+	if (heap && heap->isAlias())
+		std::printf("alias of:  %s\n", printable(heap->aliasOf).c_str());
+	std::printf("size:      %" PRIu64 " (%s)\n", info->size, humanBytes(info->size).c_str());
+	std::printf("name:      %s\n", info->name ? printable(*info->name).c_str() : "-");
+	std::printf("inode:     %s\n", numberOrDash(info->inode).c_str());
+	std::printf("refs:      %" PRId64 "\n", info->count);
+	return 0;
+}
+
+struct Command {
+	const char *name;
+	std::function<int(const Options &)> run;
+};
+
+const std::vector<Command> &commands()
+{
+	static const std::vector<Command> list = {
+		{ "heaps", cmdHeaps },
+		{ "cma", cmdCma },
+		{ "usage", cmdUsage },
+		{ "identify", cmdIdentify },
+	};
+	return list;
+}
+
+} /* namespace */
+
+int main(int argc, char **argv)
+{
+	Options options;
+	std::optional<std::string> root, heapDir, sysfsDir, debugfsDir, procDir;
+	std::optional<uint64_t> pageSize;
+
+	for (int i = 1; i < argc; i++) {
+		std::string arg = argv[i];
+		auto needValue = [&](std::optional<std::string> &target) {
+			if (i + 1 >= argc) {
+				std::fprintf(stderr, "heapctl: %s needs a value\n", arg.c_str());
+				return false;
+			}
+			target = argv[++i];
+			return true;
+		};
+
+		if (arg == "-h" || arg == "--help") {
+			printUsage(stdout);
+			return 0;
+		} else if (arg == "--json") {
+			options.json = true;
+		} else if (arg == "--bitmap") {
+			options.bitmap = true;
+		} else if (arg == "--no-debugfs") {
+			options.debugfs = false;
+		} else if (arg == "--root") {
+			if (!needValue(root))
+				return kExitUsage;
+		} else if (arg == "--dma-heap-dir") {
+			if (!needValue(heapDir))
+				return kExitUsage;
+		} else if (arg == "--cma-sysfs-dir") {
+			if (!needValue(sysfsDir))
+				return kExitUsage;
+		} else if (arg == "--cma-debugfs-dir") {
+			if (!needValue(debugfsDir))
+				return kExitUsage;
+		} else if (arg == "--proc-dir") {
+			if (!needValue(procDir))
+				return kExitUsage;
+		} else if (arg == "--page-size") {
+			std::optional<std::string> value;
+			if (!needValue(value))
+				return kExitUsage;
+			std::optional<int> size = parseInt(*value);
+			if (!size || *size == 0 || (*size & (*size - 1))) {
+				std::fprintf(stderr, "heapctl: --page-size needs a power of two\n");
+				return kExitUsage;
+			}
+			pageSize = static_cast<uint64_t>(*size);
+		} else if (arg.size() > 1 && arg[0] == '-') {
+			std::fprintf(stderr, "heapctl: unknown option '%s' (see --help)\n",
+				     arg.c_str());
+			return kExitUsage;
+		} else {
+			options.args.push_back(arg);
+		}
+	}
+
+	options.paths = root ? SystemPaths::underRoot(*root) : SystemPaths{};
+	if (heapDir)
+		options.paths.dmaHeapDir = *heapDir;
+	if (sysfsDir)
+		options.paths.cmaSysfsDir = *sysfsDir;
+	if (debugfsDir)
+		options.paths.cmaDebugfsDir = *debugfsDir;
+	if (procDir)
+		options.paths.procDir = *procDir;
+	if (pageSize)
+		options.paths.pageSize = *pageSize;
+
+	if (options.args.empty()) {
+		printUsage(stderr);
+		return kExitUsage;
+	}
+
+	for (const Command &command : commands()) {
+		if (options.args[0] == command.name)
+			return command.run(options);
+	}
+	std::fprintf(stderr, "heapctl: unknown command '%s' (see --help)\n",
+		     options.args[0].c_str());
+	return kExitUsage;
+}
