@@ -329,10 +329,11 @@ Result<PooledBuffer> BufferManager::allocatePooled(const AllocationRequest &requ
 {
 	std::shared_ptr<const AllocationPlan> p = cachedPlan(request, constraints);
 
-	for (const PlanStep &step : p->steps) {
-		if (auto buffer = pool_->take(step.source, request))
-			return pool_->wrap(std::move(*buffer), true);
-	}
+	std::vector<std::string> sources;
+	for (const PlanStep &step : p->steps)
+		sources.push_back(step.source);
+	if (auto buffer = pool_->take(sources, request))
+		return pool_->wrap(std::move(*buffer), true);
 
 	/* Fresh blobs take their whole size class so any later request of it fits. */
 	AllocationRequest fresh = request;
@@ -351,8 +352,8 @@ std::string BufferManager::toJson() const
 			   ",\"pool\":" + pool_->snapshot().toJson() + ",\"sources\":[";
 	auto infos = sources();
 	for (size_t i = 0; i < infos.size(); i++) {
-		json += (i ? "," : "") + std::string("{\"source\":\"") + infos[i].source +
-			"\",\"kind\":\"" + std::string(toString(infos[i].kind)) +
+		json += (i ? "," : "") + std::string("{\"source\":") + jsonQuote(infos[i].source) +
+			",\"kind\":\"" + std::string(toString(infos[i].kind)) +
 			"\",\"contiguous\":" +
 			((infos[i].capabilities & CapContiguous) ? "true" : "false") + "}";
 	}

@@ -295,62 +295,84 @@ uint64_t BufferPool::blobSizeClass(uint64_t size)
 	return pages * page;
 }
 
+/* A free buffer of source that fits request; the pool's mutex is held. */
+static std::optional<Buffer> findFree(PoolState &state, const std::string &source,
+				      const AllocationRequest &request)
+{
+	std::optional<Buffer> found;
+	auto &free = state.free;
+
+	/* Newest first: the oldest spares stay to be trimmed. */
+	auto search = [&](const PoolState::Key &key, auto &&fits) {
+		auto it = free.find(key);
+		if (it == free.end())
+			return false;
+		auto &list = it->second;
+		for (size_t i = list.size(); i-- > 0;) {
+			if (fits(list[i].buffer)) {
+				found = state.remove(it, i);
+				return true;
+			}
+		}
+		return false;
+	};
+
+	if (request.isBlob()) {
+		PoolState::Key key;
+		key.source = source;
+		key.sizeClass = BufferPool::blobSizeClass(request.size);
+		if (request.size)
+			search(key, [&](const Buffer &b) {
+				return b.size() >= request.size;
+			});
+	} else {
+		static const std::vector<uint64_t> linearOnly{ DRM_FORMAT_MOD_LINEAR };
+		const auto &modifiers = request.modifiers.empty()
+				      ? linearOnly : request.modifiers;
+
+		/* The request lists modifiers in order of preference. */
+		for (uint64_t modifier : modifiers) {
+			PoolState::Key key{ source, request.width, request.height,
+					    request.format, modifier, 0 };
+			if (search(key, [&](const Buffer &b) {
+				    return satisfiesAlignment(b, request.strideAlign);
+			    }))
+				break;
+		}
+	}
+	return found;
+}
+
 std::optional<Buffer> BufferPool::take(const std::string &source,
 				       const AllocationRequest &request)
 {
+	return take(std::vector<std::string>{ source }, request);
+}
+
+std::optional<Buffer> BufferPool::take(const std::vector<std::string> &sources,
+				       const AllocationRequest &request)
+{
 	std::optional<Buffer> found;
+	const std::string *counted = sources.empty() ? nullptr : &sources.front();
 
 	{
 		std::lock_guard lock(state_->mutex);
-		auto &free = state_->free;
-
-		/* Newest first: the oldest spares stay to be trimmed. */
-		auto search = [&](const PoolState::Key &key, auto &&fits) {
-			auto it = free.find(key);
-			if (it == free.end())
-				return false;
-			auto &list = it->second;
-			for (size_t i = list.size(); i-- > 0;) {
-				if (fits(list[i].buffer)) {
-					found = state_->remove(it, i);
-					return true;
-				}
-			}
-			return false;
-		};
-
-		if (request.isBlob()) {
-			PoolState::Key key;
-			key.source = source;
-			key.sizeClass = blobSizeClass(request.size);
-			if (request.size)
-				search(key, [&](const Buffer &b) {
-					return b.size() >= request.size;
-				});
-		} else {
-			static const std::vector<uint64_t> linearOnly{ DRM_FORMAT_MOD_LINEAR };
-			const auto &modifiers = request.modifiers.empty()
-					      ? linearOnly : request.modifiers;
-
-			/* The request lists modifiers in order of preference. */
-			for (uint64_t modifier : modifiers) {
-				PoolState::Key key{ source, request.width, request.height,
-						    request.format, modifier, 0 };
-				if (search(key, [&](const Buffer &b) {
-					    return satisfiesAlignment(b, request.strideAlign);
-				    }))
-					break;
+		for (const std::string &source : sources) {
+			found = findFree(*state_, source, request);
+			if (found) {
+				counted = &source;
+				break;
 			}
 		}
-
 		if (found)
 			state_->hits++;
 		else
 			state_->misses++;
 	}
 
-	if (state_->stats) {
-		auto sourceStats = state_->stats->sourceStats(source);
+	/* One hit or miss per request, on the source it is about. */
+	if (state_->stats && counted) {
+		auto sourceStats = state_->stats->sourceStats(*counted);
 		if (found)
 			sourceStats->recordPoolHit();
 		else

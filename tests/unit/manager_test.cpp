@@ -191,9 +191,28 @@ TEST_F(ManagerTest, PooledReuseMakesNoNewAllocation)
 	ASSERT_NE(memfd, nullptr);
 	EXPECT_EQ(memfd->allocations, 1u);
 	EXPECT_EQ(memfd->poolHits, 10u);
+	EXPECT_EQ(memfd->poolMisses, 1u);
 
 	EXPECT_GT(manager->pool().trim(), 0u);
 	EXPECT_EQ(manager->stats().snapshot().find("memfd")->liveBuffers, 0u);
+}
+
+TEST_F(ManagerTest, PoolMissIsCountedOncePerRequest)
+{
+	auto manager = create();
+	ASSERT_TRUE(manager);
+	/* A second source in the plan: a miss must not be counted on both. */
+	auto broken = createDmaHeapAllocator("/dev/null", false);
+	ASSERT_TRUE(broken);
+	SourceInfo info{ (*broken)->source(), AllocatorKind::DmaHeap, (*broken)->capabilities() };
+	manager->addAllocator(std::move(*broken), info);
+
+	auto buffer = manager->allocatePooled(AllocationRequest::blob(8192));
+	ASSERT_TRUE(buffer);
+	auto snap = manager->stats().snapshot();
+	EXPECT_EQ(snap.find("memfd")->poolMisses, 1u);
+	EXPECT_EQ(snap.find("dma-heap:null")->poolMisses, 0u);
+	EXPECT_EQ(manager->pool().snapshot().misses, 1u);
 }
 
 TEST_F(ManagerTest, JsonHasEverySection)

@@ -151,6 +151,12 @@ public:
 	 */
 	std::optional<Buffer> take(const std::string &source,
 				   const AllocationRequest &request);
+	/*
+	 * The same for the first of several sources that has one, in order;
+	 * a miss is counted once, on the first source.
+	 */
+	std::optional<Buffer> take(const std::vector<std::string> &sources,
+				   const AllocationRequest &request);
 
 	/* Back to its free list (keyed by buffer.source()), or freed. */
 	void give(Buffer buffer);
