@@ -23,16 +23,20 @@ uint64_t pageSize()
 
 std::string describe(const AllocationRequest &request, uint64_t size)
 {
-	std::string s;
-	if (!request.isBlob())
-		s = std::to_string(request.width) + "x" + std::to_string(request.height) +
-		    " " + fourccToString(request.format) + " ";
-	uint64_t bytes = size ? size : request.size;
-	if (request.isBlob() || size)
-		s += (request.isBlob() ? "" : "(") + std::to_string(bytes) + " B" +
-		     (request.isBlob() ? "" : ")");
-	if (!s.empty() && s.back() == ' ')
-		s.pop_back();
+	const uint64_t bytes = size ? size : request.size;
+	if (request.isBlob())
+		return std::to_string(bytes) + " B";
+
+	std::string s = std::to_string(request.width);
+	s += 'x';
+	s += std::to_string(request.height);
+	s += ' ';
+	s += fourccToString(request.format);
+	if (size) {
+		s += " (";
+		s += std::to_string(bytes);
+		s += " B)";
+	}
 	return s;
 }
 

@@ -352,10 +352,15 @@ std::string BufferManager::toJson() const
 			   ",\"pool\":" + pool_->snapshot().toJson() + ",\"sources\":[";
 	auto infos = sources();
 	for (size_t i = 0; i < infos.size(); i++) {
-		json += (i ? "," : "") + std::string("{\"source\":") + jsonQuote(infos[i].source) +
-			",\"kind\":\"" + std::string(toString(infos[i].kind)) +
-			"\",\"contiguous\":" +
-			((infos[i].capabilities & CapContiguous) ? "true" : "false") + "}";
+		if (i)
+			json += ',';
+		json += "{\"source\":";
+		json += jsonQuote(infos[i].source);
+		json += ",\"kind\":\"";
+		json += toString(infos[i].kind);
+		json += "\",\"contiguous\":";
+		json += (infos[i].capabilities & CapContiguous) ? "true" : "false";
+		json += '}';
 	}
 	json += "]}";
 	return json;

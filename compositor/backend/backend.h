@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <time.h>
+#include <vector>
+
+#include <bufmgr/buffer.h>
+#include <bufmgr/result.h>
+
+namespace comp {
+
+using bufmgr::Result;
+
+class Surface;
+
+/* How a frame reached the screen (wp_presentation_feedback.kind). */
+enum PresentFlags : uint32_t {
+	PresentVsync = 1u << 0,
+	PresentHwClock = 1u << 1,
+	PresentHwCompletion = 1u << 2,
+	/* A client buffer was scanned out directly, with no copy. */
+	PresentZeroCopy = 1u << 3,
+};
+
+struct PresentInfo {
+	struct timespec time {};	/* CLOCK_MONOTONIC */
+	uint64_t sequence = 0;		/* the output's frame counter */
+	uint32_t refreshNs = 0;		/* 0: unknown or variable */
+	uint32_t flags = 0;		/* PresentFlags */
+};
+
+/*
+ * A buffer the compositor renders one frame into. The backend owns it
+ * (from a bufmgr Swapchain) and keeps it valid until the frame after the
+ * next one is presented.
+ */
+struct OutputFrame {
+	const bufmgr::Buffer *target = nullptr;
+	int bufferAge = 0;
+	void *backendData = nullptr;	/* the slot, for commit/rollback */
+};
+
+/*
+ * One display. The backend drives its frame clock: after scheduleFrame()
+ * the frame handler runs at the next refresh, renders into a frame from
+ * beginFrame() and passes it to commit(); the presented handler then
+ * reports when it reached the screen.
+ */
+class Output
+{
+public:
+	struct Mode {
+		uint32_t width = 0;
+		uint32_t height = 0;
+		uint32_t refreshMilliHz = 0;
+	};
+
+	virtual ~Output() = default;
+
+	virtual const std::string &name() const = 0;
+	virtual const std::string &description() const = 0;
+	virtual const std::string &make() const = 0;
+	virtual const std::string &model() const = 0;
+	virtual Mode mode() const = 0;
+	/* Physical size in millimetres; 0 when unknown (headless). */
+	virtual uint32_t physicalWidthMm() const { return 0; }
+	virtual uint32_t physicalHeightMm() const { return 0; }
+	/* Presentation timestamps' clock. */
+	virtual clockid_t presentationClock() const { return CLOCK_MONOTONIC; }
+
+	/* Requests one frame handler call at the next refresh. Idempotent. */
+	virtual void scheduleFrame() = 0;
+
+	/*
+	 * A buffer to render the next frame into; nullopt when every buffer
+	 * is still in use (try again at the next frame).
+	 */
+	virtual Result<std::optional<OutputFrame>> beginFrame() = 0;
+	/* Shows the frame; the presented handler runs once it is on screen. */
+	virtual Result<void> commit(const OutputFrame &frame) = 0;
+	/* Gives a frame back unshown (rendering failed). */
+	virtual void rollback(const OutputFrame &frame) = 0;
+
+	/* The buffer on screen now, or null before the first frame. */
+	virtual const bufmgr::Buffer *frontBuffer() const = 0;
+
+	using FrameHandler = std::function<void()>;
+	using PresentedHandler = std::function<void(const PresentInfo &)>;
+	void setFrameHandler(FrameHandler handler) { frameHandler_ = std::move(handler); }
+	void setPresentedHandler(PresentedHandler handler) { presentedHandler_ = std::move(handler); }
+
+	/* Position in the global compositor space; set by the server. */
+	int32_t x() const { return x_; }
+	int32_t y() const { return y_; }
+	void setPosition(int32_t x, int32_t y) { x_ = x; y_ = y; }
+
+protected:
+	void frame() { if (frameHandler_) frameHandler_(); }
+	void presented(const PresentInfo &info) { if (presentedHandler_) presentedHandler_(info); }
+
+private:
+	FrameHandler frameHandler_;
+	PresentedHandler presentedHandler_;
+	int32_t x_ = 0;
+	int32_t y_ = 0;
+};
+
+/* Input the backend delivers, in global compositor coordinates. */
+class InputSink
+{
+public:
+	virtual ~InputSink() = default;
+	virtual void pointerMotion(double x, double y, uint32_t timeMs) = 0;
+	/* Linux input event codes (BTN_LEFT...). */
+	virtual void pointerButton(uint32_t button, bool pressed, uint32_t timeMs) = 0;
+	virtual void pointerAxis(bool horizontal, double value, uint32_t timeMs) = 0;
+	/* Evdev key codes (KEY_A...), without the +8 of xkb. */
+	virtual void key(uint32_t key, bool pressed, uint32_t timeMs) = 0;
+};
+
+/* A dma-buf format with one modifier. */
+struct FormatModifier {
+	uint32_t format = 0;
+	uint64_t modifier = 0;
+
+	bool operator==(const FormatModifier &) const = default;
+};
+
+/*
+ * What a backend could scan out directly for one surface: a preference
+ * tranche for its linux-dmabuf feedback (device, formats, scanout flag).
+ */
+struct ScanoutTranche {
+	dev_t device = 0;
+	std::vector<FormatModifier> formats;
+
+	bool operator==(const ScanoutTranche &) const = default;
+};
+
+/*
+ * The hardware side: outputs, input, and what the display hardware can
+ * read directly. Headless, DRM/KMS and nested backends implement it.
+ */
+class Backend
+{
+public:
+	virtual ~Backend() = default;
+
+	virtual std::string_view name() const = 0;
+
+	/* Creates outputs and input devices; outputs exist after this. */
+	virtual Result<void> start() = 0;
+	virtual std::vector<Output *> outputs() const = 0;
+
+	void setInputSink(InputSink *sink) { inputSink_ = sink; }
+
+	/*
+	 * The DRM device clients should allocate for (linux-dmabuf
+	 * main_device); nullopt when the backend has none.
+	 */
+	virtual std::optional<dev_t> mainDevice() const { return std::nullopt; }
+
+	/*
+	 * Whether the backend could put this client buffer on a plane with
+	 * no copy. Headless scans out nothing.
+	 */
+	virtual bool canScanOut(const bufmgr::Buffer &) const { return false; }
+
+	/*
+	 * The scanout tranche the backend wants to offer a surface now, from
+	 * its plane assignment; nullopt for none. The linux-dmabuf code
+	 * applies hysteresis before a change reaches the client.
+	 */
+	virtual std::optional<ScanoutTranche> scanoutTranche(const Surface &) const
+	{
+		return std::nullopt;
+	}
+
+protected:
+	InputSink *inputSink() const { return inputSink_; }
+
+private:
+	InputSink *inputSink_ = nullptr;
+};
+
+} /* namespace comp */

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: MIT */
+#include "backend/headless/headless_backend.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <drm_fourcc.h>
+#include <wayland-server-core.h>
+
+#include "log.h"
+
+namespace comp {
+
+uint64_t monotonicNs()
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
+}
+
+uint32_t monotonicMs()
+{
+	return static_cast<uint32_t>(monotonicNs() / 1000000ull);
+}
+
+namespace {
+
+struct timespec toTimespec(uint64_t ns)
+{
+	struct timespec ts;
+	ts.tv_sec = static_cast<time_t>(ns / 1000000000ull);
+	ts.tv_nsec = static_cast<long>(ns % 1000000000ull);
+	return ts;
+}
+
+/* The first render node, else the first card: what clients should use. */
+std::optional<dev_t> findDrmDevice()
+{
+	DIR *dir = opendir("/dev/dri");
+	if (!dir)
+		return std::nullopt;
+	std::string render, card;
+	while (struct dirent *entry = readdir(dir)) {
+		std::string name = entry->d_name;
+		if (name.rfind("renderD", 0) == 0 && (render.empty() || name < render))
+			render = name;
+		else if (name.rfind("card", 0) == 0 && (card.empty() || name < card))
+			card = name;
+	}
+	closedir(dir);
+	std::string node = !render.empty() ? render : card;
+	if (node.empty())
+		return std::nullopt;
+	struct stat st;
+	if (stat(("/dev/dri/" + node).c_str(), &st) < 0)
+		return std::nullopt;
+	return st.st_rdev;
+}
+
+} /* namespace */
+
+HeadlessOutput::HeadlessOutput(HeadlessBackend &backend, std::string name,
+			       const HeadlessConfig &config)
+	: backend_(backend), name_(std::move(name))
+{
+	mode_.width = config.width;
+	mode_.height = config.height;
+	mode_.refreshMilliHz = config.refreshMilliHz;
+	periodNs_ = 1000000000000ull / config.refreshMilliHz;
+	description_ = "heapcomp headless output " + std::to_string(mode_.width) + "x" +
+		       std::to_string(mode_.height);
+}
+
+HeadlessOutput::~HeadlessOutput()
+{
+	/* The slots go with the swapchain; nothing reads them any more. */
+	timerSource_.reset();
+}
+
+Result<void> HeadlessOutput::init(wl_event_loop *loop)
+{
+	bufmgr::BufferManager &manager = backend_.bufferManager();
+	bufmgr::SwapchainConfig config;
+	config.width = mode_.width;
+	config.height = mode_.height;
+	config.format = DRM_FORMAT_XRGB8888;
+	config.usage = bufmgr::Usage::Render;
+	config.name = "headless-" + name_;
+	/*
+	 * The renderer draws into these buffers and the CPU reads them back
+	 * for screenshots: any render-capable memory does, and plain memfds
+	 * where no dma-buf source exists.
+	 */
+	auto allocate = [this, &manager](const bufmgr::AllocationRequest &request)
+		-> Result<bufmgr::Buffer> {
+		auto buffer = manager.allocate(request);
+		if (!buffer) {
+			bufmgr::AllocationRequest cpu = request;
+			cpu.usage = bufmgr::Usage::Cpu;
+			LOG_DEBUG("%s: no render memory (%s), using CPU memory",
+				  name_.c_str(), buffer.error().message().c_str());
+			buffer = manager.allocate(cpu);
+		}
+		if (buffer && bufferSource_ != buffer->source()) {
+			bufferSource_ = buffer->source();
+			LOG_INFO("%s: output buffers from %s", name_.c_str(),
+				 bufferSource_.c_str());
+		}
+		return buffer;
+	};
+	/* The renderer forgets a buffer before the pool takes it back. */
+	auto recycle = [hook = backend_.dropHook(), pool = manager.pool().recycler()](
+			       bufmgr::Buffer buffer) {
+		if (hook)
+			hook(buffer);
+		pool(std::move(buffer));
+	};
+	auto swapchain = bufmgr::Swapchain::create(config, allocate, recycle);
+	if (!swapchain)
+		return bufmgr::unexpected(std::move(swapchain).error());
+	swapchain_ = std::move(*swapchain);
+
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (fd < 0)
+		return bufmgr::unexpected(errno, "timerfd_create for " + name_);
+	timerFd_ = bufmgr::UniqueFd(fd);
+	timerSource_.reset(wl_event_loop_add_fd(loop, timerFd_.get(), WL_EVENT_READABLE,
+						&HeadlessOutput::onTimer, this));
+	if (!timerSource_)
+		return bufmgr::unexpected(ENOMEM, "frame clock source for " + name_);
+	epochNs_ = monotonicNs();
+	return {};
+}
+
+uint64_t HeadlessOutput::nextTickNs(uint64_t nowNs) const
+{
+	uint64_t periods = (nowNs - epochNs_ + periodNs_ - 1) / periodNs_;
+	uint64_t next = epochNs_ + periods * periodNs_;
+	/* One frame per refresh: never present twice at one tick. */
+	while (next <= lastPresentedNs_)
+		next += periodNs_;
+	return next;
+}
+
+void HeadlessOutput::scheduleFrame()
+{
+	if (armed_)
+		return;
+	uint64_t next = nextTickNs(monotonicNs());
+	struct itimerspec spec = {};
+	spec.it_value = toTimespec(next);
+	if (timerfd_settime(timerFd_.get(), TFD_TIMER_ABSTIME, &spec, nullptr) < 0) {
+		LOG_ERROR("%s: timerfd_settime: %s", name_.c_str(), strerror(errno));
+		return;
+	}
+	armed_ = true;
+	lastTickNs_ = next;
+}
+
+int HeadlessOutput::onTimer(int fd, uint32_t, void *data)
+{
+	auto *self = static_cast<HeadlessOutput *>(data);
+	uint64_t expirations;
+	if (read(fd, &expirations, sizeof(expirations)) < 0)
+		return 0;
+	self->armed_ = false;
+	self->inTick_ = true;
+	self->frame();
+	self->inTick_ = false;
+	return 0;
+}
+
+Result<std::optional<OutputFrame>> HeadlessOutput::beginFrame()
+{
+	auto slot = swapchain_->acquire();
+	if (!slot)
+		return bufmgr::unexpected(std::move(slot).error());
+	if (!*slot)
+		return std::optional<OutputFrame>();
+	OutputFrame frame;
+	frame.target = &(**slot)->buffer();
+	frame.bufferAge = (**slot)->age();
+	frame.backendData = **slot;
+	return std::optional<OutputFrame>(frame);
+}
+
+Result<void> HeadlessOutput::commit(const OutputFrame &frame)
+{
+	auto *slot = static_cast<bufmgr::SwapchainSlot *>(frame.backendData);
+	swapchain_->submit(slot);
+	/* The previous buffer leaves the (virtual) screen. */
+	if (front_)
+		swapchain_->release(front_);
+	front_ = slot;
+
+	/* Outside a tick (a forced repaint) the frame shows now. */
+	uint64_t when = inTick_ ? lastTickNs_ : monotonicNs();
+	if (when <= lastPresentedNs_)
+		when = lastPresentedNs_ + 1;
+	lastPresentedNs_ = when;
+
+	PresentInfo info;
+	info.time = toTimespec(when);
+	info.sequence = (when - epochNs_) / periodNs_;
+	info.refreshNs = static_cast<uint32_t>(periodNs_);
+	/* Nothing is scanned out and there is no vblank: no flags. */
+	info.flags = 0;
+	presented(info);
+	return {};
+}
+
+void HeadlessOutput::rollback(const OutputFrame &frame)
+{
+	swapchain_->rollback(static_cast<bufmgr::SwapchainSlot *>(frame.backendData));
+}
+
+const bufmgr::Buffer *HeadlessOutput::frontBuffer() const
+{
+	return front_ ? &front_->buffer() : nullptr;
+}
+
+HeadlessBackend::HeadlessBackend(wl_event_loop *loop, bufmgr::BufferManager &manager,
+				 HeadlessConfig config, BufferDropHook dropHook)
+	: loop_(loop), manager_(manager), config_(config), dropHook_(std::move(dropHook))
+{
+}
+
+HeadlessBackend::~HeadlessBackend() = default;
+
+Result<void> HeadlessBackend::start()
+{
+	if (config_.width == 0 || config_.height == 0 || config_.width > 16384 ||
+	    config_.height > 16384)
+		return bufmgr::unexpected(EINVAL, "headless output size " +
+					  std::to_string(config_.width) + "x" +
+					  std::to_string(config_.height));
+	if (config_.refreshMilliHz < 1000 || config_.refreshMilliHz > 1000000)
+		return bufmgr::unexpected(EINVAL, "headless refresh " +
+					  std::to_string(config_.refreshMilliHz) + " mHz");
+	for (uint32_t i = 0; i < std::max<uint32_t>(config_.numOutputs, 1); i++) {
+		auto output = std::make_unique<HeadlessOutput>(
+			*this, "HEADLESS-" + std::to_string(i + 1), config_);
+		auto ret = output->init(loop_);
+		if (!ret)
+			return ret;
+		/* Side by side, left to right. */
+		output->setPosition(static_cast<int32_t>(i * config_.width), 0);
+		outputs_.push_back(std::move(output));
+	}
+	mainDevice_ = findDrmDevice();
+	return {};
+}
+
+std::vector<Output *> HeadlessBackend::outputs() const
+{
+	std::vector<Output *> list;
+	for (const auto &output : outputs_)
+		list.push_back(output.get());
+	return list;
+}
+
+void HeadlessBackend::injectPointerMotion(double x, double y)
+{
+	if (inputSink())
+		inputSink()->pointerMotion(x, y, monotonicMs());
+}
+
+void HeadlessBackend::injectPointerButton(uint32_t button, bool pressed)
+{
+	if (inputSink())
+		inputSink()->pointerButton(button, pressed, monotonicMs());
+}
+
+void HeadlessBackend::injectPointerAxis(bool horizontal, double value)
+{
+	if (inputSink())
+		inputSink()->pointerAxis(horizontal, value, monotonicMs());
+}
+
+void HeadlessBackend::injectKey(uint32_t key, bool pressed)
+{
+	if (inputSink())
+		inputSink()->key(key, pressed, monotonicMs());
+}
+
+} /* namespace comp */

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <bufmgr/manager.h>
+#include <bufmgr/swapchain.h>
+#include <bufmgr/unique_fd.h>
+
+#include "backend/backend.h"
+#include "wayland_util.h"
+
+struct wl_event_loop;
+
+namespace comp {
+
+struct HeadlessConfig {
+	uint32_t width = 1280;
+	uint32_t height = 720;
+	uint32_t refreshMilliHz = 60000;
+	uint32_t numOutputs = 1;
+};
+
+class HeadlessBackend;
+
+/*
+ * An output with no display: frames are rendered into a bufmgr swapchain
+ * and "presented" at the ticks of a timerfd frame clock.
+ */
+class HeadlessOutput : public Output
+{
+public:
+	HeadlessOutput(HeadlessBackend &backend, std::string name, const HeadlessConfig &config);
+	~HeadlessOutput() override;
+
+	Result<void> init(wl_event_loop *loop);
+
+	const std::string &name() const override { return name_; }
+	const std::string &description() const override { return description_; }
+	const std::string &make() const override { return make_; }
+	const std::string &model() const override { return model_; }
+	Mode mode() const override { return mode_; }
+
+	void scheduleFrame() override;
+	Result<std::optional<OutputFrame>> beginFrame() override;
+	Result<void> commit(const OutputFrame &frame) override;
+	void rollback(const OutputFrame &frame) override;
+	const bufmgr::Buffer *frontBuffer() const override;
+
+	/* For tests: which bufmgr source the output buffers came from. */
+	const std::string &bufferSource() const { return bufferSource_; }
+	uint64_t refreshNs() const { return periodNs_; }
+
+private:
+	static int onTimer(int fd, uint32_t mask, void *data);
+	uint64_t nextTickNs(uint64_t nowNs) const;
+
+	HeadlessBackend &backend_;
+	std::string name_;
+	std::string description_;
+	std::string make_ = "heapcomp";
+	std::string model_ = "headless";
+	Mode mode_;
+	uint64_t periodNs_;
+
+	std::unique_ptr<bufmgr::Swapchain> swapchain_;
+	std::string bufferSource_;
+	bufmgr::SwapchainSlot *front_ = nullptr;
+
+	bufmgr::UniqueFd timerFd_;
+	EventSource timerSource_;
+	bool armed_ = false;
+	uint64_t epochNs_ = 0;
+	uint64_t lastTickNs_ = 0;	/* vblank of the frame being rendered */
+	uint64_t lastPresentedNs_ = 0;
+	bool inTick_ = false;
+};
+
+class HeadlessBackend : public Backend
+{
+public:
+	/* Called with each output buffer before it is freed or pooled. */
+	using BufferDropHook = std::function<void(const bufmgr::Buffer &)>;
+
+	HeadlessBackend(wl_event_loop *loop, bufmgr::BufferManager &manager,
+			HeadlessConfig config, BufferDropHook dropHook = {});
+	~HeadlessBackend() override;
+
+	std::string_view name() const override { return "headless"; }
+	Result<void> start() override;
+	std::vector<Output *> outputs() const override;
+	std::optional<dev_t> mainDevice() const override { return mainDevice_; }
+
+	/* Fake input, in global coordinates; for tests and scripts. */
+	void injectPointerMotion(double x, double y);
+	void injectPointerButton(uint32_t button, bool pressed);
+	void injectPointerAxis(bool horizontal, double value);
+	void injectKey(uint32_t key, bool pressed);
+
+	bufmgr::BufferManager &bufferManager() { return manager_; }
+	const BufferDropHook &dropHook() const { return dropHook_; }
+
+private:
+	wl_event_loop *loop_;
+	bufmgr::BufferManager &manager_;
+	HeadlessConfig config_;
+	BufferDropHook dropHook_;
+	std::vector<std::unique_ptr<HeadlessOutput>> outputs_;
+	std::optional<dev_t> mainDevice_;
+};
+
+/* Milliseconds of CLOCK_MONOTONIC, as wl_pointer/wl_keyboard events carry. */
+uint32_t monotonicMs();
+uint64_t monotonicNs();
+
+} /* namespace comp */

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+#include "buffer.h"
+
+#include <drm_fourcc.h>
+#include <wayland-server-core.h>
+#include <wayland-server-protocol.h>
+
+#include "client.h"
+#include "wayland_util.h"
+
+namespace comp {
+
+namespace {
+
+const struct wl_buffer_interface dmaBufBufferImpl = {
+	.destroy = destroyResource,
+};
+
+} /* namespace */
+
+uint32_t shmFormatToDrm(uint32_t format)
+{
+	switch (format) {
+	case WL_SHM_FORMAT_ARGB8888: return DRM_FORMAT_ARGB8888;
+	case WL_SHM_FORMAT_XRGB8888: return DRM_FORMAT_XRGB8888;
+	default: return format;
+	}
+}
+
+uint32_t drmFormatToShm(uint32_t format)
+{
+	switch (format) {
+	case DRM_FORMAT_ARGB8888: return WL_SHM_FORMAT_ARGB8888;
+	case DRM_FORMAT_XRGB8888: return WL_SHM_FORMAT_XRGB8888;
+	default: return format;
+	}
+}
+
+ClientBuffer::ClientBuffer(Type type, wl_resource *resource,
+			   std::shared_ptr<ClientAccount> account)
+	: type_(type), resource_(resource), account_(std::move(account))
+{
+	destroyListener_.notify = &ClientBuffer::onResourceDestroy;
+	wl_resource_add_destroy_listener(resource, &destroyListener_);
+}
+
+ClientBuffer::~ClientBuffer()
+{
+	if (resource_)
+		wl_list_remove(&destroyListener_.link);
+	/* The texture may refer to the dma-buf: it goes first. */
+	texture_.reset();
+	if (account_) {
+		account_->buffers--;
+		account_->bytes -= accountedBytes_;
+		account_->dmaBufFds -= accountedFds_;
+	}
+}
+
+void ClientBuffer::account(uint64_t bytes, uint64_t fds)
+{
+	accountedBytes_ = bytes;
+	accountedFds_ = fds;
+	if (!account_)
+		return;
+	account_->buffers++;
+	account_->bytes += bytes;
+	account_->dmaBufFds += fds;
+}
+
+std::shared_ptr<ClientBuffer> ClientBuffer::fromResource(wl_resource *resource,
+							 std::shared_ptr<ClientAccount> account)
+{
+	if (!resource)
+		return nullptr;
+	wl_listener *listener = wl_resource_get_destroy_listener(resource,
+								 &ClientBuffer::onResourceDestroy);
+	if (listener) {
+		ClientBuffer *buffer = wl_container_of(listener, buffer, destroyListener_);
+		return buffer->shared_from_this();
+	}
+
+	wl_shm_buffer *shm = wl_shm_buffer_get(resource);
+	if (!shm)
+		return nullptr;
+	std::shared_ptr<ClientBuffer> buffer(
+		new ClientBuffer(Type::Shm, resource, std::move(account)));
+	buffer->width_ = static_cast<uint32_t>(wl_shm_buffer_get_width(shm));
+	buffer->height_ = static_cast<uint32_t>(wl_shm_buffer_get_height(shm));
+	buffer->format_ = shmFormatToDrm(wl_shm_buffer_get_format(shm));
+	buffer->account(static_cast<uint64_t>(wl_shm_buffer_get_stride(shm)) * buffer->height_, 0);
+	buffer->self_ = buffer;
+	return buffer;
+}
+
+std::shared_ptr<ClientBuffer> ClientBuffer::createDmaBuf(wl_resource *resource,
+							 bufmgr::Buffer dmaBuf,
+							 std::string exporter,
+							 std::shared_ptr<ClientAccount> account)
+{
+	wl_resource_set_implementation(resource, &dmaBufBufferImpl, nullptr, nullptr);
+	std::shared_ptr<ClientBuffer> buffer(
+		new ClientBuffer(Type::DmaBuf, resource, std::move(account)));
+	buffer->width_ = dmaBuf.width();
+	buffer->height_ = dmaBuf.height();
+	buffer->format_ = dmaBuf.format();
+	buffer->exporter_ = std::move(exporter);
+	buffer->account(dmaBuf.size(), dmaBuf.numPlanes());
+	buffer->dmaBuf_.emplace(std::move(dmaBuf));
+	buffer->self_ = buffer;
+	return buffer;
+}
+
+void ClientBuffer::onResourceDestroy(wl_listener *listener, void *)
+{
+	ClientBuffer *buffer = wl_container_of(listener, buffer, destroyListener_);
+	wl_list_remove(&listener->link);
+	wl_list_init(&listener->link);
+	buffer->resource_ = nullptr;
+	/* May delete the buffer: nothing after this line. */
+	buffer->self_.reset();
+}
+
+wl_shm_buffer *ClientBuffer::shmBuffer() const
+{
+	return resource_ && type_ == Type::Shm ? wl_shm_buffer_get(resource_) : nullptr;
+}
+
+void ClientBuffer::unlock()
+{
+	if (locks_ == 0 || --locks_ > 0)
+		return;
+	if (resource_)
+		wl_buffer_send_release(resource_);
+}
+
+ClientBuffer::Lock::Lock(std::shared_ptr<ClientBuffer> buffer)
+	: buffer_(std::move(buffer))
+{
+	if (buffer_)
+		buffer_->locks_++;
+}
+
+ClientBuffer::Lock &ClientBuffer::Lock::operator=(Lock &&other) noexcept
+{
+	if (this != &other) {
+		reset();
+		buffer_ = std::move(other.buffer_);
+	}
+	return *this;
+}
+
+void ClientBuffer::Lock::reset()
+{
+	if (!buffer_)
+		return;
+	std::shared_ptr<ClientBuffer> buffer = std::move(buffer_);
+	buffer_.reset();
+	buffer->unlock();
+}
+
+} /* namespace comp */

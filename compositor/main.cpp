@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+#include "log.h"
+#include "options.h"
+#include "render/gles_renderer.h"
+#include "server.h"
+
+namespace {
+
+/* libwayland needs XDG_RUNTIME_DIR; a bare board shell may not have one. */
+bool ensureRuntimeDir()
+{
+	const char *dir = getenv("XDG_RUNTIME_DIR");
+	if (dir && *dir)
+		return true;
+	std::string path = "/tmp/heapcomp-runtime-" + std::to_string(getuid());
+	if (mkdir(path.c_str(), 0700) < 0 && errno != EEXIST)
+		return false;
+	struct stat st;
+	if (stat(path.c_str(), &st) < 0 || st.st_uid != getuid() || (st.st_mode & 077))
+		return false;
+	setenv("XDG_RUNTIME_DIR", path.c_str(), 1);
+	LOG_WARNING("XDG_RUNTIME_DIR was not set; using %s (export it for clients)",
+		    path.c_str());
+	return true;
+}
+
+} /* namespace */
+
+int main(int argc, char **argv)
+{
+	std::vector<std::string> args(argv + 1, argv + argc);
+	auto options = comp::parseOptions(args);
+	if (!options) {
+		fprintf(stderr, "heapcomp: %s\n", options.error().context.c_str());
+		return 2;
+	}
+	if (options->help) {
+		fputs(comp::usage("heapcomp").c_str(), stdout);
+		return 0;
+	}
+	comp::setLogLevel(options->logLevel);
+	comp::installLibraryLogHandlers();
+	if (!ensureRuntimeDir()) {
+		LOG_ERROR("XDG_RUNTIME_DIR is not set and no private directory could be made");
+		return 1;
+	}
+
+	comp::GlesRendererOptions rendererOptions;
+	rendererOptions.renderNode = options->renderNode;
+	rendererOptions.surfaceless = options->surfaceless;
+	rendererOptions.forceCpuDmaBuf = options->cpuDmaBuf;
+	options->server.createRenderer = [rendererOptions](bufmgr::BufferManager &) {
+		return comp::createGlesRenderer(rendererOptions);
+	};
+
+	auto server = comp::Server::create(std::move(options->server));
+	if (!server) {
+		LOG_ERROR("cannot start: %s", server.error().message().c_str());
+		return 1;
+	}
+	printf("WAYLAND_DISPLAY=%s\n", (*server)->socketName().c_str());
+	fflush(stdout);
+	(*server)->run();
+	return 0;
+}

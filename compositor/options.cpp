@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+#include "options.h"
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <sstream>
+
+namespace comp {
+
+namespace {
+
+template<typename T>
+bool parseNumber(const std::string &text, T *value)
+{
+	const char *end = text.data() + text.size();
+	auto [ptr, ec] = std::from_chars(text.data(), end, *value);
+	return ec == std::errc() && ptr == end;
+}
+
+bool parseRefresh(const std::string &text, uint32_t *milliHz)
+{
+	char *end = nullptr;
+	errno = 0;
+	double hz = strtod(text.c_str(), &end);
+	if (errno || end == text.c_str() || *end || !(hz >= 1.0) || hz > 1000.0)
+		return false;
+	*milliHz = static_cast<uint32_t>(std::lround(hz * 1000.0));
+	return true;
+}
+
+} /* namespace */
+
+std::string usage(const std::string &program)
+{
+	ServerConfig d;
+	std::ostringstream out;
+	out << "Usage: " << program << " [OPTION]...\n"
+	    << "A Wayland compositor for boards, with a DMA-BUF buffer manager.\n"
+	    << "Runs on the headless backend and prints the WAYLAND_DISPLAY to use.\n\n"
+	    << "Options:\n"
+	    << "  --socket NAME            Wayland socket in $XDG_RUNTIME_DIR\n"
+	    << "                           (default: the first free wayland-N)\n"
+	    << "  --width N                headless output width (default " << d.headless.width << ")\n"
+	    << "  --height N               headless output height (default " << d.headless.height << ")\n"
+	    << "  --refresh HZ             headless refresh rate, 1-1000 (default "
+	    << d.headless.refreshMilliHz / 1000 << ")\n"
+	    << "  --outputs N              number of headless outputs, side by side (default 1)\n"
+	    << "  --log-level LEVEL        debug, info, warning or error (default info)\n"
+	    << "  --screenshot PATH        PNG of the first output, written after\n"
+	    << "                           --screenshot-frames frames and on SIGUSR1\n"
+	    << "                           (default for SIGUSR1: heapcomp-screenshot.png)\n"
+	    << "  --screenshot-frames N    frames before the screenshot (default 0: SIGUSR1 only)\n"
+	    << "  --exit-after-frames N    stop after N frames on the first output\n"
+	    << "                           (default 0: run until SIGINT/SIGTERM)\n"
+	    << "  --render-node PATH       DRM render node for the GLES renderer\n"
+	    << "                           (default: the first /dev/dri/renderD*, else none)\n"
+	    << "  --surfaceless            render with EGL surfaceless, ignoring render nodes\n"
+	    << "  --cpu-dmabuf             read client dma-bufs through the CPU, never as EGLImages\n"
+	    << "  --xkb-layout LAYOUT      keyboard layout (default " << d.xkbLayout << ")\n"
+	    << "  --xkb-variant VARIANT    keyboard layout variant (default none)\n"
+	    << "  --xkb-options OPTIONS    xkb options (default none)\n"
+	    << "  --help                   show this text\n\n"
+	    << "Signals: SIGINT and SIGTERM stop, SIGUSR1 writes a screenshot.\n"
+	    << "XDG_RUNTIME_DIR must be set; if it is not, a private directory in /tmp is used.\n";
+	return out.str();
+}
+
+bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
+{
+	Options options;
+	options.server.handleSignals = true;
+	for (size_t i = 0; i < args.size(); i++) {
+		std::string arg = args[i];
+		std::string value;
+		bool hasValue = false;
+		/* Both "--opt value" and "--opt=value". */
+		if (size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+			value = arg.substr(eq + 1);
+			arg = arg.substr(0, eq);
+			hasValue = true;
+		}
+		auto needValue = [&]() -> bool {
+			if (hasValue)
+				return true;
+			if (i + 1 >= args.size())
+				return false;
+			value = args[++i];
+			return true;
+		};
+		auto bad = [&](const std::string &why) {
+			return bufmgr::unexpected(EINVAL, arg + (why.empty() ? "" : ": " + why));
+		};
+		auto number = [&](auto *out) -> bool { return needValue() && parseNumber(value, out); };
+
+		if (arg == "--help" || arg == "-h") {
+			options.help = true;
+		} else if (arg == "--socket") {
+			if (!needValue() || value.empty() || value.find('/') != std::string::npos)
+				return bad("needs a socket name without '/'");
+			options.server.socketName = value;
+		} else if (arg == "--width") {
+			if (!number(&options.server.headless.width) ||
+			    options.server.headless.width == 0 || options.server.headless.width > 16384)
+				return bad("needs a width of 1-16384 pixels");
+		} else if (arg == "--height") {
+			if (!number(&options.server.headless.height) ||
+			    options.server.headless.height == 0 || options.server.headless.height > 16384)
+				return bad("needs a height of 1-16384 pixels");
+		} else if (arg == "--refresh") {
+			if (!needValue() || !parseRefresh(value, &options.server.headless.refreshMilliHz))
+				return bad("needs a rate of 1-1000 Hz");
+		} else if (arg == "--outputs") {
+			if (!number(&options.server.headless.numOutputs) ||
+			    options.server.headless.numOutputs == 0 ||
+			    options.server.headless.numOutputs > 16)
+				return bad("needs 1-16 outputs");
+		} else if (arg == "--log-level") {
+			auto level = needValue() ? parseLogLevel(value) : std::nullopt;
+			if (!level)
+				return bad("needs debug, info, warning or error");
+			options.logLevel = *level;
+		} else if (arg == "--screenshot") {
+			if (!needValue() || value.empty())
+				return bad("needs a path");
+			options.server.screenshotPath = value;
+		} else if (arg == "--screenshot-frames") {
+			if (!number(&options.server.screenshotFrames))
+				return bad("needs a frame count");
+		} else if (arg == "--exit-after-frames") {
+			if (!number(&options.server.exitAfterFrames))
+				return bad("needs a frame count");
+		} else if (arg == "--render-node") {
+			if (!needValue() || value.empty())
+				return bad("needs a path");
+			options.renderNode = value;
+		} else if (arg == "--surfaceless") {
+			options.surfaceless = true;
+		} else if (arg == "--cpu-dmabuf") {
+			options.cpuDmaBuf = true;
+		} else if (arg == "--xkb-layout") {
+			if (!needValue())
+				return bad("needs a layout");
+			options.server.xkbLayout = value;
+		} else if (arg == "--xkb-variant") {
+			if (!needValue())
+				return bad("needs a variant");
+			options.server.xkbVariant = value;
+		} else if (arg == "--xkb-options") {
+			if (!needValue())
+				return bad("needs options");
+			options.server.xkbOptions = value;
+		} else {
+			return bufmgr::unexpected(EINVAL, "unknown option " + arg + " (see --help)");
+		}
+	}
+	if (options.server.screenshotFrames && options.server.screenshotPath.empty())
+		return bufmgr::unexpected(EINVAL, "--screenshot-frames needs --screenshot PATH");
+	return options;
+}
+
+} /* namespace comp */

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <bufmgr/result.h>
+
+#include "log.h"
+#include "server.h"
+
+namespace comp {
+
+/* The command line of heapcomp. */
+struct Options {
+	ServerConfig server;
+	LogLevel logLevel = LogLevel::Info;
+	/* GLES renderer: DRM render node ("" for the first one). */
+	std::string renderNode;
+	bool surfaceless = false;
+	bool cpuDmaBuf = false;
+	bool help = false;
+};
+
+/* EINVAL with the offending option in the context for bad input. */
+bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args);
+
+/* The --help text, every option with its default. */
+std::string usage(const std::string &program);
+
+} /* namespace comp */

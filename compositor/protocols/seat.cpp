@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: MIT */
+#include "protocols/seat.h"
+
+#include <algorithm>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/input-event-codes.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <wayland-server-protocol.h>
+#include <xkbcommon/xkbcommon.h>
+
+#include "log.h"
+#include "protocols/xdg_shell.h"
+#include "server.h"
+#include "surface.h"
+
+namespace comp {
+
+namespace {
+
+/* The role of cursor surfaces: it holds no state. */
+class CursorRole : public SurfaceRole
+{
+public:
+	const char *roleName() const override { return "wl_pointer-cursor"; }
+};
+
+CursorRole cursorRole;
+
+constexpr size_t kRememberedSerials = 64;
+
+wl_fixed_t toFixed(double v)
+{
+	return wl_fixed_from_double(v);
+}
+
+} /* namespace */
+
+struct SeatRequests {
+	static Seat *from(wl_resource *resource)
+	{
+		return static_cast<Seat *>(wl_resource_get_user_data(resource));
+	}
+
+	static void getPointer(wl_client *client, wl_resource *resource, uint32_t id)
+	{
+		from(resource)->getPointer(client, resource, id);
+	}
+
+	static void getKeyboard(wl_client *client, wl_resource *resource, uint32_t id)
+	{
+		from(resource)->getKeyboard(client, resource, id);
+	}
+
+	static void getTouch(wl_client *, wl_resource *resource, uint32_t)
+	{
+		wl_resource_post_error(resource, WL_SEAT_ERROR_MISSING_CAPABILITY,
+				       "seat0 has no touch capability");
+	}
+
+	static void setCursor(wl_client *, wl_resource *resource, uint32_t serial,
+			      wl_resource *surface, int32_t, int32_t)
+	{
+		if (Seat *seat = from(resource))
+			seat->setCursor(resource, serial, surface);
+	}
+};
+
+namespace {
+
+const struct wl_seat_interface seatImpl = {
+	.get_pointer = SeatRequests::getPointer,
+	.get_keyboard = SeatRequests::getKeyboard,
+	.get_touch = SeatRequests::getTouch,
+	.release = destroyResource,
+};
+
+const struct wl_pointer_interface pointerImpl = {
+	.set_cursor = SeatRequests::setCursor,
+	.release = destroyResource,
+};
+
+const struct wl_keyboard_interface keyboardImpl = {
+	.release = destroyResource,
+};
+
+} /* namespace */
+
+bufmgr::Result<std::unique_ptr<Seat>> Seat::create(Server &server, const KeymapNames &names)
+{
+	std::unique_ptr<Seat> seat(new Seat(server));
+	auto ret = seat->init(names);
+	if (!ret)
+		return bufmgr::unexpected(std::move(ret).error());
+	return seat;
+}
+
+Seat::Seat(Server &server)
+	: server_(server),
+	  global_(server.display(), &wl_seat_interface, kVersion, this, &bind)
+{
+}
+
+Seat::~Seat()
+{
+	/* Clients keep their objects; they go inert. */
+	for (ResourceList *list : { &seats_, &pointers_, &keyboards_ }) {
+		list->forEach([](wl_resource *r) { wl_resource_set_user_data(r, nullptr); });
+		list->unlinkAll();
+	}
+	if (state_)
+		xkb_state_unref(state_);
+	if (keymap_)
+		xkb_keymap_unref(keymap_);
+	if (context_)
+		xkb_context_unref(context_);
+}
+
+bufmgr::Result<void> Seat::init(const KeymapNames &names)
+{
+	context_ = xkb_context_new(XKB_CONTEXT_NO_FLAGS);
+	if (!context_)
+		return bufmgr::unexpected(ENOMEM, "xkb_context_new");
+	struct xkb_rule_names rmlvo = {};
+	rmlvo.layout = names.layout.empty() ? nullptr : names.layout.c_str();
+	rmlvo.variant = names.variant.empty() ? nullptr : names.variant.c_str();
+	rmlvo.options = names.options.empty() ? nullptr : names.options.c_str();
+	keymap_ = xkb_keymap_new_from_names(context_, &rmlvo, XKB_KEYMAP_COMPILE_NO_FLAGS);
+	if (!keymap_)
+		return bufmgr::unexpected(EINVAL, "compile xkb keymap for layout '" +
+					  names.layout + "'");
+	state_ = xkb_state_new(keymap_);
+	if (!state_)
+		return bufmgr::unexpected(ENOMEM, "xkb_state_new");
+
+	char *text = xkb_keymap_get_as_string(keymap_, XKB_KEYMAP_FORMAT_TEXT_V1);
+	if (!text)
+		return bufmgr::unexpected(ENOMEM, "serialize xkb keymap");
+	size_t size = strlen(text) + 1;
+
+	/* Sealed so that no client can change what the others read. */
+	bufmgr::UniqueFd fd(memfd_create("heapcomp-keymap", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+	if (!fd) {
+		free(text);
+		return bufmgr::unexpected(errno, "memfd_create for the keymap");
+	}
+	size_t written = 0;
+	while (written < size) {
+		ssize_t n = write(fd.get(), text + written, size - written);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int err = n < 0 ? errno : EIO;
+			free(text);
+			return bufmgr::unexpected(err, "write the keymap memfd");
+		}
+		written += static_cast<size_t>(n);
+	}
+	free(text);
+	if (fcntl(fd.get(), F_ADD_SEALS,
+		  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+		return bufmgr::unexpected(errno, "seal the keymap memfd");
+	keymapFd_ = std::move(fd);
+	keymapSize_ = static_cast<uint32_t>(size);
+	return {};
+}
+
+void Seat::bind(wl_client *client, void *data, uint32_t version, uint32_t id)
+{
+	auto *self = static_cast<Seat *>(data);
+	wl_resource *resource = wl_resource_create(client, &wl_seat_interface,
+						   static_cast<int>(version), id);
+	if (!resource) {
+		wl_client_post_no_memory(client);
+		return;
+	}
+	self->seats_.add(resource, &seatImpl, self);
+	wl_seat_send_capabilities(resource, WL_SEAT_CAPABILITY_POINTER | WL_SEAT_CAPABILITY_KEYBOARD);
+	if (version >= WL_SEAT_NAME_SINCE_VERSION)
+		wl_seat_send_name(resource, "seat0");
+}
+
+void Seat::getPointer(wl_client *client, wl_resource *seat, uint32_t id)
+{
+	wl_resource *resource = wl_resource_create(client, &wl_pointer_interface,
+						   wl_resource_get_version(seat), id);
+	if (!resource) {
+		wl_client_post_no_memory(client);
+		return;
+	}
+	pointers_.add(resource, &pointerImpl, this);
+	if (pointerFocus_ && pointerFocus_->client() == client) {
+		/* A new pointer object learns where the pointer already is. */
+		View *view = nullptr;
+		Surface *surface = nullptr;
+		double lx = 0, ly = 0;
+		view = server_.viewAt(pointerX_, pointerY_, &surface, &lx, &ly);
+		if (view && surface == pointerFocus_) {
+			wl_pointer_send_enter(resource, serialFor(client),
+					      pointerFocus_->resource(), toFixed(lx), toFixed(ly));
+			if (wl_resource_get_version(resource) >= WL_POINTER_FRAME_SINCE_VERSION)
+				wl_pointer_send_frame(resource);
+		}
+	}
+}
+
+void Seat::getKeyboard(wl_client *client, wl_resource *seat, uint32_t id)
+{
+	wl_resource *resource = wl_resource_create(client, &wl_keyboard_interface,
+						   wl_resource_get_version(seat), id);
+	if (!resource) {
+		wl_client_post_no_memory(client);
+		return;
+	}
+	keyboards_.add(resource, &keyboardImpl, this);
+	wl_keyboard_send_keymap(resource, WL_KEYBOARD_KEYMAP_FORMAT_XKB_V1, keymapFd_.get(),
+				keymapSize_);
+	if (wl_resource_get_version(resource) >= WL_KEYBOARD_REPEAT_INFO_SINCE_VERSION)
+		wl_keyboard_send_repeat_info(resource, 25, 600);
+	if (keyboardFocus_ && keyboardFocus_->client() == client) {
+		wl_array keys;
+		wl_array_init(&keys);
+		for (uint32_t key : pressedKeys_) {
+			auto *slot = static_cast<uint32_t *>(wl_array_add(&keys, sizeof(uint32_t)));
+			if (slot)
+				*slot = key;
+		}
+		uint32_t serial = serialFor(client);
+		wl_keyboard_send_enter(resource, serial, keyboardFocus_->resource(), &keys);
+		wl_array_release(&keys);
+		wl_keyboard_send_modifiers(resource, serial,
+					   xkb_state_serialize_mods(state_, XKB_STATE_MODS_DEPRESSED),
+					   xkb_state_serialize_mods(state_, XKB_STATE_MODS_LATCHED),
+					   xkb_state_serialize_mods(state_, XKB_STATE_MODS_LOCKED),
+					   xkb_state_serialize_layout(state_, XKB_STATE_LAYOUT_EFFECTIVE));
+	}
+}
+
+void Seat::setCursor(wl_resource *pointer, uint32_t, wl_resource *surfaceResource)
+{
+	if (!surfaceResource)
+		return;
+	Surface *surface = Surface::fromResource(surfaceResource);
+	if (surface->role() == &cursorRole)
+		return;
+	/* The cursor is not drawn on the headless backend; the role still counts. */
+	surface->setRole(&cursorRole, cursorRole.roleName(), pointer, WL_POINTER_ERROR_ROLE);
+}
+
+uint32_t Seat::serialFor(wl_client *client)
+{
+	uint32_t serial = nextSerial(server_.display());
+	serials_.push_back({ client, serial });
+	if (serials_.size() > kRememberedSerials)
+		serials_.pop_front();
+	return serial;
+}
+
+bool Seat::isRecentSerial(wl_client *client, uint32_t serial) const
+{
+	return std::any_of(serials_.begin(), serials_.end(), [&](const SentSerial &s) {
+		return s.client == client && s.serial == serial;
+	});
+}
+
+wl_client *Seat::keyboardFocusClient() const
+{
+	return keyboardFocus_ ? keyboardFocus_->client() : nullptr;
+}
+
+void Seat::addKeyboardFocusListener(FocusListener listener)
+{
+	focusListeners_.push_back(std::move(listener));
+}
+
+void Seat::sendPointerFrame(wl_client *client)
+{
+	pointers_.forEach([&](wl_resource *resource) {
+		if (wl_resource_get_client(resource) == client &&
+		    wl_resource_get_version(resource) >= WL_POINTER_FRAME_SINCE_VERSION)
+			wl_pointer_send_frame(resource);
+	});
+}
+
+void Seat::setPointerFocus(Surface *surface, double x, double y)
+{
+	if (surface == pointerFocus_)
+		return;
+	if (pointerFocus_ && !pointerFocus_->isDestroying()) {
+		wl_client *client = pointerFocus_->client();
+		uint32_t serial = serialFor(client);
+		pointers_.forEach([&](wl_resource *resource) {
+			if (wl_resource_get_client(resource) == client)
+				wl_pointer_send_leave(resource, serial, pointerFocus_->resource());
+		});
+		sendPointerFrame(client);
+	}
+	pointerFocus_ = surface;
+	pointerFocusDestroy_.disconnect();
+	if (!surface)
+		return;
+	pointerFocusDestroy_.connect(surface->destroySignal(), [this](void *) {
+		pointerFocus_ = nullptr;
+		pointerFocusDestroy_.disconnect();
+	});
+	wl_client *client = surface->client();
+	uint32_t serial = serialFor(client);
+	pointers_.forEach([&](wl_resource *resource) {
+		if (wl_resource_get_client(resource) == client)
+			wl_pointer_send_enter(resource, serial, surface->resource(), toFixed(x),
+					      toFixed(y));
+	});
+	sendPointerFrame(client);
+}
+
+void Seat::pointerMotion(double x, double y, uint32_t timeMs)
+{
+	pointerX_ = x;
+	pointerY_ = y;
+	Surface *surface = nullptr;
+	double lx = 0, ly = 0;
+	int32_t sx = 0, sy = 0;
+	if (!buttons_.empty() && pointerFocus_ && server_.surfacePosition(pointerFocus_, &sx, &sy)) {
+		/* Dragging: the surface the press went to keeps the pointer. */
+		surface = pointerFocus_;
+		lx = x - sx;
+		ly = y - sy;
+	} else {
+		server_.viewAt(x, y, &surface, &lx, &ly);
+	}
+	if (surface != pointerFocus_) {
+		setPointerFocus(surface, lx, ly);
+		return;
+	}
+	if (!surface)
+		return;
+	wl_client *client = surface->client();
+	pointers_.forEach([&](wl_resource *resource) {
+		if (wl_resource_get_client(resource) == client)
+			wl_pointer_send_motion(resource, timeMs, toFixed(lx), toFixed(ly));
+	});
+	sendPointerFrame(client);
+}
+
+void Seat::updatePointerFocus()
+{
+	if (!buttons_.empty() && pointerFocus_)
+		return;
+	Surface *surface = nullptr;
+	double lx = 0, ly = 0;
+	server_.viewAt(pointerX_, pointerY_, &surface, &lx, &ly);
+	setPointerFocus(surface, lx, ly);
+}
+
+void Seat::pointerButton(uint32_t button, bool pressed, uint32_t timeMs)
+{
+	bool wasHeld = !buttons_.empty();
+	if (pressed) {
+		if (std::find(buttons_.begin(), buttons_.end(), button) == buttons_.end())
+			buttons_.push_back(button);
+	} else {
+		std::erase(buttons_, button);
+	}
+	if (pressed && !wasHeld) {
+		Surface *surface = nullptr;
+		double lx = 0, ly = 0;
+		View *view = server_.viewAt(pointerX_, pointerY_, &surface, &lx, &ly);
+		/* A click outside a popup's client closes its popups. */
+		for (View *v : std::vector<View *>(server_.views())) {
+			if (v->isPopup() && v->isMapped() &&
+			    (!view || v->surface()->client() != view->surface()->client()))
+				v->dismiss();
+		}
+		if (view) {
+			View *toplevel = view;
+			while (toplevel->parentView())
+				toplevel = toplevel->parentView();
+			if (!view->isPopup()) {
+				server_.raiseView(toplevel);
+				setKeyboardFocus(toplevel->surface());
+			}
+		}
+		updatePointerFocus();
+	}
+	if (!pointerFocus_)
+		return;
+	wl_client *client = pointerFocus_->client();
+	uint32_t serial = serialFor(client);
+	pointers_.forEach([&](wl_resource *resource) {
+		if (wl_resource_get_client(resource) == client)
+			wl_pointer_send_button(resource, serial, timeMs, button,
+					       pressed ? WL_POINTER_BUTTON_STATE_PRESSED
+						       : WL_POINTER_BUTTON_STATE_RELEASED);
+	});
+	sendPointerFrame(client);
+	/* The grab ends with the last button: focus follows the pointer again. */
+	if (buttons_.empty() && wasHeld)
+		updatePointerFocus();
+}
+
+void Seat::pointerAxis(bool horizontal, double value, uint32_t timeMs)
+{
+	if (!pointerFocus_)
+		return;
+	wl_client *client = pointerFocus_->client();
+	uint32_t axis = horizontal ? WL_POINTER_AXIS_HORIZONTAL_SCROLL
+				   : WL_POINTER_AXIS_VERTICAL_SCROLL;
+	pointers_.forEach([&](wl_resource *resource) {
+		if (wl_resource_get_client(resource) != client)
+			return;
+		if (wl_resource_get_version(resource) >= WL_POINTER_AXIS_SOURCE_SINCE_VERSION)
+			wl_pointer_send_axis_source(resource, WL_POINTER_AXIS_SOURCE_WHEEL);
+		wl_pointer_send_axis(resource, timeMs, axis, toFixed(value));
+	});
+	sendPointerFrame(client);
+}
+
+void Seat::sendModifiers(wl_client *client, uint32_t serial)
+{
+	uint32_t depressed = xkb_state_serialize_mods(state_, XKB_STATE_MODS_DEPRESSED);
+	uint32_t latched = xkb_state_serialize_mods(state_, XKB_STATE_MODS_LATCHED);
+	uint32_t locked = xkb_state_serialize_mods(state_, XKB_STATE_MODS_LOCKED);
+	uint32_t group = xkb_state_serialize_layout(state_, XKB_STATE_LAYOUT_EFFECTIVE);
+	keyboards_.forEach([&](wl_resource *resource) {
+		if (wl_resource_get_client(resource) == client)
+			wl_keyboard_send_modifiers(resource, serial, depressed, latched, locked, group);
+	});
+}
+
+void Seat::key(uint32_t key, bool pressed, uint32_t timeMs)
+{
+	if (pressed) {
+		if (std::find(pressedKeys_.begin(), pressedKeys_.end(), key) != pressedKeys_.end())
+			return;
+		pressedKeys_.push_back(key);
+	} else {
+		auto it = std::find(pressedKeys_.begin(), pressedKeys_.end(), key);
+		if (it == pressedKeys_.end())
+			return;
+		pressedKeys_.erase(it);
+	}
+	/* xkb keycodes are evdev codes + 8. */
+	xkb_state_component changed = xkb_state_update_key(state_, key + 8,
+							   pressed ? XKB_KEY_DOWN : XKB_KEY_UP);
+	if (!keyboardFocus_)
+		return;
+	wl_client *client = keyboardFocus_->client();
+	uint32_t serial = serialFor(client);
+	keyboards_.forEach([&](wl_resource *resource) {
+		if (wl_resource_get_client(resource) == client)
+			wl_keyboard_send_key(resource, serial, timeMs, key,
+					     pressed ? WL_KEYBOARD_KEY_STATE_PRESSED
+						     : WL_KEYBOARD_KEY_STATE_RELEASED);
+	});
+	if (changed & (XKB_STATE_MODS_EFFECTIVE | XKB_STATE_LAYOUT_EFFECTIVE))
+		sendModifiers(client, serial);
+}
+
+void Seat::setKeyboardFocus(Surface *surface)
+{
+	if (surface == keyboardFocus_)
+		return;
+	Surface *old = keyboardFocus_;
+	wl_client *oldClient = old ? old->client() : nullptr;
+	if (old && !old->isDestroying()) {
+		uint32_t serial = serialFor(oldClient);
+		keyboards_.forEach([&](wl_resource *resource) {
+			if (wl_resource_get_client(resource) == oldClient)
+				wl_keyboard_send_leave(resource, serial, old->resource());
+		});
+		for (View *view : server_.views()) {
+			if (view->surface() == old)
+				view->setActivated(false);
+		}
+	}
+	keyboardFocus_ = surface;
+	keyboardFocusDestroy_.disconnect();
+	if (surface) {
+		keyboardFocusDestroy_.connect(surface->destroySignal(), [this](void *) {
+			keyboardFocus_ = nullptr;
+			keyboardFocusDestroy_.disconnect();
+		});
+		wl_client *client = surface->client();
+		uint32_t serial = serialFor(client);
+		wl_array keys;
+		wl_array_init(&keys);
+		for (uint32_t key : pressedKeys_) {
+			auto *slot = static_cast<uint32_t *>(wl_array_add(&keys, sizeof(uint32_t)));
+			if (slot)
+				*slot = key;
+		}
+		keyboards_.forEach([&](wl_resource *resource) {
+			if (wl_resource_get_client(resource) == client)
+				wl_keyboard_send_enter(resource, serial, surface->resource(), &keys);
+		});
+		wl_array_release(&keys);
+		sendModifiers(client, serial);
+		for (View *view : server_.views()) {
+			if (view->surface() == surface)
+				view->setActivated(true);
+		}
+	}
+	wl_client *newClient = surface ? surface->client() : nullptr;
+	if (newClient != oldClient) {
+		for (const FocusListener &listener : focusListeners_)
+			listener(newClient);
+	}
+}
+
+void Seat::viewMapped(View *view)
+{
+	if (!view->isPopup())
+		setKeyboardFocus(view->surface());
+	updatePointerFocus();
+}
+
+void Seat::viewUnmapped(View *view)
+{
+	if (keyboardFocus_ == view->surface()) {
+		Surface *next = nullptr;
+		const std::vector<View *> &views = server_.views();
+		for (auto it = views.rbegin(); it != views.rend(); ++it) {
+			if (*it != view && (*it)->isMapped() && !(*it)->isPopup()) {
+				next = (*it)->surface();
+				break;
+			}
+		}
+		setKeyboardFocus(next);
+	}
+	if (pointerFocus_) {
+		Surface *root = pointerFocus_;
+		while (Subsurface *sub = root->asSubsurface()) {
+			if (!sub->parent())
+				break;
+			root = sub->parent();
+		}
+		if (root == view->surface())
+			setPointerFocus(nullptr, 0, 0);
+	}
+}
+
+} /* namespace comp */

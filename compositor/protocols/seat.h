@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <bufmgr/result.h>
+#include <bufmgr/unique_fd.h>
+
+#include "backend/backend.h"
+#include "wayland_util.h"
+
+struct xkb_context;
+struct xkb_keymap;
+struct xkb_state;
+
+namespace comp {
+
+class Server;
+class Surface;
+class View;
+
+struct KeymapNames {
+	std::string layout;
+	std::string variant;
+	std::string options;
+};
+
+/*
+ * wl_seat "seat0" (v7) with a pointer and a keyboard. Input from the
+ * backend goes to the surface under the pointer; a click raises its
+ * window and gives it the keyboard. The keymap is compiled once and sent
+ * to every keyboard as a sealed, read-only memfd.
+ */
+class Seat : public InputSink
+{
+public:
+	static constexpr int kVersion = 7;
+
+	static bufmgr::Result<std::unique_ptr<Seat>> create(Server &server, const KeymapNames &names);
+	~Seat() override;
+
+	/* InputSink: what the backend reports. */
+	void pointerMotion(double x, double y, uint32_t timeMs) override;
+	void pointerButton(uint32_t button, bool pressed, uint32_t timeMs) override;
+	void pointerAxis(bool horizontal, double value, uint32_t timeMs) override;
+	void key(uint32_t key, bool pressed, uint32_t timeMs) override;
+
+	void setKeyboardFocus(Surface *surface);
+	Surface *keyboardFocus() const { return keyboardFocus_; }
+	Surface *pointerFocus() const { return pointerFocus_; }
+	wl_client *keyboardFocusClient() const;
+	double pointerX() const { return pointerX_; }
+	double pointerY() const { return pointerY_; }
+
+	/* Re-picks the surface under the pointer after the scene changed. */
+	void updatePointerFocus();
+
+	/* Scene changes that move focus. */
+	void viewMapped(View *view);
+	void viewUnmapped(View *view);
+
+	/* Whether serial is one this seat recently sent to client. */
+	bool isRecentSerial(wl_client *client, uint32_t serial) const;
+
+	/* Called with the client that gets keyboard focus (or null). */
+	using FocusListener = std::function<void(wl_client *)>;
+	void addKeyboardFocusListener(FocusListener listener);
+
+	/* The keymap memfd, for tests. */
+	int keymapFd() const { return keymapFd_.get(); }
+	uint32_t keymapSize() const { return keymapSize_; }
+
+private:
+	explicit Seat(Server &server);
+	bufmgr::Result<void> init(const KeymapNames &names);
+	static void bind(wl_client *client, void *data, uint32_t version, uint32_t id);
+
+	void getPointer(wl_client *client, wl_resource *seat, uint32_t id);
+	void getKeyboard(wl_client *client, wl_resource *seat, uint32_t id);
+	void setCursor(wl_resource *pointer, uint32_t serial, wl_resource *surface);
+
+	uint32_t serialFor(wl_client *client);
+	void setPointerFocus(Surface *surface, double x, double y);
+	void sendPointerFrame(wl_client *client);
+	void sendModifiers(wl_client *client, uint32_t serial);
+
+	Server &server_;
+	Global global_;
+	ResourceList seats_;
+	ResourceList pointers_;
+	ResourceList keyboards_;
+
+	xkb_context *context_ = nullptr;
+	xkb_keymap *keymap_ = nullptr;
+	xkb_state *state_ = nullptr;
+	bufmgr::UniqueFd keymapFd_;
+	uint32_t keymapSize_ = 0;
+	std::vector<uint32_t> pressedKeys_;
+
+	double pointerX_ = 0, pointerY_ = 0;
+	/* Held buttons: the implicit grab keeps the focus until all are up. */
+	std::vector<uint32_t> buttons_;
+	Surface *pointerFocus_ = nullptr;
+	Surface *keyboardFocus_ = nullptr;
+	Listener pointerFocusDestroy_;
+	Listener keyboardFocusDestroy_;
+
+	struct SentSerial {
+		wl_client *client;
+		uint32_t serial;
+	};
+	std::deque<SentSerial> serials_;
+	std::vector<FocusListener> focusListeners_;
+	friend struct SeatRequests;
+};
+
+} /* namespace comp */

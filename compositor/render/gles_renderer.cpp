@@ -1,0 +1,637 @@
+/* SPDX-License-Identifier: MIT */
+#include "gles_renderer.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+
+#include <drm_fourcc.h>
+
+#include <bufmgr/format.h>
+#include <bufmgr/log.h>
+#include <bufmgr/mapping.h>
+
+#include "egl_context.h"
+#include "egl_image.h"
+#include "gles_format.h"
+#include "gles_shaders.h"
+#include "gles_texture.h"
+#include "render_target.h"
+#include "texture_upload.h"
+
+namespace comp {
+
+namespace {
+
+using bufmgr::LogLevel;
+using bufmgr::unexpected;
+
+/* Outputs × swapchain slots; beyond that the least recently used goes. */
+constexpr size_t kMaxTargets = 8;
+
+std::string describe(const char *what, uint32_t width, uint32_t height, uint32_t format)
+{
+	return std::string(what) + " " + std::to_string(width) + "x" + std::to_string(height) +
+	       " " + bufmgr::fourccToString(format);
+}
+
+bool isLinear(uint64_t modifier)
+{
+	/* Implicit layouts from heaps, udmabuf and dumb buffers are linear. */
+	return modifier == DRM_FORMAT_MOD_LINEAR || modifier == DRM_FORMAT_MOD_INVALID;
+}
+
+class GlesRendererImpl final : public GlesRenderer
+{
+public:
+	GlesRendererImpl(std::shared_ptr<EglContext> context, DmaBufProbeResult probe);
+	~GlesRendererImpl() override;
+
+	std::string_view name() const override { return "gles"; }
+	DmaBufPath dmaBufPath() const override { return path_; }
+	std::vector<FormatModifier> dmaBufFormats() const override { return dmaBufFormats_; }
+	std::vector<uint32_t> shmFormats() const override { return shmTextureFormats(); }
+
+	Result<std::unique_ptr<Texture>>
+	importShm(const uint8_t *data, uint32_t width, uint32_t height, uint32_t stride,
+		  uint32_t format) override;
+	Result<void> updateShm(Texture &texture, const uint8_t *data, uint32_t stride,
+			       std::span<const Rect> damage) override;
+
+	Result<std::unique_ptr<Texture>> importDmaBuf(const bufmgr::Buffer &buffer) override;
+	Result<void> updateDmaBuf(Texture &texture, const bufmgr::Buffer &buffer,
+				  std::span<const Rect> damage) override;
+
+	Result<void> render(const bufmgr::Buffer &target, std::span<const RenderItem> items,
+			    const float clearColor[4]) override;
+	Result<std::vector<uint32_t>> readPixels(const bufmgr::Buffer &target) override;
+	void releaseTarget(const bufmgr::Buffer &target) override;
+
+	const DmaBufProbeResult &probeResult() const override { return probe_; }
+	const std::string &description() const override { return context_->description(); }
+	bool rendersIntoDmaBufs() const override { return direct_; }
+
+private:
+	Result<void> makeCurrent() const;
+	Result<GlesTexture *> ownTexture(const Texture &texture, const char *what) const;
+	Result<std::unique_ptr<Texture>> importDmaBufGpu(const bufmgr::Buffer &buffer);
+	Result<std::unique_ptr<Texture>> importDmaBufCpu(const bufmgr::Buffer &buffer);
+	Result<void> uploadDmaBuf(GlesTexture &texture, std::span<const Rect> rects,
+				  bool define);
+	Result<RenderTarget *> targetFor(const bufmgr::Buffer &buffer, const TargetKey &key);
+	Result<void> checkItem(const RenderItem &item, SourceBox *source) const;
+	Result<void> drawItem(const RenderItem &item, const SourceBox &source,
+			      uint32_t width, uint32_t height);
+
+	std::shared_ptr<EglContext> context_;
+	DmaBufProbeResult probe_;
+	DmaBufPath path_ = DmaBufPath::Cpu;
+	bool direct_ = false;
+	ShaderCache shaders_;
+	TextureUploader uploader_;
+	std::vector<std::unique_ptr<RenderTarget>> targets_;
+	uint64_t useCounter_ = 0;
+	std::vector<FormatModifier> dmaBufFormats_;
+	bool warnedGpuImport_ = false;
+	bool warnedDirectTarget_ = false;
+};
+
+GlesRendererImpl::GlesRendererImpl(std::shared_ptr<EglContext> context, DmaBufProbeResult probe)
+	: context_(std::move(context)), probe_(std::move(probe)),
+	  shaders_(context_->caps()), uploader_(context_->caps())
+{
+	const GlesCaps &caps = context_->caps();
+	if (probe_.canSample && caps.dmaBufImport)
+		path_ = DmaBufPath::Gpu;
+	direct_ = path_ == DmaBufPath::Gpu && probe_.canRender &&
+		  context_->procs().imageTargetRenderbufferStorage;
+
+	/* The CPU path takes linear buffers of its formats on either path. */
+	for (uint32_t format : cpuTextureFormats())
+		dmaBufFormats_.push_back({ format, DRM_FORMAT_MOD_LINEAR });
+	if (path_ == DmaBufPath::Gpu) {
+		for (const FormatModifier &pair : queryDmaBufFormats(*context_, cpuTextureFormats())) {
+			auto same = [&](const FormatModifier &p) {
+				return p.format == pair.format && p.modifier == pair.modifier;
+			};
+			if (std::none_of(dmaBufFormats_.begin(), dmaBufFormats_.end(), same))
+				dmaBufFormats_.push_back(pair);
+		}
+	}
+}
+
+GlesRendererImpl::~GlesRendererImpl()
+{
+	/* The GL objects of targets and shaders go with this context. */
+	context_->makeCurrent();
+	targets_.clear();
+}
+
+Result<void> GlesRendererImpl::makeCurrent() const
+{
+	if (!context_->makeCurrent())
+		return unexpected(EIO, "render: eglMakeCurrent failed");
+	return {};
+}
+
+Result<GlesTexture *> GlesRendererImpl::ownTexture(const Texture &texture, const char *what) const
+{
+	auto *gles = dynamic_cast<const GlesTexture *>(&texture);
+	if (!gles || gles->context() != context_.get())
+		return unexpected(EINVAL, std::string(what) +
+					  ": texture was not made by this renderer");
+	return const_cast<GlesTexture *>(gles);
+}
+
+Result<std::unique_ptr<Texture>>
+GlesRendererImpl::importShm(const uint8_t *data, uint32_t width, uint32_t height,
+			    uint32_t stride, uint32_t format)
+{
+	const std::string what = describe("import shm", width, height, format);
+	if (!data || width == 0 || height == 0)
+		return unexpected(EINVAL, what + ": empty buffer");
+	const auto &formats = shmTextureFormats();
+	GlFormat glFormat;
+	if (std::find(formats.begin(), formats.end(), format) == formats.end() ||
+	    !lookupGlFormat(format, context_->caps(), &glFormat))
+		return unexpected(ENOTSUP, what + ": unsupported format");
+	const uint64_t rowBytes = uint64_t(width) * glFormat.planes[0].bytesPerPixel;
+	if (stride < rowBytes)
+		return unexpected(EINVAL, what + ": stride " + std::to_string(stride) +
+					  " too small for rows of " + std::to_string(rowBytes) + " B");
+	const int maxSize = context_->caps().maxTextureSize;
+	if (width > uint32_t(maxSize) || height > uint32_t(maxSize))
+		return unexpected(EINVAL, what + ": larger than the GL limit of " +
+					  std::to_string(maxSize));
+	if (auto ret = makeCurrent(); !ret)
+		return unexpected(std::move(ret).error());
+
+	auto texture = std::make_unique<GlesTexture>(context_, GlesTexture::Source::Shm,
+						     width, height, glFormat);
+	glBindTexture(GL_TEXTURE_2D, texture->glTexture(0));
+	uploader_.define(glFormat.planes[0], { data, stride }, width, height);
+	if (GLenum error = takeGlError())
+		return unexpected(EIO, what + ": upload failed (GL error " +
+				       std::to_string(error) + ")");
+	return std::unique_ptr<Texture>(std::move(texture));
+}
+
+Result<void> GlesRendererImpl::updateShm(Texture &texture, const uint8_t *data, uint32_t stride,
+					 std::span<const Rect> damage)
+{
+	auto gles = ownTexture(texture, "update shm");
+	if (!gles)
+		return unexpected(std::move(gles).error());
+	GlesTexture &t = **gles;
+	const GlFormat &format = t.format();
+	const std::string what = describe("update shm", t.width(), t.height(), format.fourcc);
+	if (t.source() != GlesTexture::Source::Shm)
+		return unexpected(EINVAL, what + ": texture is not a shm import");
+	if (!data)
+		return unexpected(EINVAL, what + ": no data");
+	const uint64_t rowBytes = uint64_t(t.width()) * format.planes[0].bytesPerPixel;
+	if (stride < rowBytes)
+		return unexpected(EINVAL, what + ": stride " + std::to_string(stride) +
+					  " too small for rows of " + std::to_string(rowBytes) + " B");
+
+	std::vector<Rect> rects = clipDamage(damage, t.width(), t.height());
+	if (rects.empty())
+		return {};
+	if (auto ret = makeCurrent(); !ret)
+		return ret;
+	glBindTexture(GL_TEXTURE_2D, t.glTexture(0));
+	for (const Rect &r : rects)
+		uploader_.update(format.planes[0], { data, stride }, r.x, r.y, r.width, r.height);
+	if (GLenum error = takeGlError())
+		return unexpected(EIO, what + ": upload failed (GL error " +
+				       std::to_string(error) + ")");
+	return {};
+}
+
+Result<std::unique_ptr<Texture>> GlesRendererImpl::importDmaBuf(const bufmgr::Buffer &buffer)
+{
+	const std::string what = describe("import dma-buf", buffer.width(), buffer.height(),
+					  buffer.format());
+	if (!buffer.isValid() || buffer.width() == 0 || buffer.height() == 0)
+		return unexpected(EINVAL, what + ": empty buffer");
+	const int maxSize = context_->caps().maxTextureSize;
+	if (buffer.width() > uint32_t(maxSize) || buffer.height() > uint32_t(maxSize))
+		return unexpected(EINVAL, what + ": larger than the GL limit of " +
+					  std::to_string(maxSize));
+	if (auto ret = makeCurrent(); !ret)
+		return unexpected(std::move(ret).error());
+
+	if (path_ != DmaBufPath::Gpu)
+		return importDmaBufCpu(buffer);
+
+	auto texture = importDmaBufGpu(buffer);
+	if (texture)
+		return texture;
+	GlFormat cpuFormat;
+	if (!isLinear(buffer.modifier()) ||
+	    !lookupGlFormat(buffer.format(), context_->caps(), &cpuFormat))
+		return texture;
+	/* The probe passed, but this buffer would not import: copy it instead. */
+	if (!warnedGpuImport_) {
+		bufmgr::log(LogLevel::Warning, "render: " + texture.error().message() +
+					       "; taking the CPU path for such buffers");
+		warnedGpuImport_ = true;
+	}
+	return importDmaBufCpu(buffer);
+}
+
+Result<std::unique_ptr<Texture>> GlesRendererImpl::importDmaBufGpu(const bufmgr::Buffer &buffer)
+{
+	const GlesCaps &caps = context_->caps();
+	const bufmgr::FormatInfo *info = bufmgr::formatInfo(buffer.format());
+	const bool yuv = info && info->isYuv;
+	if (yuv && !caps.externalImages)
+		return unexpected(ENOTSUP, describe("import dma-buf", buffer.width(), buffer.height(),
+						    buffer.format()) +
+				  ": YUV needs GL_OES_EGL_image_external");
+
+	auto image = EglImage::import(context_, buffer);
+	if (!image)
+		return unexpected(std::move(image).error());
+
+	/* The driver samples formats without alpha as opaque; force it anyway. */
+	GlFormat format;
+	format.fourcc = buffer.format();
+	format.hasAlpha = info ? info->hasAlpha : true;
+	format.numPlanes = 1;
+	const bool external = caps.externalImages;
+	if (external)
+		format.shader = format.hasAlpha ? ShaderKind::ExternalRgba : ShaderKind::ExternalRgbx;
+	else
+		format.shader = format.hasAlpha ? ShaderKind::Rgba : ShaderKind::Rgbx;
+
+	auto texture = std::make_unique<GlesTexture>(context_, GlesTexture::Source::DmaBufGpu,
+						     buffer.width(), buffer.height(), format);
+	texture->setImage(std::move(*image), external ? GL_TEXTURE_EXTERNAL_OES : GL_TEXTURE_2D);
+	if (GLenum error = takeGlError())
+		return unexpected(EIO, describe("import dma-buf", buffer.width(), buffer.height(),
+						buffer.format()) +
+				       ": binding the EGLImage failed (GL error " +
+				       std::to_string(error) + ")");
+	return std::unique_ptr<Texture>(std::move(texture));
+}
+
+Result<std::unique_ptr<Texture>> GlesRendererImpl::importDmaBufCpu(const bufmgr::Buffer &buffer)
+{
+	const std::string what = describe("import dma-buf", buffer.width(), buffer.height(),
+					  buffer.format());
+	GlFormat format;
+	if (!lookupGlFormat(buffer.format(), context_->caps(), &format))
+		return unexpected(ENOTSUP, what + ": format not supported by the CPU path");
+	if (!isLinear(buffer.modifier()))
+		return unexpected(ENOTSUP, what + ": the CPU path needs a linear buffer");
+	if (buffer.numPlanes() != format.numPlanes)
+		return unexpected(EINVAL, what + ": " + std::to_string(buffer.numPlanes()) +
+					  " planes, the format has " +
+					  std::to_string(format.numPlanes));
+
+	auto mapping = bufmgr::Mapping::map(buffer, { bufmgr::Access::Read });
+	if (!mapping)
+		return unexpected(std::move(mapping).error());
+	for (size_t i = 0; i < format.numPlanes; i++) {
+		const uint32_t stride = buffer.plane(i).stride;
+		const uint64_t rowBytes = uint64_t(format.planeWidth(i, buffer.width())) *
+					  format.planes[i].bytesPerPixel;
+		const uint64_t rows = format.planeHeight(i, buffer.height());
+		if (stride < rowBytes)
+			return unexpected(EINVAL, what + ": plane " + std::to_string(i) +
+						  " stride " + std::to_string(stride) +
+						  " too small for rows of " +
+						  std::to_string(rowBytes) + " B");
+		if (mapping->plane(i).size() < uint64_t(stride) * (rows - 1) + rowBytes)
+			return unexpected(EINVAL, what + ": plane " + std::to_string(i) +
+						  " runs past the end of its fd");
+	}
+
+	auto texture = std::make_unique<GlesTexture>(context_, GlesTexture::Source::DmaBufCpu,
+						     buffer.width(), buffer.height(), format);
+	texture->setMapping(std::move(*mapping), buffer.planes());
+	Rect whole = { 0, 0, int32_t(buffer.width()), int32_t(buffer.height()) };
+	auto ret = uploadDmaBuf(*texture, std::span(&whole, 1), true);
+	if (!ret)
+		return unexpected(std::move(ret).error());
+	return std::unique_ptr<Texture>(std::move(texture));
+}
+
+Result<void> GlesRendererImpl::uploadDmaBuf(GlesTexture &texture, std::span<const Rect> rects,
+					    bool define)
+{
+	const GlFormat &format = texture.format();
+	const bufmgr::Mapping &mapping = *texture.mapping();
+	/* DMA_BUF_IOCTL_SYNC: the client's writes are visible to us inside. */
+	auto access = mapping.beginAccess(bufmgr::Access::Read);
+	if (!access)
+		return unexpected(std::move(access).error());
+
+	for (size_t i = 0; i < format.numPlanes; i++) {
+		const GlPlaneFormat &plane = format.planes[i];
+		const PlaneData data = { mapping.plane(i).data(), texture.planes()[i].stride };
+		glBindTexture(GL_TEXTURE_2D, texture.glTexture(i));
+		if (define) {
+			uploader_.define(plane, data, format.planeWidth(i, texture.width()),
+					 format.planeHeight(i, texture.height()));
+			continue;
+		}
+		for (const Rect &rect : rects) {
+			Rect r = subsampleRect(rect, plane.hsub, plane.vsub);
+			uploader_.update(plane, data, r.x, r.y, r.width, r.height);
+		}
+	}
+	if (GLenum error = takeGlError())
+		return unexpected(EIO, describe("upload dma-buf", texture.width(), texture.height(),
+						format.fourcc) +
+				       ": GL error " + std::to_string(error));
+	return access->end();
+}
+
+Result<void> GlesRendererImpl::updateDmaBuf(Texture &texture, const bufmgr::Buffer &buffer,
+					    std::span<const Rect> damage)
+{
+	auto gles = ownTexture(texture, "update dma-buf");
+	if (!gles)
+		return unexpected(std::move(gles).error());
+	GlesTexture &t = **gles;
+	switch (t.source()) {
+	case GlesTexture::Source::DmaBufGpu:
+		/* The EGLImage is the client's memory: nothing to copy. */
+		return {};
+	case GlesTexture::Source::Shm:
+		return unexpected(EINVAL, "update dma-buf: texture is a shm import");
+	case GlesTexture::Source::DmaBufCpu:
+		break;
+	}
+	if (!t.isSameMemory(buffer))
+		return unexpected(EINVAL, "update dma-buf: not the buffer the texture was imported from");
+
+	std::vector<Rect> rects = clipDamage(damage, t.width(), t.height());
+	if (rects.empty())
+		return {};
+	if (auto ret = makeCurrent(); !ret)
+		return ret;
+	return uploadDmaBuf(t, rects, false);
+}
+
+Result<RenderTarget *> GlesRendererImpl::targetFor(const bufmgr::Buffer &buffer,
+						   const TargetKey &key)
+{
+	for (auto &target : targets_) {
+		if (target->key() == key) {
+			target->lastUse = ++useCounter_;
+			return target.get();
+		}
+	}
+
+	std::unique_ptr<RenderTarget> target;
+	if (direct_ && buffer.isDmaBuf()) {
+		auto direct = RenderTarget::createDirect(context_, buffer, key);
+		if (direct) {
+			target = std::move(*direct);
+		} else if (!warnedDirectTarget_) {
+			bufmgr::log(LogLevel::Warning, "render: " + direct.error().message() +
+						       "; rendering offscreen and copying instead");
+			warnedDirectTarget_ = true;
+		}
+	}
+	if (!target) {
+		auto offscreen = RenderTarget::createOffscreen(context_, buffer, key);
+		if (!offscreen)
+			return unexpected(std::move(offscreen).error());
+		target = std::move(*offscreen);
+	}
+
+	if (targets_.size() >= kMaxTargets) {
+		auto oldest = std::min_element(targets_.begin(), targets_.end(),
+					       [](const auto &a, const auto &b) {
+						       return a->lastUse < b->lastUse;
+					       });
+		targets_.erase(oldest);
+	}
+	target->lastUse = ++useCounter_;
+	targets_.push_back(std::move(target));
+	return targets_.back().get();
+}
+
+Result<void> GlesRendererImpl::checkItem(const RenderItem &item, SourceBox *source) const
+{
+	if (!item.texture)
+		return unexpected(EINVAL, "render: item without a texture");
+	auto gles = ownTexture(*item.texture, "render");
+	if (!gles)
+		return unexpected(std::move(gles).error());
+
+	const double w = item.texture->width(), h = item.texture->height();
+	SourceBox box = item.source;
+	if (box.width == 0 && box.height == 0)
+		box = { 0, 0, w, h };
+	/* Half a 24.8 unit of slack for rounding by the protocol code. */
+	constexpr double slack = 1.0 / 512;
+	if (!(box.x >= 0 && box.y >= 0 && box.width > 0 && box.height > 0 &&
+	      box.x + box.width <= w + slack && box.y + box.height <= h + slack))
+		return unexpected(EINVAL, "render: source box (" + std::to_string(box.x) + ", " +
+					  std::to_string(box.y) + ", " +
+					  std::to_string(box.width) + "x" +
+					  std::to_string(box.height) + ") outside the " +
+					  std::to_string(item.texture->width()) + "x" +
+					  std::to_string(item.texture->height()) + " buffer");
+	*source = box;
+	return {};
+}
+
+Result<void> GlesRendererImpl::drawItem(const RenderItem &item, const SourceBox &source,
+					uint32_t width, uint32_t height)
+{
+	const Rect &dst = item.destination;
+	const float alpha = std::clamp(item.alpha, 0.0f, 1.0f);
+	if (dst.width <= 0 || dst.height <= 0 || alpha <= 0.0f)
+		return {};
+
+	const auto &texture = static_cast<const GlesTexture &>(*item.texture);
+	auto program = shaders_.get(texture.format().shader);
+	if (!program)
+		return unexpected(std::move(program).error());
+
+	/* 1:1 on whole pixels copies exactly; anything else is filtered. */
+	const bool exact = dst.width == source.width && dst.height == source.height &&
+			   source.x == std::floor(source.x) && source.y == std::floor(source.y);
+	texture.setFilter(exact ? GL_NEAREST : GL_LINEAR);
+
+	glUseProgram((*program)->id());
+	for (size_t i = 0; i < texture.numTextures(); i++) {
+		glActiveTexture(GL_TEXTURE0 + i);
+		glBindTexture(texture.glTarget(), texture.glTexture(i));
+		glUniform1i((*program)->samplerLocation(i), i);
+	}
+	glActiveTexture(GL_TEXTURE0);
+	glUniform1f((*program)->alphaLocation(), alpha);
+
+	if (!texture.hasAlpha() && alpha >= 1.0f)
+		glDisable(GL_BLEND);
+	else
+		glEnable(GL_BLEND);
+
+	/* Output row 0 is GL's y = 0: rows land in memory order. */
+	const float x0 = -1.0f + 2.0f * dst.x / width;
+	const float x1 = -1.0f + 2.0f * (double(dst.x) + dst.width) / width;
+	const float y0 = -1.0f + 2.0f * dst.y / height;
+	const float y1 = -1.0f + 2.0f * (double(dst.y) + dst.height) / height;
+	const float s0 = source.x / texture.width();
+	const float s1 = (source.x + source.width) / texture.width();
+	const float t0 = source.y / texture.height();
+	const float t1 = (source.y + source.height) / texture.height();
+	/*
+	 * Linear filtering at the box's edges would blend in texels outside
+	 * it (a decoder's padding rows, say): clamp to the edge texels' centres.
+	 */
+	const float halfS = 0.5f / texture.width(), halfT = 0.5f / texture.height();
+	const float cs0 = std::min(s0 + halfS, (s0 + s1) / 2), cs1 = std::max(s1 - halfS, (s0 + s1) / 2);
+	const float ct0 = std::min(t0 + halfT, (t0 + t1) / 2), ct1 = std::max(t1 - halfT, (t0 + t1) / 2);
+	glUniform4f((*program)->texClampLocation(), cs0, ct0, cs1, ct1);
+	drawQuad({ x0, y0, x1, y0, x0, y1, x1, y1 }, { s0, t0, s1, t0, s0, t1, s1, t1 });
+	return {};
+}
+
+Result<void> GlesRendererImpl::render(const bufmgr::Buffer &target,
+				      std::span<const RenderItem> items,
+				      const float clearColor[4])
+{
+	const std::string what = describe("render into", target.width(), target.height(),
+					  target.format());
+	if (!target.isValid() || target.width() == 0 || target.height() == 0)
+		return unexpected(EINVAL, what + ": empty buffer");
+	if (!lookupTargetFormat(target.format()))
+		return unexpected(ENOTSUP, what + ": not a renderable output format");
+	if (target.numPlanes() != 1)
+		return unexpected(EINVAL, what + ": " + std::to_string(target.numPlanes()) +
+					  " planes");
+	if (target.plane(0).stride < uint64_t(target.width()) * 4)
+		return unexpected(EINVAL, what + ": stride " +
+					  std::to_string(target.plane(0).stride) +
+					  " too small for its width");
+
+	/* Check every item first: a bad one fails the frame, not half of it. */
+	std::vector<SourceBox> sources(items.size());
+	for (size_t i = 0; i < items.size(); i++) {
+		auto ret = checkItem(items[i], &sources[i]);
+		if (!ret)
+			return ret;
+	}
+
+	auto key = TargetKey::of(target);
+	if (!key)
+		return unexpected(std::move(key).error());
+	if (auto ret = makeCurrent(); !ret)
+		return ret;
+	auto renderTarget = targetFor(target, *key);
+	if (!renderTarget)
+		return unexpected(std::move(renderTarget).error());
+
+	(*renderTarget)->bind();
+	glDisable(GL_SCISSOR_TEST);
+	glClearColor(clearColor[0], clearColor[1], clearColor[2], clearColor[3]);
+	glClear(GL_COLOR_BUFFER_BIT);
+	/* Premultiplied alpha: src + dst * (1 - src.a). */
+	glBlendFunc(GL_ONE, GL_ONE_MINUS_SRC_ALPHA);
+	for (size_t i = 0; i < items.size(); i++) {
+		auto ret = drawItem(items[i], sources[i], target.width(), target.height());
+		if (!ret)
+			return ret;
+	}
+	glDisable(GL_BLEND);
+	if (GLenum error = takeGlError())
+		return unexpected(EIO, what + ": GL error " + std::to_string(error));
+	return (*renderTarget)->finish();
+}
+
+Result<std::vector<uint32_t>> GlesRendererImpl::readPixels(const bufmgr::Buffer &target)
+{
+	const std::string what = describe("read pixels of", target.width(), target.height(),
+					  target.format());
+	const TargetFormat *format = lookupTargetFormat(target.format());
+	if (!target.isValid() || target.width() == 0 || target.height() == 0)
+		return unexpected(EINVAL, what + ": empty buffer");
+	if (!format)
+		return unexpected(ENOTSUP, what + ": not an output format");
+
+	auto key = TargetKey::of(target);
+	if (!key)
+		return unexpected(std::move(key).error());
+	if (auto ret = makeCurrent(); !ret)
+		return unexpected(std::move(ret).error());
+	for (auto &renderTarget : targets_) {
+		if (renderTarget->key() == *key)
+			return renderTarget->read();
+	}
+
+	/* Never rendered by us: whatever its memory holds. */
+	const uint32_t stride = target.plane(0).stride;
+	if (stride < uint64_t(target.width()) * 4 || !isLinear(target.modifier()))
+		return unexpected(EINVAL, what + ": not a linear buffer with a valid stride");
+	auto mapping = bufmgr::Mapping::map(target, { bufmgr::Access::Read });
+	if (!mapping)
+		return unexpected(std::move(mapping).error());
+	if (mapping->plane(0).size() < uint64_t(stride) * (target.height() - 1) + target.width() * 4)
+		return unexpected(EINVAL, what + ": rows run past the end of its fd");
+	auto access = mapping->beginAccess(bufmgr::Access::Read);
+	if (!access)
+		return unexpected(std::move(access).error());
+	std::vector<uint32_t> pixels(size_t(target.width()) * target.height());
+	toArgb(*format, mapping->plane(0).data(), stride, target.width(), target.height(),
+	       pixels.data());
+	return pixels;
+}
+
+void GlesRendererImpl::releaseTarget(const bufmgr::Buffer &target)
+{
+	auto key = TargetKey::of(target);
+	if (!key)
+		return;
+	context_->makeCurrent();
+	std::erase_if(targets_, [&](const auto &t) { return t->key() == *key; });
+}
+
+} /* namespace */
+
+Result<std::unique_ptr<Renderer>> createGlesRenderer(const GlesRendererOptions &options)
+{
+	std::string node;
+	if (!options.surfaceless)
+		node = options.renderNode.empty() ? findRenderNode() : options.renderNode;
+
+	/* Before this process's EGL display exists: see dmabuf_probe.h. */
+	DmaBufProbeResult probe;
+	if (options.forceCpuDmaBuf) {
+		probe.detail = "GPU path disabled by options";
+	} else {
+		DmaBufProbeOptions probeOptions;
+		probeOptions.renderNode = node;
+		probeOptions.timeoutMs = options.probeTimeoutMs;
+		probe = cachedDmaBufProbe(probeOptions);
+	}
+
+	auto context = EglContext::create(node, options.bareGles2);
+	if (!context && !node.empty() && options.renderNode.empty()) {
+		bufmgr::log(LogLevel::Warning, "render: " + context.error().message() +
+					       "; falling back to EGL surfaceless");
+		context = EglContext::create("", options.bareGles2);
+	}
+	if (!context)
+		return unexpected(std::move(context).error());
+	if ((*context)->renderNode() != node) {
+		probe.canSample = probe.canRender = false;
+		probe.detail += " (probed another display)";
+	}
+
+	auto renderer = std::make_unique<GlesRendererImpl>(std::move(*context), std::move(probe));
+	bufmgr::log(LogLevel::Info, "render: " + renderer->description() + "; client dma-bufs: " +
+				    std::string(toString(renderer->dmaBufPath())) + " path (probe " +
+				    std::string(toString(renderer->probeResult().status)) + ": " +
+				    renderer->probeResult().detail + ")");
+	return std::unique_ptr<Renderer>(std::move(renderer));
+}
+
+} /* namespace comp */

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <bufmgr/buffer.h>
+#include <bufmgr/result.h>
+
+namespace comp {
+
+using bufmgr::Result;
+
+struct Rect {
+	int32_t x = 0;
+	int32_t y = 0;
+	int32_t width = 0;
+	int32_t height = 0;
+};
+
+/*
+ * Source crop in buffer pixels (wp_viewporter's src, 24.8 made float).
+ * It must lie inside the buffer; render() refuses a box that does not.
+ */
+struct SourceBox {
+	double x = 0;
+	double y = 0;
+	double width = 0;	/* 0: the whole buffer */
+	double height = 0;
+};
+
+/*
+ * A client buffer as the renderer knows it: imported once, reused every
+ * frame until the client's content changes. Owned by whoever caches it
+ * (the wl_buffer's compositor-side state).
+ */
+class Texture
+{
+public:
+	virtual ~Texture() = default;
+	virtual uint32_t width() const = 0;
+	virtual uint32_t height() const = 0;
+	virtual bool hasAlpha() const = 0;
+};
+
+/* How a renderer reads client dma-bufs; reported for logs and tests. */
+enum class DmaBufPath : uint8_t {
+	None,	/* dma-bufs are not supported at all */
+	Gpu,	/* imported as EGLImages; verified by a pattern probe */
+	Cpu,	/* mapped through bufmgr (DMA_BUF_IOCTL_SYNC) and uploaded */
+};
+
+std::string_view toString(DmaBufPath path);
+
+/*
+ * One textured quad of the scene, back to front. The texture's pixels are
+ * premultiplied (as Wayland's are); formats without alpha draw opaque.
+ * Items with an empty destination are skipped.
+ */
+struct RenderItem {
+	const Texture *texture = nullptr;
+	Rect destination;	/* output pixels, y down from the first row */
+	SourceBox source;
+	float alpha = 1.0f;	/* multiplies the whole (premultiplied) pixel */
+};
+
+/*
+ * Draws the scene into output buffers. The backend owns the outputs'
+ * buffers (from bufmgr); the renderer draws into them directly where it
+ * can, or offscreen and copies through a mapping where it cannot.
+ * All calls on the thread that created the renderer.
+ */
+class Renderer
+{
+public:
+	virtual ~Renderer() = default;
+
+	virtual std::string_view name() const = 0;
+	virtual DmaBufPath dmaBufPath() const = 0;
+	/* DRM fourcc/modifier pairs a client may send as dma-bufs. */
+	struct FormatModifier {
+		uint32_t format;
+		uint64_t modifier;
+	};
+	virtual std::vector<FormatModifier> dmaBufFormats() const = 0;
+	virtual std::vector<uint32_t> shmFormats() const = 0;
+
+	/*
+	 * wl_shm content: `data` with `stride`, in a wl_shm format (DRM fourcc,
+	 * with ARGB8888/XRGB8888 as their DRM codes). importShm() uploads the
+	 * whole buffer into a new texture; updateShm() uploads only the
+	 * damaged rects (buffer pixels, clipped to the buffer; an empty span
+	 * uploads nothing) into a texture importShm() made, whose size and
+	 * format the data must still have. The caller checks that stride *
+	 * height bytes are readable (wl_shm does at create_buffer).
+	 */
+	virtual Result<std::unique_ptr<Texture>>
+	importShm(const uint8_t *data, uint32_t width, uint32_t height, uint32_t stride,
+		  uint32_t format) = 0;
+	virtual Result<void> updateShm(Texture &texture, const uint8_t *data, uint32_t stride,
+				       std::span<const Rect> damage) = 0;
+
+	/*
+	 * A client dma-buf (planes as received), via the path above. On the
+	 * GPU path, a linear buffer the driver refuses is taken by the CPU
+	 * path instead. Import once per wl_buffer and keep the texture.
+	 */
+	virtual Result<std::unique_ptr<Texture>> importDmaBuf(const bufmgr::Buffer &buffer) = 0;
+	/*
+	 * Re-reads the damaged rects (as for updateShm) of a CPU-path import
+	 * after the client changed the buffer; a no-op for GPU-path imports,
+	 * which sample the client's memory directly.
+	 */
+	virtual Result<void> updateDmaBuf(Texture &texture, const bufmgr::Buffer &buffer,
+					  std::span<const Rect> damage) = 0;
+
+	/*
+	 * One frame: clear, then draw items back to front into target (an
+	 * output buffer: XRGB8888/ARGB8888, or XBGR8888/ABGR8888, from
+	 * bufmgr; linear unless the GPU path renders into it directly).
+	 * clearColor is premultiplied RGBA. The target's memory holds the
+	 * frame when this returns. Per-target GL state is cached, keyed by
+	 * the memory behind the buffer (not the Buffer object).
+	 */
+	virtual Result<void> render(const bufmgr::Buffer &target,
+				    std::span<const RenderItem> items,
+				    const float clearColor[4]) = 0;
+
+	/*
+	 * Pixels of target as width*height uint32 0xAARRGGBB, rows top first,
+	 * for screenshots. Formats without alpha read as opaque.
+	 */
+	virtual Result<std::vector<uint32_t>> readPixels(const bufmgr::Buffer &target) = 0;
+
+	/*
+	 * Forgets what render() cached for a target (framebuffer, EGLImage,
+	 * mapping, which keep its memory alive): call before freeing an
+	 * output buffer. The cache is bounded, so forgetting is not a leak.
+	 */
+	virtual void releaseTarget([[maybe_unused]] const bufmgr::Buffer &target) {}
+};
+
+} /* namespace comp */

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+#include "texture_upload.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace comp {
+
+namespace {
+
+/* Past this many rects, one bounding-box upload beats many small ones. */
+constexpr size_t kMaxDamageRects = 16;
+
+} /* namespace */
+
+const uint8_t *TextureUploader::prepare(const GlPlaneFormat &format, PlaneData plane,
+					uint32_t x, uint32_t y, uint32_t width,
+					uint32_t height)
+{
+	const uint32_t bpp = format.bytesPerPixel;
+	const size_t rowBytes = static_cast<size_t>(width) * bpp;
+	const uint8_t *first = plane.data + static_cast<size_t>(y) * plane.stride +
+			       static_cast<size_t>(x) * bpp;
+
+	glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+	if (plane.stride == rowBytes || height == 1)
+		return first;
+
+	if (caps_.unpackRowLength && plane.stride % bpp == 0) {
+		glPixelStorei(GL_UNPACK_ROW_LENGTH_EXT, plane.stride / bpp);
+		rowLengthSet_ = true;
+		return first;
+	}
+
+	/* No row length (or an odd stride): make the rows tight. */
+	scratch_.resize(rowBytes * height);
+	for (uint32_t row = 0; row < height; row++)
+		std::memcpy(scratch_.data() + row * rowBytes,
+			    first + static_cast<size_t>(row) * plane.stride, rowBytes);
+	return scratch_.data();
+}
+
+void TextureUploader::finish()
+{
+	if (rowLengthSet_) {
+		glPixelStorei(GL_UNPACK_ROW_LENGTH_EXT, 0);
+		rowLengthSet_ = false;
+	}
+	/* Keep a full frame's worth around, not a stray huge copy forever. */
+	if (scratch_.capacity() > (64u << 20))
+		std::vector<uint8_t>().swap(scratch_);
+}
+
+void TextureUploader::define(const GlPlaneFormat &format, PlaneData plane,
+			     uint32_t width, uint32_t height)
+{
+	const uint8_t *pixels = prepare(format, plane, 0, 0, width, height);
+	glTexImage2D(GL_TEXTURE_2D, 0, format.internalFormat, width, height, 0,
+		     format.format, format.type, pixels);
+	finish();
+}
+
+void TextureUploader::update(const GlPlaneFormat &format, PlaneData plane,
+			     uint32_t x, uint32_t y, uint32_t width, uint32_t height)
+{
+	const uint8_t *pixels = prepare(format, plane, x, y, width, height);
+	glTexSubImage2D(GL_TEXTURE_2D, 0, x, y, width, height, format.format,
+			format.type, pixels);
+	finish();
+}
+
+std::vector<Rect> clipDamage(std::span<const Rect> damage, uint32_t width, uint32_t height)
+{
+	std::vector<Rect> clipped;
+	for (const Rect &r : damage) {
+		int64_t x0 = std::max<int64_t>(r.x, 0);
+		int64_t y0 = std::max<int64_t>(r.y, 0);
+		int64_t x1 = std::min<int64_t>(static_cast<int64_t>(r.x) + r.width, width);
+		int64_t y1 = std::min<int64_t>(static_cast<int64_t>(r.y) + r.height, height);
+		if (x1 <= x0 || y1 <= y0)
+			continue;
+		clipped.push_back({ static_cast<int32_t>(x0), static_cast<int32_t>(y0),
+				    static_cast<int32_t>(x1 - x0),
+				    static_cast<int32_t>(y1 - y0) });
+	}
+
+	if (clipped.size() > kMaxDamageRects) {
+		Rect box = clipped.front();
+		int32_t x1 = box.x + box.width, y1 = box.y + box.height;
+		for (const Rect &r : clipped) {
+			box.x = std::min(box.x, r.x);
+			box.y = std::min(box.y, r.y);
+			x1 = std::max(x1, r.x + r.width);
+			y1 = std::max(y1, r.y + r.height);
+		}
+		box.width = x1 - box.x;
+		box.height = y1 - box.y;
+		clipped = { box };
+	}
+	return clipped;
+}
+
+Rect subsampleRect(const Rect &rect, uint32_t hsub, uint32_t vsub)
+{
+	int32_t h = static_cast<int32_t>(hsub), v = static_cast<int32_t>(vsub);
+	int32_t x0 = rect.x / h, y0 = rect.y / v;
+	int32_t x1 = (rect.x + rect.width + h - 1) / h;
+	int32_t y1 = (rect.y + rect.height + v - 1) / v;
+	return { x0, y0, x1 - x0, y1 - y0 };
+}
+
+} /* namespace comp */

@@ -1,0 +1,624 @@
+/* SPDX-License-Identifier: MIT */
+#include "server.h"
+
+#include <algorithm>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <wayland-server-protocol.h>
+
+#include "client.h"
+#include "log.h"
+#include "protocols/compositor.h"
+#include "protocols/data_device.h"
+#include "protocols/linux_dmabuf.h"
+#include "protocols/output.h"
+#include "protocols/presentation.h"
+#include "protocols/seat.h"
+#include "protocols/shm.h"
+#include "protocols/subcompositor.h"
+#include "protocols/viewporter.h"
+#include "protocols/xdg_shell.h"
+#include "render/png.h"
+#include "surface.h"
+
+namespace comp {
+
+namespace {
+
+/* Premultiplied RGBA behind every window. */
+constexpr float kClearColor[4] = { 0.0f, 0.0f, 0.0f, 1.0f };
+
+} /* namespace */
+
+uint32_t nextSerial(wl_display *display)
+{
+	return wl_display_next_serial(display);
+}
+
+/* View ----------------------------------------------------------------- */
+
+View::View(Server &server, Surface *surface)
+	: server_(server), surface_(surface)
+{
+}
+
+View::~View()
+{
+	/* Derived classes unmap first; this only catches the rest. */
+	if (mapped_) {
+		mapped_ = false;
+		server_.viewUnmapped(this);
+	}
+}
+
+void View::setPosition(int32_t x, int32_t y)
+{
+	if (x == x_ && y == y_)
+		return;
+	x_ = x;
+	y_ = y;
+	if (mapped_) {
+		server_.sceneChanged();
+		server_.scheduleRepaint();
+	}
+}
+
+void View::map()
+{
+	if (mapped_)
+		return;
+	mapped_ = true;
+	server_.viewMapped(this);
+}
+
+void View::unmap()
+{
+	if (!mapped_)
+		return;
+	mapped_ = false;
+	server_.viewUnmapped(this);
+}
+
+/* Server --------------------------------------------------------------- */
+
+Result<std::unique_ptr<Server>> Server::create(ServerConfig config)
+{
+	std::unique_ptr<Server> server(new Server(std::move(config)));
+	auto ret = server->init();
+	if (!ret)
+		return bufmgr::unexpected(std::move(ret).error());
+	return server;
+}
+
+Server::Server(ServerConfig config)
+	: config_(std::move(config))
+{
+}
+
+Server::~Server()
+{
+	if (!display_)
+		return;
+	/* Clients first: their resources refer to everything below. */
+	wl_display_destroy_clients(display_);
+	clientCreated_.disconnect();
+	clients_.clear();
+	for (auto &state : outputs_) {
+		state->rendered.reset();
+		state->displayed.reset();
+	}
+
+	linuxDmabuf_.reset();
+	presentation_.reset();
+	viewporter_.reset();
+	dataDevice_.reset();
+	if (backend_)
+		backend_->setInputSink(nullptr);
+	seat_.reset();
+	xdgShell_.reset();
+	xdgOutput_.reset();
+	shm_.reset();
+	subcompositor_.reset();
+	compositor_.reset();
+	outputGlobalList_.clear();
+	for (auto &state : outputs_)
+		state->global.reset();
+
+	/* Output buffers go back through the renderer, so it goes after them. */
+	backend_.reset();
+	outputs_.clear();
+	renderer_.reset();
+
+	tasksSource_.reset();
+	signalSources_.clear();
+	wl_display_destroy(display_);
+	manager_.reset();
+}
+
+Result<void> Server::init()
+{
+	installLibraryLogHandlers();
+
+	display_ = wl_display_create();
+	if (!display_)
+		return bufmgr::unexpected(ENOMEM, "wl_display_create");
+	loop_ = wl_display_get_event_loop(display_);
+
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (efd < 0)
+		return bufmgr::unexpected(errno, "eventfd for the task queue");
+	tasksFd_ = bufmgr::UniqueFd(efd);
+	tasksSource_.reset(wl_event_loop_add_fd(loop_, tasksFd_.get(), WL_EVENT_READABLE,
+						&Server::onTasks, this));
+	if (config_.handleSignals) {
+		addSignal(SIGINT);
+		addSignal(SIGTERM);
+		addSignal(SIGUSR1);
+	}
+
+	auto manager = bufmgr::BufferManager::create(config_.bufferManager);
+	if (!manager)
+		return bufmgr::unexpected(std::move(manager).error());
+	manager_ = std::move(*manager);
+
+	if (!config_.createRenderer)
+		return bufmgr::unexpected(EINVAL, "no renderer factory configured");
+	auto renderer = config_.createRenderer(*manager_);
+	if (!renderer)
+		return bufmgr::unexpected(std::move(renderer).error());
+	renderer_ = std::move(*renderer);
+	LOG_INFO("renderer: %s, client dma-bufs via the %s path",
+		 std::string(renderer_->name()).c_str(),
+		 std::string(toString(renderer_->dmaBufPath())).c_str());
+
+	HeadlessBackend::BufferDropHook dropHook = [this](const bufmgr::Buffer &buffer) {
+		renderer_->releaseTarget(buffer);
+	};
+	if (config_.createBackend)
+		backend_ = config_.createBackend(loop_, *manager_, config_, dropHook);
+	else
+		backend_ = std::make_unique<HeadlessBackend>(loop_, *manager_, config_.headless,
+							      dropHook);
+	if (!backend_)
+		return bufmgr::unexpected(ENODEV, "no backend");
+	headless_ = dynamic_cast<HeadlessBackend *>(backend_.get());
+	auto started = backend_->start();
+	if (!started)
+		return started;
+
+	auto globals = createGlobals();
+	if (!globals)
+		return globals;
+
+	/* A record per client from its connection on. */
+	clientCreated_.connectClientCreated(display_, [this](void *client) {
+		clientState(static_cast<wl_client *>(client));
+	});
+	if (config_.socketName.empty()) {
+		const char *name = wl_display_add_socket_auto(display_);
+		if (!name)
+			return bufmgr::unexpected(errno ? errno : EADDRINUSE,
+						  "no free wayland-N socket in $XDG_RUNTIME_DIR");
+		socketName_ = name;
+	} else {
+		if (wl_display_add_socket(display_, config_.socketName.c_str()) < 0)
+			return bufmgr::unexpected(errno ? errno : EADDRINUSE,
+						  "socket '" + config_.socketName +
+						  "' in $XDG_RUNTIME_DIR");
+		socketName_ = config_.socketName;
+	}
+	LOG_INFO("listening on WAYLAND_DISPLAY=%s", socketName_.c_str());
+	/* Counted frames run even with no client to ask for them. */
+	if (config_.exitAfterFrames || config_.screenshotFrames)
+		scheduleRepaint();
+	return {};
+}
+
+Result<void> Server::createGlobals()
+{
+	compositor_ = std::make_unique<CompositorGlobal>(*this);
+	subcompositor_ = std::make_unique<SubcompositorGlobal>(*this);
+	auto shm = ShmGlobal::create(*this);
+	if (!shm)
+		return bufmgr::unexpected(std::move(shm).error());
+	shm_ = std::move(*shm);
+
+	for (Output *output : backend_->outputs()) {
+		auto state = std::make_unique<OutputState>();
+		state->output = output;
+		state->global = std::make_unique<OutputGlobal>(*this, output);
+		outputGlobalList_.push_back(state->global.get());
+		OutputState *raw = state.get();
+		output->setFrameHandler([this, raw]() {
+			if (!raw->repaintNeeded)
+				return;
+			auto ret = repaint(*raw);
+			if (!ret)
+				LOG_ERROR("%s: repaint: %s", raw->output->name().c_str(),
+					  ret.error().message().c_str());
+		});
+		output->setPresentedHandler([this, raw](const PresentInfo &info) {
+			presented(*raw, info);
+		});
+		Output::Mode mode = output->mode();
+		LOG_INFO("output %s: %ux%u @ %.3f Hz", output->name().c_str(), mode.width,
+			 mode.height, mode.refreshMilliHz / 1000.0);
+		outputs_.push_back(std::move(state));
+	}
+	xdgOutput_ = std::make_unique<XdgOutputManager>(*this);
+	xdgShell_ = std::make_unique<XdgShell>(*this);
+
+	KeymapNames names{ config_.xkbLayout, config_.xkbVariant, config_.xkbOptions };
+	auto seat = Seat::create(*this, names);
+	if (!seat)
+		return bufmgr::unexpected(std::move(seat).error());
+	seat_ = std::move(*seat);
+	backend_->setInputSink(seat_.get());
+
+	dataDevice_ = std::make_unique<DataDeviceManager>(*this);
+	viewporter_ = std::make_unique<Viewporter>(*this);
+	presentation_ = std::make_unique<Presentation>(*this);
+
+	if (renderer_->dmaBufPath() != DmaBufPath::None) {
+		auto dmabuf = LinuxDmabuf::create(*this);
+		if (dmabuf)
+			linuxDmabuf_ = std::move(*dmabuf);
+		else
+			LOG_WARNING("linux-dmabuf disabled: %s", dmabuf.error().message().c_str());
+	} else {
+		LOG_INFO("linux-dmabuf disabled: the renderer cannot read dma-bufs");
+	}
+
+	return {};
+}
+
+void Server::addSignal(int signal)
+{
+	wl_event_source *source = wl_event_loop_add_signal(loop_, signal, &Server::onSignal, this);
+	if (source)
+		signalSources_.emplace_back(source);
+	else
+		LOG_WARNING("cannot handle signal %d", signal);
+}
+
+int Server::onSignal(int signal, void *data)
+{
+	auto *self = static_cast<Server *>(data);
+	if (signal == SIGUSR1) {
+		std::string path = self->config_.screenshotPath.empty()
+			? "heapcomp-screenshot.png" : self->config_.screenshotPath;
+		auto ret = self->writeScreenshot(path);
+		if (ret)
+			LOG_INFO("screenshot written to %s", path.c_str());
+		else
+			LOG_ERROR("screenshot: %s", ret.error().message().c_str());
+		return 0;
+	}
+	LOG_INFO("signal %d: stopping", signal);
+	self->terminate();
+	return 0;
+}
+
+void Server::run()
+{
+	wl_display_run(display_);
+}
+
+void Server::terminate()
+{
+	wl_display_terminate(display_);
+}
+
+void Server::post(std::function<void()> f)
+{
+	{
+		std::lock_guard lock(tasksMutex_);
+		tasks_.push_back(std::move(f));
+	}
+	uint64_t one = 1;
+	ssize_t n = write(tasksFd_.get(), &one, sizeof(one));
+	(void)n;
+}
+
+int Server::onTasks(int fd, uint32_t, void *data)
+{
+	uint64_t count;
+	ssize_t n = read(fd, &count, sizeof(count));
+	(void)n;
+	static_cast<Server *>(data)->runTasks();
+	return 0;
+}
+
+void Server::runTasks()
+{
+	std::vector<std::function<void()>> tasks;
+	{
+		std::lock_guard lock(tasksMutex_);
+		tasks.swap(tasks_);
+	}
+	for (auto &task : tasks)
+		task();
+}
+
+ClientState *Server::clientState(wl_client *client)
+{
+	if (!client)
+		return nullptr;
+	auto it = clients_.find(client);
+	if (it != clients_.end())
+		return it->second.get();
+	auto state = std::make_unique<ClientState>(*this, client);
+	state->destroyListener().connectClientDestroy(client, [this, client](void *) {
+		clients_.erase(client);
+	});
+	ClientState *raw = state.get();
+	clients_.emplace(client, std::move(state));
+	return raw;
+}
+
+/* Scene ---------------------------------------------------------------- */
+
+void Server::viewMapped(View *view)
+{
+	if (view->isPopup()) {
+		views_.push_back(view);
+	} else {
+		/* Windows stay below every popup. */
+		auto it = std::find_if(views_.begin(), views_.end(),
+				       [](View *v) { return v->isPopup(); });
+		views_.insert(it, view);
+	}
+	if (seat_)
+		seat_->viewMapped(view);
+	scheduleRepaint();
+}
+
+void Server::viewUnmapped(View *view)
+{
+	std::erase(views_, view);
+	if (seat_)
+		seat_->viewUnmapped(view);
+	scheduleRepaint();
+}
+
+void Server::raiseView(View *view)
+{
+	if (view->isPopup() || !view->isMapped())
+		return;
+	std::erase(views_, view);
+	auto it = std::find_if(views_.begin(), views_.end(), [](View *v) { return v->isPopup(); });
+	views_.insert(it, view);
+	scheduleRepaint();
+}
+
+View *Server::viewAt(double x, double y, Surface **surface, double *localX, double *localY)
+{
+	for (auto it = views_.rbegin(); it != views_.rend(); ++it) {
+		View *view = *it;
+		if (!view->isMapped() || !view->surface())
+			continue;
+		double lx = 0, ly = 0;
+		Surface *hit = view->surface()->surfaceAt(x - view->x(), y - view->y(), &lx, &ly);
+		if (!hit)
+			continue;
+		/* Local to the surface hit, not to the view's root. */
+		*surface = hit;
+		*localX = lx;
+		*localY = ly;
+		return view;
+	}
+	*surface = nullptr;
+	return nullptr;
+}
+
+bool Server::surfacePosition(const Surface *surface, int32_t *x, int32_t *y) const
+{
+	bool found = false;
+	for (View *view : views_) {
+		if (!view->isMapped() || found)
+			continue;
+		view->surface()->forEachSurface([&](Surface *s, int32_t sx, int32_t sy) {
+			if (s == surface && !found) {
+				*x = view->x() + sx;
+				*y = view->y() + sy;
+				found = true;
+			}
+		});
+	}
+	return found;
+}
+
+View *Server::findView(std::string_view title) const
+{
+	for (View *view : views_) {
+		if (view->title() == title)
+			return view;
+	}
+	return nullptr;
+}
+
+void Server::placeNewView(View *view)
+{
+	Rect box = outputBox();
+	/* Cascade, starting at the corner so that positions are predictable. */
+	int32_t step = 32 * int32_t(placedViews_ % 8);
+	view->setPosition(box.x + step, box.y + step);
+	placedViews_++;
+}
+
+Rect Server::outputBox(size_t index) const
+{
+	if (index >= outputs_.size())
+		return {};
+	Output *output = outputs_[index]->output;
+	Output::Mode mode = output->mode();
+	return { output->x(), output->y(), int32_t(mode.width), int32_t(mode.height) };
+}
+
+/* Repaint -------------------------------------------------------------- */
+
+void Server::sceneChanged()
+{
+	if (seat_)
+		seat_->updatePointerFocus();
+}
+
+void Server::scheduleRepaint()
+{
+	for (auto &state : outputs_) {
+		state->repaintNeeded = true;
+		state->output->scheduleFrame();
+	}
+}
+
+Result<void> Server::repaint(OutputState &state)
+{
+	if (linuxDmabuf_)
+		linuxDmabuf_->updateScanoutTranches();
+
+	Output *output = state.output;
+	auto frame = output->beginFrame();
+	if (!frame)
+		return bufmgr::unexpected(std::move(frame).error());
+	if (!*frame) {
+		/* Every buffer is still on screen or queued: try next refresh. */
+		output->scheduleFrame();
+		return {};
+	}
+
+	auto fs = std::make_unique<FrameState>();
+	std::vector<RenderItem> items;
+	std::set<Surface *> shown;
+	Output::Mode mode = output->mode();
+	Rect outputRect{ 0, 0, int32_t(mode.width), int32_t(mode.height) };
+	for (View *view : views_) {
+		if (!view->isMapped())
+			continue;
+		view->surface()->forEachSurface([&](Surface *surface, int32_t sx, int32_t sy) {
+			surface->takeFrameCallbacks(fs->callbacks);
+			surface->takeFeedbacks(fs->feedbacks);
+			const Texture *texture = surface->texture();
+			if (!texture || surface->width() <= 0 || surface->height() <= 0)
+				return;
+			RenderItem item;
+			item.texture = texture;
+			item.destination = { view->x() + sx - output->x(), view->y() + sy - output->y(),
+					     surface->width(), surface->height() };
+			item.source = surface->sourceBox();
+			const Rect &d = item.destination;
+			if (d.x >= outputRect.width || d.y >= outputRect.height ||
+			    d.x + d.width <= 0 || d.y + d.height <= 0)
+				return;
+			items.push_back(item);
+			shown.insert(surface);
+			if (surface->enterOutput(state.global.get()))
+				onOutputs_.insert(surface);
+			if (surface->bufferLock())
+				fs->locks.push_back(surface->bufferLock());
+		});
+	}
+
+	for (Surface *surface : std::vector<Surface *>(onOutputs_.begin(), onOutputs_.end())) {
+		if (shown.count(surface) || !surface->leaveOutput(state.global.get()))
+			continue;
+		if (!surface->isOnAnyOutput())
+			onOutputs_.erase(surface);
+	}
+
+	state.repaintNeeded = false;
+	auto rendered = renderer_->render(*(*frame)->target, items, kClearColor);
+	if (!rendered) {
+		output->rollback(**frame);
+		/* Callbacks still complete, so clients do not stall. */
+		state.rendered = std::move(fs);
+		PresentInfo info;
+		clock_gettime(CLOCK_MONOTONIC, &info.time);
+		presented(state, info);
+		return bufmgr::unexpected(std::move(rendered).error());
+	}
+	state.rendered = std::move(fs);
+	return output->commit(**frame);
+}
+
+void Server::presented(OutputState &state, const PresentInfo &info)
+{
+	std::unique_ptr<FrameState> fs = std::move(state.rendered);
+	state.frames++;
+	if (fs) {
+		uint32_t ms = uint32_t(uint64_t(info.time.tv_sec) * 1000 + info.time.tv_nsec / 1000000);
+		fs->callbacks.forEach([ms](wl_resource *callback) {
+			wl_callback_send_done(callback, ms);
+			wl_resource_destroy(callback);
+		});
+		presentation_->presented(fs->feedbacks, state.global.get(), info);
+		/* The previous frame's buffers are off screen now: released. */
+		state.displayed = std::move(fs);
+	}
+
+	if (&state == outputs_.front().get()) {
+		if (!config_.screenshotPath.empty() && config_.screenshotFrames &&
+		    !screenshotWritten_ && state.frames >= config_.screenshotFrames) {
+			screenshotWritten_ = true;
+			auto ret = writeScreenshot(config_.screenshotPath);
+			if (ret)
+				LOG_INFO("screenshot after %llu frames written to %s",
+					 static_cast<unsigned long long>(state.frames),
+					 config_.screenshotPath.c_str());
+			else
+				LOG_ERROR("screenshot: %s", ret.error().message().c_str());
+		}
+		if (config_.exitAfterFrames && state.frames >= config_.exitAfterFrames) {
+			LOG_INFO("%llu frames presented: stopping",
+				 static_cast<unsigned long long>(state.frames));
+			terminate();
+		}
+	}
+	/* Frames keep coming while someone waits for them. */
+	if (state.repaintNeeded || config_.exitAfterFrames ||
+	    (config_.screenshotFrames && !screenshotWritten_))
+		state.output->scheduleFrame();
+	if (config_.exitAfterFrames || (config_.screenshotFrames && !screenshotWritten_))
+		state.repaintNeeded = true;
+}
+
+Result<Screenshot> Server::screenshot(size_t index)
+{
+	if (index >= outputs_.size())
+		return bufmgr::unexpected(ENODEV, "no output " + std::to_string(index));
+	OutputState &state = *outputs_[index];
+	if (!state.output->frontBuffer()) {
+		auto ret = repaint(state);
+		if (!ret)
+			return bufmgr::unexpected(std::move(ret).error());
+	}
+	const bufmgr::Buffer *front = state.output->frontBuffer();
+	if (!front)
+		return bufmgr::unexpected(EAGAIN, "no frame on " + state.output->name());
+	auto pixels = renderer_->readPixels(*front);
+	if (!pixels)
+		return bufmgr::unexpected(std::move(pixels).error());
+	Screenshot shot;
+	shot.width = front->width();
+	shot.height = front->height();
+	shot.pixels = std::move(*pixels);
+	return shot;
+}
+
+Result<void> Server::writeScreenshot(const std::string &path, size_t index)
+{
+	auto shot = screenshot(index);
+	if (!shot)
+		return bufmgr::unexpected(std::move(shot).error());
+	return writePng(path, shot->width, shot->height, shot->pixels);
+}
+
+uint64_t Server::frameCount(size_t index) const
+{
+	return index < outputs_.size() ? outputs_[index]->frames : 0;
+}
+
+} /* namespace comp */

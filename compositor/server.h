@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <wayland-server-core.h>
+
+#include <bufmgr/manager.h>
+#include <bufmgr/unique_fd.h>
+
+#include "backend/backend.h"
+#include "backend/headless/headless_backend.h"
+#include "buffer.h"
+#include "render/renderer.h"
+#include "wayland_util.h"
+
+namespace comp {
+
+class ClientState;
+class CompositorGlobal;
+class DataDeviceManager;
+class LinuxDmabuf;
+class OutputGlobal;
+class Presentation;
+class Seat;
+class Server;
+class ShmGlobal;
+class SubcompositorGlobal;
+class Surface;
+class Viewporter;
+class XdgOutputManager;
+class XdgShell;
+
+using RendererFactory =
+	std::function<Result<std::unique_ptr<Renderer>>(bufmgr::BufferManager &manager)>;
+
+/*
+ * Makes the backend; dropHook must see every output buffer before it is
+ * freed (the renderer forgets it). Unset: headless with config.headless.
+ */
+struct ServerConfig;
+using BackendFactory = std::function<std::unique_ptr<Backend>(
+	wl_event_loop *loop, bufmgr::BufferManager &manager, const ServerConfig &config,
+	HeadlessBackend::BufferDropHook dropHook)>;
+
+struct ServerConfig {
+	/* Socket in $XDG_RUNTIME_DIR; empty: the first free wayland-N. */
+	std::string socketName;
+	HeadlessConfig headless;
+	bufmgr::ManagerConfig bufferManager;
+	RendererFactory createRenderer;
+	BackendFactory createBackend;
+
+	/* xkb RMLVO names of the keymap; empty: libxkbcommon's defaults. */
+	std::string xkbLayout = "us";
+	std::string xkbVariant;
+	std::string xkbOptions;
+
+	/* SIGINT/SIGTERM stop, SIGUSR1 screenshots; for the executable. */
+	bool handleSignals = false;
+	/* PNG written after screenshotFrames frames (0: only on SIGUSR1). */
+	std::string screenshotPath;
+	uint64_t screenshotFrames = 0;
+	/* Stop after this many frames on the first output (0: never). */
+	uint64_t exitAfterFrames = 0;
+	/*
+	 * Accept an xdg_surface buffer before the first configure is acked,
+	 * as if it were: only for wlcs, whose client helpers do that.
+	 */
+	bool allowUnconfiguredBuffers = false;
+	/* A scanout tranche reaches a client once stable this long. */
+	std::chrono::milliseconds scanoutHysteresis{ 2000 };
+};
+
+/* Output pixels, ARGB8888, row after row. */
+struct Screenshot {
+	uint32_t width = 0;
+	uint32_t height = 0;
+	std::vector<uint32_t> pixels;
+
+	uint32_t at(uint32_t x, uint32_t y) const { return pixels[size_t(y) * width + x]; }
+};
+
+/*
+ * A surface tree placed in the scene: an xdg toplevel or popup. The
+ * server stacks mapped views back to front.
+ */
+class View
+{
+public:
+	View(Server &server, Surface *surface);
+	virtual ~View();
+	View(const View &) = delete;
+	View &operator=(const View &) = delete;
+
+	Server &server() const { return server_; }
+	Surface *surface() const { return surface_; }
+	/* Global position of the root surface's origin. */
+	int32_t x() const { return x_; }
+	int32_t y() const { return y_; }
+	void setPosition(int32_t x, int32_t y);
+	bool isMapped() const { return mapped_; }
+
+	virtual bool isPopup() const { return false; }
+	/* The view whose client receives focus when this one is clicked. */
+	virtual View *parentView() const { return nullptr; }
+	virtual std::string title() const { return {}; }
+	virtual std::string appId() const { return {}; }
+	/* Keyboard focus arrived or left (xdg_toplevel's activated state). */
+	virtual void setActivated(bool) {}
+	/* A click outside a grabbing popup's client. */
+	virtual void dismiss() {}
+
+protected:
+	void map();
+	void unmap();
+
+private:
+	Server &server_;
+	Surface *surface_;
+	int32_t x_ = 0;
+	int32_t y_ = 0;
+	bool mapped_ = false;
+};
+
+/*
+ * The compositor: the Wayland display and its event loop, globals,
+ * outputs and their repaint, the scene, and the per-client records.
+ * Everything runs on the thread that runs the event loop; post() is the
+ * only call other threads may make.
+ */
+class Server
+{
+public:
+	static Result<std::unique_ptr<Server>> create(ServerConfig config);
+	~Server();
+	Server(const Server &) = delete;
+	Server &operator=(const Server &) = delete;
+
+	const ServerConfig &config() const { return config_; }
+	wl_display *display() const { return display_; }
+	wl_event_loop *loop() const { return loop_; }
+	const std::string &socketName() const { return socketName_; }
+
+	/* Runs the event loop until terminate(). */
+	void run();
+	void terminate();
+	/* Runs f on the event loop's thread; callable from any thread. */
+	void post(std::function<void()> f);
+
+	bufmgr::BufferManager &bufferManager() { return *manager_; }
+	Renderer &renderer() { return *renderer_; }
+	Backend &backend() { return *backend_; }
+	HeadlessBackend *headlessBackend() { return headless_; }
+	Seat &seat() { return *seat_; }
+	Presentation &presentation() { return *presentation_; }
+	LinuxDmabuf *linuxDmabuf() { return linuxDmabuf_.get(); }
+	const std::vector<OutputGlobal *> &outputGlobals() const { return outputGlobalList_; }
+
+	/* The record of a client, created on its first use. */
+	ClientState *clientState(wl_client *client);
+	size_t numClients() const { return clients_.size(); }
+	/* False from the moment a client starts going away. */
+	bool isClientConnected(wl_client *client) const { return clients_.count(client) > 0; }
+
+	/* Scene. */
+	const std::vector<View *> &views() const { return views_; }
+	void raiseView(View *view);
+	/* The topmost view with an input surface at global (x, y). */
+	View *viewAt(double x, double y, Surface **surface, double *localX, double *localY);
+	/* Global position of a mapped surface (in any view's tree). */
+	bool surfacePosition(const Surface *surface, int32_t *x, int32_t *y) const;
+	/* The mapped toplevel with this title, for tests and scripts. */
+	View *findView(std::string_view title) const;
+	/* A position for a toplevel mapped for the first time. */
+	void placeNewView(View *view);
+	/* Where maximized and fullscreen windows go. */
+	Rect outputBox(size_t output = 0) const;
+
+	/* Forgets a surface going away (output membership). */
+	void surfaceDestroyed(Surface *surface) { onOutputs_.erase(surface); }
+
+	/* The scene changed under the pointer: re-pick its focus. */
+	void sceneChanged();
+
+	/* Requests a repaint of every output at its next refresh. */
+	void scheduleRepaint();
+
+	/* The first output's current frame; renders one if none exists yet. */
+	Result<Screenshot> screenshot(size_t output = 0);
+	Result<void> writeScreenshot(const std::string &path, size_t output = 0);
+	/* Frames presented on an output. */
+	uint64_t frameCount(size_t output = 0) const;
+
+private:
+	friend class View;
+
+	/* What one frame on screen holds until the next frame replaces it. */
+	struct FrameState {
+		std::vector<ClientBuffer::Lock> locks;
+		ResourceList callbacks;
+		ResourceList feedbacks;
+	};
+	struct OutputState {
+		Output *output = nullptr;
+		std::unique_ptr<OutputGlobal> global;
+		bool repaintNeeded = false;
+		uint64_t frames = 0;
+		std::unique_ptr<FrameState> rendered;	/* committed, not yet presented */
+		std::unique_ptr<FrameState> displayed;
+	};
+
+	explicit Server(ServerConfig config);
+	Result<void> init();
+	Result<void> createGlobals();
+	void addSignal(int signal);
+	static int onSignal(int signal, void *data);
+	static int onTasks(int fd, uint32_t mask, void *data);
+	void runTasks();
+
+	void viewMapped(View *view);
+	void viewUnmapped(View *view);
+
+	Result<void> repaint(OutputState &state);
+	void presented(OutputState &state, const PresentInfo &info);
+
+	ServerConfig config_;
+	wl_display *display_ = nullptr;
+	wl_event_loop *loop_ = nullptr;
+	std::string socketName_;
+
+	std::unique_ptr<bufmgr::BufferManager> manager_;
+	std::unique_ptr<Renderer> renderer_;
+	std::unique_ptr<Backend> backend_;
+	HeadlessBackend *headless_ = nullptr;
+
+	std::vector<std::unique_ptr<OutputState>> outputs_;
+	std::vector<OutputGlobal *> outputGlobalList_;
+	std::unique_ptr<CompositorGlobal> compositor_;
+	std::unique_ptr<SubcompositorGlobal> subcompositor_;
+	std::unique_ptr<ShmGlobal> shm_;
+	std::unique_ptr<XdgShell> xdgShell_;
+	std::unique_ptr<XdgOutputManager> xdgOutput_;
+	std::unique_ptr<Seat> seat_;
+	std::unique_ptr<DataDeviceManager> dataDevice_;
+	std::unique_ptr<Viewporter> viewporter_;
+	std::unique_ptr<Presentation> presentation_;
+	std::unique_ptr<LinuxDmabuf> linuxDmabuf_;
+
+	std::map<wl_client *, std::unique_ptr<ClientState>> clients_;
+	Listener clientCreated_;
+
+	std::vector<View *> views_;	/* back to front */
+	std::set<Surface *> onOutputs_;	/* surfaces that got wl_surface.enter */
+	uint32_t placedViews_ = 0;
+
+	std::mutex tasksMutex_;
+	std::vector<std::function<void()>> tasks_;
+	bufmgr::UniqueFd tasksFd_;
+	EventSource tasksSource_;
+	std::vector<EventSource> signalSources_;
+	bool screenshotWritten_ = false;
+};
+
+/* wl_display_get_serial's successor, for events that carry a serial. */
+uint32_t nextSerial(wl_display *display);
+
+} /* namespace comp */

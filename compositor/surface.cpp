@@ -1,0 +1,757 @@
+/* SPDX-License-Identifier: MIT */
+#include "surface.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include <wayland-server-core.h>
+#include <wayland-server-protocol.h>
+#include <viewporter-server-protocol.h>
+
+#include "client.h"
+#include "log.h"
+#include "protocols/output.h"
+#include "protocols/presentation.h"
+#include "protocols/viewporter.h"
+#include "server.h"
+
+namespace comp {
+
+namespace {
+
+Rect intersect(const Rect &a, const Rect &b)
+{
+	int64_t x1 = std::max<int64_t>(a.x, b.x);
+	int64_t y1 = std::max<int64_t>(a.y, b.y);
+	int64_t x2 = std::min<int64_t>(int64_t(a.x) + a.width, int64_t(b.x) + b.width);
+	int64_t y2 = std::min<int64_t>(int64_t(a.y) + a.height, int64_t(b.y) + b.height);
+	if (x2 <= x1 || y2 <= y1)
+		return {};
+	return { int32_t(x1), int32_t(y1), int32_t(x2 - x1), int32_t(y2 - y1) };
+}
+
+Region *regionFrom(wl_resource *resource)
+{
+	return resource ? static_cast<Region *>(wl_resource_get_user_data(resource)) : nullptr;
+}
+
+void surfaceAttach(wl_client *, wl_resource *resource, wl_resource *buffer, int32_t x, int32_t y)
+{
+	Surface *surface = Surface::fromResource(resource);
+	if (wl_resource_get_version(resource) >= WL_SURFACE_OFFSET_SINCE_VERSION && (x || y)) {
+		wl_resource_post_error(resource, WL_SURFACE_ERROR_INVALID_OFFSET,
+				       "attach offset must be 0 since version 5, use offset");
+		return;
+	}
+	surface->attach(buffer, x, y);
+}
+
+void surfaceDamage(wl_client *, wl_resource *resource, int32_t x, int32_t y,
+		   int32_t width, int32_t height)
+{
+	Surface::fromResource(resource)->damage({ x, y, width, height }, false);
+}
+
+void surfaceDamageBuffer(wl_client *, wl_resource *resource, int32_t x, int32_t y,
+			 int32_t width, int32_t height)
+{
+	Surface::fromResource(resource)->damage({ x, y, width, height }, true);
+}
+
+void surfaceFrame(wl_client *, wl_resource *resource, uint32_t callback)
+{
+	Surface::fromResource(resource)->frame(callback);
+}
+
+void surfaceSetOpaqueRegion(wl_client *, wl_resource *resource, wl_resource *region)
+{
+	Surface::fromResource(resource)->setOpaqueRegion(regionFrom(region));
+}
+
+void surfaceSetInputRegion(wl_client *, wl_resource *resource, wl_resource *region)
+{
+	Surface::fromResource(resource)->setInputRegion(regionFrom(region));
+}
+
+void surfaceCommit(wl_client *, wl_resource *resource)
+{
+	Surface::fromResource(resource)->commit();
+}
+
+void surfaceSetBufferTransform(wl_client *, wl_resource *resource, int32_t transform)
+{
+	if (transform < WL_OUTPUT_TRANSFORM_NORMAL || transform > WL_OUTPUT_TRANSFORM_FLIPPED_270) {
+		wl_resource_post_error(resource, WL_SURFACE_ERROR_INVALID_TRANSFORM,
+				       "buffer transform %d is not a wl_output.transform", transform);
+		return;
+	}
+	Surface::fromResource(resource)->setBufferTransform(transform);
+}
+
+void surfaceSetBufferScale(wl_client *, wl_resource *resource, int32_t scale)
+{
+	if (scale < 1) {
+		wl_resource_post_error(resource, WL_SURFACE_ERROR_INVALID_SCALE,
+				       "buffer scale %d is not positive", scale);
+		return;
+	}
+	Surface::fromResource(resource)->setBufferScale(scale);
+}
+
+void surfaceOffset(wl_client *, wl_resource *resource, int32_t x, int32_t y)
+{
+	Surface::fromResource(resource)->offset(x, y);
+}
+
+const struct wl_surface_interface surfaceImpl = {
+	.destroy = destroyResource,
+	.attach = surfaceAttach,
+	.damage = surfaceDamage,
+	.frame = surfaceFrame,
+	.set_opaque_region = surfaceSetOpaqueRegion,
+	.set_input_region = surfaceSetInputRegion,
+	.commit = surfaceCommit,
+	.set_buffer_transform = surfaceSetBufferTransform,
+	.set_buffer_scale = surfaceSetBufferScale,
+	.damage_buffer = surfaceDamageBuffer,
+	.offset = surfaceOffset,
+};
+
+} /* namespace */
+
+bool Region::contains(double x, double y) const
+{
+	bool inside = false;
+	for (const Op &op : ops_) {
+		const Rect &r = op.rect;
+		if (x >= r.x && y >= r.y && x < double(r.x) + r.width && y < double(r.y) + r.height)
+			inside = op.add;
+	}
+	return inside;
+}
+
+void SurfaceState::merge(SurfaceState &src)
+{
+	if (src.fields & FieldBuffer) {
+		buffer = std::move(src.buffer);
+		/* Damage of a replaced buffer no longer applies to anything. */
+	}
+	if (src.fields & FieldOffset) {
+		dx += src.dx;
+		dy += src.dy;
+	}
+	surfaceDamage.insert(surfaceDamage.end(), src.surfaceDamage.begin(), src.surfaceDamage.end());
+	bufferDamage.insert(bufferDamage.end(), src.bufferDamage.begin(), src.bufferDamage.end());
+	if (src.fields & FieldOpaque)
+		opaque = src.opaque;
+	if (src.fields & FieldInput) {
+		input = src.input;
+		inputInfinite = src.inputInfinite;
+	}
+	if (src.fields & FieldScale)
+		scale = src.scale;
+	if (src.fields & FieldTransform)
+		transform = src.transform;
+	if (src.fields & FieldViewport)
+		viewport = src.viewport;
+	/* The cached content is replaced before any frame showed it. */
+	Presentation::discard(feedbacks);
+	frameCallbacks.take(src.frameCallbacks);
+	feedbacks.take(src.feedbacks);
+	fields |= src.fields;
+	src.reset();
+}
+
+void SurfaceState::reset()
+{
+	fields = 0;
+	buffer.reset();
+	dx = dy = 0;
+	surfaceDamage.clear();
+	bufferDamage.clear();
+}
+
+Surface *Surface::create(Server &server, wl_client *client, uint32_t version, uint32_t id)
+{
+	wl_resource *resource = wl_resource_create(client, &wl_surface_interface,
+						   static_cast<int>(version), id);
+	if (!resource) {
+		wl_client_post_no_memory(client);
+		return nullptr;
+	}
+	auto *surface = new Surface(server, resource);
+	bindToResource(resource, &surfaceImpl, surface);
+	return surface;
+}
+
+Surface::Surface(Server &server, wl_resource *resource)
+	: server_(server), resource_(resource)
+{
+	wl_signal_init(&destroySignal_);
+	wl_signal_init(&commitSignal_);
+	if (ClientState *client = server.clientState(wl_resource_get_client(resource))) {
+		account_ = client->sharedAccount();
+		account_->surfaces++;
+	}
+}
+
+Surface::~Surface()
+{
+	destroying_ = true;
+	emitFinalSignal(&destroySignal_, this);
+	Presentation::discard(pending_.feedbacks);
+	Presentation::discard(cached_.feedbacks);
+	Presentation::discard(current_.feedbacks);
+	/* Textures before the buffers they may read. */
+	shmTexture_.reset();
+	buffer_.reset();
+	if (account_)
+		account_->surfaces--;
+	server_.surfaceDestroyed(this);
+	server_.scheduleRepaint();
+}
+
+bool Surface::enterOutput(OutputGlobal *output)
+{
+	if (std::find(outputs_.begin(), outputs_.end(), output) != outputs_.end())
+		return false;
+	outputs_.push_back(output);
+	output->forEachResource(client(), [this](wl_resource *o) {
+		wl_surface_send_enter(resource_, o);
+	});
+	return true;
+}
+
+bool Surface::leaveOutput(OutputGlobal *output)
+{
+	auto it = std::find(outputs_.begin(), outputs_.end(), output);
+	if (it == outputs_.end())
+		return false;
+	outputs_.erase(it);
+	output->forEachResource(client(), [this](wl_resource *o) {
+		wl_surface_send_leave(resource_, o);
+	});
+	return true;
+}
+
+Surface *Surface::fromResource(wl_resource *resource)
+{
+	return static_cast<Surface *>(wl_resource_get_user_data(resource));
+}
+
+bool Surface::setRole(SurfaceRole *role, const char *roleName, wl_resource *errorResource,
+		      uint32_t errorCode)
+{
+	if (!canTakeRole(roleName)) {
+		wl_resource_post_error(errorResource, errorCode,
+				       "wl_surface@%u already has role %s, cannot become %s",
+				       wl_resource_get_id(resource_),
+				       roleName_ ? roleName_ : "(none)", roleName);
+		return false;
+	}
+	role_ = role;
+	roleName_ = roleName;
+	return true;
+}
+
+bool Surface::canTakeRole(const char *roleName) const
+{
+	return !role_ && (!roleName_ || strcmp(roleName_, roleName) == 0);
+}
+
+void Surface::clearRole(SurfaceRole *role)
+{
+	if (role_ == role)
+		role_ = nullptr;
+}
+
+const Texture *Surface::texture() const
+{
+	if (shmTexture_)
+		return shmTexture_.get();
+	return buffer_ ? buffer_->texture() : nullptr;
+}
+
+SourceBox Surface::sourceBox() const
+{
+	const ViewportState &vp = current_.viewport;
+	if (!vp.hasSource)
+		return {};
+	double scale = current_.scale;
+	return { vp.srcX * scale, vp.srcY * scale, vp.srcWidth * scale, vp.srcHeight * scale };
+}
+
+bool Surface::acceptsInput(double x, double y) const
+{
+	if (!hasBuffer() || x < 0 || y < 0 || x >= width_ || y >= height_)
+		return false;
+	return current_.inputInfinite || current_.input.contains(x, y);
+}
+
+Surface *Surface::surfaceAt(double x, double y, double *localX, double *localY)
+{
+	for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
+		Subsurface *sub = *it;
+		if (!sub) {
+			if (acceptsInput(x, y)) {
+				*localX = x;
+				*localY = y;
+				return this;
+			}
+			continue;
+		}
+		if (!sub->isMapped())
+			continue;
+		if (Surface *hit = sub->surface()->surfaceAt(x - sub->x(), y - sub->y(), localX, localY))
+			return hit;
+	}
+	return nullptr;
+}
+
+void Surface::addSubsurface(Subsurface *subsurface)
+{
+	order_.push_back(subsurface);
+	pendingOrder_.push_back(subsurface);
+}
+
+void Surface::removeSubsurface(Subsurface *subsurface)
+{
+	std::erase(order_, subsurface);
+	std::erase(pendingOrder_, subsurface);
+}
+
+Subsurface *Surface::asSubsurface() const
+{
+	return roleName_ && role_ && strcmp(roleName_, "wl_subsurface") == 0
+		? static_cast<Subsurface *>(role_) : nullptr;
+}
+
+void Surface::attach(wl_resource *buffer, int32_t dx, int32_t dy)
+{
+	pending_.buffer.reset();
+	if (buffer) {
+		pending_.buffer = ClientBuffer::fromResource(buffer, account_);
+		if (!pending_.buffer) {
+			/* Every wl_buffer is wl_shm's or ours: this is a bug here. */
+			wl_client_post_implementation_error(client(),
+							    "wl_buffer@%u has no known backing",
+							    wl_resource_get_id(buffer));
+			return;
+		}
+	}
+	pending_.fields |= SurfaceState::FieldBuffer;
+	if (dx || dy) {
+		pending_.dx += dx;
+		pending_.dy += dy;
+		pending_.fields |= SurfaceState::FieldOffset;
+	}
+}
+
+void Surface::damage(const Rect &rect, bool bufferCoordinates)
+{
+	if (rect.width <= 0 || rect.height <= 0)
+		return;
+	(bufferCoordinates ? pending_.bufferDamage : pending_.surfaceDamage).push_back(rect);
+	pending_.fields |= SurfaceState::FieldDamage;
+}
+
+void Surface::frame(uint32_t callback)
+{
+	wl_resource *resource = wl_resource_create(client(), &wl_callback_interface, 1, callback);
+	if (!resource) {
+		wl_client_post_no_memory(client());
+		return;
+	}
+	pending_.frameCallbacks.add(resource);
+	pending_.fields |= SurfaceState::FieldFrameCallbacks;
+}
+
+void Surface::setOpaqueRegion(const Region *region)
+{
+	pending_.opaque = region ? *region : Region();
+	pending_.fields |= SurfaceState::FieldOpaque;
+}
+
+void Surface::setInputRegion(const Region *region)
+{
+	pending_.input = region ? *region : Region();
+	pending_.inputInfinite = region == nullptr;
+	pending_.fields |= SurfaceState::FieldInput;
+}
+
+void Surface::setBufferScale(int32_t scale)
+{
+	pending_.scale = scale;
+	pending_.fields |= SurfaceState::FieldScale;
+}
+
+void Surface::setBufferTransform(int32_t transform)
+{
+	pending_.transform = transform;
+	pending_.fields |= SurfaceState::FieldTransform;
+}
+
+void Surface::offset(int32_t dx, int32_t dy)
+{
+	pending_.dx += dx;
+	pending_.dy += dy;
+	pending_.fields |= SurfaceState::FieldOffset;
+}
+
+bool Surface::validateViewport(const SurfaceState &state)
+{
+	if (!viewport_)
+		return true;
+	const ViewportState &vp = (state.fields & SurfaceState::FieldViewport)
+		? state.viewport : current_.viewport;
+	if (!vp.hasSource)
+		return true;
+	if (!vp.hasDestination &&
+	    (vp.srcWidth != std::floor(vp.srcWidth) || vp.srcHeight != std::floor(vp.srcHeight))) {
+		wl_resource_post_error(viewport_->resource(), WP_VIEWPORT_ERROR_BAD_SIZE,
+				       "source size %gx%g is not integer and no destination is set",
+				       vp.srcWidth, vp.srcHeight);
+		return false;
+	}
+
+	uint32_t bw = bufferWidth_, bh = bufferHeight_;
+	if (state.fields & SurfaceState::FieldBuffer) {
+		bool live = state.buffer && state.buffer->resource();
+		bw = live ? state.buffer->width() : 0;
+		bh = live ? state.buffer->height() : 0;
+	}
+	if (bw == 0)
+		return true;
+	int32_t scale = (state.fields & SurfaceState::FieldScale) ? state.scale : current_.scale;
+	int32_t transform = (state.fields & SurfaceState::FieldTransform)
+		? state.transform : current_.transform;
+	double sw = double(bw) / scale, sh = double(bh) / scale;
+	if (transform & 1)
+		std::swap(sw, sh);
+	if (vp.srcX + vp.srcWidth > sw || vp.srcY + vp.srcHeight > sh) {
+		wl_resource_post_error(viewport_->resource(), WP_VIEWPORT_ERROR_OUT_OF_BUFFER,
+				       "source %g,%g %gx%g is outside the %gx%g buffer",
+				       vp.srcX, vp.srcY, vp.srcWidth, vp.srcHeight, sw, sh);
+		return false;
+	}
+	return true;
+}
+
+void Surface::commit()
+{
+	if (role_ && !role_->precommit(*this, pending_))
+		return;
+	if (!validateViewport(pending_))
+		return;
+
+	Subsurface *sub = asSubsurface();
+	if (sub && sub->isSynchronized()) {
+		cached_.merge(pending_);
+		hasCached_ = true;
+		return;
+	}
+	if (hasCached_) {
+		cached_.merge(pending_);
+		hasCached_ = false;
+		apply(cached_);
+	} else {
+		apply(pending_);
+	}
+}
+
+void Surface::applyCached()
+{
+	if (!hasCached_)
+		return;
+	hasCached_ = false;
+	apply(cached_);
+}
+
+std::vector<Rect> Surface::bufferDamage(const SurfaceState &state) const
+{
+	std::vector<Rect> damage;
+	Rect bounds{ 0, 0, int32_t(bufferWidth_), int32_t(bufferHeight_) };
+	bool simple = current_.transform == WL_OUTPUT_TRANSFORM_NORMAL &&
+		      !current_.viewport.hasSource && !current_.viewport.hasDestination;
+	if (!state.surfaceDamage.empty()) {
+		if (!simple)
+			return { bounds };
+		int32_t s = current_.scale;
+		for (const Rect &r : state.surfaceDamage) {
+			Rect scaled{ int32_t(std::clamp<int64_t>(int64_t(r.x) * s, INT32_MIN, INT32_MAX)),
+				     int32_t(std::clamp<int64_t>(int64_t(r.y) * s, INT32_MIN, INT32_MAX)),
+				     int32_t(std::min<int64_t>(int64_t(r.width) * s, INT32_MAX)),
+				     int32_t(std::min<int64_t>(int64_t(r.height) * s, INT32_MAX)) };
+			Rect clipped = intersect(scaled, bounds);
+			if (clipped.width > 0)
+				damage.push_back(clipped);
+		}
+	}
+	for (const Rect &r : state.bufferDamage) {
+		Rect clipped = intersect(r, bounds);
+		if (clipped.width > 0)
+			damage.push_back(clipped);
+	}
+	return damage;
+}
+
+void Surface::applyBuffer(SurfaceState &state)
+{
+	std::shared_ptr<ClientBuffer> buffer = std::move(state.buffer);
+	/* Destroyed between attach and commit: as if nothing was attached. */
+	if (buffer && !buffer->resource())
+		buffer.reset();
+
+	if (!buffer) {
+		shmTexture_.reset();
+		buffer_.reset();
+		bufferWidth_ = bufferHeight_ = 0;
+		return;
+	}
+
+	Renderer &renderer = server_.renderer();
+	bool sameSize = bufferWidth_ == buffer->width() && bufferHeight_ == buffer->height();
+	bufferWidth_ = buffer->width();
+	bufferHeight_ = buffer->height();
+	everCommittedBuffer_ = true;
+	std::vector<Rect> damage = bufferDamage(state);
+
+	if (buffer->type() == ClientBuffer::Type::Shm) {
+		wl_shm_buffer *shm = buffer->shmBuffer();
+		uint32_t stride = static_cast<uint32_t>(wl_shm_buffer_get_stride(shm));
+		bool reuse = shmTexture_ && sameSize && shmFormat_ == buffer->format();
+		/* libwayland turns a SIGBUS from a truncated pool into an error. */
+		wl_shm_buffer_begin_access(shm);
+		const auto *data = static_cast<const uint8_t *>(wl_shm_buffer_get_data(shm));
+		if (reuse) {
+			if (!damage.empty()) {
+				auto ret = renderer.updateShm(*shmTexture_, data, stride, damage);
+				if (!ret)
+					LOG_ERROR("wl_surface@%u: shm upload: %s",
+						  wl_resource_get_id(resource_),
+						  ret.error().message().c_str());
+			}
+		} else {
+			auto texture = renderer.importShm(data, buffer->width(), buffer->height(),
+							  stride, buffer->format());
+			if (texture) {
+				shmTexture_ = std::move(*texture);
+				shmFormat_ = buffer->format();
+			} else {
+				shmTexture_.reset();
+				LOG_ERROR("wl_surface@%u: shm import: %s",
+					  wl_resource_get_id(resource_),
+					  texture.error().message().c_str());
+			}
+		}
+		wl_shm_buffer_end_access(shm);
+		buffer_.reset();
+		/* The texture holds a copy: the client may reuse the memory now. */
+		ClientBuffer::Lock(buffer).reset();
+		return;
+	}
+
+	shmTexture_.reset();
+	const bufmgr::Buffer &dmaBuf = *buffer->dmaBuf();
+	Rect whole{ 0, 0, int32_t(buffer->width()), int32_t(buffer->height()) };
+	if (!buffer->texture()) {
+		auto texture = renderer.importDmaBuf(dmaBuf);
+		if (!texture) {
+			LOG_ERROR("wl_surface@%u: dma-buf import (%s): %s",
+				  wl_resource_get_id(resource_), buffer->exporter().c_str(),
+				  texture.error().message().c_str());
+			buffer_.reset();
+			ClientBuffer::Lock(buffer).reset();
+			return;
+		}
+		buffer->setTexture(std::move(*texture));
+	} else {
+		/*
+		 * A buffer attached again holds a new frame; damage describes
+		 * it relative to the previous buffer, not to this one's old
+		 * content, so only a re-commit of the same buffer is partial.
+		 */
+		std::vector<Rect> update = buffer.get() == buffer_.get() ? damage
+									 : std::vector<Rect>{ whole };
+		if (!update.empty()) {
+			auto ret = renderer.updateDmaBuf(*buffer->texture(), dmaBuf, update);
+			if (!ret)
+				LOG_ERROR("wl_surface@%u: dma-buf update: %s",
+					  wl_resource_get_id(resource_), ret.error().message().c_str());
+		}
+	}
+	buffer_ = ClientBuffer::Lock(buffer);
+}
+
+void Surface::updateSize()
+{
+	const ViewportState &vp = current_.viewport;
+	if (!hasBuffer()) {
+		width_ = height_ = 0;
+		return;
+	}
+	if (vp.hasDestination) {
+		width_ = vp.dstWidth;
+		height_ = vp.dstHeight;
+	} else if (vp.hasSource) {
+		width_ = static_cast<int32_t>(vp.srcWidth);
+		height_ = static_cast<int32_t>(vp.srcHeight);
+	} else {
+		int32_t w = static_cast<int32_t>(bufferWidth_) / current_.scale;
+		int32_t h = static_cast<int32_t>(bufferHeight_) / current_.scale;
+		if (current_.transform & 1)
+			std::swap(w, h);
+		width_ = w;
+		height_ = h;
+	}
+}
+
+void Surface::apply(SurfaceState &state)
+{
+	if (state.fields & SurfaceState::FieldScale)
+		current_.scale = state.scale;
+	if (state.fields & SurfaceState::FieldTransform)
+		current_.transform = state.transform;
+	if (state.fields & SurfaceState::FieldViewport)
+		current_.viewport = state.viewport;
+	if (state.fields & SurfaceState::FieldBuffer)
+		applyBuffer(state);
+	else if (state.fields & SurfaceState::FieldDamage && buffer_ && buffer_->dmaBuf()) {
+		/* Damage without a new attach: the client drew into the same buffer. */
+		std::vector<Rect> damage = bufferDamage(state);
+		if (!damage.empty() && buffer_->texture()) {
+			auto ret = server_.renderer().updateDmaBuf(*buffer_->texture(),
+								   *buffer_->dmaBuf(), damage);
+			if (!ret)
+				LOG_ERROR("dma-buf update: %s", ret.error().message().c_str());
+		}
+	}
+	if (state.fields & SurfaceState::FieldOffset) {
+		current_.dx = state.dx;
+		current_.dy = state.dy;
+	}
+	if (state.fields & SurfaceState::FieldOpaque)
+		current_.opaque = state.opaque;
+	if (state.fields & SurfaceState::FieldInput) {
+		current_.input = state.input;
+		current_.inputInfinite = state.inputInfinite;
+	}
+	updateSize();
+
+	/* Content no frame showed is replaced: its feedback is discarded. */
+	Presentation::discard(current_.feedbacks);
+	current_.feedbacks.take(state.feedbacks);
+	current_.frameCallbacks.take(state.frameCallbacks);
+	state.reset();
+
+	order_ = pendingOrder_;
+	/* Copy: a child's cached commit may change the stack. */
+	std::vector<Subsurface *> children = order_;
+	for (Subsurface *sub : children) {
+		if (sub)
+			sub->parentCommitted();
+	}
+
+	if (role_)
+		role_->committed(*this);
+	emitSignal(&commitSignal_, this);
+	/* Size, input region or stacking may have moved what is under the pointer. */
+	server_.sceneChanged();
+	server_.scheduleRepaint();
+}
+
+Subsurface::Subsurface(Surface *surface, Surface *parent, wl_resource *resource)
+	: surface_(surface), parent_(parent), resource_(resource)
+{
+	parent_->addSubsurface(this);
+	surfaceDestroy_.connect(surface_->destroySignal(), [this](void *) {
+		detachParent();
+		surface_ = nullptr;
+		surfaceDestroy_.disconnect();
+	});
+	parentDestroy_.connect(parent_->destroySignal(), [this](void *) {
+		detachParent();
+	});
+}
+
+Subsurface::~Subsurface()
+{
+	detachParent();
+	if (surface_) {
+		surface_->clearRole(this);
+		surface_->server().scheduleRepaint();
+	}
+}
+
+void Subsurface::detachParent()
+{
+	if (!parent_)
+		return;
+	parent_->removeSubsurface(this);
+	parent_ = nullptr;
+	parentDestroy_.disconnect();
+}
+
+bool Subsurface::isSynchronized() const
+{
+	if (sync_)
+		return true;
+	Subsurface *parentSub = parent_ ? parent_->asSubsurface() : nullptr;
+	return parentSub && parentSub->isSynchronized();
+}
+
+bool Subsurface::isMapped() const
+{
+	return surface_ && parent_ && surface_->hasBuffer();
+}
+
+void Subsurface::setPosition(int32_t x, int32_t y)
+{
+	pendingX_ = x;
+	pendingY_ = y;
+	positionPending_ = true;
+}
+
+void Subsurface::placeAbove(Surface *sibling, bool above)
+{
+	if (!surface_ || !parent_)
+		return;
+	Subsurface *entry = nullptr;
+	if (sibling != parent_) {
+		Subsurface *sub = sibling->asSubsurface();
+		if (!sub || sub->parent() != parent_ || sibling == surface_) {
+			wl_resource_post_error(resource_, WL_SUBSURFACE_ERROR_BAD_SURFACE,
+					       "wl_surface@%u is not a sibling or the parent",
+					       wl_resource_get_id(sibling->resource()));
+			return;
+		}
+		entry = sub;
+	}
+	std::vector<Subsurface *> &order = parent_->pendingSubsurfaces();
+	std::erase(order, this);
+	auto it = std::find(order.begin(), order.end(), entry);
+	if (above)
+		++it;
+	order.insert(it, this);
+}
+
+void Subsurface::setSync(bool sync)
+{
+	sync_ = sync;
+	if (surface_ && !isSynchronized())
+		surface_->applyCached();
+}
+
+void Subsurface::parentCommitted()
+{
+	if (positionPending_) {
+		x_ = pendingX_;
+		y_ = pendingY_;
+		positionPending_ = false;
+	}
+	if (surface_ && isSynchronized())
+		surface_->applyCached();
+}
+
+} /* namespace comp */

@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <wayland-server-core.h>
+
+#include "buffer.h"
+#include "render/renderer.h"
+#include "wayland_util.h"
+
+namespace comp {
+
+struct ClientAccount;
+class OutputGlobal;
+class Server;
+class Subsurface;
+class Surface;
+class Viewport;
+
+/* A wl_region: rectangles added and subtracted in order. */
+class Region
+{
+public:
+	void add(const Rect &rect) { ops_.push_back({ rect, true }); }
+	void subtract(const Rect &rect) { ops_.push_back({ rect, false }); }
+	void clear() { ops_.clear(); }
+	bool empty() const { return ops_.empty(); }
+	bool contains(double x, double y) const;
+
+private:
+	struct Op {
+		Rect rect;
+		bool add;
+	};
+	std::vector<Op> ops_;
+};
+
+/* wp_viewport's state: a source crop and a destination size. */
+struct ViewportState {
+	bool hasSource = false;
+	double srcX = 0, srcY = 0, srcWidth = 0, srcHeight = 0;
+	bool hasDestination = false;
+	int32_t dstWidth = 0, dstHeight = 0;
+};
+
+/*
+ * Double-buffered wl_surface state: what a commit applies at once. The
+ * pending state collects requests; a synchronized subsurface's commit
+ * moves it into a cache applied with its parent.
+ */
+struct SurfaceState {
+	enum Field : uint32_t {
+		FieldBuffer = 1u << 0,
+		FieldDamage = 1u << 1,
+		FieldOpaque = 1u << 2,
+		FieldInput = 1u << 3,
+		FieldScale = 1u << 4,
+		FieldTransform = 1u << 5,
+		FieldOffset = 1u << 6,
+		FieldViewport = 1u << 7,
+		FieldFrameCallbacks = 1u << 8,
+		FieldFeedback = 1u << 9,
+		FieldSubsurfaceOrder = 1u << 10,
+	};
+
+	uint32_t fields = 0;
+	std::shared_ptr<ClientBuffer> buffer;	/* null with FieldBuffer: detach */
+	int32_t dx = 0, dy = 0;
+	std::vector<Rect> surfaceDamage;
+	std::vector<Rect> bufferDamage;
+	Region opaque;
+	Region input;
+	bool inputInfinite = true;
+	int32_t scale = 1;
+	int32_t transform = 0;
+	ViewportState viewport;
+	ResourceList frameCallbacks;
+	ResourceList feedbacks;	/* wp_presentation_feedback */
+
+	/* Moves what src set into this state, as a later commit overrides. */
+	void merge(SurfaceState &src);
+	void reset();
+};
+
+/*
+ * What a surface is for: xdg toplevel or popup, subsurface, cursor, drag
+ * icon. A surface gets one role for life; the role object may come and go.
+ */
+class SurfaceRole
+{
+public:
+	virtual ~SurfaceRole() = default;
+	virtual const char *roleName() const = 0;
+	/*
+	 * Checks a commit before it applies; returns false after posting a
+	 * protocol error.
+	 */
+	virtual bool precommit(Surface &, const SurfaceState &) { return true; }
+	/* After the state applied. */
+	virtual void committed(Surface &) {}
+	/* Synchronized subsurfaces cache their commits. */
+	virtual bool isSynchronized() const { return false; }
+};
+
+/*
+ * A wl_surface and its content: the buffer's texture, the size in
+ * surface coordinates, the subsurface stack, frame callbacks and
+ * presentation feedback waiting for the next frame.
+ */
+class Surface
+{
+public:
+	static Surface *create(Server &server, wl_client *client, uint32_t version, uint32_t id);
+	~Surface();
+
+	static Surface *fromResource(wl_resource *resource);
+
+	Server &server() const { return server_; }
+	wl_resource *resource() const { return resource_; }
+	wl_client *client() const { return wl_resource_get_client(resource_); }
+	/* The client's accounting; shared so it outlives the client's record. */
+	const std::shared_ptr<ClientAccount> &account() const { return account_; }
+
+	/*
+	 * Gives the surface a role. Posts errorCode on errorResource and
+	 * returns false when it has another role, or an active role object.
+	 */
+	bool setRole(SurfaceRole *role, const char *roleName, wl_resource *errorResource,
+		     uint32_t errorCode);
+	/* Whether setRole() with this name would succeed. */
+	bool canTakeRole(const char *roleName) const;
+	/* The role object goes; the role's name stays. */
+	void clearRole(SurfaceRole *role);
+	SurfaceRole *role() const { return role_; }
+	const char *roleName() const { return roleName_; }
+
+	const SurfaceState &current() const { return current_; }
+	const SurfaceState &pending() const { return pending_; }
+	/* Whether a buffer was attached or damaged since the last commit. */
+	bool hasPendingBuffer() const { return pending_.fields & SurfaceState::FieldBuffer; }
+	bool hasBuffer() const { return bool(buffer_) || shmTexture_ != nullptr; }
+	/* Ever had a buffer committed (xdg-shell's configure rules). */
+	bool everCommittedBuffer() const { return everCommittedBuffer_; }
+
+	/* Size in surface coordinates (after scale and viewport). */
+	int32_t width() const { return width_; }
+	int32_t height() const { return height_; }
+	uint32_t bufferWidth() const { return bufferWidth_; }
+	uint32_t bufferHeight() const { return bufferHeight_; }
+	const Texture *texture() const;
+	SourceBox sourceBox() const;
+	/* The committed client buffer (dma-bufs), for scanout and stats. */
+	const ClientBuffer *buffer() const { return buffer_.get(); }
+	const ClientBuffer::Lock &bufferLock() const { return buffer_; }
+
+	/* Whether surface-local (x, y) is in the surface and its input region. */
+	bool acceptsInput(double x, double y) const;
+
+	/*
+	 * Calls f(surface, x, y) for the surface and its mapped subsurfaces,
+	 * back to front, with positions relative to this surface.
+	 */
+	template<typename F>
+	void forEachSurface(F &&f, int32_t x = 0, int32_t y = 0);
+	/* The topmost surface of the tree at (x, y), and the local position. */
+	Surface *surfaceAt(double x, double y, double *localX, double *localY);
+
+	/* Frame callbacks and feedback that the next frame on screen completes. */
+	void takeFrameCallbacks(ResourceList &into) { into.take(current_.frameCallbacks); }
+	void takeFeedbacks(ResourceList &into) { into.take(current_.feedbacks); }
+
+	/* Subsurface stack: nullptr stands for this surface itself. */
+	const std::vector<Subsurface *> &subsurfaces() const { return order_; }
+	std::vector<Subsurface *> &pendingSubsurfaces() { return pendingOrder_; }
+	void addSubsurface(Subsurface *subsurface);
+	void removeSubsurface(Subsurface *subsurface);
+	Subsurface *asSubsurface() const;
+
+	/* True while the destroy signal runs: send no events naming it. */
+	bool isDestroying() const { return destroying_; }
+	/* Emitted (with this surface) before the surface goes. */
+	wl_signal *destroySignal() { return &destroySignal_; }
+	/* Emitted after each applied commit. */
+	wl_signal *commitSignal() { return &commitSignal_; }
+
+	/*
+	 * wl_surface.enter/leave: the outputs showing the surface. Return
+	 * whether anything changed.
+	 */
+	bool enterOutput(OutputGlobal *output);
+	bool leaveOutput(OutputGlobal *output);
+	bool isOnAnyOutput() const { return !outputs_.empty(); }
+
+	Viewport *viewport() const { return viewport_; }
+	void setViewport(Viewport *viewport) { viewport_ = viewport; }
+
+	/* The protocol requests. */
+	void attach(wl_resource *buffer, int32_t dx, int32_t dy);
+	void damage(const Rect &rect, bool bufferCoordinates);
+	void frame(uint32_t callback);
+	void setOpaqueRegion(const Region *region);
+	void setInputRegion(const Region *region);
+	void setBufferScale(int32_t scale);
+	void setBufferTransform(int32_t transform);
+	void offset(int32_t dx, int32_t dy);
+	void commit();
+	SurfaceState &pendingState() { return pending_; }
+
+	/* Applies a synchronized subsurface's cached state (parent commit). */
+	void applyCached();
+	bool hasCached() const { return hasCached_; }
+
+private:
+	Surface(Server &server, wl_resource *resource);
+
+	bool validateViewport(const SurfaceState &state);
+	void apply(SurfaceState &state);
+	void applyBuffer(SurfaceState &state);
+	std::vector<Rect> bufferDamage(const SurfaceState &state) const;
+	void updateSize();
+
+	Server &server_;
+	wl_resource *resource_;
+	std::shared_ptr<ClientAccount> account_;
+	SurfaceRole *role_ = nullptr;
+	const char *roleName_ = nullptr;
+
+	SurfaceState pending_;
+	SurfaceState cached_;
+	bool hasCached_ = false;
+	SurfaceState current_;
+
+	/* The content: a dma-buf's lock, or a copy of wl_shm memory. */
+	ClientBuffer::Lock buffer_;
+	std::unique_ptr<Texture> shmTexture_;
+	uint32_t shmFormat_ = 0;
+	uint32_t bufferWidth_ = 0;
+	uint32_t bufferHeight_ = 0;
+	int32_t width_ = 0;
+	int32_t height_ = 0;
+	bool everCommittedBuffer_ = false;
+
+	std::vector<Subsurface *> order_{ nullptr };
+	std::vector<Subsurface *> pendingOrder_{ nullptr };
+	Viewport *viewport_ = nullptr;
+	std::vector<OutputGlobal *> outputs_;
+
+	wl_signal destroySignal_;
+	wl_signal commitSignal_;
+	bool destroying_ = false;
+};
+
+/*
+ * A wl_subsurface: its surface drawn at a position relative to its parent,
+ * in the parent's stack. Inert once the parent or the surface is gone.
+ */
+class Subsurface : public SurfaceRole
+{
+public:
+	Subsurface(Surface *surface, Surface *parent, wl_resource *resource);
+	~Subsurface() override;
+
+	const char *roleName() const override { return "wl_subsurface"; }
+	bool isSynchronized() const override;
+	void committed(Surface &) override {}
+
+	Surface *surface() const { return surface_; }
+	Surface *parent() const { return parent_; }
+	wl_resource *resource() const { return resource_; }
+	int32_t x() const { return x_; }
+	int32_t y() const { return y_; }
+	bool isMapped() const;
+
+	void setPosition(int32_t x, int32_t y);
+	void placeAbove(Surface *sibling, bool above);
+	void setSync(bool sync);
+	/* The parent's state applied: position and cached children follow. */
+	void parentCommitted();
+
+private:
+	void detachParent();
+
+	Surface *surface_;
+	Surface *parent_;
+	wl_resource *resource_;
+	int32_t x_ = 0, y_ = 0;
+	int32_t pendingX_ = 0, pendingY_ = 0;
+	bool positionPending_ = false;
+	bool sync_ = true;
+	Listener surfaceDestroy_;
+	Listener parentDestroy_;
+};
+
+template<typename F>
+void Surface::forEachSurface(F &&f, int32_t x, int32_t y)
+{
+	for (Subsurface *sub : order_) {
+		if (!sub) {
+			f(this, x, y);
+			continue;
+		}
+		if (sub->isMapped())
+			sub->surface()->forEachSurface(f, x + sub->x(), y + sub->y());
+	}
+}
+
+} /* namespace comp */

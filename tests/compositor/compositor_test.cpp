@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The compositor core end to end: real clients over real sockets, the
+ * server on the headless backend with the real renderer.
+ */
+#include <gtest/gtest.h>
+
+#include <time.h>
+
+#include "fd_count.h"
+#include "log.h"
+#include "protocols/xdg_shell.h"
+#include "server_runner.h"
+#include "surface.h"
+#include "test_client.h"
+
+namespace heapcomp::test {
+namespace {
+
+constexpr uint32_t kRed = 0xffff0000;
+constexpr uint32_t kGreen = 0xff00ff00;
+constexpr uint32_t kBlue = 0xff0000ff;
+constexpr uint32_t kBackground = 0xff000000;
+
+uint64_t monotonicNs()
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
+
+/* A mapped window of one colour at the output's top left corner. */
+struct MappedWindow {
+	MappedWindow(TestClient &client, const std::string &title, uint32_t w, uint32_t h,
+		     uint32_t colour)
+		: window(client, title), buffer(client.shm, w, h)
+	{
+		buffer.fill(colour);
+		ok = window.waitConfigure();
+		window.ack();
+		ok = ok && window.present(buffer.buffer(), int32_t(w), int32_t(h));
+	}
+
+	Window window;
+	ShmBuffer buffer;
+	bool ok = false;
+};
+
+TEST(Compositor, StartsWithGlobals)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	ASSERT_TRUE(client.connected());
+	EXPECT_TRUE(client.compositor);
+	EXPECT_TRUE(client.subcompositor);
+	EXPECT_TRUE(client.shm);
+	EXPECT_TRUE(client.wmBase);
+	EXPECT_TRUE(client.seat);
+	EXPECT_TRUE(client.dataDeviceManager);
+	EXPECT_TRUE(client.viewporter);
+	EXPECT_TRUE(client.presentation);
+	EXPECT_TRUE(client.xdgOutputManager);
+	EXPECT_EQ(client.outputs.size(), 1u);
+	EXPECT_NE(std::find(client.shmFormats.begin(), client.shmFormats.end(),
+			    uint32_t(WL_SHM_FORMAT_XRGB8888)), client.shmFormats.end());
+	EXPECT_NE(std::find(client.shmFormats.begin(), client.shmFormats.end(),
+			    uint32_t(WL_SHM_FORMAT_ARGB8888)), client.shmFormats.end());
+	EXPECT_EQ(client.presentationClock, CLOCK_MONOTONIC);
+}
+
+TEST(Compositor, OutputDescribesHeadlessMode)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	ASSERT_EQ(client.outputs.size(), 1u);
+	struct Info {
+		int32_t width = 0, height = 0, refresh = 0, scale = 0;
+		std::string name;
+		bool done = false;
+		int32_t logicalWidth = 0, logicalHeight = 0;
+	} info;
+	static const wl_output_listener listener = {
+		.geometry = [](void *, wl_output *, int32_t, int32_t, int32_t, int32_t, int32_t,
+			       const char *, const char *, int32_t) {},
+		.mode = [](void *data, wl_output *, uint32_t, int32_t w, int32_t h, int32_t r) {
+			auto *i = static_cast<Info *>(data);
+			i->width = w;
+			i->height = h;
+			i->refresh = r;
+		},
+		.done = [](void *data, wl_output *) { static_cast<Info *>(data)->done = true; },
+		.scale = [](void *data, wl_output *, int32_t s) { static_cast<Info *>(data)->scale = s; },
+		.name = [](void *data, wl_output *, const char *n) { static_cast<Info *>(data)->name = n; },
+		.description = [](void *, wl_output *, const char *) {},
+	};
+	/* A second binding sees the whole state. */
+	wl_registry *registry = wl_display_get_registry(client.display());
+	(void)registry;
+	wl_output_add_listener(client.outputs[0], &listener, &info);
+	/* The first binding's events already arrived; rebind through xdg-output. */
+	static const zxdg_output_v1_listener xdgListener = {
+		.logical_position = [](void *, zxdg_output_v1 *, int32_t, int32_t) {},
+		.logical_size = [](void *data, zxdg_output_v1 *, int32_t w, int32_t h) {
+			auto *i = static_cast<Info *>(data);
+			i->logicalWidth = w;
+			i->logicalHeight = h;
+		},
+		.done = [](void *, zxdg_output_v1 *) {},
+		.name = [](void *data, zxdg_output_v1 *, const char *n) {
+			static_cast<Info *>(data)->name = n;
+		},
+		.description = [](void *, zxdg_output_v1 *, const char *) {},
+	};
+	zxdg_output_v1 *xdgOutput = zxdg_output_manager_v1_get_xdg_output(
+		client.xdgOutputManager, client.outputs[0]);
+	zxdg_output_v1_add_listener(xdgOutput, &xdgListener, &info);
+	ASSERT_TRUE(client.dispatchUntil([&] { return info.done; }));
+	EXPECT_EQ(info.logicalWidth, 320);
+	EXPECT_EQ(info.logicalHeight, 240);
+	EXPECT_EQ(info.name, "HEADLESS-1");
+	zxdg_output_v1_destroy(xdgOutput);
+}
+
+TEST(Compositor, ShmPixelsReachTheScreen)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	MappedWindow win(client, "shm", 64, 48, kRed);
+	ASSERT_TRUE(win.ok);
+
+	comp::Screenshot shot = server.screenshot();
+	ASSERT_EQ(shot.width, 320u);
+	ASSERT_EQ(shot.height, 240u);
+	EXPECT_EQ(shot.at(0, 0), kRed);
+	EXPECT_EQ(shot.at(63, 47), kRed);
+	EXPECT_EQ(shot.at(64, 10), kBackground);
+	EXPECT_EQ(shot.at(10, 48), kBackground);
+	EXPECT_EQ(shot.at(300, 200), kBackground);
+
+	/* Partial damage updates only what changed. */
+	win.buffer.fillRect(8, 8, 8, 8, kBlue);
+	wl_surface_attach(win.window.surface(), win.buffer.buffer(), 0, 0);
+	wl_surface_damage_buffer(win.window.surface(), 8, 8, 8, 8);
+	ASSERT_TRUE(client.commitAndWaitFrame(win.window.surface()));
+	shot = server.screenshot();
+	EXPECT_EQ(shot.at(10, 10), kBlue);
+	EXPECT_EQ(shot.at(20, 20), kRed);
+}
+
+TEST(Compositor, ArgbBlendsOverBackground)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	Window window(client, "argb");
+	ShmBuffer buffer(client.shm, 32, 32, WL_SHM_FORMAT_ARGB8888);
+	/* Premultiplied half-transparent green over black. */
+	buffer.fill(0x80008000);
+	ASSERT_TRUE(window.waitConfigure());
+	window.ack();
+	ASSERT_TRUE(window.present(buffer.buffer(), 32, 32));
+	comp::Screenshot shot = server.screenshot();
+	uint32_t p = shot.at(5, 5);
+	EXPECT_NEAR(double((p >> 8) & 0xff), 128.0, 2.0);
+	EXPECT_EQ(p >> 16 & 0xff, 0u);
+}
+
+TEST(Compositor, ShmBufferIsReleasedAfterUpload)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	Window window(client, "release");
+	ShmBuffer a(client.shm, 16, 16), b(client.shm, 16, 16);
+	a.fill(kRed);
+	b.fill(kGreen);
+	ASSERT_TRUE(window.waitConfigure());
+	window.ack();
+	ASSERT_TRUE(window.present(a.buffer(), 16, 16));
+	/* The renderer copied wl_shm content: the client may reuse it at once. */
+	ASSERT_TRUE(client.dispatchUntil([&] { return a.releases() == 1; }));
+	ASSERT_TRUE(window.present(b.buffer(), 16, 16));
+	ASSERT_TRUE(client.dispatchUntil([&] { return b.releases() == 1; }));
+	EXPECT_EQ(a.releases(), 1);
+	EXPECT_EQ(server.screenshot().at(1, 1), kGreen);
+}
+
+TEST(Compositor, FrameCallbacksFollowTheRefresh)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	MappedWindow win(client, "frames", 16, 16, kRed);
+	ASSERT_TRUE(win.ok);
+	std::vector<uint32_t> times;
+	uint64_t start = monotonicNs();
+	for (int i = 0; i < 10; i++) {
+		wl_surface_damage_buffer(win.window.surface(), 0, 0, 1, 1);
+		auto t = client.commitAndWaitFrame(win.window.surface());
+		ASSERT_TRUE(t);
+		times.push_back(*t);
+	}
+	uint64_t elapsed = monotonicNs() - start;
+	for (size_t i = 1; i < times.size(); i++)
+		EXPECT_GT(times[i], times[i - 1]);
+	/* One frame per refresh at most: ten frames take at least ~9 periods. */
+	EXPECT_GE(elapsed, 9ull * 16000000ull);
+	/* Timestamps are CLOCK_MONOTONIC milliseconds. */
+	EXPECT_NEAR(double(times.back()), double(monotonicNs() / 1000000ull), 1000.0);
+}
+
+struct FeedbackRecord {
+	bool presented = false;
+	bool discarded = false;
+	bool syncOutput = false;
+	uint64_t ns = 0;
+	uint32_t refresh = 0;
+	uint64_t seq = 0;
+	uint32_t flags = 0;
+};
+
+const wp_presentation_feedback_listener feedbackListener = {
+	.sync_output = [](void *data, struct wp_presentation_feedback *, wl_output *) {
+		static_cast<FeedbackRecord *>(data)->syncOutput = true;
+	},
+	.presented = [](void *data, struct wp_presentation_feedback *feedback, uint32_t secHi,
+			uint32_t secLo, uint32_t nsec, uint32_t refresh, uint32_t seqHi,
+			uint32_t seqLo, uint32_t flags) {
+		auto *r = static_cast<FeedbackRecord *>(data);
+		r->presented = true;
+		r->ns = ((uint64_t(secHi) << 32) | secLo) * 1000000000ull + nsec;
+		r->refresh = refresh;
+		r->seq = (uint64_t(seqHi) << 32) | seqLo;
+		r->flags = flags;
+		wp_presentation_feedback_destroy(feedback);
+	},
+	.discarded = [](void *data, struct wp_presentation_feedback *feedback) {
+		static_cast<FeedbackRecord *>(data)->discarded = true;
+		wp_presentation_feedback_destroy(feedback);
+	},
+};
+
+TEST(Compositor, PresentationFeedback)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	MappedWindow win(client, "presentation", 16, 16, kRed);
+	ASSERT_TRUE(win.ok);
+
+	FeedbackRecord first, second, third;
+	uint64_t before = monotonicNs();
+	struct wp_presentation_feedback *f1 = wp_presentation_feedback(client.presentation,
+								 win.window.surface());
+	wp_presentation_feedback_add_listener(f1, &feedbackListener, &first);
+	wl_surface_damage_buffer(win.window.surface(), 0, 0, 1, 1);
+	wl_surface_commit(win.window.surface());
+	/* Replaced before any frame showed it: discarded. */
+	struct wp_presentation_feedback *f2 = wp_presentation_feedback(client.presentation,
+								 win.window.surface());
+	wp_presentation_feedback_add_listener(f2, &feedbackListener, &second);
+	wl_surface_damage_buffer(win.window.surface(), 0, 0, 1, 1);
+	wl_surface_commit(win.window.surface());
+	ASSERT_TRUE(client.dispatchUntil([&] { return (first.presented || first.discarded) &&
+							  (second.presented || second.discarded); }));
+	uint64_t after = monotonicNs();
+	EXPECT_TRUE(first.discarded);
+	EXPECT_TRUE(second.presented);
+	EXPECT_TRUE(second.syncOutput);
+	EXPECT_GE(second.ns, before);
+	EXPECT_LE(second.ns, after);
+	EXPECT_EQ(second.refresh, 16666666u);
+	/* Headless copies everything: never zero-copy, no vsync hardware. */
+	EXPECT_EQ(second.flags & WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY, 0u);
+	EXPECT_EQ(second.flags, 0u);
+
+	struct wp_presentation_feedback *f3 = wp_presentation_feedback(client.presentation,
+								 win.window.surface());
+	wp_presentation_feedback_add_listener(f3, &feedbackListener, &third);
+	wl_surface_damage_buffer(win.window.surface(), 0, 0, 1, 1);
+	wl_surface_commit(win.window.surface());
+	ASSERT_TRUE(client.dispatchUntil([&] { return third.presented; }));
+	EXPECT_GT(third.seq, second.seq);
+	EXPECT_GE(third.ns - second.ns, 16000000u);
+}
+
+TEST(Compositor, XdgConfigureAndAck)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	Window window(client, "configure");
+	ASSERT_TRUE(window.waitConfigure());
+	EXPECT_EQ(window.configuredWidth(), 0);
+	EXPECT_EQ(window.configuredHeight(), 0);
+	window.ack();
+	ShmBuffer buffer(client.shm, 40, 30);
+	buffer.fill(kGreen);
+	ASSERT_TRUE(window.present(buffer.buffer(), 40, 30));
+	/* Mapped and focused: activated. */
+	ASSERT_TRUE(window.waitConfigure());
+	EXPECT_TRUE(window.hasState(XDG_TOPLEVEL_STATE_ACTIVATED));
+	window.ack();
+
+	xdg_toplevel_set_maximized(window.toplevel());
+	ASSERT_TRUE(window.waitConfigure());
+	EXPECT_TRUE(window.hasState(XDG_TOPLEVEL_STATE_MAXIMIZED));
+	EXPECT_EQ(window.configuredWidth(), 320);
+	EXPECT_EQ(window.configuredHeight(), 240);
+	window.ack();
+	ShmBuffer big(client.shm, 320, 240);
+	big.fill(kBlue);
+	ASSERT_TRUE(window.present(big.buffer(), 320, 240));
+	comp::Screenshot shot = server.screenshot();
+	EXPECT_EQ(shot.at(319, 239), kBlue);
+
+	xdg_toplevel_unset_maximized(window.toplevel());
+	ASSERT_TRUE(window.waitConfigure());
+	EXPECT_FALSE(window.hasState(XDG_TOPLEVEL_STATE_MAXIMIZED));
+	window.ack();
+	ASSERT_TRUE(window.present(buffer.buffer(), 40, 30));
+
+	xdg_toplevel_set_fullscreen(window.toplevel(), nullptr);
+	ASSERT_TRUE(window.waitConfigure());
+	EXPECT_TRUE(window.hasState(XDG_TOPLEVEL_STATE_FULLSCREEN));
+	EXPECT_EQ(window.configuredWidth(), 320);
+	window.ack();
+	ASSERT_TRUE(window.present(big.buffer(), 320, 240));
+	EXPECT_FALSE(client.error());
+}
+
+TEST(Compositor, SecondWindowIsCascadedAndStacksOnTop)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	MappedWindow a(client, "a", 64, 64, kRed);
+	MappedWindow b(client, "b", 64, 64, kGreen);
+	ASSERT_TRUE(a.ok && b.ok);
+	auto positions = server.run([](comp::Server &s) {
+		comp::View *va = s.findView("a"), *vb = s.findView("b");
+		return std::vector<int32_t>{ va->x(), va->y(), vb->x(), vb->y() };
+	});
+	EXPECT_EQ(positions, (std::vector<int32_t>{ 0, 0, 32, 32 }));
+	comp::Screenshot shot = server.screenshot();
+	EXPECT_EQ(shot.at(10, 10), kRed);
+	EXPECT_EQ(shot.at(40, 40), kGreen);
+}
+
+TEST(Compositor, ClientGoneLeavesNothingBehind)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	/* Let the output's buffers and the renderer's caches settle first. */
+	{
+		TestClient warm(server.socket());
+		MappedWindow win(warm, "warm", 32, 32, kRed);
+		ASSERT_TRUE(win.ok);
+	}
+	ASSERT_TRUE(server.waitFrames(3));
+	int fds = countOpenFds();
+	size_t clients = server.run([](comp::Server &s) { return s.numClients(); });
+	{
+		TestClient client(server.socket());
+		MappedWindow win(client, "leak", 64, 64, kRed);
+		ASSERT_TRUE(win.ok);
+		client.bindInput();
+		ASSERT_GT(countOpenFds(), fds);
+	}
+	ASSERT_TRUE(server.waitFrames(3));
+	EXPECT_EQ(countOpenFds(), fds);
+	EXPECT_EQ(server.run([](comp::Server &s) { return s.numClients(); }), clients);
+	EXPECT_EQ(server.run([](comp::Server &s) { return s.views().size(); }), 0u);
+	EXPECT_EQ(server.screenshot().at(10, 10), kBackground);
+}
+
+TEST(Compositor, SurfaceEntersAndLeavesTheOutput)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	struct Events {
+		int enters = 0, leaves = 0;
+		wl_output *output = nullptr;
+	} events;
+	static const wl_surface_listener listener = {
+		.enter = [](void *data, wl_surface *, wl_output *o) {
+			auto *e = static_cast<Events *>(data);
+			e->enters++;
+			e->output = o;
+		},
+		.leave = [](void *data, wl_surface *, wl_output *) {
+			static_cast<Events *>(data)->leaves++;
+		},
+	};
+	MappedWindow win(client, "enter", 16, 16, kRed);
+	ASSERT_TRUE(win.ok);
+	wl_surface_add_listener(win.window.surface(), &listener, &events);
+	/* The listener came late: map again so the enter is seen. */
+	wl_surface_attach(win.window.surface(), nullptr, 0, 0);
+	wl_surface_commit(win.window.surface());
+	ASSERT_TRUE(client.roundtrip());
+	ASSERT_TRUE(server.waitFrames(1));
+	ASSERT_TRUE(client.dispatchUntil([&] { return events.leaves == 1; }));
+	wl_surface_commit(win.window.surface());
+	ASSERT_TRUE(client.roundtrip());
+	ASSERT_TRUE(win.window.waitConfigure());
+	win.window.ack();
+	ASSERT_TRUE(win.window.present(win.buffer.buffer(), 16, 16));
+	ASSERT_TRUE(client.dispatchUntil([&] { return events.enters == 1; }));
+	EXPECT_EQ(events.output, client.outputs[0]);
+}
+
+TEST(Compositor, KeymapIsSealed)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	client.bindInput();
+	ASSERT_TRUE(client.dispatchUntil([&] { return client.keymapSize > 0; }));
+	EXPECT_EQ(client.keymapHead.rfind("xkb_keymap", 0), 0u) << client.keymapHead;
+	EXPECT_FALSE(client.keymapWritable);
+}
+
+} /* namespace */
+} /* namespace heapcomp::test */

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Clients sending real dma-bufs (DMA-BUF heaps, udmabuf): their pixels
+ * reach the screen, the compositor names the exporter, and everything is
+ * released when the client goes. Needs the test VM's kernel; elsewhere a
+ * missing device is a skip, in the VM (HEAPCOMP_VM set) a failure.
+ */
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <sys/stat.h>
+#include <drm_fourcc.h>
+
+#include <bufmgr/allocators.h>
+#include <bufmgr/manager.h>
+#include <bufmgr/mapping.h>
+#include <bufmgr/stats.h>
+
+#include "dmabuf_feedback.h"
+#include "fd_count.h"
+#include "server_runner.h"
+#include "surface.h"
+#include "test_client.h"
+
+namespace heapcomp::test {
+namespace {
+
+struct DmabufSource {
+	std::string name;
+	std::string exporter;
+	std::function<bufmgr::Result<std::unique_ptr<bufmgr::Allocator>>()> create;
+};
+
+std::vector<DmabufSource> sources()
+{
+	return {
+		{ "SystemHeap", "system",
+		  [] { return bufmgr::createDmaHeapAllocator("/dev/dma_heap/system", false); } },
+		{ "CmaHeap", "default_cma_region",
+		  [] {
+			  return bufmgr::createDmaHeapAllocator("/dev/dma_heap/default_cma_region", true);
+		  } },
+		{ "Udmabuf", "udmabuf", [] { return bufmgr::createUdmabufAllocator(); } },
+	};
+}
+
+bool inVm()
+{
+	return getenv("HEAPCOMP_VM") != nullptr;
+}
+
+bool fill(const bufmgr::Buffer &buffer, uint32_t top, uint32_t bottom)
+{
+	auto mapping = bufmgr::Mapping::map(buffer, { bufmgr::Access::ReadWrite, false });
+	if (!mapping)
+		return false;
+	auto access = mapping->beginAccess(bufmgr::Access::Write);
+	if (!access)
+		return false;
+	std::span<uint8_t> bytes = mapping->plane(0);
+	uint32_t stride = buffer.plane(0).stride;
+	for (uint32_t y = 0; y < buffer.height(); y++) {
+		auto *row = reinterpret_cast<uint32_t *>(bytes.data() + size_t(y) * stride);
+		for (uint32_t x = 0; x < buffer.width(); x++)
+			row[x] = y < buffer.height() / 2 ? top : bottom;
+	}
+	return bool(access->end());
+}
+
+wl_buffer *wrap(TestClient &client, const bufmgr::Buffer &buffer)
+{
+	zwp_linux_buffer_params_v1 *params = zwp_linux_dmabuf_v1_create_params(client.dmabuf);
+	for (size_t i = 0; i < buffer.numPlanes(); i++) {
+		const bufmgr::BufferPlane &plane = buffer.plane(i);
+		zwp_linux_buffer_params_v1_add(params, plane.fd.get(), uint32_t(i), plane.offset,
+					       plane.stride, uint32_t(buffer.modifier() >> 32),
+					       uint32_t(buffer.modifier()));
+	}
+	wl_buffer *wlBuffer = zwp_linux_buffer_params_v1_create_immed(
+		params, int32_t(buffer.width()), int32_t(buffer.height()), buffer.format(), 0);
+	zwp_linux_buffer_params_v1_destroy(params);
+	return wlBuffer;
+}
+
+class DmabufClient : public testing::TestWithParam<DmabufSource>
+{
+};
+
+uint64_t liveClientBuffers(comp::Server &server, const std::string &exporter)
+{
+	auto snapshot = server.bufferManager().stats().snapshot();
+	const bufmgr::SourceSnapshot *source = snapshot.find("client:" + exporter);
+	return source ? source->liveBuffers : 0;
+}
+
+TEST_P(DmabufClient, PixelsReachTheScreen)
+{
+	const DmabufSource &param = GetParam();
+	auto allocator = param.create();
+	if (!allocator) {
+		if (inVm())
+			FAIL() << param.name << ": " << allocator.error().message();
+		GTEST_SKIP() << param.name << ": " << allocator.error().message();
+	}
+
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	ASSERT_TRUE(server.waitFrames(2));
+	int fds = countOpenFds();
+	{
+		TestClient client(server.socket());
+		ASSERT_TRUE(client.dmabuf) << "the renderer reads no dma-bufs";
+
+		auto buffer = (*allocator)->allocate(bufmgr::AllocationRequest::image(
+			64, 48, DRM_FORMAT_XRGB8888, bufmgr::Usage::Render, "dmabuf-client"));
+		ASSERT_TRUE(buffer) << buffer.error().message();
+		ASSERT_TRUE(fill(*buffer, 0xff00ff00, 0xffff00ff));
+
+		Window window(client, "dmabuf");
+		ASSERT_TRUE(window.waitConfigure());
+		window.ack();
+		wl_buffer *wlBuffer = wrap(client, *buffer);
+		ASSERT_TRUE(window.present(wlBuffer, 64, 48)) << "no frame (import failed?)";
+		comp::Screenshot shot = server.screenshot();
+		EXPECT_EQ(shot.at(1, 1), 0xff00ff00u);
+		EXPECT_EQ(shot.at(62, 22), 0xff00ff00u);
+		EXPECT_EQ(shot.at(1, 25), 0xffff00ffu);
+		EXPECT_EQ(shot.at(62, 47), 0xffff00ffu);
+		EXPECT_EQ(shot.at(64, 10), 0xff000000u);
+
+		/* The compositor knows where the memory came from. */
+		auto exporter = server.run([](comp::Server &s) {
+			comp::View *view = s.findView("dmabuf");
+			const comp::ClientBuffer *b = view ? view->surface()->buffer() : nullptr;
+			return b ? b->exporter() : std::string();
+		});
+		EXPECT_EQ(exporter, param.exporter);
+		EXPECT_EQ(server.run([&](comp::Server &s) { return liveClientBuffers(s, param.exporter); }),
+			  1u);
+
+		/* New content in the same buffer shows after a commit with damage. */
+		ASSERT_TRUE(fill(*buffer, 0xff0000ff, 0xff0000ff));
+		ASSERT_TRUE(window.present(wlBuffer, 64, 48));
+		EXPECT_EQ(server.screenshot().at(30, 30), 0xff0000ffu);
+
+		wl_buffer_destroy(wlBuffer);
+		ASSERT_TRUE(client.roundtrip());
+	}
+	ASSERT_TRUE(server.waitFrames(3));
+	EXPECT_EQ(countOpenFds(), fds);
+	EXPECT_EQ(server.run([&](comp::Server &s) { return liveClientBuffers(s, param.exporter); }),
+		  0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Exporters, DmabufClient, testing::ValuesIn(sources()),
+			 [](const testing::TestParamInfo<DmabufSource> &info) { return info.param.name; });
+
+TEST(DmabufVm, FeedbackNamesTheRenderNode)
+{
+	struct stat st;
+	if (stat("/dev/dri", &st) < 0) {
+		if (inVm())
+			FAIL() << "no /dev/dri in the VM";
+		GTEST_SKIP() << "no /dev/dri";
+	}
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	ASSERT_TRUE(client.dmabuf);
+	DmabufFeedback feedback;
+	feedback.listen(zwp_linux_dmabuf_v1_get_default_feedback(client.dmabuf));
+	ASSERT_TRUE(client.dispatchUntil([&] { return feedback.dones == 1; }));
+	EXPECT_NE(feedback.mainDevice, dev_t(0));
+	ASSERT_FALSE(feedback.tranches.empty());
+	EXPECT_EQ(feedback.tranches.back().device, feedback.mainDevice);
+}
+
+} /* namespace */
+} /* namespace heapcomp::test */

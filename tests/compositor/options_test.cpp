@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/* The heapcomp command line. */
+#include <gtest/gtest.h>
+
+#include "options.h"
+
+namespace heapcomp::test {
+namespace {
+
+TEST(Options, Defaults)
+{
+	auto options = comp::parseOptions({});
+	ASSERT_TRUE(options);
+	EXPECT_TRUE(options->server.socketName.empty());
+	EXPECT_EQ(options->server.headless.width, 1280u);
+	EXPECT_EQ(options->server.headless.height, 720u);
+	EXPECT_EQ(options->server.headless.refreshMilliHz, 60000u);
+	EXPECT_EQ(options->server.exitAfterFrames, 0u);
+	EXPECT_TRUE(options->server.handleSignals);
+	EXPECT_EQ(options->logLevel, comp::LogLevel::Info);
+	EXPECT_FALSE(options->help);
+}
+
+TEST(Options, EveryOption)
+{
+	auto options = comp::parseOptions({ "--socket", "wl-test", "--width=640", "--height",
+					    "480", "--refresh", "59.94", "--outputs", "2",
+					    "--log-level", "debug", "--screenshot", "/tmp/x.png",
+					    "--screenshot-frames", "5", "--exit-after-frames=9",
+					    "--render-node", "/dev/dri/renderD128", "--surfaceless",
+					    "--cpu-dmabuf", "--xkb-layout", "de", "--xkb-variant",
+					    "nodeadkeys", "--xkb-options", "ctrl:nocaps" });
+	ASSERT_TRUE(options) << options.error().message();
+	EXPECT_EQ(options->server.socketName, "wl-test");
+	EXPECT_EQ(options->server.headless.width, 640u);
+	EXPECT_EQ(options->server.headless.height, 480u);
+	EXPECT_EQ(options->server.headless.refreshMilliHz, 59940u);
+	EXPECT_EQ(options->server.headless.numOutputs, 2u);
+	EXPECT_EQ(options->logLevel, comp::LogLevel::Debug);
+	EXPECT_EQ(options->server.screenshotPath, "/tmp/x.png");
+	EXPECT_EQ(options->server.screenshotFrames, 5u);
+	EXPECT_EQ(options->server.exitAfterFrames, 9u);
+	EXPECT_EQ(options->renderNode, "/dev/dri/renderD128");
+	EXPECT_TRUE(options->surfaceless);
+	EXPECT_TRUE(options->cpuDmaBuf);
+	EXPECT_EQ(options->server.xkbLayout, "de");
+	EXPECT_EQ(options->server.xkbVariant, "nodeadkeys");
+	EXPECT_EQ(options->server.xkbOptions, "ctrl:nocaps");
+}
+
+TEST(Options, BadValuesAreRejected)
+{
+	for (const std::vector<std::string> &args : std::vector<std::vector<std::string>>{
+		     { "--width", "0" }, { "--width", "abc" }, { "--height" },
+		     { "--refresh", "0" }, { "--refresh", "2000" }, { "--log-level", "loud" },
+		     { "--socket", "a/b" }, { "--screenshot-frames", "3" }, { "--bogus" },
+		     { "--outputs", "0" } }) {
+		auto options = comp::parseOptions(args);
+		EXPECT_FALSE(options) << args[0];
+		if (!options) {
+			EXPECT_EQ(options.error().code, EINVAL);
+		}
+	}
+}
+
+TEST(Options, HelpDocumentsEveryOption)
+{
+	std::string text = comp::usage("heapcomp");
+	for (const char *option : { "--socket", "--width", "--height", "--refresh", "--outputs",
+				    "--log-level", "--screenshot", "--screenshot-frames",
+				    "--exit-after-frames", "--render-node", "--surfaceless",
+				    "--cpu-dmabuf", "--xkb-layout", "--xkb-variant",
+				    "--xkb-options", "--help" })
+		EXPECT_NE(text.find(option), std::string::npos) << option;
+	auto help = comp::parseOptions({ "--help" });
+	ASSERT_TRUE(help);
+	EXPECT_TRUE(help->help);
+}
+
+} /* namespace */
+} /* namespace heapcomp::test */

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+#include "server_runner.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "render/gles_renderer.h"
+
+namespace heapcomp::test {
+
+namespace {
+
+std::atomic<int> gCounter{ 0 };
+
+/* Before any thread exists: setenv is not thread-safe. */
+struct RuntimeDirInit {
+	RuntimeDirInit() { ensureRuntimeDir(); }
+} gRuntimeDirInit;
+
+} /* namespace */
+
+void ensureRuntimeDir()
+{
+	const char *dir = getenv("XDG_RUNTIME_DIR");
+	if (dir && *dir && access(dir, W_OK) == 0)
+		return;
+	char path[] = "/tmp/heapcomp-test-runtime-XXXXXX";
+	if (mkdtemp(path))
+		setenv("XDG_RUNTIME_DIR", path, 1);
+}
+
+comp::ServerConfig ServerRunner::defaultConfig()
+{
+	comp::ServerConfig config;
+	config.socketName = "heapcomp-test-" + std::to_string(getpid()) + "-" +
+			    std::to_string(gCounter++);
+	config.headless.width = 320;
+	config.headless.height = 240;
+	config.headless.refreshMilliHz = 60000;
+	config.createRenderer = [](bufmgr::BufferManager &) {
+		comp::GlesRendererOptions options;
+		return comp::createGlesRenderer(options);
+	};
+	return config;
+}
+
+ServerRunner::ServerRunner(comp::ServerConfig config)
+{
+	thread_ = std::thread(&ServerRunner::thread, this, std::move(config));
+	std::unique_lock lock(mutex_);
+	ready_.wait(lock, [this] { return started_; });
+}
+
+ServerRunner::~ServerRunner()
+{
+	if (server_) {
+		comp::Server *server = server_;
+		server->post([server]() { server->terminate(); });
+	}
+	if (thread_.joinable())
+		thread_.join();
+}
+
+void ServerRunner::thread(comp::ServerConfig config)
+{
+	/* The renderer belongs to this thread: create, run and destroy here. */
+	auto server = comp::Server::create(std::move(config));
+	{
+		std::lock_guard lock(mutex_);
+		if (server) {
+			server_ = server->get();
+			socket_ = server_->socketName();
+		} else {
+			error_ = server.error().message();
+		}
+		started_ = true;
+	}
+	ready_.notify_all();
+	if (!server)
+		return;
+	(*server)->run();
+	server->reset();
+}
+
+comp::Screenshot ServerRunner::screenshot()
+{
+	return run([](comp::Server &server) {
+		auto shot = server.screenshot();
+		return shot ? std::move(*shot) : comp::Screenshot();
+	});
+}
+
+uint64_t ServerRunner::frames()
+{
+	return run([](comp::Server &server) { return server.frameCount(); });
+}
+
+bool ServerRunner::waitFrames(uint64_t n, int timeoutMs)
+{
+	uint64_t target = frames() + n;
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+	while (frames() < target) {
+		if (std::chrono::steady_clock::now() > deadline)
+			return false;
+		run([](comp::Server &server) { server.scheduleRepaint(); });
+		std::this_thread::sleep_for(std::chrono::milliseconds(5));
+	}
+	return true;
+}
+
+} /* namespace heapcomp::test */

@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: MIT */
+#include "test_client.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+namespace heapcomp::test {
+
+/* ShmBuffer ------------------------------------------------------------ */
+
+ShmBuffer::ShmBuffer(wl_shm *shm, uint32_t width, uint32_t height, uint32_t format)
+	: width_(width), height_(height)
+{
+	size_ = size_t(width) * height * 4;
+	bufmgr::UniqueFd fd(memfd_create("test-shm", MFD_CLOEXEC));
+	if (!fd || ftruncate(fd.get(), off_t(size_)) < 0)
+		return;
+	data_ = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+	if (data_ == MAP_FAILED) {
+		data_ = nullptr;
+		return;
+	}
+	pool_ = wl_shm_create_pool(shm, fd.get(), int32_t(size_));
+	buffer_ = wl_shm_pool_create_buffer(pool_, 0, int32_t(width), int32_t(height),
+					    int32_t(width * 4), format);
+	static const wl_buffer_listener listener = { .release = &ShmBuffer::onRelease };
+	wl_buffer_add_listener(buffer_, &listener, this);
+}
+
+ShmBuffer::~ShmBuffer()
+{
+	if (buffer_)
+		wl_buffer_destroy(buffer_);
+	if (pool_)
+		wl_shm_pool_destroy(pool_);
+	if (data_)
+		munmap(data_, size_);
+}
+
+void ShmBuffer::onRelease(void *data, wl_buffer *)
+{
+	static_cast<ShmBuffer *>(data)->releases_++;
+}
+
+void ShmBuffer::fill(uint32_t argb)
+{
+	fillRect(0, 0, int(width_), int(height_), argb);
+}
+
+void ShmBuffer::fillRect(int x, int y, int w, int h, uint32_t argb)
+{
+	for (int row = std::max(y, 0); row < std::min<int>(y + h, int(height_)); row++)
+		for (int col = std::max(x, 0); col < std::min<int>(x + w, int(width_)); col++)
+			pixels()[size_t(row) * width_ + size_t(col)] = argb;
+}
+
+/* Window --------------------------------------------------------------- */
+
+const xdg_surface_listener Window::xdgSurfaceListener = {
+	.configure = [](void *data, xdg_surface *, uint32_t serial) {
+		auto *self = static_cast<Window *>(data);
+		self->serial_ = serial;
+		self->pendingAck_ = true;
+		self->configures_++;
+		self->width_ = self->pendingWidth_;
+		self->height_ = self->pendingHeight_;
+		self->states_ = self->pendingStates_;
+	},
+};
+
+const xdg_toplevel_listener Window::toplevelListener = {
+	.configure = [](void *data, xdg_toplevel *, int32_t width, int32_t height,
+			wl_array *states) {
+		auto *self = static_cast<Window *>(data);
+		self->pendingWidth_ = width;
+		self->pendingHeight_ = height;
+		self->pendingStates_.clear();
+		const uint32_t *state;
+		for (state = static_cast<const uint32_t *>(states->data);
+		     reinterpret_cast<const char *>(state) <
+		     static_cast<const char *>(states->data) + states->size; state++)
+			self->pendingStates_.push_back(*state);
+	},
+	.close = [](void *, xdg_toplevel *) {},
+	.configure_bounds = [](void *, xdg_toplevel *, int32_t, int32_t) {},
+	.wm_capabilities = [](void *, xdg_toplevel *, wl_array *) {},
+};
+
+Window::Window(TestClient &client, const std::string &title, bool initialCommit)
+	: client_(client)
+{
+	surface_ = wl_compositor_create_surface(client.compositor);
+	xdgSurface_ = xdg_wm_base_get_xdg_surface(client.wmBase, surface_);
+	xdg_surface_add_listener(xdgSurface_, &xdgSurfaceListener, this);
+	toplevel_ = xdg_surface_get_toplevel(xdgSurface_);
+	xdg_toplevel_add_listener(toplevel_, &toplevelListener, this);
+	xdg_toplevel_set_title(toplevel_, title.c_str());
+	if (initialCommit)
+		wl_surface_commit(surface_);
+}
+
+Window::~Window()
+{
+	if (toplevel_)
+		xdg_toplevel_destroy(toplevel_);
+	if (xdgSurface_)
+		xdg_surface_destroy(xdgSurface_);
+	if (surface_)
+		wl_surface_destroy(surface_);
+}
+
+bool Window::waitConfigure()
+{
+	return client_.dispatchUntil([this] { return pendingAck_; });
+}
+
+void Window::ack()
+{
+	xdg_surface_ack_configure(xdgSurface_, serial_);
+	pendingAck_ = false;
+}
+
+bool Window::present(wl_buffer *buffer, int32_t width, int32_t height)
+{
+	wl_surface_attach(surface_, buffer, 0, 0);
+	wl_surface_damage_buffer(surface_, 0, 0, width, height);
+	return client_.commitAndWaitFrame(surface_).has_value();
+}
+
+bool Window::hasState(uint32_t state) const
+{
+	return std::find(states_.begin(), states_.end(), state) != states_.end();
+}
+
+/* TestClient ----------------------------------------------------------- */
+
+const wl_registry_listener TestClient::registryListener = {
+	.global = &TestClient::global,
+	.global_remove = &TestClient::globalRemove,
+};
+
+namespace {
+
+const wl_shm_listener shmListener = {
+	.format = [](void *data, wl_shm *, uint32_t format) {
+		static_cast<TestClient *>(data)->shmFormats.push_back(format);
+	},
+};
+
+const xdg_wm_base_listener wmBaseListener = {
+	.ping = [](void *, xdg_wm_base *base, uint32_t serial) { xdg_wm_base_pong(base, serial); },
+};
+
+const wp_presentation_listener presentationListener = {
+	.clock_id = [](void *data, wp_presentation *, uint32_t clock) {
+		static_cast<TestClient *>(data)->presentationClock = clockid_t(clock);
+	},
+};
+
+} /* namespace */
+
+void TestClient::global(void *data, wl_registry *registry, uint32_t name,
+			const char *interface, uint32_t version)
+{
+	auto *self = static_cast<TestClient *>(data);
+	auto bind = [&](const wl_interface *iface, uint32_t max) {
+		return wl_registry_bind(registry, name, iface, std::min(version, max));
+	};
+	std::string iface = interface;
+	if (iface == wl_compositor_interface.name) {
+		self->compositor = static_cast<wl_compositor *>(bind(&wl_compositor_interface, 5));
+	} else if (iface == wl_subcompositor_interface.name) {
+		self->subcompositor = static_cast<wl_subcompositor *>(
+			bind(&wl_subcompositor_interface, 1));
+	} else if (iface == wl_shm_interface.name) {
+		self->shm = static_cast<wl_shm *>(bind(&wl_shm_interface, 1));
+		wl_shm_add_listener(self->shm, &shmListener, self);
+	} else if (iface == xdg_wm_base_interface.name) {
+		self->wmBase = static_cast<xdg_wm_base *>(bind(&xdg_wm_base_interface, 5));
+		xdg_wm_base_add_listener(self->wmBase, &wmBaseListener, self);
+	} else if (iface == wl_seat_interface.name) {
+		self->seat = static_cast<wl_seat *>(bind(&wl_seat_interface, 7));
+	} else if (iface == wl_data_device_manager_interface.name) {
+		self->dataDeviceManager = static_cast<wl_data_device_manager *>(
+			bind(&wl_data_device_manager_interface, 3));
+	} else if (iface == wp_viewporter_interface.name) {
+		self->viewporter = static_cast<wp_viewporter *>(bind(&wp_viewporter_interface, 1));
+	} else if (iface == wp_presentation_interface.name) {
+		self->presentation = static_cast<wp_presentation *>(
+			bind(&wp_presentation_interface, 1));
+		wp_presentation_add_listener(self->presentation, &presentationListener, self);
+	} else if (iface == zwp_linux_dmabuf_v1_interface.name) {
+		self->dmabufVersion = std::min(version, 4u);
+		self->dmabuf = static_cast<zwp_linux_dmabuf_v1 *>(
+			bind(&zwp_linux_dmabuf_v1_interface, 4));
+	} else if (iface == zxdg_output_manager_v1_interface.name) {
+		self->xdgOutputManager = static_cast<zxdg_output_manager_v1 *>(
+			bind(&zxdg_output_manager_v1_interface, 3));
+	} else if (iface == wl_output_interface.name) {
+		self->outputs.push_back(static_cast<wl_output *>(bind(&wl_output_interface, 4)));
+	}
+}
+
+void TestClient::globalRemove(void *, wl_registry *, uint32_t)
+{
+}
+
+TestClient::TestClient(const std::string &socket)
+{
+	display_ = wl_display_connect(socket.c_str());
+	if (!display_)
+		return;
+	registry_ = wl_display_get_registry(display_);
+	wl_registry_add_listener(registry_, &registryListener, this);
+	roundtrip();
+	roundtrip();
+}
+
+TestClient::~TestClient()
+{
+	if (display_)
+		wl_display_disconnect(display_);
+}
+
+bool TestClient::roundtrip()
+{
+	return display_ && wl_display_roundtrip(display_) >= 0;
+}
+
+bool TestClient::dispatchUntil(const std::function<bool()> &cond, int timeoutMs)
+{
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+	while (!cond()) {
+		if (wl_display_get_error(display_))
+			return false;
+		while (wl_display_prepare_read(display_) != 0) {
+			if (wl_display_dispatch_pending(display_) < 0)
+				return false;
+		}
+		if (cond()) {
+			wl_display_cancel_read(display_);
+			return true;
+		}
+		wl_display_flush(display_);
+		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+			deadline - std::chrono::steady_clock::now()).count();
+		if (left <= 0) {
+			wl_display_cancel_read(display_);
+			return false;
+		}
+		struct pollfd pfd = { wl_display_get_fd(display_), POLLIN, 0 };
+		int n = poll(&pfd, 1, int(left));
+		if (n <= 0) {
+			wl_display_cancel_read(display_);
+			continue;
+		}
+		if (wl_display_read_events(display_) < 0)
+			return false;
+		if (wl_display_dispatch_pending(display_) < 0)
+			return false;
+	}
+	return true;
+}
+
+std::optional<ProtocolError> TestClient::error() const
+{
+	if (!display_ || !wl_display_get_error(display_))
+		return std::nullopt;
+	ProtocolError error;
+	const wl_interface *iface = nullptr;
+	error.code = wl_display_get_protocol_error(display_, &iface, &error.id);
+	if (iface)
+		error.interface = iface->name;
+	return error;
+}
+
+std::optional<ProtocolError> TestClient::expectError()
+{
+	for (int i = 0; i < 10 && !wl_display_get_error(display_); i++)
+		roundtrip();
+	return error();
+}
+
+std::optional<uint32_t> TestClient::commitAndWaitFrame(wl_surface *surface)
+{
+	struct State {
+		bool done = false;
+		uint32_t time = 0;
+	} state;
+	static const wl_callback_listener listener = {
+		.done = [](void *data, wl_callback *callback, uint32_t time) {
+			auto *s = static_cast<State *>(data);
+			if (!s) {
+				wl_callback_destroy(callback);
+				return;
+			}
+			s->done = true;
+			s->time = time;
+			wl_callback_destroy(callback);
+		},
+	};
+	wl_callback *callback = wl_surface_frame(surface);
+	wl_callback_add_listener(callback, &listener, &state);
+	wl_surface_commit(surface);
+	if (!dispatchUntil([&] { return state.done; })) {
+		if (!state.done)
+			wl_proxy_set_user_data(reinterpret_cast<wl_proxy *>(callback), nullptr);
+		return std::nullopt;
+	}
+	return state.time;
+}
+
+namespace {
+
+const wl_pointer_listener pointerListener = {
+	.enter = [](void *data, wl_pointer *, uint32_t serial, wl_surface *surface,
+		    wl_fixed_t x, wl_fixed_t y) {
+		auto *c = static_cast<TestClient *>(data);
+		c->pointerFocus = surface;
+		c->lastSerial = serial;
+		c->pointerX = wl_fixed_to_double(x);
+		c->pointerY = wl_fixed_to_double(y);
+	},
+	.leave = [](void *data, wl_pointer *, uint32_t serial, wl_surface *) {
+		auto *c = static_cast<TestClient *>(data);
+		c->pointerFocus = nullptr;
+		c->lastSerial = serial;
+	},
+	.motion = [](void *data, wl_pointer *, uint32_t, wl_fixed_t x, wl_fixed_t y) {
+		auto *c = static_cast<TestClient *>(data);
+		c->pointerX = wl_fixed_to_double(x);
+		c->pointerY = wl_fixed_to_double(y);
+	},
+	.button = [](void *data, wl_pointer *, uint32_t serial, uint32_t, uint32_t button,
+		     uint32_t state) {
+		auto *c = static_cast<TestClient *>(data);
+		c->lastSerial = serial;
+		if (state == WL_POINTER_BUTTON_STATE_PRESSED)
+			c->buttonsPressed.push_back(button);
+	},
+	.axis = [](void *, wl_pointer *, uint32_t, uint32_t, wl_fixed_t) {},
+	.frame = [](void *, wl_pointer *) {},
+	.axis_source = [](void *, wl_pointer *, uint32_t) {},
+	.axis_stop = [](void *, wl_pointer *, uint32_t, uint32_t) {},
+	.axis_discrete = [](void *, wl_pointer *, uint32_t, int32_t) {},
+	.axis_value120 = [](void *, wl_pointer *, uint32_t, int32_t) {},
+};
+
+const wl_keyboard_listener keyboardListener = {
+	.keymap = [](void *data, wl_keyboard *, uint32_t, int32_t fd, uint32_t size) {
+		auto *c = static_cast<TestClient *>(data);
+		bufmgr::UniqueFd owned(fd);
+		c->keymapSize = int(size);
+		void *map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (map != MAP_FAILED) {
+			c->keymapHead.assign(static_cast<const char *>(map), std::min<size_t>(size, 64));
+			munmap(map, size);
+		}
+		/* A sealed keymap cannot be mapped writable and shared. */
+		void *w = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		c->keymapWritable = w != MAP_FAILED;
+		if (w != MAP_FAILED)
+			munmap(w, size);
+	},
+	.enter = [](void *data, wl_keyboard *, uint32_t serial, wl_surface *surface, wl_array *) {
+		auto *c = static_cast<TestClient *>(data);
+		c->keyboardFocus = surface;
+		c->keyboardEnterSerial = serial;
+		c->lastSerial = serial;
+	},
+	.leave = [](void *data, wl_keyboard *, uint32_t, wl_surface *) {
+		static_cast<TestClient *>(data)->keyboardFocus = nullptr;
+	},
+	.key = [](void *data, wl_keyboard *, uint32_t serial, uint32_t, uint32_t key,
+		  uint32_t state) {
+		auto *c = static_cast<TestClient *>(data);
+		c->lastSerial = serial;
+		if (state == WL_KEYBOARD_KEY_STATE_PRESSED)
+			c->keysPressed.push_back(key);
+	},
+	.modifiers = [](void *, wl_keyboard *, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t) {},
+	.repeat_info = [](void *, wl_keyboard *, int32_t, int32_t) {},
+};
+
+} /* namespace */
+
+void TestClient::bindInput()
+{
+	pointer = wl_seat_get_pointer(seat);
+	wl_pointer_add_listener(pointer, &pointerListener, this);
+	keyboard = wl_seat_get_keyboard(seat);
+	wl_keyboard_add_listener(keyboard, &keyboardListener, this);
+	roundtrip();
+}
+
+std::string readAll(int fd, int timeoutMs)
+{
+	std::string out;
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+	for (;;) {
+		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+			deadline - std::chrono::steady_clock::now()).count();
+		if (left <= 0)
+			break;
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		if (poll(&pfd, 1, int(left)) <= 0)
+			break;
+		char buf[256];
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		out.append(buf, size_t(n));
+	}
+	return out;
+}
+
+} /* namespace heapcomp::test */

@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Real third-party clients from Debian against the compositor: the
+ * weston demo clients, wayland-info and foot. A client that is not
+ * installed is a skip.
+ */
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <csignal>
+#include <fcntl.h>
+#include <fstream>
+#include <spawn.h>
+#include <sstream>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+#include "fd_count.h"
+#include "render/png.h"
+#include "server_runner.h"
+#include "surface.h"
+
+extern char **environ;
+
+namespace heapcomp::test {
+namespace {
+
+std::string findProgram(const std::string &name)
+{
+	for (const char *dir : { "/usr/bin", "/usr/local/bin", "/bin" }) {
+		std::string path = std::string(dir) + "/" + name;
+		if (access(path.c_str(), X_OK) == 0)
+			return path;
+	}
+	return {};
+}
+
+bool hasRenderNode()
+{
+	for (int i = 128; i < 136; i++) {
+		if (access(("/dev/dri/renderD" + std::to_string(i)).c_str(), R_OK | W_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A client process with WAYLAND_DISPLAY set, its output in a file. */
+class Child
+{
+public:
+	Child(const std::vector<std::string> &argv, const std::string &socket,
+	      const std::string &output)
+	{
+		std::vector<std::string> env;
+		for (char **e = environ; *e; e++) {
+			std::string var = *e;
+			if (var.rfind("WAYLAND_DISPLAY=", 0) != 0 && var.rfind("DISPLAY=", 0) != 0)
+				env.push_back(var);
+		}
+		env.push_back("WAYLAND_DISPLAY=" + socket);
+		std::vector<char *> args, envp;
+		for (const std::string &a : argv)
+			args.push_back(const_cast<char *>(a.c_str()));
+		args.push_back(nullptr);
+		for (std::string &e : env)
+			envp.push_back(e.data());
+		envp.push_back(nullptr);
+
+		posix_spawn_file_actions_t actions;
+		posix_spawn_file_actions_init(&actions);
+		posix_spawn_file_actions_addopen(&actions, 1, output.c_str(),
+						 O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		posix_spawn_file_actions_adddup2(&actions, 1, 2);
+		if (posix_spawn(&pid_, argv[0].c_str(), &actions, nullptr, args.data(),
+				envp.data()) != 0)
+			pid_ = -1;
+		posix_spawn_file_actions_destroy(&actions);
+	}
+
+	~Child() { stop(); }
+
+	bool running() const { return pid_ > 0; }
+	int signal(int sig) const { return pid_ > 0 ? kill(pid_, sig) : -1; }
+
+	/* Exit status, or -1 if it did not exit in time (then it is killed). */
+	int wait(int timeoutMs)
+	{
+		auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+		while (pid_ > 0) {
+			int status;
+			pid_t r = waitpid(pid_, &status, WNOHANG);
+			if (r == pid_) {
+				pid_ = -1;
+				return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			}
+			if (std::chrono::steady_clock::now() > deadline)
+				break;
+			std::this_thread::sleep_for(std::chrono::milliseconds(20));
+		}
+		stop();
+		return -1;
+	}
+
+	void stop()
+	{
+		if (pid_ <= 0)
+			return;
+		kill(pid_, SIGTERM);
+		for (int i = 0; i < 100; i++) {
+			if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+				pid_ = -1;
+				return;
+			}
+			std::this_thread::sleep_for(std::chrono::milliseconds(20));
+		}
+		kill(pid_, SIGKILL);
+		waitpid(pid_, nullptr, 0);
+		pid_ = -1;
+	}
+
+private:
+	pid_t pid_ = -1;
+};
+
+std::string readFile(const std::string &path)
+{
+	std::ifstream file(path);
+	std::stringstream out;
+	out << file.rdbuf();
+	return out.str();
+}
+
+std::string outputPath(const std::string &name)
+{
+	return testing::TempDir() + "heapcomp-" + name;
+}
+
+/* Waits until a view is mapped and has content, then a few frames more. */
+bool waitForWindow(ServerRunner &server, int timeoutMs = 20000)
+{
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+	while (std::chrono::steady_clock::now() < deadline) {
+		bool mapped = server.run([](comp::Server &s) {
+			for (comp::View *view : s.views()) {
+				if (view->isMapped() && view->surface()->texture())
+					return true;
+			}
+			return false;
+		});
+		if (mapped)
+			return server.waitFrames(10, 10000);
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+	}
+	return false;
+}
+
+/* Pixels of the first view's box that are not the background. */
+double coverage(ServerRunner &server, const comp::Screenshot &shot)
+{
+	comp::Rect box = server.run([](comp::Server &s) {
+		comp::View *view = s.views().front();
+		return comp::Rect{ view->x(), view->y(), view->surface()->width(),
+				   view->surface()->height() };
+	});
+	uint64_t total = 0, drawn = 0;
+	for (int32_t y = std::max(box.y, 0); y < std::min<int32_t>(box.y + box.height, shot.height); y++) {
+		for (int32_t x = std::max(box.x, 0); x < std::min<int32_t>(box.x + box.width, shot.width); x++) {
+			total++;
+			if ((shot.at(uint32_t(x), uint32_t(y)) & 0xffffff) != 0)
+				drawn++;
+		}
+	}
+	return total ? double(drawn) / double(total) : 0.0;
+}
+
+/*
+ * Screenshots until the first view's box is at least `fraction` drawn:
+ * clients may show a few empty frames first. The last screenshot.
+ */
+comp::Screenshot waitForCoverage(ServerRunner &server, double fraction, double *reached,
+				 int timeoutMs = 20000)
+{
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+	comp::Screenshot shot;
+	do {
+		server.waitFrames(1);
+		shot = server.screenshot();
+		*reached = coverage(server, shot);
+		if (*reached >= fraction)
+			break;
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+	} while (std::chrono::steady_clock::now() < deadline);
+	return shot;
+}
+
+comp::ServerConfig bigOutput()
+{
+	comp::ServerConfig config = ServerRunner::defaultConfig();
+	config.headless.width = 800;
+	config.headless.height = 600;
+	return config;
+}
+
+void saveScreenshot(const comp::Screenshot &shot, const std::string &name)
+{
+	auto ret = comp::writePng(outputPath(name + ".png"), shot.width, shot.height, shot.pixels);
+	EXPECT_TRUE(ret) << ret.error().message();
+}
+
+TEST(ThirdParty, WaylandInfoListsEveryGlobal)
+{
+	std::string program = findProgram("wayland-info");
+	if (program.empty())
+		GTEST_SKIP() << "wayland-info (wayland-utils) is not installed";
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	std::string out = outputPath("wayland-info.txt");
+	Child child({ program }, server.socket(), out);
+	ASSERT_TRUE(child.running());
+	EXPECT_EQ(child.wait(20000), 0);
+	std::string text = readFile(out);
+	for (const char *global : { "wl_compositor", "wl_subcompositor", "wl_shm", "wl_output",
+				    "zxdg_output_manager_v1", "xdg_wm_base", "wl_seat",
+				    "wl_data_device_manager", "wp_viewporter", "wp_presentation",
+				    "zwp_linux_dmabuf_v1" })
+		EXPECT_NE(text.find(std::string("'") + global + "'"), std::string::npos) << global;
+	EXPECT_NE(text.find("HEADLESS-1"), std::string::npos);
+}
+
+TEST(ThirdParty, WestonSimpleShm)
+{
+	std::string program = findProgram("weston-simple-shm");
+	if (program.empty())
+		GTEST_SKIP() << "weston-simple-shm (weston) is not installed";
+	ServerRunner server(bigOutput());
+	ASSERT_TRUE(server.ok()) << server.error();
+	ASSERT_TRUE(server.waitFrames(2));
+	int fds = countOpenFds();
+	{
+		Child child({ program }, server.socket(), outputPath("simple-shm.txt"));
+		ASSERT_TRUE(child.running());
+		ASSERT_TRUE(waitForWindow(server)) << readFile(outputPath("simple-shm.txt"));
+		double drawn = 0;
+		comp::Screenshot shot = waitForCoverage(server, 0.5, &drawn);
+		saveScreenshot(shot, "simple-shm");
+		EXPECT_GE(drawn, 0.5);
+		EXPECT_EQ(server.run([](comp::Server &s) { return s.views().front()->title(); }),
+			  "simple-shm");
+	}
+	/* The client's exit leaves nothing in the compositor. */
+	ASSERT_TRUE(server.waitFrames(3));
+	EXPECT_EQ(countOpenFds(), fds);
+	EXPECT_EQ(server.run([](comp::Server &s) { return s.views().size(); }), 0u);
+}
+
+TEST(ThirdParty, WestonSimpleEgl)
+{
+	std::string program = findProgram("weston-simple-egl");
+	if (program.empty())
+		GTEST_SKIP() << "weston-simple-egl (weston) is not installed";
+	ServerRunner server(bigOutput());
+	ASSERT_TRUE(server.ok()) << server.error();
+	/* -o: opaque, so coverage does not depend on the clear alpha. */
+	Child child({ program, "-o" }, server.socket(), outputPath("simple-egl.txt"));
+	ASSERT_TRUE(child.running());
+	ASSERT_TRUE(waitForWindow(server, 30000)) << readFile(outputPath("simple-egl.txt"));
+	/* A triangle on a black background: some of the window is drawn. */
+	double drawn = 0;
+	comp::Screenshot shot = waitForCoverage(server, 0.05, &drawn);
+	saveScreenshot(shot, "simple-egl");
+	EXPECT_GE(drawn, 0.05);
+}
+
+TEST(ThirdParty, Foot)
+{
+	std::string program = findProgram("foot");
+	if (program.empty())
+		GTEST_SKIP() << "foot is not installed";
+	ServerRunner server(bigOutput());
+	ASSERT_TRUE(server.ok()) << server.error();
+	Child child({ program, "-o", "colors.background=336699", "sh", "-c", "sleep 30" },
+		    server.socket(), outputPath("foot.txt"));
+	ASSERT_TRUE(child.running());
+	ASSERT_TRUE(waitForWindow(server, 30000)) << readFile(outputPath("foot.txt"));
+	ASSERT_TRUE(server.waitFrames(10));
+	comp::Screenshot shot = server.screenshot();
+	saveScreenshot(shot, "foot");
+	EXPECT_EQ(server.run([](comp::Server &s) { return s.views().front()->appId(); }), "foot");
+	/* The terminal's background colour fills most of its window. */
+	comp::Rect box = server.run([](comp::Server &s) {
+		comp::View *view = s.views().front();
+		return comp::Rect{ view->x(), view->y(), view->surface()->width(),
+				   view->surface()->height() };
+	});
+	uint32_t centre = shot.at(uint32_t(box.x + box.width / 2), uint32_t(box.y + box.height / 2));
+	EXPECT_EQ(centre & 0xffffff, 0x336699u);
+}
+
+TEST(ThirdParty, WestonSimpleDmabufFeedback)
+{
+	std::string program = findProgram("weston-simple-dmabuf-feedback");
+	if (program.empty())
+		GTEST_SKIP() << "weston-simple-dmabuf-feedback (weston) is not installed";
+	if (!hasRenderNode())
+		GTEST_SKIP() << "needs a DRM render node for GBM";
+	ServerRunner server(bigOutput());
+	ASSERT_TRUE(server.ok()) << server.error();
+	Child child({ program }, server.socket(), outputPath("simple-dmabuf-feedback.txt"));
+	ASSERT_TRUE(child.running());
+	ASSERT_TRUE(waitForWindow(server, 60000))
+		<< readFile(outputPath("simple-dmabuf-feedback.txt"));
+	double drawn = 0;
+	comp::Screenshot shot = waitForCoverage(server, 0.5, &drawn);
+	saveScreenshot(shot, "simple-dmabuf-feedback");
+	EXPECT_GE(drawn, 0.5);
+}
+
+TEST(ThirdParty, WestonSimpleDmabufEgl)
+{
+	std::string program = findProgram("weston-simple-dmabuf-egl");
+	if (program.empty())
+		GTEST_SKIP() << "weston-simple-dmabuf-egl (weston) is not installed";
+	if (!hasRenderNode())
+		GTEST_SKIP() << "needs a DRM render node for GBM";
+	ServerRunner server(bigOutput());
+	ASSERT_TRUE(server.ok()) << server.error();
+	Child child({ program }, server.socket(), outputPath("simple-dmabuf-egl.txt"));
+	ASSERT_TRUE(child.running());
+	ASSERT_TRUE(waitForWindow(server, 60000)) << readFile(outputPath("simple-dmabuf-egl.txt"));
+	double drawn = 0;
+	comp::Screenshot shot = waitForCoverage(server, 0.05, &drawn);
+	saveScreenshot(shot, "simple-dmabuf-egl");
+	EXPECT_GE(drawn, 0.05);
+}
+
+/* The heapcomp executable itself, as scripts use it. */
+TEST(Executable, ScreenshotAndExitAfterFrames)
+{
+	std::string png = outputPath("exe-shot.png");
+	std::string out = outputPath("exe-shot.txt");
+	unlink(png.c_str());
+	std::string socket = "heapcomp-exe-" + std::to_string(getpid());
+	Child child({ HEAPCOMP_BINARY, "--socket", socket, "--width", "200", "--height", "100",
+		      "--refresh", "120", "--screenshot", png, "--screenshot-frames", "5",
+		      "--exit-after-frames", "10" },
+		    "unused", out);
+	ASSERT_TRUE(child.running());
+	EXPECT_EQ(child.wait(30000), 0) << readFile(out);
+	EXPECT_NE(readFile(out).find("WAYLAND_DISPLAY=" + socket), std::string::npos);
+	auto image = comp::readPng(png);
+	ASSERT_TRUE(image) << image.error().message();
+	EXPECT_EQ(image->width, 200u);
+	EXPECT_EQ(image->height, 100u);
+	EXPECT_EQ(image->argb[0], 0xff000000u);
+}
+
+TEST(Executable, SignalsScreenshotAndStop)
+{
+	std::string png = outputPath("exe-signal.png");
+	std::string out = outputPath("exe-signal.txt");
+	unlink(png.c_str());
+	/* No socket name: the first free wayland-N, printed for clients. */
+	Child child({ HEAPCOMP_BINARY, "--width", "64", "--height", "64", "--screenshot", png },
+		    "unused", out);
+	ASSERT_TRUE(child.running());
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+	while (readFile(out).find("WAYLAND_DISPLAY=wayland-") == std::string::npos &&
+	       std::chrono::steady_clock::now() < deadline)
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+	ASSERT_NE(readFile(out).find("WAYLAND_DISPLAY=wayland-"), std::string::npos) << readFile(out);
+	ASSERT_EQ(child.signal(SIGUSR1), 0);
+	while (access(png.c_str(), R_OK) != 0 && std::chrono::steady_clock::now() < deadline)
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+	std::this_thread::sleep_for(std::chrono::milliseconds(200));
+	auto image = comp::readPng(png);
+	ASSERT_TRUE(image) << image.error().message() << readFile(out);
+	EXPECT_EQ(image->width, 64u);
+	ASSERT_EQ(child.signal(SIGTERM), 0);
+	EXPECT_EQ(child.wait(10000), 0);
+}
+
+TEST(Executable, HelpAndBadOptions)
+{
+	std::string out = outputPath("exe-help.txt");
+	Child help({ HEAPCOMP_BINARY, "--help" }, "unused", out);
+	EXPECT_EQ(help.wait(10000), 0);
+	EXPECT_NE(readFile(out).find("--exit-after-frames"), std::string::npos);
+	Child bad({ HEAPCOMP_BINARY, "--no-such-option" }, "unused", out);
+	EXPECT_EQ(bad.wait(10000), 2);
+	EXPECT_NE(readFile(out).find("unknown option"), std::string::npos);
+}
+
+} /* namespace */
+} /* namespace heapcomp::test */

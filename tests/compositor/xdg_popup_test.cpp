@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/* xdg_popup: placement by the positioner, stacking, dismissal. */
+#include <gtest/gtest.h>
+
+#include <linux/input-event-codes.h>
+
+#include "protocols/xdg_shell.h"
+#include "server_runner.h"
+#include "test_client.h"
+
+namespace heapcomp::test {
+namespace {
+
+struct Popup {
+	wl_surface *surface = nullptr;
+	xdg_surface *xdg = nullptr;
+	xdg_popup *popup = nullptr;
+	uint32_t serial = 0;
+	bool configured = false;
+	int32_t x = 0, y = 0, width = 0, height = 0;
+	bool done = false;
+};
+
+const xdg_surface_listener popupSurfaceListener = {
+	.configure = [](void *data, xdg_surface *, uint32_t serial) {
+		auto *p = static_cast<Popup *>(data);
+		p->serial = serial;
+		p->configured = true;
+	},
+};
+
+const xdg_popup_listener popupListener = {
+	.configure = [](void *data, xdg_popup *, int32_t x, int32_t y, int32_t w, int32_t h) {
+		auto *p = static_cast<Popup *>(data);
+		p->x = x;
+		p->y = y;
+		p->width = w;
+		p->height = h;
+	},
+	.popup_done = [](void *data, xdg_popup *) { static_cast<Popup *>(data)->done = true; },
+	.repositioned = [](void *, xdg_popup *, uint32_t) {},
+};
+
+struct Toplevel {
+	Toplevel(TestClient &client, uint32_t w, uint32_t h, uint32_t colour)
+		: window(client, "parent"), buffer(client.shm, w, h)
+	{
+		buffer.fill(colour);
+		ok = window.waitConfigure();
+		window.ack();
+		ok = ok && window.present(buffer.buffer(), int32_t(w), int32_t(h));
+	}
+
+	Window window;
+	ShmBuffer buffer;
+	bool ok = false;
+};
+
+TEST(XdgPopup, PlacedByThePositionerAndDismissedByAClickOutside)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	client.bindInput();
+	Toplevel parent(client, 100, 100, 0xffff0000);
+	ASSERT_TRUE(parent.ok);
+
+	xdg_positioner *positioner = xdg_wm_base_create_positioner(client.wmBase);
+	xdg_positioner_set_size(positioner, 40, 30);
+	xdg_positioner_set_anchor_rect(positioner, 50, 50, 10, 10);
+	xdg_positioner_set_anchor(positioner, XDG_POSITIONER_ANCHOR_BOTTOM_RIGHT);
+	xdg_positioner_set_gravity(positioner, XDG_POSITIONER_GRAVITY_BOTTOM_RIGHT);
+	xdg_positioner_set_offset(positioner, 2, 3);
+
+	Popup popup;
+	popup.surface = wl_compositor_create_surface(client.compositor);
+	popup.xdg = xdg_wm_base_get_xdg_surface(client.wmBase, popup.surface);
+	xdg_surface_add_listener(popup.xdg, &popupSurfaceListener, &popup);
+	popup.popup = xdg_surface_get_popup(popup.xdg, parent.window.xdgSurface(), positioner);
+	xdg_popup_add_listener(popup.popup, &popupListener, &popup);
+	xdg_positioner_destroy(positioner);
+	xdg_popup_grab(popup.popup, client.seat, client.lastSerial);
+	wl_surface_commit(popup.surface);
+	ASSERT_TRUE(client.dispatchUntil([&] { return popup.configured; }));
+	EXPECT_EQ(popup.x, 62);
+	EXPECT_EQ(popup.y, 63);
+	EXPECT_EQ(popup.width, 40);
+	EXPECT_EQ(popup.height, 30);
+
+	xdg_surface_ack_configure(popup.xdg, popup.serial);
+	ShmBuffer buffer(client.shm, 40, 30);
+	buffer.fill(0xff00ff00);
+	wl_surface_attach(popup.surface, buffer.buffer(), 0, 0);
+	wl_surface_damage_buffer(popup.surface, 0, 0, 40, 30);
+	ASSERT_TRUE(client.commitAndWaitFrame(popup.surface));
+	comp::Screenshot shot = server.screenshot();
+	EXPECT_EQ(shot.at(62, 63), 0xff00ff00u);
+	EXPECT_EQ(shot.at(101, 92), 0xff00ff00u);
+	EXPECT_EQ(shot.at(61, 62), 0xffff0000u);
+
+	/* A grabbed popup closes when the user clicks elsewhere. */
+	server.run([](comp::Server &s) {
+		s.headlessBackend()->injectPointerMotion(300, 200);
+		s.headlessBackend()->injectPointerButton(BTN_LEFT, true);
+		s.headlessBackend()->injectPointerButton(BTN_LEFT, false);
+	});
+	ASSERT_TRUE(client.dispatchUntil([&] { return popup.done; }));
+	ASSERT_TRUE(server.waitFrames(1));
+	EXPECT_EQ(server.screenshot().at(80, 80), 0xffff0000u);
+	xdg_popup_destroy(popup.popup);
+	xdg_surface_destroy(popup.xdg);
+	wl_surface_destroy(popup.surface);
+	ASSERT_TRUE(client.roundtrip());
+	EXPECT_FALSE(client.error());
+}
+
+TEST(XdgPopup, ConstraintSlidesIntoTheOutput)
+{
+	comp::XdgPositionerState p;
+	p.width = 50;
+	p.height = 20;
+	p.hasSize = true;
+	p.anchorRect = { 300, 10, 10, 10 };
+	p.hasAnchorRect = true;
+	p.anchor = XDG_POSITIONER_ANCHOR_BOTTOM_RIGHT;
+	p.gravity = XDG_POSITIONER_GRAVITY_BOTTOM_RIGHT;
+	comp::Rect output{ 0, 0, 320, 240 };
+	/* Unconstrained it would poke out at x = 310..360. */
+	EXPECT_EQ(p.place({}).x, 310);
+	p.constraintAdjustment = XDG_POSITIONER_CONSTRAINT_ADJUSTMENT_SLIDE_X;
+	EXPECT_EQ(p.place(output).x, 270);
+	p.constraintAdjustment = XDG_POSITIONER_CONSTRAINT_ADJUSTMENT_FLIP_X;
+	EXPECT_EQ(p.place(output).x, 250);
+}
+
+} /* namespace */
+} /* namespace heapcomp::test */
