@@ -17,7 +17,10 @@ namespace bufmgr::internal {
 
 uint64_t pageSize()
 {
-	static const uint64_t size = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+	static const uint64_t size = [] {
+		long s = ::sysconf(_SC_PAGESIZE);
+		return s > 0 ? static_cast<uint64_t>(s) : 4096;
+	}();
 	return size;
 }
 

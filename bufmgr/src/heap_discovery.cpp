@@ -20,6 +20,8 @@
 
 #include <bufmgr/unique_fd.h>
 
+#include "allocator_util.h"
+
 namespace bufmgr {
 
 namespace {
@@ -493,10 +495,7 @@ SystemPaths SystemPaths::underRoot(const std::string &root)
 
 uint64_t SystemPaths::effectivePageSize() const
 {
-	if (pageSize)
-		return pageSize;
-	static const uint64_t size = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-	return size;
+	return pageSize ? pageSize : internal::pageSize();
 }
 
 std::string_view toString(HeapKind kind)

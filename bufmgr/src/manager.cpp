@@ -113,8 +113,7 @@ void BufferManager::discover()
 				note(source, allocator.error());
 				continue;
 			}
-			SourceInfo info{ (*allocator)->source(), AllocatorKind::DmaHeap,
-					 (*allocator)->capabilities() };
+			SourceInfo info;
 			info.defaultCma = heap.kind == HeapKind::DefaultCma;
 			info.uncached = heap.kind == HeapKind::SystemUncached;
 			info.restricted = heap.kind == HeapKind::Protected;
@@ -128,9 +127,7 @@ void BufferManager::discover()
 		if (!allocator) {
 			note("udmabuf", allocator.error());
 		} else {
-			SourceInfo info{ (*allocator)->source(), AllocatorKind::Udmabuf,
-					 (*allocator)->capabilities() };
-			addAllocator(std::move(*allocator), info);
+			addAllocator(std::move(*allocator), {});
 		}
 	}
 
@@ -167,8 +164,7 @@ void BufferManager::discover()
 			note("gbm:" + node, probe.error());
 			continue;
 		}
-		SourceInfo info{ (*allocator)->source(), AllocatorKind::Gbm,
-				 (*allocator)->capabilities() };
+		SourceInfo info;
 		info.device = node;
 		addAllocator(std::move(*allocator), info);
 		if (gbmAutodetect)
@@ -180,17 +176,13 @@ void BufferManager::discover()
 			note("dumb:" + node, allocator.error());
 			continue;
 		}
-		SourceInfo info{ (*allocator)->source(), AllocatorKind::DumbBuffer,
-				 (*allocator)->capabilities() };
+		SourceInfo info;
 		info.device = node;
 		addAllocator(std::move(*allocator), info);
 	}
 
 	if (config_.memfd) {
-		auto allocator = createMemfdAllocator();
-		SourceInfo info{ allocator->source(), AllocatorKind::Memfd,
-				 allocator->capabilities() };
-		addAllocator(std::move(allocator), info);
+		addAllocator(createMemfdAllocator(), {});
 	}
 }
 
@@ -199,6 +191,8 @@ void BufferManager::addAllocator(std::unique_ptr<Allocator> allocator, SourceInf
 	auto source = std::make_unique<Source>();
 	source->stats = stats_->sourceStats(allocator->source());
 	info.source = allocator->source();
+	info.kind = allocator->kind();
+	info.capabilities = allocator->capabilities();
 	source->info = info;
 	source->allocator = std::move(allocator);
 
@@ -237,12 +231,20 @@ AllocationPlan BufferManager::plan(const AllocationRequest &request,
 	return planAllocation(request, constraints, sourceInfos_);
 }
 
-std::shared_ptr<const AllocationPlan>
+std::shared_ptr<const BufferManager::CachedPlan>
 BufferManager::cachedPlan(const AllocationRequest &request,
 			  const Constraints &constraints) const
 {
+	auto build = [](AllocationPlan plan) {
+		auto cached = std::make_shared<CachedPlan>();
+		for (const PlanStep &step : plan.steps)
+			cached->sources.push_back(step.source);
+		cached->plan = std::move(plan);
+		return std::shared_ptr<const CachedPlan>(std::move(cached));
+	};
+
 	if (!request.modifiers.empty())
-		return std::make_shared<const AllocationPlan>(plan(request, constraints));
+		return build(plan(request, constraints));
 
 	PlanKey key{ request.usage, request.isBlob(), constraints.contiguous,
 		     constraints.cpuAccess, constraints.dmaBuf,
@@ -252,8 +254,7 @@ BufferManager::cachedPlan(const AllocationRequest &request,
 	auto it = planCache_.find(key);
 	if (it != planCache_.end())
 		return it->second;
-	auto p = std::make_shared<const AllocationPlan>(
-		planAllocation(request, constraints, sourceInfos_));
+	auto p = build(planAllocation(request, constraints, sourceInfos_));
 	planCache_.emplace(std::move(key), p);
 	return p;
 }
@@ -321,18 +322,15 @@ Result<Buffer> BufferManager::runPlan(const AllocationPlan &plan,
 Result<Buffer> BufferManager::allocate(const AllocationRequest &request,
 				       const Constraints &constraints)
 {
-	return runPlan(*cachedPlan(request, constraints), request);
+	return runPlan(cachedPlan(request, constraints)->plan, request);
 }
 
 Result<PooledBuffer> BufferManager::allocatePooled(const AllocationRequest &request,
 						   const Constraints &constraints)
 {
-	std::shared_ptr<const AllocationPlan> p = cachedPlan(request, constraints);
+	std::shared_ptr<const CachedPlan> p = cachedPlan(request, constraints);
 
-	std::vector<std::string> sources;
-	for (const PlanStep &step : p->steps)
-		sources.push_back(step.source);
-	if (auto buffer = pool_->take(sources, request))
+	if (auto buffer = pool_->take(p->sources, request))
 		return pool_->wrap(std::move(*buffer), true);
 
 	/* Fresh blobs take their whole size class so any later request of it fits. */
@@ -340,7 +338,7 @@ Result<PooledBuffer> BufferManager::allocatePooled(const AllocationRequest &requ
 	if (fresh.isBlob())
 		fresh.size = BufferPool::blobSizeClass(fresh.size);
 
-	auto buffer = runPlan(*p, fresh);
+	auto buffer = runPlan(p->plan, fresh);
 	if (!buffer)
 		return unexpected(std::move(buffer).error());
 	return pool_->wrap(std::move(*buffer), false);

@@ -17,6 +17,8 @@
 #include <bufmgr/format.h>
 #include <bufmgr/stats.h>
 
+#include "allocator_util.h"
+
 namespace bufmgr {
 
 using Clock = std::chrono::steady_clock;
@@ -70,15 +72,6 @@ struct PoolState {
 };
 
 namespace {
-
-uint64_t pageSize()
-{
-	static const uint64_t size = [] {
-		long s = sysconf(_SC_PAGESIZE);
-		return s > 0 ? static_cast<uint64_t>(s) : 4096;
-	}();
-	return size;
-}
 
 /* The free list a buffer belongs to; nullopt if it cannot be pooled. */
 std::optional<PoolState::Key> keyOf(const Buffer &buffer)
@@ -284,7 +277,7 @@ uint64_t BufferPool::blobSizeClass(uint64_t size)
 	if (!size)
 		return 0;
 
-	const uint64_t page = pageSize();
+	const uint64_t page = internal::pageSize();
 	uint64_t pages = (size - 1) / page + 1;
 	if (pages > 4) {
 		uint64_t step = std::bit_floor(pages) / 4;
@@ -346,10 +339,10 @@ static std::optional<Buffer> findFree(PoolState &state, const std::string &sourc
 std::optional<Buffer> BufferPool::take(const std::string &source,
 				       const AllocationRequest &request)
 {
-	return take(std::vector<std::string>{ source }, request);
+	return take(std::span<const std::string>(&source, 1), request);
 }
 
-std::optional<Buffer> BufferPool::take(const std::vector<std::string> &sources,
+std::optional<Buffer> BufferPool::take(std::span<const std::string> sources,
 				       const AllocationRequest &request)
 {
 	std::optional<Buffer> found;

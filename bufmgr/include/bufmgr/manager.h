@@ -67,7 +67,10 @@ public:
 	AllocationPlan plan(const AllocationRequest &request,
 			    const Constraints &constraints = {}) const;
 
-	/* Adds a source, e.g. an allocator of a device found later. */
+	/*
+	 * Adds a source, e.g. an allocator of a device found later. Its name,
+	 * kind and capabilities come from the allocator; info adds the rest.
+	 */
 	void addAllocator(std::unique_ptr<Allocator> allocator, SourceInfo info);
 
 	Allocator *allocator(const std::string &source) const;
@@ -102,15 +105,21 @@ private:
 	std::vector<HeapInfo> heaps_;
 	std::vector<SetupNote> notes_;
 
+	/* A plan with its sources' names, as the pool looks them up. */
+	struct CachedPlan {
+		AllocationPlan plan;
+		std::vector<std::string> sources;
+	};
+
 	/* Plans depend only on these; requests with modifiers are not cached. */
 	using PlanKey = std::tuple<Usage, bool, bool, bool, bool, std::string, std::string>;
-	std::shared_ptr<const AllocationPlan> cachedPlan(const AllocationRequest &request,
-							 const Constraints &constraints) const;
+	std::shared_ptr<const CachedPlan> cachedPlan(const AllocationRequest &request,
+						     const Constraints &constraints) const;
 
 	mutable std::mutex sourcesMutex_;
 	std::vector<std::unique_ptr<Source>> sources_;
 	std::vector<SourceInfo> sourceInfos_;
-	mutable std::map<PlanKey, std::shared_ptr<const AllocationPlan>> planCache_;
+	mutable std::map<PlanKey, std::shared_ptr<const CachedPlan>> planCache_;
 };
 
 } /* namespace bufmgr */

@@ -27,8 +27,8 @@ struct Constraints {
 /* What the policy knows about a source; built from an Allocator. */
 struct SourceInfo {
 	std::string source;
-	AllocatorKind kind;
-	uint32_t capabilities;
+	AllocatorKind kind = AllocatorKind::Memfd;
+	uint32_t capabilities = 0;
 	bool defaultCma = false;	/* the board's default CMA area */
 	bool uncached = false;		/* CPU reads are slow */
 	bool restricted = false;	/* protected memory: never by default */

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -155,7 +156,7 @@ public:
 	 * The same for the first of several sources that has one, in order;
 	 * a miss is counted once, on the first source.
 	 */
-	std::optional<Buffer> take(const std::vector<std::string> &sources,
+	std::optional<Buffer> take(std::span<const std::string> sources,
 				   const AllocationRequest &request);
 
 	/* Back to its free list (keyed by buffer.source()), or freed. */
