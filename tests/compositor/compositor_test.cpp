@@ -29,23 +29,6 @@ uint64_t monotonicNs()
 	return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
 }
 
-/* A mapped window of one colour at the output's top left corner. */
-struct MappedWindow {
-	MappedWindow(TestClient &client, const std::string &title, uint32_t w, uint32_t h,
-		     uint32_t colour)
-		: window(client, title), buffer(client.shm, w, h)
-	{
-		buffer.fill(colour);
-		ok = window.waitConfigure();
-		window.ack();
-		ok = ok && window.present(buffer.buffer(), int32_t(w), int32_t(h));
-	}
-
-	Window window;
-	ShmBuffer buffer;
-	bool ok = false;
-};
-
 TEST(Compositor, StartsWithGlobals)
 {
 	ServerRunner server;

@@ -14,22 +14,6 @@
 namespace heapcomp::test {
 namespace {
 
-struct MappedWindow {
-	MappedWindow(TestClient &client, const std::string &title, uint32_t w, uint32_t h,
-		     uint32_t colour)
-		: window(client, title), buffer(client.shm, w, h)
-	{
-		buffer.fill(colour);
-		ok = window.waitConfigure();
-		window.ack();
-		ok = ok && window.present(buffer.buffer(), int32_t(w), int32_t(h));
-	}
-
-	Window window;
-	ShmBuffer buffer;
-	bool ok = false;
-};
-
 void inject(ServerRunner &server, std::function<void(comp::HeadlessBackend &)> f)
 {
 	server.run([&](comp::Server &s) { f(*s.headlessBackend()); });

@@ -13,27 +13,12 @@ constexpr uint32_t kGreen = 0xff00ff00;
 constexpr uint32_t kBlue = 0xff0000ff;
 constexpr uint32_t kBackground = 0xff000000;
 
-struct Parent {
-	Parent(TestClient &client, uint32_t w, uint32_t h, uint32_t colour)
-		: window(client, "parent"), buffer(client.shm, w, h)
-	{
-		buffer.fill(colour);
-		ok = window.waitConfigure();
-		window.ack();
-		ok = ok && window.present(buffer.buffer(), int32_t(w), int32_t(h));
-	}
-
-	Window window;
-	ShmBuffer buffer;
-	bool ok = false;
-};
-
 TEST(Subsurface, StackingAndPosition)
 {
 	ServerRunner server;
 	ASSERT_TRUE(server.ok()) << server.error();
 	TestClient client(server.socket());
-	Parent parent(client, 100, 100, kRed);
+	MappedWindow parent(client, "parent", 100, 100, kRed);
 	ASSERT_TRUE(parent.ok);
 
 	wl_surface *childSurface = wl_compositor_create_surface(client.compositor);
@@ -105,7 +90,7 @@ TEST(Subsurface, ChildExtendsBeyondParent)
 	ServerRunner server;
 	ASSERT_TRUE(server.ok()) << server.error();
 	TestClient client(server.socket());
-	Parent parent(client, 20, 20, kRed);
+	MappedWindow parent(client, "parent", 20, 20, kRed);
 	ASSERT_TRUE(parent.ok);
 	wl_surface *childSurface = wl_compositor_create_surface(client.compositor);
 	wl_subsurface *child = wl_subcompositor_get_subsurface(client.subcompositor, childSurface,
@@ -188,7 +173,7 @@ TEST(Surface, NullAttachUnmapsAndAllowsRemap)
 	ServerRunner server;
 	ASSERT_TRUE(server.ok()) << server.error();
 	TestClient client(server.socket());
-	Parent parent(client, 30, 30, kRed);
+	MappedWindow parent(client, "parent", 30, 30, kRed);
 	ASSERT_TRUE(parent.ok);
 	wl_surface_attach(parent.window.surface(), nullptr, 0, 0);
 	wl_surface_commit(parent.window.surface());

@@ -419,4 +419,14 @@ std::string readAll(int fd, int timeoutMs)
 	return out;
 }
 
+MappedWindow::MappedWindow(TestClient &client, const std::string &title, uint32_t w,
+			   uint32_t h, uint32_t colour)
+	: window(client, title), buffer(client.shm, w, h)
+{
+	buffer.fill(colour);
+	ok = window.waitConfigure();
+	window.ack();
+	ok = ok && window.present(buffer.buffer(), int32_t(w), int32_t(h));
+}
+
 } /* namespace heapcomp::test */

@@ -103,6 +103,20 @@ private:
 };
 
 /*
+ * A toplevel of one colour, configured, acked and presented: the window
+ * most tests start from. ok is false if the configure or the frame did
+ * not come.
+ */
+struct MappedWindow {
+	MappedWindow(TestClient &client, const std::string &title, uint32_t w, uint32_t h,
+		     uint32_t colour);
+
+	Window window;
+	ShmBuffer buffer;
+	bool ok = false;
+};
+
+/*
  * A real Wayland client on its own connection, with the globals bound
  * and the events the tests look at recorded.
  */

@@ -41,28 +41,13 @@ const xdg_popup_listener popupListener = {
 	.repositioned = [](void *, xdg_popup *, uint32_t) {},
 };
 
-struct Toplevel {
-	Toplevel(TestClient &client, uint32_t w, uint32_t h, uint32_t colour)
-		: window(client, "parent"), buffer(client.shm, w, h)
-	{
-		buffer.fill(colour);
-		ok = window.waitConfigure();
-		window.ack();
-		ok = ok && window.present(buffer.buffer(), int32_t(w), int32_t(h));
-	}
-
-	Window window;
-	ShmBuffer buffer;
-	bool ok = false;
-};
-
 TEST(XdgPopup, PlacedByThePositionerAndDismissedByAClickOutside)
 {
 	ServerRunner server;
 	ASSERT_TRUE(server.ok()) << server.error();
 	TestClient client(server.socket());
 	client.bindInput();
-	Toplevel parent(client, 100, 100, 0xffff0000);
+	MappedWindow parent(client, "parent", 100, 100, 0xffff0000);
 	ASSERT_TRUE(parent.ok);
 
 	xdg_positioner *positioner = xdg_wm_base_create_positioner(client.wmBase);
