@@ -7,6 +7,9 @@ function(heapcomp_add_sanitizer_defaults dir)
 		if(type STREQUAL "EXECUTABLE")
 			target_sources(${target} PRIVATE
 				${HEAPCOMP_SOURCE_DIR}/cmake/sanitizer_defaults.c)
+			# Its dlclose() must win over libc's for the libraries too.
+			target_link_options(${target} PRIVATE
+				-Wl,--export-dynamic-symbol=dlclose)
 		endif()
 	endforeach()
 	get_property(subdirs DIRECTORY ${dir} PROPERTY SUBDIRECTORIES)

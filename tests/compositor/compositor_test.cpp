@@ -78,9 +78,6 @@ TEST(Compositor, OutputDescribesHeadlessMode)
 		.name = [](void *data, wl_output *, const char *n) { static_cast<Info *>(data)->name = n; },
 		.description = [](void *, wl_output *, const char *) {},
 	};
-	/* A second binding sees the whole state. */
-	wl_registry *registry = wl_display_get_registry(client.display());
-	(void)registry;
 	wl_output_add_listener(client.outputs[0], &listener, &info);
 	/* The first binding's events already arrived; rebind through xdg-output. */
 	static const zxdg_output_v1_listener xdgListener = {
@@ -96,14 +93,13 @@ TEST(Compositor, OutputDescribesHeadlessMode)
 		},
 		.description = [](void *, zxdg_output_v1 *, const char *) {},
 	};
-	zxdg_output_v1 *xdgOutput = zxdg_output_manager_v1_get_xdg_output(
-		client.xdgOutputManager, client.outputs[0]);
+	Proxy<zxdg_output_v1> xdgOutput(zxdg_output_manager_v1_get_xdg_output(
+		client.xdgOutputManager, client.outputs[0]));
 	zxdg_output_v1_add_listener(xdgOutput, &xdgListener, &info);
 	ASSERT_TRUE(client.dispatchUntil([&] { return info.done; }));
 	EXPECT_EQ(info.logicalWidth, 320);
 	EXPECT_EQ(info.logicalHeight, 240);
 	EXPECT_EQ(info.name, "HEADLESS-1");
-	zxdg_output_v1_destroy(xdgOutput);
 }
 
 TEST(Compositor, ShmPixelsReachTheScreen)
@@ -394,7 +390,7 @@ TEST(Compositor, SurfaceEntersAndLeavesTheOutput)
 	win.window.ack();
 	ASSERT_TRUE(win.window.present(win.buffer.buffer(), 16, 16));
 	ASSERT_TRUE(client.dispatchUntil([&] { return events.enters == 1; }));
-	EXPECT_EQ(events.output, client.outputs[0]);
+	EXPECT_EQ(events.output, client.outputs[0].get());
 }
 
 TEST(Compositor, KeymapIsSealed)

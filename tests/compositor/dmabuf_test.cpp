@@ -21,8 +21,8 @@ TEST(LinuxDmabuf, DefaultFeedback)
 	ASSERT_EQ(client.dmabufVersion, 4u);
 
 	DmabufFeedback feedback;
-	zwp_linux_dmabuf_feedback_v1 *object =
-		zwp_linux_dmabuf_v1_get_default_feedback(client.dmabuf);
+	Proxy<zwp_linux_dmabuf_feedback_v1> object(
+		zwp_linux_dmabuf_v1_get_default_feedback(client.dmabuf));
 	feedback.listen(object);
 	ASSERT_TRUE(client.dispatchUntil([&] { return feedback.dones == 1; }));
 
@@ -49,7 +49,6 @@ TEST(LinuxDmabuf, DefaultFeedback)
 	EXPECT_EQ(tranche.indices.size(), feedback.table.size());
 	EXPECT_TRUE(feedback.has(tranche, DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR));
 	EXPECT_TRUE(feedback.has(tranche, DRM_FORMAT_ARGB8888, DRM_FORMAT_MOD_LINEAR));
-	zwp_linux_dmabuf_feedback_v1_destroy(object);
 }
 
 TEST(LinuxDmabuf, SurfaceFeedbackHasNoScanoutTrancheOnHeadless)
@@ -60,8 +59,8 @@ TEST(LinuxDmabuf, SurfaceFeedbackHasNoScanoutTrancheOnHeadless)
 	ASSERT_TRUE(client.dmabuf);
 	Window window(client, "feedback");
 	DmabufFeedback feedback;
-	zwp_linux_dmabuf_feedback_v1 *object =
-		zwp_linux_dmabuf_v1_get_surface_feedback(client.dmabuf, window.surface());
+	Proxy<zwp_linux_dmabuf_feedback_v1> object(
+		zwp_linux_dmabuf_v1_get_surface_feedback(client.dmabuf, window.surface()));
 	feedback.listen(object);
 	ASSERT_TRUE(client.dispatchUntil([&] { return feedback.dones == 1; }));
 	ASSERT_EQ(feedback.tranches.size(), 1u);
@@ -76,16 +75,15 @@ TEST(LinuxDmabuf, SurfaceFeedbackHasNoScanoutTrancheOnHeadless)
 	for (int i = 0; i < 5; i++)
 		ASSERT_TRUE(window.present(buffer.buffer(), 16, 16));
 	EXPECT_EQ(feedback.dones, 1);
-	zwp_linux_dmabuf_feedback_v1_destroy(object);
+	object.reset();
 
 	/* The surface going first leaves the feedback object inert. */
-	zwp_linux_dmabuf_feedback_v1 *orphan =
-		zwp_linux_dmabuf_v1_get_surface_feedback(client.dmabuf, window.surface());
+	Proxy<zwp_linux_dmabuf_feedback_v1> orphan(
+		zwp_linux_dmabuf_v1_get_surface_feedback(client.dmabuf, window.surface()));
 	DmabufFeedback ignored;
 	ignored.listen(orphan);
 	ASSERT_TRUE(client.roundtrip());
 	EXPECT_EQ(ignored.dones, 1);
-	zwp_linux_dmabuf_feedback_v1_destroy(orphan);
 }
 
 TEST(LinuxDmabuf, OlderVersionsGetFormatEvents)
@@ -174,8 +172,8 @@ TEST(LinuxDmabuf, ScanoutTrancheWaitsForAStableDecision)
 	ASSERT_TRUE(client.dmabuf);
 	Window window(client, "scanout");
 	DmabufFeedback feedback;
-	zwp_linux_dmabuf_feedback_v1 *object =
-		zwp_linux_dmabuf_v1_get_surface_feedback(client.dmabuf, window.surface());
+	Proxy<zwp_linux_dmabuf_feedback_v1> object(
+		zwp_linux_dmabuf_v1_get_surface_feedback(client.dmabuf, window.surface()));
 	feedback.listen(object);
 	ASSERT_TRUE(client.dispatchUntil([&] { return feedback.dones == 1; }));
 	ASSERT_EQ(feedback.tranches.size(), 1u);
@@ -219,7 +217,6 @@ TEST(LinuxDmabuf, ScanoutTrancheWaitsForAStableDecision)
 	ASSERT_TRUE(framesUntil(server, client, [&] { return feedback.dones == 3; }));
 	ASSERT_EQ(feedback.tranches.size(), 1u);
 	EXPECT_EQ(feedback.tranches[0].flags, 0u);
-	zwp_linux_dmabuf_feedback_v1_destroy(object);
 }
 
 } /* namespace */

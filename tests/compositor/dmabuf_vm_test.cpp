@@ -67,19 +67,17 @@ bool fill(const bufmgr::Buffer &buffer, uint32_t top, uint32_t bottom)
 	return bool(access->end());
 }
 
-wl_buffer *wrap(TestClient &client, const bufmgr::Buffer &buffer)
+Proxy<wl_buffer> wrap(TestClient &client, const bufmgr::Buffer &buffer)
 {
-	zwp_linux_buffer_params_v1 *params = zwp_linux_dmabuf_v1_create_params(client.dmabuf);
+	Proxy<zwp_linux_buffer_params_v1> params(zwp_linux_dmabuf_v1_create_params(client.dmabuf));
 	for (size_t i = 0; i < buffer.numPlanes(); i++) {
 		const bufmgr::BufferPlane &plane = buffer.plane(i);
 		zwp_linux_buffer_params_v1_add(params, plane.fd.get(), uint32_t(i), plane.offset,
 					       plane.stride, uint32_t(buffer.modifier() >> 32),
 					       uint32_t(buffer.modifier()));
 	}
-	wl_buffer *wlBuffer = zwp_linux_buffer_params_v1_create_immed(
-		params, int32_t(buffer.width()), int32_t(buffer.height()), buffer.format(), 0);
-	zwp_linux_buffer_params_v1_destroy(params);
-	return wlBuffer;
+	return Proxy<wl_buffer>(zwp_linux_buffer_params_v1_create_immed(
+		params, int32_t(buffer.width()), int32_t(buffer.height()), buffer.format(), 0));
 }
 
 class DmabufClient : public testing::TestWithParam<DmabufSource>
@@ -119,7 +117,7 @@ TEST_P(DmabufClient, PixelsReachTheScreen)
 		Window window(client, "dmabuf");
 		ASSERT_TRUE(window.waitConfigure());
 		window.ack();
-		wl_buffer *wlBuffer = wrap(client, *buffer);
+		Proxy<wl_buffer> wlBuffer = wrap(client, *buffer);
 		ASSERT_TRUE(window.present(wlBuffer, 64, 48)) << "no frame (import failed?)";
 		comp::Screenshot shot = server.screenshot();
 		EXPECT_EQ(shot.at(1, 1), 0xff00ff00u);
@@ -143,7 +141,7 @@ TEST_P(DmabufClient, PixelsReachTheScreen)
 		ASSERT_TRUE(window.present(wlBuffer, 64, 48));
 		EXPECT_EQ(server.screenshot().at(30, 30), 0xff0000ffu);
 
-		wl_buffer_destroy(wlBuffer);
+		wlBuffer.reset();
 		ASSERT_TRUE(client.roundtrip());
 	}
 	ASSERT_TRUE(server.waitFrames(3));
@@ -168,7 +166,9 @@ TEST(DmabufVm, FeedbackNamesTheRenderNode)
 	TestClient client(server.socket());
 	ASSERT_TRUE(client.dmabuf);
 	DmabufFeedback feedback;
-	feedback.listen(zwp_linux_dmabuf_v1_get_default_feedback(client.dmabuf));
+	Proxy<zwp_linux_dmabuf_feedback_v1> object(
+		zwp_linux_dmabuf_v1_get_default_feedback(client.dmabuf));
+	feedback.listen(object);
 	ASSERT_TRUE(client.dispatchUntil([&] { return feedback.dones == 1; }));
 	EXPECT_NE(feedback.mainDevice, dev_t(0));
 	ASSERT_FALSE(feedback.tranches.empty());

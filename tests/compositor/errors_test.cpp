@@ -53,6 +53,12 @@ zwp_linux_buffer_params_v1 *paramsWithPlane(TestClient &c, size_t size, uint32_t
 	return params;
 }
 
+/* A surface the client keeps until it disconnects. */
+wl_surface *newSurface(TestClient &c)
+{
+	return c.own(wl_compositor_create_surface(c.compositor));
+}
+
 /* A toplevel that has been configured and acked but has no buffer. */
 struct Configured {
 	wl_surface *surface;
@@ -63,8 +69,8 @@ struct Configured {
 Configured configuredToplevel(TestClient &c)
 {
 	Configured w;
-	w.surface = wl_compositor_create_surface(c.compositor);
-	w.xdg = xdg_wm_base_get_xdg_surface(c.wmBase, w.surface);
+	w.surface = newSurface(c);
+	w.xdg = c.own(xdg_wm_base_get_xdg_surface(c.wmBase, w.surface));
 	struct Serial {
 		uint32_t serial = 0;
 		bool got = false;
@@ -78,7 +84,7 @@ Configured configuredToplevel(TestClient &c)
 		},
 	};
 	xdg_surface_add_listener(w.xdg, &listener, nullptr);
-	w.toplevel = xdg_surface_get_toplevel(w.xdg);
+	w.toplevel = c.own(xdg_surface_get_toplevel(w.xdg));
 	wl_surface_commit(w.surface);
 	c.dispatchUntil([&] { return serial.got; });
 	xdg_surface_ack_configure(w.xdg, serial.serial);
@@ -87,7 +93,7 @@ Configured configuredToplevel(TestClient &c)
 
 xdg_positioner *completePositioner(TestClient &c)
 {
-	xdg_positioner *p = xdg_wm_base_create_positioner(c.wmBase);
+	xdg_positioner *p = c.own(xdg_wm_base_create_positioner(c.wmBase));
 	xdg_positioner_set_size(p, 10, 10);
 	xdg_positioner_set_anchor_rect(p, 0, 0, 1, 1);
 	return p;
@@ -103,39 +109,39 @@ std::vector<ErrorCase> errorCases()
 
 	/* wl_surface */
 	add("SurfaceInvalidScale", "wl_surface", WL_SURFACE_ERROR_INVALID_SCALE, [](TestClient &c) {
-		wl_surface_set_buffer_scale(wl_compositor_create_surface(c.compositor), 0);
+		wl_surface_set_buffer_scale(newSurface(c), 0);
 	});
 	add("SurfaceInvalidTransform", "wl_surface", WL_SURFACE_ERROR_INVALID_TRANSFORM,
 	    [](TestClient &c) {
-		wl_surface_set_buffer_transform(wl_compositor_create_surface(c.compositor), 8);
+		wl_surface_set_buffer_transform(newSurface(c), 8);
 	});
 	add("SurfaceInvalidOffset", "wl_surface", WL_SURFACE_ERROR_INVALID_OFFSET, [](TestClient &c) {
-		auto *buffer = new ShmBuffer(c.shm, 4, 4);
-		wl_surface_attach(wl_compositor_create_surface(c.compositor), buffer->buffer(), 1, 1);
+		ShmBuffer *buffer = c.own(std::make_unique<ShmBuffer>(c.shm, 4, 4));
+		wl_surface_attach(newSurface(c), buffer->buffer(), 1, 1);
 	});
 
 	/* wl_shm (libwayland's implementation) */
 	add("ShmInvalidStride", "wl_shm_pool", WL_SHM_ERROR_INVALID_STRIDE, [](TestClient &c) {
 		bufmgr::UniqueFd fd = sizedMemfd(4096);
-		wl_shm_pool *pool = wl_shm_create_pool(c.shm, fd.get(), 4096);
-		wl_shm_pool_create_buffer(pool, 0, 16, 16, 8, WL_SHM_FORMAT_XRGB8888);
+		wl_shm_pool *pool = c.own(wl_shm_create_pool(c.shm, fd.get(), 4096));
+		c.own(wl_shm_pool_create_buffer(pool, 0, 16, 16, 8, WL_SHM_FORMAT_XRGB8888));
 	});
 	add("ShmInvalidFormat", "wl_shm_pool", WL_SHM_ERROR_INVALID_FORMAT, [](TestClient &c) {
 		bufmgr::UniqueFd fd = sizedMemfd(4096);
-		wl_shm_pool *pool = wl_shm_create_pool(c.shm, fd.get(), 4096);
-		wl_shm_pool_create_buffer(pool, 0, 4, 4, 16, 0x12345678);
+		wl_shm_pool *pool = c.own(wl_shm_create_pool(c.shm, fd.get(), 4096));
+		c.own(wl_shm_pool_create_buffer(pool, 0, 4, 4, 16, 0x12345678));
 	});
 
 	/* A pool shrunk under the compositor: its read faults, libwayland catches the SIGBUS. */
 	add("ShmTruncatedPool", "wl_buffer", WL_SHM_ERROR_INVALID_FD, [](TestClient &c) {
 		bufmgr::UniqueFd fd = sizedMemfd(64 * 64 * 4);
-		wl_shm_pool *pool = wl_shm_create_pool(c.shm, fd.get(), 64 * 64 * 4);
-		wl_buffer *buffer = wl_shm_pool_create_buffer(pool, 0, 64, 64, 256,
-							      WL_SHM_FORMAT_XRGB8888);
+		wl_shm_pool *pool = c.own(wl_shm_create_pool(c.shm, fd.get(), 64 * 64 * 4));
+		wl_buffer *buffer = c.own(wl_shm_pool_create_buffer(pool, 0, 64, 64, 256,
+								    WL_SHM_FORMAT_XRGB8888));
 		c.roundtrip();
 		if (ftruncate(fd.get(), 0) < 0)
 			return;
-		wl_surface *s = wl_compositor_create_surface(c.compositor);
+		wl_surface *s = newSurface(c);
 		wl_surface_attach(s, buffer, 0, 0);
 		wl_surface_damage_buffer(s, 0, 0, 64, 64);
 		wl_surface_commit(s);
@@ -144,130 +150,121 @@ std::vector<ErrorCase> errorCases()
 	/* wl_subcompositor, wl_subsurface */
 	add("SubsurfaceOfItself", "wl_subcompositor", WL_SUBCOMPOSITOR_ERROR_BAD_SURFACE,
 	    [](TestClient &c) {
-		wl_surface *s = wl_compositor_create_surface(c.compositor);
-		wl_subcompositor_get_subsurface(c.subcompositor, s, s);
+		wl_surface *s = newSurface(c);
+		c.own(wl_subcompositor_get_subsurface(c.subcompositor, s, s));
 	});
 	add("SubsurfaceCycle", "wl_subcompositor", WL_SUBCOMPOSITOR_ERROR_BAD_SURFACE,
 	    [](TestClient &c) {
-		wl_surface *a = wl_compositor_create_surface(c.compositor);
-		wl_surface *b = wl_compositor_create_surface(c.compositor);
-		wl_subcompositor_get_subsurface(c.subcompositor, b, a);
-		wl_subcompositor_get_subsurface(c.subcompositor, a, b);
+		wl_surface *a = newSurface(c);
+		wl_surface *b = newSurface(c);
+		c.own(wl_subcompositor_get_subsurface(c.subcompositor, b, a));
+		c.own(wl_subcompositor_get_subsurface(c.subcompositor, a, b));
 	});
 	add("SubsurfaceWithOtherRole", "wl_subcompositor", WL_SUBCOMPOSITOR_ERROR_BAD_SURFACE,
 	    [](TestClient &c) {
-		wl_surface *s = wl_compositor_create_surface(c.compositor);
-		xdg_wm_base_get_xdg_surface(c.wmBase, s);
-		wl_subcompositor_get_subsurface(c.subcompositor, s,
-						wl_compositor_create_surface(c.compositor));
+		wl_surface *s = newSurface(c);
+		c.own(xdg_wm_base_get_xdg_surface(c.wmBase, s));
+		c.own(wl_subcompositor_get_subsurface(c.subcompositor, s, newSurface(c)));
 	});
 	add("SubsurfacePlaceAboveStranger", "wl_subsurface", WL_SUBSURFACE_ERROR_BAD_SURFACE,
 	    [](TestClient &c) {
-		wl_surface *parent = wl_compositor_create_surface(c.compositor);
-		wl_subsurface *sub = wl_subcompositor_get_subsurface(
-			c.subcompositor, wl_compositor_create_surface(c.compositor), parent);
-		wl_subsurface_place_above(sub, wl_compositor_create_surface(c.compositor));
+		wl_surface *parent = newSurface(c);
+		wl_subsurface *sub = c.own(wl_subcompositor_get_subsurface(
+			c.subcompositor, newSurface(c), parent));
+		wl_subsurface_place_above(sub, newSurface(c));
 	});
 
 	/* xdg_wm_base */
 	add("XdgRoleTaken", "xdg_wm_base", XDG_WM_BASE_ERROR_ROLE, [](TestClient &c) {
-		wl_surface *s = wl_compositor_create_surface(c.compositor);
-		wl_subcompositor_get_subsurface(c.subcompositor, s,
-						wl_compositor_create_surface(c.compositor));
-		xdg_wm_base_get_xdg_surface(c.wmBase, s);
+		wl_surface *s = newSurface(c);
+		c.own(wl_subcompositor_get_subsurface(c.subcompositor, s, newSurface(c)));
+		c.own(xdg_wm_base_get_xdg_surface(c.wmBase, s));
 	});
 	add("XdgDefunctSurfaces", "", XDG_WM_BASE_ERROR_DEFUNCT_SURFACES,
 	    [](TestClient &c) {
-		xdg_wm_base_get_xdg_surface(c.wmBase, wl_compositor_create_surface(c.compositor));
-		xdg_wm_base_destroy(c.wmBase);
-		c.wmBase = nullptr;
+		c.own(xdg_wm_base_get_xdg_surface(c.wmBase, newSurface(c)));
+		c.wmBase.reset();
 	});
 	add("XdgInvalidPositioner", "xdg_wm_base", XDG_WM_BASE_ERROR_INVALID_POSITIONER,
 	    [](TestClient &c) {
 		Configured parent = configuredToplevel(c);
-		xdg_surface *popup = xdg_wm_base_get_xdg_surface(
-			c.wmBase, wl_compositor_create_surface(c.compositor));
-		xdg_surface_get_popup(popup, parent.xdg, xdg_wm_base_create_positioner(c.wmBase));
+		xdg_surface *popup = c.own(xdg_wm_base_get_xdg_surface(c.wmBase, newSurface(c)));
+		xdg_positioner *positioner = c.own(xdg_wm_base_create_positioner(c.wmBase));
+		c.own(xdg_surface_get_popup(popup, parent.xdg, positioner));
 	});
 	add("XdgPopupWithoutParent", "xdg_wm_base", XDG_WM_BASE_ERROR_INVALID_POPUP_PARENT,
 	    [](TestClient &c) {
-		xdg_surface *popup = xdg_wm_base_get_xdg_surface(
-			c.wmBase, wl_compositor_create_surface(c.compositor));
-		xdg_surface_get_popup(popup, nullptr, completePositioner(c));
+		xdg_surface *popup = c.own(xdg_wm_base_get_xdg_surface(c.wmBase, newSurface(c)));
+		c.own(xdg_surface_get_popup(popup, nullptr, completePositioner(c)));
 	});
 	add("XdgSurfaceWithBuffer", "xdg_wm_base", XDG_WM_BASE_ERROR_INVALID_SURFACE_STATE,
 	    [](TestClient &c) {
-		auto *buffer = new ShmBuffer(c.shm, 4, 4);
-		wl_surface *s = wl_compositor_create_surface(c.compositor);
+		ShmBuffer *buffer = c.own(std::make_unique<ShmBuffer>(c.shm, 4, 4));
+		wl_surface *s = newSurface(c);
 		wl_surface_attach(s, buffer->buffer(), 0, 0);
 		wl_surface_commit(s);
-		xdg_wm_base_get_xdg_surface(c.wmBase, s);
+		c.own(xdg_wm_base_get_xdg_surface(c.wmBase, s));
 	});
 	add("XdgNotTheTopmostPopup", "xdg_wm_base", XDG_WM_BASE_ERROR_NOT_THE_TOPMOST_POPUP,
 	    [](TestClient &c) {
 		Configured parent = configuredToplevel(c);
-		xdg_surface *first = xdg_wm_base_get_xdg_surface(
-			c.wmBase, wl_compositor_create_surface(c.compositor));
+		xdg_surface *first = c.own(xdg_wm_base_get_xdg_surface(c.wmBase, newSurface(c)));
 		xdg_popup *popup = xdg_surface_get_popup(first, parent.xdg, completePositioner(c));
-		xdg_surface *second = xdg_wm_base_get_xdg_surface(
-			c.wmBase, wl_compositor_create_surface(c.compositor));
-		xdg_surface_get_popup(second, first, completePositioner(c));
+		xdg_surface *second = c.own(xdg_wm_base_get_xdg_surface(c.wmBase, newSurface(c)));
+		c.own(xdg_surface_get_popup(second, first, completePositioner(c)));
 		xdg_popup_destroy(popup);
 	});
 
 	/* xdg_positioner */
 	add("PositionerZeroSize", "xdg_positioner", XDG_POSITIONER_ERROR_INVALID_INPUT,
 	    [](TestClient &c) {
-		xdg_positioner_set_size(xdg_wm_base_create_positioner(c.wmBase), 0, 10);
+		xdg_positioner_set_size(c.own(xdg_wm_base_create_positioner(c.wmBase)), 0, 10);
 	});
 	add("PositionerNegativeAnchorRect", "xdg_positioner", XDG_POSITIONER_ERROR_INVALID_INPUT,
 	    [](TestClient &c) {
-		xdg_positioner_set_anchor_rect(xdg_wm_base_create_positioner(c.wmBase), 0, 0, -1, 5);
+		xdg_positioner *positioner = c.own(xdg_wm_base_create_positioner(c.wmBase));
+		xdg_positioner_set_anchor_rect(positioner, 0, 0, -1, 5);
 	});
 	add("PositionerBadAnchor", "xdg_positioner", XDG_POSITIONER_ERROR_INVALID_INPUT,
 	    [](TestClient &c) {
-		xdg_positioner_set_anchor(xdg_wm_base_create_positioner(c.wmBase), 42);
+		xdg_positioner_set_anchor(c.own(xdg_wm_base_create_positioner(c.wmBase)), 42);
 	});
 
 	/* xdg_surface */
 	add("XdgNotConstructed", "xdg_surface", XDG_SURFACE_ERROR_NOT_CONSTRUCTED,
 	    [](TestClient &c) {
-		wl_surface *s = wl_compositor_create_surface(c.compositor);
-		xdg_wm_base_get_xdg_surface(c.wmBase, s);
+		wl_surface *s = newSurface(c);
+		c.own(xdg_wm_base_get_xdg_surface(c.wmBase, s));
 		wl_surface_commit(s);
 	});
 	add("XdgAlreadyConstructed", "xdg_surface", XDG_SURFACE_ERROR_ALREADY_CONSTRUCTED,
 	    [](TestClient &c) {
-		xdg_surface *x = xdg_wm_base_get_xdg_surface(
-			c.wmBase, wl_compositor_create_surface(c.compositor));
-		xdg_surface_get_toplevel(x);
-		xdg_surface_get_toplevel(x);
+		xdg_surface *x = c.own(xdg_wm_base_get_xdg_surface(c.wmBase, newSurface(c)));
+		c.own(xdg_surface_get_toplevel(x));
+		c.own(xdg_surface_get_toplevel(x));
 	});
 	add("XdgUnconfiguredBuffer", "xdg_surface", XDG_SURFACE_ERROR_UNCONFIGURED_BUFFER,
 	    [](TestClient &c) {
-		auto *buffer = new ShmBuffer(c.shm, 4, 4);
-		wl_surface *s = wl_compositor_create_surface(c.compositor);
-		xdg_surface *x = xdg_wm_base_get_xdg_surface(c.wmBase, s);
-		xdg_surface_get_toplevel(x);
+		ShmBuffer *buffer = c.own(std::make_unique<ShmBuffer>(c.shm, 4, 4));
+		wl_surface *s = newSurface(c);
+		xdg_surface *x = c.own(xdg_wm_base_get_xdg_surface(c.wmBase, s));
+		c.own(xdg_surface_get_toplevel(x));
 		wl_surface_attach(s, buffer->buffer(), 0, 0);
 		wl_surface_commit(s);
 	});
 	add("XdgInvalidSerial", "xdg_surface", XDG_SURFACE_ERROR_INVALID_SERIAL, [](TestClient &c) {
-		xdg_surface *x = xdg_wm_base_get_xdg_surface(
-			c.wmBase, wl_compositor_create_surface(c.compositor));
-		xdg_surface_get_toplevel(x);
+		xdg_surface *x = c.own(xdg_wm_base_get_xdg_surface(c.wmBase, newSurface(c)));
+		c.own(xdg_surface_get_toplevel(x));
 		xdg_surface_ack_configure(x, 0xdeadbeef);
 	});
 	add("XdgInvalidGeometry", "xdg_surface", XDG_SURFACE_ERROR_INVALID_SIZE, [](TestClient &c) {
-		xdg_surface *x = xdg_wm_base_get_xdg_surface(
-			c.wmBase, wl_compositor_create_surface(c.compositor));
+		xdg_surface *x = c.own(xdg_wm_base_get_xdg_surface(c.wmBase, newSurface(c)));
 		xdg_surface_set_window_geometry(x, 0, 0, 0, 10);
 	});
 	add("XdgDefunctRoleObject", "", XDG_SURFACE_ERROR_DEFUNCT_ROLE_OBJECT,
 	    [](TestClient &c) {
-		xdg_surface *x = xdg_wm_base_get_xdg_surface(
-			c.wmBase, wl_compositor_create_surface(c.compositor));
-		xdg_surface_get_toplevel(x);
+		xdg_surface *x = xdg_wm_base_get_xdg_surface(c.wmBase, newSurface(c));
+		c.own(xdg_surface_get_toplevel(x));
 		xdg_surface_destroy(x);
 	});
 
@@ -297,34 +294,32 @@ std::vector<ErrorCase> errorCases()
 	/* wp_viewporter, wp_viewport */
 	add("ViewportExists", "wp_viewporter", WP_VIEWPORTER_ERROR_VIEWPORT_EXISTS,
 	    [](TestClient &c) {
-		wl_surface *s = wl_compositor_create_surface(c.compositor);
-		wp_viewporter_get_viewport(c.viewporter, s);
-		wp_viewporter_get_viewport(c.viewporter, s);
+		wl_surface *s = newSurface(c);
+		c.own(wp_viewporter_get_viewport(c.viewporter, s));
+		c.own(wp_viewporter_get_viewport(c.viewporter, s));
 	});
 	add("ViewportBadSource", "wp_viewport", WP_VIEWPORT_ERROR_BAD_VALUE, [](TestClient &c) {
-		wp_viewport *v = wp_viewporter_get_viewport(c.viewporter,
-							    wl_compositor_create_surface(c.compositor));
+		wp_viewport *v = c.own(wp_viewporter_get_viewport(c.viewporter, newSurface(c)));
 		wp_viewport_set_source(v, wl_fixed_from_int(-5), 0, wl_fixed_from_int(4),
 				       wl_fixed_from_int(4));
 	});
 	add("ViewportBadDestination", "wp_viewport", WP_VIEWPORT_ERROR_BAD_VALUE,
 	    [](TestClient &c) {
-		wp_viewport *v = wp_viewporter_get_viewport(c.viewporter,
-							    wl_compositor_create_surface(c.compositor));
+		wp_viewport *v = c.own(wp_viewporter_get_viewport(c.viewporter, newSurface(c)));
 		wp_viewport_set_destination(v, 0, 5);
 	});
 	add("ViewportFractionalSizeWithoutDestination", "wp_viewport", WP_VIEWPORT_ERROR_BAD_SIZE,
 	    [](TestClient &c) {
-		wl_surface *s = wl_compositor_create_surface(c.compositor);
-		wp_viewport *v = wp_viewporter_get_viewport(c.viewporter, s);
+		wl_surface *s = newSurface(c);
+		wp_viewport *v = c.own(wp_viewporter_get_viewport(c.viewporter, s));
 		wp_viewport_set_source(v, 0, 0, wl_fixed_from_double(2.5), wl_fixed_from_int(2));
 		wl_surface_commit(s);
 	});
 	add("ViewportOutOfBuffer", "wp_viewport", WP_VIEWPORT_ERROR_OUT_OF_BUFFER,
 	    [](TestClient &c) {
-		auto *buffer = new ShmBuffer(c.shm, 8, 8);
-		wl_surface *s = wl_compositor_create_surface(c.compositor);
-		wp_viewport *v = wp_viewporter_get_viewport(c.viewporter, s);
+		ShmBuffer *buffer = c.own(std::make_unique<ShmBuffer>(c.shm, 8, 8));
+		wl_surface *s = newSurface(c);
+		wp_viewport *v = c.own(wp_viewporter_get_viewport(c.viewporter, s));
 		wp_viewport_set_source(v, wl_fixed_from_int(4), 0, wl_fixed_from_int(8),
 				       wl_fixed_from_int(8));
 		wl_surface_attach(s, buffer->buffer(), 0, 0);
@@ -332,130 +327,129 @@ std::vector<ErrorCase> errorCases()
 	});
 	add("ViewportNoSurface", "wp_viewport", WP_VIEWPORT_ERROR_NO_SURFACE, [](TestClient &c) {
 		wl_surface *s = wl_compositor_create_surface(c.compositor);
-		wp_viewport *v = wp_viewporter_get_viewport(c.viewporter, s);
+		wp_viewport *v = c.own(wp_viewporter_get_viewport(c.viewporter, s));
 		wl_surface_destroy(s);
 		wp_viewport_set_destination(v, 4, 4);
 	});
 
 	/* wl_seat, wl_pointer */
 	add("SeatNoTouch", "wl_seat", WL_SEAT_ERROR_MISSING_CAPABILITY, [](TestClient &c) {
-		wl_seat_get_touch(c.seat);
+		c.own(wl_seat_get_touch(c.seat));
 	});
 	add("CursorWithOtherRole", "wl_pointer", WL_POINTER_ERROR_ROLE, [](TestClient &c) {
-		wl_surface *s = wl_compositor_create_surface(c.compositor);
-		xdg_wm_base_get_xdg_surface(c.wmBase, s);
-		wl_pointer_set_cursor(wl_seat_get_pointer(c.seat), 0, s, 0, 0);
+		wl_surface *s = newSurface(c);
+		c.own(xdg_wm_base_get_xdg_surface(c.wmBase, s));
+		wl_pointer_set_cursor(c.own(wl_seat_get_pointer(c.seat)), 0, s, 0, 0);
 	});
 
 	/* wl_data_device, wl_data_source */
 	add("SelectionFromDragSource", "wl_data_source", WL_DATA_SOURCE_ERROR_INVALID_SOURCE,
 	    [](TestClient &c) {
-		wl_data_source *source = wl_data_device_manager_create_data_source(
-			c.dataDeviceManager);
+		wl_data_source *source = c.own(wl_data_device_manager_create_data_source(
+			c.dataDeviceManager));
 		wl_data_source_set_actions(source, WL_DATA_DEVICE_MANAGER_DND_ACTION_COPY);
-		wl_data_device *device = wl_data_device_manager_get_data_device(
-			c.dataDeviceManager, c.seat);
+		wl_data_device *device = c.own(wl_data_device_manager_get_data_device(
+			c.dataDeviceManager, c.seat));
 		wl_data_device_set_selection(device, source, 0);
 	});
 	add("SourceBadActionMask", "wl_data_source", WL_DATA_SOURCE_ERROR_INVALID_ACTION_MASK,
 	    [](TestClient &c) {
-		wl_data_source *source = wl_data_device_manager_create_data_source(
-			c.dataDeviceManager);
+		wl_data_source *source = c.own(wl_data_device_manager_create_data_source(
+			c.dataDeviceManager));
 		wl_data_source_set_actions(source, 0x80);
 	});
 	add("DragIconWithRole", "wl_data_device", WL_DATA_DEVICE_ERROR_ROLE, [](TestClient &c) {
-		wl_surface *icon = wl_compositor_create_surface(c.compositor);
-		xdg_wm_base_get_xdg_surface(c.wmBase, icon);
-		wl_data_device *device = wl_data_device_manager_get_data_device(
-			c.dataDeviceManager, c.seat);
-		wl_data_device_start_drag(device, nullptr,
-					  wl_compositor_create_surface(c.compositor), icon, 0);
+		wl_surface *icon = newSurface(c);
+		c.own(xdg_wm_base_get_xdg_surface(c.wmBase, icon));
+		wl_data_device *device = c.own(wl_data_device_manager_get_data_device(
+			c.dataDeviceManager, c.seat));
+		wl_data_device_start_drag(device, nullptr, newSurface(c), icon, 0);
 	});
 
 	/* zwp_linux_buffer_params_v1: every check before the import. */
 	const std::string params = "zwp_linux_buffer_params_v1";
 	add("DmabufPlaneIndex", params, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_PLANE_IDX,
-	    [](TestClient &c) { paramsWithPlane(c, 4096, 0, 64, 4); });
+	    [](TestClient &c) { c.own(paramsWithPlane(c, 4096, 0, 64, 4)); });
 	add("DmabufPlaneSet", params, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_PLANE_SET, [](TestClient &c) {
-		zwp_linux_buffer_params_v1 *p = paramsWithPlane(c, 4096, 0, 64);
+		zwp_linux_buffer_params_v1 *p = c.own(paramsWithPlane(c, 4096, 0, 64));
 		bufmgr::UniqueFd fd = sizedMemfd(4096);
 		zwp_linux_buffer_params_v1_add(p, fd.get(), 0, 0, 64, 0, 0);
 	});
 	add("DmabufAlreadyUsed", params, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_ALREADY_USED,
 	    [](TestClient &c) {
-		zwp_linux_buffer_params_v1 *p = paramsWithPlane(c, 4096, 0, 64);
+		zwp_linux_buffer_params_v1 *p = c.own(paramsWithPlane(c, 4096, 0, 64));
 		zwp_linux_buffer_params_v1_create(p, 16, 16, DRM_FORMAT_XRGB8888, 0);
 		zwp_linux_buffer_params_v1_create(p, 16, 16, DRM_FORMAT_XRGB8888, 0);
 	});
 	add("DmabufAddAfterUse", params, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_ALREADY_USED,
 	    [](TestClient &c) {
-		zwp_linux_buffer_params_v1 *p = paramsWithPlane(c, 4096, 0, 64);
+		zwp_linux_buffer_params_v1 *p = c.own(paramsWithPlane(c, 4096, 0, 64));
 		zwp_linux_buffer_params_v1_create(p, 16, 16, DRM_FORMAT_XRGB8888, 0);
 		bufmgr::UniqueFd fd = sizedMemfd(4096);
 		zwp_linux_buffer_params_v1_add(p, fd.get(), 1, 0, 64, 0, 0);
 	});
 	add("DmabufNoPlanes", params, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INCOMPLETE,
 	    [](TestClient &c) {
-		zwp_linux_buffer_params_v1_create(zwp_linux_dmabuf_v1_create_params(c.dmabuf), 16, 16,
-						  DRM_FORMAT_XRGB8888, 0);
+		zwp_linux_buffer_params_v1 *p = c.own(zwp_linux_dmabuf_v1_create_params(c.dmabuf));
+		zwp_linux_buffer_params_v1_create(p, 16, 16, DRM_FORMAT_XRGB8888, 0);
 	});
 	add("DmabufPlaneGap", params, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INCOMPLETE,
 	    [](TestClient &c) {
-		zwp_linux_buffer_params_v1 *p = paramsWithPlane(c, 4096, 0, 64, 1);
+		zwp_linux_buffer_params_v1 *p = c.own(paramsWithPlane(c, 4096, 0, 64, 1));
 		zwp_linux_buffer_params_v1_create(p, 16, 16, DRM_FORMAT_XRGB8888, 0);
 	});
 	add("DmabufTooManyPlanes", params, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INCOMPLETE,
 	    [](TestClient &c) {
-		zwp_linux_buffer_params_v1 *p = paramsWithPlane(c, 4096, 0, 64);
+		zwp_linux_buffer_params_v1 *p = c.own(paramsWithPlane(c, 4096, 0, 64));
 		bufmgr::UniqueFd fd = sizedMemfd(4096);
 		zwp_linux_buffer_params_v1_add(p, fd.get(), 1, 0, 64, 0, 0);
 		zwp_linux_buffer_params_v1_create(p, 16, 16, DRM_FORMAT_XRGB8888, 0);
 	});
 	add("DmabufUnknownFormat", params, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_FORMAT,
 	    [](TestClient &c) {
-		zwp_linux_buffer_params_v1 *p = paramsWithPlane(c, 4096, 0, 64);
+		zwp_linux_buffer_params_v1 *p = c.own(paramsWithPlane(c, 4096, 0, 64));
 		zwp_linux_buffer_params_v1_create(p, 16, 16, 0x20202020, 0);
 	});
 	add("DmabufUnsupportedModifier", params, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_FORMAT,
 	    [](TestClient &c) {
-		zwp_linux_buffer_params_v1 *p = paramsWithPlane(c, 4096, 0, 64, 0,
-								I915_FORMAT_MOD_X_TILED);
+		zwp_linux_buffer_params_v1 *p = c.own(paramsWithPlane(c, 4096, 0, 64, 0,
+								I915_FORMAT_MOD_X_TILED));
 		zwp_linux_buffer_params_v1_create(p, 16, 16, DRM_FORMAT_XRGB8888, 0);
 	});
 	add("DmabufZeroWidth", params, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_DIMENSIONS,
 	    [](TestClient &c) {
-		zwp_linux_buffer_params_v1 *p = paramsWithPlane(c, 4096, 0, 64);
+		zwp_linux_buffer_params_v1 *p = c.own(paramsWithPlane(c, 4096, 0, 64));
 		zwp_linux_buffer_params_v1_create(p, 0, 16, DRM_FORMAT_XRGB8888, 0);
 	});
 	add("DmabufOffsetBeyondBuffer", params, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS,
 	    [](TestClient &c) {
-		zwp_linux_buffer_params_v1 *p = paramsWithPlane(c, 4096, 8192, 64);
+		zwp_linux_buffer_params_v1 *p = c.own(paramsWithPlane(c, 4096, 8192, 64));
 		zwp_linux_buffer_params_v1_create(p, 16, 16, DRM_FORMAT_XRGB8888, 0);
 	});
 	add("DmabufRowsBeyondBuffer", params, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS,
 	    [](TestClient &c) {
-		zwp_linux_buffer_params_v1 *p = paramsWithPlane(c, 4096, 0, 64);
+		zwp_linux_buffer_params_v1 *p = c.own(paramsWithPlane(c, 4096, 0, 64));
 		zwp_linux_buffer_params_v1_create(p, 16, 65, DRM_FORMAT_XRGB8888, 0);
 	});
 	add("DmabufStrideTooSmall", params, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS,
 	    [](TestClient &c) {
-		zwp_linux_buffer_params_v1 *p = paramsWithPlane(c, 4096, 0, 32);
+		zwp_linux_buffer_params_v1 *p = c.own(paramsWithPlane(c, 4096, 0, 32));
 		zwp_linux_buffer_params_v1_create(p, 16, 16, DRM_FORMAT_XRGB8888, 0);
 	});
 	add("DmabufStrideTimesHeightOverflows", params,
 	    ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS, [](TestClient &c) {
-		zwp_linux_buffer_params_v1 *p = paramsWithPlane(c, 4096, 0, 0x10000000);
+		zwp_linux_buffer_params_v1 *p = c.own(paramsWithPlane(c, 4096, 0, 0x10000000));
 		zwp_linux_buffer_params_v1_create(p, 16, 0x100, DRM_FORMAT_XRGB8888, 0);
 	});
 	add("DmabufOffsetPlusStrideOverflows", params, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS,
 	    [](TestClient &c) {
-		zwp_linux_buffer_params_v1 *p = paramsWithPlane(c, 4096, 0xffffff00, 0x1000);
+		zwp_linux_buffer_params_v1 *p = c.own(paramsWithPlane(c, 4096, 0xffffff00, 0x1000));
 		zwp_linux_buffer_params_v1_create(p, 16, 1, DRM_FORMAT_XRGB8888, 0);
 	});
 	add("DmabufImmediateNotADmabuf", params, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_WL_BUFFER,
 	    [](TestClient &c) {
-		zwp_linux_buffer_params_v1 *p = paramsWithPlane(c, 4096, 0, 64);
-		zwp_linux_buffer_params_v1_create_immed(p, 16, 16, DRM_FORMAT_XRGB8888, 0);
+		zwp_linux_buffer_params_v1 *p = c.own(paramsWithPlane(c, 4096, 0, 64));
+		c.own(zwp_linux_buffer_params_v1_create_immed(p, 16, 16, DRM_FORMAT_XRGB8888, 0));
 	});
 	return cases;
 }
@@ -537,13 +531,13 @@ TEST(Dmabuf, NotADmabufFailsCreate)
 			static_cast<Result *>(data)->failed = true;
 		},
 	};
-	zwp_linux_buffer_params_v1 *p = paramsWithPlane(client, 4096, 0, 64);
+	Proxy<zwp_linux_buffer_params_v1> p(paramsWithPlane(client, 4096, 0, 64));
 	zwp_linux_buffer_params_v1_add_listener(p, &listener, &result);
 	zwp_linux_buffer_params_v1_create(p, 16, 16, DRM_FORMAT_XRGB8888, 0);
 	ASSERT_TRUE(client.dispatchUntil([&] { return result.created || result.failed; }));
 	EXPECT_TRUE(result.failed);
 	EXPECT_FALSE(client.error());
-	zwp_linux_buffer_params_v1_destroy(p);
+	p.reset();
 	ASSERT_TRUE(client.roundtrip());
 	/* The plane's fd was closed on the server side. */
 	EXPECT_EQ(countOpenFds(), fds);

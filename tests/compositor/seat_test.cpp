@@ -85,7 +85,7 @@ TEST(Seat, KeysGoToTheFocusedClient)
 }
 
 struct Offer {
-	wl_data_offer *offer = nullptr;
+	Proxy<wl_data_offer> offer;
 	std::vector<std::string> mimeTypes;
 	bool selection = false;
 };
@@ -101,7 +101,7 @@ const wl_data_offer_listener offerListener = {
 const wl_data_device_listener deviceListener = {
 	.data_offer = [](void *data, wl_data_device *, wl_data_offer *offer) {
 		auto *o = static_cast<Offer *>(data);
-		o->offer = offer;
+		o->offer.reset(offer);
 		o->mimeTypes.clear();
 		wl_data_offer_add_listener(offer, &offerListener, o);
 	},
@@ -114,7 +114,7 @@ const wl_data_device_listener deviceListener = {
 		auto *o = static_cast<Offer *>(data);
 		o->selection = true;
 		if (!offer)
-			o->offer = nullptr;
+			o->offer.reset();
 	},
 };
 
@@ -149,9 +149,11 @@ TEST(DataDevice, CopyAndPasteBetweenClients)
 	a.bindInput();
 	b.bindInput();
 	Offer offerA, offerB;
-	wl_data_device *deviceA = wl_data_device_manager_get_data_device(a.dataDeviceManager, a.seat);
+	Proxy<wl_data_device> deviceA(
+		wl_data_device_manager_get_data_device(a.dataDeviceManager, a.seat));
 	wl_data_device_add_listener(deviceA, &deviceListener, &offerA);
-	wl_data_device *deviceB = wl_data_device_manager_get_data_device(b.dataDeviceManager, b.seat);
+	Proxy<wl_data_device> deviceB(
+		wl_data_device_manager_get_data_device(b.dataDeviceManager, b.seat));
 	wl_data_device_add_listener(deviceB, &deviceListener, &offerB);
 
 	MappedWindow wa(a, "a", 32, 32, 0xffff0000);
@@ -160,7 +162,8 @@ TEST(DataDevice, CopyAndPasteBetweenClients)
 
 	Source source;
 	source.text = "hello from heapcomp";
-	wl_data_source *dataSource = wl_data_device_manager_create_data_source(a.dataDeviceManager);
+	Proxy<wl_data_source> dataSource(
+		wl_data_device_manager_create_data_source(a.dataDeviceManager));
 	wl_data_source_add_listener(dataSource, &sourceListener, &source);
 	wl_data_source_offer(dataSource, "text/plain;charset=utf-8");
 	wl_data_source_offer(dataSource, "TEXT");
@@ -186,8 +189,8 @@ TEST(DataDevice, CopyAndPasteBetweenClients)
 
 	/* A stale serial does not take the selection. */
 	Source other;
-	wl_data_source *otherSource = wl_data_device_manager_create_data_source(
-		b.dataDeviceManager);
+	Proxy<wl_data_source> otherSource(
+		wl_data_device_manager_create_data_source(b.dataDeviceManager));
 	wl_data_source_add_listener(otherSource, &sourceListener, &other);
 	wl_data_source_offer(otherSource, "text/plain");
 	wl_data_device_set_selection(deviceB, otherSource, 0x7fffffff);
@@ -195,10 +198,10 @@ TEST(DataDevice, CopyAndPasteBetweenClients)
 
 	/* The owner going away clears the selection. */
 	offerB.selection = false;
-	wl_data_source_destroy(dataSource);
+	dataSource.reset();
 	ASSERT_TRUE(a.roundtrip());
 	ASSERT_TRUE(b.dispatchUntil([&] { return offerB.selection; }));
-	EXPECT_EQ(offerB.offer, nullptr);
+	EXPECT_EQ(offerB.offer.get(), nullptr);
 }
 
 } /* namespace */

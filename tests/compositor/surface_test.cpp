@@ -21,9 +21,9 @@ TEST(Subsurface, StackingAndPosition)
 	MappedWindow parent(client, "parent", 100, 100, kRed);
 	ASSERT_TRUE(parent.ok);
 
-	wl_surface *childSurface = wl_compositor_create_surface(client.compositor);
-	wl_subsurface *child = wl_subcompositor_get_subsurface(client.subcompositor, childSurface,
-							       parent.window.surface());
+	Proxy<wl_surface> childSurface(wl_compositor_create_surface(client.compositor));
+	Proxy<wl_subsurface> child(wl_subcompositor_get_subsurface(
+		client.subcompositor, childSurface, parent.window.surface()));
 	wl_subsurface_set_position(child, 10, 20);
 	ShmBuffer green(client.shm, 40, 40);
 	green.fill(kGreen);
@@ -43,9 +43,9 @@ TEST(Subsurface, StackingAndPosition)
 	EXPECT_EQ(shot.at(50, 60), kRed);
 
 	/* A second child above the first, overlapping it. */
-	wl_surface *topSurface = wl_compositor_create_surface(client.compositor);
-	wl_subsurface *top = wl_subcompositor_get_subsurface(client.subcompositor, topSurface,
-							     parent.window.surface());
+	Proxy<wl_surface> topSurface(wl_compositor_create_surface(client.compositor));
+	Proxy<wl_subsurface> top(wl_subcompositor_get_subsurface(
+		client.subcompositor, topSurface, parent.window.surface()));
 	wl_subsurface_set_position(top, 30, 40);
 	ShmBuffer blue(client.shm, 40, 40);
 	blue.fill(kBlue);
@@ -76,13 +76,10 @@ TEST(Subsurface, StackingAndPosition)
 	EXPECT_EQ(server.screenshot().at(35, 45), kGreen);
 
 	/* Destroying a subsurface unmaps it. */
-	wl_subsurface_destroy(top);
+	top.reset();
 	ASSERT_TRUE(client.commitAndWaitFrame(parent.window.surface()));
 	EXPECT_EQ(server.screenshot().at(120, 120), kBackground);
 	EXPECT_EQ(server.screenshot().at(75, 75), kRed);
-	wl_subsurface_destroy(child);
-	wl_surface_destroy(topSurface);
-	wl_surface_destroy(childSurface);
 }
 
 TEST(Subsurface, ChildExtendsBeyondParent)
@@ -92,9 +89,9 @@ TEST(Subsurface, ChildExtendsBeyondParent)
 	TestClient client(server.socket());
 	MappedWindow parent(client, "parent", 20, 20, kRed);
 	ASSERT_TRUE(parent.ok);
-	wl_surface *childSurface = wl_compositor_create_surface(client.compositor);
-	wl_subsurface *child = wl_subcompositor_get_subsurface(client.subcompositor, childSurface,
-							       parent.window.surface());
+	Proxy<wl_surface> childSurface(wl_compositor_create_surface(client.compositor));
+	Proxy<wl_subsurface> child(wl_subcompositor_get_subsurface(
+		client.subcompositor, childSurface, parent.window.surface()));
 	wl_subsurface_set_position(child, 100, 100);
 	ShmBuffer green(client.shm, 10, 10);
 	green.fill(kGreen);
@@ -102,8 +99,6 @@ TEST(Subsurface, ChildExtendsBeyondParent)
 	wl_surface_commit(childSurface);
 	ASSERT_TRUE(client.commitAndWaitFrame(parent.window.surface()));
 	EXPECT_EQ(server.screenshot().at(105, 105), kGreen);
-	wl_subsurface_destroy(child);
-	wl_surface_destroy(childSurface);
 }
 
 TEST(Viewporter, CropAndScale)
@@ -118,7 +113,7 @@ TEST(Viewporter, CropAndScale)
 	buffer.fillRect(32, 0, 32, 32, kGreen);
 	buffer.fillRect(0, 32, 32, 32, kBlue);
 	buffer.fillRect(32, 32, 32, 32, 0xffffffff);
-	wp_viewport *viewport = wp_viewporter_get_viewport(client.viewporter, window.surface());
+	Proxy<wp_viewport> viewport(wp_viewporter_get_viewport(client.viewporter, window.surface()));
 	ASSERT_TRUE(window.waitConfigure());
 	window.ack();
 
@@ -144,7 +139,7 @@ TEST(Viewporter, CropAndScale)
 	EXPECT_EQ(shot.at(40, 10), kBackground);
 
 	/* The viewport gone: the buffer's own size at the next commit. */
-	wp_viewport_destroy(viewport);
+	viewport.reset();
 	ASSERT_TRUE(window.present(buffer.buffer(), 64, 64));
 	shot = server.screenshot();
 	EXPECT_EQ(shot.at(60, 60), 0xffffffffu);

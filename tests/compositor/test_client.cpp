@@ -25,19 +25,17 @@ ShmBuffer::ShmBuffer(wl_shm *shm, uint32_t width, uint32_t height, uint32_t form
 		data_ = nullptr;
 		return;
 	}
-	pool_ = wl_shm_create_pool(shm, fd.get(), int32_t(size_));
-	buffer_ = wl_shm_pool_create_buffer(pool_, 0, int32_t(width), int32_t(height),
-					    int32_t(width * 4), format);
+	pool_.reset(wl_shm_create_pool(shm, fd.get(), int32_t(size_)));
+	buffer_.reset(wl_shm_pool_create_buffer(pool_, 0, int32_t(width), int32_t(height),
+						int32_t(width * 4), format));
 	static const wl_buffer_listener listener = { .release = &ShmBuffer::onRelease };
 	wl_buffer_add_listener(buffer_, &listener, this);
 }
 
 ShmBuffer::~ShmBuffer()
 {
-	if (buffer_)
-		wl_buffer_destroy(buffer_);
-	if (pool_)
-		wl_shm_pool_destroy(pool_);
+	buffer_.reset();
+	pool_.reset();
 	if (data_)
 		munmap(data_, size_);
 }
@@ -94,24 +92,14 @@ const xdg_toplevel_listener Window::toplevelListener = {
 Window::Window(TestClient &client, const std::string &title, bool initialCommit)
 	: client_(client)
 {
-	surface_ = wl_compositor_create_surface(client.compositor);
-	xdgSurface_ = xdg_wm_base_get_xdg_surface(client.wmBase, surface_);
+	surface_.reset(wl_compositor_create_surface(client.compositor));
+	xdgSurface_.reset(xdg_wm_base_get_xdg_surface(client.wmBase, surface_));
 	xdg_surface_add_listener(xdgSurface_, &xdgSurfaceListener, this);
-	toplevel_ = xdg_surface_get_toplevel(xdgSurface_);
+	toplevel_.reset(xdg_surface_get_toplevel(xdgSurface_));
 	xdg_toplevel_add_listener(toplevel_, &toplevelListener, this);
 	xdg_toplevel_set_title(toplevel_, title.c_str());
 	if (initialCommit)
 		wl_surface_commit(surface_);
-}
-
-Window::~Window()
-{
-	if (toplevel_)
-		xdg_toplevel_destroy(toplevel_);
-	if (xdgSurface_)
-		xdg_surface_destroy(xdgSurface_);
-	if (surface_)
-		wl_surface_destroy(surface_);
 }
 
 bool Window::waitConfigure()
@@ -168,41 +156,34 @@ void TestClient::global(void *data, wl_registry *registry, uint32_t name,
 			const char *interface, uint32_t version)
 {
 	auto *self = static_cast<TestClient *>(data);
-	auto bind = [&](const wl_interface *iface, uint32_t max) {
-		return wl_registry_bind(registry, name, iface, std::min(version, max));
-	};
 	std::string iface = interface;
-	if (iface == wl_compositor_interface.name) {
-		self->compositor = static_cast<wl_compositor *>(bind(&wl_compositor_interface, 5));
-	} else if (iface == wl_subcompositor_interface.name) {
-		self->subcompositor = static_cast<wl_subcompositor *>(
-			bind(&wl_subcompositor_interface, 1));
-	} else if (iface == wl_shm_interface.name) {
-		self->shm = static_cast<wl_shm *>(bind(&wl_shm_interface, 1));
+	/* Binds the global named by iface into proxy, at most at version max. */
+	auto bind = [&]<typename T>(Proxy<T> &proxy, const wl_interface &type, uint32_t max) {
+		if (iface != type.name)
+			return false;
+		proxy.reset(static_cast<T *>(wl_registry_bind(registry, name, &type,
+							      std::min(version, max))));
+		return true;
+	};
+	if (bind(self->compositor, wl_compositor_interface, 5) ||
+	    bind(self->subcompositor, wl_subcompositor_interface, 1) ||
+	    bind(self->seat, wl_seat_interface, 7) ||
+	    bind(self->dataDeviceManager, wl_data_device_manager_interface, 3) ||
+	    bind(self->viewporter, wp_viewporter_interface, 1) ||
+	    bind(self->xdgOutputManager, zxdg_output_manager_v1_interface, 3))
+		return;
+	if (bind(self->shm, wl_shm_interface, 1)) {
 		wl_shm_add_listener(self->shm, &shmListener, self);
-	} else if (iface == xdg_wm_base_interface.name) {
-		self->wmBase = static_cast<xdg_wm_base *>(bind(&xdg_wm_base_interface, 5));
+	} else if (bind(self->wmBase, xdg_wm_base_interface, 5)) {
 		xdg_wm_base_add_listener(self->wmBase, &wmBaseListener, self);
-	} else if (iface == wl_seat_interface.name) {
-		self->seat = static_cast<wl_seat *>(bind(&wl_seat_interface, 7));
-	} else if (iface == wl_data_device_manager_interface.name) {
-		self->dataDeviceManager = static_cast<wl_data_device_manager *>(
-			bind(&wl_data_device_manager_interface, 3));
-	} else if (iface == wp_viewporter_interface.name) {
-		self->viewporter = static_cast<wp_viewporter *>(bind(&wp_viewporter_interface, 1));
-	} else if (iface == wp_presentation_interface.name) {
-		self->presentation = static_cast<wp_presentation *>(
-			bind(&wp_presentation_interface, 1));
+	} else if (bind(self->presentation, wp_presentation_interface, 1)) {
 		wp_presentation_add_listener(self->presentation, &presentationListener, self);
-	} else if (iface == zwp_linux_dmabuf_v1_interface.name) {
+	} else if (bind(self->dmabuf, zwp_linux_dmabuf_v1_interface, 4)) {
 		self->dmabufVersion = std::min(version, 4u);
-		self->dmabuf = static_cast<zwp_linux_dmabuf_v1 *>(
-			bind(&zwp_linux_dmabuf_v1_interface, 4));
-	} else if (iface == zxdg_output_manager_v1_interface.name) {
-		self->xdgOutputManager = static_cast<zxdg_output_manager_v1 *>(
-			bind(&zxdg_output_manager_v1_interface, 3));
-	} else if (iface == wl_output_interface.name) {
-		self->outputs.push_back(static_cast<wl_output *>(bind(&wl_output_interface, 4)));
+	} else {
+		Proxy<wl_output> output;
+		if (bind(output, wl_output_interface, 4))
+			self->outputs.push_back(std::move(output));
 	}
 }
 
@@ -212,10 +193,10 @@ void TestClient::globalRemove(void *, wl_registry *, uint32_t)
 
 TestClient::TestClient(const std::string &socket)
 {
-	display_ = wl_display_connect(socket.c_str());
+	display_.reset(wl_display_connect(socket.c_str()));
 	if (!display_)
 		return;
-	registry_ = wl_display_get_registry(display_);
+	registry_.reset(wl_display_get_registry(display()));
 	wl_registry_add_listener(registry_, &registryListener, this);
 	roundtrip();
 	roundtrip();
@@ -223,45 +204,45 @@ TestClient::TestClient(const std::string &socket)
 
 TestClient::~TestClient()
 {
-	if (display_)
-		wl_display_disconnect(display_);
+	while (!owned_.empty())
+		owned_.pop_back();
 }
 
 bool TestClient::roundtrip()
 {
-	return display_ && wl_display_roundtrip(display_) >= 0;
+	return display_ && wl_display_roundtrip(display()) >= 0;
 }
 
 bool TestClient::dispatchUntil(const std::function<bool()> &cond, int timeoutMs)
 {
 	auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
 	while (!cond()) {
-		if (wl_display_get_error(display_))
+		if (wl_display_get_error(display()))
 			return false;
-		while (wl_display_prepare_read(display_) != 0) {
-			if (wl_display_dispatch_pending(display_) < 0)
+		while (wl_display_prepare_read(display()) != 0) {
+			if (wl_display_dispatch_pending(display()) < 0)
 				return false;
 		}
 		if (cond()) {
-			wl_display_cancel_read(display_);
+			wl_display_cancel_read(display());
 			return true;
 		}
-		wl_display_flush(display_);
+		wl_display_flush(display());
 		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
 			deadline - std::chrono::steady_clock::now()).count();
 		if (left <= 0) {
-			wl_display_cancel_read(display_);
+			wl_display_cancel_read(display());
 			return false;
 		}
-		struct pollfd pfd = { wl_display_get_fd(display_), POLLIN, 0 };
+		struct pollfd pfd = { wl_display_get_fd(display()), POLLIN, 0 };
 		int n = poll(&pfd, 1, int(left));
 		if (n <= 0) {
-			wl_display_cancel_read(display_);
+			wl_display_cancel_read(display());
 			continue;
 		}
-		if (wl_display_read_events(display_) < 0)
+		if (wl_display_read_events(display()) < 0)
 			return false;
-		if (wl_display_dispatch_pending(display_) < 0)
+		if (wl_display_dispatch_pending(display()) < 0)
 			return false;
 	}
 	return true;
@@ -269,11 +250,11 @@ bool TestClient::dispatchUntil(const std::function<bool()> &cond, int timeoutMs)
 
 std::optional<ProtocolError> TestClient::error() const
 {
-	if (!display_ || !wl_display_get_error(display_))
+	if (!display_ || !wl_display_get_error(display()))
 		return std::nullopt;
 	ProtocolError error;
 	const wl_interface *iface = nullptr;
-	error.code = wl_display_get_protocol_error(display_, &iface, &error.id);
+	error.code = wl_display_get_protocol_error(display(), &iface, &error.id);
 	if (iface)
 		error.interface = iface->name;
 	return error;
@@ -281,7 +262,7 @@ std::optional<ProtocolError> TestClient::error() const
 
 std::optional<ProtocolError> TestClient::expectError()
 {
-	for (int i = 0; i < 10 && !wl_display_get_error(display_); i++)
+	for (int i = 0; i < 10 && !wl_display_get_error(display()); i++)
 		roundtrip();
 	return error();
 }
@@ -293,25 +274,18 @@ std::optional<uint32_t> TestClient::commitAndWaitFrame(wl_surface *surface)
 		uint32_t time = 0;
 	} state;
 	static const wl_callback_listener listener = {
-		.done = [](void *data, wl_callback *callback, uint32_t time) {
+		.done = [](void *data, wl_callback *, uint32_t time) {
 			auto *s = static_cast<State *>(data);
-			if (!s) {
-				wl_callback_destroy(callback);
-				return;
-			}
 			s->done = true;
 			s->time = time;
-			wl_callback_destroy(callback);
 		},
 	};
-	wl_callback *callback = wl_surface_frame(surface);
+	/* Destroyed on return, so a late done after a timeout finds no listener. */
+	Proxy<wl_callback> callback(wl_surface_frame(surface));
 	wl_callback_add_listener(callback, &listener, &state);
 	wl_surface_commit(surface);
-	if (!dispatchUntil([&] { return state.done; })) {
-		if (!state.done)
-			wl_proxy_set_user_data(reinterpret_cast<wl_proxy *>(callback), nullptr);
+	if (!dispatchUntil([&] { return state.done; }))
 		return std::nullopt;
-	}
 	return state.time;
 }
 
@@ -391,9 +365,9 @@ const wl_keyboard_listener keyboardListener = {
 
 void TestClient::bindInput()
 {
-	pointer = wl_seat_get_pointer(seat);
+	pointer.reset(wl_seat_get_pointer(seat));
 	wl_pointer_add_listener(pointer, &pointerListener, this);
-	keyboard = wl_seat_get_keyboard(seat);
+	keyboard.reset(wl_seat_get_keyboard(seat));
 	wl_keyboard_add_listener(keyboard, &keyboardListener, this);
 	roundtrip();
 }

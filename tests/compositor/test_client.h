@@ -8,15 +8,9 @@
 #include <string>
 #include <vector>
 
-#include <wayland-client.h>
-
-#include <linux-dmabuf-unstable-v1-client-protocol.h>
-#include <presentation-time-client-protocol.h>
-#include <viewporter-client-protocol.h>
-#include <xdg-output-unstable-v1-client-protocol.h>
-#include <xdg-shell-client-protocol.h>
-
 #include <bufmgr/unique_fd.h>
+
+#include "proxy.h"
 
 namespace heapcomp::test {
 
@@ -46,8 +40,8 @@ private:
 	uint32_t width_, height_;
 	size_t size_ = 0;
 	void *data_ = nullptr;
-	wl_shm_pool *pool_ = nullptr;
-	wl_buffer *buffer_ = nullptr;
+	Proxy<wl_shm_pool> pool_;
+	Proxy<wl_buffer> buffer_;
 	int releases_ = 0;
 };
 
@@ -64,7 +58,6 @@ class Window
 {
 public:
 	Window(TestClient &client, const std::string &title, bool initialCommit = true);
-	~Window();
 	Window(const Window &) = delete;
 	Window &operator=(const Window &) = delete;
 
@@ -91,9 +84,10 @@ private:
 	static const xdg_toplevel_listener toplevelListener;
 
 	TestClient &client_;
-	wl_surface *surface_ = nullptr;
-	xdg_surface *xdgSurface_ = nullptr;
-	xdg_toplevel *toplevel_ = nullptr;
+	/* Destroyed bottom up: the role objects before the surface. */
+	Proxy<wl_surface> surface_;
+	Proxy<xdg_surface> xdgSurface_;
+	Proxy<xdg_toplevel> toplevel_;
 	uint32_t serial_ = 0;
 	bool pendingAck_ = false;
 	int configures_ = 0;
@@ -122,6 +116,13 @@ struct MappedWindow {
  */
 class TestClient
 {
+	struct Disconnect {
+		void operator()(wl_display *display) const { wl_display_disconnect(display); }
+	};
+	/* First, so destroyed last: every proxy goes before the connection. */
+	std::unique_ptr<wl_display, Disconnect> display_;
+	Proxy<wl_registry> registry_;
+
 public:
 	explicit TestClient(const std::string &socket);
 	~TestClient();
@@ -129,22 +130,32 @@ public:
 	TestClient &operator=(const TestClient &) = delete;
 
 	bool connected() const { return display_ != nullptr; }
-	wl_display *display() const { return display_; }
+	wl_display *display() const { return display_.get(); }
 
-	wl_compositor *compositor = nullptr;
-	wl_subcompositor *subcompositor = nullptr;
-	wl_shm *shm = nullptr;
-	xdg_wm_base *wmBase = nullptr;
-	wl_seat *seat = nullptr;
-	wl_data_device_manager *dataDeviceManager = nullptr;
-	wp_viewporter *viewporter = nullptr;
-	wp_presentation *presentation = nullptr;
-	zwp_linux_dmabuf_v1 *dmabuf = nullptr;
-	zxdg_output_manager_v1 *xdgOutputManager = nullptr;
-	std::vector<wl_output *> outputs;
+	Proxy<wl_compositor> compositor;
+	Proxy<wl_subcompositor> subcompositor;
+	Proxy<wl_shm> shm;
+	Proxy<xdg_wm_base> wmBase;
+	Proxy<wl_seat> seat;
+	Proxy<wl_data_device_manager> dataDeviceManager;
+	Proxy<wp_viewporter> viewporter;
+	Proxy<wp_presentation> presentation;
+	Proxy<zwp_linux_dmabuf_v1> dmabuf;
+	Proxy<zxdg_output_manager_v1> xdgOutputManager;
+	std::vector<Proxy<wl_output>> outputs;
 	uint32_t dmabufVersion = 0;
 	std::vector<uint32_t> shmFormats;
 	clockid_t presentationClock = CLOCK_MONOTONIC;
+
+	/*
+	 * Keeps a proxy, or an object holding proxies, until the client
+	 * goes: for objects a test makes and never touches again, such as
+	 * those of a client about to get a protocol error. Returns it.
+	 */
+	template<typename T>
+	T *own(T *proxy);
+	template<typename T>
+	T *own(std::unique_ptr<T> object);
 
 	/* false once the connection has an error. */
 	bool roundtrip();
@@ -159,8 +170,8 @@ public:
 	std::optional<uint32_t> commitAndWaitFrame(wl_surface *surface);
 
 	/* Input state (pointer and keyboard). */
-	wl_pointer *pointer = nullptr;
-	wl_keyboard *keyboard = nullptr;
+	Proxy<wl_pointer> pointer;
+	Proxy<wl_keyboard> keyboard;
 	wl_surface *pointerFocus = nullptr;
 	wl_surface *keyboardFocus = nullptr;
 	uint32_t lastSerial = 0;
@@ -179,9 +190,25 @@ private:
 			   const char *interface, uint32_t version);
 	static void globalRemove(void *data, wl_registry *registry, uint32_t name);
 
-	wl_display *display_ = nullptr;
-	wl_registry *registry_ = nullptr;
+	/* Released newest first by the destructor, before the globals. */
+	std::vector<std::shared_ptr<void>> owned_;
 };
+
+template<typename T>
+T *TestClient::own(T *proxy)
+{
+	if (proxy)
+		owned_.emplace_back(proxy, [](T *p) { destroyProxy(p); });
+	return proxy;
+}
+
+template<typename T>
+T *TestClient::own(std::unique_ptr<T> object)
+{
+	T *raw = object.get();
+	owned_.emplace_back(std::move(object));
+	return raw;
+}
 
 /* Reads a pipe to the end (for clipboard tests). */
 std::string readAll(int fd, int timeoutMs = 5000);

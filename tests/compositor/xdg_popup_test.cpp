@@ -12,9 +12,9 @@ namespace heapcomp::test {
 namespace {
 
 struct Popup {
-	wl_surface *surface = nullptr;
-	xdg_surface *xdg = nullptr;
-	xdg_popup *popup = nullptr;
+	Proxy<wl_surface> surface;
+	Proxy<xdg_surface> xdg;
+	Proxy<xdg_popup> popup;
 	uint32_t serial = 0;
 	bool configured = false;
 	int32_t x = 0, y = 0, width = 0, height = 0;
@@ -50,7 +50,7 @@ TEST(XdgPopup, PlacedByThePositionerAndDismissedByAClickOutside)
 	MappedWindow parent(client, "parent", 100, 100, 0xffff0000);
 	ASSERT_TRUE(parent.ok);
 
-	xdg_positioner *positioner = xdg_wm_base_create_positioner(client.wmBase);
+	Proxy<xdg_positioner> positioner(xdg_wm_base_create_positioner(client.wmBase));
 	xdg_positioner_set_size(positioner, 40, 30);
 	xdg_positioner_set_anchor_rect(positioner, 50, 50, 10, 10);
 	xdg_positioner_set_anchor(positioner, XDG_POSITIONER_ANCHOR_BOTTOM_RIGHT);
@@ -58,12 +58,12 @@ TEST(XdgPopup, PlacedByThePositionerAndDismissedByAClickOutside)
 	xdg_positioner_set_offset(positioner, 2, 3);
 
 	Popup popup;
-	popup.surface = wl_compositor_create_surface(client.compositor);
-	popup.xdg = xdg_wm_base_get_xdg_surface(client.wmBase, popup.surface);
+	popup.surface.reset(wl_compositor_create_surface(client.compositor));
+	popup.xdg.reset(xdg_wm_base_get_xdg_surface(client.wmBase, popup.surface));
 	xdg_surface_add_listener(popup.xdg, &popupSurfaceListener, &popup);
-	popup.popup = xdg_surface_get_popup(popup.xdg, parent.window.xdgSurface(), positioner);
+	popup.popup.reset(xdg_surface_get_popup(popup.xdg, parent.window.xdgSurface(), positioner));
 	xdg_popup_add_listener(popup.popup, &popupListener, &popup);
-	xdg_positioner_destroy(positioner);
+	positioner.reset();
 	xdg_popup_grab(popup.popup, client.seat, client.lastSerial);
 	wl_surface_commit(popup.surface);
 	ASSERT_TRUE(client.dispatchUntil([&] { return popup.configured; }));
@@ -92,9 +92,9 @@ TEST(XdgPopup, PlacedByThePositionerAndDismissedByAClickOutside)
 	ASSERT_TRUE(client.dispatchUntil([&] { return popup.done; }));
 	ASSERT_TRUE(server.waitFrames(1));
 	EXPECT_EQ(server.screenshot().at(80, 80), 0xffff0000u);
-	xdg_popup_destroy(popup.popup);
-	xdg_surface_destroy(popup.xdg);
-	wl_surface_destroy(popup.surface);
+	popup.popup.reset();
+	popup.xdg.reset();
+	popup.surface.reset();
 	ASSERT_TRUE(client.roundtrip());
 	EXPECT_FALSE(client.error());
 }
