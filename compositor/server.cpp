@@ -509,6 +509,7 @@ Result<void> Server::repaint(OutputState &state)
 			item.destination = { view->x() + sx - output->x(), view->y() + sy - output->y(),
 					     surface->width(), surface->height() };
 			item.source = surface->sourceBox();
+			item.transform = surface->bufferTransform();
 			const Rect &d = item.destination;
 			if (d.x >= outputRect.width || d.y >= outputRect.height ||
 			    d.x + d.width <= 0 || d.y + d.height <= 0)

@@ -14,6 +14,7 @@
 #include "protocols/output.h"
 #include "protocols/presentation.h"
 #include "protocols/viewporter.h"
+#include "render/transform.h"
 #include "server.h"
 
 namespace comp {
@@ -29,6 +30,18 @@ Rect intersect(const Rect &a, const Rect &b)
 	if (x2 <= x1 || y2 <= y1)
 		return {};
 	return { int32_t(x1), int32_t(y1), int32_t(x2 - x1), int32_t(y2 - y1) };
+}
+
+/* The whole pixels a box touches. */
+Rect roundOut(const SourceBox &box)
+{
+	auto clamp = [](double v) {
+		return std::clamp(v, double(INT32_MIN / 2), double(INT32_MAX / 2));
+	};
+	const double x0 = clamp(std::floor(box.x)), y0 = clamp(std::floor(box.y));
+	const double x1 = clamp(std::ceil(box.x + box.width));
+	const double y1 = clamp(std::ceil(box.y + box.height));
+	return { int32_t(x0), int32_t(y0), int32_t(x1 - x0), int32_t(y1 - y0) };
 }
 
 Region *regionFrom(wl_resource *resource)
@@ -273,13 +286,60 @@ const Texture *Surface::texture() const
 	return buffer_ ? buffer_->texture() : nullptr;
 }
 
+SourceBox Surface::crop() const
+{
+	/* The viewport's source is in the transformed buffer, in surface units. */
+	const ViewportState &vp = current_.viewport;
+	if (vp.hasSource)
+		return { vp.srcX, vp.srcY, vp.srcWidth, vp.srcHeight };
+	double w = double(bufferWidth_) / current_.scale;
+	double h = double(bufferHeight_) / current_.scale;
+	if (swapsAxes(bufferTransform()))
+		std::swap(w, h);
+	return { 0, 0, w, h };
+}
+
 SourceBox Surface::sourceBox() const
 {
-	const ViewportState &vp = current_.viewport;
-	if (!vp.hasSource)
+	if (!current_.viewport.hasSource)
 		return {};
-	double scale = current_.scale;
-	return { vp.srcX * scale, vp.srcY * scale, vp.srcWidth * scale, vp.srcHeight * scale };
+	const double scale = current_.scale;
+	SourceBox box = crop();
+	box = { box.x * scale, box.y * scale, box.width * scale, box.height * scale };
+	double w = bufferWidth_, h = bufferHeight_;
+	if (swapsAxes(bufferTransform()))
+		std::swap(w, h);
+	return toBuffer(bufferTransform(), w, h, box);
+}
+
+Rect Surface::surfaceToBuffer(const Rect &rect) const
+{
+	if (width_ <= 0 || height_ <= 0 || !bufferWidth_ || !bufferHeight_)
+		return {};
+	const SourceBox c = crop();
+	const double scale = current_.scale;
+	const double sx = c.width / width_ * scale, sy = c.height / height_ * scale;
+	/* In buffer pixels, still transformed. */
+	SourceBox box{ c.x * scale + rect.x * sx, c.y * scale + rect.y * sy,
+		       rect.width * sx, rect.height * sy };
+	double w = bufferWidth_, h = bufferHeight_;
+	if (swapsAxes(bufferTransform()))
+		std::swap(w, h);
+	box = toBuffer(bufferTransform(), w, h, box);
+	return intersect(roundOut(box), { 0, 0, int32_t(bufferWidth_), int32_t(bufferHeight_) });
+}
+
+Rect Surface::bufferToSurface(const Rect &rect) const
+{
+	if (width_ <= 0 || height_ <= 0 || !bufferWidth_ || !bufferHeight_)
+		return {};
+	Rect t = fromBuffer(bufferTransform(), int32_t(bufferWidth_), int32_t(bufferHeight_), rect);
+	const SourceBox c = crop();
+	const double scale = current_.scale;
+	const double sx = width_ / c.width, sy = height_ / c.height;
+	SourceBox box{ (t.x / scale - c.x) * sx, (t.y / scale - c.y) * sy,
+		       t.width / scale * sx, t.height / scale * sy };
+	return intersect(roundOut(box), { 0, 0, width_, height_ });
 }
 
 bool Surface::acceptsInput(double x, double y) const
@@ -472,21 +532,10 @@ std::vector<Rect> Surface::bufferDamage(const SurfaceState &state) const
 {
 	std::vector<Rect> damage;
 	Rect bounds{ 0, 0, int32_t(bufferWidth_), int32_t(bufferHeight_) };
-	bool simple = current_.transform == WL_OUTPUT_TRANSFORM_NORMAL &&
-		      !current_.viewport.hasSource && !current_.viewport.hasDestination;
-	if (!state.surfaceDamage.empty()) {
-		if (!simple)
-			return { bounds };
-		int32_t s = current_.scale;
-		for (const Rect &r : state.surfaceDamage) {
-			Rect scaled{ int32_t(std::clamp<int64_t>(int64_t(r.x) * s, INT32_MIN, INT32_MAX)),
-				     int32_t(std::clamp<int64_t>(int64_t(r.y) * s, INT32_MIN, INT32_MAX)),
-				     int32_t(std::min<int64_t>(int64_t(r.width) * s, INT32_MAX)),
-				     int32_t(std::min<int64_t>(int64_t(r.height) * s, INT32_MAX)) };
-			Rect clipped = intersect(scaled, bounds);
-			if (clipped.width > 0)
-				damage.push_back(clipped);
-		}
+	for (const Rect &r : state.surfaceDamage) {
+		Rect mapped = surfaceToBuffer(r);
+		if (mapped.width > 0 && mapped.height > 0)
+			damage.push_back(mapped);
 	}
 	for (const Rect &r : state.bufferDamage) {
 		Rect clipped = intersect(r, bounds);
@@ -515,6 +564,8 @@ void Surface::applyBuffer(SurfaceState &state)
 	bufferWidth_ = buffer->width();
 	bufferHeight_ = buffer->height();
 	everCommittedBuffer_ = true;
+	/* Surface damage maps to the buffer through the new size. */
+	updateSize();
 	std::vector<Rect> damage = bufferDamage(state);
 
 	if (buffer->type() == ClientBuffer::Type::Shm) {
@@ -540,6 +591,7 @@ void Surface::applyBuffer(SurfaceState &state)
 				shmFormat_ = buffer->format();
 			} else {
 				shmTexture_.reset();
+				bufferWidth_ = bufferHeight_ = 0;
 				LOG_ERROR("wl_surface@%u: shm import: %s",
 					  wl_resource_get_id(resource_),
 					  texture.error().message().c_str());
@@ -562,6 +614,7 @@ void Surface::applyBuffer(SurfaceState &state)
 				  wl_resource_get_id(resource_), buffer->exporter().c_str(),
 				  texture.error().message().c_str());
 			buffer_.reset();
+			bufferWidth_ = bufferHeight_ = 0;
 			ClientBuffer::Lock(buffer).reset();
 			return;
 		}
@@ -587,7 +640,8 @@ void Surface::applyBuffer(SurfaceState &state)
 void Surface::updateSize()
 {
 	const ViewportState &vp = current_.viewport;
-	if (!hasBuffer()) {
+	/* No buffer, or none that could be imported. */
+	if (!bufferWidth_ || !bufferHeight_) {
 		width_ = height_ = 0;
 		return;
 	}
@@ -615,6 +669,7 @@ void Surface::apply(SurfaceState &state)
 		current_.transform = state.transform;
 	if (state.fields & SurfaceState::FieldViewport)
 		current_.viewport = state.viewport;
+	updateSize();
 	if (state.fields & SurfaceState::FieldBuffer)
 		applyBuffer(state);
 	else if (state.fields & SurfaceState::FieldDamage && buffer_ && buffer_->dmaBuf()) {

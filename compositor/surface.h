@@ -152,7 +152,17 @@ public:
 	uint32_t bufferWidth() const { return bufferWidth_; }
 	uint32_t bufferHeight() const { return bufferHeight_; }
 	const Texture *texture() const;
+	/* The buffer's part that is shown, in buffer pixels; empty: all of it. */
 	SourceBox sourceBox() const;
+	Transform bufferTransform() const { return static_cast<Transform>(current_.transform); }
+
+	/*
+	 * A rect of the surface as the buffer pixels it shows, and back, through
+	 * the viewport, the buffer scale and the buffer transform; rounded out
+	 * and clipped to the buffer or the surface.
+	 */
+	Rect surfaceToBuffer(const Rect &rect) const;
+	Rect bufferToSurface(const Rect &rect) const;
 	/* The committed client buffer (dma-bufs), for scanout and stats. */
 	const ClientBuffer *buffer() const { return buffer_.get(); }
 	const ClientBuffer::Lock &bufferLock() const { return buffer_; }
@@ -222,6 +232,11 @@ private:
 	void applyBuffer(SurfaceState &state);
 	std::vector<Rect> bufferDamage(const SurfaceState &state) const;
 	void updateSize();
+	/*
+	 * What the surface shows of the transformed, scaled buffer, in its
+	 * units: the viewport's source, or all of it.
+	 */
+	SourceBox crop() const;
 
 	Server &server_;
 	wl_resource *resource_;

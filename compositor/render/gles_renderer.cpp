@@ -18,6 +18,7 @@
 #include "gles_texture.h"
 #include "render_target.h"
 #include "texture_upload.h"
+#include "transform.h"
 
 namespace comp {
 
@@ -456,7 +457,9 @@ Result<void> GlesRendererImpl::drawItem(const RenderItem &item, const SourceBox 
 		return unexpected(std::move(program).error());
 
 	/* 1:1 on whole pixels copies exactly; anything else is filtered. */
-	const bool exact = dst.width == source.width && dst.height == source.height &&
+	const bool swap = swapsAxes(item.transform);
+	const bool exact = dst.width == (swap ? source.height : source.width) &&
+			   dst.height == (swap ? source.width : source.height) &&
 			   source.x == std::floor(source.x) && source.y == std::floor(source.y);
 	texture.setFilter(exact ? GL_NEAREST : GL_LINEAR);
 
@@ -483,6 +486,15 @@ Result<void> GlesRendererImpl::drawItem(const RenderItem &item, const SourceBox 
 	const float s1 = (source.x + source.width) / texture.width();
 	const float t0 = source.y / texture.height();
 	const float t1 = (source.y + source.height) / texture.height();
+	/* Each corner of the destination samples the buffer where the transform put it. */
+	std::array<float, 8> texcoords;
+	const double corners[4][2] = { { 0, 0 }, { 1, 0 }, { 0, 1 }, { 1, 1 } };
+	for (size_t i = 0; i < 4; i++) {
+		double u = corners[i][0], v = corners[i][1];
+		toBuffer(item.transform, 1, 1, &u, &v);
+		texcoords[2 * i] = s0 + float(u) * (s1 - s0);
+		texcoords[2 * i + 1] = t0 + float(v) * (t1 - t0);
+	}
 	/*
 	 * Linear filtering at the box's edges would blend in texels outside
 	 * it (a decoder's padding rows, say): clamp to the edge texels' centres.
@@ -491,7 +503,7 @@ Result<void> GlesRendererImpl::drawItem(const RenderItem &item, const SourceBox 
 	const float cs0 = std::min(s0 + halfS, (s0 + s1) / 2), cs1 = std::max(s1 - halfS, (s0 + s1) / 2);
 	const float ct0 = std::min(t0 + halfT, (t0 + t1) / 2), ct1 = std::max(t1 - halfT, (t0 + t1) / 2);
 	glUniform4f((*program)->texClampLocation(), cs0, ct0, cs1, ct1);
-	drawQuad({ x0, y0, x1, y0, x0, y1, x1, y1 }, { s0, t0, s1, t0, s0, t1, s1, t1 });
+	drawQuad({ x0, y0, x1, y0, x0, y1, x1, y1 }, texcoords);
 	return {};
 }
 

@@ -34,6 +34,23 @@ struct SourceBox {
 };
 
 /*
+ * wl_output.transform, with its values: what a client already did to its
+ * buffer's content (a flip around the vertical axis first, then a
+ * counter-clockwise rotation). Drawing the buffer undoes it; see
+ * transform.h.
+ */
+enum class Transform : uint8_t {
+	Normal = 0,
+	Rotate90 = 1,
+	Rotate180 = 2,
+	Rotate270 = 3,
+	Flipped = 4,
+	Flipped90 = 5,
+	Flipped180 = 6,
+	Flipped270 = 7,
+};
+
+/*
  * A client buffer as the renderer knows it: imported once, reused every
  * frame until the client's content changes. Owned by whoever caches it
  * (the wl_buffer's compositor-side state).
@@ -64,8 +81,9 @@ std::string_view toString(DmaBufPath path);
 struct RenderItem {
 	const Texture *texture = nullptr;
 	Rect destination;	/* output pixels, y down from the first row */
-	SourceBox source;
+	SourceBox source;	/* in the buffer, before the transform */
 	float alpha = 1.0f;	/* multiplies the whole (premultiplied) pixel */
+	Transform transform = Transform::Normal;
 };
 
 /*

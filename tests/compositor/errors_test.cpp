@@ -111,9 +111,16 @@ std::vector<ErrorCase> errorCases()
 	add("SurfaceInvalidScale", "wl_surface", WL_SURFACE_ERROR_INVALID_SCALE, [](TestClient &c) {
 		wl_surface_set_buffer_scale(newSurface(c), 0);
 	});
+	add("SurfaceNegativeScale", "wl_surface", WL_SURFACE_ERROR_INVALID_SCALE, [](TestClient &c) {
+		wl_surface_set_buffer_scale(newSurface(c), -2);
+	});
 	add("SurfaceInvalidTransform", "wl_surface", WL_SURFACE_ERROR_INVALID_TRANSFORM,
 	    [](TestClient &c) {
 		wl_surface_set_buffer_transform(newSurface(c), 8);
+	});
+	add("SurfaceNegativeTransform", "wl_surface", WL_SURFACE_ERROR_INVALID_TRANSFORM,
+	    [](TestClient &c) {
+		wl_surface_set_buffer_transform(newSurface(c), -1);
 	});
 	add("SurfaceInvalidOffset", "wl_surface", WL_SURFACE_ERROR_INVALID_OFFSET, [](TestClient &c) {
 		ShmBuffer *buffer = c.own(std::make_unique<ShmBuffer>(c.shm, 4, 4));
@@ -322,6 +329,17 @@ std::vector<ErrorCase> errorCases()
 		wp_viewport *v = c.own(wp_viewporter_get_viewport(c.viewporter, s));
 		wp_viewport_set_source(v, wl_fixed_from_int(4), 0, wl_fixed_from_int(8),
 				       wl_fixed_from_int(8));
+		wl_surface_attach(s, buffer->buffer(), 0, 0);
+		wl_surface_commit(s);
+	});
+	/* 8x4 turned a quarter is 4 wide: a source 8 wide is outside it. */
+	add("ViewportOutOfTransformedBuffer", "wp_viewport", WP_VIEWPORT_ERROR_OUT_OF_BUFFER,
+	    [](TestClient &c) {
+		ShmBuffer *buffer = c.own(std::make_unique<ShmBuffer>(c.shm, 8, 4));
+		wl_surface *s = newSurface(c);
+		wp_viewport *v = c.own(wp_viewporter_get_viewport(c.viewporter, s));
+		wp_viewport_set_source(v, 0, 0, wl_fixed_from_int(8), wl_fixed_from_int(4));
+		wl_surface_set_buffer_transform(s, WL_OUTPUT_TRANSFORM_90);
 		wl_surface_attach(s, buffer->buffer(), 0, 0);
 		wl_surface_commit(s);
 	});

@@ -287,6 +287,72 @@ TEST_P(ShmRenderTest, LaterItemsDrawOnTop)
 	EXPECT_TRUE(pixelAt(pixels, 32, 5, 5, kGreen, 0));
 }
 
+TEST_P(ShmRenderTest, TransformUndoesWhatTheClientDid)
+{
+	/* A 3x2 buffer, every pixel distinct: B(x, y) = (40x, 80y, 0x10). */
+	Image image(3, 2, DRM_FORMAT_XRGB8888);
+	auto texel = [](uint32_t x, uint32_t y) { return argb(0xff, 40 * x, 80 * y, 0x10); };
+	for (uint32_t y = 0; y < 2; y++)
+		for (uint32_t x = 0; x < 3; x++)
+			image.set(x, y, texel(x, y));
+	auto texture = import(image);
+	ASSERT_TRUE(texture);
+
+	/*
+	 * Where each screen pixel (x, y) of the displayed image (w x h) comes
+	 * from: the client flipped the image, then turned it counter-clockwise.
+	 */
+	using Pixel = unsigned (*)(unsigned x, unsigned y, unsigned w, unsigned h);
+	struct Case {
+		comp::Transform transform;
+		int32_t width, height;
+		Pixel source;	/* buffer x << 8 | buffer y */
+	};
+	const Case cases[] = {
+		{ comp::Transform::Normal, 3, 2,
+		  [](unsigned x, unsigned y, unsigned, unsigned) { return x << 8 | y; } },
+		{ comp::Transform::Rotate90, 2, 3,
+		  [](unsigned x, unsigned y, unsigned w, unsigned) { return y << 8 | (w - 1 - x); } },
+		{ comp::Transform::Rotate180, 3, 2,
+		  [](unsigned x, unsigned y, unsigned w, unsigned h) {
+			  return (w - 1 - x) << 8 | (h - 1 - y);
+		  } },
+		{ comp::Transform::Rotate270, 2, 3,
+		  [](unsigned x, unsigned y, unsigned, unsigned h) { return (h - 1 - y) << 8 | x; } },
+		{ comp::Transform::Flipped, 3, 2,
+		  [](unsigned x, unsigned y, unsigned w, unsigned) { return (w - 1 - x) << 8 | y; } },
+		{ comp::Transform::Flipped90, 2, 3,
+		  [](unsigned x, unsigned y, unsigned, unsigned) { return y << 8 | x; } },
+		{ comp::Transform::Flipped180, 3, 2,
+		  [](unsigned x, unsigned y, unsigned, unsigned h) { return x << 8 | (h - 1 - y); } },
+		{ comp::Transform::Flipped270, 2, 3,
+		  [](unsigned x, unsigned y, unsigned w, unsigned h) {
+			  return (h - 1 - y) << 8 | (w - 1 - x);
+		  } },
+	};
+	for (const Case &c : cases) {
+		RenderItem item{ texture.get(), { 4, 5, c.width, c.height } };
+		item.transform = c.transform;
+		auto pixels = draw({ item });
+		for (uint32_t y = 0; y < uint32_t(c.height); y++) {
+			for (uint32_t x = 0; x < uint32_t(c.width); x++) {
+				uint32_t from = c.source(x, y, c.width, c.height);
+				EXPECT_TRUE(pixelAt(pixels, 32, 4 + x, 5 + y,
+						    texel(from >> 8, from & 0xff), 0))
+					<< "transform " << int(c.transform);
+			}
+		}
+		EXPECT_TRUE(pixelAt(pixels, 32, 4 + c.width, 5, kBlue, 0));
+	}
+
+	/* A source box is in buffer pixels, before the transform: column 1 lies down. */
+	RenderItem column{ texture.get(), { 0, 0, 2, 1 }, { 1, 0, 1, 2 } };
+	column.transform = comp::Transform::Rotate90;
+	auto pixels = draw({ column });
+	EXPECT_TRUE(pixelAt(pixels, 32, 0, 0, texel(1, 1), 0));
+	EXPECT_TRUE(pixelAt(pixels, 32, 1, 0, texel(1, 0), 0));
+}
+
 TEST_P(ShmRenderTest, ItemsPartlyOutsideTheOutputAreClipped)
 {
 	Image image(8, 8, DRM_FORMAT_XRGB8888);
