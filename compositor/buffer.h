@@ -61,6 +61,10 @@ public:
 	/* The dma-buf's exporter ("system", "udmabuf"...); empty for wl_shm. */
 	const std::string &exporter() const { return exporter_; }
 
+	/* Rows bottom first (linux-dmabuf's y_invert flag): drawn flipped. */
+	bool yInverted() const { return yInverted_; }
+	void setYInverted(bool inverted) { yInverted_ = inverted; }
+
 	/* The renderer's import, cached with the buffer (dma-bufs). */
 	Texture *texture() const { return texture_.get(); }
 	void setTexture(std::unique_ptr<Texture> texture) { texture_ = std::move(texture); }
@@ -108,6 +112,7 @@ private:
 	uint32_t format_ = 0;
 	std::optional<bufmgr::Buffer> dmaBuf_;
 	std::string exporter_;
+	bool yInverted_ = false;
 	std::unique_ptr<Texture> texture_;
 	uint32_t locks_ = 0;
 

@@ -510,6 +510,7 @@ Result<void> Server::repaint(OutputState &state)
 					     surface->width(), surface->height() };
 			item.source = surface->sourceBox();
 			item.transform = surface->bufferTransform();
+			item.yInvert = surface->buffer() && surface->buffer()->yInverted();
 			const Rect &d = item.destination;
 			if (d.x >= outputRect.width || d.y >= outputRect.height ||
 			    d.x + d.width <= 0 || d.y + d.height <= 0)

@@ -627,6 +627,11 @@ void Surface::applyBuffer(SurfaceState &state)
 		 */
 		std::vector<Rect> update = buffer.get() == buffer_.get() ? damage
 									 : std::vector<Rect>{ whole };
+		/* The renderer reads memory rows; y-inverted damage names shown rows. */
+		if (buffer->yInverted()) {
+			for (Rect &r : update)
+				r.y = whole.height - r.y - r.height;
+		}
 		if (!update.empty()) {
 			auto ret = renderer.updateDmaBuf(*buffer->texture(), dmaBuf, update);
 			if (!ret)

@@ -197,8 +197,8 @@ void createBuffer(wl_client *client, wl_resource *resource, uint32_t bufferId, i
 			zwp_linux_buffer_params_v1_send_failed(resource);
 	};
 
-	/* No y-invert, interlacing or field order in the renderer interface. */
-	if (flags) {
+	/* Y-invert is a vertical flip when drawn; interlaced content is not shown. */
+	if (flags & ~uint32_t(ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_Y_INVERT)) {
 		fail("flags " + std::to_string(flags) + " are not supported");
 		return;
 	}
@@ -265,6 +265,7 @@ void createBuffer(wl_client *client, wl_resource *resource, uint32_t bufferId, i
 	auto clientBuffer = ClientBuffer::createDmaBuf(bufferResource, std::move(buffer), exporter,
 						       state ? state->sharedAccount() : nullptr);
 	clientBuffer->setTexture(std::move(*texture));
+	clientBuffer->setYInverted(flags & ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_Y_INVERT);
 	if (!immediate)
 		zwp_linux_buffer_params_v1_send_created(resource, bufferResource);
 }

@@ -100,8 +100,10 @@ queryDmaBufFormats(const EglContext &context, const std::vector<uint32_t> &fallb
 	std::vector<Renderer::FormatModifier> pairs;
 	const EglProcs &procs = context.procs();
 	if (!context.caps().dmaBufModifiers) {
-		for (uint32_t format : fallback)
+		for (uint32_t format : fallback) {
 			pairs.push_back({ format, DRM_FORMAT_MOD_LINEAR });
+			pairs.push_back({ format, DRM_FORMAT_MOD_INVALID });
+		}
 		return pairs;
 	}
 
@@ -130,6 +132,8 @@ queryDmaBufFormats(const EglContext &context, const std::vector<uint32_t> &fallb
 		/* No explicit modifiers: the driver takes implicit (linear) layouts. */
 		if (n == 0)
 			pairs.push_back({ static_cast<uint32_t>(format), DRM_FORMAT_MOD_LINEAR });
+		/* An import without modifier attributes is always possible. */
+		pairs.push_back({ static_cast<uint32_t>(format), DRM_FORMAT_MOD_INVALID });
 	}
 	return pairs;
 }

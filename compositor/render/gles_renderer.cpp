@@ -107,9 +107,17 @@ GlesRendererImpl::GlesRendererImpl(std::shared_ptr<EglContext> context, DmaBufPr
 	direct_ = path_ == DmaBufPath::Gpu && probe_.canRender &&
 		  context_->procs().imageTargetRenderbufferStorage;
 
-	/* The CPU path takes linear buffers of its formats on either path. */
-	for (uint32_t format : cpuTextureFormats())
+	/*
+	 * The CPU path takes linear buffers of its formats on either path,
+	 * and implicit-modifier ones (clients whose GBM has no modifiers):
+	 * it reads them as linear, which is what heaps, udmabuf and dumb
+	 * buffers are. Drivers with tiled implicit layouts pass the import
+	 * probe and are sampled by the GPU instead.
+	 */
+	for (uint32_t format : cpuTextureFormats()) {
 		dmaBufFormats_.push_back({ format, DRM_FORMAT_MOD_LINEAR });
+		dmaBufFormats_.push_back({ format, DRM_FORMAT_MOD_INVALID });
+	}
 	if (path_ == DmaBufPath::Gpu) {
 		for (const FormatModifier &pair : queryDmaBufFormats(*context_, cpuTextureFormats())) {
 			auto same = [&](const FormatModifier &p) {
@@ -484,8 +492,13 @@ Result<void> GlesRendererImpl::drawItem(const RenderItem &item, const SourceBox 
 	const float y1 = -1.0f + 2.0f * (double(dst.y) + dst.height) / height;
 	const float s0 = source.x / texture.width();
 	const float s1 = (source.x + source.width) / texture.width();
-	const float t0 = source.y / texture.height();
-	const float t1 = (source.y + source.height) / texture.height();
+	float t0 = source.y / texture.height();
+	float t1 = (source.y + source.height) / texture.height();
+	/* Rows bottom first: the box is read upwards from the texture's end. */
+	if (item.yInvert) {
+		t0 = 1.0f - t0;
+		t1 = 1.0f - t1;
+	}
 	/* Each corner of the destination samples the buffer where the transform put it. */
 	std::array<float, 8> texcoords;
 	const double corners[4][2] = { { 0, 0 }, { 1, 0 }, { 0, 1 }, { 1, 1 } };
@@ -501,7 +514,8 @@ Result<void> GlesRendererImpl::drawItem(const RenderItem &item, const SourceBox 
 	 */
 	const float halfS = 0.5f / texture.width(), halfT = 0.5f / texture.height();
 	const float cs0 = std::min(s0 + halfS, (s0 + s1) / 2), cs1 = std::max(s1 - halfS, (s0 + s1) / 2);
-	const float ct0 = std::min(t0 + halfT, (t0 + t1) / 2), ct1 = std::max(t1 - halfT, (t0 + t1) / 2);
+	const float tLo = std::min(t0, t1), tHi = std::max(t0, t1);
+	const float ct0 = std::min(tLo + halfT, (t0 + t1) / 2), ct1 = std::max(tHi - halfT, (t0 + t1) / 2);
 	glUniform4f((*program)->texClampLocation(), cs0, ct0, cs1, ct1);
 	drawQuad({ x0, y0, x1, y0, x0, y1, x1, y1 }, texcoords);
 	return {};

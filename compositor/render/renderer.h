@@ -84,6 +84,7 @@ struct RenderItem {
 	SourceBox source;	/* in the buffer, before the transform */
 	float alpha = 1.0f;	/* multiplies the whole (premultiplied) pixel */
 	Transform transform = Transform::Normal;
+	bool yInvert = false;	/* the texture's rows are bottom first */
 };
 
 /*

@@ -49,6 +49,9 @@ TEST(LinuxDmabuf, DefaultFeedback)
 	EXPECT_EQ(tranche.indices.size(), feedback.table.size());
 	EXPECT_TRUE(feedback.has(tranche, DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR));
 	EXPECT_TRUE(feedback.has(tranche, DRM_FORMAT_ARGB8888, DRM_FORMAT_MOD_LINEAR));
+	/* Implicit modifiers too: GBM without modifier support makes those. */
+	EXPECT_TRUE(feedback.has(tranche, DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_INVALID));
+	EXPECT_TRUE(feedback.has(tranche, DRM_FORMAT_ARGB8888, DRM_FORMAT_MOD_INVALID));
 }
 
 TEST(LinuxDmabuf, SurfaceFeedbackHasNoScanoutTrancheOnHeadless)

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <optional>
 #include <sys/stat.h>
 #include <drm_fourcc.h>
 
@@ -67,17 +68,19 @@ bool fill(const bufmgr::Buffer &buffer, uint32_t top, uint32_t bottom)
 	return bool(access->end());
 }
 
-Proxy<wl_buffer> wrap(TestClient &client, const bufmgr::Buffer &buffer)
+/* A wl_buffer of the dma-buf, sent with its modifier unless told another. */
+Proxy<wl_buffer> wrap(TestClient &client, const bufmgr::Buffer &buffer, uint32_t flags = 0,
+		      std::optional<uint64_t> modifier = std::nullopt)
 {
+	uint64_t sent = modifier.value_or(buffer.modifier());
 	Proxy<zwp_linux_buffer_params_v1> params(zwp_linux_dmabuf_v1_create_params(client.dmabuf));
 	for (size_t i = 0; i < buffer.numPlanes(); i++) {
 		const bufmgr::BufferPlane &plane = buffer.plane(i);
 		zwp_linux_buffer_params_v1_add(params, plane.fd.get(), uint32_t(i), plane.offset,
-					       plane.stride, uint32_t(buffer.modifier() >> 32),
-					       uint32_t(buffer.modifier()));
+					       plane.stride, uint32_t(sent >> 32), uint32_t(sent));
 	}
 	return Proxy<wl_buffer>(zwp_linux_buffer_params_v1_create_immed(
-		params, int32_t(buffer.width()), int32_t(buffer.height()), buffer.format(), 0));
+		params, int32_t(buffer.width()), int32_t(buffer.height()), buffer.format(), flags));
 }
 
 class DmabufClient : public testing::TestWithParam<DmabufSource>
@@ -148,6 +151,60 @@ TEST_P(DmabufClient, PixelsReachTheScreen)
 	EXPECT_EQ(countOpenFds(), fds);
 	EXPECT_EQ(server.run([&](comp::Server &s) { return liveClientBuffers(s, param.exporter); }),
 		  0u);
+}
+
+/*
+ * Buffers as GL renders them (rows bottom first, the y_invert flag) and
+ * with an implicit modifier (GBM without modifiers) show upright.
+ */
+TEST(DmabufVm, YInvertedAndImplicitModifierBuffers)
+{
+	auto allocator = bufmgr::createUdmabufAllocator();
+	if (!allocator) {
+		if (inVm())
+			FAIL() << allocator.error().message();
+		GTEST_SKIP() << allocator.error().message();
+	}
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	ASSERT_TRUE(client.dmabuf);
+	auto buffer = (*allocator)->allocate(bufmgr::AllocationRequest::image(
+		64, 48, DRM_FORMAT_XRGB8888, bufmgr::Usage::Render, "y-invert"));
+	ASSERT_TRUE(buffer) << buffer.error().message();
+	ASSERT_TRUE(fill(*buffer, 0xff00ff00, 0xffff00ff));
+
+	Window window(client, "y-invert");
+	ASSERT_TRUE(window.waitConfigure());
+	window.ack();
+	Proxy<wl_buffer> inverted = wrap(client, *buffer, ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_Y_INVERT);
+	ASSERT_TRUE(window.present(inverted, 64, 48)) << "no frame (import failed?)";
+	comp::Screenshot shot = server.screenshot();
+	/* The buffer's last row is the top of the window. */
+	EXPECT_EQ(shot.at(1, 1), 0xffff00ffu);
+	EXPECT_EQ(shot.at(62, 22), 0xffff00ffu);
+	EXPECT_EQ(shot.at(1, 25), 0xff00ff00u);
+	EXPECT_EQ(shot.at(62, 47), 0xff00ff00u);
+
+	Proxy<wl_buffer> implicit = wrap(client, *buffer, 0, DRM_FORMAT_MOD_INVALID);
+	ASSERT_TRUE(window.present(implicit, 64, 48)) << "implicit modifier refused";
+	shot = server.screenshot();
+	EXPECT_EQ(shot.at(1, 1), 0xff00ff00u);
+	EXPECT_EQ(shot.at(62, 47), 0xffff00ffu);
+
+	/* Interlaced content has no path to the screen: refused, not misdrawn. */
+	Proxy<zwp_linux_buffer_params_v1> params(zwp_linux_dmabuf_v1_create_params(client.dmabuf));
+	const bufmgr::BufferPlane &plane = buffer->plane(0);
+	zwp_linux_buffer_params_v1_add(params, plane.fd.get(), 0, plane.offset, plane.stride, 0, 0);
+	bool failed = false;
+	static const zwp_linux_buffer_params_v1_listener listener = {
+		.created = [](void *, zwp_linux_buffer_params_v1 *, wl_buffer *) {},
+		.failed = [](void *data, zwp_linux_buffer_params_v1 *) { *static_cast<bool *>(data) = true; },
+	};
+	zwp_linux_buffer_params_v1_add_listener(params, &listener, &failed);
+	zwp_linux_buffer_params_v1_create(params, 64, 48, DRM_FORMAT_XRGB8888,
+					  ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_INTERLACED);
+	ASSERT_TRUE(client.dispatchUntil([&] { return failed; }));
 }
 
 INSTANTIATE_TEST_SUITE_P(Exporters, DmabufClient, testing::ValuesIn(sources()),

@@ -351,6 +351,30 @@ TEST_P(ShmRenderTest, TransformUndoesWhatTheClientDid)
 	auto pixels = draw({ column });
 	EXPECT_TRUE(pixelAt(pixels, 32, 0, 0, texel(1, 1), 0));
 	EXPECT_TRUE(pixelAt(pixels, 32, 1, 0, texel(1, 0), 0));
+
+	/*
+	 * Rows bottom first (linux-dmabuf's y_invert): the buffer the client
+	 * meant is the texture upside down, and transforms and source boxes
+	 * apply to that.
+	 */
+	RenderItem inverted{ texture.get(), { 0, 0, 3, 2 } };
+	inverted.yInvert = true;
+	pixels = draw({ inverted });
+	for (uint32_t y = 0; y < 2; y++)
+		for (uint32_t x = 0; x < 3; x++)
+			EXPECT_TRUE(pixelAt(pixels, 32, x, y, texel(x, 1 - y), 0)) << x << "," << y;
+	RenderItem invertedTurned{ texture.get(), { 0, 0, 2, 3 } };
+	invertedTurned.yInvert = true;
+	invertedTurned.transform = comp::Transform::Rotate90;
+	pixels = draw({ invertedTurned });
+	for (uint32_t y = 0; y < 3; y++)
+		for (uint32_t x = 0; x < 2; x++)
+			EXPECT_TRUE(pixelAt(pixels, 32, x, y, texel(y, x), 0)) << x << "," << y;
+	RenderItem invertedRow{ texture.get(), { 0, 0, 2, 1 }, { 1, 0, 2, 1 } };
+	invertedRow.yInvert = true;
+	pixels = draw({ invertedRow });
+	EXPECT_TRUE(pixelAt(pixels, 32, 0, 0, texel(1, 1), 0));
+	EXPECT_TRUE(pixelAt(pixels, 32, 1, 0, texel(2, 1), 0));
 }
 
 TEST_P(ShmRenderTest, ItemsPartlyOutsideTheOutputAreClipped)
