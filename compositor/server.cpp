@@ -554,6 +554,9 @@ std::unique_ptr<Server::FrameState> Server::takeFrameState(const Scene &scene)
 		if (scene.shown.count(surface) && surface->bufferLock())
 			fs->locks.push_back(surface->bufferLock());
 	}
+	/* Not drawn here, but a client animating its cursor paces itself by its frames. */
+	if (Surface *cursor = seat_ ? seat_->cursorSurface() : nullptr)
+		cursor->takeFrameCallbacks(fs->callbacks);
 	return fs;
 }
 
