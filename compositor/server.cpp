@@ -32,6 +32,9 @@ namespace {
 /* Premultiplied RGBA behind every window. */
 constexpr float kClearColor[4] = { 0.0f, 0.0f, 0.0f, 1.0f };
 
+/* Past this many rects a repaint draws their bounding box: fewer passes. */
+constexpr size_t kMaxRepaintRects = 16;
+
 } /* namespace */
 
 uint32_t nextSerial(wl_display *display)
@@ -84,6 +87,11 @@ void View::unmap()
 }
 
 /* Server --------------------------------------------------------------- */
+
+Server::OutputState::OutputState(Output *o)
+	: output(o), damage(o->mode().width, o->mode().height)
+{
+}
 
 Result<std::unique_ptr<Server>> Server::create(ServerConfig config)
 {
@@ -228,8 +236,7 @@ Result<void> Server::createGlobals()
 	shm_ = std::move(*shm);
 
 	for (Output *output : backend_->outputs()) {
-		auto state = std::make_unique<OutputState>();
-		state->output = output;
+		auto state = std::make_unique<OutputState>(output);
 		state->global = std::make_unique<OutputGlobal>(*this, output);
 		outputGlobalList_.push_back(state->global.get());
 		OutputState *raw = state.get();
@@ -475,12 +482,104 @@ void Server::scheduleRepaint()
 	}
 }
 
+void Server::surfaceDamaged(const Surface &surface, const PixelRegion &damage)
+{
+	int32_t x, y;
+	if (damage.empty() || !surfacePosition(&surface, &x, &y))
+		return;
+	for (auto &state : outputs_) {
+		PixelRegion region = damage;
+		region.translate(x - state->output->x(), y - state->output->y());
+		state->damage.add(region);
+	}
+}
+
+void Server::damageAll()
+{
+	for (auto &state : outputs_)
+		state->damage.addWhole();
+	scheduleRepaint();
+}
+
+Server::Scene Server::collectScene(const Output &output)
+{
+	Scene scene;
+	Output::Mode mode = output.mode();
+	for (View *view : views_) {
+		if (!view->isMapped())
+			continue;
+		view->surface()->forEachSurface([&](Surface *surface, int32_t sx, int32_t sy) {
+			scene.surfaces.push_back(surface);
+			const Texture *texture = surface->texture();
+			if (!texture || surface->width() <= 0 || surface->height() <= 0)
+				return;
+			RenderItem item;
+			item.texture = texture;
+			item.destination = { view->x() + sx - output.x(), view->y() + sy - output.y(),
+					     surface->width(), surface->height() };
+			item.source = surface->sourceBox();
+			item.transform = surface->bufferTransform();
+			item.yInvert = surface->buffer() && surface->buffer()->yInverted();
+			const Rect &d = item.destination;
+			if (d.x >= int32_t(mode.width) || d.y >= int32_t(mode.height) ||
+			    d.x + d.width <= 0 || d.y + d.height <= 0)
+				return;
+			scene.items.push_back(item);
+			scene.placements.push_back({ surface->id(), d, item.source, item.transform });
+			scene.shown.insert(surface);
+		});
+	}
+	return scene;
+}
+
+void Server::updateOutputMembership(OutputState &state, const std::set<Surface *> &shown)
+{
+	for (Surface *surface : shown) {
+		if (surface->enterOutput(state.global.get()))
+			onOutputs_.insert(surface);
+	}
+	for (Surface *surface : std::vector<Surface *>(onOutputs_.begin(), onOutputs_.end())) {
+		if (shown.count(surface) || !surface->leaveOutput(state.global.get()))
+			continue;
+		if (!surface->isOnAnyOutput())
+			onOutputs_.erase(surface);
+	}
+}
+
+std::unique_ptr<Server::FrameState> Server::takeFrameState(const Scene &scene)
+{
+	auto fs = std::make_unique<FrameState>();
+	for (Surface *surface : scene.surfaces) {
+		surface->takeFrameCallbacks(fs->callbacks);
+		surface->takeFeedbacks(fs->feedbacks);
+		if (scene.shown.count(surface) && surface->bufferLock())
+			fs->locks.push_back(surface->bufferLock());
+	}
+	/* Not drawn here, but a client animating its cursor paces itself by its frames. */
+	if (Surface *cursor = seat_ ? seat_->cursorSurface() : nullptr)
+		cursor->takeFrameCallbacks(fs->callbacks);
+	return fs;
+}
+
 Result<void> Server::repaint(OutputState &state)
 {
 	if (linuxDmabuf_)
 		linuxDmabuf_->updateScanoutTranches();
 
 	Output *output = state.output;
+	Scene scene = collectScene(*output);
+	state.damage.updateScene(scene.placements);
+	updateOutputMembership(state, scene.shown);
+
+	/* The screen already shows the scene: complete the frame without drawing. */
+	if (!state.damage.hasPending() && output->frontBuffer()) {
+		state.repaintNeeded = false;
+		state.stats.skipped++;
+		state.rendered = takeFrameState(scene);
+		output->skipFrame();
+		return {};
+	}
+
 	auto frame = output->beginFrame();
 	if (!frame)
 		return bufmgr::unexpected(std::move(frame).error());
@@ -490,50 +589,14 @@ Result<void> Server::repaint(OutputState &state)
 		return {};
 	}
 
-	auto fs = std::make_unique<FrameState>();
-	std::vector<RenderItem> items;
-	std::set<Surface *> shown;
-	Output::Mode mode = output->mode();
-	Rect outputRect{ 0, 0, int32_t(mode.width), int32_t(mode.height) };
-	for (View *view : views_) {
-		if (!view->isMapped())
-			continue;
-		view->surface()->forEachSurface([&](Surface *surface, int32_t sx, int32_t sy) {
-			surface->takeFrameCallbacks(fs->callbacks);
-			surface->takeFeedbacks(fs->feedbacks);
-			const Texture *texture = surface->texture();
-			if (!texture || surface->width() <= 0 || surface->height() <= 0)
-				return;
-			RenderItem item;
-			item.texture = texture;
-			item.destination = { view->x() + sx - output->x(), view->y() + sy - output->y(),
-					     surface->width(), surface->height() };
-			item.source = surface->sourceBox();
-			item.transform = surface->bufferTransform();
-			item.yInvert = surface->buffer() && surface->buffer()->yInverted();
-			const Rect &d = item.destination;
-			if (d.x >= outputRect.width || d.y >= outputRect.height ||
-			    d.x + d.width <= 0 || d.y + d.height <= 0)
-				return;
-			items.push_back(item);
-			shown.insert(surface);
-			if (surface->enterOutput(state.global.get()))
-				onOutputs_.insert(surface);
-			if (surface->bufferLock())
-				fs->locks.push_back(surface->bufferLock());
-		});
-	}
-
-	for (Surface *surface : std::vector<Surface *>(onOutputs_.begin(), onOutputs_.end())) {
-		if (shown.count(surface) || !surface->leaveOutput(state.global.get()))
-			continue;
-		if (!surface->isOnAnyOutput())
-			onOutputs_.erase(surface);
-	}
-
+	std::unique_ptr<FrameState> fs = takeFrameState(scene);
 	state.repaintNeeded = false;
-	auto rendered = renderer_->render(*(*frame)->target, items, kClearColor);
+	PixelRegion region = state.damage.repaintRegion((*frame)->bufferAge);
+	region.simplify(kMaxRepaintRects);
+	std::vector<Rect> rects = region.rects();
+	auto rendered = renderer_->render(*(*frame)->target, scene.items, kClearColor, rects);
 	if (!rendered) {
+		/* The damage stays pending for the next frame. */
 		output->rollback(**frame);
 		/* Callbacks still complete, so clients do not stall. */
 		state.rendered = std::move(fs);
@@ -542,8 +605,20 @@ Result<void> Server::repaint(OutputState &state)
 		presented(state, info);
 		return bufmgr::unexpected(std::move(rendered).error());
 	}
+
+	RepaintStats &stats = state.stats;
+	stats.rendered++;
+	stats.lastBufferAge = (*frame)->bufferAge;
+	stats.lastPixels = region.area();
+	stats.pixels += stats.lastPixels;
+	stats.rects += rects.size();
+	stats.lastRects = std::move(rects);
+	state.damage.frameSubmitted();
 	state.rendered = std::move(fs);
-	return output->commit(**frame);
+	auto committed = output->commit(**frame);
+	if (!committed)
+		state.damage.addWhole();
+	return committed;
 }
 
 void Server::presented(OutputState &state, const PresentInfo &info)
@@ -621,6 +696,12 @@ Result<void> Server::writeScreenshot(const std::string &path, size_t index)
 uint64_t Server::frameCount(size_t index) const
 {
 	return index < outputs_.size() ? outputs_[index]->frames : 0;
+}
+
+const RepaintStats &Server::repaintStats(size_t index) const
+{
+	static const RepaintStats none;
+	return index < outputs_.size() ? outputs_[index]->stats : none;
 }
 
 } /* namespace comp */

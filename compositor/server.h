@@ -19,6 +19,7 @@
 #include "backend/backend.h"
 #include "backend/headless/headless_backend.h"
 #include "buffer.h"
+#include "output_damage.h"
 #include "render/renderer.h"
 #include "wayland_util.h"
 
@@ -87,6 +88,18 @@ struct Screenshot {
 	std::vector<uint32_t> pixels;
 
 	uint32_t at(uint32_t x, uint32_t y) const { return pixels[size_t(y) * width + x]; }
+};
+
+/* What repainting cost on one output, for tests and statistics. */
+struct RepaintStats {
+	uint64_t rendered = 0;	/* frames drawn */
+	uint64_t skipped = 0;	/* refreshes with nothing damaged: nothing drawn */
+	uint64_t pixels = 0;	/* output pixels drawn, all frames */
+	uint64_t rects = 0;	/* scissor rects drawn, all frames */
+	/* The last frame drawn. */
+	int lastBufferAge = 0;
+	uint64_t lastPixels = 0;
+	std::vector<Rect> lastRects;
 };
 
 /*
@@ -193,12 +206,21 @@ public:
 
 	/* Requests a repaint of every output at its next refresh. */
 	void scheduleRepaint();
+	/*
+	 * A surface's content changed: damage, in surface-local pixels,
+	 * reaches the outputs that show it. Moves, stacking and (un)mapping
+	 * need no call: each repaint compares the scene with the last one.
+	 */
+	void surfaceDamaged(const Surface &surface, const PixelRegion &damage);
+	/* The next frame of every output is drawn whole. */
+	void damageAll();
 
 	/* The first output's current frame; renders one if none exists yet. */
 	Result<Screenshot> screenshot(size_t output = 0);
 	Result<void> writeScreenshot(const std::string &path, size_t output = 0);
-	/* Frames presented on an output. */
+	/* Frames presented on an output, drawn or not (RepaintStats tells). */
 	uint64_t frameCount(size_t output = 0) const;
+	const RepaintStats &repaintStats(size_t output = 0) const;
 
 private:
 	friend class View;
@@ -210,12 +232,24 @@ private:
 		ResourceList feedbacks;
 	};
 	struct OutputState {
+		explicit OutputState(Output *o);
+
 		Output *output = nullptr;
 		std::unique_ptr<OutputGlobal> global;
 		bool repaintNeeded = false;
 		uint64_t frames = 0;
 		std::unique_ptr<FrameState> rendered;	/* committed, not yet presented */
 		std::unique_ptr<FrameState> displayed;
+		OutputDamage damage;
+		RepaintStats stats;
+	};
+	/* What an output shows now. */
+	struct Scene {
+		std::vector<RenderItem> items;
+		std::vector<ScenePlacement> placements;
+		/* Every surface of a mapped view: the frame completes their callbacks. */
+		std::vector<Surface *> surfaces;
+		std::set<Surface *> shown;
 	};
 
 	explicit Server(ServerConfig config);
@@ -229,6 +263,9 @@ private:
 	void viewMapped(View *view);
 	void viewUnmapped(View *view);
 
+	Scene collectScene(const Output &output);
+	void updateOutputMembership(OutputState &state, const std::set<Surface *> &shown);
+	std::unique_ptr<FrameState> takeFrameState(const Scene &scene);
 	Result<void> repaint(OutputState &state);
 	void presented(OutputState &state, const PresentInfo &info);
 

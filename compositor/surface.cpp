@@ -2,6 +2,7 @@
 #include "surface.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 
@@ -31,6 +32,8 @@ Rect intersect(const Rect &a, const Rect &b)
 		return {};
 	return { int32_t(x1), int32_t(y1), int32_t(x2 - x1), int32_t(y2 - y1) };
 }
+
+std::atomic<uint64_t> nextSurfaceId{ 1 };
 
 /* The whole pixels a box touches. */
 Rect roundOut(const SourceBox &box)
@@ -199,7 +202,7 @@ Surface *Surface::create(Server &server, wl_client *client, uint32_t version, ui
 }
 
 Surface::Surface(Server &server, wl_resource *resource)
-	: server_(server), resource_(resource)
+	: server_(server), resource_(resource), id_(nextSurfaceId++)
 {
 	wl_signal_init(&destroySignal_);
 	wl_signal_init(&commitSignal_);
@@ -666,8 +669,31 @@ void Surface::updateSize()
 	}
 }
 
+PixelRegion Surface::contentDamage(const SurfaceState &state, const Rect &before,
+				   bool hadBuffer) const
+{
+	const Rect after{ 0, 0, width_, height_ };
+	constexpr uint32_t reshaping = SurfaceState::FieldScale | SurfaceState::FieldTransform |
+				       SurfaceState::FieldViewport;
+	PixelRegion damage;
+	if ((state.fields & reshaping) || hadBuffer != hasBuffer() ||
+	    before.width != after.width || before.height != after.height) {
+		/* Every pixel may have moved: all that was and all that is. */
+		damage.add(before);
+		damage.add(after);
+		return damage;
+	}
+	for (const Rect &r : state.surfaceDamage)
+		damage.add(intersect(r, after));
+	for (const Rect &r : state.bufferDamage)
+		damage.add(bufferToSurface(r));
+	return damage;
+}
+
 void Surface::apply(SurfaceState &state)
 {
+	const Rect before{ 0, 0, width_, height_ };
+	const bool hadBuffer = hasBuffer();
 	if (state.fields & SurfaceState::FieldScale)
 		current_.scale = state.scale;
 	if (state.fields & SurfaceState::FieldTransform)
@@ -698,6 +724,7 @@ void Surface::apply(SurfaceState &state)
 		current_.inputInfinite = state.inputInfinite;
 	}
 	updateSize();
+	server_.surfaceDamaged(*this, contentDamage(state, before, hadBuffer));
 
 	/* Content no frame showed is replaced: its feedback is discarded. */
 	Presentation::discard(current_.feedbacks);

@@ -9,6 +9,7 @@
 #include <wayland-server-core.h>
 
 #include "buffer.h"
+#include "pixel_region.h"
 #include "render/renderer.h"
 #include "wayland_util.h"
 
@@ -121,6 +122,8 @@ public:
 
 	Server &server() const { return server_; }
 	wl_resource *resource() const { return resource_; }
+	/* Unique in the process, unlike the address: tells surfaces apart across frames. */
+	uint64_t id() const { return id_; }
 	wl_client *client() const { return wl_resource_get_client(resource_); }
 	/* The client's accounting; shared so it outlives the client's record. */
 	const std::shared_ptr<ClientAccount> &account() const { return account_; }
@@ -232,6 +235,8 @@ private:
 	void applyBuffer(SurfaceState &state);
 	std::vector<Rect> bufferDamage(const SurfaceState &state) const;
 	void updateSize();
+	/* What a commit changed, in surface pixels, for the outputs' damage. */
+	PixelRegion contentDamage(const SurfaceState &state, const Rect &before, bool hadBuffer) const;
 	/*
 	 * What the surface shows of the transformed, scaled buffer, in its
 	 * units: the viewport's source, or all of it.
@@ -240,6 +245,7 @@ private:
 
 	Server &server_;
 	wl_resource *resource_;
+	const uint64_t id_;
 	std::shared_ptr<ClientAccount> account_;
 	SurfaceRole *role_ = nullptr;
 	const char *roleName_ = nullptr;

@@ -86,6 +86,11 @@ public:
 	virtual Result<void> commit(const OutputFrame &frame) = 0;
 	/* Gives a frame back unshown (rendering failed). */
 	virtual void rollback(const OutputFrame &frame) = 0;
+	/*
+	 * Nothing changed on screen this refresh: no buffer, but the
+	 * presented handler runs as after a commit, with this refresh's time.
+	 */
+	virtual void skipFrame() = 0;
 
 	/* The buffer on screen now, or null before the first frame. */
 	virtual const bufmgr::Buffer *frontBuffer() const = 0;

@@ -241,13 +241,29 @@ void Seat::getKeyboard(wl_client *client, wl_resource *seat, uint32_t id)
 
 void Seat::setCursor(wl_resource *pointer, uint32_t, wl_resource *surfaceResource)
 {
-	if (!surfaceResource)
-		return;
-	Surface *surface = Surface::fromResource(surfaceResource);
-	if (surface->role() == &cursorRole)
-		return;
+	Surface *surface = surfaceResource ? Surface::fromResource(surfaceResource) : nullptr;
 	/* The cursor is not drawn on the headless backend; the role still counts. */
-	surface->setRole(&cursorRole, cursorRole.roleName(), pointer, WL_POINTER_ERROR_ROLE);
+	if (surface && surface->role() != &cursorRole &&
+	    !surface->setRole(&cursorRole, cursorRole.roleName(), pointer, WL_POINTER_ERROR_ROLE))
+		return;
+	/* Only the client with the pointer sets the cursor. */
+	if (!pointerFocus_ || pointerFocus_->client() != wl_resource_get_client(pointer))
+		return;
+	cursor_ = surface;
+	cursorDestroy_.disconnect();
+	if (!surface)
+		return;
+	cursorDestroy_.connect(surface->destroySignal(), [this](void *) {
+		cursor_ = nullptr;
+		cursorDestroy_.disconnect();
+	});
+}
+
+Surface *Seat::cursorSurface() const
+{
+	if (!cursor_ || !pointerFocus_ || cursor_->client() != pointerFocus_->client())
+		return nullptr;
+	return cursor_;
 }
 
 uint32_t Seat::serialFor(wl_client *client)

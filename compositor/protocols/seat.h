@@ -59,6 +59,8 @@ public:
 
 	/* Re-picks the surface under the pointer after the scene changed. */
 	void updatePointerFocus();
+	/* The cursor the client with the pointer set; null for none. */
+	Surface *cursorSurface() const;
 
 	/* Scene changes that move focus. */
 	void viewMapped(View *view);
@@ -109,6 +111,8 @@ private:
 	Surface *keyboardFocus_ = nullptr;
 	Listener pointerFocusDestroy_;
 	Listener keyboardFocusDestroy_;
+	Surface *cursor_ = nullptr;
+	Listener cursorDestroy_;
 
 	struct SentSerial {
 		wl_client *client;

@@ -36,6 +36,20 @@ std::string describe(const char *what, uint32_t width, uint32_t height, uint32_t
 	       " " + bufmgr::fourccToString(format);
 }
 
+bool overlaps(const Rect &a, const Rect &b)
+{
+	return int64_t(a.x) < int64_t(b.x) + b.width && int64_t(b.x) < int64_t(a.x) + a.width &&
+	       int64_t(a.y) < int64_t(b.y) + b.height && int64_t(b.y) < int64_t(a.y) + a.height;
+}
+
+Rect boundingBox(const Rect &a, const Rect &b)
+{
+	const int32_t x0 = std::min(a.x, b.x), y0 = std::min(a.y, b.y);
+	const int32_t x1 = std::max(a.x + a.width, b.x + b.width);
+	const int32_t y1 = std::max(a.y + a.height, b.y + b.height);
+	return { x0, y0, x1 - x0, y1 - y0 };
+}
+
 bool isLinear(uint64_t modifier)
 {
 	/* Implicit layouts from heaps, udmabuf and dumb buffers are linear. */
@@ -63,8 +77,9 @@ public:
 	Result<void> updateDmaBuf(Texture &texture, const bufmgr::Buffer &buffer,
 				  std::span<const Rect> damage) override;
 
+	using Renderer::render;
 	Result<void> render(const bufmgr::Buffer &target, std::span<const RenderItem> items,
-			    const float clearColor[4]) override;
+			    const float clearColor[4], std::span<const Rect> clip) override;
 	Result<std::vector<uint32_t>> readPixels(const bufmgr::Buffer &target) override;
 	void releaseTarget(const bufmgr::Buffer &target) override;
 
@@ -79,7 +94,9 @@ private:
 	Result<std::unique_ptr<Texture>> importDmaBufCpu(const bufmgr::Buffer &buffer);
 	Result<void> uploadDmaBuf(GlesTexture &texture, std::span<const Rect> rects,
 				  bool define);
-	Result<RenderTarget *> targetFor(const bufmgr::Buffer &buffer, const TargetKey &key);
+	/* created: the target is new, its framebuffer holds nothing yet. */
+	Result<RenderTarget *> targetFor(const bufmgr::Buffer &buffer, const TargetKey &key,
+					 bool *created);
 	Result<void> checkItem(const RenderItem &item, SourceBox *source) const;
 	Result<void> drawItem(const RenderItem &item, const SourceBox &source,
 			      uint32_t width, uint32_t height);
@@ -386,14 +403,16 @@ Result<void> GlesRendererImpl::updateDmaBuf(Texture &texture, const bufmgr::Buff
 }
 
 Result<RenderTarget *> GlesRendererImpl::targetFor(const bufmgr::Buffer &buffer,
-						   const TargetKey &key)
+						   const TargetKey &key, bool *created)
 {
+	*created = false;
 	for (auto &target : targets_) {
 		if (target->key() == key) {
 			target->lastUse = ++useCounter_;
 			return target.get();
 		}
 	}
+	*created = true;
 
 	std::unique_ptr<RenderTarget> target;
 	if (direct_ && buffer.isDmaBuf()) {
@@ -523,7 +542,7 @@ Result<void> GlesRendererImpl::drawItem(const RenderItem &item, const SourceBox 
 
 Result<void> GlesRendererImpl::render(const bufmgr::Buffer &target,
 				      std::span<const RenderItem> items,
-				      const float clearColor[4])
+				      const float clearColor[4], std::span<const Rect> clip)
 {
 	const std::string what = describe("render into", target.width(), target.height(),
 					  target.format());
@@ -552,25 +571,43 @@ Result<void> GlesRendererImpl::render(const bufmgr::Buffer &target,
 		return unexpected(std::move(key).error());
 	if (auto ret = makeCurrent(); !ret)
 		return ret;
-	auto renderTarget = targetFor(target, *key);
+	bool created = false;
+	auto renderTarget = targetFor(target, *key, &created);
 	if (!renderTarget)
 		return unexpected(std::move(renderTarget).error());
 
+	const Rect whole{ 0, 0, int32_t(target.width()), int32_t(target.height()) };
+	std::vector<Rect> rects = created ? std::vector<Rect>{ whole }
+					  : clipDamage(clip, target.width(), target.height());
+	if (rects.empty())
+		return {};
+
 	(*renderTarget)->bind();
-	glDisable(GL_SCISSOR_TEST);
+	/* Output rows are GL rows (see drawItem()): the scissor takes output pixels. */
+	glEnable(GL_SCISSOR_TEST);
 	glClearColor(clearColor[0], clearColor[1], clearColor[2], clearColor[3]);
-	glClear(GL_COLOR_BUFFER_BIT);
 	/* Premultiplied alpha: src + dst * (1 - src.a). */
 	glBlendFunc(GL_ONE, GL_ONE_MINUS_SRC_ALPHA);
-	for (size_t i = 0; i < items.size(); i++) {
-		auto ret = drawItem(items[i], sources[i], target.width(), target.height());
-		if (!ret)
-			return ret;
+	Rect drawn = rects.front();
+	for (const Rect &rect : rects) {
+		glScissor(rect.x, rect.y, rect.width, rect.height);
+		glClear(GL_COLOR_BUFFER_BIT);
+		for (size_t i = 0; i < items.size(); i++) {
+			if (!overlaps(items[i].destination, rect))
+				continue;
+			auto ret = drawItem(items[i], sources[i], target.width(), target.height());
+			if (!ret) {
+				glDisable(GL_SCISSOR_TEST);
+				return ret;
+			}
+		}
+		drawn = boundingBox(drawn, rect);
 	}
+	glDisable(GL_SCISSOR_TEST);
 	glDisable(GL_BLEND);
 	if (GLenum error = takeGlError())
 		return unexpected(EIO, what + ": GL error " + std::to_string(error));
-	return (*renderTarget)->finish();
+	return (*renderTarget)->finish(drawn);
 }
 
 Result<std::vector<uint32_t>> GlesRendererImpl::readPixels(const bufmgr::Buffer &target)

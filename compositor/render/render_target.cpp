@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "render_target.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <sys/stat.h>
@@ -178,20 +179,25 @@ void RenderTarget::bind() const
 	glViewport(0, 0, key_.width, key_.height);
 }
 
-Result<void> RenderTarget::finish()
+Result<void> RenderTarget::finish(const Rect &drawn)
 {
 	if (isDirect()) {
 		/* No fences yet: the backend may scan out as soon as we return. */
 		glFinish();
 		return {};
 	}
-	return copyToMemory();
+	/* Whole rows of what changed: one read, and the memory holds the rest. */
+	const int64_t y0 = std::clamp<int64_t>(drawn.y, 0, key_.height);
+	const int64_t y1 = std::clamp<int64_t>(int64_t(drawn.y) + drawn.height, y0, key_.height);
+	if (y1 == y0)
+		return {};
+	return copyToMemory(uint32_t(y0), uint32_t(y1 - y0));
 }
 
-Result<void> RenderTarget::copyToMemory()
+Result<void> RenderTarget::copyToMemory(uint32_t firstRow, uint32_t rows)
 {
 	const GlesCaps &caps = context_->caps();
-	const uint32_t w = key_.width, h = key_.height, stride = key_.stride;
+	const uint32_t w = key_.width, h = rows, stride = key_.stride;
 	const size_t rowBytes = static_cast<size_t>(w) * 4;
 
 	/* The frame's rows in memory order are GL's bottom-up rows. */
@@ -201,19 +207,19 @@ Result<void> RenderTarget::copyToMemory()
 	auto access = mapping_->beginAccess(bufmgr::Access::Write);
 	if (!access)
 		return unexpected(std::move(access).error());
-	uint8_t *dst = mapping_->plane(0).data();
+	uint8_t *dst = mapping_->plane(0).data() + static_cast<size_t>(firstRow) * stride;
 
 	glBindFramebuffer(GL_FRAMEBUFFER, framebuffer_);
 	glPixelStorei(GL_PACK_ALIGNMENT, 4);
 	if (!swizzle && stride == rowBytes) {
-		glReadPixels(0, 0, w, h, glFormat, GL_UNSIGNED_BYTE, dst);
+		glReadPixels(0, firstRow, w, h, glFormat, GL_UNSIGNED_BYTE, dst);
 	} else if (!swizzle && caps.packRowLength && stride % 4 == 0) {
 		glPixelStorei(kPackRowLength, stride / 4);
-		glReadPixels(0, 0, w, h, glFormat, GL_UNSIGNED_BYTE, dst);
+		glReadPixels(0, firstRow, w, h, glFormat, GL_UNSIGNED_BYTE, dst);
 		glPixelStorei(kPackRowLength, 0);
 	} else {
 		scratch_.resize(rowBytes * h);
-		glReadPixels(0, 0, w, h, glFormat, GL_UNSIGNED_BYTE, scratch_.data());
+		glReadPixels(0, firstRow, w, h, glFormat, GL_UNSIGNED_BYTE, scratch_.data());
 		for (uint32_t y = 0; y < h; y++) {
 			uint8_t *out = dst + static_cast<size_t>(y) * stride;
 			const uint8_t *in = scratch_.data() + y * rowBytes;

@@ -61,8 +61,11 @@ public:
 
 	/* Binds the framebuffer and sets the viewport to the whole buffer. */
 	void bind() const;
-	/* Makes the drawn frame the buffer's content. */
-	Result<void> finish();
+	/*
+	 * Makes the drawn frame the buffer's content; drawn bounds what
+	 * changed since the last finish() (the rest of the buffer has it).
+	 */
+	Result<void> finish(const Rect &drawn);
 	/* The framebuffer as 0xAARRGGBB, rows top (first in memory) first. */
 	Result<std::vector<uint32_t>> read();
 
@@ -72,7 +75,7 @@ private:
 	RenderTarget(std::shared_ptr<EglContext> context, const TargetKey &key,
 		     const TargetFormat *format);
 	Result<void> createFramebuffer(GLenum attachment, GLuint object, const char *what);
-	Result<void> copyToMemory();
+	Result<void> copyToMemory(uint32_t firstRow, uint32_t rows);
 
 	std::shared_ptr<EglContext> context_;
 	TargetKey key_;

@@ -13,4 +13,11 @@ std::string_view toString(DmaBufPath path)
 	return "unknown";
 }
 
+Result<void> Renderer::render(const bufmgr::Buffer &target, std::span<const RenderItem> items,
+			      const float clearColor[4])
+{
+	const Rect whole{ 0, 0, int32_t(target.width()), int32_t(target.height()) };
+	return render(target, items, clearColor, std::span(&whole, 1));
+}
+
 } /* namespace comp */

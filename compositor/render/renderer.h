@@ -144,10 +144,18 @@ public:
 	 * clearColor is premultiplied RGBA. The target's memory holds the
 	 * frame when this returns. Per-target GL state is cached, keyed by
 	 * the memory behind the buffer (not the Buffer object).
+	 *
+	 * Only the pixels in clip (output pixels) are drawn; the rest keep
+	 * what the last render() into the same memory left, as the output's
+	 * buffer age tells. A target not in the cache is drawn whole, as
+	 * the renderer cannot know what it holds.
 	 */
 	virtual Result<void> render(const bufmgr::Buffer &target,
 				    std::span<const RenderItem> items,
-				    const float clearColor[4]) = 0;
+				    const float clearColor[4], std::span<const Rect> clip) = 0;
+	/* The whole target. */
+	Result<void> render(const bufmgr::Buffer &target, std::span<const RenderItem> items,
+			    const float clearColor[4]);
 
 	/*
 	 * Pixels of target as width*height uint32 0xAARRGGBB, rows top first,

@@ -393,6 +393,45 @@ TEST(Compositor, SurfaceEntersAndLeavesTheOutput)
 	EXPECT_EQ(events.output, client.outputs[0].get());
 }
 
+/* Headless draws no cursor, but a client animating one paces itself by its frames. */
+TEST(Compositor, CursorSurfaceFramesComplete)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	client.bindInput();
+	MappedWindow win(client, "cursor", 64, 64, kRed);
+	ASSERT_TRUE(win.ok);
+	server.run([](comp::Server &s) { s.headlessBackend()->injectPointerMotion(20, 20); });
+	ASSERT_TRUE(client.dispatchUntil([&] { return client.pointerFocus == win.window.surface(); }));
+
+	Proxy<wl_surface> cursor(wl_compositor_create_surface(client.compositor));
+	ShmBuffer image(client.shm, 16, 16);
+	image.fill(kGreen);
+	wl_pointer_set_cursor(client.pointer, client.lastSerial, cursor, 0, 0);
+	for (int i = 0; i < 3; i++) {
+		wl_surface_attach(cursor, image.buffer(), 0, 0);
+		wl_surface_damage_buffer(cursor, 0, 0, 16, 16);
+		ASSERT_TRUE(client.commitAndWaitFrame(cursor)) << "frame " << i;
+	}
+	EXPECT_EQ(server.screenshot().at(20, 20), kRed);
+
+	/* Without the pointer the cursor is not shown: its frames wait. */
+	server.run([](comp::Server &s) { s.headlessBackend()->injectPointerMotion(200, 200); });
+	ASSERT_TRUE(client.dispatchUntil([&] { return client.pointerFocus == nullptr; }));
+	bool done = false;
+	static const wl_callback_listener listener = {
+		.done = [](void *data, wl_callback *, uint32_t) { *static_cast<bool *>(data) = true; },
+	};
+	Proxy<wl_callback> callback(wl_surface_frame(cursor));
+	wl_callback_add_listener(callback, &listener, &done);
+	wl_surface_commit(cursor);
+	ASSERT_TRUE(server.waitFrames(3));
+	ASSERT_TRUE(client.roundtrip());
+	EXPECT_FALSE(done);
+	EXPECT_FALSE(client.error());
+}
+
 TEST(Compositor, KeymapIsSealed)
 {
 	ServerRunner server;

@@ -106,7 +106,7 @@ TEST_P(DmabufClient, PixelsReachTheScreen)
 
 	ServerRunner server;
 	ASSERT_TRUE(server.ok()) << server.error();
-	ASSERT_TRUE(server.waitFrames(2));
+	ASSERT_TRUE(server.drawFrames(2));
 	int fds = countOpenFds();
 	{
 		TestClient client(server.socket());

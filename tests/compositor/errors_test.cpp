@@ -500,7 +500,7 @@ TEST_P(BadInput, ProtocolErrorDisconnectsOnlyTheOffender)
 	ASSERT_TRUE(window.waitConfigure());
 	window.ack();
 	ASSERT_TRUE(window.present(buffer.buffer(), 32, 32));
-	ASSERT_TRUE(server.waitFrames(2));
+	ASSERT_TRUE(server.drawFrames(2));
 	int fds = countOpenFds();
 	size_t clients = server.run([](comp::Server &s) { return s.numClients(); });
 

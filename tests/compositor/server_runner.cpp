@@ -111,4 +111,14 @@ bool ServerRunner::waitFrames(uint64_t n, int timeoutMs)
 	return true;
 }
 
+bool ServerRunner::drawFrames(uint64_t n, int timeoutMs)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		run([](comp::Server &server) { server.damageAll(); });
+		if (!waitFrames(1, timeoutMs))
+			return false;
+	}
+	return true;
+}
+
 } /* namespace heapcomp::test */

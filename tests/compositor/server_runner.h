@@ -47,8 +47,13 @@ public:
 	/* The first output's current frame. */
 	comp::Screenshot screenshot();
 	uint64_t frames();
-	/* Waits until n more frames were presented. */
+	/* Waits until n more frames were presented (drawn or, with no damage, not). */
 	bool waitFrames(uint64_t n, int timeoutMs = 20000);
+	/*
+	 * Draws n whole frames: every output buffer in use gets allocated and
+	 * drawn, so fd and buffer counts taken afterwards stay put.
+	 */
+	bool drawFrames(uint64_t n, int timeoutMs = 20000);
 
 private:
 	void thread(comp::ServerConfig config);

@@ -266,7 +266,7 @@ TEST(ThirdParty, WestonSimpleShm)
 		GTEST_SKIP() << "weston-simple-shm (weston) is not installed";
 	ServerRunner server(bigOutput());
 	ASSERT_TRUE(server.ok()) << server.error();
-	ASSERT_TRUE(server.waitFrames(2));
+	ASSERT_TRUE(server.drawFrames(2));
 	int fds = countOpenFds();
 	{
 		Child child({ program }, server.socket(), outputPath("simple-shm.txt"));

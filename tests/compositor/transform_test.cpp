@@ -6,9 +6,12 @@
  */
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "picture.h"
 #include "server_runner.h"
 #include "test_client.h"
 
@@ -21,16 +24,6 @@ constexpr uint32_t kBlue = 0xff0000ff;
 constexpr uint32_t kWhite = 0xffffffff;
 constexpr uint32_t kYellow = 0xffffff00;
 constexpr uint32_t kBackground = 0xff000000;
-
-/* Pixels, row after row: what a client wants to show, or what it draws. */
-struct Picture {
-	int width = 0, height = 0;
-	std::vector<uint32_t> pixels;
-
-	Picture(int w, int h) : width(w), height(h), pixels(size_t(w) * h) {}
-	uint32_t &at(int x, int y) { return pixels[size_t(y) * width + x]; }
-	uint32_t at(int x, int y) const { return pixels[size_t(y) * width + x]; }
-};
 
 /*
  * The upright content: four quadrants of different colours and a white
@@ -91,31 +84,6 @@ Picture scaledUp(const Picture &in, int scale)
 	return out;
 }
 
-void copyInto(ShmBuffer &buffer, const Picture &picture)
-{
-	ASSERT_EQ(int(buffer.width()), picture.width);
-	ASSERT_EQ(int(buffer.height()), picture.height);
-	std::copy(picture.pixels.begin(), picture.pixels.end(), buffer.pixels());
-}
-
-/* Every pixel of want at (x0, y0) on the screen; the first mismatch named. */
-::testing::AssertionResult shows(const comp::Screenshot &shot, int x0, int y0,
-				 const Picture &want)
-{
-	for (int y = 0; y < want.height; y++) {
-		for (int x = 0; x < want.width; x++) {
-			uint32_t got = shot.at(uint32_t(x0 + x), uint32_t(y0 + y));
-			if (got != want.at(x, y)) {
-				char text[128];
-				snprintf(text, sizeof(text), "at (%d, %d): 0x%08x, want 0x%08x",
-					 x, y, got, want.at(x, y));
-				return ::testing::AssertionFailure() << text;
-			}
-		}
-	}
-	return ::testing::AssertionSuccess();
-}
-
 const char *const kTransformNames[] = { "Normal",  "Rotate90",  "Rotate180",  "Rotate270",
 					"Flipped", "Flipped90", "Flipped180", "Flipped270" };
 
@@ -124,65 +92,91 @@ struct TransformCase {
 	int32_t scale;
 };
 
+/*
+ * Each case: a server, a client, and a toplevel whose buffer holds the
+ * upright content as the client draws it for the case's transform and
+ * scale, shown.
+ */
 class BufferTransform : public ::testing::TestWithParam<TransformCase>
 {
+protected:
+	void SetUp() override
+	{
+		ASSERT_TRUE(server_.ok()) << server_.error();
+		drawn_ = draw(content_);
+		buffer_.emplace(client_.shm, uint32_t(drawn_.width), uint32_t(drawn_.height));
+		copyInto(*buffer_, drawn_);
+		ASSERT_TRUE(window_.waitConfigure());
+		window_.ack();
+		wl_surface_set_buffer_transform(window_.surface(), GetParam().transform);
+		wl_surface_set_buffer_scale(window_.surface(), GetParam().scale);
+		ASSERT_TRUE(window_.present(buffer_->buffer(), drawn_.width, drawn_.height));
+	}
+
+	Picture draw(const Picture &content) const
+	{
+		return scaledUp(clientDraws(content, GetParam().transform), GetParam().scale);
+	}
+
+	ServerRunner server_;
+	TestClient client_{ server_.socket() };
+	Window window_{ client_, "transform" };
+	Picture content_ = upright(40, 20);
+	Picture drawn_{ 0, 0 };
+	std::optional<ShmBuffer> buffer_;
 };
 
 TEST_P(BufferTransform, ScreenShowsTheContentUpright)
 {
-	const auto [transform, scale] = GetParam();
-	ServerRunner server;
-	ASSERT_TRUE(server.ok()) << server.error();
-	TestClient client(server.socket());
-
-	const Picture content = upright(40, 20);
-	const Picture drawn = scaledUp(clientDraws(content, transform), scale);
-	ShmBuffer buffer(client.shm, uint32_t(drawn.width), uint32_t(drawn.height));
-	copyInto(buffer, drawn);
-
-	Window window(client, "transform");
-	ASSERT_TRUE(window.waitConfigure());
-	window.ack();
-	wl_surface_set_buffer_transform(window.surface(), transform);
-	wl_surface_set_buffer_scale(window.surface(), scale);
-	ASSERT_TRUE(window.present(buffer.buffer(), drawn.width, drawn.height));
-
-	comp::Screenshot shot = server.screenshot();
-	EXPECT_TRUE(shows(shot, 0, 0, content));
+	comp::Screenshot shot = server_.screenshot();
+	EXPECT_TRUE(shows(shot, 0, 0, content_));
 	/* Exactly the content's size: background right of and below it. */
 	EXPECT_EQ(shot.at(40, 5), kBackground);
 	EXPECT_EQ(shot.at(5, 20), kBackground);
-	EXPECT_FALSE(client.error());
+	EXPECT_FALSE(client_.error());
 }
 
 /* Surface damage is in surface coordinates: it must reach the right buffer pixels. */
 TEST_P(BufferTransform, SurfaceDamageUpdatesTheRightPixels)
 {
-	const auto [transform, scale] = GetParam();
-	ServerRunner server;
-	ASSERT_TRUE(server.ok()) << server.error();
-	TestClient client(server.socket());
-
-	Picture content = upright(40, 20);
-	Picture drawn = scaledUp(clientDraws(content, transform), scale);
-	ShmBuffer buffer(client.shm, uint32_t(drawn.width), uint32_t(drawn.height));
-	copyInto(buffer, drawn);
-	Window window(client, "damage");
-	ASSERT_TRUE(window.waitConfigure());
-	window.ack();
-	wl_surface_set_buffer_transform(window.surface(), transform);
-	wl_surface_set_buffer_scale(window.surface(), scale);
-	ASSERT_TRUE(window.present(buffer.buffer(), drawn.width, drawn.height));
-
 	/* A 6x4 patch near the bottom-right corner changes; only it is damaged. */
-	for (int y = 13; y < 17; y++)
-		for (int x = 30; x < 36; x++)
-			content.at(x, y) = kWhite;
-	copyInto(buffer, scaledUp(clientDraws(content, transform), scale));
-	wl_surface_attach(window.surface(), buffer.buffer(), 0, 0);
-	wl_surface_damage(window.surface(), 30, 13, 6, 4);
-	ASSERT_TRUE(client.commitAndWaitFrame(window.surface()));
-	EXPECT_TRUE(shows(server.screenshot(), 0, 0, content));
+	content_.fillRect(30, 13, 6, 4, kWhite);
+	copyInto(*buffer_, draw(content_));
+	wl_surface_attach(window_.surface(), buffer_->buffer(), 0, 0);
+	wl_surface_damage(window_.surface(), 30, 13, 6, 4);
+	ASSERT_TRUE(client_.commitAndWaitFrame(window_.surface()));
+	EXPECT_TRUE(shows(server_.screenshot(), 0, 0, content_));
+}
+
+/* Buffer damage on a transformed surface: the screen repaints where the change shows. */
+TEST_P(BufferTransform, BufferDamageRepaintsWhereTheChangeShows)
+{
+	/* Twice: the second frame goes into a buffer that already has the first. */
+	for (uint32_t colour : { kWhite, kBlue }) {
+		content_.fillRect(30, 13, 6, 4, colour);
+		const Picture before = drawn_;
+		drawn_ = draw(content_);
+		copyInto(*buffer_, drawn_);
+		/* The damage is what changed in the buffer, found by comparing. */
+		int x0 = drawn_.width, y0 = drawn_.height, x1 = 0, y1 = 0;
+		for (int y = 0; y < drawn_.height; y++) {
+			for (int x = 0; x < drawn_.width; x++) {
+				if (drawn_.at(x, y) == before.at(x, y))
+					continue;
+				x0 = std::min(x0, x);
+				y0 = std::min(y0, y);
+				x1 = std::max(x1, x + 1);
+				y1 = std::max(y1, y + 1);
+			}
+		}
+		ASSERT_LT(x0, x1);
+		wl_surface_attach(window_.surface(), buffer_->buffer(), 0, 0);
+		wl_surface_damage_buffer(window_.surface(), x0, y0, x1 - x0, y1 - y0);
+		ASSERT_TRUE(client_.commitAndWaitFrame(window_.surface()));
+		EXPECT_TRUE(shows(server_.screenshot(), 0, 0, content_));
+	}
+	comp::RepaintStats stats = server_.run([](comp::Server &s) { return s.repaintStats(); });
+	EXPECT_EQ(stats.lastPixels, 6u * 4) << "not just the patch was drawn";
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -377,6 +377,40 @@ TEST_P(ShmRenderTest, TransformUndoesWhatTheClientDid)
 	EXPECT_TRUE(pixelAt(pixels, 32, 1, 0, texel(2, 1), 0));
 }
 
+TEST_P(ShmRenderTest, ClipDrawsOnlyItsPixels)
+{
+	Image red(32, 24, DRM_FORMAT_XRGB8888), green(32, 24, DRM_FORMAT_XRGB8888);
+	red.fill(kRed);
+	green.fill(kGreen);
+	auto r = import(red), g = import(green);
+	ASSERT_TRUE(r && g);
+	const RenderItem redItem{ r.get(), { 0, 0, 32, 24 } }, greenItem{ g.get(), { 0, 0, 32, 24 } };
+	const Rect whole{ 0, 0, 32, 24 }, clip{ 4, 6, 10, 5 };
+	target_ = memfdTarget(32, 24, DRM_FORMAT_XRGB8888);
+
+	/* A target the renderer has not drawn into is drawn whole, whatever the clip. */
+	ASSERT_TRUE(renderer_->render(target_, std::span(&redItem, 1), kClearBlue,
+				      std::span(&clip, 1)));
+	EXPECT_TRUE(rectIs(download(target_), 32, whole, kRed, 0));
+
+	/* Then only the clip changes: in what the renderer reads and in the memory. */
+	ASSERT_TRUE(renderer_->render(target_, std::span(&greenItem, 1), kClearBlue,
+				      std::span(&clip, 1)));
+	auto pixels = renderer_->readPixels(target_);
+	ASSERT_TRUE(pixels);
+	for (const auto &image : { *pixels, download(target_) }) {
+		EXPECT_TRUE(rectIs(image, 32, clip, kGreen, 0));
+		EXPECT_TRUE(rectIs(image, 32, { 0, 0, 32, 6 }, kRed, 0));
+		EXPECT_TRUE(rectIs(image, 32, { 0, 11, 32, 13 }, kRed, 0));
+		EXPECT_TRUE(rectIs(image, 32, { 0, 6, 4, 5 }, kRed, 0));
+		EXPECT_TRUE(rectIs(image, 32, { 14, 6, 18, 5 }, kRed, 0));
+	}
+
+	/* No clip, nothing drawn. */
+	ASSERT_TRUE(renderer_->render(target_, std::span(&redItem, 1), kClearBlue, {}));
+	EXPECT_TRUE(rectIs(download(target_), 32, clip, kGreen, 0));
+}
+
 TEST_P(ShmRenderTest, ItemsPartlyOutsideTheOutputAreClipped)
 {
 	Image image(8, 8, DRM_FORMAT_XRGB8888);

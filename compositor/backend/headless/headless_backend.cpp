@@ -196,7 +196,17 @@ Result<void> HeadlessOutput::commit(const OutputFrame &frame)
 	if (front_)
 		swapchain_->release(front_);
 	front_ = slot;
+	presentNow();
+	return {};
+}
 
+void HeadlessOutput::skipFrame()
+{
+	presentNow();
+}
+
+void HeadlessOutput::presentNow()
+{
 	/* Outside a tick (a forced repaint) the frame shows now. */
 	uint64_t when = inTick_ ? lastTickNs_ : monotonicNs();
 	if (when <= lastPresentedNs_)
@@ -210,7 +220,6 @@ Result<void> HeadlessOutput::commit(const OutputFrame &frame)
 	/* Nothing is scanned out and there is no vblank: no flags. */
 	info.flags = 0;
 	presented(info);
-	return {};
 }
 
 void HeadlessOutput::rollback(const OutputFrame &frame)

@@ -48,6 +48,7 @@ public:
 	Result<std::optional<OutputFrame>> beginFrame() override;
 	Result<void> commit(const OutputFrame &frame) override;
 	void rollback(const OutputFrame &frame) override;
+	void skipFrame() override;
 	const bufmgr::Buffer *frontBuffer() const override;
 
 	/* For tests: which bufmgr source the output buffers came from. */
@@ -57,6 +58,8 @@ public:
 private:
 	static int onTimer(int fd, uint32_t mask, void *data);
 	uint64_t nextTickNs(uint64_t nowNs) const;
+	/* Reports the frame on screen as presented now: at this tick, or at once. */
+	void presentNow();
 
 	HeadlessBackend &backend_;
 	std::string name_;
