@@ -669,17 +669,20 @@ void Surface::updateSize()
 	}
 }
 
-PixelRegion Surface::contentDamage(const SurfaceState &state, const Rect &before,
-				   bool hadBuffer) const
+Surface::Geometry Surface::geometry() const
+{
+	return { width_, height_, current_.scale, current_.transform, current_.viewport,
+		 hasBuffer() };
+}
+
+PixelRegion Surface::contentDamage(const SurfaceState &state, const Geometry &before) const
 {
 	const Rect after{ 0, 0, width_, height_ };
-	constexpr uint32_t reshaping = SurfaceState::FieldScale | SurfaceState::FieldTransform |
-				       SurfaceState::FieldViewport;
 	PixelRegion damage;
-	if ((state.fields & reshaping) || hadBuffer != hasBuffer() ||
-	    before.width != after.width || before.height != after.height) {
+	/* Requests that only repeat the current scale, transform or crop change nothing. */
+	if (!(geometry() == before)) {
 		/* Every pixel may have moved: all that was and all that is. */
-		damage.add(before);
+		damage.add({ 0, 0, before.width, before.height });
 		damage.add(after);
 		return damage;
 	}
@@ -692,8 +695,7 @@ PixelRegion Surface::contentDamage(const SurfaceState &state, const Rect &before
 
 void Surface::apply(SurfaceState &state)
 {
-	const Rect before{ 0, 0, width_, height_ };
-	const bool hadBuffer = hasBuffer();
+	const Geometry before = geometry();
 	if (state.fields & SurfaceState::FieldScale)
 		current_.scale = state.scale;
 	if (state.fields & SurfaceState::FieldTransform)
@@ -724,7 +726,7 @@ void Surface::apply(SurfaceState &state)
 		current_.inputInfinite = state.inputInfinite;
 	}
 	updateSize();
-	server_.surfaceDamaged(*this, contentDamage(state, before, hadBuffer));
+	server_.surfaceDamaged(*this, contentDamage(state, before));
 
 	/* Content no frame showed is replaced: its feedback is discarded. */
 	Presentation::discard(current_.feedbacks);

@@ -46,6 +46,8 @@ struct ViewportState {
 	double srcX = 0, srcY = 0, srcWidth = 0, srcHeight = 0;
 	bool hasDestination = false;
 	int32_t dstWidth = 0, dstHeight = 0;
+
+	bool operator==(const ViewportState &) const = default;
 };
 
 /*
@@ -235,8 +237,17 @@ private:
 	void applyBuffer(SurfaceState &state);
 	std::vector<Rect> bufferDamage(const SurfaceState &state) const;
 	void updateSize();
+	/* What decides where each buffer pixel shows on the surface. */
+	struct Geometry {
+		int32_t width, height, scale, transform;
+		ViewportState viewport;
+		bool hasBuffer;
+
+		bool operator==(const Geometry &) const = default;
+	};
+	Geometry geometry() const;
 	/* What a commit changed, in surface pixels, for the outputs' damage. */
-	PixelRegion contentDamage(const SurfaceState &state, const Rect &before, bool hadBuffer) const;
+	PixelRegion contentDamage(const SurfaceState &state, const Geometry &before) const;
 	/*
 	 * What the surface shows of the transformed, scaled buffer, in its
 	 * units: the viewport's source, or all of it.

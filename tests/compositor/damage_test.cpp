@@ -87,6 +87,33 @@ TEST(Damage, OnlyTheDamageIsDrawn)
 	EXPECT_TRUE(shows(server.screenshot(), 0, 0, screen));
 }
 
+/* A client that sends its scale and crop with every frame changes only what it damages. */
+TEST(Damage, RepeatedScaleAndCropChangeNothing)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	MappedWindow window(client, "repeats", 64, 48, kRed);
+	ASSERT_TRUE(window.ok);
+	Proxy<wp_viewport> viewport(
+		wp_viewporter_get_viewport(client.viewporter, window.window.surface()));
+
+	/*
+	 * The first frame sets the destination, damaging the whole window; the
+	 * next repeat it. The third goes into the buffer the second missed.
+	 */
+	for (uint32_t colour : { kBlue, kGreen, kBlue }) {
+		window.buffer.fillRect(8, 8, 8, 8, colour);
+		wl_surface_set_buffer_scale(window.window.surface(), 1);
+		wl_surface_set_buffer_transform(window.window.surface(), WL_OUTPUT_TRANSFORM_NORMAL);
+		wp_viewport_set_destination(viewport, 64, 48);
+		ASSERT_TRUE(presentDamage(client, window, 8, 8, 8, 8));
+	}
+	EXPECT_EQ(repaintStats(server).lastPixels, 64u);
+	EXPECT_EQ(server.screenshot().at(10, 10), kBlue);
+	EXPECT_EQ(server.screenshot().at(40, 40), kRed);
+}
+
 /* Each frame changes a new patch; every buffer must also get the patches it missed. */
 TEST(Damage, OlderBuffersGetWhatTheyMissed)
 {
