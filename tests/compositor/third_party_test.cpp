@@ -365,7 +365,7 @@ TEST(ThirdParty, WestonSimpleDmabufEgl)
 		GTEST_SKIP() << "no DRM node where GBM can allocate";
 	ServerRunner server(bigOutput());
 	ASSERT_TRUE(server.ok()) << server.error();
-	ASSERT_TRUE(server.waitFrames(2));
+	ASSERT_TRUE(server.drawFrames(2));
 	int fds = countOpenFds();
 	{
 		Child child({ program, "--drm-render-node=" + node }, server.socket(),
