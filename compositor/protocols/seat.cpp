@@ -306,6 +306,8 @@ void Seat::setPointerFocus(Surface *surface, double x, double y)
 		pointerFocus_ = nullptr;
 		pointerFocusDestroy_.disconnect();
 	});
+	pointerLocalX_ = x;
+	pointerLocalY_ = y;
 	wl_client *client = surface->client();
 	uint32_t serial = serialFor(client);
 	pointers_.forEach([&](wl_resource *resource) {
@@ -320,39 +322,48 @@ void Seat::pointerMotion(double x, double y, uint32_t timeMs)
 {
 	pointerX_ = x;
 	pointerY_ = y;
+	pointerKnown_ = true;
+	repickPointer(timeMs);
+}
+
+void Seat::updatePointerFocus()
+{
+	repickPointer(monotonicMs());
+}
+
+void Seat::repickPointer(uint32_t timeMs)
+{
+	/* Until the backend reports a position the pointer is nowhere. */
+	if (!pointerKnown_)
+		return;
 	Surface *surface = nullptr;
 	double lx = 0, ly = 0;
 	int32_t sx = 0, sy = 0;
-	if (!buttons_.empty() && pointerFocus_ && server_.surfacePosition(pointerFocus_, &sx, &sy)) {
+	if (!buttons_.empty() && pointerFocus_) {
 		/* Dragging: the surface the press went to keeps the pointer. */
+		if (!server_.surfacePosition(pointerFocus_, &sx, &sy))
+			return;
 		surface = pointerFocus_;
-		lx = x - sx;
-		ly = y - sy;
+		lx = pointerX_ - sx;
+		ly = pointerY_ - sy;
 	} else {
-		server_.viewAt(x, y, &surface, &lx, &ly);
+		server_.viewAt(pointerX_, pointerY_, &surface, &lx, &ly);
 	}
 	if (surface != pointerFocus_) {
 		setPointerFocus(surface, lx, ly);
 		return;
 	}
-	if (!surface)
+	/* The pointer or the surface moved: either way the client hears of it. */
+	if (!surface || (lx == pointerLocalX_ && ly == pointerLocalY_))
 		return;
+	pointerLocalX_ = lx;
+	pointerLocalY_ = ly;
 	wl_client *client = surface->client();
 	pointers_.forEach([&](wl_resource *resource) {
 		if (wl_resource_get_client(resource) == client)
 			wl_pointer_send_motion(resource, timeMs, toFixed(lx), toFixed(ly));
 	});
 	sendPointerFrame(client);
-}
-
-void Seat::updatePointerFocus()
-{
-	if (!buttons_.empty() && pointerFocus_)
-		return;
-	Surface *surface = nullptr;
-	double lx = 0, ly = 0;
-	server_.viewAt(pointerX_, pointerY_, &surface, &lx, &ly);
-	setPointerFocus(surface, lx, ly);
 }
 
 void Seat::pointerButton(uint32_t button, bool pressed, uint32_t timeMs)

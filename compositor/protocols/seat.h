@@ -85,6 +85,7 @@ private:
 	void setCursor(wl_resource *pointer, uint32_t serial, wl_resource *surface);
 
 	uint32_t serialFor(wl_client *client);
+	void repickPointer(uint32_t timeMs);
 	void setPointerFocus(Surface *surface, double x, double y);
 	void sendPointerFrame(wl_client *client);
 	void sendModifiers(wl_client *client, uint32_t serial);
@@ -103,6 +104,9 @@ private:
 	std::vector<uint32_t> pressedKeys_;
 
 	double pointerX_ = 0, pointerY_ = 0;
+	bool pointerKnown_ = false;
+	/* Where the focused surface last heard the pointer was. */
+	double pointerLocalX_ = 0, pointerLocalY_ = 0;
 	/* Held buttons: the implicit grab keeps the focus until all are up. */
 	std::vector<uint32_t> buttons_;
 	Surface *pointerFocus_ = nullptr;

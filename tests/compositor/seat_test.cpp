@@ -7,25 +7,17 @@
 #include <linux/input-event-codes.h>
 #include <unistd.h>
 
+#include "input_test.h"
 #include "protocols/seat.h"
-#include "server_runner.h"
-#include "test_client.h"
 
 namespace heapcomp::test {
 namespace {
 
-void inject(ServerRunner &server, std::function<void(comp::HeadlessBackend &)> f)
-{
-	server.run([&](comp::Server &s) { f(*s.headlessBackend()); });
-}
+using SeatTest = InputTest;
+using DataDeviceTest = InputTest;
 
-TEST(Seat, PointerFocusAndClickToFocus)
+TEST_F(SeatTest, PointerFocusAndClickToFocus)
 {
-	ServerRunner server;
-	ASSERT_TRUE(server.ok()) << server.error();
-	TestClient a(server.socket()), b(server.socket());
-	a.bindInput();
-	b.bindInput();
 	MappedWindow wa(a, "a", 64, 64, 0xffff0000);
 	MappedWindow wb(b, "b", 64, 64, 0xff00ff00);
 	ASSERT_TRUE(wa.ok && wb.ok);
@@ -34,21 +26,21 @@ TEST(Seat, PointerFocusAndClickToFocus)
 	ASSERT_TRUE(b.dispatchUntil([&] { return b.keyboardFocus == wb.window.surface(); }));
 	EXPECT_EQ(server.screenshot().at(40, 40), 0xff00ff00u);
 
-	inject(server, [](comp::HeadlessBackend &h) { h.injectPointerMotion(10.5, 12.25); });
+	inject([](comp::HeadlessBackend &h) { h.injectPointerMotion(10.5, 12.25); });
 	ASSERT_TRUE(a.dispatchUntil([&] {
 		return a.pointerFocus == wa.window.surface() && a.pointerX == 10.5;
 	}));
 	EXPECT_DOUBLE_EQ(a.pointerX, 10.5);
 	EXPECT_DOUBLE_EQ(a.pointerY, 12.25);
 
-	inject(server, [](comp::HeadlessBackend &h) {
+	inject([](comp::HeadlessBackend &h) {
 		h.injectPointerMotion(40, 40);
 	});
 	/* (40, 40) is in b's window, which is on top. */
 	ASSERT_TRUE(b.dispatchUntil([&] { return b.pointerFocus == wb.window.surface(); }));
 	ASSERT_TRUE(a.dispatchUntil([&] { return a.pointerFocus == nullptr; }));
 
-	inject(server, [](comp::HeadlessBackend &h) {
+	inject([](comp::HeadlessBackend &h) {
 		h.injectPointerMotion(5, 5);
 		h.injectPointerButton(BTN_LEFT, true);
 		h.injectPointerButton(BTN_LEFT, false);
@@ -65,16 +57,30 @@ TEST(Seat, PointerFocusAndClickToFocus)
 	EXPECT_TRUE(wa.window.hasState(XDG_TOPLEVEL_STATE_ACTIVATED));
 }
 
-TEST(Seat, KeysGoToTheFocusedClient)
+TEST_F(SeatTest, SurfaceMovingUnderAStillPointerGetsMotion)
 {
-	ServerRunner server;
-	ASSERT_TRUE(server.ok()) << server.error();
-	TestClient a(server.socket());
-	a.bindInput();
+	MappedWindow wa(a, "a", 64, 64, 0xffff0000);
+	ASSERT_TRUE(wa.ok);
+
+	/* No pointer position reported yet: the window at (0, 0) has no pointer. */
+	ASSERT_TRUE(a.roundtrip());
+	EXPECT_EQ(a.pointerFocus, nullptr);
+
+	inject([](comp::HeadlessBackend &h) { h.injectPointerMotion(20, 20); });
+	ASSERT_TRUE(a.dispatchUntil([&] { return a.pointerFocus == wa.window.surface(); }));
+	EXPECT_DOUBLE_EQ(a.pointerX, 20);
+
+	server.run([](comp::Server &s) { s.findView("a")->setPosition(10, 5); });
+	ASSERT_TRUE(a.dispatchUntil([&] { return a.pointerX == 10 && a.pointerY == 15; }));
+	EXPECT_EQ(a.pointerFocus, wa.window.surface());
+}
+
+TEST_F(SeatTest, KeysGoToTheFocusedClient)
+{
 	MappedWindow wa(a, "a", 32, 32, 0xffff0000);
 	ASSERT_TRUE(wa.ok);
 	ASSERT_TRUE(a.dispatchUntil([&] { return a.keyboardFocus == wa.window.surface(); }));
-	inject(server, [](comp::HeadlessBackend &h) {
+	inject([](comp::HeadlessBackend &h) {
 		h.injectKey(KEY_H, true);
 		h.injectKey(KEY_H, false);
 		h.injectKey(KEY_I, true);
@@ -141,13 +147,8 @@ const wl_data_source_listener sourceListener = {
 	.action = [](void *, wl_data_source *, uint32_t) {},
 };
 
-TEST(DataDevice, CopyAndPasteBetweenClients)
+TEST_F(DataDeviceTest, CopyAndPasteBetweenClients)
 {
-	ServerRunner server;
-	ASSERT_TRUE(server.ok()) << server.error();
-	TestClient a(server.socket()), b(server.socket());
-	a.bindInput();
-	b.bindInput();
 	Offer offerA, offerB;
 	wl_data_device *deviceA = wl_data_device_manager_get_data_device(a.dataDeviceManager, a.seat);
 	wl_data_device_add_listener(deviceA, &deviceListener, &offerA);
