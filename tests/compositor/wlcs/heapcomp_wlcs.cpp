@@ -14,6 +14,7 @@
 #include <wlcs/pointer.h>
 #include <wlcs/touch.h>
 
+#include "protocols/xdg_shell.h"
 #include "server_runner.h"
 #include "surface.h"
 
@@ -147,9 +148,13 @@ void positionWindowAbsolute(WlcsDisplayServer *server, wl_display *display, wl_s
 		if (!resource || std::string(wl_resource_get_class(resource)) != "wl_surface")
 			return;
 		comp::Surface *target = comp::Surface::fromResource(resource);
+		/* wlcs places the window geometry, not the surface origin. */
+		comp::Rect geometry;
+		if (auto *xdg = dynamic_cast<comp::XdgSurface *>(target->role()))
+			geometry = xdg->geometry();
 		for (comp::View *view : srv.views()) {
 			if (view->surface() == target)
-				view->setPosition(x, y);
+				view->setPosition(x - geometry.x, y - geometry.y);
 		}
 	});
 }
