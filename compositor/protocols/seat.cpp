@@ -55,10 +55,9 @@ struct SeatRequests {
 		from(resource)->getKeyboard(client, resource, id);
 	}
 
-	static void getTouch(wl_client *, wl_resource *resource, uint32_t)
+	static void getTouch(wl_client *client, wl_resource *resource, uint32_t id)
 	{
-		wl_resource_post_error(resource, WL_SEAT_ERROR_MISSING_CAPABILITY,
-				       "seat0 has no touch capability");
+		from(resource)->getTouch(client, resource, id);
 	}
 
 	static void setCursor(wl_client *, wl_resource *resource, uint32_t serial,
@@ -87,6 +86,10 @@ const struct wl_keyboard_interface keyboardImpl = {
 	.release = destroyResource,
 };
 
+const struct wl_touch_interface touchImpl = {
+	.release = destroyResource,
+};
+
 } /* namespace */
 
 bufmgr::Result<std::unique_ptr<Seat>> Seat::create(Server &server, const KeymapNames &names)
@@ -107,7 +110,7 @@ Seat::Seat(Server &server)
 Seat::~Seat()
 {
 	/* Clients keep their objects; they go inert. */
-	for (ResourceList *list : { &seats_, &pointers_, &keyboards_ }) {
+	for (ResourceList *list : { &seats_, &pointers_, &keyboards_, &touches_ }) {
 		list->forEach([](wl_resource *r) { wl_resource_set_user_data(r, nullptr); });
 		list->unlinkAll();
 	}
@@ -178,7 +181,10 @@ void Seat::bind(wl_client *client, void *data, uint32_t version, uint32_t id)
 		return;
 	}
 	self->seats_.add(resource, &seatImpl, self);
-	wl_seat_send_capabilities(resource, WL_SEAT_CAPABILITY_POINTER | WL_SEAT_CAPABILITY_KEYBOARD);
+	uint32_t caps = WL_SEAT_CAPABILITY_POINTER | WL_SEAT_CAPABILITY_KEYBOARD;
+	if (self->server_.backend().hasTouch())
+		caps |= WL_SEAT_CAPABILITY_TOUCH;
+	wl_seat_send_capabilities(resource, caps);
 	if (version >= WL_SEAT_NAME_SINCE_VERSION)
 		wl_seat_send_name(resource, "seat0");
 }
@@ -237,6 +243,23 @@ void Seat::getKeyboard(wl_client *client, wl_resource *seat, uint32_t id)
 					   xkb_state_serialize_mods(state_, XKB_STATE_MODS_LOCKED),
 					   xkb_state_serialize_layout(state_, XKB_STATE_LAYOUT_EFFECTIVE));
 	}
+}
+
+void Seat::getTouch(wl_client *client, wl_resource *seat, uint32_t id)
+{
+	if (!server_.backend().hasTouch()) {
+		wl_resource_post_error(seat, WL_SEAT_ERROR_MISSING_CAPABILITY,
+				       "seat0 has no touch capability");
+		return;
+	}
+	wl_resource *resource = wl_resource_create(client, &wl_touch_interface,
+						   wl_resource_get_version(seat), id);
+	if (!resource) {
+		wl_client_post_no_memory(client);
+		return;
+	}
+	/* Points already down stay with the objects that saw them go down. */
+	touches_.add(resource, &touchImpl, this);
 }
 
 void Seat::setCursor(wl_resource *pointer, uint32_t, wl_resource *surfaceResource)
@@ -376,24 +399,7 @@ void Seat::pointerButton(uint32_t button, bool pressed, uint32_t timeMs)
 		std::erase(buttons_, button);
 	}
 	if (pressed && !wasHeld) {
-		Surface *surface = nullptr;
-		double lx = 0, ly = 0;
-		View *view = server_.viewAt(pointerX_, pointerY_, &surface, &lx, &ly);
-		/* A click outside a popup's client closes its popups. */
-		for (View *v : std::vector<View *>(server_.views())) {
-			if (v->isPopup() && v->isMapped() &&
-			    (!view || v->surface()->client() != view->surface()->client()))
-				v->dismiss();
-		}
-		if (view) {
-			View *toplevel = view;
-			while (toplevel->parentView())
-				toplevel = toplevel->parentView();
-			if (!view->isPopup()) {
-				server_.raiseView(toplevel);
-				setKeyboardFocus(toplevel->surface());
-			}
-		}
+		activateAt(pointerX_, pointerY_);
 		updatePointerFocus();
 	}
 	if (!pointerFocus_)
@@ -412,6 +418,26 @@ void Seat::pointerButton(uint32_t button, bool pressed, uint32_t timeMs)
 		updatePointerFocus();
 }
 
+void Seat::activateAt(double x, double y)
+{
+	Surface *surface = nullptr;
+	double lx = 0, ly = 0;
+	View *view = server_.viewAt(x, y, &surface, &lx, &ly);
+	/* A press outside a popup's client closes its popups. */
+	for (View *v : std::vector<View *>(server_.views())) {
+		if (v->isPopup() && v->isMapped() &&
+		    (!view || v->surface()->client() != view->surface()->client()))
+			v->dismiss();
+	}
+	if (!view || view->isPopup())
+		return;
+	View *toplevel = view;
+	while (toplevel->parentView())
+		toplevel = toplevel->parentView();
+	server_.raiseView(toplevel);
+	setKeyboardFocus(toplevel->surface());
+}
+
 void Seat::pointerAxis(bool horizontal, double value, uint32_t timeMs)
 {
 	if (!pointerFocus_)
@@ -427,6 +453,138 @@ void Seat::pointerAxis(bool horizontal, double value, uint32_t timeMs)
 		wl_pointer_send_axis(resource, timeMs, axis, toFixed(value));
 	});
 	sendPointerFrame(client);
+}
+
+/* Touch ------------------------------------------------------------------ */
+
+Seat::TouchPoint *Seat::findTouchPoint(int32_t id)
+{
+	for (TouchPoint &point : touchPoints_) {
+		if (point.id == id)
+			return &point;
+	}
+	return nullptr;
+}
+
+Surface *Seat::touchFocus(int32_t id) const
+{
+	for (const TouchPoint &point : touchPoints_) {
+		if (point.id == id)
+			return point.surface;
+	}
+	return nullptr;
+}
+
+template<typename F>
+void Seat::forEachTouch(wl_client *client, F &&f)
+{
+	touches_.forEach([&](wl_resource *resource) {
+		if (wl_resource_get_client(resource) == client)
+			f(resource);
+	});
+}
+
+void Seat::touchEventFor(wl_client *client)
+{
+	if (std::find(touchFrameClients_.begin(), touchFrameClients_.end(), client) ==
+	    touchFrameClients_.end())
+		touchFrameClients_.push_back(client);
+}
+
+void Seat::touchDown(int32_t id, double x, double y, uint32_t timeMs)
+{
+	if (findTouchPoint(id)) {
+		LOG_WARNING("touch point %d went down twice", id);
+		return;
+	}
+	activateAt(x, y);
+	TouchPoint &point = touchPoints_.emplace_back();
+	point.id = id;
+	double lx = 0, ly = 0;
+	server_.viewAt(x, y, &point.surface, &lx, &ly);
+	/* A finger on no window is still tracked, so that its up is not news. */
+	Surface *surface = point.surface;
+	if (!surface)
+		return;
+	point.surfaceDestroy.connect(surface->destroySignal(), [this, &point](void *) {
+		touchSurfaceGone(point);
+	});
+	wl_client *client = surface->client();
+	uint32_t serial = serialFor(client);
+	forEachTouch(client, [&](wl_resource *resource) {
+		wl_touch_send_down(resource, serial, timeMs, surface->resource(), id, toFixed(lx),
+				   toFixed(ly));
+	});
+	touchEventFor(client);
+}
+
+void Seat::touchSurfaceGone(TouchPoint &point)
+{
+	/* The client hears the point end; the finger's real up is then no news. */
+	wl_client *client = point.surface->client();
+	point.surface = nullptr;
+	point.surfaceDestroy.disconnect();
+	if (!server_.isClientConnected(client))
+		return;
+	uint32_t serial = serialFor(client);
+	forEachTouch(client, [&](wl_resource *resource) {
+		wl_touch_send_up(resource, serial, monotonicMs(), point.id);
+		wl_touch_send_frame(resource);
+	});
+}
+
+void Seat::touchMotion(int32_t id, double x, double y, uint32_t timeMs)
+{
+	TouchPoint *point = findTouchPoint(id);
+	int32_t sx = 0, sy = 0;
+	/* Off the surface, or the surface unmapped: the point stays its. */
+	if (!point || !point->surface || !server_.surfacePosition(point->surface, &sx, &sy))
+		return;
+	wl_client *client = point->surface->client();
+	forEachTouch(client, [&](wl_resource *resource) {
+		wl_touch_send_motion(resource, timeMs, id, toFixed(x - sx), toFixed(y - sy));
+	});
+	touchEventFor(client);
+}
+
+void Seat::touchUp(int32_t id, uint32_t timeMs)
+{
+	auto it = std::find_if(touchPoints_.begin(), touchPoints_.end(),
+			       [id](const TouchPoint &p) { return p.id == id; });
+	if (it == touchPoints_.end())
+		return;
+	if (Surface *surface = it->surface) {
+		wl_client *client = surface->client();
+		uint32_t serial = serialFor(client);
+		forEachTouch(client, [&](wl_resource *resource) {
+			wl_touch_send_up(resource, serial, timeMs, id);
+		});
+		touchEventFor(client);
+	}
+	touchPoints_.erase(it);
+}
+
+void Seat::touchFrame()
+{
+	for (wl_client *client : touchFrameClients_) {
+		/* A client gone since its events went out has no objects left. */
+		forEachTouch(client, [](wl_resource *resource) { wl_touch_send_frame(resource); });
+	}
+	touchFrameClients_.clear();
+}
+
+void Seat::touchCancel()
+{
+	std::vector<wl_client *> clients;
+	for (const TouchPoint &point : touchPoints_) {
+		if (point.surface && std::find(clients.begin(), clients.end(),
+					       point.surface->client()) == clients.end())
+			clients.push_back(point.surface->client());
+	}
+	for (wl_client *client : clients)
+		forEachTouch(client, [](wl_resource *resource) { wl_touch_send_cancel(resource); });
+	touchPoints_.clear();
+	touchFrameClients_.clear();
 }
 
 void Seat::sendModifiers(wl_client *client, uint32_t serial)

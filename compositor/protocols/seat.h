@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,9 +32,10 @@ struct KeymapNames {
 };
 
 /*
- * wl_seat "seat0" (v7) with a pointer and a keyboard. Input from the
- * backend goes to the surface under the pointer; a click raises its
- * window and gives it the keyboard. The keymap is compiled once and sent
+ * wl_seat "seat0" (v7) with a pointer, a keyboard and, when the backend
+ * has a touch device, touch. Input from the backend goes to the surface
+ * under the pointer or the finger; a click or a touch raises its window
+ * and gives it the keyboard. The keymap is compiled once and sent
  * to every keyboard as a sealed, read-only memfd.
  */
 class Seat : public InputSink
@@ -49,6 +51,11 @@ public:
 	void pointerButton(uint32_t button, bool pressed, uint32_t timeMs) override;
 	void pointerAxis(bool horizontal, double value, uint32_t timeMs) override;
 	void key(uint32_t key, bool pressed, uint32_t timeMs) override;
+	void touchDown(int32_t id, double x, double y, uint32_t timeMs) override;
+	void touchMotion(int32_t id, double x, double y, uint32_t timeMs) override;
+	void touchUp(int32_t id, uint32_t timeMs) override;
+	void touchFrame() override;
+	void touchCancel() override;
 
 	void setKeyboardFocus(Surface *surface);
 	Surface *keyboardFocus() const { return keyboardFocus_; }
@@ -56,6 +63,8 @@ public:
 	wl_client *keyboardFocusClient() const;
 	double pointerX() const { return pointerX_; }
 	double pointerY() const { return pointerY_; }
+	/* The surface touch point id went down on; null if none or gone. */
+	Surface *touchFocus(int32_t id) const;
 
 	/* Re-picks the surface under the pointer after the scene changed. */
 	void updatePointerFocus();
@@ -82,6 +91,7 @@ private:
 
 	void getPointer(wl_client *client, wl_resource *seat, uint32_t id);
 	void getKeyboard(wl_client *client, wl_resource *seat, uint32_t id);
+	void getTouch(wl_client *client, wl_resource *seat, uint32_t id);
 	void setCursor(wl_resource *pointer, uint32_t serial, wl_resource *surface);
 
 	uint32_t serialFor(wl_client *client);
@@ -89,12 +99,27 @@ private:
 	void setPointerFocus(Surface *surface, double x, double y);
 	void sendPointerFrame(wl_client *client);
 	void sendModifiers(wl_client *client, uint32_t serial);
+	/* A press or touch at (x, y): raise that window and give it the keyboard. */
+	void activateAt(double x, double y);
+
+	/* One finger on the screen: it stays with the surface it went down on. */
+	struct TouchPoint {
+		int32_t id = 0;
+		Surface *surface = nullptr;
+		Listener surfaceDestroy;
+	};
+	TouchPoint *findTouchPoint(int32_t id);
+	template<typename F>
+	void forEachTouch(wl_client *client, F &&f);
+	void touchEventFor(wl_client *client);
+	void touchSurfaceGone(TouchPoint &point);
 
 	Server &server_;
 	Global global_;
 	ResourceList seats_;
 	ResourceList pointers_;
 	ResourceList keyboards_;
+	ResourceList touches_;
 
 	xkb_context *context_ = nullptr;
 	xkb_keymap *keymap_ = nullptr;
@@ -113,6 +138,11 @@ private:
 	Surface *keyboardFocus_ = nullptr;
 	Listener pointerFocusDestroy_;
 	Listener keyboardFocusDestroy_;
+
+	/* Not movable (the listener): a list keeps their addresses. */
+	std::list<TouchPoint> touchPoints_;
+	/* Clients sent touch events since the last wl_touch.frame. */
+	std::vector<wl_client *> touchFrameClients_;
 
 	struct SentSerial {
 		wl_client *client;

@@ -11,18 +11,27 @@
 namespace heapcomp::test {
 
 /*
- * Where input tests start: the compositor and two clients, a and b, with
- * their seat's devices bound.
+ * Where input tests start: the compositor with a touch screen besides its
+ * pointer and keyboard, and two clients, a and b, with all three bound.
  */
 class InputTest : public testing::Test
 {
 protected:
+	static comp::ServerConfig touchScreenConfig()
+	{
+		comp::ServerConfig config = ServerRunner::defaultConfig();
+		config.headless.touch = true;
+		return config;
+	}
+
 	void SetUp() override
 	{
 		ASSERT_TRUE(server.ok()) << server.error();
 		ASSERT_TRUE(a.connected() && b.connected());
-		a.bindInput();
-		b.bindInput();
+		for (TestClient *c : { &a, &b }) {
+			c->bindInput();
+			c->bindTouch();
+		}
 	}
 
 	/* Runs f with the headless backend on the server's thread. */
@@ -31,7 +40,7 @@ protected:
 		server.run([&](comp::Server &s) { f(*s.headlessBackend()); });
 	}
 
-	ServerRunner server;
+	ServerRunner server{ touchScreenConfig() };
 	TestClient a{ server.socket() };
 	TestClient b{ server.socket() };
 };
