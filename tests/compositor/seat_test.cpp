@@ -75,6 +75,46 @@ TEST_F(SeatTest, SurfaceMovingUnderAStillPointerGetsMotion)
 	EXPECT_EQ(a.pointerFocus, wa.window.surface());
 }
 
+TEST_F(SeatTest, InputRegionDecidesWherePointerAndTouchLand)
+{
+	MappedWindow wa(a, "a", 64, 64, 0xffff0000);
+	MappedWindow wb(b, "b", 64, 64, 0xff00ff00);
+	ASSERT_TRUE(wa.ok && wb.ok);
+	/* Cascaded: b at (32, 32), on top of a. Only b's lower right takes input. */
+	wl_region *region = wl_compositor_create_region(b.compositor);
+	wl_region_add(region, 0, 0, 64, 64);
+	wl_region_subtract(region, 0, 0, 32, 32);
+	wl_surface_set_input_region(wb.window.surface(), region);
+	wl_region_destroy(region);
+	ASSERT_TRUE(b.roundtrip());
+
+	/* Double-buffered: nothing changes before the commit. */
+	inject([](comp::HeadlessBackend &h) { h.injectPointerMotion(40, 40); });
+	ASSERT_TRUE(b.dispatchUntil([&] { return b.pointerFocus == wb.window.surface(); }));
+
+	wl_surface_commit(wb.window.surface());
+	ASSERT_TRUE(b.roundtrip());
+	inject([](comp::HeadlessBackend &h) {
+		h.injectPointerMotion(41, 41);
+		h.injectTouchDown(0, 70, 70);
+		h.injectTouchFrame();
+	});
+	ASSERT_TRUE(a.dispatchUntil([&] {
+		return a.pointerFocus == wa.window.surface() && a.pointerX == 41;
+	}));
+	ASSERT_TRUE(b.dispatchUntil([&] { return b.touchPoints.count(0) == 1; }));
+	EXPECT_DOUBLE_EQ(b.touchPoints[0].x, 38);
+
+	/* A null region is the whole surface again. */
+	wl_surface_set_input_region(wb.window.surface(), nullptr);
+	wl_surface_commit(wb.window.surface());
+	ASSERT_TRUE(b.roundtrip());
+	inject([](comp::HeadlessBackend &h) { h.injectPointerMotion(40, 40); });
+	ASSERT_TRUE(b.dispatchUntil([&] {
+		return b.pointerFocus == wb.window.surface() && b.pointerX == 8;
+	}));
+}
+
 TEST_F(SeatTest, KeysGoToTheFocusedClient)
 {
 	MappedWindow wa(a, "a", 32, 32, 0xffff0000);
