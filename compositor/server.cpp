@@ -417,19 +417,31 @@ View *Server::viewAt(double x, double y, Surface **surface, double *localX, doub
 
 bool Server::surfacePosition(const Surface *surface, int32_t *x, int32_t *y) const
 {
-	bool found = false;
+	View *view = viewContaining(surface);
+	if (!view)
+		return false;
+	view->surface()->forEachSurface([&](Surface *s, int32_t sx, int32_t sy) {
+		if (s == surface) {
+			*x = view->x() + sx;
+			*y = view->y() + sy;
+		}
+	});
+	return true;
+}
+
+View *Server::viewContaining(const Surface *surface) const
+{
 	for (View *view : views_) {
-		if (!view->isMapped() || found)
+		if (!view->isMapped())
 			continue;
-		view->surface()->forEachSurface([&](Surface *s, int32_t sx, int32_t sy) {
-			if (s == surface && !found) {
-				*x = view->x() + sx;
-				*y = view->y() + sy;
-				found = true;
-			}
+		bool found = false;
+		view->surface()->forEachSurface([&](Surface *s, int32_t, int32_t) {
+			found = found || s == surface;
 		});
+		if (found)
+			return view;
 	}
-	return found;
+	return nullptr;
 }
 
 View *Server::findView(std::string_view title) const

@@ -346,6 +346,10 @@ void Seat::pointerMotion(double x, double y, uint32_t timeMs)
 	pointerX_ = x;
 	pointerY_ = y;
 	pointerKnown_ = true;
+	if (grab_ && !grabTouchId_) {
+		grab_->update(x - grabStartX_, y - grabStartY_);
+		return;
+	}
 	repickPointer(timeMs);
 }
 
@@ -357,7 +361,7 @@ void Seat::updatePointerFocus()
 void Seat::repickPointer(uint32_t timeMs)
 {
 	/* Until the backend reports a position the pointer is nowhere. */
-	if (!pointerKnown_)
+	if (!pointerKnown_ || (grab_ && !grabTouchId_))
 		return;
 	Surface *surface = nullptr;
 	double lx = 0, ly = 0;
@@ -398,6 +402,14 @@ void Seat::pointerButton(uint32_t button, bool pressed, uint32_t timeMs)
 	} else {
 		std::erase(buttons_, button);
 	}
+	if (grab_ && !grabTouchId_) {
+		/* The clients saw the pointer leave; the last button up ends the grab. */
+		if (buttons_.empty()) {
+			endGrab();
+			updatePointerFocus();
+		}
+		return;
+	}
 	if (pressed && !wasHeld) {
 		activateAt(pointerX_, pointerY_);
 		updatePointerFocus();
@@ -406,6 +418,8 @@ void Seat::pointerButton(uint32_t button, bool pressed, uint32_t timeMs)
 		return;
 	wl_client *client = pointerFocus_->client();
 	uint32_t serial = serialFor(client);
+	if (pressed)
+		pressSerial_ = serial;
 	pointers_.forEach([&](wl_resource *resource) {
 		if (wl_resource_get_client(resource) == client)
 			wl_pointer_send_button(resource, serial, timeMs, button,
@@ -455,6 +469,50 @@ void Seat::pointerAxis(bool horizontal, double value, uint32_t timeMs)
 	sendPointerFrame(client);
 }
 
+/* Interactive grabs ------------------------------------------------------ */
+
+bool Seat::startGrab(View *view, uint32_t serial, std::unique_ptr<InteractiveGrab> grab)
+{
+	if (grab_ || !view || !view->isMapped())
+		return false;
+	wl_client *client = view->surface()->client();
+	auto onView = [&](Surface *surface) {
+		return surface && surface->client() == client &&
+		       server_.viewContaining(surface) == view;
+	};
+	if (!buttons_.empty() && serial == pressSerial_ && onView(pointerFocus_)) {
+		grabTouchId_.reset();
+		grabStartX_ = pointerX_;
+		grabStartY_ = pointerY_;
+		setPointerFocus(nullptr, 0, 0);
+	} else {
+		auto it = std::find_if(touchPoints_.begin(), touchPoints_.end(),
+				       [&](const TouchPoint &p) {
+					       return p.downSerial == serial && onView(p.surface);
+				       });
+		if (it == touchPoints_.end())
+			return false;
+		grabTouchId_ = it->id;
+		grabStartX_ = it->x;
+		grabStartY_ = it->y;
+		/* The finger is the grab's now: its client sees it lift. */
+		sendTouchUp(*it, client);
+		it->surface = nullptr;
+		it->surfaceDestroy.disconnect();
+	}
+	grab_ = std::move(grab);
+	grabView_ = view;
+	return true;
+}
+
+void Seat::endGrab()
+{
+	std::unique_ptr<InteractiveGrab> grab = std::move(grab_);
+	grabView_ = nullptr;
+	grabTouchId_.reset();
+	grab->end();
+}
+
 /* Touch ------------------------------------------------------------------ */
 
 Seat::TouchPoint *Seat::findTouchPoint(int32_t id)
@@ -500,6 +558,8 @@ void Seat::touchDown(int32_t id, double x, double y, uint32_t timeMs)
 	activateAt(x, y);
 	TouchPoint &point = touchPoints_.emplace_back();
 	point.id = id;
+	point.x = x;
+	point.y = y;
 	double lx = 0, ly = 0;
 	server_.viewAt(x, y, &point.surface, &lx, &ly);
 	/* A finger on no window is still tracked, so that its up is not news. */
@@ -511,6 +571,7 @@ void Seat::touchDown(int32_t id, double x, double y, uint32_t timeMs)
 	});
 	wl_client *client = surface->client();
 	uint32_t serial = serialFor(client);
+	point.downSerial = serial;
 	forEachTouch(client, [&](wl_resource *resource) {
 		wl_touch_send_down(resource, serial, timeMs, surface->resource(), id, toFixed(lx),
 				   toFixed(ly));
@@ -524,8 +585,12 @@ void Seat::touchSurfaceGone(TouchPoint &point)
 	wl_client *client = point.surface->client();
 	point.surface = nullptr;
 	point.surfaceDestroy.disconnect();
-	if (!server_.isClientConnected(client))
-		return;
+	if (server_.isClientConnected(client))
+		sendTouchUp(point, client);
+}
+
+void Seat::sendTouchUp(TouchPoint &point, wl_client *client)
+{
 	uint32_t serial = serialFor(client);
 	forEachTouch(client, [&](wl_resource *resource) {
 		wl_touch_send_up(resource, serial, monotonicMs(), point.id);
@@ -536,9 +601,17 @@ void Seat::touchSurfaceGone(TouchPoint &point)
 void Seat::touchMotion(int32_t id, double x, double y, uint32_t timeMs)
 {
 	TouchPoint *point = findTouchPoint(id);
+	if (!point)
+		return;
+	point->x = x;
+	point->y = y;
+	if (grab_ && grabTouchId_ == id) {
+		grab_->update(x - grabStartX_, y - grabStartY_);
+		return;
+	}
 	int32_t sx = 0, sy = 0;
 	/* Off the surface, or the surface unmapped: the point stays its. */
-	if (!point || !point->surface || !server_.surfacePosition(point->surface, &sx, &sy))
+	if (!point->surface || !server_.surfacePosition(point->surface, &sx, &sy))
 		return;
 	wl_client *client = point->surface->client();
 	forEachTouch(client, [&](wl_resource *resource) {
@@ -553,6 +626,8 @@ void Seat::touchUp(int32_t id, uint32_t timeMs)
 			       [id](const TouchPoint &p) { return p.id == id; });
 	if (it == touchPoints_.end())
 		return;
+	if (grab_ && grabTouchId_ == id)
+		endGrab();
 	if (Surface *surface = it->surface) {
 		wl_client *client = surface->client();
 		uint32_t serial = serialFor(client);
@@ -583,6 +658,8 @@ void Seat::touchCancel()
 	}
 	for (wl_client *client : clients)
 		forEachTouch(client, [](wl_resource *resource) { wl_touch_send_cancel(resource); });
+	if (grab_ && grabTouchId_)
+		endGrab();
 	touchPoints_.clear();
 	touchFrameClients_.clear();
 }
@@ -688,6 +765,15 @@ void Seat::viewMapped(View *view)
 
 void Seat::viewUnmapped(View *view)
 {
+	if (grabView_ == view) {
+		/* No end(): the view is going; the input goes back to the clients. */
+		bool pointerGrab = !grabTouchId_;
+		grab_.reset();
+		grabView_ = nullptr;
+		grabTouchId_.reset();
+		if (pointerGrab)
+			updatePointerFocus();
+	}
 	if (keyboardFocus_ == view->surface()) {
 		Surface *next = nullptr;
 		const std::vector<View *> &views = server_.views();

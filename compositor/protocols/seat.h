@@ -6,6 +6,7 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,20 @@ namespace comp {
 class Server;
 class Surface;
 class View;
+
+/*
+ * What an interactive move or resize does while it holds the pointer or
+ * a finger: the clients see none of that input until it ends.
+ */
+class InteractiveGrab
+{
+public:
+	virtual ~InteractiveGrab() = default;
+	/* The input moved by (dx, dy) from where it was when the grab began. */
+	virtual void update(double dx, double dy) = 0;
+	/* Button or finger up, or touch cancelled; destroyed right after. */
+	virtual void end() = 0;
+};
 
 struct KeymapNames {
 	std::string layout;
@@ -76,6 +91,15 @@ public:
 	/* Whether serial is one this seat recently sent to client. */
 	bool isRecentSerial(wl_client *client, uint32_t serial) const;
 
+	/*
+	 * Gives grab the pointer, if serial is the press of a button still
+	 * held on view, or the finger that serial put down on view and that
+	 * is still down. False (and grab dropped) otherwise, or while another
+	 * grab runs. The view going away ends the grab without end().
+	 */
+	bool startGrab(View *view, uint32_t serial, std::unique_ptr<InteractiveGrab> grab);
+	bool isGrabbed() const { return grab_ != nullptr; }
+
 	/* Called with the client that gets keyboard focus (or null). */
 	using FocusListener = std::function<void(wl_client *)>;
 	void addKeyboardFocusListener(FocusListener listener);
@@ -107,12 +131,17 @@ private:
 		int32_t id = 0;
 		Surface *surface = nullptr;
 		Listener surfaceDestroy;
+		double x = 0, y = 0;	/* global */
+		uint32_t downSerial = 0;
 	};
 	TouchPoint *findTouchPoint(int32_t id);
 	template<typename F>
 	void forEachTouch(wl_client *client, F &&f);
 	void touchEventFor(wl_client *client);
 	void touchSurfaceGone(TouchPoint &point);
+	/* Ends the client's view of a point: up and frame. */
+	void sendTouchUp(TouchPoint &point, wl_client *client);
+	void endGrab();
 
 	Server &server_;
 	Global global_;
@@ -134,6 +163,14 @@ private:
 	double pointerLocalX_ = 0, pointerLocalY_ = 0;
 	/* Held buttons: the implicit grab keeps the focus until all are up. */
 	std::vector<uint32_t> buttons_;
+	/* The last press sent to a client, for grabs that name it. */
+	uint32_t pressSerial_ = 0;
+
+	/* An interactive grab, on the pointer or on one finger. */
+	std::unique_ptr<InteractiveGrab> grab_;
+	View *grabView_ = nullptr;
+	std::optional<int32_t> grabTouchId_;
+	double grabStartX_ = 0, grabStartY_ = 0;
 	Surface *pointerFocus_ = nullptr;
 	Surface *keyboardFocus_ = nullptr;
 	Listener pointerFocusDestroy_;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "fd_count.h"
 #include "server_runner.h"
 #include "test_client.h"
 
@@ -32,6 +33,19 @@ protected:
 			c->bindInput();
 			c->bindTouch();
 		}
+	}
+
+	/* What a client going away must give back: descriptors, the server's records. */
+	struct Holdings {
+		int fds = 0;
+		size_t clients = 0;
+		bool operator==(const Holdings &) const = default;
+	};
+	Holdings holdings()
+	{
+		/* Output buffers are made as frames need them: let them settle. */
+		EXPECT_TRUE(server.waitFrames(3));
+		return { countOpenFds(), server.run([](comp::Server &s) { return s.numClients(); }) };
 	}
 
 	/* Runs f with the headless backend on the server's thread. */

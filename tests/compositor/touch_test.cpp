@@ -4,7 +4,6 @@
 
 #include <optional>
 
-#include "fd_count.h"
 #include "input_test.h"
 
 namespace heapcomp::test {
@@ -176,8 +175,7 @@ TEST_F(TouchTest, CancelEndsEveryPoint)
 TEST_F(TouchTest, ClientGoneWithAFingerDownLeavesNothingBehind)
 {
 	mapTwoWindows();
-	int fds = countOpenFds();
-	size_t clients = server.run([](comp::Server &s) { return s.numClients(); });
+	Holdings before = holdings();
 	{
 		TestClient c(server.socket());
 		c.bindTouch();
@@ -201,8 +199,7 @@ TEST_F(TouchTest, ClientGoneWithAFingerDownLeavesNothingBehind)
 	});
 	ASSERT_TRUE(b.dispatchUntil([&] { return b.touchEvents.size() == 2; }));
 	EXPECT_EQ(b.touchEvents, (Events{ "down 5", "frame" }));
-	EXPECT_EQ(countOpenFds(), fds);
-	EXPECT_EQ(server.run([](comp::Server &s) { return s.numClients(); }), clients);
+	EXPECT_EQ(holdings(), before);
 }
 
 } /* namespace */
