@@ -32,6 +32,12 @@ namespace {
 /* Premultiplied RGBA behind every window. */
 constexpr float kClearColor[4] = { 0.0f, 0.0f, 0.0f, 1.0f };
 
+/* What stays above every window: popups and drag icons. */
+bool isOverlay(const View *view)
+{
+	return view->isPopup() || !view->takesInput();
+}
+
 } /* namespace */
 
 uint32_t nextSerial(wl_display *display)
@@ -364,12 +370,11 @@ ClientState *Server::clientState(wl_client *client)
 
 void Server::viewMapped(View *view)
 {
-	if (view->isPopup()) {
+	if (view->isPopup() || !view->takesInput()) {
 		views_.push_back(view);
 	} else {
-		/* Windows stay below every popup. */
-		auto it = std::find_if(views_.begin(), views_.end(),
-				       [](View *v) { return v->isPopup(); });
+		/* Windows stay below every popup and drag icon. */
+		auto it = std::find_if(views_.begin(), views_.end(), isOverlay);
 		views_.insert(it, view);
 	}
 	if (seat_)
@@ -390,7 +395,7 @@ void Server::raiseView(View *view)
 	if (view->isPopup() || !view->isMapped())
 		return;
 	std::erase(views_, view);
-	auto it = std::find_if(views_.begin(), views_.end(), [](View *v) { return v->isPopup(); });
+	auto it = std::find_if(views_.begin(), views_.end(), isOverlay);
 	views_.insert(it, view);
 	scheduleRepaint();
 }
@@ -399,7 +404,7 @@ View *Server::viewAt(double x, double y, Surface **surface, double *localX, doub
 {
 	for (auto it = views_.rbegin(); it != views_.rend(); ++it) {
 		View *view = *it;
-		if (!view->isMapped() || !view->surface())
+		if (!view->isMapped() || !view->surface() || !view->takesInput())
 			continue;
 		double lx = 0, ly = 0;
 		Surface *hit = view->surface()->surfaceAt(x - view->x(), y - view->y(), &lx, &ly);

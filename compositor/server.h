@@ -118,6 +118,8 @@ public:
 	virtual void setActivated(bool) {}
 	/* A click outside a grabbing popup's client. */
 	virtual void dismiss() {}
+	/* False for what only follows the input (drag icons): no input, no focus. */
+	virtual bool takesInput() const { return true; }
 
 protected:
 	void map();

@@ -347,7 +347,7 @@ void Seat::pointerMotion(double x, double y, uint32_t timeMs)
 	pointerY_ = y;
 	pointerKnown_ = true;
 	if (grab_ && !grabTouchId_) {
-		grab_->update(x - grabStartX_, y - grabStartY_);
+		grab_->motion(x, y);
 		return;
 	}
 	repickPointer(timeMs);
@@ -473,28 +473,37 @@ void Seat::pointerAxis(bool horizontal, double value, uint32_t timeMs)
 
 bool Seat::startGrab(View *view, uint32_t serial, std::unique_ptr<InteractiveGrab> grab)
 {
-	if (grab_ || !view || !view->isMapped())
+	if (!view || !view->isMapped())
 		return false;
-	wl_client *client = view->surface()->client();
-	auto onView = [&](Surface *surface) {
-		return surface && surface->client() == client &&
-		       server_.viewContaining(surface) == view;
+	auto onView = [&](Surface *surface) { return server_.viewContaining(surface) == view; };
+	return startGrab(view->surface()->client(), serial, onView, std::move(grab), view);
+}
+
+bool Seat::startGrab(wl_client *client, uint32_t serial,
+		     const std::function<bool(Surface *)> &onTarget,
+		     std::unique_ptr<InteractiveGrab> grab, View *view)
+{
+	if (grab_)
+		return false;
+	auto matches = [&](Surface *surface) {
+		return surface && surface->client() == client && onTarget(surface);
 	};
-	if (!buttons_.empty() && serial == pressSerial_ && onView(pointerFocus_)) {
+	double x, y;
+	if (!buttons_.empty() && serial == pressSerial_ && matches(pointerFocus_)) {
 		grabTouchId_.reset();
-		grabStartX_ = pointerX_;
-		grabStartY_ = pointerY_;
+		x = pointerX_;
+		y = pointerY_;
 		setPointerFocus(nullptr, 0, 0);
 	} else {
 		auto it = std::find_if(touchPoints_.begin(), touchPoints_.end(),
 				       [&](const TouchPoint &p) {
-					       return p.downSerial == serial && onView(p.surface);
+					       return p.downSerial == serial && matches(p.surface);
 				       });
 		if (it == touchPoints_.end())
 			return false;
 		grabTouchId_ = it->id;
-		grabStartX_ = it->x;
-		grabStartY_ = it->y;
+		x = it->x;
+		y = it->y;
 		/* The finger is the grab's now: its client sees it lift. */
 		sendTouchUp(*it, client);
 		it->surface = nullptr;
@@ -502,15 +511,29 @@ bool Seat::startGrab(View *view, uint32_t serial, std::unique_ptr<InteractiveGra
 	}
 	grab_ = std::move(grab);
 	grabView_ = view;
+	grab_->begin(x, y);
 	return true;
 }
 
-void Seat::endGrab()
+void Seat::cancelGrab(InteractiveGrab *grab)
+{
+	if (!grab_ || grab_.get() != grab)
+		return;
+	bool pointerGrab = !grabTouchId_;
+	endGrab(true);
+	if (pointerGrab)
+		updatePointerFocus();
+}
+
+void Seat::endGrab(bool cancelled)
 {
 	std::unique_ptr<InteractiveGrab> grab = std::move(grab_);
 	grabView_ = nullptr;
 	grabTouchId_.reset();
-	grab->end();
+	if (cancelled)
+		grab->cancel();
+	else
+		grab->end();
 }
 
 /* Touch ------------------------------------------------------------------ */
@@ -606,7 +629,7 @@ void Seat::touchMotion(int32_t id, double x, double y, uint32_t timeMs)
 	point->x = x;
 	point->y = y;
 	if (grab_ && grabTouchId_ == id) {
-		grab_->update(x - grabStartX_, y - grabStartY_);
+		grab_->motion(x, y);
 		return;
 	}
 	int32_t sx = 0, sy = 0;
@@ -659,7 +682,7 @@ void Seat::touchCancel()
 	for (wl_client *client : clients)
 		forEachTouch(client, [](wl_resource *resource) { wl_touch_send_cancel(resource); });
 	if (grab_ && grabTouchId_)
-		endGrab();
+		endGrab(true);
 	touchPoints_.clear();
 	touchFrameClients_.clear();
 }
@@ -758,7 +781,7 @@ void Seat::setKeyboardFocus(Surface *surface)
 
 void Seat::viewMapped(View *view)
 {
-	if (!view->isPopup())
+	if (!view->isPopup() && view->takesInput())
 		setKeyboardFocus(view->surface());
 	updatePointerFocus();
 }
@@ -778,7 +801,8 @@ void Seat::viewUnmapped(View *view)
 		Surface *next = nullptr;
 		const std::vector<View *> &views = server_.views();
 		for (auto it = views.rbegin(); it != views.rend(); ++it) {
-			if (*it != view && (*it)->isMapped() && !(*it)->isPopup()) {
+			if (*it != view && (*it)->isMapped() && !(*it)->isPopup() &&
+			    (*it)->takesInput()) {
 				next = (*it)->surface();
 				break;
 			}

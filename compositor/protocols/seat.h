@@ -27,17 +27,21 @@ class Surface;
 class View;
 
 /*
- * What an interactive move or resize does while it holds the pointer or
- * a finger: the clients see none of that input until it ends.
+ * What an interactive move, resize or drag does while it holds the
+ * pointer or a finger: the clients see none of that input until it ends.
+ * Positions are global.
  */
 class InteractiveGrab
 {
 public:
 	virtual ~InteractiveGrab() = default;
-	/* The input moved by (dx, dy) from where it was when the grab began. */
-	virtual void update(double dx, double dy) = 0;
-	/* Button or finger up, or touch cancelled; destroyed right after. */
+	/* Where the input is as the grab starts. */
+	virtual void begin(double x, double y) = 0;
+	virtual void motion(double x, double y) = 0;
+	/* Button or finger up; the grab is destroyed right after. */
 	virtual void end() = 0;
+	/* Touch cancelled; the grab is destroyed right after. */
+	virtual void cancel() { end(); }
 };
 
 struct KeymapNames {
@@ -92,13 +96,20 @@ public:
 	bool isRecentSerial(wl_client *client, uint32_t serial) const;
 
 	/*
-	 * Gives grab the pointer, if serial is the press of a button still
-	 * held on view, or the finger that serial put down on view and that
-	 * is still down. False (and grab dropped) otherwise, or while another
-	 * grab runs. The view going away ends the grab without end().
+	 * Gives grab the pointer, if serial is client's press of a button
+	 * still held on a surface that onTarget accepts, or the finger that
+	 * serial put down on one and that is still down. False (and grab
+	 * dropped) otherwise, or while another grab runs. With a view, the
+	 * view going away ends the grab without end().
 	 */
+	bool startGrab(wl_client *client, uint32_t serial,
+		       const std::function<bool(Surface *)> &onTarget,
+		       std::unique_ptr<InteractiveGrab> grab, View *view = nullptr);
+	/* A grab on a press or finger on view's surfaces. */
 	bool startGrab(View *view, uint32_t serial, std::unique_ptr<InteractiveGrab> grab);
 	bool isGrabbed() const { return grab_ != nullptr; }
+	/* Ends grab with cancel() if it is the one running. */
+	void cancelGrab(InteractiveGrab *grab);
 
 	/* Called with the client that gets keyboard focus (or null). */
 	using FocusListener = std::function<void(wl_client *)>;
@@ -141,7 +152,8 @@ private:
 	void touchSurfaceGone(TouchPoint &point);
 	/* Ends the client's view of a point: up and frame. */
 	void sendTouchUp(TouchPoint &point, wl_client *client);
-	void endGrab();
+	/* Ends the grab, dropping (end()) or cancelling it. */
+	void endGrab(bool cancelled = false);
 
 	Server &server_;
 	Global global_;
@@ -170,7 +182,6 @@ private:
 	std::unique_ptr<InteractiveGrab> grab_;
 	View *grabView_ = nullptr;
 	std::optional<int32_t> grabTouchId_;
-	double grabStartX_ = 0, grabStartY_ = 0;
 	Surface *pointerFocus_ = nullptr;
 	Surface *keyboardFocus_ = nullptr;
 	Listener pointerFocusDestroy_;

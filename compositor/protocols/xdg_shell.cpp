@@ -220,15 +220,22 @@ public:
 	{
 	}
 
-	void update(double dx, double dy) override
+	void begin(double x, double y) override
 	{
-		view_->setPosition(x_ + int32_t(std::lround(dx)), y_ + int32_t(std::lround(dy)));
+		startX_ = x;
+		startY_ = y;
+	}
+	void motion(double x, double y) override
+	{
+		view_->setPosition(x_ + int32_t(std::lround(x - startX_)),
+				   y_ + int32_t(std::lround(y - startY_)));
 	}
 	void end() override {}
 
 private:
 	View *view_;
 	int32_t x_, y_;
+	double startX_ = 0, startY_ = 0;
 };
 
 /* The grabbed edges follow the pointer or finger; the client draws the size. */
@@ -240,8 +247,14 @@ public:
 	{
 	}
 
-	void update(double dx, double dy) override
+	void begin(double x, double y) override
 	{
+		startX_ = x;
+		startY_ = y;
+	}
+	void motion(double x, double y) override
+	{
+		double dx = x - startX_, dy = y - startY_;
 		int32_t w = width_, h = height_;
 		if (edges_ & XDG_TOPLEVEL_RESIZE_EDGE_LEFT)
 			w -= int32_t(std::lround(dx));
@@ -259,6 +272,7 @@ private:
 	XdgToplevel *toplevel_;
 	uint32_t edges_;
 	int32_t width_, height_;
+	double startX_ = 0, startY_ = 0;
 };
 
 /* xdg_popup ----------------------------------------------------------- */

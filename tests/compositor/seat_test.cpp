@@ -7,6 +7,7 @@
 #include <linux/input-event-codes.h>
 #include <unistd.h>
 
+#include "data_device_events.h"
 #include "input_test.h"
 #include "protocols/seat.h"
 
@@ -130,79 +131,21 @@ TEST_F(SeatTest, KeysGoToTheFocusedClient)
 	EXPECT_EQ(a.keysPressed, (std::vector<uint32_t>{ KEY_H, KEY_I }));
 }
 
-struct Offer {
-	wl_data_offer *offer = nullptr;
-	std::vector<std::string> mimeTypes;
-	bool selection = false;
-};
-
-const wl_data_offer_listener offerListener = {
-	.offer = [](void *data, wl_data_offer *, const char *mime) {
-		static_cast<Offer *>(data)->mimeTypes.emplace_back(mime);
-	},
-	.source_actions = [](void *, wl_data_offer *, uint32_t) {},
-	.action = [](void *, wl_data_offer *, uint32_t) {},
-};
-
-const wl_data_device_listener deviceListener = {
-	.data_offer = [](void *data, wl_data_device *, wl_data_offer *offer) {
-		auto *o = static_cast<Offer *>(data);
-		o->offer = offer;
-		o->mimeTypes.clear();
-		wl_data_offer_add_listener(offer, &offerListener, o);
-	},
-	.enter = [](void *, wl_data_device *, uint32_t, wl_surface *, wl_fixed_t, wl_fixed_t,
-		    wl_data_offer *) {},
-	.leave = [](void *, wl_data_device *) {},
-	.motion = [](void *, wl_data_device *, uint32_t, wl_fixed_t, wl_fixed_t) {},
-	.drop = [](void *, wl_data_device *) {},
-	.selection = [](void *data, wl_data_device *, wl_data_offer *offer) {
-		auto *o = static_cast<Offer *>(data);
-		o->selection = true;
-		if (!offer)
-			o->offer = nullptr;
-	},
-};
-
-struct Source {
-	int sends = 0;
-	bool cancelled = false;
-	std::string text;
-};
-
-const wl_data_source_listener sourceListener = {
-	.target = [](void *, wl_data_source *, const char *) {},
-	.send = [](void *data, wl_data_source *, const char *, int32_t fd) {
-		auto *s = static_cast<Source *>(data);
-		s->sends++;
-		ssize_t n = write(fd, s->text.data(), s->text.size());
-		(void)n;
-		close(fd);
-	},
-	.cancelled = [](void *data, wl_data_source *) {
-		static_cast<Source *>(data)->cancelled = true;
-	},
-	.dnd_drop_performed = [](void *, wl_data_source *) {},
-	.dnd_finished = [](void *, wl_data_source *) {},
-	.action = [](void *, wl_data_source *, uint32_t) {},
-};
-
 TEST_F(DataDeviceTest, CopyAndPasteBetweenClients)
 {
-	Offer offerA, offerB;
-	wl_data_device *deviceA = wl_data_device_manager_get_data_device(a.dataDeviceManager, a.seat);
-	wl_data_device_add_listener(deviceA, &deviceListener, &offerA);
-	wl_data_device *deviceB = wl_data_device_manager_get_data_device(b.dataDeviceManager, b.seat);
-	wl_data_device_add_listener(deviceB, &deviceListener, &offerB);
+	DeviceEvents offerA, offerB;
+	offerA.listen(a.dataDeviceManager, a.seat);
+	offerB.listen(b.dataDeviceManager, b.seat);
+	wl_data_device *deviceA = offerA.device, *deviceB = offerB.device;
 
 	MappedWindow wa(a, "a", 32, 32, 0xffff0000);
 	ASSERT_TRUE(wa.ok);
 	ASSERT_TRUE(a.dispatchUntil([&] { return a.keyboardFocus == wa.window.surface(); }));
 
-	Source source;
+	SourceEvents source;
 	source.text = "hello from heapcomp";
 	wl_data_source *dataSource = wl_data_device_manager_create_data_source(a.dataDeviceManager);
-	wl_data_source_add_listener(dataSource, &sourceListener, &source);
+	source.listen(dataSource);
 	wl_data_source_offer(dataSource, "text/plain;charset=utf-8");
 	wl_data_source_offer(dataSource, "TEXT");
 	wl_data_device_set_selection(deviceA, dataSource, a.keyboardEnterSerial);
@@ -226,10 +169,10 @@ TEST_F(DataDeviceTest, CopyAndPasteBetweenClients)
 	close(fds[0]);
 
 	/* A stale serial does not take the selection. */
-	Source other;
+	SourceEvents other;
 	wl_data_source *otherSource = wl_data_device_manager_create_data_source(
 		b.dataDeviceManager);
-	wl_data_source_add_listener(otherSource, &sourceListener, &other);
+	other.listen(otherSource);
 	wl_data_source_offer(otherSource, "text/plain");
 	wl_data_device_set_selection(deviceB, otherSource, 0x7fffffff);
 	ASSERT_TRUE(b.dispatchUntil([&] { return other.cancelled; }));
