@@ -734,16 +734,17 @@ void Seat::setKeyboardFocus(Surface *surface)
 		return;
 	Surface *old = keyboardFocus_;
 	wl_client *oldClient = old ? old->client() : nullptr;
+	/* A window stays active while its grabbing popup has the keyboard. */
+	View *oldWindow = old && !old->isDestroying() ? windowOf(old) : nullptr;
+	View *newWindow = surface ? windowOf(surface) : nullptr;
 	if (old && !old->isDestroying()) {
 		uint32_t serial = serialFor(oldClient);
 		keyboards_.forEach([&](wl_resource *resource) {
 			if (wl_resource_get_client(resource) == oldClient)
 				wl_keyboard_send_leave(resource, serial, old->resource());
 		});
-		for (View *view : server_.views()) {
-			if (view->surface() == old)
-				view->setActivated(false);
-		}
+		if (oldWindow && oldWindow != newWindow)
+			oldWindow->setActivated(false);
 	}
 	keyboardFocus_ = surface;
 	keyboardFocusDestroy_.disconnect();
@@ -767,10 +768,8 @@ void Seat::setKeyboardFocus(Surface *surface)
 		});
 		wl_array_release(&keys);
 		sendModifiers(client, serial);
-		for (View *view : server_.views()) {
-			if (view->surface() == surface)
-				view->setActivated(true);
-		}
+		if (newWindow)
+			newWindow->setActivated(true);
 	}
 	wl_client *newClient = surface ? surface->client() : nullptr;
 	if (newClient != oldClient) {
@@ -779,10 +778,28 @@ void Seat::setKeyboardFocus(Surface *surface)
 	}
 }
 
+View *Seat::windowOf(Surface *surface) const
+{
+	for (View *view : server_.views()) {
+		if (view->surface() != surface)
+			continue;
+		while (view->parentView())
+			view = view->parentView();
+		return view;
+	}
+	return nullptr;
+}
+
 void Seat::viewMapped(View *view)
 {
-	if (!view->isPopup() && view->takesInput())
+	if (!view->isPopup() && view->takesInput()) {
+		/* A new window closes the menus open elsewhere. */
+		for (View *v : std::vector<View *>(server_.views())) {
+			if (v->isPopup() && v->isMapped())
+				v->dismiss();
+		}
 		setKeyboardFocus(view->surface());
+	}
 	updatePointerFocus();
 }
 

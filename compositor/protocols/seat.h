@@ -134,6 +134,8 @@ private:
 	void setPointerFocus(Surface *surface, double x, double y);
 	void sendPointerFrame(wl_client *client);
 	void sendModifiers(wl_client *client, uint32_t serial);
+	/* The window (view without a parent) that surface's view belongs to. */
+	View *windowOf(Surface *surface) const;
 	/* A press or touch at (x, y): raise that window and give it the keyboard. */
 	void activateAt(double x, double y);
 

@@ -1130,8 +1130,12 @@ void XdgPopup::surfaceCommitted()
 		return;
 	}
 	updatePosition();
-	if (!isMapped() && parent_ && parent_->view() && parent_->view()->isMapped())
+	if (!isMapped() && parent_ && parent_->view() && parent_->view()->isMapped()) {
 		map();
+		/* A grabbing popup (a menu) takes the keyboard while it is open. */
+		if (grabbed_)
+			server().seat().setKeyboardFocus(surface());
+	}
 }
 
 void XdgPopup::unmapWindow()
