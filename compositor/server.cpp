@@ -35,6 +35,12 @@ constexpr float kClearColor[4] = { 0.0f, 0.0f, 0.0f, 1.0f };
 /* Past this many rects a repaint draws their bounding box: fewer passes. */
 constexpr size_t kMaxRepaintRects = 16;
 
+/* What stays above every window: popups and drag icons. */
+bool isOverlay(const View *view)
+{
+	return view->isPopup() || !view->takesInput();
+}
+
 } /* namespace */
 
 uint32_t nextSerial(wl_display *display)
@@ -371,12 +377,11 @@ ClientState *Server::clientState(wl_client *client)
 
 void Server::viewMapped(View *view)
 {
-	if (view->isPopup()) {
+	if (view->isPopup() || !view->takesInput()) {
 		views_.push_back(view);
 	} else {
-		/* Windows stay below every popup. */
-		auto it = std::find_if(views_.begin(), views_.end(),
-				       [](View *v) { return v->isPopup(); });
+		/* Windows stay below every popup and drag icon. */
+		auto it = std::find_if(views_.begin(), views_.end(), isOverlay);
 		views_.insert(it, view);
 	}
 	if (seat_)
@@ -397,7 +402,7 @@ void Server::raiseView(View *view)
 	if (view->isPopup() || !view->isMapped())
 		return;
 	std::erase(views_, view);
-	auto it = std::find_if(views_.begin(), views_.end(), [](View *v) { return v->isPopup(); });
+	auto it = std::find_if(views_.begin(), views_.end(), isOverlay);
 	views_.insert(it, view);
 	scheduleRepaint();
 }
@@ -406,7 +411,7 @@ View *Server::viewAt(double x, double y, Surface **surface, double *localX, doub
 {
 	for (auto it = views_.rbegin(); it != views_.rend(); ++it) {
 		View *view = *it;
-		if (!view->isMapped() || !view->surface())
+		if (!view->isMapped() || !view->surface() || !view->takesInput())
 			continue;
 		double lx = 0, ly = 0;
 		Surface *hit = view->surface()->surfaceAt(x - view->x(), y - view->y(), &lx, &ly);
@@ -424,19 +429,31 @@ View *Server::viewAt(double x, double y, Surface **surface, double *localX, doub
 
 bool Server::surfacePosition(const Surface *surface, int32_t *x, int32_t *y) const
 {
-	bool found = false;
+	View *view = viewContaining(surface);
+	if (!view)
+		return false;
+	view->surface()->forEachSurface([&](Surface *s, int32_t sx, int32_t sy) {
+		if (s == surface) {
+			*x = view->x() + sx;
+			*y = view->y() + sy;
+		}
+	});
+	return true;
+}
+
+View *Server::viewContaining(const Surface *surface) const
+{
 	for (View *view : views_) {
-		if (!view->isMapped() || found)
+		if (!view->isMapped())
 			continue;
-		view->surface()->forEachSurface([&](Surface *s, int32_t sx, int32_t sy) {
-			if (s == surface && !found) {
-				*x = view->x() + sx;
-				*y = view->y() + sy;
-				found = true;
-			}
+		bool found = false;
+		view->surface()->forEachSurface([&](Surface *s, int32_t, int32_t) {
+			found = found || s == surface;
 		});
+		if (found)
+			return view;
 	}
-	return found;
+	return nullptr;
 }
 
 View *Server::findView(std::string_view title) const

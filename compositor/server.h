@@ -131,6 +131,8 @@ public:
 	virtual void setActivated(bool) {}
 	/* A click outside a grabbing popup's client. */
 	virtual void dismiss() {}
+	/* False for what only follows the input (drag icons): no input, no focus. */
+	virtual bool takesInput() const { return true; }
 
 protected:
 	void map();
@@ -191,6 +193,8 @@ public:
 	View *viewAt(double x, double y, Surface **surface, double *localX, double *localY);
 	/* Global position of a mapped surface (in any view's tree). */
 	bool surfacePosition(const Surface *surface, int32_t *x, int32_t *y) const;
+	/* The mapped view whose surface tree holds surface, or null. */
+	View *viewContaining(const Surface *surface) const;
 	/* The mapped toplevel with this title, for tests and scripts. */
 	View *findView(std::string_view title) const;
 	/* A position for a toplevel mapped for the first time. */

@@ -127,6 +127,17 @@ public:
 	virtual void pointerAxis(bool horizontal, double value, uint32_t timeMs) = 0;
 	/* Evdev key codes (KEY_A...), without the +8 of xkb. */
 	virtual void key(uint32_t key, bool pressed, uint32_t timeMs) = 0;
+
+	/*
+	 * Touch points, each with an id unique while it is down. A frame ends
+	 * a group of point events that belong together; cancel ends every
+	 * point (the touch went to something other than the clients).
+	 */
+	virtual void touchDown(int32_t id, double x, double y, uint32_t timeMs) = 0;
+	virtual void touchMotion(int32_t id, double x, double y, uint32_t timeMs) = 0;
+	virtual void touchUp(int32_t id, uint32_t timeMs) = 0;
+	virtual void touchFrame() = 0;
+	virtual void touchCancel() = 0;
 };
 
 /* A dma-buf format with one modifier. */
@@ -164,6 +175,8 @@ public:
 	virtual std::vector<Output *> outputs() const = 0;
 
 	void setInputSink(InputSink *sink) { inputSink_ = sink; }
+	/* Whether a touch device is there (wl_seat's touch capability). */
+	virtual bool hasTouch() const { return false; }
 
 	/*
 	 * The DRM device clients should allocate for (linux-dmabuf

@@ -55,10 +55,9 @@ struct SeatRequests {
 		from(resource)->getKeyboard(client, resource, id);
 	}
 
-	static void getTouch(wl_client *, wl_resource *resource, uint32_t)
+	static void getTouch(wl_client *client, wl_resource *resource, uint32_t id)
 	{
-		wl_resource_post_error(resource, WL_SEAT_ERROR_MISSING_CAPABILITY,
-				       "seat0 has no touch capability");
+		from(resource)->getTouch(client, resource, id);
 	}
 
 	static void setCursor(wl_client *, wl_resource *resource, uint32_t serial,
@@ -87,6 +86,10 @@ const struct wl_keyboard_interface keyboardImpl = {
 	.release = destroyResource,
 };
 
+const struct wl_touch_interface touchImpl = {
+	.release = destroyResource,
+};
+
 } /* namespace */
 
 bufmgr::Result<std::unique_ptr<Seat>> Seat::create(Server &server, const KeymapNames &names)
@@ -107,7 +110,7 @@ Seat::Seat(Server &server)
 Seat::~Seat()
 {
 	/* Clients keep their objects; they go inert. */
-	for (ResourceList *list : { &seats_, &pointers_, &keyboards_ }) {
+	for (ResourceList *list : { &seats_, &pointers_, &keyboards_, &touches_ }) {
 		list->forEach([](wl_resource *r) { wl_resource_set_user_data(r, nullptr); });
 		list->unlinkAll();
 	}
@@ -178,7 +181,10 @@ void Seat::bind(wl_client *client, void *data, uint32_t version, uint32_t id)
 		return;
 	}
 	self->seats_.add(resource, &seatImpl, self);
-	wl_seat_send_capabilities(resource, WL_SEAT_CAPABILITY_POINTER | WL_SEAT_CAPABILITY_KEYBOARD);
+	uint32_t caps = WL_SEAT_CAPABILITY_POINTER | WL_SEAT_CAPABILITY_KEYBOARD;
+	if (self->server_.backend().hasTouch())
+		caps |= WL_SEAT_CAPABILITY_TOUCH;
+	wl_seat_send_capabilities(resource, caps);
 	if (version >= WL_SEAT_NAME_SINCE_VERSION)
 		wl_seat_send_name(resource, "seat0");
 }
@@ -237,6 +243,23 @@ void Seat::getKeyboard(wl_client *client, wl_resource *seat, uint32_t id)
 					   xkb_state_serialize_mods(state_, XKB_STATE_MODS_LOCKED),
 					   xkb_state_serialize_layout(state_, XKB_STATE_LAYOUT_EFFECTIVE));
 	}
+}
+
+void Seat::getTouch(wl_client *client, wl_resource *seat, uint32_t id)
+{
+	if (!server_.backend().hasTouch()) {
+		wl_resource_post_error(seat, WL_SEAT_ERROR_MISSING_CAPABILITY,
+				       "seat0 has no touch capability");
+		return;
+	}
+	wl_resource *resource = wl_resource_create(client, &wl_touch_interface,
+						   wl_resource_get_version(seat), id);
+	if (!resource) {
+		wl_client_post_no_memory(client);
+		return;
+	}
+	/* Points already down stay with the objects that saw them go down. */
+	touches_.add(resource, &touchImpl, this);
 }
 
 void Seat::setCursor(wl_resource *pointer, uint32_t, wl_resource *surfaceResource)
@@ -322,6 +345,8 @@ void Seat::setPointerFocus(Surface *surface, double x, double y)
 		pointerFocus_ = nullptr;
 		pointerFocusDestroy_.disconnect();
 	});
+	pointerLocalX_ = x;
+	pointerLocalY_ = y;
 	wl_client *client = surface->client();
 	uint32_t serial = serialFor(client);
 	pointers_.forEach([&](wl_resource *resource) {
@@ -336,39 +361,52 @@ void Seat::pointerMotion(double x, double y, uint32_t timeMs)
 {
 	pointerX_ = x;
 	pointerY_ = y;
+	pointerKnown_ = true;
+	if (grab_ && !grabTouchId_) {
+		grab_->motion(x, y);
+		return;
+	}
+	repickPointer(timeMs);
+}
+
+void Seat::updatePointerFocus()
+{
+	repickPointer(monotonicMs());
+}
+
+void Seat::repickPointer(uint32_t timeMs)
+{
+	/* Until the backend reports a position the pointer is nowhere. */
+	if (!pointerKnown_ || (grab_ && !grabTouchId_))
+		return;
 	Surface *surface = nullptr;
 	double lx = 0, ly = 0;
 	int32_t sx = 0, sy = 0;
-	if (!buttons_.empty() && pointerFocus_ && server_.surfacePosition(pointerFocus_, &sx, &sy)) {
+	if (!buttons_.empty() && pointerFocus_) {
 		/* Dragging: the surface the press went to keeps the pointer. */
+		if (!server_.surfacePosition(pointerFocus_, &sx, &sy))
+			return;
 		surface = pointerFocus_;
-		lx = x - sx;
-		ly = y - sy;
+		lx = pointerX_ - sx;
+		ly = pointerY_ - sy;
 	} else {
-		server_.viewAt(x, y, &surface, &lx, &ly);
+		server_.viewAt(pointerX_, pointerY_, &surface, &lx, &ly);
 	}
 	if (surface != pointerFocus_) {
 		setPointerFocus(surface, lx, ly);
 		return;
 	}
-	if (!surface)
+	/* The pointer or the surface moved: either way the client hears of it. */
+	if (!surface || (lx == pointerLocalX_ && ly == pointerLocalY_))
 		return;
+	pointerLocalX_ = lx;
+	pointerLocalY_ = ly;
 	wl_client *client = surface->client();
 	pointers_.forEach([&](wl_resource *resource) {
 		if (wl_resource_get_client(resource) == client)
 			wl_pointer_send_motion(resource, timeMs, toFixed(lx), toFixed(ly));
 	});
 	sendPointerFrame(client);
-}
-
-void Seat::updatePointerFocus()
-{
-	if (!buttons_.empty() && pointerFocus_)
-		return;
-	Surface *surface = nullptr;
-	double lx = 0, ly = 0;
-	server_.viewAt(pointerX_, pointerY_, &surface, &lx, &ly);
-	setPointerFocus(surface, lx, ly);
 }
 
 void Seat::pointerButton(uint32_t button, bool pressed, uint32_t timeMs)
@@ -380,31 +418,24 @@ void Seat::pointerButton(uint32_t button, bool pressed, uint32_t timeMs)
 	} else {
 		std::erase(buttons_, button);
 	}
+	if (grab_ && !grabTouchId_) {
+		/* The clients saw the pointer leave; the last button up ends the grab. */
+		if (buttons_.empty()) {
+			endGrab();
+			updatePointerFocus();
+		}
+		return;
+	}
 	if (pressed && !wasHeld) {
-		Surface *surface = nullptr;
-		double lx = 0, ly = 0;
-		View *view = server_.viewAt(pointerX_, pointerY_, &surface, &lx, &ly);
-		/* A click outside a popup's client closes its popups. */
-		for (View *v : std::vector<View *>(server_.views())) {
-			if (v->isPopup() && v->isMapped() &&
-			    (!view || v->surface()->client() != view->surface()->client()))
-				v->dismiss();
-		}
-		if (view) {
-			View *toplevel = view;
-			while (toplevel->parentView())
-				toplevel = toplevel->parentView();
-			if (!view->isPopup()) {
-				server_.raiseView(toplevel);
-				setKeyboardFocus(toplevel->surface());
-			}
-		}
+		activateAt(pointerX_, pointerY_);
 		updatePointerFocus();
 	}
 	if (!pointerFocus_)
 		return;
 	wl_client *client = pointerFocus_->client();
 	uint32_t serial = serialFor(client);
+	if (pressed)
+		pressSerial_ = serial;
 	pointers_.forEach([&](wl_resource *resource) {
 		if (wl_resource_get_client(resource) == client)
 			wl_pointer_send_button(resource, serial, timeMs, button,
@@ -415,6 +446,26 @@ void Seat::pointerButton(uint32_t button, bool pressed, uint32_t timeMs)
 	/* The grab ends with the last button: focus follows the pointer again. */
 	if (buttons_.empty() && wasHeld)
 		updatePointerFocus();
+}
+
+void Seat::activateAt(double x, double y)
+{
+	Surface *surface = nullptr;
+	double lx = 0, ly = 0;
+	View *view = server_.viewAt(x, y, &surface, &lx, &ly);
+	/* A press outside a popup's client closes its popups. */
+	for (View *v : std::vector<View *>(server_.views())) {
+		if (v->isPopup() && v->isMapped() &&
+		    (!view || v->surface()->client() != view->surface()->client()))
+			v->dismiss();
+	}
+	if (!view || view->isPopup())
+		return;
+	View *toplevel = view;
+	while (toplevel->parentView())
+		toplevel = toplevel->parentView();
+	server_.raiseView(toplevel);
+	setKeyboardFocus(toplevel->surface());
 }
 
 void Seat::pointerAxis(bool horizontal, double value, uint32_t timeMs)
@@ -432,6 +483,224 @@ void Seat::pointerAxis(bool horizontal, double value, uint32_t timeMs)
 		wl_pointer_send_axis(resource, timeMs, axis, toFixed(value));
 	});
 	sendPointerFrame(client);
+}
+
+/* Interactive grabs ------------------------------------------------------ */
+
+bool Seat::startGrab(View *view, uint32_t serial, std::unique_ptr<InteractiveGrab> grab)
+{
+	if (!view || !view->isMapped())
+		return false;
+	auto onView = [&](Surface *surface) { return server_.viewContaining(surface) == view; };
+	return startGrab(view->surface()->client(), serial, onView, std::move(grab), view);
+}
+
+bool Seat::startGrab(wl_client *client, uint32_t serial,
+		     const std::function<bool(Surface *)> &onTarget,
+		     std::unique_ptr<InteractiveGrab> grab, View *view)
+{
+	if (grab_)
+		return false;
+	auto matches = [&](Surface *surface) {
+		return surface && surface->client() == client && onTarget(surface);
+	};
+	double x, y;
+	if (!buttons_.empty() && serial == pressSerial_ && matches(pointerFocus_)) {
+		grabTouchId_.reset();
+		x = pointerX_;
+		y = pointerY_;
+		setPointerFocus(nullptr, 0, 0);
+	} else {
+		auto it = std::find_if(touchPoints_.begin(), touchPoints_.end(),
+				       [&](const TouchPoint &p) {
+					       return p.downSerial == serial && matches(p.surface);
+				       });
+		if (it == touchPoints_.end())
+			return false;
+		grabTouchId_ = it->id;
+		x = it->x;
+		y = it->y;
+		/* The finger is the grab's now: its client sees it lift. */
+		sendTouchUp(*it, client);
+		it->surface = nullptr;
+		it->surfaceDestroy.disconnect();
+	}
+	grab_ = std::move(grab);
+	grabView_ = view;
+	grab_->begin(x, y);
+	return true;
+}
+
+void Seat::cancelGrab(InteractiveGrab *grab)
+{
+	if (!grab_ || grab_.get() != grab)
+		return;
+	bool pointerGrab = !grabTouchId_;
+	endGrab(true);
+	if (pointerGrab)
+		updatePointerFocus();
+}
+
+void Seat::endGrab(bool cancelled)
+{
+	std::unique_ptr<InteractiveGrab> grab = std::move(grab_);
+	grabView_ = nullptr;
+	grabTouchId_.reset();
+	if (cancelled)
+		grab->cancel();
+	else
+		grab->end();
+}
+
+/* Touch ------------------------------------------------------------------ */
+
+Seat::TouchPoint *Seat::findTouchPoint(int32_t id)
+{
+	for (TouchPoint &point : touchPoints_) {
+		if (point.id == id)
+			return &point;
+	}
+	return nullptr;
+}
+
+Surface *Seat::touchFocus(int32_t id) const
+{
+	for (const TouchPoint &point : touchPoints_) {
+		if (point.id == id)
+			return point.surface;
+	}
+	return nullptr;
+}
+
+template<typename F>
+void Seat::forEachTouch(wl_client *client, F &&f)
+{
+	touches_.forEach([&](wl_resource *resource) {
+		if (wl_resource_get_client(resource) == client)
+			f(resource);
+	});
+}
+
+void Seat::touchEventFor(wl_client *client)
+{
+	if (std::find(touchFrameClients_.begin(), touchFrameClients_.end(), client) ==
+	    touchFrameClients_.end())
+		touchFrameClients_.push_back(client);
+}
+
+void Seat::touchDown(int32_t id, double x, double y, uint32_t timeMs)
+{
+	if (findTouchPoint(id)) {
+		LOG_WARNING("touch point %d went down twice", id);
+		return;
+	}
+	activateAt(x, y);
+	TouchPoint &point = touchPoints_.emplace_back();
+	point.id = id;
+	point.x = x;
+	point.y = y;
+	double lx = 0, ly = 0;
+	server_.viewAt(x, y, &point.surface, &lx, &ly);
+	/* A finger on no window is still tracked, so that its up is not news. */
+	Surface *surface = point.surface;
+	if (!surface)
+		return;
+	point.surfaceDestroy.connect(surface->destroySignal(), [this, &point](void *) {
+		touchSurfaceGone(point);
+	});
+	wl_client *client = surface->client();
+	uint32_t serial = serialFor(client);
+	point.downSerial = serial;
+	forEachTouch(client, [&](wl_resource *resource) {
+		wl_touch_send_down(resource, serial, timeMs, surface->resource(), id, toFixed(lx),
+				   toFixed(ly));
+	});
+	touchEventFor(client);
+}
+
+void Seat::touchSurfaceGone(TouchPoint &point)
+{
+	/* The client hears the point end; the finger's real up is then no news. */
+	wl_client *client = point.surface->client();
+	point.surface = nullptr;
+	point.surfaceDestroy.disconnect();
+	if (server_.isClientConnected(client))
+		sendTouchUp(point, client);
+}
+
+void Seat::sendTouchUp(TouchPoint &point, wl_client *client)
+{
+	uint32_t serial = serialFor(client);
+	forEachTouch(client, [&](wl_resource *resource) {
+		wl_touch_send_up(resource, serial, monotonicMs(), point.id);
+		wl_touch_send_frame(resource);
+	});
+}
+
+void Seat::touchMotion(int32_t id, double x, double y, uint32_t timeMs)
+{
+	TouchPoint *point = findTouchPoint(id);
+	if (!point)
+		return;
+	point->x = x;
+	point->y = y;
+	if (grab_ && grabTouchId_ == id) {
+		grab_->motion(x, y);
+		return;
+	}
+	int32_t sx = 0, sy = 0;
+	/* Off the surface, or the surface unmapped: the point stays its. */
+	if (!point->surface || !server_.surfacePosition(point->surface, &sx, &sy))
+		return;
+	wl_client *client = point->surface->client();
+	forEachTouch(client, [&](wl_resource *resource) {
+		wl_touch_send_motion(resource, timeMs, id, toFixed(x - sx), toFixed(y - sy));
+	});
+	touchEventFor(client);
+}
+
+void Seat::touchUp(int32_t id, uint32_t timeMs)
+{
+	auto it = std::find_if(touchPoints_.begin(), touchPoints_.end(),
+			       [id](const TouchPoint &p) { return p.id == id; });
+	if (it == touchPoints_.end())
+		return;
+	if (grab_ && grabTouchId_ == id)
+		endGrab();
+	if (Surface *surface = it->surface) {
+		wl_client *client = surface->client();
+		uint32_t serial = serialFor(client);
+		forEachTouch(client, [&](wl_resource *resource) {
+			wl_touch_send_up(resource, serial, timeMs, id);
+		});
+		touchEventFor(client);
+	}
+	touchPoints_.erase(it);
+}
+
+void Seat::touchFrame()
+{
+	for (wl_client *client : touchFrameClients_) {
+		/* A client gone since its events went out has no objects left. */
+		forEachTouch(client, [](wl_resource *resource) { wl_touch_send_frame(resource); });
+	}
+	touchFrameClients_.clear();
+}
+
+void Seat::touchCancel()
+{
+	std::vector<wl_client *> clients;
+	for (const TouchPoint &point : touchPoints_) {
+		if (point.surface && std::find(clients.begin(), clients.end(),
+					       point.surface->client()) == clients.end())
+			clients.push_back(point.surface->client());
+	}
+	for (wl_client *client : clients)
+		forEachTouch(client, [](wl_resource *resource) { wl_touch_send_cancel(resource); });
+	if (grab_ && grabTouchId_)
+		endGrab(true);
+	touchPoints_.clear();
+	touchFrameClients_.clear();
 }
 
 void Seat::sendModifiers(wl_client *client, uint32_t serial)
@@ -481,16 +750,17 @@ void Seat::setKeyboardFocus(Surface *surface)
 		return;
 	Surface *old = keyboardFocus_;
 	wl_client *oldClient = old ? old->client() : nullptr;
+	/* A window stays active while its grabbing popup has the keyboard. */
+	View *oldWindow = old && !old->isDestroying() ? windowOf(old) : nullptr;
+	View *newWindow = surface ? windowOf(surface) : nullptr;
 	if (old && !old->isDestroying()) {
 		uint32_t serial = serialFor(oldClient);
 		keyboards_.forEach([&](wl_resource *resource) {
 			if (wl_resource_get_client(resource) == oldClient)
 				wl_keyboard_send_leave(resource, serial, old->resource());
 		});
-		for (View *view : server_.views()) {
-			if (view->surface() == old)
-				view->setActivated(false);
-		}
+		if (oldWindow && oldWindow != newWindow)
+			oldWindow->setActivated(false);
 	}
 	keyboardFocus_ = surface;
 	keyboardFocusDestroy_.disconnect();
@@ -514,10 +784,8 @@ void Seat::setKeyboardFocus(Surface *surface)
 		});
 		wl_array_release(&keys);
 		sendModifiers(client, serial);
-		for (View *view : server_.views()) {
-			if (view->surface() == surface)
-				view->setActivated(true);
-		}
+		if (newWindow)
+			newWindow->setActivated(true);
 	}
 	wl_client *newClient = surface ? surface->client() : nullptr;
 	if (newClient != oldClient) {
@@ -526,20 +794,48 @@ void Seat::setKeyboardFocus(Surface *surface)
 	}
 }
 
+View *Seat::windowOf(Surface *surface) const
+{
+	for (View *view : server_.views()) {
+		if (view->surface() != surface)
+			continue;
+		while (view->parentView())
+			view = view->parentView();
+		return view;
+	}
+	return nullptr;
+}
+
 void Seat::viewMapped(View *view)
 {
-	if (!view->isPopup())
+	if (!view->isPopup() && view->takesInput()) {
+		/* A new window closes the menus open elsewhere. */
+		for (View *v : std::vector<View *>(server_.views())) {
+			if (v->isPopup() && v->isMapped())
+				v->dismiss();
+		}
 		setKeyboardFocus(view->surface());
+	}
 	updatePointerFocus();
 }
 
 void Seat::viewUnmapped(View *view)
 {
+	if (grabView_ == view) {
+		/* No end(): the view is going; the input goes back to the clients. */
+		bool pointerGrab = !grabTouchId_;
+		grab_.reset();
+		grabView_ = nullptr;
+		grabTouchId_.reset();
+		if (pointerGrab)
+			updatePointerFocus();
+	}
 	if (keyboardFocus_ == view->surface()) {
 		Surface *next = nullptr;
 		const std::vector<View *> &views = server_.views();
 		for (auto it = views.rbegin(); it != views.rend(); ++it) {
-			if (*it != view && (*it)->isMapped() && !(*it)->isPopup()) {
+			if (*it != view && (*it)->isMapped() && !(*it)->isPopup() &&
+			    (*it)->takesInput()) {
 				next = (*it)->surface();
 				break;
 			}

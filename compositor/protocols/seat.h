@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,24 @@ class Server;
 class Surface;
 class View;
 
+/*
+ * What an interactive move, resize or drag does while it holds the
+ * pointer or a finger: the clients see none of that input until it ends.
+ * Positions are global.
+ */
+class InteractiveGrab
+{
+public:
+	virtual ~InteractiveGrab() = default;
+	/* Where the input is as the grab starts. */
+	virtual void begin(double x, double y) = 0;
+	virtual void motion(double x, double y) = 0;
+	/* Button or finger up; the grab is destroyed right after. */
+	virtual void end() = 0;
+	/* Touch cancelled; the grab is destroyed right after. */
+	virtual void cancel() { end(); }
+};
+
 struct KeymapNames {
 	std::string layout;
 	std::string variant;
@@ -31,9 +51,10 @@ struct KeymapNames {
 };
 
 /*
- * wl_seat "seat0" (v7) with a pointer and a keyboard. Input from the
- * backend goes to the surface under the pointer; a click raises its
- * window and gives it the keyboard. The keymap is compiled once and sent
+ * wl_seat "seat0" (v7) with a pointer, a keyboard and, when the backend
+ * has a touch device, touch. Input from the backend goes to the surface
+ * under the pointer or the finger; a click or a touch raises its window
+ * and gives it the keyboard. The keymap is compiled once and sent
  * to every keyboard as a sealed, read-only memfd.
  */
 class Seat : public InputSink
@@ -49,6 +70,11 @@ public:
 	void pointerButton(uint32_t button, bool pressed, uint32_t timeMs) override;
 	void pointerAxis(bool horizontal, double value, uint32_t timeMs) override;
 	void key(uint32_t key, bool pressed, uint32_t timeMs) override;
+	void touchDown(int32_t id, double x, double y, uint32_t timeMs) override;
+	void touchMotion(int32_t id, double x, double y, uint32_t timeMs) override;
+	void touchUp(int32_t id, uint32_t timeMs) override;
+	void touchFrame() override;
+	void touchCancel() override;
 
 	void setKeyboardFocus(Surface *surface);
 	Surface *keyboardFocus() const { return keyboardFocus_; }
@@ -56,6 +82,8 @@ public:
 	wl_client *keyboardFocusClient() const;
 	double pointerX() const { return pointerX_; }
 	double pointerY() const { return pointerY_; }
+	/* The surface touch point id went down on; null if none or gone. */
+	Surface *touchFocus(int32_t id) const;
 
 	/* Re-picks the surface under the pointer after the scene changed. */
 	void updatePointerFocus();
@@ -68,6 +96,22 @@ public:
 
 	/* Whether serial is one this seat recently sent to client. */
 	bool isRecentSerial(wl_client *client, uint32_t serial) const;
+
+	/*
+	 * Gives grab the pointer, if serial is client's press of a button
+	 * still held on a surface that onTarget accepts, or the finger that
+	 * serial put down on one and that is still down. False (and grab
+	 * dropped) otherwise, or while another grab runs. With a view, the
+	 * view going away ends the grab without end().
+	 */
+	bool startGrab(wl_client *client, uint32_t serial,
+		       const std::function<bool(Surface *)> &onTarget,
+		       std::unique_ptr<InteractiveGrab> grab, View *view = nullptr);
+	/* A grab on a press or finger on view's surfaces. */
+	bool startGrab(View *view, uint32_t serial, std::unique_ptr<InteractiveGrab> grab);
+	bool isGrabbed() const { return grab_ != nullptr; }
+	/* Ends grab with cancel() if it is the one running. */
+	void cancelGrab(InteractiveGrab *grab);
 
 	/* Called with the client that gets keyboard focus (or null). */
 	using FocusListener = std::function<void(wl_client *)>;
@@ -84,18 +128,43 @@ private:
 
 	void getPointer(wl_client *client, wl_resource *seat, uint32_t id);
 	void getKeyboard(wl_client *client, wl_resource *seat, uint32_t id);
+	void getTouch(wl_client *client, wl_resource *seat, uint32_t id);
 	void setCursor(wl_resource *pointer, uint32_t serial, wl_resource *surface);
 
 	uint32_t serialFor(wl_client *client);
+	void repickPointer(uint32_t timeMs);
 	void setPointerFocus(Surface *surface, double x, double y);
 	void sendPointerFrame(wl_client *client);
 	void sendModifiers(wl_client *client, uint32_t serial);
+	/* The window (view without a parent) that surface's view belongs to. */
+	View *windowOf(Surface *surface) const;
+	/* A press or touch at (x, y): raise that window and give it the keyboard. */
+	void activateAt(double x, double y);
+
+	/* One finger on the screen: it stays with the surface it went down on. */
+	struct TouchPoint {
+		int32_t id = 0;
+		Surface *surface = nullptr;
+		Listener surfaceDestroy;
+		double x = 0, y = 0;	/* global */
+		uint32_t downSerial = 0;
+	};
+	TouchPoint *findTouchPoint(int32_t id);
+	template<typename F>
+	void forEachTouch(wl_client *client, F &&f);
+	void touchEventFor(wl_client *client);
+	void touchSurfaceGone(TouchPoint &point);
+	/* Ends the client's view of a point: up and frame. */
+	void sendTouchUp(TouchPoint &point, wl_client *client);
+	/* Ends the grab, dropping (end()) or cancelling it. */
+	void endGrab(bool cancelled = false);
 
 	Server &server_;
 	Global global_;
 	ResourceList seats_;
 	ResourceList pointers_;
 	ResourceList keyboards_;
+	ResourceList touches_;
 
 	xkb_context *context_ = nullptr;
 	xkb_keymap *keymap_ = nullptr;
@@ -105,14 +174,29 @@ private:
 	std::vector<uint32_t> pressedKeys_;
 
 	double pointerX_ = 0, pointerY_ = 0;
+	bool pointerKnown_ = false;
+	/* Where the focused surface last heard the pointer was. */
+	double pointerLocalX_ = 0, pointerLocalY_ = 0;
 	/* Held buttons: the implicit grab keeps the focus until all are up. */
 	std::vector<uint32_t> buttons_;
+	/* The last press sent to a client, for grabs that name it. */
+	uint32_t pressSerial_ = 0;
+
+	/* An interactive grab, on the pointer or on one finger. */
+	std::unique_ptr<InteractiveGrab> grab_;
+	View *grabView_ = nullptr;
+	std::optional<int32_t> grabTouchId_;
 	Surface *pointerFocus_ = nullptr;
 	Surface *keyboardFocus_ = nullptr;
 	Listener pointerFocusDestroy_;
 	Listener keyboardFocusDestroy_;
 	Surface *cursor_ = nullptr;
 	Listener cursorDestroy_;
+
+	/* Not movable (the listener): a list keeps their addresses. */
+	std::list<TouchPoint> touchPoints_;
+	/* Clients sent touch events since the last wl_touch.frame. */
+	std::vector<wl_client *> touchFrameClients_;
 
 	struct SentSerial {
 		wl_client *client;

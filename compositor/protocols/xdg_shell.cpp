@@ -2,6 +2,7 @@
 #include "protocols/xdg_shell.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <wayland-server-protocol.h>
 #include <xdg-shell-server-protocol.h>
@@ -140,12 +141,13 @@ void toplevelShowWindowMenu(wl_client *, wl_resource *, wl_resource *, uint32_t,
 {
 }
 
-void toplevelMove(wl_client *, wl_resource *, wl_resource *, uint32_t)
+void toplevelMove(wl_client *, wl_resource *resource, wl_resource *, uint32_t serial)
 {
-	/* Interactive moves need a pointer grab; not offered yet. */
+	toplevelFrom(resource)->move(serial);
 }
 
-void toplevelResize(wl_client *, wl_resource *resource, wl_resource *, uint32_t, uint32_t edges)
+void toplevelResize(wl_client *, wl_resource *resource, wl_resource *, uint32_t serial,
+		    uint32_t edges)
 {
 	/* The enum's nine values: no edge, four edges, four corners. */
 	bool valid = edges <= XDG_TOPLEVEL_RESIZE_EDGE_BOTTOM_RIGHT && edges != 3 && edges != 7;
@@ -154,7 +156,7 @@ void toplevelResize(wl_client *, wl_resource *resource, wl_resource *, uint32_t,
 				       "resize edge %u is not an xdg_toplevel.resize_edge", edges);
 		return;
 	}
-	/* Interactive resizes need a pointer grab; not offered yet. */
+	toplevelFrom(resource)->resize(serial, edges);
 }
 
 void toplevelSetMaxSize(wl_client *, wl_resource *resource, int32_t width, int32_t height)
@@ -207,6 +209,70 @@ const struct xdg_toplevel_interface toplevelImpl = {
 	.set_fullscreen = toplevelSetFullscreen,
 	.unset_fullscreen = toplevelUnsetFullscreen,
 	.set_minimized = toplevelSetMinimized,
+};
+
+/* The window follows the pointer or finger. */
+class MoveGrab : public InteractiveGrab
+{
+public:
+	explicit MoveGrab(View *view)
+		: view_(view), x_(view->x()), y_(view->y())
+	{
+	}
+
+	void begin(double x, double y) override
+	{
+		startX_ = x;
+		startY_ = y;
+	}
+	void motion(double x, double y) override
+	{
+		view_->setPosition(x_ + int32_t(std::lround(x - startX_)),
+				   y_ + int32_t(std::lround(y - startY_)));
+	}
+	void end() override {}
+
+private:
+	View *view_;
+	int32_t x_, y_;
+	double startX_ = 0, startY_ = 0;
+};
+
+/* The grabbed edges follow the pointer or finger; the client draws the size. */
+class ResizeGrab : public InteractiveGrab
+{
+public:
+	ResizeGrab(XdgToplevel *toplevel, uint32_t edges, int32_t width, int32_t height)
+		: toplevel_(toplevel), edges_(edges), width_(width), height_(height)
+	{
+	}
+
+	void begin(double x, double y) override
+	{
+		startX_ = x;
+		startY_ = y;
+	}
+	void motion(double x, double y) override
+	{
+		double dx = x - startX_, dy = y - startY_;
+		int32_t w = width_, h = height_;
+		if (edges_ & XDG_TOPLEVEL_RESIZE_EDGE_LEFT)
+			w -= int32_t(std::lround(dx));
+		else if (edges_ & XDG_TOPLEVEL_RESIZE_EDGE_RIGHT)
+			w += int32_t(std::lround(dx));
+		if (edges_ & XDG_TOPLEVEL_RESIZE_EDGE_TOP)
+			h -= int32_t(std::lround(dy));
+		else if (edges_ & XDG_TOPLEVEL_RESIZE_EDGE_BOTTOM)
+			h += int32_t(std::lround(dy));
+		toplevel_->resizeTo(w, h);
+	}
+	void end() override { toplevel_->resizeDone(); }
+
+private:
+	XdgToplevel *toplevel_;
+	uint32_t edges_;
+	int32_t width_, height_;
+	double startX_ = 0, startY_ = 0;
 };
 
 /* xdg_popup ----------------------------------------------------------- */
@@ -743,6 +809,61 @@ void XdgToplevel::setMaxSize(int32_t width, int32_t height)
 	maxHeight_ = height;
 }
 
+void XdgToplevel::move(uint32_t serial)
+{
+	/* Maximized and fullscreen windows stay where the output puts them. */
+	if (!isMapped() || current_.maximized || current_.fullscreen)
+		return;
+	if (!server().seat().startGrab(this, serial, std::make_unique<MoveGrab>(this)))
+		LOG_DEBUG("xdg_toplevel@%u: move with serial %u ignored",
+			  wl_resource_get_id(resource_), serial);
+}
+
+void XdgToplevel::resize(uint32_t serial, uint32_t edges)
+{
+	if (!isMapped() || !xdgSurface_ || current_.maximized || current_.fullscreen ||
+	    edges == XDG_TOPLEVEL_RESIZE_EDGE_NONE)
+		return;
+	Rect geometry = xdgSurface_->geometry();
+	auto grab = std::make_unique<ResizeGrab>(this, edges, geometry.width, geometry.height);
+	if (!server().seat().startGrab(this, serial, std::move(grab))) {
+		LOG_DEBUG("xdg_toplevel@%u: resize with serial %u ignored",
+			  wl_resource_get_id(resource_), serial);
+		return;
+	}
+	resizeEdges_ = edges;
+	committedWidth_ = geometry.width;
+	committedHeight_ = geometry.height;
+}
+
+void XdgToplevel::resizeTo(int32_t width, int32_t height)
+{
+	/* Within the client's limits, and never empty. */
+	width = std::max({ width, minWidth_, 1 });
+	height = std::max({ height, minHeight_, 1 });
+	if (maxWidth_)
+		width = std::min(width, maxWidth_);
+	if (maxHeight_)
+		height = std::min(height, maxHeight_);
+	if (requested_.resizing && width == requested_.width && height == requested_.height)
+		return;
+	requested_.width = width;
+	requested_.height = height;
+	requested_.resizing = true;
+	configure();
+}
+
+void XdgToplevel::resizeDone()
+{
+	if (!requested_.resizing)
+		return;
+	requested_.resizing = false;
+	configure();
+	/* The size stays the client's to keep or change from here on. */
+	requested_.width = 0;
+	requested_.height = 0;
+}
+
 void XdgToplevel::setMaximized(bool maximized)
 {
 	requested_.maximized = maximized;
@@ -773,13 +894,10 @@ void XdgToplevel::configure()
 		return;
 	State state = requested_;
 	Rect box = server().outputBox();
+	/* Otherwise the size an interactive resize asks for, or 0: the client picks. */
 	if (state.fullscreen || state.maximized) {
 		state.width = box.width;
 		state.height = box.height;
-	} else {
-		/* The client picks its own size. */
-		state.width = 0;
-		state.height = 0;
 	}
 
 	wl_array states;
@@ -795,6 +913,8 @@ void XdgToplevel::configure()
 		addState(XDG_TOPLEVEL_STATE_FULLSCREEN);
 	if (state.activated)
 		addState(XDG_TOPLEVEL_STATE_ACTIVATED);
+	if (state.resizing)
+		addState(XDG_TOPLEVEL_STATE_RESIZING);
 
 	int version = wl_resource_get_version(resource_);
 	if (version >= XDG_TOPLEVEL_CONFIGURE_BOUNDS_SINCE_VERSION)
@@ -864,6 +984,24 @@ void XdgToplevel::surfaceCommitted()
 		setPosition(box.x - geometry.x, box.y - geometry.y);
 	else if (wasFixed)
 		setPosition(savedX_, savedY_);
+	else if (resizeEdges_)
+		followResize(geometry);
+}
+
+void XdgToplevel::followResize(const Rect &geometry)
+{
+	/* Dragging the left or top edge: the right or bottom one stays put. */
+	int32_t dx = 0, dy = 0;
+	if (resizeEdges_ & XDG_TOPLEVEL_RESIZE_EDGE_LEFT)
+		dx = committedWidth_ - geometry.width;
+	if (resizeEdges_ & XDG_TOPLEVEL_RESIZE_EDGE_TOP)
+		dy = committedHeight_ - geometry.height;
+	committedWidth_ = geometry.width;
+	committedHeight_ = geometry.height;
+	setPosition(x() + dx, y() + dy);
+	/* This commit drew the size the resize ended with. */
+	if (!current_.resizing && !requested_.resizing)
+		resizeEdges_ = 0;
 }
 
 void XdgToplevel::unmapWindow()
@@ -871,6 +1009,11 @@ void XdgToplevel::unmapWindow()
 	unmap();
 	sent_.clear();
 	current_ = {};
+	/* Unmapping dropped any resize grab; a remap starts from no size. */
+	requested_.resizing = false;
+	requested_.width = 0;
+	requested_.height = 0;
+	resizeEdges_ = 0;
 	if (xdgSurface_)
 		xdgSurface_->reset();
 }
@@ -987,8 +1130,12 @@ void XdgPopup::surfaceCommitted()
 		return;
 	}
 	updatePosition();
-	if (!isMapped() && parent_ && parent_->view() && parent_->view()->isMapped())
+	if (!isMapped() && parent_ && parent_->view() && parent_->view()->isMapped()) {
 		map();
+		/* A grabbing popup (a menu) takes the keyboard while it is open. */
+		if (grabbed_)
+			server().seat().setKeyboardFocus(surface());
+	}
 }
 
 void XdgPopup::unmapWindow()

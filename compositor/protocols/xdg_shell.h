@@ -138,6 +138,7 @@ public:
 		bool maximized = false;
 		bool fullscreen = false;
 		bool activated = false;
+		bool resizing = false;
 	};
 
 	XdgToplevel(XdgSurface *xdgSurface, wl_resource *resource);
@@ -162,6 +163,13 @@ public:
 	void setMaxSize(int32_t width, int32_t height);
 	void setParent(XdgToplevel *parent);
 	XdgToplevel *parent() const { return parent_; }
+	/* Interactive move and resize, on the press or touch that serial names. */
+	void move(uint32_t serial);
+	void resize(uint32_t serial, uint32_t edges);
+
+	/* From the resize grab: the size the user drags to, and its end. */
+	void resizeTo(int32_t width, int32_t height);
+	void resizeDone();
 
 	/* Configure with the requested state. */
 	void configure();
@@ -171,6 +179,8 @@ public:
 	void unmapWindow();
 
 private:
+	void followResize(const Rect &geometry);
+
 	XdgSurface *xdgSurface_;
 	wl_resource *resource_;
 	std::string title_;
@@ -184,6 +194,13 @@ private:
 	int32_t savedX_ = 0, savedY_ = 0;
 	XdgToplevel *parent_ = nullptr;
 	std::vector<XdgToplevel *> children_;
+	/*
+	 * The edges of the last interactive resize: a size change moves the
+	 * window so that the opposite edges stay put, until a commit applies
+	 * the configure that ended the resize.
+	 */
+	uint32_t resizeEdges_ = 0;
+	int32_t committedWidth_ = 0, committedHeight_ = 0;
 };
 
 /* xdg_popup: a menu or tooltip placed by a positioner. */

@@ -72,6 +72,12 @@ inline void destroyProxy(wl_pointer *p)
 				 wl_pointer_destroy);
 }
 
+inline void destroyProxy(wl_touch *p)
+{
+	detail::releaseOrDestroy(p, WL_TOUCH_RELEASE_SINCE_VERSION, wl_touch_release,
+				 wl_touch_destroy);
+}
+
 inline void destroyProxy(wl_keyboard *p)
 {
 	detail::releaseOrDestroy(p, WL_KEYBOARD_RELEASE_SINCE_VERSION, wl_keyboard_release,

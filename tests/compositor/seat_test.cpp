@@ -7,25 +7,18 @@
 #include <linux/input-event-codes.h>
 #include <unistd.h>
 
+#include "data_device_events.h"
+#include "input_test.h"
 #include "protocols/seat.h"
-#include "server_runner.h"
-#include "test_client.h"
 
 namespace heapcomp::test {
 namespace {
 
-void inject(ServerRunner &server, std::function<void(comp::HeadlessBackend &)> f)
-{
-	server.run([&](comp::Server &s) { f(*s.headlessBackend()); });
-}
+using SeatTest = InputTest;
+using DataDeviceTest = InputTest;
 
-TEST(Seat, PointerFocusAndClickToFocus)
+TEST_F(SeatTest, PointerFocusAndClickToFocus)
 {
-	ServerRunner server;
-	ASSERT_TRUE(server.ok()) << server.error();
-	TestClient a(server.socket()), b(server.socket());
-	a.bindInput();
-	b.bindInput();
 	MappedWindow wa(a, "a", 64, 64, 0xffff0000);
 	MappedWindow wb(b, "b", 64, 64, 0xff00ff00);
 	ASSERT_TRUE(wa.ok && wb.ok);
@@ -34,21 +27,21 @@ TEST(Seat, PointerFocusAndClickToFocus)
 	ASSERT_TRUE(b.dispatchUntil([&] { return b.keyboardFocus == wb.window.surface(); }));
 	EXPECT_EQ(server.screenshot().at(40, 40), 0xff00ff00u);
 
-	inject(server, [](comp::HeadlessBackend &h) { h.injectPointerMotion(10.5, 12.25); });
+	inject([](comp::HeadlessBackend &h) { h.injectPointerMotion(10.5, 12.25); });
 	ASSERT_TRUE(a.dispatchUntil([&] {
 		return a.pointerFocus == wa.window.surface() && a.pointerX == 10.5;
 	}));
 	EXPECT_DOUBLE_EQ(a.pointerX, 10.5);
 	EXPECT_DOUBLE_EQ(a.pointerY, 12.25);
 
-	inject(server, [](comp::HeadlessBackend &h) {
+	inject([](comp::HeadlessBackend &h) {
 		h.injectPointerMotion(40, 40);
 	});
 	/* (40, 40) is in b's window, which is on top. */
 	ASSERT_TRUE(b.dispatchUntil([&] { return b.pointerFocus == wb.window.surface(); }));
 	ASSERT_TRUE(a.dispatchUntil([&] { return a.pointerFocus == nullptr; }));
 
-	inject(server, [](comp::HeadlessBackend &h) {
+	inject([](comp::HeadlessBackend &h) {
 		h.injectPointerMotion(5, 5);
 		h.injectPointerButton(BTN_LEFT, true);
 		h.injectPointerButton(BTN_LEFT, false);
@@ -65,16 +58,70 @@ TEST(Seat, PointerFocusAndClickToFocus)
 	EXPECT_TRUE(wa.window.hasState(XDG_TOPLEVEL_STATE_ACTIVATED));
 }
 
-TEST(Seat, KeysGoToTheFocusedClient)
+TEST_F(SeatTest, SurfaceMovingUnderAStillPointerGetsMotion)
 {
-	ServerRunner server;
-	ASSERT_TRUE(server.ok()) << server.error();
-	TestClient a(server.socket());
-	a.bindInput();
+	MappedWindow wa(a, "a", 64, 64, 0xffff0000);
+	ASSERT_TRUE(wa.ok);
+
+	/* No pointer position reported yet: the window at (0, 0) has no pointer. */
+	ASSERT_TRUE(a.roundtrip());
+	EXPECT_EQ(a.pointerFocus, nullptr);
+
+	inject([](comp::HeadlessBackend &h) { h.injectPointerMotion(20, 20); });
+	ASSERT_TRUE(a.dispatchUntil([&] { return a.pointerFocus == wa.window.surface(); }));
+	EXPECT_DOUBLE_EQ(a.pointerX, 20);
+
+	server.run([](comp::Server &s) { s.findView("a")->setPosition(10, 5); });
+	ASSERT_TRUE(a.dispatchUntil([&] { return a.pointerX == 10 && a.pointerY == 15; }));
+	EXPECT_EQ(a.pointerFocus, wa.window.surface());
+}
+
+TEST_F(SeatTest, InputRegionDecidesWherePointerAndTouchLand)
+{
+	MappedWindow wa(a, "a", 64, 64, 0xffff0000);
+	MappedWindow wb(b, "b", 64, 64, 0xff00ff00);
+	ASSERT_TRUE(wa.ok && wb.ok);
+	/* Cascaded: b at (32, 32), on top of a. Only b's lower right takes input. */
+	wl_region *region = wl_compositor_create_region(b.compositor);
+	wl_region_add(region, 0, 0, 64, 64);
+	wl_region_subtract(region, 0, 0, 32, 32);
+	wl_surface_set_input_region(wb.window.surface(), region);
+	wl_region_destroy(region);
+	ASSERT_TRUE(b.roundtrip());
+
+	/* Double-buffered: nothing changes before the commit. */
+	inject([](comp::HeadlessBackend &h) { h.injectPointerMotion(40, 40); });
+	ASSERT_TRUE(b.dispatchUntil([&] { return b.pointerFocus == wb.window.surface(); }));
+
+	wl_surface_commit(wb.window.surface());
+	ASSERT_TRUE(b.roundtrip());
+	inject([](comp::HeadlessBackend &h) {
+		h.injectPointerMotion(41, 41);
+		h.injectTouchDown(0, 70, 70);
+		h.injectTouchFrame();
+	});
+	ASSERT_TRUE(a.dispatchUntil([&] {
+		return a.pointerFocus == wa.window.surface() && a.pointerX == 41;
+	}));
+	ASSERT_TRUE(b.dispatchUntil([&] { return b.touchPoints.count(0) == 1; }));
+	EXPECT_DOUBLE_EQ(b.touchPoints[0].x, 38);
+
+	/* A null region is the whole surface again. */
+	wl_surface_set_input_region(wb.window.surface(), nullptr);
+	wl_surface_commit(wb.window.surface());
+	ASSERT_TRUE(b.roundtrip());
+	inject([](comp::HeadlessBackend &h) { h.injectPointerMotion(40, 40); });
+	ASSERT_TRUE(b.dispatchUntil([&] {
+		return b.pointerFocus == wb.window.surface() && b.pointerX == 8;
+	}));
+}
+
+TEST_F(SeatTest, KeysGoToTheFocusedClient)
+{
 	MappedWindow wa(a, "a", 32, 32, 0xffff0000);
 	ASSERT_TRUE(wa.ok);
 	ASSERT_TRUE(a.dispatchUntil([&] { return a.keyboardFocus == wa.window.surface(); }));
-	inject(server, [](comp::HeadlessBackend &h) {
+	inject([](comp::HeadlessBackend &h) {
 		h.injectKey(KEY_H, true);
 		h.injectKey(KEY_H, false);
 		h.injectKey(KEY_I, true);
@@ -84,87 +131,22 @@ TEST(Seat, KeysGoToTheFocusedClient)
 	EXPECT_EQ(a.keysPressed, (std::vector<uint32_t>{ KEY_H, KEY_I }));
 }
 
-struct Offer {
-	Proxy<wl_data_offer> offer;
-	std::vector<std::string> mimeTypes;
-	bool selection = false;
-};
-
-const wl_data_offer_listener offerListener = {
-	.offer = [](void *data, wl_data_offer *, const char *mime) {
-		static_cast<Offer *>(data)->mimeTypes.emplace_back(mime);
-	},
-	.source_actions = [](void *, wl_data_offer *, uint32_t) {},
-	.action = [](void *, wl_data_offer *, uint32_t) {},
-};
-
-const wl_data_device_listener deviceListener = {
-	.data_offer = [](void *data, wl_data_device *, wl_data_offer *offer) {
-		auto *o = static_cast<Offer *>(data);
-		o->offer.reset(offer);
-		o->mimeTypes.clear();
-		wl_data_offer_add_listener(offer, &offerListener, o);
-	},
-	.enter = [](void *, wl_data_device *, uint32_t, wl_surface *, wl_fixed_t, wl_fixed_t,
-		    wl_data_offer *) {},
-	.leave = [](void *, wl_data_device *) {},
-	.motion = [](void *, wl_data_device *, uint32_t, wl_fixed_t, wl_fixed_t) {},
-	.drop = [](void *, wl_data_device *) {},
-	.selection = [](void *data, wl_data_device *, wl_data_offer *offer) {
-		auto *o = static_cast<Offer *>(data);
-		o->selection = true;
-		if (!offer)
-			o->offer.reset();
-	},
-};
-
-struct Source {
-	int sends = 0;
-	bool cancelled = false;
-	std::string text;
-};
-
-const wl_data_source_listener sourceListener = {
-	.target = [](void *, wl_data_source *, const char *) {},
-	.send = [](void *data, wl_data_source *, const char *, int32_t fd) {
-		auto *s = static_cast<Source *>(data);
-		s->sends++;
-		ssize_t n = write(fd, s->text.data(), s->text.size());
-		(void)n;
-		close(fd);
-	},
-	.cancelled = [](void *data, wl_data_source *) {
-		static_cast<Source *>(data)->cancelled = true;
-	},
-	.dnd_drop_performed = [](void *, wl_data_source *) {},
-	.dnd_finished = [](void *, wl_data_source *) {},
-	.action = [](void *, wl_data_source *, uint32_t) {},
-};
-
-TEST(DataDevice, CopyAndPasteBetweenClients)
+TEST_F(DataDeviceTest, CopyAndPasteBetweenClients)
 {
-	ServerRunner server;
-	ASSERT_TRUE(server.ok()) << server.error();
-	TestClient a(server.socket()), b(server.socket());
-	a.bindInput();
-	b.bindInput();
-	Offer offerA, offerB;
-	Proxy<wl_data_device> deviceA(
-		wl_data_device_manager_get_data_device(a.dataDeviceManager, a.seat));
-	wl_data_device_add_listener(deviceA, &deviceListener, &offerA);
-	Proxy<wl_data_device> deviceB(
-		wl_data_device_manager_get_data_device(b.dataDeviceManager, b.seat));
-	wl_data_device_add_listener(deviceB, &deviceListener, &offerB);
+	DeviceEvents offerA, offerB;
+	offerA.listen(a.dataDeviceManager, a.seat);
+	offerB.listen(b.dataDeviceManager, b.seat);
+	wl_data_device *deviceA = offerA.device, *deviceB = offerB.device;
 
 	MappedWindow wa(a, "a", 32, 32, 0xffff0000);
 	ASSERT_TRUE(wa.ok);
 	ASSERT_TRUE(a.dispatchUntil([&] { return a.keyboardFocus == wa.window.surface(); }));
 
-	Source source;
+	SourceEvents source;
 	source.text = "hello from heapcomp";
 	Proxy<wl_data_source> dataSource(
 		wl_data_device_manager_create_data_source(a.dataDeviceManager));
-	wl_data_source_add_listener(dataSource, &sourceListener, &source);
+	source.listen(dataSource);
 	wl_data_source_offer(dataSource, "text/plain;charset=utf-8");
 	wl_data_source_offer(dataSource, "TEXT");
 	wl_data_device_set_selection(deviceA, dataSource, a.keyboardEnterSerial);
@@ -188,10 +170,10 @@ TEST(DataDevice, CopyAndPasteBetweenClients)
 	close(fds[0]);
 
 	/* A stale serial does not take the selection. */
-	Source other;
+	SourceEvents other;
 	Proxy<wl_data_source> otherSource(
 		wl_data_device_manager_create_data_source(b.dataDeviceManager));
-	wl_data_source_add_listener(otherSource, &sourceListener, &other);
+	other.listen(otherSource);
 	wl_data_source_offer(otherSource, "text/plain");
 	wl_data_device_set_selection(deviceB, otherSource, 0x7fffffff);
 	ASSERT_TRUE(b.dispatchUntil([&] { return other.cancelled; }));

@@ -140,6 +140,13 @@ const wl_shm_listener shmListener = {
 	},
 };
 
+const wl_seat_listener seatListener = {
+	.capabilities = [](void *data, wl_seat *, uint32_t caps) {
+		static_cast<TestClient *>(data)->seatCapabilities = caps;
+	},
+	.name = [](void *, wl_seat *, const char *) {},
+};
+
 const xdg_wm_base_listener wmBaseListener = {
 	.ping = [](void *, xdg_wm_base *base, uint32_t serial) { xdg_wm_base_pong(base, serial); },
 };
@@ -167,7 +174,6 @@ void TestClient::global(void *data, wl_registry *registry, uint32_t name,
 	};
 	if (bind(self->compositor, wl_compositor_interface, 5) ||
 	    bind(self->subcompositor, wl_subcompositor_interface, 1) ||
-	    bind(self->seat, wl_seat_interface, 7) ||
 	    bind(self->dataDeviceManager, wl_data_device_manager_interface, 3) ||
 	    bind(self->viewporter, wp_viewporter_interface, 1) ||
 	    bind(self->xdgOutputManager, zxdg_output_manager_v1_interface, 3))
@@ -176,6 +182,8 @@ void TestClient::global(void *data, wl_registry *registry, uint32_t name,
 		wl_shm_add_listener(self->shm, &shmListener, self);
 	} else if (bind(self->wmBase, xdg_wm_base_interface, 5)) {
 		xdg_wm_base_add_listener(self->wmBase, &wmBaseListener, self);
+	} else if (bind(self->seat, wl_seat_interface, 7)) {
+		wl_seat_add_listener(self->seat, &seatListener, self);
 	} else if (bind(self->presentation, wp_presentation_interface, 1)) {
 		wp_presentation_add_listener(self->presentation, &presentationListener, self);
 	} else if (bind(self->dmabuf, zwp_linux_dmabuf_v1_interface, 4)) {
@@ -361,7 +369,47 @@ const wl_keyboard_listener keyboardListener = {
 	.repeat_info = [](void *, wl_keyboard *, int32_t, int32_t) {},
 };
 
+const wl_touch_listener touchListener = {
+	.down = [](void *data, wl_touch *, uint32_t serial, uint32_t, wl_surface *surface,
+		   int32_t id, wl_fixed_t x, wl_fixed_t y) {
+		auto *c = static_cast<TestClient *>(data);
+		c->touchPoints[id] = { surface, wl_fixed_to_double(x), wl_fixed_to_double(y) };
+		c->touchDownSerial = serial;
+		c->lastSerial = serial;
+		c->touchEvents.push_back("down " + std::to_string(id));
+	},
+	.up = [](void *data, wl_touch *, uint32_t serial, uint32_t, int32_t id) {
+		auto *c = static_cast<TestClient *>(data);
+		c->touchPoints.erase(id);
+		c->lastSerial = serial;
+		c->touchEvents.push_back("up " + std::to_string(id));
+	},
+	.motion = [](void *data, wl_touch *, uint32_t, int32_t id, wl_fixed_t x, wl_fixed_t y) {
+		auto *c = static_cast<TestClient *>(data);
+		c->touchPoints[id].x = wl_fixed_to_double(x);
+		c->touchPoints[id].y = wl_fixed_to_double(y);
+		c->touchEvents.push_back("motion " + std::to_string(id));
+	},
+	.frame = [](void *data, wl_touch *) {
+		static_cast<TestClient *>(data)->touchEvents.push_back("frame");
+	},
+	.cancel = [](void *data, wl_touch *) {
+		auto *c = static_cast<TestClient *>(data);
+		c->touchPoints.clear();
+		c->touchEvents.push_back("cancel");
+	},
+	.shape = [](void *, wl_touch *, int32_t, wl_fixed_t, wl_fixed_t) {},
+	.orientation = [](void *, wl_touch *, int32_t, wl_fixed_t) {},
+};
+
 } /* namespace */
+
+void TestClient::bindTouch()
+{
+	touch.reset(wl_seat_get_touch(seat));
+	wl_touch_add_listener(touch, &touchListener, this);
+	roundtrip();
+}
 
 void TestClient::bindInput()
 {

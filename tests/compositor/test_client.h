@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -182,7 +183,20 @@ public:
 	int keymapSize = 0;
 	std::string keymapHead;	/* first bytes of the keymap */
 	bool keymapWritable = true;
+	uint32_t seatCapabilities = 0;
 	void bindInput();
+
+	/* Touch state: the points down now, and every event in order. */
+	struct TouchPoint {
+		wl_surface *surface = nullptr;
+		double x = 0, y = 0;
+	};
+	Proxy<wl_touch> touch;
+	std::map<int32_t, TouchPoint> touchPoints;
+	/* "down 0", "motion 0", "up 0", "frame", "cancel" */
+	std::vector<std::string> touchEvents;
+	uint32_t touchDownSerial = 0;
+	void bindTouch();
 
 private:
 	static const wl_registry_listener registryListener;

@@ -41,15 +41,12 @@ const xdg_popup_listener popupListener = {
 	.repositioned = [](void *, xdg_popup *, uint32_t) {},
 };
 
-TEST(XdgPopup, PlacedByThePositionerAndDismissedByAClickOutside)
+/*
+ * A grabbing 40x30 green popup of parent, anchored to the bottom right
+ * of (50, 50, 10, 10) and offset by (2, 3): configured, acked and drawn.
+ */
+bool openMenu(TestClient &client, MappedWindow &parent, Popup &popup, ShmBuffer &buffer)
 {
-	ServerRunner server;
-	ASSERT_TRUE(server.ok()) << server.error();
-	TestClient client(server.socket());
-	client.bindInput();
-	MappedWindow parent(client, "parent", 100, 100, 0xffff0000);
-	ASSERT_TRUE(parent.ok);
-
 	Proxy<xdg_positioner> positioner(xdg_wm_base_create_positioner(client.wmBase));
 	xdg_positioner_set_size(positioner, 40, 30);
 	xdg_positioner_set_anchor_rect(positioner, 50, 50, 10, 10);
@@ -57,7 +54,6 @@ TEST(XdgPopup, PlacedByThePositionerAndDismissedByAClickOutside)
 	xdg_positioner_set_gravity(positioner, XDG_POSITIONER_GRAVITY_BOTTOM_RIGHT);
 	xdg_positioner_set_offset(positioner, 2, 3);
 
-	Popup popup;
 	popup.surface.reset(wl_compositor_create_surface(client.compositor));
 	popup.xdg.reset(xdg_wm_base_get_xdg_surface(client.wmBase, popup.surface));
 	xdg_surface_add_listener(popup.xdg, &popupSurfaceListener, &popup);
@@ -66,22 +62,57 @@ TEST(XdgPopup, PlacedByThePositionerAndDismissedByAClickOutside)
 	positioner.reset();
 	xdg_popup_grab(popup.popup, client.seat, client.lastSerial);
 	wl_surface_commit(popup.surface);
-	ASSERT_TRUE(client.dispatchUntil([&] { return popup.configured; }));
+	if (!client.dispatchUntil([&] { return popup.configured; }))
+		return false;
+	xdg_surface_ack_configure(popup.xdg, popup.serial);
+	buffer.fill(0xff00ff00);
+	wl_surface_attach(popup.surface, buffer.buffer(), 0, 0);
+	wl_surface_damage_buffer(popup.surface, 0, 0, 40, 30);
+	return client.commitAndWaitFrame(popup.surface).has_value();
+}
+
+void closeMenu(Popup &popup)
+{
+	popup.popup.reset();
+	popup.xdg.reset();
+	popup.surface.reset();
+}
+
+/* A client with a red 100x100 window and its menu open. */
+class MenuTest : public testing::Test
+{
+protected:
+	void SetUp() override
+	{
+		ASSERT_TRUE(server.ok()) << server.error();
+		client.bindInput();
+		ASSERT_TRUE(parent.ok);
+		ASSERT_TRUE(openMenu(client, parent, popup, buffer));
+	}
+
+	ServerRunner server;
+	TestClient client{ server.socket() };
+	MappedWindow parent{ client, "parent", 100, 100, 0xffff0000 };
+	Popup popup;
+	ShmBuffer buffer{ client.shm, 40, 30 };
+};
+
+TEST_F(MenuTest, PlacedByThePositionerAndDismissedByAClickOutside)
+{
 	EXPECT_EQ(popup.x, 62);
 	EXPECT_EQ(popup.y, 63);
 	EXPECT_EQ(popup.width, 40);
 	EXPECT_EQ(popup.height, 30);
-
-	xdg_surface_ack_configure(popup.xdg, popup.serial);
-	ShmBuffer buffer(client.shm, 40, 30);
-	buffer.fill(0xff00ff00);
-	wl_surface_attach(popup.surface, buffer.buffer(), 0, 0);
-	wl_surface_damage_buffer(popup.surface, 0, 0, 40, 30);
-	ASSERT_TRUE(client.commitAndWaitFrame(popup.surface));
 	comp::Screenshot shot = server.screenshot();
 	EXPECT_EQ(shot.at(62, 63), 0xff00ff00u);
 	EXPECT_EQ(shot.at(101, 92), 0xff00ff00u);
 	EXPECT_EQ(shot.at(61, 62), 0xffff0000u);
+
+	/* The grab gives the menu the keyboard; its window stays active. */
+	ASSERT_TRUE(client.dispatchUntil([&] { return client.keyboardFocus == popup.surface; }));
+	int configures = parent.window.configures();
+	ASSERT_TRUE(client.roundtrip());
+	EXPECT_EQ(parent.window.configures(), configures);
 
 	/* A grabbed popup closes when the user clicks elsewhere. */
 	server.run([](comp::Server &s) {
@@ -90,11 +121,23 @@ TEST(XdgPopup, PlacedByThePositionerAndDismissedByAClickOutside)
 		s.headlessBackend()->injectPointerButton(BTN_LEFT, false);
 	});
 	ASSERT_TRUE(client.dispatchUntil([&] { return popup.done; }));
+	ASSERT_TRUE(client.dispatchUntil([&] {
+		return client.keyboardFocus == parent.window.surface();
+	}));
 	ASSERT_TRUE(server.waitFrames(1));
 	EXPECT_EQ(server.screenshot().at(80, 80), 0xffff0000u);
-	popup.popup.reset();
-	popup.xdg.reset();
-	popup.surface.reset();
+	closeMenu(popup);
+	ASSERT_TRUE(client.roundtrip());
+	EXPECT_FALSE(client.error());
+}
+
+TEST_F(MenuTest, NewWindowClosesTheMenu)
+{
+	MappedWindow other(client, "other", 50, 50, 0xff0000ff);
+	ASSERT_TRUE(other.ok);
+	ASSERT_TRUE(client.dispatchUntil([&] { return popup.done; }));
+	EXPECT_EQ(client.keyboardFocus, other.window.surface());
+	closeMenu(popup);
 	ASSERT_TRUE(client.roundtrip());
 	EXPECT_FALSE(client.error());
 }

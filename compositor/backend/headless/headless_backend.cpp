@@ -296,4 +296,34 @@ void HeadlessBackend::injectKey(uint32_t key, bool pressed)
 		inputSink()->key(key, pressed, monotonicMs());
 }
 
+void HeadlessBackend::injectTouchDown(int32_t id, double x, double y)
+{
+	if (inputSink() && config_.touch)
+		inputSink()->touchDown(id, x, y, monotonicMs());
+}
+
+void HeadlessBackend::injectTouchMotion(int32_t id, double x, double y)
+{
+	if (inputSink() && config_.touch)
+		inputSink()->touchMotion(id, x, y, monotonicMs());
+}
+
+void HeadlessBackend::injectTouchUp(int32_t id)
+{
+	if (inputSink() && config_.touch)
+		inputSink()->touchUp(id, monotonicMs());
+}
+
+void HeadlessBackend::injectTouchFrame()
+{
+	if (inputSink() && config_.touch)
+		inputSink()->touchFrame();
+}
+
+void HeadlessBackend::injectTouchCancel()
+{
+	if (inputSink() && config_.touch)
+		inputSink()->touchCancel();
+}
+
 } /* namespace comp */

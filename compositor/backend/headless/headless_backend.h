@@ -22,6 +22,8 @@ struct HeadlessConfig {
 	uint32_t height = 720;
 	uint32_t refreshMilliHz = 60000;
 	uint32_t numOutputs = 1;
+	/* A virtual touch screen, driven by injectTouch*(). */
+	bool touch = false;
 };
 
 class HeadlessBackend;
@@ -102,6 +104,13 @@ public:
 	void injectPointerButton(uint32_t button, bool pressed);
 	void injectPointerAxis(bool horizontal, double value);
 	void injectKey(uint32_t key, bool pressed);
+	/* The virtual touch screen's points; frames are the caller's to send. */
+	void injectTouchDown(int32_t id, double x, double y);
+	void injectTouchMotion(int32_t id, double x, double y);
+	void injectTouchUp(int32_t id);
+	void injectTouchFrame();
+	void injectTouchCancel();
+	bool hasTouch() const override { return config_.touch; }
 
 	bufmgr::BufferManager &bufferManager() { return manager_; }
 	const BufferDropHook &dropHook() const { return dropHook_; }

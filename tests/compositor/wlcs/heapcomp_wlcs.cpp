@@ -4,6 +4,7 @@
  * the headless backend. wlcs loads this module, starts a server per test,
  * connects clients over socketpairs we hand it and injects input.
  */
+#include <functional>
 #include <map>
 #include <memory>
 #include <sys/socket.h>
@@ -14,6 +15,7 @@
 #include <wlcs/pointer.h>
 #include <wlcs/touch.h>
 
+#include "protocols/xdg_shell.h"
 #include "server_runner.h"
 #include "surface.h"
 
@@ -25,6 +27,7 @@ struct Server : WlcsDisplayServer {
 	std::unique_ptr<ServerRunner> runner;
 	/* Client end of each socket we made (what wl_display_get_fd gives) -> client. */
 	std::map<int, wl_client *> clients;
+	int32_t nextTouchId = 0;
 };
 
 Server *self(WlcsDisplayServer *server)
@@ -85,17 +88,52 @@ void pointerDestroy(WlcsPointer *p)
 	delete static_cast<Pointer *>(p);
 }
 
-/* No touch input on heapcomp's seat: a touch device that does nothing. */
-void touchNoop(WlcsTouch *, wl_fixed_t, wl_fixed_t)
+/* One finger on the headless backend's touch screen. */
+struct Touch : WlcsTouch {
+	ServerRunner *runner;
+	int32_t id;
+	bool down = false;
+};
+
+void injectTouch(Touch *touch, std::function<void(comp::HeadlessBackend &)> f)
 {
+	touch->runner->run([&](comp::Server &s) {
+		f(*s.headlessBackend());
+		s.headlessBackend()->injectTouchFrame();
+	});
 }
 
-void touchUp(WlcsTouch *)
+/*
+ * Unlike the pointer's, wlcs's touch positions are whole pixels: its
+ * Touch::down_at(int, int) passes them on unconverted, whatever the
+ * header's wl_fixed_t says.
+ */
+void touchDown(WlcsTouch *t, wl_fixed_t x, wl_fixed_t y)
 {
+	auto *touch = static_cast<Touch *>(t);
+	touch->down = true;
+	injectTouch(touch, [&](comp::HeadlessBackend &h) { h.injectTouchDown(touch->id, x, y); });
 }
 
-void touchDestroy(WlcsTouch *touch)
+void touchMove(WlcsTouch *t, wl_fixed_t x, wl_fixed_t y)
 {
+	auto *touch = static_cast<Touch *>(t);
+	injectTouch(touch, [&](comp::HeadlessBackend &h) { h.injectTouchMotion(touch->id, x, y); });
+}
+
+void touchUp(WlcsTouch *t)
+{
+	auto *touch = static_cast<Touch *>(t);
+	touch->down = false;
+	injectTouch(touch, [&](comp::HeadlessBackend &h) { h.injectTouchUp(touch->id); });
+}
+
+void touchDestroy(WlcsTouch *t)
+{
+	auto *touch = static_cast<Touch *>(t);
+	/* A finger lifted with its device: no point stays down for ever. */
+	if (touch->down)
+		touchUp(touch);
 	delete touch;
 }
 
@@ -104,6 +142,7 @@ void start(WlcsDisplayServer *server)
 	comp::ServerConfig config = ServerRunner::defaultConfig();
 	config.headless.width = 1280;
 	config.headless.height = 1024;
+	config.headless.touch = true;
 	config.allowUnconfiguredBuffers = true;
 	self(server)->runner = std::make_unique<ServerRunner>(std::move(config));
 }
@@ -147,9 +186,13 @@ void positionWindowAbsolute(WlcsDisplayServer *server, wl_display *display, wl_s
 		if (!resource || std::string(wl_resource_get_class(resource)) != "wl_surface")
 			return;
 		comp::Surface *target = comp::Surface::fromResource(resource);
+		/* wlcs places the window geometry, not the surface origin. */
+		comp::Rect geometry;
+		if (auto *xdg = dynamic_cast<comp::XdgSurface *>(target->role()))
+			geometry = xdg->geometry();
 		for (comp::View *view : srv.views()) {
 			if (view->surface() == target)
-				view->setPosition(x, y);
+				view->setPosition(x - geometry.x, y - geometry.y);
 		}
 	});
 }
@@ -167,14 +210,17 @@ WlcsPointer *createPointer(WlcsDisplayServer *server)
 	return pointer;
 }
 
-WlcsTouch *createTouch(WlcsDisplayServer *)
+WlcsTouch *createTouch(WlcsDisplayServer *server)
 {
-	auto *touch = new WlcsTouch();
+	auto *touch = new Touch();
 	touch->version = WLCS_TOUCH_VERSION;
-	touch->touch_down = touchNoop;
-	touch->touch_move = touchNoop;
+	touch->touch_down = touchDown;
+	touch->touch_move = touchMove;
 	touch->touch_up = touchUp;
 	touch->destroy = touchDestroy;
+	touch->runner = self(server)->runner.get();
+	/* Each device is one finger: ids only need to differ between them. */
+	touch->id = self(server)->nextTouchId++;
 	return touch;
 }
 
