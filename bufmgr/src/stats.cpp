@@ -256,30 +256,52 @@ SourceStats::SourceStats(std::string source)
 
 /*
  * The totals are counted with release and read with acquire, frees
- * before allocations: a snapshot that sees a free also sees the
- * allocation it pairs with, so it never shows more frees than
- * allocations. Each live counter is one atomic: exact at an instant, and
- * never below zero, as a free follows its allocation in the counter's
- * modification order.
+ * before allocations: a snapshot that sees a
+ * free also sees the allocation it pairs with, so it never shows more
+ * frees than allocations. Each live counter is one atomic: exact at an
+ * instant, and never below zero, as a free follows its allocation in the
+ * counter's modification order.
  */
+void SourceStats::Total::add(uint64_t n)
+{
+	bytes.fetch_add(n, std::memory_order_release);
+	count.fetch_add(1, std::memory_order_release);
+}
+
+void SourceStats::Total::read(uint64_t &countOut, uint64_t &bytesOut) const
+{
+	countOut = count.load(std::memory_order_acquire);
+	bytesOut = bytes.load(std::memory_order_acquire);
+}
+
 void SourceStats::recordAllocation(uint64_t bytes, uint64_t latencyNs)
 {
-	allocatedBytes_.fetch_add(bytes, std::memory_order_release);
-	allocations_.fetch_add(1, std::memory_order_release);
-
-	raisePeak(peakBuffers_, liveBuffers_.fetch_add(1, std::memory_order_relaxed) + 1);
-	raisePeak(peakBytes_, liveBytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes);
-
+	recordAllocation(bytes);
 	latency_.record(latencyNs);
+}
+
+void SourceStats::recordAllocation(uint64_t bytes)
+{
+	allocated_.add(bytes);
+	addLive(bytes);
 }
 
 void SourceStats::recordFree(uint64_t bytes)
 {
+	removeLive(bytes);
+	freed_.add(bytes);
+}
+
+void SourceStats::addLive(uint64_t bytes)
+{
+	raisePeak(peakBuffers_, liveBuffers_.fetch_add(1, std::memory_order_relaxed) + 1);
+	raisePeak(peakBytes_, liveBytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes);
+}
+
+void SourceStats::removeLive(uint64_t bytes)
+{
 	liveBuffers_.fetch_sub(1, std::memory_order_relaxed);
 	liveBytes_.fetch_sub(bytes, std::memory_order_relaxed);
-
-	freedBytes_.fetch_add(bytes, std::memory_order_release);
-	frees_.fetch_add(1, std::memory_order_release);
 }
 
 void SourceStats::recordFailure(int err)
@@ -309,10 +331,8 @@ SourceSnapshot SourceStats::snapshot() const
 	SourceSnapshot s;
 	s.source = source_;
 
-	s.frees = frees_.load(std::memory_order_acquire);
-	s.freedBytes = freedBytes_.load(std::memory_order_acquire);
-	s.allocations = allocations_.load(std::memory_order_acquire);
-	s.allocatedBytes = allocatedBytes_.load(std::memory_order_acquire);
+	freed_.read(s.frees, s.freedBytes);
+	allocated_.read(s.allocations, s.allocatedBytes);
 
 	/*
 	 * Not allocations - frees: a snapshot preempted between those two

@@ -74,7 +74,7 @@ struct SourceSnapshot {
 	uint64_t fallbacks = 0;		/* times a request fell back away from here */
 	uint64_t poolHits = 0;
 	uint64_t poolMisses = 0;
-	LatencyHistogram::Snapshot latency;
+	LatencyHistogram::Snapshot latency;	/* of the allocations that were timed */
 };
 
 /*
@@ -93,6 +93,8 @@ public:
 	const std::string &source() const { return source_; }
 
 	void recordAllocation(uint64_t bytes, uint64_t latencyNs);
+	/* An allocation that was not timed: counted, not in the histogram. */
+	void recordAllocation(uint64_t bytes);
 	void recordFree(uint64_t bytes);
 	void recordFailure(int err);
 	void recordFallback();
@@ -100,17 +102,29 @@ public:
 	void recordPoolMiss();
 
 	SourceSnapshot snapshot() const;
+	/* Allocations so far, cheap enough to decide which ones to time. */
+	uint64_t allocationCount() const { return allocated_.count.load(std::memory_order_relaxed); }
 
 private:
+	/* How many buffers came or went, and their bytes. */
+	struct Total {
+		std::atomic<uint64_t> count{0};
+		std::atomic<uint64_t> bytes{0};
+
+		void add(uint64_t n);
+		void read(uint64_t &countOut, uint64_t &bytesOut) const;
+	};
+
+	void addLive(uint64_t bytes);
+	void removeLive(uint64_t bytes);
+
 	const std::string source_;
 	std::atomic<uint64_t> liveBuffers_{0};
 	std::atomic<uint64_t> liveBytes_{0};
 	std::atomic<uint64_t> peakBuffers_{0};
 	std::atomic<uint64_t> peakBytes_{0};
-	std::atomic<uint64_t> allocations_{0};
-	std::atomic<uint64_t> frees_{0};
-	std::atomic<uint64_t> allocatedBytes_{0};
-	std::atomic<uint64_t> freedBytes_{0};
+	Total allocated_;
+	Total freed_;
 	std::atomic<uint64_t> fallbacks_{0};
 	std::atomic<uint64_t> poolHits_{0};
 	std::atomic<uint64_t> poolMisses_{0};
