@@ -18,6 +18,7 @@ std::string_view toString(AllocatorKind kind)
 	case AllocatorKind::Gbm: return "gbm";
 	case AllocatorKind::DumbBuffer: return "dumb";
 	case AllocatorKind::Memfd: return "memfd";
+	case AllocatorKind::Foreign: return "foreign";
 	}
 	return "unknown";
 }
@@ -57,7 +58,10 @@ AllocationRequest AllocationRequest::image(uint32_t width, uint32_t height,
 
 void LiveAccount::release()
 {
-	stats_->recordFree(bytes_);
+	if (origin_ == Origin::Imported)
+		stats_->recordImportRelease(bytes_);
+	else
+		stats_->recordFree(bytes_);
 }
 
 namespace {

@@ -29,6 +29,7 @@ Role roleOf(const SourceInfo &s)
 	case AllocatorKind::Gbm: return Role::Gbm;
 	case AllocatorKind::DumbBuffer: return Role::Dumb;
 	case AllocatorKind::Memfd: return Role::Memfd;
+	case AllocatorKind::Foreign: return Role::Other;
 	}
 	return Role::Other;
 }

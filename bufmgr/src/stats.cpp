@@ -108,6 +108,10 @@ void appendSourceJson(std::string &out, const SourceSnapshot &s)
 	appendField(out, "frees", s.frees);
 	appendField(out, "allocated_bytes", s.allocatedBytes);
 	appendField(out, "freed_bytes", s.freedBytes);
+	appendField(out, "imports", s.imports);
+	appendField(out, "import_releases", s.importReleases);
+	appendField(out, "imported_bytes", s.importedBytes);
+	appendField(out, "import_released_bytes", s.importReleasedBytes);
 	appendField(out, "failures", s.failures);
 	out += "\"failures_by_errno\":{";
 	bool first = true;
@@ -256,7 +260,7 @@ SourceStats::SourceStats(std::string source)
 
 /*
  * The totals are counted with release and read with acquire, frees
- * before allocations: a snapshot that sees a
+ * before allocations (releases before imports): a snapshot that sees a
  * free also sees the allocation it pairs with, so it never shows more
  * frees than allocations. Each live counter is one atomic: exact at an
  * instant, and never below zero, as a free follows its allocation in the
@@ -290,6 +294,18 @@ void SourceStats::recordFree(uint64_t bytes)
 {
 	removeLive(bytes);
 	freed_.add(bytes);
+}
+
+void SourceStats::recordImport(uint64_t bytes)
+{
+	imported_.add(bytes);
+	addLive(bytes);
+}
+
+void SourceStats::recordImportRelease(uint64_t bytes)
+{
+	removeLive(bytes);
+	importReleased_.add(bytes);
 }
 
 void SourceStats::addLive(uint64_t bytes)
@@ -333,6 +349,8 @@ SourceSnapshot SourceStats::snapshot() const
 
 	freed_.read(s.frees, s.freedBytes);
 	allocated_.read(s.allocations, s.allocatedBytes);
+	importReleased_.read(s.importReleases, s.importReleasedBytes);
+	imported_.read(s.imports, s.importedBytes);
 
 	/*
 	 * Not allocations - frees: a snapshot preempted between those two

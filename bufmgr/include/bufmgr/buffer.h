@@ -19,6 +19,8 @@ enum class AllocatorKind : uint8_t {
 	Gbm,
 	DumbBuffer,
 	Memfd,
+	/* Imported from an exporter bufmgr does not allocate from (a GPU driver). */
+	Foreign,
 };
 
 std::string_view toString(AllocatorKind kind);
@@ -59,14 +61,21 @@ class SourceStats;
 
 /*
  * Keeps a buffer's memory counted as live in its source's statistics;
- * counts it as freed when destroyed. Move-only.
+ * counts it as freed (or, if imported, released) when destroyed.
+ * Move-only.
  */
 class LiveAccount
 {
 public:
+	enum class Origin : uint8_t {
+		Allocated,	/* pairs with SourceStats::recordAllocation() */
+		Imported,	/* pairs with SourceStats::recordImport() */
+	};
+
 	LiveAccount() = default;
-	LiveAccount(std::shared_ptr<SourceStats> stats, uint64_t bytes)
-		: stats_(std::move(stats)), bytes_(bytes) {}
+	LiveAccount(std::shared_ptr<SourceStats> stats, uint64_t bytes,
+		    Origin origin = Origin::Allocated)
+		: stats_(std::move(stats)), bytes_(bytes), origin_(origin) {}
 	~LiveAccount()
 	{
 		if (stats_)
@@ -81,6 +90,7 @@ public:
 				release();
 			stats_ = std::move(other.stats_);
 			bytes_ = other.bytes_;
+			origin_ = other.origin_;
 		}
 		return *this;
 	}
@@ -88,11 +98,12 @@ public:
 	LiveAccount &operator=(const LiveAccount &) = delete;
 
 private:
-	/* Counts the memory as freed. */
+	/* Counts the memory as no longer held, as its origin says. */
 	void release();
 
 	std::shared_ptr<SourceStats> stats_;
 	uint64_t bytes_ = 0;
+	Origin origin_ = Origin::Allocated;
 };
 
 /*
