@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "allocator_util.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -43,16 +44,33 @@ std::string describe(const AllocationRequest &request, uint64_t size)
 	return s;
 }
 
-Result<ImageLayout> requestLayout(const AllocationRequest &request,
-				  uint32_t defaultStrideAlign,
-				  const std::string &source)
+Result<ImageLayout> linearLayout(const AllocationRequest &request,
+				 uint32_t defaultStrideAlign, std::string_view source)
 {
-	ImageLayout layout;
+	/*
+	 * One result for every outcome, so that the layout is returned
+	 * without a copy; failures assign an error to it.
+	 */
+	Result<ImageLayout> result(std::in_place);
+	ImageLayout &layout = *result;
+	auto fail = [&](int code, const std::string &why, uint64_t size = 0) {
+		result = unexpected(code, "allocate " + describe(request, size) + " from " +
+					  std::string(source) + ": " + why);
+	};
+
+	if (!request.modifiers.empty() &&
+	    std::find(request.modifiers.begin(), request.modifiers.end(),
+		      DRM_FORMAT_MOD_LINEAR) == request.modifiers.end()) {
+		fail(ENOTSUP, "only the LINEAR modifier is possible, not among the " +
+			      std::to_string(request.modifiers.size()) + " requested");
+		return result;
+	}
 
 	if (request.isBlob()) {
-		if (request.size == 0)
-			return unexpected(EINVAL, "allocate 0 B from " + source +
-						  ": size must not be zero");
+		if (request.size == 0) {
+			fail(EINVAL, "size must not be zero");
+			return result;
+		}
 		layout.numPlanes = 1;
 		layout.planes[0].size = request.size;
 		layout.totalSize = request.size;
@@ -61,24 +79,22 @@ Result<ImageLayout> requestLayout(const AllocationRequest &request,
 						     : defaultStrideAlign;
 		auto computed = computeLinearLayout(request.format, request.width,
 						    request.height, align);
-		if (!computed)
-			return unexpected(computed.error().code,
-					  "allocate from " + source + ": " +
-					  computed.error().context);
+		if (!computed) {
+			result = unexpected(computed.error().code,
+					    "allocate from " + std::string(source) + ": " +
+					    computed.error().context);
+			return result;
+		}
 		layout = *computed;
 	}
 
 	const uint64_t page = pageSize();
-	if (__builtin_add_overflow(layout.totalSize, page - 1, &layout.totalSize))
-		return unexpected(EOVERFLOW, "allocate " + describe(request) + " from " +
-					     source + ": size overflows");
+	if (__builtin_add_overflow(layout.totalSize, page - 1, &layout.totalSize)) {
+		fail(EOVERFLOW, "size overflows");
+		return result;
+	}
 	layout.totalSize &= ~(page - 1);
-	return layout;
-}
 
-Result<void> requireFitsInRam(const AllocationRequest &request, uint64_t size,
-			      const std::string &source)
-{
 	/* Read once: a syscall per allocation would be measurable at 4 KiB. */
 	static const uint64_t ram = [] {
 		struct sysinfo info;
@@ -86,25 +102,10 @@ Result<void> requireFitsInRam(const AllocationRequest &request, uint64_t size,
 			return UINT64_MAX;
 		return static_cast<uint64_t>(info.totalram) * info.mem_unit;
 	}();
-	if (size <= ram)
-		return {};
-	return unexpected(ENOMEM, "allocate " + describe(request, size) + " from " + source +
-				  ": more than the " + std::to_string(ram) + " B of RAM");
-}
-
-Result<void> requireLinear(const AllocationRequest &request,
-			   const std::string &source)
-{
-	if (request.modifiers.empty())
-		return {};
-	for (uint64_t mod : request.modifiers) {
-		if (mod == DRM_FORMAT_MOD_LINEAR)
-			return {};
-	}
-	return unexpected(ENOTSUP, "allocate " + describe(request) + " from " + source +
-				   ": only the LINEAR modifier is possible, not among "
-				   "the " + std::to_string(request.modifiers.size()) +
-				   " requested");
+	if (layout.totalSize > ram)
+		fail(ENOMEM, "more than the " + std::to_string(ram) + " B of RAM",
+		     layout.totalSize);
+	return result;
 }
 
 int setDmaBufName(int fd, const std::string &name)
@@ -119,46 +120,50 @@ int setDmaBufName(int fd, const std::string &name)
 Result<UniqueFd> createSealedMemfd(const std::string &name, uint64_t size,
 				   bool sealGrow)
 {
-	const std::string ctx = "memfd '" + name + "' of " + std::to_string(size) + " B";
+	/* The message is built only on failure; errno is read before. */
+	auto fail = [&](int err, const char *what) {
+		return unexpected(err, what + ("memfd '" + name + "' of " +
+					       std::to_string(size) + " B"));
+	};
 
 	UniqueFd fd(::memfd_create(name.empty() ? "bufmgr" : name.c_str(),
 				   MFD_CLOEXEC | MFD_ALLOW_SEALING));
 	if (!fd)
-		return unexpected(errno, "memfd_create for " + ctx);
+		return fail(errno, "memfd_create for ");
 	if (size > static_cast<uint64_t>(std::numeric_limits<off_t>::max()))
-		return unexpected(EFBIG, "ftruncate " + ctx);
+		return fail(EFBIG, "ftruncate ");
 	if (::ftruncate(fd.get(), static_cast<off_t>(size)) < 0)
-		return unexpected(errno, "ftruncate " + ctx);
+		return fail(errno, "ftruncate ");
 
 	/* A peer that shrank the file would make our mappings SIGBUS. */
 	int seals = F_SEAL_SHRINK | (sealGrow ? F_SEAL_GROW : 0);
 	if (::fcntl(fd.get(), F_ADD_SEALS, seals) < 0)
-		return unexpected(errno, "seal " + ctx);
+		return fail(errno, "seal ");
 	return fd;
 }
 
-Buffer makeBuffer(const AllocationRequest &request, const ImageLayout &layout,
-		  UniqueFd fd, AllocatorKind kind, const std::string &source,
-		  bool isDmaBuf, bool contiguous)
+Result<Buffer> makeBuffer(const AllocationRequest &request, const ImageLayout &layout,
+			  UniqueFd fd, AllocatorKind kind, SourceName source,
+			  bool isDmaBuf, bool contiguous)
 {
-	Buffer::Description desc;
-	desc.width = request.width;
-	desc.height = request.height;
-	desc.format = request.format;
-	desc.modifier = DRM_FORMAT_MOD_LINEAR;
-	desc.size = layout.totalSize;
-	desc.allocator = kind;
-	desc.source = source;
-	desc.name = request.name;
-	desc.isDmaBuf = isDmaBuf;
-	desc.contiguous = contiguous;
+	Buffer::Description desc{
+		.width = request.width,
+		.height = request.height,
+		.format = request.format,
+		.modifier = DRM_FORMAT_MOD_LINEAR,
+		.size = layout.totalSize,
+		.allocator = kind,
+		.source = source,
+		.isDmaBuf = isDmaBuf,
+		.contiguous = contiguous,
+	};
+	/* Even copying an empty string is a call into libstdc++. */
+	if (!request.name.empty())
+		desc.name = request.name;
 
-	SharedFd shared(std::move(fd));
-	std::vector<BufferPlane> planes;
-	for (unsigned int i = 0; i < layout.numPlanes; i++)
-		planes.push_back({ shared, layout.planes[i].offset,
-				   layout.planes[i].stride });
-	return Buffer(std::move(desc), std::move(planes));
+	/* Built in place: a Buffer is large enough for moves to show at 4 KiB. */
+	return Result<Buffer>(std::in_place, std::move(desc), SharedFd(std::move(fd)),
+			      std::span(layout.planes.data(), layout.numPlanes));
 }
 
 } /* namespace bufmgr::internal */

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <bufmgr/allocator.h>
 #include <bufmgr/format.h>
@@ -15,26 +16,20 @@ namespace bufmgr::internal {
 std::string describe(const AllocationRequest &request, uint64_t size = 0);
 
 /*
- * Layout of a request as one memory object: a blob is one plane of
- * page-rounded size; an image gets a linear layout with the given stride
- * alignment unless the request asks for its own. The total is rounded up
- * to whole pages since every kernel allocator works in pages.
+ * What an allocator of linear, CPU-laid-out memory checks before it asks
+ * the kernel, in one call since it runs on every allocation:
+ *  - the request allows the LINEAR modifier (no modifiers counts as linear);
+ *  - its layout as one memory object: a blob is one plane, an image gets a
+ *    linear layout with the given stride alignment unless the request asks
+ *    for its own; the total is rounded up to whole pages, as every kernel
+ *    allocator works in pages;
+ *  - RAM can back it: ENOMEM for sizes no machine of this RAM can back. The
+ *    system heap (as of 7.2) and tmpfs do not check: they allocate until
+ *    the OOM killer ends the caller.
+ * Errors name the source the request was for.
  */
-Result<ImageLayout> requestLayout(const AllocationRequest &request,
-				  uint32_t defaultStrideAlign,
-				  const std::string &source);
-
-/*
- * ENOMEM for sizes no machine of this RAM can back. The system heap
- * (as of 7.2) and tmpfs do not check: they allocate until the OOM killer
- * ends the caller.
- */
-Result<void> requireFitsInRam(const AllocationRequest &request, uint64_t size,
-			      const std::string &source);
-
-/* Linear is the only modifier a CPU-laid-out buffer can claim. */
-Result<void> requireLinear(const AllocationRequest &request,
-			   const std::string &source);
+Result<ImageLayout> linearLayout(const AllocationRequest &request,
+				 uint32_t defaultStrideAlign, std::string_view source);
 
 /* Names a dma-buf for fdinfo and debugfs; truncates to the kernel limit. */
 int setDmaBufName(int fd, const std::string &name);
@@ -43,9 +38,10 @@ int setDmaBufName(int fd, const std::string &name);
 Result<UniqueFd> createSealedMemfd(const std::string &name, uint64_t size,
 				   bool sealGrow);
 
-Buffer makeBuffer(const AllocationRequest &request, const ImageLayout &layout,
-		  UniqueFd fd, AllocatorKind kind, const std::string &source,
-		  bool isDmaBuf, bool contiguous);
+/* A buffer of the request's shape, its planes at the layout's offsets in fd. */
+Result<Buffer> makeBuffer(const AllocationRequest &request, const ImageLayout &layout,
+			  UniqueFd fd, AllocatorKind kind, SourceName source,
+			  bool isDmaBuf, bool contiguous);
 
 uint64_t pageSize();
 

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <bufmgr/buffer.h>
 
+#include <mutex>
+#include <set>
+#include <stdexcept>
+
 #include <bufmgr/allocator.h>
 #include <bufmgr/stats.h>
 
@@ -14,6 +18,7 @@ std::string_view toString(AllocatorKind kind)
 	case AllocatorKind::Gbm: return "gbm";
 	case AllocatorKind::DumbBuffer: return "dumb";
 	case AllocatorKind::Memfd: return "memfd";
+	case AllocatorKind::Foreign: return "foreign";
 	}
 	return "unknown";
 }
@@ -51,38 +56,80 @@ AllocationRequest AllocationRequest::image(uint32_t width, uint32_t height,
 	return r;
 }
 
-LiveAccount::LiveAccount(std::shared_ptr<SourceStats> stats, uint64_t bytes)
-	: stats_(std::move(stats)), bytes_(bytes)
+void LiveAccount::release()
 {
-}
-
-LiveAccount::~LiveAccount()
-{
-	if (stats_)
+	if (origin_ == Origin::Imported)
+		stats_->recordImportRelease(bytes_);
+	else
 		stats_->recordFree(bytes_);
 }
 
-LiveAccount::LiveAccount(LiveAccount &&other) noexcept
-	: stats_(std::move(other.stats_)), bytes_(other.bytes_)
+namespace {
+
+/* Never destroyed: buffers may be freed during static destruction. */
+struct SourceNames {
+	std::mutex mutex;
+	std::set<std::string, std::less<>> names;
+};
+
+SourceNames &sourceNames()
 {
-	other.stats_.reset();
+	static SourceNames *names = new SourceNames;
+	return *names;
 }
 
-LiveAccount &LiveAccount::operator=(LiveAccount &&other) noexcept
+} /* namespace */
+
+SourceName::SourceName(std::string_view name)
 {
-	if (this != &other) {
-		if (stats_)
-			stats_->recordFree(bytes_);
-		stats_ = std::move(other.stats_);
-		bytes_ = other.bytes_;
-		other.stats_.reset();
+	if (name.empty())
+		return;
+	SourceNames &names = sourceNames();
+	std::lock_guard lock(names.mutex);
+	auto it = names.names.find(name);
+	if (it == names.names.end())
+		it = names.names.emplace(name).first;
+	name_ = &*it;
+}
+
+const std::string &SourceName::emptyString()
+{
+	static const std::string *empty = new std::string;
+	return *empty;
+}
+
+Buffer::Buffer(Description description, std::span<const BufferPlane> planes)
+	: desc_(std::move(description))
+{
+	if (planes.size() > kMaxPlanes)
+		return;
+	std::copy(planes.begin(), planes.end(), planes_.begin());
+	numPlanes_ = planes.size();
+}
+
+Buffer::Buffer(Description &&description, SharedFd &&fd,
+	       std::span<const PlaneLayout> layouts)
+	: desc_(std::move(description))
+{
+	if (layouts.empty() || layouts.size() > kMaxPlanes)
+		return;
+	numPlanes_ = layouts.size();
+	for (size_t i = 0; i < numPlanes_; i++) {
+		planes_[i].offset = layouts[i].offset;
+		planes_[i].stride = layouts[i].stride;
 	}
-	return *this;
+	/* The last plane takes the caller's reference: one count fewer to drop. */
+	for (size_t i = 0; i + 1 < numPlanes_; i++)
+		planes_[i].fd = fd;
+	planes_[numPlanes_ - 1].fd = std::move(fd);
 }
 
-Buffer::Buffer(Description description, std::vector<BufferPlane> planes)
-	: desc_(std::move(description)), planes_(std::move(planes))
+const BufferPlane &Buffer::plane(size_t i) const
 {
+	if (i >= numPlanes_)
+		throw std::out_of_range("plane " + std::to_string(i) + " of a buffer with " +
+					std::to_string(numPlanes_));
+	return planes_[i];
 }
 
 } /* namespace bufmgr */

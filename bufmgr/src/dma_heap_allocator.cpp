@@ -18,12 +18,13 @@ class DmaHeapAllocator final : public Allocator
 public:
 	DmaHeapAllocator(UniqueFd heap, std::string name, bool contiguous)
 		: heap_(std::move(heap)), name_(std::move(name)),
-		  source_("dma-heap:" + name_), contiguous_(contiguous)
+		  source_("dma-heap:" + name_), what_("dma-heap '" + name_ + "'"),
+		  contiguous_(contiguous)
 	{
 	}
 
 	AllocatorKind kind() const override { return AllocatorKind::DmaHeap; }
-	const std::string &source() const override { return source_; }
+	const std::string &source() const override { return source_.str(); }
 	uint32_t capabilities() const override
 	{
 		uint32_t caps = CapDmaBuf | CapCpuMap;
@@ -32,19 +33,10 @@ public:
 
 	Result<Buffer> allocate(const AllocationRequest &request) override
 	{
-		auto linear = internal::requireLinear(request, source_);
-		if (!linear)
-			return unexpected(std::move(linear).error());
-
 		/* 256-byte strides satisfy the scanout engines we target. */
-		auto layout = internal::requestLayout(request, 256, source_);
+		auto layout = internal::linearLayout(request, 256, what_);
 		if (!layout)
 			return unexpected(std::move(layout).error());
-
-		auto fits = internal::requireFitsInRam(request, layout->totalSize,
-						       "dma-heap '" + name_ + "'");
-		if (!fits)
-			return unexpected(std::move(fits).error());
 
 		struct dma_heap_allocation_data data = {};
 		data.len = layout->totalSize;
@@ -54,10 +46,12 @@ public:
 		do {
 			ret = ::ioctl(heap_.get(), DMA_HEAP_IOCTL_ALLOC, &data);
 		} while (ret < 0 && (errno == EINTR || errno == EAGAIN));
-		if (ret < 0)
-			return unexpected(errno, "allocate " +
+		if (ret < 0) {
+			int err = errno;
+			return unexpected(err, "allocate " +
 					  internal::describe(request, layout->totalSize) +
-					  " from dma-heap '" + name_ + "'");
+					  " from " + what_);
+		}
 
 		UniqueFd fd(static_cast<int>(data.fd));
 		/* Naming is diagnostics only: an old kernel without it still works. */
@@ -71,7 +65,8 @@ public:
 private:
 	UniqueFd heap_;
 	const std::string name_;
-	const std::string source_;
+	const SourceName source_;
+	const std::string what_;	/* for error messages, built once */
 	const bool contiguous_;
 };
 

@@ -26,22 +26,20 @@ public:
 	}
 
 	AllocatorKind kind() const override { return AllocatorKind::DumbBuffer; }
-	const std::string &source() const override { return source_; }
+	const std::string &source() const override { return source_.str(); }
 	uint32_t capabilities() const override { return CapDmaBuf | CapCpuMap; }
 
 	Result<Buffer> allocate(const AllocationRequest &request) override
 	{
-		auto linear = internal::requireLinear(request, source_);
-		if (!linear)
-			return unexpected(std::move(linear).error());
-
-		auto layout = internal::requestLayout(request, 256, source_);
+		auto layout = internal::linearLayout(request, 256, source_.str());
 		if (!layout)
 			return unexpected(std::move(layout).error());
 
-		const std::string what = "allocate " +
-					 internal::describe(request, layout->totalSize) +
-					 " from " + source_;
+		/* Built only on failure: the message costs more than a success. */
+		auto what = [&] {
+			return "allocate " + internal::describe(request, layout->totalSize) +
+			       " from " + source_.str();
+		};
 
 		/*
 		 * The kernel knows only bpp x width x height: ask for 8-bit rows
@@ -52,14 +50,16 @@ public:
 			: layout->planes[0].stride;
 		const uint64_t rows = (layout->totalSize + rowBytes - 1) / rowBytes;
 		if (rows > UINT32_MAX)
-			return unexpected(EOVERFLOW, what + ": too many rows");
+			return unexpected(EOVERFLOW, what() + ": too many rows");
 
 		struct drm_mode_create_dumb create = {};
 		create.width = rowBytes;
 		create.height = static_cast<uint32_t>(rows);
 		create.bpp = 8;
-		if (drmIoctl(drm_.get(), DRM_IOCTL_MODE_CREATE_DUMB, &create) < 0)
-			return unexpected(errno, what);
+		if (drmIoctl(drm_.get(), DRM_IOCTL_MODE_CREATE_DUMB, &create) < 0) {
+			int err = errno;
+			return unexpected(err, what());
+		}
 
 		/* The PRIME export holds the object; the handle can go right away. */
 		int primeFd = -1;
@@ -70,11 +70,11 @@ public:
 		destroy.handle = create.handle;
 		drmIoctl(drm_.get(), DRM_IOCTL_MODE_DESTROY_DUMB, &destroy);
 		if (ret < 0)
-			return unexpected(exportErr, what + ": PRIME export");
+			return unexpected(exportErr, what() + ": PRIME export");
 		UniqueFd fd(primeFd);
 
 		if (create.pitch != rowBytes)
-			return unexpected(ENOTSUP, what + ": driver pitch " +
+			return unexpected(ENOTSUP, what() + ": driver pitch " +
 					  std::to_string(create.pitch) +
 					  " differs from the layout's " +
 					  std::to_string(rowBytes));
@@ -88,7 +88,7 @@ public:
 
 private:
 	UniqueFd drm_;
-	const std::string source_;
+	const SourceName source_;
 };
 
 } /* namespace */

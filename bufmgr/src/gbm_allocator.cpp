@@ -56,7 +56,7 @@ public:
 	}
 
 	AllocatorKind kind() const override { return AllocatorKind::Gbm; }
-	const std::string &source() const override { return source_; }
+	const std::string &source() const override { return source_.str(); }
 	uint32_t capabilities() const override
 	{
 		return CapDmaBuf | CapCpuMap | CapModifiers;
@@ -66,7 +66,7 @@ public:
 	{
 		const std::string what = "allocate " + internal::describe(request) +
 					 " " + std::string(toString(request.usage)) +
-					 " from " + source_;
+					 " from " + source_.str();
 
 		if (request.isBlob())
 			return unexpected(ENOTSUP, what + ": GBM allocates images only");
@@ -169,7 +169,7 @@ private:
 	std::mutex mutex_;
 	UniqueFd drm_;	/* outlives device_, which borrows it */
 	GbmDevicePtr device_;
-	const std::string source_;
+	const SourceName source_;
 };
 
 } /* namespace */

@@ -12,23 +12,15 @@ class MemfdAllocator final : public Allocator
 {
 public:
 	AllocatorKind kind() const override { return AllocatorKind::Memfd; }
-	const std::string &source() const override { return source_; }
+	const std::string &source() const override { return source_.str(); }
 	uint32_t capabilities() const override { return CapShm | CapCpuMap; }
 
 	Result<Buffer> allocate(const AllocationRequest &request) override
 	{
-		auto linear = internal::requireLinear(request, source_);
-		if (!linear)
-			return unexpected(std::move(linear).error());
-
 		/* Cache-line aligned rows are free for the CPU and help SIMD. */
-		auto layout = internal::requestLayout(request, 64, source_);
+		auto layout = internal::linearLayout(request, 64, source_.str());
 		if (!layout)
 			return unexpected(std::move(layout).error());
-
-		auto fits = internal::requireFitsInRam(request, layout->totalSize, source_);
-		if (!fits)
-			return unexpected(std::move(fits).error());
 
 		auto fd = internal::createSealedMemfd(request.name, layout->totalSize,
 						      true);
@@ -42,7 +34,7 @@ public:
 	}
 
 private:
-	const std::string source_ = "memfd";
+	const SourceName source_ = "memfd";
 };
 
 } /* namespace */

@@ -29,6 +29,7 @@ Role roleOf(const SourceInfo &s)
 	case AllocatorKind::Gbm: return Role::Gbm;
 	case AllocatorKind::DumbBuffer: return Role::Dumb;
 	case AllocatorKind::Memfd: return Role::Memfd;
+	case AllocatorKind::Foreign: return Role::Other;
 	}
 	return Role::Other;
 }
@@ -72,9 +73,9 @@ std::string whyChosen(Role role, Usage usage)
 std::optional<std::string> whyUnfit(const SourceInfo &s, const AllocationRequest &request,
 				    const Constraints &c)
 {
-	if (s.restricted && c.preferredSource != s.source)
+	if (s.restricted && c.preferredSource.str() != s.source)
 		return "protected memory is used only when asked for by name";
-	if (s.unknown && c.preferredSource != s.source)
+	if (s.unknown && c.preferredSource.str() != s.source)
 		return "a heap of unknown properties is used only when asked for by name";
 	if (c.contiguous && !(s.capabilities & CapContiguous))
 		return "not physically contiguous";
@@ -123,7 +124,7 @@ AllocationPlan planAllocation(const AllocationRequest &request,
 	const SourceInfo *preferred = nullptr;
 	for (const SourceInfo &s : sources) {
 		if (!constraints.preferredSource.empty() &&
-		    s.source == constraints.preferredSource)
+		    s.source == constraints.preferredSource.str())
 			preferred = &s;
 	}
 	if (preferred)
@@ -158,7 +159,7 @@ AllocationPlan planAllocation(const AllocationRequest &request,
 			plan.skipped.push_back({ s->source, *why });
 			continue;
 		}
-		bool isPreferred = s->source == constraints.preferredSource;
+		bool isPreferred = s->source == constraints.preferredSource.str();
 		plan.steps.push_back({ s->source, isPreferred ? "requested by the caller"
 							      : whyChosen(roleOf(*s), request.usage) });
 	}

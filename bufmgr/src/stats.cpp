@@ -108,6 +108,10 @@ void appendSourceJson(std::string &out, const SourceSnapshot &s)
 	appendField(out, "frees", s.frees);
 	appendField(out, "allocated_bytes", s.allocatedBytes);
 	appendField(out, "freed_bytes", s.freedBytes);
+	appendField(out, "imports", s.imports);
+	appendField(out, "import_releases", s.importReleases);
+	appendField(out, "imported_bytes", s.importedBytes);
+	appendField(out, "import_released_bytes", s.importReleasedBytes);
 	appendField(out, "failures", s.failures);
 	out += "\"failures_by_errno\":{";
 	bool first = true;
@@ -256,30 +260,64 @@ SourceStats::SourceStats(std::string source)
 
 /*
  * The totals are counted with release and read with acquire, frees
- * before allocations: a snapshot that sees a free also sees the
- * allocation it pairs with, so it never shows more frees than
- * allocations. Each live counter is one atomic: exact at an instant, and
- * never below zero, as a free follows its allocation in the counter's
- * modification order.
+ * before allocations (releases before imports): a snapshot that sees a
+ * free also sees the allocation it pairs with, so it never shows more
+ * frees than allocations. Each live counter is one atomic: exact at an
+ * instant, and never below zero, as a free follows its allocation in the
+ * counter's modification order.
  */
+void SourceStats::Total::add(uint64_t n)
+{
+	bytes.fetch_add(n, std::memory_order_release);
+	count.fetch_add(1, std::memory_order_release);
+}
+
+void SourceStats::Total::read(uint64_t &countOut, uint64_t &bytesOut) const
+{
+	countOut = count.load(std::memory_order_acquire);
+	bytesOut = bytes.load(std::memory_order_acquire);
+}
+
 void SourceStats::recordAllocation(uint64_t bytes, uint64_t latencyNs)
 {
-	allocatedBytes_.fetch_add(bytes, std::memory_order_release);
-	allocations_.fetch_add(1, std::memory_order_release);
-
-	raisePeak(peakBuffers_, liveBuffers_.fetch_add(1, std::memory_order_relaxed) + 1);
-	raisePeak(peakBytes_, liveBytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes);
-
+	recordAllocation(bytes);
 	latency_.record(latencyNs);
+}
+
+void SourceStats::recordAllocation(uint64_t bytes)
+{
+	allocated_.add(bytes);
+	addLive(bytes);
 }
 
 void SourceStats::recordFree(uint64_t bytes)
 {
+	removeLive(bytes);
+	freed_.add(bytes);
+}
+
+void SourceStats::recordImport(uint64_t bytes)
+{
+	imported_.add(bytes);
+	addLive(bytes);
+}
+
+void SourceStats::recordImportRelease(uint64_t bytes)
+{
+	removeLive(bytes);
+	importReleased_.add(bytes);
+}
+
+void SourceStats::addLive(uint64_t bytes)
+{
+	raisePeak(peakBuffers_, liveBuffers_.fetch_add(1, std::memory_order_relaxed) + 1);
+	raisePeak(peakBytes_, liveBytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes);
+}
+
+void SourceStats::removeLive(uint64_t bytes)
+{
 	liveBuffers_.fetch_sub(1, std::memory_order_relaxed);
 	liveBytes_.fetch_sub(bytes, std::memory_order_relaxed);
-
-	freedBytes_.fetch_add(bytes, std::memory_order_release);
-	frees_.fetch_add(1, std::memory_order_release);
 }
 
 void SourceStats::recordFailure(int err)
@@ -309,10 +347,10 @@ SourceSnapshot SourceStats::snapshot() const
 	SourceSnapshot s;
 	s.source = source_;
 
-	s.frees = frees_.load(std::memory_order_acquire);
-	s.freedBytes = freedBytes_.load(std::memory_order_acquire);
-	s.allocations = allocations_.load(std::memory_order_acquire);
-	s.allocatedBytes = allocatedBytes_.load(std::memory_order_acquire);
+	freed_.read(s.frees, s.freedBytes);
+	allocated_.read(s.allocations, s.allocatedBytes);
+	importReleased_.read(s.importReleases, s.importReleasedBytes);
+	imported_.read(s.imports, s.importedBytes);
 
 	/*
 	 * Not allocations - frees: a snapshot preempted between those two

@@ -22,29 +22,27 @@ public:
 	explicit UdmabufAllocator(UniqueFd dev) : dev_(std::move(dev)) {}
 
 	AllocatorKind kind() const override { return AllocatorKind::Udmabuf; }
-	const std::string &source() const override { return source_; }
+	const std::string &source() const override { return source_.str(); }
 	uint32_t capabilities() const override { return CapDmaBuf | CapCpuMap; }
 
 	Result<Buffer> allocate(const AllocationRequest &request) override
 	{
-		auto linear = internal::requireLinear(request, source_);
-		if (!linear)
-			return unexpected(std::move(linear).error());
-
-		auto layout = internal::requestLayout(request, 256, source_);
+		auto layout = internal::linearLayout(request, 256, source_.str());
 		if (!layout)
 			return unexpected(std::move(layout).error());
 
-		const std::string what = "allocate " +
-					 internal::describe(request, layout->totalSize) +
-					 " from udmabuf";
+		/* Built only on failure: the message costs more than a success. */
+		auto what = [&] {
+			return "allocate " + internal::describe(request, layout->totalSize) +
+			       " from udmabuf";
+		};
 
 		/* udmabuf refuses memfds that could shrink under it. */
 		auto memfd = internal::createSealedMemfd(request.name, layout->totalSize,
 							 false);
 		if (!memfd)
 			return unexpected(memfd.error().code,
-					  what + ": " + memfd.error().context);
+					  what() + ": " + memfd.error().context);
 
 		struct udmabuf_create create = {};
 		create.memfd = static_cast<__u32>(memfd->get());
@@ -56,8 +54,10 @@ public:
 		do {
 			ret = ::ioctl(dev_.get(), UDMABUF_CREATE, &create);
 		} while (ret < 0 && (errno == EINTR || errno == EAGAIN));
-		if (ret < 0)
-			return unexpected(errno, what);
+		if (ret < 0) {
+			int err = errno;
+			return unexpected(err, what());
+		}
 
 		/* The dma-buf pins the pages; the memfd itself can go. */
 		UniqueFd fd(ret);
@@ -69,7 +69,7 @@ public:
 
 private:
 	UniqueFd dev_;
-	const std::string source_ = "udmabuf";
+	const SourceName source_ = "udmabuf";
 };
 
 } /* namespace */

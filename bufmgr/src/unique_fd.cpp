@@ -27,10 +27,47 @@ UniqueFd UniqueFd::dup() const
 	return UniqueFd(::fcntl(fd_, F_DUPFD_CLOEXEC, 0));
 }
 
-SharedFd::SharedFd(UniqueFd &&fd)
+SharedFd::Count *SharedFd::share() const
 {
-	if (fd.isValid())
-		fd_ = std::make_shared<UniqueFd>(std::move(fd));
+	if (fd_ < 0)
+		return nullptr;
+
+	Count *count = count_.load(std::memory_order_acquire);
+	if (!count) {
+		/* This owner and the new copy. */
+		Count *fresh = new Count(2);
+		if (count_.compare_exchange_strong(count, fresh, std::memory_order_acq_rel,
+						   std::memory_order_acquire))
+			return fresh;
+		/* Another thread copied first; count is now its count. */
+		delete fresh;
+	}
+	count->fetch_add(1, std::memory_order_relaxed);
+	return count;
+}
+
+SharedFd &SharedFd::operator=(const SharedFd &other)
+{
+	if (this != &other && fd_ != other.fd_) {
+		SharedFd copy(other);
+		*this = std::move(copy);
+	}
+	return *this;
+}
+
+void SharedFd::release()
+{
+	Count *count = takeCount();
+	int fd = std::exchange(fd_, -1);
+	if (count) {
+		if (count->fetch_sub(1, std::memory_order_acq_rel) != 1)
+			return;
+		delete count;
+	}
+	/* As UniqueFd::reset(): keep errno, never retry close(). */
+	int saved = errno;
+	::close(fd);
+	errno = saved;
 }
 
 SharedFd SharedFd::duplicate(int fd)
@@ -42,11 +79,11 @@ SharedFd SharedFd::duplicate(int fd)
 
 UniqueFd SharedFd::dup() const
 {
-	if (!fd_) {
+	if (fd_ < 0) {
 		errno = EBADF;
 		return UniqueFd();
 	}
-	return fd_->dup();
+	return UniqueFd(::fcntl(fd_, F_DUPFD_CLOEXEC, 0));
 }
 
 } /* namespace bufmgr */

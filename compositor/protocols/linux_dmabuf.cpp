@@ -229,7 +229,7 @@ void createBuffer(wl_client *client, wl_resource *resource, uint32_t bufferId, i
 	desc.size = identity->size;
 	desc.allocator = heap ? bufmgr::AllocatorKind::DmaHeap
 		: exporter == "udmabuf" ? bufmgr::AllocatorKind::Udmabuf
-					: bufmgr::AllocatorKind::DumbBuffer;
+					: bufmgr::AllocatorKind::Foreign;
 	desc.source = clientSource(exporter);
 	desc.name = identity->name.value_or("");
 	desc.isDmaBuf = true;
@@ -242,8 +242,9 @@ void createBuffer(wl_client *client, wl_resource *resource, uint32_t bufferId, i
 	bufmgr::Buffer buffer(std::move(desc), std::move(planes));
 	/* Client memory shows in the stats next to our own, per exporter. */
 	auto stats = server.bufferManager().stats().sourceStats(clientSource(exporter));
-	stats->recordAllocation(identity->size, 0);
-	buffer.setAccount(bufmgr::LiveAccount(stats, identity->size));
+	stats->recordImport(identity->size);
+	buffer.setAccount(bufmgr::LiveAccount(stats, identity->size,
+					      bufmgr::LiveAccount::Origin::Imported));
 
 	auto texture = server.renderer().importDmaBuf(buffer);
 	if (!texture) {

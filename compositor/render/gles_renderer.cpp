@@ -336,7 +336,7 @@ Result<std::unique_ptr<Texture>> GlesRendererImpl::importDmaBufCpu(const bufmgr:
 
 	auto texture = std::make_unique<GlesTexture>(context_, GlesTexture::Source::DmaBufCpu,
 						     buffer.width(), buffer.height(), format);
-	texture->setMapping(std::move(*mapping), buffer.planes());
+	texture->setMapping(std::move(*mapping), { buffer.planes().begin(), buffer.planes().end() });
 	Rect whole = { 0, 0, int32_t(buffer.width()), int32_t(buffer.height()) };
 	auto ret = uploadDmaBuf(*texture, std::span(&whole, 1), true);
 	if (!ret)

@@ -70,7 +70,7 @@ TEST_F(BadInputTest, RenderTargets)
 	expectError(renderer_->render(bufmgr::Buffer(), {}, kClear), EINVAL, "empty");
 
 	bufmgr::Buffer target = memfdTarget(8, 8, DRM_FORMAT_XRGB8888);
-	auto planes = target.planes();
+	std::vector<bufmgr::BufferPlane> planes(target.planes().begin(), target.planes().end());
 	planes[0].stride = 16;
 	expectError(renderer_->render(bufmgr::Buffer(target.description(), planes), {}, kClear),
 		    EINVAL, "stride 16 too small");

@@ -205,7 +205,7 @@ TEST_P(DmaBufCpuTest, RefusesWhatItCannotMapOrUpload)
 	EXPECT_NE(tiled.error().message().find("linear"), std::string::npos);
 
 	/* A stride shorter than a row. */
-	auto planes = linear.planes();
+	std::vector<bufmgr::BufferPlane> planes(linear.planes().begin(), linear.planes().end());
 	planes[0].stride = 16;
 	auto narrow = renderer_->importDmaBuf(redescribe(linear, DRM_FORMAT_MOD_LINEAR, planes));
 	ASSERT_FALSE(narrow);
@@ -213,7 +213,7 @@ TEST_P(DmaBufCpuTest, RefusesWhatItCannotMapOrUpload)
 	EXPECT_NE(narrow.error().message().find("stride"), std::string::npos);
 
 	/* Rows beyond the end of the memory. */
-	planes = linear.planes();
+	planes.assign(linear.planes().begin(), linear.planes().end());
 	planes[0].offset = uint32_t(linear.size()) - 64;
 	auto past = renderer_->importDmaBuf(redescribe(linear, DRM_FORMAT_MOD_LINEAR, planes));
 	ASSERT_FALSE(past);

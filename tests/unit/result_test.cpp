@@ -41,6 +41,45 @@ TEST(Result, HoldsMoveOnlyTypes)
 	EXPECT_EQ(*p, 7);
 }
 
+/* Counts live instances, to check the union constructs and destroys once. */
+struct Tracked {
+	static inline int live = 0;
+	int value;
+	explicit Tracked(int v) : value(v) { live++; }
+	Tracked(const Tracked &other) : value(other.value) { live++; }
+	Tracked(Tracked &&other) noexcept : value(other.value) { live++; }
+	~Tracked() { live--; }
+};
+
+TEST(Result, CopiesMovesAndAssignsBetweenStates)
+{
+	{
+		Result<Tracked> value(std::in_place, 5);
+		Result<Tracked> error = unexpected(EIO, "read");
+		EXPECT_EQ(Tracked::live, 1);
+
+		Result<Tracked> copy = value;
+		ASSERT_TRUE(copy);
+		EXPECT_EQ(copy->value, 5);
+		EXPECT_EQ(Tracked::live, 2);
+
+		/* A value replaced by an error is destroyed, and back. */
+		copy = error;
+		ASSERT_FALSE(copy);
+		EXPECT_EQ(copy.error().context, "read");
+		EXPECT_EQ(Tracked::live, 1);
+		copy = std::move(value);
+		ASSERT_TRUE(copy);
+		EXPECT_EQ(copy->value, 5);
+		EXPECT_EQ(Tracked::live, 2);
+
+		Result<Tracked> moved = std::move(error);
+		ASSERT_FALSE(moved);
+		EXPECT_EQ(moved.error().code, EIO);
+	}
+	EXPECT_EQ(Tracked::live, 0);
+}
+
 TEST(Result, VoidSpecialisation)
 {
 	Result<void> ok;

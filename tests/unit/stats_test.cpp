@@ -342,6 +342,52 @@ TEST(Stats, LiveAccountCountsFreeWhenBufferGoes)
 	EXPECT_EQ(s.latency.maxNs, 2500u);
 }
 
+/* A client's dma-buf is held, not allocated: no allocation, no latency. */
+TEST(Stats, ImportsAreCountedApartFromAllocations)
+{
+	Stats stats;
+	std::shared_ptr<SourceStats> client = stats.sourceStats("client:i915");
+
+	client->recordAllocation(4096, 700);
+	LiveAccount allocated(client, 4096);
+	{
+		client->recordImport(8192);
+		Buffer imported;
+		imported.setAccount(LiveAccount(client, 8192, LiveAccount::Origin::Imported));
+
+		const SourceSnapshot s = client->snapshot();
+		EXPECT_EQ(s.imports, 1u);
+		EXPECT_EQ(s.importedBytes, 8192u);
+		EXPECT_EQ(s.importReleases, 0u);
+		EXPECT_EQ(s.allocations, 1u);
+		EXPECT_EQ(s.allocatedBytes, 4096u);
+		EXPECT_EQ(s.latency.count, 1u);
+		EXPECT_EQ(s.latency.maxNs, 700u);
+		EXPECT_EQ(s.liveBuffers, 2u);
+		EXPECT_EQ(s.liveBytes, 4096u + 8192u);
+
+		/* The account moves with the buffer and is settled once. */
+		Buffer moved = std::move(imported);
+		EXPECT_EQ(client->snapshot().importReleases, 0u);
+	}
+
+	SourceSnapshot s = client->snapshot();
+	EXPECT_EQ(s.importReleases, 1u);
+	EXPECT_EQ(s.importReleasedBytes, 8192u);
+	EXPECT_EQ(s.frees, 0u);
+	EXPECT_EQ(s.freedBytes, 0u);
+	EXPECT_EQ(s.liveBuffers, 1u);
+	EXPECT_EQ(s.liveBytes, 4096u);
+	EXPECT_EQ(s.peakBytes, 4096u + 8192u);
+
+	allocated = LiveAccount();
+	s = client->snapshot();
+	EXPECT_EQ(s.frees, 1u);
+	EXPECT_EQ(s.importReleases, 1u);
+	EXPECT_EQ(s.liveBuffers, 0u);
+	EXPECT_EQ(s.liveBytes, 0u);
+}
+
 TEST(Stats, AccountOutlivesStats)
 {
 	Buffer buffer;
@@ -550,6 +596,41 @@ TEST(Stats, JsonStructure)
 	EXPECT_EQ(recent->array[0].get("reason")->text, "ENOMEM (Cannot allocate memory)");
 }
 
+TEST(Stats, JsonCountsImportsApart)
+{
+	Stats stats;
+	auto client = stats.sourceStats("client:system");
+	client->recordImport(4096);
+	client->recordImport(8192);
+	client->recordImportRelease(4096);
+	stats.sourceStats("memfd")->recordAllocation(4096, 100);
+
+	const std::string text = stats.snapshot().toJson();
+	std::optional<Json> json = parseJson(text);
+	ASSERT_TRUE(json) << text;
+	const Json *sources = json->get("sources");
+	ASSERT_TRUE(sources);
+	ASSERT_EQ(sources->array.size(), 2u);
+
+	const Json &c = sources->array[0];
+	EXPECT_EQ(c.get("source")->text, "client:system");
+	EXPECT_EQ(c.get("imports")->u64(), 2u);
+	EXPECT_EQ(c.get("import_releases")->u64(), 1u);
+	EXPECT_EQ(c.get("imported_bytes")->u64(), 12288u);
+	EXPECT_EQ(c.get("import_released_bytes")->u64(), 4096u);
+	EXPECT_EQ(c.get("allocations")->u64(), 0u);
+	EXPECT_EQ(c.get("live_buffers")->u64(), 1u);
+	EXPECT_EQ(c.get("live_bytes")->u64(), 8192u);
+	EXPECT_EQ(c.get("latency")->get("count")->u64(), 0u);
+	EXPECT_TRUE(c.get("latency")->get("buckets")->array.empty());
+
+	const Json &m = sources->array[1];
+	EXPECT_EQ(m.get("source")->text, "memfd");
+	EXPECT_EQ(m.get("imports")->u64(), 0u);
+	EXPECT_EQ(m.get("imported_bytes")->u64(), 0u);
+	EXPECT_EQ(m.get("allocations")->u64(), 1u);
+}
+
 TEST(Stats, EmptyJsonParses)
 {
 	std::optional<Json> json = parseJson(Stats().snapshot().toJson());
@@ -581,6 +662,8 @@ TEST(Stats, ConcurrentRecordingAndSnapshots)
 				/* Held buffers are 1-16 pages, at most kMaxHeld a thread. */
 				bool ok = s.allocations >= s.frees &&
 					  s.allocatedBytes >= s.freedBytes &&
+					  s.imports >= s.importReleases &&
+					  s.importedBytes >= s.importReleasedBytes &&
 					  s.liveBuffers <= kThreads * kMaxHeld &&
 					  s.liveBytes <= kThreads * kMaxHeld * 16 * 4096 &&
 					  s.peakBuffers >= s.liveBuffers &&
@@ -603,9 +686,16 @@ TEST(Stats, ConcurrentRecordingAndSnapshots)
 			std::vector<Buffer> held;
 			for (int i = 0; i < kPerThread; i++) {
 				uint64_t bytes = 4096 * (1 + rng() % 16);
-				record->recordAllocation(bytes, rng() % 100000);
+				/* Every third buffer is a client's, imported. */
+				const bool imported = i % 3 == 0;
+				if (imported)
+					record->recordImport(bytes);
+				else
+					record->recordAllocation(bytes, rng() % 100000);
 				Buffer b;
-				b.setAccount(LiveAccount(record, bytes));
+				b.setAccount(LiveAccount(record, bytes,
+							 imported ? LiveAccount::Origin::Imported
+								  : LiveAccount::Origin::Allocated));
 				held.push_back(std::move(b));
 				if (held.size() == kMaxHeld || rng() % 2)
 					held.erase(held.begin() + rng() % held.size());
@@ -627,19 +717,25 @@ TEST(Stats, ConcurrentRecordingAndSnapshots)
 	const StatsSnapshot snap = stats.snapshot();
 	ASSERT_EQ(snap.sources.size(), 2u);
 	uint64_t allocations = 0;
+	uint64_t imports = 0;
 	for (const auto &s : snap.sources) {
 		EXPECT_EQ(s.liveBuffers, 0u);
 		EXPECT_EQ(s.liveBytes, 0u);
 		EXPECT_EQ(s.allocations, s.frees);
 		EXPECT_EQ(s.allocatedBytes, s.freedBytes);
+		EXPECT_EQ(s.imports, s.importReleases);
+		EXPECT_EQ(s.importedBytes, s.importReleasedBytes);
 		EXPECT_EQ(s.latency.count, s.allocations);
 		EXPECT_LE(s.peakBuffers, (kThreads / 2) * kMaxHeld);
 		EXPECT_EQ(s.failures, (kThreads / 2) * (kPerThread / 1000));
 		EXPECT_EQ(s.failuresByErrno.at(EIO), (kThreads / 2) * (kPerThread / 2000));
 		EXPECT_EQ(s.fallbacks, (kThreads / 2) * (kPerThread / 500));
 		allocations += s.allocations;
+		imports += s.imports;
 	}
-	EXPECT_EQ(allocations, uint64_t(kThreads) * kPerThread);
+	const uint64_t importsPerThread = (kPerThread + 2) / 3;
+	EXPECT_EQ(imports, kThreads * importsPerThread);
+	EXPECT_EQ(allocations, kThreads * (kPerThread - importsPerThread));
 	EXPECT_EQ(snap.totalFallbacks, uint64_t(kThreads) * (kPerThread / 500));
 	EXPECT_EQ(snap.recentFallbacks.size(), Stats::kRecentFallbacks);
 }

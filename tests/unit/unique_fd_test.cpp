@@ -4,6 +4,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <thread>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "fd_count.h"
@@ -88,6 +91,53 @@ TEST(SharedFd, ClosesWithLastCopy)
 	}
 	EXPECT_FALSE(isOpen(raw));
 	EXPECT_EQ(countOpenFds(), before);
+}
+
+/* The count is made by the first copy: threads copying at once share one. */
+TEST(SharedFd, ConcurrentCopiesOfOneOwner)
+{
+	const int before = countOpenFds();
+	int raw;
+	{
+		const SharedFd owner(UniqueFd(open("/dev/null", O_RDONLY | O_CLOEXEC)));
+		raw = owner.get();
+		std::vector<std::thread> threads;
+		std::vector<SharedFd> kept(4);
+		for (size_t t = 0; t < kept.size(); t++) {
+			threads.emplace_back([&, t] {
+				for (int i = 0; i < 1000; i++) {
+					SharedFd copy = owner;
+					if (i == 999)
+						kept[t] = copy;
+				}
+			});
+		}
+		for (auto &thread : threads)
+			thread.join();
+		EXPECT_TRUE(isOpen(raw));
+		for (const SharedFd &fd : kept)
+			EXPECT_TRUE(fd == owner);
+		kept.clear();
+		EXPECT_TRUE(isOpen(raw));
+	}
+	EXPECT_FALSE(isOpen(raw));
+	EXPECT_EQ(countOpenFds(), before);
+}
+
+TEST(SharedFd, MovedFromOwnsNothing)
+{
+	int raw;
+	{
+		SharedFd a(UniqueFd(open("/dev/null", O_RDONLY | O_CLOEXEC)));
+		raw = a.get();
+		SharedFd b = a;
+		SharedFd c = std::move(a);
+		EXPECT_FALSE(a.isValid());
+		EXPECT_EQ(c.get(), raw);
+		b = SharedFd();
+		EXPECT_TRUE(isOpen(raw));
+	}
+	EXPECT_FALSE(isOpen(raw));
 }
 
 TEST(SharedFd, DuplicateLeavesBorrowedFdAlone)

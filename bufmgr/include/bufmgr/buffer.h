@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
-#include <vector>
 
+#include <bufmgr/format.h>
 #include <bufmgr/unique_fd.h>
 
 namespace bufmgr {
@@ -17,9 +19,37 @@ enum class AllocatorKind : uint8_t {
 	Gbm,
 	DumbBuffer,
 	Memfd,
+	/* Imported from an exporter bufmgr does not allocate from (a GPU driver). */
+	Foreign,
 };
 
 std::string_view toString(AllocatorKind kind);
+
+/*
+ * The name of an allocation source ("dma-heap:system", "memfd", ...),
+ * stored once per process: copying one copies a pointer, so buffers can
+ * carry their source without a string copy. There are few such names
+ * (one per heap, device or client exporter) and they are never freed.
+ */
+class SourceName
+{
+public:
+	SourceName() = default;
+	SourceName(std::string_view name);
+	SourceName(const std::string &name) : SourceName(std::string_view(name)) {}
+	SourceName(const char *name) : SourceName(std::string_view(name)) {}
+
+	const std::string &str() const { return name_ ? *name_ : emptyString(); }
+	bool empty() const { return str().empty(); }
+
+	/* One stored string per name: equal names are the same pointer. */
+	bool operator==(const SourceName &other) const { return name_ == other.name_; }
+
+private:
+	static const std::string &emptyString();
+
+	const std::string *name_ = nullptr;	/* null for the empty name */
+};
 
 struct BufferPlane {
 	SharedFd fd;
@@ -31,22 +61,49 @@ class SourceStats;
 
 /*
  * Keeps a buffer's memory counted as live in its source's statistics;
- * counts it as freed when destroyed. Move-only.
+ * counts it as freed (or, if imported, released) when destroyed.
+ * Move-only.
  */
 class LiveAccount
 {
 public:
+	enum class Origin : uint8_t {
+		Allocated,	/* pairs with SourceStats::recordAllocation() */
+		Imported,	/* pairs with SourceStats::recordImport() */
+	};
+
 	LiveAccount() = default;
-	LiveAccount(std::shared_ptr<SourceStats> stats, uint64_t bytes);
-	~LiveAccount();
-	LiveAccount(LiveAccount &&other) noexcept;
-	LiveAccount &operator=(LiveAccount &&other) noexcept;
+	LiveAccount(std::shared_ptr<SourceStats> stats, uint64_t bytes,
+		    Origin origin = Origin::Allocated)
+		: stats_(std::move(stats)), bytes_(bytes), origin_(origin) {}
+	~LiveAccount()
+	{
+		if (stats_)
+			release();
+	}
+	/* A moved-from shared_ptr is empty: the old account counts nothing. */
+	LiveAccount(LiveAccount &&other) noexcept = default;
+	LiveAccount &operator=(LiveAccount &&other) noexcept
+	{
+		if (this != &other) {
+			if (stats_)
+				release();
+			stats_ = std::move(other.stats_);
+			bytes_ = other.bytes_;
+			origin_ = other.origin_;
+		}
+		return *this;
+	}
 	LiveAccount(const LiveAccount &) = delete;
 	LiveAccount &operator=(const LiveAccount &) = delete;
 
 private:
+	/* Counts the memory as no longer held, as its origin says. */
+	void release();
+
 	std::shared_ptr<SourceStats> stats_;
 	uint64_t bytes_ = 0;
+	Origin origin_ = Origin::Allocated;
 };
 
 /*
@@ -54,6 +111,9 @@ private:
  * 1-4 planes, each an fd with an offset and a stride. The fds keep the
  * memory alive; a Buffer is move-only so its accounting stays exact.
  * Share one with std::shared_ptr when several parties need it.
+ *
+ * Planes are stored inline: building a Buffer allocates nothing beyond
+ * the fds' shared count.
  */
 class Buffer
 {
@@ -65,14 +125,23 @@ public:
 		uint64_t modifier = 0;	/* DRM_FORMAT_MOD_LINEAR */
 		uint64_t size = 0;	/* bytes of memory behind the fds */
 		AllocatorKind allocator = AllocatorKind::Memfd;
-		std::string source;	/* "dma-heap:system", "gbm", ... */
+		SourceName source;	/* "dma-heap:system", "gbm", ... */
 		std::string name;
 		bool isDmaBuf = false;	/* false: memfd (wl_shm) */
 		bool contiguous = false;
 	};
 
+	static constexpr size_t kMaxPlanes = 4;
+
 	Buffer() = default;
-	Buffer(Description description, std::vector<BufferPlane> planes);
+	/* More than kMaxPlanes planes make an invalid buffer. */
+	Buffer(Description description, std::span<const BufferPlane> planes);
+	/*
+	 * Planes at offsets into one memory object, as most allocators give.
+	 * Takes rvalues so that a Buffer built in place (in a Result) moves
+	 * its description once.
+	 */
+	Buffer(Description &&description, SharedFd &&fd, std::span<const PlaneLayout> layouts);
 	Buffer(Buffer &&) noexcept = default;
 	Buffer &operator=(Buffer &&) noexcept = default;
 	Buffer(const Buffer &) = delete;
@@ -84,23 +153,25 @@ public:
 	uint64_t modifier() const { return desc_.modifier; }
 	uint64_t size() const { return desc_.size; }
 	AllocatorKind allocator() const { return desc_.allocator; }
-	const std::string &source() const { return desc_.source; }
+	const std::string &source() const { return desc_.source.str(); }
 	const std::string &name() const { return desc_.name; }
 	bool isDmaBuf() const { return desc_.isDmaBuf; }
 	bool isContiguous() const { return desc_.contiguous; }
 	const Description &description() const { return desc_; }
 
-	const std::vector<BufferPlane> &planes() const { return planes_; }
-	const BufferPlane &plane(size_t i) const { return planes_.at(i); }
-	size_t numPlanes() const { return planes_.size(); }
+	std::span<const BufferPlane> planes() const { return { planes_.data(), numPlanes_ }; }
+	/* Throws std::out_of_range from numPlanes() on. */
+	const BufferPlane &plane(size_t i) const;
+	size_t numPlanes() const { return numPlanes_; }
 
-	bool isValid() const { return !planes_.empty() && planes_[0].fd.isValid(); }
+	bool isValid() const { return numPlanes_ && planes_[0].fd.isValid(); }
 
 	void setAccount(LiveAccount account) { account_ = std::move(account); }
 
 private:
 	Description desc_;
-	std::vector<BufferPlane> planes_;
+	std::array<BufferPlane, kMaxPlanes> planes_;
+	size_t numPlanes_ = 0;
 	LiveAccount account_;
 };
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-#include <map>
+#include <array>
+#include <atomic>
 #include <memory>
 #include <mutex>
-#include <tuple>
 #include <string>
 #include <vector>
 
@@ -93,11 +93,45 @@ private:
 		std::shared_ptr<SourceStats> stats;
 	};
 
+	/*
+	 * A plan resolved to its sources, and what it was made for: plans
+	 * depend only on the usage, blob or image, and the constraints.
+	 */
+	struct CachedPlan {
+		Usage usage;
+		bool blob;
+		bool contiguous;
+		bool cpuAccess;
+		bool dmaBuf;
+		SourceName preferredSource;
+		std::string importDevice;
+
+		AllocationPlan plan;
+		std::vector<const Source *> sources;	/* one per step, never null */
+		std::vector<std::string> sourceNames;	/* as the pool looks them up */
+
+		bool matches(const AllocationRequest &request,
+			     const Constraints &constraints) const;
+	};
+
 	explicit BufferManager(ManagerConfig config);
 	void discover();
 	const Source *findSource(const std::string &name) const;
+	std::unique_ptr<CachedPlan> resolvePlan(const AllocationRequest &request,
+						const Constraints &constraints) const;
+	/* Requests with modifiers are planned afresh into `uncached`. */
+	const CachedPlan *cachedPlan(const AllocationRequest &request,
+				     const Constraints &constraints,
+				     std::unique_ptr<CachedPlan> &uncached) const;
+	/* cachedPlan() on a miss, apart so that the lookup stays small. */
+	[[gnu::noinline]] const CachedPlan *addPlan(const AllocationRequest &request,
+						    const Constraints &constraints,
+						    std::unique_ptr<CachedPlan> &uncached) const;
 	Result<Buffer> allocateFrom(const Source &source, const AllocationRequest &request);
-	Result<Buffer> runPlan(const AllocationPlan &plan, const AllocationRequest &request);
+	Result<Buffer> tryAllocate(const Source &source, const AllocationRequest &request);
+	Result<Buffer> runPlan(const CachedPlan &plan, const AllocationRequest &request);
+	Result<Buffer> fallBack(const CachedPlan &plan, const AllocationRequest &request,
+				Error firstError);
 
 	ManagerConfig config_;
 	std::shared_ptr<Stats> stats_;
@@ -105,21 +139,22 @@ private:
 	std::vector<HeapInfo> heaps_;
 	std::vector<SetupNote> notes_;
 
-	/* A plan with its sources' names, as the pool looks them up. */
-	struct CachedPlan {
-		AllocationPlan plan;
-		std::vector<std::string> sources;
-	};
-
-	/* Plans depend only on these; requests with modifiers are not cached. */
-	using PlanKey = std::tuple<Usage, bool, bool, bool, bool, std::string, std::string>;
-	std::shared_ptr<const CachedPlan> cachedPlan(const AllocationRequest &request,
-						     const Constraints &constraints) const;
-
+	/* Sources are only ever added: a Source pointer stays valid. */
 	mutable std::mutex sourcesMutex_;
 	std::vector<std::unique_ptr<Source>> sources_;
 	std::vector<SourceInfo> sourceInfos_;
-	mutable std::map<PlanKey, std::shared_ptr<const CachedPlan>> planCache_;
+
+	/*
+	 * Plans are looked up on every allocation without a lock: the first
+	 * cachedPlans_ slots are published with release and read with
+	 * acquire. Slots are written under sourcesMutex_. A plan is kept
+	 * until the manager goes, also after addAllocator() empties the
+	 * cache, so a reader can use the pointer it found.
+	 */
+	static constexpr size_t kMaxCachedPlans = 32;
+	mutable std::array<std::atomic<const CachedPlan *>, kMaxCachedPlans> planCache_{};
+	mutable std::atomic<size_t> cachedPlans_{ 0 };
+	mutable std::vector<std::unique_ptr<CachedPlan>> plans_;
 };
 
 } /* namespace bufmgr */

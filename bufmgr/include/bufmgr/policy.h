@@ -15,7 +15,7 @@ struct Constraints {
 	bool cpuAccess = false;		/* the CPU will read or write it */
 	bool dmaBuf = false;		/* must be shareable with devices */
 	/* A source to try first, e.g. the heap a client was told to use. */
-	std::string preferredSource;
+	SourceName preferredSource;
 	/*
 	 * GBM and dumb buffers belong to one DRM device; when the buffer must
 	 * be imported elsewhere, only sources with this node (or device-neutral

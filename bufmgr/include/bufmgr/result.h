@@ -2,11 +2,11 @@
 #pragma once
 
 #include <cassert>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
-#include <variant>
 
 namespace bufmgr {
 
@@ -50,6 +50,10 @@ inline Unexpected<Error> unexpected(int code, std::string context)
 /*
  * The subset of C++23 std::expected<T, Error> that the project uses, so
  * that switching to the standard type later is a typedef.
+ *
+ * Like std::expected, a tagged union rather than a std::variant: moving
+ * one is a branch and T's move, which matters for buffers returned on
+ * every allocation.
  */
 template<typename T>
 class [[nodiscard]] Result
@@ -58,20 +62,63 @@ public:
 	using value_type = T;
 	using error_type = Error;
 
-	Result() requires std::is_default_constructible_v<T> : v_(std::in_place_index<0>) {}
+	Result() requires std::is_default_constructible_v<T> : value_(), hasValue_(true) {}
 	template<typename U = T>
 		requires std::is_constructible_v<T, U &&> &&
 			 (!std::is_same_v<std::remove_cvref_t<U>, Result>) &&
 			 (!std::is_same_v<std::remove_cvref_t<U>, Unexpected<Error>>)
-	Result(U &&value) : v_(std::in_place_index<0>, std::forward<U>(value)) {}
-	Result(Unexpected<Error> e) : v_(std::in_place_index<1>, std::move(e).error()) {}
+	Result(U &&value) : value_(std::forward<U>(value)), hasValue_(true) {}
+	Result(Unexpected<Error> e) : error_(std::move(e).error()), hasValue_(false) {}
+	template<typename... Args>
+	explicit Result(std::in_place_t, Args &&...args)
+		: value_(std::forward<Args>(args)...), hasValue_(true) {}
 
-	bool has_value() const { return v_.index() == 0; }
+	Result(const Result &other) requires std::is_copy_constructible_v<T>
+		: hasValue_(other.hasValue_)
+	{
+		if (hasValue_)
+			std::construct_at(&value_, other.value_);
+		else
+			std::construct_at(&error_, other.error_);
+	}
+	Result(Result &&other) noexcept(std::is_nothrow_move_constructible_v<T>)
+		requires std::is_move_constructible_v<T>
+		: hasValue_(other.hasValue_)
+	{
+		if (hasValue_)
+			std::construct_at(&value_, std::move(other.value_));
+		else
+			std::construct_at(&error_, std::move(other.error_));
+	}
+	Result &operator=(const Result &other) requires std::is_copy_constructible_v<T>
+	{
+		if (this != &other) {
+			Result copy(other);
+			*this = std::move(copy);
+		}
+		return *this;
+	}
+	Result &operator=(Result &&other) noexcept(std::is_nothrow_move_constructible_v<T>)
+		requires std::is_move_constructible_v<T>
+	{
+		if (this != &other) {
+			destroy();
+			hasValue_ = other.hasValue_;
+			if (hasValue_)
+				std::construct_at(&value_, std::move(other.value_));
+			else
+				std::construct_at(&error_, std::move(other.error_));
+		}
+		return *this;
+	}
+	~Result() { destroy(); }
+
+	bool has_value() const { return hasValue_; }
 	explicit operator bool() const { return has_value(); }
 
-	T &value() & { assert(has_value()); return std::get<0>(v_); }
-	const T &value() const & { assert(has_value()); return std::get<0>(v_); }
-	T &&value() && { assert(has_value()); return std::move(std::get<0>(v_)); }
+	T &value() & { assert(has_value()); return value_; }
+	const T &value() const & { assert(has_value()); return value_; }
+	T &&value() && { assert(has_value()); return std::move(value_); }
 
 	T &operator*() & { return value(); }
 	const T &operator*() const & { return value(); }
@@ -79,8 +126,8 @@ public:
 	T *operator->() { return &value(); }
 	const T *operator->() const { return &value(); }
 
-	const Error &error() const & { assert(!has_value()); return std::get<1>(v_); }
-	Error &&error() && { assert(!has_value()); return std::move(std::get<1>(v_)); }
+	const Error &error() const & { assert(!has_value()); return error_; }
+	Error &&error() && { assert(!has_value()); return std::move(error_); }
 
 	template<typename U>
 	T value_or(U &&fallback) const &
@@ -89,7 +136,19 @@ public:
 	}
 
 private:
-	std::variant<T, Error> v_;
+	void destroy()
+	{
+		if (hasValue_)
+			std::destroy_at(&value_);
+		else
+			std::destroy_at(&error_);
+	}
+
+	union {
+		T value_;
+		Error error_;
+	};
+	bool hasValue_;
 };
 
 template<>

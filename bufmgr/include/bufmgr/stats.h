@@ -56,8 +56,13 @@ private:
 /*
  * Plain copy of one source's counters. Each counter is exact, but they
  * are read one after another while other threads may record: live* is
- * a value the source really had, peak* >= live*, allocations >= frees;
- * live == allocations - frees holds once recording pauses.
+ * a value the source really had, peak* >= live*, allocations >= frees,
+ * imports >= importReleases; live == allocations - frees + imports -
+ * importReleases holds once recording pauses.
+ *
+ * Live memory is what is held through the source, allocated here or
+ * imported (a client's dma-buf); allocations and imports are counted
+ * apart, and only allocations have a latency.
  */
 struct SourceSnapshot {
 	std::string source;
@@ -69,12 +74,16 @@ struct SourceSnapshot {
 	uint64_t frees = 0;
 	uint64_t allocatedBytes = 0;	/* cumulative */
 	uint64_t freedBytes = 0;	/* cumulative */
+	uint64_t imports = 0;
+	uint64_t importReleases = 0;
+	uint64_t importedBytes = 0;	/* cumulative */
+	uint64_t importReleasedBytes = 0;	/* cumulative */
 	uint64_t failures = 0;
 	std::map<int, uint64_t> failuresByErrno;
 	uint64_t fallbacks = 0;		/* times a request fell back away from here */
 	uint64_t poolHits = 0;
 	uint64_t poolMisses = 0;
-	LatencyHistogram::Snapshot latency;
+	LatencyHistogram::Snapshot latency;	/* of the allocations that were timed */
 };
 
 /*
@@ -82,8 +91,8 @@ struct SourceSnapshot {
  * Recording is lock-free except for the rare failure path.
  *
  * Every recordAllocation() is paired with one recordFree() of the same
- * bytes; a LiveAccount attached to the buffer makes that pairing
- * automatic.
+ * bytes, every recordImport() with one recordImportRelease(); a
+ * LiveAccount attached to the buffer makes that pairing automatic.
  */
 class SourceStats
 {
@@ -93,24 +102,43 @@ public:
 	const std::string &source() const { return source_; }
 
 	void recordAllocation(uint64_t bytes, uint64_t latencyNs);
+	/* An allocation that was not timed: counted, not in the histogram. */
+	void recordAllocation(uint64_t bytes);
 	void recordFree(uint64_t bytes);
+	/* Memory made elsewhere (a client's dma-buf) that is now held here. */
+	void recordImport(uint64_t bytes);
+	void recordImportRelease(uint64_t bytes);
 	void recordFailure(int err);
 	void recordFallback();
 	void recordPoolHit();
 	void recordPoolMiss();
 
 	SourceSnapshot snapshot() const;
+	/* Allocations so far, cheap enough to decide which ones to time. */
+	uint64_t allocationCount() const { return allocated_.count.load(std::memory_order_relaxed); }
 
 private:
+	/* How many buffers came or went, and their bytes. */
+	struct Total {
+		std::atomic<uint64_t> count{0};
+		std::atomic<uint64_t> bytes{0};
+
+		void add(uint64_t n);
+		void read(uint64_t &countOut, uint64_t &bytesOut) const;
+	};
+
+	void addLive(uint64_t bytes);
+	void removeLive(uint64_t bytes);
+
 	const std::string source_;
 	std::atomic<uint64_t> liveBuffers_{0};
 	std::atomic<uint64_t> liveBytes_{0};
 	std::atomic<uint64_t> peakBuffers_{0};
 	std::atomic<uint64_t> peakBytes_{0};
-	std::atomic<uint64_t> allocations_{0};
-	std::atomic<uint64_t> frees_{0};
-	std::atomic<uint64_t> allocatedBytes_{0};
-	std::atomic<uint64_t> freedBytes_{0};
+	Total allocated_;
+	Total freed_;
+	Total imported_;
+	Total importReleased_;
 	std::atomic<uint64_t> fallbacks_{0};
 	std::atomic<uint64_t> poolHits_{0};
 	std::atomic<uint64_t> poolMisses_{0};
@@ -136,7 +164,9 @@ struct StatsSnapshot {
 	const SourceSnapshot *find(const std::string &source) const;
 
 	/*
-	 * {"sources": [{"source", "live_buffers", ..., "failures_by_errno":
+	 * {"sources": [{"source", "live_buffers", ..., "imports",
+	 * "import_releases", "imported_bytes", "import_released_bytes", ...,
+	 * "failures_by_errno":
 	 * {"ENOMEM": n}, "latency": {"count", "sum_ns", "mean_ns", "p50_ns",
 	 * "p99_ns", "max_ns", "buckets": [{"min_ns", "max_ns", "count"}]}}],
 	 * "total_fallbacks", "recent_fallbacks": [{"sequence", "from", "to",
