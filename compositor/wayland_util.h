@@ -25,38 +25,22 @@ public:
 
 	void connect(wl_signal *signal, Callback callback)
 	{
-		disconnect();
-		callback_ = std::move(callback);
-		link_.listener.notify = &Listener::notify;
-		wl_signal_add(signal, &link_.listener);
-		connected_ = true;
+		wl_signal_add(signal, arm(std::move(callback)));
 	}
 
 	/* Destruction of a resource or a client. */
 	void connectResourceDestroy(wl_resource *resource, Callback callback)
 	{
-		disconnect();
-		callback_ = std::move(callback);
-		link_.listener.notify = &Listener::notify;
-		wl_resource_add_destroy_listener(resource, &link_.listener);
-		connected_ = true;
+		wl_resource_add_destroy_listener(resource, arm(std::move(callback)));
 	}
 	void connectClientDestroy(wl_client *client, Callback callback)
 	{
-		disconnect();
-		callback_ = std::move(callback);
-		link_.listener.notify = &Listener::notify;
-		wl_client_add_destroy_listener(client, &link_.listener);
-		connected_ = true;
+		wl_client_add_destroy_listener(client, arm(std::move(callback)));
 	}
 
 	void connectClientCreated(wl_display *display, Callback callback)
 	{
-		disconnect();
-		callback_ = std::move(callback);
-		link_.listener.notify = &Listener::notify;
-		wl_display_add_client_created_listener(display, &link_.listener);
-		connected_ = true;
+		wl_display_add_client_created_listener(display, arm(std::move(callback)));
 	}
 
 	void disconnect()
@@ -91,6 +75,17 @@ private:
 		wl_listener listener;
 		Listener *self;
 	};
+
+	/* Ready to be added to a signal: the old one dropped, callback set. */
+	wl_listener *arm(Callback callback)
+	{
+		disconnect();
+		callback_ = std::move(callback);
+		link_.listener.notify = &Listener::notify;
+		connected_ = true;
+		return &link_.listener;
+	}
+
 	Link link_{ {}, this };
 	Callback callback_;
 	bool connected_ = false;
