@@ -462,8 +462,23 @@ void Surface::offset(int32_t dx, int32_t dy)
 	pending_.fields |= SurfaceState::FieldOffset;
 }
 
-bool Surface::validateViewport(const SurfaceState &state)
+bool Surface::validateSize(const SurfaceState &state)
 {
+	uint32_t bw = bufferWidth_, bh = bufferHeight_;
+	if (state.fields & SurfaceState::FieldBuffer) {
+		bool live = state.buffer && state.buffer->resource();
+		bw = live ? state.buffer->width() : 0;
+		bh = live ? state.buffer->height() : 0;
+	}
+	int32_t scale = (state.fields & SurfaceState::FieldScale) ? state.scale : current_.scale;
+	/* A fractional surface size has no pixel grid to map input and damage to. */
+	if (bw % uint32_t(scale) != 0 || bh % uint32_t(scale) != 0) {
+		wl_resource_post_error(resource_, WL_SURFACE_ERROR_INVALID_SIZE,
+				       "buffer %ux%u is not a multiple of buffer scale %d",
+				       bw, bh, scale);
+		return false;
+	}
+
 	if (!viewport_)
 		return true;
 	const ViewportState &vp = (state.fields & SurfaceState::FieldViewport)
@@ -477,16 +492,8 @@ bool Surface::validateViewport(const SurfaceState &state)
 				       vp.srcWidth, vp.srcHeight);
 		return false;
 	}
-
-	uint32_t bw = bufferWidth_, bh = bufferHeight_;
-	if (state.fields & SurfaceState::FieldBuffer) {
-		bool live = state.buffer && state.buffer->resource();
-		bw = live ? state.buffer->width() : 0;
-		bh = live ? state.buffer->height() : 0;
-	}
 	if (bw == 0)
 		return true;
-	int32_t scale = (state.fields & SurfaceState::FieldScale) ? state.scale : current_.scale;
 	int32_t transform = (state.fields & SurfaceState::FieldTransform)
 		? state.transform : current_.transform;
 	double sw = double(bw) / scale, sh = double(bh) / scale;
@@ -505,7 +512,7 @@ void Surface::commit()
 {
 	if (role_ && !role_->precommit(*this, pending_))
 		return;
-	if (!validateViewport(pending_))
+	if (!validateSize(pending_))
 		return;
 
 	Subsurface *sub = asSubsurface();

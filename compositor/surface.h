@@ -232,7 +232,8 @@ public:
 private:
 	Surface(Server &server, wl_resource *resource);
 
-	bool validateViewport(const SurfaceState &state);
+	/* Buffer size against scale, and the viewport; posts the error. */
+	bool validateSize(const SurfaceState &state);
 	void apply(SurfaceState &state);
 	void applyBuffer(SurfaceState &state);
 	std::vector<Rect> bufferDamage(const SurfaceState &state) const;

@@ -136,6 +136,13 @@ public:
 	virtual void touchDown(int32_t id, double x, double y, uint32_t timeMs) = 0;
 	virtual void touchMotion(int32_t id, double x, double y, uint32_t timeMs) = 0;
 	virtual void touchUp(int32_t id, uint32_t timeMs) = 0;
+	/*
+	 * For devices that report them, after the point's down or motion:
+	 * the contact ellipse's axes, and the angle of its major axis from
+	 * the y axis in degrees.
+	 */
+	virtual void touchShape(int32_t id, double major, double minor) = 0;
+	virtual void touchOrientation(int32_t id, double degrees) = 0;
 	virtual void touchFrame() = 0;
 	virtual void touchCancel() = 0;
 };

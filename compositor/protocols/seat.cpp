@@ -678,6 +678,35 @@ void Seat::touchUp(int32_t id, uint32_t timeMs)
 	touchPoints_.erase(it);
 }
 
+template<typename F>
+void Seat::sendToTouchPoint(int32_t id, int since, F &&f)
+{
+	TouchPoint *point = findTouchPoint(id);
+	/* A grab holds the point; a gone surface has nobody to tell. */
+	if (!point || !point->surface || (grab_ && grabTouchId_ == id))
+		return;
+	wl_client *client = point->surface->client();
+	forEachTouch(client, [&](wl_resource *resource) {
+		if (wl_resource_get_version(resource) >= since)
+			f(resource);
+	});
+	touchEventFor(client);
+}
+
+void Seat::touchShape(int32_t id, double major, double minor)
+{
+	sendToTouchPoint(id, WL_TOUCH_SHAPE_SINCE_VERSION, [&](wl_resource *resource) {
+		wl_touch_send_shape(resource, id, toFixed(major), toFixed(minor));
+	});
+}
+
+void Seat::touchOrientation(int32_t id, double degrees)
+{
+	sendToTouchPoint(id, WL_TOUCH_ORIENTATION_SINCE_VERSION, [&](wl_resource *resource) {
+		wl_touch_send_orientation(resource, id, toFixed(degrees));
+	});
+}
+
 void Seat::touchFrame()
 {
 	for (wl_client *client : touchFrameClients_) {

@@ -73,6 +73,8 @@ public:
 	void touchDown(int32_t id, double x, double y, uint32_t timeMs) override;
 	void touchMotion(int32_t id, double x, double y, uint32_t timeMs) override;
 	void touchUp(int32_t id, uint32_t timeMs) override;
+	void touchShape(int32_t id, double major, double minor) override;
+	void touchOrientation(int32_t id, double degrees) override;
 	void touchFrame() override;
 	void touchCancel() override;
 
@@ -153,6 +155,9 @@ private:
 	template<typename F>
 	void forEachTouch(wl_client *client, F &&f);
 	void touchEventFor(wl_client *client);
+	/* f on the wl_touch objects of point id's client that are version >= since. */
+	template<typename F>
+	void sendToTouchPoint(int32_t id, int since, F &&f);
 	void touchSurfaceGone(TouchPoint &point);
 	/* Ends the client's view of a point: up and frame. */
 	void sendTouchUp(TouchPoint &point, wl_client *client);

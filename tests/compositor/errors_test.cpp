@@ -91,6 +91,14 @@ Configured configuredToplevel(TestClient &c)
 	return w;
 }
 
+/* Attaches a new w x h buffer to s and commits: state set before applies. */
+void commitNewBuffer(TestClient &c, wl_surface *s, int32_t w, int32_t h)
+{
+	ShmBuffer *buffer = c.own(std::make_unique<ShmBuffer>(c.shm, w, h));
+	wl_surface_attach(s, buffer->buffer(), 0, 0);
+	wl_surface_commit(s);
+}
+
 xdg_positioner *completePositioner(TestClient &c)
 {
 	xdg_positioner *p = c.own(xdg_wm_base_create_positioner(c.wmBase));
@@ -125,6 +133,21 @@ std::vector<ErrorCase> errorCases()
 	add("SurfaceInvalidOffset", "wl_surface", WL_SURFACE_ERROR_INVALID_OFFSET, [](TestClient &c) {
 		ShmBuffer *buffer = c.own(std::make_unique<ShmBuffer>(c.shm, 4, 4));
 		wl_surface_attach(newSurface(c), buffer->buffer(), 1, 1);
+	});
+
+	add("SurfaceSizeNotMultipleOfScale", "wl_surface", WL_SURFACE_ERROR_INVALID_SIZE,
+	    [](TestClient &c) {
+		wl_surface *surface = newSurface(c);
+		wl_surface_set_buffer_scale(surface, 2);
+		commitNewBuffer(c, surface, 5, 4);
+	});
+	/* The committed buffer stays; the new scale alone makes it invalid. */
+	add("SurfaceScaleChangeInvalidatesSize", "wl_surface", WL_SURFACE_ERROR_INVALID_SIZE,
+	    [](TestClient &c) {
+		wl_surface *surface = newSurface(c);
+		commitNewBuffer(c, surface, 4, 4);
+		wl_surface_set_buffer_scale(surface, 3);
+		wl_surface_commit(surface);
 	});
 
 	/* wl_shm (libwayland's implementation) */
@@ -206,10 +229,8 @@ std::vector<ErrorCase> errorCases()
 	});
 	add("XdgSurfaceWithBuffer", "xdg_wm_base", XDG_WM_BASE_ERROR_INVALID_SURFACE_STATE,
 	    [](TestClient &c) {
-		ShmBuffer *buffer = c.own(std::make_unique<ShmBuffer>(c.shm, 4, 4));
 		wl_surface *s = newSurface(c);
-		wl_surface_attach(s, buffer->buffer(), 0, 0);
-		wl_surface_commit(s);
+		commitNewBuffer(c, s, 4, 4);
 		c.own(xdg_wm_base_get_xdg_surface(c.wmBase, s));
 	});
 	add("XdgNotTheTopmostPopup", "xdg_wm_base", XDG_WM_BASE_ERROR_NOT_THE_TOPMOST_POPUP,
@@ -252,12 +273,10 @@ std::vector<ErrorCase> errorCases()
 	});
 	add("XdgUnconfiguredBuffer", "xdg_surface", XDG_SURFACE_ERROR_UNCONFIGURED_BUFFER,
 	    [](TestClient &c) {
-		ShmBuffer *buffer = c.own(std::make_unique<ShmBuffer>(c.shm, 4, 4));
 		wl_surface *s = newSurface(c);
 		xdg_surface *x = c.own(xdg_wm_base_get_xdg_surface(c.wmBase, s));
 		c.own(xdg_surface_get_toplevel(x));
-		wl_surface_attach(s, buffer->buffer(), 0, 0);
-		wl_surface_commit(s);
+		commitNewBuffer(c, s, 4, 4);
 	});
 	add("XdgInvalidSerial", "xdg_surface", XDG_SURFACE_ERROR_INVALID_SERIAL, [](TestClient &c) {
 		xdg_surface *x = c.own(xdg_wm_base_get_xdg_surface(c.wmBase, newSurface(c)));
@@ -324,24 +343,20 @@ std::vector<ErrorCase> errorCases()
 	});
 	add("ViewportOutOfBuffer", "wp_viewport", WP_VIEWPORT_ERROR_OUT_OF_BUFFER,
 	    [](TestClient &c) {
-		ShmBuffer *buffer = c.own(std::make_unique<ShmBuffer>(c.shm, 8, 8));
 		wl_surface *s = newSurface(c);
 		wp_viewport *v = c.own(wp_viewporter_get_viewport(c.viewporter, s));
 		wp_viewport_set_source(v, wl_fixed_from_int(4), 0, wl_fixed_from_int(8),
 				       wl_fixed_from_int(8));
-		wl_surface_attach(s, buffer->buffer(), 0, 0);
-		wl_surface_commit(s);
+		commitNewBuffer(c, s, 8, 8);
 	});
 	/* 8x4 turned a quarter is 4 wide: a source 8 wide is outside it. */
 	add("ViewportOutOfTransformedBuffer", "wp_viewport", WP_VIEWPORT_ERROR_OUT_OF_BUFFER,
 	    [](TestClient &c) {
-		ShmBuffer *buffer = c.own(std::make_unique<ShmBuffer>(c.shm, 8, 4));
 		wl_surface *s = newSurface(c);
 		wp_viewport *v = c.own(wp_viewporter_get_viewport(c.viewporter, s));
 		wp_viewport_set_source(v, 0, 0, wl_fixed_from_int(8), wl_fixed_from_int(4));
 		wl_surface_set_buffer_transform(s, WL_OUTPUT_TRANSFORM_90);
-		wl_surface_attach(s, buffer->buffer(), 0, 0);
-		wl_surface_commit(s);
+		commitNewBuffer(c, s, 8, 4);
 	});
 	add("ViewportNoSurface", "wp_viewport", WP_VIEWPORT_ERROR_NO_SURFACE, [](TestClient &c) {
 		wl_surface *s = wl_compositor_create_surface(c.compositor);

@@ -398,8 +398,17 @@ const wl_touch_listener touchListener = {
 		c->touchPoints.clear();
 		c->touchEvents.push_back("cancel");
 	},
-	.shape = [](void *, wl_touch *, int32_t, wl_fixed_t, wl_fixed_t) {},
-	.orientation = [](void *, wl_touch *, int32_t, wl_fixed_t) {},
+	.shape = [](void *data, wl_touch *, int32_t id, wl_fixed_t major, wl_fixed_t minor) {
+		auto *c = static_cast<TestClient *>(data);
+		c->touchPoints[id].major = wl_fixed_to_double(major);
+		c->touchPoints[id].minor = wl_fixed_to_double(minor);
+		c->touchEvents.push_back("shape " + std::to_string(id));
+	},
+	.orientation = [](void *data, wl_touch *, int32_t id, wl_fixed_t degrees) {
+		auto *c = static_cast<TestClient *>(data);
+		c->touchPoints[id].orientation = wl_fixed_to_double(degrees);
+		c->touchEvents.push_back("orientation " + std::to_string(id));
+	},
 };
 
 } /* namespace */

@@ -190,10 +190,11 @@ public:
 	struct TouchPoint {
 		wl_surface *surface = nullptr;
 		double x = 0, y = 0;
+		double major = 0, minor = 0, orientation = 0;
 	};
 	Proxy<wl_touch> touch;
 	std::map<int32_t, TouchPoint> touchPoints;
-	/* "down 0", "motion 0", "up 0", "frame", "cancel" */
+	/* "down 0", "motion 0", "shape 0", "orientation 0", "up 0", "frame", "cancel" */
 	std::vector<std::string> touchEvents;
 	uint32_t touchDownSerial = 0;
 	void bindTouch();

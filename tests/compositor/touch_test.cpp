@@ -203,5 +203,78 @@ TEST_F(TouchTest, ClientGoneWithAFingerDownLeavesNothingBehind)
 	EXPECT_EQ(holdings(), before);
 }
 
+TEST_F(TouchTest, ShapeAndOrientationGoWithTheirPointsFrame)
+{
+	mapTwoWindows();
+	inject([](comp::HeadlessBackend &h) {
+		h.injectTouchDown(2, 10, 10);
+		h.injectTouchShape(2, 12.5, 6.25);
+		h.injectTouchOrientation(2, -30.5);
+		h.injectTouchFrame();
+	});
+	ASSERT_TRUE(a.dispatchUntil([&] { return a.touchEvents.size() == 4; }));
+	EXPECT_EQ(a.touchEvents, (Events{ "down 2", "shape 2", "orientation 2", "frame" }));
+	EXPECT_DOUBLE_EQ(a.touchPoints[2].major, 12.5);
+	EXPECT_DOUBLE_EQ(a.touchPoints[2].minor, 6.25);
+	EXPECT_DOUBLE_EQ(a.touchPoints[2].orientation, -30.5);
+	/* Only for points that are down, and only to the point's client. */
+	inject([](comp::HeadlessBackend &h) {
+		h.injectTouchShape(9, 1, 1);
+		h.injectTouchFrame();
+	});
+	ASSERT_TRUE(a.roundtrip() && b.roundtrip());
+	EXPECT_EQ(a.touchEvents.size(), 4u);
+	EXPECT_TRUE(b.touchEvents.empty());
+}
+
+/* wl_touch before version 6 has neither event: such objects get none. */
+TEST_F(TouchTest, NoShapeForOldTouchObjects)
+{
+	mapTwoWindows();
+	Proxy<wl_registry> registry(wl_display_get_registry(a.display()));
+	Proxy<wl_seat> seat5;
+	static const wl_registry_listener listener = {
+		.global = [](void *data, wl_registry *r, uint32_t name, const char *iface,
+			     uint32_t) {
+			if (std::string(iface) == wl_seat_interface.name)
+				static_cast<Proxy<wl_seat> *>(data)->reset(static_cast<wl_seat *>(
+					wl_registry_bind(r, name, &wl_seat_interface, 5)));
+		},
+		.global_remove = [](void *, wl_registry *, uint32_t) {},
+	};
+	wl_registry_add_listener(registry, &listener, &seat5);
+	ASSERT_TRUE(a.roundtrip());
+	ASSERT_TRUE(seat5);
+	Proxy<wl_touch> touch5(wl_seat_get_touch(seat5));
+	/* The v7 listener, so any event the old object gets is counted. */
+	std::vector<std::string> events5;
+	static const wl_touch_listener countShapes = {
+		.down = [](void *, wl_touch *, uint32_t, uint32_t, wl_surface *, int32_t,
+			   wl_fixed_t, wl_fixed_t) {},
+		.up = [](void *, wl_touch *, uint32_t, uint32_t, int32_t) {},
+		.motion = [](void *, wl_touch *, uint32_t, int32_t, wl_fixed_t, wl_fixed_t) {},
+		.frame = [](void *, wl_touch *) {},
+		.cancel = [](void *, wl_touch *) {},
+		.shape = [](void *data, wl_touch *, int32_t, wl_fixed_t, wl_fixed_t) {
+			static_cast<std::vector<std::string> *>(data)->push_back("shape");
+		},
+		.orientation = [](void *data, wl_touch *, int32_t, wl_fixed_t) {
+			static_cast<std::vector<std::string> *>(data)->push_back("orientation");
+		},
+	};
+	wl_touch_add_listener(touch5, &countShapes, &events5);
+	ASSERT_TRUE(a.roundtrip());
+
+	inject([](comp::HeadlessBackend &h) {
+		h.injectTouchDown(1, 10, 10);
+		h.injectTouchShape(1, 4, 2);
+		h.injectTouchOrientation(1, 45);
+		h.injectTouchFrame();
+	});
+	ASSERT_TRUE(a.dispatchUntil([&] { return a.touchEvents.size() == 4; }));
+	ASSERT_TRUE(a.roundtrip());
+	EXPECT_TRUE(events5.empty());
+}
+
 } /* namespace */
 } /* namespace heapcomp::test */

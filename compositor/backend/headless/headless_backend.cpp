@@ -314,6 +314,18 @@ void HeadlessBackend::injectTouchUp(int32_t id)
 		inputSink()->touchUp(id, monotonicMs());
 }
 
+void HeadlessBackend::injectTouchShape(int32_t id, double major, double minor)
+{
+	if (inputSink() && config_.touch)
+		inputSink()->touchShape(id, major, minor);
+}
+
+void HeadlessBackend::injectTouchOrientation(int32_t id, double degrees)
+{
+	if (inputSink() && config_.touch)
+		inputSink()->touchOrientation(id, degrees);
+}
+
 void HeadlessBackend::injectTouchFrame()
 {
 	if (inputSink() && config_.touch)

@@ -108,6 +108,8 @@ public:
 	void injectTouchDown(int32_t id, double x, double y);
 	void injectTouchMotion(int32_t id, double x, double y);
 	void injectTouchUp(int32_t id);
+	void injectTouchShape(int32_t id, double major, double minor);
+	void injectTouchOrientation(int32_t id, double degrees);
 	void injectTouchFrame();
 	void injectTouchCancel();
 	bool hasTouch() const override { return config_.touch; }
