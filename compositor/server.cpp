@@ -429,16 +429,28 @@ View *Server::viewAt(double x, double y, Surface **surface, double *localX, doub
 
 bool Server::surfacePosition(const Surface *surface, int32_t *x, int32_t *y) const
 {
-	View *view = viewContaining(surface);
-	if (!view)
-		return false;
-	view->surface()->forEachSurface([&](Surface *s, int32_t sx, int32_t sy) {
-		if (s == surface) {
-			*x = view->x() + sx;
-			*y = view->y() + sy;
-		}
-	});
-	return true;
+	Surface *root = nullptr;
+	int32_t rootX = 0, rootY = 0;
+	if (View *view = viewContaining(surface)) {
+		root = view->surface();
+		rootX = view->x();
+		rootY = view->y();
+	} else if (auto cursor = seat_ ? seat_->cursorImage() : std::nullopt) {
+		root = cursor->surface;
+		rootX = cursor->x;
+		rootY = cursor->y;
+	}
+	bool found = false;
+	if (root) {
+		root->forEachSurface([&](Surface *s, int32_t sx, int32_t sy) {
+			if (s != surface)
+				return;
+			*x = rootX + sx;
+			*y = rootY + sy;
+			found = true;
+		});
+	}
+	return found;
 }
 
 View *Server::viewContaining(const Surface *surface) const
@@ -518,34 +530,41 @@ void Server::damageAll()
 	scheduleRepaint();
 }
 
+void Server::addToScene(Scene &scene, const Output &output, Surface *root, int32_t x, int32_t y)
+{
+	Output::Mode mode = output.mode();
+	root->forEachSurface([&](Surface *surface, int32_t sx, int32_t sy) {
+		scene.surfaces.push_back(surface);
+		const Texture *texture = surface->texture();
+		if (!texture || surface->width() <= 0 || surface->height() <= 0)
+			return;
+		RenderItem item;
+		item.texture = texture;
+		item.destination = { x + sx - output.x(), y + sy - output.y(),
+				     surface->width(), surface->height() };
+		item.source = surface->sourceBox();
+		item.transform = surface->bufferTransform();
+		item.yInvert = surface->buffer() && surface->buffer()->yInverted();
+		const Rect &d = item.destination;
+		if (d.x >= int32_t(mode.width) || d.y >= int32_t(mode.height) ||
+		    d.x + d.width <= 0 || d.y + d.height <= 0)
+			return;
+		scene.items.push_back(item);
+		scene.placements.push_back({ surface->id(), d, item.source, item.transform });
+		scene.shown.insert(surface);
+	});
+}
+
 Server::Scene Server::collectScene(const Output &output)
 {
 	Scene scene;
-	Output::Mode mode = output.mode();
 	for (View *view : views_) {
-		if (!view->isMapped())
-			continue;
-		view->surface()->forEachSurface([&](Surface *surface, int32_t sx, int32_t sy) {
-			scene.surfaces.push_back(surface);
-			const Texture *texture = surface->texture();
-			if (!texture || surface->width() <= 0 || surface->height() <= 0)
-				return;
-			RenderItem item;
-			item.texture = texture;
-			item.destination = { view->x() + sx - output.x(), view->y() + sy - output.y(),
-					     surface->width(), surface->height() };
-			item.source = surface->sourceBox();
-			item.transform = surface->bufferTransform();
-			item.yInvert = surface->buffer() && surface->buffer()->yInverted();
-			const Rect &d = item.destination;
-			if (d.x >= int32_t(mode.width) || d.y >= int32_t(mode.height) ||
-			    d.x + d.width <= 0 || d.y + d.height <= 0)
-				return;
-			scene.items.push_back(item);
-			scene.placements.push_back({ surface->id(), d, item.source, item.transform });
-			scene.shown.insert(surface);
-		});
+		if (view->isMapped())
+			addToScene(scene, output, view->surface(), view->x(), view->y());
 	}
+	/* Above everything. */
+	if (auto cursor = seat_ ? seat_->cursorImage() : std::nullopt)
+		addToScene(scene, output, cursor->surface, cursor->x, cursor->y);
 	return scene;
 }
 
@@ -572,9 +591,6 @@ std::unique_ptr<Server::FrameState> Server::takeFrameState(const Scene &scene)
 		if (scene.shown.count(surface) && surface->bufferLock())
 			fs->locks.push_back(surface->bufferLock());
 	}
-	/* Not drawn here, but a client animating its cursor paces itself by its frames. */
-	if (Surface *cursor = seat_ ? seat_->cursorSurface() : nullptr)
-		cursor->takeFrameCallbacks(fs->callbacks);
 	return fs;
 }
 

@@ -268,6 +268,8 @@ private:
 	void viewUnmapped(View *view);
 
 	Scene collectScene(const Output &output);
+	/* root and its subsurfaces with root's origin at global (x, y). */
+	void addToScene(Scene &scene, const Output &output, Surface *root, int32_t x, int32_t y);
 	void updateOutputMembership(OutputState &state, const std::set<Surface *> &shown);
 	std::unique_ptr<FrameState> takeFrameState(const Scene &scene);
 	Result<void> repaint(OutputState &state);

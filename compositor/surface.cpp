@@ -722,10 +722,10 @@ void Surface::apply(SurfaceState &state)
 				LOG_ERROR("dma-buf update: %s", ret.error().message().c_str());
 		}
 	}
-	if (state.fields & SurfaceState::FieldOffset) {
-		current_.dx = state.dx;
-		current_.dy = state.dy;
-	}
+	/* This commit's offset only: roles that follow a point move their hotspot by it. */
+	bool moved = state.fields & SurfaceState::FieldOffset;
+	current_.dx = moved ? state.dx : 0;
+	current_.dy = moved ? state.dy : 0;
 	if (state.fields & SurfaceState::FieldOpaque)
 		current_.opaque = state.opaque;
 	if (state.fields & SurfaceState::FieldInput) {

@@ -2,6 +2,7 @@
 #include "protocols/seat.h"
 
 #include <algorithm>
+#include <cmath>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/input-event-codes.h>
@@ -21,11 +22,15 @@ namespace comp {
 
 namespace {
 
-/* The role of cursor surfaces: it holds no state. */
+/* The role of cursor surfaces; the seat keeps their hotspot. */
 class CursorRole : public SurfaceRole
 {
 public:
 	const char *roleName() const override { return "wl_pointer-cursor"; }
+	void committed(Surface &surface) override
+	{
+		surface.server().seat().cursorCommitted(surface);
+	}
 };
 
 CursorRole cursorRole;
@@ -61,10 +66,10 @@ struct SeatRequests {
 	}
 
 	static void setCursor(wl_client *, wl_resource *resource, uint32_t serial,
-			      wl_resource *surface, int32_t, int32_t)
+			      wl_resource *surface, int32_t hotspotX, int32_t hotspotY)
 	{
 		if (Seat *seat = from(resource))
-			seat->setCursor(resource, serial, surface);
+			seat->setCursor(resource, serial, surface, hotspotX, hotspotY);
 	}
 };
 
@@ -262,15 +267,20 @@ void Seat::getTouch(wl_client *client, wl_resource *seat, uint32_t id)
 	touches_.add(resource, &touchImpl, this);
 }
 
-void Seat::setCursor(wl_resource *pointer, uint32_t, wl_resource *surfaceResource)
+void Seat::setCursor(wl_resource *pointer, uint32_t, wl_resource *surfaceResource,
+		     int32_t hotspotX, int32_t hotspotY)
 {
 	Surface *surface = surfaceResource ? Surface::fromResource(surfaceResource) : nullptr;
-	/* The cursor is not drawn on the headless backend; the role still counts. */
 	if (surface && surface->role() != &cursorRole &&
 	    !surface->setRole(&cursorRole, cursorRole.roleName(), pointer, WL_POINTER_ERROR_ROLE))
 		return;
 	/* Only the client with the pointer sets the cursor. */
 	if (!pointerFocus_ || pointerFocus_->client() != wl_resource_get_client(pointer))
+		return;
+	hotspotX_ = hotspotX;
+	hotspotY_ = hotspotY;
+	server_.scheduleRepaint();
+	if (surface == cursor_)
 		return;
 	cursor_ = surface;
 	cursorDestroy_.disconnect();
@@ -279,7 +289,16 @@ void Seat::setCursor(wl_resource *pointer, uint32_t, wl_resource *surfaceResourc
 	cursorDestroy_.connect(surface->destroySignal(), [this](void *) {
 		cursor_ = nullptr;
 		cursorDestroy_.disconnect();
+		server_.scheduleRepaint();
 	});
+}
+
+void Seat::cursorCommitted(Surface &surface)
+{
+	if (&surface != cursor_)
+		return;
+	hotspotX_ -= surface.current().dx;
+	hotspotY_ -= surface.current().dy;
 }
 
 Surface *Seat::cursorSurface() const
@@ -287,6 +306,16 @@ Surface *Seat::cursorSurface() const
 	if (!cursor_ || !pointerFocus_ || cursor_->client() != pointerFocus_->client())
 		return nullptr;
 	return cursor_;
+}
+
+std::optional<Seat::CursorImage> Seat::cursorImage() const
+{
+	Surface *surface = cursorSurface();
+	if (!surface)
+		return std::nullopt;
+	/* Whole pixels, as the output draws them: the hotspot lands where the pointer is. */
+	return CursorImage{ surface, int32_t(std::floor(pointerX_)) - hotspotX_,
+			    int32_t(std::floor(pointerY_)) - hotspotY_ };
 }
 
 uint32_t Seat::serialFor(wl_client *client)
@@ -362,6 +391,9 @@ void Seat::pointerMotion(double x, double y, uint32_t timeMs)
 	pointerX_ = x;
 	pointerY_ = y;
 	pointerKnown_ = true;
+	/* The cursor follows. */
+	if (cursor_)
+		server_.scheduleRepaint();
 	if (grab_ && !grabTouchId_) {
 		grab_->motion(x, y);
 		return;

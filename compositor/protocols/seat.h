@@ -89,8 +89,15 @@ public:
 
 	/* Re-picks the surface under the pointer after the scene changed. */
 	void updatePointerFocus();
-	/* The cursor the client with the pointer set; null for none. */
-	Surface *cursorSurface() const;
+	/* What the pointer shows: a client's cursor surface, its origin global. */
+	struct CursorImage {
+		Surface *surface = nullptr;
+		int32_t x = 0, y = 0;
+	};
+	/* The cursor the client with the pointer set; nullopt for none. */
+	std::optional<CursorImage> cursorImage() const;
+	/* A commit on a cursor surface: its offset moves the hotspot. */
+	void cursorCommitted(Surface &surface);
 
 	/* Scene changes that move focus. */
 	void viewMapped(View *view);
@@ -131,7 +138,9 @@ private:
 	void getPointer(wl_client *client, wl_resource *seat, uint32_t id);
 	void getKeyboard(wl_client *client, wl_resource *seat, uint32_t id);
 	void getTouch(wl_client *client, wl_resource *seat, uint32_t id);
-	void setCursor(wl_resource *pointer, uint32_t serial, wl_resource *surface);
+	void setCursor(wl_resource *pointer, uint32_t serial, wl_resource *surface,
+		       int32_t hotspotX, int32_t hotspotY);
+	Surface *cursorSurface() const;
 
 	uint32_t serialFor(wl_client *client);
 	void repickPointer(uint32_t timeMs);
@@ -196,6 +205,7 @@ private:
 	Listener pointerFocusDestroy_;
 	Listener keyboardFocusDestroy_;
 	Surface *cursor_ = nullptr;
+	int32_t hotspotX_ = 0, hotspotY_ = 0;
 	Listener cursorDestroy_;
 
 	/* Not movable (the listener): a list keeps their addresses. */

@@ -9,6 +9,7 @@
 
 #include "fd_count.h"
 #include "log.h"
+#include "picture.h"
 #include "protocols/xdg_shell.h"
 #include "server_runner.h"
 #include "surface.h"
@@ -393,19 +394,35 @@ TEST(Compositor, SurfaceEntersAndLeavesTheOutput)
 	EXPECT_EQ(events.output, client.outputs[0].get());
 }
 
-/* Headless draws no cursor, but a client animating one paces itself by its frames. */
-TEST(Compositor, CursorSurfaceFramesComplete)
+/* A red 64x64 window at (0, 0) with the pointer on it at (20, 20). */
+class CursorTest : public testing::Test
 {
-	ServerRunner server;
-	ASSERT_TRUE(server.ok()) << server.error();
-	TestClient client(server.socket());
-	client.bindInput();
-	MappedWindow win(client, "cursor", 64, 64, kRed);
-	ASSERT_TRUE(win.ok);
-	server.run([](comp::Server &s) { s.headlessBackend()->injectPointerMotion(20, 20); });
-	ASSERT_TRUE(client.dispatchUntil([&] { return client.pointerFocus == win.window.surface(); }));
+protected:
+	void SetUp() override
+	{
+		ASSERT_TRUE(server.ok()) << server.error();
+		client.bindInput();
+		ASSERT_TRUE(win.ok);
+		movePointer(20, 20);
+		ASSERT_EQ(client.pointerFocus, win.window.surface());
+	}
 
-	Proxy<wl_surface> cursor(wl_compositor_create_surface(client.compositor));
+	void movePointer(double x, double y)
+	{
+		server.run([&](comp::Server &s) { s.headlessBackend()->injectPointerMotion(x, y); });
+		ASSERT_TRUE(client.roundtrip());
+		ASSERT_TRUE(server.waitFrames(2));
+	}
+
+	ServerRunner server;
+	TestClient client{ server.socket() };
+	MappedWindow win{ client, "cursor", 64, 64, kRed };
+	Proxy<wl_surface> cursor{ wl_compositor_create_surface(client.compositor) };
+};
+
+/* A client animating its cursor paces itself by its frames. */
+TEST_F(CursorTest, SurfaceFramesComplete)
+{
 	ShmBuffer image(client.shm, 16, 16);
 	image.fill(kGreen);
 	wl_pointer_set_cursor(client.pointer, client.lastSerial, cursor, 0, 0);
@@ -414,11 +431,10 @@ TEST(Compositor, CursorSurfaceFramesComplete)
 		wl_surface_damage_buffer(cursor, 0, 0, 16, 16);
 		ASSERT_TRUE(client.commitAndWaitFrame(cursor)) << "frame " << i;
 	}
-	EXPECT_EQ(server.screenshot().at(20, 20), kRed);
 
 	/* Without the pointer the cursor is not shown: its frames wait. */
-	server.run([](comp::Server &s) { s.headlessBackend()->injectPointerMotion(200, 200); });
-	ASSERT_TRUE(client.dispatchUntil([&] { return client.pointerFocus == nullptr; }));
+	movePointer(200, 200);
+	ASSERT_EQ(client.pointerFocus, nullptr);
 	bool done = false;
 	static const wl_callback_listener listener = {
 		.done = [](void *data, wl_callback *, uint32_t) { *static_cast<bool *>(data) = true; },
@@ -430,6 +446,51 @@ TEST(Compositor, CursorSurfaceFramesComplete)
 	ASSERT_TRUE(client.roundtrip());
 	EXPECT_FALSE(done);
 	EXPECT_FALSE(client.error());
+}
+
+/*
+ * The cursor is drawn above the window with its hotspot at the pointer;
+ * set_cursor and wl_surface.offset move the hotspot, and the cursor
+ * goes when the pointer leaves its client.
+ */
+TEST_F(CursorTest, DrawnWithItsHotspotAtThePointer)
+{
+	ShmBuffer image(client.shm, 4, 4);
+	image.fill(kGreen);
+	wl_pointer_set_cursor(client.pointer, client.lastSerial, cursor, 1, 2);
+	wl_surface_attach(cursor, image.buffer(), 0, 0);
+	wl_surface_damage_buffer(cursor, 0, 0, 4, 4);
+	ASSERT_TRUE(client.commitAndWaitFrame(cursor));
+	const Picture arrow(4, 4, kGreen);
+	/* Where the cursor's top-left pixel is expected, and the red around it. */
+	auto cursorAt = [&](int x, int y) {
+		ASSERT_TRUE(client.roundtrip());
+		ASSERT_TRUE(server.waitFrames(2));
+		comp::Screenshot shot = server.screenshot();
+		EXPECT_TRUE(shows(shot, x, y, arrow));
+		EXPECT_EQ(shot.at(x - 1, y), kRed);
+		EXPECT_EQ(shot.at(x + 4, y + 3), kRed);
+	};
+	cursorAt(19, 18);
+
+	movePointer(40, 30);
+	cursorAt(39, 28);
+	EXPECT_EQ(server.screenshot().at(19, 18), kRed);
+
+	/* Offsets accumulate against the hotspot: (1, 2) becomes (3, 5). */
+	wl_surface_offset(cursor, -2, -3);
+	ASSERT_TRUE(client.commitAndWaitFrame(cursor));
+	cursorAt(37, 25);
+
+	/* The same surface again, with a new hotspot. */
+	wl_pointer_set_cursor(client.pointer, client.lastSerial, cursor, 0, 0);
+	cursorAt(40, 30);
+
+	movePointer(200, 200);
+	ASSERT_EQ(client.pointerFocus, nullptr);
+	comp::Screenshot shot = server.screenshot();
+	EXPECT_EQ(shot.at(40, 30), kRed);
+	EXPECT_NE(shot.at(200, 200), kGreen);
 }
 
 TEST(Compositor, KeymapIsSealed)
