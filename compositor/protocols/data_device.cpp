@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <list>
 #include <memory>
 #include <unistd.h>
 
@@ -31,7 +32,9 @@ constexpr const char *kIconRole = "wl_data_device-icon";
 void offerAccept(wl_client *, wl_resource *resource, uint32_t, const char *mimeType)
 {
 	/* Selection offers have nothing to accept: only a drag hears of it. */
-	fromResource<DataOffer>(resource)->accept(mimeType);
+	auto *offer = fromResource<DataOffer>(resource);
+	if (DropTarget *target = offer->dropTarget())
+		target->accept(offer, mimeType);
 }
 
 void offerReceive(wl_client *, wl_resource *resource, const char *mimeType, int32_t fd)
@@ -48,12 +51,13 @@ void offerReceive(wl_client *, wl_resource *resource, const char *mimeType, int3
 void offerFinish(wl_client *, wl_resource *resource)
 {
 	auto *offer = fromResource<DataOffer>(resource);
-	if (!offer->isDnd()) {
+	DropTarget *target = offer->dropTarget();
+	if (!target) {
 		wl_resource_post_error(resource, WL_DATA_OFFER_ERROR_INVALID_FINISH,
 				       "finish on a selection offer, not a drag-and-drop one");
 		return;
 	}
-	if (!offer->finish())
+	if (!target->finish(offer))
 		wl_resource_post_error(resource, WL_DATA_OFFER_ERROR_INVALID_FINISH,
 				       "finish before a drop with an accepted type and an action");
 }
@@ -79,7 +83,8 @@ void offerSetActions(wl_client *, wl_resource *resource, uint32_t actions, uint3
 		return;
 	}
 	auto *offer = fromResource<DataOffer>(resource);
-	if (!offer->setActions(actions, preferred))
+	DropTarget *target = offer->dropTarget();
+	if (!target || !target->setActions(offer, actions, preferred))
 		wl_resource_post_error(resource, WL_DATA_OFFER_ERROR_INVALID_OFFER,
 				       "set_actions on a selection offer or after a finish");
 }
@@ -91,6 +96,28 @@ const struct wl_data_offer_interface offerImpl = {
 	.finish = offerFinish,
 	.set_actions = offerSetActions,
 };
+
+/*
+ * A new offer on device, made by make(resource), announced with its
+ * types (data_offer, then offer events). Null when out of memory.
+ */
+template<typename Make>
+wl_resource *announceOffer(wl_resource *device, const std::vector<std::string> &mimeTypes,
+			   Make &&make)
+{
+	wl_client *client = wl_resource_get_client(device);
+	wl_resource *resource = wl_resource_create(client, &wl_data_offer_interface,
+						   wl_resource_get_version(device), 0);
+	if (!resource) {
+		wl_client_post_no_memory(client);
+		return nullptr;
+	}
+	bindToResource(resource, &offerImpl, make(resource));
+	wl_data_device_send_data_offer(device, resource);
+	for (const std::string &mime : mimeTypes)
+		wl_data_offer_send_offer(resource, mime.c_str());
+	return resource;
+}
 
 /* wl_data_source ------------------------------------------------------- */
 
@@ -200,7 +227,12 @@ const struct wl_data_device_manager_interface managerImpl = {
 	.get_data_device = getDataDevice,
 };
 
-/* wl_data_device-icon: drawn at the drag's position, above everything. */
+/*
+ * wl_data_device-icon: drawn at the drag's position, above everything.
+ * Its top-left corner starts at the pointer; the (dx, dy) of each
+ * commit's attach or offset moves it from there, so that the point the
+ * client chose stays under the pointer.
+ */
 class DragIcon : public SurfaceRole, public View
 {
 public:
@@ -217,8 +249,18 @@ public:
 
 	const char *roleName() const override { return kIconRole; }
 	bool takesInput() const override { return false; }
+	bool precommit(Surface &, const SurfaceState &pending) override
+	{
+		/* Only pending says what this commit moves: current() keeps the last move. */
+		if (pending.fields & SurfaceState::FieldOffset) {
+			offsetX_ += pending.dx;
+			offsetY_ += pending.dy;
+		}
+		return true;
+	}
 	void committed(Surface &surface) override
 	{
+		place();
 		if (surface.hasBuffer())
 			map();
 		else
@@ -227,17 +269,30 @@ public:
 	}
 	void follow(double x, double y)
 	{
-		setPosition(int32_t(std::lround(x)), int32_t(std::lround(y)));
+		x_ = x;
+		y_ = y;
+		place();
 		if (!isMapped() && surface()->hasBuffer())
 			map();
 	}
+
+private:
+	void place()
+	{
+		setPosition(int32_t(std::lround(x_)) + offsetX_,
+			    int32_t(std::lround(y_)) + offsetY_);
+	}
+
+	double x_ = 0, y_ = 0;	/* the pointer or finger */
+	int32_t offsetX_ = 0, offsetY_ = 0;
 };
 
 } /* namespace */
 
 /*
  * One drag: the seat's grab of the press or finger that started it. It
- * tracks the surface under the input and that surface's offer.
+ * tracks the surface under the input and the devices of its client that
+ * heard enter, each with its own offer of the same DropTarget.
  */
 class Drag : public InteractiveGrab
 {
@@ -287,28 +342,28 @@ public:
 			enterTarget(surface, lx, ly);
 			return;
 		}
-		if (wl_resource *device = targetDevice())
-			wl_data_device_send_motion(device, monotonicMs(), wl_fixed_from_double(lx),
+		for (TargetDevice &device : devices_)
+			wl_data_device_send_motion(device.resource, monotonicMs(),
+						   wl_fixed_from_double(lx),
 						   wl_fixed_from_double(ly));
 	}
 
 	void end() override
 	{
-		DataOffer *offer = source_ ? source_->dndOffer() : nullptr;
-		bool accepted = offer && offer->hasAcceptedMime() &&
-				offer->action() != WL_DATA_DEVICE_MANAGER_DND_ACTION_NONE;
-		wl_resource *device = targetDevice();
-		if (!device || (source_ && !accepted)) {
+		DropTarget *drop = source_ ? source_->dropTarget() : nullptr;
+		if (devices_.empty() || (source_ && !(drop && drop->canDrop()))) {
 			cancel();
 			return;
 		}
-		/* The offer stays for the transfer; the target gets no leave. */
-		wl_data_device_send_drop(device);
+		/* The offers stay for the transfer; the target gets no leave. */
+		for (TargetDevice &device : devices_)
+			wl_data_device_send_drop(device.resource);
+		devices_.clear();
 		target_ = nullptr;
 		targetDestroy_.disconnect();
 		if (!source_)
 			return;
-		offer->dropped();
+		drop->dropped();
 		if (source_->version() >= WL_DATA_SOURCE_DND_DROP_PERFORMED_SINCE_VERSION)
 			wl_data_source_send_dnd_drop_performed(source_->resource());
 	}
@@ -321,10 +376,12 @@ public:
 	}
 
 private:
-	wl_resource *targetDevice()
-	{
-		return target_ ? manager_.deviceFor(target_->client()) : nullptr;
-	}
+	/* A device of the target's client that heard enter; dropped when destroyed. */
+	struct TargetDevice {
+		explicit TargetDevice(wl_resource *r) : resource(r) {}
+		wl_resource *resource;
+		Listener destroy;
+	};
 
 	void enterTarget(Surface *surface, double lx, double ly)
 	{
@@ -335,58 +392,61 @@ private:
 			/* Its client's objects go with it: nothing to send. */
 			targetDestroy_.disconnect();
 			target_ = nullptr;
-			detachOffer();
+			devices_.clear();
+			detachTarget();
 		});
-		wl_resource *device = targetDevice();
-		if (!device)
-			return;
-		wl_client *client = surface->client();
-		wl_resource *offerResource = nullptr;
-		if (source_) {
-			offerResource = wl_resource_create(client, &wl_data_offer_interface,
-							   wl_resource_get_version(device), 0);
-			if (!offerResource) {
-				wl_client_post_no_memory(client);
-				return;
+		/* Every device gets an offer; they stand for one target. */
+		std::shared_ptr<DropTarget> drop;
+		if (source_)
+			drop = std::make_shared<DropTarget>(source_);
+		uint32_t serial = nextSerial(manager_.server().display());
+		auto newOffer = [&](wl_resource *r) { return new DataOffer(drop, r); };
+		manager_.forEachDevice(surface->client(), [&](wl_resource *device) {
+			wl_resource *offer = nullptr;
+			if (drop) {
+				offer = announceOffer(device, source_->mimeTypes(), newOffer);
+				if (!offer)
+					return;
+				if (wl_resource_get_version(offer) >=
+				    WL_DATA_OFFER_SOURCE_ACTIONS_SINCE_VERSION)
+					wl_data_offer_send_source_actions(offer,
+									  source_->actions());
 			}
-			auto *offer = new DataOffer(source_, offerResource, true);
-			bindToResource(offerResource, &offerImpl, offer);
-			source_->setDndOffer(offer);
-			wl_data_device_send_data_offer(device, offerResource);
-			for (const std::string &mime : source_->mimeTypes())
-				wl_data_offer_send_offer(offerResource, mime.c_str());
-			if (wl_resource_get_version(offerResource) >=
-			    WL_DATA_OFFER_SOURCE_ACTIONS_SINCE_VERSION)
-				wl_data_offer_send_source_actions(offerResource, source_->actions());
-			offer->updateAction();
-		}
-		wl_data_device_send_enter(device, nextSerial(manager_.server().display()),
-					  surface->resource(), wl_fixed_from_double(lx),
-					  wl_fixed_from_double(ly), offerResource);
+			TargetDevice &entered = devices_.emplace_back(device);
+			auto it = std::prev(devices_.end());
+			entered.destroy.connectResourceDestroy(device, [this, it](void *) {
+				devices_.erase(it);
+			});
+			wl_data_device_send_enter(device, serial, surface->resource(),
+						  wl_fixed_from_double(lx),
+						  wl_fixed_from_double(ly), offer);
+		});
+		if (drop && !devices_.empty())
+			drop->updateAction();
 	}
 
 	void leaveTarget()
 	{
 		if (!target_)
 			return;
-		if (wl_resource *device = targetDevice())
-			wl_data_device_send_leave(device);
+		for (TargetDevice &device : devices_)
+			wl_data_device_send_leave(device.resource);
+		devices_.clear();
 		target_ = nullptr;
 		targetDestroy_.disconnect();
 		/* What the target accepted is accepted no more. */
-		if (detachOffer())
+		if (detachTarget())
 			wl_data_source_send_target(source_->resource(), nullptr);
 	}
 
-	/* The offer left behind talks to no one; whether it had accepted a type. */
-	bool detachOffer()
+	/* The offers left behind talk to no one; whether they had accepted a type. */
+	bool detachTarget()
 	{
-		DataOffer *offer = source_ ? source_->dndOffer() : nullptr;
-		if (!offer)
+		DropTarget *drop = source_ ? source_->dropTarget() : nullptr;
+		if (!drop)
 			return false;
-		bool accepted = offer->hasAcceptedMime();
-		source_->removeOffer(offer);
-		offer->sourceGone();
+		bool accepted = drop->hasAcceptedMime();
+		drop->detach();
 		return accepted;
 	}
 
@@ -398,6 +458,8 @@ private:
 	Listener iconDestroy_;
 	Surface *target_ = nullptr;
 	Listener targetDestroy_;
+	/* Not movable (the listeners): a list keeps their addresses. */
+	std::list<TargetDevice> devices_;
 };
 
 DataDeviceManager::DataDeviceManager(Server &server)
@@ -470,14 +532,13 @@ void DataDeviceManager::startDrag(wl_client *client, DataSource *source, Surface
 	}
 }
 
-wl_resource *DataDeviceManager::deviceFor(wl_client *client)
+void DataDeviceManager::forEachDevice(wl_client *client,
+				      const std::function<void(wl_resource *)> &f)
 {
-	wl_resource *found = nullptr;
 	devices_.forEach([&](wl_resource *device) {
-		if (!found && wl_resource_get_client(device) == client)
-			found = device;
+		if (wl_resource_get_client(device) == client)
+			f(device);
 	});
-	return found;
 }
 
 void DataDeviceManager::dragEnded(Drag *drag)
@@ -505,25 +566,17 @@ void DataDeviceManager::sendSelection(wl_client *client)
 	/* No new objects for a client being torn down. */
 	if (!server_.isClientConnected(client))
 		return;
-	devices_.forEach([&](wl_resource *device) {
-		if (wl_resource_get_client(device) != client)
-			return;
+	forEachDevice(client, [&](wl_resource *device) {
 		if (!selection_) {
 			wl_data_device_send_selection(device, nullptr);
 			return;
 		}
-		wl_resource *offerResource = wl_resource_create(client, &wl_data_offer_interface,
-								wl_resource_get_version(device), 0);
-		if (!offerResource) {
-			wl_client_post_no_memory(client);
-			return;
-		}
-		bindToResource(offerResource, &offerImpl,
-			       new DataOffer(selection_, offerResource, false));
-		wl_data_device_send_data_offer(device, offerResource);
-		for (const std::string &mime : selection_->mimeTypes())
-			wl_data_offer_send_offer(offerResource, mime.c_str());
-		wl_data_device_send_selection(device, offerResource);
+		wl_resource *offer = announceOffer(device, selection_->mimeTypes(),
+						   [&](wl_resource *r) {
+							   return new DataOffer(selection_, r);
+						   });
+		if (offer)
+			wl_data_device_send_selection(device, offer);
 	});
 }
 
@@ -536,6 +589,8 @@ DataSource::~DataSource()
 {
 	for (DataOffer *offer : offers_)
 		offer->sourceGone();
+	if (dropTarget_)
+		dropTarget_->detach();
 	manager_.sourceDestroyed(this);
 }
 
@@ -565,51 +620,101 @@ uint32_t DataSource::actions() const
 void DataSource::removeOffer(DataOffer *offer)
 {
 	std::erase(offers_, offer);
-	if (dndOffer_ == offer)
-		dndOffer_ = nullptr;
 }
 
-DataOffer::DataOffer(DataSource *source, wl_resource *resource, bool dnd)
-	: source_(source), resource_(resource), dnd_(dnd)
+DataOffer::DataOffer(DataSource *source, wl_resource *resource)
+	: source_(source), resource_(resource)
 {
 	source_->addOffer(this);
+}
+
+DataOffer::DataOffer(std::shared_ptr<DropTarget> target, wl_resource *resource)
+	: target_(std::move(target)), resource_(resource)
+{
+	target_->add(this);
+}
+
+DataOffer::~DataOffer()
+{
+	if (target_)
+		target_->remove(this);
+	else if (source_)
+		source_->removeOffer(this);
+}
+
+DataSource *DataOffer::source() const
+{
+	return target_ ? target_->source() : source_;
+}
+
+DropTarget::DropTarget(DataSource *source)
+	: source_(source)
+{
+	source_->setDropTarget(this);
+}
+
+DropTarget::~DropTarget()
+{
+	detach();
+}
+
+void DropTarget::detach()
+{
+	if (source_ && source_->dropTarget() == this)
+		source_->setDropTarget(nullptr);
+	source_ = nullptr;
+}
+
+void DropTarget::add(DataOffer *offer)
+{
+	offers_.push_back(offer);
 	/* Targets before v3 cannot choose: they copy. */
-	if (dnd_ && wl_resource_get_version(resource_) < WL_DATA_OFFER_ACTION_SINCE_VERSION) {
+	if (wl_resource_get_version(offer->resource()) < WL_DATA_OFFER_ACTION_SINCE_VERSION) {
 		actions_ = WL_DATA_DEVICE_MANAGER_DND_ACTION_COPY;
 		preferred_ = WL_DATA_DEVICE_MANAGER_DND_ACTION_COPY;
 	}
 }
 
-DataOffer::~DataOffer()
+void DropTarget::remove(DataOffer *offer)
 {
-	if (!source_)
+	std::erase(offers_, offer);
+	if (!source_ || !dropped_ || finished_)
 		return;
-	/* Dropped, then dropped by the target unfinished: the transfer failed. */
-	if (dnd_ && dropped_ && !finished_ &&
-	    source_->version() >= WL_DATA_SOURCE_DND_FINISHED_SINCE_VERSION)
+	/* Offers the client never used may go; without one it used, the transfer failed. */
+	if (std::any_of(offers_.begin(), offers_.end(),
+			[](DataOffer *o) { return o->hasActed(); }))
+		return;
+	if (source_->version() >= WL_DATA_SOURCE_DND_FINISHED_SINCE_VERSION)
 		wl_data_source_send_cancelled(source_->resource());
-	source_->removeOffer(this);
+	detach();
 }
 
-void DataOffer::accept(const char *mimeType)
+void DropTarget::accept(DataOffer *offer, const char *mimeType)
 {
-	if (!dnd_ || !source_ || finished_)
+	if (!source_ || finished_)
 		return;
+	offer->markActed();
 	accepted_ = mimeType != nullptr;
 	wl_data_source_send_target(source_->resource(), mimeType);
 }
 
-bool DataOffer::setActions(uint32_t actions, uint32_t preferred)
+bool DropTarget::setActions(DataOffer *offer, uint32_t actions, uint32_t preferred)
 {
-	if (!dnd_ || finished_)
+	if (finished_)
 		return false;
+	offer->markActed();
 	actions_ = actions;
 	preferred_ = preferred;
 	updateAction();
 	return true;
 }
 
-void DataOffer::updateAction()
+bool DropTarget::canDrop() const
+{
+	return accepted_ && action_ != WL_DATA_DEVICE_MANAGER_DND_ACTION_NONE;
+}
+
+void DropTarget::updateAction()
 {
 	if (!source_ || dropped_)
 		return;
@@ -622,17 +727,20 @@ void DataOffer::updateAction()
 	if (action == action_)
 		return;
 	action_ = action;
-	if (wl_resource_get_version(resource_) >= WL_DATA_OFFER_ACTION_SINCE_VERSION)
-		wl_data_offer_send_action(resource_, action);
+	for (DataOffer *offer : offers_) {
+		wl_resource *resource = offer->resource();
+		if (wl_resource_get_version(resource) >= WL_DATA_OFFER_ACTION_SINCE_VERSION)
+			wl_data_offer_send_action(resource, action);
+	}
 	if (source_->version() >= WL_DATA_SOURCE_ACTION_SINCE_VERSION)
 		wl_data_source_send_action(source_->resource(), action);
 }
 
-bool DataOffer::finish()
+bool DropTarget::finish(DataOffer *offer)
 {
-	if (!dropped_ || finished_ || !accepted_ ||
-	    action_ == WL_DATA_DEVICE_MANAGER_DND_ACTION_NONE)
+	if (!dropped_ || finished_ || !canDrop())
 		return false;
+	offer->markActed();
 	finished_ = true;
 	if (source_ && source_->version() >= WL_DATA_SOURCE_DND_FINISHED_SINCE_VERSION)
 		wl_data_source_send_dnd_finished(source_->resource());

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,7 @@ namespace comp {
 class DataOffer;
 class DataSource;
 class Drag;
+class DropTarget;
 class Server;
 class Surface;
 
@@ -23,6 +26,8 @@ class Surface;
  * source writes. A drag runs on the seat's grab of the press or finger
  * that started it: the surface under it gets enter, motion and leave
  * with an offer, and the actions both sides allow decide the drop.
+ * A client hears both on every wl_data_device it has, each with its own
+ * offer.
  */
 class DataDeviceManager
 {
@@ -40,8 +45,8 @@ public:
 		       uint32_t serial);
 	void sourceDestroyed(DataSource *source);
 	void addDevice(wl_resource *resource);
-	/* The client's first wl_data_device, or null. */
-	wl_resource *deviceFor(wl_client *client);
+	/* Calls f(device) for each of client's wl_data_devices. */
+	void forEachDevice(wl_client *client, const std::function<void(wl_resource *)> &f);
 	void dragEnded(Drag *drag);
 
 private:
@@ -72,49 +77,83 @@ public:
 	bool used() const { return used_; }
 	void markUsed() { used_ = true; }
 
+	/* Selection offers. */
 	void addOffer(DataOffer *offer) { offers_.push_back(offer); }
 	void removeOffer(DataOffer *offer);
-	/* The drag's offer at its target now, or the one dropped on. */
-	DataOffer *dndOffer() const { return dndOffer_; }
-	void setDndOffer(DataOffer *offer) { dndOffer_ = offer; }
+	/* The drag's target now, or the one dropped on. */
+	DropTarget *dropTarget() const { return dropTarget_; }
+	void setDropTarget(DropTarget *target) { dropTarget_ = target; }
 
 private:
 	DataDeviceManager &manager_;
 	wl_resource *resource_;
 	std::vector<std::string> mimeTypes_;
 	std::vector<DataOffer *> offers_;
-	DataOffer *dndOffer_ = nullptr;
+	DropTarget *dropTarget_ = nullptr;
 	uint32_t actions_ = 0;
 	bool actionsSet_ = false;
 	bool used_ = false;
 };
 
+/*
+ * A wl_data_offer: of the selection, or one of a drag target's offers
+ * (one per wl_data_device of the target's client).
+ */
 class DataOffer
 {
 public:
-	DataOffer(DataSource *source, wl_resource *resource, bool dnd);
+	DataOffer(DataSource *source, wl_resource *resource);
+	DataOffer(std::shared_ptr<DropTarget> target, wl_resource *resource);
 	~DataOffer();
 
-	DataSource *source() const { return source_; }
+	DataSource *source() const;
 	wl_resource *resource() const { return resource_; }
 	void sourceGone() { source_ = nullptr; }
+	/* Null for a selection offer. */
+	DropTarget *dropTarget() const { return target_.get(); }
+	/* The client accepted, chose actions or finished through this offer. */
+	bool hasActed() const { return acted_; }
+	void markActed() { acted_ = true; }
 
-	/* Drag and drop: what the target accepts and the action agreed. */
-	bool isDnd() const { return dnd_; }
-	void accept(const char *mimeType);
-	bool setActions(uint32_t actions, uint32_t preferred);
+private:
+	DataSource *source_ = nullptr;
+	std::shared_ptr<DropTarget> target_;
+	wl_resource *resource_;
+	bool acted_ = false;
+};
+
+/*
+ * What a drag's target client agreed to, through any of its offers of
+ * one enter: the type it accepts and the action. The offers share it;
+ * it goes with the last of them.
+ */
+class DropTarget
+{
+public:
+	explicit DropTarget(DataSource *source);
+	~DropTarget();
+
+	DataSource *source() const { return source_; }
+	/* The source went, or the drag left: the offers talk to no one. */
+	void detach();
+
+	void add(DataOffer *offer);
+	/* An offer went: unfinished after the drop, the transfer failed. */
+	void remove(DataOffer *offer);
+
+	void accept(DataOffer *offer, const char *mimeType);
+	bool setActions(DataOffer *offer, uint32_t actions, uint32_t preferred);
+	bool finish(DataOffer *offer);
 	bool hasAcceptedMime() const { return accepted_; }
-	uint32_t action() const { return action_; }
+	/* Whether a drop now would be taken: a type and an action agreed. */
+	bool canDrop() const;
 	void dropped() { dropped_ = true; }
-	bool isDropped() const { return dropped_; }
-	bool finish();
 	/* Recomputes the action from both sides' and tells them of a change. */
 	void updateAction();
 
 private:
 	DataSource *source_;
-	wl_resource *resource_;
-	bool dnd_;
+	std::vector<DataOffer *> offers_;
 	bool accepted_ = false;
 	uint32_t actions_ = 0;
 	uint32_t preferred_ = 0;

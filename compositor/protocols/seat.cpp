@@ -424,6 +424,10 @@ void Seat::repickPointer(uint32_t timeMs)
 	} else {
 		server_.viewAt(pointerX_, pointerY_, &surface, &lx, &ly);
 	}
+	/* A popup grab keeps the pointer to its client; a press that ended one, to no one. */
+	if (surface && ((!popupGrabs_.empty() && surface->client() != popupGrabClient()) ||
+			pressDismissedPopups_))
+		surface = nullptr;
 	if (surface != pointerFocus_) {
 		setPointerFocus(surface, lx, ly);
 		return;
@@ -458,8 +462,22 @@ void Seat::pointerButton(uint32_t button, bool pressed, uint32_t timeMs)
 		}
 		return;
 	}
+	if (pressDismissedPopups_) {
+		if (buttons_.empty()) {
+			pressDismissedPopups_ = false;
+			updatePointerFocus();
+		}
+		return;
+	}
 	if (pressed && !wasHeld) {
-		activateAt(pointerX_, pointerY_);
+		/* Off the grabbing client a press only closes the popups: no one gets it. */
+		pressDismissedPopups_ = isOffPopupGrab(pointerX_, pointerY_);
+		View *view = closePopupsAt(pointerX_, pointerY_);
+		if (pressDismissedPopups_) {
+			updatePointerFocus();
+			return;
+		}
+		activate(view);
 		updatePointerFocus();
 	}
 	if (!pointerFocus_)
@@ -482,6 +500,11 @@ void Seat::pointerButton(uint32_t button, bool pressed, uint32_t timeMs)
 
 void Seat::activateAt(double x, double y)
 {
+	activate(closePopupsAt(x, y));
+}
+
+View *Seat::closePopupsAt(double x, double y)
+{
 	Surface *surface = nullptr;
 	double lx = 0, ly = 0;
 	View *view = server_.viewAt(x, y, &surface, &lx, &ly);
@@ -491,13 +514,52 @@ void Seat::activateAt(double x, double y)
 		    (!view || v->surface()->client() != view->surface()->client()))
 			v->dismiss();
 	}
+	return view;
+}
+
+bool Seat::isOffPopupGrab(double x, double y) const
+{
+	if (popupGrabs_.empty())
+		return false;
+	Surface *surface = nullptr;
+	double lx = 0, ly = 0;
+	server_.viewAt(x, y, &surface, &lx, &ly);
+	return !surface || surface->client() != popupGrabClient();
+}
+
+void Seat::activate(View *view)
+{
 	if (!view || view->isPopup())
 		return;
 	View *toplevel = view;
 	while (toplevel->parentView())
 		toplevel = toplevel->parentView();
 	server_.raiseView(toplevel);
-	setKeyboardFocus(toplevel->surface());
+	/* The topmost grabbing popup keeps the keyboard. */
+	if (popupGrabs_.empty())
+		setKeyboardFocus(toplevel->surface());
+}
+
+void Seat::addPopupGrab(View *popup)
+{
+	/* One client grabs at a time: the newest user action wins. */
+	if (!popupGrabs_.empty() && popupGrabClient() != popup->surface()->client())
+		dismissPopupGrab();
+	popupGrabs_.push_back(popup);
+	setKeyboardFocus(popup->surface());
+	updatePointerFocus();
+}
+
+wl_client *Seat::popupGrabClient() const
+{
+	return popupGrabs_.empty() ? nullptr : popupGrabs_.front()->surface()->client();
+}
+
+void Seat::dismissPopupGrab()
+{
+	/* A popup dismisses those above it first; unmapping ends each grab. */
+	for (View *popup : std::vector<View *>(popupGrabs_))
+		popup->dismiss();
 }
 
 void Seat::pointerAxis(bool horizontal, double value, uint32_t timeMs)
@@ -891,17 +953,24 @@ void Seat::viewUnmapped(View *view)
 		if (pointerGrab)
 			updatePointerFocus();
 	}
+	bool endsGrab = std::erase(popupGrabs_, view) && popupGrabs_.empty();
 	if (keyboardFocus_ == view->surface()) {
-		Surface *next = nullptr;
-		const std::vector<View *> &views = server_.views();
-		for (auto it = views.rbegin(); it != views.rend(); ++it) {
-			if (*it != view && (*it)->isMapped() && !(*it)->isPopup() &&
-			    (*it)->takesInput()) {
-				next = (*it)->surface();
-				break;
-			}
+		/* A popup gives the keyboard back to the grab below it, or to its window. */
+		View *next = popupGrabs_.empty() ? nullptr : popupGrabs_.back();
+		if (!next && view->isPopup()) {
+			next = view;
+			while (next->parentView())
+				next = next->parentView();
+			if (next == view || !next->isMapped())
+				next = nullptr;
 		}
-		setKeyboardFocus(next);
+		const std::vector<View *> &views = server_.views();
+		for (auto it = views.rbegin(); !next && it != views.rend(); ++it) {
+			if (*it != view && (*it)->isMapped() && !(*it)->isPopup() &&
+			    (*it)->takesInput())
+				next = *it;
+		}
+		setKeyboardFocus(next ? next->surface() : nullptr);
 	}
 	if (pointerFocus_) {
 		Surface *root = pointerFocus_;
@@ -913,6 +982,9 @@ void Seat::viewUnmapped(View *view)
 		if (root == view->surface())
 			setPointerFocus(nullptr, 0, 0);
 	}
+	/* The other clients may have the pointer again. */
+	if (endsGrab)
+		updatePointerFocus();
 }
 
 } /* namespace comp */

@@ -103,6 +103,14 @@ public:
 	void viewMapped(View *view);
 	void viewUnmapped(View *view);
 
+	/*
+	 * An xdg_popup grab, on a popup just mapped; it ends as the popup
+	 * unmaps. While one lasts, the pointer goes only to the grabbing
+	 * client's surfaces, the topmost grabbing popup has the keyboard,
+	 * and a press or touch anywhere else dismisses the popups.
+	 */
+	void addPopupGrab(View *popup);
+
 	/* Whether serial is one this seat recently sent to client. */
 	bool isRecentSerial(wl_client *client, uint32_t serial) const;
 
@@ -151,6 +159,15 @@ private:
 	View *windowOf(Surface *surface) const;
 	/* A press or touch at (x, y): raise that window and give it the keyboard. */
 	void activateAt(double x, double y);
+	/* Closes the popups of the clients not at (x, y); the view there. */
+	View *closePopupsAt(double x, double y);
+	/* Raises view's window and gives it the keyboard. */
+	void activate(View *view);
+	/* Whether (x, y) is off the popup grab's client, while one lasts. */
+	bool isOffPopupGrab(double x, double y) const;
+	/* Dismisses every grabbing popup, topmost first. */
+	void dismissPopupGrab();
+	wl_client *popupGrabClient() const;
 
 	/* One finger on the screen: it stays with the surface it went down on. */
 	struct TouchPoint {
@@ -195,6 +212,10 @@ private:
 	std::vector<uint32_t> buttons_;
 	/* The last press sent to a client, for grabs that name it. */
 	uint32_t pressSerial_ = 0;
+	/* A press off a popup grab ended it: no one gets the buttons until all are up. */
+	bool pressDismissedPopups_ = false;
+	/* Grabbing popups, topmost last; all of one client. */
+	std::vector<View *> popupGrabs_;
 
 	/* An interactive grab, on the pointer or on one finger. */
 	std::unique_ptr<InteractiveGrab> grab_;

@@ -1132,9 +1132,9 @@ void XdgPopup::surfaceCommitted()
 	updatePosition();
 	if (!isMapped() && parent_ && parent_->view() && parent_->view()->isMapped()) {
 		map();
-		/* A grabbing popup (a menu) takes the keyboard while it is open. */
+		/* A grabbing popup (a menu) holds the input while it is open. */
 		if (grabbed_)
-			server().seat().setKeyboardFocus(surface());
+			server().seat().addPopupGrab(this);
 	}
 }
 

@@ -303,6 +303,7 @@ const wl_pointer_listener pointerListener = {
 	.enter = [](void *data, wl_pointer *, uint32_t serial, wl_surface *surface,
 		    wl_fixed_t x, wl_fixed_t y) {
 		auto *c = static_cast<TestClient *>(data);
+		c->pointerEvents.push_back("enter");
 		c->pointerFocus = surface;
 		c->lastSerial = serial;
 		c->pointerX = wl_fixed_to_double(x);
@@ -310,17 +311,20 @@ const wl_pointer_listener pointerListener = {
 	},
 	.leave = [](void *data, wl_pointer *, uint32_t serial, wl_surface *) {
 		auto *c = static_cast<TestClient *>(data);
+		c->pointerEvents.push_back("leave");
 		c->pointerFocus = nullptr;
 		c->lastSerial = serial;
 	},
 	.motion = [](void *data, wl_pointer *, uint32_t, wl_fixed_t x, wl_fixed_t y) {
 		auto *c = static_cast<TestClient *>(data);
+		c->pointerEvents.push_back("motion");
 		c->pointerX = wl_fixed_to_double(x);
 		c->pointerY = wl_fixed_to_double(y);
 	},
 	.button = [](void *data, wl_pointer *, uint32_t serial, uint32_t, uint32_t button,
 		     uint32_t state) {
 		auto *c = static_cast<TestClient *>(data);
+		c->pointerEvents.push_back("button");
 		c->lastSerial = serial;
 		if (state == WL_POINTER_BUTTON_STATE_PRESSED)
 			c->buttonsPressed.push_back(button);

@@ -180,6 +180,8 @@ public:
 	std::vector<uint32_t> keysPressed;
 	std::vector<uint32_t> buttonsPressed;
 	double pointerX = 0, pointerY = 0;
+	/* "enter", "leave", "motion", "button", in order */
+	std::vector<std::string> pointerEvents;
 	int keymapSize = 0;
 	std::string keymapHead;	/* first bytes of the keymap */
 	bool keymapWritable = true;

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* xdg_popup: placement by the positioner, stacking, dismissal. */
+/* xdg_popup: placement by the positioner, stacking, dismissal, grabs. */
 #include <gtest/gtest.h>
 
 #include <linux/input-event-codes.h>
+#include <string>
+#include <vector>
 
+#include "input_test.h"
 #include "protocols/xdg_shell.h"
-#include "server_runner.h"
-#include "test_client.h"
 
 namespace heapcomp::test {
 namespace {
@@ -19,6 +20,8 @@ struct Popup {
 	bool configured = false;
 	int32_t x = 0, y = 0, width = 0, height = 0;
 	bool done = false;
+	/* If set, where popup_done events line up, popup after popup. */
+	std::vector<Popup *> *doneOrder = nullptr;
 };
 
 const xdg_surface_listener popupSurfaceListener = {
@@ -37,19 +40,25 @@ const xdg_popup_listener popupListener = {
 		p->width = w;
 		p->height = h;
 	},
-	.popup_done = [](void *data, xdg_popup *) { static_cast<Popup *>(data)->done = true; },
+	.popup_done = [](void *data, xdg_popup *) {
+		auto *p = static_cast<Popup *>(data);
+		p->done = true;
+		if (p->doneOrder)
+			p->doneOrder->push_back(p);
+	},
 	.repositioned = [](void *, xdg_popup *, uint32_t) {},
 };
 
 /*
  * A grabbing 40x30 green popup of parent, anchored to the bottom right
- * of (50, 50, 10, 10) and offset by (2, 3): configured, acked and drawn.
+ * of (x, y, 10, 10) and offset by (2, 3): configured, acked and drawn.
  */
-bool openMenu(TestClient &client, MappedWindow &parent, Popup &popup, ShmBuffer &buffer)
+bool openPopup(TestClient &client, xdg_surface *parent, int32_t x, int32_t y, Popup &popup,
+	       ShmBuffer &buffer)
 {
 	Proxy<xdg_positioner> positioner(xdg_wm_base_create_positioner(client.wmBase));
 	xdg_positioner_set_size(positioner, 40, 30);
-	xdg_positioner_set_anchor_rect(positioner, 50, 50, 10, 10);
+	xdg_positioner_set_anchor_rect(positioner, x, y, 10, 10);
 	xdg_positioner_set_anchor(positioner, XDG_POSITIONER_ANCHOR_BOTTOM_RIGHT);
 	xdg_positioner_set_gravity(positioner, XDG_POSITIONER_GRAVITY_BOTTOM_RIGHT);
 	xdg_positioner_set_offset(positioner, 2, 3);
@@ -57,7 +66,7 @@ bool openMenu(TestClient &client, MappedWindow &parent, Popup &popup, ShmBuffer 
 	popup.surface.reset(wl_compositor_create_surface(client.compositor));
 	popup.xdg.reset(xdg_wm_base_get_xdg_surface(client.wmBase, popup.surface));
 	xdg_surface_add_listener(popup.xdg, &popupSurfaceListener, &popup);
-	popup.popup.reset(xdg_surface_get_popup(popup.xdg, parent.window.xdgSurface(), positioner));
+	popup.popup.reset(xdg_surface_get_popup(popup.xdg, parent, positioner));
 	xdg_popup_add_listener(popup.popup, &popupListener, &popup);
 	positioner.reset();
 	xdg_popup_grab(popup.popup, client.seat, client.lastSerial);
@@ -69,6 +78,12 @@ bool openMenu(TestClient &client, MappedWindow &parent, Popup &popup, ShmBuffer 
 	wl_surface_attach(popup.surface, buffer.buffer(), 0, 0);
 	wl_surface_damage_buffer(popup.surface, 0, 0, 40, 30);
 	return client.commitAndWaitFrame(popup.surface).has_value();
+}
+
+/* A menu of parent: its box is (62, 63, 40, 30) in parent's coordinates. */
+bool openMenu(TestClient &client, MappedWindow &parent, Popup &popup, ShmBuffer &buffer)
+{
+	return openPopup(client, parent.window.xdgSurface(), 50, 50, popup, buffer);
 }
 
 void closeMenu(Popup &popup)
@@ -140,6 +155,171 @@ TEST_F(MenuTest, NewWindowClosesTheMenu)
 	closeMenu(popup);
 	ASSERT_TRUE(client.roundtrip());
 	EXPECT_FALSE(client.error());
+}
+
+using Events = std::vector<std::string>;
+
+/*
+ * Two clients: a's window at (0, 0) with its menu open at (62, 63),
+ * b's window at (200, 0); both 100x100.
+ */
+class PopupGrabTest : public InputTest
+{
+protected:
+	void SetUp() override
+	{
+		InputTest::SetUp();
+		ASSERT_TRUE(wa.ok && wb.ok);
+		server.run([](comp::Server &s) {
+			s.findView("a")->setPosition(0, 0);
+			s.findView("b")->setPosition(200, 0);
+		});
+		ASSERT_TRUE(a.roundtrip() && b.roundtrip());
+	}
+
+	void moveTo(double x, double y)
+	{
+		inject([&](comp::HeadlessBackend &h) { h.injectPointerMotion(x, y); });
+	}
+
+	void click(double x, double y)
+	{
+		inject([&](comp::HeadlessBackend &h) {
+			h.injectPointerMotion(x, y);
+			h.injectPointerButton(BTN_LEFT, true);
+			h.injectPointerButton(BTN_LEFT, false);
+		});
+	}
+
+	void showMenu() { ASSERT_TRUE(openMenu(a, wa, menu, menuBuffer)); }
+
+	/* A submenu of the menu, at (94, 81) on the screen. */
+	void showSubmenu()
+	{
+		ASSERT_TRUE(openPopup(a, menu.xdg, 20, 5, submenu, submenuBuffer));
+	}
+
+	MappedWindow wa{ a, "a", 100, 100, 0xffff0000 };
+	MappedWindow wb{ b, "b", 100, 100, 0xff0000ff };
+	Popup menu, submenu;
+	ShmBuffer menuBuffer{ a.shm, 40, 30 };
+	ShmBuffer submenuBuffer{ a.shm, 40, 30 };
+};
+
+TEST_F(PopupGrabTest, ThePointerStaysWithTheGrabbingClient)
+{
+	moveTo(250, 50);
+	ASSERT_TRUE(b.dispatchUntil([&] { return b.pointerFocus == wb.window.surface(); }));
+	showMenu();
+	/* The grab takes the pointer from b. */
+	ASSERT_TRUE(b.dispatchUntil([&] { return b.pointerFocus == nullptr; }));
+	moveTo(260, 60);
+	moveTo(150, 50);
+	moveTo(250, 40);
+
+	/* a's own surfaces get the pointer as ever. */
+	moveTo(70, 70);
+	ASSERT_TRUE(a.dispatchUntil([&] { return a.pointerFocus == menu.surface; }));
+	moveTo(75, 72);
+	moveTo(20, 20);
+	ASSERT_TRUE(a.dispatchUntil([&] { return a.pointerFocus == wa.window.surface(); }));
+	moveTo(250, 50);
+	ASSERT_TRUE(a.dispatchUntil([&] { return a.pointerFocus == nullptr; }));
+	EXPECT_EQ(a.pointerEvents, (Events{ "enter", "motion", "leave", "enter", "leave" }));
+
+	ASSERT_TRUE(b.roundtrip());
+	EXPECT_EQ(b.pointerEvents, (Events{ "enter", "leave" }));
+	EXPECT_FALSE(menu.done);
+}
+
+TEST_F(PopupGrabTest, AClickOnAnotherClientOnlyDismissesThePopups)
+{
+	showMenu();
+	showSubmenu();
+	std::vector<Popup *> doneOrder;
+	menu.doneOrder = submenu.doneOrder = &doneOrder;
+	ASSERT_TRUE(a.dispatchUntil([&] { return a.keyboardFocus == submenu.surface; }));
+
+	click(250, 50);
+	ASSERT_TRUE(a.dispatchUntil([&] { return menu.done; }));
+	/* Topmost first. */
+	EXPECT_EQ(doneOrder, (std::vector<Popup *>{ &submenu, &menu }));
+	ASSERT_TRUE(a.dispatchUntil([&] { return a.keyboardFocus == wa.window.surface(); }));
+
+	/* b sees the pointer only once the button that closed the menus is up. */
+	ASSERT_TRUE(b.dispatchUntil([&] { return b.pointerFocus == wb.window.surface(); }));
+	EXPECT_EQ(b.pointerEvents, (Events{ "enter" }));
+	EXPECT_TRUE(b.buttonsPressed.empty());
+	EXPECT_NE(b.keyboardFocus, wb.window.surface());
+
+	/* With the grab over, b's window takes clicks again. */
+	click(250, 50);
+	ASSERT_TRUE(b.dispatchUntil([&] { return b.buttonsPressed.size() == 1; }));
+	closeMenu(submenu);
+	closeMenu(menu);
+	ASSERT_TRUE(a.roundtrip());
+	EXPECT_FALSE(a.error());
+}
+
+TEST_F(PopupGrabTest, AClickOnTheGrabbingClientKeepsThePopups)
+{
+	showMenu();
+	click(70, 70);
+	click(20, 20);
+	ASSERT_TRUE(a.dispatchUntil([&] { return a.buttonsPressed.size() == 2; }));
+	EXPECT_FALSE(menu.done);
+	/* The menu keeps the keyboard while it is open. */
+	EXPECT_EQ(a.keyboardFocus, menu.surface);
+}
+
+TEST_F(PopupGrabTest, ClosingTheTopmostGivesTheKeyboardBack)
+{
+	showMenu();
+	ASSERT_TRUE(a.dispatchUntil([&] { return a.keyboardFocus == menu.surface; }));
+	showSubmenu();
+	ASSERT_TRUE(a.dispatchUntil([&] { return a.keyboardFocus == submenu.surface; }));
+	closeMenu(submenu);
+	ASSERT_TRUE(a.dispatchUntil([&] { return a.keyboardFocus == menu.surface; }));
+	closeMenu(menu);
+	ASSERT_TRUE(a.dispatchUntil([&] { return a.keyboardFocus == wa.window.surface(); }));
+	/* With no grab left, b gets the pointer again. */
+	moveTo(250, 50);
+	ASSERT_TRUE(b.dispatchUntil([&] { return b.pointerFocus == wb.window.surface(); }));
+	EXPECT_FALSE(a.error());
+}
+
+TEST_F(PopupGrabTest, AnotherClientsGrabEndsTheFirst)
+{
+	showMenu();
+	Popup other;
+	ShmBuffer otherBuffer(b.shm, 40, 30);
+	ASSERT_TRUE(openMenu(b, wb, other, otherBuffer));
+	ASSERT_TRUE(a.dispatchUntil([&] { return menu.done; }));
+	EXPECT_FALSE(other.done);
+	/* The pointer is for b's surfaces only now. */
+	moveTo(20, 20);
+	moveTo(250, 50);
+	ASSERT_TRUE(b.dispatchUntil([&] { return b.pointerFocus == wb.window.surface(); }));
+	ASSERT_TRUE(a.roundtrip());
+	EXPECT_TRUE(a.pointerEvents.empty());
+	closeMenu(other);
+	closeMenu(menu);
+	ASSERT_TRUE(a.roundtrip() && b.roundtrip());
+}
+
+TEST_F(PopupGrabTest, ATouchOnAnotherClientDismissesThePopups)
+{
+	showMenu();
+	inject([](comp::HeadlessBackend &h) {
+		h.injectTouchDown(0, 250, 50);
+		h.injectTouchFrame();
+		h.injectTouchUp(0);
+		h.injectTouchFrame();
+	});
+	ASSERT_TRUE(a.dispatchUntil([&] { return menu.done; }));
+	closeMenu(menu);
+	ASSERT_TRUE(a.roundtrip());
+	EXPECT_FALSE(a.error());
 }
 
 TEST(XdgPopup, ConstraintSlidesIntoTheOutput)
