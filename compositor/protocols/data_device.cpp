@@ -249,17 +249,10 @@ public:
 
 	const char *roleName() const override { return kIconRole; }
 	bool takesInput() const override { return false; }
-	bool precommit(Surface &, const SurfaceState &pending) override
-	{
-		/* Only pending says what this commit moves: current() keeps the last move. */
-		if (pending.fields & SurfaceState::FieldOffset) {
-			offsetX_ += pending.dx;
-			offsetY_ += pending.dy;
-		}
-		return true;
-	}
 	void committed(Surface &surface) override
 	{
+		offsetX_ += surface.current().dx;
+		offsetY_ += surface.current().dy;
 		place();
 		if (surface.hasBuffer())
 			map();
