@@ -6,13 +6,14 @@
 #include <wayland-server-protocol.h>
 
 #include "client.h"
+#include "protocols/shm.h"
 #include "wayland_util.h"
 
 namespace comp {
 
 namespace {
 
-const struct wl_buffer_interface dmaBufBufferImpl = {
+const struct wl_buffer_interface bufferImpl = {
 	.destroy = destroyResource,
 };
 
@@ -68,27 +69,30 @@ void ClientBuffer::account(uint64_t bytes, uint64_t fds)
 	account_->dmaBufFds += fds;
 }
 
-std::shared_ptr<ClientBuffer> ClientBuffer::fromResource(wl_resource *resource,
-							 std::shared_ptr<ClientAccount> account)
+std::shared_ptr<ClientBuffer> ClientBuffer::fromResource(wl_resource *resource)
 {
 	if (!resource)
 		return nullptr;
 	wl_listener *listener = wl_resource_get_destroy_listener(resource,
 								 &ClientBuffer::onResourceDestroy);
-	if (listener) {
-		ClientBuffer *buffer = wl_container_of(listener, buffer, destroyListener_);
-		return buffer->shared_from_this();
-	}
-
-	wl_shm_buffer *shm = wl_shm_buffer_get(resource);
-	if (!shm)
+	if (!listener)
 		return nullptr;
+	ClientBuffer *buffer = wl_container_of(listener, buffer, destroyListener_);
+	return buffer->shared_from_this();
+}
+
+std::shared_ptr<ClientBuffer> ClientBuffer::createShm(wl_resource *resource, ShmBuffer shm,
+						      uint32_t width, uint32_t format,
+						      std::shared_ptr<ClientAccount> account)
+{
+	wl_resource_set_implementation(resource, &bufferImpl, nullptr, nullptr);
 	std::shared_ptr<ClientBuffer> buffer(
 		new ClientBuffer(Type::Shm, resource, std::move(account)));
-	buffer->width_ = static_cast<uint32_t>(wl_shm_buffer_get_width(shm));
-	buffer->height_ = static_cast<uint32_t>(wl_shm_buffer_get_height(shm));
-	buffer->format_ = shmFormatToDrm(wl_shm_buffer_get_format(shm));
-	buffer->account(static_cast<uint64_t>(wl_shm_buffer_get_stride(shm)) * buffer->height_, 0);
+	buffer->width_ = width;
+	buffer->height_ = shm.height();
+	buffer->format_ = format;
+	buffer->account(shm.size(), 0);
+	buffer->shm_ = std::make_unique<ShmBuffer>(std::move(shm));
 	buffer->self_ = buffer;
 	return buffer;
 }
@@ -98,7 +102,7 @@ std::shared_ptr<ClientBuffer> ClientBuffer::createDmaBuf(wl_resource *resource,
 							 std::string exporter,
 							 std::shared_ptr<ClientAccount> account)
 {
-	wl_resource_set_implementation(resource, &dmaBufBufferImpl, nullptr, nullptr);
+	wl_resource_set_implementation(resource, &bufferImpl, nullptr, nullptr);
 	std::shared_ptr<ClientBuffer> buffer(
 		new ClientBuffer(Type::DmaBuf, resource, std::move(account)));
 	buffer->width_ = dmaBuf.width();
@@ -119,11 +123,6 @@ void ClientBuffer::onResourceDestroy(wl_listener *listener, void *)
 	buffer->resource_ = nullptr;
 	/* May delete the buffer: nothing after this line. */
 	buffer->self_.reset();
-}
-
-wl_shm_buffer *ClientBuffer::shmBuffer() const
-{
-	return resource_ && type_ == Type::Shm ? wl_shm_buffer_get(resource_) : nullptr;
 }
 
 void ClientBuffer::unlock()

@@ -12,16 +12,15 @@
 
 #include "render/renderer.h"
 
-struct wl_shm_buffer;
-
 namespace comp {
 
 struct ClientAccount;
+class ShmBuffer;
 
 /*
- * The compositor's side of a wl_buffer: wl_shm memory (libwayland's) or
- * a client dma-buf (ours). Consumers that read the memory lock it; the
- * client gets wl_buffer.release when the last lock goes. Shared: a
+ * The compositor's side of a wl_buffer: a range of a wl_shm pool or a
+ * client dma-buf. Consumers that read the memory lock it; the client
+ * gets wl_buffer.release when the last lock goes. Shared: a
  * surface or a frame on screen keeps it alive after the client destroyed
  * the wl_buffer, and the client's accounting ends only then.
  */
@@ -30,12 +29,17 @@ class ClientBuffer : public std::enable_shared_from_this<ClientBuffer>
 public:
 	enum class Type : uint8_t { Shm, DmaBuf };
 
+	/* The record of a wl_buffer; null for anything that is not a buffer. */
+	static std::shared_ptr<ClientBuffer> fromResource(wl_resource *resource);
+
 	/*
-	 * The record of a wl_buffer, created on first use for wl_shm
-	 * buffers; null for anything that is not a buffer.
+	 * Binds wl_shm memory to its new wl_buffer resource (whose
+	 * implementation this sets); format: DRM fourcc. The caller
+	 * checked that the rows lie in the pool.
 	 */
-	static std::shared_ptr<ClientBuffer> fromResource(wl_resource *resource,
-							  std::shared_ptr<ClientAccount> account);
+	static std::shared_ptr<ClientBuffer> createShm(wl_resource *resource, ShmBuffer shm,
+						       uint32_t width, uint32_t format,
+						       std::shared_ptr<ClientAccount> account);
 
 	/*
 	 * Binds a client dma-buf to its new wl_buffer resource (whose
@@ -56,7 +60,8 @@ public:
 	uint32_t format() const { return format_; }	/* DRM fourcc */
 	/* Null once the client destroyed the wl_buffer. */
 	wl_resource *resource() const { return resource_; }
-	wl_shm_buffer *shmBuffer() const;
+	/* The pixels of a wl_shm buffer; null for dma-bufs. */
+	const ShmBuffer *shmBuffer() const { return shm_.get(); }
 	const bufmgr::Buffer *dmaBuf() const { return dmaBuf_ ? &*dmaBuf_ : nullptr; }
 	/* The dma-buf's exporter ("system", "udmabuf"...); empty for wl_shm. */
 	const std::string &exporter() const { return exporter_; }
@@ -110,6 +115,7 @@ private:
 	uint32_t width_ = 0;
 	uint32_t height_ = 0;
 	uint32_t format_ = 0;
+	std::unique_ptr<ShmBuffer> shm_;
 	std::optional<bufmgr::Buffer> dmaBuf_;
 	std::string exporter_;
 	bool yInverted_ = false;

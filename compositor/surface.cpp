@@ -14,6 +14,7 @@
 #include "log.h"
 #include "protocols/output.h"
 #include "protocols/presentation.h"
+#include "protocols/shm.h"
 #include "protocols/viewporter.h"
 #include "render/transform.h"
 #include "server.h"
@@ -394,9 +395,9 @@ void Surface::attach(wl_resource *buffer, int32_t dx, int32_t dy)
 {
 	pending_.buffer.reset();
 	if (buffer) {
-		pending_.buffer = ClientBuffer::fromResource(buffer, account_);
+		pending_.buffer = ClientBuffer::fromResource(buffer);
 		if (!pending_.buffer) {
-			/* Every wl_buffer is wl_shm's or ours: this is a bug here. */
+			/* Every wl_buffer is made by wl_shm or linux-dmabuf: a bug here. */
 			wl_client_post_implementation_error(client(),
 							    "wl_buffer@%u has no known backing",
 							    wl_resource_get_id(buffer));
@@ -579,12 +580,12 @@ void Surface::applyBuffer(SurfaceState &state)
 	std::vector<Rect> damage = bufferDamage(state);
 
 	if (buffer->type() == ClientBuffer::Type::Shm) {
-		wl_shm_buffer *shm = buffer->shmBuffer();
-		uint32_t stride = static_cast<uint32_t>(wl_shm_buffer_get_stride(shm));
+		const ShmBuffer &shm = *buffer->shmBuffer();
+		const uint32_t stride = shm.stride();
 		bool reuse = shmTexture_ && sameSize && shmFormat_ == buffer->format();
-		/* libwayland turns a SIGBUS from a truncated pool into an error. */
-		wl_shm_buffer_begin_access(shm);
-		const auto *data = static_cast<const uint8_t *>(wl_shm_buffer_get_data(shm));
+		/* Survives the client shrinking its pool's file under the read. */
+		ShmBuffer::Access access(shm);
+		const uint8_t *data = access.data();
 		if (reuse) {
 			if (!damage.empty()) {
 				auto ret = renderer.updateShm(*shmTexture_, data, stride, damage);
@@ -607,7 +608,13 @@ void Surface::applyBuffer(SurfaceState &state)
 					  texture.error().message().c_str());
 			}
 		}
-		wl_shm_buffer_end_access(shm);
+		if (!access.end()) {
+			/* What was read is zeroes: nothing of it shows. */
+			shmTexture_.reset();
+			bufferWidth_ = bufferHeight_ = 0;
+			wl_resource_post_error(buffer->resource(), WL_SHM_ERROR_INVALID_FD,
+					       "the pool's file was shrunk under the buffer");
+		}
 		buffer_.reset();
 		/* The texture holds a copy: the client may reuse the memory now. */
 		ClientBuffer::Lock(buffer).reset();

@@ -6,6 +6,7 @@
  */
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <drm_fourcc.h>
 #include <fcntl.h>
 #include <functional>
@@ -51,6 +52,24 @@ zwp_linux_buffer_params_v1 *paramsWithPlane(TestClient &c, size_t size, uint32_t
 	zwp_linux_buffer_params_v1_add(params, fd.get(), plane, offset, stride,
 				       uint32_t(modifier >> 32), uint32_t(modifier));
 	return params;
+}
+
+/* A wl_shm_pool of `size` bytes over a memfd as large, kept by the client. */
+wl_shm_pool *shmPool(TestClient &c, int32_t size)
+{
+	bufmgr::UniqueFd fd = sizedMemfd(size_t(std::max(size, 0)));
+	return c.own(wl_shm_create_pool(c.shm, fd.get(), size));
+}
+
+/* Makes a buffer with these arguments in a new pool of poolSize bytes. */
+std::function<void(TestClient &)> badBuffer(int32_t poolSize, int32_t offset, int32_t width,
+					    int32_t height, int32_t stride,
+					    uint32_t format = WL_SHM_FORMAT_XRGB8888)
+{
+	return [=](TestClient &c) {
+		c.own(wl_shm_pool_create_buffer(shmPool(c, poolSize), offset, width, height,
+						stride, format));
+	};
 }
 
 /* A surface the client keeps until it disconnects. */
@@ -150,19 +169,55 @@ std::vector<ErrorCase> errorCases()
 		wl_surface_commit(surface);
 	});
 
-	/* wl_shm (libwayland's implementation) */
-	add("ShmInvalidStride", "wl_shm_pool", WL_SHM_ERROR_INVALID_STRIDE, [](TestClient &c) {
-		bufmgr::UniqueFd fd = sizedMemfd(4096);
-		wl_shm_pool *pool = c.own(wl_shm_create_pool(c.shm, fd.get(), 4096));
-		c.own(wl_shm_pool_create_buffer(pool, 0, 16, 16, 8, WL_SHM_FORMAT_XRGB8888));
+	/* wl_shm: every buffer is checked at create_buffer, against its pool. */
+	const uint32_t invalidStride = WL_SHM_ERROR_INVALID_STRIDE;
+	add("ShmInvalidStride", "wl_shm_pool", invalidStride, badBuffer(4096, 0, 16, 16, 8));
+	/* Rows of 16 pixels of 4 bytes need 64; 32 fits the pool at any height. */
+	add("ShmStrideBelowRowBytes", "wl_shm_pool", invalidStride, badBuffer(4096, 0, 16, 4, 32));
+	/* RGB565 has 2 bytes per pixel: 16 pixels need 32. */
+	add("ShmStrideBelowRowBytesOf565", "wl_shm_pool", invalidStride,
+	    badBuffer(4096, 0, 16, 4, 30, WL_SHM_FORMAT_RGB565));
+	add("ShmZeroWidth", "wl_shm_pool", invalidStride, badBuffer(4096, 0, 0, 4, 64));
+	add("ShmNegativeHeight", "wl_shm_pool", invalidStride, badBuffer(4096, 0, 16, -4, 64));
+	add("ShmNegativeOffset", "wl_shm_pool", invalidStride, badBuffer(4096, -64, 16, 4, 64));
+	/* 16x17 rows of 64 bytes: one row more than the pool holds. */
+	add("ShmBufferBeyondPool", "wl_shm_pool", invalidStride, badBuffer(1024, 0, 16, 17, 64));
+	add("ShmOffsetPushesBufferBeyondPool", "wl_shm_pool", invalidStride,
+	    badBuffer(1024, 4, 16, 16, 64));
+	/* 2^30 x 2^6 wraps to 0 in 32 bits. */
+	add("ShmStrideTimesHeightOverflows", "wl_shm_pool", invalidStride,
+	    badBuffer(4096, 0, 16, 0x40, 0x40000000));
+	/* Offset + size wraps to a negative number in 32 bits. */
+	add("ShmOffsetPlusSizeOverflows", "wl_shm_pool", invalidStride,
+	    badBuffer(4096, 0x7fffff00, 16, 16, 64));
+	add("ShmInvalidFormat", "wl_shm_pool", WL_SHM_ERROR_INVALID_FORMAT,
+	    badBuffer(4096, 0, 4, 4, 16, 0x12345678));
+	add("ShmZeroPoolSize", "wl_shm", invalidStride, [](TestClient &c) {
+		shmPool(c, 0);
 	});
-	add("ShmInvalidFormat", "wl_shm_pool", WL_SHM_ERROR_INVALID_FORMAT, [](TestClient &c) {
+	add("ShmNegativePoolSize", "wl_shm", invalidStride, [](TestClient &c) {
 		bufmgr::UniqueFd fd = sizedMemfd(4096);
-		wl_shm_pool *pool = c.own(wl_shm_create_pool(c.shm, fd.get(), 4096));
-		c.own(wl_shm_pool_create_buffer(pool, 0, 4, 4, 16, 0x12345678));
+		c.own(wl_shm_create_pool(c.shm, fd.get(), -4096));
+	});
+	add("ShmPoolShrinks", "wl_shm_pool", invalidStride, [](TestClient &c) {
+		wl_shm_pool *pool = shmPool(c, 4096);
+		wl_shm_pool_resize(pool, 4096);
+		wl_shm_pool_resize(pool, 2048);
+	});
+	add("ShmPoolOfAPipe", "wl_shm", WL_SHM_ERROR_INVALID_FD, [](TestClient &c) {
+		int fds[2];
+		if (pipe2(fds, O_CLOEXEC) < 0)
+			return;
+		bufmgr::UniqueFd read(fds[0]), write(fds[1]);
+		c.own(wl_shm_create_pool(c.shm, read.get(), 4096));
+	});
+	/* A character device without mmap. */
+	add("ShmPoolOfDevNull", "wl_shm", WL_SHM_ERROR_INVALID_FD, [](TestClient &c) {
+		bufmgr::UniqueFd fd(open("/dev/null", O_RDWR | O_CLOEXEC));
+		c.own(wl_shm_create_pool(c.shm, fd.get(), 4096));
 	});
 
-	/* A pool shrunk under the compositor: its read faults, libwayland catches the SIGBUS. */
+	/* A pool shrunk under the compositor: its read faults, and the fault is caught. */
 	add("ShmTruncatedPool", "wl_buffer", WL_SHM_ERROR_INVALID_FD, [](TestClient &c) {
 		bufmgr::UniqueFd fd = sizedMemfd(64 * 64 * 4);
 		wl_shm_pool *pool = c.own(wl_shm_create_pool(c.shm, fd.get(), 64 * 64 * 4));
