@@ -688,13 +688,16 @@ void Seat::touchDown(int32_t id, double x, double y, uint32_t timeMs)
 		LOG_WARNING("touch point %d went down twice", id);
 		return;
 	}
+	/* Off the grabbing client a finger only closes the popups: no one gets it. */
+	bool offGrab = isOffPopupGrab(x, y);
 	activateAt(x, y);
 	TouchPoint &point = touchPoints_.emplace_back();
 	point.id = id;
 	point.x = x;
 	point.y = y;
 	double lx = 0, ly = 0;
-	server_.viewAt(x, y, &point.surface, &lx, &ly);
+	if (!offGrab)
+		server_.viewAt(x, y, &point.surface, &lx, &ly);
 	/* A finger on no window is still tracked, so that its up is not news. */
 	Surface *surface = point.surface;
 	if (!surface)

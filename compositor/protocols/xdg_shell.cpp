@@ -291,9 +291,9 @@ void popupDestroy(wl_client *, wl_resource *resource)
 	wl_resource_destroy(resource);
 }
 
-void popupGrab(wl_client *, wl_resource *resource, wl_resource *, uint32_t)
+void popupGrab(wl_client *, wl_resource *resource, wl_resource *, uint32_t serial)
 {
-	fromResource<XdgPopup>(resource)->grab();
+	fromResource<XdgPopup>(resource)->grab(serial);
 }
 
 void popupReposition(wl_client *, wl_resource *resource, wl_resource *positioner, uint32_t token)
@@ -1073,7 +1073,7 @@ void XdgPopup::dismiss()
 	unmap();
 }
 
-void XdgPopup::grab()
+void XdgPopup::grab(uint32_t serial)
 {
 	if (isMapped()) {
 		wl_resource_post_error(resource_, XDG_POPUP_ERROR_INVALID_GRAB,
@@ -1081,7 +1081,16 @@ void XdgPopup::grab()
 				       wl_resource_get_id(resource_));
 		return;
 	}
+	/* Nested grabs form one chain: a menu's submenu, never a tooltip's. */
+	XdgPopup *parentPopup = parent_ ? parent_->popup() : nullptr;
+	if (parentPopup && !parentPopup->grabbed_) {
+		wl_resource_post_error(resource_, XDG_POPUP_ERROR_INVALID_GRAB,
+				       "xdg_popup@%u grabbed, but its parent popup did not",
+				       wl_resource_get_id(resource_));
+		return;
+	}
 	grabbed_ = true;
+	grabSerial_ = serial;
 }
 
 void XdgPopup::reposition(const XdgPositionerState &positioner, uint32_t token)
@@ -1130,7 +1139,21 @@ void XdgPopup::surfaceCommitted()
 		return;
 	}
 	updatePosition();
-	if (!isMapped() && parent_ && parent_->view() && parent_->view()->isMapped()) {
+	if (isMapped() || !parent_)
+		return;
+	if (grabbed_) {
+		/* Denied: no user action behind it, or its parent menu is closed already. */
+		XdgPopup *parentPopup = parent_->popup();
+		if (!server().seat().isRecentSerial(surface()->client(), grabSerial_) ||
+		    (parentPopup && parentPopup->dismissed_)) {
+			LOG_INFO("xdg_popup@%u: grab denied (serial %u, parent %s)",
+				 wl_resource_get_id(resource_), grabSerial_,
+				 parentPopup && parentPopup->dismissed_ ? "dismissed" : "open");
+			dismiss();
+			return;
+		}
+	}
+	if (parent_->view() && parent_->view()->isMapped()) {
 		map();
 		/* A grabbing popup (a menu) holds the input while it is open. */
 		if (grabbed_)

@@ -221,7 +221,8 @@ public:
 	/* Box relative to the parent's window geometry. */
 	const Rect &box() const { return box_; }
 
-	void grab();
+	/* xdg_popup.grab: granted at map time for a recent input serial. */
+	void grab(uint32_t serial);
 	void reposition(const XdgPositionerState &positioner, uint32_t token);
 	void configure();
 	void surfaceCommitted();
@@ -238,6 +239,7 @@ private:
 	XdgPositionerState positioner_;
 	Rect box_;
 	bool grabbed_ = false;
+	uint32_t grabSerial_ = 0;
 	bool dismissed_ = false;
 };
 

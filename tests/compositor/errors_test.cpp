@@ -298,6 +298,17 @@ std::vector<ErrorCase> errorCases()
 		xdg_popup_destroy(popup);
 	});
 
+	/* Grabs nest along grabbing popups only. */
+	add("XdgGrabAboveANonGrabbingPopup", "xdg_popup", XDG_POPUP_ERROR_INVALID_GRAB,
+	    [](TestClient &c) {
+		Configured parent = configuredToplevel(c);
+		xdg_surface *tooltip = c.own(xdg_wm_base_get_xdg_surface(c.wmBase, newSurface(c)));
+		c.own(xdg_surface_get_popup(tooltip, parent.xdg, completePositioner(c)));
+		xdg_surface *menu = c.own(xdg_wm_base_get_xdg_surface(c.wmBase, newSurface(c)));
+		xdg_popup *popup = c.own(xdg_surface_get_popup(menu, tooltip, completePositioner(c)));
+		xdg_popup_grab(popup, c.seat, 0);
+	});
+
 	/* xdg_positioner */
 	add("PositionerZeroSize", "xdg_positioner", XDG_POSITIONER_ERROR_INVALID_INPUT,
 	    [](TestClient &c) {

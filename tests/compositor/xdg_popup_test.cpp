@@ -50,11 +50,12 @@ const xdg_popup_listener popupListener = {
 };
 
 /*
- * A grabbing 40x30 green popup of parent, anchored to the bottom right
- * of (x, y, 10, 10) and offset by (2, 3): configured, acked and drawn.
+ * A 40x30 green popup of parent that grabs with grabSerial, anchored to
+ * the bottom right of (x, y, 10, 10) and offset by (2, 3): configured,
+ * acked and drawn, all but the commit that would map it.
  */
-bool openPopup(TestClient &client, xdg_surface *parent, int32_t x, int32_t y, Popup &popup,
-	       ShmBuffer &buffer)
+bool preparePopup(TestClient &client, xdg_surface *parent, int32_t x, int32_t y, Popup &popup,
+		  ShmBuffer &buffer, uint32_t grabSerial)
 {
 	Proxy<xdg_positioner> positioner(xdg_wm_base_create_positioner(client.wmBase));
 	xdg_positioner_set_size(positioner, 40, 30);
@@ -69,7 +70,7 @@ bool openPopup(TestClient &client, xdg_surface *parent, int32_t x, int32_t y, Po
 	popup.popup.reset(xdg_surface_get_popup(popup.xdg, parent, positioner));
 	xdg_popup_add_listener(popup.popup, &popupListener, &popup);
 	positioner.reset();
-	xdg_popup_grab(popup.popup, client.seat, client.lastSerial);
+	xdg_popup_grab(popup.popup, client.seat, grabSerial);
 	wl_surface_commit(popup.surface);
 	if (!client.dispatchUntil([&] { return popup.configured; }))
 		return false;
@@ -77,7 +78,15 @@ bool openPopup(TestClient &client, xdg_surface *parent, int32_t x, int32_t y, Po
 	buffer.fill(0xff00ff00);
 	wl_surface_attach(popup.surface, buffer.buffer(), 0, 0);
 	wl_surface_damage_buffer(popup.surface, 0, 0, 40, 30);
-	return client.commitAndWaitFrame(popup.surface).has_value();
+	return true;
+}
+
+/* preparePopup's popup, grabbing with the client's last serial, mapped. */
+bool openPopup(TestClient &client, xdg_surface *parent, int32_t x, int32_t y, Popup &popup,
+	       ShmBuffer &buffer)
+{
+	return preparePopup(client, parent, x, y, popup, buffer, client.lastSerial) &&
+	       client.commitAndWaitFrame(popup.surface).has_value();
 }
 
 /* A menu of parent: its box is (62, 63, 40, 30) in parent's coordinates. */
@@ -191,7 +200,24 @@ protected:
 		});
 	}
 
-	void showMenu() { ASSERT_TRUE(openMenu(a, wa, menu, menuBuffer)); }
+	/* A tap at (x, y): the user action a grab answers, leaving the pointer be. */
+	void tap(TestClient &c, double x, double y)
+	{
+		size_t seen = c.touchEvents.size();
+		inject([&](comp::HeadlessBackend &h) {
+			h.injectTouchDown(9, x, y);
+			h.injectTouchFrame();
+			h.injectTouchUp(9);
+			h.injectTouchFrame();
+		});
+		ASSERT_TRUE(c.dispatchUntil([&] { return c.touchEvents.size() == seen + 4; }));
+	}
+
+	void showMenu()
+	{
+		tap(a, 20, 20);
+		ASSERT_TRUE(openMenu(a, wa, menu, menuBuffer));
+	}
 
 	/* A submenu of the menu, at (94, 81) on the screen. */
 	void showSubmenu()
@@ -290,6 +316,8 @@ TEST_F(PopupGrabTest, ClosingTheTopmostGivesTheKeyboardBack)
 
 TEST_F(PopupGrabTest, AnotherClientsGrabEndsTheFirst)
 {
+	/* b's user action comes first: during a's grab b gets none. */
+	tap(b, 250, 50);
 	showMenu();
 	Popup other;
 	ShmBuffer otherBuffer(b.shm, 40, 30);
@@ -317,6 +345,46 @@ TEST_F(PopupGrabTest, ATouchOnAnotherClientDismissesThePopups)
 		h.injectTouchFrame();
 	});
 	ASSERT_TRUE(a.dispatchUntil([&] { return menu.done; }));
+	ASSERT_TRUE(b.roundtrip());
+	EXPECT_TRUE(b.touchEvents.empty());
+	/* With the menu gone, b's window takes fingers again. */
+	inject([](comp::HeadlessBackend &h) {
+		h.injectTouchDown(1, 250, 50);
+		h.injectTouchFrame();
+	});
+	ASSERT_TRUE(b.dispatchUntil([&] { return b.touchEvents.size() == 2; }));
+	EXPECT_EQ(b.touchEvents, (Events{ "down 1", "frame" }));
+	closeMenu(menu);
+	ASSERT_TRUE(a.roundtrip());
+	EXPECT_FALSE(a.error());
+}
+
+/* xdg_popup.grab must answer a user action: a serial never sent is denied. */
+TEST_F(PopupGrabTest, AGrabWithoutARecentSerialIsDenied)
+{
+	tap(a, 20, 20);
+	ASSERT_TRUE(a.dispatchUntil([&] { return a.keyboardFocus == wa.window.surface(); }));
+	ASSERT_TRUE(preparePopup(a, wa.window.xdgSurface(), 50, 50, menu, menuBuffer,
+				 a.lastSerial + 1000));
+	wl_surface_commit(menu.surface);
+	ASSERT_TRUE(a.dispatchUntil([&] { return menu.done; }));
+	ASSERT_TRUE(server.waitFrames(2));
+	EXPECT_EQ(server.screenshot().at(80, 80), 0xffff0000u);
+	EXPECT_EQ(a.keyboardFocus, wa.window.surface());
+	closeMenu(menu);
+	ASSERT_TRUE(a.roundtrip());
+	EXPECT_FALSE(a.error());
+}
+
+TEST_F(PopupGrabTest, ASubmenuOfAClosedMenuIsDismissedAtOnce)
+{
+	showMenu();
+	click(250, 50);
+	ASSERT_TRUE(a.dispatchUntil([&] { return menu.done; }));
+	ASSERT_TRUE(preparePopup(a, menu.xdg, 20, 5, submenu, submenuBuffer, a.lastSerial));
+	wl_surface_commit(submenu.surface);
+	ASSERT_TRUE(a.dispatchUntil([&] { return submenu.done; }));
+	closeMenu(submenu);
 	closeMenu(menu);
 	ASSERT_TRUE(a.roundtrip());
 	EXPECT_FALSE(a.error());
