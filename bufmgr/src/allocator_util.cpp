@@ -16,13 +16,17 @@
 
 namespace bufmgr::internal {
 
-uint64_t pageSize()
+MachineMemory readMachineMemory()
 {
-	static const uint64_t size = [] {
-		long s = ::sysconf(_SC_PAGESIZE);
-		return s > 0 ? static_cast<uint64_t>(s) : 4096;
-	}();
-	return size;
+	MachineMemory memory;
+	long page = ::sysconf(_SC_PAGESIZE);
+	memory.pageSize = page > 0 ? static_cast<uint64_t>(page) : 4096;
+
+	struct sysinfo info;
+	const uint64_t ram = ::sysinfo(&info) < 0
+		? UINT64_MAX : static_cast<uint64_t>(info.totalram) * info.mem_unit;
+	memory.ramBytes = ram & ~(memory.pageSize - 1);
+	return memory;
 }
 
 std::string describe(const AllocationRequest &request, uint64_t size)
@@ -44,8 +48,8 @@ std::string describe(const AllocationRequest &request, uint64_t size)
 	return s;
 }
 
-Result<ImageLayout> linearLayout(const AllocationRequest &request,
-				 uint32_t defaultStrideAlign, std::string_view source)
+Result<ImageLayout> checkedLinearLayout(const AllocationRequest &request,
+					uint32_t defaultStrideAlign, std::string_view source)
 {
 	/*
 	 * One result for every outcome, so that the layout is returned
@@ -95,26 +99,19 @@ Result<ImageLayout> linearLayout(const AllocationRequest &request,
 	}
 	layout.totalSize &= ~(page - 1);
 
-	/* Read once: a syscall per allocation would be measurable at 4 KiB. */
-	static const uint64_t ram = [] {
-		struct sysinfo info;
-		if (::sysinfo(&info) < 0)
-			return UINT64_MAX;
-		return static_cast<uint64_t>(info.totalram) * info.mem_unit;
-	}();
+	const uint64_t ram = machineMemory().ramBytes;
 	if (layout.totalSize > ram)
 		fail(ENOMEM, "more than the " + std::to_string(ram) + " B of RAM",
 		     layout.totalSize);
 	return result;
 }
 
-int setDmaBufName(int fd, const std::string &name)
+int setTruncatedDmaBufName(int fd, const std::string &name)
 {
-	if (name.empty())
-		return 0;
-	char buf[DMA_BUF_NAME_LEN] = {};
-	std::strncpy(buf, name.c_str(), sizeof(buf) - 1);
-	return ::ioctl(fd, DMA_BUF_SET_NAME_B, buf) < 0 ? -errno : 0;
+	char truncated[DMA_BUF_NAME_LEN];
+	std::memcpy(truncated, name.data(), sizeof(truncated) - 1);
+	truncated[sizeof(truncated) - 1] = '\0';
+	return ::ioctl(fd, DMA_BUF_SET_NAME_B, truncated) < 0 ? -errno : 0;
 }
 
 Result<UniqueFd> createSealedMemfd(const std::string &name, uint64_t size,
@@ -140,30 +137,6 @@ Result<UniqueFd> createSealedMemfd(const std::string &name, uint64_t size,
 	if (::fcntl(fd.get(), F_ADD_SEALS, seals) < 0)
 		return fail(errno, "seal ");
 	return fd;
-}
-
-Result<Buffer> makeBuffer(const AllocationRequest &request, const ImageLayout &layout,
-			  UniqueFd fd, AllocatorKind kind, SourceName source,
-			  bool isDmaBuf, bool contiguous)
-{
-	Buffer::Description desc{
-		.width = request.width,
-		.height = request.height,
-		.format = request.format,
-		.modifier = DRM_FORMAT_MOD_LINEAR,
-		.size = layout.totalSize,
-		.allocator = kind,
-		.source = source,
-		.isDmaBuf = isDmaBuf,
-		.contiguous = contiguous,
-	};
-	/* Even copying an empty string is a call into libstdc++. */
-	if (!request.name.empty())
-		desc.name = request.name;
-
-	/* Built in place: a Buffer is large enough for moves to show at 4 KiB. */
-	return Result<Buffer>(std::in_place, std::move(desc), SharedFd(std::move(fd)),
-			      std::span(layout.planes.data(), layout.numPlanes));
 }
 
 } /* namespace bufmgr::internal */

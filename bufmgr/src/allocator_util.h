@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
+#include <linux/dma-buf.h>
 #include <string>
 #include <string_view>
+#include <sys/ioctl.h>
 
 #include <bufmgr/allocator.h>
 #include <bufmgr/format.h>
@@ -14,6 +17,34 @@ namespace bufmgr::internal {
 
 /* "8294400 B" or "1920x1080 XR24 (8294400 B)" for error contexts. */
 std::string describe(const AllocationRequest &request, uint64_t size = 0);
+
+/* What every allocation asks of the machine. */
+struct MachineMemory {
+	uint64_t pageSize;
+	/* In whole pages: any size up to it rounds up to whole pages within it. */
+	uint64_t ramBytes;
+};
+
+MachineMemory readMachineMemory();
+
+/*
+ * Read once, and inline: every allocation asks, and a syscall (or even
+ * a call) per allocation is measurable at 4 KiB.
+ */
+inline const MachineMemory &machineMemory()
+{
+	static const MachineMemory memory = readMachineMemory();
+	return memory;
+}
+
+inline uint64_t pageSize()
+{
+	return machineMemory().pageSize;
+}
+
+/* linearLayout() with every check, for what its shortcut does not take. */
+Result<ImageLayout> checkedLinearLayout(const AllocationRequest &request,
+					uint32_t defaultStrideAlign, std::string_view source);
 
 /*
  * What an allocator of linear, CPU-laid-out memory checks before it asks
@@ -28,21 +59,53 @@ std::string describe(const AllocationRequest &request, uint64_t size = 0);
  *    the OOM killer ends the caller.
  * Errors name the source the request was for.
  */
-Result<ImageLayout> linearLayout(const AllocationRequest &request,
-				 uint32_t defaultStrideAlign, std::string_view source);
+inline Result<ImageLayout> linearLayout(const AllocationRequest &request,
+					uint32_t defaultStrideAlign, std::string_view source)
+{
+	/*
+	 * Plain blobs, the most frequent small allocations, take a shortcut
+	 * here, inline: one plane of whole pages, within RAM.
+	 */
+	const MachineMemory &memory = machineMemory();
+	if (request.isBlob() && request.modifiers.empty() && request.size != 0 &&
+	    request.size <= memory.ramBytes) {
+		const uint64_t page = memory.pageSize;
+		ImageLayout layout;
+		layout.numPlanes = 1;
+		layout.planes[0].size = request.size;
+		layout.totalSize = (request.size + page - 1) & ~(page - 1);
+		return layout;
+	}
+	return checkedLinearLayout(request, defaultStrideAlign, source);
+}
 
-/* Names a dma-buf for fdinfo and debugfs; truncates to the kernel limit. */
-int setDmaBufName(int fd, const std::string &name);
+/* setDmaBufName() for names longer than the kernel takes. */
+int setTruncatedDmaBufName(int fd, const std::string &name);
+
+/*
+ * Names a dma-buf for fdinfo and debugfs; truncates to the kernel limit.
+ * Inline, and a name that fits is passed as it is, without a copy: every
+ * named allocation calls it.
+ */
+inline int setDmaBufName(int fd, const std::string &name)
+{
+	if (name.empty())
+		return 0;
+	/* The kernel refuses names that do not fit. */
+	if (name.size() >= DMA_BUF_NAME_LEN)
+		return setTruncatedDmaBufName(fd, name);
+	return ::ioctl(fd, DMA_BUF_SET_NAME_B, name.c_str()) < 0 ? -errno : 0;
+}
 
 /* memfd of `size` bytes, sealed against shrinking (and growing if asked). */
 Result<UniqueFd> createSealedMemfd(const std::string &name, uint64_t size,
 				   bool sealGrow);
 
 /* A buffer of the request's shape, its planes at the layout's offsets in fd. */
-Result<Buffer> makeBuffer(const AllocationRequest &request, const ImageLayout &layout,
-			  UniqueFd fd, AllocatorKind kind, SourceName source,
-			  bool isDmaBuf, bool contiguous);
-
-uint64_t pageSize();
+inline Result<Buffer> makeBuffer(const AllocationRequest &request, const ImageLayout &layout,
+				 UniqueFd &&fd, const Buffer::Origin &origin)
+{
+	return Result<Buffer>(std::in_place, request, layout, SharedFd(std::move(fd)), origin);
+}
 
 } /* namespace bufmgr::internal */

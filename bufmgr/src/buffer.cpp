@@ -8,6 +8,8 @@
 #include <bufmgr/allocator.h>
 #include <bufmgr/stats.h>
 
+#include <drm_fourcc.h>
+
 namespace bufmgr {
 
 std::string_view toString(AllocatorKind kind)
@@ -110,6 +112,30 @@ Buffer::Buffer(Description description, std::span<const BufferPlane> planes)
 Buffer::Buffer(Description &&description, SharedFd &&fd,
 	       std::span<const PlaneLayout> layouts)
 	: desc_(std::move(description))
+{
+	setPlanes(std::move(fd), layouts);
+}
+
+Buffer::Buffer(const AllocationRequest &request, const ImageLayout &layout, SharedFd &&fd,
+	       const Origin &origin)
+	: desc_{
+		.width = request.width,
+		.height = request.height,
+		.format = request.format,
+		.modifier = DRM_FORMAT_MOD_LINEAR,
+		.size = layout.totalSize,
+		.allocator = origin.allocator,
+		.source = origin.source,
+		/* Even copying an empty string is a call into libstdc++. */
+		.name = request.name.empty() ? std::string() : request.name,
+		.isDmaBuf = origin.isDmaBuf,
+		.contiguous = origin.contiguous,
+	}
+{
+	setPlanes(std::move(fd), std::span(layout.planes.data(), layout.numPlanes));
+}
+
+void Buffer::setPlanes(SharedFd &&fd, std::span<const PlaneLayout> layouts)
 {
 	if (layouts.empty() || layouts.size() > kMaxPlanes)
 		return;

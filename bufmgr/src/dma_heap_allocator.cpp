@@ -18,17 +18,17 @@ class DmaHeapAllocator final : public Allocator
 public:
 	DmaHeapAllocator(UniqueFd heap, std::string name, bool contiguous)
 		: heap_(std::move(heap)), name_(std::move(name)),
-		  source_("dma-heap:" + name_), what_("dma-heap '" + name_ + "'"),
-		  contiguous_(contiguous)
+		  what_("dma-heap '" + name_ + "'"),
+		  origin_{ AllocatorKind::DmaHeap, "dma-heap:" + name_, true, contiguous }
 	{
 	}
 
 	AllocatorKind kind() const override { return AllocatorKind::DmaHeap; }
-	const std::string &source() const override { return source_.str(); }
+	const std::string &source() const override { return origin_.source.str(); }
 	uint32_t capabilities() const override
 	{
 		uint32_t caps = CapDmaBuf | CapCpuMap;
-		return contiguous_ ? caps | CapContiguous : caps;
+		return origin_.contiguous ? caps | CapContiguous : caps;
 	}
 
 	Result<Buffer> allocate(const AllocationRequest &request) override
@@ -57,17 +57,14 @@ public:
 		/* Naming is diagnostics only: an old kernel without it still works. */
 		internal::setDmaBufName(fd.get(), request.name);
 
-		return internal::makeBuffer(request, *layout, std::move(fd),
-					    AllocatorKind::DmaHeap, source_, true,
-					    contiguous_);
+		return internal::makeBuffer(request, *layout, std::move(fd), origin_);
 	}
 
 private:
 	UniqueFd heap_;
 	const std::string name_;
-	const SourceName source_;
 	const std::string what_;	/* for error messages, built once */
-	const bool contiguous_;
+	const Buffer::Origin origin_;
 };
 
 } /* namespace */

@@ -21,24 +21,24 @@ class DumbAllocator final : public Allocator
 {
 public:
 	DumbAllocator(UniqueFd drm, std::string node)
-		: drm_(std::move(drm)), source_("dumb:" + node)
+		: drm_(std::move(drm)), origin_{ AllocatorKind::DumbBuffer, "dumb:" + node, true, false }
 	{
 	}
 
 	AllocatorKind kind() const override { return AllocatorKind::DumbBuffer; }
-	const std::string &source() const override { return source_.str(); }
+	const std::string &source() const override { return origin_.source.str(); }
 	uint32_t capabilities() const override { return CapDmaBuf | CapCpuMap; }
 
 	Result<Buffer> allocate(const AllocationRequest &request) override
 	{
-		auto layout = internal::linearLayout(request, 256, source_.str());
+		auto layout = internal::linearLayout(request, 256, origin_.source.str());
 		if (!layout)
 			return unexpected(std::move(layout).error());
 
 		/* Built only on failure: the message costs more than a success. */
 		auto what = [&] {
 			return "allocate " + internal::describe(request, layout->totalSize) +
-			       " from " + source_.str();
+			       " from " + origin_.source.str();
 		};
 
 		/*
@@ -81,14 +81,12 @@ public:
 
 		ImageLayout actual = *layout;
 		actual.totalSize = create.size;
-		return internal::makeBuffer(request, actual, std::move(fd),
-					    AllocatorKind::DumbBuffer, source_, true,
-					    false);
+		return internal::makeBuffer(request, actual, std::move(fd), origin_);
 	}
 
 private:
 	UniqueFd drm_;
-	const SourceName source_;
+	const Buffer::Origin origin_;
 };
 
 } /* namespace */

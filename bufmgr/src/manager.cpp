@@ -344,11 +344,17 @@ Result<Buffer> BufferManager::tryAllocate(const Source &source,
 					  const AllocationRequest &request)
 {
 	Result<Buffer> buffer = allocateFrom(source, request);
-	/* Free spares of this source may be what stands in the way. */
-	if (!buffer && buffer.error().code == ENOMEM &&
-	    pool_->trimSource(source.info.source) > 0)
-		buffer = allocateFrom(source, request);
+	if (!buffer && buffer.error().code == ENOMEM)
+		retryAfterTrim(source, request, buffer);
 	return buffer;
+}
+
+void BufferManager::retryAfterTrim(const Source &source, const AllocationRequest &request,
+				   Result<Buffer> &buffer)
+{
+	/* Free spares of this source may be what stands in the way. */
+	if (pool_->trimSource(source.info.source) > 0)
+		buffer = allocateFrom(source, request);
 }
 
 Result<Buffer> BufferManager::runPlan(const CachedPlan &plan,

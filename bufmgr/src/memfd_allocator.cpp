@@ -12,13 +12,13 @@ class MemfdAllocator final : public Allocator
 {
 public:
 	AllocatorKind kind() const override { return AllocatorKind::Memfd; }
-	const std::string &source() const override { return source_.str(); }
+	const std::string &source() const override { return origin_.source.str(); }
 	uint32_t capabilities() const override { return CapShm | CapCpuMap; }
 
 	Result<Buffer> allocate(const AllocationRequest &request) override
 	{
 		/* Cache-line aligned rows are free for the CPU and help SIMD. */
-		auto layout = internal::linearLayout(request, 64, source_.str());
+		auto layout = internal::linearLayout(request, 64, origin_.source.str());
 		if (!layout)
 			return unexpected(std::move(layout).error());
 
@@ -29,12 +29,11 @@ public:
 					  internal::describe(request, layout->totalSize) +
 					  " from memfd: " + fd.error().context);
 
-		return internal::makeBuffer(request, *layout, std::move(*fd),
-					    AllocatorKind::Memfd, source_, false, false);
+		return internal::makeBuffer(request, *layout, std::move(*fd), origin_);
 	}
 
 private:
-	const SourceName source_ = "memfd";
+	const Buffer::Origin origin_{ AllocatorKind::Memfd, "memfd", false, false };
 };
 
 } /* namespace */

@@ -22,12 +22,12 @@ public:
 	explicit UdmabufAllocator(UniqueFd dev) : dev_(std::move(dev)) {}
 
 	AllocatorKind kind() const override { return AllocatorKind::Udmabuf; }
-	const std::string &source() const override { return source_.str(); }
+	const std::string &source() const override { return origin_.source.str(); }
 	uint32_t capabilities() const override { return CapDmaBuf | CapCpuMap; }
 
 	Result<Buffer> allocate(const AllocationRequest &request) override
 	{
-		auto layout = internal::linearLayout(request, 256, source_.str());
+		auto layout = internal::linearLayout(request, 256, origin_.source.str());
 		if (!layout)
 			return unexpected(std::move(layout).error());
 
@@ -63,13 +63,12 @@ public:
 		UniqueFd fd(ret);
 		internal::setDmaBufName(fd.get(), request.name);
 
-		return internal::makeBuffer(request, *layout, std::move(fd),
-					    AllocatorKind::Udmabuf, source_, true, false);
+		return internal::makeBuffer(request, *layout, std::move(fd), origin_);
 	}
 
 private:
 	UniqueFd dev_;
-	const SourceName source_ = "udmabuf";
+	const Buffer::Origin origin_{ AllocatorKind::Udmabuf, "udmabuf", true, false };
 };
 
 } /* namespace */

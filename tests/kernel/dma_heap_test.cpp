@@ -82,6 +82,26 @@ TEST_F(DmaHeapTest, SystemHeapBufferIsNamedAndIdentified)
 	EXPECT_EQ(info->name, std::optional<std::string>("heapcomp-test"));
 }
 
+/* The kernel takes names of up to 31 bytes: longer ones are set cut short. */
+TEST_F(DmaHeapTest, NamesTooLongForTheKernelAreTruncated)
+{
+	auto allocator = createDmaHeapAllocator("/dev/dma_heap/system", false);
+	ASSERT_TRUE(allocator) << allocator.error().message();
+
+	const std::string fits(31, 'f');
+	const std::string tooLong = std::string(31, 'l') + "-and-more";
+	for (const std::string &name : { fits, tooLong }) {
+		SCOPED_TRACE(name);
+		auto buffer = (*allocator)->allocate(AllocationRequest::blob(4096, name));
+		ASSERT_TRUE(buffer) << buffer.error().message();
+		EXPECT_EQ(buffer->name(), name);
+
+		auto info = identifyDmaBuf(buffer->plane(0).fd.get());
+		ASSERT_TRUE(info) << info.error().message();
+		EXPECT_EQ(info->name, std::optional<std::string>(name.substr(0, 31)));
+	}
+}
+
 TEST_F(DmaHeapTest, SyncedMappingRoundTrip)
 {
 	for (const char *heap : { "system", "default_cma_region" }) {

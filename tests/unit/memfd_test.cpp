@@ -65,6 +65,21 @@ TEST_F(MemfdAllocatorTest, SealedAgainstShrinkAndGrow)
 	EXPECT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC);
 }
 
+TEST_F(MemfdAllocatorTest, BlobsRoundUpToWholePages)
+{
+	const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+	for (auto [request, expected] : { std::pair<uint64_t, uint64_t>{ 1, page },
+					  { page, page },
+					  { page + 1, 2 * page } }) {
+		SCOPED_TRACE(request);
+		auto buffer = allocator_->allocate(AllocationRequest::blob(request));
+		ASSERT_TRUE(buffer) << buffer.error().message();
+		EXPECT_EQ(buffer->size(), expected);
+		ASSERT_EQ(buffer->numPlanes(), 1u);
+		EXPECT_EQ(buffer->plane(0).offset, 0u);
+	}
+}
+
 TEST_F(MemfdAllocatorTest, MultiPlanarSharesOneFd)
 {
 	auto buffer = allocator_->allocate(

@@ -58,6 +58,7 @@ struct BufferPlane {
 };
 
 class SourceStats;
+struct AllocationRequest;
 
 /*
  * Keeps a buffer's memory counted as live in its source's statistics;
@@ -131,17 +132,29 @@ public:
 		bool contiguous = false;
 	};
 
+	/* Where the memory comes from, as an allocator tells every buffer. */
+	struct Origin {
+		AllocatorKind allocator = AllocatorKind::Memfd;
+		SourceName source;
+		bool isDmaBuf = false;
+		bool contiguous = false;
+	};
+
 	static constexpr size_t kMaxPlanes = 4;
 
 	Buffer() = default;
 	/* More than kMaxPlanes planes make an invalid buffer. */
 	Buffer(Description description, std::span<const BufferPlane> planes);
-	/*
-	 * Planes at offsets into one memory object, as most allocators give.
-	 * Takes rvalues so that a Buffer built in place (in a Result) moves
-	 * its description once.
-	 */
+	/* Planes at offsets into one memory object, as most allocators give. */
 	Buffer(Description &&description, SharedFd &&fd, std::span<const PlaneLayout> layouts);
+	/*
+	 * A linear buffer of the request's shape and name, its planes at the
+	 * layout's offsets in fd. The description is built in place, so the
+	 * name is copied once and nothing is moved: at 4 KiB, every copy of
+	 * a Buffer or of its name shows. Build it inside a Result.
+	 */
+	Buffer(const AllocationRequest &request, const ImageLayout &layout, SharedFd &&fd,
+	       const Origin &origin);
 	Buffer(Buffer &&) noexcept = default;
 	Buffer &operator=(Buffer &&) noexcept = default;
 	Buffer(const Buffer &) = delete;
@@ -169,6 +182,8 @@ public:
 	void setAccount(LiveAccount account) { account_ = std::move(account); }
 
 private:
+	void setPlanes(SharedFd &&fd, std::span<const PlaneLayout> layouts);
+
 	Description desc_;
 	std::array<BufferPlane, kMaxPlanes> planes_;
 	size_t numPlanes_ = 0;

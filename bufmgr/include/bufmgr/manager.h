@@ -129,6 +129,13 @@ private:
 						    std::unique_ptr<CachedPlan> &uncached) const;
 	Result<Buffer> allocateFrom(const Source &source, const AllocationRequest &request);
 	Result<Buffer> tryAllocate(const Source &source, const AllocationRequest &request);
+	/*
+	 * The rare retry of tryAllocate(), apart so that tryAllocate() stays
+	 * small enough to be inlined into every allocation.
+	 */
+	[[gnu::noinline]] void retryAfterTrim(const Source &source,
+					      const AllocationRequest &request,
+					      Result<Buffer> &buffer);
 	Result<Buffer> runPlan(const CachedPlan &plan, const AllocationRequest &request);
 	Result<Buffer> fallBack(const CachedPlan &plan, const AllocationRequest &request,
 				Error firstError);
