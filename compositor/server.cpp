@@ -429,19 +429,9 @@ View *Server::viewAt(double x, double y, Surface **surface, double *localX, doub
 
 bool Server::surfacePosition(const Surface *surface, int32_t *x, int32_t *y) const
 {
-	Surface *root = nullptr;
-	int32_t rootX = 0, rootY = 0;
-	if (View *view = viewContaining(surface)) {
-		root = view->surface();
-		rootX = view->x();
-		rootY = view->y();
-	} else if (auto cursor = seat_ ? seat_->cursorImage() : std::nullopt) {
-		root = cursor->surface;
-		rootX = cursor->x;
-		rootY = cursor->y;
-	}
-	bool found = false;
-	if (root) {
+	/* Whether surface is in root's tree, whose origin is at (rootX, rootY). */
+	auto findIn = [&](Surface *root, int32_t rootX, int32_t rootY) {
+		bool found = false;
 		root->forEachSurface([&](Surface *s, int32_t sx, int32_t sy) {
 			if (s != surface)
 				return;
@@ -449,8 +439,14 @@ bool Server::surfacePosition(const Surface *surface, int32_t *x, int32_t *y) con
 			*y = rootY + sy;
 			found = true;
 		});
+		return found;
+	};
+	for (View *view : views_) {
+		if (view->isMapped() && findIn(view->surface(), view->x(), view->y()))
+			return true;
 	}
-	return found;
+	auto cursor = seat_ ? seat_->cursorImage() : std::nullopt;
+	return cursor && findIn(cursor->surface, cursor->x, cursor->y);
 }
 
 View *Server::viewContaining(const Surface *surface) const

@@ -18,11 +18,6 @@
 namespace heapcomp::test {
 namespace {
 
-constexpr uint32_t kRed = 0xffff0000;
-constexpr uint32_t kGreen = 0xff00ff00;
-constexpr uint32_t kBlue = 0xff0000ff;
-constexpr uint32_t kBackground = 0xff000000;
-
 uint64_t monotonicNs()
 {
 	struct timespec ts;

@@ -22,7 +22,6 @@ namespace {
 
 constexpr uint32_t kCopy = WL_DATA_DEVICE_MANAGER_DND_ACTION_COPY;
 constexpr uint32_t kMove = WL_DATA_DEVICE_MANAGER_DND_ACTION_MOVE;
-constexpr uint32_t kBackground = 0xff000000;
 
 /* client's wl_compositor bound once more, at version (attach offsets need 4). */
 Proxy<wl_compositor> bindCompositor(TestClient &client, uint32_t version)

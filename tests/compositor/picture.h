@@ -11,6 +11,12 @@
 
 namespace heapcomp::test {
 
+/* Colours the tests draw with, and what the screen shows behind windows. */
+constexpr uint32_t kRed = 0xffff0000;
+constexpr uint32_t kGreen = 0xff00ff00;
+constexpr uint32_t kBlue = 0xff0000ff;
+constexpr uint32_t kBackground = 0xff000000;
+
 /*
  * Pixels (0xAARRGGBB), row after row: what a client draws, or what the
  * screen should show.

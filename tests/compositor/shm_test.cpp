@@ -13,17 +13,13 @@
 
 #include "client.h"
 #include "fd_count.h"
+#include "picture.h"
 #include "server_runner.h"
 #include "surface.h"
 #include "test_client.h"
 
 namespace heapcomp::test {
 namespace {
-
-constexpr uint32_t kRed = 0xffff0000;
-constexpr uint32_t kGreen = 0xff00ff00;
-constexpr uint32_t kBlue = 0xff0000ff;
-constexpr uint32_t kBackground = 0xff000000;
 
 /* A client's pool over a memfd it maps too; XRGB8888 buffers anywhere in it. */
 class Pool

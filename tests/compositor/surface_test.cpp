@@ -2,16 +2,12 @@
 /* Subsurfaces (stacking, sync/desync) and wp_viewporter. */
 #include <gtest/gtest.h>
 
+#include "picture.h"
 #include "server_runner.h"
 #include "test_client.h"
 
 namespace heapcomp::test {
 namespace {
-
-constexpr uint32_t kRed = 0xffff0000;
-constexpr uint32_t kGreen = 0xff00ff00;
-constexpr uint32_t kBlue = 0xff0000ff;
-constexpr uint32_t kBackground = 0xff000000;
 
 TEST(Subsurface, StackingAndPosition)
 {

@@ -18,12 +18,8 @@
 namespace heapcomp::test {
 namespace {
 
-constexpr uint32_t kRed = 0xffff0000;
-constexpr uint32_t kGreen = 0xff00ff00;
-constexpr uint32_t kBlue = 0xff0000ff;
 constexpr uint32_t kWhite = 0xffffffff;
 constexpr uint32_t kYellow = 0xffffff00;
-constexpr uint32_t kBackground = 0xff000000;
 
 /*
  * The upright content: four quadrants of different colours and a white
