@@ -46,6 +46,8 @@ std::string usage(const std::string &program)
 	    << "  --refresh HZ             headless refresh rate, 1-1000 (default "
 	    << d.headless.refreshMilliHz / 1000 << ")\n"
 	    << "  --outputs N              number of headless outputs, side by side (default 1)\n"
+	    << "  --no-direct-scanout      compose every frame, even when a fullscreen client\n"
+	    << "                           buffer could be shown as it is\n"
 	    << "  --log-level LEVEL        debug, info, warning or error (default info)\n"
 	    << "  --screenshot PATH        PNG of the first output, written after\n"
 	    << "                           --screenshot-frames frames and on SIGUSR1\n"
@@ -115,6 +117,8 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 			    options.server.headless.numOutputs == 0 ||
 			    options.server.headless.numOutputs > 16)
 				return bad("needs 1-16 outputs");
+		} else if (arg == "--no-direct-scanout") {
+			options.server.headless.directScanout = false;
 		} else if (arg == "--log-level") {
 			auto level = needValue() ? parseLogLevel(value) : std::nullopt;
 			if (!level)

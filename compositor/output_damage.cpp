@@ -90,7 +90,7 @@ void OutputDamage::updateScene(std::vector<ScenePlacement> scene)
 PixelRegion OutputDamage::repaintRegion(int bufferAge) const
 {
 	/* A buffer of age n missed the n - 1 frames submitted after it. */
-	if (bufferAge <= 0 || size_t(bufferAge - 1) > history_.size())
+	if (historyLost_ || bufferAge <= 0 || size_t(bufferAge - 1) > history_.size())
 		return PixelRegion(box_);
 	PixelRegion region = pending_;
 	for (size_t i = 0; i + 1 < size_t(bufferAge); i++)
@@ -100,9 +100,19 @@ PixelRegion OutputDamage::repaintRegion(int bufferAge) const
 
 void OutputDamage::frameSubmitted()
 {
+	/* Buffers drawn before a scanout missed everything since. */
+	if (historyLost_)
+		history_.assign(kHistory, PixelRegion(box_));
+	historyLost_ = false;
 	history_.push_front(pending_);
 	if (history_.size() > kHistory)
 		history_.pop_back();
+	pending_.clear();
+}
+
+void OutputDamage::frameScannedOut()
+{
+	historyLost_ = true;
 	pending_.clear();
 }
 

@@ -55,12 +55,19 @@ public:
 
 	/* A frame with the pending damage went out: it becomes history. */
 	void frameSubmitted();
+	/*
+	 * The screen showed a client buffer instead of a composed frame: the
+	 * pending damage is on screen, but no composed buffer has it, so the
+	 * next composed frame is drawn whole, whatever its age.
+	 */
+	void frameScannedOut();
 
 private:
 	Rect box_;
 	PixelRegion pending_;
 	std::deque<PixelRegion> history_;	/* newest first */
 	std::vector<ScenePlacement> scene_;
+	bool historyLost_ = false;
 };
 
 } /* namespace comp */

@@ -29,12 +29,6 @@ namespace comp {
 
 namespace {
 
-/* Premultiplied RGBA behind every window. */
-constexpr float kClearColor[4] = { 0.0f, 0.0f, 0.0f, 1.0f };
-
-/* Past this many rects a repaint draws their bounding box: fewer passes. */
-constexpr size_t kMaxRepaintRects = 16;
-
 /* What stays above every window: popups and drag icons. */
 bool isOverlay(const View *view)
 {
@@ -94,11 +88,6 @@ void View::unmap()
 
 /* Server --------------------------------------------------------------- */
 
-Server::OutputState::OutputState(Output *o)
-	: output(o), damage(o->mode().width, o->mode().height)
-{
-}
-
 Result<std::unique_ptr<Server>> Server::create(ServerConfig config)
 {
 	std::unique_ptr<Server> server(new Server(std::move(config)));
@@ -121,10 +110,8 @@ Server::~Server()
 	wl_display_destroy_clients(display_);
 	clientCreated_.disconnect();
 	clients_.clear();
-	for (auto &state : outputs_) {
-		state->rendered.reset();
-		state->displayed.reset();
-	}
+	for (auto &output : outputs_)
+		output->clearFrames();
 
 	linuxDmabuf_.reset();
 	presentation_.reset();
@@ -139,12 +126,10 @@ Server::~Server()
 	subcompositor_.reset();
 	compositor_.reset();
 	outputGlobalList_.clear();
-	for (auto &state : outputs_)
-		state->global.reset();
+	outputs_.clear();
 
 	/* Output buffers go back through the renderer, so it goes after them. */
 	backend_.reset();
-	outputs_.clear();
 	renderer_.reset();
 
 	tasksSource_.reset();
@@ -242,16 +227,16 @@ Result<void> Server::createGlobals()
 	shm_ = std::move(*shm);
 
 	for (Output *output : backend_->outputs()) {
-		auto state = std::make_unique<OutputState>(output);
-		state->global = std::make_unique<OutputGlobal>(*this, output);
-		outputGlobalList_.push_back(state->global.get());
-		OutputState *raw = state.get();
+		auto outputRepaint = std::make_unique<OutputRepaint>(
+			*this, *output, std::make_unique<OutputGlobal>(*this, output));
+		outputGlobalList_.push_back(outputRepaint->global());
+		OutputRepaint *raw = outputRepaint.get();
 		output->setFrameHandler([this, raw]() {
-			if (!raw->repaintNeeded)
+			if (!raw->repaintNeeded())
 				return;
 			auto ret = repaint(*raw);
 			if (!ret)
-				LOG_ERROR("%s: repaint: %s", raw->output->name().c_str(),
+				LOG_ERROR("%s: repaint: %s", raw->output().name().c_str(),
 					  ret.error().message().c_str());
 		});
 		output->setPresentedHandler([this, raw](const PresentInfo &info) {
@@ -260,7 +245,7 @@ Result<void> Server::createGlobals()
 		Output::Mode mode = output->mode();
 		LOG_INFO("output %s: %ux%u @ %.3f Hz", output->name().c_str(), mode.width,
 			 mode.height, mode.refreshMilliHz / 1000.0);
-		outputs_.push_back(std::move(state));
+		outputs_.push_back(std::move(outputRepaint));
 	}
 	xdgOutput_ = std::make_unique<XdgOutputManager>(*this);
 	xdgShell_ = std::make_unique<XdgShell>(*this);
@@ -486,7 +471,7 @@ Rect Server::outputBox(size_t index) const
 {
 	if (index >= outputs_.size())
 		return {};
-	Output *output = outputs_[index]->output;
+	Output *output = &outputs_[index]->output();
 	Output::Mode mode = output->mode();
 	return { output->x(), output->y(), int32_t(mode.width), int32_t(mode.height) };
 }
@@ -501,9 +486,9 @@ void Server::sceneChanged()
 
 void Server::scheduleRepaint()
 {
-	for (auto &state : outputs_) {
-		state->repaintNeeded = true;
-		state->output->scheduleFrame();
+	for (auto &output : outputs_) {
+		output->setRepaintNeeded();
+		output->output().scheduleFrame();
 	}
 }
 
@@ -512,206 +497,100 @@ void Server::surfaceDamaged(const Surface &surface, const PixelRegion &damage)
 	int32_t x, y;
 	if (damage.empty() || !surfacePosition(&surface, &x, &y))
 		return;
-	for (auto &state : outputs_) {
+	for (auto &output : outputs_) {
 		PixelRegion region = damage;
-		region.translate(x - state->output->x(), y - state->output->y());
-		state->damage.add(region);
+		region.translate(x - output->output().x(), y - output->output().y());
+		output->addDamage(region);
 	}
 }
 
 void Server::damageAll()
 {
-	for (auto &state : outputs_)
-		state->damage.addWhole();
+	for (auto &output : outputs_)
+		output->damageWhole();
 	scheduleRepaint();
 }
 
-void Server::addToScene(Scene &scene, const Output &output, Surface *root, int32_t x, int32_t y)
+std::vector<SceneRoot> Server::sceneRoots() const
 {
-	Output::Mode mode = output.mode();
-	root->forEachSurface([&](Surface *surface, int32_t sx, int32_t sy) {
-		scene.surfaces.push_back(surface);
-		const Texture *texture = surface->texture();
-		if (!texture || surface->width() <= 0 || surface->height() <= 0)
-			return;
-		RenderItem item;
-		item.texture = texture;
-		item.destination = { x + sx - output.x(), y + sy - output.y(),
-				     surface->width(), surface->height() };
-		item.source = surface->sourceBox();
-		item.transform = surface->bufferTransform();
-		item.yInvert = surface->buffer() && surface->buffer()->yInverted();
-		const Rect &d = item.destination;
-		if (d.x >= int32_t(mode.width) || d.y >= int32_t(mode.height) ||
-		    d.x + d.width <= 0 || d.y + d.height <= 0)
-			return;
-		scene.items.push_back(item);
-		scene.placements.push_back({ surface->id(), d, item.source, item.transform });
-		scene.shown.insert(surface);
-	});
-}
-
-Server::Scene Server::collectScene(const Output &output)
-{
-	Scene scene;
+	std::vector<SceneRoot> roots;
+	roots.reserve(views_.size() + 1);
 	for (View *view : views_) {
 		if (view->isMapped())
-			addToScene(scene, output, view->surface(), view->x(), view->y());
+			roots.push_back({ view->surface(), view->x(), view->y() });
 	}
 	/* Above everything. */
 	if (auto cursor = seat_ ? seat_->cursorImage() : std::nullopt)
-		addToScene(scene, output, cursor->surface, cursor->x, cursor->y);
-	return scene;
+		roots.push_back({ cursor->surface, cursor->x, cursor->y });
+	return roots;
 }
 
-void Server::updateOutputMembership(OutputState &state, const std::set<Surface *> &shown)
+void Server::updateOutputMembership(OutputRepaint &output, const std::set<Surface *> &shown)
 {
 	for (Surface *surface : shown) {
-		if (surface->enterOutput(state.global.get()))
+		if (surface->enterOutput(output.global()))
 			onOutputs_.insert(surface);
 	}
 	for (Surface *surface : std::vector<Surface *>(onOutputs_.begin(), onOutputs_.end())) {
-		if (shown.count(surface) || !surface->leaveOutput(state.global.get()))
+		if (shown.count(surface) || !surface->leaveOutput(output.global()))
 			continue;
 		if (!surface->isOnAnyOutput())
 			onOutputs_.erase(surface);
 	}
 }
 
-std::unique_ptr<Server::FrameState> Server::takeFrameState(const Scene &scene)
-{
-	auto fs = std::make_unique<FrameState>();
-	for (Surface *surface : scene.surfaces) {
-		surface->takeFrameCallbacks(fs->callbacks);
-		surface->takeFeedbacks(fs->feedbacks);
-		if (scene.shown.count(surface) && surface->bufferLock())
-			fs->locks.push_back(surface->bufferLock());
-	}
-	return fs;
-}
-
-Result<void> Server::repaint(OutputState &state)
+Result<void> Server::repaint(OutputRepaint &output)
 {
 	if (linuxDmabuf_)
 		linuxDmabuf_->updateScanoutTranches();
 
-	Output *output = state.output;
-	Scene scene = collectScene(*output);
-	state.damage.updateScene(scene.placements);
-	updateOutputMembership(state, scene.shown);
-
-	/* The screen already shows the scene: complete the frame without drawing. */
-	if (!state.damage.hasPending() && output->frontBuffer()) {
-		state.repaintNeeded = false;
-		state.stats.skipped++;
-		state.rendered = takeFrameState(scene);
-		output->skipFrame();
-		return {};
-	}
-
-	auto frame = output->beginFrame();
-	if (!frame)
-		return bufmgr::unexpected(std::move(frame).error());
-	if (!*frame) {
-		/* Every buffer is still on screen or queued: try next refresh. */
-		output->scheduleFrame();
-		return {};
-	}
-
-	std::unique_ptr<FrameState> fs = takeFrameState(scene);
-	state.repaintNeeded = false;
-	PixelRegion region = state.damage.repaintRegion((*frame)->bufferAge);
-	region.simplify(kMaxRepaintRects);
-	std::vector<Rect> rects = region.rects();
-	auto rendered = renderer_->render(*(*frame)->target, scene.items, kClearColor, rects);
-	if (!rendered) {
-		/* The damage stays pending for the next frame. */
-		output->rollback(**frame);
-		/* Callbacks still complete, so clients do not stall. */
-		state.rendered = std::move(fs);
-		PresentInfo info;
-		clock_gettime(CLOCK_MONOTONIC, &info.time);
-		presented(state, info);
-		return bufmgr::unexpected(std::move(rendered).error());
-	}
-
-	RepaintStats &stats = state.stats;
-	stats.rendered++;
-	stats.lastBufferAge = (*frame)->bufferAge;
-	stats.lastPixels = region.area();
-	stats.pixels += stats.lastPixels;
-	stats.rects += rects.size();
-	stats.lastRects = std::move(rects);
-	state.damage.frameSubmitted();
-	state.rendered = std::move(fs);
-	auto committed = output->commit(**frame);
-	if (!committed)
-		state.damage.addWhole();
-	return committed;
+	std::vector<SceneRoot> roots = sceneRoots();
+	OutputScene scene = OutputScene::build(roots, output.output());
+	updateOutputMembership(output, scene.shown);
+	return output.repaint(scene);
 }
 
-void Server::presented(OutputState &state, const PresentInfo &info)
+void Server::presented(OutputRepaint &output, const PresentInfo &info)
 {
-	std::unique_ptr<FrameState> fs = std::move(state.rendered);
-	state.frames++;
-	if (fs) {
-		uint32_t ms = uint32_t(uint64_t(info.time.tv_sec) * 1000 + info.time.tv_nsec / 1000000);
-		fs->callbacks.forEach([ms](wl_resource *callback) {
-			wl_callback_send_done(callback, ms);
-			wl_resource_destroy(callback);
-		});
-		presentation_->presented(fs->feedbacks, state.global.get(), info);
-		/* The previous frame's buffers are off screen now: released. */
-		state.displayed = std::move(fs);
-	}
+	output.presented(info);
 
-	if (&state == outputs_.front().get()) {
+	if (&output == outputs_.front().get()) {
 		if (!config_.screenshotPath.empty() && config_.screenshotFrames &&
-		    !screenshotWritten_ && state.frames >= config_.screenshotFrames) {
+		    !screenshotWritten_ && output.frames() >= config_.screenshotFrames) {
 			screenshotWritten_ = true;
 			auto ret = writeScreenshot(config_.screenshotPath);
 			if (ret)
 				LOG_INFO("screenshot after %llu frames written to %s",
-					 static_cast<unsigned long long>(state.frames),
+					 static_cast<unsigned long long>(output.frames()),
 					 config_.screenshotPath.c_str());
 			else
 				LOG_ERROR("screenshot: %s", ret.error().message().c_str());
 		}
-		if (config_.exitAfterFrames && state.frames >= config_.exitAfterFrames) {
+		if (config_.exitAfterFrames && output.frames() >= config_.exitAfterFrames) {
 			LOG_INFO("%llu frames presented: stopping",
-				 static_cast<unsigned long long>(state.frames));
+				 static_cast<unsigned long long>(output.frames()));
 			terminate();
 		}
 	}
 	/* Frames keep coming while someone waits for them. */
-	if (state.repaintNeeded || config_.exitAfterFrames ||
-	    (config_.screenshotFrames && !screenshotWritten_))
-		state.output->scheduleFrame();
-	if (config_.exitAfterFrames || (config_.screenshotFrames && !screenshotWritten_))
-		state.repaintNeeded = true;
+	bool counting = config_.exitAfterFrames || (config_.screenshotFrames && !screenshotWritten_);
+	if (output.repaintNeeded() || counting)
+		output.output().scheduleFrame();
+	if (counting)
+		output.setRepaintNeeded();
 }
 
 Result<Screenshot> Server::screenshot(size_t index)
 {
 	if (index >= outputs_.size())
 		return bufmgr::unexpected(ENODEV, "no output " + std::to_string(index));
-	OutputState &state = *outputs_[index];
-	if (!state.output->frontBuffer()) {
-		auto ret = repaint(state);
+	OutputRepaint &output = *outputs_[index];
+	if (!output.output().hasFront()) {
+		auto ret = repaint(output);
 		if (!ret)
 			return bufmgr::unexpected(std::move(ret).error());
 	}
-	const bufmgr::Buffer *front = state.output->frontBuffer();
-	if (!front)
-		return bufmgr::unexpected(EAGAIN, "no frame on " + state.output->name());
-	auto pixels = renderer_->readPixels(*front);
-	if (!pixels)
-		return bufmgr::unexpected(std::move(pixels).error());
-	Screenshot shot;
-	shot.width = front->width();
-	shot.height = front->height();
-	shot.pixels = std::move(*pixels);
-	return shot;
+	return output.screenshot();
 }
 
 Result<void> Server::writeScreenshot(const std::string &path, size_t index)
@@ -724,13 +603,13 @@ Result<void> Server::writeScreenshot(const std::string &path, size_t index)
 
 uint64_t Server::frameCount(size_t index) const
 {
-	return index < outputs_.size() ? outputs_[index]->frames : 0;
+	return index < outputs_.size() ? outputs_[index]->frames() : 0;
 }
 
 const RepaintStats &Server::repaintStats(size_t index) const
 {
 	static const RepaintStats none;
-	return index < outputs_.size() ? outputs_[index]->stats : none;
+	return index < outputs_.size() ? outputs_[index]->stats() : none;
 }
 
 } /* namespace comp */

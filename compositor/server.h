@@ -19,8 +19,10 @@
 #include "backend/backend.h"
 #include "backend/headless/headless_backend.h"
 #include "buffer.h"
-#include "output_damage.h"
 #include "render/renderer.h"
+#include "scene/output_repaint.h"
+#include "scene/scene.h"
+#include "scene/screenshot.h"
 #include "wayland_util.h"
 
 namespace comp {
@@ -79,27 +81,6 @@ struct ServerConfig {
 	bool allowUnconfiguredBuffers = false;
 	/* A scanout tranche reaches a client once stable this long. */
 	std::chrono::milliseconds scanoutHysteresis{ 2000 };
-};
-
-/* Output pixels, ARGB8888, row after row. */
-struct Screenshot {
-	uint32_t width = 0;
-	uint32_t height = 0;
-	std::vector<uint32_t> pixels;
-
-	uint32_t at(uint32_t x, uint32_t y) const { return pixels[size_t(y) * width + x]; }
-};
-
-/* What repainting cost on one output, for tests and statistics. */
-struct RepaintStats {
-	uint64_t rendered = 0;	/* frames drawn */
-	uint64_t skipped = 0;	/* refreshes with nothing damaged: nothing drawn */
-	uint64_t pixels = 0;	/* output pixels drawn, all frames */
-	uint64_t rects = 0;	/* scissor rects drawn, all frames */
-	/* The last frame drawn. */
-	int lastBufferAge = 0;
-	uint64_t lastPixels = 0;
-	std::vector<Rect> lastRects;
 };
 
 /*
@@ -229,33 +210,6 @@ public:
 private:
 	friend class View;
 
-	/* What one frame on screen holds until the next frame replaces it. */
-	struct FrameState {
-		std::vector<ClientBuffer::Lock> locks;
-		ResourceList callbacks;
-		ResourceList feedbacks;
-	};
-	struct OutputState {
-		explicit OutputState(Output *o);
-
-		Output *output = nullptr;
-		std::unique_ptr<OutputGlobal> global;
-		bool repaintNeeded = false;
-		uint64_t frames = 0;
-		std::unique_ptr<FrameState> rendered;	/* committed, not yet presented */
-		std::unique_ptr<FrameState> displayed;
-		OutputDamage damage;
-		RepaintStats stats;
-	};
-	/* What an output shows now. */
-	struct Scene {
-		std::vector<RenderItem> items;
-		std::vector<ScenePlacement> placements;
-		/* Every surface of a mapped view: the frame completes their callbacks. */
-		std::vector<Surface *> surfaces;
-		std::set<Surface *> shown;
-	};
-
 	explicit Server(ServerConfig config);
 	Result<void> init();
 	Result<void> createGlobals();
@@ -267,13 +221,11 @@ private:
 	void viewMapped(View *view);
 	void viewUnmapped(View *view);
 
-	Scene collectScene(const Output &output);
-	/* root and its subsurfaces with root's origin at global (x, y). */
-	void addToScene(Scene &scene, const Output &output, Surface *root, int32_t x, int32_t y);
-	void updateOutputMembership(OutputState &state, const std::set<Surface *> &shown);
-	std::unique_ptr<FrameState> takeFrameState(const Scene &scene);
-	Result<void> repaint(OutputState &state);
-	void presented(OutputState &state, const PresentInfo &info);
+	/* Global roots of the scene, back to front: views, then the cursor. */
+	std::vector<SceneRoot> sceneRoots() const;
+	void updateOutputMembership(OutputRepaint &output, const std::set<Surface *> &shown);
+	Result<void> repaint(OutputRepaint &output);
+	void presented(OutputRepaint &output, const PresentInfo &info);
 
 	ServerConfig config_;
 	wl_display *display_ = nullptr;
@@ -285,7 +237,7 @@ private:
 	std::unique_ptr<Backend> backend_;
 	HeadlessBackend *headless_ = nullptr;
 
-	std::vector<std::unique_ptr<OutputState>> outputs_;
+	std::vector<std::unique_ptr<OutputRepaint>> outputs_;
 	std::vector<OutputGlobal *> outputGlobalList_;
 	std::unique_ptr<CompositorGlobal> compositor_;
 	std::unique_ptr<SubcompositorGlobal> subcompositor_;

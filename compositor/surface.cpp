@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include <pixman.h>
 #include <wayland-server-core.h>
 #include <wayland-server-protocol.h>
 #include <viewporter-server-protocol.h>
@@ -148,6 +149,30 @@ bool Region::contains(double x, double y) const
 	return inside;
 }
 
+bool Region::covers(const Rect &rect) const
+{
+	if (rect.width <= 0 || rect.height <= 0)
+		return true;
+	pixman_region32_t region;
+	pixman_region32_init(&region);
+	for (const Op &op : ops_) {
+		const Rect &r = op.rect;
+		if (r.width <= 0 || r.height <= 0)
+			continue;
+		pixman_region32_t box;
+		pixman_region32_init_rect(&box, r.x, r.y, uint32_t(r.width), uint32_t(r.height));
+		if (op.add)
+			pixman_region32_union(&region, &region, &box);
+		else
+			pixman_region32_subtract(&region, &region, &box);
+		pixman_region32_fini(&box);
+	}
+	pixman_box32_t target{ rect.x, rect.y, rect.x + rect.width, rect.y + rect.height };
+	bool inside = pixman_region32_contains_rectangle(&region, &target) == PIXMAN_REGION_IN;
+	pixman_region32_fini(&region);
+	return inside;
+}
+
 void SurfaceState::merge(SurfaceState &src)
 {
 	if (src.fields & FieldBuffer) {
@@ -221,7 +246,7 @@ Surface::~Surface()
 	Presentation::discard(cached_.feedbacks);
 	Presentation::discard(current_.feedbacks);
 	/* Textures before the buffers they may read. */
-	shmTexture_.reset();
+	texture_.clear();
 	buffer_.reset();
 	if (account_)
 		account_->surfaces--;
@@ -285,9 +310,7 @@ void Surface::clearRole(SurfaceRole *role)
 
 const Texture *Surface::texture() const
 {
-	if (shmTexture_)
-		return shmTexture_.get();
-	return buffer_ ? buffer_->texture() : nullptr;
+	return texture_.current(buffer_.get());
 }
 
 SourceBox Surface::crop() const
@@ -563,100 +586,32 @@ void Surface::applyBuffer(SurfaceState &state)
 	if (buffer && !buffer->resource())
 		buffer.reset();
 
+	/* Read later, when a frame needs it; a file already shrunk is caught now. */
+	if (buffer && buffer->shmBuffer() && !buffer->shmBuffer()->isReadable()) {
+		wl_resource_post_error(buffer->resource(), WL_SHM_ERROR_INVALID_FD,
+				       "the pool's file was shrunk under the buffer");
+		buffer.reset();
+	}
 	if (!buffer) {
-		shmTexture_.reset();
+		texture_.clear();
 		buffer_.reset();
 		bufferWidth_ = bufferHeight_ = 0;
 		return;
 	}
 
-	Renderer &renderer = server_.renderer();
-	bool sameSize = bufferWidth_ == buffer->width() && bufferHeight_ == buffer->height();
 	bufferWidth_ = buffer->width();
 	bufferHeight_ = buffer->height();
 	everCommittedBuffer_ = true;
 	/* Surface damage maps to the buffer through the new size. */
 	updateSize();
-	std::vector<Rect> damage = bufferDamage(state);
-
-	if (buffer->type() == ClientBuffer::Type::Shm) {
-		const ShmBuffer &shm = *buffer->shmBuffer();
-		const uint32_t stride = shm.stride();
-		bool reuse = shmTexture_ && sameSize && shmFormat_ == buffer->format();
-		/* Survives the client shrinking its pool's file under the read. */
-		ShmBuffer::Access access(shm);
-		const uint8_t *data = access.data();
-		if (reuse) {
-			if (!damage.empty()) {
-				auto ret = renderer.updateShm(*shmTexture_, data, stride, damage);
-				if (!ret)
-					LOG_ERROR("wl_surface@%u: shm upload: %s",
-						  wl_resource_get_id(resource_),
-						  ret.error().message().c_str());
-			}
-		} else {
-			auto texture = renderer.importShm(data, buffer->width(), buffer->height(),
-							  stride, buffer->format());
-			if (texture) {
-				shmTexture_ = std::move(*texture);
-				shmFormat_ = buffer->format();
-			} else {
-				shmTexture_.reset();
-				bufferWidth_ = bufferHeight_ = 0;
-				LOG_ERROR("wl_surface@%u: shm import: %s",
-					  wl_resource_get_id(resource_),
-					  texture.error().message().c_str());
-			}
-		}
-		if (!access.end()) {
-			/* What was read is zeroes: nothing of it shows. */
-			shmTexture_.reset();
-			bufferWidth_ = bufferHeight_ = 0;
-			wl_resource_post_error(buffer->resource(), WL_SHM_ERROR_INVALID_FD,
-					       "the pool's file was shrunk under the buffer");
-		}
-		buffer_.reset();
-		/* The texture holds a copy: the client may reuse the memory now. */
-		ClientBuffer::Lock(buffer).reset();
-		return;
-	}
-
-	shmTexture_.reset();
-	const bufmgr::Buffer &dmaBuf = *buffer->dmaBuf();
-	Rect whole{ 0, 0, int32_t(buffer->width()), int32_t(buffer->height()) };
-	if (!buffer->texture()) {
-		auto texture = renderer.importDmaBuf(dmaBuf);
-		if (!texture) {
-			LOG_ERROR("wl_surface@%u: dma-buf import (%s): %s",
-				  wl_resource_get_id(resource_), buffer->exporter().c_str(),
-				  texture.error().message().c_str());
-			buffer_.reset();
-			bufferWidth_ = bufferHeight_ = 0;
-			ClientBuffer::Lock(buffer).reset();
-			return;
-		}
-		buffer->setTexture(std::move(*texture));
-	} else {
-		/*
-		 * A buffer attached again holds a new frame; damage describes
-		 * it relative to the previous buffer, not to this one's old
-		 * content, so only a re-commit of the same buffer is partial.
-		 */
-		std::vector<Rect> update = buffer.get() == buffer_.get() ? damage
-									 : std::vector<Rect>{ whole };
-		/* The renderer reads memory rows; y-inverted damage names shown rows. */
-		if (buffer->yInverted()) {
-			for (Rect &r : update)
-				r.y = whole.height - r.y - r.height;
-		}
-		if (!update.empty()) {
-			auto ret = renderer.updateDmaBuf(*buffer->texture(), dmaBuf, update);
-			if (!ret)
-				LOG_ERROR("wl_surface@%u: dma-buf update: %s",
-					  wl_resource_get_id(resource_), ret.error().message().c_str());
-		}
-	}
+	/* Imported when a composed frame first shows it, not now. */
+	texture_.attached(*buffer, buffer.get() == buffer_.get(), bufferDamage(state));
 	buffer_ = ClientBuffer::Lock(buffer);
+}
+
+const Texture *Surface::updateTexture()
+{
+	return buffer_ ? texture_.update(server_.renderer(), *buffer_.get()) : nullptr;
 }
 
 void Surface::updateSize()
@@ -719,16 +674,9 @@ void Surface::apply(SurfaceState &state)
 	updateSize();
 	if (state.fields & SurfaceState::FieldBuffer)
 		applyBuffer(state);
-	else if (state.fields & SurfaceState::FieldDamage && buffer_ && buffer_->dmaBuf()) {
+	else if (state.fields & SurfaceState::FieldDamage && buffer_)
 		/* Damage without a new attach: the client drew into the same buffer. */
-		std::vector<Rect> damage = bufferDamage(state);
-		if (!damage.empty() && buffer_->texture()) {
-			auto ret = server_.renderer().updateDmaBuf(*buffer_->texture(),
-								   *buffer_->dmaBuf(), damage);
-			if (!ret)
-				LOG_ERROR("dma-buf update: %s", ret.error().message().c_str());
-		}
-	}
+		texture_.damaged(*buffer_.get(), bufferDamage(state));
 	/* This commit's offset only: roles that follow a point move their hotspot by it. */
 	bool moved = state.fields & SurfaceState::FieldOffset;
 	current_.dx = moved ? state.dx : 0;

@@ -11,6 +11,7 @@
 #include "buffer.h"
 #include "pixel_region.h"
 #include "render/renderer.h"
+#include "scene/surface_texture.h"
 #include "wayland_util.h"
 
 namespace comp {
@@ -31,6 +32,8 @@ public:
 	void clear() { ops_.clear(); }
 	bool empty() const { return ops_.empty(); }
 	bool contains(double x, double y) const;
+	/* Whether every pixel of rect is in the region. */
+	bool covers(const Rect &rect) const;
 
 private:
 	struct Op {
@@ -147,7 +150,7 @@ public:
 	const SurfaceState &pending() const { return pending_; }
 	/* Whether a buffer was attached or damaged since the last commit. */
 	bool hasPendingBuffer() const { return pending_.fields & SurfaceState::FieldBuffer; }
-	bool hasBuffer() const { return bool(buffer_) || shmTexture_ != nullptr; }
+	bool hasBuffer() const { return bool(buffer_); }
 	/* Ever had a buffer committed (xdg-shell's configure rules). */
 	bool everCommittedBuffer() const { return everCommittedBuffer_; }
 
@@ -156,6 +159,12 @@ public:
 	int32_t height() const { return height_; }
 	uint32_t bufferWidth() const { return bufferWidth_; }
 	uint32_t bufferHeight() const { return bufferHeight_; }
+	/*
+	 * The renderer's texture of the buffer, imported or updated now if
+	 * the content changed since; null if it cannot be read.
+	 */
+	const Texture *updateTexture();
+	/* The texture as the last composed frame drew it, for tests. */
 	const Texture *texture() const;
 	/* The buffer's part that is shown, in buffer pixels; empty: all of it. */
 	SourceBox sourceBox() const;
@@ -267,10 +276,9 @@ private:
 	bool hasCached_ = false;
 	SurfaceState current_;
 
-	/* The content: a dma-buf's lock, or a copy of wl_shm memory. */
+	/* The content: held until a commit replaces it; imported lazily. */
 	ClientBuffer::Lock buffer_;
-	std::unique_ptr<Texture> shmTexture_;
-	uint32_t shmFormat_ = 0;
+	SurfaceTexture texture_;
 	uint32_t bufferWidth_ = 0;
 	uint32_t bufferHeight_ = 0;
 	int32_t width_ = 0;

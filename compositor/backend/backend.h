@@ -13,6 +13,8 @@
 #include <bufmgr/buffer.h>
 #include <bufmgr/result.h>
 
+#include "buffer.h"
+
 namespace comp {
 
 using bufmgr::Result;
@@ -47,10 +49,22 @@ struct OutputFrame {
 };
 
 /*
+ * What an output shows from its next refresh on: a frame the renderer
+ * drew into (from beginFrame()), or a client buffer as it is, with no
+ * copy (direct scanout). The output keeps a scanned-out buffer locked
+ * until a later commit replaces it.
+ */
+struct OutputState {
+	std::optional<OutputFrame> frame;
+	ClientBuffer::Lock scanout;
+};
+
+/*
  * One display. The backend drives its frame clock: after scheduleFrame()
- * the frame handler runs at the next refresh, renders into a frame from
- * beginFrame() and passes it to commit(); the presented handler then
- * reports when it reached the screen.
+ * the frame handler runs at the next refresh, builds an OutputState (a
+ * client buffer that test() accepts, or a frame rendered into a buffer
+ * from beginFrame()) and passes it to commit(); the presented handler
+ * then reports when it reached the screen.
  */
 class Output
 {
@@ -82,8 +96,13 @@ public:
 	 * is still in use (try again at the next frame).
 	 */
 	virtual Result<std::optional<OutputFrame>> beginFrame() = 0;
-	/* Shows the frame; the presented handler runs once it is on screen. */
-	virtual Result<void> commit(const OutputFrame &frame) = 0;
+	/*
+	 * Whether commit(state) would show state: a composed frame always
+	 * can; a client buffer only where the hardware reads it as it is.
+	 */
+	virtual bool test(const OutputState &state) const = 0;
+	/* Shows state; the presented handler runs once it is on screen. */
+	virtual Result<void> commit(OutputState state) = 0;
 	/* Gives a frame back unshown (rendering failed). */
 	virtual void rollback(const OutputFrame &frame) = 0;
 	/*
@@ -92,8 +111,13 @@ public:
 	 */
 	virtual void skipFrame() = 0;
 
-	/* The buffer on screen now, or null before the first frame. */
+	/*
+	 * What is on screen now: a composed buffer, or the client buffer
+	 * scanned out; both null before the first frame.
+	 */
 	virtual const bufmgr::Buffer *frontBuffer() const = 0;
+	virtual const ClientBuffer *frontScanout() const = 0;
+	bool hasFront() const { return frontBuffer() || frontScanout(); }
 
 	using FrameHandler = std::function<void()>;
 	using PresentedHandler = std::function<void(const PresentInfo &)>;
@@ -190,12 +214,6 @@ public:
 	 * main_device); nullopt when the backend has none.
 	 */
 	virtual std::optional<dev_t> mainDevice() const { return std::nullopt; }
-
-	/*
-	 * Whether the backend could put this client buffer on a plane with
-	 * no copy. Headless scans out nothing.
-	 */
-	virtual bool canScanOut(const bufmgr::Buffer &) const { return false; }
 
 	/*
 	 * The scanout tranche the backend wants to offer a surface now, from

@@ -236,6 +236,18 @@ bufmgr::Result<void> ShmMemory::grow(size_t size)
 	return {};
 }
 
+bool ShmBuffer::isReadable() const
+{
+	Access access(*this);
+	const volatile uint8_t *data = access.data();
+	if (!data)
+		return false;
+	/* A shrunk file loses its tail first: the last byte faults first. */
+	(void)data[0];
+	(void)data[size() - 1];
+	return access.end();
+}
+
 /* ShmBuffer::Access ---------------------------------------------------- */
 
 ShmBuffer::Access::Access(const ShmBuffer &buffer)

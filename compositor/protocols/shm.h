@@ -61,6 +61,11 @@ public:
 	uint32_t height() const { return height_; }
 	/* stride * height: what the client accounts for. */
 	uint64_t size() const { return uint64_t(stride_) * height_; }
+	/*
+	 * Whether the pixels can still be read: false once the client shrank
+	 * its file under them. Touches only the first and last byte.
+	 */
+	bool isReadable() const;
 
 	class Access;
 

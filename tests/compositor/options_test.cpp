@@ -48,6 +48,15 @@ TEST(Options, EveryOption)
 	EXPECT_EQ(options->server.xkbOptions, "ctrl:nocaps");
 }
 
+TEST(Options, DirectScanoutCanBeTurnedOff)
+{
+	auto on = comp::parseOptions({});
+	auto off = comp::parseOptions({ "--no-direct-scanout" });
+	ASSERT_TRUE(on && off);
+	EXPECT_TRUE(on->server.headless.directScanout);
+	EXPECT_FALSE(off->server.headless.directScanout);
+}
+
 TEST(Options, BadValuesAreRejected)
 {
 	for (const std::vector<std::string> &args : std::vector<std::vector<std::string>>{

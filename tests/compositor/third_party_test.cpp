@@ -174,7 +174,7 @@ bool waitForWindow(ServerRunner &server, int timeoutMs = 20000)
 	while (std::chrono::steady_clock::now() < deadline) {
 		bool mapped = server.run([](comp::Server &s) {
 			for (comp::View *view : s.views()) {
-				if (view->isMapped() && view->surface()->texture())
+				if (view->isMapped() && view->surface()->hasBuffer())
 					return true;
 			}
 			return false;

@@ -12,6 +12,7 @@
 #include <wayland-server-core.h>
 
 #include "log.h"
+#include "scene/screenshot.h"
 
 namespace comp {
 
@@ -70,6 +71,7 @@ HeadlessOutput::HeadlessOutput(HeadlessBackend &backend, std::string name,
 	mode_.width = config.width;
 	mode_.height = config.height;
 	mode_.refreshMilliHz = config.refreshMilliHz;
+	directScanout_ = config.directScanout;
 	periodNs_ = 1000000000000ull / config.refreshMilliHz;
 	description_ = "heapcomp headless output " + std::to_string(mode_.width) + "x" +
 		       std::to_string(mode_.height);
@@ -188,14 +190,30 @@ Result<std::optional<OutputFrame>> HeadlessOutput::beginFrame()
 	return std::optional<OutputFrame>(frame);
 }
 
-Result<void> HeadlessOutput::commit(const OutputFrame &frame)
+bool HeadlessOutput::test(const OutputState &state) const
 {
-	auto *slot = static_cast<bufmgr::SwapchainSlot *>(frame.backendData);
-	swapchain_->submit(slot);
+	if (!state.scanout)
+		return state.frame.has_value();
+	/* Like a primary plane: the whole output, in a format screenshots read. */
+	const ClientBuffer &buffer = *state.scanout.get();
+	return directScanout_ && !state.frame && buffer.width() == mode_.width &&
+	       buffer.height() == mode_.height && isScreenshotFormat(buffer.format());
+}
+
+Result<void> HeadlessOutput::commit(OutputState state)
+{
+	if (!test(state))
+		return bufmgr::unexpected(EINVAL, name_ + ": commit of a state test() refuses");
 	/* The previous buffer leaves the (virtual) screen. */
 	if (front_)
 		swapchain_->release(front_);
-	front_ = slot;
+	front_ = nullptr;
+	scanout_ = std::move(state.scanout);
+	if (state.frame) {
+		auto *slot = static_cast<bufmgr::SwapchainSlot *>(state.frame->backendData);
+		swapchain_->submit(slot);
+		front_ = slot;
+	}
 	presentNow();
 	return {};
 }
@@ -217,8 +235,8 @@ void HeadlessOutput::presentNow()
 	info.time = toTimespec(when);
 	info.sequence = (when - epochNs_) / periodNs_;
 	info.refreshNs = static_cast<uint32_t>(periodNs_);
-	/* Nothing is scanned out and there is no vblank: no flags. */
-	info.flags = 0;
+	/* No vblank and no hardware clock; a client buffer shown as it is. */
+	info.flags = scanout_ ? uint32_t(PresentZeroCopy) : 0u;
 	presented(info);
 }
 

@@ -24,6 +24,11 @@ struct HeadlessConfig {
 	uint32_t numOutputs = 1;
 	/* A virtual touch screen, driven by injectTouch*(). */
 	bool touch = false;
+	/*
+	 * Show a client buffer of the output's size as it is, as a display
+	 * plane would; off: every frame is composed.
+	 */
+	bool directScanout = true;
 };
 
 class HeadlessBackend;
@@ -48,10 +53,12 @@ public:
 
 	void scheduleFrame() override;
 	Result<std::optional<OutputFrame>> beginFrame() override;
-	Result<void> commit(const OutputFrame &frame) override;
+	bool test(const OutputState &state) const override;
+	Result<void> commit(OutputState state) override;
 	void rollback(const OutputFrame &frame) override;
 	void skipFrame() override;
 	const bufmgr::Buffer *frontBuffer() const override;
+	const ClientBuffer *frontScanout() const override { return scanout_.get(); }
 
 	/* For tests: which bufmgr source the output buffers came from. */
 	const std::string &bufferSource() const { return bufferSource_; }
@@ -70,10 +77,13 @@ private:
 	std::string model_ = "headless";
 	Mode mode_;
 	uint64_t periodNs_;
+	bool directScanout_;
 
 	std::unique_ptr<bufmgr::Swapchain> swapchain_;
 	std::string bufferSource_;
 	bufmgr::SwapchainSlot *front_ = nullptr;
+	/* Or the client buffer on screen, read as it is. */
+	ClientBuffer::Lock scanout_;
 
 	bufmgr::UniqueFd timerFd_;
 	EventSource timerSource_;

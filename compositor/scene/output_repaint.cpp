@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+#include "scene/output_repaint.h"
+
+#include <time.h>
+
+#include <wayland-server-protocol.h>
+
+#include "protocols/output.h"
+#include "protocols/presentation.h"
+#include "server.h"
+#include "surface.h"
+
+namespace comp {
+
+namespace {
+
+/* Premultiplied RGBA behind every window. */
+constexpr float kClearColor[4] = { 0.0f, 0.0f, 0.0f, 1.0f };
+
+/* Past this many rects a repaint draws their bounding box: fewer passes. */
+constexpr size_t kMaxRepaintRects = 16;
+
+} /* namespace */
+
+OutputRepaint::OutputRepaint(Server &server, Output &output, std::unique_ptr<OutputGlobal> global)
+	: server_(server), output_(output), global_(std::move(global)),
+	  damage_(output.mode().width, output.mode().height)
+{
+}
+
+OutputRepaint::~OutputRepaint() = default;
+
+void OutputRepaint::clearFrames()
+{
+	rendered_.reset();
+	displayed_.reset();
+}
+
+std::unique_ptr<OutputRepaint::FrameState>
+OutputRepaint::takeFrameState(const OutputScene &scene, uint64_t scannedOutSurface)
+{
+	auto fs = std::make_unique<FrameState>();
+	for (Surface *surface : scene.surfaces) {
+		surface->takeFrameCallbacks(fs->callbacks);
+		surface->takeFeedbacks(surface->id() == scannedOutSurface ? fs->zeroCopyFeedbacks
+									  : fs->feedbacks);
+		if (scene.shown.count(surface) && surface->bufferLock())
+			fs->locks.push_back(surface->bufferLock());
+	}
+	return fs;
+}
+
+Result<void> OutputRepaint::repaint(const OutputScene &scene)
+{
+	damage_.updateScene(scene.placements());
+
+	/* The screen already shows the scene: complete the frame without drawing. */
+	if (!damage_.hasPending() && output_.hasFront()) {
+		repaintNeeded_ = false;
+		stats_.skipped++;
+		rendered_ = takeFrameState(scene, scannedOut_);
+		output_.skipFrame();
+		return {};
+	}
+
+	Result<void> result;
+	if (scanOut(scene, result))
+		return result;
+	return compose(scene);
+}
+
+bool OutputRepaint::scanOut(const OutputScene &scene, Result<void> &result)
+{
+	const Output::Mode mode = output_.mode();
+	const SceneElement *candidate = scene.scanoutCandidate(mode.width, mode.height);
+	if (!candidate)
+		return false;
+	OutputState state;
+	state.scanout = ClientBuffer::Lock(candidate->buffer->shared_from_this());
+	if (!output_.test(state))
+		return false;
+
+	const uint64_t surface = candidate->surface->id();
+	repaintNeeded_ = false;
+	rendered_ = takeFrameState(scene, surface);
+	result = output_.commit(std::move(state));
+	if (!result) {
+		/* Nothing changed on screen: compose the next frame whole. */
+		damage_.addWhole();
+		return true;
+	}
+	scannedOut_ = surface;
+	stats_.scannedOut++;
+	damage_.frameScannedOut();
+	return true;
+}
+
+Result<void> OutputRepaint::compose(const OutputScene &scene)
+{
+	auto frame = output_.beginFrame();
+	if (!frame)
+		return bufmgr::unexpected(std::move(frame).error());
+	if (!*frame) {
+		/* Every buffer is still on screen or queued: try next refresh. */
+		output_.scheduleFrame();
+		return {};
+	}
+
+	/* Textures are made now, for what a composed frame shows. */
+	std::vector<RenderItem> items;
+	items.reserve(scene.elements.size());
+	for (const SceneElement &e : scene.elements) {
+		const Texture *texture = e.surface->updateTexture();
+		if (!texture)
+			continue;
+		RenderItem item;
+		item.texture = texture;
+		item.destination = e.destination;
+		item.source = e.source;
+		item.transform = e.transform;
+		item.yInvert = e.yInvert;
+		items.push_back(item);
+	}
+
+	std::unique_ptr<FrameState> fs = takeFrameState(scene, 0);
+	repaintNeeded_ = false;
+	PixelRegion region = damage_.repaintRegion((*frame)->bufferAge);
+	region.simplify(kMaxRepaintRects);
+	std::vector<Rect> rects = region.rects();
+	auto rendered = server_.renderer().render(*(*frame)->target, items, kClearColor, rects);
+	if (!rendered) {
+		/* The damage stays pending for the next frame. */
+		output_.rollback(**frame);
+		/* Callbacks still complete, so clients do not stall. */
+		rendered_ = std::move(fs);
+		PresentInfo info;
+		clock_gettime(CLOCK_MONOTONIC, &info.time);
+		presented(info);
+		return bufmgr::unexpected(std::move(rendered).error());
+	}
+
+	stats_.rendered++;
+	stats_.lastBufferAge = (*frame)->bufferAge;
+	stats_.lastPixels = region.area();
+	stats_.pixels += stats_.lastPixels;
+	stats_.rects += rects.size();
+	stats_.lastRects = std::move(rects);
+	damage_.frameSubmitted();
+	rendered_ = std::move(fs);
+	scannedOut_ = 0;
+	OutputState state;
+	state.frame = **frame;
+	auto committed = output_.commit(std::move(state));
+	if (!committed)
+		damage_.addWhole();
+	return committed;
+}
+
+void OutputRepaint::presented(const PresentInfo &info)
+{
+	frames_++;
+	if (!rendered_)
+		return;
+	/*
+	 * The previous frame's buffers are off screen now: released before
+	 * the frame callbacks, so a client redrawing on "done" finds them free.
+	 */
+	displayed_ = std::move(rendered_);
+	FrameState &fs = *displayed_;
+	uint32_t ms = uint32_t(uint64_t(info.time.tv_sec) * 1000 + info.time.tv_nsec / 1000000);
+	fs.callbacks.forEach([ms](wl_resource *callback) {
+		wl_callback_send_done(callback, ms);
+		wl_resource_destroy(callback);
+	});
+	/* ZERO_COPY only for the surface whose buffer was the frame. */
+	PresentInfo copied = info;
+	copied.flags &= ~uint32_t(PresentZeroCopy);
+	Presentation &presentation = server_.presentation();
+	presentation.presented(fs.feedbacks, global_.get(), copied);
+	presentation.presented(fs.zeroCopyFeedbacks, global_.get(), info);
+}
+
+Result<Screenshot> OutputRepaint::screenshot() const
+{
+	if (const ClientBuffer *scanout = output_.frontScanout())
+		return readClientBuffer(*scanout);
+	const bufmgr::Buffer *front = output_.frontBuffer();
+	if (!front)
+		return bufmgr::unexpected(EAGAIN, "no frame on " + output_.name());
+	auto pixels = server_.renderer().readPixels(*front);
+	if (!pixels)
+		return bufmgr::unexpected(std::move(pixels).error());
+	Screenshot shot;
+	shot.width = front->width();
+	shot.height = front->height();
+	shot.pixels = std::move(*pixels);
+	return shot;
+}
+
+} /* namespace comp */

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <bufmgr/result.h>
+
+#include "backend/backend.h"
+#include "buffer.h"
+#include "output_damage.h"
+#include "scene/scene.h"
+#include "scene/screenshot.h"
+#include "wayland_util.h"
+
+namespace comp {
+
+class OutputGlobal;
+class Server;
+
+/* What repainting cost on one output, for tests and statistics. */
+struct RepaintStats {
+	uint64_t rendered = 0;	/* frames composed */
+	uint64_t scannedOut = 0;	/* frames that were a client buffer as it is */
+	uint64_t skipped = 0;	/* refreshes with nothing damaged: nothing drawn */
+	uint64_t pixels = 0;	/* output pixels drawn, all frames */
+	uint64_t rects = 0;	/* scissor rects drawn, all frames */
+	/* The last frame composed. */
+	int lastBufferAge = 0;
+	uint64_t lastPixels = 0;
+	std::vector<Rect> lastRects;
+};
+
+/*
+ * One output's frames: each repaint turns the scene into an output
+ * state — the topmost client buffer as it is, when it alone fills the
+ * output and the backend's test() accepts it, or else a frame the
+ * renderer composes where the output's damage says — commits it, and
+ * completes the frame callbacks and presentation feedback once the
+ * frame is presented.
+ */
+class OutputRepaint
+{
+public:
+	OutputRepaint(Server &server, Output &output, std::unique_ptr<OutputGlobal> global);
+	~OutputRepaint();
+	OutputRepaint(const OutputRepaint &) = delete;
+	OutputRepaint &operator=(const OutputRepaint &) = delete;
+
+	Output &output() const { return output_; }
+	OutputGlobal *global() const { return global_.get(); }
+	/* Frames presented, drawn or not (stats() tells). */
+	uint64_t frames() const { return frames_; }
+	const RepaintStats &stats() const { return stats_; }
+
+	/* Whether the next refresh must build a frame. */
+	bool repaintNeeded() const { return repaintNeeded_; }
+	void setRepaintNeeded() { repaintNeeded_ = true; }
+
+	/* Damage in output pixels, from content that changed in place. */
+	void addDamage(const PixelRegion &region) { damage_.add(region); }
+	void damageWhole() { damage_.addWhole(); }
+
+	/* Shows scene from the next refresh on, scanned out or composed. */
+	Result<void> repaint(const OutputScene &scene);
+	/* The backend's report: the last committed frame is on screen. */
+	void presented(const PresentInfo &info);
+	/* What is on screen now; null front: nothing was ever shown. */
+	Result<Screenshot> screenshot() const;
+
+	/* Drops what frames hold (locks, callbacks): the clients are going. */
+	void clearFrames();
+
+private:
+	/* What one frame on screen holds until the next frame replaces it. */
+	struct FrameState {
+		std::vector<ClientBuffer::Lock> locks;
+		ResourceList callbacks;
+		ResourceList feedbacks;
+		/* The scanned-out surface's: presented with ZERO_COPY. */
+		ResourceList zeroCopyFeedbacks;
+	};
+
+	std::unique_ptr<FrameState> takeFrameState(const OutputScene &scene,
+						   uint64_t scannedOutSurface);
+	/* Whether the scanout candidate went to the screen as it is. */
+	bool scanOut(const OutputScene &scene, Result<void> &result);
+	Result<void> compose(const OutputScene &scene);
+
+	Server &server_;
+	Output &output_;
+	std::unique_ptr<OutputGlobal> global_;
+	bool repaintNeeded_ = false;
+	uint64_t frames_ = 0;
+	std::unique_ptr<FrameState> rendered_;	/* committed, not yet presented */
+	std::unique_ptr<FrameState> displayed_;
+	/* Surface::id() of the surface whose buffer is on screen; 0: composed. */
+	uint64_t scannedOut_ = 0;
+	OutputDamage damage_;
+	RepaintStats stats_;
+};
+
+} /* namespace comp */

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+#include "scene/scene.h"
+
+#include <drm_fourcc.h>
+
+#include <bufmgr/format.h>
+
+#include "backend/backend.h"
+#include "surface.h"
+
+namespace comp {
+
+namespace {
+
+bool formatHasAlpha(uint32_t format)
+{
+	const bufmgr::FormatInfo *info = bufmgr::formatInfo(format);
+	/* Unknown formats are treated as translucent: never wrongly opaque. */
+	return !info || info->hasAlpha;
+}
+
+} /* namespace */
+
+OutputScene OutputScene::build(std::span<const SceneRoot> roots, const Output &output)
+{
+	OutputScene scene;
+	const Output::Mode mode = output.mode();
+	for (const SceneRoot &root : roots) {
+		root.surface->forEachSurface([&](Surface *surface, int32_t sx, int32_t sy) {
+			scene.surfaces.push_back(surface);
+			ClientBuffer *buffer = surface->buffer()
+				? const_cast<ClientBuffer *>(surface->buffer()) : nullptr;
+			if (!buffer || surface->width() <= 0 || surface->height() <= 0)
+				return;
+			SceneElement element;
+			element.surface = surface;
+			element.buffer = buffer;
+			element.destination = { root.x + sx - output.x(), root.y + sy - output.y(),
+						surface->width(), surface->height() };
+			const Rect &d = element.destination;
+			if (d.x >= int32_t(mode.width) || d.y >= int32_t(mode.height) ||
+			    d.x + d.width <= 0 || d.y + d.height <= 0)
+				return;
+			element.source = surface->sourceBox();
+			element.transform = surface->bufferTransform();
+			element.yInvert = buffer->yInverted();
+			element.opaque = !formatHasAlpha(buffer->format()) ||
+					 surface->current().opaque.covers(
+						 { 0, 0, surface->width(), surface->height() });
+			scene.elements.push_back(element);
+			scene.shown.insert(surface);
+		});
+	}
+	return scene;
+}
+
+std::vector<ScenePlacement> OutputScene::placements() const
+{
+	std::vector<ScenePlacement> placements;
+	placements.reserve(elements.size());
+	for (const SceneElement &e : elements)
+		placements.push_back({ e.surface->id(), e.destination, e.source, e.transform });
+	return placements;
+}
+
+const SceneElement *OutputScene::scanoutCandidate(uint32_t width, uint32_t height) const
+{
+	if (elements.empty())
+		return nullptr;
+	const SceneElement &top = elements.back();
+	const Rect &d = top.destination;
+	const SourceBox &s = top.source;
+	bool wholeBuffer = s.width == 0 ||
+			   (s.x == 0 && s.y == 0 && s.width == top.buffer->width() &&
+			    s.height == top.buffer->height());
+	bool fillsOutput = d.x == 0 && d.y == 0 && d.width == int32_t(width) &&
+			   d.height == int32_t(height);
+	if (!top.opaque || !fillsOutput || !wholeBuffer || top.yInvert ||
+	    top.transform != Transform::Normal || top.buffer->width() != width ||
+	    top.buffer->height() != height)
+		return nullptr;
+	return &top;
+}
+
+} /* namespace comp */

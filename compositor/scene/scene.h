@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <span>
+#include <vector>
+
+#include "buffer.h"
+#include "output_damage.h"
+#include "render/renderer.h"
+
+namespace comp {
+
+class Output;
+class Surface;
+
+/*
+ * One client buffer placed on an output: the unit a renderer composes
+ * and a backend may show on a plane as it is.
+ */
+struct SceneElement {
+	Surface *surface = nullptr;
+	/* The surface's current buffer; the surface holds its lock. */
+	ClientBuffer *buffer = nullptr;
+	Rect destination;	/* output pixels, y down */
+	SourceBox source;	/* buffer pixels before the transform; width 0: all */
+	Transform transform = Transform::Normal;
+	bool yInvert = false;
+	/* Every destination pixel is opaque: nothing below shows through. */
+	bool opaque = false;
+};
+
+/* A surface tree to place: root and its subsurfaces, root's origin at (x, y). */
+struct SceneRoot {
+	Surface *surface = nullptr;
+	int32_t x = 0;
+	int32_t y = 0;
+};
+
+/* What one output shows in one frame, built anew for every repaint. */
+struct OutputScene {
+	/* Back to front, each at least partly on the output. */
+	std::vector<SceneElement> elements;
+	/* Every surface of the trees, shown or not: the frame completes their callbacks. */
+	std::vector<Surface *> surfaces;
+	std::set<Surface *> shown;
+
+	/* Global roots back to front (windows, popups, then the cursor). */
+	static OutputScene build(std::span<const SceneRoot> roots, const Output &output);
+
+	/* Where each element is, for OutputDamage::updateScene(). */
+	std::vector<ScenePlacement> placements() const;
+
+	/*
+	 * The element the output could show as it is, with nothing composed:
+	 * the topmost one, opaque, covering the whole output with its whole
+	 * buffer, unscaled and untransformed. Null when there is none.
+	 */
+	const SceneElement *scanoutCandidate(uint32_t width, uint32_t height) const;
+};
+
+} /* namespace comp */

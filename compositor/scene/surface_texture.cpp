@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+#include "scene/surface_texture.h"
+
+#include <wayland-server-protocol.h>
+
+#include "log.h"
+#include "protocols/shm.h"
+
+namespace comp {
+
+namespace {
+
+uint32_t resourceId(const ClientBuffer &buffer)
+{
+	return buffer.resource() ? wl_resource_get_id(buffer.resource()) : 0;
+}
+
+} /* namespace */
+
+void SurfaceTexture::addDamage(const ClientBuffer &buffer, std::span<const Rect> damage)
+{
+	const int32_t height = int32_t(buffer.height());
+	for (Rect r : damage) {
+		/* Renderers read memory rows; y-inverted damage names shown rows. */
+		if (buffer.yInverted())
+			r.y = height - r.y - r.height;
+		stale_.add(r);
+	}
+}
+
+void SurfaceTexture::attached(const ClientBuffer &buffer, bool same, std::span<const Rect> damage)
+{
+	bool copyFits = copy_ && copyWidth_ == buffer.width() && copyHeight_ == buffer.height() &&
+			copyFormat_ == buffer.format();
+	if (buffer.type() == ClientBuffer::Type::Shm ? !copyFits : !same) {
+		/*
+		 * A dma-buf texture is the buffer's own: a buffer attached
+		 * again holds a whole new frame, since damage describes it
+		 * relative to the buffer shown before, not to its old content.
+		 */
+		wholeStale_ = true;
+		stale_.clear();
+		return;
+	}
+	addDamage(buffer, damage);
+}
+
+void SurfaceTexture::damaged(const ClientBuffer &buffer, std::span<const Rect> damage)
+{
+	addDamage(buffer, damage);
+}
+
+void SurfaceTexture::clear()
+{
+	copy_.reset();
+	stale_.clear();
+	wholeStale_ = true;
+}
+
+const Texture *SurfaceTexture::current(const ClientBuffer *buffer) const
+{
+	if (!buffer)
+		return nullptr;
+	return buffer->type() == ClientBuffer::Type::Shm ? copy_.get() : buffer->texture();
+}
+
+const Texture *SurfaceTexture::update(Renderer &renderer, ClientBuffer &buffer)
+{
+	if (buffer.type() == ClientBuffer::Type::Shm)
+		return updateShm(renderer, buffer);
+	copy_.reset();
+	return updateDmaBuf(renderer, buffer);
+}
+
+const Texture *SurfaceTexture::updateShm(Renderer &renderer, ClientBuffer &buffer)
+{
+	if (!isStale())
+		return copy_.get();
+
+	const ShmBuffer &shm = *buffer.shmBuffer();
+	/* Survives the client shrinking its pool's file under the read. */
+	ShmBuffer::Access access(shm);
+	if (!access.data())
+		return nullptr;
+	if (wholeStale_ || !copy_) {
+		auto texture = renderer.importShm(access.data(), buffer.width(), buffer.height(),
+						  shm.stride(), buffer.format());
+		if (texture) {
+			copy_ = std::move(*texture);
+			copyWidth_ = buffer.width();
+			copyHeight_ = buffer.height();
+			copyFormat_ = buffer.format();
+		} else {
+			copy_.reset();
+			LOG_ERROR("wl_buffer@%u: shm import: %s", resourceId(buffer),
+				  texture.error().message().c_str());
+		}
+	} else {
+		std::vector<Rect> rects = stale_.rects();
+		auto ret = renderer.updateShm(*copy_, access.data(), shm.stride(), rects);
+		if (!ret)
+			LOG_ERROR("wl_buffer@%u: shm upload: %s", resourceId(buffer),
+				  ret.error().message().c_str());
+	}
+	stale_.clear();
+	wholeStale_ = false;
+
+	if (!access.end()) {
+		/* What was read is zeroes: nothing of it shows. */
+		clear();
+		if (buffer.resource())
+			wl_resource_post_error(buffer.resource(), WL_SHM_ERROR_INVALID_FD,
+					       "the pool's file was shrunk under the buffer");
+		return nullptr;
+	}
+	return copy_.get();
+}
+
+const Texture *SurfaceTexture::updateDmaBuf(Renderer &renderer, ClientBuffer &buffer)
+{
+	const bufmgr::Buffer &dmaBuf = *buffer.dmaBuf();
+	if (!buffer.texture()) {
+		/* linux-dmabuf imports at creation; a renderer may drop it since. */
+		auto texture = renderer.importDmaBuf(dmaBuf);
+		if (!texture) {
+			LOG_ERROR("wl_buffer@%u: dma-buf import (%s): %s", resourceId(buffer),
+				  buffer.exporter().c_str(), texture.error().message().c_str());
+			return nullptr;
+		}
+		buffer.setTexture(std::move(*texture));
+	} else if (isStale()) {
+		Rect whole{ 0, 0, int32_t(buffer.width()), int32_t(buffer.height()) };
+		std::vector<Rect> rects = wholeStale_ ? std::vector<Rect>{ whole } : stale_.rects();
+		auto ret = renderer.updateDmaBuf(*buffer.texture(), dmaBuf, rects);
+		if (!ret)
+			LOG_ERROR("wl_buffer@%u: dma-buf update: %s", resourceId(buffer),
+				  ret.error().message().c_str());
+	}
+	stale_.clear();
+	wholeStale_ = false;
+	return buffer.texture();
+}
+
+} /* namespace comp */

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "buffer.h"
+#include "pixel_region.h"
+#include "render/renderer.h"
+
+namespace comp {
+
+/*
+ * What the renderer draws for one surface, made when a composed frame
+ * first needs it: a buffer that is scanned out, or never shown, is never
+ * imported. A client dma-buf is imported once per wl_buffer and kept
+ * with it (ClientBuffer::texture); wl_shm content is copied into one
+ * texture per surface, which later buffers update where their commits
+ * damaged it, whichever wl_buffer they come from.
+ */
+class SurfaceTexture
+{
+public:
+	/*
+	 * A commit attached buffer (again, if same); damage in its pixels,
+	 * relative to what the surface showed before.
+	 */
+	void attached(const ClientBuffer &buffer, bool same, std::span<const Rect> damage);
+	/* A commit damaged the buffer already attached. */
+	void damaged(const ClientBuffer &buffer, std::span<const Rect> damage);
+	/* The surface shows nothing any more. */
+	void clear();
+
+	/*
+	 * The texture showing buffer's current content (the buffer last
+	 * attached), importing or updating what it lacks. Null, logged, if
+	 * the renderer cannot read the buffer; a client that shrank its
+	 * wl_shm file gets invalid_fd.
+	 */
+	const Texture *update(Renderer &renderer, ClientBuffer &buffer);
+	/* What update() last returned, if still current; for tests. */
+	const Texture *current(const ClientBuffer *buffer) const;
+	/* Whether the next update() has anything to import. */
+	bool isStale() const { return wholeStale_ || !stale_.empty(); }
+
+private:
+	void addDamage(const ClientBuffer &buffer, std::span<const Rect> damage);
+	const Texture *updateShm(Renderer &renderer, ClientBuffer &buffer);
+	const Texture *updateDmaBuf(Renderer &renderer, ClientBuffer &buffer);
+
+	std::unique_ptr<Texture> copy_;	/* wl_shm content */
+	uint32_t copyWidth_ = 0;
+	uint32_t copyHeight_ = 0;
+	uint32_t copyFormat_ = 0;
+	/* Rows of buffer memory the texture lacks. */
+	PixelRegion stale_;
+	bool wholeStale_ = true;
+};
+
+} /* namespace comp */
