@@ -40,10 +40,18 @@ comp::ServerConfig ServerRunner::defaultConfig()
 	config.headless.width = 320;
 	config.headless.height = 240;
 	config.headless.refreshMilliHz = 60000;
+	config.headless.frameClock = comp::FrameClock::Idle;
 	config.createRenderer = [](bufmgr::BufferManager &) {
 		comp::GlesRendererOptions options;
 		return comp::createGlesRenderer(options);
 	};
+	return config;
+}
+
+comp::ServerConfig ServerRunner::realClockConfig()
+{
+	comp::ServerConfig config = defaultConfig();
+	config.headless.frameClock = comp::FrameClock::Refresh;
 	return config;
 }
 
@@ -102,11 +110,15 @@ bool ServerRunner::waitFrames(uint64_t n, int timeoutMs)
 {
 	uint64_t target = frames() + n;
 	auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
-	while (frames() < target) {
+	/* An output with nothing to show presents nothing: ask for each frame. */
+	auto repaint = [](comp::Server &server) {
+		server.scheduleRepaint();
+		return server.frameCount();
+	};
+	while (run(repaint) < target) {
 		if (std::chrono::steady_clock::now() > deadline)
 			return false;
-		run([](comp::Server &server) { server.scheduleRepaint(); });
-		std::this_thread::sleep_for(std::chrono::milliseconds(5));
+		std::this_thread::sleep_for(std::chrono::milliseconds(1));
 	}
 	return true;
 }

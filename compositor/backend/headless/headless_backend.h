@@ -17,6 +17,13 @@ struct wl_event_loop;
 
 namespace comp {
 
+/* When a scheduled frame runs. */
+enum class FrameClock : uint8_t {
+	Refresh,	/* at the next tick of the refresh rate, like a display */
+	Idle,		/* as soon as the event loop has handled what is ready */
+	Manual,		/* when HeadlessBackend::stepFrames() says so */
+};
+
 struct HeadlessConfig {
 	uint32_t width = 1280;
 	uint32_t height = 720;
@@ -24,6 +31,11 @@ struct HeadlessConfig {
 	uint32_t numOutputs = 1;
 	/* A virtual touch screen, driven by injectTouch*(). */
 	bool touch = false;
+	/*
+	 * Refresh for the executable and for tests of timing; tests of
+	 * protocol behaviour need not wait for a 60 Hz tick.
+	 */
+	FrameClock frameClock = FrameClock::Refresh;
 };
 
 class HeadlessBackend;
@@ -56,10 +68,13 @@ public:
 	/* For tests: which bufmgr source the output buffers came from. */
 	const std::string &bufferSource() const { return bufferSource_; }
 	uint64_t refreshNs() const { return periodNs_; }
+	/* With FrameClock::Manual: runs the scheduled frame, if any, next. */
+	bool stepFrame();
 
 private:
 	static int onTimer(int fd, uint32_t mask, void *data);
 	uint64_t nextTickNs(uint64_t nowNs) const;
+	bool armTimer(uint64_t whenNs);
 	/* Reports the frame on screen as presented now: at this tick, or at once. */
 	void presentNow();
 
@@ -70,6 +85,7 @@ private:
 	std::string model_ = "headless";
 	Mode mode_;
 	uint64_t periodNs_;
+	FrameClock clock_;
 
 	std::unique_ptr<bufmgr::Swapchain> swapchain_;
 	std::string bufferSource_;
@@ -113,6 +129,9 @@ public:
 	void injectTouchFrame();
 	void injectTouchCancel();
 	bool hasTouch() const override { return config_.touch; }
+
+	/* With FrameClock::Manual: how many outputs had a frame to run. */
+	size_t stepFrames();
 
 	bufmgr::BufferManager &bufferManager() { return manager_; }
 	const BufferDropHook &dropHook() const { return dropHook_; }
