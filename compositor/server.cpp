@@ -592,9 +592,6 @@ std::unique_ptr<Server::FrameState> Server::takeFrameState(const Scene &scene)
 
 Result<void> Server::repaint(OutputState &state)
 {
-	if (linuxDmabuf_)
-		linuxDmabuf_->updateScanoutTranches();
-
 	Output *output = state.output;
 	Scene scene = collectScene(*output);
 	state.damage.updateScene(scene.placements);
