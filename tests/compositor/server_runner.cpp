@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,9 +16,23 @@ namespace {
 
 std::atomic<int> gCounter{ 0 };
 
+/* The XDG_RUNTIME_DIR made here, if one was, and by which process. */
+std::string gOwnRuntimeDir;
+pid_t gOwnRuntimeDirPid = 0;
+
 /* Before any thread exists: setenv is not thread-safe. */
 struct RuntimeDirInit {
 	RuntimeDirInit() { ensureRuntimeDir(); }
+	/*
+	 * Ours alone, but not empty if a death test's child died with a
+	 * server; a forked child exiting must leave it to its parent.
+	 */
+	~RuntimeDirInit()
+	{
+		std::error_code ignored;
+		if (!gOwnRuntimeDir.empty() && gOwnRuntimeDirPid == getpid())
+			std::filesystem::remove_all(gOwnRuntimeDir, ignored);
+	}
 } gRuntimeDirInit;
 
 } /* namespace */
@@ -28,8 +43,11 @@ void ensureRuntimeDir()
 	if (dir && *dir && access(dir, W_OK) == 0)
 		return;
 	char path[] = "/tmp/heapcomp-test-runtime-XXXXXX";
-	if (mkdtemp(path))
+	if (mkdtemp(path)) {
 		setenv("XDG_RUNTIME_DIR", path, 1);
+		gOwnRuntimeDir = path;
+		gOwnRuntimeDirPid = getpid();
+	}
 }
 
 comp::ServerConfig ServerRunner::defaultConfig()
