@@ -212,7 +212,7 @@ struct ScanoutSetup {
 /* No frame runs meanwhile: the hysteresis has its own timer. */
 TEST(LinuxDmabuf, ScanoutTrancheWaitsForAStableDecision)
 {
-	constexpr auto kHysteresis = std::chrono::milliseconds(500);
+	constexpr auto kHysteresis = std::chrono::milliseconds(300);
 	ScanoutSetup setup(kHysteresis);
 	ASSERT_TRUE(setup.start()) << setup.server.error();
 	ServerRunner &server = setup.server;
