@@ -482,6 +482,9 @@ void Server::sceneChanged()
 {
 	if (seat_)
 		seat_->updatePointerFocus();
+	/* What the backend could scan out may have changed with it. */
+	if (linuxDmabuf_)
+		linuxDmabuf_->sceneChanged();
 }
 
 void Server::scheduleRepaint()
@@ -541,9 +544,6 @@ void Server::updateOutputMembership(OutputRepaint &output, const std::set<Surfac
 
 Result<void> Server::repaint(OutputRepaint &output)
 {
-	if (linuxDmabuf_)
-		linuxDmabuf_->updateScanoutTranches();
-
 	std::vector<SceneRoot> roots = sceneRoots();
 	OutputScene scene = OutputScene::build(roots, output.output());
 	updateOutputMembership(output, scene.shown);

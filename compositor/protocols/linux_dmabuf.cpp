@@ -346,31 +346,86 @@ const struct zwp_linux_dmabuf_v1_interface dmabufImpl = {
 
 } /* namespace */
 
-/*
- * One surface's feedback object, with the scanout decision it was last
- * sent and the one the backend has been reporting since `since`.
- */
-class LinuxDmabuf::SurfaceFeedback
+LinuxDmabuf::SurfaceFeedback::SurfaceFeedback(LinuxDmabuf &dmabuf, wl_resource *resource,
+					      Surface *surface)
+	: dmabuf_(dmabuf), resource_(resource), surface_(surface)
 {
-public:
-	SurfaceFeedback(LinuxDmabuf &dmabuf, wl_resource *resource, Surface *surface)
-		: dmabuf_(dmabuf), resource_(resource), surface_(surface)
-	{
-		surfaceDestroy_.connect(surface->destroySignal(), [this](void *) {
-			surfaceDestroy_.disconnect();
-			surface_ = nullptr;
-		});
-	}
-	~SurfaceFeedback() { dmabuf_.removeSurfaceFeedback(this); }
+	surfaceDestroy_.connect(surface->destroySignal(), [this](void *) { surfaceGone(); });
+	/* A new buffer, size or position can change what the backend would do. */
+	surfaceCommit_.connect(surface->commitSignal(), [this](void *) { reevaluate(); });
+	sent_ = dmabuf_.server().backend().scanoutTranche(*surface);
+	pending_ = sent_;
+}
 
-	LinuxDmabuf &dmabuf_;
-	wl_resource *resource_;
-	Surface *surface_;
-	Listener surfaceDestroy_;
-	std::optional<ScanoutTranche> sent;
-	std::optional<ScanoutTranche> candidate;
-	std::chrono::steady_clock::time_point since;
-};
+LinuxDmabuf::SurfaceFeedback::~SurfaceFeedback()
+{
+	dmabuf_.removeSurfaceFeedback(this);
+}
+
+void LinuxDmabuf::SurfaceFeedback::surfaceGone()
+{
+	surfaceDestroy_.disconnect();
+	surfaceCommit_.disconnect();
+	timer_.reset();
+	surface_ = nullptr;
+}
+
+void LinuxDmabuf::SurfaceFeedback::reevaluate()
+{
+	if (!surface_)
+		return;
+	std::optional<ScanoutTranche> decision =
+		dmabuf_.server().backend().scanoutTranche(*surface_);
+	/* Unchanged: the timer, if running, goes on counting. */
+	if (decision == pending_)
+		return;
+	pending_ = std::move(decision);
+	if (pending_ == sent_) {
+		if (timer_)
+			wl_event_source_timer_update(timer_.get(), 0);
+		return;
+	}
+	auto hysteresis = dmabuf_.server().config().scanoutHysteresis;
+	if (hysteresis.count() <= 0) {
+		sent_ = pending_;
+		send();
+		return;
+	}
+	if (!timer_)
+		timer_.reset(wl_event_loop_add_timer(dmabuf_.server().loop(), &onTimer, this));
+	if (!timer_) {
+		LOG_WARNING("linux-dmabuf: no timer for a surface feedback; its scanout "
+			    "tranche stays as sent");
+		return;
+	}
+	/* Restarted: the new answer must hold the whole time. */
+	int ms = int(std::min<int64_t>(hysteresis.count(), INT32_MAX));
+	wl_event_source_timer_update(timer_.get(), ms);
+}
+
+int LinuxDmabuf::SurfaceFeedback::onTimer(void *data)
+{
+	auto *self = static_cast<SurfaceFeedback *>(data);
+	if (!self->surface_)
+		return 0;
+	/* The backend may have changed its mind without anyone asking. */
+	std::optional<ScanoutTranche> decision =
+		self->dmabuf_.server().backend().scanoutTranche(*self->surface_);
+	if (decision != self->pending_) {
+		self->reevaluate();
+		return 0;
+	}
+	if (self->pending_ != self->sent_) {
+		self->sent_ = self->pending_;
+		self->send();
+	}
+	return 0;
+}
+
+void LinuxDmabuf::SurfaceFeedback::send()
+{
+	dmabuf_.sendFeedback(resource_, dmabuf_.buildFeedback(surface_, sent_));
+}
 
 bufmgr::Result<std::unique_ptr<LinuxDmabuf>> LinuxDmabuf::create(Server &server)
 {
@@ -392,8 +447,8 @@ LinuxDmabuf::~LinuxDmabuf()
 	std::list<SurfaceFeedback *> feedbacks = std::move(surfaceFeedbacks_);
 	surfaceFeedbacks_.clear();
 	for (SurfaceFeedback *feedback : feedbacks) {
-		wl_resource_set_user_data(feedback->resource_, nullptr);
-		wl_resource_set_destructor(feedback->resource_, nullptr);
+		wl_resource_set_user_data(feedback->resource(), nullptr);
+		wl_resource_set_destructor(feedback->resource(), nullptr);
 		delete feedback;
 	}
 }
@@ -551,10 +606,7 @@ void LinuxDmabuf::addSurfaceFeedback(wl_resource *resource, Surface *surface)
 	auto *feedback = new SurfaceFeedback(*this, resource, surface);
 	bindToResource(resource, &feedbackImpl, feedback);
 	surfaceFeedbacks_.push_back(feedback);
-	feedback->sent = server_.backend().scanoutTranche(*surface);
-	feedback->candidate = feedback->sent;
-	feedback->since = std::chrono::steady_clock::now();
-	sendFeedback(resource, buildFeedback(surface, feedback->sent));
+	feedback->send();
 }
 
 void LinuxDmabuf::removeSurfaceFeedback(SurfaceFeedback *feedback)
@@ -562,26 +614,10 @@ void LinuxDmabuf::removeSurfaceFeedback(SurfaceFeedback *feedback)
 	surfaceFeedbacks_.remove(feedback);
 }
 
-void LinuxDmabuf::updateScanoutTranches()
+void LinuxDmabuf::sceneChanged()
 {
-	auto now = std::chrono::steady_clock::now();
-	auto hysteresis = server_.config().scanoutHysteresis;
-	for (SurfaceFeedback *feedback : surfaceFeedbacks_) {
-		if (!feedback->surface_)
-			continue;
-		std::optional<ScanoutTranche> decision =
-			server_.backend().scanoutTranche(*feedback->surface_);
-		if (decision != feedback->candidate) {
-			feedback->candidate = decision;
-			feedback->since = now;
-		}
-		/* Resent only once the decision held: no flapping between tranches. */
-		if (feedback->candidate != feedback->sent && now - feedback->since >= hysteresis) {
-			feedback->sent = feedback->candidate;
-			sendFeedback(feedback->resource_,
-				     buildFeedback(feedback->surface_, feedback->sent));
-		}
-	}
+	for (SurfaceFeedback *feedback : surfaceFeedbacks_)
+		feedback->reevaluate();
 }
 
 } /* namespace comp */

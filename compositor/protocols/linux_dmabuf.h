@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -60,8 +59,12 @@ public:
 			       const std::optional<ScanoutTranche> &scanout) const;
 	void sendFeedback(wl_resource *resource, const Feedback &feedback) const;
 
-	/* Called once per repaint: re-evaluates the scanout tranches. */
-	void updateScanoutTranches();
+	/*
+	 * The scene or the backend's use of its planes changed: every
+	 * surface's scanout decision is asked again. Surface commits need
+	 * no call; each feedback follows its surface's.
+	 */
+	void sceneChanged();
 
 	class SurfaceFeedback;
 	void addSurfaceFeedback(wl_resource *resource, Surface *surface);
@@ -79,6 +82,47 @@ private:
 	dev_t mainDevice_ = 0;
 	std::list<SurfaceFeedback *> surfaceFeedbacks_;
 	Global global_;
+};
+
+/*
+ * One surface's zwp_linux_dmabuf_feedback_v1 and the scanout decision it
+ * was last sent. A changed decision starts a timer; when it fires and
+ * the backend still says the same, the feedback is resent: the choice
+ * settles whether or not the output repaints meanwhile, and a decision
+ * that flaps faster than the hysteresis never reaches the client.
+ */
+class LinuxDmabuf::SurfaceFeedback
+{
+public:
+	SurfaceFeedback(LinuxDmabuf &dmabuf, wl_resource *resource, Surface *surface);
+	~SurfaceFeedback();
+	SurfaceFeedback(const SurfaceFeedback &) = delete;
+	SurfaceFeedback &operator=(const SurfaceFeedback &) = delete;
+
+	wl_resource *resource() const { return resource_; }
+	/* Null once the surface is gone; then nothing more is sent. */
+	Surface *surface() const { return surface_; }
+	/* What the client was last told. */
+	const std::optional<ScanoutTranche> &sent() const { return sent_; }
+
+	/* Asks the backend again; a new answer (re)starts the timer. */
+	void reevaluate();
+	/* The whole feedback for the decision last sent. */
+	void send();
+
+private:
+	static int onTimer(void *data);
+	void surfaceGone();
+
+	LinuxDmabuf &dmabuf_;
+	wl_resource *resource_;
+	Surface *surface_;
+	Listener surfaceDestroy_;
+	Listener surfaceCommit_;
+	std::optional<ScanoutTranche> sent_;
+	/* The backend's answer since the timer started; sent when it fires. */
+	std::optional<ScanoutTranche> pending_;
+	EventSource timer_;	/* made on first use: most surfaces never need it */
 };
 
 } /* namespace comp */

@@ -5,6 +5,7 @@
  */
 #include <gtest/gtest.h>
 
+#include <thread>
 #include <time.h>
 
 #include "fd_count.h"
@@ -172,7 +173,7 @@ TEST(Compositor, ShmBufferIsReleasedWhenReplaced)
 
 TEST(Compositor, FrameCallbacksFollowTheRefresh)
 {
-	ServerRunner server;
+	ServerRunner server(ServerRunner::realClockConfig());
 	ASSERT_TRUE(server.ok()) << server.error();
 	TestClient client(server.socket());
 	MappedWindow win(client, "frames", 16, 16, kRed);
@@ -192,6 +193,61 @@ TEST(Compositor, FrameCallbacksFollowTheRefresh)
 	EXPECT_GE(elapsed, 9ull * 16000000ull);
 	/* Timestamps are CLOCK_MONOTONIC milliseconds. */
 	EXPECT_NEAR(double(times.back()), double(monotonicNs() / 1000000ull), 1000.0);
+}
+
+/* The clock protocol tests run on: a frame as soon as one is scheduled. */
+TEST(Compositor, IdleFrameClockDoesNotWaitForTheRefresh)
+{
+	comp::ServerConfig config = ServerRunner::defaultConfig();
+	config.headless.refreshMilliHz = 1000;
+	ServerRunner server(config);
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	MappedWindow win(client, "idle clock", 16, 16, kRed);
+	ASSERT_TRUE(win.ok);
+	/* At 1 Hz, ten frames would take nine seconds. */
+	uint64_t start = monotonicNs();
+	for (int i = 0; i < 10; i++) {
+		wl_surface_damage_buffer(win.window.surface(), 0, 0, 1, 1);
+		ASSERT_TRUE(client.commitAndWaitFrame(win.window.surface()));
+	}
+	EXPECT_LT(monotonicNs() - start, 3000000000ull);
+}
+
+TEST(Compositor, ManualFrameClockRunsAFrameWhenStepped)
+{
+	comp::ServerConfig config = ServerRunner::defaultConfig();
+	config.headless.frameClock = comp::FrameClock::Manual;
+	ServerRunner server(config);
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	Window window(client, "manual clock");
+	ASSERT_TRUE(window.waitConfigure());
+	window.ack();
+	ShmBuffer buffer(client.shm, 16, 16);
+	buffer.fill(kGreen);
+	wl_surface_attach(window.surface(), buffer.buffer(), 0, 0);
+	wl_surface_damage_buffer(window.surface(), 0, 0, 16, 16);
+	bool done = false;
+	static const wl_callback_listener listener = {
+		.done = [](void *data, wl_callback *, uint32_t) { *static_cast<bool *>(data) = true; },
+	};
+	Proxy<wl_callback> callback(wl_surface_frame(window.surface()));
+	wl_callback_add_listener(callback, &listener, &done);
+	wl_surface_commit(window.surface());
+	ASSERT_TRUE(client.roundtrip());
+
+	/* Scheduled, not run: no frame until the test steps the clock. */
+	auto step = [](comp::Server &s) { return s.headlessBackend()->stepFrames(); };
+	std::this_thread::sleep_for(std::chrono::milliseconds(50));
+	ASSERT_TRUE(client.roundtrip());
+	EXPECT_FALSE(done);
+	EXPECT_EQ(server.frames(), 0u);
+	EXPECT_EQ(server.run(step), 1u);
+	ASSERT_TRUE(client.dispatchUntil([&] { return done; }));
+	EXPECT_EQ(server.frames(), 1u);
+	/* Nothing scheduled: a step runs nothing. */
+	EXPECT_EQ(server.run(step), 0u);
 }
 
 struct FeedbackRecord {
@@ -227,7 +283,7 @@ const wp_presentation_feedback_listener feedbackListener = {
 
 TEST(Compositor, PresentationFeedback)
 {
-	ServerRunner server;
+	ServerRunner server(ServerRunner::realClockConfig());
 	ASSERT_TRUE(server.ok()) << server.error();
 	TestClient client(server.socket());
 	MappedWindow win(client, "presentation", 16, 16, kRed);

@@ -132,7 +132,8 @@ TEST(Damage, OlderBuffersGetWhatTheyMissed)
 		screen.paste(content, 0, 0);
 		EXPECT_TRUE(shows(server.screenshot(), 0, 0, screen)) << "after patch " << i;
 		comp::RepaintStats stats = repaintStats(server);
-		if (stats.lastBufferAge > 1) {
+		/* The first patch's buffer may have missed the window's mapping. */
+		if (i > 0 && stats.lastBufferAge > 1) {
 			olderBuffers++;
 			/* This patch and the previous one: nothing else. */
 			EXPECT_LE(stats.lastPixels, 2u * 6 * 4) << "after patch " << i;

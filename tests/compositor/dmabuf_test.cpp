@@ -2,7 +2,9 @@
 /* linux-dmabuf v4 feedback as clients read it (any host). */
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <drm_fourcc.h>
+#include <thread>
 
 #include "dmabuf_feedback.h"
 #include "protocols/linux_dmabuf.h"
@@ -78,15 +80,6 @@ TEST(LinuxDmabuf, SurfaceFeedbackHasNoScanoutTrancheOnHeadless)
 	for (int i = 0; i < 5; i++)
 		ASSERT_TRUE(window.present(buffer.buffer(), 16, 16));
 	EXPECT_EQ(feedback.dones, 1);
-	object.reset();
-
-	/* The surface going first leaves the feedback object inert. */
-	Proxy<zwp_linux_dmabuf_feedback_v1> orphan(
-		zwp_linux_dmabuf_v1_get_surface_feedback(client.dmabuf, window.surface()));
-	DmabufFeedback ignored;
-	ignored.listen(orphan);
-	ASSERT_TRUE(client.roundtrip());
-	EXPECT_EQ(ignored.dones, 1);
 }
 
 TEST(LinuxDmabuf, OlderVersionsGetFormatEvents)
@@ -130,20 +123,7 @@ TEST(LinuxDmabuf, OlderVersionsGetFormatEvents)
 	wl_display_disconnect(display);
 }
 
-/* Runs frames (the decision is re-evaluated at each) until cond holds. */
-bool framesUntil(ServerRunner &server, TestClient &client, const std::function<bool()> &cond)
-{
-	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-	while (!cond()) {
-		if (std::chrono::steady_clock::now() > deadline)
-			return false;
-		if (!server.waitFrames(1) || !client.roundtrip())
-			return false;
-	}
-	return true;
-}
-
-/* A headless backend that "could scan out" a surface when told to. */
+/* A headless backend that "could scan out" every surface when told to. */
 class ScanoutBackend : public comp::HeadlessBackend
 {
 public:
@@ -157,54 +137,117 @@ public:
 	std::optional<comp::ScanoutTranche> tranche;
 };
 
-TEST(LinuxDmabuf, ScanoutTrancheWaitsForAStableDecision)
+/*
+ * A server on a ScanoutBackend; *backend is set once it runs. No frame
+ * runs unless a test steps the clock: the feedback must not need any.
+ */
+comp::ServerConfig scanoutConfig(ScanoutBackend **backend, std::chrono::milliseconds hysteresis)
 {
 	comp::ServerConfig config = ServerRunner::defaultConfig();
-	config.scanoutHysteresis = std::chrono::milliseconds(300);
-	ScanoutBackend *backend = nullptr;
-	config.createBackend = [&backend](wl_event_loop *loop, bufmgr::BufferManager &manager,
-					  const comp::ServerConfig &c,
-					  comp::HeadlessBackend::BufferDropHook hook) {
+	config.headless.frameClock = comp::FrameClock::Manual;
+	config.scanoutHysteresis = hysteresis;
+	config.createBackend = [backend](wl_event_loop *loop, bufmgr::BufferManager &manager,
+					 const comp::ServerConfig &c,
+					 comp::HeadlessBackend::BufferDropHook hook) {
 		auto b = std::make_unique<ScanoutBackend>(loop, manager, c.headless, std::move(hook));
-		backend = b.get();
+		*backend = b.get();
 		return std::unique_ptr<comp::Backend>(std::move(b));
 	};
-	ServerRunner server(config);
-	ASSERT_TRUE(server.ok()) << server.error();
-	TestClient client(server.socket());
-	ASSERT_TRUE(client.dmabuf);
-	Window window(client, "scanout");
-	DmabufFeedback feedback;
-	Proxy<zwp_linux_dmabuf_feedback_v1> object(
-		zwp_linux_dmabuf_v1_get_surface_feedback(client.dmabuf, window.surface()));
-	feedback.listen(object);
-	ASSERT_TRUE(client.dispatchUntil([&] { return feedback.dones == 1; }));
-	ASSERT_EQ(feedback.tranches.size(), 1u);
+	return config;
+}
 
+comp::ScanoutTranche testTranche()
+{
 	comp::ScanoutTranche tranche;
 	tranche.device = 0x1234;
 	tranche.formats = { { DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR },
 			    { DRM_FORMAT_ABGR16161616F, DRM_FORMAT_MOD_LINEAR } };
-	auto setTranche = [&](std::optional<comp::ScanoutTranche> t) {
-		server.run([&](comp::Server &) { backend->tranche = t; });
-	};
+	return tranche;
+}
 
-	/* Flapping faster than the hysteresis never reaches the client. */
-	for (int i = 0; i < 4; i++) {
-		setTranche(tranche);
-		ASSERT_TRUE(server.waitFrames(2));
-		setTranche(std::nullopt);
-		ASSERT_TRUE(server.waitFrames(2));
+/* The backend changes its mind and says so, as after a plane reassignment. */
+void decide(ServerRunner &server, ScanoutBackend *backend,
+	    std::optional<comp::ScanoutTranche> tranche)
+{
+	server.run([&](comp::Server &s) {
+		backend->tranche = tranche;
+		s.linuxDmabuf()->sceneChanged();
+	});
+}
+
+void sleepMs(int ms)
+{
+	std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+/* A client with a role-less surface and its feedback, on a ScanoutBackend. */
+struct ScanoutSetup {
+	explicit ScanoutSetup(std::chrono::milliseconds hysteresis)
+		: server(scanoutConfig(&backend, hysteresis))
+	{
+	}
+
+	/* Connects and waits for the first feedback. */
+	bool start()
+	{
+		if (!server.ok())
+			return false;
+		client = std::make_unique<TestClient>(server.socket());
+		if (!client->dmabuf)
+			return false;
+		surface.reset(wl_compositor_create_surface(client->compositor));
+		object.reset(zwp_linux_dmabuf_v1_get_surface_feedback(client->dmabuf, surface));
+		feedback.listen(object);
+		return client->dispatchUntil([&] { return feedback.dones == 1; });
+	}
+
+	ScanoutBackend *backend = nullptr;
+	ServerRunner server;
+	std::unique_ptr<TestClient> client;
+	Proxy<wl_surface> surface;
+	DmabufFeedback feedback;
+	Proxy<zwp_linux_dmabuf_feedback_v1> object;
+};
+
+/* No frame runs meanwhile: the hysteresis has its own timer. */
+TEST(LinuxDmabuf, ScanoutTrancheWaitsForAStableDecision)
+{
+	constexpr auto kHysteresis = std::chrono::milliseconds(300);
+	ScanoutSetup setup(kHysteresis);
+	ASSERT_TRUE(setup.start()) << setup.server.error();
+	ServerRunner &server = setup.server;
+	ScanoutBackend *backend = setup.backend;
+	TestClient &client = *setup.client;
+	DmabufFeedback &feedback = setup.feedback;
+	ASSERT_EQ(feedback.tranches.size(), 1u);
+
+	/*
+	 * Flapping faster than the hysteresis, for longer than it, never
+	 * reaches the client: each change starts the wait again.
+	 */
+	comp::ScanoutTranche tranche = testTranche();
+	auto flapStart = std::chrono::steady_clock::now();
+	while (std::chrono::steady_clock::now() - flapStart < kHysteresis + kHysteresis / 2) {
+		decide(server, backend, tranche);
+		sleepMs(20);
+		decide(server, backend, std::nullopt);
+		sleepMs(20);
 	}
 	ASSERT_TRUE(client.roundtrip());
 	EXPECT_EQ(feedback.dones, 1);
 
-	/* A decision that holds is sent: scanout tranche first. */
-	setTranche(tranche);
+	/*
+	 * A decision that holds is sent, scanout tranche first. This one
+	 * is found at the surface's commit, with no other call.
+	 */
+	server.run([&](comp::Server &) { backend->tranche = tranche; });
+	wl_surface_commit(setup.surface);
+	ASSERT_TRUE(client.roundtrip());
 	auto start = std::chrono::steady_clock::now();
 	feedback.tranches.clear();
-	ASSERT_TRUE(framesUntil(server, client, [&] { return feedback.dones == 2; }));
-	EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
+	ASSERT_TRUE(client.dispatchUntil([&] { return feedback.dones == 2; }));
+	EXPECT_GE(std::chrono::steady_clock::now() - start,
+		  kHysteresis - std::chrono::milliseconds(50));
 	ASSERT_EQ(feedback.tranches.size(), 2u);
 	const DmabufFeedback::Tranche &scanout = feedback.tranches[0];
 	EXPECT_EQ(scanout.device, dev_t(0x1234));
@@ -215,11 +258,38 @@ TEST(LinuxDmabuf, ScanoutTrancheWaitsForAStableDecision)
 	EXPECT_EQ(feedback.tranches[1].flags, 0u);
 
 	/* And withdrawn the same way. */
-	setTranche(std::nullopt);
+	decide(server, backend, std::nullopt);
 	feedback.tranches.clear();
-	ASSERT_TRUE(framesUntil(server, client, [&] { return feedback.dones == 3; }));
+	ASSERT_TRUE(client.dispatchUntil([&] { return feedback.dones == 3; }));
 	ASSERT_EQ(feedback.tranches.size(), 1u);
 	EXPECT_EQ(feedback.tranches[0].flags, 0u);
+	EXPECT_EQ(server.frames(), 0u);
+}
+
+/* The surface going first leaves its feedback object inert, timer and all. */
+TEST(LinuxDmabuf, FeedbackOutlivingItsSurfaceIsInert)
+{
+	ScanoutSetup setup(std::chrono::milliseconds(100));
+	ASSERT_TRUE(setup.start()) << setup.server.error();
+	ServerRunner &server = setup.server;
+	ScanoutBackend *backend = setup.backend;
+	TestClient &client = *setup.client;
+
+	/* A new decision is waiting out its hysteresis when the surface goes. */
+	decide(server, backend, testTranche());
+	setup.surface.reset();
+	ASSERT_TRUE(client.roundtrip());
+	sleepMs(200);
+	/* Asked again without a surface: nothing to decide for. */
+	decide(server, backend, std::nullopt);
+	decide(server, backend, testTranche());
+	sleepMs(200);
+	ASSERT_TRUE(client.roundtrip());
+	EXPECT_EQ(setup.feedback.dones, 1);
+
+	setup.object.reset();
+	ASSERT_TRUE(client.roundtrip());
+	EXPECT_FALSE(client.error());
 }
 
 } /* namespace */

@@ -104,7 +104,7 @@ TEST_P(DmabufClient, PixelsReachTheScreen)
 		GTEST_SKIP() << param.name << ": " << allocator.error().message();
 	}
 
-	ServerRunner server;
+	ServerRunner server(ServerRunner::realClockConfig());
 	ASSERT_TRUE(server.ok()) << server.error();
 	ASSERT_TRUE(server.drawFrames(2));
 	int fds = countOpenFds();
@@ -165,7 +165,7 @@ TEST(DmabufVm, YInvertedAndImplicitModifierBuffers)
 			FAIL() << allocator.error().message();
 		GTEST_SKIP() << allocator.error().message();
 	}
-	ServerRunner server;
+	ServerRunner server(ServerRunner::realClockConfig());
 	ASSERT_TRUE(server.ok()) << server.error();
 	TestClient client(server.socket());
 	ASSERT_TRUE(client.dmabuf);
@@ -218,7 +218,7 @@ TEST(DmabufVm, FeedbackNamesTheRenderNode)
 			FAIL() << "no /dev/dri in the VM";
 		GTEST_SKIP() << "no /dev/dri";
 	}
-	ServerRunner server;
+	ServerRunner server(ServerRunner::realClockConfig());
 	ASSERT_TRUE(server.ok()) << server.error();
 	TestClient client(server.socket());
 	ASSERT_TRUE(client.dmabuf);

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,9 +16,23 @@ namespace {
 
 std::atomic<int> gCounter{ 0 };
 
+/* The XDG_RUNTIME_DIR made here, if one was, and by which process. */
+std::string gOwnRuntimeDir;
+pid_t gOwnRuntimeDirPid = 0;
+
 /* Before any thread exists: setenv is not thread-safe. */
 struct RuntimeDirInit {
 	RuntimeDirInit() { ensureRuntimeDir(); }
+	/*
+	 * Ours alone, but not empty if a death test's child died with a
+	 * server; a forked child exiting must leave it to its parent.
+	 */
+	~RuntimeDirInit()
+	{
+		std::error_code ignored;
+		if (!gOwnRuntimeDir.empty() && gOwnRuntimeDirPid == getpid())
+			std::filesystem::remove_all(gOwnRuntimeDir, ignored);
+	}
 } gRuntimeDirInit;
 
 } /* namespace */
@@ -28,8 +43,11 @@ void ensureRuntimeDir()
 	if (dir && *dir && access(dir, W_OK) == 0)
 		return;
 	char path[] = "/tmp/heapcomp-test-runtime-XXXXXX";
-	if (mkdtemp(path))
+	if (mkdtemp(path)) {
 		setenv("XDG_RUNTIME_DIR", path, 1);
+		gOwnRuntimeDir = path;
+		gOwnRuntimeDirPid = getpid();
+	}
 }
 
 comp::ServerConfig ServerRunner::defaultConfig()
@@ -40,10 +58,18 @@ comp::ServerConfig ServerRunner::defaultConfig()
 	config.headless.width = 320;
 	config.headless.height = 240;
 	config.headless.refreshMilliHz = 60000;
+	config.headless.frameClock = comp::FrameClock::Idle;
 	config.createRenderer = [](bufmgr::BufferManager &) {
 		comp::GlesRendererOptions options;
 		return comp::createGlesRenderer(options);
 	};
+	return config;
+}
+
+comp::ServerConfig ServerRunner::realClockConfig()
+{
+	comp::ServerConfig config = defaultConfig();
+	config.headless.frameClock = comp::FrameClock::Refresh;
 	return config;
 }
 
@@ -102,11 +128,15 @@ bool ServerRunner::waitFrames(uint64_t n, int timeoutMs)
 {
 	uint64_t target = frames() + n;
 	auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
-	while (frames() < target) {
+	/* An output with nothing to show presents nothing: ask for each frame. */
+	auto repaint = [](comp::Server &server) {
+		server.scheduleRepaint();
+		return server.frameCount();
+	};
+	while (run(repaint) < target) {
 		if (std::chrono::steady_clock::now() > deadline)
 			return false;
-		run([](comp::Server &server) { server.scheduleRepaint(); });
-		std::this_thread::sleep_for(std::chrono::milliseconds(5));
+		std::this_thread::sleep_for(std::chrono::milliseconds(1));
 	}
 	return true;
 }

@@ -21,8 +21,14 @@ namespace heapcomp::test {
 class ServerRunner
 {
 public:
-	/* 320x240 at 60 Hz, a unique socket name, the real renderer. */
+	/*
+	 * 320x240, a unique socket name, the real renderer; a frame runs as
+	 * soon as one is scheduled (FrameClock::Idle): for tests of what
+	 * happens, not of when.
+	 */
 	static comp::ServerConfig defaultConfig();
+	/* The same at a real 60 Hz: for tests of timing and of real clients. */
+	static comp::ServerConfig realClockConfig();
 
 	explicit ServerRunner(comp::ServerConfig config = defaultConfig());
 	~ServerRunner();

@@ -71,11 +71,20 @@ TEST(Subsurface, StackingAndPosition)
 	ASSERT_TRUE(client.commitAndWaitFrame(topSurface));
 	EXPECT_EQ(server.screenshot().at(35, 45), kGreen);
 
-	/* Destroying a subsurface unmaps it. */
+	/*
+	 * Destroying a subsurface unmaps it: where it was, the parent shows
+	 * (the first child is below the parent). (65, 75) only it covered.
+	 */
+	shot = server.screenshot();
+	ASSERT_EQ(shot.at(35, 45), kGreen);
+	ASSERT_EQ(shot.at(65, 75), kGreen);
 	top.reset();
 	ASSERT_TRUE(client.commitAndWaitFrame(parent.window.surface()));
-	EXPECT_EQ(server.screenshot().at(120, 120), kBackground);
-	EXPECT_EQ(server.screenshot().at(75, 75), kRed);
+	shot = server.screenshot();
+	EXPECT_EQ(shot.at(35, 45), kRed);
+	EXPECT_EQ(shot.at(65, 75), kRed);
+	EXPECT_EQ(shot.at(75, 75), kRed);
+	EXPECT_EQ(shot.at(120, 120), kBackground);
 }
 
 TEST(Subsurface, ChildExtendsBeyondParent)

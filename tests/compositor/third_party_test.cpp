@@ -227,7 +227,7 @@ comp::Screenshot waitForCoverage(ServerRunner &server, double fraction, double *
 
 comp::ServerConfig bigOutput()
 {
-	comp::ServerConfig config = ServerRunner::defaultConfig();
+	comp::ServerConfig config = ServerRunner::realClockConfig();
 	config.headless.width = 800;
 	config.headless.height = 600;
 	return config;
@@ -244,7 +244,7 @@ TEST(ThirdParty, WaylandInfoListsEveryGlobal)
 	std::string program = findProgram("wayland-info");
 	if (program.empty())
 		GTEST_SKIP() << "wayland-info (wayland-utils) is not installed";
-	ServerRunner server;
+	ServerRunner server(ServerRunner::realClockConfig());
 	ASSERT_TRUE(server.ok()) << server.error();
 	std::string out = outputPath("wayland-info.txt");
 	Child child({ program }, server.socket(), out);

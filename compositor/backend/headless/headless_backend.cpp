@@ -30,6 +30,9 @@ uint32_t monotonicMs()
 
 namespace {
 
+/* A time long past: a timer set to it fires in the event loop's next round. */
+constexpr uint64_t kAtOnceNs = 1;
+
 struct timespec toTimespec(uint64_t ns)
 {
 	struct timespec ts;
@@ -73,6 +76,7 @@ HeadlessOutput::HeadlessOutput(HeadlessBackend &backend, std::string name,
 	mode_.refreshMilliHz = config.refreshMilliHz;
 	directScanout_ = config.directScanout;
 	periodNs_ = 1000000000000ull / config.refreshMilliHz;
+	clock_ = config.frameClock;
 	description_ = "heapcomp headless output " + std::to_string(mode_.width) + "x" +
 		       std::to_string(mode_.height);
 }
@@ -148,19 +152,49 @@ uint64_t HeadlessOutput::nextTickNs(uint64_t nowNs) const
 	return next;
 }
 
+bool HeadlessOutput::armTimer(uint64_t whenNs)
+{
+	struct itimerspec spec = {};
+	spec.it_value = toTimespec(whenNs);
+	if (timerfd_settime(timerFd_.get(), TFD_TIMER_ABSTIME, &spec, nullptr) < 0) {
+		LOG_ERROR("%s: timerfd_settime: %s", name_.c_str(), strerror(errno));
+		return false;
+	}
+	return true;
+}
+
 void HeadlessOutput::scheduleFrame()
 {
 	if (armed_)
 		return;
-	uint64_t next = nextTickNs(monotonicNs());
-	struct itimerspec spec = {};
-	spec.it_value = toTimespec(next);
-	if (timerfd_settime(timerFd_.get(), TFD_TIMER_ABSTIME, &spec, nullptr) < 0) {
-		LOG_ERROR("%s: timerfd_settime: %s", name_.c_str(), strerror(errno));
-		return;
+	switch (clock_) {
+	case FrameClock::Refresh: {
+		uint64_t next = nextTickNs(monotonicNs());
+		if (!armTimer(next))
+			return;
+		lastTickNs_ = next;
+		break;
+	}
+	case FrameClock::Idle:
+		/*
+		 * Not an idle source: those run before the loop sleeps but
+		 * after it flushed the clients, so the frame's events would
+		 * wait for the next wakeup.
+		 */
+		if (!armTimer(kAtOnceNs))
+			return;
+		break;
+	case FrameClock::Manual:
+		break;
 	}
 	armed_ = true;
-	lastTickNs_ = next;
+}
+
+bool HeadlessOutput::stepFrame()
+{
+	if (clock_ != FrameClock::Manual || !armed_)
+		return false;
+	return armTimer(kAtOnceNs);
 }
 
 int HeadlessOutput::onTimer(int fd, uint32_t, void *data)
@@ -170,6 +204,9 @@ int HeadlessOutput::onTimer(int fd, uint32_t, void *data)
 	if (read(fd, &expirations, sizeof(expirations)) < 0)
 		return 0;
 	self->armed_ = false;
+	/* A stepped clock has no ticks: the frame shows when it runs. */
+	if (self->clock_ != FrameClock::Refresh)
+		self->lastTickNs_ = monotonicNs();
 	self->inTick_ = true;
 	self->frame();
 	self->inTick_ = false;
@@ -288,6 +325,14 @@ std::vector<Output *> HeadlessBackend::outputs() const
 	for (const auto &output : outputs_)
 		list.push_back(output.get());
 	return list;
+}
+
+size_t HeadlessBackend::stepFrames()
+{
+	size_t stepped = 0;
+	for (const auto &output : outputs_)
+		stepped += output->stepFrame();
+	return stepped;
 }
 
 void HeadlessBackend::injectPointerMotion(double x, double y)

@@ -17,6 +17,13 @@ struct wl_event_loop;
 
 namespace comp {
 
+/* When a scheduled frame runs. */
+enum class FrameClock : uint8_t {
+	Refresh,	/* at the next tick of the refresh rate, like a display */
+	Idle,		/* as soon as the event loop has handled what is ready */
+	Manual,		/* when HeadlessBackend::stepFrames() says so */
+};
+
 struct HeadlessConfig {
 	uint32_t width = 1280;
 	uint32_t height = 720;
@@ -29,6 +36,11 @@ struct HeadlessConfig {
 	 * plane would; off: every frame is composed.
 	 */
 	bool directScanout = true;
+	/*
+	 * Refresh for the executable and for tests of timing; tests of
+	 * protocol behaviour need not wait for a 60 Hz tick.
+	 */
+	FrameClock frameClock = FrameClock::Refresh;
 };
 
 class HeadlessBackend;
@@ -63,10 +75,13 @@ public:
 	/* For tests: which bufmgr source the output buffers came from. */
 	const std::string &bufferSource() const { return bufferSource_; }
 	uint64_t refreshNs() const { return periodNs_; }
+	/* With FrameClock::Manual: runs the scheduled frame, if any, next. */
+	bool stepFrame();
 
 private:
 	static int onTimer(int fd, uint32_t mask, void *data);
 	uint64_t nextTickNs(uint64_t nowNs) const;
+	bool armTimer(uint64_t whenNs);
 	/* Reports the frame on screen as presented now: at this tick, or at once. */
 	void presentNow();
 
@@ -78,6 +93,7 @@ private:
 	Mode mode_;
 	uint64_t periodNs_;
 	bool directScanout_;
+	FrameClock clock_;
 
 	std::unique_ptr<bufmgr::Swapchain> swapchain_;
 	std::string bufferSource_;
@@ -123,6 +139,9 @@ public:
 	void injectTouchFrame();
 	void injectTouchCancel();
 	bool hasTouch() const override { return config_.touch; }
+
+	/* With FrameClock::Manual: how many outputs had a frame to run. */
+	size_t stepFrames();
 
 	bufmgr::BufferManager &bufferManager() { return manager_; }
 	const BufferDropHook &dropHook() const { return dropHook_; }

@@ -139,7 +139,7 @@ void touchDestroy(WlcsTouch *t)
 
 void start(WlcsDisplayServer *server)
 {
-	comp::ServerConfig config = ServerRunner::defaultConfig();
+	comp::ServerConfig config = ServerRunner::realClockConfig();
 	config.headless.width = 1280;
 	config.headless.height = 1024;
 	config.headless.touch = true;
