@@ -13,6 +13,8 @@
 #include <bufmgr/buffer.h>
 #include <bufmgr/result.h>
 
+#include "format_modifier.h"
+
 namespace comp {
 
 using bufmgr::Result;
@@ -145,14 +147,6 @@ public:
 	virtual void touchOrientation(int32_t id, double degrees) = 0;
 	virtual void touchFrame() = 0;
 	virtual void touchCancel() = 0;
-};
-
-/* A dma-buf format with one modifier. */
-struct FormatModifier {
-	uint32_t format = 0;
-	uint64_t modifier = 0;
-
-	bool operator==(const FormatModifier &) const = default;
 };
 
 /*
