@@ -6,7 +6,7 @@
 
 #include <pixman.h>
 
-#include "render/renderer.h"
+#include "rect.h"
 
 namespace comp {
 

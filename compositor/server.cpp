@@ -23,6 +23,7 @@
 #include "protocols/viewporter.h"
 #include "protocols/xdg_shell.h"
 #include "render/png.h"
+#include "shell/window_policy.h"
 #include "surface.h"
 
 namespace comp {
@@ -248,6 +249,7 @@ Result<void> Server::createGlobals()
 		outputs_.push_back(std::move(outputRepaint));
 	}
 	xdgOutput_ = std::make_unique<XdgOutputManager>(*this);
+	windowPolicy_ = std::make_unique<WindowPolicy>(*this);
 	xdgShell_ = std::make_unique<XdgShell>(*this);
 
 	KeymapNames names{ config_.xkbLayout, config_.xkbVariant, config_.xkbOptions };
@@ -456,24 +458,6 @@ View *Server::findView(std::string_view title) const
 			return view;
 	}
 	return nullptr;
-}
-
-void Server::placeNewView(View *view)
-{
-	Rect box = outputBox();
-	/* Cascade, starting at the corner so that positions are predictable. */
-	int32_t step = 32 * int32_t(placedViews_ % 8);
-	view->setPosition(box.x + step, box.y + step);
-	placedViews_++;
-}
-
-Rect Server::outputBox(size_t index) const
-{
-	if (index >= outputs_.size())
-		return {};
-	Output *output = &outputs_[index]->output();
-	Output::Mode mode = output->mode();
-	return { output->x(), output->y(), int32_t(mode.width), int32_t(mode.height) };
 }
 
 /* Repaint -------------------------------------------------------------- */

@@ -39,6 +39,7 @@ class ShmGlobal;
 class SubcompositorGlobal;
 class Surface;
 class Viewporter;
+class WindowPolicy;
 class XdgOutputManager;
 class XdgShell;
 
@@ -158,6 +159,7 @@ public:
 	HeadlessBackend *headlessBackend() { return headless_; }
 	Seat &seat() { return *seat_; }
 	Presentation &presentation() { return *presentation_; }
+	WindowPolicy &windowPolicy() { return *windowPolicy_; }
 	LinuxDmabuf *linuxDmabuf() { return linuxDmabuf_.get(); }
 	const std::vector<OutputGlobal *> &outputGlobals() const { return outputGlobalList_; }
 
@@ -178,10 +180,6 @@ public:
 	View *viewContaining(const Surface *surface) const;
 	/* The mapped toplevel with this title, for tests and scripts. */
 	View *findView(std::string_view title) const;
-	/* A position for a toplevel mapped for the first time. */
-	void placeNewView(View *view);
-	/* Where maximized and fullscreen windows go. */
-	Rect outputBox(size_t output = 0) const;
 
 	/* Forgets a surface going away (output membership). */
 	void surfaceDestroyed(Surface *surface) { onOutputs_.erase(surface); }
@@ -242,6 +240,7 @@ private:
 	std::unique_ptr<CompositorGlobal> compositor_;
 	std::unique_ptr<SubcompositorGlobal> subcompositor_;
 	std::unique_ptr<ShmGlobal> shm_;
+	std::unique_ptr<WindowPolicy> windowPolicy_;
 	std::unique_ptr<XdgShell> xdgShell_;
 	std::unique_ptr<XdgOutputManager> xdgOutput_;
 	std::unique_ptr<Seat> seat_;
@@ -255,7 +254,6 @@ private:
 
 	std::vector<View *> views_;	/* back to front */
 	std::set<Surface *> onOutputs_;	/* surfaces that got wl_surface.enter */
-	uint32_t placedViews_ = 0;
 
 	std::mutex tasksMutex_;
 	std::vector<std::function<void()>> tasks_;

@@ -24,17 +24,6 @@ namespace comp {
 
 namespace {
 
-Rect intersect(const Rect &a, const Rect &b)
-{
-	int64_t x1 = std::max<int64_t>(a.x, b.x);
-	int64_t y1 = std::max<int64_t>(a.y, b.y);
-	int64_t x2 = std::min<int64_t>(int64_t(a.x) + a.width, int64_t(b.x) + b.width);
-	int64_t y2 = std::min<int64_t>(int64_t(a.y) + a.height, int64_t(b.y) + b.height);
-	if (x2 <= x1 || y2 <= y1)
-		return {};
-	return { int32_t(x1), int32_t(y1), int32_t(x2 - x1), int32_t(y2 - y1) };
-}
-
 std::atomic<uint64_t> nextSurfaceId{ 1 };
 
 /* The whole pixels a box touches. */

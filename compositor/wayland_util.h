@@ -266,6 +266,21 @@ void bindToResource(wl_resource *resource, const void *implementation, T *object
 				       });
 }
 
+/*
+ * The object a request on parent makes with new_id id: same client, same
+ * version. Null after posting no_memory.
+ */
+inline wl_resource *createResource(wl_resource *parent, const wl_interface *interface,
+				   uint32_t id)
+{
+	wl_client *client = wl_resource_get_client(parent);
+	wl_resource *resource =
+		wl_resource_create(client, interface, wl_resource_get_version(parent), id);
+	if (!resource)
+		wl_client_post_no_memory(client);
+	return resource;
+}
+
 template<typename T>
 T *fromResource(wl_resource *resource)
 {

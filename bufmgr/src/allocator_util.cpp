@@ -4,11 +4,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <limits>
-#include <fcntl.h>
 #include <linux/dma-buf.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -112,31 +109,6 @@ int setTruncatedDmaBufName(int fd, const std::string &name)
 	std::memcpy(truncated, name.data(), sizeof(truncated) - 1);
 	truncated[sizeof(truncated) - 1] = '\0';
 	return ::ioctl(fd, DMA_BUF_SET_NAME_B, truncated) < 0 ? -errno : 0;
-}
-
-Result<UniqueFd> createSealedMemfd(const std::string &name, uint64_t size,
-				   bool sealGrow)
-{
-	/* The message is built only on failure; errno is read before. */
-	auto fail = [&](int err, const char *what) {
-		return unexpected(err, what + ("memfd '" + name + "' of " +
-					       std::to_string(size) + " B"));
-	};
-
-	UniqueFd fd(::memfd_create(name.empty() ? "bufmgr" : name.c_str(),
-				   MFD_CLOEXEC | MFD_ALLOW_SEALING));
-	if (!fd)
-		return fail(errno, "memfd_create for ");
-	if (size > static_cast<uint64_t>(std::numeric_limits<off_t>::max()))
-		return fail(EFBIG, "ftruncate ");
-	if (::ftruncate(fd.get(), static_cast<off_t>(size)) < 0)
-		return fail(errno, "ftruncate ");
-
-	/* A peer that shrank the file would make our mappings SIGBUS. */
-	int seals = F_SEAL_SHRINK | (sealGrow ? F_SEAL_GROW : 0);
-	if (::fcntl(fd.get(), F_ADD_SEALS, seals) < 0)
-		return fail(errno, "seal ");
-	return fd;
 }
 
 } /* namespace bufmgr::internal */

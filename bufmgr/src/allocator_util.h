@@ -97,10 +97,6 @@ inline int setDmaBufName(int fd, const std::string &name)
 	return ::ioctl(fd, DMA_BUF_SET_NAME_B, name.c_str()) < 0 ? -errno : 0;
 }
 
-/* memfd of `size` bytes, sealed against shrinking (and growing if asked). */
-Result<UniqueFd> createSealedMemfd(const std::string &name, uint64_t size,
-				   bool sealGrow);
-
 /* A buffer of the request's shape, its planes at the layout's offsets in fd. */
 inline Result<Buffer> makeBuffer(const AllocationRequest &request, const ImageLayout &layout,
 				 UniqueFd &&fd, const Buffer::Origin &origin)

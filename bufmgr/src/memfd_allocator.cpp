@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <bufmgr/allocators.h>
+#include <bufmgr/memfd.h>
 
 #include "allocator_util.h"
 
@@ -22,8 +23,7 @@ public:
 		if (!layout)
 			return unexpected(std::move(layout).error());
 
-		auto fd = internal::createSealedMemfd(request.name, layout->totalSize,
-						      true);
+		auto fd = createSealedMemfd(request.name, layout->totalSize, true);
 		if (!fd)
 			return unexpected(fd.error().code, "allocate " +
 					  internal::describe(request, layout->totalSize) +

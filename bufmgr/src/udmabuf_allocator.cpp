@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <bufmgr/allocators.h>
+#include <bufmgr/memfd.h>
 
 #include <cerrno>
 #include <fcntl.h>
@@ -38,8 +39,7 @@ public:
 		};
 
 		/* udmabuf refuses memfds that could shrink under it. */
-		auto memfd = internal::createSealedMemfd(request.name, layout->totalSize,
-							 false);
+		auto memfd = createSealedMemfd(request.name, layout->totalSize, false);
 		if (!memfd)
 			return unexpected(memfd.error().code,
 					  what() + ": " + memfd.error().context);

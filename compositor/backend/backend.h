@@ -14,6 +14,7 @@
 #include <bufmgr/result.h>
 
 #include "buffer.h"
+#include "format_modifier.h"
 
 namespace comp {
 
@@ -169,14 +170,6 @@ public:
 	virtual void touchOrientation(int32_t id, double degrees) = 0;
 	virtual void touchFrame() = 0;
 	virtual void touchCancel() = 0;
-};
-
-/* A dma-buf format with one modifier. */
-struct FormatModifier {
-	uint32_t format = 0;
-	uint64_t modifier = 0;
-
-	bool operator==(const FormatModifier &) const = default;
 };
 
 /*

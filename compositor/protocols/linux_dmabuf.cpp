@@ -4,8 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <errno.h>
-#include <fcntl.h>
-#include <sys/mman.h>
+#include <span>
 #include <unistd.h>
 
 #include <drm_fourcc.h>
@@ -15,6 +14,7 @@
 #include <bufmgr/exporter.h>
 #include <bufmgr/format.h>
 #include <bufmgr/manager.h>
+#include <bufmgr/memfd.h>
 #include <bufmgr/stats.h>
 
 #include "buffer.h"
@@ -455,10 +455,9 @@ LinuxDmabuf::~LinuxDmabuf()
 
 bufmgr::Result<void> LinuxDmabuf::init()
 {
-	for (const Renderer::FormatModifier &fm : server_.renderer().dmaBufFormats()) {
-		FormatModifier entry{ fm.format, fm.modifier };
-		if (std::find(formats_.begin(), formats_.end(), entry) == formats_.end())
-			formats_.push_back(entry);
+	for (const FormatModifier &fm : server_.renderer().dmaBufFormats()) {
+		if (std::find(formats_.begin(), formats_.end(), fm) == formats_.end())
+			formats_.push_back(fm);
 	}
 	if (formats_.empty())
 		return bufmgr::unexpected(ENOTSUP, "the renderer imports no dma-buf formats");
@@ -474,25 +473,12 @@ bufmgr::Result<void> LinuxDmabuf::init()
 	std::vector<Entry> table;
 	for (const FormatModifier &fm : formats_)
 		table.push_back({ fm.format, 0, fm.modifier });
-	bufmgr::UniqueFd fd(memfd_create("heapcomp-dmabuf-formats",
-					 MFD_CLOEXEC | MFD_ALLOW_SEALING));
+	auto fd = bufmgr::createSealedMemfd("heapcomp-dmabuf-formats",
+					    std::as_bytes(std::span(table)));
 	if (!fd)
-		return bufmgr::unexpected(errno, "memfd_create for the format table");
-	size_t size = table.size() * sizeof(Entry);
-	const auto *bytes = reinterpret_cast<const uint8_t *>(table.data());
-	size_t written = 0;
-	while (written < size) {
-		ssize_t n = write(fd.get(), bytes + written, size - written);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return bufmgr::unexpected(n < 0 ? errno : EIO, "write the format table");
-		written += size_t(n);
-	}
-	if (fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
-		return bufmgr::unexpected(errno, "seal the format table");
-	tableFd_ = std::move(fd);
-	tableSize_ = uint32_t(size);
+		return bufmgr::unexpected(std::move(fd).error());
+	tableFd_ = std::move(*fd);
+	tableSize_ = uint32_t(table.size() * sizeof(Entry));
 
 	std::optional<dev_t> device = server_.backend().mainDevice();
 	if (!device)

@@ -4,14 +4,14 @@
 #include <algorithm>
 #include <cmath>
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/input-event-codes.h>
+#include <span>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <wayland-server-protocol.h>
 #include <xkbcommon/xkbcommon.h>
+
+#include <bufmgr/memfd.h>
 
 #include "log.h"
 #include "protocols/xdg_shell.h"
@@ -148,30 +148,13 @@ bufmgr::Result<void> Seat::init(const KeymapNames &names)
 	if (!text)
 		return bufmgr::unexpected(ENOMEM, "serialize xkb keymap");
 	size_t size = strlen(text) + 1;
-
 	/* Sealed so that no client can change what the others read. */
-	bufmgr::UniqueFd fd(memfd_create("heapcomp-keymap", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-	if (!fd) {
-		free(text);
-		return bufmgr::unexpected(errno, "memfd_create for the keymap");
-	}
-	size_t written = 0;
-	while (written < size) {
-		ssize_t n = write(fd.get(), text + written, size - written);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int err = n < 0 ? errno : EIO;
-			free(text);
-			return bufmgr::unexpected(err, "write the keymap memfd");
-		}
-		written += static_cast<size_t>(n);
-	}
+	auto fd = bufmgr::createSealedMemfd("heapcomp-keymap",
+					    std::as_bytes(std::span(text, size)));
 	free(text);
-	if (fcntl(fd.get(), F_ADD_SEALS,
-		  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
-		return bufmgr::unexpected(errno, "seal the keymap memfd");
-	keymapFd_ = std::move(fd);
+	if (!fd)
+		return bufmgr::unexpected(std::move(fd).error());
+	keymapFd_ = std::move(*fd);
 	keymapSize_ = static_cast<uint32_t>(size);
 	return {};
 }

@@ -36,20 +36,6 @@ std::string describe(const char *what, uint32_t width, uint32_t height, uint32_t
 	       " " + bufmgr::fourccToString(format);
 }
 
-bool overlaps(const Rect &a, const Rect &b)
-{
-	return int64_t(a.x) < int64_t(b.x) + b.width && int64_t(b.x) < int64_t(a.x) + a.width &&
-	       int64_t(a.y) < int64_t(b.y) + b.height && int64_t(b.y) < int64_t(a.y) + a.height;
-}
-
-Rect boundingBox(const Rect &a, const Rect &b)
-{
-	const int32_t x0 = std::min(a.x, b.x), y0 = std::min(a.y, b.y);
-	const int32_t x1 = std::max(a.x + a.width, b.x + b.width);
-	const int32_t y1 = std::max(a.y + a.height, b.y + b.height);
-	return { x0, y0, x1 - x0, y1 - y0 };
-}
-
 bool isLinear(uint64_t modifier)
 {
 	/* Implicit layouts from heaps, udmabuf and dumb buffers are linear. */

@@ -11,16 +11,12 @@
 #include <bufmgr/buffer.h>
 #include <bufmgr/result.h>
 
+#include "format_modifier.h"
+#include "rect.h"
+
 namespace comp {
 
 using bufmgr::Result;
-
-struct Rect {
-	int32_t x = 0;
-	int32_t y = 0;
-	int32_t width = 0;
-	int32_t height = 0;
-};
 
 /*
  * Source crop in buffer pixels (wp_viewporter's src, 24.8 made float).
@@ -101,10 +97,7 @@ public:
 	virtual std::string_view name() const = 0;
 	virtual DmaBufPath dmaBufPath() const = 0;
 	/* DRM fourcc/modifier pairs a client may send as dma-bufs. */
-	struct FormatModifier {
-		uint32_t format;
-		uint64_t modifier;
-	};
+	using FormatModifier = comp::FormatModifier;
 	virtual std::vector<FormatModifier> dmaBufFormats() const = 0;
 	virtual std::vector<uint32_t> shmFormats() const = 0;
 

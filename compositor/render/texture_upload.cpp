@@ -72,29 +72,17 @@ void TextureUploader::update(const GlPlaneFormat &format, PlaneData plane,
 std::vector<Rect> clipDamage(std::span<const Rect> damage, uint32_t width, uint32_t height)
 {
 	std::vector<Rect> clipped;
+	const Rect bounds{ 0, 0, int32_t(width), int32_t(height) };
 	for (const Rect &r : damage) {
-		int64_t x0 = std::max<int64_t>(r.x, 0);
-		int64_t y0 = std::max<int64_t>(r.y, 0);
-		int64_t x1 = std::min<int64_t>(static_cast<int64_t>(r.x) + r.width, width);
-		int64_t y1 = std::min<int64_t>(static_cast<int64_t>(r.y) + r.height, height);
-		if (x1 <= x0 || y1 <= y0)
-			continue;
-		clipped.push_back({ static_cast<int32_t>(x0), static_cast<int32_t>(y0),
-				    static_cast<int32_t>(x1 - x0),
-				    static_cast<int32_t>(y1 - y0) });
+		Rect inside = intersect(r, bounds);
+		if (!inside.isEmpty())
+			clipped.push_back(inside);
 	}
 
 	if (clipped.size() > kMaxDamageRects) {
 		Rect box = clipped.front();
-		int32_t x1 = box.x + box.width, y1 = box.y + box.height;
-		for (const Rect &r : clipped) {
-			box.x = std::min(box.x, r.x);
-			box.y = std::min(box.y, r.y);
-			x1 = std::max(x1, r.x + r.width);
-			y1 = std::max(y1, r.y + r.height);
-		}
-		box.width = x1 - box.x;
-		box.height = y1 - box.y;
+		for (const Rect &r : clipped)
+			box = boundingBox(box, r);
 		clipped = { box };
 	}
 	return clipped;

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+#include "protocols/xdg_shell/xdg_surface.h"
+
+#include <algorithm>
+
+#include <xdg-shell-server-protocol.h>
+
+#include "protocols/xdg_shell/xdg_popup.h"
+#include "protocols/xdg_shell/xdg_positioner.h"
+#include "protocols/xdg_shell/xdg_toplevel.h"
+#include "protocols/xdg_shell/xdg_wm_base.h"
+#include "server.h"
+
+namespace comp {
+
+namespace {
+
+XdgSurface *xdgSurfaceFrom(wl_resource *resource)
+{
+	return fromResource<XdgSurface>(resource);
+}
+
+void xdgSurfaceDestroy(wl_client *, wl_resource *resource)
+{
+	XdgSurface *xdgSurface = xdgSurfaceFrom(resource);
+	if (xdgSurface->hasRoleObject()) {
+		wl_resource_post_error(resource, XDG_SURFACE_ERROR_DEFUNCT_ROLE_OBJECT,
+				       "xdg_surface@%u destroyed before its role object",
+				       wl_resource_get_id(resource));
+		return;
+	}
+	wl_resource_destroy(resource);
+}
+
+bool checkNewRole(XdgSurface *xdgSurface, wl_resource *resource)
+{
+	if (xdgSurface->hasRoleObject()) {
+		wl_resource_post_error(resource, XDG_SURFACE_ERROR_ALREADY_CONSTRUCTED,
+				       "xdg_surface@%u already has a role object",
+				       wl_resource_get_id(resource));
+		return false;
+	}
+	if (!xdgSurface->surface())
+		return false;
+	return true;
+}
+
+void xdgSurfaceGetToplevel(wl_client *, wl_resource *resource, uint32_t id)
+{
+	XdgSurface *xdgSurface = xdgSurfaceFrom(resource);
+	if (!checkNewRole(xdgSurface, resource))
+		return;
+	XdgToplevel::create(xdgSurface, id);
+}
+
+void xdgSurfaceGetPopup(wl_client *, wl_resource *resource, uint32_t id,
+			wl_resource *parent, wl_resource *positioner)
+{
+	XdgSurface *xdgSurface = xdgSurfaceFrom(resource);
+	if (!checkNewRole(xdgSurface, resource))
+		return;
+	XdgSurface *parentSurface = parent ? xdgSurfaceFrom(parent) : nullptr;
+	/* Popups without a parent exist only for other shells (layer-shell). */
+	if (!parentSurface || !parentSurface->hasRoleObject() || !parentSurface->surface()) {
+		wl_resource_post_error(xdgSurface->errorResource(),
+				       XDG_WM_BASE_ERROR_INVALID_POPUP_PARENT,
+				       "xdg_popup needs a parent toplevel or popup");
+		return;
+	}
+	const XdgPositionerState *state =
+		XdgPositionerState::complete(positioner, xdgSurface->errorResource());
+	if (!state)
+		return;
+	XdgPopup::create(xdgSurface, parentSurface, *state, id);
+}
+
+void xdgSurfaceSetWindowGeometry(wl_client *, wl_resource *resource, int32_t x, int32_t y,
+				 int32_t width, int32_t height)
+{
+	if (width <= 0 || height <= 0) {
+		wl_resource_post_error(resource, XDG_SURFACE_ERROR_INVALID_SIZE,
+				       "window geometry %dx%d is not positive", width, height);
+		return;
+	}
+	xdgSurfaceFrom(resource)->setPendingGeometry({ x, y, width, height });
+}
+
+void xdgSurfaceAckConfigure(wl_client *, wl_resource *resource, uint32_t serial)
+{
+	xdgSurfaceFrom(resource)->ackConfigure(serial);
+}
+
+const struct xdg_surface_interface xdgSurfaceImpl = {
+	.destroy = xdgSurfaceDestroy,
+	.get_toplevel = xdgSurfaceGetToplevel,
+	.get_popup = xdgSurfaceGetPopup,
+	.set_window_geometry = xdgSurfaceSetWindowGeometry,
+	.ack_configure = xdgSurfaceAckConfigure,
+};
+
+} /* namespace */
+
+void XdgSurface::create(XdgWmBase *base, Surface *surface, uint32_t id)
+{
+	wl_resource *resource = createResource(base->resource(), &xdg_surface_interface, id);
+	if (resource)
+		bindToResource(resource, &xdgSurfaceImpl, new XdgSurface(base, surface, resource));
+}
+
+XdgSurface::XdgSurface(XdgWmBase *base, Surface *surface, wl_resource *resource)
+	: server_(base->shell().server()), base_(base), surface_(surface), resource_(resource)
+{
+	base_->surfaces().push_back(this);
+	surface_->setRole(this, "xdg_surface", base->resource(), XDG_WM_BASE_ERROR_ROLE);
+	surfaceDestroy_.connect(surface_->destroySignal(), [this](void *) {
+		surfaceDestroy_.disconnect();
+		surface_ = nullptr;
+		if (toplevel_)
+			toplevel_->surfaceGone();
+		if (popup_)
+			popup_->surfaceGone();
+	});
+}
+
+XdgSurface::~XdgSurface()
+{
+	if (base_)
+		std::erase(base_->surfaces(), this);
+	if (toplevel_)
+		toplevel_->surfaceGone();
+	if (popup_)
+		popup_->surfaceGone();
+	for (XdgPopup *popup : std::vector<XdgPopup *>(popups_))
+		popup->parentGone();
+	if (surface_)
+		surface_->clearRole(this);
+}
+
+wl_resource *XdgSurface::errorResource() const
+{
+	return base_ ? base_->resource() : resource_;
+}
+
+View *XdgSurface::view() const
+{
+	if (toplevel_)
+		return toplevel_;
+	return popup_;
+}
+
+Rect XdgSurface::geometry() const
+{
+	if (geometry_)
+		return *geometry_;
+	return { 0, 0, surface_ ? surface_->width() : 0, surface_ ? surface_->height() : 0 };
+}
+
+bool XdgSurface::precommit(Surface &, const SurfaceState &pending)
+{
+	if (!hasRoleObject()) {
+		wl_resource_post_error(resource_, XDG_SURFACE_ERROR_NOT_CONSTRUCTED,
+				       "xdg_surface@%u committed without a role object",
+				       wl_resource_get_id(resource_));
+		return false;
+	}
+	bool attaches = (pending.fields & SurfaceState::FieldBuffer) && pending.buffer;
+	if (attaches && !configured_ && server_.config().allowUnconfiguredBuffers)
+		configured_ = true;
+	if (attaches && !configured_) {
+		wl_resource_post_error(resource_, XDG_SURFACE_ERROR_UNCONFIGURED_BUFFER,
+				       "xdg_surface@%u has a buffer before its first configure was acked",
+				       wl_resource_get_id(resource_));
+		return false;
+	}
+	return true;
+}
+
+void XdgSurface::committed(Surface &)
+{
+	if (pendingGeometry_) {
+		geometry_ = pendingGeometry_;
+		pendingGeometry_.reset();
+	}
+	bool initial = !initialCommit_;
+	initialCommit_ = true;
+	/* Only a lenient server (wlcs) sees a buffer in the initial commit. */
+	bool mapNow = !initial || (surface_ && surface_->hasBuffer() && configured_);
+	if (toplevel_) {
+		if (initial)
+			toplevel_->configure();
+		if (mapNow)
+			toplevel_->surfaceCommitted();
+	} else if (popup_) {
+		if (initial)
+			popup_->configure();
+		if (mapNow)
+			popup_->surfaceCommitted();
+	}
+}
+
+uint32_t XdgSurface::sendConfigure()
+{
+	uint32_t serial = nextSerial(server_.display());
+	sentSerials_.push_back(serial);
+	xdg_surface_send_configure(resource_, serial);
+	return serial;
+}
+
+void XdgSurface::ackConfigure(uint32_t serial)
+{
+	auto it = std::find(sentSerials_.begin(), sentSerials_.end(), serial);
+	if (it == sentSerials_.end()) {
+		wl_resource_post_error(resource_, XDG_SURFACE_ERROR_INVALID_SERIAL,
+				       "serial %u was not sent in a configure (or already acked)",
+				       serial);
+		return;
+	}
+	sentSerials_.erase(sentSerials_.begin(), it + 1);
+	ackedSerial_ = serial;
+	configured_ = true;
+}
+
+void XdgSurface::roleObjectDestroyed()
+{
+	toplevel_ = nullptr;
+	popup_ = nullptr;
+	reset();
+}
+
+void XdgSurface::reset()
+{
+	configured_ = false;
+	initialCommit_ = false;
+	sentSerials_.clear();
+	ackedSerial_ = 0;
+}
+
+} /* namespace comp */

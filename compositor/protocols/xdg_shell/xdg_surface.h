@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "rect.h"
+#include "surface.h"
+#include "wayland_util.h"
+
+namespace comp {
+
+class Server;
+class View;
+class XdgPopup;
+class XdgToplevel;
+class XdgWmBase;
+
+/*
+ * xdg_surface: the configure/ack handshake and window geometry, shared by
+ * toplevels and popups (the role objects).
+ */
+class XdgSurface : public SurfaceRole
+{
+public:
+	/* xdg_wm_base.get_xdg_surface, once the surface may take the role. */
+	static void create(XdgWmBase *base, Surface *surface, uint32_t id);
+	~XdgSurface() override;
+
+	const char *roleName() const override { return "xdg_surface"; }
+	bool precommit(Surface &surface, const SurfaceState &pending) override;
+	void committed(Surface &surface) override;
+
+	Server &server() const { return server_; }
+	Surface *surface() const { return surface_; }
+	wl_resource *resource() const { return resource_; }
+	XdgWmBase *base() const { return base_; }
+	void baseGone() { base_ = nullptr; }
+	/* Where protocol errors of this surface's objects go: xdg_wm_base while it lives. */
+	wl_resource *errorResource() const;
+	XdgToplevel *toplevel() const { return toplevel_; }
+	XdgPopup *popup() const { return popup_; }
+	View *view() const;
+	bool hasRoleObject() const { return toplevel_ || popup_; }
+
+	/* Window geometry in surface coordinates (the whole surface if unset). */
+	Rect geometry() const;
+	void setPendingGeometry(const Rect &rect) { pendingGeometry_ = rect; }
+
+	/* Sends xdg_surface.configure; returns its serial. */
+	uint32_t sendConfigure();
+	void ackConfigure(uint32_t serial);
+	bool configured() const { return configured_; }
+	/* Serial of the last acked configure, 0 before any. */
+	uint32_t ackedSerial() const { return ackedSerial_; }
+
+	void setToplevel(XdgToplevel *toplevel) { toplevel_ = toplevel; }
+	void setPopup(XdgPopup *popup) { popup_ = popup; }
+	void roleObjectDestroyed();
+	/* Unmapped with a null buffer: configure again from scratch. */
+	void reset();
+
+	std::vector<XdgPopup *> &popups() { return popups_; }
+	bool initialCommitDone() const { return initialCommit_; }
+
+private:
+	XdgSurface(XdgWmBase *base, Surface *surface, wl_resource *resource);
+
+	Server &server_;
+	XdgWmBase *base_;
+	Surface *surface_;
+	wl_resource *resource_;
+	XdgToplevel *toplevel_ = nullptr;
+	XdgPopup *popup_ = nullptr;
+	std::vector<uint32_t> sentSerials_;
+	uint32_t ackedSerial_ = 0;
+	bool configured_ = false;
+	bool initialCommit_ = false;
+	std::optional<Rect> geometry_;
+	std::optional<Rect> pendingGeometry_;
+	std::vector<XdgPopup *> popups_;	/* children, oldest first */
+	Listener surfaceDestroy_;
+};
+
+} /* namespace comp */

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+#include "shell/window_policy.h"
+
+#include <memory>
+
+#include "backend/backend.h"
+#include "protocols/seat.h"
+#include "server.h"
+#include "shell/move_resize.h"
+
+namespace comp {
+
+WindowPolicy::WindowPolicy(Server &server)
+	: server_(server)
+{
+}
+
+Rect WindowPolicy::workArea() const
+{
+	std::vector<Output *> outputs = server_.backend().outputs();
+	if (outputs.empty())
+		return {};
+	Output *output = outputs.front();
+	Output::Mode mode = output->mode();
+	return { output->x(), output->y(), int32_t(mode.width), int32_t(mode.height) };
+}
+
+void WindowPolicy::placeNew(View &view, const Rect &geometry)
+{
+	Rect area = workArea();
+	int32_t step = 32 * int32_t(placed_ % 8);
+	view.setPosition(area.x + step - geometry.x, area.y + step - geometry.y);
+	placed_++;
+}
+
+void WindowPolicy::fill(View &view, const Rect &geometry) const
+{
+	Rect area = workArea();
+	view.setPosition(area.x - geometry.x, area.y - geometry.y);
+}
+
+WindowPlacement::WindowPlacement(WindowPolicy &policy, View &view)
+	: policy_(policy), view_(view)
+{
+}
+
+void WindowPlacement::committed(const Rect &geometry, bool fixed, bool resizing)
+{
+	bool wasFixed = fixed_;
+	fixed_ = fixed;
+	if (!view_.isMapped()) {
+		if (fixed)
+			policy_.fill(view_, geometry);
+		else if (!placed_)
+			policy_.placeNew(view_, geometry);
+		placed_ = true;
+		return;
+	}
+	if (fixed && !wasFixed) {
+		savedX_ = view_.x();
+		savedY_ = view_.y();
+	}
+	if (fixed)
+		policy_.fill(view_, geometry);
+	else if (wasFixed)
+		view_.setPosition(savedX_, savedY_);
+	else if (resizeEdges_)
+		followResize(geometry, resizing);
+}
+
+void WindowPlacement::followResize(const Rect &geometry, bool resizing)
+{
+	int32_t dx = 0, dy = 0;
+	if (resizeEdges_ & ResizeEdgeLeft)
+		dx = committedWidth_ - geometry.width;
+	if (resizeEdges_ & ResizeEdgeTop)
+		dy = committedHeight_ - geometry.height;
+	committedWidth_ = geometry.width;
+	committedHeight_ = geometry.height;
+	view_.setPosition(view_.x() + dx, view_.y() + dy);
+	/* This commit drew the size the resize ended with. */
+	if (!resizing)
+		resizeEdges_ = 0;
+}
+
+void WindowPlacement::unmapped()
+{
+	fixed_ = false;
+	resizeEdges_ = 0;
+}
+
+bool WindowPlacement::move(uint32_t serial)
+{
+	/* Maximized and fullscreen windows stay where the policy puts them. */
+	if (!view_.isMapped() || fixed_)
+		return false;
+	return policy_.server().seat().startGrab(&view_, serial,
+						 std::make_unique<MoveGrab>(view_));
+}
+
+bool WindowPlacement::resize(uint32_t serial, uint32_t edges, ResizeTarget &target,
+			     const Rect &geometry)
+{
+	if (!view_.isMapped() || fixed_ || !edges)
+		return false;
+	auto grab = std::make_unique<ResizeGrab>(target, edges, geometry.width, geometry.height);
+	if (!policy_.server().seat().startGrab(&view_, serial, std::move(grab)))
+		return false;
+	resizeEdges_ = edges;
+	committedWidth_ = geometry.width;
+	committedHeight_ = geometry.height;
+	return true;
+}
+
+} /* namespace comp */
