@@ -271,7 +271,7 @@ bool Process::running()
 {
 	if (reaped_)
 		return false;
-	pid_t r = waitpid(pid_, &status_, WNOHANG);
+	pid_t r = waitpid(pid_, nullptr, WNOHANG);
 	if (r == pid_ || (r < 0 && errno == ECHILD))
 		reaped_ = true;
 	return !reaped_;
@@ -294,7 +294,7 @@ void Process::stop(int timeoutMs)
 		kill(pid_, SIGTERM);
 		if (!waitExit(timeoutMs)) {
 			kill(-pid_, SIGKILL);
-			while (waitpid(pid_, &status_, 0) < 0 && errno == EINTR) {
+			while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
 			}
 			reaped_ = true;
 		}

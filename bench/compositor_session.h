@@ -77,7 +77,6 @@ public:
 	 * its process group (clients a compositor launched) and reaps it.
 	 */
 	void stop(int timeoutMs = 3000);
-	int exitStatus() const { return status_; }
 
 	/*
 	 * Makes this process the parent of the orphans of its children, so
@@ -90,7 +89,6 @@ private:
 	pid_t pid_;
 	bool reaped_ = false;
 	bool groupKilled_ = false;
-	int status_ = 0;
 };
 
 /*
