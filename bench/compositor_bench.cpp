@@ -12,6 +12,11 @@
  * 64 px column. A compositor that must look at each damaged pixel once
  * costs at least that.
  *
+ * A fullscreen client's buffer fills its output, so a compositor may show
+ * it as it is (direct scanout); a window is 64 px smaller than its output
+ * each way, so every compositor must compose it. heapcomp-pixman-composed
+ * composes fullscreen frames too, and is compared with heapcomp-pixman.
+ *
  * Options before the benchmark's own:
  *   --heapcomp PATH      (default: ../compositor/heapcomp beside this program)
  *   --client PATH        (default: ../clients/bench_client)
@@ -22,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -48,6 +54,9 @@ struct Settings {
 };
 
 Settings settings;
+
+/* Direct scanout saves this much compositor CPU per frame, at least. */
+constexpr double kScanoutTarget = 5;
 
 double monotonicSeconds()
 {
@@ -161,10 +170,12 @@ public:
 	{
 		RatioReporter::Finalize();
 		std::printf("\nCompositor CPU per frame presented (user+system, us), and its ratio to\n"
-			    "one memcpy of the damaged bytes measured in the same run. zero-copy:\n"
+			    "one memcpy of the damaged bytes measured in the same run. windowed:\n"
+			    "the window on an output %d px larger each way. zero-copy:\n"
 			    "presentations with the ZERO_COPY flag / all presentations (0/0: the\n"
-			    "compositor sent no presentation feedback):\n");
-		std::printf("%-28s %-16s %10s %9s %9s %6s %10s %6s\n", "workload", "compositor",
+			    "compositor sent no presentation feedback):\n",
+			    Workload::kWindowMargin);
+		std::printf("%-28s %-24s %10s %9s %9s %6s %10s %6s\n", "workload", "compositor",
 			    "cpu/frame", "memcpy", "ratio", "fps", "zero-copy", "load");
 		std::string lastWorkload;
 		for (const Row &row : rows_) {
@@ -176,7 +187,7 @@ public:
 			lastWorkload = row.workload;
 			const Figure &m = measured->second;
 			const Figure &b = figures_[row.baseline];
-			std::printf("%-28s %-16s ", row.workload.c_str(), row.compositor.c_str());
+			std::printf("%-28s %-24s ", row.workload.c_str(), row.compositor.c_str());
 			if (!m.error.empty()) {
 				std::printf("skipped: %s\n", m.error.c_str());
 				continue;
@@ -271,7 +282,7 @@ int main(int argc, char **argv)
 
 	std::vector<Comparison> comparisons;
 	std::vector<CompositorReporter::Row> rows;
-	std::vector<std::string> baselines;
+	std::vector<Comparison> scanoutComparisons;
 	const std::string suffix = "/iterations:" + std::to_string(settings.frames) +
 				   "/manual_time";
 	for (auto [width, height] : { std::pair(1280, 720), std::pair(1920, 1080) }) {
@@ -287,6 +298,9 @@ int main(int argc, char **argv)
 			for (bool fullscreen : { true, false }) {
 				w.fullscreen = fullscreen;
 				for (const Compositor *c : chosen) {
+					/* A window is composed anyway: nothing to compare. */
+					if (!c->scanoutVariant.empty() && !fullscreen)
+						continue;
 					const std::string name = c->name + "/" + w.name();
 					benchmark::RegisterBenchmark(name.c_str(), compositorFrames, c, w)
 						->Iterations(settings.frames)
@@ -296,10 +310,21 @@ int main(int argc, char **argv)
 								c->name + " CPU/frame vs memcpy, " +
 								w.name() });
 					rows.push_back({ w.name(), c->name, name + suffix, baseline });
+					if (!c->scanoutVariant.empty())
+						scanoutComparisons.push_back(
+							{ c->scanoutVariant + "/" + w.name() + suffix,
+							  name + suffix,
+							  c->scanoutVariant + " scanout vs composition, " +
+								  w.name(),
+							  kScanoutTarget, false });
 				}
 			}
 		}
 	}
+
+	/* Last, after the memcpy ratios. */
+	comparisons.insert(comparisons.end(), scanoutComparisons.begin(),
+			   scanoutComparisons.end());
 
 	std::printf("compositor_bench: %ld cores, load average %.2f at start\n",
 		    sysconf(_SC_NPROCESSORS_ONLN), loadAverage());

@@ -96,13 +96,14 @@ double monotonicMs()
 CompositorCommand heapcompCommand(const Compositor &self, const Workload &w, const std::string &)
 {
 	CompositorCommand c;
-	c.argv = { self.program, "--socket", "wayland-bench", "--width", std::to_string(w.width),
-		   "--height", std::to_string(w.height), "--refresh", "60", "--log-level",
-		   "warning" };
+	c.argv = { self.program, "--socket", "wayland-bench", "--width",
+		   std::to_string(w.outputWidth()), "--height", std::to_string(w.outputHeight()),
+		   "--refresh", "60", "--log-level", "warning" };
 	if (!self.renderer.empty()) {
 		c.argv.push_back("--renderer");
 		c.argv.push_back(self.renderer);
 	}
+	c.argv.insert(c.argv.end(), self.options.begin(), self.options.end());
 	return c;
 }
 
@@ -119,7 +120,8 @@ CompositorCommand swayCommand(const Compositor &self, const Workload &w,
 	c.env = { "WLR_BACKENDS=headless", "WLR_RENDERER=pixman", "WLR_LIBINPUT_NO_DEVICES=1" };
 	std::ostringstream config;
 	config << "xwayland disable\n"
-	       << "output HEADLESS-1 mode " << w.width << "x" << w.height << "@60Hz\n"
+	       << "output HEADLESS-1 mode " << w.outputWidth() << "x" << w.outputHeight()
+	       << "@60Hz\n"
 	       << "default_border none\n"
 	       << "default_floating_border none\n"
 	       << "floating_maximum_size -1 x -1\n"
@@ -133,7 +135,8 @@ CompositorCommand westonCommand(const Compositor &self, const Workload &w, const
 	CompositorCommand c;
 	c.argv = { self.program, "--backend=headless-backend.so",
 		   self.renderer == "gl" ? "--use-gl" : "--use-pixman",
-		   "--width=" + std::to_string(w.width), "--height=" + std::to_string(w.height),
+		   "--width=" + std::to_string(w.outputWidth()),
+		   "--height=" + std::to_string(w.outputHeight()),
 		   "--socket=wayland-bench", "--no-config", "--idle-time=0" };
 	return c;
 }
@@ -187,29 +190,45 @@ std::vector<Compositor> knownCompositors(const std::string &heapcomp)
 {
 	std::vector<Compositor> all;
 
-	/* Older heapcomp builds have one renderer and no option to choose it. */
+	/* Older heapcomp builds lack these options: their variants are skipped. */
 	std::string help = captureOutput(heapcomp, "--help");
 	bool hasRendererOption = help.find("--renderer") != std::string::npos;
-	for (const char *renderer : { "gles", "pixman" }) {
-		Compositor c{ std::string("heapcomp-") + renderer, heapcompCommand, heapcomp,
-			      hasRendererOption ? renderer : "", "" };
+	bool hasComposeOption = help.find("--no-direct-scanout") != std::string::npos;
+	struct Variant {
+		const char *name;
+		const char *renderer;
+		bool composeAll;
+	};
+	/* -composed against plain pixman: direct scanout against composition. */
+	for (Variant v : { Variant{ "heapcomp-gles", "gles", false },
+			   Variant{ "heapcomp-pixman", "pixman", false },
+			   Variant{ "heapcomp-pixman-composed", "pixman", true } }) {
+		Compositor c{ v.name, heapcompCommand, heapcomp,
+			      hasRendererOption ? v.renderer : "", {}, "", "" };
+		if (v.composeAll) {
+			c.options.push_back("--no-direct-scanout");
+			c.scanoutVariant = std::string("heapcomp-") + v.renderer;
+		}
+		/* Without the option heapcomp has its GLES renderer only. */
 		if (help.empty())
 			c.skipReason = heapcomp + " does not run (build the heapcomp target)";
-		else if (!hasRendererOption && std::string(renderer) != "gles")
+		else if (!hasRendererOption && std::string(v.renderer) != "gles")
 			c.skipReason = "this heapcomp has no --renderer option, so no " +
-				       std::string(renderer) + " renderer";
+				       std::string(v.renderer) + " renderer";
+		else if (v.composeAll && !hasComposeOption)
+			c.skipReason = "this heapcomp has no --no-direct-scanout option";
 		all.push_back(c);
 	}
 
 	std::string sway = findProgram("sway");
 	/* sway will not run as root: it could not drop privileges it keeps. */
-	all.push_back({ "sway", swayCommand, sway, "pixman",
+	all.push_back({ "sway", swayCommand, sway, "pixman", {}, "",
 			sway.empty() ? "sway is not installed (scripts/install-deps --bench)" : "",
 			true });
 	std::string weston = findProgram("weston");
 	for (const char *renderer : { "pixman", "gl" }) {
 		all.push_back({ std::string("weston-") + renderer, westonCommand, weston, renderer,
-				weston.empty() ? "weston is not installed" : "" });
+				{}, "", weston.empty() ? "weston is not installed" : "" });
 	}
 	return all;
 }

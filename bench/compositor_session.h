@@ -12,14 +12,22 @@
 
 namespace heapcomp::bench {
 
-/* What the client draws, and on an output of which size. */
+/*
+ * What the client draws, and on an output of which size. A window is
+ * smaller than its output, so that no compositor can show its buffer as
+ * the output's frame: windowed is always composition.
+ */
 struct Workload {
 	bool fullscreen = false;
 	bool columnDamage = false;	/* a 64 px column, else the whole buffer */
-	int width = 1280;
+	int width = 1280;		/* the client's buffer */
 	int height = 720;
 
+	static constexpr int kWindowMargin = 64;	/* output minus window, each way */
+
 	std::string name() const;	/* "fullscreen/column/1280x720" */
+	int outputWidth() const { return fullscreen ? width : width + kWindowMargin; }
+	int outputHeight() const { return fullscreen ? height : height + kWindowMargin; }
 	/* Bytes the client changes per frame: what the baseline copies. */
 	size_t damagedBytes() const;
 };
@@ -38,6 +46,12 @@ struct Compositor {
 				     const std::string &runtimeDir);
 	std::string program;			/* executable, e.g. build/compositor/heapcomp */
 	std::string renderer;			/* heapcomp: --renderer value, "" for none */
+	std::vector<std::string> options;	/* more options, e.g. --no-direct-scanout */
+	/*
+	 * Not "" when this one composes every frame: the name of the same
+	 * compositor allowed direct scanout, which it is compared with.
+	 */
+	std::string scanoutVariant;
 	std::string skipReason;			/* not "" when it cannot run here */
 	bool refusesRoot = false;		/* run as nobody when the driver is root */
 };
@@ -48,7 +62,10 @@ struct Credentials {
 	gid_t gid;
 };
 
-/* heapcomp with a renderer, sway, and weston with pixman or GL. */
+/*
+ * heapcomp with each renderer and, with pixman, composing even what it
+ * could scan out; sway; weston with pixman or GL.
+ */
 std::vector<Compositor> knownCompositors(const std::string &heapcomp);
 
 /* A child process in its own process group, stopped and reaped on destruction. */
