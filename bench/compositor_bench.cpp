@@ -14,14 +14,16 @@
  *
  * A fullscreen client's buffer fills its output, so a compositor may show
  * it as it is (direct scanout); a window is 64 px smaller than its output
- * each way, so every compositor must compose it. heapcomp-pixman-composed
- * composes fullscreen frames too, and is compared with heapcomp-pixman.
+ * each way, so every compositor must compose it. heapcomp-gles-composed
+ * and heapcomp-pixman-composed compose fullscreen frames too, and are
+ * compared with heapcomp-gles and heapcomp-pixman.
  *
  * Options before the benchmark's own:
  *   --heapcomp PATH      (default: ../compositor/heapcomp beside this program)
  *   --client PATH        (default: ../clients/bench_client)
  *   --compositors LIST   comma-separated (default: all)
  *   --frames N           measured frames per workload (default 300)
+ *   --dmabuf-heap NAME   client buffers from /dev/dma_heap/NAME (default wl_shm)
  *   --warmup N           frames before measuring (default 30)
  */
 #include <time.h>
@@ -49,6 +51,7 @@ struct Settings {
 	std::string heapcomp;
 	std::string client;
 	std::vector<std::string> compositors;	/* empty: all */
+	std::string dmabufHeap;			/* "": wl_shm */
 	long frames = 300;
 	long warmup = 30;
 };
@@ -91,6 +94,7 @@ void compositorFrames(benchmark::State &state, const Compositor *compositor, Wor
 	}
 	Session::Params params;
 	params.client = settings.client;
+	params.dmabufHeap = settings.dmabufHeap;
 	params.frames = settings.warmup + settings.frames;
 	auto session = Session::start(*compositor, workload, params);
 	if (!session) {
@@ -234,6 +238,8 @@ bool parseSettings(int *argc, char **argv)
 			settings.heapcomp = argv[++i];
 		} else if (arg == "--client" && hasValue) {
 			settings.client = argv[++i];
+		} else if (arg == "--dmabuf-heap" && hasValue) {
+			settings.dmabufHeap = argv[++i];
 		} else if (arg == "--compositors" && hasValue) {
 			std::stringstream list(argv[++i]);
 			std::string name;
@@ -326,8 +332,10 @@ int main(int argc, char **argv)
 	comparisons.insert(comparisons.end(), scanoutComparisons.begin(),
 			   scanoutComparisons.end());
 
-	std::printf("compositor_bench: %ld cores, load average %.2f at start\n",
-		    sysconf(_SC_NPROCESSORS_ONLN), loadAverage());
+	std::printf("compositor_bench: %ld cores, load average %.2f at start, client buffers %s\n",
+		    sysconf(_SC_NPROCESSORS_ONLN), loadAverage(),
+		    settings.dmabufHeap.empty() ? "wl_shm"
+						: ("/dev/dma_heap/" + settings.dmabufHeap).c_str());
 	CompositorReporter reporter(std::move(comparisons), std::move(rows));
 	benchmark::RunSpecifiedBenchmarks(&reporter);
 	benchmark::Shutdown();

@@ -199,8 +199,9 @@ std::vector<Compositor> knownCompositors(const std::string &heapcomp)
 		const char *renderer;
 		bool composeAll;
 	};
-	/* -composed against plain pixman: direct scanout against composition. */
+	/* -composed against the plain one: direct scanout against composition. */
 	for (Variant v : { Variant{ "heapcomp-gles", "gles", false },
+			   Variant{ "heapcomp-gles-composed", "gles", true },
 			   Variant{ "heapcomp-pixman", "pixman", false },
 			   Variant{ "heapcomp-pixman-composed", "pixman", true } }) {
 		Compositor c{ v.name, heapcompCommand, heapcomp,
@@ -456,6 +457,10 @@ bufmgr::Result<std::unique_ptr<Session>> Session::start(const Compositor &compos
 					  std::to_string(params.frames), "--progress-fd", "3" };
 	if (workload.fullscreen)
 		argv.push_back("--fullscreen");
+	if (!params.dmabufHeap.empty()) {
+		argv.push_back("--dmabuf-heap");
+		argv.push_back(params.dmabufHeap);
+	}
 	env.push_back("WAYLAND_DISPLAY=" + socket);
 	auto client = Process::spawn(argv, env, s->runtimeDir_ + "/client.log",
 				     progressWrite.get());

@@ -63,8 +63,8 @@ struct Credentials {
 };
 
 /*
- * heapcomp with each renderer and, with pixman, composing even what it
- * could scan out; sway; weston with pixman or GL.
+ * heapcomp with each renderer, also composing what it could scan out;
+ * sway; weston with pixman or GL.
  */
 std::vector<Compositor> knownCompositors(const std::string &heapcomp);
 
@@ -147,6 +147,7 @@ class Session
 public:
 	struct Params {
 		std::string client;		/* bench_client */
+		std::string dmabufHeap;		/* its buffers from this heap; "": wl_shm */
 		long frames = 0;		/* the client stops after these */
 		int frameTimeoutMs = 2000;
 		int startTimeoutMs = 15000;
