@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Compositor CPU time per frame presented, heapcomp against sway and
+ * weston in the same run. Each compositor runs headless in its own
+ * XDG_RUNTIME_DIR with one bench_client redrawing on every frame
+ * callback; after a warm-up, every iteration is one frame callback and
+ * its time is the CPU (user + system, all threads, and the processes
+ * the compositor started) the compositor used since the previous one.
+ *
+ * The baseline of every figure, measured in the same run, is one memcpy
+ * of the bytes the client changed that frame: the whole buffer or its
+ * 64 px column. A compositor that must look at each damaged pixel once
+ * costs at least that.
+ *
+ * A fullscreen client's buffer fills its output, so a compositor may show
+ * it as it is (direct scanout); a window is 64 px smaller than its output
+ * each way, so every compositor must compose it. heapcomp-gles-composed
+ * and heapcomp-pixman-composed compose fullscreen frames too, and are
+ * compared with heapcomp-gles and heapcomp-pixman.
+ *
+ * Options before the benchmark's own:
+ *   --heapcomp PATH      (default: ../compositor/heapcomp beside this program)
+ *   --client PATH        (default: ../clients/bench_client)
+ *   --compositors LIST   comma-separated (default: all)
+ *   --frames N           measured frames per workload (default 300)
+ *   --dmabuf-heap NAME   client buffers from /dev/dma_heap/NAME (default wl_shm)
+ *   --warmup N           frames before measuring (default 30)
+ */
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "compositor_session.h"
+#include "ratio_reporter.h"
+
+using namespace heapcomp::bench;
+
+namespace {
+
+struct Settings {
+	std::string heapcomp;
+	std::string client;
+	std::vector<std::string> compositors;	/* empty: all */
+	std::string dmabufHeap;			/* "": wl_shm */
+	long frames = 300;
+	long warmup = 30;
+};
+
+Settings settings;
+
+/* Direct scanout saves this much compositor CPU per frame, at least. */
+constexpr double kScanoutTarget = 5;
+
+double monotonicSeconds()
+{
+	timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+double loadAverage()
+{
+	std::ifstream in("/proc/loadavg");
+	double load = 0;
+	in >> load;
+	return load;
+}
+
+void memcpyBaseline(benchmark::State &state, size_t bytes)
+{
+	std::vector<uint8_t> src(bytes, 1), dst(bytes, 0);
+	for (auto _ : state) {
+		std::memcpy(dst.data(), src.data(), bytes);
+		benchmark::ClobberMemory();
+	}
+	state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(bytes));
+}
+
+void compositorFrames(benchmark::State &state, const Compositor *compositor, Workload workload)
+{
+	if (!compositor->skipReason.empty()) {
+		state.SkipWithError(compositor->skipReason.c_str());
+		return;
+	}
+	Session::Params params;
+	params.client = settings.client;
+	params.dmabufHeap = settings.dmabufHeap;
+	params.frames = settings.warmup + settings.frames;
+	auto session = Session::start(*compositor, workload, params);
+	if (!session) {
+		state.SkipWithError(session.error().context.c_str());
+		return;
+	}
+	FrameTally warmup;
+	for (long i = 0; i < settings.warmup; i++) {
+		if (!(*session)->nextFrame(&warmup)) {
+			std::string why = "no frame callback in warm-up: " + (*session)->logTail();
+			state.SkipWithError(why.c_str());
+			return;
+		}
+	}
+
+	FrameTally tally;
+	double last = (*session)->compositorCpuSeconds();
+	const double firstCpu = last;
+	const double start = monotonicSeconds();
+	for (auto _ : state) {
+		if (!(*session)->nextFrame(&tally)) {
+			std::string why = "frame callbacks stopped: " + (*session)->logTail();
+			state.SkipWithError(why.c_str());
+			break;
+		}
+		double cpu = (*session)->compositorCpuSeconds();
+		state.SetIterationTime(cpu - last);
+		last = cpu;
+	}
+	const double wall = monotonicSeconds() - start;
+
+	state.counters["fps"] = wall > 0 ? double(tally.frames) / wall : 0;
+	state.counters["presented"] = double(tally.presented);
+	state.counters["zero_copy"] = double(tally.zeroCopy);
+	/* Share of one core: how much the frame rate itself costs. */
+	state.counters["cpu_share"] = wall > 0 ? (last - firstCpu) / wall : 0;
+	state.counters["load1"] = loadAverage();
+	std::string summary = (*session)->finish();
+	std::fprintf(stderr, "%s %s: %s\n", compositor->name.c_str(), workload.name().c_str(),
+		     summary.c_str());
+}
+
+/* The ratios, then one table: CPU/frame, baseline, ratio and zero-copy per workload. */
+class CompositorReporter : public RatioReporter
+{
+public:
+	struct Row {
+		std::string workload;
+		std::string compositor;
+		std::string measured;	/* run names */
+		std::string baseline;
+	};
+
+	CompositorReporter(std::vector<Comparison> comparisons, std::vector<Row> rows)
+		: RatioReporter(std::move(comparisons)), rows_(std::move(rows)) {}
+
+	void ReportRuns(const std::vector<Run> &runs) override
+	{
+		RatioReporter::ReportRuns(runs);
+		for (const Run &run : runs) {
+			if (run.run_type != Run::RT_Iteration)
+				continue;
+			Figure &f = figures_[run.run_name.str()];
+			if (run.error_occurred) {
+				f.error = run.error_message;
+				continue;
+			}
+			f.usPerIteration = run.GetAdjustedRealTime() *
+					   benchmark::GetTimeUnitMultiplier(benchmark::kMicrosecond) /
+					   benchmark::GetTimeUnitMultiplier(run.time_unit);
+			for (const auto &[name, counter] : run.counters)
+				f.counters[name] = counter.value;
+		}
+	}
+
+	void Finalize() override
+	{
+		RatioReporter::Finalize();
+		std::printf("\nCompositor CPU per frame presented (user+system, us), and its ratio to\n"
+			    "one memcpy of the damaged bytes measured in the same run. windowed:\n"
+			    "the window on an output %d px larger each way. zero-copy:\n"
+			    "presentations with the ZERO_COPY flag / all presentations (0/0: the\n"
+			    "compositor sent no presentation feedback):\n",
+			    Workload::kWindowMargin);
+		std::printf("%-28s %-24s %10s %9s %9s %6s %10s %6s\n", "workload", "compositor",
+			    "cpu/frame", "memcpy", "ratio", "fps", "zero-copy", "load");
+		std::string lastWorkload;
+		for (const Row &row : rows_) {
+			auto measured = figures_.find(row.measured);
+			if (measured == figures_.end())
+				continue;	/* filtered out */
+			if (row.workload != lastWorkload && !lastWorkload.empty())
+				std::printf("\n");
+			lastWorkload = row.workload;
+			const Figure &m = measured->second;
+			const Figure &b = figures_[row.baseline];
+			std::printf("%-28s %-24s ", row.workload.c_str(), row.compositor.c_str());
+			if (!m.error.empty()) {
+				std::printf("skipped: %s\n", m.error.c_str());
+				continue;
+			}
+			auto counter = [&](const char *name) {
+				auto it = m.counters.find(name);
+				return it == m.counters.end() ? 0.0 : it->second;
+			};
+			std::printf("%10.1f ", m.usPerIteration);
+			if (b.usPerIteration > 0)
+				std::printf("%9.2f %8.1fx ", b.usPerIteration,
+					    m.usPerIteration / b.usPerIteration);
+			else
+				std::printf("%9s %9s ", "n/a", "n/a");
+			std::printf("%6.1f %4.0f/%-5.0f %6.2f\n", counter("fps"), counter("zero_copy"),
+				    counter("presented"), counter("load1"));
+		}
+		std::fflush(stdout);
+	}
+
+private:
+	struct Figure {
+		double usPerIteration = -1;
+		std::map<std::string, double> counters;
+		std::string error;
+	};
+	std::vector<Row> rows_;
+	std::map<std::string, Figure> figures_;
+};
+
+/* Takes this program's own options out of argv, leaving the benchmark's. */
+bool parseSettings(int *argc, char **argv)
+{
+	std::string self = argv[0];
+	std::string dir = self.find('/') != std::string::npos ? self.substr(0, self.rfind('/'))
+							       : ".";
+	settings.heapcomp = dir + "/../compositor/heapcomp";
+	settings.client = dir + "/../clients/bench_client";
+	int out = 1;
+	for (int i = 1; i < *argc; i++) {
+		std::string arg = argv[i];
+		const bool hasValue = i + 1 < *argc;
+		if (arg == "--heapcomp" && hasValue) {
+			settings.heapcomp = argv[++i];
+		} else if (arg == "--client" && hasValue) {
+			settings.client = argv[++i];
+		} else if (arg == "--dmabuf-heap" && hasValue) {
+			settings.dmabufHeap = argv[++i];
+		} else if (arg == "--compositors" && hasValue) {
+			std::stringstream list(argv[++i]);
+			std::string name;
+			while (std::getline(list, name, ','))
+				settings.compositors.push_back(name);
+		} else if ((arg == "--frames" || arg == "--warmup") && hasValue) {
+			long n = std::atol(argv[++i]);
+			if (n <= 0 || n > 100000) {
+				std::fprintf(stderr, "compositor_bench: %s needs 1-100000\n",
+					     arg.c_str());
+				return false;
+			}
+			(arg == "--frames" ? settings.frames : settings.warmup) = n;
+		} else {
+			argv[out++] = argv[i];
+		}
+	}
+	*argc = out;
+	return true;
+}
+
+} /* namespace */
+
+int main(int argc, char **argv)
+{
+	if (!parseSettings(&argc, argv))
+		return 2;
+	benchmark::Initialize(&argc, argv);
+	if (benchmark::ReportUnrecognizedArguments(argc, argv))
+		return 2;
+	if (access(settings.client.c_str(), X_OK) != 0) {
+		std::fprintf(stderr, "compositor_bench: no bench_client at %s (--client PATH)\n",
+			     settings.client.c_str());
+		return 1;
+	}
+
+	Process::adoptOrphans();
+	static std::vector<Compositor> compositors = knownCompositors(settings.heapcomp);
+	std::vector<const Compositor *> chosen;
+	for (const Compositor &c : compositors) {
+		if (settings.compositors.empty() ||
+		    std::find(settings.compositors.begin(), settings.compositors.end(), c.name) !=
+			    settings.compositors.end())
+			chosen.push_back(&c);
+	}
+
+	std::vector<Comparison> comparisons;
+	std::vector<CompositorReporter::Row> rows;
+	std::vector<Comparison> scanoutComparisons;
+	const std::string suffix = "/iterations:" + std::to_string(settings.frames) +
+				   "/manual_time";
+	for (auto [width, height] : { std::pair(1280, 720), std::pair(1920, 1080) }) {
+		for (bool column : { false, true }) {
+			const std::string baseline = std::string("memcpy/") +
+						     (column ? "column" : "full") + "/" +
+						     std::to_string(width) + "x" + std::to_string(height);
+			Workload w{ false, column, width, height };
+			benchmark::RegisterBenchmark(baseline.c_str(), memcpyBaseline,
+						     w.damagedBytes())
+				->Unit(benchmark::kMicrosecond);
+			/* Compositors alternate per workload: a load change hits them all. */
+			for (bool fullscreen : { true, false }) {
+				w.fullscreen = fullscreen;
+				for (const Compositor *c : chosen) {
+					/* A window is composed anyway: nothing to compare. */
+					if (!c->scanoutVariant.empty() && !fullscreen)
+						continue;
+					const std::string name = c->name + "/" + w.name();
+					benchmark::RegisterBenchmark(name.c_str(), compositorFrames, c, w)
+						->Iterations(settings.frames)
+						->UseManualTime()
+						->Unit(benchmark::kMicrosecond);
+					comparisons.push_back({ name + suffix, baseline,
+								c->name + " CPU/frame vs memcpy, " +
+								w.name() });
+					rows.push_back({ w.name(), c->name, name + suffix, baseline });
+					if (!c->scanoutVariant.empty())
+						scanoutComparisons.push_back(
+							{ c->scanoutVariant + "/" + w.name() + suffix,
+							  name + suffix,
+							  c->scanoutVariant + " scanout vs composition, " +
+								  w.name(),
+							  kScanoutTarget, false });
+				}
+			}
+		}
+	}
+
+	/* Last, after the memcpy ratios. */
+	comparisons.insert(comparisons.end(), scanoutComparisons.begin(),
+			   scanoutComparisons.end());
+
+	std::printf("compositor_bench: %ld cores, load average %.2f at start, client buffers %s\n",
+		    sysconf(_SC_NPROCESSORS_ONLN), loadAverage(),
+		    settings.dmabufHeap.empty() ? "wl_shm"
+						: ("/dev/dma_heap/" + settings.dmabufHeap).c_str());
+	CompositorReporter reporter(std::move(comparisons), std::move(rows));
+	benchmark::RunSpecifiedBenchmarks(&reporter);
+	benchmark::Shutdown();
+	std::printf("load average %.2f at the end\n", loadAverage());
+	return 0;
+}
