@@ -224,7 +224,8 @@ TEST_F(InteractiveTest, MaximizedWindowDoesNotMove)
 
 TEST_F(InteractiveTest, ClientGoneMidMoveGivesThePointerBack)
 {
-	MappedWindow wb(b, "b", 320, 240, 0xff00ff00);
+	/* Smaller than the output: composed, not scanned out, like c's frames. */
+	MappedWindow wb(b, "b", 200, 200, 0xff00ff00);
 	ASSERT_TRUE(wb.ok);
 	/* Both output buffers exist before the count: c's frames need no new one. */
 	ASSERT_TRUE(server.drawFrames(2));
