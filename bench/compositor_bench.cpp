@@ -25,6 +25,8 @@
  *   --frames N           measured frames per workload (default 300)
  *   --dmabuf-heap NAME   client buffers from /dev/dma_heap/NAME (default wl_shm)
  *   --warmup N           frames before measuring (default 30)
+ *   --frame-timeout S    longest wait for one frame, in seconds (default 2;
+ *                        more in the test VM, where frames are slow)
  */
 #include <time.h>
 #include <unistd.h>
@@ -54,6 +56,7 @@ struct Settings {
 	std::string dmabufHeap;			/* "": wl_shm */
 	long frames = 300;
 	long warmup = 30;
+	int frameTimeoutMs = 2000;
 };
 
 Settings settings;
@@ -95,6 +98,7 @@ void compositorFrames(benchmark::State &state, const Compositor *compositor, Wor
 	Session::Params params;
 	params.client = settings.client;
 	params.dmabufHeap = settings.dmabufHeap;
+	params.frameTimeoutMs = settings.frameTimeoutMs;
 	params.frames = settings.warmup + settings.frames;
 	auto session = Session::start(*compositor, workload, params);
 	if (!session) {
@@ -253,6 +257,13 @@ bool parseSettings(int *argc, char **argv)
 				return false;
 			}
 			(arg == "--frames" ? settings.frames : settings.warmup) = n;
+		} else if (arg == "--frame-timeout" && hasValue) {
+			long s = std::atol(argv[++i]);
+			if (s <= 0 || s > 600) {
+				std::fprintf(stderr, "compositor_bench: --frame-timeout needs 1-600 s\n");
+				return false;
+			}
+			settings.frameTimeoutMs = int(s * 1000);
 		} else {
 			argv[out++] = argv[i];
 		}

@@ -2,6 +2,7 @@
 #include "ratio_reporter.h"
 
 #include <cstdio>
+#include <string>
 
 namespace heapcomp::bench {
 
@@ -33,10 +34,17 @@ void RatioReporter::Finalize()
 	for (const Comparison &c : comparisons_) {
 		auto m = nsPerIteration_.find(c.measured);
 		auto b = nsPerIteration_.find(c.baseline);
+		auto s = skipped_.find(c.measured);
+		/* Filtered out (--benchmark_filter): nothing to say. */
+		if (m == nsPerIteration_.end() && s == skipped_.end())
+			continue;
 		if (m == nsPerIteration_.end() || b == nsPerIteration_.end() || b->second <= 0) {
-			auto s = skipped_.find(c.measured);
-			std::fprintf(out, "  %-58s  n/a (%s)\n", c.what.c_str(),
-				     s != skipped_.end() ? s->second.c_str() : "not measured");
+			std::string why = "baseline not measured";
+			if (s != skipped_.end())
+				why = s->second;
+			else if (auto bs = skipped_.find(c.baseline); bs != skipped_.end())
+				why = "baseline: " + bs->second;
+			std::fprintf(out, "  %-58s  n/a (%s)\n", c.what.c_str(), why.c_str());
 			continue;
 		}
 		double ratio = m->second / b->second;
