@@ -8,7 +8,7 @@
 
 #include "log.h"
 #include "options.h"
-#include "render/gles_renderer.h"
+#include "render/renderer_choice.h"
 #include "server.h"
 
 namespace {
@@ -56,8 +56,9 @@ int main(int argc, char **argv)
 	rendererOptions.renderNode = options->renderNode;
 	rendererOptions.surfaceless = options->surfaceless;
 	rendererOptions.forceCpuDmaBuf = options->cpuDmaBuf;
-	options->server.createRenderer = [rendererOptions](bufmgr::BufferManager &) {
-		return comp::createGlesRenderer(rendererOptions);
+	options->server.createRenderer = [kind = options->renderer,
+					  rendererOptions](bufmgr::BufferManager &) {
+		return comp::createRenderer(kind, rendererOptions);
 	};
 
 	auto server = comp::Server::create(std::move(options->server));

@@ -55,6 +55,8 @@ std::string usage(const std::string &program)
 	    << "  --screenshot-frames N    frames before the screenshot (default 0: SIGUSR1 only)\n"
 	    << "  --exit-after-frames N    stop after N frames on the first output\n"
 	    << "                           (default 0: run until SIGINT/SIGTERM)\n"
+	    << "  --renderer NAME          auto, gles or pixman (default auto: gles, unless the\n"
+	    << "                           only GL is a software one, then pixman)\n"
 	    << "  --render-node PATH       DRM render node for the GLES renderer\n"
 	    << "                           (default: the first /dev/dri/renderD*, else none)\n"
 	    << "  --surfaceless            render with EGL surfaceless, ignoring render nodes\n"
@@ -134,6 +136,11 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 		} else if (arg == "--exit-after-frames") {
 			if (!number(&options.server.exitAfterFrames))
 				return bad("needs a frame count");
+		} else if (arg == "--renderer") {
+			auto kind = needValue() ? parseRendererKind(value) : std::nullopt;
+			if (!kind)
+				return bad("needs auto, gles or pixman");
+			options.renderer = *kind;
 		} else if (arg == "--render-node") {
 			if (!needValue() || value.empty())
 				return bad("needs a path");

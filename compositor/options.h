@@ -7,6 +7,7 @@
 #include <bufmgr/result.h>
 
 #include "log.h"
+#include "render/renderer_choice.h"
 #include "server.h"
 
 namespace comp {
@@ -15,6 +16,7 @@ namespace comp {
 struct Options {
 	ServerConfig server;
 	LogLevel logLevel = LogLevel::Info;
+	RendererKind renderer = RendererKind::Auto;
 	/* GLES renderer: DRM render node ("" for the first one). */
 	std::string renderNode;
 	bool surfaceless = false;

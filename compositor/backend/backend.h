@@ -12,6 +12,7 @@
 
 #include <bufmgr/buffer.h>
 #include <bufmgr/result.h>
+#include <bufmgr/unique_fd.h>
 
 #include "buffer.h"
 #include "format_modifier.h"
@@ -47,6 +48,12 @@ struct OutputFrame {
 	const bufmgr::Buffer *target = nullptr;
 	int bufferAge = 0;
 	void *backendData = nullptr;	/* the slot, for commit/rollback */
+	/*
+	 * The renderer's sync file (RenderPass::submit()): the frame is in
+	 * target once it signals. A KMS commit hands it over as IN_FENCE_FD;
+	 * invalid when the frame is already there.
+	 */
+	bufmgr::SharedFd renderDone;
 };
 
 /*

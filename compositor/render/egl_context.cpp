@@ -228,11 +228,21 @@ Result<void> EglContext::init(const std::string &renderNode, bool bareGles2)
 		caps_.dmaBufModifiers = procs_.queryDmaBufFormats && procs_.queryDmaBufModifiers;
 	}
 
+	if (hasEglExtension("EGL_ANDROID_native_fence_sync")) {
+		procs_.createSync = proc<PFNEGLCREATESYNCKHRPROC>("eglCreateSyncKHR");
+		procs_.destroySync = proc<PFNEGLDESTROYSYNCKHRPROC>("eglDestroySyncKHR");
+		procs_.dupNativeFenceFd =
+			proc<PFNEGLDUPNATIVEFENCEFDANDROIDPROC>("eglDupNativeFenceFDANDROID");
+		caps_.nativeFenceSync = procs_.createSync && procs_.destroySync &&
+					procs_.dupNativeFenceFd;
+	}
+
+	glRenderer_ = reinterpret_cast<const char *>(glGetString(GL_RENDERER));
 	description_ = (renderNode.empty() ? std::string("EGL surfaceless")
 					   : "GBM on " + renderNode) +
 		       ", EGL " + std::to_string(major) + "." + std::to_string(minor) +
 		       ", " + reinterpret_cast<const char *>(glGetString(GL_VERSION)) +
-		       ", " + reinterpret_cast<const char *>(glGetString(GL_RENDERER)) +
+		       ", " + glRenderer_ +
 		       (bareGles2 ? " (as bare GLES2)" : "");
 	takeGlError();
 	return {};

@@ -28,6 +28,9 @@ struct EglProcs {
 	PFNEGLQUERYDMABUFMODIFIERSEXTPROC queryDmaBufModifiers = nullptr;
 	PFNGLEGLIMAGETARGETTEXTURE2DOESPROC imageTargetTexture2D = nullptr;
 	PFNGLEGLIMAGETARGETRENDERBUFFERSTORAGEOESPROC imageTargetRenderbufferStorage = nullptr;
+	PFNEGLCREATESYNCKHRPROC createSync = nullptr;
+	PFNEGLDESTROYSYNCKHRPROC destroySync = nullptr;
+	PFNEGLDUPNATIVEFENCEFDANDROIDPROC dupNativeFenceFd = nullptr;
 };
 
 /* What the context can do, read once from the extension strings. */
@@ -41,6 +44,7 @@ struct GlesCaps {
 	bool eglImages = false;		/* GL_OES_EGL_image + EGL_KHR_image_base */
 	bool dmaBufImport = false;	/* EGL_EXT_image_dma_buf_import */
 	bool dmaBufModifiers = false;	/* ..._modifiers */
+	bool nativeFenceSync = false;	/* EGL_ANDROID_native_fence_sync */
 	int maxTextureSize = 0;
 };
 
@@ -76,6 +80,8 @@ public:
 	bool hasEglExtension(std::string_view name) const;
 	bool hasGlExtension(std::string_view name) const;
 
+	/* GL_RENDERER: "llvmpipe (LLVM 15.0.6, 256 bits)" */
+	const std::string &glRenderer() const { return glRenderer_; }
 	/* "GBM on /dev/dri/renderD128, OpenGL ES 3.2 Mesa, llvmpipe" */
 	const std::string &description() const { return description_; }
 
@@ -92,6 +98,7 @@ private:
 	std::set<std::string, std::less<>> glExtensions_;
 	EglProcs procs_;
 	GlesCaps caps_;
+	std::string glRenderer_;
 	std::string description_;
 };
 

@@ -21,6 +21,7 @@ enum class ShaderKind : uint8_t {
 	ExternalRgbx,
 	Nv12,		/* Y plane + interleaved CbCr plane, BT.601 limited */
 	Yuv420,		/* Y, Cb, Cr planes */
+	Solid,		/* no texture: one premultiplied color */
 	Count,
 };
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <optional>
 
 #include <drm_fourcc.h>
 
@@ -30,17 +31,7 @@ using bufmgr::unexpected;
 /* Outputs × swapchain slots; beyond that the least recently used goes. */
 constexpr size_t kMaxTargets = 8;
 
-std::string describe(const char *what, uint32_t width, uint32_t height, uint32_t format)
-{
-	return std::string(what) + " " + std::to_string(width) + "x" + std::to_string(height) +
-	       " " + bufmgr::fourccToString(format);
-}
-
-bool isLinear(uint64_t modifier)
-{
-	/* Implicit layouts from heaps, udmabuf and dumb buffers are linear. */
-	return modifier == DRM_FORMAT_MOD_LINEAR || modifier == DRM_FORMAT_MOD_INVALID;
-}
+class GlesPass;
 
 class GlesRendererImpl final : public GlesRenderer
 {
@@ -63,17 +54,19 @@ public:
 	Result<void> updateDmaBuf(Texture &texture, const bufmgr::Buffer &buffer,
 				  std::span<const Rect> damage) override;
 
-	using Renderer::render;
-	Result<void> render(const bufmgr::Buffer &target, std::span<const RenderItem> items,
-			    const float clearColor[4], std::span<const Rect> clip) override;
+	Result<std::unique_ptr<RenderPass>> beginPass(const bufmgr::Buffer &target,
+						      std::span<const Rect> damage) override;
 	Result<std::vector<uint32_t>> readPixels(const bufmgr::Buffer &target) override;
 	void releaseTarget(const bufmgr::Buffer &target) override;
 
 	const DmaBufProbeResult &probeResult() const override { return probe_; }
 	const std::string &description() const override { return context_->description(); }
 	bool rendersIntoDmaBufs() const override { return direct_; }
+	const std::string &glRenderer() const override { return context_->glRenderer(); }
 
 private:
+	friend class GlesPass;
+
 	Result<void> makeCurrent() const;
 	Result<GlesTexture *> ownTexture(const Texture &texture, const char *what) const;
 	Result<std::unique_ptr<Texture>> importDmaBufGpu(const bufmgr::Buffer &buffer);
@@ -98,6 +91,39 @@ private:
 	std::vector<FormatModifier> dmaBufFormats_;
 	bool warnedGpuImport_ = false;
 	bool warnedDirectTarget_ = false;
+	/* The target of the pass under way, if any (see releaseTarget()). */
+	RenderTarget *passTarget_ = nullptr;
+	bool passActive_ = false;
+	bool releaseAfterPass_ = false;
+};
+
+/* See GlesRenderPass. Draws as calls come: GL queues them anyway. */
+class GlesPass final : public GlesRenderPass
+{
+public:
+	GlesPass(GlesRendererImpl &renderer, RenderTarget &target, std::vector<Rect> clip);
+	~GlesPass() override;
+
+	void addTexture(const RenderItem &item) override;
+	void addRect(const RectDraw &rect) override;
+	void drawWithGl(const std::function<void(const GlPassState &)> &draw) override;
+	Result<PassCompletion> submit() override;
+	std::span<const Rect> clip() const override { return clip_; }
+
+private:
+	bool ready();
+	void fail(bufmgr::Error error);
+	/* The state every draw of the pass assumes. */
+	void setState();
+	/* Sync file of the commands so far, if the driver has native fences. */
+	bufmgr::UniqueFd fence();
+
+	GlesRendererImpl &renderer_;
+	RenderTarget &target_;
+	std::vector<Rect> clip_;
+	Rect drawn_;
+	std::optional<bufmgr::Error> error_;
+	bool submitted_ = false;
 };
 
 GlesRendererImpl::GlesRendererImpl(std::shared_ptr<EglContext> context, DmaBufProbeResult probe)
@@ -159,7 +185,7 @@ Result<std::unique_ptr<Texture>>
 GlesRendererImpl::importShm(const uint8_t *data, uint32_t width, uint32_t height,
 			    uint32_t stride, uint32_t format)
 {
-	const std::string what = describe("import shm", width, height, format);
+	const std::string what = describeImage("import shm", width, height, format);
 	if (!data || width == 0 || height == 0)
 		return unexpected(EINVAL, what + ": empty buffer");
 	const auto &formats = shmTextureFormats();
@@ -196,7 +222,7 @@ Result<void> GlesRendererImpl::updateShm(Texture &texture, const uint8_t *data, 
 		return unexpected(std::move(gles).error());
 	GlesTexture &t = **gles;
 	const GlFormat &format = t.format();
-	const std::string what = describe("update shm", t.width(), t.height(), format.fourcc);
+	const std::string what = describeImage("update shm", t.width(), t.height(), format.fourcc);
 	if (t.source() != GlesTexture::Source::Shm)
 		return unexpected(EINVAL, what + ": texture is not a shm import");
 	if (!data)
@@ -222,7 +248,7 @@ Result<void> GlesRendererImpl::updateShm(Texture &texture, const uint8_t *data, 
 
 Result<std::unique_ptr<Texture>> GlesRendererImpl::importDmaBuf(const bufmgr::Buffer &buffer)
 {
-	const std::string what = describe("import dma-buf", buffer.width(), buffer.height(),
+	const std::string what = describeImage("import dma-buf", buffer.width(), buffer.height(),
 					  buffer.format());
 	if (!buffer.isValid() || buffer.width() == 0 || buffer.height() == 0)
 		return unexpected(EINVAL, what + ": empty buffer");
@@ -240,7 +266,7 @@ Result<std::unique_ptr<Texture>> GlesRendererImpl::importDmaBuf(const bufmgr::Bu
 	if (texture)
 		return texture;
 	GlFormat cpuFormat;
-	if (!isLinear(buffer.modifier()) ||
+	if (!isLinearLayout(buffer.modifier()) ||
 	    !lookupGlFormat(buffer.format(), context_->caps(), &cpuFormat))
 		return texture;
 	/* The probe passed, but this buffer would not import: copy it instead. */
@@ -258,7 +284,7 @@ Result<std::unique_ptr<Texture>> GlesRendererImpl::importDmaBufGpu(const bufmgr:
 	const bufmgr::FormatInfo *info = bufmgr::formatInfo(buffer.format());
 	const bool yuv = info && info->isYuv;
 	if (yuv && !caps.externalImages)
-		return unexpected(ENOTSUP, describe("import dma-buf", buffer.width(), buffer.height(),
+		return unexpected(ENOTSUP, describeImage("import dma-buf", buffer.width(), buffer.height(),
 						    buffer.format()) +
 				  ": YUV needs GL_OES_EGL_image_external");
 
@@ -281,7 +307,7 @@ Result<std::unique_ptr<Texture>> GlesRendererImpl::importDmaBufGpu(const bufmgr:
 						     buffer.width(), buffer.height(), format);
 	texture->setImage(std::move(*image), external ? GL_TEXTURE_EXTERNAL_OES : GL_TEXTURE_2D);
 	if (GLenum error = takeGlError())
-		return unexpected(EIO, describe("import dma-buf", buffer.width(), buffer.height(),
+		return unexpected(EIO, describeImage("import dma-buf", buffer.width(), buffer.height(),
 						buffer.format()) +
 				       ": binding the EGLImage failed (GL error " +
 				       std::to_string(error) + ")");
@@ -290,12 +316,12 @@ Result<std::unique_ptr<Texture>> GlesRendererImpl::importDmaBufGpu(const bufmgr:
 
 Result<std::unique_ptr<Texture>> GlesRendererImpl::importDmaBufCpu(const bufmgr::Buffer &buffer)
 {
-	const std::string what = describe("import dma-buf", buffer.width(), buffer.height(),
+	const std::string what = describeImage("import dma-buf", buffer.width(), buffer.height(),
 					  buffer.format());
 	GlFormat format;
 	if (!lookupGlFormat(buffer.format(), context_->caps(), &format))
 		return unexpected(ENOTSUP, what + ": format not supported by the CPU path");
-	if (!isLinear(buffer.modifier()))
+	if (!isLinearLayout(buffer.modifier()))
 		return unexpected(ENOTSUP, what + ": the CPU path needs a linear buffer");
 	if (buffer.numPlanes() != format.numPlanes)
 		return unexpected(EINVAL, what + ": " + std::to_string(buffer.numPlanes()) +
@@ -355,7 +381,7 @@ Result<void> GlesRendererImpl::uploadDmaBuf(GlesTexture &texture, std::span<cons
 		}
 	}
 	if (GLenum error = takeGlError())
-		return unexpected(EIO, describe("upload dma-buf", texture.width(), texture.height(),
+		return unexpected(EIO, describeImage("upload dma-buf", texture.width(), texture.height(),
 						format.fourcc) +
 				       ": GL error " + std::to_string(error));
 	return access->end();
@@ -432,27 +458,13 @@ Result<RenderTarget *> GlesRendererImpl::targetFor(const bufmgr::Buffer &buffer,
 
 Result<void> GlesRendererImpl::checkItem(const RenderItem &item, SourceBox *source) const
 {
-	if (!item.texture)
-		return unexpected(EINVAL, "render: item without a texture");
+	auto box = sourceBoxOf(item);
+	if (!box)
+		return unexpected(std::move(box).error());
 	auto gles = ownTexture(*item.texture, "render");
 	if (!gles)
 		return unexpected(std::move(gles).error());
-
-	const double w = item.texture->width(), h = item.texture->height();
-	SourceBox box = item.source;
-	if (box.width == 0 && box.height == 0)
-		box = { 0, 0, w, h };
-	/* Half a 24.8 unit of slack for rounding by the protocol code. */
-	constexpr double slack = 1.0 / 512;
-	if (!(box.x >= 0 && box.y >= 0 && box.width > 0 && box.height > 0 &&
-	      box.x + box.width <= w + slack && box.y + box.height <= h + slack))
-		return unexpected(EINVAL, "render: source box (" + std::to_string(box.x) + ", " +
-					  std::to_string(box.y) + ", " +
-					  std::to_string(box.width) + "x" +
-					  std::to_string(box.height) + ") outside the " +
-					  std::to_string(item.texture->width()) + "x" +
-					  std::to_string(item.texture->height()) + " buffer");
-	*source = box;
+	*source = *box;
 	return {};
 }
 
@@ -526,12 +538,13 @@ Result<void> GlesRendererImpl::drawItem(const RenderItem &item, const SourceBox 
 	return {};
 }
 
-Result<void> GlesRendererImpl::render(const bufmgr::Buffer &target,
-				      std::span<const RenderItem> items,
-				      const float clearColor[4], std::span<const Rect> clip)
+Result<std::unique_ptr<RenderPass>> GlesRendererImpl::beginPass(const bufmgr::Buffer &target,
+								 std::span<const Rect> damage)
 {
-	const std::string what = describe("render into", target.width(), target.height(),
+	const std::string what = describeImage("render into", target.width(), target.height(),
 					  target.format());
+	if (passActive_)
+		return unexpected(EBUSY, what + ": another pass is under way");
 	if (!target.isValid() || target.width() == 0 || target.height() == 0)
 		return unexpected(EINVAL, what + ": empty buffer");
 	if (!lookupTargetFormat(target.format()))
@@ -544,19 +557,11 @@ Result<void> GlesRendererImpl::render(const bufmgr::Buffer &target,
 					  std::to_string(target.plane(0).stride) +
 					  " too small for its width");
 
-	/* Check every item first: a bad one fails the frame, not half of it. */
-	std::vector<SourceBox> sources(items.size());
-	for (size_t i = 0; i < items.size(); i++) {
-		auto ret = checkItem(items[i], &sources[i]);
-		if (!ret)
-			return ret;
-	}
-
 	auto key = TargetKey::of(target);
 	if (!key)
 		return unexpected(std::move(key).error());
 	if (auto ret = makeCurrent(); !ret)
-		return ret;
+		return unexpected(std::move(ret).error());
 	bool created = false;
 	auto renderTarget = targetFor(target, *key, &created);
 	if (!renderTarget)
@@ -564,41 +569,192 @@ Result<void> GlesRendererImpl::render(const bufmgr::Buffer &target,
 
 	const Rect whole{ 0, 0, int32_t(target.width()), int32_t(target.height()) };
 	std::vector<Rect> rects = created ? std::vector<Rect>{ whole }
-					  : clipDamage(clip, target.width(), target.height());
-	if (rects.empty())
-		return {};
+					  : clipDamage(damage, target.width(), target.height());
+	return std::unique_ptr<RenderPass>(
+		std::make_unique<GlesPass>(*this, **renderTarget, std::move(rects)));
+}
 
-	(*renderTarget)->bind();
+GlesPass::GlesPass(GlesRendererImpl &renderer, RenderTarget &target, std::vector<Rect> clip)
+	: renderer_(renderer), target_(target), clip_(std::move(clip))
+{
+	renderer_.passActive_ = true;
+	renderer_.passTarget_ = &target_;
+	for (const Rect &rect : clip_)
+		drawn_ = drawn_.isEmpty() ? rect : boundingBox(drawn_, rect);
+	if (ready())
+		setState();
+}
+
+GlesPass::~GlesPass()
+{
+	if (renderer_.makeCurrent()) {
+		glDisable(GL_SCISSOR_TEST);
+		glDisable(GL_BLEND);
+	}
+	renderer_.passActive_ = false;
+	renderer_.passTarget_ = nullptr;
+	if (renderer_.releaseAfterPass_) {
+		renderer_.releaseAfterPass_ = false;
+		renderer_.context_->makeCurrent();
+		std::erase_if(renderer_.targets_, [&](const auto &t) { return t.get() == &target_; });
+	}
+}
+
+void GlesPass::fail(bufmgr::Error error)
+{
+	if (!error_)
+		error_ = std::move(error);
+}
+
+bool GlesPass::ready()
+{
+	if (submitted_) {
+		fail(bufmgr::makeError(EINVAL, "render: draw after submit"));
+		return false;
+	}
+	if (error_ || clip_.empty())
+		return false;
+	/* Another renderer on this thread may have made its context current. */
+	if (auto ret = renderer_.makeCurrent(); !ret) {
+		fail(std::move(ret).error());
+		return false;
+	}
+	return true;
+}
+
+void GlesPass::setState()
+{
+	target_.bind();
 	/* Output rows are GL rows (see drawItem()): the scissor takes output pixels. */
 	glEnable(GL_SCISSOR_TEST);
-	glClearColor(clearColor[0], clearColor[1], clearColor[2], clearColor[3]);
 	/* Premultiplied alpha: src + dst * (1 - src.a). */
 	glBlendFunc(GL_ONE, GL_ONE_MINUS_SRC_ALPHA);
-	Rect drawn = rects.front();
-	for (const Rect &rect : rects) {
-		glScissor(rect.x, rect.y, rect.width, rect.height);
-		glClear(GL_COLOR_BUFFER_BIT);
-		for (size_t i = 0; i < items.size(); i++) {
-			if (!overlaps(items[i].destination, rect))
-				continue;
-			auto ret = drawItem(items[i], sources[i], target.width(), target.height());
-			if (!ret) {
-				glDisable(GL_SCISSOR_TEST);
-				return ret;
-			}
-		}
-		drawn = boundingBox(drawn, rect);
+}
+
+void GlesPass::addTexture(const RenderItem &item)
+{
+	if (!ready())
+		return;
+	SourceBox source;
+	if (auto ret = renderer_.checkItem(item, &source); !ret) {
+		fail(std::move(ret).error());
+		return;
 	}
+	for (const Rect &rect : clip_) {
+		if (!overlaps(item.destination, rect))
+			continue;
+		glScissor(rect.x, rect.y, rect.width, rect.height);
+		auto ret = renderer_.drawItem(item, source, target_.key().width,
+					      target_.key().height);
+		if (!ret) {
+			fail(std::move(ret).error());
+			return;
+		}
+	}
+}
+
+void GlesPass::addRect(const RectDraw &rect)
+{
+	if (!ready() || rect.destination.isEmpty())
+		return;
+	const float *c = rect.color;
+	if (c[3] >= 1.0f) {
+		/* Opaque: a clear of each scissored piece, no shader. */
+		glClearColor(c[0], c[1], c[2], c[3]);
+		for (const Rect &clip : clip_) {
+			Rect r = intersect(clip, rect.destination);
+			if (r.isEmpty())
+				continue;
+			glScissor(r.x, r.y, r.width, r.height);
+			glClear(GL_COLOR_BUFFER_BIT);
+		}
+		return;
+	}
+	if (c[3] <= 0.0f && c[0] <= 0.0f && c[1] <= 0.0f && c[2] <= 0.0f)
+		return;
+	auto program = renderer_.shaders_.get(ShaderKind::Solid);
+	if (!program) {
+		fail(std::move(program).error());
+		return;
+	}
+	glUseProgram((*program)->id());
+	glUniform4f((*program)->colorLocation(), c[0], c[1], c[2], c[3]);
+	glEnable(GL_BLEND);
+	const float w = target_.key().width, h = target_.key().height;
+	const Rect &d = rect.destination;
+	const float x0 = -1.0f + 2.0f * d.x / w, x1 = -1.0f + 2.0f * float(d.right()) / w;
+	const float y0 = -1.0f + 2.0f * d.y / h, y1 = -1.0f + 2.0f * float(d.bottom()) / h;
+	for (const Rect &clip : clip_) {
+		if (!overlaps(clip, d))
+			continue;
+		glScissor(clip.x, clip.y, clip.width, clip.height);
+		drawQuad({ x0, y0, x1, y0, x0, y1, x1, y1 }, {});
+	}
+}
+
+void GlesPass::drawWithGl(const std::function<void(const GlPassState &)> &draw)
+{
+	if (!ready())
+		return;
+	GlPassState state;
+	state.framebuffer = target_.framebuffer();
+	state.width = target_.key().width;
+	state.height = target_.key().height;
+	state.clip = clip_;
+	glEnable(GL_BLEND);
+	draw(state);
+	if (renderer_.makeCurrent())
+		setState();
+}
+
+bufmgr::UniqueFd GlesPass::fence()
+{
+	const EglContext &context = *renderer_.context_;
+	if (!context.caps().nativeFenceSync)
+		return {};
+	const EglProcs &procs = context.procs();
+	EGLSyncKHR sync = procs.createSync(context.display(), EGL_SYNC_NATIVE_FENCE_ANDROID,
+					   nullptr);
+	if (sync == EGL_NO_SYNC_KHR)
+		return {};
+	/* The fence exists in the kernel once the commands are flushed. */
+	glFlush();
+	bufmgr::UniqueFd fd(procs.dupNativeFenceFd(context.display(), sync));
+	procs.destroySync(context.display(), sync);
+	return fd;
+}
+
+Result<PassCompletion> GlesPass::submit()
+{
+	if (submitted_)
+		return unexpected(EINVAL, "render: pass submitted twice");
+	const bool drew = ready();
+	submitted_ = true;
+	if (error_)
+		return unexpected(*error_);
+	if (!drew)
+		return PassCompletion{};
 	glDisable(GL_SCISSOR_TEST);
 	glDisable(GL_BLEND);
 	if (GLenum error = takeGlError())
-		return unexpected(EIO, what + ": GL error " + std::to_string(error));
-	return (*renderTarget)->finish(drawn);
+		return unexpected(EIO, "render into " + std::to_string(target_.key().width) + "x" +
+					       std::to_string(target_.key().height) +
+					       ": GL error " + std::to_string(error));
+	PassCompletion done;
+	if (target_.isDirect())
+		done.syncFd = fence();
+	/* Without a fence, finish() waits for the GPU (or copies the frame out). */
+	if (!done.syncFd) {
+		auto ret = target_.finish(drawn_);
+		if (!ret)
+			return unexpected(std::move(ret).error());
+	}
+	return done;
 }
 
 Result<std::vector<uint32_t>> GlesRendererImpl::readPixels(const bufmgr::Buffer &target)
 {
-	const std::string what = describe("read pixels of", target.width(), target.height(),
+	const std::string what = describeImage("read pixels of", target.width(), target.height(),
 					  target.format());
 	const TargetFormat *format = lookupTargetFormat(target.format());
 	if (!target.isValid() || target.width() == 0 || target.height() == 0)
@@ -618,7 +774,7 @@ Result<std::vector<uint32_t>> GlesRendererImpl::readPixels(const bufmgr::Buffer 
 
 	/* Never rendered by us: whatever its memory holds. */
 	const uint32_t stride = target.plane(0).stride;
-	if (stride < uint64_t(target.width()) * 4 || !isLinear(target.modifier()))
+	if (stride < uint64_t(target.width()) * 4 || !isLinearLayout(target.modifier()))
 		return unexpected(EINVAL, what + ": not a linear buffer with a valid stride");
 	auto mapping = bufmgr::Mapping::map(target, { bufmgr::Access::Read });
 	if (!mapping)
@@ -640,7 +796,16 @@ void GlesRendererImpl::releaseTarget(const bufmgr::Buffer &target)
 	if (!key)
 		return;
 	context_->makeCurrent();
-	std::erase_if(targets_, [&](const auto &t) { return t->key() == *key; });
+	std::erase_if(targets_, [&](const auto &t) {
+		if (t->key() != *key)
+			return false;
+		/* The pass under way still draws into it: forget it when the pass ends. */
+		if (t.get() == passTarget_) {
+			releaseAfterPass_ = true;
+			return false;
+		}
+		return true;
+	});
 }
 
 } /* namespace */

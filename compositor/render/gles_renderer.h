@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "dmabuf_probe.h"
@@ -31,6 +33,30 @@ struct GlesRendererOptions {
 	bool bareGles2 = false;
 };
 
+/* What a caller drawing with GL inside a pass is given. */
+struct GlPassState {
+	uint32_t framebuffer = 0;	/* GLuint, bound */
+	uint32_t width = 0;		/* the target's size, also the viewport */
+	uint32_t height = 0;
+	/* Output pixels the pass draws; scissor each draw to these. */
+	std::span<const Rect> clip;
+};
+
+/*
+ * A pass of the GLES renderer (beginPass() returns one). drawWithGl() is
+ * the escape hatch for drawing triangles in GL directly, in order with
+ * the pass's other draws: the target's framebuffer is bound with the
+ * viewport on the whole target, GL's y = 0 is the output's first row,
+ * blending is premultiplied (ONE, ONE_MINUS_SRC_ALPHA) and the scissor
+ * test is on. The callback may change any GL state; the pass restores
+ * what it relies on afterwards.
+ */
+class GlesRenderPass : public RenderPass
+{
+public:
+	virtual void drawWithGl(const std::function<void(const GlPassState &)> &draw) = 0;
+};
+
 /* What the GLES renderer tells beyond the Renderer interface. */
 class GlesRenderer : public Renderer
 {
@@ -39,8 +65,10 @@ public:
 	virtual const DmaBufProbeResult &probeResult() const = 0;
 	/* "GBM on /dev/dri/renderD128, EGL 1.5, OpenGL ES 3.2 Mesa ..., llvmpipe" */
 	virtual const std::string &description() const = 0;
-	/* Whether render() draws straight into dma-buf targets (else copies). */
+	/* Whether passes draw straight into dma-buf targets (else copy). */
 	virtual bool rendersIntoDmaBufs() const = 0;
+	/* GL_RENDERER, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)". */
+	virtual const std::string &glRenderer() const = 0;
 };
 
 /*

@@ -37,7 +37,13 @@ varying vec2 v_texcoord;
 
 /* Pixels are premultiplied: the item's alpha scales all four channels. */
 constexpr const char *kFragmentBody = R"(
-#if defined(YUV_NV12) || defined(YUV_420)
+#if defined(SOLID)
+uniform vec4 color;
+void main()
+{
+	gl_FragColor = color;
+}
+#elif defined(YUV_NV12) || defined(YUV_420)
 uniform sampler2D tex0;
 uniform sampler2D tex1;
 #ifdef YUV_420
@@ -101,6 +107,9 @@ std::string fragmentSource(ShaderKind kind)
 		break;
 	case ShaderKind::Yuv420:
 		src += "#define YUV_420\n";
+		break;
+	case ShaderKind::Solid:
+		src += "#define SOLID\n";
 		break;
 	default:
 		break;
@@ -169,6 +178,7 @@ Result<std::unique_ptr<ShaderProgram>> ShaderProgram::create(ShaderKind kind)
 		program->samplers_[i] = glGetUniformLocation(id, names[i]);
 	program->alpha_ = glGetUniformLocation(id, "alpha");
 	program->texClamp_ = glGetUniformLocation(id, "texClamp");
+	program->color_ = glGetUniformLocation(id, "color");
 	if (kind == ShaderKind::ExternalRgba || kind == ShaderKind::ExternalRgbx)
 		program->target_ = GL_TEXTURE_EXTERNAL_OES;
 	return program;

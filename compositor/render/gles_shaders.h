@@ -30,6 +30,8 @@ public:
 	GLint alphaLocation() const { return alpha_; }
 	/* vec4: min s, min t, max s, max t texture coordinates to sample. */
 	GLint texClampLocation() const { return texClamp_; }
+	/* vec4: the Solid kind's premultiplied color. */
+	GLint colorLocation() const { return color_; }
 	/* Texture target the samplers use: 2D or EXTERNAL_OES. */
 	GLenum textureTarget() const { return target_; }
 
@@ -40,6 +42,7 @@ private:
 	std::array<GLint, 3> samplers_{ -1, -1, -1 };
 	GLint alpha_ = -1;
 	GLint texClamp_ = -1;
+	GLint color_ = -1;
 	GLenum target_ = GL_TEXTURE_2D;
 };
 

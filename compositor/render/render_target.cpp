@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <sys/stat.h>
 
 #include <drm_fourcc.h>
 
@@ -26,25 +25,6 @@ std::string describe(const TargetKey &key)
 }
 
 } /* namespace */
-
-Result<TargetKey> TargetKey::of(const bufmgr::Buffer &buffer)
-{
-	if (!buffer.isValid())
-		return unexpected(EINVAL, "render target: buffer has no memory");
-	struct stat st;
-	if (::fstat(buffer.plane(0).fd.get(), &st) < 0)
-		return unexpected(errno, "render target: fstat");
-	TargetKey key;
-	key.device = st.st_dev;
-	key.inode = st.st_ino;
-	key.offset = buffer.plane(0).offset;
-	key.stride = buffer.plane(0).stride;
-	key.width = buffer.width();
-	key.height = buffer.height();
-	key.format = buffer.format();
-	key.modifier = buffer.modifier();
-	return key;
-}
 
 void toArgb(const TargetFormat &format, const uint8_t *src, uint32_t stride,
 	    uint32_t width, uint32_t height, uint32_t *dst)

@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <sys/types.h>
 #include <vector>
 
 #include <bufmgr/buffer.h>
@@ -13,30 +12,12 @@
 #include "egl_context.h"
 #include "egl_image.h"
 #include "gles_format.h"
+#include "target_key.h"
 
 namespace comp {
 
 /*
- * Identifies an output buffer by the memory behind it (device and inode
- * of its dma-buf or memfd) and its layout, so a backend that re-wraps the
- * same memory in a new Buffer still hits the cache.
- */
-struct TargetKey {
-	dev_t device = 0;
-	ino_t inode = 0;
-	uint32_t offset = 0;
-	uint32_t stride = 0;
-	uint32_t width = 0;
-	uint32_t height = 0;
-	uint32_t format = 0;
-	uint64_t modifier = 0;
-
-	static Result<TargetKey> of(const bufmgr::Buffer &buffer);
-	bool operator==(const TargetKey &) const = default;
-};
-
-/*
- * The framebuffer render() draws an output buffer with. Direct: a
+ * The framebuffer a GLES pass draws an output buffer with. Direct: a
  * renderbuffer on an EGLImage of the buffer, so drawing lands in its
  * memory. Offscreen: a texture the frame is drawn into and then read
  * back into a mapping of the buffer (memfds, or dma-bufs the GPU path
@@ -59,6 +40,7 @@ public:
 	const TargetKey &key() const { return key_; }
 	bool isDirect() const { return image_ != nullptr; }
 
+	GLuint framebuffer() const { return framebuffer_; }
 	/* Binds the framebuffer and sets the viewport to the whole buffer. */
 	void bind() const;
 	/*

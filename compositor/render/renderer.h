@@ -10,6 +10,7 @@
 
 #include <bufmgr/buffer.h>
 #include <bufmgr/result.h>
+#include <bufmgr/unique_fd.h>
 
 #include "format_modifier.h"
 #include "rect.h"
@@ -83,6 +84,40 @@ struct RenderItem {
 	bool yInvert = false;	/* the texture's rows are bottom first */
 };
 
+/* A solid rect, premultiplied RGBA, blended over what lies below it. */
+struct RectDraw {
+	Rect destination;	/* output pixels */
+	float color[4] = { 0, 0, 0, 1 };
+};
+
+/* What a submitted pass left for whoever shows the target next. */
+struct PassCompletion {
+	/*
+	 * A sync file that signals when the target holds the frame (for a
+	 * KMS commit's IN_FENCE_FD); invalid when it already does.
+	 */
+	bufmgr::UniqueFd syncFd;
+};
+
+/*
+ * One frame drawn into one target: draws back to front, each clipped to
+ * the damage the pass began with, then submit(). A draw the renderer
+ * cannot do (a texture of another renderer, a source box outside its
+ * buffer) fails the submit, so a frame is never shown half drawn.
+ * Destroying a pass without submitting it leaves the target's content
+ * undefined inside the damage.
+ */
+class RenderPass
+{
+public:
+	virtual ~RenderPass() = default;
+	virtual void addTexture(const RenderItem &item) = 0;
+	virtual void addRect(const RectDraw &rect) = 0;
+	virtual Result<PassCompletion> submit() = 0;
+	/* The output pixels this pass draws: the damage, or all of a new target. */
+	virtual std::span<const Rect> clip() const = 0;
+};
+
 /*
  * Draws the scene into output buffers. The backend owns the outputs'
  * buffers (from bufmgr); the renderer draws into them directly where it
@@ -103,10 +138,10 @@ public:
 
 	/*
 	 * wl_shm content: `data` with `stride`, in a wl_shm format (DRM fourcc,
-	 * with ARGB8888/XRGB8888 as their DRM codes). importShm() uploads the
-	 * whole buffer into a new texture; updateShm() uploads only the
+	 * with ARGB8888/XRGB8888 as their DRM codes). importShm() copies the
+	 * whole buffer into a new texture; updateShm() copies only the
 	 * damaged rects (buffer pixels, clipped to the buffer; an empty span
-	 * uploads nothing) into a texture importShm() made, whose size and
+	 * copies nothing) into a texture importShm() made, whose size and
 	 * format the data must still have. The caller checks that stride *
 	 * height bytes are readable (wl_shm does at create_buffer).
 	 */
@@ -123,29 +158,34 @@ public:
 	 */
 	virtual Result<std::unique_ptr<Texture>> importDmaBuf(const bufmgr::Buffer &buffer) = 0;
 	/*
-	 * Re-reads the damaged rects (as for updateShm) of a CPU-path import
-	 * after the client changed the buffer; a no-op for GPU-path imports,
-	 * which sample the client's memory directly.
+	 * Re-reads the damaged rects (as for updateShm) of an import that
+	 * copies after the client changed the buffer; a no-op for imports
+	 * that read the client's memory when drawing.
 	 */
 	virtual Result<void> updateDmaBuf(Texture &texture, const bufmgr::Buffer &buffer,
 					  std::span<const Rect> damage) = 0;
 
 	/*
-	 * One frame: clear, then draw items back to front into target (an
-	 * output buffer: XRGB8888/ARGB8888, or XBGR8888/ABGR8888, from
-	 * bufmgr; linear unless the GPU path renders into it directly).
-	 * clearColor is premultiplied RGBA. The target's memory holds the
-	 * frame when this returns. Per-target GL state is cached, keyed by
-	 * the memory behind the buffer (not the Buffer object).
-	 *
-	 * Only the pixels in clip (output pixels) are drawn; the rest keep
-	 * what the last render() into the same memory left, as the output's
-	 * buffer age tells. A target not in the cache is drawn whole, as
-	 * the renderer cannot know what it holds.
+	 * Begins a frame in target (an output buffer: XRGB8888/ARGB8888, or
+	 * XBGR8888/ABGR8888, from bufmgr; linear unless the GPU path renders
+	 * into it directly). Only the pixels in damage (output pixels) are
+	 * drawn; the rest keep what the last pass into the same memory left,
+	 * as the output's buffer age tells. Per-target state is cached, keyed
+	 * by the memory behind the buffer (not the Buffer object); a target
+	 * not in the cache is drawn whole, as the renderer cannot know what
+	 * it holds. One pass at a time: a second beginPass() before the first
+	 * is submitted or destroyed fails with EBUSY.
 	 */
-	virtual Result<void> render(const bufmgr::Buffer &target,
-				    std::span<const RenderItem> items,
-				    const float clearColor[4], std::span<const Rect> clip) = 0;
+	virtual Result<std::unique_ptr<RenderPass>> beginPass(const bufmgr::Buffer &target,
+							      std::span<const Rect> damage) = 0;
+
+	/*
+	 * One frame in one call: clear (clearColor, premultiplied RGBA), then
+	 * items back to front; the target's memory holds the frame when this
+	 * returns.
+	 */
+	Result<void> render(const bufmgr::Buffer &target, std::span<const RenderItem> items,
+			    const float clearColor[4], std::span<const Rect> damage);
 	/* The whole target. */
 	Result<void> render(const bufmgr::Buffer &target, std::span<const RenderItem> items,
 			    const float clearColor[4]);
@@ -157,11 +197,33 @@ public:
 	virtual Result<std::vector<uint32_t>> readPixels(const bufmgr::Buffer &target) = 0;
 
 	/*
-	 * Forgets what render() cached for a target (framebuffer, EGLImage,
+	 * Forgets what passes cached for a target (framebuffer, EGLImage,
 	 * mapping, which keep its memory alive): call before freeing an
 	 * output buffer. The cache is bounded, so forgetting is not a leak.
 	 */
 	virtual void releaseTarget([[maybe_unused]] const bufmgr::Buffer &target) {}
 };
+
+/* "import shm 64x48 XRGB8888": how renderers' error messages start. */
+std::string describeImage(const char *what, uint32_t width, uint32_t height, uint32_t format);
+
+/* Rows in memory order: linear, or implicit (heaps, udmabuf, dumb buffers are linear). */
+bool isLinearLayout(uint64_t modifier);
+
+/* Blocks until a sync file (PassCompletion::syncFd) signals; fd < 0: at once. */
+Result<void> waitForSyncFile(int fd);
+
+/*
+ * Clips damage to a width x height buffer, drops empty rects, and merges
+ * everything into the bounding box when there are too many rects for
+ * separate copies or draws to pay off.
+ */
+std::vector<Rect> clipDamage(std::span<const Rect> damage, uint32_t width, uint32_t height);
+
+/*
+ * The box of item's texture a draw samples: its source, or the whole
+ * texture; EINVAL naming the box if it is not inside the texture.
+ */
+Result<SourceBox> sourceBoxOf(const RenderItem &item);
 
 } /* namespace comp */

@@ -6,13 +6,6 @@
 
 namespace comp {
 
-namespace {
-
-/* Past this many rects, one bounding-box upload beats many small ones. */
-constexpr size_t kMaxDamageRects = 16;
-
-} /* namespace */
-
 const uint8_t *TextureUploader::prepare(const GlPlaneFormat &format, PlaneData plane,
 					uint32_t x, uint32_t y, uint32_t width,
 					uint32_t height)
@@ -67,25 +60,6 @@ void TextureUploader::update(const GlPlaneFormat &format, PlaneData plane,
 	glTexSubImage2D(GL_TEXTURE_2D, 0, x, y, width, height, format.format,
 			format.type, pixels);
 	finish();
-}
-
-std::vector<Rect> clipDamage(std::span<const Rect> damage, uint32_t width, uint32_t height)
-{
-	std::vector<Rect> clipped;
-	const Rect bounds{ 0, 0, int32_t(width), int32_t(height) };
-	for (const Rect &r : damage) {
-		Rect inside = intersect(r, bounds);
-		if (!inside.isEmpty())
-			clipped.push_back(inside);
-	}
-
-	if (clipped.size() > kMaxDamageRects) {
-		Rect box = clipped.front();
-		for (const Rect &r : clipped)
-			box = boundingBox(box, r);
-		clipped = { box };
-	}
-	return clipped;
 }
 
 Rect subsampleRect(const Rect &rect, uint32_t hsub, uint32_t vsub)

@@ -44,13 +44,6 @@ private:
 	bool rowLengthSet_ = false;
 };
 
-/*
- * Clips damage to a width x height buffer, drops empty rects, and merges
- * everything into the bounding box when there are too many rects for
- * separate uploads to pay off.
- */
-std::vector<Rect> clipDamage(std::span<const Rect> damage, uint32_t width, uint32_t height);
-
 /* A luma-plane rect in the coordinates of a subsampled plane, rounded out. */
 Rect subsampleRect(const Rect &rect, uint32_t hsub, uint32_t vsub);
 

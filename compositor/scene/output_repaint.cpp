@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "scene/output_repaint.h"
 
+#include <algorithm>
+#include <iterator>
 #include <time.h>
 
 #include <wayland-server-protocol.h>
@@ -106,29 +108,13 @@ Result<void> OutputRepaint::compose(const OutputScene &scene)
 		return {};
 	}
 
-	/* Textures are made now, for what a composed frame shows. */
-	std::vector<RenderItem> items;
-	items.reserve(scene.elements.size());
-	for (const SceneElement &e : scene.elements) {
-		const Texture *texture = e.surface->updateTexture();
-		if (!texture)
-			continue;
-		RenderItem item;
-		item.texture = texture;
-		item.destination = e.destination;
-		item.source = e.source;
-		item.transform = e.transform;
-		item.yInvert = e.yInvert;
-		items.push_back(item);
-	}
-
 	std::unique_ptr<FrameState> fs = takeFrameState(scene, 0);
 	repaintNeeded_ = false;
 	PixelRegion region = damage_.repaintRegion((*frame)->bufferAge);
 	region.simplify(kMaxRepaintRects);
 	std::vector<Rect> rects = region.rects();
-	auto rendered = server_.renderer().render(*(*frame)->target, items, kClearColor, rects);
-	if (!rendered) {
+	auto done = drawFrame(scene, *(*frame)->target, rects);
+	if (!done) {
 		/* The damage stays pending for the next frame. */
 		output_.rollback(**frame);
 		/* Callbacks still complete, so clients do not stall. */
@@ -136,8 +122,9 @@ Result<void> OutputRepaint::compose(const OutputScene &scene)
 		PresentInfo info;
 		clock_gettime(CLOCK_MONOTONIC, &info.time);
 		presented(info);
-		return bufmgr::unexpected(std::move(rendered).error());
+		return bufmgr::unexpected(std::move(done).error());
 	}
+	(*frame)->renderDone = bufmgr::SharedFd(std::move(done->syncFd));
 
 	stats_.rendered++;
 	stats_.lastBufferAge = (*frame)->bufferAge;
@@ -154,6 +141,33 @@ Result<void> OutputRepaint::compose(const OutputScene &scene)
 	if (!committed)
 		damage_.addWhole();
 	return committed;
+}
+
+Result<PassCompletion> OutputRepaint::drawFrame(const OutputScene &scene,
+						const bufmgr::Buffer &target,
+						std::span<const Rect> damage)
+{
+	Renderer &renderer = server_.renderer();
+	auto pass = renderer.beginPass(target, damage);
+	if (!pass)
+		return bufmgr::unexpected(std::move(pass).error());
+	RectDraw background{ { 0, 0, int32_t(target.width()), int32_t(target.height()) } };
+	std::copy(std::begin(kClearColor), std::end(kClearColor), background.color);
+	(*pass)->addRect(background);
+	/* Textures are made now, for what a composed frame shows. */
+	for (const SceneElement &e : scene.elements) {
+		const Texture *texture = e.surface->updateTexture();
+		if (!texture)
+			continue;
+		RenderItem item;
+		item.texture = texture;
+		item.destination = e.destination;
+		item.source = e.source;
+		item.transform = e.transform;
+		item.yInvert = e.yInvert;
+		(*pass)->addTexture(item);
+	}
+	return (*pass)->submit();
 }
 
 void OutputRepaint::presented(const PresentInfo &info)

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include <bufmgr/result.h>
@@ -11,6 +12,7 @@
 #include "backend/backend.h"
 #include "buffer.h"
 #include "output_damage.h"
+#include "render/renderer.h"
 #include "scene/scene.h"
 #include "scene/screenshot.h"
 #include "wayland_util.h"
@@ -88,6 +90,9 @@ private:
 	/* Whether the scanout candidate went to the screen as it is. */
 	bool scanOut(const OutputScene &scene, Result<void> &result);
 	Result<void> compose(const OutputScene &scene);
+	/* One renderer pass: the background, then the scene back to front. */
+	Result<PassCompletion> drawFrame(const OutputScene &scene, const bufmgr::Buffer &target,
+					 std::span<const Rect> damage);
 
 	Server &server_;
 	Output &output_;

@@ -8,7 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "render/gles_renderer.h"
+#include <gtest/gtest.h>
+
+#include "render/renderer_choice.h"
 
 namespace heapcomp::test {
 
@@ -59,10 +61,13 @@ comp::ServerConfig ServerRunner::defaultConfig()
 	config.headless.height = 240;
 	config.headless.refreshMilliHz = 60000;
 	config.headless.frameClock = comp::FrameClock::Idle;
-	config.createRenderer = [](bufmgr::BufferManager &) {
-		comp::GlesRendererOptions options;
-		return comp::createGlesRenderer(options);
-	};
+	/* The same tests run on each renderer: ctest sets this for pixman. */
+	const char *name = getenv("HEAPCOMP_TEST_RENDERER");
+	auto kind = comp::parseRendererKind(name ? name : "gles");
+	if (!kind)
+		ADD_FAILURE() << "HEAPCOMP_TEST_RENDERER=" << name << ": not auto, gles or pixman";
+	config.createRenderer = [kind = kind.value_or(comp::RendererKind::Gles)](
+					bufmgr::BufferManager &) { return comp::createRenderer(kind); };
 	return config;
 }
 

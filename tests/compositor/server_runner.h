@@ -15,7 +15,8 @@ namespace heapcomp::test {
 
 /*
  * The real compositor on the headless backend, on its own thread with its
- * own event loop and the GLES renderer; tests talk to it over its socket
+ * own event loop and the GLES renderer (or the one HEAPCOMP_TEST_RENDERER
+ * names: auto, gles, pixman); tests talk to it over its socket
  * and reach into it only through run().
  */
 class ServerRunner

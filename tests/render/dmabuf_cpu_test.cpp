@@ -70,15 +70,15 @@ int quadrantOf(uint32_t x, uint32_t y)
 	return (x >= 4 ? 1 : 0) + (y >= 4 ? 2 : 0);
 }
 
-/* Parameter: act as a bare GLES2 context (upload fallbacks). */
-class DmaBufCpuTest : public ::testing::TestWithParam<bool>
+/* The GLES renderer's CPU path; parameter: as a bare GLES2 context (upload fallbacks). */
+class DmaBufCpuTest : public ::testing::TestWithParam<TestRenderer>
 {
 protected:
 	void SetUp() override
 	{
 		comp::GlesRendererOptions options;
 		options.forceCpuDmaBuf = true;
-		options.bareGles2 = GetParam();
+		options.bareGles2 = GetParam() == TestRenderer::BareGles2;
 		auto renderer = comp::createGlesRenderer(options);
 		ASSERT_TRUE(renderer) << renderer.error().message();
 		renderer_ = std::move(*renderer);
@@ -236,7 +236,8 @@ TEST_P(DmaBufCpuTest, RefusesWhatItCannotMapOrUpload)
 	EXPECT_EQ(empty.error().code, EINVAL);
 }
 
-INSTANTIATE_TEST_SUITE_P(Gles, DmaBufCpuTest, ::testing::Bool(), glesModeName);
+INSTANTIATE_TEST_SUITE_P(Gles, DmaBufCpuTest,
+			 ::testing::Values(TestRenderer::Gles, TestRenderer::BareGles2), rendererName);
 
 } /* namespace */
 } /* namespace heapcomp::test */

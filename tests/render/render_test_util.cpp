@@ -10,6 +10,7 @@
 #include <bufmgr/mapping.h>
 
 #include "render/gles_renderer.h"
+#include "render/pixman_renderer.h"
 
 namespace heapcomp::test {
 
@@ -131,11 +132,15 @@ std::vector<uint32_t> download(const bufmgr::Buffer &buffer)
 	auto access = mapping->beginAccess(bufmgr::Access::Read);
 	EXPECT_TRUE(access) << access.error().message();
 	const uint32_t stride = buffer.plane(0).stride;
+	/* The X byte is padding: a renderer may leave anything there. */
+	const bool noAlpha = buffer.format() == DRM_FORMAT_XRGB8888 ||
+			     buffer.format() == DRM_FORMAT_XBGR8888;
 	for (uint32_t y = 0; y < buffer.height(); y++)
 		for (uint32_t x = 0; x < buffer.width(); x++)
 			pixels.push_back(loadPixel(buffer.format(),
 						   mapping->plane(0).data() +
-						   static_cast<size_t>(y) * stride + x * 4));
+						   static_cast<size_t>(y) * stride + x * 4) |
+					 (noAlpha ? 0xff000000u : 0));
 	return pixels;
 }
 
@@ -151,18 +156,31 @@ bufmgr::Buffer memfdTarget(uint32_t width, uint32_t height, uint32_t format,
 	return buffer ? std::move(*buffer) : bufmgr::Buffer();
 }
 
-std::unique_ptr<comp::Renderer> makeRenderer(bool bareGles2)
+std::unique_ptr<comp::Renderer> makeRenderer(TestRenderer which)
 {
 	comp::GlesRendererOptions options;
-	options.bareGles2 = bareGles2;
-	auto renderer = comp::createGlesRenderer(options);
+	options.bareGles2 = which == TestRenderer::BareGles2;
+	auto renderer = which == TestRenderer::Pixman ? comp::createPixmanRenderer()
+						      : comp::createGlesRenderer(options);
 	EXPECT_TRUE(renderer) << renderer.error().message();
 	return renderer ? std::move(*renderer) : nullptr;
 }
 
-std::string glesModeName(const ::testing::TestParamInfo<bool> &info)
+const std::vector<TestRenderer> &allRenderers()
 {
-	return info.param ? "BareGles2" : "Full";
+	static const std::vector<TestRenderer> all = { TestRenderer::Gles, TestRenderer::BareGles2,
+						       TestRenderer::Pixman };
+	return all;
+}
+
+std::string rendererName(const ::testing::TestParamInfo<TestRenderer> &info)
+{
+	switch (info.param) {
+	case TestRenderer::Gles: return "Gles";
+	case TestRenderer::BareGles2: return "BareGles2";
+	case TestRenderer::Pixman: return "Pixman";
+	}
+	return "Unknown";
 }
 
 } /* namespace heapcomp::test */

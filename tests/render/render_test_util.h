@@ -65,20 +65,28 @@ uint32_t loadPixel(uint32_t format, const uint8_t *p);
 
 /* Copies an Image into a buffer's plane 0 through a mapping (with sync). */
 void upload(const bufmgr::Buffer &buffer, const Image &image);
-/* Reads a buffer's plane 0 through a mapping, as 0xAARRGGBB pixels. */
+/*
+ * Reads a buffer's plane 0 through a mapping, as 0xAARRGGBB pixels; X
+ * formats read as opaque.
+ */
 std::vector<uint32_t> download(const bufmgr::Buffer &buffer);
 
 /* An output buffer from memfd, stride aligned to strideAlign. */
 bufmgr::Buffer memfdTarget(uint32_t width, uint32_t height, uint32_t format,
 			   uint32_t strideAlign = 0);
 
-/*
- * A renderer with default options, or acting as a bare GLES2 context;
- * fails the test if there is none.
- */
-std::unique_ptr<comp::Renderer> makeRenderer(bool bareGles2 = false);
+/* The renderers the pixel tests run on. */
+enum class TestRenderer {
+	Gles,		/* default options */
+	BareGles2,	/* GLES ignoring its upload and read-back extensions */
+	Pixman,
+};
 
-/* Names the bareGles2 parameter of renderer test suites. */
-std::string glesModeName(const ::testing::TestParamInfo<bool> &info);
+/* A renderer of that kind; fails the test if there is none. */
+std::unique_ptr<comp::Renderer> makeRenderer(TestRenderer which = TestRenderer::Gles);
+
+/* Every TestRenderer, and their names, for INSTANTIATE_TEST_SUITE_P. */
+const std::vector<TestRenderer> &allRenderers();
+std::string rendererName(const ::testing::TestParamInfo<TestRenderer> &info);
 
 } /* namespace heapcomp::test */

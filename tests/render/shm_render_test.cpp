@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * wl_shm content through the GLES renderer on EGL surfaceless (llvmpipe on
- * hosts without a GPU): known pixels in, rendered pixels read back.
+ * wl_shm content through each renderer — GLES on EGL surfaceless (llvmpipe
+ * on hosts without a GPU) and pixman: known pixels in, rendered pixels
+ * read back, with the same expectations for both.
  */
 #include <algorithm>
 
@@ -25,7 +26,7 @@ constexpr uint32_t kBlue = argb(0xff, 0, 0, 0xff);
 constexpr uint32_t kWhite = argb(0xff, 0xff, 0xff, 0xff);
 constexpr float kClearBlue[4] = { 0, 0, 1, 1 };
 
-class ShmRenderTest : public ::testing::TestWithParam<bool>
+class ShmRenderTest : public ::testing::TestWithParam<TestRenderer>
 {
 protected:
 	void SetUp() override
@@ -60,14 +61,17 @@ protected:
 
 TEST_P(ShmRenderTest, ReportsItselfAndItsFormats)
 {
-	EXPECT_EQ(renderer_->name(), "gles");
+	const bool pixman = GetParam() == TestRenderer::Pixman;
+	EXPECT_EQ(renderer_->name(), pixman ? "pixman" : "gles");
 	EXPECT_NE(renderer_->dmaBufPath(), comp::DmaBufPath::None);
 	auto *gles = dynamic_cast<comp::GlesRenderer *>(renderer_.get());
-	ASSERT_NE(gles, nullptr);
-	EXPECT_FALSE(gles->description().empty());
-	if (gles->probeResult().status != comp::ProbeStatus::Passed) {
-		EXPECT_EQ(renderer_->dmaBufPath(), comp::DmaBufPath::Cpu)
-			<< gles->probeResult().detail;
+	EXPECT_EQ(gles == nullptr, pixman);
+	if (gles) {
+		EXPECT_FALSE(gles->description().empty());
+		EXPECT_FALSE(gles->glRenderer().empty());
+	}
+	if (pixman || gles->probeResult().status != comp::ProbeStatus::Passed) {
+		EXPECT_EQ(renderer_->dmaBufPath(), comp::DmaBufPath::Cpu);
 	}
 
 	auto shm = renderer_->shmFormats();
@@ -82,7 +86,8 @@ TEST_P(ShmRenderTest, ReportsItselfAndItsFormats)
 		});
 	};
 	EXPECT_TRUE(has(DRM_FORMAT_XRGB8888));
-	EXPECT_TRUE(has(DRM_FORMAT_NV12));
+	/* pixman has no NV12: it must not be offered to clients. */
+	EXPECT_EQ(has(DRM_FORMAT_NV12), !pixman);
 }
 
 TEST_P(ShmRenderTest, OpaquePixelsLandAtTheirDestination)
@@ -480,7 +485,8 @@ TEST_P(ShmRenderTest, UpdateRespectsAPaddedStride)
 	EXPECT_TRUE(pixelAt(pixels, 32, 2, 4, kRed, 0));
 }
 
-INSTANTIATE_TEST_SUITE_P(Gles, ShmRenderTest, ::testing::Bool(), glesModeName);
+INSTANTIATE_TEST_SUITE_P(Renderers, ShmRenderTest, ::testing::ValuesIn(allRenderers()),
+			 rendererName);
 
 } /* namespace */
 } /* namespace heapcomp::test */

@@ -5,6 +5,7 @@
  * textures and targets give back every fd.
  */
 #include <cstring>
+#include <utility>
 
 #include <drm_fourcc.h>
 #include <gtest/gtest.h>
@@ -30,8 +31,8 @@ std::unique_ptr<comp::Texture> importImage(comp::Renderer &renderer, const Image
 	return texture ? std::move(*texture) : nullptr;
 }
 
-/* Parameter: act as a bare GLES2 context (readback fallbacks). */
-class RenderTargetTest : public ::testing::TestWithParam<bool>
+/* Parameter: the renderer (GLES as a bare GLES2 context tests read-back fallbacks). */
+class RenderTargetTest : public ::testing::TestWithParam<TestRenderer>
 {
 };
 
@@ -174,13 +175,13 @@ TEST_P(RenderTargetTest, ManyTargetsStayBounded)
 	}
 }
 
-TEST(RenderLifetimeTest, TeardownGivesBackEveryFd)
+TEST_P(RenderTargetTest, TeardownGivesBackEveryFd)
 {
 	/* One renderer first, so libraries' one-time fds are already open. */
-	makeRenderer().reset();
+	makeRenderer(GetParam()).reset();
 	const int before = countOpenFds();
 	{
-		auto renderer = makeRenderer();
+		auto renderer = makeRenderer(GetParam());
 		ASSERT_TRUE(renderer);
 		Image image(8, 8, DRM_FORMAT_ARGB8888);
 		image.fill(kRed);
@@ -193,16 +194,44 @@ TEST(RenderLifetimeTest, TeardownGivesBackEveryFd)
 	EXPECT_EQ(countOpenFds(), before);
 }
 
-TEST(RenderLifetimeTest, TexturesMayOutliveTheirRenderer)
+TEST_P(RenderTargetTest, TexturesMayOutliveTheirRenderer)
 {
-	auto renderer = makeRenderer();
+	makeRenderer(GetParam()).reset();
+	const int before = countOpenFds();
+	auto renderer = makeRenderer(GetParam());
 	ASSERT_TRUE(renderer);
-	Image image(4, 4, DRM_FORMAT_XRGB8888);
+	Image image(4, 3, DRM_FORMAT_XRGB8888);
 	image.fill(kRed);
 	auto texture = importImage(*renderer, image);
+	ASSERT_TRUE(texture);
 	renderer.reset();
+	/* Still a texture of its size; the GLES one keeps the display alive. */
+	EXPECT_EQ(texture->width(), 4u);
+	EXPECT_EQ(texture->height(), 3u);
 	texture.reset();	/* must not crash or touch a dead context */
-	SUCCEED();
+	/* The last user gone, the display and its device fds go too. */
+	EXPECT_EQ(countOpenFds(), before);
+}
+
+TEST(RenderLifetimeTest, EachRendererRefusesTheOthersTextures)
+{
+	auto gles = makeRenderer(TestRenderer::Gles);
+	auto pixman = makeRenderer(TestRenderer::Pixman);
+	ASSERT_TRUE(gles && pixman);
+	Image image(4, 4, DRM_FORMAT_XRGB8888);
+	image.fill(kRed);
+	bufmgr::Buffer target = memfdTarget(4, 4, DRM_FORMAT_XRGB8888);
+	for (auto [from, to] : { std::pair(gles.get(), pixman.get()),
+				 std::pair(pixman.get(), gles.get()) }) {
+		auto texture = importImage(*from, image);
+		ASSERT_TRUE(texture);
+		comp::RenderItem item{ texture.get(), { 0, 0, 4, 4 } };
+		auto wrong = to->render(target, std::span(&item, 1), kClearGreen);
+		ASSERT_FALSE(wrong) << to->name() << " drew a texture of " << from->name();
+		EXPECT_EQ(wrong.error().code, EINVAL);
+		auto update = to->updateShm(*texture, image.data(), image.stride(), {});
+		EXPECT_FALSE(update) << to->name();
+	}
 }
 
 TEST(RenderLifetimeTest, TwoRenderersShareTheDisplaySafely)
@@ -230,7 +259,8 @@ TEST(RenderLifetimeTest, TwoRenderersShareTheDisplaySafely)
 	EXPECT_TRUE(rectIs(*pixels, 4, { 0, 0, 4, 4 }, kRed, 0));
 }
 
-INSTANTIATE_TEST_SUITE_P(Gles, RenderTargetTest, ::testing::Bool(), glesModeName);
+INSTANTIATE_TEST_SUITE_P(Renderers, RenderTargetTest, ::testing::ValuesIn(allRenderers()),
+			 rendererName);
 
 } /* namespace */
 } /* namespace heapcomp::test */

@@ -12,6 +12,7 @@
 #include <wayland-server-core.h>
 
 #include "log.h"
+#include "render/renderer.h"
 #include "scene/screenshot.h"
 
 namespace comp {
@@ -247,6 +248,9 @@ Result<void> HeadlessOutput::commit(OutputState state)
 	front_ = nullptr;
 	scanout_ = std::move(state.scanout);
 	if (state.frame) {
+		/* A virtual screen shows the frame at once: once it is drawn. */
+		if (auto drawn = waitForSyncFile(state.frame->renderDone.get()); !drawn)
+			LOG_WARNING("%s: %s", name_.c_str(), drawn.error().message().c_str());
 		auto *slot = static_cast<bufmgr::SwapchainSlot *>(state.frame->backendData);
 		swapchain_->submit(slot);
 		front_ = slot;

@@ -1,0 +1,679 @@
+/* SPDX-License-Identifier: MIT */
+#include "pixman_renderer.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <optional>
+
+#include <drm_fourcc.h>
+#include <pixman.h>
+
+#include <bufmgr/format.h>
+#include <bufmgr/mapping.h>
+
+#include "target_key.h"
+#include "transform.h"
+
+namespace comp {
+
+namespace {
+
+using bufmgr::unexpected;
+
+/* Outputs × swapchain slots; beyond that the least recently used goes. */
+constexpr size_t kMaxTargets = 8;
+
+struct PixmanFormat {
+	uint32_t drm;
+	pixman_format_code_t pixman;
+};
+
+/* DRM fourccs are little-endian words; so are pixman's on this CPU. */
+constexpr PixmanFormat kFormats[] = {
+	{ DRM_FORMAT_ARGB8888, PIXMAN_a8r8g8b8 },
+	{ DRM_FORMAT_XRGB8888, PIXMAN_x8r8g8b8 },
+	{ DRM_FORMAT_ABGR8888, PIXMAN_a8b8g8r8 },
+	{ DRM_FORMAT_XBGR8888, PIXMAN_x8b8g8r8 },
+	{ DRM_FORMAT_RGBA8888, PIXMAN_r8g8b8a8 },
+	{ DRM_FORMAT_RGBX8888, PIXMAN_r8g8b8x8 },
+	{ DRM_FORMAT_BGRA8888, PIXMAN_b8g8r8a8 },
+	{ DRM_FORMAT_BGRX8888, PIXMAN_b8g8r8x8 },
+	{ DRM_FORMAT_ARGB2101010, PIXMAN_a2r10g10b10 },
+	{ DRM_FORMAT_XRGB2101010, PIXMAN_x2r10g10b10 },
+	{ DRM_FORMAT_ABGR2101010, PIXMAN_a2b10g10r10 },
+	{ DRM_FORMAT_XBGR2101010, PIXMAN_x2b10g10r10 },
+	{ DRM_FORMAT_RGB888, PIXMAN_r8g8b8 },
+	{ DRM_FORMAT_BGR888, PIXMAN_b8g8r8 },
+	{ DRM_FORMAT_RGB565, PIXMAN_r5g6b5 },
+	{ DRM_FORMAT_BGR565, PIXMAN_b5g6r5 },
+};
+
+std::optional<pixman_format_code_t> pixmanFormat(uint32_t drm)
+{
+	for (const PixmanFormat &f : kFormats) {
+		if (f.drm == drm)
+			return f.pixman;
+	}
+	return std::nullopt;
+}
+
+uint32_t bytesPerPixel(pixman_format_code_t format)
+{
+	return PIXMAN_FORMAT_BPP(format) / 8;
+}
+
+/* A float channel as GL stores it in 8 bits, widened so that >> 8 gives it back. */
+uint16_t channel16(float value)
+{
+	return uint16_t(std::lround(std::clamp(value, 0.0f, 1.0f) * 255.0f) * 257);
+}
+
+struct ImageRef {
+	pixman_image_t *image = nullptr;
+	explicit ImageRef(pixman_image_t *i = nullptr) : image(i) {}
+	~ImageRef()
+	{
+		if (image)
+			pixman_image_unref(image);
+	}
+	ImageRef(ImageRef &&other) noexcept : image(std::exchange(other.image, nullptr)) {}
+	ImageRef &operator=(ImageRef &&other) noexcept
+	{
+		std::swap(image, other.image);
+		return *this;
+	}
+	ImageRef(const ImageRef &) = delete;
+	ImageRef &operator=(const ImageRef &) = delete;
+	explicit operator bool() const { return image != nullptr; }
+};
+
+/*
+ * A pixman image of client pixels: a copy (wl_shm) or, for a dma-buf, a
+ * mapping of the client's memory that passes read inside a sync.
+ */
+class PixmanTexture final : public Texture
+{
+public:
+	PixmanTexture(ImageRef image, uint32_t fourcc, std::optional<bufmgr::Mapping> mapping)
+		: image_(std::move(image)), fourcc_(fourcc), mapping_(std::move(mapping))
+	{
+	}
+
+	uint32_t width() const override { return pixman_image_get_width(image_.image); }
+	uint32_t height() const override { return pixman_image_get_height(image_.image); }
+	bool hasAlpha() const override { return PIXMAN_FORMAT_A(format()) != 0; }
+
+	pixman_image_t *image() const { return image_.image; }
+	pixman_format_code_t format() const { return pixman_image_get_format(image_.image); }
+	uint32_t fourcc() const { return fourcc_; }
+	uint8_t *bits() const { return reinterpret_cast<uint8_t *>(pixman_image_get_data(image_.image)); }
+	uint32_t stride() const { return pixman_image_get_stride(image_.image); }
+	/* Set for dma-buf imports: the client's memory the image reads. */
+	const bufmgr::Mapping *mapping() const { return mapping_ ? &*mapping_ : nullptr; }
+
+private:
+	ImageRef image_;
+	uint32_t fourcc_;
+	std::optional<bufmgr::Mapping> mapping_;
+};
+
+/* An output buffer mapped once, with an image on the mapping. */
+struct PixmanTarget {
+	TargetKey key;
+	bufmgr::Mapping mapping;
+	ImageRef image;
+	uint64_t lastUse = 0;
+};
+
+class PixmanPass;
+
+class PixmanRenderer final : public Renderer
+{
+public:
+	explicit PixmanRenderer(const PixmanRendererOptions &options);
+
+	std::string_view name() const override { return "pixman"; }
+	DmaBufPath dmaBufPath() const override { return DmaBufPath::Cpu; }
+	std::vector<FormatModifier> dmaBufFormats() const override;
+	std::vector<uint32_t> shmFormats() const override;
+
+	Result<std::unique_ptr<Texture>>
+	importShm(const uint8_t *data, uint32_t width, uint32_t height, uint32_t stride,
+		  uint32_t format) override;
+	Result<void> updateShm(Texture &texture, const uint8_t *data, uint32_t stride,
+			       std::span<const Rect> damage) override;
+	Result<std::unique_ptr<Texture>> importDmaBuf(const bufmgr::Buffer &buffer) override;
+	Result<void> updateDmaBuf(Texture &texture, const bufmgr::Buffer &buffer,
+				  std::span<const Rect> damage) override;
+
+	Result<std::unique_ptr<RenderPass>> beginPass(const bufmgr::Buffer &target,
+						      std::span<const Rect> damage) override;
+	Result<std::vector<uint32_t>> readPixels(const bufmgr::Buffer &target) override;
+	void releaseTarget(const bufmgr::Buffer &target) override;
+
+private:
+	friend class PixmanPass;
+
+	Result<void> checkSize(const std::string &what, uint32_t width, uint32_t height) const;
+	Result<PixmanTarget *> targetFor(const bufmgr::Buffer &buffer, const TargetKey &key,
+					 bool *created);
+
+	PixmanRendererOptions options_;
+	std::vector<std::unique_ptr<PixmanTarget>> targets_;
+	uint64_t useCounter_ = 0;
+	PixmanTarget *passTarget_ = nullptr;
+	bool releaseAfterPass_ = false;
+};
+
+/* See RenderPass: composites as calls come, clipped to the damage. */
+class PixmanPass final : public RenderPass
+{
+public:
+	PixmanPass(PixmanRenderer &renderer, PixmanTarget &target, std::vector<Rect> clip,
+		   bufmgr::Mapping::CpuAccess access);
+	~PixmanPass() override;
+
+	void addTexture(const RenderItem &item) override;
+	void addRect(const RectDraw &rect) override;
+	Result<PassCompletion> submit() override;
+	std::span<const Rect> clip() const override { return clip_; }
+
+private:
+	bool ready();
+	void fail(bufmgr::Error error);
+	/* Brackets reads of a dma-buf texture until submit(). */
+	bool beginRead(const PixmanTexture &texture);
+	/* A view of texture sampling box through transform; false on failure. */
+	ImageRef transformedView(const PixmanTexture &texture, const RenderItem &item,
+				 const SourceBox &box, bool exact);
+
+	PixmanRenderer &renderer_;
+	PixmanTarget &target_;
+	std::vector<Rect> clip_;
+	Rect bounds_;
+	pixman_region32_t region_;
+	std::optional<bufmgr::Mapping::CpuAccess> targetAccess_;
+	std::vector<const PixmanTexture *> reading_;
+	std::vector<bufmgr::Mapping::CpuAccess> readAccesses_;
+	std::optional<bufmgr::Error> error_;
+	bool submitted_ = false;
+};
+
+PixmanRenderer::PixmanRenderer(const PixmanRendererOptions &options) : options_(options) {}
+
+std::vector<Renderer::FormatModifier> PixmanRenderer::dmaBufFormats() const
+{
+	std::vector<FormatModifier> formats;
+	for (const PixmanFormat &f : kFormats) {
+		formats.push_back({ f.drm, DRM_FORMAT_MOD_LINEAR });
+		formats.push_back({ f.drm, DRM_FORMAT_MOD_INVALID });
+	}
+	return formats;
+}
+
+std::vector<uint32_t> PixmanRenderer::shmFormats() const
+{
+	std::vector<uint32_t> formats;
+	for (const PixmanFormat &f : kFormats)
+		formats.push_back(f.drm);
+	return formats;
+}
+
+Result<void> PixmanRenderer::checkSize(const std::string &what, uint32_t width,
+				       uint32_t height) const
+{
+	if (width == 0 || height == 0)
+		return unexpected(EINVAL, what + ": empty buffer");
+	if (width > options_.maxTextureSize || height > options_.maxTextureSize)
+		return unexpected(EINVAL, what + ": larger than the limit of " +
+					  std::to_string(options_.maxTextureSize));
+	return {};
+}
+
+Result<std::unique_ptr<Texture>>
+PixmanRenderer::importShm(const uint8_t *data, uint32_t width, uint32_t height, uint32_t stride,
+			  uint32_t format)
+{
+	const std::string what = describeImage("import shm", width, height, format);
+	if (!data)
+		return unexpected(EINVAL, what + ": empty buffer");
+	if (auto ret = checkSize(what, width, height); !ret)
+		return unexpected(std::move(ret).error());
+	auto pixman = pixmanFormat(format);
+	if (!pixman)
+		return unexpected(ENOTSUP, what + ": unsupported format");
+	const uint64_t rowBytes = uint64_t(width) * bytesPerPixel(*pixman);
+	if (stride < rowBytes)
+		return unexpected(EINVAL, what + ": stride " + std::to_string(stride) +
+					  " too small for rows of " + std::to_string(rowBytes) + " B");
+
+	/* pixman picks a stride of whole words and owns the memory. */
+	ImageRef image(pixman_image_create_bits_no_clear(*pixman, width, height, nullptr, 0));
+	if (!image)
+		return unexpected(ENOMEM, what + ": no memory for the copy");
+	auto texture = std::make_unique<PixmanTexture>(std::move(image), format, std::nullopt);
+	const Rect whole{ 0, 0, int32_t(width), int32_t(height) };
+	if (auto ret = updateShm(*texture, data, stride, std::span(&whole, 1)); !ret)
+		return unexpected(std::move(ret).error());
+	return std::unique_ptr<Texture>(std::move(texture));
+}
+
+Result<void> PixmanRenderer::updateShm(Texture &texture, const uint8_t *data, uint32_t stride,
+				       std::span<const Rect> damage)
+{
+	auto *t = dynamic_cast<PixmanTexture *>(&texture);
+	if (!t || t->mapping())
+		return unexpected(EINVAL, "update shm: not a shm texture of the pixman renderer");
+	const std::string what = describeImage("update shm", t->width(), t->height(), t->fourcc());
+	if (!data)
+		return unexpected(EINVAL, what + ": no data");
+	const uint32_t bpp = bytesPerPixel(t->format());
+	if (stride < uint64_t(t->width()) * bpp)
+		return unexpected(EINVAL, what + ": stride " + std::to_string(stride) +
+					  " too small for rows of " +
+					  std::to_string(uint64_t(t->width()) * bpp) + " B");
+	for (const Rect &r : clipDamage(damage, t->width(), t->height())) {
+		const size_t bytes = size_t(r.width) * bpp;
+		for (int32_t y = r.y; y < r.bottom(); y++)
+			memcpy(t->bits() + size_t(y) * t->stride() + size_t(r.x) * bpp,
+			       data + size_t(y) * stride + size_t(r.x) * bpp, bytes);
+	}
+	return {};
+}
+
+Result<std::unique_ptr<Texture>> PixmanRenderer::importDmaBuf(const bufmgr::Buffer &buffer)
+{
+	const std::string what = describeImage("import dma-buf", buffer.width(), buffer.height(),
+					  buffer.format());
+	if (!buffer.isValid())
+		return unexpected(EINVAL, what + ": empty buffer");
+	if (auto ret = checkSize(what, buffer.width(), buffer.height()); !ret)
+		return unexpected(std::move(ret).error());
+	auto pixman = pixmanFormat(buffer.format());
+	if (!pixman || buffer.numPlanes() != 1)
+		return unexpected(ENOTSUP, what + ": not a single-plane RGB format pixman reads");
+	if (!isLinearLayout(buffer.modifier()))
+		return unexpected(ENOTSUP, what + ": pixman needs a linear buffer");
+	const bufmgr::BufferPlane &plane = buffer.plane(0);
+	const uint64_t rowBytes = uint64_t(buffer.width()) * bytesPerPixel(*pixman);
+	/* pixman addresses rows in 32-bit words. */
+	if (plane.stride < rowBytes || plane.stride % 4 || plane.offset % 4)
+		return unexpected(EINVAL, what + ": stride " + std::to_string(plane.stride) +
+					  " and offset " + std::to_string(plane.offset) +
+					  " must be whole words, rows of " +
+					  std::to_string(rowBytes) + " B");
+
+	auto mapping = bufmgr::Mapping::map(buffer, { bufmgr::Access::Read });
+	if (!mapping)
+		return unexpected(std::move(mapping).error());
+	if (mapping->plane(0).size() < uint64_t(plane.stride) * (buffer.height() - 1) + rowBytes)
+		return unexpected(EINVAL, what + ": rows run past the end of its fd");
+	/* Only ever a source: pixman reads it, never writes. */
+	auto *bits = reinterpret_cast<uint32_t *>(mapping->plane(0).data());
+	ImageRef image(pixman_image_create_bits(*pixman, buffer.width(), buffer.height(), bits,
+						plane.stride));
+	if (!image)
+		return unexpected(ENOMEM, what + ": pixman image");
+	return std::unique_ptr<Texture>(
+		std::make_unique<PixmanTexture>(std::move(image), buffer.format(),
+						std::move(*mapping)));
+}
+
+Result<void> PixmanRenderer::updateDmaBuf(Texture &texture, const bufmgr::Buffer &,
+					  std::span<const Rect>)
+{
+	auto *t = dynamic_cast<PixmanTexture *>(&texture);
+	if (!t || !t->mapping())
+		return unexpected(EINVAL, "update dma-buf: not a dma-buf texture of the pixman renderer");
+	/* Passes read the client's memory: nothing to copy. */
+	return {};
+}
+
+Result<PixmanTarget *> PixmanRenderer::targetFor(const bufmgr::Buffer &buffer,
+						 const TargetKey &key, bool *created)
+{
+	*created = false;
+	for (auto &target : targets_) {
+		if (target->key == key) {
+			target->lastUse = ++useCounter_;
+			return target.get();
+		}
+	}
+	*created = true;
+
+	const std::string what = describeImage("render into", buffer.width(), buffer.height(),
+					  buffer.format());
+	auto mapping = bufmgr::Mapping::map(buffer, { bufmgr::Access::ReadWrite });
+	if (!mapping)
+		return unexpected(std::move(mapping).error());
+	const uint32_t stride = buffer.plane(0).stride;
+	if (mapping->plane(0).size() < uint64_t(stride) * (buffer.height() - 1) + buffer.width() * 4)
+		return unexpected(EINVAL, what + ": rows run past the end of its fd");
+	auto *bits = reinterpret_cast<uint32_t *>(mapping->plane(0).data());
+	ImageRef image(pixman_image_create_bits(*pixmanFormat(buffer.format()), buffer.width(),
+						buffer.height(), bits, stride));
+	if (!image)
+		return unexpected(ENOMEM, what + ": pixman image");
+
+	if (targets_.size() >= kMaxTargets) {
+		auto oldest = std::min_element(targets_.begin(), targets_.end(),
+					       [&](const auto &a, const auto &b) {
+						       /* Never the one a pass draws into. */
+						       if (a.get() == passTarget_)
+							       return false;
+						       return b.get() == passTarget_ ||
+							      a->lastUse < b->lastUse;
+					       });
+		targets_.erase(oldest);
+	}
+	targets_.push_back(std::make_unique<PixmanTarget>(
+		PixmanTarget{ key, std::move(*mapping), std::move(image), ++useCounter_ }));
+	return targets_.back().get();
+}
+
+Result<std::unique_ptr<RenderPass>> PixmanRenderer::beginPass(const bufmgr::Buffer &target,
+							       std::span<const Rect> damage)
+{
+	const std::string what = describeImage("render into", target.width(), target.height(),
+					  target.format());
+	if (passTarget_)
+		return unexpected(EBUSY, what + ": another pass is under way");
+	if (!target.isValid() || target.width() == 0 || target.height() == 0)
+		return unexpected(EINVAL, what + ": empty buffer");
+	auto format = pixmanFormat(target.format());
+	if (!format || PIXMAN_FORMAT_BPP(*format) != 32 || target.numPlanes() != 1)
+		return unexpected(ENOTSUP, what + ": not a renderable output format");
+	if (!isLinearLayout(target.modifier()))
+		return unexpected(ENOTSUP, what + ": pixman needs a linear buffer");
+	const uint32_t stride = target.plane(0).stride;
+	if (stride < uint64_t(target.width()) * 4 || stride % 4 || target.plane(0).offset % 4)
+		return unexpected(EINVAL, what + ": stride " + std::to_string(stride) +
+					  " is no whole number of words for its width");
+
+	auto key = TargetKey::of(target);
+	if (!key)
+		return unexpected(std::move(key).error());
+	bool created = false;
+	auto pixmanTarget = targetFor(target, *key, &created);
+	if (!pixmanTarget)
+		return unexpected(std::move(pixmanTarget).error());
+	/* DMA_BUF_IOCTL_SYNC: what we write reaches the display's view of it. */
+	auto access = (*pixmanTarget)->mapping.beginAccess(bufmgr::Access::ReadWrite);
+	if (!access)
+		return unexpected(std::move(access).error());
+
+	const Rect whole{ 0, 0, int32_t(target.width()), int32_t(target.height()) };
+	std::vector<Rect> rects = created ? std::vector<Rect>{ whole }
+					  : clipDamage(damage, target.width(), target.height());
+	return std::unique_ptr<RenderPass>(std::make_unique<PixmanPass>(
+		*this, **pixmanTarget, std::move(rects), std::move(*access)));
+}
+
+PixmanPass::PixmanPass(PixmanRenderer &renderer, PixmanTarget &target, std::vector<Rect> clip,
+		       bufmgr::Mapping::CpuAccess access)
+	: renderer_(renderer), target_(target), clip_(std::move(clip)),
+	  targetAccess_(std::move(access))
+{
+	renderer_.passTarget_ = &target_;
+	std::vector<pixman_box32_t> boxes;
+	for (const Rect &r : clip_) {
+		bounds_ = bounds_.isEmpty() ? r : boundingBox(bounds_, r);
+		boxes.push_back({ r.x, r.y, int32_t(r.right()), int32_t(r.bottom()) });
+	}
+	pixman_region32_init_rects(&region_, boxes.data(), int(boxes.size()));
+	pixman_image_set_clip_region32(target_.image.image, &region_);
+}
+
+PixmanPass::~PixmanPass()
+{
+	pixman_image_set_clip_region32(target_.image.image, nullptr);
+	pixman_region32_fini(&region_);
+	renderer_.passTarget_ = nullptr;
+	if (renderer_.releaseAfterPass_) {
+		renderer_.releaseAfterPass_ = false;
+		std::erase_if(renderer_.targets_, [&](const auto &t) { return t.get() == &target_; });
+	}
+}
+
+void PixmanPass::fail(bufmgr::Error error)
+{
+	if (!error_)
+		error_ = std::move(error);
+}
+
+bool PixmanPass::ready()
+{
+	if (submitted_) {
+		fail(bufmgr::makeError(EINVAL, "render: draw after submit"));
+		return false;
+	}
+	return !error_ && !clip_.empty();
+}
+
+bool PixmanPass::beginRead(const PixmanTexture &texture)
+{
+	if (!texture.mapping() ||
+	    std::find(reading_.begin(), reading_.end(), &texture) != reading_.end())
+		return true;
+	auto access = texture.mapping()->beginAccess(bufmgr::Access::Read);
+	if (!access) {
+		fail(std::move(access).error());
+		return false;
+	}
+	reading_.push_back(&texture);
+	readAccesses_.push_back(std::move(*access));
+	return true;
+}
+
+ImageRef PixmanPass::transformedView(const PixmanTexture &texture, const RenderItem &item,
+				     const SourceBox &box, bool exact)
+{
+	const Rect &dst = item.destination;
+	const double height = texture.height();
+	/* Output pixel coordinates to buffer memory coordinates: an affine map. */
+	auto map = [&](double x, double y, double *u, double *v) {
+		double s = (x - dst.x) / dst.width, t = (y - dst.y) / dst.height;
+		toBuffer(item.transform, 1, 1, &s, &t);
+		*u = box.x + s * box.width;
+		*v = box.y + t * box.height;
+		/* Rows bottom first: the box counts rows from the memory's end. */
+		if (item.yInvert)
+			*v = height - *v;
+	};
+
+	/*
+	 * Filtering must not reach texels outside the box (a decoder's
+	 * padding, another sprite): sample a view of just the box's whole
+	 * pixels, padded at its edges. Its first pixel starts on a word.
+	 */
+	const uint32_t bpp = bytesPerPixel(texture.format());
+	double top = item.yInvert ? height - box.y - box.height : box.y;
+	int32_t x0 = 0, y0 = 0, x1 = texture.width(), y1 = texture.height();
+	if (!exact) {
+		x0 = int32_t(std::floor(box.x));
+		y0 = int32_t(std::floor(top));
+		x1 = std::min<int32_t>(x1, int32_t(std::ceil(box.x + box.width)));
+		y1 = std::min<int32_t>(y1, int32_t(std::ceil(top + box.height)));
+		while ((size_t(x0) * bpp) % 4)
+			x0--;
+	}
+	auto *bits = reinterpret_cast<uint32_t *>(texture.bits() + size_t(y0) * texture.stride() +
+						  size_t(x0) * bpp);
+	ImageRef view(pixman_image_create_bits(texture.format(), x1 - x0, y1 - y0, bits,
+					       texture.stride()));
+	if (!view) {
+		fail(bufmgr::makeError(ENOMEM, "render: pixman image"));
+		return view;
+	}
+
+	double cx, cy, ux, uy, vx, vy;
+	map(0, 0, &cx, &cy);
+	map(1, 0, &ux, &uy);
+	map(0, 1, &vx, &vy);
+	pixman_f_transform f;
+	f.m[0][0] = ux - cx;
+	f.m[0][1] = vx - cx;
+	f.m[0][2] = cx - x0;
+	f.m[1][0] = uy - cy;
+	f.m[1][1] = vy - cy;
+	f.m[1][2] = cy - y0;
+	f.m[2][0] = 0;
+	f.m[2][1] = 0;
+	f.m[2][2] = 1;
+	pixman_transform fixed;
+	pixman_transform_from_pixman_f_transform(&fixed, &f);
+	pixman_image_set_transform(view.image, &fixed);
+	pixman_image_set_filter(view.image, exact ? PIXMAN_FILTER_NEAREST : PIXMAN_FILTER_BILINEAR,
+				nullptr, 0);
+	pixman_image_set_repeat(view.image, PIXMAN_REPEAT_PAD);
+	return view;
+}
+
+void PixmanPass::addTexture(const RenderItem &item)
+{
+	if (!ready())
+		return;
+	auto box = sourceBoxOf(item);
+	if (!box) {
+		fail(std::move(box).error());
+		return;
+	}
+	const auto *texture = dynamic_cast<const PixmanTexture *>(item.texture);
+	if (!texture) {
+		fail(bufmgr::makeError(EINVAL, "render: texture was not made by the pixman renderer"));
+		return;
+	}
+	const Rect &dst = item.destination;
+	const float alpha = std::clamp(item.alpha, 0.0f, 1.0f);
+	if (dst.isEmpty() || alpha <= 0.0f || !overlaps(dst, bounds_))
+		return;
+	if (!beginRead(*texture))
+		return;
+
+	ImageRef mask;
+	if (alpha < 1.0f) {
+		const uint16_t a = channel16(alpha);
+		pixman_color_t color{ a, a, a, a };
+		mask = ImageRef(pixman_image_create_solid_fill(&color));
+	}
+	const pixman_op_t op = texture->hasAlpha() || mask ? PIXMAN_OP_OVER : PIXMAN_OP_SRC;
+
+	/* 1:1 on whole pixels copies exactly; anything else is filtered. */
+	const bool swap = swapsAxes(item.transform);
+	const bool exact = dst.width == (swap ? box->height : box->width) &&
+			   dst.height == (swap ? box->width : box->height) &&
+			   box->x == std::floor(box->x) && box->y == std::floor(box->y);
+	if (exact && item.transform == Transform::Normal && !item.yInvert) {
+		pixman_image_composite32(op, texture->image(), mask.image, target_.image.image,
+					 int32_t(box->x), int32_t(box->y), 0, 0, dst.x, dst.y,
+					 dst.width, dst.height);
+		return;
+	}
+	ImageRef view = transformedView(*texture, item, *box, exact);
+	if (!view)
+		return;
+	/* The view's transform takes output pixels: source and destination coincide. */
+	pixman_image_composite32(op, view.image, mask.image, target_.image.image, dst.x, dst.y, 0,
+				 0, dst.x, dst.y, dst.width, dst.height);
+}
+
+void PixmanPass::addRect(const RectDraw &rect)
+{
+	if (!ready() || rect.destination.isEmpty())
+		return;
+	const float *c = rect.color;
+	pixman_color_t color{ channel16(c[0]), channel16(c[1]), channel16(c[2]), channel16(c[3]) };
+	if (color.alpha == 0 && !color.red && !color.green && !color.blue)
+		return;
+	const Rect &d = rect.destination;
+	pixman_box32_t box{ d.x, d.y, int32_t(d.right()), int32_t(d.bottom()) };
+	/* Clipped to the damage by the target's clip region. */
+	pixman_image_fill_boxes(color.alpha == 0xffff ? PIXMAN_OP_SRC : PIXMAN_OP_OVER,
+				target_.image.image, &color, 1, &box);
+}
+
+Result<PassCompletion> PixmanPass::submit()
+{
+	if (submitted_)
+		return unexpected(EINVAL, "render: pass submitted twice");
+	submitted_ = true;
+	/* The CPU is done: end the syncs, so the display and clients see it. */
+	for (auto &access : readAccesses_) {
+		if (auto ended = access.end(); !ended)
+			fail(std::move(ended).error());
+	}
+	readAccesses_.clear();
+	reading_.clear();
+	auto ended = targetAccess_->end();
+	targetAccess_.reset();
+	if (error_)
+		return unexpected(*error_);
+	if (!ended)
+		return unexpected(std::move(ended).error());
+	return PassCompletion{};
+}
+
+Result<std::vector<uint32_t>> PixmanRenderer::readPixels(const bufmgr::Buffer &target)
+{
+	const std::string what = describeImage("read pixels of", target.width(), target.height(),
+					  target.format());
+	if (!target.isValid() || target.width() == 0 || target.height() == 0)
+		return unexpected(EINVAL, what + ": empty buffer");
+	auto format = pixmanFormat(target.format());
+	if (!format || PIXMAN_FORMAT_BPP(*format) != 32 || !isLinearLayout(target.modifier()))
+		return unexpected(ENOTSUP, what + ": not a linear output format");
+	const uint32_t stride = target.plane(0).stride;
+	if (stride < uint64_t(target.width()) * 4 || stride % 4)
+		return unexpected(EINVAL, what + ": stride " + std::to_string(stride) +
+					  " is no whole number of words for its width");
+
+	auto mapping = bufmgr::Mapping::map(target, { bufmgr::Access::Read });
+	if (!mapping)
+		return unexpected(std::move(mapping).error());
+	if (mapping->plane(0).size() < uint64_t(stride) * (target.height() - 1) + target.width() * 4)
+		return unexpected(EINVAL, what + ": rows run past the end of its fd");
+	auto access = mapping->beginAccess(bufmgr::Access::Read);
+	if (!access)
+		return unexpected(std::move(access).error());
+
+	std::vector<uint32_t> pixels(size_t(target.width()) * target.height());
+	ImageRef src(pixman_image_create_bits(*format, target.width(), target.height(),
+					      reinterpret_cast<uint32_t *>(mapping->plane(0).data()),
+					      stride));
+	ImageRef dst(pixman_image_create_bits(PIXMAN_a8r8g8b8, target.width(), target.height(),
+					      pixels.data(), target.width() * 4));
+	if (!src || !dst)
+		return unexpected(ENOMEM, what + ": pixman image");
+	/* Formats without alpha read as opaque. */
+	pixman_image_composite32(PIXMAN_OP_SRC, src.image, nullptr, dst.image, 0, 0, 0, 0, 0, 0,
+				 target.width(), target.height());
+	return pixels;
+}
+
+void PixmanRenderer::releaseTarget(const bufmgr::Buffer &target)
+{
+	auto key = TargetKey::of(target);
+	if (!key)
+		return;
+	std::erase_if(targets_, [&](const auto &t) {
+		if (t->key != *key)
+			return false;
+		/* The pass under way still draws into it: forget it when the pass ends. */
+		if (t.get() == passTarget_) {
+			releaseAfterPass_ = true;
+			return false;
+		}
+		return true;
+	});
+}
+
+} /* namespace */
+
+Result<std::unique_ptr<Renderer>> createPixmanRenderer(const PixmanRendererOptions &options)
+{
+	return std::unique_ptr<Renderer>(std::make_unique<PixmanRenderer>(options));
+}
+
+} /* namespace comp */
