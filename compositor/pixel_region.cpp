@@ -51,6 +51,23 @@ void PixelRegion::add(const PixelRegion &other)
 	pixman_region32_union(&region_, &region_, &other.region_);
 }
 
+void PixelRegion::subtract(const Rect &rect)
+{
+	if (rect.isEmpty())
+		return;
+	PixelRegion other(rect);
+	pixman_region32_subtract(&region_, &region_, &other.region_);
+}
+
+bool PixelRegion::contains(const Rect &rect) const
+{
+	if (rect.isEmpty())
+		return true;
+	pixman_box32_t box{ rect.x, rect.y, int32_t(std::min<int64_t>(rect.right(), INT32_MAX)),
+			    int32_t(std::min<int64_t>(rect.bottom(), INT32_MAX)) };
+	return pixman_region32_contains_rectangle(&region_, &box) == PIXMAN_REGION_IN;
+}
+
 void PixelRegion::intersect(const Rect &rect)
 {
 	if (rect.width <= 0 || rect.height <= 0) {

@@ -26,12 +26,15 @@ public:
 	void add(const Rect &rect);
 	void add(const PixelRegion &other);
 	void intersect(const Rect &rect);
+	void subtract(const Rect &rect);
 	void translate(int32_t dx, int32_t dy);
 	void clear();
 	/* Past maxRects rectangles, the bounding box: fewer draws, a few more pixels. */
 	void simplify(size_t maxRects);
 
 	bool empty() const;
+	/* Whether every pixel of rect is in the set (an empty rect is). */
+	bool contains(const Rect &rect) const;
 	Rect bounds() const;
 	std::vector<Rect> rects() const;
 	/* Pixels in the set. */

@@ -250,6 +250,11 @@ bool ShmBuffer::isReadable() const
 
 /* ShmBuffer::Access ---------------------------------------------------- */
 
+const uint8_t *ShmBuffer::data() const
+{
+	return memory_->data() + offset_;
+}
+
 ShmBuffer::Access::Access(const ShmBuffer &buffer)
 {
 	const ShmMemory &memory = *buffer.memory_;

@@ -66,6 +66,11 @@ public:
 	 * its file under them. Touches only the first and last byte.
 	 */
 	bool isReadable() const;
+	/*
+	 * The first byte, stable while this buffer lives; read stride *
+	 * height bytes from it only while an Access of the buffer lives.
+	 */
+	const uint8_t *data() const;
 
 	class Access;
 

@@ -96,8 +96,16 @@ struct ImageRef {
 class PixmanTexture final : public Texture
 {
 public:
-	PixmanTexture(ImageRef image, uint32_t fourcc, std::optional<bufmgr::Mapping> mapping)
-		: image_(std::move(image)), fourcc_(fourcc), mapping_(std::move(mapping))
+	enum class Source : uint8_t {
+		ShmCopy,	/* pixels of its own, updated by updateShm() */
+		ShmInPlace,	/* a client's wl_shm memory (wrapShm()) */
+		DmaBuf,		/* a mapping of a client's dma-buf */
+	};
+
+	PixmanTexture(ImageRef image, uint32_t fourcc, Source source,
+		      std::optional<bufmgr::Mapping> mapping = std::nullopt)
+		: image_(std::move(image)), fourcc_(fourcc), source_(source),
+		  mapping_(std::move(mapping))
 	{
 	}
 
@@ -110,12 +118,14 @@ public:
 	uint32_t fourcc() const { return fourcc_; }
 	uint8_t *bits() const { return reinterpret_cast<uint8_t *>(pixman_image_get_data(image_.image)); }
 	uint32_t stride() const { return pixman_image_get_stride(image_.image); }
+	Source source() const { return source_; }
 	/* Set for dma-buf imports: the client's memory the image reads. */
 	const bufmgr::Mapping *mapping() const { return mapping_ ? &*mapping_ : nullptr; }
 
 private:
 	ImageRef image_;
 	uint32_t fourcc_;
+	Source source_;
 	std::optional<bufmgr::Mapping> mapping_;
 };
 
@@ -144,6 +154,10 @@ public:
 		  uint32_t format) override;
 	Result<void> updateShm(Texture &texture, const uint8_t *data, uint32_t stride,
 			       std::span<const Rect> damage) override;
+	bool readsShmInPlace() const override { return true; }
+	Result<std::unique_ptr<Texture>> wrapShm(const uint8_t *data, uint32_t width,
+						 uint32_t height, uint32_t stride,
+						 uint32_t format) override;
 	Result<std::unique_ptr<Texture>> importDmaBuf(const bufmgr::Buffer &buffer) override;
 	Result<void> updateDmaBuf(Texture &texture, const bufmgr::Buffer &buffer,
 				  std::span<const Rect> damage) override;
@@ -157,6 +171,10 @@ private:
 	friend class PixmanPass;
 
 	Result<void> checkSize(const std::string &what, uint32_t width, uint32_t height) const;
+	/* The pixman format of wl_shm content, if data, size, format and stride are sane. */
+	Result<pixman_format_code_t> checkShm(const std::string &what, const uint8_t *data,
+					      uint32_t width, uint32_t height, uint32_t stride,
+					      uint32_t format) const;
 	Result<PixmanTarget *> targetFor(const bufmgr::Buffer &buffer, const TargetKey &key,
 					 bool *created);
 
@@ -232,13 +250,13 @@ Result<void> PixmanRenderer::checkSize(const std::string &what, uint32_t width,
 	return {};
 }
 
-Result<std::unique_ptr<Texture>>
-PixmanRenderer::importShm(const uint8_t *data, uint32_t width, uint32_t height, uint32_t stride,
-			  uint32_t format)
+Result<pixman_format_code_t> PixmanRenderer::checkShm(const std::string &what,
+						      const uint8_t *data, uint32_t width,
+						      uint32_t height, uint32_t stride,
+						      uint32_t format) const
 {
-	const std::string what = describeImage("import shm", width, height, format);
 	if (!data)
-		return unexpected(EINVAL, what + ": empty buffer");
+		return unexpected(EINVAL, what + ": no data");
 	if (auto ret = checkSize(what, width, height); !ret)
 		return unexpected(std::move(ret).error());
 	auto pixman = pixmanFormat(format);
@@ -248,12 +266,24 @@ PixmanRenderer::importShm(const uint8_t *data, uint32_t width, uint32_t height, 
 	if (stride < rowBytes)
 		return unexpected(EINVAL, what + ": stride " + std::to_string(stride) +
 					  " too small for rows of " + std::to_string(rowBytes) + " B");
+	return *pixman;
+}
+
+Result<std::unique_ptr<Texture>>
+PixmanRenderer::importShm(const uint8_t *data, uint32_t width, uint32_t height, uint32_t stride,
+			  uint32_t format)
+{
+	const std::string what = describeImage("import shm", width, height, format);
+	auto pixman = checkShm(what, data, width, height, stride, format);
+	if (!pixman)
+		return unexpected(std::move(pixman).error());
 
 	/* pixman picks a stride of whole words and owns the memory. */
 	ImageRef image(pixman_image_create_bits_no_clear(*pixman, width, height, nullptr, 0));
 	if (!image)
 		return unexpected(ENOMEM, what + ": no memory for the copy");
-	auto texture = std::make_unique<PixmanTexture>(std::move(image), format, std::nullopt);
+	auto texture = std::make_unique<PixmanTexture>(std::move(image), format,
+						       PixmanTexture::Source::ShmCopy);
 	const Rect whole{ 0, 0, int32_t(width), int32_t(height) };
 	if (auto ret = updateShm(*texture, data, stride, std::span(&whole, 1)); !ret)
 		return unexpected(std::move(ret).error());
@@ -264,8 +294,8 @@ Result<void> PixmanRenderer::updateShm(Texture &texture, const uint8_t *data, ui
 				       std::span<const Rect> damage)
 {
 	auto *t = dynamic_cast<PixmanTexture *>(&texture);
-	if (!t || t->mapping())
-		return unexpected(EINVAL, "update shm: not a shm texture of the pixman renderer");
+	if (!t || t->source() != PixmanTexture::Source::ShmCopy)
+		return unexpected(EINVAL, "update shm: not a shm copy of the pixman renderer");
 	const std::string what = describeImage("update shm", t->width(), t->height(), t->fourcc());
 	if (!data)
 		return unexpected(EINVAL, what + ": no data");
@@ -281,6 +311,27 @@ Result<void> PixmanRenderer::updateShm(Texture &texture, const uint8_t *data, ui
 			       data + size_t(y) * stride + size_t(r.x) * bpp, bytes);
 	}
 	return {};
+}
+
+Result<std::unique_ptr<Texture>>
+PixmanRenderer::wrapShm(const uint8_t *data, uint32_t width, uint32_t height, uint32_t stride,
+			uint32_t format)
+{
+	const std::string what = describeImage("wrap shm", width, height, format);
+	auto pixman = checkShm(what, data, width, height, stride, format);
+	if (!pixman)
+		return unexpected(std::move(pixman).error());
+	/* pixman addresses rows in 32-bit words; other layouts are copied. */
+	if (stride % 4 || reinterpret_cast<uintptr_t>(data) % 4)
+		return unexpected(EINVAL, what + ": stride " + std::to_string(stride) +
+					  " or offset is no whole number of words");
+	/* Only ever a source: pixman reads it, never writes. */
+	auto *bits = reinterpret_cast<uint32_t *>(const_cast<uint8_t *>(data));
+	ImageRef image(pixman_image_create_bits(*pixman, width, height, bits, stride));
+	if (!image)
+		return unexpected(ENOMEM, what + ": pixman image");
+	return std::unique_ptr<Texture>(std::make_unique<PixmanTexture>(
+		std::move(image), format, PixmanTexture::Source::ShmInPlace));
 }
 
 Result<std::unique_ptr<Texture>> PixmanRenderer::importDmaBuf(const bufmgr::Buffer &buffer)
@@ -318,14 +369,14 @@ Result<std::unique_ptr<Texture>> PixmanRenderer::importDmaBuf(const bufmgr::Buff
 		return unexpected(ENOMEM, what + ": pixman image");
 	return std::unique_ptr<Texture>(
 		std::make_unique<PixmanTexture>(std::move(image), buffer.format(),
-						std::move(*mapping)));
+						PixmanTexture::Source::DmaBuf, std::move(*mapping)));
 }
 
 Result<void> PixmanRenderer::updateDmaBuf(Texture &texture, const bufmgr::Buffer &,
 					  std::span<const Rect>)
 {
 	auto *t = dynamic_cast<PixmanTexture *>(&texture);
-	if (!t || !t->mapping())
+	if (!t || t->source() != PixmanTexture::Source::DmaBuf)
 		return unexpected(EINVAL, "update dma-buf: not a dma-buf texture of the pixman renderer");
 	/* Passes read the client's memory: nothing to copy. */
 	return {};

@@ -17,10 +17,10 @@ struct PixmanRendererOptions {
  * A renderer on the CPU with pixman, for boards whose only GL would be a
  * software rasterizer. It draws straight into a mapping of the output
  * buffer, only inside the damage, with no intermediate image or read
- * back. wl_shm content is copied into a texture per surface (the client
- * may write its buffer again after release); client dma-bufs (linear,
- * single plane) are mapped once and read in place at each pass, inside
- * DMA_BUF_IOCTL_SYNC.
+ * back. Client memory is read in place while the compositor holds the
+ * client's buffer: wl_shm through wrapShm() (a copy for layouts pixman
+ * cannot address), dma-bufs (linear, single plane) mapped once and read
+ * inside DMA_BUF_IOCTL_SYNC at each pass.
  */
 Result<std::unique_ptr<Renderer>> createPixmanRenderer(const PixmanRendererOptions &options = {});
 

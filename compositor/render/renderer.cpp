@@ -28,6 +28,14 @@ std::string_view toString(DmaBufPath path)
 	return "unknown";
 }
 
+Result<std::unique_ptr<Texture>> Renderer::wrapShm(const uint8_t *, uint32_t width,
+						   uint32_t height, uint32_t, uint32_t format)
+{
+	return bufmgr::unexpected(ENOTSUP, describeImage("wrap shm", width, height, format) +
+						   ": the " + std::string(name()) +
+						   " renderer reads copies only");
+}
+
 Result<void> Renderer::render(const bufmgr::Buffer &target, std::span<const RenderItem> items,
 			      const float clearColor[4], std::span<const Rect> damage)
 {

@@ -152,6 +152,23 @@ public:
 				       std::span<const Rect> damage) = 0;
 
 	/*
+	 * Whether draws may read wl_shm memory in place, through wrapShm(),
+	 * rather than a copy: a CPU renderer composes straight from it.
+	 */
+	virtual bool readsShmInPlace() const { return false; }
+	/*
+	 * A texture on wl_shm memory as it is, with no copy; ENOTSUP where
+	 * readsShmInPlace() is false, EINVAL for a layout the renderer cannot
+	 * read in place (the caller copies then). The memory must stay mapped
+	 * while the texture lives, and readable (ShmBuffer::Access) across
+	 * every pass that draws it; the client may not write it meanwhile,
+	 * which holds while the compositor has not released its wl_buffer.
+	 */
+	virtual Result<std::unique_ptr<Texture>> wrapShm(const uint8_t *data, uint32_t width,
+							 uint32_t height, uint32_t stride,
+							 uint32_t format);
+
+	/*
 	 * A client dma-buf (planes as received), via the path above. On the
 	 * GPU path, a linear buffer the driver refuses is taken by the CPU
 	 * path instead. Import once per wl_buffer and keep the texture.

@@ -46,7 +46,7 @@ Result<std::unique_ptr<Renderer>> createRenderer(RendererKind kind,
 	};
 	switch (kind) {
 	case RendererKind::Pixman:
-		return pixman("asked for (--renderer pixman)");
+		return pixman("asked for");
 	case RendererKind::Gles:
 		return createGlesRenderer(gles);
 	case RendererKind::Auto:

@@ -2,6 +2,9 @@
 #include "scene/output_repaint.h"
 
 #include <algorithm>
+#include <deque>
+#include <tuple>
+#include <utility>
 #include <iterator>
 #include <time.h>
 
@@ -9,6 +12,7 @@
 
 #include "protocols/output.h"
 #include "protocols/presentation.h"
+#include "protocols/shm.h"
 #include "server.h"
 #include "surface.h"
 
@@ -151,11 +155,44 @@ Result<PassCompletion> OutputRepaint::drawFrame(const OutputScene &scene,
 	auto pass = renderer.beginPass(target, damage);
 	if (!pass)
 		return bufmgr::unexpected(std::move(pass).error());
-	RectDraw background{ { 0, 0, int32_t(target.width()), int32_t(target.height()) } };
-	std::copy(std::begin(kClearColor), std::end(kClearColor), background.color);
-	(*pass)->addRect(background);
-	/* Textures are made now, for what a composed frame shows. */
-	for (const SceneElement &e : scene.elements) {
+
+	/* Front to back: what opaque elements cover hides what lies below. */
+	std::vector<bool> hidden(scene.elements.size());
+	PixelRegion covered;
+	for (size_t i = scene.elements.size(); i-- > 0;) {
+		const SceneElement &e = scene.elements[i];
+		hidden[i] = covered.contains(e.destination);
+		if (e.opaque)
+			covered.add(e.destination);
+	}
+	PixelRegion background(Rect{ 0, 0, int32_t(target.width()), int32_t(target.height()) });
+	for (const Rect &rect : covered.rects())
+		background.subtract(rect);
+	RectDraw fill;
+	std::copy(std::begin(kClearColor), std::end(kClearColor), fill.color);
+	for (const Rect &rect : background.rects()) {
+		fill.destination = rect;
+		(*pass)->addRect(fill);
+	}
+
+	/*
+	 * Textures are made now, for what a composed frame shows. wl_shm
+	 * memory a renderer reads in place stays readable until the submit,
+	 * even if its client shrinks the pool meanwhile.
+	 */
+	std::deque<std::pair<ShmBuffer::Access, ClientBuffer *>> shmReads;
+	for (size_t i = 0; i < scene.elements.size(); i++) {
+		const SceneElement &e = scene.elements[i];
+		if (hidden[i])
+			continue;
+		if (renderer.readsShmInPlace() && e.buffer->type() == ClientBuffer::Type::Shm) {
+			shmReads.emplace_back(std::piecewise_construct,
+					      std::forward_as_tuple(*e.buffer->shmBuffer()),
+					      std::forward_as_tuple(e.buffer));
+			/* Out of slots for reads: not drawn rather than unguarded. */
+			if (!shmReads.back().first.data())
+				continue;
+		}
 		const Texture *texture = e.surface->updateTexture();
 		if (!texture)
 			continue;
@@ -167,7 +204,14 @@ Result<PassCompletion> OutputRepaint::drawFrame(const OutputScene &scene,
 		item.yInvert = e.yInvert;
 		(*pass)->addTexture(item);
 	}
-	return (*pass)->submit();
+	auto done = (*pass)->submit();
+	for (auto &[access, buffer] : shmReads) {
+		/* What was read is zeroes now: the frame shows them, the client goes. */
+		if (!access.end() && buffer->resource())
+			wl_resource_post_error(buffer->resource(), WL_SHM_ERROR_INVALID_FD,
+					       "the pool's file was shrunk under the buffer");
+	}
+	return done;
 }
 
 void OutputRepaint::presented(const PresentInfo &info)

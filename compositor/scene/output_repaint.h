@@ -90,7 +90,10 @@ private:
 	/* Whether the scanout candidate went to the screen as it is. */
 	bool scanOut(const OutputScene &scene, Result<void> &result);
 	Result<void> compose(const OutputScene &scene);
-	/* One renderer pass: the background, then the scene back to front. */
+	/*
+	 * One renderer pass: the background, then the scene back to front,
+	 * leaving out what opaque elements hide.
+	 */
 	Result<PassCompletion> drawFrame(const OutputScene &scene, const bufmgr::Buffer &target,
 					 std::span<const Rect> damage);
 

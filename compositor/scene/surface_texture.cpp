@@ -53,6 +53,7 @@ void SurfaceTexture::damaged(const ClientBuffer &buffer, std::span<const Rect> d
 void SurfaceTexture::clear()
 {
 	copy_.reset();
+	wrap_.reset();
 	stale_.clear();
 	wholeStale_ = true;
 }
@@ -61,15 +62,45 @@ const Texture *SurfaceTexture::current(const ClientBuffer *buffer) const
 {
 	if (!buffer)
 		return nullptr;
-	return buffer->type() == ClientBuffer::Type::Shm ? copy_.get() : buffer->texture();
+	if (buffer->type() == ClientBuffer::Type::Shm)
+		return wrap_ ? wrap_.get() : copy_.get();
+	return buffer->texture();
 }
 
 const Texture *SurfaceTexture::update(Renderer &renderer, ClientBuffer &buffer)
 {
+	if (buffer.type() == ClientBuffer::Type::Shm && renderer.readsShmInPlace()) {
+		if (const Texture *inPlace = wrapShm(renderer, buffer))
+			return inPlace;
+	}
+	wrap_.reset();
 	if (buffer.type() == ClientBuffer::Type::Shm)
 		return updateShm(renderer, buffer);
 	copy_.reset();
 	return updateDmaBuf(renderer, buffer);
+}
+
+const Texture *SurfaceTexture::wrapShm(Renderer &renderer, ClientBuffer &buffer)
+{
+	const ShmBuffer &shm = *buffer.shmBuffer();
+	/* A grown pool may have moved: the wrap follows the memory, not the wl_buffer. */
+	const WrapKey key{ shm.data(), buffer.width(), buffer.height(), shm.stride(),
+			   buffer.format() };
+	if (!wrap_ || !(wrapKey_ == key)) {
+		wrap_.reset();
+		auto texture = renderer.wrapShm(key.data, key.width, key.height, key.stride,
+						key.format);
+		/* A layout the renderer cannot address: it reads a copy instead. */
+		if (!texture)
+			return nullptr;
+		wrap_ = std::move(*texture);
+		wrapKey_ = key;
+	}
+	/* The client's memory is the texture: there is nothing stale to copy. */
+	stale_.clear();
+	wholeStale_ = false;
+	copy_.reset();
+	return wrap_.get();
 }
 
 const Texture *SurfaceTexture::updateShm(Renderer &renderer, ClientBuffer &buffer)

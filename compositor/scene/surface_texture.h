@@ -17,7 +17,10 @@ namespace comp {
  * imported. A client dma-buf is imported once per wl_buffer and kept
  * with it (ClientBuffer::texture); wl_shm content is copied into one
  * texture per surface, which later buffers update where their commits
- * damaged it, whichever wl_buffer they come from.
+ * damaged it, whichever wl_buffer they come from — unless the renderer
+ * reads wl_shm memory in place (Renderer::readsShmInPlace()): then the
+ * texture wraps the attached wl_buffer's memory, re-made when it moves,
+ * and whoever draws holds a ShmBuffer::Access across the pass.
  */
 class SurfaceTexture
 {
@@ -46,10 +49,23 @@ public:
 
 private:
 	void addDamage(const ClientBuffer &buffer, std::span<const Rect> damage);
+	const Texture *wrapShm(Renderer &renderer, ClientBuffer &buffer);
 	const Texture *updateShm(Renderer &renderer, ClientBuffer &buffer);
 	const Texture *updateDmaBuf(Renderer &renderer, ClientBuffer &buffer);
 
+	/* Where a wrap of wl_shm memory looks, and the layout it reads. */
+	struct WrapKey {
+		const uint8_t *data = nullptr;
+		uint32_t width = 0;
+		uint32_t height = 0;
+		uint32_t stride = 0;
+		uint32_t format = 0;
+		bool operator==(const WrapKey &) const = default;
+	};
+
 	std::unique_ptr<Texture> copy_;	/* wl_shm content */
+	std::unique_ptr<Texture> wrap_;	/* wl_shm memory read in place */
+	WrapKey wrapKey_;
 	uint32_t copyWidth_ = 0;
 	uint32_t copyHeight_ = 0;
 	uint32_t copyFormat_ = 0;

@@ -20,6 +20,33 @@ bool sameRegion(const PixelRegion &region, std::initializer_list<Rect> rects)
 	return region == want;
 }
 
+TEST(PixelRegion, SubtractAndContainsForOcclusion)
+{
+	/* An output with two opaque windows: the background is what is left. */
+	PixelRegion background(Rect{ 0, 0, 100, 50 });
+	PixelRegion covered;
+	covered.add({ 10, 10, 30, 30 });
+	covered.add({ 30, 20, 40, 20 });
+	EXPECT_TRUE(covered.contains({ 10, 10, 30, 30 }));
+	EXPECT_TRUE(covered.contains({ 35, 25, 30, 10 }));	/* across both */
+	EXPECT_FALSE(covered.contains({ 35, 15, 30, 10 }));	/* partly bare */
+	EXPECT_FALSE(covered.contains({ 0, 0, 5, 5 }));
+	EXPECT_TRUE(covered.contains({ 0, 0, 0, 5 }));		/* empty */
+	/* Far edges past INT32_MAX are not wrapped into a small rect. */
+	EXPECT_FALSE(covered.contains({ 20, 20, INT32_MAX, 5 }));
+
+	for (const Rect &r : covered.rects())
+		background.subtract(r);
+	EXPECT_EQ(background.area(), 100u * 50 - (30 * 30 + 40 * 20 - 10 * 20));
+	for (const Rect &r : background.rects()) {
+		PixelRegion overlap = covered;
+		overlap.intersect(r);
+		EXPECT_TRUE(overlap.empty());
+	}
+	background.subtract({ -5, -5, 200, 200 });
+	EXPECT_TRUE(background.empty());
+}
+
 TEST(OutputDamage, BufferAgeAddsWhatTheBufferMissed)
 {
 	OutputDamage damage(100, 50);
