@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "wayland_util.h"
 
@@ -22,6 +23,34 @@ struct ClientAccount {
 	std::atomic<uint64_t> dmaBufFds{0};
 	std::atomic<uint64_t> surfaces{0};
 };
+
+/*
+ * What one client may make the compositor hold, so that no client can
+ * take memory or time from the others. Over a limit the client is
+ * disconnected with wl_display.no_memory and the log names the client,
+ * the limit and the value (see disconnectOverLimit()).
+ */
+struct ClientLimits {
+	/* Rectangles of one wl_region once merged (a shaped window needs hundreds). */
+	uint32_t regionRects = 4096;
+	/* wl_surface.frame callbacks one surface has waiting. */
+	uint32_t frameCallbacks = 256;
+
+	/* "region-rects", ... with a pointer to each value, for --limit NAME=N. */
+	struct Entry {
+		const char *name;
+		uint32_t ClientLimits::*value;
+		const char *what;
+	};
+	static const std::vector<Entry> &entries();
+};
+
+/*
+ * Logs "client pid 1234 (foo): <what> 5000, over the limit of 4096
+ * (--limit region-rects)" and disconnects the client with no_memory.
+ */
+void disconnectOverLimit(wl_client *client, const char *limit, const std::string &what,
+			 uint64_t value, uint64_t max);
 
 /* The compositor's record of one connected client. */
 class ClientState

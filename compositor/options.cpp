@@ -29,6 +29,31 @@ bool parseRefresh(const std::string &text, uint32_t *milliHz)
 	return true;
 }
 
+std::string limitsUsage(const ClientLimits &limits)
+{
+	std::string text;
+	for (const ClientLimits::Entry &e : ClientLimits::entries()) {
+		std::string line = "                             " + std::string(e.name) + ": " +
+				   e.what + " (default " + std::to_string(limits.*e.value) + ")\n";
+		text += line;
+	}
+	return text;
+}
+
+bool parseLimit(const std::string &text, ClientLimits *limits)
+{
+	const size_t eq = text.find('=');
+	if (eq == std::string::npos)
+		return false;
+	const std::string name = text.substr(0, eq);
+	for (const ClientLimits::Entry &e : ClientLimits::entries()) {
+		if (name == e.name)
+			return parseNumber(text.substr(eq + 1), &(limits->*e.value)) &&
+			       limits->*e.value > 0;
+	}
+	return false;
+}
+
 } /* namespace */
 
 std::string usage(const std::string &program)
@@ -48,6 +73,8 @@ std::string usage(const std::string &program)
 	    << "  --outputs N              number of headless outputs, side by side (default 1)\n"
 	    << "  --no-direct-scanout      compose every frame, even when a fullscreen client\n"
 	    << "                           buffer could be shown as it is\n"
+	    << "  --limit NAME=N           a per-client limit; over it the client is disconnected:\n"
+	    << limitsUsage(d.limits)
 	    << "  --log-level LEVEL        debug, info, warning or error (default info)\n"
 	    << "  --screenshot PATH        PNG of the first output, written after\n"
 	    << "                           --screenshot-frames frames and on SIGUSR1\n"
@@ -121,6 +148,9 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 				return bad("needs 1-16 outputs");
 		} else if (arg == "--no-direct-scanout") {
 			options.server.headless.directScanout = false;
+		} else if (arg == "--limit") {
+			if (!needValue() || !parseLimit(value, &options.server.limits))
+				return bad("needs NAME=N with N > 0, a name from --help");
 		} else if (arg == "--log-level") {
 			auto level = needValue() ? parseLogLevel(value) : std::nullopt;
 			if (!level)

@@ -59,6 +59,11 @@ void PixelRegion::subtract(const Rect &rect)
 	pixman_region32_subtract(&region_, &region_, &other.region_);
 }
 
+size_t PixelRegion::numRects() const
+{
+	return size_t(pixman_region32_n_rects(&region_));
+}
+
 bool PixelRegion::contains(const Rect &rect) const
 {
 	if (rect.isEmpty())

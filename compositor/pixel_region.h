@@ -33,6 +33,7 @@ public:
 	void simplify(size_t maxRects);
 
 	bool empty() const;
+	size_t numRects() const;
 	/* Whether every pixel of rect is in the set (an empty rect is). */
 	bool contains(const Rect &rect) const;
 	Rect bounds() const;

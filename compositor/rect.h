@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <climits>
 #include <cstdint>
 
 namespace comp {
@@ -28,6 +29,16 @@ struct Rect {
 	bool operator==(const Rect &) const = default;
 };
 
+/*
+ * A coordinate computed in 64 bits, held to int32's range: sums of
+ * positions clients choose (subsurface offsets, popup anchors, window
+ * geometry) must saturate, not wrap.
+ */
+constexpr int32_t clampInt32(int64_t value)
+{
+	return int32_t(std::clamp<int64_t>(value, INT32_MIN, INT32_MAX));
+}
+
 /* The pixels in both; an empty Rect when there are none. */
 inline Rect intersect(const Rect &a, const Rect &b)
 {
@@ -48,7 +59,7 @@ inline Rect boundingBox(const Rect &a, const Rect &b)
 {
 	const int64_t x0 = std::min(a.x, b.x), y0 = std::min(a.y, b.y);
 	const int64_t x1 = std::max(a.right(), b.right()), y1 = std::max(a.bottom(), b.bottom());
-	return { int32_t(x0), int32_t(y0), int32_t(x1 - x0), int32_t(y1 - y0) };
+	return { int32_t(x0), int32_t(y0), clampInt32(x1 - x0), clampInt32(y1 - y0) };
 }
 
 } /* namespace comp */

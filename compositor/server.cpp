@@ -422,8 +422,8 @@ bool Server::surfacePosition(const Surface *surface, int32_t *x, int32_t *y) con
 		root->forEachSurface([&](Surface *s, int32_t sx, int32_t sy) {
 			if (s != surface)
 				return;
-			*x = rootX + sx;
-			*y = rootY + sy;
+			*x = clampInt32(int64_t(rootX) + sx);
+			*y = clampInt32(int64_t(rootY) + sy);
 			found = true;
 		});
 		return found;

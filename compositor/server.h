@@ -19,6 +19,7 @@
 #include "backend/backend.h"
 #include "backend/headless/headless_backend.h"
 #include "buffer.h"
+#include "client.h"
 #include "render/renderer.h"
 #include "scene/output_repaint.h"
 #include "scene/scene.h"
@@ -80,6 +81,8 @@ struct ServerConfig {
 	 * as if it were: only for wlcs, whose client helpers do that.
 	 */
 	bool allowUnconfiguredBuffers = false;
+	/* What each client may make the compositor hold. */
+	ClientLimits limits;
 	/* A scanout tranche reaches a client once stable this long. */
 	std::chrono::milliseconds scanoutHysteresis{ 2000 };
 };

@@ -12,6 +12,7 @@
 #include <viewporter-server-protocol.h>
 
 #include "client.h"
+#include "protocols/compositor.h"
 #include "log.h"
 #include "protocols/output.h"
 #include "protocols/presentation.h"
@@ -38,9 +39,9 @@ Rect roundOut(const SourceBox &box)
 	return { int32_t(x0), int32_t(y0), int32_t(x1 - x0), int32_t(y1 - y0) };
 }
 
-Region *regionFrom(wl_resource *resource)
+const Region *regionFrom(wl_resource *resource)
 {
-	return resource ? static_cast<Region *>(wl_resource_get_user_data(resource)) : nullptr;
+	return resource ? regionOfResource(resource) : nullptr;
 }
 
 void surfaceAttach(wl_client *, wl_resource *resource, wl_resource *buffer, int32_t x, int32_t y)
@@ -129,37 +130,25 @@ const struct wl_surface_interface surfaceImpl = {
 
 bool Region::contains(double x, double y) const
 {
-	bool inside = false;
-	for (const Op &op : ops_) {
-		const Rect &r = op.rect;
-		if (x >= r.x && y >= r.y && x < double(r.x) + r.width && y < double(r.y) + r.height)
-			inside = op.add;
-	}
-	return inside;
+	const double fx = std::floor(x), fy = std::floor(y);
+	if (!(fx >= INT32_MIN && fx <= INT32_MAX && fy >= INT32_MIN && fy <= INT32_MAX))
+		return false;
+	return pixels_.contains({ int32_t(fx), int32_t(fy), 1, 1 });
 }
 
-bool Region::covers(const Rect &rect) const
+
+void addDamage(std::vector<Rect> &damage, const Rect &rect)
 {
-	if (rect.width <= 0 || rect.height <= 0)
-		return true;
-	pixman_region32_t region;
-	pixman_region32_init(&region);
-	for (const Op &op : ops_) {
-		const Rect &r = op.rect;
-		if (r.width <= 0 || r.height <= 0)
-			continue;
-		pixman_region32_t box;
-		pixman_region32_init_rect(&box, r.x, r.y, uint32_t(r.width), uint32_t(r.height));
-		if (op.add)
-			pixman_region32_union(&region, &region, &box);
-		else
-			pixman_region32_subtract(&region, &region, &box);
-		pixman_region32_fini(&box);
+	/* Past this, one box: as many rects as a client sends cost nothing more. */
+	constexpr size_t kMaxDamageRects = 64;
+	if (damage.size() < kMaxDamageRects) {
+		damage.push_back(rect);
+		return;
 	}
-	pixman_box32_t target{ rect.x, rect.y, rect.x + rect.width, rect.y + rect.height };
-	bool inside = pixman_region32_contains_rectangle(&region, &target) == PIXMAN_REGION_IN;
-	pixman_region32_fini(&region);
-	return inside;
+	Rect box = rect;
+	for (const Rect &r : damage)
+		box = boundingBox(box, r);
+	damage.assign(1, box);
 }
 
 void SurfaceState::merge(SurfaceState &src)
@@ -169,11 +158,13 @@ void SurfaceState::merge(SurfaceState &src)
 		/* Damage of a replaced buffer no longer applies to anything. */
 	}
 	if (src.fields & FieldOffset) {
-		dx += src.dx;
-		dy += src.dy;
+		dx = clampInt32(int64_t(dx) + src.dx);
+		dy = clampInt32(int64_t(dy) + src.dy);
 	}
-	surfaceDamage.insert(surfaceDamage.end(), src.surfaceDamage.begin(), src.surfaceDamage.end());
-	bufferDamage.insert(bufferDamage.end(), src.bufferDamage.begin(), src.bufferDamage.end());
+	for (const Rect &r : src.surfaceDamage)
+		addDamage(surfaceDamage, r);
+	for (const Rect &r : src.bufferDamage)
+		addDamage(bufferDamage, r);
 	if (src.fields & FieldOpaque)
 		opaque = src.opaque;
 	if (src.fields & FieldInput) {
@@ -418,8 +409,8 @@ void Surface::attach(wl_resource *buffer, int32_t dx, int32_t dy)
 	}
 	pending_.fields |= SurfaceState::FieldBuffer;
 	if (dx || dy) {
-		pending_.dx += dx;
-		pending_.dy += dy;
+		pending_.dx = clampInt32(int64_t(pending_.dx) + dx);
+		pending_.dy = clampInt32(int64_t(pending_.dy) + dy);
 		pending_.fields |= SurfaceState::FieldOffset;
 	}
 }
@@ -428,12 +419,22 @@ void Surface::damage(const Rect &rect, bool bufferCoordinates)
 {
 	if (rect.width <= 0 || rect.height <= 0)
 		return;
-	(bufferCoordinates ? pending_.bufferDamage : pending_.surfaceDamage).push_back(rect);
+	addDamage(bufferCoordinates ? pending_.bufferDamage : pending_.surfaceDamage, rect);
 	pending_.fields |= SurfaceState::FieldDamage;
 }
 
 void Surface::frame(uint32_t callback)
 {
+	/* Callbacks wait for a frame that shows the surface: a hidden one piles them up. */
+	const uint32_t max = server_.config().limits.frameCallbacks;
+	const size_t waiting = pending_.frameCallbacks.size() + current_.frameCallbacks.size();
+	if (waiting >= max) {
+		disconnectOverLimit(client(), "frame-callbacks",
+				    "wl_surface@" + std::to_string(wl_resource_get_id(resource_)) +
+					    " frame callbacks",
+				    waiting + 1, max);
+		return;
+	}
 	wl_resource *resource = wl_resource_create(client(), &wl_callback_interface, 1, callback);
 	if (!resource) {
 		wl_client_post_no_memory(client());
@@ -470,8 +471,8 @@ void Surface::setBufferTransform(int32_t transform)
 
 void Surface::offset(int32_t dx, int32_t dy)
 {
-	pending_.dx += dx;
-	pending_.dy += dy;
+	pending_.dx = clampInt32(int64_t(pending_.dx) + dx);
+	pending_.dy = clampInt32(int64_t(pending_.dy) + dy);
 	pending_.fields |= SurfaceState::FieldOffset;
 }
 

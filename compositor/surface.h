@@ -23,24 +23,25 @@ class Subsurface;
 class Surface;
 class Viewport;
 
-/* A wl_region: rectangles added and subtracted in order. */
+/*
+ * A wl_region: pixels added and subtracted, kept merged into disjoint
+ * rectangles, so that repeating a request costs nothing and copies with
+ * each surface state stay as small as the shape.
+ */
 class Region
 {
 public:
-	void add(const Rect &rect) { ops_.push_back({ rect, true }); }
-	void subtract(const Rect &rect) { ops_.push_back({ rect, false }); }
-	void clear() { ops_.clear(); }
-	bool empty() const { return ops_.empty(); }
+	void add(const Rect &rect) { pixels_.add(rect); }
+	void subtract(const Rect &rect) { pixels_.subtract(rect); }
+	void clear() { pixels_.clear(); }
+	bool empty() const { return pixels_.empty(); }
+	size_t numRects() const { return pixels_.numRects(); }
 	bool contains(double x, double y) const;
 	/* Whether every pixel of rect is in the region. */
-	bool covers(const Rect &rect) const;
+	bool covers(const Rect &rect) const { return pixels_.contains(rect); }
 
 private:
-	struct Op {
-		Rect rect;
-		bool add;
-	};
-	std::vector<Op> ops_;
+	PixelRegion pixels_;
 };
 
 /* wp_viewport's state: a source crop and a destination size. */
@@ -91,6 +92,12 @@ struct SurfaceState {
 	void merge(SurfaceState &src);
 	void reset();
 };
+
+/*
+ * Adds rect to a surface state's damage list, which stays short: past a
+ * few dozen rects it becomes their bounding box.
+ */
+void addDamage(std::vector<Rect> &damage, const Rect &rect);
 
 /*
  * What a surface is for: xdg toplevel or popup, subsurface, cursor, drag
@@ -345,7 +352,8 @@ void Surface::forEachSurface(F &&f, int32_t x, int32_t y)
 			continue;
 		}
 		if (sub->isMapped())
-			sub->surface()->forEachSurface(f, x + sub->x(), y + sub->y());
+			sub->surface()->forEachSurface(f, clampInt32(int64_t(x) + sub->x()),
+						       clampInt32(int64_t(y) + sub->y()));
 	}
 }
 

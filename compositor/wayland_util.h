@@ -217,6 +217,7 @@ public:
 	}
 
 	bool empty() const { return wl_list_empty(&list_); }
+	size_t size() const { return size_t(wl_list_length(&list_)); }
 
 	/* Calls f(resource) for each; f may destroy the resource. */
 	template<typename F>

@@ -3,6 +3,7 @@
 
 #include <wayland-server-protocol.h>
 
+#include "client.h"
 #include "server.h"
 #include "surface.h"
 
@@ -10,14 +11,34 @@ namespace comp {
 
 namespace {
 
-void regionAdd(wl_client *, wl_resource *resource, int32_t x, int32_t y, int32_t w, int32_t h)
+/* A wl_region with the limit of its client's. */
+struct RegionResource {
+	Region region;
+	uint32_t maxRects;
+};
+
+void checkRegion(wl_client *client, wl_resource *resource)
 {
-	fromResource<Region>(resource)->add({ x, y, w, h });
+	auto *r = fromResource<RegionResource>(resource);
+	if (r->region.numRects() > r->maxRects)
+		disconnectOverLimit(client, "region-rects",
+				    "wl_region@" + std::to_string(wl_resource_get_id(resource)) +
+					    " rectangles",
+				    r->region.numRects(), r->maxRects);
 }
 
-void regionSubtract(wl_client *, wl_resource *resource, int32_t x, int32_t y, int32_t w, int32_t h)
+void regionAdd(wl_client *client, wl_resource *resource, int32_t x, int32_t y, int32_t w,
+	       int32_t h)
 {
-	fromResource<Region>(resource)->subtract({ x, y, w, h });
+	fromResource<RegionResource>(resource)->region.add({ x, y, w, h });
+	checkRegion(client, resource);
+}
+
+void regionSubtract(wl_client *client, wl_resource *resource, int32_t x, int32_t y, int32_t w,
+		    int32_t h)
+{
+	fromResource<RegionResource>(resource)->region.subtract({ x, y, w, h });
+	checkRegion(client, resource);
 }
 
 const struct wl_region_interface regionImpl = {
@@ -40,7 +61,9 @@ void createRegion(wl_client *client, wl_resource *resource, uint32_t id)
 		wl_client_post_no_memory(client);
 		return;
 	}
-	bindToResource(region, &regionImpl, new Region());
+	auto *global = fromResource<CompositorGlobal>(resource);
+	bindToResource(region, &regionImpl,
+		       new RegionResource{ {}, global->server().config().limits.regionRects });
 }
 
 const struct wl_compositor_interface compositorImpl = {
@@ -49,6 +72,11 @@ const struct wl_compositor_interface compositorImpl = {
 };
 
 } /* namespace */
+
+const Region *regionOfResource(wl_resource *resource)
+{
+	return &fromResource<RegionResource>(resource)->region;
+}
 
 CompositorGlobal::CompositorGlobal(Server &server)
 	: server_(server),

@@ -5,7 +5,11 @@
 
 namespace comp {
 
+class Region;
 class Server;
+
+/* The region of a wl_region resource. */
+const Region *regionOfResource(wl_resource *resource);
 
 /* wl_compositor: surfaces and regions. */
 class CompositorGlobal

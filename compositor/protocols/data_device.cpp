@@ -251,8 +251,8 @@ public:
 	bool takesInput() const override { return false; }
 	void committed(Surface &surface) override
 	{
-		offsetX_ += surface.current().dx;
-		offsetY_ += surface.current().dy;
+		offsetX_ = clampInt32(int64_t(offsetX_) + surface.current().dx);
+		offsetY_ = clampInt32(int64_t(offsetY_) + surface.current().dy);
 		place();
 		if (surface.hasBuffer())
 			map();
@@ -272,8 +272,8 @@ public:
 private:
 	void place()
 	{
-		setPosition(int32_t(std::lround(x_)) + offsetX_,
-			    int32_t(std::lround(y_)) + offsetY_);
+		setPosition(clampInt32(std::lround(x_) + int64_t(offsetX_)),
+			    clampInt32(std::lround(y_) + int64_t(offsetY_)));
 	}
 
 	double x_ = 0, y_ = 0;	/* the pointer or finger */

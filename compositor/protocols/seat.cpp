@@ -280,8 +280,8 @@ void Seat::cursorCommitted(Surface &surface)
 {
 	if (&surface != cursor_)
 		return;
-	hotspotX_ -= surface.current().dx;
-	hotspotY_ -= surface.current().dy;
+	hotspotX_ = clampInt32(int64_t(hotspotX_) - surface.current().dx);
+	hotspotY_ = clampInt32(int64_t(hotspotY_) - surface.current().dy);
 }
 
 Surface *Seat::cursorSurface() const
@@ -297,8 +297,8 @@ std::optional<Seat::CursorImage> Seat::cursorImage() const
 	if (!surface)
 		return std::nullopt;
 	/* Whole pixels, as the output draws them: the hotspot lands where the pointer is. */
-	return CursorImage{ surface, int32_t(std::floor(pointerX_)) - hotspotX_,
-			    int32_t(std::floor(pointerY_)) - hotspotY_ };
+	return CursorImage{ surface, clampInt32(int64_t(std::floor(pointerX_)) - hotspotX_),
+			    clampInt32(int64_t(std::floor(pointerY_)) - hotspotY_) };
 }
 
 uint32_t Seat::serialFor(wl_client *client)

@@ -35,11 +35,13 @@ OutputScene OutputScene::build(std::span<const SceneRoot> roots, const Output &o
 			SceneElement element;
 			element.surface = surface;
 			element.buffer = buffer;
-			element.destination = { root.x + sx - output.x(), root.y + sy - output.y(),
-						surface->width(), surface->height() };
+			element.destination = {
+				clampInt32(int64_t(root.x) + sx - output.x()),
+				clampInt32(int64_t(root.y) + sy - output.y()),
+				surface->width(), surface->height() };
 			const Rect &d = element.destination;
 			if (d.x >= int32_t(mode.width) || d.y >= int32_t(mode.height) ||
-			    d.x + d.width <= 0 || d.y + d.height <= 0)
+			    d.right() <= 0 || d.bottom() <= 0)
 				return;
 			element.source = surface->sourceBox();
 			element.transform = surface->bufferTransform();

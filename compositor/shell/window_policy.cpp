@@ -77,7 +77,7 @@ void WindowPlacement::followResize(const Rect &geometry, bool resizing)
 		dy = committedHeight_ - geometry.height;
 	committedWidth_ = geometry.width;
 	committedHeight_ = geometry.height;
-	view_.setPosition(view_.x() + dx, view_.y() + dy);
+	view_.setPosition(clampInt32(int64_t(view_.x()) + dx), clampInt32(int64_t(view_.y()) + dy));
 	/* This commit drew the size the resize ended with. */
 	if (!resizing)
 		resizeEdges_ = 0;

@@ -57,13 +57,30 @@ TEST(Options, DirectScanoutCanBeTurnedOff)
 	EXPECT_FALSE(off->server.headless.directScanout);
 }
 
+TEST(Options, RendererAndLimits)
+{
+	auto defaults = comp::parseOptions({});
+	ASSERT_TRUE(defaults);
+	EXPECT_EQ(defaults->renderer, comp::RendererKind::Auto);
+	EXPECT_EQ(defaults->server.limits.regionRects, comp::ClientLimits().regionRects);
+
+	auto options = comp::parseOptions({ "--renderer", "pixman", "--limit", "region-rects=10",
+					    "--limit=frame-callbacks=3" });
+	ASSERT_TRUE(options) << options.error().message();
+	EXPECT_EQ(options->renderer, comp::RendererKind::Pixman);
+	EXPECT_EQ(options->server.limits.regionRects, 10u);
+	EXPECT_EQ(options->server.limits.frameCallbacks, 3u);
+}
+
 TEST(Options, BadValuesAreRejected)
 {
 	for (const std::vector<std::string> &args : std::vector<std::vector<std::string>>{
 		     { "--width", "0" }, { "--width", "abc" }, { "--height" },
 		     { "--refresh", "0" }, { "--refresh", "2000" }, { "--log-level", "loud" },
 		     { "--socket", "a/b" }, { "--screenshot-frames", "3" }, { "--bogus" },
-		     { "--outputs", "0" } }) {
+		     { "--outputs", "0" }, { "--renderer", "vulkan" }, { "--limit", "nothing=3" },
+		     { "--limit", "region-rects" }, { "--limit", "region-rects=0" },
+		     { "--limit", "frame-callbacks=-1" } }) {
 		auto options = comp::parseOptions(args);
 		EXPECT_FALSE(options) << args[0];
 		if (!options) {
@@ -79,7 +96,8 @@ TEST(Options, HelpDocumentsEveryOption)
 				    "--log-level", "--screenshot", "--screenshot-frames",
 				    "--exit-after-frames", "--render-node", "--surfaceless",
 				    "--cpu-dmabuf", "--xkb-layout", "--xkb-variant",
-				    "--xkb-options", "--help" })
+				    "--xkb-options", "--renderer", "--limit", "region-rects",
+				    "frame-callbacks", "--help" })
 		EXPECT_NE(text.find(option), std::string::npos) << option;
 	auto help = comp::parseOptions({ "--help" });
 	ASSERT_TRUE(help);

@@ -155,8 +155,8 @@ void XdgPopup::configure()
 	Rect parentGeometry = parent_->geometry();
 	Rect constraint = server().windowPolicy().workArea();
 	if (parentView) {
-		constraint.x -= parentView->x() + parentGeometry.x;
-		constraint.y -= parentView->y() + parentGeometry.y;
+		constraint.x = clampInt32(int64_t(constraint.x) - parentView->x() - parentGeometry.x);
+		constraint.y = clampInt32(int64_t(constraint.y) - parentView->y() - parentGeometry.y);
 	}
 	box_ = positioner_.place(constraint);
 	xdg_popup_send_configure(resource_, box_.x, box_.y, box_.width, box_.height);
@@ -170,8 +170,8 @@ void XdgPopup::updatePosition()
 		return;
 	Rect parentGeometry = parent_->geometry();
 	Rect geometry = xdgSurface_->geometry();
-	setPosition(parentView->x() + parentGeometry.x + box_.x - geometry.x,
-		    parentView->y() + parentGeometry.y + box_.y - geometry.y);
+	setPosition(clampInt32(int64_t(parentView->x()) + parentGeometry.x + box_.x - geometry.x),
+		    clampInt32(int64_t(parentView->y()) + parentGeometry.y + box_.y - geometry.y));
 }
 
 void XdgPopup::surfaceCommitted()

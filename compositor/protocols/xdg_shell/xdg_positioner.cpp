@@ -153,16 +153,17 @@ uint32_t flipY(uint32_t edge)
 
 Rect placeUnconstrained(const XdgPositionerState &p, uint32_t anchor, uint32_t gravity)
 {
+	/* 64 bits: every term is the client's choice. */
 	const Rect &a = p.anchorRect;
-	int32_t ax = anchorsLeft(anchor) ? a.x : anchorsRight(anchor) ? a.x + a.width
-								    : a.x + a.width / 2;
-	int32_t ay = anchorsTop(anchor) ? a.y : anchorsBottom(anchor) ? a.y + a.height
-								    : a.y + a.height / 2;
-	int32_t x = anchorsLeft(gravity) ? ax - p.width : anchorsRight(gravity) ? ax
-										: ax - p.width / 2;
-	int32_t y = anchorsTop(gravity) ? ay - p.height : anchorsBottom(gravity) ? ay
-										 : ay - p.height / 2;
-	return { x + p.offsetX, y + p.offsetY, p.width, p.height };
+	const int64_t ax = anchorsLeft(anchor) ? a.x : anchorsRight(anchor) ? a.right()
+									  : a.x + a.width / 2;
+	const int64_t ay = anchorsTop(anchor) ? a.y : anchorsBottom(anchor) ? a.bottom()
+									  : a.y + a.height / 2;
+	const int64_t x = anchorsLeft(gravity) ? ax - p.width : anchorsRight(gravity) ? ax
+										       : ax - p.width / 2;
+	const int64_t y = anchorsTop(gravity) ? ay - p.height : anchorsBottom(gravity) ? ay
+											: ay - p.height / 2;
+	return { clampInt32(x + p.offsetX), clampInt32(y + p.offsetY), p.width, p.height };
 }
 
 } /* namespace */
@@ -212,12 +213,12 @@ Rect XdgPositionerState::place(const Rect &constraint) const
 	}
 	if (!constraint.containsX(box) &&
 	    (constraintAdjustment & XDG_POSITIONER_CONSTRAINT_ADJUSTMENT_SLIDE_X)) {
-		box.x = std::min(box.x, constraint.x + constraint.width - box.width);
+		box.x = clampInt32(std::min<int64_t>(box.x, constraint.right() - box.width));
 		box.x = std::max(box.x, constraint.x);
 	}
 	if (!constraint.containsY(box) &&
 	    (constraintAdjustment & XDG_POSITIONER_CONSTRAINT_ADJUSTMENT_SLIDE_Y)) {
-		box.y = std::min(box.y, constraint.y + constraint.height - box.height);
+		box.y = clampInt32(std::min<int64_t>(box.y, constraint.bottom() - box.height));
 		box.y = std::max(box.y, constraint.y);
 	}
 	return box;

@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Clients that send what no well-behaved client would: coordinates at the
+ * ends of int32, regions built to be expensive, piles of requests that
+ * cost the compositor memory. Whatever the offender gets (nothing, a
+ * protocol error, a disconnect), the compositor keeps drawing for a
+ * bystander; the sanitizer build aborts on any signed overflow.
+ */
+#include <climits>
+#include <functional>
+
+#include <gtest/gtest.h>
+
+#include "bystander.h"
+#include "fd_count.h"
+#include "server_runner.h"
+#include "test_client.h"
+
+namespace heapcomp::test {
+namespace {
+
+constexpr int32_t kMax = INT32_MAX;
+constexpr int32_t kMin = INT32_MIN;
+
+struct HostileCase {
+	std::string name;
+	std::function<void(TestClient &, ServerRunner &)> act;
+	/* The wl_display error the offender must get, or 0 if none. */
+	uint32_t displayError = 0;
+};
+
+wl_surface *newSurface(TestClient &c)
+{
+	return c.own(wl_compositor_create_surface(c.compositor));
+}
+
+/* A mapped toplevel with a 32x32 buffer; its wl_surface. */
+struct Mapped {
+	wl_surface *surface;
+	xdg_surface *xdg;
+	xdg_toplevel *toplevel;
+};
+
+Mapped mappedToplevel(TestClient &c)
+{
+	auto *window = c.own(std::make_unique<Window>(c, "offender"));
+	EXPECT_TRUE(window->waitConfigure());
+	window->ack();
+	auto *buffer = c.own(std::make_unique<ShmBuffer>(c.shm, 32, 32));
+	buffer->fill(0xffff0000);
+	EXPECT_TRUE(window->present(buffer->buffer(), 32, 32));
+	return { window->surface(), window->xdgSurface(), window->toplevel() };
+}
+
+/* A new buffer, moved by (dx, dy) with wl_surface.offset (attach's own must be 0 since v5). */
+void attachNew(TestClient &c, wl_surface *s, int32_t w, int32_t h, int32_t dx = 0,
+	       int32_t dy = 0)
+{
+	auto *buffer = c.own(std::make_unique<ShmBuffer>(c.shm, w, h));
+	buffer->fill(0xff00ff00);
+	wl_surface_attach(s, buffer->buffer(), 0, 0);
+	wl_surface_offset(s, dx, dy);
+	wl_surface_damage(s, kMin, kMin, kMax, kMax);
+	wl_surface_damage_buffer(s, kMax, kMax, kMax, kMax);
+	wl_surface_commit(s);
+}
+
+std::vector<HostileCase> hostileCases()
+{
+	std::vector<HostileCase> cases;
+	cases.push_back({ "SubsurfacesAtTheEndsOfInt32", [](TestClient &c, ServerRunner &) {
+		Mapped w = mappedToplevel(c);
+		wl_surface *parent = w.surface;
+		const int32_t positions[][2] = { { kMax, kMax }, { kMax, kMax }, { kMin, kMin },
+						 { kMin, kMax }, { kMax, kMin } };
+		for (const auto &p : positions) {
+			wl_surface *child = newSurface(c);
+			auto *sub = c.own(wl_subcompositor_get_subsurface(c.subcompositor, child,
+									  parent));
+			wl_subsurface_set_position(sub, p[0], p[1]);
+			wl_subsurface_set_desync(sub);
+			attachNew(c, child, 8, 8);
+			parent = child;
+		}
+		wl_surface_commit(w.surface);
+	} });
+	cases.push_back({ "BufferOffsetsAccumulatePastInt32", [](TestClient &c, ServerRunner &) {
+		Mapped w = mappedToplevel(c);
+		for (int i = 0; i < 4; i++)
+			attachNew(c, w.surface, 32, 32, kMax, kMax);
+		for (int i = 0; i < 4; i++) {
+			/* Twice before a commit: the pending offset adds up too. */
+			wl_surface_offset(w.surface, kMin, kMin);
+			wl_surface_offset(w.surface, kMin, kMax);
+			wl_surface_commit(w.surface);
+		}
+		/* Whatever happened, the offender was not cut off for it. */
+		EXPECT_TRUE(c.roundtrip());
+	} });
+	cases.push_back({ "WindowGeometryAtTheEnds", [](TestClient &c, ServerRunner &) {
+		Mapped w = mappedToplevel(c);
+		xdg_surface_set_window_geometry(w.xdg, kMax, kMax, kMax, kMax);
+		wl_surface_commit(w.surface);
+		xdg_surface_set_window_geometry(w.xdg, kMin, kMin, kMax, kMax);
+		wl_surface_commit(w.surface);
+		xdg_toplevel_set_min_size(w.toplevel, kMax, kMax);
+		xdg_toplevel_set_max_size(w.toplevel, kMax, kMax);
+		wl_surface_commit(w.surface);
+	} });
+	cases.push_back({ "PopupPositionerAtTheEnds", [](TestClient &c, ServerRunner &) {
+		Mapped w = mappedToplevel(c);
+		xdg_positioner *p = c.own(xdg_wm_base_create_positioner(c.wmBase));
+		xdg_positioner_set_size(p, kMax, kMax);
+		xdg_positioner_set_anchor_rect(p, kMax, kMax, kMax, kMax);
+		xdg_positioner_set_offset(p, kMax, kMin);
+		xdg_positioner_set_anchor(p, XDG_POSITIONER_ANCHOR_BOTTOM_RIGHT);
+		xdg_positioner_set_gravity(p, XDG_POSITIONER_GRAVITY_BOTTOM_RIGHT);
+		xdg_positioner_set_constraint_adjustment(p, 0x3f);
+		wl_surface *surface = newSurface(c);
+		xdg_surface *xdg = c.own(xdg_wm_base_get_xdg_surface(c.wmBase, surface));
+		c.own(xdg_surface_get_popup(xdg, w.xdg, p));
+		wl_surface_commit(surface);
+		c.roundtrip();
+		xdg_positioner_set_offset(p, kMin, kMax);
+		xdg_positioner_set_anchor_rect(p, kMin, kMin, kMax, kMax);
+		xdg_surface *xdg2 = c.own(xdg_wm_base_get_xdg_surface(c.wmBase, newSurface(c)));
+		c.own(xdg_surface_get_popup(xdg2, w.xdg, p));
+	} });
+	cases.push_back({ "RegionsAtTheEnds", [](TestClient &c, ServerRunner &) {
+		Mapped w = mappedToplevel(c);
+		wl_region *region = c.own(wl_compositor_create_region(c.compositor));
+		wl_region_add(region, kMax, kMax, kMax, kMax);
+		wl_region_add(region, kMin, kMin, kMax, kMax);
+		wl_region_subtract(region, kMin, kMax, kMax, kMax);
+		wl_region_add(region, 0, 0, kMax, kMax);
+		wl_surface_set_opaque_region(w.surface, region);
+		wl_surface_set_input_region(w.surface, region);
+		wl_surface_commit(w.surface);
+		EXPECT_TRUE(c.roundtrip());
+	} });
+	cases.push_back({ "ViewportDestinationAtTheEnds", [](TestClient &c, ServerRunner &) {
+		Mapped w = mappedToplevel(c);
+		wp_viewport *viewport = c.own(wp_viewporter_get_viewport(c.viewporter, w.surface));
+		wp_viewport_set_destination(viewport, kMax, kMax);
+		wl_surface_commit(w.surface);
+		wl_surface_set_buffer_scale(w.surface, kMax);
+		wl_surface_commit(w.surface);
+	} });
+	cases.push_back({ "SynchronizedOffsetsAccumulatePastInt32", [](TestClient &c, ServerRunner &) {
+		Mapped w = mappedToplevel(c);
+		wl_surface *child = newSurface(c);
+		c.own(wl_subcompositor_get_subsurface(c.subcompositor, child, w.surface));
+		/* Synchronized: each commit merges into a cache the parent never applies. */
+		for (int i = 0; i < 4; i++)
+			attachNew(c, child, 8, 8, kMax, kMin);
+		for (int i = 0; i < 4; i++) {
+			wl_surface_offset(child, kMax, kMax);
+			wl_surface_commit(child);
+		}
+		wl_surface_commit(w.surface);
+		EXPECT_TRUE(c.roundtrip());
+	} });
+	cases.push_back({ "RepeatedRegionRequestsCostNothing", [](TestClient &c, ServerRunner &) {
+		/* Merged as they come: 20,000 requests are one rectangle, copied per commit. */
+		Mapped w = mappedToplevel(c);
+		wl_region *region = c.own(wl_compositor_create_region(c.compositor));
+		for (int i = 0; i < 20000; i++) {
+			wl_region_add(region, 0, 0, 32, 32);
+			if (i % 1000 == 0)
+				c.roundtrip();
+		}
+		for (int i = 0; i < 50; i++) {
+			wl_surface_set_opaque_region(w.surface, region);
+			wl_surface_set_input_region(w.surface, region);
+			wl_surface_commit(w.surface);
+		}
+	} });
+	cases.push_back({ "ThousandsOfDamageRects", [](TestClient &c, ServerRunner &) {
+		Mapped w = mappedToplevel(c);
+		wl_surface *child = newSurface(c);
+		c.own(wl_subcompositor_get_subsurface(c.subcompositor, child, w.surface));
+		for (int commit = 0; commit < 20; commit++) {
+			for (int i = 0; i < 1000; i++) {
+				wl_surface_damage(child, i, commit, 1, 1);
+				wl_surface_damage_buffer(child, commit, i, 1, 1);
+			}
+			wl_surface_commit(child);
+			c.roundtrip();
+		}
+		attachNew(c, child, 8, 8);
+		wl_surface_commit(w.surface);
+	} });
+	cases.push_back({ "ARegionOfTooManyRectangles", [](TestClient &c, ServerRunner &) {
+		/* A checkerboard cannot merge: 5,000 rectangles, over the default limit. */
+		wl_region *region = c.own(wl_compositor_create_region(c.compositor));
+		for (int y = 0; y < 100; y++)
+			for (int x = y % 2; x < 100; x += 2)
+				wl_region_add(region, x, y, 1, 1);
+	}, WL_DISPLAY_ERROR_NO_MEMORY });
+	cases.push_back({ "FrameCallbacksPiledUp", [](TestClient &c, ServerRunner &) {
+		wl_surface *surface = newSurface(c);
+		for (int i = 0; i < 300; i++)
+			c.own(wl_surface_frame(surface));
+	}, WL_DISPLAY_ERROR_NO_MEMORY });
+	cases.push_back({ "CursorHotspotsAtTheEnds", [](TestClient &c, ServerRunner &server) {
+		c.bindInput();
+		Mapped w = mappedToplevel(c);
+		auto pointAt = [&](int32_t dx) {
+			server.run([&](comp::Server &s) {
+				comp::View *view = s.findView("offender");
+				if (view)
+					s.headlessBackend()->injectPointerMotion(view->x() + 8 + dx,
+										 view->y() + 8);
+			});
+			c.roundtrip();
+		};
+		pointAt(0);
+		ASSERT_EQ(c.pointerFocus, w.surface);
+		wl_surface *cursor = newSurface(c);
+		wl_pointer_set_cursor(c.pointer, c.lastSerial, cursor, kMax, kMin);
+		c.roundtrip();
+		ASSERT_FALSE(c.error());
+		attachNew(c, cursor, 8, 8, kMin, kMax);
+		attachNew(c, cursor, 8, 8, kMin, kMax);
+		pointAt(1);
+		wl_pointer_set_cursor(c.pointer, c.lastSerial, cursor, kMin, kMax);
+		attachNew(c, cursor, 8, 8, kMax, kMin);
+		pointAt(2);
+		EXPECT_TRUE(c.roundtrip());
+	} });
+	return cases;
+}
+
+class HostileInput : public testing::TestWithParam<HostileCase>
+{
+};
+
+TEST_P(HostileInput, TheCompositorKeepsServingOthers)
+{
+	const HostileCase &c = GetParam();
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+
+	Bystander bystander(server);
+	ASSERT_TRUE(bystander.ready());
+	const int fds = countOpenFds();
+	const size_t clients = server.run([](comp::Server &s) { return s.numClients(); });
+
+	{
+		TestClient offender(server.socket());
+		ASSERT_TRUE(offender.connected());
+		c.act(offender, server);
+		if (c.displayError) {
+			auto error = offender.expectError();
+			ASSERT_TRUE(error) << c.name << ": no error";
+			EXPECT_EQ(error->interface, "wl_display");
+			EXPECT_EQ(error->code, c.displayError);
+		}
+		offender.roundtrip();
+		/* Frames are drawn with whatever the offender left in the scene. */
+		ASSERT_TRUE(server.drawFrames(2));
+		(void)server.screenshot();
+	}
+
+	EXPECT_TRUE(bystander.stillServed());
+	/* Nothing of the offender's is left behind. */
+	ASSERT_TRUE(server.waitFrames(2));
+	EXPECT_EQ(countOpenFds(), fds);
+	EXPECT_EQ(server.run([](comp::Server &s) { return s.numClients(); }), clients);
+}
+
+INSTANTIATE_TEST_SUITE_P(Protocol, HostileInput, testing::ValuesIn(hostileCases()),
+			 [](const testing::TestParamInfo<HostileCase> &info) {
+				 return info.param.name;
+			 });
+
+} /* namespace */
+} /* namespace heapcomp::test */
