@@ -26,6 +26,8 @@ const std::vector<ClientLimits::Entry> &ClientLimits::entries()
 		{ "region-rects", &ClientLimits::regionRects, "rectangles of a wl_region" },
 		{ "frame-callbacks", &ClientLimits::frameCallbacks,
 		  "frame callbacks waiting on one surface" },
+		{ "mime-types", &ClientLimits::mimeTypes, "mime types of one wl_data_source" },
+		{ "fds", &ClientLimits::fds, "dma-buf fds held for the client" },
 	};
 	return entries;
 }

@@ -20,7 +20,8 @@ class Server;
 struct ClientAccount {
 	std::atomic<uint64_t> buffers{0};
 	std::atomic<uint64_t> bytes{0};
-	std::atomic<uint64_t> dmaBufFds{0};
+	std::atomic<uint64_t> dmaBufFds{0};	/* of its wl_buffers */
+	std::atomic<uint64_t> paramsFds{0};	/* in linux-dmabuf params not yet used */
 	std::atomic<uint64_t> surfaces{0};
 };
 
@@ -35,6 +36,10 @@ struct ClientLimits {
 	uint32_t regionRects = 4096;
 	/* wl_surface.frame callbacks one surface has waiting. */
 	uint32_t frameCallbacks = 256;
+	/* Mime types of one wl_data_source: each is an event to every receiver. */
+	uint32_t mimeTypes = 128;
+	/* dma-buf fds the compositor holds for a client: its buffers' and params'. */
+	uint32_t fds = 512;
 
 	/* "region-rects", ... with a pointer to each value, for --limit NAME=N. */
 	struct Entry {

@@ -2,6 +2,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <cstring>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
@@ -31,6 +33,25 @@ bool ensureRuntimeDir()
 	return true;
 }
 
+/*
+ * Client fds (dma-buf planes, pools being mapped) count against our
+ * limit: take the hard limit, which per-client limits then share out.
+ */
+void raiseFdLimit()
+{
+	struct rlimit limit;
+	if (getrlimit(RLIMIT_NOFILE, &limit) < 0 || limit.rlim_cur == limit.rlim_max)
+		return;
+	const rlim_t before = limit.rlim_cur;
+	limit.rlim_cur = limit.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &limit) < 0)
+		LOG_WARNING("cannot raise the fd limit from %llu: %s",
+			    static_cast<unsigned long long>(before), strerror(errno));
+	else
+		LOG_DEBUG("fd limit raised from %llu to %llu", static_cast<unsigned long long>(before),
+			  static_cast<unsigned long long>(limit.rlim_max));
+}
+
 } /* namespace */
 
 int main(int argc, char **argv)
@@ -47,6 +68,7 @@ int main(int argc, char **argv)
 	}
 	comp::setLogLevel(options->logLevel);
 	comp::installLibraryLogHandlers();
+	raiseFdLimit();
 	if (!ensureRuntimeDir()) {
 		LOG_ERROR("XDG_RUNTIME_DIR is not set and no private directory could be made");
 		return 1;

@@ -12,6 +12,7 @@
 #include <bufmgr/unique_fd.h>
 
 #include "backend/headless/headless_backend.h"
+#include "client.h"
 #include "log.h"
 #include "protocols/seat.h"
 #include "server.h"
@@ -576,6 +577,24 @@ void DataDeviceManager::sendSelection(wl_client *client)
 DataSource::DataSource(DataDeviceManager &manager, wl_resource *resource)
 	: manager_(manager), resource_(resource)
 {
+}
+
+void DataSource::offer(const char *mimeType)
+{
+	/*
+	 * Each type is an event to every client that sees the offer: a
+	 * flood of them overflows the receiver's buffer, and it is the
+	 * receiver libwayland disconnects.
+	 */
+	const uint32_t max = manager_.server().config().limits.mimeTypes;
+	if (mimeTypes_.size() >= max) {
+		disconnectOverLimit(wl_resource_get_client(resource_), "mime-types",
+				    "wl_data_source@" + std::to_string(wl_resource_get_id(resource_)) +
+					    " mime types",
+				    mimeTypes_.size() + 1, max);
+		return;
+	}
+	mimeTypes_.emplace_back(mimeType);
 }
 
 DataSource::~DataSource()

@@ -69,7 +69,8 @@ public:
 	wl_resource *resource() const { return resource_; }
 	int version() const { return wl_resource_get_version(resource_); }
 	const std::vector<std::string> &mimeTypes() const { return mimeTypes_; }
-	void offer(const char *mimeType) { mimeTypes_.emplace_back(mimeType); }
+	/* Over the client's mime-types limit the client is disconnected. */
+	void offer(const char *mimeType);
 	void setActions(uint32_t actions);
 	bool hasActions() const { return actionsSet_; }
 	/* What a drop may do; sources before v3 know only copy. */

@@ -38,17 +38,33 @@ struct Params {
 		uint64_t modifier = 0;
 	};
 
+	~Params()
+	{
+		for (auto &plane : planes)
+			if (plane && plane->fd)
+				account->paramsFds--;
+	}
+
 	LinuxDmabuf *dmabuf;
+	/* Whose fds the planes are, for the client's fd limit. */
+	std::shared_ptr<ClientAccount> account;
 	std::array<std::optional<Plane>, kMaxPlanes> planes;
 	bool used = false;
 };
 
-void paramsAdd(wl_client *, wl_resource *resource, int32_t fd, uint32_t planeIdx,
+void paramsAdd(wl_client *client, wl_resource *resource, int32_t fd, uint32_t planeIdx,
 	       uint32_t offset, uint32_t stride, uint32_t modifierHi, uint32_t modifierLo)
 {
 	/* Ours from here on, whatever happens. */
 	bufmgr::UniqueFd owned(fd);
 	auto *params = fromResource<Params>(resource);
+	/* Every fd a client parks here is one fewer for everyone else. */
+	const uint64_t held = params->account->dmaBufFds + params->account->paramsFds + 1;
+	const uint32_t max = params->dmabuf->server().config().limits.fds;
+	if (held > max) {
+		disconnectOverLimit(client, "fds", "dma-buf fds held", held, max);
+		return;
+	}
 	if (params->used) {
 		wl_resource_post_error(resource, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_ALREADY_USED,
 				       "params were already used to create a wl_buffer");
@@ -70,6 +86,7 @@ void paramsAdd(wl_client *, wl_resource *resource, int32_t fd, uint32_t planeIdx
 	plane.stride = stride;
 	plane.modifier = (uint64_t(modifierHi) << 32) | modifierLo;
 	params->planes[planeIdx] = std::move(plane);
+	params->account->paramsFds++;
 }
 
 /*
@@ -238,6 +255,8 @@ void createBuffer(wl_client *client, wl_resource *resource, uint32_t bufferId, i
 	for (size_t i = 0; i < numPlanes; i++) {
 		Params::Plane &plane = *params->planes[i];
 		planes.push_back({ bufmgr::SharedFd(std::move(plane.fd)), plane.offset, plane.stride });
+		/* The buffer accounts for it from here on. */
+		params->account->paramsFds--;
 	}
 	bufmgr::Buffer buffer(std::move(desc), std::move(planes));
 	/* Client memory shows in the stats next to our own, per exporter. */
@@ -309,6 +328,8 @@ void createParams(wl_client *client, wl_resource *resource, uint32_t id)
 	}
 	auto *state = new Params();
 	state->dmabuf = dmabufFrom(resource);
+	ClientState *owner = state->dmabuf->server().clientState(client);
+	state->account = owner ? owner->sharedAccount() : std::make_shared<ClientAccount>();
 	bindToResource(params, &paramsImpl, state);
 }
 

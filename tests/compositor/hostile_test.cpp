@@ -7,6 +7,8 @@
  * bystander; the sanitizer build aborts on any signed overflow.
  */
 #include <climits>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <functional>
 
 #include <gtest/gtest.h>
@@ -196,6 +198,28 @@ std::vector<HostileCase> hostileCases()
 		for (int y = 0; y < 100; y++)
 			for (int x = y % 2; x < 100; x += 2)
 				wl_region_add(region, x, y, 1, 1);
+	}, WL_DISPLAY_ERROR_NO_MEMORY });
+	cases.push_back({ "DmabufParamsHoardingFds", [](TestClient &c, ServerRunner &) {
+		/* Each params object keeps the fd it was given until it is used. */
+		ASSERT_TRUE(c.dmabuf);
+		for (int i = 0; i < 600; i++) {
+			bufmgr::UniqueFd fd(memfd_create("hoarded", MFD_CLOEXEC));
+			ASSERT_TRUE(fd);
+			ASSERT_EQ(ftruncate(fd.get(), 4096), 0);
+			auto *params = c.own(zwp_linux_dmabuf_v1_create_params(c.dmabuf));
+			zwp_linux_buffer_params_v1_add(params, fd.get(), 0, 0, 64, 0, 0);
+			if (i % 100 == 0)
+				c.roundtrip();
+		}
+	}, WL_DISPLAY_ERROR_NO_MEMORY });
+	cases.push_back({ "ASelectionOfTooManyMimeTypes", [](TestClient &c, ServerRunner &) {
+		auto *source = c.own(wl_data_device_manager_create_data_source(c.dataDeviceManager));
+		for (int i = 0; i < 20000 && !c.error(); i++) {
+			wl_data_source_offer(source, ("application/x-flood-" + std::to_string(i)).c_str());
+			/* Flushed as it goes: the client's own buffer holds only so much. */
+			if (i % 64 == 0)
+				c.roundtrip();
+		}
 	}, WL_DISPLAY_ERROR_NO_MEMORY });
 	cases.push_back({ "FrameCallbacksPiledUp", [](TestClient &c, ServerRunner &) {
 		wl_surface *surface = newSurface(c);
