@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "server.h"
 
-#include <algorithm>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -12,79 +11,18 @@
 
 #include "client.h"
 #include "log.h"
-#include "protocols/compositor.h"
-#include "protocols/data_device.h"
 #include "protocols/linux_dmabuf.h"
 #include "protocols/output.h"
-#include "protocols/presentation.h"
 #include "protocols/seat.h"
-#include "protocols/shm.h"
-#include "protocols/subcompositor.h"
-#include "protocols/viewporter.h"
-#include "protocols/xdg_shell.h"
 #include "render/png.h"
 #include "shell/window_policy.h"
 #include "surface.h"
 
 namespace comp {
 
-namespace {
-
-/* What stays above every window: popups and drag icons. */
-bool isOverlay(const View *view)
-{
-	return view->isPopup() || !view->takesInput();
-}
-
-} /* namespace */
-
 uint32_t nextSerial(wl_display *display)
 {
 	return wl_display_next_serial(display);
-}
-
-/* View ----------------------------------------------------------------- */
-
-View::View(Server &server, Surface *surface)
-	: server_(server), surface_(surface)
-{
-}
-
-View::~View()
-{
-	/* Derived classes unmap first; this only catches the rest. */
-	if (mapped_) {
-		mapped_ = false;
-		server_.viewUnmapped(this);
-	}
-}
-
-void View::setPosition(int32_t x, int32_t y)
-{
-	if (x == x_ && y == y_)
-		return;
-	x_ = x;
-	y_ = y;
-	if (mapped_) {
-		server_.sceneChanged();
-		server_.scheduleRepaint();
-	}
-}
-
-void View::map()
-{
-	if (mapped_)
-		return;
-	mapped_ = true;
-	server_.viewMapped(this);
-}
-
-void View::unmap()
-{
-	if (!mapped_)
-		return;
-	mapped_ = false;
-	server_.viewUnmapped(this);
 }
 
 /* Server --------------------------------------------------------------- */
@@ -114,19 +52,8 @@ Server::~Server()
 	for (auto &output : outputs_)
 		output->clearFrames();
 
-	linuxDmabuf_.reset();
-	presentation_.reset();
-	viewporter_.reset();
-	dataDevice_.reset();
-	if (backend_)
-		backend_->setInputSink(nullptr);
-	seat_.reset();
-	xdgShell_.reset();
-	xdgOutput_.reset();
-	shm_.reset();
-	subcompositor_.reset();
-	compositor_.reset();
-	outputGlobalList_.clear();
+	/* The globals in their order (globals.cpp); outputs only borrowed theirs. */
+	globals_.reset();
 	outputs_.clear();
 
 	/* Output buffers go back through the renderer, so it goes after them. */
@@ -190,9 +117,12 @@ Result<void> Server::init()
 	if (!started)
 		return started;
 
-	auto globals = createGlobals();
+	windowPolicy_ = std::make_unique<WindowPolicy>(*this);
+	auto globals = Globals::create(*this);
 	if (!globals)
-		return globals;
+		return bufmgr::unexpected(std::move(globals).error());
+	globals_ = std::move(*globals);
+	createOutputs();
 
 	/* A record per client from its connection on. */
 	clientCreated_.connectClientCreated(display_, [this](void *client) {
@@ -213,24 +143,18 @@ Result<void> Server::init()
 	}
 	LOG_INFO("listening on WAYLAND_DISPLAY=%s", socketName_.c_str());
 	/* Counted frames run even with no client to ask for them. */
-	if (config_.exitAfterFrames || config_.screenshotFrames)
+	if (frameActions_.counting())
 		scheduleRepaint();
 	return {};
 }
 
-Result<void> Server::createGlobals()
+void Server::createOutputs()
 {
-	compositor_ = std::make_unique<CompositorGlobal>(*this);
-	subcompositor_ = std::make_unique<SubcompositorGlobal>(*this);
-	auto shm = ShmGlobal::create(*this);
-	if (!shm)
-		return bufmgr::unexpected(std::move(shm).error());
-	shm_ = std::move(*shm);
-
-	for (Output *output : backend_->outputs()) {
-		auto outputRepaint = std::make_unique<OutputRepaint>(
-			*this, *output, std::make_unique<OutputGlobal>(*this, output));
-		outputGlobalList_.push_back(outputRepaint->global());
+	const std::vector<Output *> &outputs = backend_->outputs();
+	for (size_t i = 0; i < outputs.size(); i++) {
+		Output *output = outputs[i];
+		auto outputRepaint = std::make_unique<OutputRepaint>(*this, *output,
+								     *globals_->outputs()[i]);
 		OutputRepaint *raw = outputRepaint.get();
 		output->setFrameHandler([this, raw]() {
 			if (!raw->repaintNeeded())
@@ -248,32 +172,6 @@ Result<void> Server::createGlobals()
 			 mode.height, mode.refreshMilliHz / 1000.0);
 		outputs_.push_back(std::move(outputRepaint));
 	}
-	xdgOutput_ = std::make_unique<XdgOutputManager>(*this);
-	windowPolicy_ = std::make_unique<WindowPolicy>(*this);
-	xdgShell_ = std::make_unique<XdgShell>(*this);
-
-	KeymapNames names{ config_.xkbLayout, config_.xkbVariant, config_.xkbOptions };
-	auto seat = Seat::create(*this, names);
-	if (!seat)
-		return bufmgr::unexpected(std::move(seat).error());
-	seat_ = std::move(*seat);
-	backend_->setInputSink(seat_.get());
-
-	dataDevice_ = std::make_unique<DataDeviceManager>(*this);
-	viewporter_ = std::make_unique<Viewporter>(*this);
-	presentation_ = std::make_unique<Presentation>(*this);
-
-	if (renderer_->dmaBufPath() != DmaBufPath::None) {
-		auto dmabuf = LinuxDmabuf::create(*this);
-		if (dmabuf)
-			linuxDmabuf_ = std::move(*dmabuf);
-		else
-			LOG_WARNING("linux-dmabuf disabled: %s", dmabuf.error().message().c_str());
-	} else {
-		LOG_INFO("linux-dmabuf disabled: the renderer cannot read dma-bufs");
-	}
-
-	return {};
 }
 
 void Server::addSignal(int signal)
@@ -289,13 +187,7 @@ int Server::onSignal(int signal, void *data)
 {
 	auto *self = static_cast<Server *>(data);
 	if (signal == SIGUSR1) {
-		std::string path = self->config_.screenshotPath.empty()
-			? "heapcomp-screenshot.png" : self->config_.screenshotPath;
-		auto ret = self->writeScreenshot(path);
-		if (ret)
-			LOG_INFO("screenshot written to %s", path.c_str());
-		else
-			LOG_ERROR("screenshot: %s", ret.error().message().c_str());
+		self->frameActions_.userSignal();
 		return 0;
 	}
 	LOG_INFO("signal %d: stopping", signal);
@@ -362,113 +254,57 @@ ClientState *Server::clientState(wl_client *client)
 
 /* Scene ---------------------------------------------------------------- */
 
+Seat *Server::seatIfAny() const
+{
+	return globals_ ? &globals_->seat() : nullptr;
+}
+
 void Server::viewMapped(View *view)
 {
-	if (view->isPopup() || !view->takesInput()) {
-		views_.push_back(view);
-	} else {
-		/* Windows stay below every popup and drag icon. */
-		auto it = std::find_if(views_.begin(), views_.end(), isOverlay);
-		views_.insert(it, view);
-	}
-	if (seat_)
-		seat_->viewMapped(view);
+	views_.add(view);
+	if (Seat *seat = seatIfAny())
+		seat->viewMapped(view);
 	scheduleRepaint();
 }
 
 void Server::viewUnmapped(View *view)
 {
-	std::erase(views_, view);
-	if (seat_)
-		seat_->viewUnmapped(view);
+	views_.remove(view);
+	if (Seat *seat = seatIfAny())
+		seat->viewUnmapped(view);
 	scheduleRepaint();
 }
 
 void Server::raiseView(View *view)
 {
-	if (view->isPopup() || !view->isMapped())
-		return;
-	std::erase(views_, view);
-	auto it = std::find_if(views_.begin(), views_.end(), isOverlay);
-	views_.insert(it, view);
-	scheduleRepaint();
-}
-
-View *Server::viewAt(double x, double y, Surface **surface, double *localX, double *localY)
-{
-	for (auto it = views_.rbegin(); it != views_.rend(); ++it) {
-		View *view = *it;
-		if (!view->isMapped() || !view->surface() || !view->takesInput())
-			continue;
-		double lx = 0, ly = 0;
-		Surface *hit = view->surface()->surfaceAt(x - view->x(), y - view->y(), &lx, &ly);
-		if (!hit)
-			continue;
-		/* Local to the surface hit, not to the view's root. */
-		*surface = hit;
-		*localX = lx;
-		*localY = ly;
-		return view;
-	}
-	*surface = nullptr;
-	return nullptr;
+	if (views_.raise(view))
+		scheduleRepaint();
 }
 
 bool Server::surfacePosition(const Surface *surface, int32_t *x, int32_t *y) const
 {
-	/* Whether surface is in root's tree, whose origin is at (rootX, rootY). */
-	auto findIn = [&](Surface *root, int32_t rootX, int32_t rootY) {
-		bool found = false;
-		root->forEachSurface([&](Surface *s, int32_t sx, int32_t sy) {
-			if (s != surface)
-				return;
-			*x = clampInt32(int64_t(rootX) + sx);
-			*y = clampInt32(int64_t(rootY) + sy);
-			found = true;
-		});
-		return found;
-	};
-	for (View *view : views_) {
-		if (view->isMapped() && findIn(view->surface(), view->x(), view->y()))
-			return true;
-	}
-	auto cursor = seat_ ? seat_->cursorImage() : std::nullopt;
-	return cursor && findIn(cursor->surface, cursor->x, cursor->y);
+	return comp::surfacePosition(sceneRoots(), surface, x, y);
 }
 
-View *Server::viewContaining(const Surface *surface) const
+std::vector<SceneRoot> Server::sceneRoots() const
 {
-	for (View *view : views_) {
-		if (!view->isMapped())
-			continue;
-		bool found = false;
-		view->surface()->forEachSurface([&](Surface *s, int32_t, int32_t) {
-			found = found || s == surface;
-		});
-		if (found)
-			return view;
-	}
-	return nullptr;
-}
-
-View *Server::findView(std::string_view title) const
-{
-	for (View *view : views_) {
-		if (view->title() == title)
-			return view;
-	}
-	return nullptr;
+	std::vector<SceneRoot> roots = views_.sceneRoots();
+	/* Above everything. */
+	Seat *seat = seatIfAny();
+	if (auto cursor = seat ? seat->cursorImage() : std::nullopt)
+		roots.push_back({ cursor->surface, cursor->x, cursor->y });
+	return roots;
 }
 
 /* Repaint -------------------------------------------------------------- */
 
 void Server::sceneChanged()
 {
-	if (seat_)
-		seat_->updatePointerFocus();
+	if (Seat *seat = seatIfAny())
+		seat->updatePointerFocus();
 	/* What the backend could scan out may have changed with it. */
-	if (linuxDmabuf_)
-		linuxDmabuf_->sceneChanged();
+	if (LinuxDmabuf *dmabuf = linuxDmabuf())
+		dmabuf->sceneChanged();
 }
 
 void Server::scheduleRepaint()
@@ -498,20 +334,6 @@ void Server::damageAll()
 	scheduleRepaint();
 }
 
-std::vector<SceneRoot> Server::sceneRoots() const
-{
-	std::vector<SceneRoot> roots;
-	roots.reserve(views_.size() + 1);
-	for (View *view : views_) {
-		if (view->isMapped())
-			roots.push_back({ view->surface(), view->x(), view->y() });
-	}
-	/* Above everything. */
-	if (auto cursor = seat_ ? seat_->cursorImage() : std::nullopt)
-		roots.push_back({ cursor->surface, cursor->x, cursor->y });
-	return roots;
-}
-
 void Server::updateOutputMembership(OutputRepaint &output, const std::set<Surface *> &shown)
 {
 	for (Surface *surface : shown) {
@@ -538,26 +360,10 @@ void Server::presented(OutputRepaint &output, const PresentInfo &info)
 {
 	output.presented(info);
 
-	if (&output == outputs_.front().get()) {
-		if (!config_.screenshotPath.empty() && config_.screenshotFrames &&
-		    !screenshotWritten_ && output.frames() >= config_.screenshotFrames) {
-			screenshotWritten_ = true;
-			auto ret = writeScreenshot(config_.screenshotPath);
-			if (ret)
-				LOG_INFO("screenshot after %llu frames written to %s",
-					 static_cast<unsigned long long>(output.frames()),
-					 config_.screenshotPath.c_str());
-			else
-				LOG_ERROR("screenshot: %s", ret.error().message().c_str());
-		}
-		if (config_.exitAfterFrames && output.frames() >= config_.exitAfterFrames) {
-			LOG_INFO("%llu frames presented: stopping",
-				 static_cast<unsigned long long>(output.frames()));
-			terminate();
-		}
-	}
+	if (&output == outputs_.front().get())
+		frameActions_.presented(output.frames());
 	/* Frames keep coming while someone waits for them. */
-	bool counting = config_.exitAfterFrames || (config_.screenshotFrames && !screenshotWritten_);
+	bool counting = frameActions_.counting();
 	if (output.repaintNeeded() || counting)
 		output.output().scheduleFrame();
 	if (counting)

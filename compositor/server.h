@@ -20,29 +20,24 @@
 #include "backend/headless/headless_backend.h"
 #include "buffer.h"
 #include "client.h"
+#include "frame_actions.h"
+#include "globals.h"
 #include "render/renderer.h"
 #include "scene/output_repaint.h"
 #include "scene/scene.h"
 #include "scene/screenshot.h"
+#include "scene/view_stack.h"
 #include "wayland_util.h"
 
 namespace comp {
 
 class ClientState;
-class CompositorGlobal;
-class DataDeviceManager;
 class LinuxDmabuf;
 class OutputGlobal;
 class Presentation;
 class Seat;
-class Server;
-class ShmGlobal;
-class SubcompositorGlobal;
 class Surface;
-class Viewporter;
 class WindowPolicy;
-class XdgOutputManager;
-class XdgShell;
 
 using RendererFactory =
 	std::function<Result<std::unique_ptr<Renderer>>(bufmgr::BufferManager &manager)>;
@@ -88,54 +83,12 @@ struct ServerConfig {
 };
 
 /*
- * A surface tree placed in the scene: an xdg toplevel or popup. The
- * server stacks mapped views back to front.
- */
-class View
-{
-public:
-	View(Server &server, Surface *surface);
-	virtual ~View();
-	View(const View &) = delete;
-	View &operator=(const View &) = delete;
-
-	Server &server() const { return server_; }
-	Surface *surface() const { return surface_; }
-	/* Global position of the root surface's origin. */
-	int32_t x() const { return x_; }
-	int32_t y() const { return y_; }
-	void setPosition(int32_t x, int32_t y);
-	bool isMapped() const { return mapped_; }
-
-	virtual bool isPopup() const { return false; }
-	/* The view whose client receives focus when this one is clicked. */
-	virtual View *parentView() const { return nullptr; }
-	virtual std::string title() const { return {}; }
-	virtual std::string appId() const { return {}; }
-	/* Keyboard focus arrived or left (xdg_toplevel's activated state). */
-	virtual void setActivated(bool) {}
-	/* A click outside a grabbing popup's client. */
-	virtual void dismiss() {}
-	/* False for what only follows the input (drag icons): no input, no focus. */
-	virtual bool takesInput() const { return true; }
-
-protected:
-	void map();
-	void unmap();
-
-private:
-	Server &server_;
-	Surface *surface_;
-	int32_t x_ = 0;
-	int32_t y_ = 0;
-	bool mapped_ = false;
-};
-
-/*
- * The compositor: the Wayland display and its event loop, globals,
- * outputs and their repaint, the scene, and the per-client records.
- * Everything runs on the thread that runs the event loop; post() is the
- * only call other threads may make.
+ * The compositor: the Wayland display and its event loop, the backend,
+ * renderer and buffer manager, the repaint of each output, and the
+ * per-client records. The protocol globals are in Globals, the stacked
+ * views in ViewStack, what counted frames and signals trigger in
+ * FrameActions. Everything runs on the thread that runs the event loop;
+ * post() is the only call other threads may make.
  */
 class Server
 {
@@ -160,11 +113,11 @@ public:
 	Renderer &renderer() { return *renderer_; }
 	Backend &backend() { return *backend_; }
 	HeadlessBackend *headlessBackend() { return headless_; }
-	Seat &seat() { return *seat_; }
-	Presentation &presentation() { return *presentation_; }
+	Seat &seat() { return globals_->seat(); }
+	Presentation &presentation() { return globals_->presentation(); }
 	WindowPolicy &windowPolicy() { return *windowPolicy_; }
-	LinuxDmabuf *linuxDmabuf() { return linuxDmabuf_.get(); }
-	const std::vector<OutputGlobal *> &outputGlobals() const { return outputGlobalList_; }
+	LinuxDmabuf *linuxDmabuf() { return globals_ ? globals_->linuxDmabuf() : nullptr; }
+	const std::vector<OutputGlobal *> &outputGlobals() const { return globals_->outputs(); }
 
 	/* The record of a client, created on its first use. */
 	ClientState *clientState(wl_client *client);
@@ -172,17 +125,17 @@ public:
 	/* False from the moment a client starts going away. */
 	bool isClientConnected(wl_client *client) const { return clients_.count(client) > 0; }
 
-	/* Scene. */
-	const std::vector<View *> &views() const { return views_; }
+	/* Scene: the views (ViewStack tells more), the cursor above them. */
+	const std::vector<View *> &views() const { return views_.views(); }
 	void raiseView(View *view);
-	/* The topmost view with an input surface at global (x, y). */
-	View *viewAt(double x, double y, Surface **surface, double *localX, double *localY);
-	/* Global position of a mapped surface (in any view's tree). */
+	View *viewAt(double x, double y, Surface **surface, double *localX, double *localY)
+	{
+		return views_.viewAt(x, y, surface, localX, localY);
+	}
+	/* Global position of a mapped surface (in any view's tree or the cursor's). */
 	bool surfacePosition(const Surface *surface, int32_t *x, int32_t *y) const;
-	/* The mapped view whose surface tree holds surface, or null. */
-	View *viewContaining(const Surface *surface) const;
-	/* The mapped toplevel with this title, for tests and scripts. */
-	View *findView(std::string_view title) const;
+	View *viewContaining(const Surface *surface) const { return views_.viewContaining(surface); }
+	View *findView(std::string_view title) const { return views_.findView(title); }
 
 	/* Forgets a surface going away (output membership). */
 	void surfaceDestroyed(Surface *surface) { onOutputs_.erase(surface); }
@@ -213,7 +166,7 @@ private:
 
 	explicit Server(ServerConfig config);
 	Result<void> init();
-	Result<void> createGlobals();
+	void createOutputs();
 	void addSignal(int signal);
 	static int onSignal(int signal, void *data);
 	static int onTasks(int fd, uint32_t mask, void *data);
@@ -222,6 +175,8 @@ private:
 	void viewMapped(View *view);
 	void viewUnmapped(View *view);
 
+	/* The seat, while it exists (not while the globals are made or go). */
+	Seat *seatIfAny() const;
 	/* Global roots of the scene, back to front: views, then the cursor. */
 	std::vector<SceneRoot> sceneRoots() const;
 	void updateOutputMembership(OutputRepaint &output, const std::set<Surface *> &shown);
@@ -239,23 +194,13 @@ private:
 	HeadlessBackend *headless_ = nullptr;
 
 	std::vector<std::unique_ptr<OutputRepaint>> outputs_;
-	std::vector<OutputGlobal *> outputGlobalList_;
-	std::unique_ptr<CompositorGlobal> compositor_;
-	std::unique_ptr<SubcompositorGlobal> subcompositor_;
-	std::unique_ptr<ShmGlobal> shm_;
 	std::unique_ptr<WindowPolicy> windowPolicy_;
-	std::unique_ptr<XdgShell> xdgShell_;
-	std::unique_ptr<XdgOutputManager> xdgOutput_;
-	std::unique_ptr<Seat> seat_;
-	std::unique_ptr<DataDeviceManager> dataDevice_;
-	std::unique_ptr<Viewporter> viewporter_;
-	std::unique_ptr<Presentation> presentation_;
-	std::unique_ptr<LinuxDmabuf> linuxDmabuf_;
+	std::unique_ptr<Globals> globals_;
 
 	std::map<wl_client *, std::unique_ptr<ClientState>> clients_;
 	Listener clientCreated_;
 
-	std::vector<View *> views_;	/* back to front */
+	ViewStack views_;
 	std::set<Surface *> onOutputs_;	/* surfaces that got wl_surface.enter */
 
 	std::mutex tasksMutex_;
@@ -263,7 +208,7 @@ private:
 	bufmgr::UniqueFd tasksFd_;
 	EventSource tasksSource_;
 	std::vector<EventSource> signalSources_;
-	bool screenshotWritten_ = false;
+	FrameActions frameActions_{ *this };
 };
 
 /* wl_display_get_serial's successor, for events that carry a serial. */

@@ -456,11 +456,11 @@ private:
 	std::list<TargetDevice> devices_;
 };
 
-DataDeviceManager::DataDeviceManager(Server &server)
+DataDeviceManager::DataDeviceManager(Server &server, Seat &seat)
 	: server_(server),
 	  global_(server.display(), &wl_data_device_manager_interface, kVersion, this, &bind)
 {
-	server_.seat().addKeyboardFocusListener([this](wl_client *client) {
+	seat.addKeyboardFocusListener([this](wl_client *client) {
 		if (client)
 			sendSelection(client);
 	});

@@ -16,6 +16,7 @@ class DataOffer;
 class DataSource;
 class Drag;
 class DropTarget;
+class Seat;
 class Server;
 class Surface;
 
@@ -34,7 +35,8 @@ class DataDeviceManager
 public:
 	static constexpr int kVersion = 3;
 
-	explicit DataDeviceManager(Server &server);
+	/* Follows seat's keyboard focus: the focused client gets the selection. */
+	DataDeviceManager(Server &server, Seat &seat);
 	~DataDeviceManager();
 
 	Server &server() const { return server_; }

@@ -28,8 +28,8 @@ constexpr size_t kMaxRepaintRects = 16;
 
 } /* namespace */
 
-OutputRepaint::OutputRepaint(Server &server, Output &output, std::unique_ptr<OutputGlobal> global)
-	: server_(server), output_(output), global_(std::move(global)),
+OutputRepaint::OutputRepaint(Server &server, Output &output, OutputGlobal &global)
+	: server_(server), output_(output), global_(global),
 	  damage_(output.mode().width, output.mode().height)
 {
 }
@@ -234,8 +234,8 @@ void OutputRepaint::presented(const PresentInfo &info)
 	PresentInfo copied = info;
 	copied.flags &= ~uint32_t(PresentZeroCopy);
 	Presentation &presentation = server_.presentation();
-	presentation.presented(fs.feedbacks, global_.get(), copied);
-	presentation.presented(fs.zeroCopyFeedbacks, global_.get(), info);
+	presentation.presented(fs.feedbacks, &global_, copied);
+	presentation.presented(fs.zeroCopyFeedbacks, &global_, info);
 }
 
 Result<Screenshot> OutputRepaint::screenshot() const

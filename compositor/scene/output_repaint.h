@@ -46,13 +46,14 @@ struct RepaintStats {
 class OutputRepaint
 {
 public:
-	OutputRepaint(Server &server, Output &output, std::unique_ptr<OutputGlobal> global);
+	/* global: output's wl_output, which Globals owns and keeps until this goes. */
+	OutputRepaint(Server &server, Output &output, OutputGlobal &global);
 	~OutputRepaint();
 	OutputRepaint(const OutputRepaint &) = delete;
 	OutputRepaint &operator=(const OutputRepaint &) = delete;
 
 	Output &output() const { return output_; }
-	OutputGlobal *global() const { return global_.get(); }
+	OutputGlobal *global() const { return &global_; }
 	/* Frames presented, drawn or not (stats() tells). */
 	uint64_t frames() const { return frames_; }
 	const RepaintStats &stats() const { return stats_; }
@@ -99,7 +100,7 @@ private:
 
 	Server &server_;
 	Output &output_;
-	std::unique_ptr<OutputGlobal> global_;
+	OutputGlobal &global_;
 	bool repaintNeeded_ = false;
 	uint64_t frames_ = 0;
 	std::unique_ptr<FrameState> rendered_;	/* committed, not yet presented */

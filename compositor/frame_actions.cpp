@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+#include "frame_actions.h"
+
+#include <string>
+
+#include "log.h"
+#include "server.h"
+
+namespace comp {
+
+FrameActions::FrameActions(Server &server)
+	: server_(server)
+{
+}
+
+bool FrameActions::counting() const
+{
+	const ServerConfig &config = server_.config();
+	return config.exitAfterFrames || (config.screenshotFrames && !screenshotWritten_);
+}
+
+void FrameActions::presented(uint64_t frames)
+{
+	const ServerConfig &config = server_.config();
+	if (!config.screenshotPath.empty() && config.screenshotFrames && !screenshotWritten_ &&
+	    frames >= config.screenshotFrames) {
+		screenshotWritten_ = true;
+		auto ret = server_.writeScreenshot(config.screenshotPath);
+		if (ret)
+			LOG_INFO("screenshot after %llu frames written to %s",
+				 static_cast<unsigned long long>(frames), config.screenshotPath.c_str());
+		else
+			LOG_ERROR("screenshot: %s", ret.error().message().c_str());
+	}
+	if (config.exitAfterFrames && frames >= config.exitAfterFrames) {
+		LOG_INFO("%llu frames presented: stopping", static_cast<unsigned long long>(frames));
+		server_.terminate();
+	}
+}
+
+void FrameActions::userSignal()
+{
+	const ServerConfig &config = server_.config();
+	std::string path = config.screenshotPath.empty() ? "heapcomp-screenshot.png"
+							 : config.screenshotPath;
+	auto ret = server_.writeScreenshot(path);
+	if (ret)
+		LOG_INFO("screenshot written to %s", path.c_str());
+	else
+		LOG_ERROR("screenshot: %s", ret.error().message().c_str());
+}
+
+} /* namespace comp */

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+#include "globals.h"
+
+#include "log.h"
+#include "protocols/compositor.h"
+#include "protocols/data_device.h"
+#include "protocols/linux_dmabuf.h"
+#include "protocols/output.h"
+#include "protocols/presentation.h"
+#include "protocols/seat.h"
+#include "protocols/shm.h"
+#include "protocols/subcompositor.h"
+#include "protocols/viewporter.h"
+#include "protocols/xdg_shell.h"
+#include "server.h"
+
+namespace comp {
+
+bufmgr::Result<std::unique_ptr<Globals>> Globals::create(Server &server)
+{
+	std::unique_ptr<Globals> globals(new Globals(server));
+	auto ret = globals->init();
+	if (!ret)
+		return bufmgr::unexpected(std::move(ret).error());
+	return globals;
+}
+
+Globals::Globals(Server &server)
+	: server_(server)
+{
+}
+
+Globals::~Globals()
+{
+	linuxDmabuf_.reset();
+	presentation_.reset();
+	viewporter_.reset();
+	dataDevice_.reset();
+	/* The backend delivers input to the seat until here. */
+	server_.backend().setInputSink(nullptr);
+	seat_.reset();
+	xdgShell_.reset();
+	xdgOutput_.reset();
+	shm_.reset();
+	subcompositor_.reset();
+	compositor_.reset();
+	outputList_.clear();
+	outputs_.clear();
+}
+
+bufmgr::Result<void> Globals::init()
+{
+	compositor_ = std::make_unique<CompositorGlobal>(server_);
+	subcompositor_ = std::make_unique<SubcompositorGlobal>(server_);
+	auto shm = ShmGlobal::create(server_);
+	if (!shm)
+		return bufmgr::unexpected(std::move(shm).error());
+	shm_ = std::move(*shm);
+
+	for (Output *output : server_.backend().outputs()) {
+		outputs_.push_back(std::make_unique<OutputGlobal>(server_, output));
+		outputList_.push_back(outputs_.back().get());
+	}
+	xdgOutput_ = std::make_unique<XdgOutputManager>(server_);
+	xdgShell_ = std::make_unique<XdgShell>(server_);
+
+	const ServerConfig &config = server_.config();
+	KeymapNames names{ config.xkbLayout, config.xkbVariant, config.xkbOptions };
+	auto seat = Seat::create(server_, names);
+	if (!seat)
+		return bufmgr::unexpected(std::move(seat).error());
+	seat_ = std::move(*seat);
+	server_.backend().setInputSink(seat_.get());
+
+	dataDevice_ = std::make_unique<DataDeviceManager>(server_, *seat_);
+	viewporter_ = std::make_unique<Viewporter>(server_);
+	presentation_ = std::make_unique<Presentation>(server_);
+
+	if (server_.renderer().dmaBufPath() != DmaBufPath::None) {
+		auto dmabuf = LinuxDmabuf::create(server_);
+		if (dmabuf)
+			linuxDmabuf_ = std::move(*dmabuf);
+		else
+			LOG_WARNING("linux-dmabuf disabled: %s", dmabuf.error().message().c_str());
+	} else {
+		LOG_INFO("linux-dmabuf disabled: the renderer cannot read dma-bufs");
+	}
+	return {};
+}
+
+} /* namespace comp */

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <bufmgr/result.h>
+
+namespace comp {
+
+class CompositorGlobal;
+class DataDeviceManager;
+class LinuxDmabuf;
+class OutputGlobal;
+class Presentation;
+class Seat;
+class Server;
+class ShmGlobal;
+class SubcompositorGlobal;
+class Viewporter;
+class XdgOutputManager;
+class XdgShell;
+
+/*
+ * The protocol globals clients bind: made in the order the registry
+ * announces them, destroyed after the clients are gone and before the
+ * backend and renderer they refer to. One wl_output per backend output,
+ * in the backend's order.
+ */
+class Globals
+{
+public:
+	/* The backend is started and the renderer made: the globals ask both. */
+	static bufmgr::Result<std::unique_ptr<Globals>> create(Server &server);
+	~Globals();
+	Globals(const Globals &) = delete;
+	Globals &operator=(const Globals &) = delete;
+
+	Seat &seat() const { return *seat_; }
+	Presentation &presentation() const { return *presentation_; }
+	/* Null when the renderer cannot read dma-bufs or the setup failed. */
+	LinuxDmabuf *linuxDmabuf() const { return linuxDmabuf_.get(); }
+	/* Index i is the wl_output of the backend's output i. */
+	const std::vector<OutputGlobal *> &outputs() const { return outputList_; }
+
+private:
+	explicit Globals(Server &server);
+	bufmgr::Result<void> init();
+
+	Server &server_;
+	std::unique_ptr<CompositorGlobal> compositor_;
+	std::unique_ptr<SubcompositorGlobal> subcompositor_;
+	std::unique_ptr<ShmGlobal> shm_;
+	std::vector<std::unique_ptr<OutputGlobal>> outputs_;
+	std::vector<OutputGlobal *> outputList_;
+	std::unique_ptr<XdgOutputManager> xdgOutput_;
+	std::unique_ptr<XdgShell> xdgShell_;
+	std::unique_ptr<Seat> seat_;
+	std::unique_ptr<DataDeviceManager> dataDevice_;
+	std::unique_ptr<Viewporter> viewporter_;
+	std::unique_ptr<Presentation> presentation_;
+	std::unique_ptr<LinuxDmabuf> linuxDmabuf_;
+};
+
+} /* namespace comp */
