@@ -10,6 +10,7 @@
 
 namespace comp {
 
+class ClientBufferTotals;
 class Server;
 
 /*
@@ -21,6 +22,8 @@ struct ClientAccount {
 	std::atomic<uint64_t> bytes{0};
 	std::atomic<uint64_t> dmaBufFds{0};
 	std::atomic<uint64_t> surfaces{0};
+	/* Every client's buffers, which this client's count in too. */
+	std::shared_ptr<ClientBufferTotals> totals;
 };
 
 /* The compositor's record of one connected client. */
