@@ -55,6 +55,8 @@ ClientBuffer::~ClientBuffer()
 		account_->buffers--;
 		account_->bytes -= accountedBytes_;
 		account_->dmaBufFds -= accountedFds_;
+		if (account_->totals)
+			account_->totals->remove(*this, accountedBytes_);
 	}
 }
 
@@ -67,6 +69,8 @@ void ClientBuffer::account(uint64_t bytes, uint64_t fds)
 	account_->buffers++;
 	account_->bytes += bytes;
 	account_->dmaBufFds += fds;
+	if (account_->totals)
+		account_->totals->add(*this, bytes);
 }
 
 std::shared_ptr<ClientBuffer> ClientBuffer::fromResource(wl_resource *resource)
@@ -156,6 +160,34 @@ void ClientBuffer::Lock::reset()
 	std::shared_ptr<ClientBuffer> buffer = std::move(buffer_);
 	buffer_.reset();
 	buffer->unlock();
+}
+
+void ClientBufferTotals::add(const ClientBuffer &buffer, uint64_t bytes)
+{
+	Count &type = buffer.type() == ClientBuffer::Type::Shm ? shm_ : dmaBuf_;
+	type.buffers++;
+	type.bytes += bytes;
+	if (buffer.type() != ClientBuffer::Type::DmaBuf)
+		return;
+	Count &exporter = byExporter_[buffer.exporter()];
+	exporter.buffers++;
+	exporter.bytes += bytes;
+}
+
+void ClientBufferTotals::remove(const ClientBuffer &buffer, uint64_t bytes)
+{
+	Count &type = buffer.type() == ClientBuffer::Type::Shm ? shm_ : dmaBuf_;
+	type.buffers--;
+	type.bytes -= bytes;
+	if (buffer.type() != ClientBuffer::Type::DmaBuf)
+		return;
+	auto it = byExporter_.find(buffer.exporter());
+	if (it == byExporter_.end())
+		return;
+	it->second.buffers--;
+	it->second.bytes -= bytes;
+	if (it->second.buffers == 0)
+		byExporter_.erase(it);
 }
 
 } /* namespace comp */

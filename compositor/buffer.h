@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -125,6 +126,34 @@ private:
 	std::shared_ptr<ClientAccount> account_;
 	uint64_t accountedBytes_ = 0;
 	uint64_t accountedFds_ = 0;
+};
+
+/*
+ * Every client's live buffers together, by type and dma-buf exporter:
+ * the server's, and reached from each client's account, so that a
+ * buffer counts here from its wl_buffer until its last lock goes. Event
+ * loop thread only.
+ */
+class ClientBufferTotals
+{
+public:
+	struct Count {
+		uint64_t buffers = 0;
+		uint64_t bytes = 0;
+	};
+
+	const Count &shm() const { return shm_; }
+	const Count &dmaBuf() const { return dmaBuf_; }
+	/* The dma-bufs again, by ClientBuffer::exporter(); no empty entries. */
+	const std::map<std::string, Count> &dmaBufByExporter() const { return byExporter_; }
+
+	void add(const ClientBuffer &buffer, uint64_t bytes);
+	void remove(const ClientBuffer &buffer, uint64_t bytes);
+
+private:
+	Count shm_;
+	Count dmaBuf_;
+	std::map<std::string, Count> byExporter_;
 };
 
 /* DRM fourcc of a wl_shm format (ARGB8888 and XRGB8888 differ). */

@@ -11,6 +11,7 @@
 
 namespace comp {
 
+class ClientBufferTotals;
 class Server;
 
 /*
@@ -23,6 +24,8 @@ struct ClientAccount {
 	std::atomic<uint64_t> dmaBufFds{0};	/* of its wl_buffers */
 	std::atomic<uint64_t> paramsFds{0};	/* in linux-dmabuf params not yet used */
 	std::atomic<uint64_t> surfaces{0};
+	/* Every client's buffers, which this client's count in too. */
+	std::shared_ptr<ClientBufferTotals> totals;
 };
 
 /*

@@ -5,6 +5,7 @@
 
 #include "log.h"
 #include "server.h"
+#include "stats_json.h"
 
 namespace comp {
 
@@ -48,6 +49,24 @@ void FrameActions::userSignal()
 		LOG_INFO("screenshot written to %s", path.c_str());
 	else
 		LOG_ERROR("screenshot: %s", ret.error().message().c_str());
+	writeStats();
+}
+
+void FrameActions::stopped()
+{
+	writeStats();
+}
+
+void FrameActions::writeStats()
+{
+	const std::string &path = server_.config().statsPath;
+	if (path.empty())
+		return;
+	auto ret = writeStatsJson(server_, path);
+	if (ret)
+		LOG_INFO("statistics written to %s", path.c_str());
+	else
+		LOG_ERROR("statistics: %s", ret.error().message().c_str());
 }
 
 } /* namespace comp */

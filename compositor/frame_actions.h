@@ -8,9 +8,11 @@ namespace comp {
 class Server;
 
 /*
- * What the command line asks for at counted frames of the first output
- * and on SIGUSR1: the screenshot after ServerConfig::screenshotFrames
- * frames, the stop after exitAfterFrames, a screenshot on each SIGUSR1.
+ * What the command line asks for at counted frames of the first output,
+ * on SIGUSR1 and at the end: the screenshot after
+ * ServerConfig::screenshotFrames frames, the stop after exitAfterFrames,
+ * a screenshot and the statistics (statsPath) on each SIGUSR1, the
+ * statistics again once the event loop stopped.
  */
 class FrameActions
 {
@@ -25,8 +27,12 @@ public:
 	void presented(uint64_t frames);
 	/* SIGUSR1 came. */
 	void userSignal();
+	/* The event loop returned. */
+	void stopped();
 
 private:
+	void writeStats();
+
 	Server &server_;
 	bool screenshotWritten_ = false;
 };

@@ -84,6 +84,8 @@ std::string usage(const std::string &program)
 	    << "                           (default 0: run until SIGINT/SIGTERM)\n"
 	    << "  --renderer NAME          auto, gles or pixman (default auto: gles, unless the\n"
 	    << "                           only GL is a software one, then pixman)\n"
+	    << "  --stats PATH             heapcomp's statistics as JSON, written on SIGUSR1\n"
+	    << "                           and when heapcomp stops (default: none)\n"
 	    << "  --render-node PATH       DRM render node for the GLES renderer\n"
 	    << "                           (default: the first /dev/dri/renderD*, else none)\n"
 	    << "  --surfaceless            render with EGL surfaceless, ignoring render nodes\n"
@@ -92,7 +94,7 @@ std::string usage(const std::string &program)
 	    << "  --xkb-variant VARIANT    keyboard layout variant (default none)\n"
 	    << "  --xkb-options OPTIONS    xkb options (default none)\n"
 	    << "  --help                   show this text\n\n"
-	    << "Signals: SIGINT and SIGTERM stop, SIGUSR1 writes a screenshot.\n"
+	    << "Signals: SIGINT and SIGTERM stop, SIGUSR1 writes a screenshot (and --stats).\n"
 	    << "XDG_RUNTIME_DIR must be set; if it is not, a private directory in /tmp is used.\n";
 	return out.str();
 }
@@ -171,6 +173,10 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 			if (!kind)
 				return bad("needs auto, gles or pixman");
 			options.renderer = *kind;
+		} else if (arg == "--stats") {
+			if (!needValue() || value.empty())
+				return bad("needs a path");
+			options.server.statsPath = value;
 		} else if (arg == "--render-node") {
 			if (!needValue() || value.empty())
 				return bad("needs a path");

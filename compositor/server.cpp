@@ -198,6 +198,7 @@ int Server::onSignal(int signal, void *data)
 void Server::run()
 {
 	wl_display_run(display_);
+	frameActions_.stopped();
 }
 
 void Server::terminate()
@@ -244,6 +245,7 @@ ClientState *Server::clientState(wl_client *client)
 	if (it != clients_.end())
 		return it->second.get();
 	auto state = std::make_unique<ClientState>(*this, client);
+	state->account().totals = clientBuffers_;
 	state->destroyListener().connectClientDestroy(client, [this, client](void *) {
 		clients_.erase(client);
 	});

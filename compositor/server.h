@@ -71,6 +71,8 @@ struct ServerConfig {
 	uint64_t screenshotFrames = 0;
 	/* Stop after this many frames on the first output (0: never). */
 	uint64_t exitAfterFrames = 0;
+	/* JSON statistics written on SIGUSR1 and when run() returns (empty: never). */
+	std::string statsPath;
 	/*
 	 * Accept an xdg_surface buffer before the first configure is acked,
 	 * as if it were: only for wlcs, whose client helpers do that.
@@ -124,6 +126,8 @@ public:
 	size_t numClients() const { return clients_.size(); }
 	/* False from the moment a client starts going away. */
 	bool isClientConnected(wl_client *client) const { return clients_.count(client) > 0; }
+	/* Every client's live buffers, by type and exporter. */
+	const ClientBufferTotals &clientBuffers() const { return *clientBuffers_; }
 
 	/* Scene: the views (ViewStack tells more), the cursor above them. */
 	const std::vector<View *> &views() const { return views_.views(); }
@@ -198,6 +202,7 @@ private:
 	std::unique_ptr<Globals> globals_;
 
 	std::map<wl_client *, std::unique_ptr<ClientState>> clients_;
+	std::shared_ptr<ClientBufferTotals> clientBuffers_ = std::make_shared<ClientBufferTotals>();
 	Listener clientCreated_;
 
 	ViewStack views_;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <bufmgr/stats.h>
 
+#include <bufmgr/json_writer.h>
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -18,44 +20,6 @@ void raisePeak(std::atomic<uint64_t> &peak, uint64_t value)
 	       !peak.compare_exchange_weak(current, value,
 					   std::memory_order_relaxed))
 		;
-}
-
-/* Length of the valid UTF-8 sequence at s[i], 0 if it is not one. */
-size_t utf8SequenceLength(std::string_view s, size_t i)
-{
-	auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-	unsigned char c = byte(i);
-	size_t len;
-	unsigned char lo = 0x80, hi = 0xbf;	/* range of the second byte */
-
-	if (c < 0x80)
-		return 1;
-	else if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0;	/* overlong */
-		else if (c == 0xed)
-			hi = 0x9f;	/* UTF-16 surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90;	/* overlong */
-		else if (c == 0xf4)
-			hi = 0x8f;	/* above U+10FFFF */
-	} else
-		return 0;
-
-	if (i + len > s.size())
-		return 0;
-	if (byte(i + 1) < lo || byte(i + 1) > hi)
-		return 0;
-	for (size_t k = 2; k < len; k++) {
-		if (byte(i + k) < 0x80 || byte(i + k) > 0xbf)
-			return 0;
-	}
-	return len;
 }
 
 void appendField(std::string &out, const char *key, uint64_t value,
@@ -142,45 +106,9 @@ std::string errnoName(int err)
 
 std::string jsonQuote(std::string_view s)
 {
-	static constexpr char kHex[] = "0123456789abcdef";
-	std::string out;
-	out.reserve(s.size() + 2);
-	out += '"';
-
-	for (size_t i = 0; i < s.size();) {
-		unsigned char c = static_cast<unsigned char>(s[i]);
-		switch (c) {
-		case '"': out += "\\\""; i++; continue;
-		case '\\': out += "\\\\"; i++; continue;
-		case '\b': out += "\\b"; i++; continue;
-		case '\f': out += "\\f"; i++; continue;
-		case '\n': out += "\\n"; i++; continue;
-		case '\r': out += "\\r"; i++; continue;
-		case '\t': out += "\\t"; i++; continue;
-		default: break;
-		}
-
-		if (c < 0x20) {
-			out += "\\u00";
-			out += kHex[c >> 4];
-			out += kHex[c & 0xf];
-			i++;
-			continue;
-		}
-
-		/* Names may come from clients: never emit invalid UTF-8. */
-		size_t len = utf8SequenceLength(s, i);
-		if (!len) {
-			out += "\\ufffd";
-			i++;
-			continue;
-		}
-		out.append(s.substr(i, len));
-		i += len;
-	}
-
-	out += '"';
-	return out;
+	JsonWriter json;
+	json.value(s);
+	return json.str();
 }
 
 /* LatencyHistogram */

@@ -202,13 +202,19 @@ std::vector<HostileCase> hostileCases()
 	cases.push_back({ "DmabufParamsHoardingFds", [](TestClient &c, ServerRunner &) {
 		/* Each params object keeps the fd it was given until it is used. */
 		ASSERT_TRUE(c.dmabuf);
-		for (int i = 0; i < 600; i++) {
+		for (int i = 0; i < 600 && !c.error(); i++) {
 			bufmgr::UniqueFd fd(memfd_create("hoarded", MFD_CLOEXEC));
 			ASSERT_TRUE(fd);
 			ASSERT_EQ(ftruncate(fd.get(), 4096), 0);
 			auto *params = c.own(zwp_linux_dmabuf_v1_create_params(c.dmabuf));
 			zwp_linux_buffer_params_v1_add(params, fd.get(), 0, 0, 64, 0, 0);
-			if (i % 100 == 0)
+			/*
+			 * libwayland-client flushes by itself every 28 fds; a flush
+			 * after the disconnect would fail with EPIPE before the
+			 * error is read. Flushing sooner keeps the offending
+			 * request and the read of its error in one round trip.
+			 */
+			if (i % 16 == 0)
 				c.roundtrip();
 		}
 	}, WL_DISPLAY_ERROR_NO_MEMORY });

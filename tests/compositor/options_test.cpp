@@ -72,6 +72,20 @@ TEST(Options, RendererAndLimits)
 	EXPECT_EQ(options->server.limits.frameCallbacks, 3u);
 }
 
+TEST(Options, StatsPath)
+{
+	auto none = comp::parseOptions({});
+	auto separate = comp::parseOptions({ "--stats", "/tmp/stats.json" });
+	auto joined = comp::parseOptions({ "--stats=/tmp/joined.json" });
+	ASSERT_TRUE(none && separate && joined);
+	EXPECT_TRUE(none->server.statsPath.empty());
+	EXPECT_EQ(separate->server.statsPath, "/tmp/stats.json");
+	EXPECT_EQ(joined->server.statsPath, "/tmp/joined.json");
+	EXPECT_FALSE(comp::parseOptions({ "--stats" }));
+	EXPECT_FALSE(comp::parseOptions({ "--stats=" }));
+	EXPECT_NE(comp::usage("heapcomp").find("--stats PATH"), std::string::npos);
+}
+
 TEST(Options, BadValuesAreRejected)
 {
 	for (const std::vector<std::string> &args : std::vector<std::vector<std::string>>{

@@ -207,7 +207,7 @@ private:
 /* "ENOMEM" for ENOMEM; the decimal number for codes glibc cannot name. */
 std::string errnoName(int err);
 
-/* s as a quoted JSON string; invalid UTF-8 becomes U+FFFD. */
+/* s as a quoted JSON string, as JsonWriter writes it: invalid UTF-8 becomes U+FFFD. */
 std::string jsonQuote(std::string_view s);
 
 } /* namespace bufmgr */

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+#include "stats_json.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <unistd.h>
+
+#include <bufmgr/json_writer.h>
+
+#include "buffer.h"
+#include "server.h"
+
+namespace comp {
+
+namespace {
+
+void writeCount(bufmgr::JsonWriter &json, const ClientBufferTotals::Count &count)
+{
+	json.field("buffers", count.buffers);
+	json.field("bytes", count.bytes);
+}
+
+void writeOutputs(bufmgr::JsonWriter &json, Server &server)
+{
+	const std::vector<Output *> &outputs = server.backend().outputs();
+	json.key("outputs");
+	json.beginArray();
+	for (size_t i = 0; i < outputs.size(); i++) {
+		const Output &output = *outputs[i];
+		Output::Mode mode = output.mode();
+		const RepaintStats &repaint = server.repaintStats(i);
+		json.beginObject();
+		json.field("name", output.name());
+		json.key("mode");
+		json.beginObject();
+		json.field("width", mode.width);
+		json.field("height", mode.height);
+		json.field("refresh_mhz", mode.refreshMilliHz);
+		json.endObject();
+		json.field("x", output.x());
+		json.field("y", output.y());
+		json.field("frames", server.frameCount(i));
+		json.key("repaint");
+		json.beginObject();
+		json.field("rendered", repaint.rendered);
+		json.field("scanned_out", repaint.scannedOut);
+		json.field("skipped", repaint.skipped);
+		json.field("pixels", repaint.pixels);
+		json.field("rects", repaint.rects);
+		json.endObject();
+		json.endObject();
+	}
+	json.endArray();
+}
+
+void writeClientBuffers(bufmgr::JsonWriter &json, const ClientBufferTotals &totals)
+{
+	json.key("client_buffers");
+	json.beginObject();
+	json.key("shm");
+	json.beginObject();
+	writeCount(json, totals.shm());
+	json.endObject();
+	json.key("dma_buf");
+	json.beginObject();
+	writeCount(json, totals.dmaBuf());
+	json.key("by_exporter");
+	json.beginObject();
+	for (const auto &[exporter, count] : totals.dmaBufByExporter()) {
+		json.key(exporter);
+		json.beginObject();
+		writeCount(json, count);
+		json.endObject();
+	}
+	json.endObject();
+	json.endObject();
+	json.endObject();
+}
+
+} /* namespace */
+
+std::string statsJson(Server &server)
+{
+	bufmgr::JsonWriter json;
+	json.beginObject();
+	writeOutputs(json, server);
+	json.key("renderer");
+	json.beginObject();
+	json.field("name", server.renderer().name());
+	json.field("dma_buf_path", toString(server.renderer().dmaBufPath()));
+	json.endObject();
+	json.field("clients", uint64_t(server.numClients()));
+	writeClientBuffers(json, server.clientBuffers());
+	json.key("buffer_manager");
+	json.raw(server.bufferManager().toJson());
+	json.endObject();
+	return json.str() + '\n';
+}
+
+bufmgr::Result<void> writeStatsJson(Server &server, const std::string &path)
+{
+	std::string text = statsJson(server);
+	std::string temporary = path + ".tmp";
+	FILE *file = fopen(temporary.c_str(), "we");
+	if (!file)
+		return bufmgr::unexpected(errno, "open " + temporary);
+	bool written = fwrite(text.data(), 1, text.size(), file) == text.size();
+	int err = errno;
+	if (fclose(file) != 0 && written) {
+		written = false;
+		err = errno;
+	}
+	if (!written) {
+		unlink(temporary.c_str());
+		return bufmgr::unexpected(err, "write " + temporary);
+	}
+	if (rename(temporary.c_str(), path.c_str()) != 0) {
+		err = errno;
+		unlink(temporary.c_str());
+		return bufmgr::unexpected(err, "rename " + temporary + " to " + path);
+	}
+	return {};
+}
+
+} /* namespace comp */
