@@ -55,6 +55,8 @@ ClientBuffer::~ClientBuffer()
 		account_->buffers--;
 		account_->bytes -= accountedBytes_;
 		account_->dmaBufFds -= accountedFds_;
+		if (type_ == Type::DmaBuf)
+			account_->dmaBufBytes -= accountedBytes_;
 		if (account_->totals)
 			account_->totals->remove(*this, accountedBytes_);
 	}
@@ -69,6 +71,8 @@ void ClientBuffer::account(uint64_t bytes, uint64_t fds)
 	account_->buffers++;
 	account_->bytes += bytes;
 	account_->dmaBufFds += fds;
+	if (type_ == Type::DmaBuf)
+		account_->dmaBufBytes += bytes;
 	if (account_->totals)
 		account_->totals->add(*this, bytes);
 }

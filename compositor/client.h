@@ -24,6 +24,8 @@ struct ClientAccount {
 	std::atomic<uint64_t> dmaBufFds{0};	/* of its wl_buffers */
 	std::atomic<uint64_t> paramsFds{0};	/* in linux-dmabuf params not yet used */
 	std::atomic<uint64_t> surfaces{0};
+	std::atomic<uint64_t> poolBytes{0};	/* of its wl_shm pools, mapped */
+	std::atomic<uint64_t> dmaBufBytes{0};	/* of its dma-buf wl_buffers */
 	/* Every client's buffers, which this client's count in too. */
 	std::shared_ptr<ClientBufferTotals> totals;
 };
@@ -43,6 +45,21 @@ struct ClientLimits {
 	uint32_t mimeTypes = 128;
 	/* dma-buf fds the compositor holds for a client: its buffers' and params'. */
 	uint32_t fds = 512;
+	/*
+	 * Protocol objects, as the highest object id: libwayland keeps a
+	 * client's ids dense, so this bounds every kind of object at once.
+	 */
+	uint32_t objects = 16384;
+	/* dma-buf memory held for a client, in MiB: it lives while the compositor holds it. */
+	uint32_t dmaBufMib = 1024;
+	/*
+	 * Address space of a client's wl_shm pools mapped, in MiB: pools cost
+	 * the compositor no memory, but some clients map far more than they
+	 * use (foot scrolls by moving buffers through a large pool).
+	 */
+	uint32_t shmMib = sizeof(void *) == 8 ? 65536 : 512;
+	/* Width and height of a buffer; the renderer's own maximum applies too. */
+	uint32_t bufferSize = 8192;
 
 	/* "region-rects", ... with a pointer to each value, for --limit NAME=N. */
 	struct Entry {
@@ -59,6 +76,16 @@ struct ClientLimits {
  */
 void disconnectOverLimit(wl_client *client, const char *limit, const std::string &what,
 			 uint64_t value, uint64_t max);
+
+/*
+ * Whether the client may have `more` bytes of dma-bufs held, or of wl_shm
+ * pools mapped, on top of what it has; if not, disconnects it as
+ * disconnectOverLimit() does.
+ */
+bool admitDmaBufBytes(wl_client *client, const ClientAccount &account, const ClientLimits &limits,
+		      uint64_t more);
+bool admitShmBytes(wl_client *client, const ClientAccount &account, const ClientLimits &limits,
+		   uint64_t more);
 
 /* The compositor's record of one connected client. */
 class ClientState
@@ -86,6 +113,7 @@ private:
 	std::string label_;
 	std::shared_ptr<ClientAccount> account_;
 	Listener destroyListener_;
+	Listener resourceCreated_;
 };
 
 } /* namespace comp */

@@ -254,6 +254,11 @@ ClientState *Server::clientState(wl_client *client)
 	return raw;
 }
 
+uint32_t Server::maxBufferSize() const
+{
+	return std::min(config_.limits.bufferSize, renderer_->maxTextureSize());
+}
+
 /* Scene ---------------------------------------------------------------- */
 
 Seat *Server::seatIfAny() const

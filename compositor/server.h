@@ -113,6 +113,8 @@ public:
 
 	bufmgr::BufferManager &bufferManager() { return *manager_; }
 	Renderer &renderer() { return *renderer_; }
+	/* Width and height a client buffer may have: --limit buffer-size, or less. */
+	uint32_t maxBufferSize() const;
 	Backend &backend() { return *backend_; }
 	HeadlessBackend *headlessBackend() { return headless_; }
 	Seat &seat() { return globals_->seat(); }

@@ -38,6 +38,11 @@ public:
 		wl_client_add_destroy_listener(client, arm(std::move(callback)));
 	}
 
+	void connectResourceCreated(wl_client *client, Callback callback)
+	{
+		wl_client_add_resource_created_listener(client, arm(std::move(callback)));
+	}
+
 	void connectClientCreated(wl_display *display, Callback callback)
 	{
 		wl_display_add_client_created_listener(display, arm(std::move(callback)));

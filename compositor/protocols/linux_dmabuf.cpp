@@ -220,12 +220,22 @@ void createBuffer(wl_client *client, wl_resource *resource, uint32_t bufferId, i
 		return;
 	}
 
+	/* Too large to draw: refused as a failed import, so the client can fall back. */
+	const uint32_t maxSize = server.maxBufferSize();
+	if (uint32_t(std::max(width, height)) > maxSize) {
+		fail("larger than " + std::to_string(maxSize) + " pixels (--limit buffer-size)");
+		return;
+	}
+
 	auto identity = bufmgr::identifyDmaBuf(params->planes[0]->fd.get(),
 					       server.bufferManager().paths());
 	if (!identity) {
 		fail("plane 0 is not a dma-buf (" + identity.error().message() + ")");
 		return;
 	}
+	/* What a client makes us hold counts against it even when it closed its own fds. */
+	if (!admitDmaBufBytes(client, *params->account, server.config().limits, identity->size))
+		return;
 	for (size_t i = 1; i < numPlanes; i++) {
 		auto other = bufmgr::identifyDmaBuf(params->planes[i]->fd.get(),
 						    server.bufferManager().paths());

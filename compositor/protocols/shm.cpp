@@ -139,6 +139,13 @@ void poolCreateBuffer(wl_client *client, wl_resource *resource, uint32_t id, int
 		wl_resource_post_error(resource, WL_SHM_ERROR_INVALID_STRIDE, "%s", error.c_str());
 		return;
 	}
+	/* wl_shm names no error for a buffer too large to draw. */
+	const uint32_t maxSize = pool->shm.server().maxBufferSize();
+	if (uint32_t(std::max(width, height)) > maxSize) {
+		disconnectOverLimit(client, "buffer-size", "wl_shm buffer width or height",
+				    uint32_t(std::max(width, height)), maxSize);
+		return;
+	}
 
 	wl_resource *bufferResource = wl_resource_create(client, &wl_buffer_interface, 1, id);
 	if (!bufferResource) {
@@ -153,7 +160,7 @@ void poolCreateBuffer(wl_client *client, wl_resource *resource, uint32_t id, int
 				state ? state->sharedAccount() : nullptr);
 }
 
-void poolResize(wl_client *, wl_resource *resource, int32_t size)
+void poolResize(wl_client *client, wl_resource *resource, int32_t size)
 {
 	ShmPool *pool = fromResource<ShmPool>(resource);
 	/* The XML allows only growth; its error enum names sizes invalid_stride. */
@@ -163,6 +170,11 @@ void poolResize(wl_client *, wl_resource *resource, int32_t size)
 				       pool->memory->size(), size);
 		return;
 	}
+	ClientState *state = pool->shm.server().clientState(client);
+	if (state && !admitShmBytes(client, state->account(),
+				       pool->shm.server().config().limits,
+				       size_t(size) - pool->memory->size()))
+		return;
 	auto ret = pool->memory->grow(size_t(size));
 	if (!ret)
 		wl_resource_post_error(resource, WL_SHM_ERROR_INVALID_FD, "%s",
@@ -184,7 +196,13 @@ void createPool(wl_client *client, wl_resource *resource, uint32_t id, int32_t f
 				       "pool size %d is not positive", size);
 		return;
 	}
-	auto memory = ShmMemory::map(std::move(poolFd), size_t(size));
+	ShmGlobal *shm = fromResource<ShmGlobal>(resource);
+	ClientState *state = shm->server().clientState(client);
+	if (state && !admitShmBytes(client, state->account(), shm->server().config().limits,
+				       uint64_t(size)))
+		return;
+	auto memory = ShmMemory::map(std::move(poolFd), size_t(size),
+				     state ? state->sharedAccount() : nullptr);
 	if (!memory) {
 		wl_resource_post_error(resource, WL_SHM_ERROR_INVALID_FD, "%s",
 				       memory.error().message().c_str());
@@ -196,7 +214,6 @@ void createPool(wl_client *client, wl_resource *resource, uint32_t id, int32_t f
 		wl_client_post_no_memory(client);
 		return;
 	}
-	ShmGlobal *shm = fromResource<ShmGlobal>(resource);
 	bindToResource(pool, &poolImpl, new ShmPool{ *shm, std::move(*memory) });
 }
 
@@ -208,19 +225,24 @@ const struct wl_shm_interface shmImpl = {
 
 /* ShmMemory ------------------------------------------------------------ */
 
-bufmgr::Result<std::shared_ptr<ShmMemory>> ShmMemory::map(bufmgr::UniqueFd fd, size_t size)
+bufmgr::Result<std::shared_ptr<ShmMemory>> ShmMemory::map(bufmgr::UniqueFd fd, size_t size,
+							   std::shared_ptr<ClientAccount> account)
 {
 	/* Read-only: the compositor never writes client pixels. */
 	void *addr = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd.get(), 0);
 	if (addr == MAP_FAILED)
 		return bufmgr::unexpected(errno, "mapping a pool of " + std::to_string(size) +
 						 " bytes");
-	return std::shared_ptr<ShmMemory>(new ShmMemory(addr, size));
+	if (account)
+		account->poolBytes += size;
+	return std::shared_ptr<ShmMemory>(new ShmMemory(addr, size, std::move(account)));
 }
 
 ShmMemory::~ShmMemory()
 {
 	munmap(addr_, size_);
+	if (account_)
+		account_->poolBytes -= size_;
 }
 
 bufmgr::Result<void> ShmMemory::grow(size_t size)
@@ -231,6 +253,8 @@ bufmgr::Result<void> ShmMemory::grow(size_t size)
 	if (addr == MAP_FAILED)
 		return bufmgr::unexpected(errno, "remapping a pool from " + std::to_string(size_) +
 						 " to " + std::to_string(size) + " bytes");
+	if (account_)
+		account_->poolBytes += size - size_;
 	addr_ = addr;
 	size_ = size;
 	return {};

@@ -16,6 +16,7 @@
 namespace comp {
 
 class Server;
+struct ClientAccount;
 
 /*
  * The memory of one wl_shm_pool: the client's file mapped read-only,
@@ -26,7 +27,9 @@ class Server;
 class ShmMemory
 {
 public:
-	static bufmgr::Result<std::shared_ptr<ShmMemory>> map(bufmgr::UniqueFd fd, size_t size);
+	/* `account`, if any, is charged the mapping's size while it lasts. */
+	static bufmgr::Result<std::shared_ptr<ShmMemory>>
+	map(bufmgr::UniqueFd fd, size_t size, std::shared_ptr<ClientAccount> account = nullptr);
 	~ShmMemory();
 	ShmMemory(const ShmMemory &) = delete;
 	ShmMemory &operator=(const ShmMemory &) = delete;
@@ -38,10 +41,14 @@ public:
 	size_t size() const { return size_; }
 
 private:
-	ShmMemory(void *addr, size_t size) : addr_(addr), size_(size) {}
+	ShmMemory(void *addr, size_t size, std::shared_ptr<ClientAccount> account)
+		: addr_(addr), size_(size), account_(std::move(account))
+	{
+	}
 
 	void *addr_;
 	size_t size_;
+	std::shared_ptr<ClientAccount> account_;
 };
 
 /*

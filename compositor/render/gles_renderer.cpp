@@ -41,6 +41,10 @@ public:
 
 	std::string_view name() const override { return "gles"; }
 	DmaBufPath dmaBufPath() const override { return path_; }
+	uint32_t maxTextureSize() const override
+	{
+		return uint32_t(std::max(context_->caps().maxTextureSize, 0));
+	}
 	std::vector<FormatModifier> dmaBufFormats() const override { return dmaBufFormats_; }
 	std::vector<uint32_t> shmFormats() const override { return shmTextureFormats(); }
 

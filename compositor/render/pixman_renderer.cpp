@@ -146,6 +146,7 @@ public:
 
 	std::string_view name() const override { return "pixman"; }
 	DmaBufPath dmaBufPath() const override { return DmaBufPath::Cpu; }
+	uint32_t maxTextureSize() const override { return options_.maxTextureSize; }
 	std::vector<FormatModifier> dmaBufFormats() const override;
 	std::vector<uint32_t> shmFormats() const override;
 

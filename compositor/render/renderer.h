@@ -131,6 +131,8 @@ public:
 
 	virtual std::string_view name() const = 0;
 	virtual DmaBufPath dmaBufPath() const = 0;
+	/* The largest width or height of a texture. */
+	virtual uint32_t maxTextureSize() const = 0;
 	/* DRM fourcc/modifier pairs a client may send as dma-bufs. */
 	using FormatModifier = comp::FormatModifier;
 	virtual std::vector<FormatModifier> dmaBufFormats() const = 0;

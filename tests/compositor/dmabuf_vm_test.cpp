@@ -207,6 +207,71 @@ TEST(DmabufVm, YInvertedAndImplicitModifierBuffers)
 	ASSERT_TRUE(client.dispatchUntil([&] { return failed; }));
 }
 
+/*
+ * A dma-buf larger than --limit buffer-size is refused as an import that
+ * failed; one over --limit dmabuf-mib disconnects its client only.
+ */
+TEST_P(DmabufClient, LimitsRefuseTheBufferNotTheOthers)
+{
+	const DmabufSource &param = GetParam();
+	auto allocator = param.create();
+	if (!allocator) {
+		if (inVm())
+			FAIL() << param.name << ": " << allocator.error().message();
+		GTEST_SKIP() << param.name << ": " << allocator.error().message();
+	}
+	comp::ServerConfig config = ServerRunner::defaultConfig();
+	config.limits.bufferSize = 256;
+	config.limits.dmaBufMib = 1;
+	ServerRunner server(config);
+	ASSERT_TRUE(server.ok()) << server.error();
+	ASSERT_TRUE(server.drawFrames(1));
+	const int fds = countOpenFds();
+
+	auto image = [&](uint32_t width, uint32_t height) {
+		return (*allocator)->allocate(bufmgr::AllocationRequest::image(
+			width, height, DRM_FORMAT_XRGB8888, bufmgr::Usage::Render, "limits"));
+	};
+	{
+		TestClient client(server.socket());
+		ASSERT_TRUE(client.dmabuf);
+		auto wide = image(257, 16);
+		ASSERT_TRUE(wide) << wide.error().message();
+		Proxy<wl_buffer> refused = wrap(client, *wide);
+		auto error = client.expectError();
+		ASSERT_TRUE(error);
+		/* On the params, which wrap() destroyed: libwayland names no interface then. */
+		EXPECT_NE(error->interface, "wl_display");
+		EXPECT_EQ(error->code, uint32_t(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_WL_BUFFER));
+	}
+	{
+		/* 256x256 XRGB is 256 KiB or a little more: the fifth is over 1 MiB. */
+		TestClient client(server.socket());
+		TestClient bystander(server.socket());
+		std::vector<bufmgr::Buffer> buffers;
+		std::vector<Proxy<wl_buffer>> wlBuffers;
+		uint64_t sent = 0;
+		while (!client.error() && buffers.size() < 8) {
+			auto buffer = image(256, 256);
+			ASSERT_TRUE(buffer) << buffer.error().message();
+			sent += buffer->size();
+			wlBuffers.push_back(wrap(client, *buffer));
+			buffers.push_back(std::move(*buffer));
+			client.roundtrip();
+			EXPECT_EQ(bool(client.error()), sent > (1u << 20)) << sent << " bytes sent";
+		}
+		auto error = client.expectError();
+		ASSERT_TRUE(error);
+		EXPECT_EQ(error->interface, "wl_display");
+		EXPECT_EQ(error->code, uint32_t(WL_DISPLAY_ERROR_NO_MEMORY));
+		EXPECT_TRUE(bystander.roundtrip());
+	}
+	ASSERT_TRUE(server.waitFrames(2));
+	EXPECT_EQ(countOpenFds(), fds);
+	EXPECT_EQ(server.run([&](comp::Server &s) { return liveClientBuffers(s, param.exporter); }),
+		  0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Exporters, DmabufClient, testing::ValuesIn(sources()),
 			 [](const testing::TestParamInfo<DmabufSource> &info) { return info.param.name; });
 

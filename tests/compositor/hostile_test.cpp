@@ -227,6 +227,68 @@ std::vector<HostileCase> hostileCases()
 				c.roundtrip();
 		}
 	}, WL_DISPLAY_ERROR_NO_MEMORY });
+	cases.push_back({ "ObjectsBeyondTheLimit", [](TestClient &c, ServerRunner &) {
+		/* Regions are the cheapest object to make; any kind counts. */
+		const uint32_t limit = comp::ClientLimits().objects;
+		for (uint32_t i = 0; i <= limit && !c.error(); i++) {
+			c.own(wl_compositor_create_region(c.compositor));
+			if (i % 1024 == 0)
+				c.roundtrip();
+		}
+	}, WL_DISPLAY_ERROR_NO_MEMORY });
+	cases.push_back({ "ShmPoolsBeyondTheMappingLimit", [](TestClient &c, ServerRunner &) {
+		/* Sparse: the compositor maps what the client never filled. */
+		constexpr int32_t kPool = INT32_MAX;
+		bufmgr::UniqueFd fd(memfd_create("pools", MFD_CLOEXEC));
+		ASSERT_EQ(ftruncate(fd.get(), kPool), 0);
+		const uint64_t pools = (uint64_t(comp::ClientLimits().shmMib) << 20) / kPool + 1;
+		for (uint32_t i = 0; i < pools && !c.error(); i++) {
+			c.own(wl_shm_create_pool(c.shm, fd.get(), kPool));
+			c.roundtrip();
+		}
+	}, WL_DISPLAY_ERROR_NO_MEMORY });
+	cases.push_back({ "ShmPoolGrownBeyondTheMappingLimit", [](TestClient &c, ServerRunner &) {
+		constexpr int32_t kPool = INT32_MAX;
+		bufmgr::UniqueFd fd(memfd_create("pools", MFD_CLOEXEC));
+		ASSERT_EQ(ftruncate(fd.get(), kPool), 0);
+		/* Mapped up to 8 KiB short of the limit, then a 4 KiB pool grown by 1 byte too many. */
+		const uint64_t max = uint64_t(comp::ClientLimits().shmMib) << 20;
+		const uint64_t full = max / kPool - 1;
+		for (uint32_t i = 0; i < full; i++)
+			c.own(wl_shm_create_pool(c.shm, fd.get(), kPool));
+		c.own(wl_shm_create_pool(c.shm, fd.get(), int32_t(max - full * kPool - 8192)));
+		auto *small = c.own(wl_shm_create_pool(c.shm, fd.get(), 4096));
+		wl_shm_pool_resize(small, 8192);
+		ASSERT_TRUE(c.roundtrip()) << "refused at the limit";
+		wl_shm_pool_resize(small, 8193);
+	}, WL_DISPLAY_ERROR_NO_MEMORY });
+	cases.push_back({ "ShmBufferWiderThanTheRendererDraws", [](TestClient &c, ServerRunner &) {
+		const int32_t width = int32_t(comp::ClientLimits().bufferSize) + 1;
+		bufmgr::UniqueFd fd(memfd_create("wide", MFD_CLOEXEC));
+		ASSERT_EQ(ftruncate(fd.get(), width * 4), 0);
+		auto *pool = c.own(wl_shm_create_pool(c.shm, fd.get(), width * 4));
+		c.own(wl_shm_pool_create_buffer(pool, 0, width, 1, width * 4,
+						WL_SHM_FORMAT_XRGB8888));
+	}, WL_DISPLAY_ERROR_NO_MEMORY });
+	cases.push_back({ "LargestBuffersOnManySurfaces", [](TestClient &c, ServerRunner &) {
+		/* Sparse: what the compositor reads of it costs the client nothing. */
+		const int32_t size = int32_t(comp::ClientLimits().bufferSize);
+		const int32_t poolSize = size * size * 4;
+		bufmgr::UniqueFd fd(memfd_create("largest", MFD_CLOEXEC));
+		ASSERT_EQ(ftruncate(fd.get(), poolSize), 0);
+		auto *pool = c.own(wl_shm_create_pool(c.shm, fd.get(), poolSize));
+		wl_buffer *buffer = c.own(wl_shm_pool_create_buffer(pool, 0, size, size, size * 4,
+								    WL_SHM_FORMAT_XRGB8888));
+		for (int i = 0; i < 3; i++) {
+			auto *window = c.own(std::make_unique<Window>(c, "largest"));
+			ASSERT_TRUE(window->waitConfigure());
+			window->ack();
+			wl_surface_attach(window->surface(), buffer, 0, 0);
+			wl_surface_damage_buffer(window->surface(), 0, 0, size, size);
+			wl_surface_commit(window->surface());
+		}
+		EXPECT_TRUE(c.roundtrip());
+	} });
 	cases.push_back({ "FrameCallbacksPiledUp", [](TestClient &c, ServerRunner &) {
 		wl_surface *surface = newSurface(c);
 		for (int i = 0; i < 300; i++)
