@@ -294,6 +294,11 @@ public:
 	Drag(DataDeviceManager &manager, wl_client *client, DataSource *source, Surface *icon)
 		: manager_(manager), client_(client), source_(source), iconSurface_(icon)
 	{
+		/* A drag without a source would outlive its client otherwise. */
+		clientDestroy_.connectClientDestroy(client, [this](void *) {
+			clientDestroy_.disconnect();
+			manager_.seat().cancelGrab(this);
+		});
 	}
 	~Drag() override
 	{
@@ -446,6 +451,7 @@ private:
 
 	DataDeviceManager &manager_;
 	wl_client *client_;
+	Listener clientDestroy_;
 	DataSource *source_;
 	Surface *iconSurface_;
 	std::unique_ptr<DragIcon> icon_;
@@ -457,7 +463,7 @@ private:
 };
 
 DataDeviceManager::DataDeviceManager(Server &server, Seat &seat)
-	: server_(server),
+	: server_(server), seat_(seat),
 	  global_(server.display(), &wl_data_device_manager_interface, kVersion, this, &bind)
 {
 	seat.addKeyboardFocusListener([this](wl_client *client) {
@@ -468,6 +474,9 @@ DataDeviceManager::DataDeviceManager(Server &server, Seat &seat)
 
 DataDeviceManager::~DataDeviceManager()
 {
+	/* The seat outlives this: a drag still running must not call back. */
+	if (drag_)
+		seat_.cancelGrab(drag_);
 	devices_.forEach([](wl_resource *r) { wl_resource_set_user_data(r, nullptr); });
 	devices_.unlinkAll();
 }
@@ -487,13 +496,13 @@ void DataDeviceManager::addDevice(wl_resource *resource)
 {
 	devices_.add(resource, &deviceImpl, this);
 	wl_client *client = wl_resource_get_client(resource);
-	if (server_.seat().keyboardFocusClient() == client)
+	if (seat_.keyboardFocusClient() == client)
 		sendSelection(client);
 }
 
 void DataDeviceManager::setSelection(wl_client *client, DataSource *source, uint32_t serial)
 {
-	if (!server_.seat().isRecentSerial(client, serial)) {
+	if (!seat_.isRecentSerial(client, serial)) {
 		LOG_DEBUG("set_selection with stale serial %u ignored", serial);
 		if (source)
 			wl_data_source_send_cancelled(source->resource());
@@ -506,7 +515,7 @@ void DataDeviceManager::setSelection(wl_client *client, DataSource *source, uint
 	selection_ = source;
 	if (source)
 		source->markUsed();
-	if (wl_client *focus = server_.seat().keyboardFocusClient())
+	if (wl_client *focus = seat_.keyboardFocusClient())
 		sendSelection(focus);
 }
 
@@ -517,13 +526,16 @@ void DataDeviceManager::startDrag(wl_client *client, DataSource *source, Surface
 		source->markUsed();
 	auto drag = std::make_unique<Drag>(*this, client, source, icon);
 	Drag *raw = drag.get();
-	drag_ = raw;
 	auto onOrigin = [origin](Surface *surface) { return surface == origin; };
-	if (!server_.seat().startGrab(client, serial, onOrigin, std::move(drag))) {
-		LOG_DEBUG("start_drag with serial %u ignored: no press or touch on its origin", serial);
+	/* Refused, the new drag is gone already; a drag running before stays the one. */
+	if (!seat_.startGrab(client, serial, onOrigin, std::move(drag))) {
+		LOG_DEBUG("start_drag with serial %u ignored: no press or touch on its origin, "
+			  "or another grab runs", serial);
 		if (source)
 			wl_data_source_send_cancelled(source->resource());
+		return;
 	}
+	drag_ = raw;
 }
 
 void DataDeviceManager::forEachDevice(wl_client *client,
@@ -546,12 +558,12 @@ void DataDeviceManager::sourceDestroyed(DataSource *source)
 	if (drag_ && drag_->source() == source) {
 		/* The drag cannot go on without its data. */
 		drag_->sourceGone();
-		server_.seat().cancelGrab(drag_);
+		seat_.cancelGrab(drag_);
 	}
 	if (selection_ != source)
 		return;
 	selection_ = nullptr;
-	if (wl_client *focus = server_.seat().keyboardFocusClient())
+	if (wl_client *focus = seat_.keyboardFocusClient())
 		sendSelection(focus);
 }
 

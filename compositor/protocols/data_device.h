@@ -40,6 +40,7 @@ public:
 	~DataDeviceManager();
 
 	Server &server() const { return server_; }
+	Seat &seat() const { return seat_; }
 	DataSource *selection() const { return selection_; }
 
 	void setSelection(wl_client *client, DataSource *source, uint32_t serial);
@@ -56,10 +57,12 @@ private:
 	void sendSelection(wl_client *client);
 
 	Server &server_;
+	Seat &seat_;
 	Global global_;
 	ResourceList devices_;
 	DataSource *selection_ = nullptr;
-	Drag *drag_ = nullptr;	/* owned by the seat's grab */
+	/* Owned by the seat's grab; set once the grab runs, cleared by ~Drag. */
+	Drag *drag_ = nullptr;
 };
 
 class DataSource

@@ -92,6 +92,11 @@ View *XdgPopup::parentView() const
 void XdgPopup::surfaceGone()
 {
 	unmap();
+}
+
+void XdgPopup::xdgSurfaceGone()
+{
+	unmap();
 	xdgSurface_ = nullptr;
 }
 
@@ -176,7 +181,7 @@ void XdgPopup::updatePosition()
 
 void XdgPopup::surfaceCommitted()
 {
-	if (!xdgSurface_ || !surface() || dismissed_)
+	if (!xdgSurface_ || !xdgSurface_->surface() || dismissed_)
 		return;
 	if (!surface()->hasBuffer()) {
 		if (isMapped())
@@ -209,8 +214,10 @@ void XdgPopup::surfaceCommitted()
 void XdgPopup::unmapWindow()
 {
 	unmap();
-	if (xdgSurface_)
+	if (xdgSurface_) {
 		xdgSurface_->reset();
+		xdgSurface_->dismissPopups();
+	}
 }
 
 } /* namespace comp */

@@ -37,7 +37,11 @@ public:
 	void reposition(const XdgPositionerState &positioner, uint32_t token);
 	void configure();
 	void surfaceCommitted();
+	/* The wl_surface went: unmapped for good, the xdg_surface stays. */
 	void surfaceGone();
+	/* The xdg_surface went first (client teardown): inert from here on. */
+	void xdgSurfaceGone();
+	/* The parent's xdg_surface went: dismissed, placed relative to nothing. */
 	void parentGone();
 	void unmapWindow();
 
@@ -46,6 +50,7 @@ private:
 		 wl_resource *resource);
 	void updatePosition();
 
+	/* Each null once it went. */
 	XdgSurface *xdgSurface_;
 	XdgSurface *parent_;
 	wl_resource *resource_;

@@ -40,8 +40,7 @@ bool checkNewRole(XdgSurface *xdgSurface, wl_resource *resource)
 				       wl_resource_get_id(resource));
 		return false;
 	}
-	if (!xdgSurface->surface())
-		return false;
+	/* Without a wl_surface the role object is made anyway: inert, never mapped. */
 	return true;
 }
 
@@ -115,10 +114,12 @@ XdgSurface::XdgSurface(XdgWmBase *base, Surface *surface, wl_resource *resource)
 	surfaceDestroy_.connect(surface_->destroySignal(), [this](void *) {
 		surfaceDestroy_.disconnect();
 		surface_ = nullptr;
+		/* The role object stays the client's to destroy; it has nothing to show. */
 		if (toplevel_)
 			toplevel_->surfaceGone();
 		if (popup_)
 			popup_->surfaceGone();
+		dismissPopups();
 	});
 }
 
@@ -126,10 +127,11 @@ XdgSurface::~XdgSurface()
 {
 	if (base_)
 		std::erase(base_->surfaces(), this);
+	/* With a role object left only at client teardown (destroy refuses it). */
 	if (toplevel_)
-		toplevel_->surfaceGone();
+		toplevel_->xdgSurfaceGone();
 	if (popup_)
-		popup_->surfaceGone();
+		popup_->xdgSurfaceGone();
 	for (XdgPopup *popup : std::vector<XdgPopup *>(popups_))
 		popup->parentGone();
 	if (surface_)
@@ -225,6 +227,14 @@ void XdgSurface::roleObjectDestroyed()
 	toplevel_ = nullptr;
 	popup_ = nullptr;
 	reset();
+	dismissPopups();
+}
+
+void XdgSurface::dismissPopups()
+{
+	std::vector<XdgPopup *> popups(popups_.rbegin(), popups_.rend());
+	for (XdgPopup *popup : popups)
+		popup->dismiss();
 }
 
 void XdgSurface::reset()

@@ -20,6 +20,11 @@ class XdgWmBase;
 /*
  * xdg_surface: the configure/ack handshake and window geometry, shared by
  * toplevels and popups (the role objects).
+ *
+ * Lifetimes: the xdg_surface and its role object point at each other until
+ * either goes, and each tells the other as it goes (roleObjectDestroyed(),
+ * the role object's xdgSurfaceGone()). The wl_surface may go before both:
+ * then surface() is null and the role object only unmaps.
  */
 class XdgSurface : public SurfaceRole
 {
@@ -57,11 +62,15 @@ public:
 
 	void setToplevel(XdgToplevel *toplevel) { toplevel_ = toplevel; }
 	void setPopup(XdgPopup *popup) { popup_ = popup; }
+	/* From the role object's destructor. */
 	void roleObjectDestroyed();
 	/* Unmapped with a null buffer: configure again from scratch. */
 	void reset();
 
+	/* Child popups, oldest first; each removes itself as it goes. */
 	std::vector<XdgPopup *> &popups() { return popups_; }
+	/* This surface unmapped or lost its role object: its popups close, topmost first. */
+	void dismissPopups();
 	bool initialCommitDone() const { return initialCommit_; }
 
 private:
@@ -79,7 +88,7 @@ private:
 	bool initialCommit_ = false;
 	std::optional<Rect> geometry_;
 	std::optional<Rect> pendingGeometry_;
-	std::vector<XdgPopup *> popups_;	/* children, oldest first */
+	std::vector<XdgPopup *> popups_;
 	Listener surfaceDestroy_;
 };
 

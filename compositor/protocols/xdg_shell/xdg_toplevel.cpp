@@ -151,6 +151,11 @@ XdgToplevel::~XdgToplevel()
 void XdgToplevel::surfaceGone()
 {
 	unmap();
+}
+
+void XdgToplevel::xdgSurfaceGone()
+{
+	unmap();
 	xdgSurface_ = nullptr;
 }
 
@@ -310,7 +315,7 @@ void XdgToplevel::configure()
 
 void XdgToplevel::surfaceCommitted()
 {
-	if (!xdgSurface_ || !surface())
+	if (!xdgSurface_ || !xdgSurface_->surface())
 		return;
 	uint32_t acked = xdgSurface_->ackedSerial();
 	for (auto it = sent_.begin(); it != sent_.end(); ++it) {
@@ -343,8 +348,10 @@ void XdgToplevel::unmapWindow()
 	requested_.width = 0;
 	requested_.height = 0;
 	placement_.unmapped();
-	if (xdgSurface_)
+	if (xdgSurface_) {
 		xdgSurface_->reset();
+		xdgSurface_->dismissPopups();
+	}
 }
 
 } /* namespace comp */

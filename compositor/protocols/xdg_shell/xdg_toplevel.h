@@ -61,14 +61,17 @@ public:
 	/* Configure with the requested state. */
 	void configure();
 	void surfaceCommitted();
+	/* The wl_surface went: unmapped for good, the xdg_surface stays. */
 	void surfaceGone();
+	/* The xdg_surface went first (client teardown): inert from here on. */
+	void xdgSurfaceGone();
 	/* Unmapped by a null buffer. */
 	void unmapWindow();
 
 private:
 	XdgToplevel(XdgSurface *xdgSurface, wl_resource *resource);
 
-	XdgSurface *xdgSurface_;
+	XdgSurface *xdgSurface_;	/* null once it went */
 	wl_resource *resource_;
 	std::string title_;
 	std::string appId_;
