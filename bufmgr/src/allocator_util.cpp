@@ -108,7 +108,7 @@ int setTruncatedDmaBufName(int fd, const std::string &name)
 	char truncated[DMA_BUF_NAME_LEN];
 	std::memcpy(truncated, name.data(), sizeof(truncated) - 1);
 	truncated[sizeof(truncated) - 1] = '\0';
-	return ::ioctl(fd, DMA_BUF_SET_NAME_B, truncated) < 0 ? -errno : 0;
+	return sys::ioctl(fd, DMA_BUF_SET_NAME_B, truncated) < 0 ? -errno : 0;
 }
 
 } /* namespace bufmgr::internal */

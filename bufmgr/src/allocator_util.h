@@ -13,6 +13,8 @@
 #include <bufmgr/result.h>
 #include <bufmgr/unique_fd.h>
 
+#include "sys.h"
+
 namespace bufmgr::internal {
 
 /* "8294400 B" or "1920x1080 XR24 (8294400 B)" for error contexts. */
@@ -94,7 +96,8 @@ inline int setDmaBufName(int fd, const std::string &name)
 	/* The kernel refuses names that do not fit. */
 	if (name.size() >= DMA_BUF_NAME_LEN)
 		return setTruncatedDmaBufName(fd, name);
-	return ::ioctl(fd, DMA_BUF_SET_NAME_B, name.c_str()) < 0 ? -errno : 0;
+	return sys::ioctl(fd, DMA_BUF_SET_NAME_B, const_cast<char *>(name.c_str())) < 0
+		? -errno : 0;
 }
 
 /* A buffer of the request's shape, its planes at the layout's offsets in fd. */

@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <linux/dma-heap.h>
-#include <sys/ioctl.h>
 
 #include "allocator_util.h"
 
@@ -42,11 +41,7 @@ public:
 		data.len = layout->totalSize;
 		data.fd_flags = O_RDWR | O_CLOEXEC;
 
-		int ret;
-		do {
-			ret = ::ioctl(heap_.get(), DMA_HEAP_IOCTL_ALLOC, &data);
-		} while (ret < 0 && (errno == EINTR || errno == EAGAIN));
-		if (ret < 0) {
+		if (sys::ioctl(heap_.get(), DMA_HEAP_IOCTL_ALLOC, &data) < 0) {
 			int err = errno;
 			return unexpected(err, "allocate " +
 					  internal::describe(request, layout->totalSize) +
@@ -73,7 +68,7 @@ Result<std::unique_ptr<Allocator>>
 createDmaHeapAllocator(const std::string &path, bool contiguous)
 {
 	/* Heaps take their ioctls on a read-only open, as the kernel expects. */
-	UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+	UniqueFd fd(sys::open(path.c_str(), O_RDONLY | O_CLOEXEC));
 	if (!fd)
 		return unexpected(errno, "open dma-heap " + path);
 

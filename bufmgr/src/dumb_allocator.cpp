@@ -5,7 +5,9 @@
 #include <fcntl.h>
 
 #include <xf86drm.h>
-#include <xf86drmMode.h>
+
+#include <bufmgr/log.h>
+#include <bufmgr/stats.h>
 
 #include "allocator_util.h"
 
@@ -56,22 +58,21 @@ public:
 		create.width = rowBytes;
 		create.height = static_cast<uint32_t>(rows);
 		create.bpp = 8;
-		if (drmIoctl(drm_.get(), DRM_IOCTL_MODE_CREATE_DUMB, &create) < 0) {
+		if (sys::ioctl(drm_.get(), DRM_IOCTL_MODE_CREATE_DUMB, &create) < 0) {
 			int err = errno;
-			return unexpected(err, what());
+			return unexpected(err, what() + ": create dumb buffer");
 		}
 
 		/* The PRIME export holds the object; the handle can go right away. */
-		int primeFd = -1;
-		int ret = drmPrimeHandleToFD(drm_.get(), create.handle,
-					     DRM_CLOEXEC | DRM_RDWR, &primeFd);
+		struct drm_prime_handle prime = {};
+		prime.handle = create.handle;
+		prime.flags = DRM_CLOEXEC | DRM_RDWR;
+		int ret = sys::ioctl(drm_.get(), DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime);
 		int exportErr = errno;
-		struct drm_mode_destroy_dumb destroy = {};
-		destroy.handle = create.handle;
-		drmIoctl(drm_.get(), DRM_IOCTL_MODE_DESTROY_DUMB, &destroy);
+		UniqueFd fd(ret < 0 ? -1 : prime.fd);
+		destroyHandle(create.handle, what);
 		if (ret < 0)
 			return unexpected(exportErr, what() + ": PRIME export");
-		UniqueFd fd(primeFd);
 
 		if (create.pitch != rowBytes)
 			return unexpected(ENOTSUP, what() + ": driver pitch " +
@@ -85,6 +86,23 @@ public:
 	}
 
 private:
+	/*
+	 * Drops our handle; a failure leaves the memory held by the DRM fd
+	 * until the allocator goes, which the log says.
+	 */
+	template<typename What>
+	void destroyHandle(uint32_t handle, const What &what)
+	{
+		struct drm_mode_destroy_dumb destroy = {};
+		destroy.handle = handle;
+		if (sys::ioctl(drm_.get(), DRM_IOCTL_MODE_DESTROY_DUMB, &destroy) < 0) {
+			const int err = errno;
+			log(LogLevel::Warning, what() + ": destroy dumb handle " +
+					       std::to_string(handle) + ": " + errnoName(err) +
+					       "; its memory stays until the DRM fd closes");
+		}
+	}
+
 	UniqueFd drm_;
 	const Buffer::Origin origin_;
 };
@@ -93,14 +111,18 @@ private:
 
 Result<std::unique_ptr<Allocator>> createDumbAllocator(const std::string &drmNode)
 {
-	UniqueFd fd(::open(drmNode.c_str(), O_RDWR | O_CLOEXEC));
+	UniqueFd fd(sys::open(drmNode.c_str(), O_RDWR | O_CLOEXEC));
 	if (!fd)
 		return unexpected(errno, "open DRM node " + drmNode);
 
-	uint64_t hasDumb = 0;
-	if (drmGetCap(fd.get(), DRM_CAP_DUMB_BUFFER, &hasDumb) < 0 || !hasDumb)
-		return unexpected(ENOTSUP, "DRM node " + drmNode +
-					   " has no dumb buffers");
+	struct drm_get_cap cap = {};
+	cap.capability = DRM_CAP_DUMB_BUFFER;
+	if (sys::ioctl(fd.get(), DRM_IOCTL_GET_CAP, &cap) < 0) {
+		int err = errno;
+		return unexpected(err, "DRM node " + drmNode + ": DRM_CAP_DUMB_BUFFER");
+	}
+	if (!cap.value)
+		return unexpected(ENOTSUP, "DRM node " + drmNode + " has no dumb buffers");
 
 	return std::unique_ptr<Allocator>(new DumbAllocator(std::move(fd), drmNode));
 }

@@ -13,13 +13,15 @@
 
 #include <bufmgr/unique_fd.h>
 
+#include "sys.h"
+
 namespace bufmgr {
 
 namespace {
 
 Result<std::string> readFile(const std::string &path)
 {
-	UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+	UniqueFd fd(sys::open(path.c_str(), O_RDONLY | O_CLOEXEC));
 	if (!fd)
 		return unexpected(errno, "open " + path);
 

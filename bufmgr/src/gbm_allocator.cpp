@@ -11,6 +11,8 @@
 #include <gbm.h>
 #include <xf86drm.h>
 
+#include <bufmgr/stats.h>
+
 #include "allocator_util.h"
 
 namespace bufmgr {
@@ -25,6 +27,38 @@ struct GbmBoDeleter {
 };
 using GbmDevicePtr = std::unique_ptr<gbm_device, GbmDeviceDeleter>;
 using GbmBoPtr = std::unique_ptr<gbm_bo, GbmBoDeleter>;
+
+/* libgbm's calls that allocate, behind the fault-injection seam (sys.h). */
+gbm_device *createDevice(int fd)
+{
+	return internal::faultable(SysCall::GbmCreateDevice, static_cast<gbm_device *>(nullptr),
+				   [&] { return gbm_create_device(fd); });
+}
+
+gbm_bo *createBo(gbm_device *device, uint32_t width, uint32_t height, uint32_t format,
+		 uint32_t flags)
+{
+	return internal::faultable(SysCall::GbmBoCreate, static_cast<gbm_bo *>(nullptr), [&] {
+		return gbm_bo_create(device, width, height, format, flags);
+	});
+}
+
+gbm_bo *createBoWithModifiers(gbm_device *device, uint32_t width, uint32_t height,
+			      uint32_t format, const std::vector<uint64_t> &modifiers,
+			      uint32_t flags)
+{
+	return internal::faultable(SysCall::GbmBoCreate, static_cast<gbm_bo *>(nullptr), [&] {
+		return gbm_bo_create_with_modifiers2(
+			device, width, height, format, modifiers.data(),
+			static_cast<unsigned int>(modifiers.size()), flags);
+	});
+}
+
+int boFd(gbm_bo *bo, int plane)
+{
+	return internal::faultable(SysCall::GbmBoGetFd, -1,
+				   [&] { return gbm_bo_get_fd_for_plane(bo, plane); });
+}
 
 uint32_t gbmUsage(Usage usage)
 {
@@ -90,21 +124,29 @@ public:
 		errno = 0;
 		if (!linearOnly) {
 			/* The modifier list decides the layout; LINEAR is a usage bit. */
-			bo.reset(gbm_bo_create_with_modifiers2(
-				device_.get(), request.width, request.height,
-				request.format, request.modifiers.data(),
-				static_cast<unsigned int>(request.modifiers.size()),
-				flags & ~GBM_BO_USE_LINEAR));
+			bo.reset(createBoWithModifiers(device_.get(), request.width,
+						       request.height, request.format,
+						       request.modifiers,
+						       flags & ~GBM_BO_USE_LINEAR));
 		}
+		const int modifiersErr = errno;
 		/* Drivers without modifier support (ENOSYS) can still do linear. */
 		if (!bo && linearAllowed) {
 			errno = 0;
-			bo.reset(gbm_bo_create(device_.get(), request.width, request.height,
-					       request.format, flags | GBM_BO_USE_LINEAR));
+			bo.reset(createBo(device_.get(), request.width, request.height,
+					  request.format, flags | GBM_BO_USE_LINEAR));
 			forcedLinear = true;
 		}
-		if (!bo)
-			return unexpected(errno ? errno : ENOMEM, what);
+		if (!bo) {
+			int err = errno ? errno : ENOMEM;
+			std::string how = linearAllowed ? "gbm_bo_create (linear)"
+							: "gbm_bo_create_with_modifiers2";
+			if (!linearOnly && linearAllowed)
+				how = "gbm_bo_create_with_modifiers2 (" +
+				      errnoName(modifiersErr ? modifiersErr : ENOMEM) +
+				      ") and then " + how;
+			return unexpected(err, what + ": " + how);
+		}
 
 		const int numPlanes = gbm_bo_get_plane_count(bo.get());
 		if (numPlanes < 1 || numPlanes > 4)
@@ -152,17 +194,31 @@ private:
 	 */
 	Result<UniqueFd> exportPlane(gbm_bo *bo, int plane)
 	{
-		uint32_t handle = gbm_bo_get_handle_for_plane(bo, plane).u32;
-		int fd = -1;
-		if (handle && drmPrimeHandleToFD(drm_.get(), handle, DRM_CLOEXEC | DRM_RDWR,
-						 &fd) == 0)
-			return UniqueFd(fd);
+		struct drm_prime_handle prime = {};
+		prime.handle = gbm_bo_get_handle_for_plane(bo, plane).u32;
+		prime.flags = DRM_CLOEXEC | DRM_RDWR;
+		int primeErr = EINVAL;
+		if (prime.handle) {
+			if (sys::ioctl(drm_.get(), DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime) == 0)
+				return UniqueFd(prime.fd);
+			primeErr = errno;
+			/*
+			 * Only a driver that cannot export this way is worth the
+			 * read-only fd below; out of memory or fds, it would fail
+			 * too, or give a buffer that maps with EACCES later.
+			 */
+			if (primeErr != EINVAL && primeErr != EOPNOTSUPP && primeErr != ENOSYS)
+				return unexpected(primeErr, "export plane " + std::to_string(plane) +
+							    ": PRIME export");
+		}
 
 		errno = 0;
-		UniqueFd fallback(gbm_bo_get_fd_for_plane(bo, plane));
+		UniqueFd fallback(boFd(bo, plane));
 		if (!fallback)
 			return unexpected(errno ? errno : EIO,
-					  "export plane " + std::to_string(plane));
+					  "export plane " + std::to_string(plane) +
+					  ": PRIME export (" + errnoName(primeErr) +
+					  ") and then gbm_bo_get_fd_for_plane");
 		return fallback;
 	}
 
@@ -176,12 +232,12 @@ private:
 
 Result<std::unique_ptr<Allocator>> createGbmAllocator(const std::string &drmNode)
 {
-	UniqueFd fd(::open(drmNode.c_str(), O_RDWR | O_CLOEXEC));
+	UniqueFd fd(sys::open(drmNode.c_str(), O_RDWR | O_CLOEXEC));
 	if (!fd)
 		return unexpected(errno, "open DRM node " + drmNode);
 
 	errno = 0;
-	GbmDevicePtr device(gbm_create_device(fd.get()));
+	GbmDevicePtr device(createDevice(fd.get()));
 	if (!device)
 		return unexpected(errno ? errno : ENODEV,
 				  "create GBM device on " + drmNode);

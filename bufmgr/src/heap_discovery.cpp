@@ -29,7 +29,7 @@ namespace {
 /* Whole small kernel file (sysfs, debugfs, procfs); their size says 0. */
 Result<std::string> readFile(const std::string &path)
 {
-	UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+	UniqueFd fd(sys::open(path.c_str(), O_RDONLY | O_CLOEXEC));
 	if (!fd)
 		return unexpected(errno, "open " + path);
 
@@ -365,7 +365,7 @@ Node probeNode(const std::string &dir, const std::string &name, bool &isHeap)
 				  static_cast<uint64_t>(st.st_ino) };
 
 	/* Heaps take their ioctls on a read-only open. */
-	UniqueFd fd(::open(node.info.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+	UniqueFd fd(sys::open(node.info.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
 	if (fd) {
 		node.info.accessible = true;
 		node.info.openErrno = 0;

@@ -57,7 +57,7 @@ std::vector<std::string> listDri(const std::string &dir, const char *prefix)
 /* A card node that drives a display: dumb buffers are for scanout. */
 bool isKmsNode(const std::string &node)
 {
-	UniqueFd fd(::open(node.c_str(), O_RDWR | O_CLOEXEC));
+	UniqueFd fd(sys::open(node.c_str(), O_RDWR | O_CLOEXEC));
 	if (!fd)
 		return false;
 	drmModeRes *res = drmModeGetResources(fd.get());
@@ -388,17 +388,18 @@ Result<Buffer> BufferManager::fallBack(const CachedPlan &plan,
 
 		const Error &error = buffer.error();
 		lastError = error.code;
-		if (!attempts.empty())
-			attempts += "; ";
-		attempts += error.message();
+		const std::string errnoText = errnoName(error.code) + " (" +
+					      std::strerror(error.code) + ")";
+		/* Each attempt with its errno's name, and which source came next. */
+		if (i > 0)
+			attempts += "; fell back to " + source.info.source + ": ";
+		attempts += error.context + ": " + errnoName(error.code);
 
 		const std::string next = i + 1 < steps.size() ? steps[i + 1].source
 							      : std::string();
-		const std::string reason = errnoName(error.code) + " (" +
-					   std::strerror(error.code) + ") for " +
-					   internal::describe(request, 0);
+		const std::string reason = errnoText + " for " + internal::describe(request, 0);
 		stats_->recordFallback(source.info.source, next, reason);
-		log(LogLevel::Warning, error.message() +
+		log(LogLevel::Warning, error.context + ": " + errnoText +
 			(next.empty() ? "; no source left" : "; falling back to " + next));
 	}
 

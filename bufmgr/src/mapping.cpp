@@ -3,10 +3,14 @@
 
 #include <cerrno>
 #include <linux/dma-buf.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <bufmgr/log.h>
+#include <bufmgr/stats.h>
+
+#include "sys.h"
 
 namespace bufmgr {
 
@@ -25,11 +29,7 @@ uint64_t syncFlags(Access access)
 int syncIoctl(int fd, uint64_t flags)
 {
 	struct dma_buf_sync sync = { flags };
-	int ret;
-	do {
-		ret = ::ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync);
-	} while (ret < 0 && (errno == EINTR || errno == EAGAIN));
-	return ret < 0 ? errno : 0;
+	return sys::ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync) < 0 ? errno : 0;
 }
 
 } /* namespace */
@@ -79,8 +79,7 @@ Result<void> Mapping::CpuAccess::end()
 
 Result<Mapping> Mapping::map(const Buffer &buffer, MapOptions options)
 {
-	const std::string what = "map buffer '" + buffer.name() + "' from " +
-				 buffer.source();
+	std::string what = "map buffer '" + buffer.name() + "' from " + buffer.source();
 	if (!buffer.isValid())
 		return unexpected(EINVAL, what + ": no memory");
 
@@ -109,8 +108,8 @@ Result<Mapping> Mapping::map(const Buffer &buffer, MapOptions options)
 							  what + ": size of fd unknown");
 				end = st.st_size;
 			}
-			void *addr = ::mmap(nullptr, static_cast<size_t>(end), prot, flags,
-					    plane.fd.get(), 0);
+			void *addr = sys::mmap(static_cast<size_t>(end), prot, flags,
+					       plane.fd.get(), 0);
 			if (addr == MAP_FAILED)
 				return unexpected(errno, what + ": mmap " +
 							 std::to_string(end) + " B");
@@ -127,11 +126,13 @@ Result<Mapping> Mapping::map(const Buffer &buffer, MapOptions options)
 						  " B");
 		mapping.planes_.push_back({ region, plane.offset });
 	}
+	mapping.what_ = std::move(what);
 	return mapping;
 }
 
 Mapping::Mapping(Mapping &&other) noexcept
-	: regions_(std::move(other.regions_)), planes_(std::move(other.planes_))
+	: regions_(std::move(other.regions_)), planes_(std::move(other.planes_)),
+	  what_(std::move(other.what_))
 {
 	other.regions_.clear();
 	other.planes_.clear();
@@ -143,6 +144,7 @@ Mapping &Mapping::operator=(Mapping &&other) noexcept
 		unmap();
 		regions_ = std::move(other.regions_);
 		planes_ = std::move(other.planes_);
+		what_ = std::move(other.what_);
 		other.regions_.clear();
 		other.planes_.clear();
 	}
@@ -156,8 +158,15 @@ Mapping::~Mapping()
 
 void Mapping::unmap()
 {
-	for (Region &region : regions_)
-		::munmap(region.addr, region.length);
+	for (Region &region : regions_) {
+		/* Nothing to retry: say what stays mapped. */
+		if (sys::munmap(region.addr, region.length) < 0) {
+			const int err = errno;
+			log(LogLevel::Warning, what_ + ": munmap " +
+					       std::to_string(region.length) + " B: " +
+					       errnoName(err) + "; the mapping stays");
+		}
+	}
 	regions_.clear();
 	planes_.clear();
 }
@@ -178,7 +187,7 @@ Result<Mapping::CpuAccess> Mapping::beginAccess(Access access) const
 			continue;
 		auto sync = DmaBufSync::begin(region.fd.get(), access);
 		if (!sync)
-			return unexpected(std::move(sync).error());
+			return unexpected(sync.error().code, what_ + ": " + sync.error().context);
 		scope.syncs_.push_back(std::move(*sync));
 	}
 	return scope;

@@ -7,6 +7,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "sys.h"
+
 namespace bufmgr {
 
 namespace {
@@ -17,7 +19,7 @@ class SealableMemfd
 public:
 	SealableMemfd(const std::string &name, uint64_t size)
 		: name_(name), size_(size),
-		  fd_(::memfd_create(name.empty() ? "bufmgr" : name.c_str(),
+		  fd_(sys::memfdCreate(name.empty() ? "bufmgr" : name.c_str(),
 				     MFD_CLOEXEC | MFD_ALLOW_SEALING))
 	{
 	}
@@ -33,7 +35,7 @@ public:
 
 	Result<UniqueFd> seal(int seals)
 	{
-		if (::fcntl(fd_.get(), F_ADD_SEALS, seals) < 0)
+		if (sys::fcntl(fd_.get(), F_ADD_SEALS, seals) < 0)
 			return fail(errno, "seal ");
 		return std::move(fd_);
 	}
@@ -53,7 +55,7 @@ Result<UniqueFd> createSealedMemfd(const std::string &name, uint64_t size, bool 
 		return memfd.fail(errno, "memfd_create for ");
 	if (size > static_cast<uint64_t>(std::numeric_limits<off_t>::max()))
 		return memfd.fail(EFBIG, "ftruncate ");
-	if (::ftruncate(memfd.fd().get(), static_cast<off_t>(size)) < 0)
+	if (sys::ftruncate(memfd.fd().get(), static_cast<off_t>(size)) < 0)
 		return memfd.fail(errno, "ftruncate ");
 	/* A peer that shrank the file would make our mappings SIGBUS. */
 	return memfd.seal(F_SEAL_SHRINK | (sealGrow ? F_SEAL_GROW : 0));
@@ -66,7 +68,7 @@ Result<UniqueFd> createSealedMemfd(const std::string &name, std::span<const std:
 		return memfd.fail(errno, "memfd_create for ");
 	size_t written = 0;
 	while (written < contents.size()) {
-		ssize_t n = ::write(memfd.fd().get(), contents.data() + written,
+		ssize_t n = sys::write(memfd.fd().get(), contents.data() + written,
 				    contents.size() - written);
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -5,7 +5,6 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <linux/udmabuf.h>
-#include <sys/ioctl.h>
 
 #include "allocator_util.h"
 
@@ -50,10 +49,7 @@ public:
 		create.offset = 0;
 		create.size = layout->totalSize;
 
-		int ret;
-		do {
-			ret = ::ioctl(dev_.get(), UDMABUF_CREATE, &create);
-		} while (ret < 0 && (errno == EINTR || errno == EAGAIN));
+		int ret = sys::ioctl(dev_.get(), UDMABUF_CREATE, &create);
 		if (ret < 0) {
 			int err = errno;
 			return unexpected(err, what());
@@ -75,7 +71,7 @@ private:
 
 Result<std::unique_ptr<Allocator>> createUdmabufAllocator(const std::string &path)
 {
-	UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+	UniqueFd fd(sys::open(path.c_str(), O_RDWR | O_CLOEXEC));
 	if (!fd)
 		return unexpected(errno, "open udmabuf device " + path);
 	return std::unique_ptr<Allocator>(new UdmabufAllocator(std::move(fd)));

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "sys.h"
+
 namespace bufmgr {
 
 void UniqueFd::reset(int fd)
@@ -24,7 +26,7 @@ UniqueFd UniqueFd::dup() const
 		errno = EBADF;
 		return UniqueFd();
 	}
-	return UniqueFd(::fcntl(fd_, F_DUPFD_CLOEXEC, 0));
+	return UniqueFd(sys::dup(fd_));
 }
 
 SharedFd::Count *SharedFd::share() const
@@ -74,7 +76,7 @@ SharedFd SharedFd::duplicate(int fd)
 {
 	if (fd < 0)
 		return SharedFd();
-	return SharedFd(UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 0)));
+	return SharedFd(UniqueFd(sys::dup(fd)));
 }
 
 UniqueFd SharedFd::dup() const
@@ -83,7 +85,7 @@ UniqueFd SharedFd::dup() const
 		errno = EBADF;
 		return UniqueFd();
 	}
-	return UniqueFd(::fcntl(fd_, F_DUPFD_CLOEXEC, 0));
+	return UniqueFd(sys::dup(fd_));
 }
 
 } /* namespace bufmgr */

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include <bufmgr/buffer.h>
@@ -89,6 +90,7 @@ private:
 
 	std::vector<Region> regions_;
 	std::vector<PlaneView> planes_;
+	std::string what_;	/* "map buffer 'x' from y", for errors */
 };
 
 class Mapping::CpuAccess
