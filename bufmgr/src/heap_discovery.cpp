@@ -289,9 +289,11 @@ void resolveSameArea(std::vector<Node> &nodes)
 			groups[nodes[i].info.cmaArea].push_back(i);
 	}
 
-	for (auto &[area, members] : groups) {
+	for (auto &[name, members] : groups) {
 		if (members.size() < 2)
 			continue;
+		/* clang 14 cannot capture a structured binding. */
+		const std::string &area = name;
 		auto better = [&](size_t a, size_t b) {
 			const HeapInfo &x = nodes[a].info, &y = nodes[b].info;
 			if ((x.name == kDefaultCmaHeapName) != (y.name == kDefaultCmaHeapName))
