@@ -165,4 +165,20 @@ inline ::testing::AssertionResult mentions(const std::string &text,
 	return ::testing::AssertionSuccess();
 }
 
+/*
+ * The outcome of a path with no fallback: EINTR on a call bufmgr retries
+ * is survived; any other fault fails with its errno and a message naming
+ * every word.
+ */
+inline void expectRetriedOrFailed(const FaultOutcome &o, std::initializer_list<std::string> words)
+{
+	if (o.fault.error == EINTR && retriesEintr(o.fault.call)) {
+		EXPECT_TRUE(o.result);
+		return;
+	}
+	ASSERT_FALSE(o.result);
+	EXPECT_EQ(o.result.error().code, o.fault.error);
+	EXPECT_TRUE(mentions(o.result.error().context, words));
+}
+
 } /* namespace heapcomp::test */

@@ -83,6 +83,14 @@ Proxy<wl_buffer> wrap(TestClient &client, const bufmgr::Buffer &buffer, uint32_t
 		params, int32_t(buffer.width()), int32_t(buffer.height()), buffer.format(), flags));
 }
 
+/* A missing device is a skip on the host, a failure in the VM. */
+#define SKIP_OR_FAIL_WITHOUT(why)          \
+	do {                               \
+		if (inVm())                \
+			FAIL() << (why);   \
+		GTEST_SKIP() << (why);     \
+	} while (0)
+
 class DmabufClient : public testing::TestWithParam<DmabufSource>
 {
 };
@@ -98,11 +106,8 @@ TEST_P(DmabufClient, PixelsReachTheScreen)
 {
 	const DmabufSource &param = GetParam();
 	auto allocator = param.create();
-	if (!allocator) {
-		if (inVm())
-			FAIL() << param.name << ": " << allocator.error().message();
-		GTEST_SKIP() << param.name << ": " << allocator.error().message();
-	}
+	if (!allocator)
+		SKIP_OR_FAIL_WITHOUT(param.name + ": " + allocator.error().message());
 
 	ServerRunner server(ServerRunner::realClockConfig());
 	ASSERT_TRUE(server.ok()) << server.error();
@@ -215,11 +220,8 @@ TEST_P(DmabufClient, LimitsRefuseTheBufferNotTheOthers)
 {
 	const DmabufSource &param = GetParam();
 	auto allocator = param.create();
-	if (!allocator) {
-		if (inVm())
-			FAIL() << param.name << ": " << allocator.error().message();
-		GTEST_SKIP() << param.name << ": " << allocator.error().message();
-	}
+	if (!allocator)
+		SKIP_OR_FAIL_WITHOUT(param.name + ": " + allocator.error().message());
 	comp::ServerConfig config = ServerRunner::defaultConfig();
 	config.limits.bufferSize = 256;
 	config.limits.dmaBufMib = 1;
