@@ -44,6 +44,9 @@ const std::vector<ClientLimits::Entry> &ClientLimits::entries()
 		{ "shm-mib", &ClientLimits::shmMib, "MiB of wl_shm pools mapped for the client" },
 		{ "buffer-size", &ClientLimits::bufferSize,
 		  "width or height of a buffer (a larger dma-buf fails to import)" },
+		{ "heap-mib", &ClientLimits::heapMib,
+		  "MiB allocated for the client from one heap's memory" },
+		{ "heap-buffers", &ClientLimits::heapBuffers, "buffers allocated for the client from heaps" },
 	};
 	return entries;
 }

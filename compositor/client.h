@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,26 @@ struct ClientAccount {
 	std::atomic<uint64_t> surfaces{0};
 	std::atomic<uint64_t> poolBytes{0};	/* of its wl_shm pools, mapped */
 	std::atomic<uint64_t> dmaBufBytes{0};	/* of its dma-buf wl_buffers */
+	/*
+	 * What the compositor allocated for the client from DMA-BUF heaps
+	 * (heapcomp_heaps_v1.allocate), by heap pool id. Event loop only.
+	 */
+	struct HeapCharge {
+		uint64_t bytes = 0;
+		uint32_t buffers = 0;
+	};
+	std::map<uint32_t, HeapCharge> heapCharges;
+	/*
+	 * Allocated buffers whose object the client destroyed but whose fds
+	 * it may still hold: charged until it closes them.
+	 */
+	struct HeldHeapBuffer {
+		uint64_t device = 0;	/* of the dma-buf's file */
+		uint64_t inode = 0;
+		uint32_t pool = 0;
+		uint64_t bytes = 0;
+	};
+	std::vector<HeldHeapBuffer> heldHeapBuffers;
 	/* Every client's buffers, which this client's count in too. */
 	std::shared_ptr<ClientBufferTotals> totals;
 };
@@ -60,6 +81,10 @@ struct ClientLimits {
 	uint32_t shmMib = sizeof(void *) == 8 ? 65536 : 512;
 	/* Width and height of a buffer; the renderer's own maximum applies too. */
 	uint32_t bufferSize = 8192;
+	/* MiB the compositor allocates for a client from one heap's memory. */
+	uint32_t heapMib = 256;
+	/* Buffers the compositor allocates for a client from heaps, in all. */
+	uint32_t heapBuffers = 64;
 
 	/* "region-rects", ... with a pointer to each value, for --limit NAME=N. */
 	struct Entry {

@@ -4,6 +4,7 @@
 #include "log.h"
 #include "protocols/compositor.h"
 #include "protocols/data_device.h"
+#include "protocols/heap_hints.h"
 #include "protocols/linux_dmabuf.h"
 #include "protocols/output.h"
 #include "protocols/presentation.h"
@@ -32,6 +33,7 @@ Globals::Globals(Server &server)
 
 Globals::~Globals()
 {
+	heapHints_.reset();
 	linuxDmabuf_.reset();
 	presentation_.reset();
 	viewporter_.reset();
@@ -84,6 +86,14 @@ bufmgr::Result<void> Globals::init()
 			LOG_WARNING("linux-dmabuf disabled: %s", dmabuf.error().message().c_str());
 	} else {
 		LOG_INFO("linux-dmabuf disabled: the renderer cannot read dma-bufs");
+	}
+	/* Heap hints mirror linux-dmabuf's feedback: none without it. */
+	if (linuxDmabuf_) {
+		auto hints = HeapHints::create(server_, *linuxDmabuf_);
+		if (hints)
+			heapHints_ = std::move(*hints);
+		else
+			LOG_WARNING("heap hints disabled: %s", hints.error().message().c_str());
 	}
 	return {};
 }

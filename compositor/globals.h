@@ -10,6 +10,7 @@ namespace comp {
 
 class CompositorGlobal;
 class DataDeviceManager;
+class HeapHints;
 class LinuxDmabuf;
 class OutputGlobal;
 class Presentation;
@@ -40,6 +41,8 @@ public:
 	Presentation &presentation() const { return *presentation_; }
 	/* Null when the renderer cannot read dma-bufs or the setup failed. */
 	LinuxDmabuf *linuxDmabuf() const { return linuxDmabuf_.get(); }
+	/* Null without linux-dmabuf. */
+	HeapHints *heapHints() const { return heapHints_.get(); }
 	/* Index i is the wl_output of the backend's output i. */
 	const std::vector<OutputGlobal *> &outputs() const { return outputList_; }
 
@@ -60,6 +63,7 @@ private:
 	std::unique_ptr<Viewporter> viewporter_;
 	std::unique_ptr<Presentation> presentation_;
 	std::unique_ptr<LinuxDmabuf> linuxDmabuf_;
+	std::unique_ptr<HeapHints> heapHints_;
 };
 
 } /* namespace comp */

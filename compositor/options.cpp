@@ -73,6 +73,9 @@ std::string usage(const std::string &program)
 	    << "  --outputs N              number of headless outputs, side by side (default 1)\n"
 	    << "  --no-direct-scanout      compose every frame, even when a fullscreen client\n"
 	    << "                           buffer could be shown as it is\n"
+	    << "  --scanout-requires WHAT  scan out only buffers in memory of that kind, as a\n"
+	    << "                           display controller without an IOMMU: contiguous\n"
+	    << "                           (a contiguous DMA-BUF heap) or any (default)\n"
 	    << "  --limit NAME=N           a per-client limit; over it the client is disconnected:\n"
 	    << limitsUsage(d.limits)
 	    << "  --log-level LEVEL        debug, info, warning or error (default info)\n"
@@ -150,6 +153,10 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 				return bad("needs 1-16 outputs");
 		} else if (arg == "--no-direct-scanout") {
 			options.server.headless.directScanout = false;
+		} else if (arg == "--scanout-requires") {
+			if (!needValue() || (value != "contiguous" && value != "any"))
+				return bad("needs contiguous or any");
+			options.server.headless.scanoutRequiresContiguous = value == "contiguous";
 		} else if (arg == "--limit") {
 			if (!needValue() || !parseLimit(value, &options.server.limits))
 				return bad("needs NAME=N with N > 0, a name from --help");

@@ -11,6 +11,7 @@
 
 #include "client.h"
 #include "log.h"
+#include "protocols/heap_hints.h"
 #include "protocols/linux_dmabuf.h"
 #include "protocols/output.h"
 #include "protocols/seat.h"
@@ -310,8 +311,15 @@ void Server::sceneChanged()
 	if (Seat *seat = seatIfAny())
 		seat->updatePointerFocus();
 	/* What the backend could scan out may have changed with it. */
+	scanoutCandidatesChanged();
+}
+
+void Server::scanoutCandidatesChanged()
+{
 	if (LinuxDmabuf *dmabuf = linuxDmabuf())
 		dmabuf->sceneChanged();
+	if (HeapHints *hints = heapHints())
+		hints->sceneChanged();
 }
 
 void Server::scheduleRepaint()

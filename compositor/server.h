@@ -32,6 +32,7 @@
 namespace comp {
 
 class ClientState;
+class HeapHints;
 class LinuxDmabuf;
 class OutputGlobal;
 class Presentation;
@@ -121,6 +122,7 @@ public:
 	Presentation &presentation() { return globals_->presentation(); }
 	WindowPolicy &windowPolicy() { return *windowPolicy_; }
 	LinuxDmabuf *linuxDmabuf() { return globals_ ? globals_->linuxDmabuf() : nullptr; }
+	HeapHints *heapHints() { return globals_ ? globals_->heapHints() : nullptr; }
 	const std::vector<OutputGlobal *> &outputGlobals() const { return globals_->outputs(); }
 
 	/* The record of a client, created on its first use. */
@@ -148,6 +150,8 @@ public:
 
 	/* The scene changed under the pointer: re-pick its focus. */
 	void sceneChanged();
+	/* What a backend would scan out may differ: feedbacks ask it again. */
+	void scanoutCandidatesChanged();
 
 	/* Requests a repaint of every output at its next refresh. */
 	void scheduleRepaint();

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <cstring>
 #include <functional>
 #include <utility>
 
@@ -292,6 +293,32 @@ T *fromResource(wl_resource *resource)
 {
 	return static_cast<T *>(wl_resource_get_user_data(resource));
 }
+
+/* A wl_array for an event argument, released when it goes. */
+class WlArray
+{
+public:
+	WlArray() { wl_array_init(&array_); }
+	~WlArray() { wl_array_release(&array_); }
+	WlArray(const WlArray &) = delete;
+	WlArray &operator=(const WlArray &) = delete;
+
+	/* Appends value's bytes; false when out of memory. */
+	template<typename T>
+	bool append(const T &value)
+	{
+		void *slot = wl_array_add(&array_, sizeof(T));
+		if (!slot)
+			return false;
+		memcpy(slot, &value, sizeof(T));
+		return true;
+	}
+
+	wl_array *get() { return &array_; }
+
+private:
+	wl_array array_;
+};
 
 /* The implementation of every "destroy" request. */
 inline void destroyResource(wl_client *, wl_resource *resource)

@@ -340,6 +340,15 @@ Result<Buffer> BufferManager::allocateFrom(const Source &source,
 	return buffer;
 }
 
+Result<Buffer> BufferManager::allocateFromSource(const std::string &name,
+						 const AllocationRequest &request)
+{
+	const Source *source = findSource(name);
+	if (!source)
+		return unexpected(ENODEV, "no allocation source '" + name + "'");
+	return tryAllocate(*source, request);
+}
+
 Result<Buffer> BufferManager::tryAllocate(const Source &source,
 					  const AllocationRequest &request)
 {

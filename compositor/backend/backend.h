@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <bufmgr/buffer.h>
+#include <bufmgr/heap.h>
 #include <bufmgr/result.h>
 #include <bufmgr/unique_fd.h>
 
@@ -132,6 +133,14 @@ public:
 	void setFrameHandler(FrameHandler handler) { frameHandler_ = std::move(handler); }
 	void setPresentedHandler(PresentedHandler handler) { presentedHandler_ = std::move(handler); }
 
+	/*
+	 * The surface (Surface::id()) the last repaint found on top of this
+	 * output, opaque and covering it whole: the one the backend would
+	 * scan out if it accepted its buffer. 0 for none. Set by the repaint.
+	 */
+	uint64_t scanoutCandidate() const { return scanoutCandidate_; }
+	void setScanoutCandidate(uint64_t surface) { scanoutCandidate_ = surface; }
+
 	/* Position in the global compositor space; set by the server. */
 	int32_t x() const { return x_; }
 	int32_t y() const { return y_; }
@@ -144,6 +153,7 @@ protected:
 private:
 	FrameHandler frameHandler_;
 	PresentedHandler presentedHandler_;
+	uint64_t scanoutCandidate_ = 0;
 	int32_t x_ = 0;
 	int32_t y_ = 0;
 };
@@ -223,6 +233,15 @@ public:
 	virtual std::optional<ScanoutTranche> scanoutTranche(const Surface &) const
 	{
 		return std::nullopt;
+	}
+
+	/*
+	 * The DMA-BUF heaps whose buffers this backend's scanout tranches can
+	 * take, most preferred first, by name; empty when it knows none.
+	 */
+	virtual std::vector<std::string> scanoutHeaps(const std::vector<bufmgr::HeapInfo> &) const
+	{
+		return {};
 	}
 
 protected:

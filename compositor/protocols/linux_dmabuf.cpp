@@ -379,13 +379,9 @@ const struct zwp_linux_dmabuf_v1_interface dmabufImpl = {
 
 LinuxDmabuf::SurfaceFeedback::SurfaceFeedback(LinuxDmabuf &dmabuf, wl_resource *resource,
 					      Surface *surface)
-	: dmabuf_(dmabuf), resource_(resource), surface_(surface)
+	: dmabuf_(dmabuf), resource_(resource),
+	  hint_(dmabuf.server(), surface, [this] { send(); })
 {
-	surfaceDestroy_.connect(surface->destroySignal(), [this](void *) { surfaceGone(); });
-	/* A new buffer, size or position can change what the backend would do. */
-	surfaceCommit_.connect(surface->commitSignal(), [this](void *) { reevaluate(); });
-	sent_ = dmabuf_.server().backend().scanoutTranche(*surface);
-	pending_ = sent_;
 }
 
 LinuxDmabuf::SurfaceFeedback::~SurfaceFeedback()
@@ -393,69 +389,9 @@ LinuxDmabuf::SurfaceFeedback::~SurfaceFeedback()
 	dmabuf_.removeSurfaceFeedback(this);
 }
 
-void LinuxDmabuf::SurfaceFeedback::surfaceGone()
-{
-	surfaceDestroy_.disconnect();
-	surfaceCommit_.disconnect();
-	timer_.reset();
-	surface_ = nullptr;
-}
-
-void LinuxDmabuf::SurfaceFeedback::reevaluate()
-{
-	if (!surface_)
-		return;
-	std::optional<ScanoutTranche> decision =
-		dmabuf_.server().backend().scanoutTranche(*surface_);
-	/* Unchanged: the timer, if running, goes on counting. */
-	if (decision == pending_)
-		return;
-	pending_ = std::move(decision);
-	if (pending_ == sent_) {
-		if (timer_)
-			wl_event_source_timer_update(timer_.get(), 0);
-		return;
-	}
-	auto hysteresis = dmabuf_.server().config().scanoutHysteresis;
-	if (hysteresis.count() <= 0) {
-		sent_ = pending_;
-		send();
-		return;
-	}
-	if (!timer_)
-		timer_.reset(wl_event_loop_add_timer(dmabuf_.server().loop(), &onTimer, this));
-	if (!timer_) {
-		LOG_WARNING("linux-dmabuf: no timer for a surface feedback; its scanout "
-			    "tranche stays as sent");
-		return;
-	}
-	/* Restarted: the new answer must hold the whole time. */
-	int ms = int(std::min<int64_t>(hysteresis.count(), INT32_MAX));
-	wl_event_source_timer_update(timer_.get(), ms);
-}
-
-int LinuxDmabuf::SurfaceFeedback::onTimer(void *data)
-{
-	auto *self = static_cast<SurfaceFeedback *>(data);
-	if (!self->surface_)
-		return 0;
-	/* The backend may have changed its mind without anyone asking. */
-	std::optional<ScanoutTranche> decision =
-		self->dmabuf_.server().backend().scanoutTranche(*self->surface_);
-	if (decision != self->pending_) {
-		self->reevaluate();
-		return 0;
-	}
-	if (self->pending_ != self->sent_) {
-		self->sent_ = self->pending_;
-		self->send();
-	}
-	return 0;
-}
-
 void LinuxDmabuf::SurfaceFeedback::send()
 {
-	dmabuf_.sendFeedback(resource_, dmabuf_.buildFeedback(surface_, sent_));
+	dmabuf_.sendFeedback(resource_, dmabuf_.buildFeedback(surface(), sent()));
 }
 
 bufmgr::Result<std::unique_ptr<LinuxDmabuf>> LinuxDmabuf::create(Server &server)
@@ -582,35 +518,19 @@ Feedback LinuxDmabuf::buildFeedback(const Surface *,
 
 void LinuxDmabuf::sendFeedback(wl_resource *resource, const Feedback &feedback) const
 {
-	auto deviceArray = [](wl_array *array, dev_t device) {
-		wl_array_init(array);
-		auto *slot = static_cast<dev_t *>(wl_array_add(array, sizeof(dev_t)));
-		if (slot)
-			*slot = device;
-	};
-
 	zwp_linux_dmabuf_feedback_v1_send_format_table(resource, tableFd_.get(), tableSize_);
-	wl_array device;
-	deviceArray(&device, feedback.mainDevice);
-	zwp_linux_dmabuf_feedback_v1_send_main_device(resource, &device);
-	wl_array_release(&device);
+	WlArray device;
+	device.append(feedback.mainDevice);
+	zwp_linux_dmabuf_feedback_v1_send_main_device(resource, device.get());
 
 	for (const FeedbackTranche &tranche : feedback.tranches) {
-		wl_array target;
-		deviceArray(&target, tranche.targetDevice);
-		zwp_linux_dmabuf_feedback_v1_send_tranche_target_device(resource, &target);
-		wl_array_release(&target);
-
-		wl_array indices;
-		wl_array_init(&indices);
-		for (uint16_t index : tranche.indices) {
-			auto *slot = static_cast<uint16_t *>(wl_array_add(&indices, sizeof(uint16_t)));
-			if (slot)
-				*slot = index;
-		}
-		zwp_linux_dmabuf_feedback_v1_send_tranche_formats(resource, &indices);
-		wl_array_release(&indices);
-
+		WlArray target;
+		target.append(tranche.targetDevice);
+		zwp_linux_dmabuf_feedback_v1_send_tranche_target_device(resource, target.get());
+		WlArray indices;
+		for (uint16_t index : tranche.indices)
+			indices.append(index);
+		zwp_linux_dmabuf_feedback_v1_send_tranche_formats(resource, indices.get());
 		zwp_linux_dmabuf_feedback_v1_send_tranche_flags(
 			resource, tranche.scanout ? ZWP_LINUX_DMABUF_FEEDBACK_V1_TRANCHE_FLAGS_SCANOUT : 0);
 		zwp_linux_dmabuf_feedback_v1_send_tranche_done(resource);

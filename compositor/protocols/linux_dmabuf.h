@@ -13,6 +13,7 @@
 #include <bufmgr/unique_fd.h>
 
 #include "backend/backend.h"
+#include "scene/scanout_hint.h"
 #include "wayland_util.h"
 
 namespace comp {
@@ -53,6 +54,9 @@ public:
 	const std::vector<FormatModifier> &formats() const { return formats_; }
 	bool supports(uint32_t format, uint64_t modifier) const;
 	dev_t mainDevice() const { return mainDevice_; }
+	/* The sealed format table feedback sends, and its size in bytes. */
+	int formatTableFd() const { return tableFd_.get(); }
+	uint32_t formatTableSize() const { return tableSize_; }
 
 	/* Every tranche is built here; surface null for the default feedback. */
 	Feedback buildFeedback(const Surface *surface,
@@ -85,11 +89,8 @@ private:
 };
 
 /*
- * One surface's zwp_linux_dmabuf_feedback_v1 and the scanout decision it
- * was last sent. A changed decision starts a timer; when it fires and
- * the backend still says the same, the feedback is resent: the choice
- * settles whether or not the output repaints meanwhile, and a decision
- * that flaps faster than the hysteresis never reaches the client.
+ * One surface's zwp_linux_dmabuf_feedback_v1: resent whole when the
+ * surface's scanout hint changes.
  */
 class LinuxDmabuf::SurfaceFeedback
 {
@@ -101,28 +102,18 @@ public:
 
 	wl_resource *resource() const { return resource_; }
 	/* Null once the surface is gone; then nothing more is sent. */
-	Surface *surface() const { return surface_; }
+	Surface *surface() const { return hint_.surface(); }
 	/* What the client was last told. */
-	const std::optional<ScanoutTranche> &sent() const { return sent_; }
+	const std::optional<ScanoutTranche> &sent() const { return hint_.sent(); }
 
-	/* Asks the backend again; a new answer (re)starts the timer. */
-	void reevaluate();
+	void reevaluate() { hint_.reevaluate(); }
 	/* The whole feedback for the decision last sent. */
 	void send();
 
 private:
-	static int onTimer(void *data);
-	void surfaceGone();
-
 	LinuxDmabuf &dmabuf_;
 	wl_resource *resource_;
-	Surface *surface_;
-	Listener surfaceDestroy_;
-	Listener surfaceCommit_;
-	std::optional<ScanoutTranche> sent_;
-	/* The backend's answer since the timer started; sent when it fires. */
-	std::optional<ScanoutTranche> pending_;
-	EventSource timer_;	/* made on first use: most surfaces never need it */
+	ScanoutHint hint_;
 };
 
 } /* namespace comp */

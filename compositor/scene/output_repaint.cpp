@@ -60,6 +60,15 @@ Result<void> OutputRepaint::repaint(const OutputScene &scene)
 {
 	damage_.updateScene(scene.placements());
 
+	/* Feedback offers a scanout tranche to the surface that could be scanned out. */
+	const Output::Mode mode = output_.mode();
+	const SceneElement *candidate = scene.scanoutCandidate(mode.width, mode.height);
+	const uint64_t candidateId = candidate ? candidate->surface->id() : 0;
+	if (candidateId != output_.scanoutCandidate()) {
+		output_.setScanoutCandidate(candidateId);
+		server_.scanoutCandidatesChanged();
+	}
+
 	/* The screen already shows the scene: complete the frame without drawing. */
 	if (!damage_.hasPending() && output_.hasFront()) {
 		repaintNeeded_ = false;

@@ -44,7 +44,11 @@ void DmabufFeedback::listen(zwp_linux_dmabuf_feedback_v1 *feedback)
 {
 	static const zwp_linux_dmabuf_feedback_v1_listener listener = {
 		.done = [](void *data, zwp_linux_dmabuf_feedback_v1 *) {
-			static_cast<DmabufFeedback *>(data)->dones++;
+			auto *self = static_cast<DmabufFeedback *>(data);
+			/* Each batch replaces the last whole. */
+			self->tranches = std::move(self->batch_);
+			self->batch_.clear();
+			self->dones++;
 		},
 		.format_table = [](void *data, zwp_linux_dmabuf_feedback_v1 *, int32_t fd,
 				   uint32_t size) {
@@ -75,7 +79,7 @@ void DmabufFeedback::listen(zwp_linux_dmabuf_feedback_v1 *feedback)
 		},
 		.tranche_done = [](void *data, zwp_linux_dmabuf_feedback_v1 *) {
 			auto *self = static_cast<DmabufFeedback *>(data);
-			self->tranches.push_back(self->pending_);
+			self->batch_.push_back(self->pending_);
 			self->pending_ = {};
 		},
 		.tranche_target_device = [](void *data, zwp_linux_dmabuf_feedback_v1 *,

@@ -26,7 +26,7 @@ struct DmabufFeedback {
 	uint32_t tableSize = 0;
 	dev_t mainDevice = 0;
 	size_t mainDeviceBytes = 0;
-	std::vector<Tranche> tranches;
+	std::vector<Tranche> tranches;	/* of the last batch, at its done */
 	int dones = 0;
 
 	/* Formats of a tranche, resolved through the table. */
@@ -37,6 +37,7 @@ struct DmabufFeedback {
 	void listen(zwp_linux_dmabuf_feedback_v1 *feedback);
 
 private:
+	std::vector<Tranche> batch_;
 	Tranche pending_;
 };
 

@@ -22,6 +22,7 @@
 #include "server_runner.h"
 #include "surface.h"
 #include "test_client.h"
+#include "vm_env.h"
 
 namespace heapcomp::test {
 namespace {
@@ -43,11 +44,6 @@ std::vector<DmabufSource> sources()
 		  } },
 		{ "Udmabuf", "udmabuf", [] { return bufmgr::createUdmabufAllocator(); } },
 	};
-}
-
-bool inVm()
-{
-	return getenv("HEAPCOMP_VM") != nullptr;
 }
 
 bool fill(const bufmgr::Buffer &buffer, uint32_t top, uint32_t bottom)
@@ -82,14 +78,6 @@ Proxy<wl_buffer> wrap(TestClient &client, const bufmgr::Buffer &buffer, uint32_t
 	return Proxy<wl_buffer>(zwp_linux_buffer_params_v1_create_immed(
 		params, int32_t(buffer.width()), int32_t(buffer.height()), buffer.format(), flags));
 }
-
-/* A missing device is a skip on the host, a failure in the VM. */
-#define SKIP_OR_FAIL_WITHOUT(why)          \
-	do {                               \
-		if (inVm())                \
-			FAIL() << (why);   \
-		GTEST_SKIP() << (why);     \
-	} while (0)
 
 class DmabufClient : public testing::TestWithParam<DmabufSource>
 {

@@ -5,6 +5,7 @@
 
 #include <wayland-client.h>
 
+#include <heapcomp-heaps-v1-client-protocol.h>
 #include <linux-dmabuf-unstable-v1-client-protocol.h>
 #include <presentation-time-client-protocol.h>
 #include <viewporter-client-protocol.h>
@@ -58,6 +59,9 @@ inline void destroyProxy(wp_presentation *p) { wp_presentation_destroy(p); }
 inline void destroyProxy(zwp_linux_dmabuf_v1 *p) { zwp_linux_dmabuf_v1_destroy(p); }
 inline void destroyProxy(zwp_linux_buffer_params_v1 *p) { zwp_linux_buffer_params_v1_destroy(p); }
 inline void destroyProxy(zwp_linux_dmabuf_feedback_v1 *p) { zwp_linux_dmabuf_feedback_v1_destroy(p); }
+inline void destroyProxy(heapcomp_heaps_v1 *p) { heapcomp_heaps_v1_destroy(p); }
+inline void destroyProxy(heapcomp_heap_feedback_v1 *p) { heapcomp_heap_feedback_v1_destroy(p); }
+inline void destroyProxy(heapcomp_heap_buffer_v1 *p) { heapcomp_heap_buffer_v1_destroy(p); }
 inline void destroyProxy(zxdg_output_manager_v1 *p) { zxdg_output_manager_v1_destroy(p); }
 inline void destroyProxy(zxdg_output_v1 *p) { zxdg_output_v1_destroy(p); }
 

@@ -7,35 +7,14 @@
 #include <gtest/gtest.h>
 
 #include "picture.h"
+#include "presentation_record.h"
 #include "server_runner.h"
 #include "test_client.h"
 
 namespace heapcomp::test {
 namespace {
 
-/* What a wp_presentation_feedback said. */
-struct Feedback {
-	bool presented = false;
-	bool discarded = false;
-	uint32_t flags = 0;
-
-	bool zeroCopy() const { return flags & WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY; }
-};
-
-const wp_presentation_feedback_listener kFeedbackListener = {
-	.sync_output = [](void *, struct wp_presentation_feedback *, wl_output *) {},
-	.presented = [](void *data, struct wp_presentation_feedback *feedback, uint32_t, uint32_t,
-			uint32_t, uint32_t, uint32_t, uint32_t, uint32_t flags) {
-		auto *f = static_cast<Feedback *>(data);
-		f->presented = true;
-		f->flags = flags;
-		wp_presentation_feedback_destroy(feedback);
-	},
-	.discarded = [](void *data, struct wp_presentation_feedback *feedback) {
-		static_cast<Feedback *>(data)->discarded = true;
-		wp_presentation_feedback_destroy(feedback);
-	},
-};
+using Feedback = PresentationRecord;
 
 constexpr uint32_t kWidth = 320;
 constexpr uint32_t kHeight = 240;
@@ -48,32 +27,15 @@ protected:
 	/* Configured fullscreen (or not), acked. */
 	void setFullscreen(Window &window, bool fullscreen)
 	{
-		if (fullscreen)
-			xdg_toplevel_set_fullscreen(window.toplevel(), nullptr);
-		else
-			xdg_toplevel_unset_fullscreen(window.toplevel());
-		/* Configures sent before this one (activation) may come first. */
-		for (int i = 0; i < 4; i++) {
-			ASSERT_TRUE(window.waitConfigure());
-			window.ack();
-			if (window.hasState(XDG_TOPLEVEL_STATE_FULLSCREEN) == fullscreen)
-				return;
-		}
-		FAIL() << "no configure with fullscreen " << fullscreen;
+		ASSERT_TRUE(test::setFullscreen(window, fullscreen))
+			<< "no configure with fullscreen " << fullscreen;
 	}
 
 	/* Attaches buffer whole and commits; the frame's presentation feedback. */
 	Feedback present(wl_surface *surface, wl_buffer *buffer)
 	{
-		Feedback feedback;
-		struct wp_presentation_feedback *f =
-			wp_presentation_feedback(client.presentation, surface);
-		wp_presentation_feedback_add_listener(f, &kFeedbackListener, &feedback);
-		wl_surface_attach(surface, buffer, 0, 0);
-		wl_surface_damage_buffer(surface, 0, 0, INT32_MAX, INT32_MAX);
-		EXPECT_TRUE(client.commitAndWaitFrame(surface));
-		EXPECT_TRUE(client.dispatchUntil(
-			[&] { return feedback.presented || feedback.discarded; }));
+		Feedback feedback = presentAndRecord(client, surface, buffer);
+		EXPECT_TRUE(feedback.presented || feedback.discarded);
 		return feedback;
 	}
 

@@ -15,48 +15,15 @@
 
 #include <gtest/gtest.h>
 
+#include "fixture_tree.h"
+
 #include <bufmgr/unique_fd.h>
 
 using namespace bufmgr;
+using heapcomp::test::FixtureTree;
 namespace fs = std::filesystem;
 
 namespace {
-
-class FixtureTree
-{
-public:
-	FixtureTree()
-	{
-		std::string tmpl = (fs::temp_directory_path() / "heapcomp-exp-XXXXXX").string();
-		char *dir = ::mkdtemp(tmpl.data());
-		EXPECT_NE(dir, nullptr);
-		root_ = tmpl;
-		::chmod(root_.c_str(), 0755);
-	}
-	~FixtureTree()
-	{
-		std::error_code ec;
-		fs::remove_all(root_, ec);
-	}
-
-	std::string path(const std::string &rel) const { return root_ + "/" + rel; }
-
-	void file(const std::string &rel, const std::string &content) const
-	{
-		fs::create_directories(fs::path(path(rel)).parent_path());
-		std::ofstream(path(rel)) << content;
-	}
-	void symlink(const std::string &target, const std::string &rel) const
-	{
-		fs::create_directories(fs::path(path(rel)).parent_path());
-		fs::create_symlink(target, path(rel));
-	}
-
-	SystemPaths paths() const { return SystemPaths::underRoot(root_); }
-
-private:
-	std::string root_;
-};
 
 /* What the kernel prints for a dma-buf: generic lines, then dma-buf ones. */
 std::string dmaBufFdinfo(uint64_t ino, uint64_t size, const std::string &exporter,

@@ -15,57 +15,13 @@
 
 #include <gtest/gtest.h>
 
+#include "fixture_tree.h"
+
 using namespace bufmgr;
+using heapcomp::test::FixtureTree;
 namespace fs = std::filesystem;
 
 namespace {
-
-/* A throwaway root holding dev/, sys/ and proc/ fixture trees. */
-class FixtureTree
-{
-public:
-	FixtureTree()
-	{
-		std::string tmpl = (fs::temp_directory_path() / "heapcomp-heap-XXXXXX").string();
-		char *dir = ::mkdtemp(tmpl.data());
-		EXPECT_NE(dir, nullptr);
-		root_ = tmpl;
-		/* Readable by the unprivileged child of the EACCES tests. */
-		::chmod(root_.c_str(), 0755);
-	}
-	~FixtureTree()
-	{
-		std::error_code ec;
-		fs::remove_all(root_, ec);
-	}
-
-	std::string path(const std::string &rel) const { return root_ + "/" + rel; }
-
-	void file(const std::string &rel, const std::string &content = {}) const
-	{
-		fs::create_directories(fs::path(path(rel)).parent_path());
-		std::ofstream(path(rel)) << content;
-	}
-	void dir(const std::string &rel) const { fs::create_directories(path(rel)); }
-	void symlink(const std::string &target, const std::string &rel) const
-	{
-		fs::create_directories(fs::path(path(rel)).parent_path());
-		fs::create_symlink(target, path(rel));
-	}
-
-	void heap(const std::string &name) const { file("dev/dma_heap/" + name); }
-	void cmaArea(const std::string &name) const { dir("sys/kernel/mm/cma/" + name); }
-
-	SystemPaths paths() const
-	{
-		SystemPaths p = SystemPaths::underRoot(root_);
-		p.pageSize = 4096;
-		return p;
-	}
-
-private:
-	std::string root_;
-};
 
 std::vector<HeapInfo> discover(const FixtureTree &tree)
 {

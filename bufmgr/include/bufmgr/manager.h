@@ -64,6 +64,14 @@ public:
 	Result<PooledBuffer> allocatePooled(const AllocationRequest &request,
 					    const Constraints &constraints = {});
 
+	/*
+	 * A fresh buffer from exactly this source, counted in its statistics:
+	 * for a caller that was told which memory to use. ENODEV when there
+	 * is no such source.
+	 */
+	Result<Buffer> allocateFromSource(const std::string &source,
+					  const AllocationRequest &request);
+
 	AllocationPlan plan(const AllocationRequest &request,
 			    const Constraints &constraints = {}) const;
 

@@ -8,12 +8,17 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <drm_fourcc.h>
 #include <wayland-server-core.h>
+
+#include <bufmgr/exporter.h>
 
 #include "log.h"
 #include "render/renderer.h"
 #include "scene/screenshot.h"
+#include "surface.h"
 
 namespace comp {
 
@@ -235,7 +240,8 @@ bool HeadlessOutput::test(const OutputState &state) const
 	/* Like a primary plane: the whole output, in a format screenshots read. */
 	const ClientBuffer &buffer = *state.scanout.get();
 	return directScanout_ && !state.frame && buffer.width() == mode_.width &&
-	       buffer.height() == mode_.height && isScreenshotFormat(buffer.format());
+	       buffer.height() == mode_.height && isScreenshotFormat(buffer.format()) &&
+	       backend_.canScanOutMemory(buffer);
 }
 
 Result<void> HeadlessOutput::commit(OutputState state)
@@ -321,6 +327,50 @@ Result<void> HeadlessBackend::start()
 	}
 	mainDevice_ = findDrmDevice();
 	return {};
+}
+
+std::optional<ScanoutTranche> HeadlessBackend::scanoutTranche(const Surface &surface) const
+{
+	if (!config_.directScanout)
+		return std::nullopt;
+	bool candidate = std::any_of(outputs_.begin(), outputs_.end(), [&](const auto &output) {
+		return output->scanoutCandidate() == surface.id();
+	});
+	if (!candidate)
+		return std::nullopt;
+	ScanoutTranche tranche;
+	tranche.device = mainDevice_.value_or(0);
+	for (uint32_t format : { DRM_FORMAT_XRGB8888, DRM_FORMAT_ARGB8888, DRM_FORMAT_XBGR8888,
+				 DRM_FORMAT_ABGR8888 })
+		tranche.formats.push_back({ format, DRM_FORMAT_MOD_LINEAR });
+	return tranche;
+}
+
+std::vector<std::string>
+HeadlessBackend::scanoutHeaps(const std::vector<bufmgr::HeapInfo> &heaps) const
+{
+	/* Contiguous memory first: any display controller reads it. */
+	std::vector<std::string> names;
+	for (const bufmgr::HeapInfo &heap : heaps)
+		if (!heap.isAlias() && heap.contiguous.value_or(false) &&
+		    heap.kind != bufmgr::HeapKind::Protected)
+			names.push_back(heap.name);
+	if (config_.scanoutRequiresContiguous)
+		return names;
+	for (const bufmgr::HeapInfo &heap : heaps)
+		if (!heap.isAlias() && !heap.contiguous.value_or(false) &&
+		    (heap.kind == bufmgr::HeapKind::System ||
+		     heap.kind == bufmgr::HeapKind::SystemUncached))
+			names.push_back(heap.name);
+	return names;
+}
+
+bool HeadlessBackend::canScanOutMemory(const ClientBuffer &buffer) const
+{
+	if (!config_.scanoutRequiresContiguous)
+		return true;
+	const bufmgr::HeapInfo *heap = bufmgr::heapForExporter(manager_.heaps(), buffer.exporter());
+	return heap && heap->contiguous.value_or(false);
 }
 
 std::vector<Output *> HeadlessBackend::outputs() const

@@ -37,6 +37,12 @@ struct HeadlessConfig {
 	 */
 	bool directScanout = true;
 	/*
+	 * Scan out only buffers whose exporter is a physically contiguous
+	 * heap, as a display controller without an IOMMU would
+	 * (--scanout-requires contiguous).
+	 */
+	bool scanoutRequiresContiguous = false;
+	/*
 	 * Refresh for the executable and for tests of timing; tests of
 	 * protocol behaviour need not wait for a 60 Hz tick.
 	 */
@@ -124,6 +130,11 @@ public:
 	Result<void> start() override;
 	std::vector<Output *> outputs() const override;
 	std::optional<dev_t> mainDevice() const override { return mainDevice_; }
+	/* Offered to the surface that covers an output, in the formats test() takes. */
+	std::optional<ScanoutTranche> scanoutTranche(const Surface &surface) const override;
+	std::vector<std::string> scanoutHeaps(const std::vector<bufmgr::HeapInfo> &heaps) const override;
+	/* Whether the memory behind a client buffer suits the (virtual) display. */
+	bool canScanOutMemory(const ClientBuffer &buffer) const;
 
 	/* Fake input, in global coordinates; for tests and scripts. */
 	void injectPointerMotion(double x, double y);

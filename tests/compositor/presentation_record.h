@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <cstdint>
+
+#include "test_client.h"
+
+namespace heapcomp::test {
+
+/* What one wp_presentation_feedback said. */
+struct PresentationRecord {
+	bool presented = false;
+	bool discarded = false;
+	uint32_t flags = 0;
+
+	bool zeroCopy() const { return flags & WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY; }
+};
+
+/*
+ * Attaches buffer whole, commits with presentation feedback and waits
+ * for the frame and the feedback's outcome.
+ */
+PresentationRecord presentAndRecord(TestClient &client, wl_surface *surface, wl_buffer *buffer);
+
+/* Asks for fullscreen (or not) and acks configures until it holds; false if it never does. */
+bool setFullscreen(Window &window, bool fullscreen);
+
+} /* namespace heapcomp::test */
