@@ -67,6 +67,10 @@ public:
 	/* The dma-buf's exporter ("system", "udmabuf"...); empty for wl_shm. */
 	const std::string &exporter() const { return exporter_; }
 
+	/* Whether the heap hint statistics have counted this buffer yet. */
+	bool heapHintCounted() const { return heapHintCounted_; }
+	void setHeapHintCounted() { heapHintCounted_ = true; }
+
 	/* Rows bottom first (linux-dmabuf's y_invert flag): drawn flipped. */
 	bool yInverted() const { return yInverted_; }
 	void setYInverted(bool inverted) { yInverted_ = inverted; }
@@ -119,6 +123,7 @@ private:
 	std::unique_ptr<ShmBuffer> shm_;
 	std::optional<bufmgr::Buffer> dmaBuf_;
 	std::string exporter_;
+	bool heapHintCounted_ = false;
 	bool yInverted_ = false;
 	std::unique_ptr<Texture> texture_;
 	uint32_t locks_ = 0;

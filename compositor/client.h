@@ -28,6 +28,16 @@ struct ClientAccount {
 	std::atomic<uint64_t> poolBytes{0};	/* of its wl_shm pools, mapped */
 	std::atomic<uint64_t> dmaBufBytes{0};	/* of its dma-buf wl_buffers */
 	/*
+	 * Its dma-bufs, each counted at its first commit, by whether they
+	 * came from the heap heapcomp hints for the surface (first tranche's
+	 * first heap) or from elsewhere.
+	 */
+	std::atomic<uint64_t> heapHintHits{0};
+	std::atomic<uint64_t> heapHintMisses{0};
+	/* Frames one of its buffers covered an output: shown as it is, or refused by the backend. */
+	std::atomic<uint64_t> scannedOutFrames{0};
+	std::atomic<uint64_t> scanoutRefusedFrames{0};
+	/*
 	 * What the compositor allocated for the client from DMA-BUF heaps
 	 * (heapcomp_heaps_v1.allocate), by heap pool id. Event loop only.
 	 */
@@ -127,6 +137,7 @@ public:
 	const std::string &label() const { return label_; }
 
 	ClientAccount &account() { return *account_; }
+	const ClientAccount &account() const { return *account_; }
 	const std::shared_ptr<ClientAccount> &sharedAccount() const { return account_; }
 
 	/* Connected by the server to forget this record with the client. */

@@ -238,6 +238,14 @@ void Server::runTasks()
 		task();
 }
 
+std::vector<const ClientState *> Server::clientStates() const
+{
+	std::vector<const ClientState *> states;
+	for (const auto &[client, state] : clients_)
+		states.push_back(state.get());
+	return states;
+}
+
 ClientState *Server::clientState(wl_client *client)
 {
 	if (!client)

@@ -128,6 +128,8 @@ public:
 	/* The record of a client, created on its first use. */
 	ClientState *clientState(wl_client *client);
 	size_t numClients() const { return clients_.size(); }
+	/* Every connected client's record, in no particular order. */
+	std::vector<const ClientState *> clientStates() const;
 	/* False from the moment a client starts going away. */
 	bool isClientConnected(wl_client *client) const { return clients_.count(client) > 0; }
 	/* Every client's live buffers, by type and exporter. */

@@ -8,6 +8,8 @@
 #include <bufmgr/json_writer.h>
 
 #include "buffer.h"
+#include "client.h"
+#include "protocols/heap_hints.h"
 #include "server.h"
 
 namespace comp {
@@ -77,6 +79,39 @@ void writeClientBuffers(bufmgr::JsonWriter &json, const ClientBufferTotals &tota
 	json.endObject();
 }
 
+/* What each client holds and how its buffers fared against the heap hints. */
+void writePerClient(bufmgr::JsonWriter &json, Server &server)
+{
+	const HeapHints *hints = server.heapHints();
+	json.key("per_client");
+	json.beginArray();
+	for (const ClientState *state : server.clientStates()) {
+		const ClientAccount &account = state->account();
+		json.beginObject();
+		json.field("pid", uint64_t(state->pid()));
+		json.field("label", state->label());
+		json.field("buffers", account.buffers.load());
+		json.field("bytes", account.bytes.load());
+		json.field("heap_hint_hits", account.heapHintHits.load());
+		json.field("heap_hint_misses", account.heapHintMisses.load());
+		json.field("scanned_out_frames", account.scannedOutFrames.load());
+		json.field("scanout_refused_frames", account.scanoutRefusedFrames.load());
+		json.key("heap_allocations");
+		json.beginArray();
+		for (const auto &[pool, charge] : account.heapCharges) {
+			const HeapHints::Heap *heap = hints ? hints->findHeap(pool) : nullptr;
+			json.beginObject();
+			json.field("pool", heap ? heap->info->name : std::to_string(pool));
+			json.field("buffers", uint64_t(charge.buffers));
+			json.field("bytes", charge.bytes);
+			json.endObject();
+		}
+		json.endArray();
+		json.endObject();
+	}
+	json.endArray();
+}
+
 } /* namespace */
 
 std::string statsJson(Server &server)
@@ -91,6 +126,7 @@ std::string statsJson(Server &server)
 	json.endObject();
 	json.field("clients", uint64_t(server.numClients()));
 	writeClientBuffers(json, server.clientBuffers());
+	writePerClient(json, server);
 	json.key("buffer_manager");
 	json.raw(server.bufferManager().toJson());
 	json.endObject();

@@ -12,8 +12,9 @@
 #include <viewporter-server-protocol.h>
 
 #include "client.h"
-#include "protocols/compositor.h"
 #include "log.h"
+#include "protocols/compositor.h"
+#include "protocols/heap_hints.h"
 #include "protocols/output.h"
 #include "protocols/presentation.h"
 #include "protocols/shm.h"
@@ -594,6 +595,11 @@ void Surface::applyBuffer(SurfaceState &state)
 	everCommittedBuffer_ = true;
 	/* Surface damage maps to the buffer through the new size. */
 	updateSize();
+	if (!buffer->exporter().empty() && !buffer->heapHintCounted()) {
+		buffer->setHeapHintCounted();
+		if (HeapHints *hints = server_.heapHints())
+			hints->countBuffer(*this, *buffer);
+	}
 	/* Imported when a composed frame first shows it, not now. */
 	texture_.attached(*buffer, buffer.get() == buffer_.get(), bufferDamage(state));
 	buffer_ = ClientBuffer::Lock(buffer);

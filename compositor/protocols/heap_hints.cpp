@@ -14,9 +14,11 @@
 #include <heapcomp-heaps-v1-server-protocol.h>
 #include <linux-dmabuf-unstable-v1-server-protocol.h>
 
+#include <bufmgr/exporter.h>
 #include <bufmgr/format.h>
 #include <bufmgr/manager.h>
 
+#include "buffer.h"
 #include "client.h"
 #include "log.h"
 #include "protocols/linux_dmabuf.h"
@@ -445,6 +447,26 @@ std::vector<std::vector<uint32_t>> HeapHints::trancheHeaps(const Feedback &feedb
 			result.push_back(idsOf(renderHeaps));
 	}
 	return result;
+}
+
+void HeapHints::countBuffer(const Surface &surface, const ClientBuffer &buffer) const
+{
+	const std::shared_ptr<ClientAccount> &account = surface.account();
+	if (!account)
+		return;
+	/* The hint as a surface feedback would give it now, before any hysteresis. */
+	Feedback feedback = dmabuf_.buildFeedback(&surface, server_.backend().scanoutTranche(surface));
+	std::vector<std::vector<uint32_t>> heaps = trancheHeaps(feedback);
+	const Heap *hinted = nullptr;
+	if (!heaps.empty() && !heaps[0].empty())
+		hinted = findHeap(heaps[0][0]);
+	const bufmgr::HeapInfo *info = bufmgr::heapForExporter(server_.bufferManager().heaps(),
+							       buffer.exporter());
+	const Heap *from = info ? findHeap(info->name) : nullptr;
+	if (hinted && from && from->pool == hinted->pool)
+		account->heapHintHits++;
+	else
+		account->heapHintMisses++;
 }
 
 void HeapHints::getFeedback(wl_resource *resource, uint32_t id, Surface *surface)

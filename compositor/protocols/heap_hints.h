@@ -16,6 +16,7 @@
 
 namespace comp {
 
+class ClientBuffer;
 class ClientState;
 class LinuxDmabuf;
 class Server;
@@ -61,6 +62,13 @@ public:
 
 	/* For each tranche of a linux-dmabuf feedback, its heap ids. */
 	std::vector<std::vector<uint32_t>> trancheHeaps(const Feedback &feedback) const;
+
+	/*
+	 * Counts a dma-buf's first commit on surface in its client's account:
+	 * a hit when it comes from the pool of the heap hinted first for the
+	 * surface now, a miss when from another heap or none.
+	 */
+	void countBuffer(const Surface &surface, const ClientBuffer &buffer) const;
 
 	/* As LinuxDmabuf::sceneChanged(): every surface feedback asks again. */
 	void sceneChanged();

@@ -92,8 +92,14 @@ bool OutputRepaint::scanOut(const OutputScene &scene, Result<void> &result)
 		return false;
 	OutputState state;
 	state.scanout = ClientBuffer::Lock(candidate->buffer->shared_from_this());
-	if (!output_.test(state))
+	const std::shared_ptr<ClientAccount> &account = candidate->surface->account();
+	if (!output_.test(state)) {
+		if (account)
+			account->scanoutRefusedFrames++;
 		return false;
+	}
+	if (account)
+		account->scannedOutFrames++;
 
 	const uint64_t surface = candidate->surface->id();
 	repaintNeeded_ = false;

@@ -3,6 +3,7 @@
 
 #include <cctype>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -208,6 +209,35 @@ private:
 inline std::optional<Json> parseJson(std::string_view s)
 {
 	return JsonParser(s).parse();
+}
+
+/* The value at path, a null one if a member on the way is missing. */
+inline const Json &at(const Json &json, std::initializer_list<const char *> path)
+{
+	static const Json missing;
+	const Json *value = &json;
+	for (const char *key : path) {
+		value = value->type == Json::Type::Object ? value->get(key) : nullptr;
+		if (!value)
+			return missing;
+	}
+	return *value;
+}
+
+inline std::optional<uint64_t> number(const Json &json, std::initializer_list<const char *> path)
+{
+	const Json &value = at(json, path);
+	if (value.type != Json::Type::Number)
+		return std::nullopt;
+	return value.u64();
+}
+
+inline std::optional<std::string> string(const Json &json, std::initializer_list<const char *> path)
+{
+	const Json &value = at(json, path);
+	if (value.type != Json::Type::String)
+		return std::nullopt;
+	return value.text;
 }
 
 } /* namespace heapcomp::test */

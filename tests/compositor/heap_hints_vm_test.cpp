@@ -18,8 +18,10 @@
 
 #include "fd_count.h"
 #include "heap_hints_events.h"
+#include "json.h"
 #include "presentation_record.h"
 #include "server_runner.h"
+#include "stats_json.h"
 #include "test_client.h"
 #include "vm_env.h"
 
@@ -109,8 +111,9 @@ TEST_F(HeapHintsVm, ListIsTheKernelsHeaps)
 		const HeapList::Heap *heap = c.list.find(info.name);
 		ASSERT_NE(heap, nullptr) << info.name;
 		EXPECT_EQ(heap->accessible, info.accessible && !info.isAlias()) << info.name;
-		if (info.isAlias())
+		if (info.isAlias()) {
 			EXPECT_EQ(heap->pool, c.heapId(info.aliasOf)) << info.name;
+		}
 	}
 	const HeapList::Heap *cma = c.list.find(kCmaHeap);
 	ASSERT_NE(cma, nullptr);
@@ -341,7 +344,28 @@ TEST_F(HeapHintsVm, FollowingTheHintIsScannedOutIgnoringItIsComposed)
 
 	/* Back on the system-heap buffer: composed again. */
 	EXPECT_FALSE(presentAndRecord(c.client, window.surface(), systemBuffer).zeroCopy());
+
+	/* A new system-heap buffer now that the hint says CMA: a miss. */
+	Allocation ignored(c, c.allocate(c.heapId("system"), kWidth, kHeight));
+	ASSERT_TRUE(ignored.result.ready) << ignored.result.message;
+	Proxy<wl_buffer> ignoredBuffer = wrap(c.client, ignored.result, kWidth, kHeight);
+	EXPECT_FALSE(presentAndRecord(c.client, window.surface(), ignoredBuffer).zeroCopy());
 	EXPECT_FALSE(c.client.error());
+
+	/* The statistics say so, per client. */
+	std::string text = server.run([](comp::Server &s) { return comp::statsJson(s); });
+	std::optional<Json> json = parseJson(text);
+	ASSERT_TRUE(json) << text;
+	const Json &clients = at(*json, { "per_client" });
+	ASSERT_EQ(clients.array.size(), 1u) << text;
+	const Json &client = clients.array[0];
+	/* Hits: system while the hint was system, CMA once it was CMA. */
+	EXPECT_EQ(number(client, { "heap_hint_hits" }), 2u) << text;
+	EXPECT_EQ(number(client, { "heap_hint_misses" }), 1u) << text;
+	EXPECT_EQ(number(client, { "scanned_out_frames" }), 5u) << text;
+	EXPECT_GE(number(client, { "scanout_refused_frames" }).value_or(0), 5u) << text;
+	const Json &allocations = at(client, { "heap_allocations" });
+	ASSERT_EQ(allocations.array.size(), 2u) << text;
 }
 
 } /* namespace */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "presentation_record.h"
 #include "server_runner.h"
 #include "stats_json.h"
 #include "test_client.h"
@@ -20,34 +21,6 @@ namespace {
 constexpr uint32_t kRed = 0xffff0000;
 constexpr uint32_t kGreen = 0xff00ff00;
 
-/* The value at path, a null one if a member on the way is missing. */
-const Json &at(const Json &json, std::initializer_list<const char *> path)
-{
-	static const Json missing;
-	const Json *value = &json;
-	for (const char *key : path) {
-		value = value->type == Json::Type::Object ? value->get(key) : nullptr;
-		if (!value)
-			return missing;
-	}
-	return *value;
-}
-
-std::optional<uint64_t> number(const Json &json, std::initializer_list<const char *> path)
-{
-	const Json &value = at(json, path);
-	if (value.type != Json::Type::Number)
-		return std::nullopt;
-	return value.u64();
-}
-
-std::optional<std::string> string(const Json &json, std::initializer_list<const char *> path)
-{
-	const Json &value = at(json, path);
-	if (value.type != Json::Type::String)
-		return std::nullopt;
-	return value.text;
-}
 
 std::string readFile(const std::string &path)
 {
@@ -178,6 +151,48 @@ TEST(StatsJson, WrittenWhenTheServerStops)
 	expectClientBuffers(*json);
 	EXPECT_NE(access((path + ".tmp").c_str(), F_OK), 0) << "the temporary file stayed";
 	unlink(path.c_str());
+}
+
+/* Per client: its buffers, and frames it covered the output shown as they are or composed. */
+TEST(StatsJson, PerClientScanoutOutcomes)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient windowed(server.socket());
+	Drawing drawing(windowed);
+	ASSERT_TRUE(drawing.ok);
+
+	TestClient fullscreen(server.socket());
+	Window window(fullscreen, "fullscreen");
+	ASSERT_TRUE(window.waitConfigure());
+	window.ack();
+	ASSERT_TRUE(setFullscreen(window, true));
+	ShmBuffer opaque(fullscreen.shm, 320, 240);
+	opaque.fill(kGreen);
+	for (int i = 0; i < 3; i++)
+		EXPECT_TRUE(presentAndRecord(fullscreen, window.surface(), opaque.buffer()).zeroCopy());
+	ShmBuffer translucent(fullscreen.shm, 320, 240, WL_SHM_FORMAT_ARGB8888);
+	translucent.fill(0x80008000);
+	EXPECT_FALSE(
+		presentAndRecord(fullscreen, window.surface(), translucent.buffer()).zeroCopy());
+
+	std::string text = server.run([](comp::Server &s) { return comp::statsJson(s); });
+	std::optional<Json> json = parseJson(text);
+	ASSERT_TRUE(json) << text;
+	const Json &clients = at(*json, { "per_client" });
+	ASSERT_EQ(clients.array.size(), 2u) << text;
+	uint64_t scannedOut = 0, buffers = 0;
+	for (const Json &client : clients.array) {
+		EXPECT_EQ(number(client, { "pid" }), uint64_t(getpid())) << text;
+		EXPECT_EQ(number(client, { "heap_hint_hits" }), 0u) << "wl_shm is no heap's";
+		EXPECT_EQ(number(client, { "heap_hint_misses" }), 0u) << text;
+		/* A translucent buffer is never a candidate: nothing to refuse. */
+		EXPECT_EQ(number(client, { "scanout_refused_frames" }), 0u) << text;
+		scannedOut += number(client, { "scanned_out_frames" }).value_or(0);
+		buffers += number(client, { "buffers" }).value_or(0);
+	}
+	EXPECT_EQ(scannedOut, 3u) << text;
+	EXPECT_EQ(buffers, 4u) << text;
 }
 
 } /* namespace */
