@@ -50,6 +50,8 @@
 
 #include <wayland-server-core.h>
 
+#include <bufmgr/heap.h>
+
 #include "log.h"
 #include "render/pixman_renderer.h"
 #include "server.h"
@@ -289,6 +291,7 @@ public:
 private:
 	Fixture();
 
+	static bufmgr::SystemPaths fixtureHeaps();
 	/* Runs what is ready, sends the events, reads them on the client side. */
 	void pump();
 	Connection *connect();
@@ -343,6 +346,7 @@ Fixture::Fixture()
 		comp::setLogSink([](comp::LogLevel, std::string_view) {});
 
 	comp::ServerConfig config;
+	config.bufferManager.paths = fixtureHeaps();
 	config.socketName = "heapcomp-fuzz-" + std::to_string(getpid());
 	config.headless.width = kOutputWidth;
 	config.headless.height = kOutputHeight;
@@ -365,6 +369,42 @@ Fixture::Fixture()
 	static const uint8_t warmup[] = { 0xdc, 0x00 };
 	run(warmup, sizeof(warmup));
 	warm_ = true;
+}
+
+/*
+ * Heaps for heapcomp_heaps_v1 to list: system, the default CMA area and
+ * its legacy alias, as plain files. Their allocations fail (the ioctl is
+ * not a heap's), so requests reach every check and the failure paths;
+ * the real kernel's heaps are the VM tests' business.
+ */
+bufmgr::SystemPaths Fixture::fixtureHeaps()
+{
+	static char root[] = "/tmp/heapcomp-fuzz-heaps-XXXXXX";
+	if (!mkdtemp(root))
+		fail("mkdtemp: %d", errno);
+	std::string base = root;
+	auto put = [&](const std::string &path, const char *text) {
+		std::string dir = base;
+		for (size_t slash = path.find('/'); slash != std::string::npos;
+		     slash = path.find('/', slash + 1)) {
+			dir = base + "/" + path.substr(0, slash);
+			mkdir(dir.c_str(), 0755);
+		}
+		FILE *file = fopen((base + "/" + path).c_str(), "we");
+		if (!file)
+			fail("fixture file: %d", errno);
+		fputs(text, file);
+		fclose(file);
+	};
+	for (const char *heap : { "system", "default_cma_region", "reserved" })
+		put(std::string("dev/dma_heap/") + heap, "");
+	put("sys/kernel/mm/cma/reserved/total_pages", "4096\n");
+	put("sys/kernel/mm/cma/reserved/available_pages", "1024\n");
+	bufmgr::SystemPaths paths;
+	paths.dmaHeapDir = base + "/dev/dma_heap";
+	paths.cmaSysfsDir = base + "/sys/kernel/mm/cma";
+	paths.cmaDebugfsDir = base + "/sys/kernel/debug/cma";
+	return paths;
 }
 
 void Fixture::pump()

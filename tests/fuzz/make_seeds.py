@@ -26,6 +26,7 @@ XMLS = [
     '%(protocols)s/stable/presentation-time/presentation-time.xml',
     '%(protocols)s/unstable/linux-dmabuf/linux-dmabuf-unstable-v1.xml',
     '%(protocols)s/unstable/xdg-output/xdg-output-unstable-v1.xml',
+    '%(heapcomp)s/protocols/heapcomp-heaps-v1.xml',
 ]
 
 # harness.cpp's FdPool and string list, by index.
@@ -300,6 +301,20 @@ def seeds(interfaces):
     p.req('wl_surface', 'damage_buffer', 0, 0, W, H)
     p.req('wl_surface', 'commit').frame()
     out['output-touch-shrink'] = p
+
+    # The harness's fixture heaps: 1 system, 2 default_cma_region, 3 its alias.
+    p = globals_(new(), *core, 'zwp_linux_dmabuf_v1', 'heapcomp_heaps_v1')
+    mapped_toplevel(p)
+    p.req('heapcomp_heaps_v1', 'get_default_feedback')
+    p.req('heapcomp_heaps_v1', 'get_surface_feedback', Obj())
+    p.req('xdg_toplevel', 'set_fullscreen', None).req('wl_surface', 'commit').frame()
+    p.req('heapcomp_heaps_v1', 'allocate', 1, W, H, XR24, 0, 0, 1)
+    p.req('heapcomp_heaps_v1', 'allocate', 2, W, H, XR24, 0, 0, 0)
+    p.req('heapcomp_heaps_v1', 'allocate', 3, 8192, 8192, XR24, 0x01000000, 1, 4)
+    p.req('heapcomp_heap_buffer_v1', 'destroy')
+    p.req('heapcomp_heap_feedback_v1', 'destroy')
+    p.req('wl_surface', 'destroy').frame()
+    out['heap-hints'] = p
     return out
 
 
@@ -319,7 +334,8 @@ def dictionary(interfaces):
 
 
 def main():
-    dirs = {'wayland': pkg_dir('wayland-scanner', '/usr/share/wayland'),
+    dirs = {'heapcomp': os.path.dirname(os.path.dirname(HERE)),
+            'wayland': pkg_dir('wayland-scanner', '/usr/share/wayland'),
             'protocols': pkg_dir('wayland-protocols', '/usr/share/wayland-protocols')}
     interfaces = protocol_xml.load([x % dirs for x in XMLS])
     outdir = sys.argv[1] if len(sys.argv) > 1 else HERE
