@@ -2,6 +2,7 @@
 #include "pixman_renderer.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -15,6 +16,7 @@
 
 #include "target_key.h"
 #include "transform.h"
+#include "yuv_convert.h"
 
 namespace comp {
 
@@ -100,6 +102,7 @@ public:
 		ShmCopy,	/* pixels of its own, updated by updateShm() */
 		ShmInPlace,	/* a client's wl_shm memory (wrapShm()) */
 		DmaBuf,		/* a mapping of a client's dma-buf */
+		YuvCopy,	/* RGB of its own, converted from a mapped YUV dma-buf */
 	};
 
 	PixmanTexture(ImageRef image, uint32_t fourcc, Source source,
@@ -121,12 +124,16 @@ public:
 	Source source() const { return source_; }
 	/* Set for dma-buf imports: the client's memory the image reads. */
 	const bufmgr::Mapping *mapping() const { return mapping_ ? &*mapping_ : nullptr; }
+	/* YuvCopy: the strides of the mapped planes. */
+	const std::array<uint32_t, 3> &planeStrides() const { return planeStrides_; }
+	void setPlaneStrides(const std::array<uint32_t, 3> &strides) { planeStrides_ = strides; }
 
 private:
 	ImageRef image_;
 	uint32_t fourcc_;
 	Source source_;
 	std::optional<bufmgr::Mapping> mapping_;
+	std::array<uint32_t, 3> planeStrides_{};
 };
 
 /* An output buffer mapped once, with an image on the mapping. */
@@ -162,6 +169,9 @@ public:
 	Result<std::unique_ptr<Texture>> importDmaBuf(const bufmgr::Buffer &buffer) override;
 	Result<void> updateDmaBuf(Texture &texture, const bufmgr::Buffer &buffer,
 				  std::span<const Rect> damage) override;
+	Result<std::unique_ptr<Texture>> importYuv(const bufmgr::Buffer &buffer,
+						   const std::string &what);
+	Result<void> convertFromYuv(PixmanTexture &texture, std::span<const Rect> rects);
 
 	Result<std::unique_ptr<RenderPass>> beginPass(const bufmgr::Buffer &target,
 						      std::span<const Rect> damage) override;
@@ -228,6 +238,11 @@ std::vector<Renderer::FormatModifier> PixmanRenderer::dmaBufFormats() const
 	for (const PixmanFormat &f : kFormats) {
 		formats.push_back({ f.drm, DRM_FORMAT_MOD_LINEAR });
 		formats.push_back({ f.drm, DRM_FORMAT_MOD_INVALID });
+	}
+	/* Converted to RGB on import: what video decoders and cameras give. */
+	for (uint32_t yuv : { DRM_FORMAT_NV12, DRM_FORMAT_YUV420 }) {
+		formats.push_back({ yuv, DRM_FORMAT_MOD_LINEAR });
+		formats.push_back({ yuv, DRM_FORMAT_MOD_INVALID });
 	}
 	return formats;
 }
@@ -343,6 +358,8 @@ Result<std::unique_ptr<Texture>> PixmanRenderer::importDmaBuf(const bufmgr::Buff
 		return unexpected(EINVAL, what + ": empty buffer");
 	if (auto ret = checkSize(what, buffer.width(), buffer.height()); !ret)
 		return unexpected(std::move(ret).error());
+	if (isConvertibleYuv(buffer.format()))
+		return importYuv(buffer, what);
 	auto pixman = pixmanFormat(buffer.format());
 	if (!pixman || buffer.numPlanes() != 1)
 		return unexpected(ENOTSUP, what + ": not a single-plane RGB format pixman reads");
@@ -373,10 +390,83 @@ Result<std::unique_ptr<Texture>> PixmanRenderer::importDmaBuf(const bufmgr::Buff
 						PixmanTexture::Source::DmaBuf, std::move(*mapping)));
 }
 
-Result<void> PixmanRenderer::updateDmaBuf(Texture &texture, const bufmgr::Buffer &,
-					  std::span<const Rect>)
+/*
+ * pixman has no YUV formats: the image is converted into RGB of the
+ * texture's own, at import and then where the client damages it.
+ */
+Result<std::unique_ptr<Texture>> PixmanRenderer::importYuv(const bufmgr::Buffer &buffer,
+							   const std::string &what)
+{
+	const bufmgr::FormatInfo *info = bufmgr::formatInfo(buffer.format());
+	if (!isLinearLayout(buffer.modifier()))
+		return unexpected(ENOTSUP, what + ": pixman needs a linear buffer");
+	if (!info || buffer.numPlanes() != info->numPlanes)
+		return unexpected(EINVAL, what + ": " + std::to_string(buffer.numPlanes()) +
+					  " planes for a format of " +
+					  std::to_string(info ? info->numPlanes : 0));
+	auto mapping = bufmgr::Mapping::map(buffer, { bufmgr::Access::Read });
+	if (!mapping)
+		return unexpected(std::move(mapping).error());
+	for (size_t i = 0; i < buffer.numPlanes(); i++) {
+		const uint32_t sub = i == 0 ? 1 : info->hsub;
+		const uint64_t rows = i == 0 ? buffer.height() : (buffer.height() + info->vsub - 1) / info->vsub;
+		const uint64_t rowBytes = uint64_t((buffer.width() + sub - 1) / sub) * info->bytesPerPixel[i];
+		const uint32_t stride = buffer.plane(i).stride;
+		if (stride < rowBytes)
+			return unexpected(EINVAL, what + ": plane " + std::to_string(i) + " stride " +
+						  std::to_string(stride) + " below rows of " +
+						  std::to_string(rowBytes) + " B");
+		if (mapping->plane(i).size() < uint64_t(stride) * (rows - 1) + rowBytes)
+			return unexpected(EINVAL, what + ": plane " + std::to_string(i) +
+						  " rows run past the end of its fd");
+	}
+	ImageRef image(pixman_image_create_bits_no_clear(PIXMAN_x8r8g8b8, buffer.width(),
+							 buffer.height(), nullptr, 0));
+	if (!image)
+		return unexpected(ENOMEM, what + ": no memory for the RGB copy");
+	auto texture = std::make_unique<PixmanTexture>(std::move(image), buffer.format(),
+						       PixmanTexture::Source::YuvCopy,
+						       std::move(*mapping));
+	std::array<uint32_t, 3> strides{};
+	for (size_t i = 0; i < buffer.numPlanes() && i < strides.size(); i++)
+		strides[i] = buffer.plane(i).stride;
+	texture->setPlaneStrides(strides);
+	const Rect whole{ 0, 0, int32_t(buffer.width()), int32_t(buffer.height()) };
+	if (auto ret = convertFromYuv(*texture, std::span(&whole, 1)); !ret)
+		return unexpected(std::move(ret).error());
+	return std::unique_ptr<Texture>(std::move(texture));
+}
+
+Result<void> PixmanRenderer::convertFromYuv(PixmanTexture &texture, std::span<const Rect> rects)
+{
+	const bufmgr::Mapping &mapping = *texture.mapping();
+	auto access = mapping.beginAccess(bufmgr::Access::Read);
+	if (!access)
+		return unexpected(std::move(access).error());
+	YuvImage yuv;
+	yuv.format = texture.fourcc();
+	yuv.width = texture.width();
+	yuv.height = texture.height();
+	for (size_t i = 0; i < mapping.numPlanes() && i < 3; i++) {
+		yuv.planes[i] = mapping.plane(i).data();
+		yuv.strides[i] = texture.planeStrides()[i];
+	}
+	auto *bits = reinterpret_cast<uint32_t *>(texture.bits());
+	for (const Rect &rect : rects)
+		convertYuv(yuv, rect, bits, texture.stride());
+	return access->end();
+}
+
+Result<void> PixmanRenderer::updateDmaBuf(Texture &texture, const bufmgr::Buffer &buffer,
+					  std::span<const Rect> damage)
 {
 	auto *t = dynamic_cast<PixmanTexture *>(&texture);
+	if (t && t->source() == PixmanTexture::Source::YuvCopy) {
+		if (buffer.format() != t->fourcc() || buffer.width() != t->width() ||
+		    buffer.height() != t->height())
+			return unexpected(EINVAL, "update dma-buf: not the buffer the texture was made from");
+		return convertFromYuv(*t, damage);
+	}
 	if (!t || t->source() != PixmanTexture::Source::DmaBuf)
 		return unexpected(EINVAL, "update dma-buf: not a dma-buf texture of the pixman renderer");
 	/* Passes read the client's memory: nothing to copy. */
@@ -506,7 +596,8 @@ bool PixmanPass::ready()
 
 bool PixmanPass::beginRead(const PixmanTexture &texture)
 {
-	if (!texture.mapping() ||
+	/* Only in-place dma-bufs are read during the pass; copies are the texture's own. */
+	if (texture.source() != PixmanTexture::Source::DmaBuf || !texture.mapping() ||
 	    std::find(reading_.begin(), reading_.end(), &texture) != reading_.end())
 		return true;
 	auto access = texture.mapping()->beginAccess(bufmgr::Access::Read);

@@ -254,7 +254,7 @@ TEST(ThirdParty, WaylandInfoListsEveryGlobal)
 	for (const char *global : { "wl_compositor", "wl_subcompositor", "wl_shm", "wl_output",
 				    "zxdg_output_manager_v1", "xdg_wm_base", "wl_seat",
 				    "wl_data_device_manager", "wp_viewporter", "wp_presentation",
-				    "zwp_linux_dmabuf_v1" })
+				    "zwp_linux_dmabuf_v1", "heapcomp_heaps_v1" })
 		EXPECT_NE(text.find(std::string("'") + global + "'"), std::string::npos) << global;
 	EXPECT_NE(text.find("HEADLESS-1"), std::string::npos);
 }

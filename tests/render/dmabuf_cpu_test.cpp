@@ -171,7 +171,20 @@ void fillYuv(const bufmgr::Buffer &buffer)
 	}
 }
 
-TEST_P(DmaBufCpuTest, YuvBuffersConvertToRgb)
+/* YUV client buffers on every renderer: GLES's CPU path and pixman's conversion. */
+class YuvDmaBufTest : public DmaBufCpuTest
+{
+protected:
+	void SetUp() override
+	{
+		if (GetParam() != TestRenderer::Pixman)
+			return DmaBufCpuTest::SetUp();
+		renderer_ = makeRenderer(TestRenderer::Pixman);
+		ASSERT_TRUE(renderer_);
+	}
+};
+
+TEST_P(YuvDmaBufTest, YuvBuffersConvertToRgb)
 {
 	for (uint32_t format : { DRM_FORMAT_NV12, DRM_FORMAT_YUV420 }) {
 		SCOPED_TRACE(bufmgr::fourccToString(format));
@@ -236,8 +249,44 @@ TEST_P(DmaBufCpuTest, RefusesWhatItCannotMapOrUpload)
 	EXPECT_EQ(empty.error().code, EINVAL);
 }
 
+/* A client redraws part of the frame: only that part changes on screen. */
+TEST_P(YuvDmaBufTest, UpdateConvertsTheDamage)
+{
+	for (uint32_t format : { DRM_FORMAT_NV12, DRM_FORMAT_YUV420 }) {
+		SCOPED_TRACE(bufmgr::fourccToString(format));
+		bufmgr::Buffer buffer = memfdImage(8, 8, format, 16);
+		fillYuv(buffer);
+		auto texture = renderer_->importDmaBuf(buffer);
+		ASSERT_TRUE(texture) << texture.error().message();
+		/* Luma of the top-left quadrant up to 235 (white-ish), damage only its left column. */
+		{
+			auto mapping = bufmgr::Mapping::map(buffer);
+			ASSERT_TRUE(mapping);
+			for (uint32_t y = 0; y < 4; y++)
+				for (uint32_t x = 0; x < 4; x++)
+					mapping->plane(0)[y * buffer.plane(0).stride + x] = 235;
+		}
+		const comp::Rect damage[] = { { 0, 0, 2, 4 } };
+		auto ret = renderer_->updateDmaBuf(**texture, buffer, damage);
+		ASSERT_TRUE(ret) << ret.error().message();
+		auto pixels = draw(**texture, 8, 8);
+		const Yuv &red = kQuadrants[0];
+		for (uint32_t y = 0; y < 4; y++) {
+			for (uint32_t x = 0; x < 4; x++) {
+				int luma = x < 2 ? 235 : red.y;
+				EXPECT_TRUE(pixelAt(pixels, 8, x, y, yuvToArgb(luma, red.u, red.v), 3))
+					<< x << "," << y;
+			}
+		}
+	}
+}
+
 INSTANTIATE_TEST_SUITE_P(Gles, DmaBufCpuTest,
 			 ::testing::Values(TestRenderer::Gles, TestRenderer::BareGles2), rendererName);
+INSTANTIATE_TEST_SUITE_P(All, YuvDmaBufTest,
+			 ::testing::Values(TestRenderer::Gles, TestRenderer::BareGles2,
+					   TestRenderer::Pixman),
+			 rendererName);
 
 } /* namespace */
 } /* namespace heapcomp::test */
