@@ -19,6 +19,7 @@
 #include <bufmgr/exporter.h>
 #include <bufmgr/heap.h>
 #include <bufmgr/json_writer.h>
+#include <bufmgr/provenance.h>
 
 using namespace bufmgr;
 
@@ -256,6 +257,12 @@ int cmdHeaps(const Options &options)
 	cmaOptions.debugfs = options.debugfs;
 	std::vector<CmaAreaInfo> areas = readCmaAreas(options.paths, cmaOptions);
 	uint64_t cmaBytes = totalCmaBytes(*heaps, areas);
+	/* Which devices each heap's memory is for: a tree that cannot be read is not fatal. */
+	Result<DeviceTreeRegions> tree = readDeviceTreeRegions(options.paths);
+	if (!tree)
+		std::fprintf(stderr, "heapctl: device tree: %s\n", tree.error().message().c_str());
+	const DeviceTreeRegions regions = tree ? *tree : DeviceTreeRegions{};
+	std::vector<HeapProvenance> provenance = heapProvenance(*heaps, regions);
 
 	if (options.json) {
 		JsonWriter w;
@@ -290,9 +297,25 @@ int cmdHeaps(const Options &options)
 				w.value(*area->freePages() * area->pageSize);
 			else
 				w.null();
+			const HeapProvenance &from = provenance[size_t(&heap - heaps->data())];
+			w.key("provenance");
+			w.beginObject();
+			w.fieldOrNull("region", from.region ? from.region->node : std::string());
+			w.key("devices");
+			w.beginArray();
+			for (const RegionUser &user : from.users) {
+				w.beginObject();
+				w.field("node", user.node);
+				w.fieldOrNull("driver", user.driver);
+				w.endObject();
+			}
+			w.endArray();
+			w.field("summary", from.summary);
+			w.endObject();
 			w.endObject();
 		}
 		w.endArray();
+		w.field("device_tree", regions.hasDeviceTree);
 		w.field("cma_bytes_behind_heaps", cmaBytes);
 		w.endObject();
 		std::printf("%s\n", w.str().c_str());
@@ -321,6 +344,12 @@ int cmdHeaps(const Options &options)
 	if (cmaBytes)
 		std::printf("\nCMA behind these heaps: %s (each area counted once)\n",
 			    humanBytes(cmaBytes).c_str());
+	std::printf("\nWhat each heap's memory is for:\n");
+	for (const HeapProvenance &p : provenance)
+		std::printf("  %s: %s\n", p.heap.c_str(), p.summary.c_str());
+	for (const DanglingReference &d : regions.dangling)
+		std::printf("  (device tree: %s names phandle %#x, which no region has)\n",
+			    d.node.c_str(), d.phandle);
 	return 0;
 }
 

@@ -492,6 +492,8 @@ SystemPaths SystemPaths::underRoot(const std::string &root)
 	paths.cmaSysfsDir = prefix + paths.cmaSysfsDir;
 	paths.cmaDebugfsDir = prefix + paths.cmaDebugfsDir;
 	paths.procDir = prefix + paths.procDir;
+	paths.deviceTreeDir = prefix + paths.deviceTreeDir;
+	paths.platformDevicesDir = prefix + paths.platformDevicesDir;
 	return paths;
 }
 

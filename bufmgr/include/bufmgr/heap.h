@@ -20,6 +20,8 @@ struct SystemPaths {
 	std::string cmaSysfsDir = "/sys/kernel/mm/cma";
 	std::string cmaDebugfsDir = "/sys/kernel/debug/cma";
 	std::string procDir = "/proc";
+	std::string deviceTreeDir = "/sys/firmware/devicetree/base";
+	std::string platformDevicesDir = "/sys/bus/platform/devices";
 	uint64_t pageSize = 0;	/* 0: the running system's page size */
 
 	/* The default paths, each prefixed with root ("" or "/" for none). */
