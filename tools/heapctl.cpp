@@ -263,6 +263,7 @@ int cmdHeaps(const Options &options)
 		std::fprintf(stderr, "heapctl: device tree: %s\n", tree.error().message().c_str());
 	const DeviceTreeRegions regions = tree ? *tree : DeviceTreeRegions{};
 	std::vector<HeapProvenance> provenance = heapProvenance(*heaps, regions);
+	std::vector<HeapAccounting> accounting = heapAccounting(*heaps, options.paths);
 
 	if (options.json) {
 		JsonWriter w;
@@ -312,6 +313,13 @@ int cmdHeaps(const Options &options)
 			w.endArray();
 			w.field("summary", from.summary);
 			w.endObject();
+			const HeapAccounting &paid = accounting[size_t(&heap - heaps->data())];
+			w.key("accounting");
+			w.beginObject();
+			w.field("controller", toString(paid.controller));
+			w.fieldOrNull("dmem_region", paid.dmemRegion);
+			w.field("summary", paid.summary);
+			w.endObject();
 			w.endObject();
 		}
 		w.endArray();
@@ -345,8 +353,9 @@ int cmdHeaps(const Options &options)
 		std::printf("\nCMA behind these heaps: %s (each area counted once)\n",
 			    humanBytes(cmaBytes).c_str());
 	std::printf("\nWhat each heap's memory is for:\n");
-	for (const HeapProvenance &p : provenance)
-		std::printf("  %s: %s\n", p.heap.c_str(), p.summary.c_str());
+	for (size_t i = 0; i < provenance.size(); i++)
+		std::printf("  %s: %s\n    paid by %s\n", provenance[i].heap.c_str(),
+			    provenance[i].summary.c_str(), accounting[i].summary.c_str());
 	for (const DanglingReference &d : regions.dangling)
 		std::printf("  (device tree: %s names phandle %#x, which no region has)\n",
 			    d.node.c_str(), d.phandle);

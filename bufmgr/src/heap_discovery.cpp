@@ -494,6 +494,8 @@ SystemPaths SystemPaths::underRoot(const std::string &root)
 	paths.procDir = prefix + paths.procDir;
 	paths.deviceTreeDir = prefix + paths.deviceTreeDir;
 	paths.platformDevicesDir = prefix + paths.platformDevicesDir;
+	paths.cgroupDir = prefix + paths.cgroupDir;
+	paths.moduleDir = prefix + paths.moduleDir;
 	return paths;
 }
 

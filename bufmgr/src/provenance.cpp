@@ -250,4 +250,72 @@ std::vector<HeapProvenance> heapProvenance(const std::vector<HeapInfo> &heaps,
 	return out;
 }
 
+std::string_view toString(Accounting accounting)
+{
+	switch (accounting) {
+	case Accounting::Dmem:
+		return "dmem";
+	case Accounting::Memcg:
+		return "memcg";
+	case Accounting::None:
+		return "none";
+	}
+	return "none";
+}
+
+std::vector<HeapAccounting> heapAccounting(const std::vector<HeapInfo> &heaps,
+					   const SystemPaths &paths)
+{
+	/* The root cgroup's dmem.capacity: "region capacity" lines. */
+	std::vector<std::pair<std::string, uint64_t>> regions;
+	std::ifstream capacity(fs::path(paths.cgroupDir) / "dmem.capacity");
+	auto controllers = readProperty(paths.cgroupDir, "cgroup.controllers");
+	const bool dmemController = capacity.is_open() ||
+				    (controllers && controllers->find("dmem") != std::string::npos);
+	std::string name;
+	uint64_t bytes = 0;
+	while (capacity >> name >> bytes)
+		regions.emplace_back(name, bytes);
+
+	std::optional<bool> memcgCharged;
+	if (auto value = readProperty(fs::path(paths.moduleDir) / "system_heap" / "parameters",
+				      "mem_accounting"))
+		memcgCharged = !value->empty() && ((*value)[0] == 'Y' || (*value)[0] == '1');
+
+	std::vector<HeapAccounting> out;
+	for (const HeapInfo &heap : heaps) {
+		HeapAccounting a;
+		a.heap = heap.name;
+		/* A region named after the heap or its CMA area, as in "cma/<area>". */
+		for (const auto &[region, size] : regions) {
+			std::string last = region.substr(region.rfind('/') + 1);
+			if (last == heap.name || (!heap.cmaArea.empty() && last == heap.cmaArea)) {
+				a.controller = Accounting::Dmem;
+				a.dmemRegion = region;
+				a.dmemCapacity = size;
+			}
+		}
+		const bool system = heap.kind == HeapKind::System || heap.kind == HeapKind::SystemUncached;
+		if (a.controller == Accounting::Dmem) {
+			a.summary = "dmem region " + a.dmemRegion + " (" + mib(*a.dmemCapacity) +
+				    "): dmem.max of the allocating cgroup limits it";
+		} else if (system && memcgCharged.value_or(false)) {
+			a.controller = Accounting::Memcg;
+			a.summary = "memcg (system_heap.mem_accounting is on): charged to the "
+				    "allocating process's memory cgroup";
+		} else {
+			a.summary = "nothing: this memory escapes cgroup limits (";
+			if (system)
+				a.summary += memcgCharged ? "system_heap.mem_accounting is off"
+							  : "the kernel has no system_heap.mem_accounting";
+			else
+				a.summary += dmemController ? "no dmem region registered for it"
+							    : "no dmem controller";
+			a.summary += ")";
+		}
+		out.push_back(std::move(a));
+	}
+	return out;
+}
+
 } /* namespace bufmgr */

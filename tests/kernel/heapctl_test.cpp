@@ -59,6 +59,11 @@ TEST_F(HeapctlTest, HeapsJsonListsDiscoveryWithProvenance)
 			EXPECT_NE(summary->find("no device tree"), std::string::npos) << *summary;
 		}
 		EXPECT_EQ(at(entry, { "provenance", "region" }).type, Json::Type::Null) << text;
+		/* This kernel charges no heap to a cgroup controller: said, with why. */
+		EXPECT_EQ(string(entry, { "accounting", "controller" }), "none") << text;
+		std::optional<std::string> paid = string(entry, { "accounting", "summary" });
+		ASSERT_TRUE(paid) << text;
+		EXPECT_NE(paid->find("escapes cgroup limits"), std::string::npos) << *paid;
 	}
 	/* The table says the same in words. */
 	std::string table = run(std::string(HEAPCTL_PATH) + " heaps");

@@ -215,3 +215,61 @@ TEST(Provenance, NoDeviceTree)
 }
 
 } /* namespace */
+
+namespace {
+
+const HeapAccounting &accounting(const std::vector<HeapAccounting> &all, const std::string &heap)
+{
+	for (const HeapAccounting &a : all)
+		if (a.heap == heap)
+			return a;
+	static const HeapAccounting missing;
+	ADD_FAILURE() << "no accounting for heap " << heap;
+	return missing;
+}
+
+/* A kernel that registers the CMA area as a dmem region and charges the system heap to memcg. */
+TEST(Accounting, DmemRegionAndMemcg)
+{
+	Board board;
+	board.tree.heap("system");
+	board.tree.heap("reserved");
+	board.tree.cmaArea("reserved");
+	board.tree.file("sys/fs/cgroup/cgroup.controllers", "cpu memory dmem\n");
+	board.tree.file("sys/fs/cgroup/dmem.capacity",
+			"drm/0000:03:00.0/vram0 8514437120\ncma/reserved 134217728\n");
+	board.tree.file("sys/module/system_heap/parameters/mem_accounting", "Y\n");
+	std::vector<HeapAccounting> all = heapAccounting(board.heaps(), board.tree.paths());
+	const HeapAccounting &cma = accounting(all, "reserved");
+	EXPECT_EQ(cma.controller, Accounting::Dmem);
+	EXPECT_EQ(cma.dmemRegion, "cma/reserved");
+	EXPECT_EQ(cma.dmemCapacity, std::optional<uint64_t>(128u << 20));
+	EXPECT_EQ(accounting(all, "system").controller, Accounting::Memcg);
+}
+
+/* Today's kernels: a dmem controller with no heap region, no mem_accounting. */
+TEST(Accounting, NothingPaysIsSaid)
+{
+	Board board;
+	board.tree.heap("system");
+	board.tree.heap("reserved");
+	board.tree.cmaArea("reserved");
+	board.tree.file("sys/fs/cgroup/cgroup.controllers", "cpu memory dmem\n");
+	std::vector<HeapAccounting> all = heapAccounting(board.heaps(), board.tree.paths());
+	const HeapAccounting &cma = accounting(all, "reserved");
+	EXPECT_EQ(cma.controller, Accounting::None);
+	EXPECT_NE(cma.summary.find("escapes cgroup limits"), std::string::npos) << cma.summary;
+	EXPECT_NE(cma.summary.find("no dmem region"), std::string::npos) << cma.summary;
+	const HeapAccounting &system = accounting(all, "system");
+	EXPECT_EQ(system.controller, Accounting::None);
+	EXPECT_NE(system.summary.find("no system_heap.mem_accounting"), std::string::npos)
+		<< system.summary;
+
+	/* The parameter there but off. */
+	board.tree.file("sys/module/system_heap/parameters/mem_accounting", "N\n");
+	all = heapAccounting(board.heaps(), board.tree.paths());
+	EXPECT_EQ(accounting(all, "system").controller, Accounting::None);
+	EXPECT_NE(accounting(all, "system").summary.find("is off"), std::string::npos);
+}
+
+} /* namespace */

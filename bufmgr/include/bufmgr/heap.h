@@ -22,6 +22,8 @@ struct SystemPaths {
 	std::string procDir = "/proc";
 	std::string deviceTreeDir = "/sys/firmware/devicetree/base";
 	std::string platformDevicesDir = "/sys/bus/platform/devices";
+	std::string cgroupDir = "/sys/fs/cgroup";
+	std::string moduleDir = "/sys/module";
 	uint64_t pageSize = 0;	/* 0: the running system's page size */
 
 	/* The default paths, each prefixed with root ("" or "/" for none). */

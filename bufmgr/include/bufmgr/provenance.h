@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <bufmgr/heap.h>
@@ -77,5 +78,31 @@ struct HeapProvenance {
  */
 std::vector<HeapProvenance> heapProvenance(const std::vector<HeapInfo> &heaps,
 					   const DeviceTreeRegions &tree);
+
+/* Which cgroup controller pays for a heap's memory. */
+enum class Accounting : uint8_t {
+	Dmem,	/* a dmem region of its own: dmem.max limits it */
+	Memcg,	/* the allocating process's memory cgroup */
+	None,	/* nothing: the memory escapes cgroup limits */
+};
+
+std::string_view toString(Accounting accounting);
+
+struct HeapAccounting {
+	std::string heap;
+	Accounting controller = Accounting::None;
+	std::string dmemRegion;		/* with Dmem: the region's name */
+	std::optional<uint64_t> dmemCapacity;
+	std::string summary;
+};
+
+/*
+ * For each heap, who pays: a dmem region the kernel registered for it
+ * (root cgroup's dmem.capacity, matched by the heap's or its CMA area's
+ * name), memcg for the system heap where its mem_accounting parameter is
+ * on, otherwise nothing.
+ */
+std::vector<HeapAccounting> heapAccounting(const std::vector<HeapInfo> &heaps,
+					   const SystemPaths &paths = {});
 
 } /* namespace bufmgr */
