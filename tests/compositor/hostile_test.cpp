@@ -15,6 +15,8 @@
 
 #include "bystander.h"
 #include "fd_count.h"
+#include "protocols/xdg_shell/xdg_surface.h"
+#include "protocols/xdg_shell/xdg_toplevel.h"
 #include "server_runner.h"
 #include "test_client.h"
 
@@ -365,6 +367,59 @@ INSTANTIATE_TEST_SUITE_P(Protocol, HostileInput, testing::ValuesIn(hostileCases(
 			 [](const testing::TestParamInfo<HostileCase> &info) {
 				 return info.param.name;
 			 });
+
+} /* namespace */
+} /* namespace heapcomp::test */
+
+namespace heapcomp::test {
+namespace {
+
+/*
+ * A client that asks for configures and never acks keeps the compositor's
+ * record of them bounded; every serial it was sent stays ackable, each
+ * only once.
+ */
+TEST(HostileConfigure, UnackedConfiguresStayBounded)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	MappedWindow win(client, "never acks", 64, 48, 0xff00ff00);
+	ASSERT_TRUE(win.ok);
+
+	std::vector<uint32_t> serials;
+	for (int i = 0; i < 300; i++) {
+		if (i % 2)
+			xdg_toplevel_unset_maximized(win.window.toplevel());
+		else
+			xdg_toplevel_set_maximized(win.window.toplevel());
+		ASSERT_TRUE(client.roundtrip());
+		if (serials.empty() || serials.back() != win.window.configureSerial())
+			serials.push_back(win.window.configureSerial());
+	}
+	ASSERT_GT(serials.size(), comp::XdgSurface::kMaxExactSerials * 4);
+	auto kept = server.run([](comp::Server &s) {
+		auto *toplevel = dynamic_cast<comp::XdgToplevel *>(s.findView("never acks"));
+		return toplevel && toplevel->xdgSurface() ? toplevel->xdgSurface()->exactSerials()
+							   : size_t(0);
+	});
+	EXPECT_GT(kept, 0u);
+	EXPECT_LE(kept, comp::XdgSurface::kMaxExactSerials);
+
+	/* The oldest is still valid, and so is the newest after it. */
+	xdg_surface_ack_configure(win.window.xdgSurface(), serials.front());
+	xdg_surface_ack_configure(win.window.xdgSurface(), serials[serials.size() / 2]);
+	xdg_surface_ack_configure(win.window.xdgSurface(), serials.back());
+	ASSERT_TRUE(client.roundtrip());
+	EXPECT_FALSE(client.error());
+
+	/* Acked already: invalid. */
+	xdg_surface_ack_configure(win.window.xdgSurface(), serials.front());
+	auto error = client.expectError();
+	ASSERT_TRUE(error);
+	EXPECT_EQ(error->interface, "xdg_surface");
+	EXPECT_EQ(error->code, uint32_t(XDG_SURFACE_ERROR_INVALID_SERIAL));
+}
 
 } /* namespace */
 } /* namespace heapcomp::test */

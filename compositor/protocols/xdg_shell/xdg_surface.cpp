@@ -204,6 +204,11 @@ uint32_t XdgSurface::sendConfigure()
 {
 	uint32_t serial = nextSerial(server_.display());
 	sentSerials_.push_back(serial);
+	if (sentSerials_.size() > kMaxExactSerials) {
+		uint32_t oldest = sentSerials_.front();
+		folded_ = std::pair(folded_ ? folded_->first : oldest, oldest);
+		sentSerials_.erase(sentSerials_.begin());
+	}
 	xdg_surface_send_configure(resource_, serial);
 	return serial;
 }
@@ -211,13 +216,21 @@ uint32_t XdgSurface::sendConfigure()
 void XdgSurface::ackConfigure(uint32_t serial)
 {
 	auto it = std::find(sentSerials_.begin(), sentSerials_.end(), serial);
-	if (it == sentSerials_.end()) {
+	if (it != sentSerials_.end()) {
+		/* Acking a configure acks every older one. */
+		sentSerials_.erase(sentSerials_.begin(), it + 1);
+		folded_.reset();
+	} else if (folded_ && serial >= folded_->first && serial <= folded_->second) {
+		if (serial == folded_->second)
+			folded_.reset();
+		else
+			folded_->first = serial + 1;
+	} else {
 		wl_resource_post_error(resource_, XDG_SURFACE_ERROR_INVALID_SERIAL,
 				       "serial %u was not sent in a configure (or already acked)",
 				       serial);
 		return;
 	}
-	sentSerials_.erase(sentSerials_.begin(), it + 1);
 	ackedSerial_ = serial;
 	configured_ = true;
 }
@@ -242,6 +255,7 @@ void XdgSurface::reset()
 	configured_ = false;
 	initialCommit_ = false;
 	sentSerials_.clear();
+	folded_.reset();
 	ackedSerial_ = 0;
 }
 

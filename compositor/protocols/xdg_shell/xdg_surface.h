@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "rect.h"
@@ -59,6 +60,15 @@ public:
 	bool configured() const { return configured_; }
 	/* Serial of the last acked configure, 0 before any. */
 	uint32_t ackedSerial() const { return ackedSerial_; }
+	/* Configures whose serials are kept one by one (at most kMaxExactSerials). */
+	size_t exactSerials() const { return sentSerials_.size(); }
+
+	/*
+	 * A client that never acks must not grow a list without end (it can
+	 * ask for configures as fast as it likes): older unacked serials are
+	 * folded into one range, any serial of which may still be acked.
+	 */
+	static constexpr size_t kMaxExactSerials = 32;
 
 	void setToplevel(XdgToplevel *toplevel) { toplevel_ = toplevel; }
 	void setPopup(XdgPopup *popup) { popup_ = popup; }
@@ -82,7 +92,9 @@ private:
 	wl_resource *resource_;
 	XdgToplevel *toplevel_ = nullptr;
 	XdgPopup *popup_ = nullptr;
-	std::vector<uint32_t> sentSerials_;
+	std::vector<uint32_t> sentSerials_;	/* newest last */
+	/* Older unacked configures, folded: [foldedFirst_, foldedLast_]. */
+	std::optional<std::pair<uint32_t, uint32_t>> folded_;
 	uint32_t ackedSerial_ = 0;
 	bool configured_ = false;
 	bool initialCommit_ = false;

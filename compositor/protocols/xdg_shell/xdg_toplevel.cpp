@@ -309,7 +309,7 @@ void XdgToplevel::configure()
 	uint32_t serial = xdgSurface_->sendConfigure();
 	sent_.emplace_back(serial, state);
 	/* Keep the history short: clients ack the latest. */
-	if (sent_.size() > 32)
+	if (sent_.size() > XdgSurface::kMaxExactSerials)
 		sent_.erase(sent_.begin());
 }
 
