@@ -124,6 +124,35 @@ void Swapchain::dropOrphan(SwapchainSlot *slot)
 	drop(std::move(owned));
 }
 
+Result<void> Swapchain::allocateSlot(SwapchainSlot &slot)
+{
+	AllocationRequest request = AllocationRequest::image(
+		config_.width, config_.height, config_.format, config_.usage,
+		config_.name + "#" + std::to_string(slot.index_));
+	request.modifiers = config_.modifiers;
+
+	Result<Buffer> buffer = allocate_(request);
+	if (!buffer) {
+		Error error = std::move(buffer).error();
+		return unexpected(error.code, "swapchain '" + config_.name + "' slot " +
+					      std::to_string(slot.index_) + ": " + error.context);
+	}
+	slot.buffer_ = std::move(*buffer);
+	slot.age_ = 0;
+	return {};
+}
+
+Result<void> Swapchain::reserve()
+{
+	for (auto &slot : slots_) {
+		if (slot->state_ != SwapchainSlot::State::Free || slot->buffer_.isValid())
+			continue;
+		if (auto ret = allocateSlot(*slot); !ret)
+			return ret;
+	}
+	return {};
+}
+
 Result<std::optional<SwapchainSlot *>> Swapchain::acquire()
 {
 	SwapchainSlot *best = nullptr;
@@ -148,20 +177,8 @@ Result<std::optional<SwapchainSlot *>> Swapchain::acquire()
 	}
 
 	if (!best && empty) {
-		AllocationRequest request = AllocationRequest::image(
-			config_.width, config_.height, config_.format, config_.usage,
-			config_.name + "#" + std::to_string(empty->index_));
-		request.modifiers = config_.modifiers;
-
-		Result<Buffer> buffer = allocate_(request);
-		if (!buffer) {
-			Error error = std::move(buffer).error();
-			return unexpected(error.code, "swapchain '" + config_.name +
-					  "' slot " + std::to_string(empty->index_) +
-					  ": " + error.context);
-		}
-		empty->buffer_ = std::move(*buffer);
-		empty->age_ = 0;
+		if (auto ret = allocateSlot(*empty); !ret)
+			return unexpected(std::move(ret).error());
 		best = empty;
 	}
 

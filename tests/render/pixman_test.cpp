@@ -233,7 +233,10 @@ TEST_F(PixmanTest, RefusesWhatItCannotRead)
 		int error;
 	} cases[] = {
 		{ "tiled", describe(DRM_FORMAT_XRGB8888, I915_FORMAT_MOD_X_TILED, stride), ENOTSUP },
-		{ "NV12", describe(DRM_FORMAT_NV12, DRM_FORMAT_MOD_LINEAR, stride), ENOTSUP },
+		{ "YUYV", describe(DRM_FORMAT_YUYV, DRM_FORMAT_MOD_LINEAR, stride), ENOTSUP },
+		/* NV12 is read, but not with one plane. */
+		{ "NV12 with one plane", describe(DRM_FORMAT_NV12, DRM_FORMAT_MOD_LINEAR, stride),
+		  EINVAL },
 		{ "short stride", describe(DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR, 16), EINVAL },
 		{ "odd stride", describe(DRM_FORMAT_RGB888, DRM_FORMAT_MOD_LINEAR, 26), EINVAL },
 		{ "no memory", bufmgr::Buffer(), EINVAL },

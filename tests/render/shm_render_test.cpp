@@ -86,8 +86,10 @@ TEST_P(ShmRenderTest, ReportsItselfAndItsFormats)
 		});
 	};
 	EXPECT_TRUE(has(DRM_FORMAT_XRGB8888));
-	/* pixman has no NV12: it must not be offered to clients. */
-	EXPECT_EQ(has(DRM_FORMAT_NV12), !pixman);
+	/* Video and camera formats: GLES samples them, pixman converts them. */
+	EXPECT_TRUE(has(DRM_FORMAT_NV12));
+	EXPECT_TRUE(has(DRM_FORMAT_YUV420));
+	EXPECT_FALSE(has(DRM_FORMAT_YUYV));
 }
 
 TEST_P(ShmRenderTest, OpaquePixelsLandAtTheirDestination)

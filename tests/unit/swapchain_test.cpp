@@ -152,6 +152,55 @@ TEST_F(SwapchainTest, AllocatesLazily)
 	EXPECT_EQ(slot->age(), 0);
 }
 
+/* Reserved up front: every slot now, none later, even if memory then runs out. */
+TEST_F(SwapchainTest, ReserveAllocatesEverySlotNow)
+{
+	bool fail = false;
+	auto r = Swapchain::create(config(3), [&](const AllocationRequest &req) -> Result<Buffer> {
+		allocations_++;
+		if (fail)
+			return unexpected(ENOMEM, "alloc from dma-heap 'default_cma_region'");
+		return makeMemfdImage(req);
+	});
+	ASSERT_TRUE(r);
+	auto swapchain = std::move(*r);
+	ASSERT_TRUE(swapchain->reserve());
+	EXPECT_EQ(allocations_, 3);
+	EXPECT_EQ(swapchain->numAllocated(), 3u);
+
+	/* Memory gone: the output cycles through what it reserved. */
+	fail = true;
+	for (int frame = 0; frame < 9; frame++) {
+		SwapchainSlot *slot = acquireSlot(*swapchain);
+		ASSERT_TRUE(slot);
+		EXPECT_TRUE(swapchain->submit(slot));
+		EXPECT_TRUE(swapchain->release(slot));
+	}
+	EXPECT_EQ(allocations_, 3);
+	EXPECT_TRUE(swapchain->reserve()) << "nothing left to reserve";
+	EXPECT_EQ(allocations_, 3);
+}
+
+TEST_F(SwapchainTest, ReserveFailureNamesTheSlotAndKeepsTheRest)
+{
+	auto r = Swapchain::create(config(3), [&](const AllocationRequest &req) -> Result<Buffer> {
+		if (++allocations_ == 2)
+			return unexpected(ENOMEM, "alloc from dma-heap 'default_cma_region'");
+		return makeMemfdImage(req);
+	});
+	ASSERT_TRUE(r);
+	auto swapchain = std::move(*r);
+	auto reserved = swapchain->reserve();
+	ASSERT_FALSE(reserved);
+	EXPECT_EQ(reserved.error().code, ENOMEM);
+	EXPECT_EQ(reserved.error().context,
+		  "swapchain 'output-1' slot 1: alloc from dma-heap 'default_cma_region'");
+	EXPECT_EQ(swapchain->numAllocated(), 1u);
+	/* A later reserve fills in what is missing. */
+	EXPECT_TRUE(swapchain->reserve());
+	EXPECT_EQ(swapchain->numAllocated(), 3u);
+}
+
 TEST_F(SwapchainTest, NoFreeSlotIsNotAnError)
 {
 	auto swapchain = make(config(2));

@@ -121,6 +121,14 @@ public:
 	Result<std::optional<SwapchainSlot *>> acquire();
 
 	/*
+	 * Allocates every slot's buffer now rather than at first use, so
+	 * that memory taken by others later (a CMA area exhausted by
+	 * clients) cannot leave the output without a buffer. On failure the
+	 * slots allocated so far stay.
+	 */
+	Result<void> reserve();
+
+	/*
 	 * State changes of an acquired slot; each returns false (and does
 	 * nothing) when the slot is not this swapchain's or not in a state
 	 * that allows it, which is a caller bug.
@@ -154,6 +162,7 @@ private:
 
 	static Result<void> validate(const SwapchainConfig &config);
 	void buildSlots();
+	Result<void> allocateSlot(SwapchainSlot &slot);
 	void drop(std::unique_ptr<SwapchainSlot> slot);
 	std::unique_ptr<SwapchainSlot> *find(SwapchainSlot *slot, bool *orphan);
 	void dropOrphan(SwapchainSlot *slot);

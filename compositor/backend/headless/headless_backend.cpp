@@ -100,7 +100,12 @@ Result<void> HeadlessOutput::init(wl_event_loop *loop)
 	config.width = mode_.width;
 	config.height = mode_.height;
 	config.format = DRM_FORMAT_XRGB8888;
-	config.usage = bufmgr::Usage::Render;
+	/*
+	 * A display that needs contiguous memory gets scanout memory (CMA
+	 * first); otherwise any render-capable memory will do.
+	 */
+	config.usage = backend_.requiresContiguousScanout() ? bufmgr::Usage::Scanout
+							    : bufmgr::Usage::Render;
 	config.name = "headless-" + name_;
 	/*
 	 * The renderer draws into these buffers and the CPU reads them back
@@ -135,6 +140,11 @@ Result<void> HeadlessOutput::init(wl_event_loop *loop)
 	if (!swapchain)
 		return bufmgr::unexpected(std::move(swapchain).error());
 	swapchain_ = std::move(*swapchain);
+	/* Every buffer now: clients exhausting CMA later cannot starve the output. */
+	if (auto ret = swapchain_->reserve(); !ret)
+		return bufmgr::unexpected(std::move(ret).error());
+	LOG_INFO("%s: %zu output buffers of %ux%u reserved from %s", name_.c_str(),
+		 swapchain_->numAllocated(), mode_.width, mode_.height, bufferSource_.c_str());
 
 	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (fd < 0)

@@ -133,6 +133,7 @@ public:
 	/* Offered to the surface that covers an output, in the formats test() takes. */
 	std::optional<ScanoutTranche> scanoutTranche(const Surface &surface) const override;
 	std::vector<std::string> scanoutHeaps(const std::vector<bufmgr::HeapInfo> &heaps) const override;
+	bool requiresContiguousScanout() const { return config_.scanoutRequiresContiguous; }
 	/* Whether the memory behind a client buffer suits the (virtual) display. */
 	bool canScanOutMemory(const ClientBuffer &buffer) const;
 
