@@ -26,12 +26,14 @@ void FrameActions::presented(uint64_t frames)
 	if (!config.screenshotPath.empty() && config.screenshotFrames && !screenshotWritten_ &&
 	    frames >= config.screenshotFrames) {
 		screenshotWritten_ = true;
-		auto ret = server_.writeScreenshot(config.screenshotPath);
-		if (ret)
-			LOG_INFO("screenshot after %llu frames written to %s",
-				 static_cast<unsigned long long>(frames), config.screenshotPath.c_str());
-		else
-			LOG_ERROR("screenshot: %s", ret.error().message().c_str());
+		server_.writeScreenshot(config.screenshotPath, [path = config.screenshotPath,
+								 frames](Result<void> ret) {
+			if (ret)
+				LOG_INFO("screenshot after %llu frames written to %s",
+					 static_cast<unsigned long long>(frames), path.c_str());
+			else
+				LOG_ERROR("screenshot: %s", ret.error().message().c_str());
+		});
 	}
 	if (config.exitAfterFrames && frames >= config.exitAfterFrames) {
 		LOG_INFO("%llu frames presented: stopping", static_cast<unsigned long long>(frames));
@@ -44,11 +46,12 @@ void FrameActions::userSignal()
 	const ServerConfig &config = server_.config();
 	std::string path = config.screenshotPath.empty() ? "heapcomp-screenshot.png"
 							 : config.screenshotPath;
-	auto ret = server_.writeScreenshot(path);
-	if (ret)
-		LOG_INFO("screenshot written to %s", path.c_str());
-	else
-		LOG_ERROR("screenshot: %s", ret.error().message().c_str());
+	server_.writeScreenshot(path, [path](Result<void> ret) {
+		if (ret)
+			LOG_INFO("screenshot written to %s", path.c_str());
+		else
+			LOG_ERROR("screenshot: %s", ret.error().message().c_str());
+	});
 	writeStats();
 }
 

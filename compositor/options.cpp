@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "options.h"
 
+#include "backend/drm/drm_backend.h"
+
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -16,6 +18,23 @@ bool parseNumber(const std::string &text, T *value)
 	const char *end = text.data() + text.size();
 	auto [ptr, ec] = std::from_chars(text.data(), end, *value);
 	return ec == std::errc() && ptr == end;
+}
+
+bool parseRefresh(const std::string &text, uint32_t *milliHz);
+
+/* WxH or WxH@HZ, as --mode takes it. */
+bool parseMode(const std::string &text, DrmConfig *drm)
+{
+	size_t x = text.find('x');
+	size_t at = text.find('@');
+	if (x == std::string::npos)
+		return false;
+	std::string height = text.substr(x + 1, at == std::string::npos ? std::string::npos : at - x - 1);
+	if (!parseNumber(text.substr(0, x), &drm->width) || !parseNumber(height, &drm->height) ||
+	    !drm->width || !drm->height || drm->width > 16384 || drm->height > 16384)
+		return false;
+	drm->refreshMilliHz = 0;
+	return at == std::string::npos || parseRefresh(text.substr(at + 1), &drm->refreshMilliHz);
 }
 
 bool parseRefresh(const std::string &text, uint32_t *milliHz)
@@ -54,6 +73,18 @@ bool parseLimit(const std::string &text, ClientLimits *limits)
 	return false;
 }
 
+/* The DRM backend, with the scanout switches shared with headless. */
+BackendFactory drmBackendFactory(DrmConfig drm)
+{
+	return [drm](wl_event_loop *loop, bufmgr::BufferManager &manager, const ServerConfig &config,
+		     HeadlessBackend::BufferDropHook dropHook) -> std::unique_ptr<Backend> {
+		DrmConfig c = drm;
+		c.directScanout = config.headless.directScanout;
+		c.scanoutRequiresContiguous = config.headless.scanoutRequiresContiguous;
+		return std::make_unique<DrmBackend>(loop, manager, c, std::move(dropHook));
+	};
+}
+
 } /* namespace */
 
 std::string usage(const std::string &program)
@@ -62,8 +93,12 @@ std::string usage(const std::string &program)
 	std::ostringstream out;
 	out << "Usage: " << program << " [OPTION]...\n"
 	    << "A Wayland compositor for boards, with a DMA-BUF buffer manager.\n"
-	    << "Runs on the headless backend and prints the WAYLAND_DISPLAY to use.\n\n"
+	    << "Runs on a display (DRM/KMS) or headless and prints the WAYLAND_DISPLAY to use.\n\n"
 	    << "Options:\n"
+	    << "  --backend NAME           headless or drm (default headless)\n"
+	    << "  --drm-device PATH        DRM/KMS device (default: the first /dev/dri/card*\n"
+	    << "                           with a connector)\n"
+	    << "  --mode WxH[@HZ]          DRM output mode (default: the connector's preferred)\n"
 	    << "  --socket NAME            Wayland socket in $XDG_RUNTIME_DIR\n"
 	    << "                           (default: the first free wayland-N)\n"
 	    << "  --width N                headless output width (default " << d.headless.width << ")\n"
@@ -106,6 +141,8 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 {
 	Options options;
 	options.server.handleSignals = true;
+	bool drmBackend = false;
+	DrmConfig drm;
 	for (size_t i = 0; i < args.size(); i++) {
 		std::string arg = args[i];
 		std::string value;
@@ -151,6 +188,17 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 			    options.server.headless.numOutputs == 0 ||
 			    options.server.headless.numOutputs > 16)
 				return bad("needs 1-16 outputs");
+		} else if (arg == "--backend") {
+			if (!needValue() || (value != "headless" && value != "drm"))
+				return bad("needs headless or drm");
+			drmBackend = value == "drm";
+		} else if (arg == "--drm-device") {
+			if (!needValue() || value.empty())
+				return bad("needs a path");
+			drm.device = value;
+		} else if (arg == "--mode") {
+			if (!needValue() || !parseMode(value, &drm))
+				return bad("needs WxH or WxH@HZ");
 		} else if (arg == "--no-direct-scanout") {
 			options.server.headless.directScanout = false;
 		} else if (arg == "--scanout-requires") {
@@ -210,6 +258,10 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 	}
 	if (options.server.screenshotFrames && options.server.screenshotPath.empty())
 		return bufmgr::unexpected(EINVAL, "--screenshot-frames needs --screenshot PATH");
+	if (!drmBackend && (!drm.device.empty() || drm.width))
+		return bufmgr::unexpected(EINVAL, "--drm-device and --mode need --backend drm");
+	if (drmBackend)
+		options.server.createBackend = drmBackendFactory(drm);
 	return options;
 }
 

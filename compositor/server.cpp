@@ -406,12 +406,19 @@ Result<Screenshot> Server::screenshot(size_t index)
 	return output.screenshot();
 }
 
-Result<void> Server::writeScreenshot(const std::string &path, size_t index)
+void Server::writeScreenshot(const std::string &path, std::function<void(Result<void>)> done,
+			     size_t index)
 {
-	auto shot = screenshot(index);
-	if (!shot)
-		return bufmgr::unexpected(std::move(shot).error());
-	return writePng(path, shot->width, shot->height, shot->pixels);
+	auto write = [path, done = std::move(done)](Result<Screenshot> shot) {
+		if (!shot)
+			done(bufmgr::unexpected(std::move(shot).error()));
+		else
+			done(writePng(path, shot->width, shot->height, shot->pixels));
+	};
+	/* What the display really read, where it can say. */
+	if (index < outputs_.size() && outputs_[index]->output().captureNextFrame(write))
+		return;
+	write(screenshot(index));
 }
 
 uint64_t Server::frameCount(size_t index) const

@@ -168,7 +168,12 @@ public:
 
 	/* The first output's current frame; renders one if none exists yet. */
 	Result<Screenshot> screenshot(size_t output = 0);
-	Result<void> writeScreenshot(const std::string &path, size_t output = 0);
+	/*
+	 * A PNG of an output; done runs once it is written: at once, or
+	 * after the next refresh where the display captures what it shows.
+	 */
+	void writeScreenshot(const std::string &path, std::function<void(Result<void>)> done,
+			     size_t output = 0);
 	/* Frames presented on an output, drawn or not (RepaintStats tells). */
 	uint64_t frameCount(size_t output = 0) const;
 	const RepaintStats &repaintStats(size_t output = 0) const;

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <drm_fourcc.h>
+#include <fcntl.h>
+#include <xf86drm.h>
 
 namespace bufmgr::internal {
 
@@ -101,6 +103,14 @@ Result<ImageLayout> checkedLinearLayout(const AllocationRequest &request,
 		fail(ENOMEM, "more than the " + std::to_string(ram) + " B of RAM",
 		     layout.totalSize);
 	return result;
+}
+
+UniqueFd openDrmNodeForAllocation(const std::string &node)
+{
+	UniqueFd fd(sys::open(node.c_str(), O_RDWR | O_CLOEXEC));
+	if (fd && drmGetNodeTypeFromFd(fd.get()) == DRM_NODE_PRIMARY)
+		drmDropMaster(fd.get());	/* fails harmlessly when not master */
+	return fd;
 }
 
 int setTruncatedDmaBufName(int fd, const std::string &name)

@@ -85,6 +85,13 @@ inline Result<ImageLayout> linearLayout(const AllocationRequest &request,
 int setTruncatedDmaBufName(int fd, const std::string &name);
 
 /*
+ * Opens a DRM node to allocate from. A card node's first opener becomes
+ * its DRM master; an allocator never sets modes, so it gives that up
+ * for the compositor's display backend.
+ */
+UniqueFd openDrmNodeForAllocation(const std::string &node);
+
+/*
  * Names a dma-buf for fdinfo and debugfs; truncates to the kernel limit.
  * Inline, and a name that fits is passed as it is, without a copy: every
  * named allocation calls it.

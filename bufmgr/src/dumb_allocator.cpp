@@ -111,7 +111,7 @@ private:
 
 Result<std::unique_ptr<Allocator>> createDumbAllocator(const std::string &drmNode)
 {
-	UniqueFd fd(sys::open(drmNode.c_str(), O_RDWR | O_CLOEXEC));
+	UniqueFd fd = internal::openDrmNodeForAllocation(drmNode);
 	if (!fd)
 		return unexpected(errno, "open DRM node " + drmNode);
 

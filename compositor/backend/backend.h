@@ -17,6 +17,7 @@
 
 #include "buffer.h"
 #include "format_modifier.h"
+#include "scene/screenshot.h"
 
 namespace comp {
 
@@ -127,6 +128,14 @@ public:
 	virtual const bufmgr::Buffer *frontBuffer() const = 0;
 	virtual const ClientBuffer *frontScanout() const = 0;
 	bool hasFront() const { return frontBuffer() || frontScanout(); }
+
+	/*
+	 * Where the hardware can read back what it displays (a writeback
+	 * connector): captures the next refresh and calls handler with it.
+	 * false: it cannot; read frontBuffer() or frontScanout() instead.
+	 */
+	using CaptureHandler = std::function<void(Result<Screenshot>)>;
+	virtual bool captureNextFrame(CaptureHandler) { return false; }
 
 	using FrameHandler = std::function<void()>;
 	using PresentedHandler = std::function<void(const PresentInfo &)>;

@@ -17,6 +17,7 @@
 #include <bufmgr/mapping.h>
 #include <bufmgr/stats.h>
 
+#include "dmabuf_buffer.h"
 #include "dmabuf_feedback.h"
 #include "fd_count.h"
 #include "server_runner.h"
@@ -44,39 +45,6 @@ std::vector<DmabufSource> sources()
 		  } },
 		{ "Udmabuf", "udmabuf", [] { return bufmgr::createUdmabufAllocator(); } },
 	};
-}
-
-bool fill(const bufmgr::Buffer &buffer, uint32_t top, uint32_t bottom)
-{
-	auto mapping = bufmgr::Mapping::map(buffer, { bufmgr::Access::ReadWrite, false });
-	if (!mapping)
-		return false;
-	auto access = mapping->beginAccess(bufmgr::Access::Write);
-	if (!access)
-		return false;
-	std::span<uint8_t> bytes = mapping->plane(0);
-	uint32_t stride = buffer.plane(0).stride;
-	for (uint32_t y = 0; y < buffer.height(); y++) {
-		auto *row = reinterpret_cast<uint32_t *>(bytes.data() + size_t(y) * stride);
-		for (uint32_t x = 0; x < buffer.width(); x++)
-			row[x] = y < buffer.height() / 2 ? top : bottom;
-	}
-	return bool(access->end());
-}
-
-/* A wl_buffer of the dma-buf, sent with its modifier unless told another. */
-Proxy<wl_buffer> wrap(TestClient &client, const bufmgr::Buffer &buffer, uint32_t flags = 0,
-		      std::optional<uint64_t> modifier = std::nullopt)
-{
-	uint64_t sent = modifier.value_or(buffer.modifier());
-	Proxy<zwp_linux_buffer_params_v1> params(zwp_linux_dmabuf_v1_create_params(client.dmabuf));
-	for (size_t i = 0; i < buffer.numPlanes(); i++) {
-		const bufmgr::BufferPlane &plane = buffer.plane(i);
-		zwp_linux_buffer_params_v1_add(params, plane.fd.get(), uint32_t(i), plane.offset,
-					       plane.stride, uint32_t(sent >> 32), uint32_t(sent));
-	}
-	return Proxy<wl_buffer>(zwp_linux_buffer_params_v1_create_immed(
-		params, int32_t(buffer.width()), int32_t(buffer.height()), buffer.format(), flags));
 }
 
 class DmabufClient : public testing::TestWithParam<DmabufSource>

@@ -94,13 +94,28 @@ TEST(Options, BadValuesAreRejected)
 		     { "--socket", "a/b" }, { "--screenshot-frames", "3" }, { "--bogus" },
 		     { "--outputs", "0" }, { "--renderer", "vulkan" }, { "--limit", "nothing=3" },
 		     { "--limit", "region-rects" }, { "--limit", "region-rects=0" },
-		     { "--limit", "frame-callbacks=-1" } }) {
+		     { "--limit", "frame-callbacks=-1" }, { "--backend", "x11" },
+		     { "--backend", "drm", "--mode", "640" }, { "--backend", "drm", "--mode", "0x480" },
+		     { "--backend", "drm", "--mode", "640x480@0" }, { "--mode", "640x480" },
+		     { "--drm-device", "/dev/dri/card0" } }) {
 		auto options = comp::parseOptions(args);
 		EXPECT_FALSE(options) << args[0];
 		if (!options) {
 			EXPECT_EQ(options.error().code, EINVAL);
 		}
 	}
+}
+
+TEST(Options, DrmBackend)
+{
+	auto headless = comp::parseOptions({});
+	ASSERT_TRUE(headless);
+	EXPECT_FALSE(headless->server.createBackend) << "headless is the default";
+	auto drm = comp::parseOptions({ "--backend", "drm", "--mode=640x480@60", "--drm-device",
+					"/dev/dri/card0", "--scanout-requires", "contiguous" });
+	ASSERT_TRUE(drm) << drm.error().context;
+	EXPECT_TRUE(drm->server.createBackend);
+	EXPECT_TRUE(drm->server.headless.scanoutRequiresContiguous);
 }
 
 TEST(Options, HelpDocumentsEveryOption)
@@ -111,7 +126,8 @@ TEST(Options, HelpDocumentsEveryOption)
 				    "--exit-after-frames", "--render-node", "--surfaceless",
 				    "--cpu-dmabuf", "--xkb-layout", "--xkb-variant",
 				    "--xkb-options", "--renderer", "--limit", "region-rects",
-				    "frame-callbacks", "--help" })
+				    "frame-callbacks", "--backend", "--drm-device", "--mode",
+				    "--help" })
 		EXPECT_NE(text.find(option), std::string::npos) << option;
 	auto help = comp::parseOptions({ "--help" });
 	ASSERT_TRUE(help);

@@ -435,6 +435,64 @@ TEST(Executable, SignalsScreenshotAndStop)
 	EXPECT_EQ(child.wait(10000), 0);
 }
 
+/*
+ * heapcomp on the DRM backend (VKMS in the test VM) with weston-simple-shm:
+ * SIGUSR1's screenshot comes from the writeback connector, so it shows
+ * what the display read. A failure in the VM, a skip elsewhere.
+ */
+TEST(Executable, DrmBackendShowsAClient)
+{
+	std::string program = findProgram("weston-simple-shm");
+	if (access("/dev/dri/card0", R_OK) != 0 || program.empty()) {
+		if (getenv("HEAPCOMP_VM"))
+			FAIL() << "no KMS device or weston-simple-shm in the VM";
+		GTEST_SKIP() << "no KMS device or weston-simple-shm";
+	}
+	std::string png = outputPath("exe-drm.png");
+	std::string out = outputPath("exe-drm.txt");
+	unlink(png.c_str());
+	std::string socket = "heapcomp-drm-" + std::to_string(getpid());
+	Child compositor({ HEAPCOMP_BINARY, "--backend", "drm", "--mode", "640x480", "--socket",
+			   socket, "--screenshot", png },
+			 "unused", out);
+	ASSERT_TRUE(compositor.running());
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+	while (readFile(out).find("WAYLAND_DISPLAY=") == std::string::npos &&
+	       std::chrono::steady_clock::now() < deadline)
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+	ASSERT_NE(readFile(out).find("WAYLAND_DISPLAY=" + socket), std::string::npos) << readFile(out);
+
+	Child client({ program }, socket, outputPath("exe-drm-client.txt"));
+	ASSERT_TRUE(client.running());
+	/* simple-shm draws 250x250 at the top left: wait until the display shows it. */
+	double drawn = 0;
+	while (std::chrono::steady_clock::now() < deadline) {
+		unlink(png.c_str());
+		ASSERT_EQ(compositor.signal(SIGUSR1), 0);
+		auto shotDeadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+		while (access(png.c_str(), R_OK) != 0 && std::chrono::steady_clock::now() < shotDeadline)
+			std::this_thread::sleep_for(std::chrono::milliseconds(100));
+		std::this_thread::sleep_for(std::chrono::milliseconds(200));
+		auto image = comp::readPng(png);
+		ASSERT_TRUE(image) << image.error().message() << readFile(out);
+		ASSERT_EQ(image->width, 640u);
+		ASSERT_EQ(image->height, 480u);
+		size_t lit = 0;
+		for (uint32_t y = 0; y < 250; y++)
+			for (uint32_t x = 0; x < 250; x++)
+				lit += (image->argb[size_t(y) * image->width + x] & 0xffffff) != 0;
+		drawn = double(lit) / (250.0 * 250.0);
+		if (drawn > 0.5)
+			break;
+	}
+	EXPECT_GT(drawn, 0.5) << readFile(out);
+	EXPECT_NE(readFile(out).find("mode set"), std::string::npos) << readFile(out);
+	ASSERT_EQ(client.signal(SIGTERM), 0);
+	client.wait(10000);
+	ASSERT_EQ(compositor.signal(SIGTERM), 0);
+	EXPECT_EQ(compositor.wait(20000), 0) << readFile(out);
+}
+
 TEST(Executable, HelpAndBadOptions)
 {
 	std::string out = outputPath("exe-help.txt");
@@ -444,6 +502,56 @@ TEST(Executable, HelpAndBadOptions)
 	Child bad({ HEAPCOMP_BINARY, "--no-such-option" }, "unused", out);
 	EXPECT_EQ(bad.wait(10000), 2);
 	EXPECT_NE(readFile(out).find("unknown option"), std::string::npos);
+}
+
+
+/*
+ * heapcomp-demo-client on a display that needs contiguous memory: when
+ * it follows the hints its fullscreen frames are its own CMA buffers
+ * (ZERO_COPY); when it ignores them they come from the system heap and
+ * are composed. Needs real heaps: skipped on a host without them, a
+ * failure in the VM.
+ */
+TEST(ThirdParty, DemoClientFollowingHintsIsScannedOut)
+{
+	if (access("/dev/dma_heap/system", R_OK) != 0 ||
+	    access("/dev/dma_heap/default_cma_region", R_OK) != 0) {
+		if (getenv("HEAPCOMP_VM"))
+			FAIL() << "no system or CMA heap in the VM";
+		GTEST_SKIP() << "no DMA-BUF heaps here";
+	}
+	comp::ServerConfig config = ServerRunner::realClockConfig();
+	config.headless.scanoutRequiresContiguous = true;
+	config.scanoutHysteresis = std::chrono::milliseconds(0);
+	ServerRunner server(config);
+	ASSERT_TRUE(server.ok()) << server.error();
+
+	auto run = [&](const std::string &name, std::vector<std::string> extra) {
+		std::vector<std::string> argv{ HEAPCOMP_DEMO_CLIENT, "--fullscreen", "--frames", "90" };
+		argv.insert(argv.end(), extra.begin(), extra.end());
+		std::string out = outputPath(name + ".txt");
+		Child child(argv, server.socket(), out);
+		EXPECT_TRUE(child.running());
+		EXPECT_EQ(child.wait(120000), 0) << readFile(out);
+		return readFile(out);
+	};
+	auto value = [](const std::string &text, const std::string &key) {
+		size_t at = text.find(key + "=");
+		if (at == std::string::npos)
+			return std::string();
+		at += key.size() + 1;
+		return text.substr(at, text.find_first_of(" \n", at) - at);
+	};
+
+	std::string follow = run("demo-follow", {});
+	EXPECT_EQ(value(follow, "heap"), "default_cma_region") << follow;
+	EXPECT_EQ(value(follow, "presented"), "90") << follow;
+	/* The first frames are composed until the hint moves it to CMA. */
+	EXPECT_GE(std::atoi(value(follow, "zero_copy").c_str()), 60) << follow;
+
+	std::string ignore = run("demo-ignore", { "--ignore-hints" });
+	EXPECT_EQ(value(ignore, "heap"), "system") << ignore;
+	EXPECT_EQ(value(ignore, "zero_copy"), "0") << ignore;
 }
 
 } /* namespace */

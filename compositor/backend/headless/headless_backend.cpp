@@ -13,8 +13,8 @@
 #include <drm_fourcc.h>
 #include <wayland-server-core.h>
 
-#include <bufmgr/exporter.h>
-
+#include "backend/output_swapchain.h"
+#include "backend/scanout_memory.h"
 #include "log.h"
 #include "render/renderer.h"
 #include "scene/screenshot.h"
@@ -129,20 +129,11 @@ Result<void> HeadlessOutput::init(wl_event_loop *loop)
 		}
 		return buffer;
 	};
-	/* The renderer forgets a buffer before the pool takes it back. */
-	auto recycle = [hook = backend_.dropHook(), pool = manager.pool().recycler()](
-			       bufmgr::Buffer buffer) {
-		if (hook)
-			hook(buffer);
-		pool(std::move(buffer));
-	};
-	auto swapchain = bufmgr::Swapchain::create(config, allocate, recycle);
+	/* Every buffer now: clients exhausting CMA later cannot starve the output. */
+	auto swapchain = createOutputSwapchain(manager, config, allocate, backend_.dropHook());
 	if (!swapchain)
 		return bufmgr::unexpected(std::move(swapchain).error());
 	swapchain_ = std::move(*swapchain);
-	/* Every buffer now: clients exhausting CMA later cannot starve the output. */
-	if (auto ret = swapchain_->reserve(); !ret)
-		return bufmgr::unexpected(std::move(ret).error());
 	LOG_INFO("%s: %zu output buffers of %ux%u reserved from %s", name_.c_str(),
 		 swapchain_->numAllocated(), mode_.width, mode_.height, bufferSource_.c_str());
 
@@ -231,16 +222,7 @@ int HeadlessOutput::onTimer(int fd, uint32_t, void *data)
 
 Result<std::optional<OutputFrame>> HeadlessOutput::beginFrame()
 {
-	auto slot = swapchain_->acquire();
-	if (!slot)
-		return bufmgr::unexpected(std::move(slot).error());
-	if (!*slot)
-		return std::optional<OutputFrame>();
-	OutputFrame frame;
-	frame.target = &(**slot)->buffer();
-	frame.bufferAge = (**slot)->age();
-	frame.backendData = **slot;
-	return std::optional<OutputFrame>(frame);
+	return acquireOutputFrame(*swapchain_);
 }
 
 bool HeadlessOutput::test(const OutputState &state) const
@@ -359,28 +341,12 @@ std::optional<ScanoutTranche> HeadlessBackend::scanoutTranche(const Surface &sur
 std::vector<std::string>
 HeadlessBackend::scanoutHeaps(const std::vector<bufmgr::HeapInfo> &heaps) const
 {
-	/* Contiguous memory first: any display controller reads it. */
-	std::vector<std::string> names;
-	for (const bufmgr::HeapInfo &heap : heaps)
-		if (!heap.isAlias() && heap.contiguous.value_or(false) &&
-		    heap.kind != bufmgr::HeapKind::Protected)
-			names.push_back(heap.name);
-	if (config_.scanoutRequiresContiguous)
-		return names;
-	for (const bufmgr::HeapInfo &heap : heaps)
-		if (!heap.isAlias() && !heap.contiguous.value_or(false) &&
-		    (heap.kind == bufmgr::HeapKind::System ||
-		     heap.kind == bufmgr::HeapKind::SystemUncached))
-			names.push_back(heap.name);
-	return names;
+	return scanoutHeapOrder(heaps, config_.scanoutRequiresContiguous);
 }
 
 bool HeadlessBackend::canScanOutMemory(const ClientBuffer &buffer) const
 {
-	if (!config_.scanoutRequiresContiguous)
-		return true;
-	const bufmgr::HeapInfo *heap = bufmgr::heapForExporter(manager_.heaps(), buffer.exporter());
-	return heap && heap->contiguous.value_or(false);
+	return !config_.scanoutRequiresContiguous || isContiguousMemory(manager_.heaps(), buffer);
 }
 
 std::vector<Output *> HeadlessBackend::outputs() const

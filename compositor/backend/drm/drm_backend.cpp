@@ -1,0 +1,789 @@
+/* SPDX-License-Identifier: MIT */
+#include "backend/drm/drm_backend.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <drm_fourcc.h>
+#include <wayland-server-core.h>
+
+#include <bufmgr/mapping.h>
+
+#include "backend/output_swapchain.h"
+#include "backend/scanout_memory.h"
+#include "buffer.h"
+#include "log.h"
+#include "surface.h"
+
+namespace comp {
+
+namespace {
+
+/* On screen, flipping to, and drawing: three buffers keep the GPU and display busy. */
+constexpr uint32_t kOutputSlots = 3;
+
+uint32_t refreshMilliHz(const drmModeModeInfo &mode)
+{
+	if (!mode.htotal || !mode.vtotal)
+		return 0;
+	uint64_t refresh = (uint64_t(mode.clock) * 1000000ull / mode.htotal + mode.vtotal / 2) /
+			   mode.vtotal;
+	if (mode.flags & DRM_MODE_FLAG_INTERLACE)
+		refresh *= 2;
+	if (mode.flags & DRM_MODE_FLAG_DBLSCAN)
+		refresh /= 2;
+	if (mode.vscan > 1)
+		refresh /= mode.vscan;
+	return uint32_t(refresh);
+}
+
+std::string connectorName(const drmModeConnector &connector)
+{
+	const char *type = drmModeGetConnectorTypeName(connector.connector_type);
+	return std::string(type ? type : "Unknown") + "-" + std::to_string(connector.connector_type_id);
+}
+
+/* Bit mask of the CRTC indices a connector's encoders can drive. */
+uint32_t possibleCrtcs(int fd, const drmModeConnector &connector)
+{
+	uint32_t crtcs = 0;
+	for (int i = 0; i < connector.count_encoders; i++) {
+		kms::EncoderPtr encoder(drmModeGetEncoder(fd, connector.encoders[i]));
+		if (encoder)
+			crtcs |= encoder->possible_crtcs;
+	}
+	return crtcs;
+}
+
+const drmModeModeInfo *chooseMode(const drmModeConnector &connector, const DrmConfig &config)
+{
+	const drmModeModeInfo *preferred = connector.count_modes ? &connector.modes[0] : nullptr;
+	for (int i = 0; i < connector.count_modes; i++) {
+		const drmModeModeInfo &mode = connector.modes[i];
+		if (config.width && (mode.hdisplay != config.width || mode.vdisplay != config.height))
+			continue;
+		if (config.width && config.refreshMilliHz &&
+		    (refreshMilliHz(mode) + 500) / 1000 != (config.refreshMilliHz + 500) / 1000)
+			continue;
+		if (config.width || (mode.type & DRM_MODE_TYPE_PREFERRED))
+			return &mode;
+	}
+	return config.width ? nullptr : preferred;
+}
+
+std::string describeMode(const drmModeModeInfo &mode)
+{
+	uint32_t mhz = refreshMilliHz(mode);
+	char text[64];
+	snprintf(text, sizeof(text), "%ux%u@%u.%03u", mode.hdisplay, mode.vdisplay, mhz / 1000,
+		 mhz % 1000);
+	return text;
+}
+
+} /* namespace */
+
+DrmOutput::DrmOutput(DrmBackend &backend, uint32_t connector, std::string name)
+	: backend_(backend), connector_(connector), name_(std::move(name))
+{
+}
+
+DrmOutput::~DrmOutput()
+{
+	captureSource_.reset();
+	kickSource_.reset();
+	if (!modesetDone_)
+		return;
+	/*
+	 * Switch the pipe off before its buffers go, blocking: it waits for
+	 * a flip still in flight, and no framebuffer is removed while shown.
+	 */
+	int fd = backend_.fd();
+	kms::AtomicRequest req;
+	req.set(primary_, primaryProps_, "FB_ID", 0);
+	req.set(primary_, primaryProps_, "CRTC_ID", 0);
+	req.set(connector_, connectorProps_, "CRTC_ID", 0);
+	if (writeback_)
+		req.set(writeback_, writebackProps_, "CRTC_ID", 0);
+	req.set(crtc_, crtcProps_, "ACTIVE", 0);
+	req.set(crtc_, crtcProps_, "MODE_ID", 0);
+	if (auto ret = req.commit(fd, DRM_MODE_ATOMIC_ALLOW_MODESET, nullptr, name_ + ": switching off");
+	    !ret)
+		LOG_WARNING("%s", ret.error().message().c_str());
+	if (modeBlob_)
+		drmModeDestroyPropertyBlob(fd, modeBlob_);
+}
+
+Result<void> DrmOutput::init(wl_event_loop *loop, const drmModeModeInfo &mode, uint32_t crtc,
+			     uint32_t crtcIndex, uint32_t primaryPlane, uint32_t writeback)
+{
+	loop_ = loop;
+	int fd = backend_.fd();
+	modeInfo_ = mode;
+	mode_.width = mode.hdisplay;
+	mode_.height = mode.vdisplay;
+	mode_.refreshMilliHz = refreshMilliHz(mode);
+	crtc_ = crtc;
+	crtcIndex_ = crtcIndex;
+	primary_ = primaryPlane;
+	writeback_ = writeback;
+	model_ = backend_.device().driver;
+	description_ = backend_.device().driver + " " + name_ + " " + describeMode(mode);
+
+	crtcProps_ = kms::Properties::read(fd, crtc_, DRM_MODE_OBJECT_CRTC);
+	connectorProps_ = kms::Properties::read(fd, connector_, DRM_MODE_OBJECT_CONNECTOR);
+	primaryProps_ = kms::Properties::read(fd, primary_, DRM_MODE_OBJECT_PLANE);
+	if (writeback_)
+		writebackProps_ = kms::Properties::read(fd, writeback_, DRM_MODE_OBJECT_CONNECTOR);
+	kms::PlanePtr plane(drmModeGetPlane(fd, primary_));
+	if (!plane)
+		return bufmgr::unexpected(errno, name_ + ": reading primary plane " +
+						 std::to_string(primary_));
+	primaryFormats_ = kms::planeFormats(fd, *plane, primaryProps_);
+	if (drmModeCreatePropertyBlob(fd, &modeInfo_, sizeof(modeInfo_), &modeBlob_) < 0)
+		return bufmgr::unexpected(errno, name_ + ": mode blob");
+
+	bufmgr::BufferManager &manager = backend_.bufferManager();
+	bufmgr::SwapchainConfig config;
+	config.width = mode_.width;
+	config.height = mode_.height;
+	config.format = DRM_FORMAT_XRGB8888;
+	/* Scanout memory: contiguous first, which any display controller reads. */
+	config.usage = bufmgr::Usage::Scanout;
+	config.numSlots = kOutputSlots;
+	config.name = "drm-" + name_;
+	auto allocate = [this, &manager](const bufmgr::AllocationRequest &request) {
+		auto buffer = manager.allocate(request);
+		if (buffer && bufferSource_ != buffer->source())
+			bufferSource_ = buffer->source();
+		return buffer;
+	};
+	auto swapchain = createOutputSwapchain(manager, config, allocate, backend_.dropHook());
+	if (!swapchain)
+		return bufmgr::unexpected(std::move(swapchain).error());
+	swapchain_ = std::move(*swapchain);
+	LOG_INFO("%s: %s on CRTC %u, primary plane %u (%zu formats)%s; %zu scanout buffers from %s",
+		 name_.c_str(), describeMode(mode).c_str(), crtc_, primary_, primaryFormats_.size(),
+		 writeback_ ? ", writeback connector" : "", swapchain_->numAllocated(),
+		 bufferSource_.c_str());
+
+	int kick = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (kick < 0)
+		return bufmgr::unexpected(errno, "timerfd_create for " + name_);
+	kickFd_ = bufmgr::UniqueFd(kick);
+	kickSource_.reset(wl_event_loop_add_fd(loop, kickFd_.get(), WL_EVENT_READABLE,
+					       &DrmOutput::onKick, this));
+	if (!kickSource_)
+		return bufmgr::unexpected(ENOMEM, "frame source for " + name_);
+	return {};
+}
+
+void DrmOutput::scheduleFrame()
+{
+	if (frameScheduled_)
+		return;
+	frameScheduled_ = true;
+	/* With a flip in flight the frame runs when it completes. */
+	if (flipPending_)
+		return;
+	struct itimerspec spec = {};
+	spec.it_value.tv_nsec = 1;	/* long past: fires in the loop's next round */
+	if (timerfd_settime(kickFd_.get(), TFD_TIMER_ABSTIME, &spec, nullptr) < 0)
+		LOG_ERROR("%s: timerfd_settime: %s", name_.c_str(), strerror(errno));
+}
+
+int DrmOutput::onKick(int fd, uint32_t, void *data)
+{
+	auto *self = static_cast<DrmOutput *>(data);
+	uint64_t expirations;
+	if (read(fd, &expirations, sizeof(expirations)) < 0)
+		return 0;
+	if (self->frameScheduled_ && !self->flipPending_)
+		self->runFrame();
+	return 0;
+}
+
+void DrmOutput::runFrame()
+{
+	frameScheduled_ = false;
+	frame();
+	/* Nothing to repaint, but a capture waits: show the same buffer again. */
+	if (!flipPending_ && !captureWaiting_.empty())
+		recommitForCapture();
+}
+
+bool DrmOutput::recommitForCapture()
+{
+	const kms::Framebuffer *fb = nullptr;
+	if (scanout_)
+		if (auto *entry = backend_.clientFramebuffer(*scanout_.get()))
+			fb = entry->fb.get();
+	if (front_)
+		fb = slotFramebuffer(*front_);
+	if (!fb)
+		return false;
+	if (auto ret = commitFb(fb->id(), -1, "capture"); !ret) {
+		LOG_WARNING("%s", ret.error().message().c_str());
+		return false;
+	}
+	flipShowsNew_ = false;
+	return true;
+}
+
+Result<std::optional<OutputFrame>> DrmOutput::beginFrame()
+{
+	return acquireOutputFrame(*swapchain_);
+}
+
+void DrmOutput::rollback(const OutputFrame &frame)
+{
+	swapchain_->rollback(static_cast<bufmgr::SwapchainSlot *>(frame.backendData));
+}
+
+const bufmgr::Buffer *DrmOutput::frontBuffer() const
+{
+	return front_ ? &front_->buffer() : nullptr;
+}
+
+void DrmOutput::refused(std::string why) const
+{
+	if (why != lastRefusal_)
+		LOG_DEBUG("%s: client buffer composed: %s", name_.c_str(), why.c_str());
+	lastRefusal_ = std::move(why);
+}
+
+bool DrmOutput::test(const OutputState &state) const
+{
+	if (!state.scanout)
+		return state.frame.has_value();
+	if (state.frame)
+		return false;
+	const ClientBuffer &buffer = *state.scanout.get();
+	const DrmConfig &config = backend_.config();
+	if (!config.directScanout) {
+		refused("direct scanout is off");
+		return false;
+	}
+	if (buffer.type() != ClientBuffer::Type::DmaBuf) {
+		refused("wl_shm memory, which the display cannot read");
+		return false;
+	}
+	if (buffer.width() != mode_.width || buffer.height() != mode_.height) {
+		refused("scaled: " + std::to_string(buffer.width()) + "x" +
+			std::to_string(buffer.height()) + " on a " + std::to_string(mode_.width) +
+			"x" + std::to_string(mode_.height) + " plane");
+		return false;
+	}
+	if (buffer.yInverted()) {
+		refused("transformed (y-inverted)");
+		return false;
+	}
+	if (config.scanoutRequiresContiguous &&
+	    !isContiguousMemory(backend_.bufferManager().heaps(), buffer)) {
+		refused("memory from " + buffer.exporter() + " is not contiguous");
+		return false;
+	}
+	const FormatModifier wanted{ buffer.format(), buffer.dmaBuf()->modifier() };
+	if (std::find(primaryFormats_.begin(), primaryFormats_.end(), wanted) ==
+	    primaryFormats_.end()) {
+		refused("format/modifier not supported by the primary plane");
+		return false;
+	}
+	DrmBackend::ClientFb *entry = backend_.clientFramebuffer(buffer);
+	if (!entry->fb) {
+		refused("framebuffer import failed: " + entry->error);
+		return false;
+	}
+	if (!entry->accepted) {
+		/* Once per buffer: a client cycling two buffers costs two tests. */
+		kms::AtomicRequest req;
+		uint32_t flags = DRM_MODE_ATOMIC_TEST_ONLY;
+		if (!modesetDone_) {
+			addModeset(req);
+			flags |= DRM_MODE_ATOMIC_ALLOW_MODESET;
+		}
+		addPlane(req, entry->fb->id(), -1);
+		auto ret = req.commit(backend_.fd(), flags, nullptr, "TEST_ONLY commit");
+		backend_.stats_.testCommits++;
+		entry->accepted = bool(ret);
+		if (!ret) {
+			backend_.stats_.testRefusals++;
+			/* Any errno (E2BIG, ENOSPC...) is a refusal, not a failure. */
+			entry->refusal = ret.error().message();
+		}
+	}
+	if (!*entry->accepted) {
+		refused(entry->refusal);
+		return false;
+	}
+	lastRefusal_.clear();
+	return true;
+}
+
+void DrmOutput::addModeset(kms::AtomicRequest &req) const
+{
+	req.set(crtc_, crtcProps_, "MODE_ID", modeBlob_);
+	req.set(crtc_, crtcProps_, "ACTIVE", 1);
+	req.set(connector_, connectorProps_, "CRTC_ID", crtc_);
+	/* Bound for good, so a capture needs no modeset. */
+	if (writeback_)
+		req.set(writeback_, writebackProps_, "CRTC_ID", crtc_);
+}
+
+void DrmOutput::addPlane(kms::AtomicRequest &req, uint32_t fbId, int inFence) const
+{
+	req.set(primary_, primaryProps_, "FB_ID", fbId);
+	req.set(primary_, primaryProps_, "CRTC_ID", crtc_);
+	req.set(primary_, primaryProps_, "SRC_X", 0);
+	req.set(primary_, primaryProps_, "SRC_Y", 0);
+	req.set(primary_, primaryProps_, "SRC_W", uint64_t(mode_.width) << 16);
+	req.set(primary_, primaryProps_, "SRC_H", uint64_t(mode_.height) << 16);
+	req.set(primary_, primaryProps_, "CRTC_X", 0);
+	req.set(primary_, primaryProps_, "CRTC_Y", 0);
+	req.set(primary_, primaryProps_, "CRTC_W", mode_.width);
+	req.set(primary_, primaryProps_, "CRTC_H", mode_.height);
+	/* The display waits for the renderer, not the CPU. */
+	if (inFence >= 0 && primaryProps_.has("IN_FENCE_FD"))
+		req.set(primary_, primaryProps_, "IN_FENCE_FD", uint64_t(inFence));
+}
+
+kms::Framebuffer *DrmOutput::slotFramebuffer(bufmgr::SwapchainSlot &slot)
+{
+	if (auto *fb = slot.userDataAs<kms::Framebuffer>(this))
+		return fb;
+	auto fb = kms::Framebuffer::import(backend_.fd(), slot.buffer(),
+					   slot.buffer().modifier() != DRM_FORMAT_MOD_INVALID);
+	if (!fb) {
+		LOG_ERROR("%s: output buffer from %s: %s", name_.c_str(),
+			  slot.buffer().source().c_str(), fb.error().message().c_str());
+		return nullptr;
+	}
+	backend_.stats_.framebuffersImported++;
+	kms::Framebuffer *raw = fb->get();
+	slot.setUserData(this, std::shared_ptr<kms::Framebuffer>(std::move(*fb)));
+	return raw;
+}
+
+Result<void> DrmOutput::commitFb(uint32_t fbId, int inFence, const char *what)
+{
+	kms::AtomicRequest req;
+	uint32_t flags = DRM_MODE_ATOMIC_NONBLOCK | DRM_MODE_PAGE_FLIP_EVENT;
+	if (!modesetDone_) {
+		addModeset(req);
+		flags |= DRM_MODE_ATOMIC_ALLOW_MODESET;
+	}
+	addPlane(req, fbId, inFence);
+	int32_t outFence = -1;
+	const bool capture = !captureWaiting_.empty() && captureFb_ && !captureFence_.isValid();
+	if (capture) {
+		req.set(writeback_, writebackProps_, "WRITEBACK_FB_ID", captureFb_->id());
+		req.set(writeback_, writebackProps_, "WRITEBACK_OUT_FENCE_PTR",
+			uint64_t(reinterpret_cast<uintptr_t>(&outFence)));
+	}
+	auto ret = req.commit(backend_.fd(), flags, this, name_ + ": " + what + " commit");
+	if (!ret)
+		return ret;
+	backend_.stats_.commits++;
+	if (!modesetDone_)
+		LOG_INFO("%s: mode set, %s", name_.c_str(), describeMode(modeInfo_).c_str());
+	modesetDone_ = true;
+	flipPending_ = true;
+	if (capture) {
+		captureFence_ = bufmgr::UniqueFd(outFence);
+		captureInFlight_ = std::move(captureWaiting_);
+		captureWaiting_.clear();
+		captureSource_.reset(wl_event_loop_add_fd(loop_, captureFence_.get(), WL_EVENT_READABLE,
+							  &DrmOutput::onCaptureFence, this));
+	}
+	return {};
+}
+
+Result<void> DrmOutput::commit(OutputState state)
+{
+	auto *slot = state.frame ? static_cast<bufmgr::SwapchainSlot *>(state.frame->backendData)
+				 : nullptr;
+	auto fail = [&](bufmgr::Error error) -> Result<void> {
+		if (slot)
+			swapchain_->rollback(slot);
+		return bufmgr::unexpected(std::move(error));
+	};
+	if (flipPending_)
+		return fail(bufmgr::makeError(EBUSY, name_ + ": commit while a flip is pending"));
+	if (!test(state))
+		return fail(bufmgr::makeError(EINVAL, name_ + ": commit of a state test() refuses"));
+
+	if (state.scanout) {
+		DrmBackend::ClientFb *entry = backend_.clientFramebuffer(*state.scanout.get());
+		if (auto ret = commitFb(entry->fb->id(), -1, "scanout"); !ret)
+			return ret;
+		pending_ = nullptr;
+		pendingScanout_ = std::move(state.scanout);
+	} else {
+		kms::Framebuffer *fb = slotFramebuffer(*slot);
+		if (!fb)
+			return fail(bufmgr::makeError(EINVAL, name_ + ": output buffer has no framebuffer"));
+		if (auto ret = commitFb(fb->id(), state.frame->renderDone.get(), "frame"); !ret)
+			return fail(std::move(ret).error());
+		swapchain_->submit(slot);
+		pending_ = slot;
+		pendingScanout_.reset();
+	}
+	flipShowsNew_ = true;
+	return {};
+}
+
+void DrmOutput::skipFrame()
+{
+	/* A capture needs a commit: show the same buffer again. */
+	if (!captureWaiting_.empty() && recommitForCapture())
+		return;
+	/* Nothing new on screen: the next vblank paces the frame clock. */
+	drmVBlank vbl = {};
+	vbl.request.type = drmVBlankSeqType(DRM_VBLANK_RELATIVE | DRM_VBLANK_EVENT);
+	if (crtcIndex_ == 1)
+		vbl.request.type = drmVBlankSeqType(vbl.request.type | DRM_VBLANK_SECONDARY);
+	else if (crtcIndex_ > 1)
+		vbl.request.type = drmVBlankSeqType(
+			vbl.request.type |
+			((crtcIndex_ << DRM_VBLANK_HIGH_CRTC_SHIFT) & DRM_VBLANK_HIGH_CRTC_MASK));
+	vbl.request.sequence = 1;
+	vbl.request.signal = reinterpret_cast<unsigned long>(this);
+	if (drmWaitVBlank(backend_.fd(), &vbl) == 0) {
+		flipPending_ = true;
+		flipShowsNew_ = false;
+		return;
+	}
+	LOG_WARNING("%s: vblank event: %s; presenting at once", name_.c_str(), strerror(errno));
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	PresentInfo info;
+	info.time = now;
+	info.sequence = lastSequence_;
+	presented(info);
+}
+
+void DrmOutput::flipDone(uint32_t sequence, uint32_t sec, uint32_t usec)
+{
+	flipPending_ = false;
+	if (flipShowsNew_) {
+		/* The previous buffer left the screen. */
+		if (front_)
+			swapchain_->release(front_);
+		front_ = pending_;
+		pending_ = nullptr;
+		scanout_ = std::move(pendingScanout_);
+		pendingScanout_.reset();
+		flipShowsNew_ = false;
+		backend_.stats_.flips++;
+	} else {
+		backend_.stats_.vblanks++;
+	}
+	lastSequence_ = sequence;
+
+	PresentInfo info;
+	info.time.tv_sec = sec;
+	info.time.tv_nsec = long(usec) * 1000;
+	info.sequence = sequence;
+	info.refreshNs = mode_.refreshMilliHz ? uint32_t(1000000000000ull / mode_.refreshMilliHz) : 0;
+	info.flags = PresentVsync | PresentHwClock | PresentHwCompletion;
+	if (scanout_)
+		info.flags |= PresentZeroCopy;
+	presented(info);
+	if (frameScheduled_ && !flipPending_)
+		runFrame();
+}
+
+bool DrmOutput::captureNextFrame(CaptureHandler handler)
+{
+	if (!writeback_)
+		return false;
+	if (!captureFb_) {
+		auto buffer = backend_.bufferManager().allocate(bufmgr::AllocationRequest::image(
+			mode_.width, mode_.height, DRM_FORMAT_XRGB8888, bufmgr::Usage::Render,
+			"writeback-" + name_));
+		if (!buffer) {
+			handler(bufmgr::unexpected(std::move(buffer).error()));
+			return true;
+		}
+		auto fb = kms::Framebuffer::import(backend_.fd(), *buffer, false);
+		if (!fb) {
+			handler(bufmgr::unexpected(std::move(fb).error()));
+			return true;
+		}
+		captureBuffer_ = std::move(*buffer);
+		captureFb_ = std::move(*fb);
+	}
+	captureWaiting_.push_back(std::move(handler));
+	scheduleFrame();
+	return true;
+}
+
+int DrmOutput::onCaptureFence(int, uint32_t, void *data)
+{
+	static_cast<DrmOutput *>(data)->finishCapture();
+	return 0;
+}
+
+void DrmOutput::finishCapture()
+{
+	captureSource_.reset();
+	captureFence_.reset();
+	std::vector<CaptureHandler> handlers = std::move(captureInFlight_);
+	captureInFlight_.clear();
+
+	Result<Screenshot> result = [&]() -> Result<Screenshot> {
+		const bufmgr::Buffer &buffer = *captureBuffer_;
+		auto mapping = bufmgr::Mapping::map(buffer, { bufmgr::Access::Read, false });
+		if (!mapping)
+			return bufmgr::unexpected(std::move(mapping).error());
+		auto access = mapping->beginAccess(bufmgr::Access::Read);
+		if (!access)
+			return bufmgr::unexpected(std::move(access).error());
+		Screenshot shot;
+		shot.width = buffer.width();
+		shot.height = buffer.height();
+		shot.pixels.resize(size_t(shot.width) * shot.height);
+		std::span<uint8_t> bytes = mapping->plane(0);
+		const uint32_t stride = buffer.plane(0).stride;
+		for (uint32_t y = 0; y < shot.height; y++) {
+			const auto *row = reinterpret_cast<const uint32_t *>(bytes.data() +
+									     size_t(y) * stride);
+			for (uint32_t x = 0; x < shot.width; x++)
+				shot.pixels[size_t(y) * shot.width + x] = row[x] | 0xff000000u;
+		}
+		if (auto ended = access->end(); !ended)
+			return bufmgr::unexpected(std::move(ended).error());
+		return shot;
+	}();
+	backend_.stats_.captures++;
+	for (CaptureHandler &handler : handlers)
+		handler(result);
+}
+
+DrmBackend::DrmBackend(wl_event_loop *loop, bufmgr::BufferManager &manager, DrmConfig config,
+		       BufferDropHook dropHook)
+	: loop_(loop), manager_(manager), config_(std::move(config)), dropHook_(std::move(dropHook))
+{
+}
+
+DrmBackend::~DrmBackend()
+{
+	/* Outputs switch their pipes off before any framebuffer goes. */
+	outputs_.clear();
+	clientFbs_.clear();
+}
+
+Result<void> DrmBackend::start()
+{
+	auto device = kms::openKmsDevice(config_.device);
+	if (!device)
+		return bufmgr::unexpected(std::move(device).error());
+	device_ = std::move(*device);
+	renderDevice_ = kms::findRenderDevice(device_);
+	if (!renderDevice_)
+		renderDevice_ = device_.devnum;
+	LOG_INFO("KMS device %s (%s); clients render for device %u:%u", device_.path.c_str(),
+		 device_.driver.c_str(), major(*renderDevice_), minor(*renderDevice_));
+
+	if (auto ret = createOutputs(); !ret)
+		return ret;
+	drmSource_.reset(wl_event_loop_add_fd(loop_, device_.fd.get(), WL_EVENT_READABLE,
+					      &DrmBackend::onDrmEvent, this));
+	if (!drmSource_)
+		return bufmgr::unexpected(ENOMEM, "event source for " + device_.path);
+	return {};
+}
+
+Result<void> DrmBackend::createOutputs()
+{
+	const int fd = device_.fd.get();
+	kms::ResourcesPtr res(drmModeGetResources(fd));
+	if (!res)
+		return bufmgr::unexpected(errno, device_.path + ": drmModeGetResources");
+	kms::PlaneResourcesPtr planes(drmModeGetPlaneResources(fd));
+	if (!planes)
+		return bufmgr::unexpected(errno, device_.path + ": drmModeGetPlaneResources");
+
+	uint32_t writeback = 0, writebackCrtcs = 0;
+	for (int i = 0; i < res->count_connectors; i++) {
+		kms::ConnectorPtr conn(drmModeGetConnector(fd, res->connectors[i]));
+		if (conn && conn->connector_type == DRM_MODE_CONNECTOR_WRITEBACK) {
+			writeback = conn->connector_id;
+			writebackCrtcs = possibleCrtcs(fd, *conn);
+			break;
+		}
+	}
+
+	uint32_t usedCrtcs = 0;
+	std::vector<uint32_t> usedPlanes;
+	std::string skipped;
+	for (int i = 0; i < res->count_connectors; i++) {
+		kms::ConnectorPtr conn(drmModeGetConnector(fd, res->connectors[i]));
+		if (!conn || conn->connector_type == DRM_MODE_CONNECTOR_WRITEBACK)
+			continue;
+		const std::string name = connectorName(*conn);
+		/*
+		 * Virtual connectors may not know (vkms says "unknown"): one
+		 * with modes is taken, as a monitor that answers.
+		 */
+		if (conn->connection == DRM_MODE_DISCONNECTED || !conn->count_modes) {
+			skipped += " " + name + (conn->count_modes ? " (disconnected)" : " (no modes)");
+			continue;
+		}
+		const drmModeModeInfo *mode = chooseMode(*conn, config_);
+		if (!mode) {
+			skipped += " " + name + " (no mode " + std::to_string(config_.width) + "x" +
+				   std::to_string(config_.height) + ")";
+			continue;
+		}
+		/* A CRTC the writeback connector shares first: captures need no second pipe. */
+		uint32_t crtcs = possibleCrtcs(fd, *conn) & ~usedCrtcs;
+		int crtcIndex = -1;
+		for (int c = 0; c < res->count_crtcs && crtcIndex < 0; c++)
+			if (crtcs & writebackCrtcs & (1u << c))
+				crtcIndex = c;
+		for (int c = 0; c < res->count_crtcs && crtcIndex < 0; c++)
+			if (crtcs & (1u << c))
+				crtcIndex = c;
+		if (crtcIndex < 0) {
+			skipped += " " + name + " (no free CRTC)";
+			continue;
+		}
+		uint32_t primary = 0;
+		for (uint32_t p = 0; p < planes->count_planes && !primary; p++) {
+			kms::PlanePtr plane(drmModeGetPlane(fd, planes->planes[p]));
+			if (!plane || !(plane->possible_crtcs & (1u << crtcIndex)) ||
+			    std::count(usedPlanes.begin(), usedPlanes.end(), plane->plane_id))
+				continue;
+			kms::Properties props =
+				kms::Properties::read(fd, plane->plane_id, DRM_MODE_OBJECT_PLANE);
+			if (props.value("type") == DRM_PLANE_TYPE_PRIMARY)
+				primary = plane->plane_id;
+		}
+		if (!primary) {
+			skipped += " " + name + " (no primary plane)";
+			continue;
+		}
+		const bool withWriteback = writeback && (writebackCrtcs & (1u << crtcIndex));
+		auto output = std::make_unique<DrmOutput>(*this, conn->connector_id, name);
+		output->widthMm_ = conn->mmWidth;
+		output->heightMm_ = conn->mmHeight;
+		if (auto ret = output->init(loop_, *mode, res->crtcs[crtcIndex], uint32_t(crtcIndex),
+					    primary, withWriteback ? writeback : 0);
+		    !ret)
+			return ret;
+		if (withWriteback)
+			writeback = 0;
+		usedCrtcs |= 1u << crtcIndex;
+		usedPlanes.push_back(primary);
+		int32_t x = 0;
+		for (const auto &other : outputs_)
+			x += int32_t(other->mode().width);
+		output->setPosition(x, 0);
+		outputs_.push_back(std::move(output));
+	}
+	if (!skipped.empty())
+		LOG_INFO("%s: connectors left off:%s", device_.path.c_str(), skipped.c_str());
+	if (outputs_.empty())
+		return bufmgr::unexpected(ENODEV, device_.path + ": no connected connector to use");
+	return {};
+}
+
+int DrmBackend::onDrmEvent(int fd, uint32_t, void *)
+{
+	drmEventContext ctx = {};
+	ctx.version = 3;
+	ctx.vblank_handler = [](int, unsigned int sequence, unsigned int sec, unsigned int usec,
+				void *data) {
+		static_cast<DrmOutput *>(data)->flipDone(sequence, sec, usec);
+	};
+	ctx.page_flip_handler2 = [](int, unsigned int sequence, unsigned int sec,
+				    unsigned int usec, unsigned int, void *data) {
+		static_cast<DrmOutput *>(data)->flipDone(sequence, sec, usec);
+	};
+	if (drmHandleEvent(fd, &ctx) < 0)
+		LOG_ERROR("reading DRM events: %s", strerror(errno));
+	return 0;
+}
+
+std::vector<Output *> DrmBackend::outputs() const
+{
+	std::vector<Output *> list;
+	for (const auto &output : outputs_)
+		list.push_back(output.get());
+	return list;
+}
+
+std::vector<DrmOutput *> DrmBackend::drmOutputs() const
+{
+	std::vector<DrmOutput *> list;
+	for (const auto &output : outputs_)
+		list.push_back(output.get());
+	return list;
+}
+
+DrmStats DrmBackend::stats() const
+{
+	DrmStats stats = stats_;
+	stats.liveClientFramebuffers = 0;
+	for (const auto &[key, entry] : clientFbs_)
+		stats.liveClientFramebuffers += entry.fb && !entry.buffer.expired();
+	return stats;
+}
+
+void DrmBackend::pruneClientFramebuffers()
+{
+	std::erase_if(clientFbs_, [](const auto &item) { return item.second.buffer.expired(); });
+}
+
+DrmBackend::ClientFb *DrmBackend::clientFramebuffer(const ClientBuffer &buffer)
+{
+	const bufmgr::Buffer *dmaBuf = buffer.dmaBuf();
+	if (!dmaBuf)
+		return nullptr;
+	pruneClientFramebuffers();
+	auto it = clientFbs_.find(&buffer);
+	if (it != clientFbs_.end())
+		return &it->second;
+	ClientFb entry;
+	entry.buffer = const_cast<ClientBuffer &>(buffer).weak_from_this();
+	auto fb = kms::Framebuffer::import(device_.fd.get(), *dmaBuf,
+					   dmaBuf->modifier() != DRM_FORMAT_MOD_INVALID);
+	if (fb) {
+		entry.fb = std::move(*fb);
+		stats_.framebuffersImported++;
+	} else {
+		entry.error = fb.error().message();
+		stats_.framebufferFailures++;
+		LOG_DEBUG("client dma-buf %ux%u from %s: %s", dmaBuf->width(), dmaBuf->height(),
+			  buffer.exporter().c_str(), entry.error.c_str());
+	}
+	return &clientFbs_.emplace(&buffer, std::move(entry)).first->second;
+}
+
+std::optional<ScanoutTranche> DrmBackend::scanoutTranche(const Surface &surface) const
+{
+	if (!config_.directScanout)
+		return std::nullopt;
+	for (const auto &output : outputs_) {
+		if (output->scanoutCandidate() != surface.id())
+			continue;
+		ScanoutTranche tranche;
+		tranche.device = device_.devnum;
+		tranche.formats = output->primaryFormats();
+		return tranche;
+	}
+	return std::nullopt;
+}
+
+std::vector<std::string>
+DrmBackend::scanoutHeaps(const std::vector<bufmgr::HeapInfo> &heaps) const
+{
+	return scanoutHeapOrder(heaps, config_.scanoutRequiresContiguous);
+}
+
+} /* namespace comp */

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <bufmgr/manager.h>
+#include <bufmgr/swapchain.h>
+#include <bufmgr/unique_fd.h>
+
+#include "backend/backend.h"
+#include "backend/drm/kms.h"
+#include "scene/screenshot.h"
+#include "wayland_util.h"
+
+struct wl_event_loop;
+
+namespace comp {
+
+struct DrmConfig {
+	/* The KMS node; empty: the first /dev/dri/card* with a connector. */
+	std::string device;
+	/* 0: the connector's preferred mode. refreshMilliHz 0: any refresh. */
+	uint32_t width = 0;
+	uint32_t height = 0;
+	uint32_t refreshMilliHz = 0;
+	/* Put client buffers on the primary plane when a TEST_ONLY commit accepts them. */
+	bool directScanout = true;
+	/* Scan out only contiguous memory, as a display controller without an IOMMU. */
+	bool scanoutRequiresContiguous = false;
+};
+
+/* What the backend did, for statistics and tests of the steady state. */
+struct DrmStats {
+	uint64_t commits = 0;		/* page flips and modesets */
+	uint64_t testCommits = 0;	/* TEST_ONLY commits */
+	uint64_t testRefusals = 0;
+	uint64_t framebuffersImported = 0;	/* AddFB2 calls that succeeded */
+	uint64_t framebufferFailures = 0;	/* imports refused (cached, not retried) */
+	uint64_t liveClientFramebuffers = 0;
+	uint64_t flips = 0;		/* page-flip events */
+	uint64_t vblanks = 0;		/* frames with nothing new: a vblank event */
+	uint64_t captures = 0;		/* writeback captures completed */
+};
+
+class DrmBackend;
+
+/*
+ * One connector on one CRTC with its primary plane. Frames are rendered
+ * into a bufmgr swapchain of scanout memory, or a client dma-buf goes on
+ * the primary plane as it is; each shows with a non-blocking atomic
+ * commit whose page-flip event drives the frame clock.
+ */
+class DrmOutput : public Output
+{
+public:
+	DrmOutput(DrmBackend &backend, uint32_t connector, std::string name);
+	~DrmOutput() override;
+
+	Result<void> init(wl_event_loop *loop, const drmModeModeInfo &mode, uint32_t crtc,
+			  uint32_t crtcIndex, uint32_t primaryPlane, uint32_t writeback);
+
+	const std::string &name() const override { return name_; }
+	const std::string &description() const override { return description_; }
+	const std::string &make() const override { return make_; }
+	const std::string &model() const override { return model_; }
+	Mode mode() const override { return mode_; }
+	uint32_t physicalWidthMm() const override { return widthMm_; }
+	uint32_t physicalHeightMm() const override { return heightMm_; }
+
+	void scheduleFrame() override;
+	Result<std::optional<OutputFrame>> beginFrame() override;
+	bool test(const OutputState &state) const override;
+	Result<void> commit(OutputState state) override;
+	void rollback(const OutputFrame &frame) override;
+	void skipFrame() override;
+	const bufmgr::Buffer *frontBuffer() const override;
+	const ClientBuffer *frontScanout() const override { return scanout_.get(); }
+
+	/* Through the device's writeback connector, where it has one. */
+	bool captureNextFrame(CaptureHandler handler) override;
+	bool canCapture() const { return writeback_ != 0; }
+
+	/* The primary plane's formats: the scanout tranche. */
+	const std::vector<FormatModifier> &primaryFormats() const { return primaryFormats_; }
+	const std::string &bufferSource() const { return bufferSource_; }
+	/* Why the last client buffer offered was not scanned out ("" if it was). */
+	const std::string &lastRefusal() const { return lastRefusal_; }
+
+private:
+	friend class DrmBackend;
+
+	/* Adds the plane (and on the first commit the mode) to req. */
+	void addPlane(kms::AtomicRequest &req, uint32_t fbId, int inFence) const;
+	void addModeset(kms::AtomicRequest &req) const;
+	Result<void> commitFb(uint32_t fbId, int inFence, const char *what);
+	void refused(std::string why) const;
+	kms::Framebuffer *slotFramebuffer(bufmgr::SwapchainSlot &slot);
+	void flipDone(uint32_t sequence, uint32_t sec, uint32_t usec);
+	void runFrame();
+	/* Commits what is on screen again, for a writeback capture. */
+	bool recommitForCapture();
+	static int onKick(int fd, uint32_t mask, void *data);
+	static int onCaptureFence(int fd, uint32_t mask, void *data);
+	void finishCapture();
+
+	DrmBackend &backend_;
+	uint32_t connector_;
+	std::string name_;
+	std::string description_;
+	std::string make_ = "heapcomp";
+	std::string model_;
+	Mode mode_;
+	uint32_t widthMm_ = 0;
+	uint32_t heightMm_ = 0;
+
+	drmModeModeInfo modeInfo_ = {};
+	uint32_t modeBlob_ = 0;
+	uint32_t crtc_ = 0;
+	uint32_t crtcIndex_ = 0;
+	uint32_t primary_ = 0;
+	uint32_t writeback_ = 0;
+	kms::Properties crtcProps_;
+	kms::Properties connectorProps_;
+	kms::Properties primaryProps_;
+	kms::Properties writebackProps_;
+	std::vector<FormatModifier> primaryFormats_;
+	bool modesetDone_ = false;
+
+	std::unique_ptr<bufmgr::Swapchain> swapchain_;
+	std::string bufferSource_;
+	/* On screen, and committed but not yet flipped to. */
+	bufmgr::SwapchainSlot *front_ = nullptr;
+	bufmgr::SwapchainSlot *pending_ = nullptr;
+	ClientBuffer::Lock scanout_;
+	ClientBuffer::Lock pendingScanout_;
+	/* The flip in flight shows a new buffer (else it is a vblank or the same one). */
+	bool flipShowsNew_ = false;
+	bool flipPending_ = false;
+	bool frameScheduled_ = false;
+	uint64_t lastSequence_ = 0;
+	mutable std::string lastRefusal_;
+
+	/* Runs a frame scheduled while no flip is pending. */
+	bufmgr::UniqueFd kickFd_;
+	EventSource kickSource_;
+
+	/* A writeback capture: asked for, then in flight until its fence signals. */
+	std::vector<CaptureHandler> captureWaiting_;
+	std::vector<CaptureHandler> captureInFlight_;
+	std::optional<bufmgr::Buffer> captureBuffer_;
+	std::unique_ptr<kms::Framebuffer> captureFb_;
+	bufmgr::UniqueFd captureFence_;
+	EventSource captureSource_;
+	wl_event_loop *loop_ = nullptr;
+};
+
+/*
+ * Linux DRM/KMS with atomic modesetting: every connected connector gets
+ * a CRTC and its primary plane; client dma-bufs go on the primary plane
+ * when the kernel accepts them.
+ */
+class DrmBackend : public Backend
+{
+public:
+	using BufferDropHook = std::function<void(const bufmgr::Buffer &)>;
+
+	DrmBackend(wl_event_loop *loop, bufmgr::BufferManager &manager, DrmConfig config,
+		   BufferDropHook dropHook = {});
+	~DrmBackend() override;
+
+	std::string_view name() const override { return "drm"; }
+	Result<void> start() override;
+	std::vector<Output *> outputs() const override;
+	std::optional<dev_t> mainDevice() const override { return renderDevice_; }
+	std::optional<ScanoutTranche> scanoutTranche(const Surface &surface) const override;
+	std::vector<std::string> scanoutHeaps(const std::vector<bufmgr::HeapInfo> &heaps) const override;
+
+	int fd() const { return device_.fd.get(); }
+	const kms::Device &device() const { return device_; }
+	const DrmConfig &config() const { return config_; }
+	bufmgr::BufferManager &bufferManager() { return manager_; }
+	const BufferDropHook &dropHook() const { return dropHook_; }
+	DrmStats stats() const;
+	std::vector<DrmOutput *> drmOutputs() const;
+
+	/*
+	 * A client dma-buf's framebuffer, imported once and cached while the
+	 * buffer lives; a refused import is cached too, with its reason.
+	 */
+	struct ClientFb {
+		std::weak_ptr<ClientBuffer> buffer;
+		std::unique_ptr<kms::Framebuffer> fb;
+		std::string error;	/* why it could not be imported */
+		/* The last TEST_ONLY verdict on the primary plane: reused, not retried. */
+		std::optional<bool> accepted;
+		std::string refusal;
+	};
+	/* Null for a wl_shm buffer. */
+	ClientFb *clientFramebuffer(const ClientBuffer &buffer);
+
+private:
+	friend class DrmOutput;
+	static int onDrmEvent(int fd, uint32_t mask, void *data);
+	Result<void> createOutputs();
+	void pruneClientFramebuffers();
+
+	wl_event_loop *loop_;
+	bufmgr::BufferManager &manager_;
+	DrmConfig config_;
+	BufferDropHook dropHook_;
+	kms::Device device_;
+	std::optional<dev_t> renderDevice_;
+	EventSource drmSource_;
+	std::vector<std::unique_ptr<DrmOutput>> outputs_;
+	std::unordered_map<const ClientBuffer *, ClientFb> clientFbs_;
+	mutable DrmStats stats_;
+};
+
+} /* namespace comp */
