@@ -16,7 +16,8 @@
  * it as it is (direct scanout); a window is 64 px smaller than its output
  * each way, so every compositor must compose it. heapcomp-gles-composed
  * and heapcomp-pixman-composed compose fullscreen frames too, and are
- * compared with heapcomp-gles and heapcomp-pixman.
+ * compared with heapcomp-gles and heapcomp-pixman; heapcomp-drm-pixman
+ * (-composed) do the same on the DRM backend, where a KMS device exists.
  *
  * Options before the benchmark's own:
  *   --heapcomp PATH      (default: ../compositor/heapcomp beside this program)

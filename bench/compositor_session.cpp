@@ -107,6 +107,22 @@ CompositorCommand heapcompCommand(const Compositor &self, const Workload &w, con
 	return c;
 }
 
+/* On a real display: the DRM backend, in the mode of the workload's output. */
+CompositorCommand heapcompDrmCommand(const Compositor &self, const Workload &w,
+				     const std::string &runtimeDir)
+{
+	CompositorCommand c = heapcompCommand(self, w, runtimeDir);
+	c.argv = { self.program, "--socket", "wayland-bench", "--backend", "drm", "--mode",
+		   std::to_string(w.outputWidth()) + "x" + std::to_string(w.outputHeight()) + "@60",
+		   "--log-level", "warning" };
+	if (!self.renderer.empty()) {
+		c.argv.push_back("--renderer");
+		c.argv.push_back(self.renderer);
+	}
+	c.argv.insert(c.argv.end(), self.options.begin(), self.options.end());
+	return c;
+}
+
 /*
  * sway tiles windows: a windowed client floats instead, at the size it
  * draws, without borders, so that every compositor composes the same
@@ -194,21 +210,27 @@ std::vector<Compositor> knownCompositors(const std::string &heapcomp)
 	std::string help = captureOutput(heapcomp, "--help");
 	bool hasRendererOption = help.find("--renderer") != std::string::npos;
 	bool hasComposeOption = help.find("--no-direct-scanout") != std::string::npos;
+	bool hasDrmBackend = help.find("--backend") != std::string::npos;
+	bool hasKms = access("/dev/dri/card0", R_OK) == 0 || access("/dev/dri/card1", R_OK) == 0;
 	struct Variant {
 		const char *name;
 		const char *renderer;
 		bool composeAll;
+		bool drm;
 	};
 	/* -composed against the plain one: direct scanout against composition. */
-	for (Variant v : { Variant{ "heapcomp-gles", "gles", false },
-			   Variant{ "heapcomp-gles-composed", "gles", true },
-			   Variant{ "heapcomp-pixman", "pixman", false },
-			   Variant{ "heapcomp-pixman-composed", "pixman", true } }) {
-		Compositor c{ v.name, heapcompCommand, heapcomp,
+	for (Variant v : { Variant{ "heapcomp-gles", "gles", false, false },
+			   Variant{ "heapcomp-gles-composed", "gles", true, false },
+			   Variant{ "heapcomp-pixman", "pixman", false, false },
+			   Variant{ "heapcomp-pixman-composed", "pixman", true, false },
+			   Variant{ "heapcomp-drm-pixman", "pixman", false, true },
+			   Variant{ "heapcomp-drm-pixman-composed", "pixman", true, true } }) {
+		Compositor c{ v.name, v.drm ? heapcompDrmCommand : heapcompCommand, heapcomp,
 			      hasRendererOption ? v.renderer : "", {}, "", "" };
 		if (v.composeAll) {
 			c.options.push_back("--no-direct-scanout");
-			c.scanoutVariant = std::string("heapcomp-") + v.renderer;
+			c.scanoutVariant = std::string(v.drm ? "heapcomp-drm-" : "heapcomp-") +
+					   v.renderer;
 		}
 		/* Without the option heapcomp has its GLES renderer only. */
 		if (help.empty())
@@ -216,6 +238,10 @@ std::vector<Compositor> knownCompositors(const std::string &heapcomp)
 		else if (!hasRendererOption && std::string(v.renderer) != "gles")
 			c.skipReason = "this heapcomp has no --renderer option, so no " +
 				       std::string(v.renderer) + " renderer";
+		else if (v.drm && !hasDrmBackend)
+			c.skipReason = "this heapcomp has no DRM backend";
+		else if (v.drm && !hasKms)
+			c.skipReason = "no KMS device (/dev/dri/card*): run it in the test VM";
 		else if (v.composeAll && !hasComposeOption)
 			c.skipReason = "this heapcomp has no --no-direct-scanout option";
 		all.push_back(c);

@@ -7,6 +7,7 @@
 
 #include <bufmgr/json_writer.h>
 
+#include "backend/drm/drm_backend.h"
 #include "buffer.h"
 #include "client.h"
 #include "protocols/heap_hints.h"
@@ -53,6 +54,40 @@ void writeOutputs(bufmgr::JsonWriter &json, Server &server)
 		json.endObject();
 	}
 	json.endArray();
+}
+
+/* The backend's name; for DRM its device, commits and framebuffer cache. */
+void writeBackend(bufmgr::JsonWriter &json, Server &server)
+{
+	json.key("backend");
+	json.beginObject();
+	json.field("name", server.backend().name());
+	if (auto *drm = dynamic_cast<DrmBackend *>(&server.backend())) {
+		const DrmStats stats = drm->stats();
+		json.field("device", drm->device().path);
+		json.field("driver", drm->device().driver);
+		json.field("commits", stats.commits);
+		json.field("test_commits", stats.testCommits);
+		json.field("test_refusals", stats.testRefusals);
+		json.field("framebuffers_imported", stats.framebuffersImported);
+		json.field("framebuffer_failures", stats.framebufferFailures);
+		json.field("live_client_framebuffers", stats.liveClientFramebuffers);
+		json.field("flips", stats.flips);
+		json.field("vblanks", stats.vblanks);
+		json.field("captures", stats.captures);
+		json.key("outputs");
+		json.beginArray();
+		for (const DrmOutput *output : drm->drmOutputs()) {
+			json.beginObject();
+			json.field("name", output->name());
+			json.field("scanout_memory", output->bufferSource());
+			/* Why the last candidate was composed; "" when it went on the plane. */
+			json.field("last_refusal", output->lastRefusal());
+			json.endObject();
+		}
+		json.endArray();
+	}
+	json.endObject();
 }
 
 void writeClientBuffers(bufmgr::JsonWriter &json, const ClientBufferTotals &totals)
@@ -119,6 +154,7 @@ std::string statsJson(Server &server)
 	bufmgr::JsonWriter json;
 	json.beginObject();
 	writeOutputs(json, server);
+	writeBackend(json, server);
 	json.key("renderer");
 	json.beginObject();
 	json.field("name", server.renderer().name());

@@ -19,8 +19,10 @@
 #include "backend/drm/drm_backend.h"
 #include "dmabuf_buffer.h"
 #include "fd_count.h"
+#include "json.h"
 #include "presentation_record.h"
 #include "server_runner.h"
+#include "stats_json.h"
 #include "test_client.h"
 #include "vm_env.h"
 
@@ -272,6 +274,17 @@ TEST_F(DrmBackendTest, SteadyStateImportsNothing)
 	EXPECT_GE(after.commits, before.commits + 20);
 	EXPECT_EQ(after.liveClientFramebuffers, 2u);
 	EXPECT_EQ(server->run(allocationCount), allocations);
+
+	/* --stats says the same. */
+	std::string text = server->run([](comp::Server &s) { return comp::statsJson(s); });
+	std::optional<Json> json = parseJson(text);
+	ASSERT_TRUE(json) << text;
+	EXPECT_EQ(at(*json, { "backend", "name" }).text, "drm") << text;
+	EXPECT_EQ(at(*json, { "backend", "driver" }).text, "vkms") << text;
+	EXPECT_EQ(number(*json, { "backend", "live_client_framebuffers" }), 2u) << text;
+	EXPECT_GE(number(*json, { "backend", "framebuffers_imported" }).value_or(0),
+		  after.framebuffersImported)
+		<< text;
 }
 
 /* A client that goes while its buffer is on the plane takes its framebuffer with it. */

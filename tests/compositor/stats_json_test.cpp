@@ -77,6 +77,7 @@ TEST(StatsJson, CountsWhatTheClientDid)
 	std::optional<Json> json = parseJson(text);
 	ASSERT_TRUE(json) << text;
 
+	EXPECT_EQ(at(*json, { "backend", "name" }).text, "headless") << text;
 	const Json &outputs = at(*json, { "outputs" });
 	ASSERT_EQ(outputs.type, Json::Type::Array) << text;
 	ASSERT_EQ(outputs.array.size(), 1u) << text;
