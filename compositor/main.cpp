@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <string>
 #include <cstring>
+#include <memory>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include "options.h"
 #include "render/renderer_choice.h"
 #include "server.h"
+#include "session_command.h"
 
 namespace {
 
@@ -90,6 +92,16 @@ int main(int argc, char **argv)
 	}
 	printf("WAYLAND_DISPLAY=%s\n", (*server)->socketName().c_str());
 	fflush(stdout);
+	std::unique_ptr<comp::SessionCommand> session;
+	if (!options->command.empty()) {
+		auto started = comp::SessionCommand::start(**server, options->command);
+		if (!started) {
+			LOG_ERROR("%s", started.error().message().c_str());
+			return 1;
+		}
+		session = std::move(*started);
+	}
 	(*server)->run();
-	return 0;
+	/* A kiosk exits as its command did. */
+	return session && session->exitStatus() >= 0 ? session->exitStatus() : 0;
 }

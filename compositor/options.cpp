@@ -91,7 +91,7 @@ std::string usage(const std::string &program)
 {
 	ServerConfig d;
 	std::ostringstream out;
-	out << "Usage: " << program << " [OPTION]...\n"
+	out << "Usage: " << program << " [OPTION]... [-- COMMAND [ARG]...]\n"
 	    << "A Wayland compositor for boards, with a DMA-BUF buffer manager.\n"
 	    << "Runs on a display (DRM/KMS) or headless and prints the WAYLAND_DISPLAY to use.\n\n"
 	    << "Options:\n"
@@ -132,6 +132,8 @@ std::string usage(const std::string &program)
 	    << "  --xkb-variant VARIANT    keyboard layout variant (default none)\n"
 	    << "  --xkb-options OPTIONS    xkb options (default none)\n"
 	    << "  --help                   show this text\n\n"
+	    << "With -- COMMAND, heapcomp runs COMMAND as its client and stops when it exits,\n"
+	    << "with its exit status (a kiosk).\n\n"
 	    << "Signals: SIGINT and SIGTERM stop, SIGUSR1 writes a screenshot (and --stats).\n"
 	    << "XDG_RUNTIME_DIR must be set; if it is not, a private directory in /tmp is used.\n";
 	return out.str();
@@ -145,6 +147,12 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 	DrmConfig drm;
 	for (size_t i = 0; i < args.size(); i++) {
 		std::string arg = args[i];
+		if (arg == "--") {
+			options.command.assign(args.begin() + i + 1, args.end());
+			if (options.command.empty())
+				return bufmgr::unexpected(EINVAL, "-- needs a command");
+			break;
+		}
 		std::string value;
 		bool hasValue = false;
 		/* Both "--opt value" and "--opt=value". */

@@ -22,6 +22,8 @@ struct Options {
 	bool surfaceless = false;
 	bool cpuDmaBuf = false;
 	bool help = false;
+	/* After "--": a client to run; heapcomp stops when it exits. */
+	std::vector<std::string> command;
 };
 
 /* EINVAL with the offending option in the context for bad input. */

@@ -97,7 +97,7 @@ TEST(Options, BadValuesAreRejected)
 		     { "--limit", "frame-callbacks=-1" }, { "--backend", "x11" },
 		     { "--backend", "drm", "--mode", "640" }, { "--backend", "drm", "--mode", "0x480" },
 		     { "--backend", "drm", "--mode", "640x480@0" }, { "--mode", "640x480" },
-		     { "--drm-device", "/dev/dri/card0" } }) {
+		     { "--drm-device", "/dev/dri/card0" }, { "--width", "64", "--" } }) {
 		auto options = comp::parseOptions(args);
 		EXPECT_FALSE(options) << args[0];
 		if (!options) {
@@ -116,6 +116,19 @@ TEST(Options, DrmBackend)
 	ASSERT_TRUE(drm) << drm.error().context;
 	EXPECT_TRUE(drm->server.createBackend);
 	EXPECT_TRUE(drm->server.headless.scanoutRequiresContiguous);
+}
+
+TEST(Options, CommandAfterDashes)
+{
+	auto options = comp::parseOptions({ "--width", "64", "--", "foot", "--server", "--width" });
+	ASSERT_TRUE(options) << options.error().context;
+	EXPECT_EQ(options->server.headless.width, 64u);
+	/* Everything after -- is the command's, options included. */
+	EXPECT_EQ(options->command,
+		  (std::vector<std::string>{ "foot", "--server", "--width" }));
+	auto none = comp::parseOptions({ "--width", "64" });
+	ASSERT_TRUE(none);
+	EXPECT_TRUE(none->command.empty());
 }
 
 TEST(Options, HelpDocumentsEveryOption)

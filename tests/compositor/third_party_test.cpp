@@ -493,6 +493,26 @@ TEST(Executable, DrmBackendShowsAClient)
 	EXPECT_EQ(compositor.wait(20000), 0) << readFile(out);
 }
 
+/* heapcomp -- COMMAND: the command is its client, and its exit stops heapcomp with its status. */
+TEST(Executable, KioskCommand)
+{
+	std::string info = findProgram("wayland-info");
+	if (info.empty())
+		GTEST_SKIP() << "wayland-info (wayland-utils) is not installed";
+	std::string out = outputPath("exe-kiosk.txt");
+	Child child({ HEAPCOMP_BINARY, "--width", "64", "--height", "64", "--", info }, "unused", out);
+	ASSERT_TRUE(child.running());
+	EXPECT_EQ(child.wait(30000), 0) << readFile(out);
+	/* wayland-info's listing, through the socket heapcomp gave it. */
+	EXPECT_NE(readFile(out).find("heapcomp_heaps_v1"), std::string::npos) << readFile(out);
+
+	Child failing({ HEAPCOMP_BINARY, "--width", "64", "--height", "64", "--", "sh", "-c",
+			"exit 3" },
+		      "unused", outputPath("exe-kiosk-3.txt"));
+	ASSERT_TRUE(failing.running());
+	EXPECT_EQ(failing.wait(30000), 3) << readFile(outputPath("exe-kiosk-3.txt"));
+}
+
 TEST(Executable, HelpAndBadOptions)
 {
 	std::string out = outputPath("exe-help.txt");
