@@ -75,6 +75,19 @@ void writeBackend(bufmgr::JsonWriter &json, Server &server)
 		json.field("flips", stats.flips);
 		json.field("vblanks", stats.vblanks);
 		json.field("captures", stats.captures);
+		/* Each source's buffers on the first output's planes, tried at start. */
+		json.key("scanout_probe");
+		json.beginArray();
+		for (const ScanoutProbe &probe : drm->scanoutProbes()) {
+			json.beginObject();
+			json.field("source", probe.source);
+			json.field("primary", std::string(verdictText(probe.primary)));
+			json.field("overlay", std::string(verdictText(probe.overlay)));
+			json.field("cursor", std::string(verdictText(probe.cursor)));
+			json.field("note", probe.note);
+			json.endObject();
+		}
+		json.endArray();
 		json.key("outputs");
 		json.beginArray();
 		for (const DrmOutput *output : drm->drmOutputs()) {

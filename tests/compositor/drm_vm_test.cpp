@@ -8,6 +8,7 @@
  */
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -313,6 +314,42 @@ TEST_F(DrmBackendTest, ClientGoneWhileOnThePlane)
 	EXPECT_EQ(shot.at(kWidth / 2, kHeight / 2), kBlack);
 	EXPECT_EQ(drmStats().liveClientFramebuffers, 0u);
 	EXPECT_EQ(countOpenFds(), fds);
+}
+
+/*
+ * At start every heap's buffers are tried on each plane type with
+ * TEST_ONLY commits; the verdicts reach --stats and the heap hints.
+ */
+TEST_F(DrmBackendTest, ProbeTriesEveryHeapOnEveryPlane)
+{
+	const std::string cma = cmaHeapPath();
+	if (cma.empty())
+		SKIP_OR_FAIL_WITHOUT("no CMA heap");
+	ASSERT_NO_FATAL_FAILURE(start());
+	const std::string cmaSource = "dma-heap:" + cma.substr(cma.rfind('/') + 1);
+	auto probes = server->run([](comp::Server &s) {
+		return static_cast<comp::DrmBackend &>(s.backend()).scanoutProbes();
+	});
+	for (const std::string &source : { std::string("dma-heap:system"), cmaSource }) {
+		auto probe = std::find_if(probes.begin(), probes.end(),
+					  [&](const comp::ScanoutProbe &p) { return p.source == source; });
+		ASSERT_NE(probe, probes.end()) << source << " was not probed";
+		/* VKMS reads any memory on any plane. */
+		EXPECT_EQ(probe->primary, std::optional<bool>(true)) << source << ": " << probe->note;
+		EXPECT_EQ(probe->overlay, std::optional<bool>(true)) << source << ": " << probe->note;
+		EXPECT_EQ(probe->cursor, std::optional<bool>(true)) << source << ": " << probe->note;
+	}
+	/* Contiguous memory first in what clients are told to allocate from. */
+	auto heaps = server->run([](comp::Server &s) {
+		return s.backend().scanoutHeaps(s.bufferManager().heaps());
+	});
+	ASSERT_GE(heaps.size(), 2u);
+	EXPECT_EQ("dma-heap:" + heaps[0], cmaSource);
+	EXPECT_NE(std::find(heaps.begin(), heaps.end(), "system"), heaps.end());
+
+	std::string text = server->run([](comp::Server &s) { return comp::statsJson(s); });
+	EXPECT_NE(text.find("\"scanout_probe\""), std::string::npos) << text;
+	EXPECT_NE(text.find(cmaSource), std::string::npos) << text;
 }
 
 /* wl_shm cannot go on a plane: composed, with the reason kept. */

@@ -216,6 +216,26 @@ void DrmOutput::runFrame()
 		recommitForCapture();
 }
 
+ProbePipe DrmOutput::probePipe()
+{
+	ProbePipe pipe;
+	pipe.crtc = crtc_;
+	pipe.crtcIndex = crtcIndex_;
+	pipe.connector = connector_;
+	pipe.modeBlob = modeBlob_;
+	pipe.width = mode_.width;
+	pipe.height = mode_.height;
+	pipe.primary = primary_;
+	/* One of our own buffers fills the primary plane while the others are tried. */
+	auto slot = swapchain_->acquire();
+	if (slot && *slot) {
+		if (kms::Framebuffer *fb = slotFramebuffer(***slot))
+			pipe.backgroundFb = fb->id();
+		swapchain_->rollback(**slot);
+	}
+	return pipe;
+}
+
 bool DrmOutput::recommitForCapture()
 {
 	const kms::Framebuffer *fb = nullptr;
@@ -336,16 +356,7 @@ void DrmOutput::addModeset(kms::AtomicRequest &req) const
 
 void DrmOutput::addPlane(kms::AtomicRequest &req, uint32_t fbId, int inFence) const
 {
-	req.set(primary_, primaryProps_, "FB_ID", fbId);
-	req.set(primary_, primaryProps_, "CRTC_ID", crtc_);
-	req.set(primary_, primaryProps_, "SRC_X", 0);
-	req.set(primary_, primaryProps_, "SRC_Y", 0);
-	req.set(primary_, primaryProps_, "SRC_W", uint64_t(mode_.width) << 16);
-	req.set(primary_, primaryProps_, "SRC_H", uint64_t(mode_.height) << 16);
-	req.set(primary_, primaryProps_, "CRTC_X", 0);
-	req.set(primary_, primaryProps_, "CRTC_Y", 0);
-	req.set(primary_, primaryProps_, "CRTC_W", mode_.width);
-	req.set(primary_, primaryProps_, "CRTC_H", mode_.height);
+	kms::placePlane(req, primary_, primaryProps_, crtc_, fbId, mode_.width, mode_.height);
 	/* The display waits for the renderer, not the CPU. */
 	if (inFence >= 0 && primaryProps_.has("IN_FENCE_FD"))
 		req.set(primary_, primaryProps_, "IN_FENCE_FD", uint64_t(inFence));
@@ -591,6 +602,8 @@ Result<void> DrmBackend::start()
 
 	if (auto ret = createOutputs(); !ret)
 		return ret;
+	/* Which memory the display takes, asked of the kernel rather than guessed. */
+	probes_ = probeScanout(device_.fd.get(), manager_, outputs_.front()->probePipe());
 	drmSource_.reset(wl_event_loop_add_fd(loop_, device_.fd.get(), WL_EVENT_READABLE,
 					      &DrmBackend::onDrmEvent, this));
 	if (!drmSource_)
@@ -783,7 +796,14 @@ std::optional<ScanoutTranche> DrmBackend::scanoutTranche(const Surface &surface)
 std::vector<std::string>
 DrmBackend::scanoutHeaps(const std::vector<bufmgr::HeapInfo> &heaps) const
 {
-	return scanoutHeapOrder(heaps, config_.scanoutRequiresContiguous);
+	/* The policy's order, less the heaps whose buffers the primary plane refused. */
+	std::vector<std::string> names = scanoutHeapOrder(heaps, config_.scanoutRequiresContiguous);
+	std::erase_if(names, [this](const std::string &name) {
+		auto probe = std::find_if(probes_.begin(), probes_.end(),
+					  [&](const ScanoutProbe &p) { return p.heap == name; });
+		return probe != probes_.end() && !probe->primary.value_or(false);
+	});
+	return names;
 }
 
 } /* namespace comp */

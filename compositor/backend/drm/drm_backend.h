@@ -14,6 +14,7 @@
 
 #include "backend/backend.h"
 #include "backend/drm/kms.h"
+#include "backend/drm/scanout_probe.h"
 #include "scene/screenshot.h"
 #include "wayland_util.h"
 
@@ -102,6 +103,8 @@ private:
 	kms::Framebuffer *slotFramebuffer(bufmgr::SwapchainSlot &slot);
 	void flipDone(uint32_t sequence, uint32_t sec, uint32_t usec);
 	void runFrame();
+	/* This output's CRTC and planes for probeScanout(). */
+	ProbePipe probePipe();
 	/* Commits what is on screen again, for a writeback capture. */
 	bool recommitForCapture();
 	static int onKick(int fd, uint32_t mask, void *data);
@@ -187,6 +190,8 @@ public:
 	const BufferDropHook &dropHook() const { return dropHook_; }
 	DrmStats stats() const;
 	std::vector<DrmOutput *> drmOutputs() const;
+	/* What each source's buffers did on the first output's planes, at start. */
+	const std::vector<ScanoutProbe> &scanoutProbes() const { return probes_; }
 
 	/*
 	 * A client dma-buf's framebuffer, imported once and cached while the
@@ -217,6 +222,7 @@ private:
 	std::optional<dev_t> renderDevice_;
 	EventSource drmSource_;
 	std::vector<std::unique_ptr<DrmOutput>> outputs_;
+	std::vector<ScanoutProbe> probes_;
 	std::unordered_map<const ClientBuffer *, ClientFb> clientFbs_;
 	mutable DrmStats stats_;
 };

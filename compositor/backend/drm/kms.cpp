@@ -88,6 +88,21 @@ Result<void> AtomicRequest::commit(int fd, uint32_t flags, void *userData, const
 	return {};
 }
 
+void placePlane(AtomicRequest &req, uint32_t plane, const Properties &props, uint32_t crtc,
+		uint32_t fb, uint32_t width, uint32_t height)
+{
+	req.set(plane, props, "FB_ID", fb);
+	req.set(plane, props, "CRTC_ID", crtc);
+	req.set(plane, props, "SRC_X", 0);
+	req.set(plane, props, "SRC_Y", 0);
+	req.set(plane, props, "SRC_W", uint64_t(width) << 16);
+	req.set(plane, props, "SRC_H", uint64_t(height) << 16);
+	req.set(plane, props, "CRTC_X", 0);
+	req.set(plane, props, "CRTC_Y", 0);
+	req.set(plane, props, "CRTC_W", width);
+	req.set(plane, props, "CRTC_H", height);
+}
+
 std::string driverName(int fd)
 {
 	drmVersion *version = drmGetVersion(fd);

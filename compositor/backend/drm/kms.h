@@ -70,6 +70,10 @@ private:
 	std::string missing_;
 };
 
+/* A whole framebuffer of width x height on plane, at the CRTC's top left, unscaled. */
+void placePlane(AtomicRequest &req, uint32_t plane, const Properties &props, uint32_t crtc,
+		uint32_t fb, uint32_t width, uint32_t height);
+
 /* A DRM device node opened by this process. */
 struct Device {
 	bufmgr::UniqueFd fd;
