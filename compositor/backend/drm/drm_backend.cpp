@@ -494,6 +494,8 @@ void DrmOutput::flipDone(uint32_t sequence, uint32_t sec, uint32_t usec)
 		backend_.stats_.vblanks++;
 	}
 	lastSequence_ = sequence;
+	/* Buffers gone since the last refresh give their framebuffers back. */
+	backend_.pruneClientFramebuffers();
 
 	PresentInfo info;
 	info.time.tv_sec = sec;
@@ -758,10 +760,13 @@ DrmBackend::ClientFb *DrmBackend::clientFramebuffer(const ClientBuffer &buffer)
 	const bufmgr::Buffer *dmaBuf = buffer.dmaBuf();
 	if (!dmaBuf)
 		return nullptr;
-	pruneClientFramebuffers();
 	auto it = clientFbs_.find(&buffer);
-	if (it != clientFbs_.end())
-		return &it->second;
+	if (it != clientFbs_.end()) {
+		if (!it->second.buffer.expired())
+			return &it->second;
+		/* A new buffer where a freed one was: not its framebuffer. */
+		clientFbs_.erase(it);
+	}
 	ClientFb entry;
 	entry.buffer = const_cast<ClientBuffer &>(buffer).weak_from_this();
 	auto fb = kms::Framebuffer::import(device_.fd.get(), *dmaBuf,
