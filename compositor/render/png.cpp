@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <memory>
 
+#include <unistd.h>
+
 #include <png.h>
 
 namespace comp {
@@ -34,24 +36,10 @@ void onWarning(png_structp, png_const_charp)
 {
 }
 
-} /* namespace */
-
-Result<void> writePng(const std::string &path, uint32_t width, uint32_t height,
-		      std::span<const uint32_t> argb)
+/* The PNG stream of argb into file; the caller opened and closes it. */
+Result<void> writeRows(FILE *file, const std::string &what, uint32_t width, uint32_t height,
+		       std::span<const uint32_t> argb)
 {
-	const std::string what = "write PNG " + path;
-	if (width == 0 || height == 0 || width > 0x7fffffff / 4)
-		return unexpected(EINVAL, what + ": bad size " + std::to_string(width) + "x" +
-					  std::to_string(height));
-	if (argb.size() < static_cast<size_t>(width) * height)
-		return unexpected(EINVAL, what + ": " + std::to_string(argb.size()) +
-					  " pixels for " + std::to_string(width) + "x" +
-					  std::to_string(height));
-
-	File file(fopen(path.c_str(), "wbe"));
-	if (!file)
-		return unexpected(errno, what);
-
 	ErrorState state;
 	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &state, onError,
 						  onWarning);
@@ -65,7 +53,7 @@ Result<void> writePng(const std::string &path, uint32_t width, uint32_t height,
 		return unexpected(EIO, what + ": " + state.message);
 	}
 
-	png_init_io(png, file.get());
+	png_init_io(png, file);
 	png_set_IHDR(png, info, width, height, 8, PNG_COLOR_TYPE_RGB_ALPHA, PNG_INTERLACE_NONE,
 		     PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
 	png_write_info(png, info);
@@ -82,12 +70,41 @@ Result<void> writePng(const std::string &path, uint32_t width, uint32_t height,
 	png_write_end(png, info);
 	png_destroy_write_struct(&png, &info);
 
-	if (fflush(file.get()) != 0 || ferror(file.get()))
+	if (fflush(file) != 0 || ferror(file))
 		return unexpected(errno ? errno : EIO, what);
-	FILE *raw = file.release();
-	if (fclose(raw) != 0)
-		return unexpected(errno, what + ": close");
 	return {};
+}
+
+} /* namespace */
+
+Result<void> writePng(const std::string &path, uint32_t width, uint32_t height,
+		      std::span<const uint32_t> argb)
+{
+	const std::string what = "write PNG " + path;
+	if (width == 0 || height == 0 || width > 0x7fffffff / 4)
+		return unexpected(EINVAL, what + ": bad size " + std::to_string(width) + "x" +
+					  std::to_string(height));
+	if (argb.size() < static_cast<size_t>(width) * height)
+		return unexpected(EINVAL, what + ": " + std::to_string(argb.size()) +
+					  " pixels for " + std::to_string(width) + "x" +
+					  std::to_string(height));
+
+	/*
+	 * Written beside the target and renamed over it, so whoever watches
+	 * the path (a script after SIGUSR1, a test) never reads half a file.
+	 */
+	const std::string partial = path + ".part-" + std::to_string(getpid());
+	File file(fopen(partial.c_str(), "wbe"));
+	if (!file)
+		return unexpected(errno, what);
+	Result<void> ret = writeRows(file.get(), what, width, height, argb);
+	if (fclose(file.release()) != 0 && ret)
+		ret = unexpected(errno, what + ": close");
+	if (ret && rename(partial.c_str(), path.c_str()) != 0)
+		ret = unexpected(errno, what + ": rename");
+	if (!ret)
+		unlink(partial.c_str());
+	return ret;
 }
 
 Result<PngImage> readPng(const std::string &path)

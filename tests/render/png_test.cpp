@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <cstdio>
 #include <cstdlib>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -41,6 +42,29 @@ TEST(PngTest, RoundTripKeepsEveryPixel)
 	EXPECT_EQ(image->width, w);
 	EXPECT_EQ(image->height, h);
 	EXPECT_EQ(image->argb, pixels);
+	unlink(path.c_str());
+}
+
+/* Readers of the path see the old file or the new one, never a partial one. */
+TEST(PngTest, ReplacesTheFileWhole)
+{
+	const std::string path = tempPath("replace.png");
+	std::vector<uint32_t> first(4, 0xff102030), second(6, 0xff405060);
+	ASSERT_TRUE(comp::writePng(path, 2, 2, first));
+	ASSERT_TRUE(comp::writePng(path, 3, 2, second));
+	auto image = comp::readPng(path);
+	ASSERT_TRUE(image) << image.error().message();
+	EXPECT_EQ(image->argb, second);
+	EXPECT_NE(access((path + ".part-" + std::to_string(getpid())).c_str(), F_OK), 0);
+
+	/* A failed replacement (the target is a directory) leaves nothing behind. */
+	const std::string dir = tempPath("dir.png");
+	ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+	auto ret = comp::writePng(dir, 2, 2, first);
+	ASSERT_FALSE(ret);
+	EXPECT_EQ(ret.error().code, EISDIR) << ret.error().message();
+	EXPECT_NE(access((dir + ".part-" + std::to_string(getpid())).c_str(), F_OK), 0);
+	rmdir(dir.c_str());
 	unlink(path.c_str());
 }
 
