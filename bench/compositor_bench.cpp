@@ -18,6 +18,8 @@
  * and heapcomp-pixman-composed compose fullscreen frames too, and are
  * compared with heapcomp-gles and heapcomp-pixman; heapcomp-drm-pixman
  * (-composed) do the same on the DRM backend, where a KMS device exists.
+ * heapcomp-pixman-overlay shows the statistics overlay, and is compared
+ * with heapcomp-pixman-composed (fullscreen) and heapcomp-pixman (window).
  *
  * Options before the benchmark's own:
  *   --heapcomp PATH      (default: ../compositor/heapcomp beside this program)
@@ -64,6 +66,8 @@ Settings settings;
 
 /* Direct scanout saves this much compositor CPU per frame, at least. */
 constexpr double kScanoutTarget = 5;
+/* The statistics overlay may add a tenth to a composed frame. */
+constexpr double kOverlayTarget = 1.10;
 
 double monotonicSeconds()
 {
@@ -328,6 +332,18 @@ int main(int argc, char **argv)
 								c->name + " CPU/frame vs memcpy, " +
 								w.name() });
 					rows.push_back({ w.name(), c->name, name + suffix, baseline });
+					/*
+					 * The overlay's cost, on the same frames: composed
+					 * with and without it (it turns direct scanout off).
+					 */
+					if (!c->withoutOverlay.empty())
+						scanoutComparisons.push_back(
+							{ name + suffix,
+							  c->withoutOverlay + (fullscreen ? "-composed/" : "/") +
+								  w.name() + suffix,
+							  c->name + " vs without the overlay, " +
+								  w.name(),
+							  kOverlayTarget });
 					if (!c->scanoutVariant.empty())
 						scanoutComparisons.push_back(
 							{ c->scanoutVariant + "/" + w.name() + suffix,

@@ -211,26 +211,37 @@ std::vector<Compositor> knownCompositors(const std::string &heapcomp)
 	bool hasRendererOption = help.find("--renderer") != std::string::npos;
 	bool hasComposeOption = help.find("--no-direct-scanout") != std::string::npos;
 	bool hasDrmBackend = help.find("--backend") != std::string::npos;
+	bool hasOverlay = help.find("--overlay") != std::string::npos;
 	bool hasKms = access("/dev/dri/card0", R_OK) == 0 || access("/dev/dri/card1", R_OK) == 0;
 	struct Variant {
 		const char *name;
 		const char *renderer;
 		bool composeAll;
 		bool drm;
+		bool overlay = false;
 	};
-	/* -composed against the plain one: direct scanout against composition. */
+	/*
+	 * -composed against the plain one: direct scanout against composition;
+	 * -overlay against the plain one: the cost of the statistics overlay.
+	 */
 	for (Variant v : { Variant{ "heapcomp-gles", "gles", false, false },
 			   Variant{ "heapcomp-gles-composed", "gles", true, false },
 			   Variant{ "heapcomp-pixman", "pixman", false, false },
 			   Variant{ "heapcomp-pixman-composed", "pixman", true, false },
+			   Variant{ "heapcomp-pixman-overlay", "pixman", false, false, true },
 			   Variant{ "heapcomp-drm-pixman", "pixman", false, true },
 			   Variant{ "heapcomp-drm-pixman-composed", "pixman", true, true } }) {
 		Compositor c{ v.name, v.drm ? heapcompDrmCommand : heapcompCommand, heapcomp,
-			      hasRendererOption ? v.renderer : "", {}, "", "" };
+			      hasRendererOption ? v.renderer : "", {}, "", "", "" };
+		const std::string plain = std::string(v.drm ? "heapcomp-drm-" : "heapcomp-") +
+					  v.renderer;
 		if (v.composeAll) {
 			c.options.push_back("--no-direct-scanout");
-			c.scanoutVariant = std::string(v.drm ? "heapcomp-drm-" : "heapcomp-") +
-					   v.renderer;
+			c.scanoutVariant = plain;
+		}
+		if (v.overlay) {
+			c.options.push_back("--overlay");
+			c.withoutOverlay = plain;
 		}
 		/* Without the option heapcomp has its GLES renderer only. */
 		if (help.empty())
@@ -244,18 +255,20 @@ std::vector<Compositor> knownCompositors(const std::string &heapcomp)
 			c.skipReason = "no KMS device (/dev/dri/card*): run it in the test VM";
 		else if (v.composeAll && !hasComposeOption)
 			c.skipReason = "this heapcomp has no --no-direct-scanout option";
+		else if (v.overlay && !hasOverlay)
+			c.skipReason = "this heapcomp has no --overlay option";
 		all.push_back(c);
 	}
 
 	std::string sway = findProgram("sway");
 	/* sway will not run as root: it could not drop privileges it keeps. */
-	all.push_back({ "sway", swayCommand, sway, "pixman", {}, "",
+	all.push_back({ "sway", swayCommand, sway, "pixman", {}, "", "",
 			sway.empty() ? "sway is not installed (scripts/install-deps --bench)" : "",
 			true });
 	std::string weston = findProgram("weston");
 	for (const char *renderer : { "pixman", "gl" }) {
 		all.push_back({ std::string("weston-") + renderer, westonCommand, weston, renderer,
-				{}, "", weston.empty() ? "weston is not installed" : "" });
+				{}, "", "", weston.empty() ? "weston is not installed" : "" });
 	}
 	return all;
 }

@@ -52,6 +52,11 @@ struct Compositor {
 	 * compositor allowed direct scanout, which it is compared with.
 	 */
 	std::string scanoutVariant;
+	/*
+	 * Not "" when this one shows the statistics overlay: the name of the
+	 * same compositor without it, composing the same frames.
+	 */
+	std::string withoutOverlay;
 	std::string skipReason;			/* not "" when it cannot run here */
 	bool refusesRoot = false;		/* run as nobody when the driver is root */
 };

@@ -14,6 +14,7 @@
 #include "render/renderer_choice.h"
 #include "server.h"
 #include "session_command.h"
+#include "ui/overlay.h"
 
 namespace {
 
@@ -90,6 +91,11 @@ int main(int argc, char **argv)
 		LOG_ERROR("cannot start: %s", server.error().message().c_str());
 		return 1;
 	}
+	comp::OverlayConfig overlayConfig;
+	overlayConfig.shown = options->overlay;
+	overlayConfig.renderer = options->overlayRenderer;
+	std::unique_ptr<comp::Overlay> overlay = comp::Overlay::create(**server, overlayConfig);
+	overlay->bindToggleKey();
 	printf("WAYLAND_DISPLAY=%s\n", (*server)->socketName().c_str());
 	fflush(stdout);
 	std::unique_ptr<comp::SessionCommand> session;

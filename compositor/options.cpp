@@ -87,6 +87,29 @@ BackendFactory drmBackendFactory(DrmConfig drm)
 
 } /* namespace */
 
+std::string_view toString(OverlayRendererKind kind)
+{
+	switch (kind) {
+	case OverlayRendererKind::Auto:
+		return "auto";
+	case OverlayRendererKind::Cpu:
+		return "cpu";
+	case OverlayRendererKind::Gles:
+		return "gles";
+	}
+	return "?";
+}
+
+std::optional<OverlayRendererKind> parseOverlayRendererKind(std::string_view name)
+{
+	for (auto kind : { OverlayRendererKind::Auto, OverlayRendererKind::Cpu,
+			   OverlayRendererKind::Gles }) {
+		if (name == toString(kind))
+			return kind;
+	}
+	return std::nullopt;
+}
+
 std::string usage(const std::string &program)
 {
 	ServerConfig d;
@@ -122,6 +145,10 @@ std::string usage(const std::string &program)
 	    << "                           (default 0: run until SIGINT/SIGTERM)\n"
 	    << "  --renderer NAME          auto, gles or pixman (default auto: gles, unless the\n"
 	    << "                           only GL is a software one, then pixman)\n"
+	    << "  --overlay                start with the statistics overlay shown\n"
+	    << "                           (Super+F12 shows and hides it)\n"
+	    << "  --overlay-renderer KIND  who draws it: auto (default: gles where the\n"
+	    << "                           GLES renderer has a GPU, else cpu), cpu, gles\n"
 	    << "  --stats PATH             heapcomp's statistics as JSON, written on SIGUSR1\n"
 	    << "                           and when heapcomp stops (default: none)\n"
 	    << "  --render-node PATH       DRM render node for the GLES renderer\n"
@@ -236,6 +263,15 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 			if (!kind)
 				return bad("needs auto, gles or pixman");
 			options.renderer = *kind;
+		} else if (arg == "--overlay") {
+			options.overlay = true;
+		} else if (arg == "--overlay-renderer") {
+			if (!needValue())
+				return bad("needs auto, cpu or gles");
+			auto kind = parseOverlayRendererKind(value);
+			if (!kind)
+				return bad("needs auto, cpu or gles");
+			options.overlayRenderer = *kind;
 		} else if (arg == "--stats") {
 			if (!needValue() || value.empty())
 				return bad("needs a path");

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <bufmgr/result.h>
@@ -12,6 +15,16 @@
 
 namespace comp {
 
+/* Who draws the statistics overlay's panels. */
+enum class OverlayRendererKind : uint8_t {
+	Auto,	/* GLES where the compositor's GLES runs on a GPU, else the CPU */
+	Cpu,
+	Gles,
+};
+
+std::string_view toString(OverlayRendererKind kind);
+std::optional<OverlayRendererKind> parseOverlayRendererKind(std::string_view name);
+
 /* The command line of heapcomp. */
 struct Options {
 	ServerConfig server;
@@ -21,6 +34,9 @@ struct Options {
 	std::string renderNode;
 	bool surfaceless = false;
 	bool cpuDmaBuf = false;
+	/* Start with the statistics overlay shown (Super+F12 toggles it). */
+	bool overlay = false;
+	OverlayRendererKind overlayRenderer = OverlayRendererKind::Auto;
 	bool help = false;
 	/* After "--": a client to run; heapcomp stops when it exits. */
 	std::vector<std::string> command;

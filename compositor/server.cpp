@@ -432,4 +432,28 @@ const RepaintStats &Server::repaintStats(size_t index) const
 	return index < outputs_.size() ? outputs_[index]->stats() : none;
 }
 
+const FrameTimeline &Server::frameTimeline(size_t index) const
+{
+	static const FrameTimeline none;
+	return index < outputs_.size() ? outputs_[index]->timeline() : none;
+}
+
+void Server::setOverlay(OverlayLayer *overlay)
+{
+	overlayChanged();
+	overlay_ = overlay;
+	overlayChanged();
+}
+
+const OverlayLayer *Server::overlayFor(const OutputRepaint &output) const
+{
+	return !outputs_.empty() && &output == outputs_.front().get() ? overlay_ : nullptr;
+}
+
+void Server::overlayChanged()
+{
+	if (!outputs_.empty())
+		outputs_.front()->overlayChanged();
+}
+
 } /* namespace comp */

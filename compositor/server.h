@@ -177,6 +177,18 @@ public:
 	/* Frames presented on an output, drawn or not (RepaintStats tells). */
 	uint64_t frameCount(size_t output = 0) const;
 	const RepaintStats &repaintStats(size_t output = 0) const;
+	size_t numOutputs() const { return outputs_.size(); }
+	const FrameTimeline &frameTimeline(size_t output = 0) const;
+
+	/*
+	 * The overlay drawn above the clients on the first output (null:
+	 * none); it must outlive the server or be unset first.
+	 */
+	void setOverlay(OverlayLayer *overlay);
+	/* The overlay on output, or null. */
+	const OverlayLayer *overlayFor(const OutputRepaint &output) const;
+	/* The overlay appeared, went or has new pixels: its output redraws it. */
+	void overlayChanged();
 
 private:
 	friend class View;
@@ -211,6 +223,7 @@ private:
 	HeadlessBackend *headless_ = nullptr;
 
 	std::vector<std::unique_ptr<OutputRepaint>> outputs_;
+	OverlayLayer *overlay_ = nullptr;
 	std::unique_ptr<WindowPolicy> windowPolicy_;
 	std::unique_ptr<Globals> globals_;
 

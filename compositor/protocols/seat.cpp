@@ -824,8 +824,30 @@ void Seat::sendModifiers(wl_client *client, uint32_t serial)
 	});
 }
 
+uint32_t Seat::activeModifiers() const
+{
+	static constexpr std::pair<const char *, uint32_t> names[] = {
+		{ XKB_MOD_NAME_SHIFT, ModShift },
+		{ XKB_MOD_NAME_CTRL, ModCtrl },
+		{ XKB_MOD_NAME_ALT, ModAlt },
+		{ XKB_MOD_NAME_LOGO, ModLogo },
+	};
+	uint32_t mods = 0;
+	for (const auto &[name, bit] : names) {
+		if (xkb_state_mod_name_is_active(state_, name, XKB_STATE_MODS_EFFECTIVE) > 0)
+			mods |= bit;
+	}
+	return mods;
+}
+
 void Seat::key(uint32_t key, bool pressed, uint32_t timeMs)
 {
+	if (auto bound = std::find(boundKeys_.begin(), boundKeys_.end(), key);
+	    !pressed && bound != boundKeys_.end()) {
+		boundKeys_.erase(bound);
+		xkb_state_update_key(state_, key + 8, XKB_KEY_UP);
+		return;
+	}
 	if (pressed) {
 		if (std::find(pressedKeys_.begin(), pressedKeys_.end(), key) != pressedKeys_.end())
 			return;
@@ -839,6 +861,12 @@ void Seat::key(uint32_t key, bool pressed, uint32_t timeMs)
 	/* xkb keycodes are evdev codes + 8. */
 	xkb_state_component changed = xkb_state_update_key(state_, key + 8,
 							   pressed ? XKB_KEY_DOWN : XKB_KEY_UP);
+	if (pressed && keyBinding_ &&
+	    keyBinding_(xkb_state_key_get_one_sym(state_, key + 8), activeModifiers())) {
+		pressedKeys_.pop_back();
+		boundKeys_.push_back(key);
+		return;
+	}
 	if (!keyboardFocus_)
 		return;
 	wl_client *client = keyboardFocus_->client();

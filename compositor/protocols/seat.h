@@ -78,6 +78,21 @@ public:
 	void touchFrame() override;
 	void touchCancel() override;
 
+	/* Modifier bits a key binding sees. */
+	enum Modifier : uint32_t {
+		ModShift = 1u << 0,
+		ModCtrl = 1u << 1,
+		ModAlt = 1u << 2,
+		ModLogo = 1u << 3,
+	};
+	/*
+	 * Compositor shortcuts: called on each key press with its keysym (so
+	 * a remapped layout moves the shortcut with it) and the effective
+	 * modifiers; true takes the key, and its release, from the clients.
+	 */
+	using KeyBinding = std::function<bool(uint32_t keysym, uint32_t modifiers)>;
+	void setKeyBinding(KeyBinding binding) { keyBinding_ = std::move(binding); }
+
 	void setKeyboardFocus(Surface *surface);
 	Surface *keyboardFocus() const { return keyboardFocus_; }
 	Surface *pointerFocus() const { return pointerFocus_; }
@@ -155,6 +170,8 @@ private:
 	void setPointerFocus(Surface *surface, double x, double y);
 	void sendPointerFrame(wl_client *client);
 	void sendModifiers(wl_client *client, uint32_t serial);
+	/* Modifier bits of the keyboard state, for key bindings. */
+	uint32_t activeModifiers() const;
 	/* The window (view without a parent) that surface's view belongs to. */
 	View *windowOf(Surface *surface) const;
 	/* A press or touch at (x, y): raise that window and give it the keyboard. */
@@ -203,6 +220,9 @@ private:
 	bufmgr::UniqueFd keymapFd_;
 	uint32_t keymapSize_ = 0;
 	std::vector<uint32_t> pressedKeys_;
+	KeyBinding keyBinding_;
+	/* Pressed keys a binding took: their releases are not sent either. */
+	std::vector<uint32_t> boundKeys_;
 
 	double pointerX_ = 0, pointerY_ = 0;
 	bool pointerKnown_ = false;

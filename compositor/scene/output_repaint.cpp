@@ -8,8 +8,10 @@
 #include <iterator>
 #include <time.h>
 
+#include <drm_fourcc.h>
 #include <wayland-server-protocol.h>
 
+#include "log.h"
 #include "protocols/output.h"
 #include "protocols/presentation.h"
 #include "protocols/shm.h"
@@ -19,6 +21,13 @@
 namespace comp {
 
 namespace {
+
+uint64_t nowNs(clockid_t clock)
+{
+	timespec ts;
+	clock_gettime(clock, &ts);
+	return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
+}
 
 /* Premultiplied RGBA behind every window. */
 constexpr float kClearColor[4] = { 0.0f, 0.0f, 0.0f, 1.0f };
@@ -56,13 +65,41 @@ OutputRepaint::takeFrameState(const OutputScene &scene, uint64_t scannedOutSurfa
 	return fs;
 }
 
+void OutputRepaint::overlayChanged()
+{
+	overlayInBuffers_.clear();
+	damage_.add(PixelRegion(overlayDrawn_));
+	const OverlayLayer *overlay = server_.overlayFor(*this);
+	if (overlay && overlay->visible())
+		damage_.add(PixelRegion(overlay->rect()));
+	setRepaintNeeded();
+	output_.scheduleFrame();
+}
+
 Result<void> OutputRepaint::repaint(const OutputScene &scene)
+{
+	const uint64_t cpuStart = nowNs(CLOCK_THREAD_CPUTIME_ID);
+	Result<void> ret = repaintScene(scene);
+	pending_.repaintCpuNs = nowNs(CLOCK_THREAD_CPUTIME_ID) - cpuStart;
+	return ret;
+}
+
+const SceneElement *OutputRepaint::scanoutCandidate(const OutputScene &scene) const
+{
+	/* The overlay is drawn over everything: nothing can be shown as it is. */
+	const OverlayLayer *overlay = server_.overlayFor(*this);
+	if (overlay && overlay->visible())
+		return nullptr;
+	const Output::Mode mode = output_.mode();
+	return scene.scanoutCandidate(mode.width, mode.height);
+}
+
+Result<void> OutputRepaint::repaintScene(const OutputScene &scene)
 {
 	damage_.updateScene(scene.placements());
 
 	/* Feedback offers a scanout tranche to the surface that could be scanned out. */
-	const Output::Mode mode = output_.mode();
-	const SceneElement *candidate = scene.scanoutCandidate(mode.width, mode.height);
+	const SceneElement *candidate = scanoutCandidate(scene);
 	const uint64_t candidateId = candidate ? candidate->surface->id() : 0;
 	if (candidateId != output_.scanoutCandidate()) {
 		output_.setScanoutCandidate(candidateId);
@@ -73,6 +110,7 @@ Result<void> OutputRepaint::repaint(const OutputScene &scene)
 	if (!damage_.hasPending() && output_.hasFront()) {
 		repaintNeeded_ = false;
 		stats_.skipped++;
+		pending_.kind = FrameKind::Skipped;
 		rendered_ = takeFrameState(scene, scannedOut_);
 		output_.skipFrame();
 		return {};
@@ -86,8 +124,7 @@ Result<void> OutputRepaint::repaint(const OutputScene &scene)
 
 bool OutputRepaint::scanOut(const OutputScene &scene, Result<void> &result)
 {
-	const Output::Mode mode = output_.mode();
-	const SceneElement *candidate = scene.scanoutCandidate(mode.width, mode.height);
+	const SceneElement *candidate = scanoutCandidate(scene);
 	if (!candidate)
 		return false;
 	OutputState state;
@@ -112,6 +149,7 @@ bool OutputRepaint::scanOut(const OutputScene &scene, Result<void> &result)
 	}
 	scannedOut_ = surface;
 	stats_.scannedOut++;
+	pending_.kind = FrameKind::ScannedOut;
 	damage_.frameScannedOut();
 	return true;
 }
@@ -130,6 +168,7 @@ Result<void> OutputRepaint::compose(const OutputScene &scene)
 	std::unique_ptr<FrameState> fs = takeFrameState(scene, 0);
 	repaintNeeded_ = false;
 	PixelRegion region = damage_.repaintRegion((*frame)->bufferAge);
+	const OverlayDrawn overlayDrawn = clipToOverlay(**frame, region);
 	region.simplify(kMaxRepaintRects);
 	std::vector<Rect> rects = region.rects();
 	auto done = drawFrame(scene, *(*frame)->target, rects);
@@ -145,7 +184,10 @@ Result<void> OutputRepaint::compose(const OutputScene &scene)
 	}
 	(*frame)->renderDone = bufmgr::SharedFd(std::move(done->syncFd));
 
+	if (overlayDrawn.generation)
+		overlayInBuffers_[(*frame)->target] = overlayDrawn;
 	stats_.rendered++;
+	pending_.kind = FrameKind::Composed;
 	stats_.lastBufferAge = (*frame)->bufferAge;
 	stats_.lastPixels = region.area();
 	stats_.pixels += stats_.lastPixels;
@@ -160,6 +202,26 @@ Result<void> OutputRepaint::compose(const OutputScene &scene)
 	if (!committed)
 		damage_.addWhole();
 	return committed;
+}
+
+OutputRepaint::OverlayDrawn OutputRepaint::clipToOverlay(const OutputFrame &frame,
+							  PixelRegion &region)
+{
+	const OverlayLayer *overlay = server_.overlayFor(*this);
+	if (!overlay || !overlay->visible()) {
+		overlayInBuffers_.clear();
+		return {};
+	}
+	const OverlayLayer::Image image = overlay->image();
+	const OverlayDrawn now{ image.generation, overlay->rect() };
+	auto held = overlayInBuffers_.find(frame.target);
+	/* The buffer shows this overlay already: below it, nothing can show. */
+	if (image.opaque && frame.bufferAge > 0 && held != overlayInBuffers_.end() &&
+	    held->second == now)
+		region.subtract(now.rect);
+	else
+		region.add(now.rect);
+	return now;
 }
 
 Result<PassCompletion> OutputRepaint::drawFrame(const OutputScene &scene,
@@ -219,6 +281,17 @@ Result<PassCompletion> OutputRepaint::drawFrame(const OutputScene &scene,
 		item.yInvert = e.yInvert;
 		(*pass)->addTexture(item);
 	}
+	overlayDrawn_ = {};
+	if (const OverlayLayer *overlay = server_.overlayFor(*this);
+	    overlay && overlay->visible()) {
+		if (const Texture *texture = overlayTexture(*overlay)) {
+			RenderItem item;
+			item.texture = texture;
+			item.destination = overlay->rect();
+			(*pass)->addTexture(item);
+			overlayDrawn_ = item.destination;
+		}
+	}
 	auto done = (*pass)->submit();
 	for (auto &[access, buffer] : shmReads) {
 		/* What was read is zeroes now: the frame shows them, the client goes. */
@@ -229,9 +302,49 @@ Result<PassCompletion> OutputRepaint::drawFrame(const OutputScene &scene,
 	return done;
 }
 
+const Texture *OutputRepaint::overlayTexture(const OverlayLayer &overlay)
+{
+	OverlayLayer::Image image = overlay.image();
+	if (!image.pixels || !image.width || !image.height)
+		return nullptr;
+	Renderer &renderer = server_.renderer();
+	const auto *data = reinterpret_cast<const uint8_t *>(image.pixels);
+	const uint32_t stride = image.width * 4;
+	if (overlayTexture_ && overlayGeneration_ == image.generation)
+		return overlayTexture_.get();
+	if (overlayTexture_ && overlayTexture_->width() == image.width &&
+	    overlayTexture_->height() == image.height && overlayTexture_->hasAlpha() != image.opaque) {
+		const Rect all{ 0, 0, int32_t(image.width), int32_t(image.height) };
+		if (auto ret = renderer.updateShm(*overlayTexture_, data, stride, { &all, 1 }); ret) {
+			overlayGeneration_ = image.generation;
+			return overlayTexture_.get();
+		}
+	}
+	auto texture = renderer.importShm(data, image.width, image.height, stride,
+					  image.opaque ? DRM_FORMAT_XRGB8888 : DRM_FORMAT_ARGB8888);
+	if (!texture) {
+		LOG_ERROR("overlay: %s", texture.error().message().c_str());
+		overlayTexture_.reset();
+		return nullptr;
+	}
+	overlayTexture_ = std::move(*texture);
+	overlayGeneration_ = image.generation;
+	return overlayTexture_.get();
+}
+
 void OutputRepaint::presented(const PresentInfo &info)
 {
 	frames_++;
+	if (rendered_) {
+		const uint64_t ns = uint64_t(info.time.tv_sec) * 1000000000u +
+				    uint64_t(info.time.tv_nsec);
+		pending_.presentedNs = ns;
+		pending_.intervalNs = lastPresentedNs_ && ns > lastPresentedNs_
+					      ? ns - lastPresentedNs_ : 0;
+		lastPresentedNs_ = ns;
+		timeline_.push(pending_);
+		pending_ = {};
+	}
 	if (!rendered_)
 		return;
 	/*

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <vector>
@@ -13,6 +14,8 @@
 #include "buffer.h"
 #include "output_damage.h"
 #include "render/renderer.h"
+#include "scene/frame_timeline.h"
+#include "scene/overlay_layer.h"
 #include "scene/scene.h"
 #include "scene/screenshot.h"
 #include "wayland_util.h"
@@ -62,6 +65,15 @@ public:
 	bool repaintNeeded() const { return repaintNeeded_; }
 	void setRepaintNeeded() { repaintNeeded_ = true; }
 
+	/* The last frames presented, how each was made and what it cost. */
+	const FrameTimeline &timeline() const { return timeline_; }
+
+	/*
+	 * The overlay (Server::overlayFor()) appeared, went or changed its
+	 * pixels: where it was and where it is are drawn again.
+	 */
+	void overlayChanged();
+
 	/* Damage in output pixels, from content that changed in place. */
 	void addDamage(const PixelRegion &region) { damage_.add(region); }
 	void damageWhole() { damage_.addWhole(); }
@@ -88,6 +100,9 @@ private:
 
 	std::unique_ptr<FrameState> takeFrameState(const OutputScene &scene,
 						   uint64_t scannedOutSurface);
+	Result<void> repaintScene(const OutputScene &scene);
+	/* What could be shown as it is: the scene's candidate, unless the overlay covers it. */
+	const SceneElement *scanoutCandidate(const OutputScene &scene) const;
 	/* Whether the scanout candidate went to the screen as it is. */
 	bool scanOut(const OutputScene &scene, Result<void> &result);
 	Result<void> compose(const OutputScene &scene);
@@ -97,6 +112,20 @@ private:
 	 */
 	Result<PassCompletion> drawFrame(const OutputScene &scene, const bufmgr::Buffer &target,
 					 std::span<const Rect> damage);
+	/* Which overlay image an output buffer holds, and where. */
+	struct OverlayDrawn {
+		uint64_t generation = 0;
+		Rect rect;
+		bool operator==(const OverlayDrawn &) const = default;
+	};
+	/*
+	 * The overlay's part of a frame about to be composed into frame:
+	 * all of its rect when the buffer does not hold it yet, none of it
+	 * when it does and nothing shows through. The overlay drawn, if any.
+	 */
+	OverlayDrawn clipToOverlay(const OutputFrame &frame, PixelRegion &region);
+	/* The overlay's texture, made or updated from its current image. */
+	const Texture *overlayTexture(const OverlayLayer &overlay);
 
 	Server &server_;
 	Output &output_;
@@ -109,6 +138,18 @@ private:
 	uint64_t scannedOut_ = 0;
 	OutputDamage damage_;
 	RepaintStats stats_;
+
+	FrameTimeline timeline_;
+	/* The frame committed and not yet presented: its kind and cost. */
+	FrameRecord pending_;
+	uint64_t lastPresentedNs_ = 0;
+
+	std::unique_ptr<Texture> overlayTexture_;
+	uint64_t overlayGeneration_ = 0;
+	/* Where the last composed frame drew the overlay; empty: nowhere. */
+	Rect overlayDrawn_;
+	/* Output buffers that hold the overlay, by the buffer (OutputFrame::target). */
+	std::map<const bufmgr::Buffer *, OverlayDrawn> overlayInBuffers_;
 };
 
 } /* namespace comp */

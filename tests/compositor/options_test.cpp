@@ -19,6 +19,7 @@ TEST(Options, Defaults)
 	EXPECT_TRUE(options->server.handleSignals);
 	EXPECT_EQ(options->logLevel, comp::LogLevel::Info);
 	EXPECT_FALSE(options->help);
+	EXPECT_FALSE(options->overlay);
 }
 
 TEST(Options, EveryOption)
@@ -29,7 +30,8 @@ TEST(Options, EveryOption)
 					    "--screenshot-frames", "5", "--exit-after-frames=9",
 					    "--render-node", "/dev/dri/renderD128", "--surfaceless",
 					    "--cpu-dmabuf", "--xkb-layout", "de", "--xkb-variant",
-					    "nodeadkeys", "--xkb-options", "ctrl:nocaps" });
+					    "nodeadkeys", "--xkb-options", "ctrl:nocaps",
+					    "--overlay" });
 	ASSERT_TRUE(options) << options.error().message();
 	EXPECT_EQ(options->server.socketName, "wl-test");
 	EXPECT_EQ(options->server.headless.width, 640u);
@@ -46,6 +48,7 @@ TEST(Options, EveryOption)
 	EXPECT_EQ(options->server.xkbLayout, "de");
 	EXPECT_EQ(options->server.xkbVariant, "nodeadkeys");
 	EXPECT_EQ(options->server.xkbOptions, "ctrl:nocaps");
+	EXPECT_TRUE(options->overlay);
 }
 
 TEST(Options, DirectScanoutCanBeTurnedOff)
@@ -140,7 +143,7 @@ TEST(Options, HelpDocumentsEveryOption)
 				    "--cpu-dmabuf", "--xkb-layout", "--xkb-variant",
 				    "--xkb-options", "--renderer", "--limit", "region-rects",
 				    "frame-callbacks", "--backend", "--drm-device", "--mode",
-				    "--help" })
+				    "--overlay", "--help" })
 		EXPECT_NE(text.find(option), std::string::npos) << option;
 	auto help = comp::parseOptions({ "--help" });
 	ASSERT_TRUE(help);

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <cstdint>
+
+#include "rect.h"
+
+namespace comp {
+
+/*
+ * An image the compositor draws above every client on the first output:
+ * the statistics overlay (ui/). The repaint composes it last, from its
+ * own pixels; Server::overlayChanged() tells the repaint to redraw it.
+ * An opaque one is drawn into each output buffer once per change: the
+ * client damage it covers is not drawn at all.
+ */
+class OverlayLayer
+{
+public:
+	virtual ~OverlayLayer() = default;
+
+	/* Premultiplied ARGB8888 rows, width pixels apart. */
+	struct Image {
+		const uint32_t *pixels = nullptr;
+		uint32_t width = 0;
+		uint32_t height = 0;
+		/* Changes whenever the pixels do: a cached texture is stale. */
+		uint64_t generation = 0;
+		/*
+		 * Every pixel's alpha is 1: nothing below shows through, so what
+		 * changes below it needs no redraw.
+		 */
+		bool opaque = false;
+	};
+
+	virtual bool visible() const = 0;
+	/* Where the image goes, in output pixels; the image's size. */
+	virtual Rect rect() const = 0;
+	virtual Image image() const = 0;
+};
+
+} /* namespace comp */

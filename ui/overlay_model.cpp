@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+#include "ui/overlay_model.h"
+
+#include <algorithm>
+
+#include "client.h"
+#include "server.h"
+
+namespace comp {
+
+namespace {
+
+HeapRow heapRow(const bufmgr::SourceSnapshot &source)
+{
+	HeapRow row;
+	row.source = source.source;
+	row.liveBuffers = source.liveBuffers;
+	row.liveBytes = source.liveBytes;
+	row.peakBytes = source.peakBytes;
+	row.allocations = source.allocations;
+	row.imports = source.imports;
+	row.failures = source.failures;
+	for (const auto &[err, count] : source.failuresByErrno) {
+		if (!row.failuresByErrno.empty())
+			row.failuresByErrno += ", ";
+		row.failuresByErrno += bufmgr::errnoName(err) + " " + std::to_string(count);
+	}
+	row.fallbacks = source.fallbacks;
+	if (uint64_t asked = source.poolHits + source.poolMisses)
+		row.poolHitRate = double(source.poolHits) / double(asked);
+	row.p50Ns = source.latency.percentileNs(0.5);
+	row.p99Ns = source.latency.percentileNs(0.99);
+	row.maxNs = source.latency.maxNs;
+	return row;
+}
+
+const char *frameKindName(FrameKind kind)
+{
+	switch (kind) {
+	case FrameKind::Composed:
+		return "composed";
+	case FrameKind::ScannedOut:
+		return "scanned out";
+	case FrameKind::Skipped:
+		return "unchanged";
+	}
+	return "?";
+}
+
+} /* namespace */
+
+std::vector<CmaRow> gatherCmaAreas(const bufmgr::SystemPaths &paths)
+{
+	std::vector<CmaRow> rows;
+	bufmgr::CmaReadOptions options;
+	options.bitmap = true;
+	for (const bufmgr::CmaAreaInfo &area : bufmgr::readCmaAreas(paths, options)) {
+		CmaRow row;
+		row.name = area.name;
+		row.totalBytes = area.totalBytes();
+		if (auto free = area.freePages())
+			row.freeBytes = *free * area.pageSize;
+		if (auto largest = area.largestFreePages())
+			row.largestFreeBytes = *largest * area.pageSize;
+		row.fragmentation = area.fragmentation();
+		if (area.bitmap)
+			row.occupancy = area.bitmap->occupancyMap(64);
+		rows.push_back(std::move(row));
+	}
+	return rows;
+}
+
+OverlayModel gatherModel(Server &server)
+{
+	OverlayModel model;
+	model.renderer = std::string(server.renderer().name());
+	model.backend = std::string(server.backend().name());
+
+	bufmgr::StatsSnapshot stats = server.bufferManager().stats().snapshot();
+	for (const bufmgr::SourceSnapshot &source : stats.sources)
+		model.heaps.push_back(heapRow(source));
+	model.totalFallbacks = stats.totalFallbacks;
+	/* The newest few: the panel has room for them. */
+	const size_t keep = std::min<size_t>(stats.recentFallbacks.size(), 4);
+	model.recentFallbacks.assign(stats.recentFallbacks.end() - keep,
+				     stats.recentFallbacks.end());
+
+	for (const ClientState *client : server.clientStates()) {
+		const ClientAccount &account = client->account();
+		ClientRow row;
+		row.pid = client->pid();
+		row.label = client->label();
+		row.buffers = account.buffers;
+		row.bytes = account.bytes;
+		row.dmaBufBytes = account.dmaBufBytes;
+		row.shmPoolBytes = account.poolBytes;
+		row.heapHintHits = account.heapHintHits;
+		row.heapHintMisses = account.heapHintMisses;
+		row.scannedOutFrames = account.scannedOutFrames;
+		row.scanoutRefusedFrames = account.scanoutRefusedFrames;
+		model.clients.push_back(std::move(row));
+	}
+	std::sort(model.clients.begin(), model.clients.end(),
+		  [](const ClientRow &a, const ClientRow &b) { return a.pid < b.pid; });
+
+	const std::vector<Output *> &outputs = server.backend().outputs();
+	for (size_t i = 0; i < server.numOutputs() && i < outputs.size(); i++) {
+		const RepaintStats &repaint = server.repaintStats(i);
+		const FrameTimeline &timeline = server.frameTimeline(i);
+		OutputRow row;
+		row.name = outputs[i]->name();
+		row.width = outputs[i]->mode().width;
+		row.height = outputs[i]->mode().height;
+		row.frames = server.frameCount(i);
+		row.composed = repaint.rendered;
+		row.scannedOut = repaint.scannedOut;
+		row.skipped = repaint.skipped;
+		if (timeline.size())
+			row.lastFrame = frameKindName(timeline[timeline.size() - 1].kind);
+		model.outputs.push_back(std::move(row));
+	}
+
+	const FrameTimeline &timeline = server.frameTimeline(0);
+	for (size_t i = 0; i < timeline.size(); i++) {
+		const FrameRecord &frame = timeline[i];
+		model.frames.intervalMs.push_back(float(frame.intervalNs) / 1e6f);
+		model.frames.repaintCpuMs.push_back(float(frame.repaintCpuNs) / 1e6f);
+		switch (frame.kind) {
+		case FrameKind::Composed:
+			model.frames.composed++;
+			break;
+		case FrameKind::ScannedOut:
+			model.frames.scannedOut++;
+			break;
+		case FrameKind::Skipped:
+			model.frames.skipped++;
+			break;
+		}
+	}
+	return model;
+}
+
+} /* namespace comp */

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <bufmgr/heap.h>
+#include <bufmgr/stats.h>
+
+#include "scene/frame_timeline.h"
+
+namespace comp {
+
+class Server;
+
+/* One allocation source (a heap, memfd, gbm...) as the overlay shows it. */
+struct HeapRow {
+	std::string source;
+	uint64_t liveBuffers = 0;
+	uint64_t liveBytes = 0;
+	uint64_t peakBytes = 0;
+	uint64_t allocations = 0;
+	uint64_t imports = 0;
+	uint64_t failures = 0;
+	std::string failuresByErrno;	/* "ENOMEM 3, EPERM 1" */
+	uint64_t fallbacks = 0;
+	/* Of the pool's lookups; unset when the pool was never asked. */
+	std::optional<double> poolHitRate;
+	uint64_t p50Ns = 0;
+	uint64_t p99Ns = 0;
+	uint64_t maxNs = 0;
+};
+
+/* One CMA area against its capacity. */
+struct CmaRow {
+	std::string name;
+	uint64_t totalBytes = 0;
+	std::optional<uint64_t> freeBytes;
+	std::optional<uint64_t> largestFreeBytes;
+	std::optional<double> fragmentation;
+	/* Slices of the area, each 0..255 in use, when the bitmap was readable. */
+	std::vector<uint8_t> occupancy;
+};
+
+struct ClientRow {
+	pid_t pid = 0;
+	std::string label;
+	uint64_t buffers = 0;
+	uint64_t bytes = 0;
+	uint64_t dmaBufBytes = 0;
+	uint64_t shmPoolBytes = 0;
+	uint64_t heapHintHits = 0;
+	uint64_t heapHintMisses = 0;
+	uint64_t scannedOutFrames = 0;
+	uint64_t scanoutRefusedFrames = 0;
+};
+
+struct OutputRow {
+	std::string name;
+	uint32_t width = 0;
+	uint32_t height = 0;
+	uint64_t frames = 0;
+	uint64_t composed = 0;
+	uint64_t scannedOut = 0;
+	uint64_t skipped = 0;
+	/* How the last frames reached the screen: "scanned out", "composed"... */
+	std::string lastFrame;
+};
+
+/* Frame times of the first output, oldest first. */
+struct FrameSeries {
+	std::vector<float> intervalMs;
+	std::vector<float> repaintCpuMs;
+	uint64_t composed = 0;
+	uint64_t scannedOut = 0;
+	uint64_t skipped = 0;
+};
+
+/* What the overlay draws: one snapshot of the compositor's state. */
+struct OverlayModel {
+	std::string renderer;
+	std::string backend;
+	std::vector<HeapRow> heaps;
+	std::vector<CmaRow> cmaAreas;
+	std::vector<bufmgr::FallbackEvent> recentFallbacks;
+	uint64_t totalFallbacks = 0;
+	std::vector<ClientRow> clients;
+	std::vector<OutputRow> outputs;
+	FrameSeries frames;
+	/* The overlay's own redraws: how many, and the CPU time of the last and of all. */
+	uint64_t overlayRedraws = 0;
+	uint64_t overlayLastCpuNs = 0;
+	uint64_t overlayTotalCpuNs = 0;
+};
+
+/* The allocation sources, clients, outputs and frames of server, now. */
+OverlayModel gatherModel(Server &server);
+
+/* CMA areas as the overlay shows them; reads sysfs and debugfs. */
+std::vector<CmaRow> gatherCmaAreas(const bufmgr::SystemPaths &paths = {});
+
+} /* namespace comp */

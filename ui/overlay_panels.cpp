@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+#include "ui/overlay_panels.h"
+
+#include <algorithm>
+#include <cfloat>
+#include <cinttypes>
+#include <cstdio>
+
+#include <imgui.h>
+
+namespace comp {
+
+namespace {
+
+/* Orange: a value that tells of trouble (failures, fallbacks, refusals). */
+const ImVec4 kWarn(1.0f, 0.6f, 0.2f, 1.0f);
+
+std::string formatNs(uint64_t ns)
+{
+	char text[32];
+	if (ns >= 1000000)
+		snprintf(text, sizeof(text), "%.1f ms", double(ns) / 1e6);
+	else
+		snprintf(text, sizeof(text), "%.1f us", double(ns) / 1e3);
+	return text;
+}
+
+/*
+ * One row of a table: each cell drawn in the next column and written to
+ * the dump line as key=value, so the two cannot disagree.
+ */
+class Row
+{
+public:
+	Row(std::vector<std::string> &dump, const std::string &kind, const std::string &name)
+		: dump_(dump), line_(kind + " " + name)
+	{
+		ImGui::TableNextRow();
+		ImGui::TableNextColumn();
+		ImGui::TextUnformatted(name.c_str());
+	}
+	~Row() { dump_.push_back(line_); }
+
+	void number(const char *key, uint64_t value, bool warnIfNonZero = false)
+	{
+		cell(key, value, std::to_string(value), warnIfNonZero && value);
+	}
+	void bytes(const char *key, uint64_t value)
+	{
+		cell(key, value, formatBytes(value), false);
+	}
+	void duration(const char *key, uint64_t ns) { cell(key, ns, formatNs(ns), false); }
+	void text(const char *key, const std::string &value)
+	{
+		ImGui::TableNextColumn();
+		ImGui::TextUnformatted(value.c_str());
+		line_ += std::string(" ") + key + "=\"" + value + "\"";
+	}
+
+private:
+	void cell(const char *key, uint64_t value, const std::string &shown, bool warn)
+	{
+		ImGui::TableNextColumn();
+		if (warn)
+			ImGui::TextColored(kWarn, "%s", shown.c_str());
+		else
+			ImGui::TextUnformatted(shown.c_str());
+		line_ += std::string(" ") + key + "=" + std::to_string(value);
+	}
+
+	std::vector<std::string> &dump_;
+	std::string line_;
+};
+
+bool beginTable(const char *id, std::initializer_list<const char *> headers)
+{
+	const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit |
+				      ImGuiTableFlags_BordersInnerV;
+	if (!ImGui::BeginTable(id, int(headers.size()), flags))
+		return false;
+	for (const char *header : headers)
+		ImGui::TableSetupColumn(header);
+	ImGui::TableHeadersRow();
+	return true;
+}
+
+void heapsPanel(const OverlayModel &model, std::vector<std::string> &dump)
+{
+	if (!ImGui::CollapsingHeader("Buffer memory", ImGuiTreeNodeFlags_DefaultOpen))
+		return;
+	if (beginTable("heaps", { "source", "live", "bytes", "peak", "allocs", "imports",
+				   "fail", "fallbk", "p50", "p99", "max" })) {
+		for (const HeapRow &heap : model.heaps) {
+			Row row(dump, "heap", heap.source);
+			row.number("live_buffers", heap.liveBuffers);
+			row.bytes("live_bytes", heap.liveBytes);
+			row.bytes("peak_bytes", heap.peakBytes);
+			row.number("allocations", heap.allocations);
+			row.number("imports", heap.imports);
+			row.number("failures", heap.failures, true);
+			row.number("fallbacks", heap.fallbacks, true);
+			row.duration("p50_ns", heap.p50Ns);
+			row.duration("p99_ns", heap.p99Ns);
+			row.duration("max_ns", heap.maxNs);
+		}
+		ImGui::EndTable();
+	}
+	for (const HeapRow &heap : model.heaps) {
+		if (!heap.failuresByErrno.empty())
+			ImGui::TextColored(kWarn, "%s failed: %s", heap.source.c_str(),
+					   heap.failuresByErrno.c_str());
+	}
+	for (const bufmgr::FallbackEvent &event : model.recentFallbacks)
+		ImGui::TextColored(kWarn, "fallback #%" PRIu64 ": %s -> %s (%s)", event.sequence,
+				   event.from.c_str(), event.to.empty() ? "none" : event.to.c_str(),
+				   event.reason.c_str());
+}
+
+void cmaPanel(const OverlayModel &model, std::vector<std::string> &dump)
+{
+	if (model.cmaAreas.empty() ||
+	    !ImGui::CollapsingHeader("CMA areas", ImGuiTreeNodeFlags_DefaultOpen))
+		return;
+	if (beginTable("cma", { "area", "total", "free", "largest free" })) {
+		for (const CmaRow &area : model.cmaAreas) {
+			Row row(dump, "cma", area.name);
+			row.bytes("total_bytes", area.totalBytes);
+			if (area.freeBytes)
+				row.bytes("free_bytes", *area.freeBytes);
+			else
+				row.text("free_bytes", "?");
+			if (area.largestFreeBytes)
+				row.bytes("largest_free_bytes", *area.largestFreeBytes);
+			else
+				row.text("largest_free_bytes", "?");
+		}
+		ImGui::EndTable();
+	}
+	for (const CmaRow &area : model.cmaAreas) {
+		if (area.totalBytes && area.freeBytes)
+			ImGui::ProgressBar(1.0f - float(*area.freeBytes) / float(area.totalBytes),
+					   ImVec2(-1, 0), (area.name + " in use").c_str());
+		if (area.occupancy.empty())
+			continue;
+		/* The area's slices left to right, each as full as it is in use. */
+		std::vector<float> slices(area.occupancy.begin(), area.occupancy.end());
+		char label[96];
+		snprintf(label, sizeof(label), "%s map, fragmentation %.2f", area.name.c_str(),
+			 area.fragmentation.value_or(0.0));
+		ImGui::PlotHistogram("##cmamap", slices.data(), int(slices.size()), 0, label, 0.0f,
+				     255.0f, ImVec2(ImGui::GetContentRegionAvail().x, 32));
+	}
+}
+
+void clientsPanel(const OverlayModel &model, std::vector<std::string> &dump)
+{
+	if (!ImGui::CollapsingHeader("Clients", ImGuiTreeNodeFlags_DefaultOpen))
+		return;
+	if (model.clients.empty()) {
+		ImGui::TextDisabled("no clients");
+		return;
+	}
+	if (beginTable("clients", { "client", "buffers", "bytes", "dma-buf", "shm pools",
+				     "hint hit", "miss", "scanout", "refused" })) {
+		for (const ClientRow &client : model.clients) {
+			Row row(dump, "client", client.label);
+			row.number("buffers", client.buffers);
+			row.bytes("bytes", client.bytes);
+			row.bytes("dma_buf_bytes", client.dmaBufBytes);
+			row.bytes("shm_pool_bytes", client.shmPoolBytes);
+			row.number("heap_hint_hits", client.heapHintHits);
+			row.number("heap_hint_misses", client.heapHintMisses, true);
+			row.number("scanned_out_frames", client.scannedOutFrames);
+			row.number("scanout_refused_frames", client.scanoutRefusedFrames, true);
+		}
+		ImGui::EndTable();
+	}
+}
+
+void outputsPanel(const OverlayModel &model, std::vector<std::string> &dump)
+{
+	if (!ImGui::CollapsingHeader("Outputs", ImGuiTreeNodeFlags_DefaultOpen))
+		return;
+	if (beginTable("outputs", { "output", "frames", "composed", "scanned out", "unchanged",
+				     "last frame" })) {
+		for (const OutputRow &output : model.outputs) {
+			Row row(dump, "output", output.name);
+			row.number("frames", output.frames);
+			row.number("composed", output.composed);
+			row.number("scanned_out", output.scannedOut);
+			row.number("skipped", output.skipped);
+			row.text("last_frame", output.lastFrame);
+		}
+		ImGui::EndTable();
+	}
+	if (!model.outputs.empty())
+		ImGui::TextDisabled("direct scanout is off on %s while the overlay is shown",
+				    model.outputs.front().name.c_str());
+}
+
+void framesPanel(const OverlayModel &model)
+{
+	if (!ImGui::CollapsingHeader("Frame timing", ImGuiTreeNodeFlags_DefaultOpen))
+		return;
+	const FrameSeries &frames = model.frames;
+	auto stat = [](const std::vector<float> &values, float q) {
+		if (values.empty())
+			return 0.0f;
+		std::vector<float> sorted(values);
+		std::sort(sorted.begin(), sorted.end());
+		return sorted[size_t(q * float(sorted.size() - 1))];
+	};
+	/* 1.86's plots take no negative "fill the rest" widths. */
+	const float width = ImGui::GetContentRegionAvail().x;
+	char label[96];
+	snprintf(label, sizeof(label), "frame interval p50 %.1f ms, max %.1f ms",
+		 stat(frames.intervalMs, 0.5f), stat(frames.intervalMs, 1.0f));
+	ImGui::PlotLines("##interval", frames.intervalMs.data(), int(frames.intervalMs.size()), 0,
+			 label, 0.0f, FLT_MAX, ImVec2(width, 48));
+	snprintf(label, sizeof(label), "repaint CPU p50 %.2f ms, p99 %.2f ms",
+		 stat(frames.repaintCpuMs, 0.5f), stat(frames.repaintCpuMs, 0.99f));
+	ImGui::PlotHistogram("##cpu", frames.repaintCpuMs.data(), int(frames.repaintCpuMs.size()),
+			     0, label, 0.0f, FLT_MAX, ImVec2(width, 48));
+	ImGui::Text("last %zu frames: %" PRIu64 " composed, %" PRIu64 " scanned out, %" PRIu64
+		    " unchanged",
+		    frames.intervalMs.size(), frames.composed, frames.scannedOut, frames.skipped);
+	if (model.overlayRedraws)
+		ImGui::TextDisabled("overlay: %" PRIu64 " redraws, last %.2f ms CPU, mean %.2f ms",
+				    model.overlayRedraws, double(model.overlayLastCpuNs) / 1e6,
+				    double(model.overlayTotalCpuNs) / 1e6 /
+					    double(model.overlayRedraws));
+}
+
+} /* namespace */
+
+std::string formatBytes(uint64_t bytes)
+{
+	char text[32];
+	if (bytes >= (uint64_t(1) << 30))
+		snprintf(text, sizeof(text), "%.2f GiB", double(bytes) / double(1u << 30));
+	else if (bytes >= (1u << 20))
+		snprintf(text, sizeof(text), "%.1f MiB", double(bytes) / double(1u << 20));
+	else if (bytes >= (1u << 10))
+		snprintf(text, sizeof(text), "%.1f KiB", double(bytes) / double(1u << 10));
+	else
+		snprintf(text, sizeof(text), "%" PRIu64 " B", bytes);
+	return text;
+}
+
+void drawOverlayPanels(const OverlayModel &model, std::vector<std::string> &dump)
+{
+	ImGui::Text("heapcomp  renderer %s  backend %s", model.renderer.c_str(),
+		    model.backend.c_str());
+	heapsPanel(model, dump);
+	cmaPanel(model, dump);
+	clientsPanel(model, dump);
+	outputsPanel(model, dump);
+	framesPanel(model);
+}
+
+} /* namespace comp */

@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Dear ImGui's draw lists rasterized by the CPU. ImGui draws almost
+ * everything as axis-aligned quads — solid rects, and glyphs one texel
+ * per pixel — so those are found and filled as spans; the rest (rounded
+ * corners, anti-aliased edges, plot lines) goes through a plain
+ * edge-function triangle rasterizer. Colours are blended premultiplied,
+ * as ImGui's GL backend blends them.
+ */
+#include "ui/overlay_renderer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include <imgui.h>
+
+namespace comp {
+
+namespace {
+
+/* x / 255, rounded, for x up to 255 * 255. */
+inline uint32_t div255(uint32_t x)
+{
+	x += 128;
+	return (x + (x >> 8)) >> 8;
+}
+
+/* ImGui's IM_COL32 order: R in the low byte. */
+struct Colour {
+	uint32_t r, g, b, a;
+
+	static Colour of(ImU32 c)
+	{
+		return { c & 0xff, (c >> 8) & 0xff, (c >> 16) & 0xff, c >> 24 };
+	}
+};
+
+/* A colour premultiplied by its alpha, ready to blend. */
+struct Premultiplied {
+	uint32_t r, g, b, a;
+
+	/* colour with its alpha scaled by coverage (0..255). */
+	Premultiplied(const Colour &c, uint32_t coverage) : a(div255(c.a * coverage))
+	{
+		r = div255(c.r * a);
+		g = div255(c.g * a);
+		b = div255(c.b * a);
+	}
+
+	uint32_t opaquePixel() const { return 0xff000000u | r << 16 | g << 8 | b; }
+
+	/* Source over *dst. */
+	void over(uint32_t *dst) const
+	{
+		if (a == 255) {
+			*dst = opaquePixel();
+			return;
+		}
+		const uint32_t d = *dst, keep = 255 - a;
+		*dst = (a + div255((d >> 24) * keep)) << 24 |
+		       (r + div255(((d >> 16) & 0xff) * keep)) << 16 |
+		       (g + div255(((d >> 8) & 0xff) * keep)) << 8 | (b + div255((d & 0xff) * keep));
+	}
+};
+
+/* Blends colour, its alpha scaled by coverage (0..255), over *dst. */
+inline void blend(uint32_t *dst, const Colour &c, uint32_t coverage)
+{
+	if (coverage == 0 || c.a == 0)
+		return;
+	Premultiplied(c, coverage).over(dst);
+}
+
+class Raster
+{
+public:
+	Raster(std::vector<uint32_t> &pixels, int width, int height, const uint8_t *font,
+	       int fontWidth, int fontHeight)
+		: px_(pixels.data()), width_(width), height_(height), font_(font),
+		  fontWidth_(fontWidth), fontHeight_(fontHeight)
+	{
+	}
+
+	void draw(const ImDrawList &list, const ImDrawCmd &cmd);
+
+private:
+	/* Pixel columns or rows whose centres lie in [from, to), clipped to [lo, hi). */
+	static void span(float from, float to, int lo, int hi, int &first, int &end)
+	{
+		first = std::max(lo, int(std::ceil(from - 0.5f)));
+		end = std::min(hi, int(std::ceil(to - 0.5f)));
+	}
+
+	uint32_t texel(float u, float v) const
+	{
+		const int x = std::clamp(int(u * float(fontWidth_)), 0, fontWidth_ - 1);
+		const int y = std::clamp(int(v * float(fontHeight_)), 0, fontHeight_ - 1);
+		return font_[y * fontWidth_ + x];
+	}
+
+	bool quad(const ImDrawVert *v, const ImDrawIdx *idx, const int clip[4]);
+	void triangle(const ImDrawVert &a, const ImDrawVert &b, const ImDrawVert &c,
+		      const int clip[4]);
+
+	uint32_t *px_;
+	int width_;
+	int height_;
+	const uint8_t *font_;
+	int fontWidth_;
+	int fontHeight_;
+};
+
+/*
+ * Two triangles (a b c) (a c d) as ImGui's PrimRect and PrimRectUV emit
+ * them: an axis-aligned rect of one colour, texture mapped along the
+ * axes. Filled as spans; false when they are something else.
+ */
+bool Raster::quad(const ImDrawVert *v, const ImDrawIdx *idx, const int clip[4])
+{
+	if (idx[3] != idx[0] || idx[4] != idx[2])
+		return false;
+	const ImDrawVert &a = v[idx[0]], &b = v[idx[1]], &c = v[idx[2]], &d = v[idx[5]];
+	if (a.pos.y != b.pos.y || b.pos.x != c.pos.x || c.pos.y != d.pos.y ||
+	    d.pos.x != a.pos.x || a.col != b.col || a.col != c.col || a.col != d.col ||
+	    a.uv.y != b.uv.y || b.uv.x != c.uv.x || c.uv.y != d.uv.y || d.uv.x != a.uv.x)
+		return false;
+	const float x0 = std::min(a.pos.x, c.pos.x), x1 = std::max(a.pos.x, c.pos.x);
+	const float y0 = std::min(a.pos.y, c.pos.y), y1 = std::max(a.pos.y, c.pos.y);
+	int xFirst, xEnd, yFirst, yEnd;
+	span(x0, x1, clip[0], clip[2], xFirst, xEnd);
+	span(y0, y1, clip[1], clip[3], yFirst, yEnd);
+	if (xFirst >= xEnd || yFirst >= yEnd)
+		return true;
+	const Colour colour = Colour::of(a.col);
+	/* uv at a pixel centre, from the corner that has the smaller coordinate. */
+	const ImDrawVert &left = a.pos.x <= c.pos.x ? a : c, &right = &left == &a ? c : a;
+	const ImDrawVert &top = a.pos.y <= c.pos.y ? a : c, &bottom = &top == &a ? c : a;
+	const float du = (right.uv.x - left.uv.x) / (x1 - x0);
+	const float dv = (bottom.uv.y - top.uv.y) / (y1 - y0);
+	if (a.uv.x == c.uv.x && a.uv.y == c.uv.y) {
+		/* A solid rect: one colour for all of it. */
+		const Premultiplied source(colour, texel(a.uv.x, a.uv.y));
+		if (source.a == 0)
+			return true;
+		for (int y = yFirst; y < yEnd; y++) {
+			uint32_t *row = px_ + size_t(y) * size_t(width_);
+			if (source.a == 255) {
+				std::fill(row + xFirst, row + xEnd, source.opaquePixel());
+				continue;
+			}
+			for (int x = xFirst; x < xEnd; x++)
+				source.over(row + x);
+		}
+		return true;
+	}
+	const float texelsPerPixelX = du * float(fontWidth_);
+	const float texelsPerPixelY = dv * float(fontHeight_);
+	if (std::fabs(texelsPerPixelX - 1.0f) < 1e-3f && std::fabs(texelsPerPixelY - 1.0f) < 1e-3f) {
+		/* A glyph, one texel per pixel: walk the atlas alongside. */
+		const int tx = int((left.uv.x + (float(xFirst) + 0.5f - x0) * du) * float(fontWidth_));
+		const int ty = int((top.uv.y + (float(yFirst) + 0.5f - y0) * dv) * float(fontHeight_));
+		if (tx < 0 || ty < 0 || tx + (xEnd - xFirst) > fontWidth_ ||
+		    ty + (yEnd - yFirst) > fontHeight_)
+			return false;
+		for (int y = yFirst; y < yEnd; y++) {
+			uint32_t *row = px_ + size_t(y) * size_t(width_);
+			const uint8_t *coverage = font_ + size_t(ty + y - yFirst) * size_t(fontWidth_) +
+						  size_t(tx);
+			for (int x = xFirst; x < xEnd; x++, coverage++) {
+				if (*coverage)
+					blend(row + x, colour, *coverage);
+			}
+		}
+		return true;
+	}
+	for (int y = yFirst; y < yEnd; y++) {
+		uint32_t *row = px_ + size_t(y) * size_t(width_);
+		const float tv = top.uv.y + (float(y) + 0.5f - y0) * dv;
+		for (int x = xFirst; x < xEnd; x++) {
+			const float tu = left.uv.x + (float(x) + 0.5f - x0) * du;
+			blend(row + x, colour, texel(tu, tv));
+		}
+	}
+	return true;
+}
+
+void Raster::triangle(const ImDrawVert &a, const ImDrawVert &b, const ImDrawVert &c,
+		      const int clip[4])
+{
+	/* Edge function of p against p0 -> p1: positive on one side, the same for all three. */
+	auto edge = [](const ImVec2 &p0, const ImVec2 &p1, double x, double y) {
+		return (double(p1.x) - p0.x) * (y - p0.y) - (double(p1.y) - p0.y) * (x - p0.x);
+	};
+	const ImDrawVert *v[3] = { &a, &b, &c };
+	double area = edge(a.pos, b.pos, c.pos.x, c.pos.y);
+	if (area == 0)
+		return;
+	if (area < 0) {
+		std::swap(v[1], v[2]);
+		area = -area;
+	}
+	/*
+	 * A pixel centre on an edge belongs to one of the two triangles that
+	 * share it: to the one where the edge runs down (or right, if flat).
+	 */
+	bool owns[3];
+	for (int i = 0; i < 3; i++) {
+		const ImVec2 &p0 = v[i]->pos, &p1 = v[(i + 1) % 3]->pos;
+		owns[i] = p1.y > p0.y || (p1.y == p0.y && p1.x > p0.x);
+	}
+	const float xs[3] = { v[0]->pos.x, v[1]->pos.x, v[2]->pos.x };
+	const float ys[3] = { v[0]->pos.y, v[1]->pos.y, v[2]->pos.y };
+	int xFirst, xEnd, yFirst, yEnd;
+	span(*std::min_element(xs, xs + 3), *std::max_element(xs, xs + 3) + 1.0f, clip[0],
+	     clip[2], xFirst, xEnd);
+	span(*std::min_element(ys, ys + 3), *std::max_element(ys, ys + 3) + 1.0f, clip[1],
+	     clip[3], yFirst, yEnd);
+	const Colour colours[3] = { Colour::of(v[0]->col), Colour::of(v[1]->col),
+				    Colour::of(v[2]->col) };
+	for (int y = yFirst; y < yEnd; y++) {
+		const double py = y + 0.5;
+		for (int x = xFirst; x < xEnd; x++) {
+			const double px = x + 0.5;
+			double w[3];
+			bool inside = true;
+			for (int i = 0; i < 3 && inside; i++) {
+				/* Weight of the vertex opposite edge i. */
+				w[(i + 2) % 3] = edge(v[i]->pos, v[(i + 1) % 3]->pos, px, py);
+				const double e = w[(i + 2) % 3];
+				inside = e > 0 || (e == 0 && owns[i]);
+			}
+			if (!inside)
+				continue;
+			Colour colour{};
+			float u = 0, t = 0;
+			for (int i = 0; i < 3; i++) {
+				const float weight = float(w[i] / area);
+				colour.r += uint32_t(float(colours[i].r) * weight + 0.5f);
+				colour.g += uint32_t(float(colours[i].g) * weight + 0.5f);
+				colour.b += uint32_t(float(colours[i].b) * weight + 0.5f);
+				colour.a += uint32_t(float(colours[i].a) * weight + 0.5f);
+				u += v[i]->uv.x * weight;
+				t += v[i]->uv.y * weight;
+			}
+			colour.r = std::min(colour.r, 255u);
+			colour.g = std::min(colour.g, 255u);
+			colour.b = std::min(colour.b, 255u);
+			colour.a = std::min(colour.a, 255u);
+			blend(px_ + size_t(y) * size_t(width_) + x, colour, texel(u, t));
+		}
+	}
+}
+
+void Raster::draw(const ImDrawList &list, const ImDrawCmd &cmd)
+{
+	const int clip[4] = {
+		std::max(0, int(std::floor(cmd.ClipRect.x))),
+		std::max(0, int(std::floor(cmd.ClipRect.y))),
+		std::min(width_, int(std::ceil(cmd.ClipRect.z))),
+		std::min(height_, int(std::ceil(cmd.ClipRect.w))),
+	};
+	if (clip[0] >= clip[2] || clip[1] >= clip[3])
+		return;
+	const ImDrawVert *vertices = list.VtxBuffer.Data + cmd.VtxOffset;
+	const ImDrawIdx *idx = list.IdxBuffer.Data + cmd.IdxOffset;
+	const ImDrawIdx *end = idx + cmd.ElemCount;
+	while (idx + 3 <= end) {
+		if (idx + 6 <= end && quad(vertices, idx, clip)) {
+			idx += 6;
+			continue;
+		}
+		triangle(vertices[idx[0]], vertices[idx[1]], vertices[idx[2]], clip);
+		idx += 3;
+	}
+}
+
+class CpuOverlayRenderer : public OverlayRenderer
+{
+public:
+	CpuOverlayRenderer() = default;
+
+	const std::string &name() const override { return name_; }
+
+	void newFrame() override
+	{
+		if (font_)
+			return;
+		ImGuiIO &io = ImGui::GetIO();
+		io.Fonts->GetTexDataAsAlpha8(&font_, &fontWidth_, &fontHeight_);
+		/* One texture, the font atlas: any id but null names it. */
+		io.Fonts->SetTexID(reinterpret_cast<ImTextureID>(intptr_t(1)));
+		io.BackendRendererName = "heapcomp-cpu";
+	}
+
+	bufmgr::Result<void> render(ImDrawData *data, uint32_t width, uint32_t height,
+				    const float clear[4], std::vector<uint32_t> &pixels) override
+	{
+		auto channel = [&](int i) { return uint32_t(std::lround(clear[i] * 255.0f)); };
+		const uint32_t background = channel(3) << 24 | channel(0) << 16 | channel(1) << 8 |
+					    channel(2);
+		pixels.assign(size_t(width) * height, background);
+		Raster raster(pixels, int(width), int(height), font_, fontWidth_, fontHeight_);
+		for (int i = 0; i < data->CmdListsCount; i++) {
+			const ImDrawList &list = *data->CmdLists[i];
+			for (const ImDrawCmd &cmd : list.CmdBuffer) {
+				if (cmd.UserCallback)
+					continue;
+				raster.draw(list, cmd);
+			}
+		}
+		return {};
+	}
+
+private:
+	std::string name_ = "cpu";
+	unsigned char *font_ = nullptr;
+	int fontWidth_ = 0;
+	int fontHeight_ = 0;
+};
+
+} /* namespace */
+
+std::unique_ptr<OverlayRenderer> createCpuOverlayRenderer()
+{
+	return std::make_unique<CpuOverlayRenderer>();
+}
+
+} /* namespace comp */
