@@ -55,8 +55,10 @@ ClientBuffer::~ClientBuffer()
 		account_->buffers--;
 		account_->bytes -= accountedBytes_;
 		account_->dmaBufFds -= accountedFds_;
-		if (type_ == Type::DmaBuf)
+		if (type_ == Type::DmaBuf) {
+			account_->dmaBufBuffers--;
 			account_->dmaBufBytes -= accountedBytes_;
+		}
 		if (account_->totals)
 			account_->totals->remove(*this, accountedBytes_);
 	}
@@ -71,8 +73,10 @@ void ClientBuffer::account(uint64_t bytes, uint64_t fds)
 	account_->buffers++;
 	account_->bytes += bytes;
 	account_->dmaBufFds += fds;
-	if (type_ == Type::DmaBuf)
+	if (type_ == Type::DmaBuf) {
+		account_->dmaBufBuffers++;
 		account_->dmaBufBytes += bytes;
+	}
 	if (account_->totals)
 		account_->totals->add(*this, bytes);
 }

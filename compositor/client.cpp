@@ -24,10 +24,9 @@ ClientState::ClientState(Server &server, wl_client *client)
 	uid_t uid;
 	gid_t gid;
 	wl_client_get_credentials(client, &pid_, &uid, &gid);
-	std::string comm;
 	std::ifstream file("/proc/" + std::to_string(pid_) + "/comm");
-	std::getline(file, comm);
-	label_ = "pid " + std::to_string(pid_) + " (" + comm + ")";
+	std::getline(file, name_);
+	label_ = "pid " + std::to_string(pid_) + " (" + name_ + ")";
 	LOG_DEBUG("client connected: %s", label_.c_str());
 }
 

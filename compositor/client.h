@@ -27,6 +27,7 @@ struct ClientAccount {
 	std::atomic<uint64_t> surfaces{0};
 	std::atomic<uint64_t> poolBytes{0};	/* of its wl_shm pools, mapped */
 	std::atomic<uint64_t> dmaBufBytes{0};	/* of its dma-buf wl_buffers */
+	std::atomic<uint64_t> dmaBufBuffers{0};	/* the rest of buffers are wl_shm */
 	/*
 	 * Its dma-bufs, each counted at its first commit, by whether they
 	 * came from the heap heapcomp hints for the surface (first tranche's
@@ -135,6 +136,8 @@ public:
 	pid_t pid() const { return pid_; }
 	/* "pid 1234 (weston-simple-shm)", for logs. */
 	const std::string &label() const { return label_; }
+	/* Its command name ("weston-simple-shm"), as /proc gave it at connection. */
+	const std::string &name() const { return name_; }
 
 	ClientAccount &account() { return *account_; }
 	const ClientAccount &account() const { return *account_; }
@@ -147,6 +150,7 @@ private:
 	wl_client *client_;
 	pid_t pid_ = 0;
 	std::string label_;
+	std::string name_;
 	std::shared_ptr<ClientAccount> account_;
 	Listener destroyListener_;
 	Listener resourceCreated_;

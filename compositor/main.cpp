@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "control_socket.h"
 #include "log.h"
 #include "options.h"
 #include "render/renderer_choice.h"
@@ -55,6 +56,37 @@ void raiseFdLimit()
 			  static_cast<unsigned long long>(limit.rlim_max));
 }
 
+/*
+ * The control socket heapctl asks: at --control-socket's path, else
+ * beside the Wayland socket. heapcomp runs on without it, saying why.
+ */
+std::unique_ptr<comp::ControlSocket> startControlSocket(comp::Server &server,
+							 const std::string &option,
+							 bool runtimeDirGiven)
+{
+	std::string path = option;
+	if (path.empty()) {
+		/* A private directory made up for us is no place heapctl would look. */
+		if (!runtimeDirGiven) {
+			LOG_WARNING("no control socket: XDG_RUNTIME_DIR is not set "
+				    "(--control-socket PATH gives one)");
+			return nullptr;
+		}
+		path = std::string(getenv("XDG_RUNTIME_DIR")) + "/" + server.socketName() +
+		       ".control";
+	}
+	auto control = comp::ControlSocket::create(
+		server.loop(), path, [&server](std::string_view request) {
+			return comp::answerControlRequest(server, request);
+		});
+	if (!control) {
+		LOG_WARNING("no control socket: %s", control.error().message().c_str());
+		return nullptr;
+	}
+	LOG_INFO("control socket: %s", path.c_str());
+	return std::move(*control);
+}
+
 } /* namespace */
 
 int main(int argc, char **argv)
@@ -72,6 +104,8 @@ int main(int argc, char **argv)
 	comp::setLogLevel(options->logLevel);
 	comp::installLibraryLogHandlers();
 	raiseFdLimit();
+	const char *runtimeDir = getenv("XDG_RUNTIME_DIR");
+	const bool runtimeDirGiven = runtimeDir && *runtimeDir;
 	if (!ensureRuntimeDir()) {
 		LOG_ERROR("XDG_RUNTIME_DIR is not set and no private directory could be made");
 		return 1;
@@ -96,6 +130,9 @@ int main(int argc, char **argv)
 	overlayConfig.renderer = options->overlayRenderer;
 	std::unique_ptr<comp::Overlay> overlay = comp::Overlay::create(**server, overlayConfig);
 	overlay->bindToggleKey();
+	/* Declared after the server: it goes first, its sources are in the server's loop. */
+	std::unique_ptr<comp::ControlSocket> control =
+		startControlSocket(**server, options->controlSocket, runtimeDirGiven);
 	printf("WAYLAND_DISPLAY=%s\n", (*server)->socketName().c_str());
 	fflush(stdout);
 	std::unique_ptr<comp::SessionCommand> session;

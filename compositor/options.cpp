@@ -151,6 +151,8 @@ std::string usage(const std::string &program)
 	    << "                           GLES renderer has a GPU, else cpu), cpu, gles\n"
 	    << "  --stats PATH             heapcomp's statistics as JSON, written on SIGUSR1\n"
 	    << "                           and when heapcomp stops (default: none)\n"
+	    << "  --control-socket PATH    where heapctl asks heapcomp about its state, owner\n"
+	    << "                           only (default $XDG_RUNTIME_DIR/<socket name>.control)\n"
 	    << "  --render-node PATH       DRM render node for the GLES renderer\n"
 	    << "                           (default: the first /dev/dri/renderD*, else none)\n"
 	    << "  --surfaceless            render with EGL surfaceless, ignoring render nodes\n"
@@ -276,6 +278,10 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 			if (!needValue() || value.empty())
 				return bad("needs a path");
 			options.server.statsPath = value;
+		} else if (arg == "--control-socket") {
+			if (!needValue() || value.empty())
+				return bad("needs a path");
+			options.controlSocket = value;
 		} else if (arg == "--render-node") {
 			if (!needValue() || value.empty())
 				return bad("needs a path");

@@ -56,6 +56,31 @@ void writeOutputs(bufmgr::JsonWriter &json, Server &server)
 	json.endArray();
 }
 
+/* Each source's buffers on the first output's planes, tried at start. */
+void writeScanoutProbe(bufmgr::JsonWriter &json, const DrmBackend &drm)
+{
+	json.key("scanout_probe");
+	json.beginArray();
+	for (const ScanoutProbe &probe : drm.scanoutProbes()) {
+		json.beginObject();
+		json.field("source", probe.source);
+		json.field("primary", std::string(verdictText(probe.primary)));
+		json.field("overlay", std::string(verdictText(probe.overlay)));
+		json.field("cursor", std::string(verdictText(probe.cursor)));
+		json.field("note", probe.note);
+		json.endObject();
+	}
+	json.endArray();
+}
+
+/* The DRM side of an output: where its frames live, why the last client buffer was composed. */
+void writeDrmOutputFields(bufmgr::JsonWriter &json, const DrmOutput &output)
+{
+	json.field("scanout_memory", output.bufferSource());
+	/* "" when the last candidate went on the plane. */
+	json.field("last_refusal", output.lastRefusal());
+}
+
 /* The backend's name; for DRM its device, commits and framebuffer cache. */
 void writeBackend(bufmgr::JsonWriter &json, Server &server)
 {
@@ -75,27 +100,13 @@ void writeBackend(bufmgr::JsonWriter &json, Server &server)
 		json.field("flips", stats.flips);
 		json.field("vblanks", stats.vblanks);
 		json.field("captures", stats.captures);
-		/* Each source's buffers on the first output's planes, tried at start. */
-		json.key("scanout_probe");
-		json.beginArray();
-		for (const ScanoutProbe &probe : drm->scanoutProbes()) {
-			json.beginObject();
-			json.field("source", probe.source);
-			json.field("primary", std::string(verdictText(probe.primary)));
-			json.field("overlay", std::string(verdictText(probe.overlay)));
-			json.field("cursor", std::string(verdictText(probe.cursor)));
-			json.field("note", probe.note);
-			json.endObject();
-		}
-		json.endArray();
+		writeScanoutProbe(json, *drm);
 		json.key("outputs");
 		json.beginArray();
 		for (const DrmOutput *output : drm->drmOutputs()) {
 			json.beginObject();
 			json.field("name", output->name());
-			json.field("scanout_memory", output->bufferSource());
-			/* Why the last candidate was composed; "" when it went on the plane. */
-			json.field("last_refusal", output->lastRefusal());
+			writeDrmOutputFields(json, *output);
 			json.endObject();
 		}
 		json.endArray();
@@ -128,18 +139,31 @@ void writeClientBuffers(bufmgr::JsonWriter &json, const ClientBufferTotals &tota
 }
 
 /* What each client holds and how its buffers fared against the heap hints. */
-void writePerClient(bufmgr::JsonWriter &json, Server &server)
+void writePerClient(bufmgr::JsonWriter &json, Server &server, const char *key)
 {
 	const HeapHints *hints = server.heapHints();
-	json.key("per_client");
+	json.key(key);
 	json.beginArray();
 	for (const ClientState *state : server.clientStates()) {
 		const ClientAccount &account = state->account();
+		/* wl_shm is what is not dma-buf. */
+		const uint64_t buffers = account.buffers.load(), bytes = account.bytes.load();
+		const uint64_t dmaBufBuffers = account.dmaBufBuffers.load();
+		const uint64_t dmaBufBytes = account.dmaBufBytes.load();
 		json.beginObject();
 		json.field("pid", uint64_t(state->pid()));
+		json.field("name", state->name());
 		json.field("label", state->label());
-		json.field("buffers", account.buffers.load());
-		json.field("bytes", account.bytes.load());
+		json.field("buffers", buffers);
+		json.field("bytes", bytes);
+		json.key("shm");
+		json.beginObject();
+		writeCount(json, { buffers - dmaBufBuffers, bytes - dmaBufBytes });
+		json.endObject();
+		json.key("dma_buf");
+		json.beginObject();
+		writeCount(json, { dmaBufBuffers, dmaBufBytes });
+		json.endObject();
 		json.field("heap_hint_hits", account.heapHintHits.load());
 		json.field("heap_hint_misses", account.heapHintMisses.load());
 		json.field("scanned_out_frames", account.scannedOutFrames.load());
@@ -175,9 +199,90 @@ std::string statsJson(Server &server)
 	json.endObject();
 	json.field("clients", uint64_t(server.numClients()));
 	writeClientBuffers(json, server.clientBuffers());
-	writePerClient(json, server);
+	writePerClient(json, server, "per_client");
 	json.key("buffer_manager");
 	json.raw(server.bufferManager().toJson());
+	json.endObject();
+	return json.str() + '\n';
+}
+
+std::string clientsJson(Server &server)
+{
+	bufmgr::JsonWriter json;
+	json.beginObject();
+	writePerClient(json, server, "clients");
+	json.endObject();
+	return json.str() + '\n';
+}
+
+std::string planesJson(Server &server)
+{
+	auto *drm = dynamic_cast<DrmBackend *>(&server.backend());
+	const std::vector<DrmOutput *> drmOutputs = drm ? drm->drmOutputs() : std::vector<DrmOutput *>{};
+	const std::vector<Output *> &outputs = server.backend().outputs();
+	bufmgr::JsonWriter json;
+	json.beginObject();
+	json.field("backend", server.backend().name());
+	json.key("outputs");
+	json.beginArray();
+	for (size_t i = 0; i < outputs.size(); i++) {
+		const RepaintStats &repaint = server.repaintStats(i);
+		json.beginObject();
+		json.field("name", outputs[i]->name());
+		json.field("frames", server.frameCount(i));
+		json.field("scanned_out", repaint.scannedOut);
+		json.field("rendered", repaint.rendered);
+		json.field("skipped", repaint.skipped);
+		for (const DrmOutput *output : drmOutputs) {
+			if (output->name() == outputs[i]->name())
+				writeDrmOutputFields(json, *output);
+		}
+		json.endObject();
+	}
+	json.endArray();
+	json.endObject();
+	return json.str() + '\n';
+}
+
+std::string probeJson(Server &server)
+{
+	bufmgr::JsonWriter json;
+	json.beginObject();
+	json.field("backend", server.backend().name());
+	if (auto *drm = dynamic_cast<DrmBackend *>(&server.backend())) {
+		writeScanoutProbe(json, *drm);
+	} else {
+		json.key("scanout_probe");
+		json.beginArray();
+		json.endArray();
+		json.field("reason", "the " + std::string(server.backend().name()) +
+					     " backend has no planes to probe");
+	}
+	json.endObject();
+	return json.str() + '\n';
+}
+
+std::string heapsJson(Server &server)
+{
+	const HeapHints *hints = server.heapHints();
+	bufmgr::JsonWriter json;
+	json.beginObject();
+	json.key("heaps");
+	json.beginArray();
+	for (size_t i = 0; hints && i < hints->heaps().size(); i++) {
+		const HeapHints::Heap &heap = hints->heaps()[i];
+		json.beginObject();
+		json.field("id", uint64_t(heap.id));
+		json.field("name", heap.info->name);
+		json.field("pool", uint64_t(heap.pool));
+		json.fieldOrNull("source", heap.source);
+		json.field("total_bytes", heap.totalBytes);
+		json.field("available_bytes", heap.availableBytes);
+		json.endObject();
+	}
+	json.endArray();
+	if (!hints)
+		json.field("reason", "no heap hints: this system has no usable DMA-BUF heaps");
 	json.endObject();
 	return json.str() + '\n';
 }

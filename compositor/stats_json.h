@@ -16,14 +16,30 @@ class Server;
  *                 "repaint": {"rendered", "scanned_out", "skipped",
  *                             "pixels", "rects"}}],
  *    "renderer": {"name", "dma_buf_path"},
+ *    "backend": {"name", ...; on DRM "scanout_probe" and "outputs"},
  *    "clients",
  *    "client_buffers": {"shm": {"buffers", "bytes"},
  *                       "dma_buf": {"buffers", "bytes",
  *                                   "by_exporter": {"system": {"buffers", "bytes"}}}},
+ *    "per_client": [{"pid", "name", "label", "buffers", "bytes",
+ *                    "shm": {"buffers", "bytes"}, "dma_buf": {"buffers", "bytes"}, ...}],
  *    "buffer_manager": BufferManager::toJson()}
  * Counts are live except frames and repaint, which count since the start.
  */
 std::string statsJson(Server &server);
+
+/* Parts of it on their own, as the control socket answers them. */
+/* {"clients": [per_client's entries]} */
+std::string clientsJson(Server &server);
+/*
+ * {"backend", "outputs": [{"name", "frames", "scanned_out", "rendered",
+ *  "skipped"; on DRM also "scanout_memory", "last_refusal"}]}
+ */
+std::string planesJson(Server &server);
+/* {"backend", "scanout_probe": [...]}; off DRM the list is empty and "reason" says why. */
+std::string probeJson(Server &server);
+/* {"heaps": [{"id", "name", "pool", "source", "total_bytes", "available_bytes"}]}, as hinted to clients. */
+std::string heapsJson(Server &server);
 
 /* statsJson() into path, through a file beside it: readers see all or nothing. */
 bufmgr::Result<void> writeStatsJson(Server &server, const std::string &path);

@@ -1,25 +1,36 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * heapctl - inspect DMA-BUF heaps, CMA areas and dma-buf use.
+ * heapctl - inspect DMA-BUF heaps, CMA areas and dma-buf use, and ask a
+ * running heapcomp about its clients, outputs and planes.
  */
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <functional>
+#include <initializer_list>
 #include <optional>
+#include <poll.h>
 #include <string>
 #include <string_view>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include <bufmgr/exporter.h>
 #include <bufmgr/heap.h>
+#include <bufmgr/json_reader.h>
 #include <bufmgr/json_writer.h>
 #include <bufmgr/provenance.h>
+#include <bufmgr/unique_fd.h>
 
 using namespace bufmgr;
 
@@ -47,9 +58,21 @@ void printUsage(FILE *out)
 		"                    users' processes.\n"
 		"  identify PID FD   Show the exporter (heap or driver), size and name of\n"
 		"                    one dma-buf fd of a process.\n"
+		"  top               'usage' again every --interval seconds, --count times\n"
+		"                    (default: until interrupted).\n"
+		"\n"
+		"Commands that ask a running heapcomp, through its control socket:\n"
+		"  stats             Outputs, renderer, backend and client buffers.\n"
+		"  clients           Per client: pid, name, wl_shm and dma-buf buffers.\n"
+		"  planes            Per output: frames scanned out, rendered, skipped.\n"
+		"  probe             Which memory each DRM plane took when heapcomp started.\n"
 		"\n"
 		"Options:\n"
 		"  --json                  Print JSON instead of a table.\n"
+		"  --socket PATH           heapcomp's control socket (default\n"
+		"                          $XDG_RUNTIME_DIR/$WAYLAND_DISPLAY.control).\n"
+		"  --interval SECONDS      top: time between refreshes (default 2).\n"
+		"  --count N               top: refreshes before exiting (default 0: forever).\n"
 		"  --bitmap                cma: parse the debugfs allocation bitmaps for\n"
 		"                          exact free-run statistics (root, CMA_DEBUGFS).\n"
 		"  --no-debugfs            heaps, cma: read sysfs only.\n"
@@ -180,6 +203,9 @@ struct Options {
 	bool bitmap = false;
 	bool debugfs = true;
 	SystemPaths paths;
+	std::optional<std::string> socket;	/* heapcomp's control socket */
+	double interval = 2.0;	/* top */
+	int count = 0;	/* top; 0: forever */
 	std::vector<std::string> args;	/* command and its arguments */
 };
 
@@ -619,6 +645,237 @@ int cmdIdentify(const Options &options)
 	return 0;
 }
 
+/* heapcomp's control socket: --socket, else beside $WAYLAND_DISPLAY. */
+std::optional<std::string> controlSocketPath(const Options &options)
+{
+	if (options.socket)
+		return *options.socket;
+	const char *display = std::getenv("WAYLAND_DISPLAY");
+	std::string name = display && *display ? display : "wayland-0";
+	if (name[0] == '/')
+		return name + ".control";
+	const char *runtimeDir = std::getenv("XDG_RUNTIME_DIR");
+	if (!runtimeDir || !*runtimeDir) {
+		std::fprintf(stderr, "heapctl: XDG_RUNTIME_DIR is not set: give --socket PATH\n");
+		return std::nullopt;
+	}
+	return std::string(runtimeDir) + "/" + name + ".control";
+}
+
+/* Waits for fd to be ready for events; false (errno set) on a timeout or error. */
+bool waitFor(int fd, short events)
+{
+	/* heapcomp answers from its event loop: seconds mean it is stuck. */
+	constexpr int kTimeoutMs = 5000;
+	pollfd pfd = { fd, events, 0 };
+	int ret;
+	do {
+		ret = poll(&pfd, 1, kTimeoutMs);
+	} while (ret < 0 && errno == EINTR);
+	if (ret == 0)
+		errno = ETIMEDOUT;
+	return ret > 0;
+}
+
+/* Sends one request line to heapcomp and returns its whole answer. */
+Result<std::string> askHeapcomp(const std::string &path, const std::string &request)
+{
+	sockaddr_un address = {};
+	address.sun_family = AF_UNIX;
+	if (path.size() >= sizeof(address.sun_path))
+		return unexpected(ENAMETOOLONG, "control socket path " + path);
+	std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+
+	UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+	if (!fd)
+		return unexpected(errno, "socket");
+	if (connect(fd.get(), reinterpret_cast<const sockaddr *>(&address), sizeof(address)) < 0)
+		return unexpected(errno, "cannot connect to " + path);
+	std::string line = request + "\n";
+	for (size_t sent = 0; sent < line.size();) {
+		if (!waitFor(fd.get(), POLLOUT))
+			return unexpected(errno, "sending to " + path);
+		ssize_t n = send(fd.get(), line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
+		if (n < 0 && errno != EINTR)
+			return unexpected(errno, "sending to " + path);
+		sent += n > 0 ? size_t(n) : 0;
+	}
+	std::string answer;
+	char buffer[65536];
+	for (;;) {
+		if (!waitFor(fd.get(), POLLIN))
+			return unexpected(errno, "reading from " + path);
+		ssize_t n = read(fd.get(), buffer, sizeof(buffer));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return unexpected(errno, "reading from " + path);
+		if (n == 0)
+			return answer;
+		answer.append(buffer, size_t(n));
+	}
+}
+
+std::string text(const Json &json, std::initializer_list<const char *> path)
+{
+	const Json &value = jsonAt(json, path);
+	if (value.type == Json::Type::String || value.type == Json::Type::Number)
+		return value.text;
+	return "-";
+}
+
+std::string bytesText(const Json &json, std::initializer_list<const char *> path)
+{
+	std::optional<uint64_t> bytes = jsonNumber(json, path);
+	return bytes ? humanBytes(*bytes) : "-";
+}
+
+void printStats(const Json &stats)
+{
+	Table outputs({ "OUTPUT", "MODE", "FRAMES", "SCANNED OUT", "RENDERED", "SKIPPED" });
+	for (const Json &output : jsonAt(stats, { "outputs" }).array) {
+		std::string mode = text(output, { "mode", "width" }) + "x" +
+				   text(output, { "mode", "height" });
+		if (std::optional<uint64_t> mhz = jsonNumber(output, { "mode", "refresh_mhz" })) {
+			char hz[32];
+			std::snprintf(hz, sizeof(hz), "@%.2f", *mhz / 1000.0);
+			mode += hz;
+		}
+		outputs.add({ text(output, { "name" }), mode, text(output, { "frames" }),
+			      text(output, { "repaint", "scanned_out" }),
+			      text(output, { "repaint", "rendered" }),
+			      text(output, { "repaint", "skipped" }) });
+	}
+	outputs.print(stdout);
+	std::printf("\nbackend:  %s\n", printable(text(stats, { "backend", "name" })).c_str());
+	std::printf("renderer: %s (client dma-bufs via %s)\n",
+		    printable(text(stats, { "renderer", "name" })).c_str(),
+		    printable(text(stats, { "renderer", "dma_buf_path" })).c_str());
+	std::printf("clients:  %s\n\n", text(stats, { "clients" }).c_str());
+
+	Table buffers({ "CLIENT BUFFERS", "BUFFERS", "BYTES" });
+	buffers.add({ "wl_shm", text(stats, { "client_buffers", "shm", "buffers" }),
+		      bytesText(stats, { "client_buffers", "shm", "bytes" }) });
+	buffers.add({ "dma-buf", text(stats, { "client_buffers", "dma_buf", "buffers" }),
+		      bytesText(stats, { "client_buffers", "dma_buf", "bytes" }) });
+	for (const auto &[exporter, count] :
+	     jsonAt(stats, { "client_buffers", "dma_buf", "by_exporter" }).object)
+		buffers.add({ "  " + exporter, text(count, { "buffers" }),
+			      bytesText(count, { "bytes" }) });
+	buffers.print(stdout);
+}
+
+void printClients(const Json &clients)
+{
+	const std::vector<Json> &list = jsonAt(clients, { "clients" }).array;
+	if (list.empty()) {
+		std::printf("no clients\n");
+		return;
+	}
+	Table table({ "PID", "NAME", "SHM BUFFERS", "SHM BYTES", "DMA-BUF BUFFERS",
+		      "DMA-BUF BYTES", "SCANNED OUT" });
+	for (const Json &client : list)
+		table.add({ text(client, { "pid" }), orDash(text(client, { "name" })),
+			    text(client, { "shm", "buffers" }), bytesText(client, { "shm", "bytes" }),
+			    text(client, { "dma_buf", "buffers" }),
+			    bytesText(client, { "dma_buf", "bytes" }),
+			    text(client, { "scanned_out_frames" }) });
+	table.print(stdout);
+}
+
+void printPlanes(const Json &planes)
+{
+	Table table({ "OUTPUT", "FRAMES", "SCANNED OUT", "RENDERED", "SKIPPED", "SCANOUT MEMORY",
+		      "LAST REFUSAL" });
+	for (const Json &output : jsonAt(planes, { "outputs" }).array)
+		table.add({ text(output, { "name" }), text(output, { "frames" }),
+			    text(output, { "scanned_out" }), text(output, { "rendered" }),
+			    text(output, { "skipped" }), orDash(text(output, { "scanout_memory" })),
+			    orDash(text(output, { "last_refusal" })) });
+	table.print(stdout);
+}
+
+void printProbe(const Json &probe)
+{
+	const std::vector<Json> &list = jsonAt(probe, { "scanout_probe" }).array;
+	if (list.empty()) {
+		std::string reason = text(probe, { "reason" });
+		std::printf("no scanout probe: %s\n",
+			    printable(reason == "-" ? "the backend tried none" : reason).c_str());
+		return;
+	}
+	Table table({ "SOURCE", "PRIMARY", "OVERLAY", "CURSOR", "NOTE" });
+	for (const Json &row : list)
+		table.add({ text(row, { "source" }), text(row, { "primary" }),
+			    text(row, { "overlay" }), text(row, { "cursor" }),
+			    orDash(text(row, { "note" })) });
+	table.print(stdout);
+}
+
+/* A command answered by heapcomp: the request is the command's name. */
+int cmdRemote(const Options &options, void (*print)(const Json &))
+{
+	const std::string &request = options.args[0];
+	if (options.args.size() != 1) {
+		std::fprintf(stderr, "heapctl: '%s' takes no arguments\n", request.c_str());
+		return kExitUsage;
+	}
+	std::optional<std::string> path = controlSocketPath(options);
+	if (!path)
+		return kExitFailure;
+	Result<std::string> answer = askHeapcomp(*path, request);
+	if (!answer) {
+		std::string hint = answer.error().code == ENOENT || answer.error().code == ECONNREFUSED
+					   ? " (is heapcomp running?)"
+					   : "";
+		std::fprintf(stderr, "heapctl: %s%s\n", answer.error().message().c_str(),
+			     hint.c_str());
+		return kExitFailure;
+	}
+	std::optional<Json> json = parseJson(*answer);
+	if (!json) {
+		std::fprintf(stderr, "heapctl: %s answered something that is not JSON\n",
+			     path->c_str());
+		return kExitFailure;
+	}
+	if (const Json *error = json->get("error")) {
+		std::fprintf(stderr, "heapctl: heapcomp: %s\n", printable(error->text).c_str());
+		return kExitFailure;
+	}
+	if (options.json)
+		std::fputs(answer->c_str(), stdout);
+	else
+		print(*json);
+	return 0;
+}
+
+int cmdTop(const Options &options)
+{
+	if (options.args.size() != 1) {
+		std::fprintf(stderr, "heapctl: 'top' takes no arguments\n");
+		return kExitUsage;
+	}
+	/* Clearing would only put escape codes into a file or a pipe. */
+	const bool tty = isatty(STDOUT_FILENO);
+	for (int i = 0; options.count == 0 || i < options.count; i++) {
+		if (i > 0)
+			std::this_thread::sleep_for(std::chrono::duration<double>(options.interval));
+		if (tty)
+			std::fputs("\033[H\033[2J", stdout);
+		else if (i > 0)
+			std::fputs("\n", stdout);
+		char now[16];
+		time_t t = time(nullptr);
+		std::strftime(now, sizeof(now), "%H:%M:%S", localtime(&t));
+		std::printf("heapctl top  %s  every %g s\n\n", now, options.interval);
+		int ret = cmdUsage(options);
+		std::fflush(stdout);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
 struct Command {
 	const char *name;
 	std::function<int(const Options &)> run;
@@ -631,6 +888,11 @@ const std::vector<Command> &commands()
 		{ "cma", cmdCma },
 		{ "usage", cmdUsage },
 		{ "identify", cmdIdentify },
+		{ "top", cmdTop },
+		{ "stats", [](const Options &o) { return cmdRemote(o, printStats); } },
+		{ "clients", [](const Options &o) { return cmdRemote(o, printClients); } },
+		{ "planes", [](const Options &o) { return cmdRemote(o, printPlanes); } },
+		{ "probe", [](const Options &o) { return cmdRemote(o, printProbe); } },
 	};
 	return list;
 }
@@ -640,7 +902,7 @@ const std::vector<Command> &commands()
 int main(int argc, char **argv)
 {
 	Options options;
-	std::optional<std::string> root, heapDir, sysfsDir, debugfsDir, procDir;
+	std::optional<std::string> root, heapDir, sysfsDir, debugfsDir, procDir, interval, count;
 	std::optional<uint64_t> pageSize;
 
 	for (int i = 1; i < argc; i++) {
@@ -678,6 +940,28 @@ int main(int argc, char **argv)
 		} else if (arg == "--proc-dir") {
 			if (!needValue(procDir))
 				return kExitUsage;
+		} else if (arg == "--socket") {
+			if (!needValue(options.socket))
+				return kExitUsage;
+		} else if (arg == "--interval") {
+			if (!needValue(interval))
+				return kExitUsage;
+			char *end = nullptr;
+			options.interval = std::strtod(interval->c_str(), &end);
+			if (end == interval->c_str() || *end || !(options.interval > 0) ||
+			    options.interval > 86400) {
+				std::fprintf(stderr, "heapctl: --interval needs seconds, more than 0\n");
+				return kExitUsage;
+			}
+		} else if (arg == "--count") {
+			if (!needValue(count))
+				return kExitUsage;
+			std::optional<int> n = parseInt(*count);
+			if (!n) {
+				std::fprintf(stderr, "heapctl: --count needs a number, 0 for forever\n");
+				return kExitUsage;
+			}
+			options.count = *n;
 		} else if (arg == "--page-size") {
 			std::optional<std::string> value;
 			if (!needValue(value))

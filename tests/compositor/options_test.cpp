@@ -89,6 +89,21 @@ TEST(Options, StatsPath)
 	EXPECT_NE(comp::usage("heapcomp").find("--stats PATH"), std::string::npos);
 }
 
+TEST(Options, ControlSocketPath)
+{
+	auto none = comp::parseOptions({});
+	auto separate = comp::parseOptions({ "--control-socket", "/tmp/ctl.sock" });
+	auto joined = comp::parseOptions({ "--control-socket=/tmp/joined.sock" });
+	ASSERT_TRUE(none && separate && joined);
+	/* Empty: main puts it beside the Wayland socket. */
+	EXPECT_TRUE(none->controlSocket.empty());
+	EXPECT_EQ(separate->controlSocket, "/tmp/ctl.sock");
+	EXPECT_EQ(joined->controlSocket, "/tmp/joined.sock");
+	EXPECT_FALSE(comp::parseOptions({ "--control-socket" }));
+	EXPECT_FALSE(comp::parseOptions({ "--control-socket=" }));
+	EXPECT_NE(comp::usage("heapcomp").find("--control-socket PATH"), std::string::npos);
+}
+
 TEST(Options, BadValuesAreRejected)
 {
 	for (const std::vector<std::string> &args : std::vector<std::vector<std::string>>{
@@ -141,7 +156,7 @@ TEST(Options, HelpDocumentsEveryOption)
 				    "--log-level", "--screenshot", "--screenshot-frames",
 				    "--exit-after-frames", "--render-node", "--surfaceless",
 				    "--cpu-dmabuf", "--xkb-layout", "--xkb-variant",
-				    "--xkb-options", "--renderer", "--limit", "region-rects",
+				    "--xkb-options", "--renderer", "--limit", "--control-socket", "region-rects",
 				    "frame-callbacks", "--backend", "--drm-device", "--mode",
 				    "--overlay", "--help" })
 		EXPECT_NE(text.find(option), std::string::npos) << option;

@@ -191,6 +191,10 @@ TEST(StatsJson, PerClientScanoutOutcomes)
 		EXPECT_EQ(number(client, { "scanout_refused_frames" }), 0u) << text;
 		scannedOut += number(client, { "scanned_out_frames" }).value_or(0);
 		buffers += number(client, { "buffers" }).value_or(0);
+		/* All of them wl_shm. */
+		EXPECT_EQ(number(client, { "shm", "buffers" }), number(client, { "buffers" })) << text;
+		EXPECT_EQ(number(client, { "shm", "bytes" }), number(client, { "bytes" })) << text;
+		EXPECT_EQ(number(client, { "dma_buf", "buffers" }), 0u) << text;
 	}
 	EXPECT_EQ(scannedOut, 3u) << text;
 	EXPECT_EQ(buffers, 4u) << text;

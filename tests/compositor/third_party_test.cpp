@@ -20,25 +20,14 @@
 #include <bufmgr/manager.h>
 #include <xf86drm.h>
 
+#include "child_process.h"
 #include "fd_count.h"
 #include "render/png.h"
 #include "server_runner.h"
 #include "surface.h"
 
-extern char **environ;
-
 namespace heapcomp::test {
 namespace {
-
-std::string findProgram(const std::string &name)
-{
-	for (const char *dir : { "/usr/bin", "/usr/local/bin", "/bin" }) {
-		std::string path = std::string(dir) + "/" + name;
-		if (access(path.c_str(), X_OK) == 0)
-			return path;
-	}
-	return {};
-}
 
 /*
  * The DRM node on which GBM really allocates, as bufmgr found it by
@@ -61,97 +50,6 @@ std::string gbmNode()
 int drmDeviceCount()
 {
 	return drmGetDevices2(0, nullptr, 0);
-}
-
-/* A client process with WAYLAND_DISPLAY set, its output in a file. */
-class Child
-{
-public:
-	Child(const std::vector<std::string> &argv, const std::string &socket,
-	      const std::string &output)
-	{
-		std::vector<std::string> env;
-		for (char **e = environ; *e; e++) {
-			std::string var = *e;
-			if (var.rfind("WAYLAND_DISPLAY=", 0) != 0 && var.rfind("DISPLAY=", 0) != 0)
-				env.push_back(var);
-		}
-		env.push_back("WAYLAND_DISPLAY=" + socket);
-		std::vector<char *> args, envp;
-		for (const std::string &a : argv)
-			args.push_back(const_cast<char *>(a.c_str()));
-		args.push_back(nullptr);
-		for (std::string &e : env)
-			envp.push_back(e.data());
-		envp.push_back(nullptr);
-
-		posix_spawn_file_actions_t actions;
-		posix_spawn_file_actions_init(&actions);
-		posix_spawn_file_actions_addopen(&actions, 1, output.c_str(),
-						 O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		posix_spawn_file_actions_adddup2(&actions, 1, 2);
-		if (posix_spawn(&pid_, argv[0].c_str(), &actions, nullptr, args.data(),
-				envp.data()) != 0)
-			pid_ = -1;
-		posix_spawn_file_actions_destroy(&actions);
-	}
-
-	~Child() { stop(); }
-
-	bool running() const { return pid_ > 0; }
-	int signal(int sig) const { return pid_ > 0 ? kill(pid_, sig) : -1; }
-
-	/* Exit status, or -1 if it did not exit in time (then it is killed). */
-	int wait(int timeoutMs)
-	{
-		auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
-		while (pid_ > 0) {
-			int status;
-			pid_t r = waitpid(pid_, &status, WNOHANG);
-			if (r == pid_) {
-				pid_ = -1;
-				return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-			}
-			if (std::chrono::steady_clock::now() > deadline)
-				break;
-			std::this_thread::sleep_for(std::chrono::milliseconds(20));
-		}
-		stop();
-		return -1;
-	}
-
-	void stop()
-	{
-		if (pid_ <= 0)
-			return;
-		kill(pid_, SIGTERM);
-		for (int i = 0; i < 100; i++) {
-			if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-				pid_ = -1;
-				return;
-			}
-			std::this_thread::sleep_for(std::chrono::milliseconds(20));
-		}
-		kill(pid_, SIGKILL);
-		waitpid(pid_, nullptr, 0);
-		pid_ = -1;
-	}
-
-private:
-	pid_t pid_ = -1;
-};
-
-std::string readFile(const std::string &path)
-{
-	std::ifstream file(path);
-	std::stringstream out;
-	out << file.rdbuf();
-	return out.str();
-}
-
-std::string outputPath(const std::string &name)
-{
-	return testing::TempDir() + "heapcomp-" + name;
 }
 
 /* Client dma-bufs the compositor holds, whatever exported them. */
