@@ -10,7 +10,9 @@
 
 #include <bufmgr/json_writer.h>
 
+#include "alloc_benchmark.h"
 #include "log.h"
+#include "server.h"
 #include "stats_json.h"
 
 namespace comp {
@@ -247,6 +249,25 @@ std::string controlError(std::string_view message)
 	return json.str() + '\n';
 }
 
+/*
+ * {"running", "run", "done", "total", "benchmark": AllocBenchmark::resultsJson()}:
+ * where a run is, and its figures so far.
+ */
+static std::string benchJson(const AllocBenchmark &bench)
+{
+	AllocBenchProgress progress = bench.progress();
+	bufmgr::JsonWriter json;
+	json.beginObject();
+	json.field("running", progress.running);
+	json.field("run", progress.run);
+	json.field("done", progress.done);
+	json.field("total", progress.total);
+	json.key("benchmark");
+	json.raw(bench.resultsJson());
+	json.endObject();
+	return json.str() + "\n";
+}
+
 std::string answerControlRequest(Server &server, std::string_view request)
 {
 	if (request == "stats")
@@ -259,6 +280,18 @@ std::string answerControlRequest(Server &server, std::string_view request)
 		return probeJson(server);
 	if (request == "heaps")
 		return heapsJson(server);
+	if (request == "bench")
+		return benchJson(server.allocBenchmark());
+	if (request == "bench results")
+		return server.allocBenchmark().resultsJson() + "\n";
+	if (request.rfind("bench start", 0) == 0) {
+		auto config = AllocBenchConfig::parse(request.substr(11));
+		if (!config)
+			return controlError(config.error().message());
+		if (auto started = server.allocBenchmark().start(*config); !started)
+			return controlError(started.error().message());
+		return benchJson(server.allocBenchmark());
+	}
 	return controlError("unknown command \"" + std::string(request) + "\"");
 }
 

@@ -9,6 +9,7 @@
 
 #include <wayland-server-protocol.h>
 
+#include "alloc_benchmark.h"
 #include "client.h"
 #include "log.h"
 #include "protocols/heap_hints.h"
@@ -64,6 +65,7 @@ Server::~Server()
 	tasksSource_.reset();
 	signalSources_.clear();
 	wl_display_destroy(display_);
+	allocBenchmark_.reset();
 	manager_.reset();
 }
 
@@ -430,6 +432,13 @@ const RepaintStats &Server::repaintStats(size_t index) const
 {
 	static const RepaintStats none;
 	return index < outputs_.size() ? outputs_[index]->stats() : none;
+}
+
+AllocBenchmark &Server::allocBenchmark()
+{
+	if (!allocBenchmark_)
+		allocBenchmark_ = std::make_unique<AllocBenchmark>(*manager_);
+	return *allocBenchmark_;
 }
 
 const FrameTimeline &Server::frameTimeline(size_t index) const

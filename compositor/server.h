@@ -31,6 +31,7 @@
 
 namespace comp {
 
+class AllocBenchmark;
 class ClientState;
 class HeapHints;
 class LinuxDmabuf;
@@ -113,6 +114,8 @@ public:
 	void post(std::function<void()> f);
 
 	bufmgr::BufferManager &bufferManager() { return *manager_; }
+	/* The allocation benchmark heapctl bench and the overlay run, made on first use. */
+	AllocBenchmark &allocBenchmark();
 	Renderer &renderer() { return *renderer_; }
 	/* Width and height a client buffer may have: --limit buffer-size, or less. */
 	uint32_t maxBufferSize() const;
@@ -218,6 +221,8 @@ private:
 	std::string socketName_;
 
 	std::unique_ptr<bufmgr::BufferManager> manager_;
+	/* After the manager: its worker stops before the manager goes. */
+	std::unique_ptr<AllocBenchmark> allocBenchmark_;
 	std::unique_ptr<Renderer> renderer_;
 	std::unique_ptr<Backend> backend_;
 	HeadlessBackend *headless_ = nullptr;

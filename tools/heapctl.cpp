@@ -66,6 +66,13 @@ void printUsage(FILE *out)
 		"  clients           Per client: pid, name, wl_shm and dma-buf buffers.\n"
 		"  planes            Per output: frames scanned out, rendered, skipped.\n"
 		"  probe             Which memory each DRM plane took when heapcomp started.\n"
+		"  bench [KEY=VALUE]...\n"
+		"                    Run heapcomp's allocation benchmark on its worker\n"
+		"                    threads and print its figures, memfd as the baseline:\n"
+		"                    size=BYTES count=BUFFERS-HELD rounds=N threads=N\n"
+		"                    pattern=fixed|random|mixed sources=NAME,NAME\n"
+		"                    (default: every dma-buf source, 1 MiB, 32, 4, 1).\n"
+		"                    --json: Google Benchmark JSON with a context block.\n"
 		"\n"
 		"Options:\n"
 		"  --json                  Print JSON instead of a table.\n"
@@ -812,6 +819,39 @@ void printProbe(const Json &probe)
 	table.print(stdout);
 }
 
+/*
+ * heapcomp's answer to one request, parsed; kExitFailure (and a message)
+ * when there is none or it is an error.
+ */
+int askJson(const Options &options, const std::string &request, std::string &answer, Json &json)
+{
+	std::optional<std::string> path = controlSocketPath(options);
+	if (!path)
+		return kExitFailure;
+	Result<std::string> reply = askHeapcomp(*path, request);
+	if (!reply) {
+		std::string hint = reply.error().code == ENOENT || reply.error().code == ECONNREFUSED
+					   ? " (is heapcomp running?)"
+					   : "";
+		std::fprintf(stderr, "heapctl: %s%s\n", reply.error().message().c_str(),
+			     hint.c_str());
+		return kExitFailure;
+	}
+	std::optional<Json> parsed = parseJson(*reply);
+	if (!parsed) {
+		std::fprintf(stderr, "heapctl: %s answered something that is not JSON\n",
+			     path->c_str());
+		return kExitFailure;
+	}
+	if (const Json *error = parsed->get("error")) {
+		std::fprintf(stderr, "heapctl: heapcomp: %s\n", printable(error->text).c_str());
+		return kExitFailure;
+	}
+	answer = std::move(*reply);
+	json = std::move(*parsed);
+	return 0;
+}
+
 /* A command answered by heapcomp: the request is the command's name. */
 int cmdRemote(const Options &options, void (*print)(const Json &))
 {
@@ -820,32 +860,81 @@ int cmdRemote(const Options &options, void (*print)(const Json &))
 		std::fprintf(stderr, "heapctl: '%s' takes no arguments\n", request.c_str());
 		return kExitUsage;
 	}
-	std::optional<std::string> path = controlSocketPath(options);
-	if (!path)
-		return kExitFailure;
-	Result<std::string> answer = askHeapcomp(*path, request);
-	if (!answer) {
-		std::string hint = answer.error().code == ENOENT || answer.error().code == ECONNREFUSED
-					   ? " (is heapcomp running?)"
-					   : "";
-		std::fprintf(stderr, "heapctl: %s%s\n", answer.error().message().c_str(),
-			     hint.c_str());
-		return kExitFailure;
-	}
-	std::optional<Json> json = parseJson(*answer);
-	if (!json) {
-		std::fprintf(stderr, "heapctl: %s answered something that is not JSON\n",
-			     path->c_str());
-		return kExitFailure;
-	}
-	if (const Json *error = json->get("error")) {
-		std::fprintf(stderr, "heapctl: heapcomp: %s\n", printable(error->text).c_str());
-		return kExitFailure;
-	}
+	std::string answer;
+	Json json;
+	if (int ret = askJson(options, request, answer, json))
+		return ret;
 	if (options.json)
-		std::fputs(answer->c_str(), stdout);
+		std::fputs(answer.c_str(), stdout);
 	else
-		print(*json);
+		print(json);
+	return 0;
+}
+
+/*
+ * heapcomp's allocation benchmark: started with the KEY=VALUE words
+ * given, followed until it ends, then its figures; --json prints them as
+ * Google Benchmark JSON.
+ */
+int cmdBench(const Options &options)
+{
+	std::string request = "bench start";
+	for (size_t i = 1; i < options.args.size(); i++)
+		request += " " + options.args[i];
+	std::string answer;
+	Json json;
+	if (int ret = askJson(options, request, answer, json))
+		return ret;
+	const std::optional<uint64_t> run = jsonNumber(json, { "run" });
+	for (;;) {
+		const bool running = jsonAt(json, { "running" }).boolean;
+		if (!running || jsonNumber(json, { "run" }) != run)
+			break;
+		if (!options.json && isatty(STDERR_FILENO))
+			std::fprintf(stderr, "\rheapctl bench: %s of %s allocations",
+				     text(json, { "done" }).c_str(), text(json, { "total" }).c_str());
+		std::this_thread::sleep_for(std::chrono::milliseconds(200));
+		if (int ret = askJson(options, "bench", answer, json))
+			return ret;
+	}
+	if (!options.json && isatty(STDERR_FILENO))
+		std::fputs("\n", stderr);
+	if (jsonNumber(json, { "run" }) != run) {
+		std::fprintf(stderr, "heapctl: another benchmark run started meanwhile\n");
+		return kExitFailure;
+	}
+	if (options.json) {
+		/* The benchmark document alone, as Google Benchmark tools read it. */
+		if (int ret = askJson(options, "bench results", answer, json))
+			return ret;
+		std::fputs(answer.c_str(), stdout);
+		return 0;
+	}
+	const Json &benchmark = jsonAt(json, { "benchmark" });
+	Table table({ "BENCHMARK", "ALLOCS", "MEAN", "P50", "P99", "MAX", "THROUGHPUT",
+		      "VS MEMFD", "FAILURES" });
+	auto ns = [](const Json &row, const char *key) {
+		std::optional<uint64_t> value = jsonNumber(row, { key });
+		char out[32];
+		std::snprintf(out, sizeof(out), "%.1f us", value ? double(*value) / 1e3 : 0.0);
+		return std::string(out);
+	};
+	for (const Json &row : jsonAt(benchmark, { "benchmarks" }).array) {
+		char mean[32], ratio[32];
+		std::snprintf(mean, sizeof(mean), "%.1f us",
+			      std::strtod(text(row, { "real_time" }).c_str(), nullptr) / 1e3);
+		const Json &vs = jsonAt(row, { "vs_memfd" });
+		std::snprintf(ratio, sizeof(ratio), "%.2fx", std::strtod(vs.text.c_str(), nullptr));
+		std::string failures = text(row, { "failures" });
+		if (const Json *error = row.get("last_error"))
+			failures += " (" + error->text + ")";
+		table.add({ text(row, { "name" }), text(row, { "iterations" }), mean,
+			    ns(row, "p50_ns"), ns(row, "p99_ns"), ns(row, "max_ns"),
+			    humanBytes(uint64_t(std::strtod(
+				    text(row, { "bytes_per_second" }).c_str(), nullptr))) + "/s",
+			    vs.type == Json::Type::Number ? ratio : "-", failures });
+	}
+	table.print(stdout);
 	return 0;
 }
 
@@ -893,6 +982,7 @@ const std::vector<Command> &commands()
 		{ "clients", [](const Options &o) { return cmdRemote(o, printClients); } },
 		{ "planes", [](const Options &o) { return cmdRemote(o, printPlanes); } },
 		{ "probe", [](const Options &o) { return cmdRemote(o, printProbe); } },
+		{ "bench", cmdBench },
 	};
 	return list;
 }

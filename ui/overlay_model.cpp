@@ -120,6 +120,8 @@ OverlayModel gatherModel(Server &server)
 		model.outputs.push_back(std::move(row));
 	}
 
+	model.bench = server.allocBenchmark().progress();
+
 	const FrameTimeline &timeline = server.frameTimeline(0);
 	for (size_t i = 0; i < timeline.size(); i++) {
 		const FrameRecord &frame = timeline[i];

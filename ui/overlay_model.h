@@ -11,6 +11,7 @@
 #include <bufmgr/heap.h>
 #include <bufmgr/stats.h>
 
+#include "alloc_benchmark.h"
 #include "scene/frame_timeline.h"
 
 namespace comp {
@@ -91,6 +92,8 @@ struct OverlayModel {
 	std::vector<ClientRow> clients;
 	std::vector<OutputRow> outputs;
 	FrameSeries frames;
+	/* The allocation benchmark (heapctl bench): where it is, its figures so far. */
+	AllocBenchProgress bench;
 	/* The overlay's own redraws: how many, and the CPU time of the last and of all. */
 	uint64_t overlayRedraws = 0;
 	uint64_t overlayLastCpuNs = 0;

@@ -198,6 +198,48 @@ void outputsPanel(const OverlayModel &model, std::vector<std::string> &dump)
 				    model.outputs.front().name.c_str());
 }
 
+void benchPanel(const OverlayModel &model, std::vector<std::string> &dump)
+{
+	const AllocBenchProgress &bench = model.bench;
+	if (!ImGui::CollapsingHeader("Allocation benchmark", ImGuiTreeNodeFlags_DefaultOpen))
+		return;
+	if (bench.run == 0) {
+		ImGui::TextDisabled("no run yet: heapctl bench [size=B count=N threads=N ...]");
+		return;
+	}
+	char label[96];
+	snprintf(label, sizeof(label), "run %" PRIu64 " %s: %" PRIu64 " of %" PRIu64 ", %s, %s",
+		 bench.run, bench.running ? "running" : "done", bench.done, bench.total,
+		 formatBytes(bench.config.size).c_str(),
+		 std::string(toString(bench.config.pattern)).c_str());
+	ImGui::ProgressBar(bench.total ? float(bench.done) / float(bench.total) : 0.0f,
+			   ImVec2(ImGui::GetContentRegionAvail().x, 0), label);
+	const AllocBenchResult *memfd = nullptr;
+	for (const AllocBenchResult &result : bench.results) {
+		if (result.source == "memfd" && result.allocations)
+			memfd = &result;
+	}
+	if (!beginTable("bench", { "source", "allocs", "mean", "p50", "p99", "max", "vs memfd",
+				   "fail" }))
+		return;
+	for (const AllocBenchResult &result : bench.results) {
+		const uint64_t mean = result.allocations ? result.allocNs / result.allocations : 0;
+		Row row(dump, "bench", result.source);
+		row.number("allocations", result.allocations);
+		row.duration("mean_ns", mean);
+		row.duration("p50_ns", result.latency.percentileNs(0.5));
+		row.duration("p99_ns", result.latency.percentileNs(0.99));
+		row.duration("max_ns", result.latency.maxNs);
+		char ratio[16] = "-";
+		if (memfd && mean)
+			snprintf(ratio, sizeof(ratio), "%.2fx",
+				 double(mean) * double(memfd->allocations) / double(memfd->allocNs));
+		row.text("vs_memfd", ratio);
+		row.number("failures", result.failures, true);
+	}
+	ImGui::EndTable();
+}
+
 void framesPanel(const OverlayModel &model)
 {
 	if (!ImGui::CollapsingHeader("Frame timing", ImGuiTreeNodeFlags_DefaultOpen))
@@ -256,6 +298,7 @@ void drawOverlayPanels(const OverlayModel &model, std::vector<std::string> &dump
 	clientsPanel(model, dump);
 	outputsPanel(model, dump);
 	framesPanel(model);
+	benchPanel(model, dump);
 }
 
 } /* namespace comp */

@@ -358,3 +358,127 @@ TEST(ControlSocket, NoRuntimeDirMeansNoControlSocket)
 
 } /* namespace */
 } /* namespace heapcomp::test */
+
+namespace heapcomp::test {
+namespace {
+
+/* The benchmark entry named alloc/<source>/..., or a null Json. */
+const Json &findBenchmark(const Json &results, const std::string &source)
+{
+	static const Json none;
+	for (const Json &entry : at(results, { "benchmarks" }).array) {
+		if (string(entry, { "name" }).value_or("").rfind("alloc/" + source + "/", 0) == 0)
+			return entry;
+	}
+	return none;
+}
+
+/*
+ * heapctl bench: the run is heapcomp's, on its worker threads; the result
+ * is Google Benchmark JSON with its context, memfd the baseline.
+ */
+TEST(ControlSocket, BenchReportsGoogleBenchmarkJson)
+{
+	HeapcompProcess heapcomp("bench");
+	ASSERT_TRUE(heapcomp.ready()) << heapcomp.log();
+	HeapctlRun run = heapctl({ "bench", "size=65536", "count=4", "rounds=2", "threads=2",
+				   "sources=memfd", "--json", "--socket", heapcomp.control() });
+	ASSERT_EQ(run.status, 0) << run.output;
+	std::optional<Json> results = parseJson(run.output);
+	ASSERT_TRUE(results) << run.output;
+	EXPECT_TRUE(at(*results, { "context", "complete" }).boolean);
+	EXPECT_GT(number(*results, { "context", "num_cpus" }).value_or(0), 0u);
+	EXPECT_FALSE(string(*results, { "context", "kernel" }).value_or("").empty());
+	EXPECT_EQ(at(*results, { "context", "cma_bytes" }).type, Json::Type::Number);
+	const Json &memfd = findBenchmark(*results, "memfd");
+	ASSERT_EQ(memfd.type, Json::Type::Object) << run.output;
+	EXPECT_EQ(string(memfd, { "name" }), "alloc/memfd/65536/threads:2");
+	EXPECT_EQ(number(memfd, { "iterations" }), 4u * 2 * 2);
+	EXPECT_EQ(number(memfd, { "failures" }), 0u);
+	EXPECT_EQ(string(memfd, { "time_unit" }), "ns");
+	EXPECT_GE(number(memfd, { "p99_ns" }).value_or(0), number(memfd, { "p50_ns" }).value_or(1));
+	EXPECT_GT(number(memfd, { "max_ns" }).value_or(0), 0u);
+
+	/* The table names the run and its baseline. */
+	HeapctlRun table = heapctl({ "bench", "size=8192", "count=2", "rounds=1",
+				     "sources=memfd", "--socket", heapcomp.control() });
+	EXPECT_EQ(table.status, 0) << table.output;
+	EXPECT_NE(table.output.find("alloc/memfd/8192/threads:1"), std::string::npos)
+		<< table.output;
+	EXPECT_NE(table.output.find("1.00x"), std::string::npos) << table.output;
+
+	/* Bad words and unknown sources are refused before anything runs. */
+	for (const char *bad : { "size=0", "threads=99", "pattern=zigzag", "colour=red",
+				 "size=268435456 count=1024" }) {
+		std::string answer = ask(heapcomp.control(), std::string("bench start ") + bad + "\n");
+		EXPECT_NE(answer.find("\"error\""), std::string::npos) << bad << ": " << answer;
+	}
+	std::string unknown = ask(heapcomp.control(), "bench start sources=dma-heap:nonesuch\n");
+	EXPECT_NE(unknown.find("no allocation source 'dma-heap:nonesuch'"), std::string::npos)
+		<< unknown;
+}
+
+/* A long run leaves heapcomp answering, a second start waits its turn. */
+TEST(ControlSocket, BenchRunsBesideTheEventLoop)
+{
+	HeapcompProcess heapcomp("bench-long");
+	ASSERT_TRUE(heapcomp.ready()) << heapcomp.log();
+	std::string started = ask(heapcomp.control(),
+				  "bench start sources=memfd size=4096 count=64 rounds=1000\n");
+	std::optional<Json> progress = parseJson(started);
+	ASSERT_TRUE(progress) << started;
+	ASSERT_TRUE(at(*progress, { "running" }).boolean) << started;
+
+	std::string busy = ask(heapcomp.control(), "bench start sources=memfd\n");
+	EXPECT_NE(busy.find("still going"), std::string::npos) << busy;
+	/* The event loop answers at once while the worker allocates. */
+	auto before = std::chrono::steady_clock::now();
+	std::optional<Json> stats = parseJson(ask(heapcomp.control(), "stats\n"));
+	EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(1));
+	ASSERT_TRUE(stats);
+	/* The worker gets on with it, however loaded the machine. */
+	std::optional<Json> later;
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+	do {
+		later = parseJson(ask(heapcomp.control(), "bench\n"));
+		ASSERT_TRUE(later);
+	} while (number(*later, { "done" }).value_or(0) == 0 &&
+		 std::chrono::steady_clock::now() < deadline);
+	EXPECT_GT(number(*later, { "done" }).value_or(0), 0u);
+	EXPECT_EQ(number(*later, { "total" }), 64u * 1000);
+
+	/* SIGTERM mid-run: heapcomp stops the worker and exits cleanly. */
+	ASSERT_EQ(heapcomp.child().signal(SIGTERM), 0);
+	EXPECT_EQ(heapcomp.child().wait(20000), 0) << heapcomp.log();
+}
+
+/*
+ * In the test VM, the system and CMA heaps: each source gets figures and
+ * a ratio to memfd. A skip on hosts without heaps, a failure in the VM.
+ */
+TEST(ControlSocket, BenchAllocatesFromTheHeaps)
+{
+	if (access("/dev/dma_heap/system", R_OK) != 0) {
+		if (getenv("HEAPCOMP_VM"))
+			FAIL() << "no /dev/dma_heap/system in the VM";
+		GTEST_SKIP() << "no DMA-BUF heaps on this kernel";
+	}
+	HeapcompProcess heapcomp("bench-heaps");
+	ASSERT_TRUE(heapcomp.ready()) << heapcomp.log();
+	HeapctlRun run = heapctl({ "bench", "size=262144", "count=4", "rounds=2", "--json",
+				   "--socket", heapcomp.control() });
+	ASSERT_EQ(run.status, 0) << run.output;
+	std::optional<Json> results = parseJson(run.output);
+	ASSERT_TRUE(results) << run.output;
+	EXPECT_GT(number(*results, { "context", "cma_bytes" }).value_or(0), 0u) << run.output;
+	for (const char *source : { "dma-heap:system", "dma-heap:default_cma_region", "memfd" }) {
+		const Json &entry = findBenchmark(*results, source);
+		ASSERT_EQ(entry.type, Json::Type::Object) << source << ": " << run.output;
+		EXPECT_EQ(number(entry, { "iterations" }), 8u) << source;
+		EXPECT_EQ(number(entry, { "failures" }), 0u) << source;
+		EXPECT_EQ(at(entry, { "vs_memfd" }).type, Json::Type::Number) << source;
+	}
+}
+
+} /* namespace */
+} /* namespace heapcomp::test */

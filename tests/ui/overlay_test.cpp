@@ -5,10 +5,13 @@
 #include <linux/input-event-codes.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "alloc_benchmark.h"
 #include "client.h"
 #include "server_runner.h"
 #include "test_client.h"
@@ -136,6 +139,29 @@ TEST_F(OverlayTest, ShowsWhatTheStatisticsSay)
 	ASSERT_TRUE(runner.drawFrames(2));
 	EXPECT_EQ(litPixels(rect), 0u);
 	EXPECT_EQ(runner.screenshot().at(4, 4), kRed);
+}
+
+/* The allocation benchmark's run, as its panel shows it. */
+TEST_F(OverlayTest, ShowsTheAllocationBenchmark)
+{
+	ASSERT_TRUE(runner.run([this](comp::Server &server) {
+		auto config = comp::AllocBenchConfig::parse("sources=memfd size=8192 count=4 rounds=3");
+		return config && overlay->setShown(true) && server.allocBenchmark().start(*config);
+	}));
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+	while (runner.run([](comp::Server &server) {
+		return server.allocBenchmark().progress().running;
+	}) && std::chrono::steady_clock::now() < deadline)
+		std::this_thread::sleep_for(std::chrono::milliseconds(20));
+	std::vector<std::string> dump = runner.run([this](comp::Server &) {
+		EXPECT_TRUE(overlay->redraw());
+		return overlay->dump();
+	});
+	const std::string *line = findLine(dump, "bench memfd");
+	ASSERT_NE(line, nullptr);
+	EXPECT_EQ(field(*line, "allocations"), "12") << *line;
+	EXPECT_EQ(field(*line, "failures"), "0") << *line;
+	EXPECT_EQ(field(*line, "vs_memfd"), "\"1.00x\"") << *line;
 }
 
 /*
