@@ -170,6 +170,10 @@ bufmgr::Result<void> AllocBenchmark::start(const AllocBenchConfig &config)
 	progress_.results.assign(sources.size(), {});
 	for (size_t i = 0; i < sources.size(); i++)
 		progress_.results[i].source = sources[i];
+	live_.clear();
+	for (size_t i = 0; i < sources.size(); i++)
+		live_.push_back(std::make_unique<Live>());
+	done_ = 0;
 	stop_ = false;
 	worker_ = std::thread(&AllocBenchmark::run, this, config, sources);
 	return {};
@@ -188,13 +192,10 @@ void AllocBenchmark::runSource(const AllocBenchConfig &config, const std::string
 {
 	bufmgr::Allocator *allocator = manager_.allocator(source);
 	const uint32_t threads = threadSafe(allocator->kind()) ? config.threads : 1;
-	bufmgr::LatencyHistogram histogram;
-	{
-		std::lock_guard lock(mutex_);
-		progress_.results[index].threads = threads;
-		/* What a single-threaded source will not allocate still counts as done. */
-		progress_.done += uint64_t(config.count) * config.rounds * (config.threads - threads);
-	}
+	Live &live = *live_[index];
+	live.threads = threads;
+	/* What a single-threaded source will not allocate still counts as done. */
+	done_ += uint64_t(config.count) * config.rounds * (config.threads - threads);
 	auto work = [&](uint32_t thread) {
 		std::mt19937_64 random(0x6865617063u + thread);
 		std::vector<bufmgr::Buffer> held;
@@ -215,19 +216,17 @@ void AllocBenchmark::runSource(const AllocBenchConfig &config, const std::string
 				const uint64_t begin = monotonicNs();
 				auto buffer = allocator->allocate(request);
 				const uint64_t ns = monotonicNs() - begin;
-				std::lock_guard lock(mutex_);
-				AllocBenchResult &result = progress_.results[index];
-				progress_.done++;
+				/* Counters, not a lock: a reader must never hold the workers up, nor they it. */
+				done_++;
 				if (!buffer) {
-					result.failures++;
-					result.lastErrno = buffer.error().code;
+					live.failures++;
+					live.lastErrno = buffer.error().code;
 					continue;
 				}
-				histogram.record(ns);
-				result.allocations++;
-				result.bytes += buffer->size();
-				result.allocNs += ns;
-				result.latency = histogram.snapshot();
+				live.histogram.record(ns);
+				live.allocations++;
+				live.bytes += buffer->size();
+				live.allocNs += ns;
 				held.push_back(std::move(*buffer));
 			}
 			held.clear();
@@ -244,7 +243,20 @@ void AllocBenchmark::runSource(const AllocBenchConfig &config, const std::string
 AllocBenchProgress AllocBenchmark::progress() const
 {
 	std::lock_guard lock(mutex_);
-	return progress_;
+	AllocBenchProgress progress = progress_;
+	progress.done = done_;
+	for (size_t i = 0; i < live_.size() && i < progress.results.size(); i++) {
+		const Live &live = *live_[i];
+		AllocBenchResult &result = progress.results[i];
+		result.threads = live.threads;
+		result.failures = live.failures;
+		result.lastErrno = live.lastErrno;
+		result.allocations = live.allocations;
+		result.bytes = live.bytes;
+		result.allocNs = live.allocNs;
+		result.latency = live.histogram.snapshot();
+	}
+	return progress;
 }
 
 std::string AllocBenchmark::resultsJson() const

@@ -101,9 +101,24 @@ private:
 	void run(AllocBenchConfig config, std::vector<std::string> sources);
 	void runSource(const AllocBenchConfig &config, const std::string &source, size_t index);
 
+	/* One source's figures as the workers count them. */
+	struct Live {
+		std::atomic<uint64_t> allocations{ 0 };
+		std::atomic<uint64_t> bytes{ 0 };
+		std::atomic<uint64_t> failures{ 0 };
+		std::atomic<uint64_t> allocNs{ 0 };
+		std::atomic<int> lastErrno{ 0 };
+		std::atomic<uint32_t> threads{ 0 };
+		bufmgr::LatencyHistogram histogram;
+	};
+
 	bufmgr::BufferManager &manager_;
+	/* Guards progress_ and the run's shape; the workers count in live_ and done_ only. */
 	mutable std::mutex mutex_;
 	AllocBenchProgress progress_;
+	/* One per source of the run; replaced only while no worker runs. */
+	std::vector<std::unique_ptr<Live>> live_;
+	std::atomic<uint64_t> done_{ 0 };
 	std::atomic<bool> stop_{ false };
 	std::thread worker_;
 };
