@@ -38,7 +38,9 @@ std::string findSocket(const std::string &dir)
 	std::error_code ec;
 	for (const auto &entry : std::filesystem::directory_iterator(dir, ec)) {
 		std::string name = entry.path().filename().string();
-		if (entry.is_socket(ec) && name.rfind("wayland-", 0) == 0)
+		/* heapcomp's control socket sits beside it as wayland-N.control. */
+		if (entry.is_socket(ec) && name.rfind("wayland-", 0) == 0 &&
+		    name.find('.') == std::string::npos)
 			return name;
 	}
 	return {};
