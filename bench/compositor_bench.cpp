@@ -19,7 +19,9 @@
  * compared with heapcomp-gles and heapcomp-pixman; heapcomp-drm-pixman
  * (-composed) do the same on the DRM backend, where a KMS device exists.
  * heapcomp-pixman-overlay shows the statistics overlay, and is compared
- * with heapcomp-pixman-composed (fullscreen) and heapcomp-pixman (window).
+ * with heapcomp-pixman-composed (fullscreen) and heapcomp-pixman (window);
+ * heapcomp-drm-pixman-overlay puts it on an overlay plane, so it is
+ * compared with heapcomp-drm-pixman, fullscreen still scanned out.
  *
  * Options before the benchmark's own:
  *   --heapcomp PATH      (default: ../compositor/heapcomp beside this program)
@@ -334,12 +336,15 @@ int main(int argc, char **argv)
 					rows.push_back({ w.name(), c->name, name + suffix, baseline });
 					/*
 					 * The overlay's cost, on the same frames: composed
-					 * with and without it (it turns direct scanout off).
+					 * with and without it where it turns direct scanout
+					 * off; on its own plane, scanned out with and without.
 					 */
+					const bool composedBaseline = fullscreen && !c->overlayOnPlane;
 					if (!c->withoutOverlay.empty())
 						scanoutComparisons.push_back(
 							{ name + suffix,
-							  c->withoutOverlay + (fullscreen ? "-composed/" : "/") +
+							  c->withoutOverlay +
+								  (composedBaseline ? "-composed/" : "/") +
 								  w.name() + suffix,
 							  c->name + " vs without the overlay, " +
 								  w.name(),

@@ -38,9 +38,7 @@ std::string findSocket(const std::string &dir)
 	std::error_code ec;
 	for (const auto &entry : std::filesystem::directory_iterator(dir, ec)) {
 		std::string name = entry.path().filename().string();
-		/* heapcomp's control socket sits beside it as wayland-N.control. */
-		if (entry.is_socket(ec) && name.rfind("wayland-", 0) == 0 &&
-		    name.find('.') == std::string::npos)
+		if (entry.is_socket(ec) && name.rfind("wayland-", 0) == 0)
 			return name;
 	}
 	return {};
@@ -224,7 +222,8 @@ std::vector<Compositor> knownCompositors(const std::string &heapcomp)
 	};
 	/*
 	 * -composed against the plain one: direct scanout against composition;
-	 * -overlay against the plain one: the cost of the statistics overlay.
+	 * -overlay against the plain one: the cost of the statistics overlay
+	 * (headless it is composed; on DRM it has a plane of its own).
 	 */
 	for (Variant v : { Variant{ "heapcomp-gles", "gles", false, false },
 			   Variant{ "heapcomp-gles-composed", "gles", true, false },
@@ -232,9 +231,10 @@ std::vector<Compositor> knownCompositors(const std::string &heapcomp)
 			   Variant{ "heapcomp-pixman-composed", "pixman", true, false },
 			   Variant{ "heapcomp-pixman-overlay", "pixman", false, false, true },
 			   Variant{ "heapcomp-drm-pixman", "pixman", false, true },
-			   Variant{ "heapcomp-drm-pixman-composed", "pixman", true, true } }) {
+			   Variant{ "heapcomp-drm-pixman-composed", "pixman", true, true },
+			   Variant{ "heapcomp-drm-pixman-overlay", "pixman", false, true, true } }) {
 		Compositor c{ v.name, v.drm ? heapcompDrmCommand : heapcompCommand, heapcomp,
-			      hasRendererOption ? v.renderer : "", {}, "", "", "" };
+			      hasRendererOption ? v.renderer : "", {}, "", "" };
 		const std::string plain = std::string(v.drm ? "heapcomp-drm-" : "heapcomp-") +
 					  v.renderer;
 		if (v.composeAll) {
@@ -244,6 +244,7 @@ std::vector<Compositor> knownCompositors(const std::string &heapcomp)
 		if (v.overlay) {
 			c.options.push_back("--overlay");
 			c.withoutOverlay = plain;
+			c.overlayOnPlane = v.drm;
 		}
 		/* Without the option heapcomp has its GLES renderer only. */
 		if (help.empty())
@@ -264,13 +265,13 @@ std::vector<Compositor> knownCompositors(const std::string &heapcomp)
 
 	std::string sway = findProgram("sway");
 	/* sway will not run as root: it could not drop privileges it keeps. */
-	all.push_back({ "sway", swayCommand, sway, "pixman", {}, "", "",
+	all.push_back({ "sway", swayCommand, sway, "pixman", {}, "", "", false,
 			sway.empty() ? "sway is not installed (scripts/install-deps --bench)" : "",
 			true });
 	std::string weston = findProgram("weston");
 	for (const char *renderer : { "pixman", "gl" }) {
 		all.push_back({ std::string("weston-") + renderer, westonCommand, weston, renderer,
-				{}, "", "", weston.empty() ? "weston is not installed" : "" });
+				{}, "", "", false, weston.empty() ? "weston is not installed" : "" });
 	}
 	return all;
 }

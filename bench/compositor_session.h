@@ -57,6 +57,11 @@ struct Compositor {
 	 * same compositor without it, composing the same frames.
 	 */
 	std::string withoutOverlay;
+	/*
+	 * On DRM the overlay has a plane of its own: a fullscreen client stays
+	 * scanned out, so the plain compositor scanning out is the baseline.
+	 */
+	bool overlayOnPlane = false;
 	std::string skipReason;			/* not "" when it cannot run here */
 	bool refusesRoot = false;		/* run as nobody when the driver is root */
 };

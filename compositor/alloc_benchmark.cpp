@@ -8,12 +8,15 @@
 #include <charconv>
 #include <cerrno>
 #include <fstream>
+#include <optional>
 #include <random>
 
 #include <drm_fourcc.h>
 
+#include <bufmgr/clock.h>
 #include <bufmgr/heap.h>
 #include <bufmgr/json_writer.h>
+#include <bufmgr/pool.h>
 
 namespace comp {
 
@@ -23,14 +26,11 @@ namespace {
 
 /* What one run may hold at once: a benchmark must not take the board's CMA. */
 constexpr uint64_t kMaxHeldBytes = uint64_t(1) << 30;
+constexpr uint64_t kMaxSize = uint64_t(256) << 20;
+constexpr uint32_t kMaxCount = 1024;
+constexpr uint32_t kMaxRounds = 1000;
+constexpr uint32_t kMaxThreads = 16;
 constexpr uint64_t kPage = 4096;
-
-uint64_t monotonicNs()
-{
-	timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
-}
 
 /* Allocators that take calls from several threads at once (ioctls on one fd, memfd_create). */
 bool threadSafe(bufmgr::AllocatorKind kind)
@@ -106,24 +106,62 @@ bufmgr::Result<AllocBenchConfig> AllocBenchConfig::parse(std::string_view words)
 				config.pattern = Pattern::Mixed;
 			else
 				return bad();
+		} else if (key == "pooled") {
+			if (value == "yes")
+				config.pooled = true;
+			else if (value == "no")
+				config.pooled = false;
+			else
+				return bad();
 		} else if (!parseNumber(value, n) || n == 0) {
 			return bad();
-		} else if (key == "size" && n <= (uint64_t(256) << 20)) {
+		} else if (key == "size" && n <= kMaxSize) {
 			config.size = n;
-		} else if (key == "count" && n <= 1024) {
+		} else if (key == "count" && n <= kMaxCount) {
 			config.count = uint32_t(n);
-		} else if (key == "rounds" && n <= 1000) {
+		} else if (key == "rounds" && n <= kMaxRounds) {
 			config.rounds = uint32_t(n);
-		} else if (key == "threads" && n <= 16) {
+		} else if (key == "threads" && n <= kMaxThreads) {
 			config.threads = uint32_t(n);
 		} else {
 			return bad();
 		}
 	}
-	if (config.size * config.count * config.threads > kMaxHeldBytes)
+	if (auto valid = config.validate(); !valid)
+		return unexpected(std::move(valid).error());
+	return config;
+}
+
+bufmgr::Result<void> AllocBenchConfig::validate() const
+{
+	auto out = [](const char *what, uint64_t max) {
+		return unexpected(EINVAL, std::string("benchmark: ") + what + " must be 1 to " +
+						  std::to_string(max));
+	};
+	if (size == 0 || size > kMaxSize)
+		return out("size", kMaxSize);
+	if (count == 0 || count > kMaxCount)
+		return out("count", kMaxCount);
+	if (rounds == 0 || rounds > kMaxRounds)
+		return out("rounds", kMaxRounds);
+	if (threads == 0 || threads > kMaxThreads)
+		return out("threads", kMaxThreads);
+	if (size * count * threads > kMaxHeldBytes)
 		return unexpected(EINVAL, "benchmark: size * count * threads holds more than " +
 						  std::to_string(kMaxHeldBytes >> 20) + " MiB");
-	return config;
+	return {};
+}
+
+std::string AllocBenchConfig::toString() const
+{
+	std::string words = "size=" + std::to_string(size) + " count=" + std::to_string(count) +
+			    " rounds=" + std::to_string(rounds) +
+			    " threads=" + std::to_string(threads) +
+			    " pattern=" + std::string(comp::toString(pattern)) +
+			    " pooled=" + (pooled ? "yes" : "no");
+	for (size_t i = 0; i < sources.size(); i++)
+		words += (i ? "," : " sources=") + sources[i];
+	return words;
 }
 
 AllocBenchmark::AllocBenchmark(bufmgr::BufferManager &manager) : manager_(manager)
@@ -139,6 +177,8 @@ AllocBenchmark::~AllocBenchmark()
 
 bufmgr::Result<void> AllocBenchmark::start(const AllocBenchConfig &config)
 {
+	if (auto valid = config.validate(); !valid)
+		return valid;
 	std::vector<std::string> sources = config.sources;
 	if (sources.empty()) {
 		for (const bufmgr::SourceInfo &info : manager_.sources()) {
@@ -163,7 +203,6 @@ bufmgr::Result<void> AllocBenchmark::start(const AllocBenchConfig &config)
 		worker_.join();
 	progress_.running = true;
 	progress_.run++;
-	progress_.done = 0;
 	progress_.total = uint64_t(config.count) * config.rounds * config.threads * sources.size();
 	progress_.config = config;
 	progress_.config.sources = sources;
@@ -196,6 +235,11 @@ void AllocBenchmark::runSource(const AllocBenchConfig &config, const std::string
 	live.threads = threads;
 	/* What a single-threaded source will not allocate still counts as done. */
 	done_ += uint64_t(config.count) * config.rounds * (config.threads - threads);
+	/* The run's own, so heapcomp's pool and its statistics stay the clients'. */
+	std::optional<bufmgr::BufferPool> pool;
+	if (config.pooled)
+		pool.emplace(bufmgr::PoolLimits{ .maxFreePerKey = size_t(config.count) * threads,
+						 .maxFreeBytes = kMaxHeldBytes });
 	auto work = [&](uint32_t thread) {
 		std::mt19937_64 random(0x6865617063u + thread);
 		std::vector<bufmgr::Buffer> held;
@@ -213,9 +257,13 @@ void AllocBenchmark::runSource(const AllocBenchConfig &config, const std::string
 				auto request = bufmgr::AllocationRequest::image(
 					kPage / 4, rows, DRM_FORMAT_XRGB8888, bufmgr::Usage::Cpu,
 					"heapcomp-bench");
-				const uint64_t begin = monotonicNs();
-				auto buffer = allocator->allocate(request);
-				const uint64_t ns = monotonicNs() - begin;
+				const uint64_t begin = bufmgr::clockNs();
+				std::optional<bufmgr::Buffer> spare;
+				if (pool)
+					spare = pool->take(source, request);
+				auto buffer = spare ? bufmgr::Result<bufmgr::Buffer>(std::move(*spare))
+						    : allocator->allocate(request);
+				const uint64_t ns = bufmgr::clockNs() - begin;
 				/* Counters, not a lock: a reader must never hold the workers up, nor they it. */
 				done_++;
 				if (!buffer) {
@@ -227,7 +275,12 @@ void AllocBenchmark::runSource(const AllocBenchConfig &config, const std::string
 				live.allocations++;
 				live.bytes += buffer->size();
 				live.allocNs += ns;
+				live.reused += spare.has_value();
 				held.push_back(std::move(*buffer));
+			}
+			if (pool) {
+				for (bufmgr::Buffer &buffer : held)
+					pool->give(std::move(buffer));
 			}
 			held.clear();
 		}
@@ -254,6 +307,7 @@ AllocBenchProgress AllocBenchmark::progress() const
 		result.allocations = live.allocations;
 		result.bytes = live.bytes;
 		result.allocNs = live.allocNs;
+		result.reused = live.reused;
 		result.latency = live.histogram.snapshot();
 	}
 	return progress;
@@ -295,6 +349,7 @@ std::string AllocBenchmark::resultsJson() const
 	json.field("pattern", std::string(toString(progress.config.pattern)));
 	json.field("buffers_held", uint64_t(progress.config.count));
 	json.field("rounds", uint64_t(progress.config.rounds));
+	json.field("pooled", progress.config.pooled);
 	json.field("complete", !progress.running && progress.done == progress.total);
 	json.endObject();
 
@@ -310,6 +365,7 @@ std::string AllocBenchmark::resultsJson() const
 			continue;
 		const std::string name = "alloc/" + result.source + "/" +
 					 std::to_string(progress.config.size) +
+					 (progress.config.pooled ? "/pooled" : "") +
 					 "/threads:" + std::to_string(result.threads);
 		const double mean = result.allocations ? double(result.allocNs) /
 							 double(result.allocations)
@@ -325,6 +381,8 @@ std::string AllocBenchmark::resultsJson() const
 		json.field("bytes_per_second",
 			   result.allocNs ? double(result.bytes) * 1e9 / double(result.allocNs) : 0.0);
 		json.field("failures", result.failures);
+		if (progress.config.pooled)
+			json.field("reused", result.reused);
 		if (result.failures)
 			json.field("last_error", bufmgr::errnoName(result.lastErrno));
 		json.field("p50_ns", result.latency.percentileNs(0.5));

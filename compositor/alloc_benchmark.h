@@ -34,13 +34,22 @@ struct AllocBenchConfig {
 	uint32_t rounds = 4;
 	uint32_t threads = 1;
 	Pattern pattern = Pattern::Fixed;
+	/*
+	 * Freed buffers go to a free list the next round takes from, as
+	 * heapcomp's pool serves clients; otherwise every one is fresh.
+	 */
+	bool pooled = false;
 
 	/*
 	 * From "size=1048576 count=32 rounds=4 threads=2 pattern=random
-	 * sources=dma-heap:system,memfd" (any subset, any order); EINVAL
-	 * names the bad word.
+	 * pooled=yes sources=dma-heap:system,memfd" (any subset, any order);
+	 * EINVAL names the bad word.
 	 */
 	static bufmgr::Result<AllocBenchConfig> parse(std::string_view words);
+	/* EINVAL for a value out of its range, or a run holding more than 1 GiB. */
+	bufmgr::Result<void> validate() const;
+	/* The words parse() takes for this config. */
+	std::string toString() const;
 };
 
 std::string_view toString(AllocBenchConfig::Pattern pattern);
@@ -55,6 +64,8 @@ struct AllocBenchResult {
 	/* Wall time of its allocations (not the frees), summed over threads. */
 	uint64_t allocNs = 0;
 	bufmgr::LatencyHistogram::Snapshot latency;
+	/* Allocations served from the free list (pooled runs). */
+	uint64_t reused = 0;
 	/* Threads used: allocators that are not thread-safe get one. */
 	uint32_t threads = 0;
 };
@@ -86,7 +97,7 @@ public:
 	AllocBenchmark(const AllocBenchmark &) = delete;
 	AllocBenchmark &operator=(const AllocBenchmark &) = delete;
 
-	/* EBUSY while a run goes on, ENODEV for a source the manager lacks. */
+	/* EBUSY while a run goes on, ENODEV for a source the manager lacks, EINVAL for a bad config. */
 	bufmgr::Result<void> start(const AllocBenchConfig &config);
 	AllocBenchProgress progress() const;
 	/*
@@ -107,6 +118,7 @@ private:
 		std::atomic<uint64_t> bytes{ 0 };
 		std::atomic<uint64_t> failures{ 0 };
 		std::atomic<uint64_t> allocNs{ 0 };
+		std::atomic<uint64_t> reused{ 0 };
 		std::atomic<int> lastErrno{ 0 };
 		std::atomic<uint32_t> threads{ 0 };
 		bufmgr::LatencyHistogram histogram;

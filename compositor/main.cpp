@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "control_socket.h"
+#include "control_socket_path.h"
 #include "log.h"
 #include "options.h"
 #include "render/renderer_choice.h"
@@ -72,8 +73,7 @@ std::unique_ptr<comp::ControlSocket> startControlSocket(comp::Server &server,
 				    "(--control-socket PATH gives one)");
 			return nullptr;
 		}
-		path = std::string(getenv("XDG_RUNTIME_DIR")) + "/" + server.socketName() +
-		       ".control";
+		path = comp::controlSocketPath(getenv("XDG_RUNTIME_DIR"), server.socketName());
 	}
 	auto control = comp::ControlSocket::create(
 		server.loop(), path, [&server](std::string_view request) {

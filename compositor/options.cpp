@@ -152,7 +152,7 @@ std::string usage(const std::string &program)
 	    << "  --stats PATH             heapcomp's statistics as JSON, written on SIGUSR1\n"
 	    << "                           and when heapcomp stops (default: none)\n"
 	    << "  --control-socket PATH    where heapctl asks heapcomp about its state, owner\n"
-	    << "                           only (default $XDG_RUNTIME_DIR/<socket name>.control)\n"
+	    << "                           only (default $XDG_RUNTIME_DIR/heapcomp-<socket>.control)\n"
 	    << "  --render-node PATH       DRM render node for the GLES renderer\n"
 	    << "                           (default: the first /dev/dri/renderD*, else none)\n"
 	    << "  --surfaceless            render with EGL surfaceless, ignoring render nodes\n"

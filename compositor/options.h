@@ -38,7 +38,7 @@ struct Options {
 	bool overlay = false;
 	OverlayRendererKind overlayRenderer = OverlayRendererKind::Auto;
 	bool help = false;
-	/* The control socket's path; empty: $XDG_RUNTIME_DIR/<wayland socket>.control. */
+	/* The control socket's path; empty: $XDG_RUNTIME_DIR/heapcomp-<wayland socket>.control. */
 	std::string controlSocket;
 	/* After "--": a client to run; heapcomp stops when it exits. */
 	std::vector<std::string> command;

@@ -441,6 +441,11 @@ AllocBenchmark &Server::allocBenchmark()
 	return *allocBenchmark_;
 }
 
+bool Server::overlayOnPlane(size_t index) const
+{
+	return index < outputs_.size() && outputs_[index]->overlayOnPlane();
+}
+
 const FrameTimeline &Server::frameTimeline(size_t index) const
 {
 	static const FrameTimeline none;

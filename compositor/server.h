@@ -182,6 +182,8 @@ public:
 	const RepaintStats &repaintStats(size_t output = 0) const;
 	size_t numOutputs() const { return outputs_.size(); }
 	const FrameTimeline &frameTimeline(size_t output = 0) const;
+	/* Whether the overlay is on a plane of its own on that output (not composed). */
+	bool overlayOnPlane(size_t output = 0) const;
 
 	/*
 	 * The overlay drawn above the clients on the first output (null:

@@ -289,7 +289,11 @@ std::string heapsJson(Server &server)
 
 bufmgr::Result<void> writeStatsJson(Server &server, const std::string &path)
 {
-	std::string text = statsJson(server);
+	return writeFileWhole(path, statsJson(server));
+}
+
+bufmgr::Result<void> writeFileWhole(const std::string &path, std::string_view text)
+{
 	std::string temporary = path + ".tmp";
 	FILE *file = fopen(temporary.c_str(), "we");
 	if (!file)

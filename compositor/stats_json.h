@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <bufmgr/result.h>
 
@@ -43,5 +44,8 @@ std::string heapsJson(Server &server);
 
 /* statsJson() into path, through a file beside it: readers see all or nothing. */
 bufmgr::Result<void> writeStatsJson(Server &server, const std::string &path);
+
+/* Writes text beside path and renames it over path: a reader sees all of it or none. */
+bufmgr::Result<void> writeFileWhole(const std::string &path, std::string_view text);
 
 } /* namespace comp */

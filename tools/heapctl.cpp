@@ -30,7 +30,10 @@
 #include <bufmgr/json_reader.h>
 #include <bufmgr/json_writer.h>
 #include <bufmgr/provenance.h>
+#include <bufmgr/stats.h>
 #include <bufmgr/unique_fd.h>
+
+#include "control_socket_path.h"
 
 using namespace bufmgr;
 
@@ -70,14 +73,15 @@ void printUsage(FILE *out)
 		"                    Run heapcomp's allocation benchmark on its worker\n"
 		"                    threads and print its figures, memfd as the baseline:\n"
 		"                    size=BYTES count=BUFFERS-HELD rounds=N threads=N\n"
-		"                    pattern=fixed|random|mixed sources=NAME,NAME\n"
-		"                    (default: every dma-buf source, 1 MiB, 32, 4, 1).\n"
+		"                    pattern=fixed|random|mixed pooled=yes|no\n"
+		"                    sources=NAME,NAME (default: every dma-buf source,\n"
+		"                    1 MiB, 32, 4, 1, fixed, fresh buffers every round).\n"
 		"                    --json: Google Benchmark JSON with a context block.\n"
 		"\n"
 		"Options:\n"
 		"  --json                  Print JSON instead of a table.\n"
 		"  --socket PATH           heapcomp's control socket (default\n"
-		"                          $XDG_RUNTIME_DIR/$WAYLAND_DISPLAY.control).\n"
+		"                          $XDG_RUNTIME_DIR/heapcomp-$WAYLAND_DISPLAY.control).\n"
 		"  --interval SECONDS      top: time between refreshes (default 2).\n"
 		"  --count N               top: refreshes before exiting (default 0: forever).\n"
 		"  --bitmap                cma: parse the debugfs allocation bitmaps for\n"
@@ -99,23 +103,6 @@ void printUsage(FILE *out)
 		"Exit status: 0 on success, 1 when the command failed, 2 on a usage\n"
 		"error.\n",
 		out);
-}
-
-std::string humanBytes(uint64_t bytes)
-{
-	static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double value = static_cast<double>(bytes);
-	size_t unit = 0;
-	while (value >= 1024.0 && unit + 1 < std::size(units)) {
-		value /= 1024.0;
-		unit++;
-	}
-	char buf[32];
-	if (unit == 0)
-		std::snprintf(buf, sizeof(buf), "%" PRIu64 " B", bytes);
-	else
-		std::snprintf(buf, sizeof(buf), "%.1f %s", value, units[unit]);
-	return buf;
 }
 
 /*
@@ -374,9 +361,9 @@ int cmdHeaps(const Options &options)
 		const CmaAreaInfo *area = findCmaArea(areas, heap.cmaArea);
 		std::string size = "-", free = "-";
 		if (area && area->pages())
-			size = humanBytes(area->totalBytes());
+			size = bufmgr::formatBytes(area->totalBytes());
 		if (area && area->freePages())
-			free = humanBytes(*area->freePages() * area->pageSize);
+			free = bufmgr::formatBytes(*area->freePages() * area->pageSize);
 		table.add({ heap.name, std::string(toString(heap.kind)), yesNo(heap.contiguous),
 			    yesNo(heap.cpuCached), accessText(heap), orDash(heap.cmaArea), size,
 			    free, orDash(heap.aliasOf) });
@@ -384,7 +371,7 @@ int cmdHeaps(const Options &options)
 	table.print(stdout);
 	if (cmaBytes)
 		std::printf("\nCMA behind these heaps: %s (each area counted once)\n",
-			    humanBytes(cmaBytes).c_str());
+			    bufmgr::formatBytes(cmaBytes).c_str());
 	std::printf("\nWhat each heap's memory is for:\n");
 	for (size_t i = 0; i < provenance.size(); i++)
 		std::printf("  %s: %s\n    paid by %s\n", provenance[i].heap.c_str(),
@@ -436,7 +423,7 @@ int cmdCma(const Options &options)
 		      "ALLOC OK", "ALLOC FAIL", "RELEASED" });
 	for (const CmaAreaInfo &area : areas) {
 		auto bytes = [&](const std::optional<uint64_t> &pages) {
-			return pages ? humanBytes(*pages * area.pageSize) : std::string("-");
+			return pages ? bufmgr::formatBytes(*pages * area.pageSize) : std::string("-");
 		};
 		std::string frag = "-";
 		if (std::optional<double> f = area.fragmentation()) {
@@ -455,7 +442,7 @@ int cmdCma(const Options &options)
 			    numberOrDash(area.releasePagesSuccess) });
 	}
 	table.print(stdout);
-	std::printf("\nTotal CMA: %s\n", humanBytes(totalCmaBytes(areas)).c_str());
+	std::printf("\nTotal CMA: %s\n", bufmgr::formatBytes(totalCmaBytes(areas)).c_str());
 	return 0;
 }
 
@@ -560,21 +547,21 @@ int cmdUsage(const Options &options)
 		for (const ExporterUsage &e : p.exporters) {
 			if (!exporters.empty())
 				exporters += ", ";
-			exporters += e.exporter + " " + humanBytes(e.bytes);
+			exporters += e.exporter + " " + bufmgr::formatBytes(e.bytes);
 		}
 		processes.add({ std::to_string(p.pid), orDash(p.comm), std::to_string(p.buffers),
-				humanBytes(p.bytes), std::to_string(p.fds), exporters });
+				bufmgr::formatBytes(p.bytes), std::to_string(p.fds), exporters });
 	}
 	processes.print(stdout);
 
 	std::printf("\n");
 	Table exporters({ "EXPORTER", "BUFFERS", "BYTES", "FDS", "SOURCE" });
 	for (const ExporterUsage &e : scan.exporters)
-		exporters.add({ e.exporter, std::to_string(e.buffers), humanBytes(e.bytes),
+		exporters.add({ e.exporter, std::to_string(e.buffers), bufmgr::formatBytes(e.bytes),
 				std::to_string(e.fds), describeExporter(heaps, e.exporter) });
 	exporters.print(stdout);
 	std::printf("\nTotal: %" PRIu64 " buffers, %s (each buffer counted once)\n",
-		    scan.buffers, humanBytes(scan.bytes).c_str());
+		    scan.buffers, bufmgr::formatBytes(scan.bytes).c_str());
 	return 0;
 }
 
@@ -645,7 +632,7 @@ int cmdIdentify(const Options &options)
 	std::printf("source:    %s\n", printable(describeExporter(heaps, info->exporter)).c_str());
 	if (heap && heap->isAlias())
 		std::printf("alias of:  %s\n", printable(heap->aliasOf).c_str());
-	std::printf("size:      %" PRIu64 " (%s)\n", info->size, humanBytes(info->size).c_str());
+	std::printf("size:      %" PRIu64 " (%s)\n", info->size, bufmgr::formatBytes(info->size).c_str());
 	std::printf("name:      %s\n", info->name ? printable(*info->name).c_str() : "-");
 	std::printf("inode:     %s\n", numberOrDash(info->inode).c_str());
 	std::printf("refs:      %" PRId64 "\n", info->count);
@@ -659,14 +646,12 @@ std::optional<std::string> controlSocketPath(const Options &options)
 		return *options.socket;
 	const char *display = std::getenv("WAYLAND_DISPLAY");
 	std::string name = display && *display ? display : "wayland-0";
-	if (name[0] == '/')
-		return name + ".control";
 	const char *runtimeDir = std::getenv("XDG_RUNTIME_DIR");
-	if (!runtimeDir || !*runtimeDir) {
+	if (name[0] != '/' && (!runtimeDir || !*runtimeDir)) {
 		std::fprintf(stderr, "heapctl: XDG_RUNTIME_DIR is not set: give --socket PATH\n");
 		return std::nullopt;
 	}
-	return std::string(runtimeDir) + "/" + name + ".control";
+	return comp::controlSocketPath(runtimeDir ? runtimeDir : "", name);
 }
 
 /* Waits for fd to be ready for events; false (errno set) on a timeout or error. */
@@ -734,7 +719,7 @@ std::string text(const Json &json, std::initializer_list<const char *> path)
 std::string bytesText(const Json &json, std::initializer_list<const char *> path)
 {
 	std::optional<uint64_t> bytes = jsonNumber(json, path);
-	return bytes ? humanBytes(*bytes) : "-";
+	return bytes ? bufmgr::formatBytes(*bytes) : "-";
 }
 
 void printStats(const Json &stats)
@@ -930,7 +915,7 @@ int cmdBench(const Options &options)
 			failures += " (" + error->text + ")";
 		table.add({ text(row, { "name" }), text(row, { "iterations" }), mean,
 			    ns(row, "p50_ns"), ns(row, "p99_ns"), ns(row, "max_ns"),
-			    humanBytes(uint64_t(std::strtod(
+			    bufmgr::formatBytes(uint64_t(std::strtod(
 				    text(row, { "bytes_per_second" }).c_str(), nullptr))) + "/s",
 			    vs.type == Json::Type::Number ? ratio : "-", failures });
 	}

@@ -1,32 +1,51 @@
 /* SPDX-License-Identifier: MIT */
 #include "ui/overlay.h"
 
+#include <linux/input-event-codes.h>
 #include <time.h>
 
 #include <algorithm>
+#include <cfloat>
+#include <utility>
 
 #include <imgui.h>
 #include <xkbcommon/xkbcommon-keysyms.h>
+
+#include <bufmgr/clock.h>
 
 #include "log.h"
 #include "protocols/seat.h"
 #include "render/gles_renderer.h"
 #include "render/renderer_choice.h"
 #include "server.h"
-#include "ui/overlay_panels.h"
+#include "stats_json.h"
 
 namespace comp {
 
 namespace {
 
 constexpr int32_t kMargin = 8;
+/* Input redraws at most this often: a 1000 Hz mouse must not redraw 1000 times a second. */
+constexpr std::chrono::milliseconds kInputRedrawPeriod{ 16 };
 
-/* The whole process's: a software GL rasterizes on threads of its own. */
-uint64_t processCpuNs()
+/* ImGui's keys by evdev code: 1.86 indexes io.KeysDown with what io.KeyMap says. */
+void mapKeys(ImGuiIO &io)
 {
-	timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
+	static constexpr std::pair<ImGuiKey_, int> keys[] = {
+		{ ImGuiKey_Tab, KEY_TAB },		{ ImGuiKey_LeftArrow, KEY_LEFT },
+		{ ImGuiKey_RightArrow, KEY_RIGHT },	{ ImGuiKey_UpArrow, KEY_UP },
+		{ ImGuiKey_DownArrow, KEY_DOWN },	{ ImGuiKey_PageUp, KEY_PAGEUP },
+		{ ImGuiKey_PageDown, KEY_PAGEDOWN },	{ ImGuiKey_Home, KEY_HOME },
+		{ ImGuiKey_End, KEY_END },		{ ImGuiKey_Insert, KEY_INSERT },
+		{ ImGuiKey_Delete, KEY_DELETE },	{ ImGuiKey_Backspace, KEY_BACKSPACE },
+		{ ImGuiKey_Space, KEY_SPACE },		{ ImGuiKey_Enter, KEY_ENTER },
+		{ ImGuiKey_Escape, KEY_ESC },		{ ImGuiKey_KeyPadEnter, KEY_KPENTER },
+		{ ImGuiKey_A, KEY_A },			{ ImGuiKey_C, KEY_C },
+		{ ImGuiKey_V, KEY_V },			{ ImGuiKey_X, KEY_X },
+		{ ImGuiKey_Y, KEY_Y },			{ ImGuiKey_Z, KEY_Z },
+	};
+	for (const auto &[key, code] : keys)
+		io.KeyMap[key] = code;
 }
 
 } /* namespace */
@@ -39,6 +58,7 @@ ImGuiContext *createOverlayImGui()
 	/* Nothing of the overlay is kept between runs. */
 	io.IniFilename = nullptr;
 	io.LogFilename = nullptr;
+	mapKeys(io);
 	ImGui::StyleColorsDark();
 	ImGuiStyle &style = ImGui::GetStyle();
 	style.WindowRounding = 4.0f;
@@ -54,6 +74,15 @@ std::unique_ptr<Overlay> Overlay::create(Server &server, OverlayConfig config)
 	std::unique_ptr<Overlay> overlay(new Overlay(server, std::move(config)));
 	overlay->timer_ = EventSource(wl_event_loop_add_timer(server.loop(), &Overlay::onTimer,
 							      overlay.get()));
+	overlay->inputTimer_ = EventSource(
+		wl_event_loop_add_timer(server.loop(), &Overlay::onInputTimer, overlay.get()));
+	for (const bufmgr::SourceInfo &info : server.bufferManager().sources()) {
+		if (info.kind != bufmgr::AllocatorKind::Memfd && !info.restricted)
+			overlay->benchControls_.sources.push_back(info.source);
+	}
+	/* Small enough to finish in a blink on any source. */
+	overlay->benchControls_.config.size = 64 << 10;
+	overlay->benchControls_.config.count = 16;
 	server.setOverlay(overlay.get());
 	if (overlay->config_.shown)
 		overlay->setShown(true);
@@ -69,8 +98,11 @@ Overlay::~Overlay()
 {
 	if (keyBound_)
 		server_.seat().setKeyBinding({});
+	if (server_.seat().inputLayer() == this)
+		server_.seat().setInputLayer(nullptr);
 	server_.setOverlay(nullptr);
 	timer_.reset();
+	inputTimer_.reset();
 	/* The backend's GL objects go while their ImGui context still exists. */
 	renderer_.reset();
 	if (imgui_)
@@ -88,20 +120,246 @@ OverlayLayer::Image Overlay::image() const
 	return image;
 }
 
-bool Overlay::isToggleKey(uint32_t keysym, uint32_t modifiers)
+Overlay::KeyAction Overlay::keyAction(uint32_t keysym, uint32_t modifiers)
 {
-	return keysym == XKB_KEY_F12 && (modifiers & Seat::ModLogo);
+	if (keysym != XKB_KEY_F12 || !(modifiers & Seat::ModLogo))
+		return KeyAction::None;
+	return modifiers & Seat::ModShift ? KeyAction::ToggleInteractive : KeyAction::Toggle;
 }
 
 void Overlay::bindToggleKey()
 {
 	server_.seat().setKeyBinding([this](uint32_t keysym, uint32_t modifiers) {
-		if (!isToggleKey(keysym, modifiers))
+		switch (keyAction(keysym, modifiers)) {
+		case KeyAction::None:
 			return false;
-		setShown(!shown_);
-		return true;
+		case KeyAction::Toggle:
+			setShown(!shown_);
+			return true;
+		case KeyAction::ToggleInteractive:
+			setInteractive(!interactive_);
+			return true;
+		}
+		return false;
 	});
 	keyBound_ = true;
+}
+
+bool Overlay::setInteractive(bool interactive)
+{
+	if (interactive == interactive_)
+		return true;
+	if (interactive && !setShown(true))
+		return false;
+	interactive_ = interactive;
+	input_.clear();
+	finger_.reset();
+	pointerX_ = pointerY_ = -1;
+	/* ImGui draws its own cursor: no client's is shown over the overlay. */
+	if (imgui_) {
+		ImGui::SetCurrentContext(imgui_);
+		ImGuiIO &io = ImGui::GetIO();
+		io.MouseDrawCursor = interactive;
+		io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
+		std::fill(std::begin(io.MouseDown), std::end(io.MouseDown), false);
+		std::fill(std::begin(io.KeysDown), std::end(io.KeysDown), false);
+	}
+	server_.seat().setInputLayer(interactive ? this : nullptr);
+	LOG_INFO("overlay: interactive mode %s", interactive ? "on" : "off");
+	/* The controls appear or go. */
+	if (shown_) {
+		if (auto ret = redrawSettled(); !ret)
+			LOG_ERROR("overlay: %s", ret.error().message().c_str());
+	}
+	return true;
+}
+
+bool Overlay::takesInputAt(double x, double y) const
+{
+	/* The overlay is drawn on the first output, which sits at the origin. */
+	return interactive_ && visible() && x >= rect_.x && y >= rect_.y &&
+	       x < rect_.x + rect_.width && y < rect_.y + rect_.height;
+}
+
+void Overlay::queue(InputEvent event)
+{
+	input_.push_back(event);
+	scheduleInputRedraw();
+}
+
+void Overlay::pointerMotion(double x, double y)
+{
+	const float lx = float(x - rect_.x), ly = float(y - rect_.y);
+	/* The seat reports the pointer again whenever the scene changes. */
+	if (lx == pointerX_ && ly == pointerY_)
+		return;
+	pointerX_ = lx;
+	pointerY_ = ly;
+	queue({ .kind = InputEvent::Move, .x = lx, .y = ly });
+}
+
+void Overlay::pointerButton(uint32_t button, bool pressed)
+{
+	uint32_t index;
+	switch (button) {
+	case BTN_LEFT:
+		index = 0;
+		break;
+	case BTN_RIGHT:
+		index = 1;
+		break;
+	case BTN_MIDDLE:
+		index = 2;
+		break;
+	default:
+		return;
+	}
+	queue({ .kind = InputEvent::Button, .down = pressed, .code = index });
+}
+
+void Overlay::pointerAxis(bool horizontal, double value)
+{
+	/* wl_pointer's 10 units a wheel step, positive down; ImGui's steps, positive up. */
+	const float steps = float(-value / 10.0);
+	queue({ .kind = InputEvent::Wheel, .down = horizontal, .x = steps });
+}
+
+void Overlay::pointerLeave()
+{
+	pointerX_ = pointerY_ = -1;
+	queue({ .kind = InputEvent::Move, .x = -FLT_MAX, .y = -FLT_MAX });
+}
+
+void Overlay::key(uint32_t key, uint32_t utf32, uint32_t modifiers, bool pressed)
+{
+	queue({ .kind = InputEvent::Key, .down = pressed, .code = key, .modifiers = modifiers });
+	/* Text: printable characters only, as ImGui's platform backends do. */
+	if (pressed && utf32 >= 0x20 && utf32 != 0x7f && !(modifiers & (Seat::ModCtrl | Seat::ModLogo)))
+		queue({ .kind = InputEvent::Char, .code = utf32 });
+}
+
+void Overlay::touchDown(int32_t id, double x, double y)
+{
+	/* One finger is ImGui's pointer; a second one does nothing. */
+	if (finger_)
+		return;
+	finger_ = id;
+	pointerMotion(x, y);
+	queue({ .kind = InputEvent::Button, .down = true, .code = 0 });
+}
+
+void Overlay::touchMotion(int32_t id, double x, double y)
+{
+	if (finger_ == id)
+		pointerMotion(x, y);
+}
+
+void Overlay::touchUp(int32_t id)
+{
+	if (finger_ != id)
+		return;
+	finger_.reset();
+	queue({ .kind = InputEvent::Button, .down = false, .code = 0 });
+	/* A lifted finger hovers over nothing. */
+	pointerLeave();
+}
+
+void Overlay::touchCancel()
+{
+	if (!finger_)
+		return;
+	finger_.reset();
+	/* Lifted away from every widget: nothing is clicked. */
+	pointerLeave();
+	queue({ .kind = InputEvent::Button, .down = false, .code = 0 });
+}
+
+void Overlay::applyInput()
+{
+	ImGuiIO &io = ImGui::GetIO();
+	/*
+	 * One frame sees one state per button and key: a press and its
+	 * release in one frame would be no click, so a second change (and a
+	 * move after a button change) waits for the next frame.
+	 */
+	bool buttonChanged = false;
+	std::vector<uint32_t> keysChanged;
+	while (!input_.empty()) {
+		const InputEvent &event = input_.front();
+		switch (event.kind) {
+		case InputEvent::Move:
+			if (buttonChanged)
+				return;
+			io.MousePos = ImVec2(event.x, event.y);
+			break;
+		case InputEvent::Button:
+			if (buttonChanged)
+				return;
+			io.MouseDown[event.code] = event.down;
+			buttonChanged = true;
+			break;
+		case InputEvent::Wheel:
+			(event.down ? io.MouseWheelH : io.MouseWheel) += event.x;
+			break;
+		case InputEvent::Key:
+			if (std::find(keysChanged.begin(), keysChanged.end(), event.code) !=
+			    keysChanged.end())
+				return;
+			keysChanged.push_back(event.code);
+			if (event.code < std::size(io.KeysDown))
+				io.KeysDown[event.code] = event.down;
+			io.KeyShift = event.modifiers & Seat::ModShift;
+			io.KeyCtrl = event.modifiers & Seat::ModCtrl;
+			io.KeyAlt = event.modifiers & Seat::ModAlt;
+			io.KeySuper = event.modifiers & Seat::ModLogo;
+			break;
+		case InputEvent::Char:
+			io.AddInputCharacter(event.code);
+			break;
+		}
+		input_.pop_front();
+	}
+}
+
+void Overlay::scheduleInputRedraw()
+{
+	const auto since = std::chrono::steady_clock::now() - lastRedraw_;
+	const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(kInputRedrawPeriod -
+										  since);
+	/* 0 would disarm the timer: 1 ms is the soonest. */
+	wl_event_source_timer_update(inputTimer_.get(), int(std::max<int64_t>(wait.count(), 1)));
+}
+
+int Overlay::onInputTimer(void *data)
+{
+	auto *overlay = static_cast<Overlay *>(data);
+	if (!overlay->shown_)
+		return 0;
+	if (auto ret = overlay->redraw(); !ret)
+		LOG_ERROR("overlay: %s", ret.error().message().c_str());
+	/* What this frame could not take goes into the next. */
+	if (!overlay->input_.empty())
+		overlay->scheduleInputRedraw();
+	return 0;
+}
+
+void Overlay::runBenchControls()
+{
+	BenchControls &controls = benchControls_;
+	if (std::exchange(controls.start, false)) {
+		auto ret = server_.allocBenchmark().start(controls.config);
+		controls.status = ret ? "started" : ret.error().message();
+		LOG_INFO("overlay: benchmark %s: %s", controls.config.toString().c_str(),
+			 controls.status.c_str());
+	}
+	if (std::exchange(controls.exportJson, false)) {
+		const AllocBenchProgress progress = server_.allocBenchmark().progress();
+		const std::string path = config_.exportDir + "/heapcomp-bench-" +
+					 std::to_string(progress.run) + ".json";
+		auto ret = writeFileWhole(path, server_.allocBenchmark().resultsJson() + "\n");
+		controls.status = ret ? "wrote " + path : ret.error().message();
+		LOG_INFO("overlay: benchmark export: %s", controls.status.c_str());
+	}
 }
 
 bufmgr::Result<std::unique_ptr<OverlayRenderer>> Overlay::createRenderer()
@@ -157,9 +415,7 @@ bool Overlay::setShown(bool shown)
 		}
 		shown_ = true;
 		/* ImGui lays a new window out over two frames: draw the first unseen. */
-		auto ret = redraw();
-		if (ret && redraws_ == 1)
-			ret = redraw();
+		auto ret = redrawSettled();
 		if (!ret) {
 			LOG_ERROR("overlay: %s", ret.error().message().c_str());
 			shown_ = false;
@@ -168,6 +424,7 @@ bool Overlay::setShown(bool shown)
 		wl_event_source_timer_update(timer_.get(), int(config_.period.count()));
 	} else {
 		shown_ = false;
+		setInteractive(false);
 		wl_event_source_timer_update(timer_.get(), 0);
 	}
 	LOG_INFO("overlay %s", shown ? "shown" : "hidden");
@@ -175,11 +432,23 @@ bool Overlay::setShown(bool shown)
 	return true;
 }
 
-void Overlay::placeOnOutput()
+bufmgr::Result<void> Overlay::redrawSettled()
+{
+	/* ImGui lays a new window out over two frames; new content may need a new height. */
+	for (int i = 0; i < 3; i++) {
+		if (auto ret = redraw(); !ret)
+			return ret;
+		if (redraws_ > 1 && wantedRect() == rect_)
+			break;
+	}
+	return {};
+}
+
+Rect Overlay::wantedRect() const
 {
 	const std::vector<Output *> &outputs = server_.backend().outputs();
 	if (outputs.empty())
-		return;
+		return rect_;
 	const Output::Mode mode = outputs.front()->mode();
 	const int32_t width = std::clamp<int32_t>(int32_t(mode.width) - 2 * kMargin, 1,
 						  int32_t(config_.width));
@@ -187,15 +456,16 @@ void Overlay::placeOnOutput()
 					       : config_.height;
 	const int32_t height = std::clamp<int32_t>(int32_t(mode.height) - 2 * kMargin, 1,
 						   int32_t(wanted));
-	rect_ = Rect{ int32_t(mode.width) - width - kMargin, kMargin, width, height };
+	return Rect{ int32_t(mode.width) - width - kMargin, kMargin, width, height };
 }
 
 bufmgr::Result<void> Overlay::redraw()
 {
 	if (auto ret = start(); !ret)
 		return ret;
-	const uint64_t cpuStart = processCpuNs();
-	placeOnOutput();
+	/* The whole process's CPU: a software GL rasterizes on threads of its own. */
+	const uint64_t cpuStart = bufmgr::clockNs(CLOCK_PROCESS_CPUTIME_ID);
+	rect_ = wantedRect();
 
 	OverlayModel model = gatherModel(server_);
 	const auto now = std::chrono::steady_clock::now();
@@ -214,6 +484,7 @@ bufmgr::Result<void> Overlay::redraw()
 	const float dt = redraws_ ? std::chrono::duration<float>(now - lastFrame_).count() : 0.0f;
 	io.DeltaTime = std::max(dt, 1.0f / 1000.0f);
 	lastFrame_ = now;
+	applyInput();
 	renderer_->newFrame();
 	ImGui::NewFrame();
 	ImGui::SetNextWindowPos(ImVec2(0, 0));
@@ -225,11 +496,13 @@ bufmgr::Result<void> Overlay::redraw()
 		     ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoMove |
 			     ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoSavedSettings |
 			     ImGuiWindowFlags_NoFocusOnAppearing);
-	drawOverlayPanels(model, dump);
+	drawOverlayPanels(model, dump, interactive_ ? &benchControls_ : nullptr);
 	/* The next redraw's height: what the panels took, no more. */
 	contentHeight_ = uint32_t(ImGui::GetCursorPosY() + ImGui::GetStyle().WindowPadding.y);
 	ImGui::End();
 	ImGui::Render();
+	runBenchControls();
+	lastRedraw_ = now;
 
 	std::vector<uint32_t> pixels;
 	auto ret = renderer_->render(ImGui::GetDrawData(), uint32_t(rect_.width),
@@ -244,8 +517,11 @@ bufmgr::Result<void> Overlay::redraw()
 		server_.overlayChanged();
 	}
 	redraws_++;
-	lastCpuNs_ = processCpuNs() - cpuStart;
+	lastCpuNs_ = bufmgr::clockNs(CLOCK_PROCESS_CPUTIME_ID) - cpuStart;
 	totalCpuNs_ += lastCpuNs_;
+	/* The panels grew or shrank: show them at their new height soon, not in half a second. */
+	if (wantedRect() != rect_)
+		wl_event_source_timer_update(inputTimer_.get(), 1);
 	return {};
 }
 

@@ -117,6 +117,7 @@ OverlayModel gatherModel(Server &server)
 		row.skipped = repaint.skipped;
 		if (timeline.size())
 			row.lastFrame = frameKindName(timeline[timeline.size() - 1].kind);
+		row.overlayOnPlane = server.overlayOnPlane(i);
 		model.outputs.push_back(std::move(row));
 	}
 

@@ -70,6 +70,8 @@ struct OutputRow {
 	uint64_t skipped = 0;
 	/* How the last frames reached the screen: "scanned out", "composed"... */
 	std::string lastFrame;
+	/* The overlay has a plane of its own: direct scanout stays possible under it. */
+	bool overlayOnPlane = false;
 };
 
 /* Frame times of the first output, oldest first. */

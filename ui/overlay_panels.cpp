@@ -8,6 +8,8 @@
 
 #include <imgui.h>
 
+#include <bufmgr/stats.h>
+
 namespace comp {
 
 namespace {
@@ -47,7 +49,7 @@ public:
 	}
 	void bytes(const char *key, uint64_t value)
 	{
-		cell(key, value, formatBytes(value), false);
+		cell(key, value, bufmgr::formatBytes(value), false);
 	}
 	void duration(const char *key, uint64_t ns) { cell(key, ns, formatNs(ns), false); }
 	void text(const char *key, const std::string &value)
@@ -193,25 +195,116 @@ void outputsPanel(const OverlayModel &model, std::vector<std::string> &dump)
 		}
 		ImGui::EndTable();
 	}
-	if (!model.outputs.empty())
-		ImGui::TextDisabled("direct scanout is off on %s while the overlay is shown",
-				    model.outputs.front().name.c_str());
+	if (model.outputs.empty())
+		return;
+	const OutputRow &first = model.outputs.front();
+	if (first.overlayOnPlane)
+		ImGui::TextDisabled("the overlay is on a plane of its own on %s: direct scanout stays on",
+				    first.name.c_str());
+	else
+		ImGui::TextDisabled("the overlay is composed on %s: no direct scanout while it shows",
+				    first.name.c_str());
+	dump.push_back("overlay output=" + first.name +
+		       " on_plane=" + (first.overlayOnPlane ? "1" : "0"));
 }
 
-void benchPanel(const OverlayModel &model, std::vector<std::string> &dump)
+/* Where the last item is drawn, so a test's pointer can find it. */
+void widgetLine(std::vector<std::string> &dump, const std::string &name)
+{
+	const ImVec2 min = ImGui::GetItemRectMin();
+	const ImVec2 max = ImGui::GetItemRectMax();
+	dump.push_back("widget " + name + " x=" + std::to_string(int(min.x)) +
+		       " y=" + std::to_string(int(min.y)) + " w=" + std::to_string(int(max.x - min.x)) +
+		       " h=" + std::to_string(int(max.y - min.y)));
+}
+
+/* A number field with -/+ buttons, kept within [min, max]. */
+void numberField(std::vector<std::string> &dump, const char *label, const char *name,
+		 uint32_t &value, uint32_t min, uint32_t max, uint32_t step)
+{
+	ImGui::SetNextItemWidth(110);
+	const uint32_t fast = step * 16;
+	ImGui::InputScalar(label, ImGuiDataType_U32, &value, &step, &fast);
+	widgetLine(dump, std::string("bench.") + name);
+	value = std::clamp(value, min, max);
+}
+
+void benchControls(const AllocBenchProgress &bench, BenchControls &controls,
+		   std::vector<std::string> &dump)
+{
+	AllocBenchConfig &config = controls.config;
+	ImGui::TextUnformatted("sources");
+	for (const std::string &source : controls.sources) {
+		auto it = std::find(config.sources.begin(), config.sources.end(), source);
+		bool on = it != config.sources.end();
+		ImGui::SameLine();
+		if (ImGui::Checkbox(source.c_str(), &on)) {
+			if (on)
+				config.sources.push_back(source);
+			else
+				config.sources.erase(it);
+		}
+		widgetLine(dump, "bench.source." + source);
+	}
+	ImGui::SameLine();
+	ImGui::TextDisabled("+ memfd");
+
+	uint32_t kib = uint32_t(config.size >> 10);
+	numberField(dump, "size KiB", "size", kib, 4, 256 << 10, 4);
+	config.size = uint64_t(kib) << 10;
+	ImGui::SameLine();
+	numberField(dump, "held", "count", config.count, 1, 1024, 1);
+	numberField(dump, "rounds", "rounds", config.rounds, 1, 1000, 1);
+	ImGui::SameLine();
+	numberField(dump, "threads", "threads", config.threads, 1, 16, 1);
+
+	for (auto pattern : { AllocBenchConfig::Pattern::Fixed, AllocBenchConfig::Pattern::Random,
+			      AllocBenchConfig::Pattern::Mixed }) {
+		const std::string name(toString(pattern));
+		if (ImGui::RadioButton(name.c_str(), config.pattern == pattern))
+			config.pattern = pattern;
+		widgetLine(dump, "bench.pattern." + name);
+		ImGui::SameLine();
+	}
+	ImGui::Checkbox("pooled", &config.pooled);
+	widgetLine(dump, "bench.pooled");
+
+	ImGui::BeginDisabled(bench.running);
+	if (ImGui::Button("Start"))
+		controls.start = true;
+	widgetLine(dump, "bench.start");
+	ImGui::EndDisabled();
+	ImGui::SameLine();
+	ImGui::BeginDisabled(bench.running || bench.run == 0);
+	if (ImGui::Button("Export JSON"))
+		controls.exportJson = true;
+	widgetLine(dump, "bench.export");
+	ImGui::EndDisabled();
+	if (!controls.status.empty()) {
+		ImGui::SameLine();
+		ImGui::TextUnformatted(controls.status.c_str());
+	}
+}
+
+void benchPanel(const OverlayModel &model, std::vector<std::string> &dump,
+		BenchControls *controls)
 {
 	const AllocBenchProgress &bench = model.bench;
 	if (!ImGui::CollapsingHeader("Allocation benchmark", ImGuiTreeNodeFlags_DefaultOpen))
 		return;
+	if (controls)
+		benchControls(bench, *controls, dump);
 	if (bench.run == 0) {
-		ImGui::TextDisabled("no run yet: heapctl bench [size=B count=N threads=N ...]");
+		if (!controls)
+			ImGui::TextDisabled("no run yet: Super+Shift+F12 for controls, or heapctl bench");
 		return;
 	}
-	char label[96];
-	snprintf(label, sizeof(label), "run %" PRIu64 " %s: %" PRIu64 " of %" PRIu64 ", %s, %s",
+	char label[128];
+	snprintf(label, sizeof(label), "run %" PRIu64 " %s: %" PRIu64 " of %" PRIu64 ", %s, %s, %s",
 		 bench.run, bench.running ? "running" : "done", bench.done, bench.total,
-		 formatBytes(bench.config.size).c_str(),
-		 std::string(toString(bench.config.pattern)).c_str());
+		 bufmgr::formatBytes(bench.config.size).c_str(),
+		 std::string(toString(bench.config.pattern)).c_str(),
+		 bench.config.pooled ? "pooled" : "fresh");
 	ImGui::ProgressBar(bench.total ? float(bench.done) / float(bench.total) : 0.0f,
 			   ImVec2(ImGui::GetContentRegionAvail().x, 0), label);
 	const AllocBenchResult *memfd = nullptr;
@@ -219,13 +312,14 @@ void benchPanel(const OverlayModel &model, std::vector<std::string> &dump)
 		if (result.source == "memfd" && result.allocations)
 			memfd = &result;
 	}
-	if (!beginTable("bench", { "source", "allocs", "mean", "p50", "p99", "max", "vs memfd",
-				   "fail" }))
+	if (!beginTable("bench", { "source", "allocs", "reused", "mean", "p50", "p99", "max",
+				   "vs memfd", "fail" }))
 		return;
 	for (const AllocBenchResult &result : bench.results) {
 		const uint64_t mean = result.allocations ? result.allocNs / result.allocations : 0;
 		Row row(dump, "bench", result.source);
 		row.number("allocations", result.allocations);
+		row.number("reused", result.reused);
 		row.duration("mean_ns", mean);
 		row.duration("p50_ns", result.latency.percentileNs(0.5));
 		row.duration("p99_ns", result.latency.percentileNs(0.99));
@@ -275,21 +369,8 @@ void framesPanel(const OverlayModel &model)
 
 } /* namespace */
 
-std::string formatBytes(uint64_t bytes)
-{
-	char text[32];
-	if (bytes >= (uint64_t(1) << 30))
-		snprintf(text, sizeof(text), "%.2f GiB", double(bytes) / double(1u << 30));
-	else if (bytes >= (1u << 20))
-		snprintf(text, sizeof(text), "%.1f MiB", double(bytes) / double(1u << 20));
-	else if (bytes >= (1u << 10))
-		snprintf(text, sizeof(text), "%.1f KiB", double(bytes) / double(1u << 10));
-	else
-		snprintf(text, sizeof(text), "%" PRIu64 " B", bytes);
-	return text;
-}
-
-void drawOverlayPanels(const OverlayModel &model, std::vector<std::string> &dump)
+void drawOverlayPanels(const OverlayModel &model, std::vector<std::string> &dump,
+		       BenchControls *controls)
 {
 	ImGui::Text("heapcomp  renderer %s  backend %s", model.renderer.c_str(),
 		    model.backend.c_str());
@@ -298,7 +379,7 @@ void drawOverlayPanels(const OverlayModel &model, std::vector<std::string> &dump
 	clientsPanel(model, dump);
 	outputsPanel(model, dump);
 	framesPanel(model);
-	benchPanel(model, dump);
+	benchPanel(model, dump, controls);
 }
 
 } /* namespace comp */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <bufmgr/allocators.h>
+#include <bufmgr/clock.h>
 #include <bufmgr/log.h>
 
 #include <drm_fourcc.h>
@@ -30,14 +31,6 @@ namespace {
 constexpr uint64_t kAlwaysTimedBytes = 64 << 10;
 constexpr uint64_t kSmallBlobSampling = 16;
 
-/* steady_clock, without the extra call through libstdc++. */
-uint64_t nowNs()
-{
-	struct timespec ts;
-	::clock_gettime(CLOCK_MONOTONIC, &ts);
-	return static_cast<uint64_t>(ts.tv_sec) * 1000000000u +
-	       static_cast<uint64_t>(ts.tv_nsec);
-}
 
 std::vector<std::string> listDri(const std::string &dir, const char *prefix)
 {
@@ -324,9 +317,9 @@ Result<Buffer> BufferManager::allocateFrom(const Source &source,
 {
 	const bool timed = !request.isBlob() || request.size >= kAlwaysTimedBytes ||
 			   source.stats->allocationCount() % kSmallBlobSampling == 0;
-	const uint64_t start = timed ? nowNs() : 0;
+	const uint64_t start = timed ? clockNs() : 0;
 	auto buffer = source.allocator->allocate(request);
-	const uint64_t end = timed ? nowNs() : 0;
+	const uint64_t end = timed ? clockNs() : 0;
 
 	if (!buffer) {
 		source.stats->recordFailure(buffer.error().code);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 namespace bufmgr {
@@ -102,6 +103,22 @@ std::string errnoName(int err)
 {
 	const char *name = strerrorname_np(err);
 	return name ? std::string(name) : std::to_string(err);
+}
+
+std::string formatBytes(uint64_t bytes)
+{
+	static constexpr const char *kUnits[] = { "KiB", "MiB", "GiB", "TiB" };
+	if (bytes < 1024)
+		return std::to_string(bytes) + " B";
+	double value = double(bytes) / 1024.0;
+	size_t unit = 0;
+	while (value >= 1024.0 && unit + 1 < std::size(kUnits)) {
+		value /= 1024.0;
+		unit++;
+	}
+	char text[32];
+	snprintf(text, sizeof(text), "%.*f %s", unit >= 2 ? 2 : 1, value, kUnits[unit]);
+	return text;
 }
 
 std::string jsonQuote(std::string_view s)

@@ -17,6 +17,7 @@
 
 #include "buffer.h"
 #include "format_modifier.h"
+#include "scene/overlay_layer.h"
 #include "scene/screenshot.h"
 
 namespace comp {
@@ -136,6 +137,18 @@ public:
 	 */
 	using CaptureHandler = std::function<void(Result<Screenshot>)>;
 	virtual bool captureNextFrame(CaptureHandler) { return false; }
+
+	/*
+	 * Shows image at rect (output pixels) on a plane of its own above
+	 * everything else from the next refresh on, so that frames below
+	 * need not draw it and a client buffer can stay scanned out under
+	 * it. Called every repaint while the overlay shows: cheap when
+	 * nothing changed. false: there is no such plane or it refused; the
+	 * repaint composes the overlay instead.
+	 */
+	virtual bool showOverlay(const OverlayLayer::Image &, const Rect &) { return false; }
+	/* Takes the overlay off its plane from the next refresh on. */
+	virtual void hideOverlay() {}
 
 	using FrameHandler = std::function<void()>;
 	using PresentedHandler = std::function<void(const PresentInfo &)>;

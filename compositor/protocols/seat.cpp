@@ -394,6 +394,18 @@ void Seat::repickPointer(uint32_t timeMs)
 	/* Until the backend reports a position the pointer is nowhere. */
 	if (!pointerKnown_ || (grab_ && !grabTouchId_))
 		return;
+	if (pointerOnLayer()) {
+		if (!layerPointer_) {
+			setPointerFocus(nullptr, 0, 0);
+			layerPointer_ = true;
+		}
+		inputLayer_->pointerMotion(pointerX_, pointerY_);
+		return;
+	}
+	if (layerPointer_) {
+		layerPointer_ = false;
+		inputLayer_->pointerLeave();
+	}
 	Surface *surface = nullptr;
 	double lx = 0, ly = 0;
 	int32_t sx = 0, sy = 0;
@@ -445,6 +457,20 @@ void Seat::pointerButton(uint32_t button, bool pressed, uint32_t timeMs)
 		}
 		return;
 	}
+	if (layerPointer_) {
+		if (pressed && !wasHeld) {
+			layerPress_ = true;
+			setLayerKeyboard(true);
+		}
+		inputLayer_->pointerButton(button, pressed);
+		if (buttons_.empty() && layerPress_) {
+			layerPress_ = false;
+			updatePointerFocus();
+		}
+		return;
+	}
+	if (pressed && !wasHeld)
+		setLayerKeyboard(false);
 	if (pressDismissedPopups_) {
 		if (buttons_.empty()) {
 			pressDismissedPopups_ = false;
@@ -547,6 +573,10 @@ void Seat::dismissPopupGrab()
 
 void Seat::pointerAxis(bool horizontal, double value, uint32_t timeMs)
 {
+	if (layerPointer_) {
+		inputLayer_->pointerAxis(horizontal, value);
+		return;
+	}
 	if (!pointerFocus_)
 		return;
 	wl_client *client = pointerFocus_->client();
@@ -667,10 +697,17 @@ void Seat::touchEventFor(wl_client *client)
 
 void Seat::touchDown(int32_t id, double x, double y, uint32_t timeMs)
 {
-	if (findTouchPoint(id)) {
+	if (findTouchPoint(id) || isLayerTouch(id)) {
 		LOG_WARNING("touch point %d went down twice", id);
 		return;
 	}
+	if (inputLayer_ && inputLayer_->takesInputAt(x, y)) {
+		layerTouches_.push_back(id);
+		setLayerKeyboard(true);
+		inputLayer_->touchDown(id, x, y);
+		return;
+	}
+	setLayerKeyboard(false);
 	/* Off the grabbing client a finger only closes the popups: no one gets it. */
 	bool offGrab = isOffPopupGrab(x, y);
 	activateAt(x, y);
@@ -719,6 +756,10 @@ void Seat::sendTouchUp(TouchPoint &point, wl_client *client)
 
 void Seat::touchMotion(int32_t id, double x, double y, uint32_t timeMs)
 {
+	if (isLayerTouch(id)) {
+		inputLayer_->touchMotion(id, x, y);
+		return;
+	}
 	TouchPoint *point = findTouchPoint(id);
 	if (!point)
 		return;
@@ -741,6 +782,11 @@ void Seat::touchMotion(int32_t id, double x, double y, uint32_t timeMs)
 
 void Seat::touchUp(int32_t id, uint32_t timeMs)
 {
+	if (isLayerTouch(id)) {
+		std::erase(layerTouches_, id);
+		inputLayer_->touchUp(id);
+		return;
+	}
 	auto it = std::find_if(touchPoints_.begin(), touchPoints_.end(),
 			       [id](const TouchPoint &p) { return p.id == id; });
 	if (it == touchPoints_.end())
@@ -808,6 +854,9 @@ void Seat::touchCancel()
 		forEachTouch(client, [](wl_resource *resource) { wl_touch_send_cancel(resource); });
 	if (grab_ && grabTouchId_)
 		endGrab(true);
+	if (inputLayer_ && !layerTouches_.empty())
+		inputLayer_->touchCancel();
+	layerTouches_.clear();
 	touchPoints_.clear();
 	touchFrameClients_.clear();
 }
@@ -848,6 +897,14 @@ void Seat::key(uint32_t key, bool pressed, uint32_t timeMs)
 		xkb_state_update_key(state_, key + 8, XKB_KEY_UP);
 		return;
 	}
+	if (auto taken = std::find(layerKeys_.begin(), layerKeys_.end(), key);
+	    !pressed && taken != layerKeys_.end()) {
+		layerKeys_.erase(taken);
+		xkb_state_update_key(state_, key + 8, XKB_KEY_UP);
+		if (inputLayer_)
+			inputLayer_->key(key, 0, activeModifiers(), false);
+		return;
+	}
 	if (pressed) {
 		if (std::find(pressedKeys_.begin(), pressedKeys_.end(), key) != pressedKeys_.end())
 			return;
@@ -867,6 +924,13 @@ void Seat::key(uint32_t key, bool pressed, uint32_t timeMs)
 		boundKeys_.push_back(key);
 		return;
 	}
+	if (pressed && layerHasKeyboard()) {
+		pressedKeys_.pop_back();
+		layerKeys_.push_back(key);
+		inputLayer_->key(key, xkb_state_key_get_utf32(state_, key + 8), activeModifiers(),
+				 true);
+		return;
+	}
 	if (!keyboardFocus_)
 		return;
 	wl_client *client = keyboardFocus_->client();
@@ -879,6 +943,46 @@ void Seat::key(uint32_t key, bool pressed, uint32_t timeMs)
 	});
 	if (changed & (XKB_STATE_MODS_EFFECTIVE | XKB_STATE_LAYOUT_EFFECTIVE))
 		sendModifiers(client, serial);
+}
+
+void Seat::setInputLayer(InputLayer *layer)
+{
+	if (layer == inputLayer_)
+		return;
+	if (inputLayer_ && !layerTouches_.empty())
+		inputLayer_->touchCancel();
+	setLayerKeyboard(false);
+	inputLayer_ = layer;
+	layerPointer_ = false;
+	layerPress_ = false;
+	layerTouches_.clear();
+	updatePointerFocus();
+}
+
+bool Seat::pointerOnLayer() const
+{
+	if (!inputLayer_ || !pointerKnown_)
+		return false;
+	if (layerPress_)
+		return true;
+	/* Buttons held since a press elsewhere: that implicit grab is not the layer's. */
+	return buttons_.empty() && inputLayer_->takesInputAt(pointerX_, pointerY_);
+}
+
+void Seat::setLayerKeyboard(bool layer)
+{
+	if (layer == layerKeyboard_)
+		return;
+	layerKeyboard_ = layer;
+	/* Modifiers may have changed while the client heard no keys. */
+	if (!layer && keyboardFocus_)
+		sendModifiers(keyboardFocus_->client(), serialFor(keyboardFocus_->client()));
+}
+
+bool Seat::isLayerTouch(int32_t id) const
+{
+	return inputLayer_ && std::find(layerTouches_.begin(), layerTouches_.end(), id) !=
+				      layerTouches_.end();
 }
 
 void Seat::setKeyboardFocus(Surface *surface)

@@ -44,6 +44,33 @@ public:
 	virtual void cancel() { end(); }
 };
 
+/*
+ * Compositor-drawn UI that takes input before the clients (the overlay in
+ * its interactive mode): the pointer while it is over the layer or holds
+ * a press that began there, fingers that go down on it, and the keyboard
+ * from a press or touch on it until one elsewhere. No client sees what it
+ * takes. Positions are global.
+ */
+class InputLayer
+{
+public:
+	virtual ~InputLayer() = default;
+	/* Whether a pointer or finger at (x, y) is the layer's now. */
+	virtual bool takesInputAt(double x, double y) const = 0;
+	virtual void pointerMotion(double x, double y) = 0;
+	virtual void pointerButton(uint32_t button, bool pressed) = 0;
+	virtual void pointerAxis(bool horizontal, double value) = 0;
+	/* The pointer went back to the clients. */
+	virtual void pointerLeave() = 0;
+	/* utf32: the character the key types, 0 for none; modifiers: Seat::Modifier bits. */
+	virtual void key(uint32_t key, uint32_t utf32, uint32_t modifiers, bool pressed) = 0;
+	virtual void touchDown(int32_t id, double x, double y) = 0;
+	virtual void touchMotion(int32_t id, double x, double y) = 0;
+	virtual void touchUp(int32_t id) = 0;
+	/* The fingers it holds were cancelled: nothing they pressed happens. */
+	virtual void touchCancel() = 0;
+};
+
 struct KeymapNames {
 	std::string layout;
 	std::string variant;
@@ -92,6 +119,12 @@ public:
 	 */
 	using KeyBinding = std::function<bool(uint32_t keysym, uint32_t modifiers)>;
 	void setKeyBinding(KeyBinding binding) { keyBinding_ = std::move(binding); }
+
+	/* Routes input to layer first (see InputLayer); null gives it all back to the clients. */
+	void setInputLayer(InputLayer *layer);
+	InputLayer *inputLayer() const { return inputLayer_; }
+	/* Whether the layer has the keyboard now. */
+	bool layerHasKeyboard() const { return inputLayer_ && layerKeyboard_; }
 
 	void setKeyboardFocus(Surface *surface);
 	Surface *keyboardFocus() const { return keyboardFocus_; }
@@ -170,6 +203,11 @@ private:
 	void setPointerFocus(Surface *surface, double x, double y);
 	void sendPointerFrame(wl_client *client);
 	void sendModifiers(wl_client *client, uint32_t serial);
+	/* Whether the pointer's input is the layer's now. */
+	bool pointerOnLayer() const;
+	/* Gives the keyboard to the layer, or back to the focused client. */
+	void setLayerKeyboard(bool layer);
+	bool isLayerTouch(int32_t id) const;
 	/* Modifier bits of the keyboard state, for key bindings. */
 	uint32_t activeModifiers() const;
 	/* The window (view without a parent) that surface's view belongs to. */
@@ -223,6 +261,17 @@ private:
 	KeyBinding keyBinding_;
 	/* Pressed keys a binding took: their releases are not sent either. */
 	std::vector<uint32_t> boundKeys_;
+
+	InputLayer *inputLayer_ = nullptr;
+	/* The layer has the pointer: no client has pointer focus. */
+	bool layerPointer_ = false;
+	/* A press began on the layer: it keeps the pointer until every button is up. */
+	bool layerPress_ = false;
+	bool layerKeyboard_ = false;
+	/* Keys pressed while the layer had the keyboard: their releases are its too. */
+	std::vector<uint32_t> layerKeys_;
+	/* Fingers that went down on the layer. */
+	std::vector<int32_t> layerTouches_;
 
 	double pointerX_ = 0, pointerY_ = 0;
 	bool pointerKnown_ = false;

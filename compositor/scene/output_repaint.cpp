@@ -11,6 +11,8 @@
 #include <drm_fourcc.h>
 #include <wayland-server-protocol.h>
 
+#include <bufmgr/clock.h>
+
 #include "log.h"
 #include "protocols/output.h"
 #include "protocols/presentation.h"
@@ -21,13 +23,6 @@
 namespace comp {
 
 namespace {
-
-uint64_t nowNs(clockid_t clock)
-{
-	timespec ts;
-	clock_gettime(clock, &ts);
-	return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
-}
 
 /* Premultiplied RGBA behind every window. */
 constexpr float kClearColor[4] = { 0.0f, 0.0f, 0.0f, 1.0f };
@@ -67,6 +62,12 @@ OutputRepaint::takeFrameState(const OutputScene &scene, uint64_t scannedOutSurfa
 
 void OutputRepaint::overlayChanged()
 {
+	/* On its plane it changes alone: the next refresh commits it, drawing nothing. */
+	if (overlayOnPlane_) {
+		setRepaintNeeded();
+		output_.scheduleFrame();
+		return;
+	}
 	overlayInBuffers_.clear();
 	damage_.add(PixelRegion(overlayDrawn_));
 	const OverlayLayer *overlay = server_.overlayFor(*this);
@@ -78,25 +79,49 @@ void OutputRepaint::overlayChanged()
 
 Result<void> OutputRepaint::repaint(const OutputScene &scene)
 {
-	const uint64_t cpuStart = nowNs(CLOCK_THREAD_CPUTIME_ID);
+	/* Only the overlay's graph shows it, and the CPU-time clock is a syscall. */
+	const OverlayLayer *overlay = server_.overlayFor(*this);
+	if (!overlay || !overlay->visible())
+		return repaintScene(scene);
+	const uint64_t cpuStart = bufmgr::clockNs(CLOCK_THREAD_CPUTIME_ID);
 	Result<void> ret = repaintScene(scene);
-	pending_.repaintCpuNs = nowNs(CLOCK_THREAD_CPUTIME_ID) - cpuStart;
+	pending_.repaintCpuNs = bufmgr::clockNs(CLOCK_THREAD_CPUTIME_ID) - cpuStart;
 	return ret;
 }
 
 const SceneElement *OutputRepaint::scanoutCandidate(const OutputScene &scene) const
 {
-	/* The overlay is drawn over everything: nothing can be shown as it is. */
+	/* A composed overlay is drawn over everything: nothing can be shown as it is. */
 	const OverlayLayer *overlay = server_.overlayFor(*this);
-	if (overlay && overlay->visible())
+	if (overlay && overlay->visible() && !overlayOnPlane_)
 		return nullptr;
 	const Output::Mode mode = output_.mode();
 	return scene.scanoutCandidate(mode.width, mode.height);
 }
 
+void OutputRepaint::placeOverlay()
+{
+	const OverlayLayer *overlay = server_.overlayFor(*this);
+	const bool visible = overlay && overlay->visible();
+	const bool onPlane = visible && output_.showOverlay(overlay->image(), overlay->rect());
+	if (onPlane == overlayOnPlane_)
+		return;
+	if (onPlane) {
+		/* Buffers that hold it composed show it no more once it leaves the plane. */
+		overlayInBuffers_.clear();
+		damage_.add(PixelRegion(overlayDrawn_));
+	} else {
+		output_.hideOverlay();
+		if (visible)
+			damage_.add(PixelRegion(overlay->rect()));
+	}
+	overlayOnPlane_ = onPlane;
+}
+
 Result<void> OutputRepaint::repaintScene(const OutputScene &scene)
 {
 	damage_.updateScene(scene.placements());
+	placeOverlay();
 
 	/* Feedback offers a scanout tranche to the surface that could be scanned out. */
 	const SceneElement *candidate = scanoutCandidate(scene);
@@ -208,7 +233,7 @@ OutputRepaint::OverlayDrawn OutputRepaint::clipToOverlay(const OutputFrame &fram
 							  PixelRegion &region)
 {
 	const OverlayLayer *overlay = server_.overlayFor(*this);
-	if (!overlay || !overlay->visible()) {
+	if (!overlay || !overlay->visible() || overlayOnPlane_) {
 		overlayInBuffers_.clear();
 		return {};
 	}
@@ -283,7 +308,7 @@ Result<PassCompletion> OutputRepaint::drawFrame(const OutputScene &scene,
 	}
 	overlayDrawn_ = {};
 	if (const OverlayLayer *overlay = server_.overlayFor(*this);
-	    overlay && overlay->visible()) {
+	    overlay && overlay->visible() && !overlayOnPlane_) {
 		if (const Texture *texture = overlayTexture(*overlay)) {
 			RenderItem item;
 			item.texture = texture;

@@ -73,6 +73,8 @@ public:
 	 * pixels: where it was and where it is are drawn again.
 	 */
 	void overlayChanged();
+	/* Whether the overlay is on a plane of its own, not composed. */
+	bool overlayOnPlane() const { return overlayOnPlane_; }
 
 	/* Damage in output pixels, from content that changed in place. */
 	void addDamage(const PixelRegion &region) { damage_.add(region); }
@@ -101,6 +103,8 @@ private:
 	std::unique_ptr<FrameState> takeFrameState(const OutputScene &scene,
 						   uint64_t scannedOutSurface);
 	Result<void> repaintScene(const OutputScene &scene);
+	/* Puts the overlay on a plane of its own where the backend can, or takes it off. */
+	void placeOverlay();
 	/* What could be shown as it is: the scene's candidate, unless the overlay covers it. */
 	const SceneElement *scanoutCandidate(const OutputScene &scene) const;
 	/* Whether the scanout candidate went to the screen as it is. */
@@ -146,6 +150,7 @@ private:
 
 	std::unique_ptr<Texture> overlayTexture_;
 	uint64_t overlayGeneration_ = 0;
+	bool overlayOnPlane_ = false;
 	/* Where the last composed frame drew the overlay; empty: nowhere. */
 	Rect overlayDrawn_;
 	/* Output buffers that hold the overlay, by the buffer (OutputFrame::target). */

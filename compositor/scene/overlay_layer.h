@@ -9,8 +9,9 @@ namespace comp {
 
 /*
  * An image the compositor draws above every client on the first output:
- * the statistics overlay (ui/). The repaint composes it last, from its
- * own pixels; Server::overlayChanged() tells the repaint to redraw it.
+ * the statistics overlay (ui/). The backend shows it on a plane of its
+ * own where it can; otherwise the repaint composes it last, from its own
+ * pixels. Server::overlayChanged() tells the repaint it changed.
  * An opaque one is drawn into each output buffer once per change: the
  * client damage it covers is not drawn at all.
  */

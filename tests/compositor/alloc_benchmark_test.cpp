@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "alloc_benchmark.h"
+#include "fd_count.h"
 
 namespace heapcomp::test {
 namespace {
@@ -29,8 +30,17 @@ TEST(AllocBenchmark, ConfigFromWords)
 	EXPECT_EQ(defaults->size, 1u << 20);
 	EXPECT_TRUE(defaults->sources.empty());
 
+	/* What the overlay's controls set, as words and back. */
+	auto pooled = comp::AllocBenchConfig::parse(config->toString() + " pooled=yes");
+	ASSERT_TRUE(pooled) << config->toString();
+	EXPECT_TRUE(pooled->pooled);
+	EXPECT_EQ(pooled->toString(),
+		  "size=65536 count=8 rounds=3 threads=2 pattern=mixed pooled=yes "
+		  "sources=memfd,dma-heap:system");
+
 	for (const char *bad : { "size=0", "size=-1", "size=1x", "count=1025", "threads=17",
-				 "rounds=0", "pattern=", "nonsense", "size=268435456 count=8" }) {
+				 "rounds=0", "pattern=", "nonsense", "size=268435456 count=8",
+				 "pooled=maybe", "count=4294967297" }) {
 		auto refused = comp::AllocBenchConfig::parse(bad);
 		ASSERT_FALSE(refused) << bad;
 		EXPECT_EQ(refused.error().code, EINVAL) << bad;
@@ -78,6 +88,62 @@ TEST(AllocBenchmark, WorkersAndReadersAgree)
 	/* A second run starts once the first is over. */
 	EXPECT_TRUE(bench.start(*config));
 	EXPECT_EQ(bench.progress().run, 2u);
+}
+
+/*
+ * Pooled: later rounds take the buffers earlier ones freed; fresh, every
+ * allocation is new.
+ */
+TEST(AllocBenchmark, PooledRunsReuseTheBuffers)
+{
+	auto manager = bufmgr::BufferManager::create();
+	ASSERT_TRUE(manager);
+	const int fds = countOpenFds();
+	comp::AllocBenchmark bench(**manager);
+	for (bool pooled : { true, false }) {
+		comp::AllocBenchConfig config;
+		config.sources = { "memfd" };
+		config.size = 8192;
+		config.count = 4;
+		config.rounds = 3;
+		config.threads = 2;
+		config.pooled = pooled;
+		ASSERT_TRUE(bench.start(config));
+		while (bench.progress().running)
+			std::this_thread::sleep_for(std::chrono::milliseconds(1));
+		comp::AllocBenchProgress done = bench.progress();
+		ASSERT_EQ(done.results.size(), 1u);
+		EXPECT_EQ(done.results[0].allocations, 4u * 3 * 2);
+		/*
+		 * The threads share the free list: at most the 8 buffers held at
+		 * once are ever allocated, at least one thread's first 4 are.
+		 */
+		if (pooled) {
+			EXPECT_GE(done.results[0].reused, 4u * 3 * 2 - 8);
+			EXPECT_LE(done.results[0].reused, 4u * 3 * 2 - 4);
+		} else {
+			EXPECT_EQ(done.results[0].reused, 0u);
+		}
+		EXPECT_EQ(bench.resultsJson().find("/pooled/") != std::string::npos, pooled);
+	}
+	/* The run's spares went with it: every buffer's fd is closed. */
+	EXPECT_EQ(countOpenFds(), fds) << describeOpenFds();
+}
+
+/* A config out of range is refused by start() as by parse(). */
+TEST(AllocBenchmark, StartChecksTheConfig)
+{
+	auto manager = bufmgr::BufferManager::create();
+	ASSERT_TRUE(manager);
+	comp::AllocBenchmark bench(**manager);
+	comp::AllocBenchConfig config;
+	config.sources = { "memfd" };
+	config.count = 0;
+	EXPECT_EQ(bench.start(config).error().code, EINVAL);
+	config.count = 1024;
+	config.size = 64 << 20;
+	EXPECT_EQ(bench.start(config).error().code, EINVAL);
+	EXPECT_EQ(bench.progress().run, 0u);
 }
 
 /* Going away mid-run stops the workers at their next allocation. */

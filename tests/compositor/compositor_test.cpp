@@ -5,6 +5,8 @@
  */
 #include <gtest/gtest.h>
 
+#include <bufmgr/clock.h>
+
 #include <thread>
 #include <time.h>
 
@@ -18,13 +20,6 @@
 
 namespace heapcomp::test {
 namespace {
-
-uint64_t monotonicNs()
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
-}
 
 TEST(Compositor, StartsWithGlobals)
 {
@@ -179,20 +174,20 @@ TEST(Compositor, FrameCallbacksFollowTheRefresh)
 	MappedWindow win(client, "frames", 16, 16, kRed);
 	ASSERT_TRUE(win.ok);
 	std::vector<uint32_t> times;
-	uint64_t start = monotonicNs();
+	uint64_t start = bufmgr::clockNs();
 	for (int i = 0; i < 10; i++) {
 		wl_surface_damage_buffer(win.window.surface(), 0, 0, 1, 1);
 		auto t = client.commitAndWaitFrame(win.window.surface());
 		ASSERT_TRUE(t);
 		times.push_back(*t);
 	}
-	uint64_t elapsed = monotonicNs() - start;
+	uint64_t elapsed = bufmgr::clockNs() - start;
 	for (size_t i = 1; i < times.size(); i++)
 		EXPECT_GT(times[i], times[i - 1]);
 	/* One frame per refresh at most: ten frames take at least ~9 periods. */
 	EXPECT_GE(elapsed, 9ull * 16000000ull);
 	/* Timestamps are CLOCK_MONOTONIC milliseconds. */
-	EXPECT_NEAR(double(times.back()), double(monotonicNs() / 1000000ull), 1000.0);
+	EXPECT_NEAR(double(times.back()), double(bufmgr::clockNs() / 1000000ull), 1000.0);
 }
 
 /* The clock protocol tests run on: a frame as soon as one is scheduled. */
@@ -206,12 +201,12 @@ TEST(Compositor, IdleFrameClockDoesNotWaitForTheRefresh)
 	MappedWindow win(client, "idle clock", 16, 16, kRed);
 	ASSERT_TRUE(win.ok);
 	/* At 1 Hz, ten frames would take nine seconds. */
-	uint64_t start = monotonicNs();
+	uint64_t start = bufmgr::clockNs();
 	for (int i = 0; i < 10; i++) {
 		wl_surface_damage_buffer(win.window.surface(), 0, 0, 1, 1);
 		ASSERT_TRUE(client.commitAndWaitFrame(win.window.surface()));
 	}
-	EXPECT_LT(monotonicNs() - start, 3000000000ull);
+	EXPECT_LT(bufmgr::clockNs() - start, 3000000000ull);
 }
 
 TEST(Compositor, ManualFrameClockRunsAFrameWhenStepped)
@@ -290,7 +285,7 @@ TEST(Compositor, PresentationFeedback)
 	ASSERT_TRUE(win.ok);
 
 	FeedbackRecord first, second, third;
-	uint64_t before = monotonicNs();
+	uint64_t before = bufmgr::clockNs();
 	struct wp_presentation_feedback *f1 = wp_presentation_feedback(client.presentation,
 								 win.window.surface());
 	wp_presentation_feedback_add_listener(f1, &feedbackListener, &first);
@@ -304,7 +299,7 @@ TEST(Compositor, PresentationFeedback)
 	wl_surface_commit(win.window.surface());
 	ASSERT_TRUE(client.dispatchUntil([&] { return (first.presented || first.discarded) &&
 							  (second.presented || second.discarded); }));
-	uint64_t after = monotonicNs();
+	uint64_t after = bufmgr::clockNs();
 	EXPECT_TRUE(first.discarded);
 	EXPECT_TRUE(second.presented);
 	EXPECT_TRUE(second.syncOutput);

@@ -28,24 +28,34 @@
 namespace heapcomp::test {
 namespace {
 
-/* heapcomp headless, its control socket alone in a temporary directory. */
+/*
+ * heapcomp headless, its control socket alone in a temporary directory;
+ * or, with a runtime directory, both its sockets there where it puts them
+ * by default.
+ */
 class HeapcompProcess
 {
 public:
-	explicit HeapcompProcess(const std::string &name)
+	enum Place { PrivateDir, RuntimeDir };
+
+	explicit HeapcompProcess(const std::string &name, Place place = PrivateDir)
 	{
 		std::string dir = testing::TempDir() + "heapcomp-ctl-XXXXXX";
 		if (!mkdtemp(dir.data()))
 			return;
 		dir_ = dir;
-		control_ = dir_ + "/control";
 		socket_ = "heapcomp-ctl-" + name + "-" + std::to_string(getpid());
 		log_ = outputPath("ctl-" + name + ".txt");
-		child_ = std::make_unique<Child>(
-			std::vector<std::string>{ HEAPCOMP_BINARY, "--socket", socket_, "--width",
-						  "320", "--height", "240", "--control-socket",
-						  control_ },
-			"unused", log_);
+		std::vector<std::string> argv = { HEAPCOMP_BINARY, "--socket", socket_, "--width",
+						  "320", "--height", "240" };
+		if (place == PrivateDir) {
+			control_ = dir_ + "/control";
+			argv.insert(argv.end(), { "--control-socket", control_ });
+		} else {
+			control_ = dir_ + "/heapcomp-" + socket_ + ".control";
+			argv.insert(argv.begin(), { "/usr/bin/env", "XDG_RUNTIME_DIR=" + dir_ });
+		}
+		child_ = std::make_unique<Child>(argv, "unused", log_);
 		/* Printed once the control socket listens. */
 		ready_ = child_->running() && waitForText(log_, "WAYLAND_DISPLAY=" + socket_, 30000);
 	}
@@ -63,6 +73,7 @@ public:
 	Child &child() { return *child_; }
 	const std::string &control() const { return control_; }
 	const std::string &socket() const { return socket_; }
+	const std::string &dir() const { return dir_; }
 	std::string log() const { return readFile(log_); }
 
 private:
@@ -194,6 +205,29 @@ TEST(ControlSocket, HeapctlReportsARunningClient)
 	Json probeJson = heapctlJson("probe", heapcomp.control());
 	EXPECT_EQ(at(probeJson, { "scanout_probe" }).type, Json::Type::Array);
 	EXPECT_TRUE(at(probeJson, { "scanout_probe" }).array.empty());
+}
+
+/*
+ * By default the control socket sits beside the Wayland socket, where
+ * heapctl looks for it from WAYLAND_DISPLAY, under a name that a search
+ * for wayland-* display sockets does not take.
+ */
+TEST(ControlSocket, HeapctlFindsItBesideTheWaylandSocket)
+{
+	HeapcompProcess heapcomp("default", HeapcompProcess::RuntimeDir);
+	ASSERT_TRUE(heapcomp.ready()) << heapcomp.log();
+	struct stat st = {};
+	ASSERT_EQ(stat(heapcomp.control().c_str(), &st), 0) << heapcomp.log();
+	EXPECT_TRUE(S_ISSOCK(st.st_mode));
+
+	std::string out = outputPath("heapctl-default.txt");
+	Child child({ "/usr/bin/env", "XDG_RUNTIME_DIR=" + heapcomp.dir(), HEAPCTL_PATH, "stats",
+		      "--json" },
+		    heapcomp.socket(), out);
+	EXPECT_EQ(child.wait(20000), 0) << readFile(out);
+	std::optional<Json> stats = parseJson(readFile(out));
+	ASSERT_TRUE(stats) << readFile(out);
+	EXPECT_FALSE(at(*stats, { "outputs" }).array.empty()) << readFile(out);
 }
 
 TEST(ControlSocket, OwnerOnlyAndGoneAfterSigterm)

@@ -10,7 +10,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <future>
+#include <thread>
 #include <memory>
 
 #include <drm_fourcc.h>
@@ -353,6 +355,103 @@ TEST_F(DrmBackendTest, ProbeTriesEveryHeapOnEveryPlane)
 }
 
 /* wl_shm cannot go on a plane: composed, with the reason kept. */
+/* One colour, opaque: what the statistics overlay is to the backend. */
+class SolidOverlay : public comp::OverlayLayer
+{
+public:
+	SolidOverlay(comp::Rect rect, uint32_t colour)
+		: rect_(rect), pixels_(size_t(rect.width) * size_t(rect.height), colour)
+	{
+	}
+	bool visible() const override { return visible_; }
+	comp::Rect rect() const override { return rect_; }
+	Image image() const override
+	{
+		return Image{ pixels_.data(), uint32_t(rect_.width), uint32_t(rect_.height),
+			      generation_, true };
+	}
+	void fill(uint32_t colour)
+	{
+		std::fill(pixels_.begin(), pixels_.end(), colour);
+		generation_++;
+	}
+	bool visible_ = true;
+
+private:
+	comp::Rect rect_;
+	std::vector<uint32_t> pixels_;
+	uint64_t generation_ = 1;
+};
+
+/*
+ * The overlay on an overlay plane of its own: the fullscreen client
+ * under it stays on the primary plane, nothing is composed, and what
+ * the display reads has both (writeback sees every plane blended).
+ */
+TEST_F(DrmBackendTest, OverlayOnItsOwnPlaneKeepsTheClientScannedOut)
+{
+	ASSERT_NO_FATAL_FAILURE(start());
+	ASSERT_TRUE(client->dmabuf);
+	Window window(*client, "fullscreen");
+	ASSERT_TRUE(window.waitConfigure());
+	window.ack();
+	ASSERT_TRUE(setFullscreen(window, true));
+	bufmgr::Buffer buffer = heapBuffer("/dev/dma_heap/system", false);
+	ASSERT_TRUE(buffer.isValid());
+	Proxy<wl_buffer> wlBuffer = wrap(*client, buffer);
+	ASSERT_TRUE(presentAndRecord(*client, window.surface(), wlBuffer).zeroCopy())
+		<< lastRefusal();
+
+	const comp::Rect rect{ 400, 40, 160, 120 };
+	SolidOverlay overlay(rect, kGreen);
+	server->run([&](comp::Server &s) { s.setOverlay(&overlay); });
+	const comp::RepaintStats before = repaintStats();
+	PresentationRecord shown = presentAndRecord(*client, window.surface(), wlBuffer);
+	EXPECT_TRUE(shown.zeroCopy()) << "composed: " << lastRefusal();
+	EXPECT_TRUE(server->run([](comp::Server &s) { return s.overlayOnPlane(); }));
+
+	/* The overlay, and the client around it. */
+	auto expectOverlay = [&](const comp::Screenshot &shot, bool shownThere, uint32_t colour) {
+		ASSERT_EQ(shot.width, kWidth);
+		size_t wrong = 0;
+		for (uint32_t y = 0; y < kHeight; y += 5)
+			for (uint32_t x = 0; x < kWidth; x += 5) {
+				const bool inside = x >= uint32_t(rect.x) && x < uint32_t(rect.right()) &&
+						    y >= uint32_t(rect.y) && y < uint32_t(rect.bottom());
+				const uint32_t want = inside && shownThere ? colour
+							  : y < kHeight / 2 ? kRed : kBlue;
+				wrong += shot.at(x, y) != want;
+			}
+		EXPECT_EQ(wrong, 0u) << "(" << rect.x + 1 << "," << rect.y + 1 << ") is " << std::hex
+				     << shot.at(uint32_t(rect.x + 1), uint32_t(rect.y + 1));
+	};
+	expectOverlay(capture(), true, kGreen);
+
+	/* New pixels reach the screen in a commit of their own: nothing is composed. */
+	auto changeAndWait = [&](const std::function<void()> &change) {
+		const uint64_t commits = drmStats().commits;
+		server->run([&](comp::Server &s) {
+			change();
+			s.overlayChanged();
+		});
+		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+		while (drmStats().commits == commits && std::chrono::steady_clock::now() < deadline)
+			std::this_thread::sleep_for(std::chrono::milliseconds(5));
+		EXPECT_GT(drmStats().commits, commits);
+	};
+	changeAndWait([&] { overlay.fill(0xffffffffu); });
+	expectOverlay(capture(), true, 0xffffffffu);
+	EXPECT_EQ(repaintStats().rendered, before.rendered) << "the overlay was composed";
+
+	/* Hidden: the plane goes and the client shows whole, still scanned out. */
+	changeAndWait([&] { overlay.visible_ = false; });
+	expectOverlay(capture(), false, 0);
+	EXPECT_FALSE(server->run([](comp::Server &s) { return s.overlayOnPlane(); }));
+	EXPECT_TRUE(presentAndRecord(*client, window.surface(), wlBuffer).zeroCopy());
+	EXPECT_EQ(repaintStats().rendered, before.rendered);
+	server->run([](comp::Server &s) { s.setOverlay(nullptr); });
+}
+
 TEST_F(DrmBackendTest, ShmFullscreenIsComposed)
 {
 	ASSERT_NO_FATAL_FAILURE(start());

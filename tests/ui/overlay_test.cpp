@@ -6,13 +6,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <thread>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "alloc_benchmark.h"
+#include "child_process.h"
 #include "client.h"
+#include "json.h"
 #include "server_runner.h"
 #include "test_client.h"
 #include "ui/overlay.h"
@@ -30,6 +33,8 @@ protected:
 		comp::ServerConfig config = ServerRunner::defaultConfig();
 		config.headless.width = 800;
 		config.headless.height = 600;
+		/* Boards have touch screens: the overlay takes fingers too. */
+		config.headless.touch = true;
 		return config;
 	}
 
@@ -37,7 +42,9 @@ protected:
 	{
 		ASSERT_TRUE(runner.ok()) << runner.error();
 		overlay = runner.run([](comp::Server &server) {
-			auto overlay = comp::Overlay::create(server, {});
+			comp::OverlayConfig config;
+			config.exportDir = testing::TempDir();
+			auto overlay = comp::Overlay::create(server, config);
 			overlay->bindToggleKey();
 			return overlay;
 		});
@@ -57,6 +64,20 @@ protected:
 			for (int32_t x = rect.x; x < rect.right(); x++)
 				lit += (shot.at(uint32_t(x), uint32_t(y)) & 0xffffff) != 0;
 		return lit;
+	}
+
+	/* Runs action on the server, then waits up to 5 s for done to hold there. */
+	bool actUntil(const std::function<void(comp::Server &)> &action,
+		      const std::function<bool(comp::Server &)> &done)
+	{
+		runner.run(action);
+		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+		while (!runner.run(done)) {
+			if (std::chrono::steady_clock::now() > deadline)
+				return false;
+			std::this_thread::sleep_for(std::chrono::milliseconds(5));
+		}
+		return true;
 	}
 
 	ServerRunner runner{ config() };
@@ -141,6 +162,23 @@ TEST_F(OverlayTest, ShowsWhatTheStatisticsSay)
 	EXPECT_EQ(runner.screenshot().at(4, 4), kRed);
 }
 
+/* A control's box as the overlay drew it, in global coordinates. */
+struct Widget {
+	double x = 0, y = 0, w = 0, h = 0;
+	double centreX() const { return x + w / 2; }
+	double centreY() const { return y + h / 2; }
+};
+
+std::optional<Widget> findWidget(const comp::Overlay &overlay, const std::string &name)
+{
+	const std::string *line = findLine(overlay.dump(), "widget " + name);
+	if (!line)
+		return std::nullopt;
+	const comp::Rect rect = overlay.rect();
+	return Widget{ rect.x + std::stod(field(*line, "x")), rect.y + std::stod(field(*line, "y")),
+		       std::stod(field(*line, "w")), std::stod(field(*line, "h")) };
+}
+
 /* The allocation benchmark's run, as its panel shows it. */
 TEST_F(OverlayTest, ShowsTheAllocationBenchmark)
 {
@@ -198,6 +236,196 @@ TEST_F(OverlayTest, SuperF12TogglesAndStaysWithTheCompositor)
 	}));
 	EXPECT_EQ(client.keysPressed,
 		  (std::vector<uint32_t>{ KEY_LEFTMETA, KEY_F12, KEY_LEFTMETA, KEY_A }));
+}
+
+} /* namespace */
+} /* namespace heapcomp::test */
+
+namespace heapcomp::test {
+namespace {
+
+/*
+ * Interactive mode: the pointer over the overlay and the keyboard after
+ * a click on it are the overlay's, and drive the benchmark panel (a count
+ * typed in, Start, Export); the client under it hears nothing of that
+ * and gets the pointer and keyboard back outside.
+ */
+TEST_F(OverlayTest, InteractiveModeRunsTheBenchmarkFromItsControls)
+{
+	TestClient client(runner.socket());
+	client.bindInput();
+	MappedWindow window(client, "under", 800, 600, kRed);
+	ASSERT_TRUE(window.ok);
+	ASSERT_TRUE(client.dispatchUntil([&] { return client.keyboardFocus == window.window.surface(); }));
+
+	auto pointer = [](double x, double y) {
+		return [x, y](comp::Server &server) {
+			server.headlessBackend()->injectPointerMotion(x, y);
+		};
+	};
+	auto click = [](double x, double y) {
+		return [x, y](comp::Server &server) {
+			auto *backend = server.headlessBackend();
+			backend->injectPointerMotion(x, y);
+			backend->injectPointerButton(BTN_LEFT, true);
+			backend->injectPointerButton(BTN_LEFT, false);
+		};
+	};
+	auto key = [](uint32_t code) {
+		return [code](comp::Server &server) {
+			server.headlessBackend()->injectKey(code, true);
+			server.headlessBackend()->injectKey(code, false);
+		};
+	};
+
+	/* Outside the overlay, the client has the pointer. */
+	ASSERT_TRUE(actUntil(pointer(20, 20), [](comp::Server &) { return true; }));
+	ASSERT_TRUE(client.dispatchUntil([&] { return client.pointerFocus == window.window.surface(); }));
+
+	/* Super+Shift+F12: interactive, with the controls drawn. */
+	runner.run([](comp::Server &server) {
+		for (uint32_t code : { KEY_LEFTMETA, KEY_LEFTSHIFT, KEY_F12 })
+			server.headlessBackend()->injectKey(code, true);
+		for (uint32_t code : { KEY_F12, KEY_LEFTSHIFT, KEY_LEFTMETA })
+			server.headlessBackend()->injectKey(code, false);
+	});
+	std::optional<Widget> count, start, exportButton;
+	runner.run([&](comp::Server &) {
+		EXPECT_TRUE(overlay->interactive());
+		count = findWidget(*overlay, "bench.count");
+		start = findWidget(*overlay, "bench.start");
+		exportButton = findWidget(*overlay, "bench.export");
+	});
+	ASSERT_TRUE(count && start && exportButton);
+
+	/* Into the overlay: the client sees the pointer leave. */
+	ASSERT_TRUE(actUntil(pointer(count->x + 8, count->centreY()),
+			     [](comp::Server &) { return true; }));
+	ASSERT_TRUE(client.dispatchUntil([&] { return client.pointerFocus == nullptr; }));
+
+	/* Click the count's field, type 3: the field takes it. */
+	ASSERT_TRUE(actUntil(click(count->x + 8, count->centreY()),
+			     [this](comp::Server &) { return overlay->redraws() > 3; }));
+	ASSERT_TRUE(actUntil(
+		[&](comp::Server &server) {
+			key(KEY_3)(server);
+			key(KEY_ENTER)(server);
+		},
+		[this](comp::Server &) { return overlay->benchControls().config.count == 3; }))
+		<< overlay->benchControls().config.count;
+
+	/* Start: a run of 3 buffers held, memfd beside whatever heaps there are. */
+	ASSERT_TRUE(actUntil(click(start->centreX(), start->centreY()), [](comp::Server &server) {
+		return server.allocBenchmark().progress().run == 1;
+	})) << overlay->benchControls().status;
+	ASSERT_TRUE(actUntil([](comp::Server &) {}, [](comp::Server &server) {
+		return !server.allocBenchmark().progress().running;
+	}));
+	comp::AllocBenchProgress progress = runner.run(
+		[](comp::Server &server) { return server.allocBenchmark().progress(); });
+	EXPECT_EQ(progress.config.count, 3u);
+	ASSERT_FALSE(progress.results.empty());
+	EXPECT_EQ(progress.results.back().source, "memfd");
+	EXPECT_EQ(progress.results.back().allocations, 3u * progress.config.rounds);
+
+	/* Export: the run as Google Benchmark JSON. */
+	const std::string path = testing::TempDir() + "heapcomp-bench-1.json";
+	unlink(path.c_str());
+	ASSERT_TRUE(actUntil(click(exportButton->centreX(), exportButton->centreY()),
+			     [&](comp::Server &) { return access(path.c_str(), F_OK) == 0; }))
+		<< overlay->benchControls().status;
+	std::optional<Json> json = parseJson(readFile(path));
+	ASSERT_TRUE(json) << readFile(path);
+	bool memfd = false;
+	for (const Json &benchmark : at(*json, { "benchmarks" }).array) {
+		if (string(benchmark, { "name" }).value_or("") == "alloc/memfd/65536/threads:1")
+			memfd = number(benchmark, { "iterations" }) == 3u * progress.config.rounds;
+	}
+	EXPECT_TRUE(memfd) << readFile(path);
+
+	/* The client heard no button and no key of all that. */
+	ASSERT_TRUE(client.roundtrip());
+	EXPECT_TRUE(client.buttonsPressed.empty());
+	EXPECT_EQ(std::count(client.keysPressed.begin(), client.keysPressed.end(), KEY_3), 0);
+
+	/* A click on the client gives it the pointer and the keyboard again. */
+	ASSERT_TRUE(actUntil(click(20, 580), [](comp::Server &) { return true; }));
+	runner.run(key(KEY_B));
+	ASSERT_TRUE(client.dispatchUntil([&] {
+		return std::count(client.keysPressed.begin(), client.keysPressed.end(), KEY_B) == 1;
+	}));
+	EXPECT_EQ(client.pointerFocus, window.window.surface());
+	EXPECT_EQ(client.buttonsPressed, std::vector<uint32_t>{ BTN_LEFT });
+	EXPECT_EQ(std::count(client.keysPressed.begin(), client.keysPressed.end(), KEY_3), 0);
+
+	/* Interactive mode off: the pointer over the overlay is the client's again. */
+	runner.run([this](comp::Server &) { overlay->setInteractive(false); });
+	ASSERT_TRUE(actUntil(pointer(start->centreX(), start->centreY()),
+			     [](comp::Server &) { return true; }));
+	ASSERT_TRUE(client.roundtrip());
+	EXPECT_EQ(client.pointerFocus, window.window.surface());
+}
+
+/*
+ * A finger on the overlay is its pointer: a tap toggles a control and
+ * the client under it gets no touch; a cancelled touch clicks nothing;
+ * a finger on the client is the client's.
+ */
+TEST_F(OverlayTest, InteractiveModeTakesTouch)
+{
+	TestClient client(runner.socket());
+	client.bindInput();
+	client.bindTouch();
+	MappedWindow window(client, "under", 800, 600, kRed);
+	ASSERT_TRUE(window.ok);
+	ASSERT_TRUE(client.roundtrip());
+	ASSERT_TRUE(runner.run([this](comp::Server &) { return overlay->setInteractive(true); }));
+	std::optional<Widget> pooled, start;
+	runner.run([&](comp::Server &) {
+		pooled = findWidget(*overlay, "bench.pooled");
+		start = findWidget(*overlay, "bench.start");
+	});
+	ASSERT_TRUE(pooled && start);
+	EXPECT_FALSE(runner.run([this](comp::Server &) { return overlay->benchControls().config.pooled; }));
+
+	ASSERT_TRUE(actUntil(
+		[&](comp::Server &server) {
+			auto *backend = server.headlessBackend();
+			backend->injectTouchDown(0, pooled->x + pooled->h / 2, pooled->centreY());
+			backend->injectTouchFrame();
+			backend->injectTouchUp(0);
+			backend->injectTouchFrame();
+		},
+		[this](comp::Server &) { return overlay->benchControls().config.pooled; }));
+
+	/* Down on Start, then cancelled: no run. */
+	const uint64_t redraws = runner.run([this](comp::Server &) { return overlay->redraws(); });
+	ASSERT_TRUE(actUntil(
+		[&](comp::Server &server) {
+			auto *backend = server.headlessBackend();
+			backend->injectTouchDown(1, start->centreX(), start->centreY());
+			backend->injectTouchFrame();
+			backend->injectTouchCancel();
+		},
+		[&](comp::Server &) { return overlay->redraws() >= redraws + 2; }));
+	EXPECT_EQ(runner.run([](comp::Server &server) {
+		return server.allocBenchmark().progress().run;
+	}), 0u);
+
+	/* Off the overlay, the finger is the client's. */
+	runner.run([](comp::Server &server) {
+		auto *backend = server.headlessBackend();
+		backend->injectTouchDown(2, 20, 580);
+		backend->injectTouchFrame();
+		backend->injectTouchUp(2);
+		backend->injectTouchFrame();
+	});
+	ASSERT_TRUE(client.dispatchUntil([&] {
+		return std::find(client.touchEvents.begin(), client.touchEvents.end(), "up 2") !=
+		       client.touchEvents.end();
+	}));
+	EXPECT_EQ(client.touchEvents,
+		  (std::vector<std::string>{ "down 2", "frame", "up 2", "frame" }));
 }
 
 } /* namespace */

@@ -207,6 +207,9 @@ private:
 /* "ENOMEM" for ENOMEM; the decimal number for codes glibc cannot name. */
 std::string errnoName(int err);
 
+/* "12.5 MiB": a size as people read it (binary units, bytes below 1 KiB). */
+std::string formatBytes(uint64_t bytes);
+
 /* s as a quoted JSON string, as JsonWriter writes it: invalid UTF-8 becomes U+FFFD. */
 std::string jsonQuote(std::string_view s);
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include <drm_fourcc.h>
 #include <wayland-server-core.h>
@@ -106,6 +107,10 @@ DrmOutput::~DrmOutput()
 	kms::AtomicRequest req;
 	req.set(primary_, primaryProps_, "FB_ID", 0);
 	req.set(primary_, primaryProps_, "CRTC_ID", 0);
+	if (overlayPlane_) {
+		req.set(overlayPlane_, overlayProps_, "FB_ID", 0);
+		req.set(overlayPlane_, overlayProps_, "CRTC_ID", 0);
+	}
 	req.set(connector_, connectorProps_, "CRTC_ID", 0);
 	if (writeback_)
 		req.set(writeback_, writebackProps_, "CRTC_ID", 0);
@@ -119,7 +124,8 @@ DrmOutput::~DrmOutput()
 }
 
 Result<void> DrmOutput::init(wl_event_loop *loop, const drmModeModeInfo &mode, uint32_t crtc,
-			     uint32_t crtcIndex, uint32_t primaryPlane, uint32_t writeback)
+			     uint32_t crtcIndex, uint32_t primaryPlane, uint32_t overlayPlane,
+			     uint32_t writeback)
 {
 	loop_ = loop;
 	int fd = backend_.fd();
@@ -130,6 +136,7 @@ Result<void> DrmOutput::init(wl_event_loop *loop, const drmModeModeInfo &mode, u
 	crtc_ = crtc;
 	crtcIndex_ = crtcIndex;
 	primary_ = primaryPlane;
+	overlayPlane_ = overlayPlane;
 	writeback_ = writeback;
 	model_ = backend_.device().driver;
 	description_ = backend_.device().driver + " " + name_ + " " + describeMode(mode);
@@ -137,6 +144,8 @@ Result<void> DrmOutput::init(wl_event_loop *loop, const drmModeModeInfo &mode, u
 	crtcProps_ = kms::Properties::read(fd, crtc_, DRM_MODE_OBJECT_CRTC);
 	connectorProps_ = kms::Properties::read(fd, connector_, DRM_MODE_OBJECT_CONNECTOR);
 	primaryProps_ = kms::Properties::read(fd, primary_, DRM_MODE_OBJECT_PLANE);
+	if (overlayPlane_)
+		overlayProps_ = kms::Properties::read(fd, overlayPlane_, DRM_MODE_OBJECT_PLANE);
 	if (writeback_)
 		writebackProps_ = kms::Properties::read(fd, writeback_, DRM_MODE_OBJECT_CONNECTOR);
 	kms::PlanePtr plane(drmModeGetPlane(fd, primary_));
@@ -166,8 +175,10 @@ Result<void> DrmOutput::init(wl_event_loop *loop, const drmModeModeInfo &mode, u
 	if (!swapchain)
 		return bufmgr::unexpected(std::move(swapchain).error());
 	swapchain_ = std::move(*swapchain);
-	LOG_INFO("%s: %s on CRTC %u, primary plane %u (%zu formats)%s; %zu scanout buffers from %s",
+	LOG_INFO("%s: %s on CRTC %u, primary plane %u (%zu formats)%s%s; %zu scanout buffers "
+		 "from %s",
 		 name_.c_str(), describeMode(mode).c_str(), crtc_, primary_, primaryFormats_.size(),
+		 overlayPlane_ ? (", overlay plane " + std::to_string(overlayPlane_)).c_str() : "",
 		 writeback_ ? ", writeback connector" : "", swapchain_->numAllocated(),
 		 bufferSource_.c_str());
 
@@ -211,9 +222,9 @@ void DrmOutput::runFrame()
 {
 	frameScheduled_ = false;
 	frame();
-	/* Nothing to repaint, but a capture waits: show the same buffer again. */
-	if (!flipPending_ && !captureWaiting_.empty())
-		recommitForCapture();
+	/* Nothing to repaint, but a capture or the overlay waits: show the same buffer again. */
+	if (!flipPending_ && (!captureWaiting_.empty() || overlayStaged_ >= 0 || overlayOff_))
+		recommit("same frame");
 }
 
 ProbePipe DrmOutput::probePipe()
@@ -236,7 +247,7 @@ ProbePipe DrmOutput::probePipe()
 	return pipe;
 }
 
-bool DrmOutput::recommitForCapture()
+bool DrmOutput::recommit(const char *why)
 {
 	const kms::Framebuffer *fb = nullptr;
 	if (scanout_)
@@ -246,7 +257,7 @@ bool DrmOutput::recommitForCapture()
 		fb = slotFramebuffer(*front_);
 	if (!fb)
 		return false;
-	if (auto ret = commitFb(fb->id(), -1, "capture"); !ret) {
+	if (auto ret = commitFb(fb->id(), -1, why); !ret) {
 		LOG_WARNING("%s", ret.error().message().c_str());
 		return false;
 	}
@@ -362,6 +373,111 @@ void DrmOutput::addPlane(kms::AtomicRequest &req, uint32_t fbId, int inFence) co
 		req.set(primary_, primaryProps_, "IN_FENCE_FD", uint64_t(inFence));
 }
 
+void DrmOutput::addOverlayPlane(kms::AtomicRequest &req) const
+{
+	if (overlayStaged_ >= 0) {
+		const OverlayBuffer &staged = overlayBuffers_[size_t(overlayStaged_)];
+		kms::placePlane(req, overlayPlane_, overlayProps_, crtc_, staged.fb->id(),
+				uint32_t(overlayRect_.width), uint32_t(overlayRect_.height),
+				overlayRect_.x, overlayRect_.y);
+	} else if (overlayOff_) {
+		req.set(overlayPlane_, overlayProps_, "FB_ID", 0);
+		req.set(overlayPlane_, overlayProps_, "CRTC_ID", 0);
+	}
+}
+
+Result<void> DrmOutput::fillOverlayBuffer(int index, const OverlayLayer::Image &image)
+{
+	OverlayBuffer &target = overlayBuffers_[size_t(index)];
+	const uint32_t format = image.opaque ? DRM_FORMAT_XRGB8888 : DRM_FORMAT_ARGB8888;
+	if (!target.buffer.isValid() || target.buffer.width() != image.width ||
+	    target.buffer.height() != image.height || target.buffer.format() != format) {
+		target = {};
+		auto buffer = backend_.bufferManager().allocate(bufmgr::AllocationRequest::image(
+			image.width, image.height, format, bufmgr::Usage::Scanout,
+			"drm-" + name_ + "-overlay"));
+		if (!buffer)
+			return bufmgr::unexpected(std::move(buffer).error());
+		auto mapping = bufmgr::Mapping::map(*buffer, { bufmgr::Access::Write });
+		if (!mapping)
+			return bufmgr::unexpected(std::move(mapping).error());
+		auto fb = kms::Framebuffer::import(backend_.fd(), *buffer,
+						   buffer->modifier() != DRM_FORMAT_MOD_INVALID);
+		if (!fb)
+			return bufmgr::unexpected(std::move(fb).error());
+		backend_.stats_.framebuffersImported++;
+		target.buffer = std::move(*buffer);
+		target.mapping = std::move(*mapping);
+		target.fb = std::move(*fb);
+	}
+	auto access = target.mapping->beginAccess(bufmgr::Access::Write);
+	if (!access)
+		return bufmgr::unexpected(std::move(access).error());
+	const std::span<uint8_t> bytes = target.mapping->plane(0);
+	const uint32_t stride = target.buffer.plane(0).stride;
+	for (uint32_t y = 0; y < image.height; y++)
+		std::memcpy(bytes.data() + size_t(y) * stride, image.pixels + size_t(y) * image.width,
+			    size_t(image.width) * 4);
+	return access->end();
+}
+
+bool DrmOutput::showOverlay(const OverlayLayer::Image &image, const Rect &rect)
+{
+	/* The first commit sets the mode: until then there is nothing to test against. */
+	if (!overlayPlane_ || !modesetDone_ || !image.pixels ||
+	    rect.width != int32_t(image.width) || rect.height != int32_t(image.height))
+		return false;
+	if (overlayShown_ && image.generation == overlayGeneration_ && rect == overlayRect_)
+		return true;
+	auto verdict = std::find_if(overlayVerdicts_.begin(), overlayVerdicts_.end(),
+				    [&](const auto &v) { return v.first == rect; });
+	if (verdict != overlayVerdicts_.end() && !verdict->second)
+		return false;
+
+	/* A buffer neither on screen nor flipping to; the staged one is refilled. */
+	int index = overlayStaged_;
+	for (int i = 0; index < 0 && i < int(overlayBuffers_.size()); i++)
+		if (i != overlayFront_ && i != overlayPending_)
+			index = i;
+	if (auto ret = fillOverlayBuffer(index, image); !ret) {
+		LOG_WARNING("%s: overlay composed: %s", name_.c_str(), ret.error().message().c_str());
+		overlayVerdicts_.emplace_back(rect, false);
+		return false;
+	}
+	if (verdict == overlayVerdicts_.end()) {
+		/* Once per place: the plane over what the screen shows now. */
+		kms::AtomicRequest req;
+		const OverlayBuffer &buffer = overlayBuffers_[size_t(index)];
+		kms::placePlane(req, overlayPlane_, overlayProps_, crtc_, buffer.fb->id(), image.width,
+				image.height, rect.x, rect.y);
+		auto ret = req.commit(backend_.fd(), DRM_MODE_ATOMIC_TEST_ONLY, nullptr,
+				      name_ + ": overlay plane TEST_ONLY commit");
+		backend_.stats_.testCommits++;
+		overlayVerdicts_.emplace_back(rect, bool(ret));
+		if (!ret) {
+			backend_.stats_.testRefusals++;
+			LOG_INFO("%s: overlay composed: %s", name_.c_str(), ret.error().message().c_str());
+			return false;
+		}
+	}
+	overlayStaged_ = index;
+	overlayOff_ = false;
+	overlayShown_ = true;
+	overlayGeneration_ = image.generation;
+	overlayRect_ = rect;
+	return true;
+}
+
+void DrmOutput::hideOverlay()
+{
+	if (!overlayShown_)
+		return;
+	overlayShown_ = false;
+	overlayStaged_ = -1;
+	/* Off at the next commit, unless it never reached the screen. */
+	overlayOff_ = overlayFront_ >= 0 || overlayPending_ >= 0;
+}
+
 kms::Framebuffer *DrmOutput::slotFramebuffer(bufmgr::SwapchainSlot &slot)
 {
 	if (auto *fb = slot.userDataAs<kms::Framebuffer>(this))
@@ -388,6 +504,8 @@ Result<void> DrmOutput::commitFb(uint32_t fbId, int inFence, const char *what)
 		flags |= DRM_MODE_ATOMIC_ALLOW_MODESET;
 	}
 	addPlane(req, fbId, inFence);
+	if (overlayPlane_)
+		addOverlayPlane(req);
 	int32_t outFence = -1;
 	const bool capture = !captureWaiting_.empty() && captureFb_ && !captureFence_.isValid();
 	if (capture) {
@@ -403,6 +521,12 @@ Result<void> DrmOutput::commitFb(uint32_t fbId, int inFence, const char *what)
 		LOG_INFO("%s: mode set, %s", name_.c_str(), describeMode(modeInfo_).c_str());
 	modesetDone_ = true;
 	flipPending_ = true;
+	if (overlayStaged_ >= 0 || overlayOff_) {
+		overlayPending_ = overlayStaged_;
+		overlayStaged_ = -1;
+		overlayOff_ = false;
+		overlayFlipPending_ = true;
+	}
 	if (capture) {
 		captureFence_ = bufmgr::UniqueFd(outFence);
 		captureInFlight_ = std::move(captureWaiting_);
@@ -450,7 +574,8 @@ Result<void> DrmOutput::commit(OutputState state)
 void DrmOutput::skipFrame()
 {
 	/* A capture needs a commit: show the same buffer again. */
-	if (!captureWaiting_.empty() && recommitForCapture())
+	if ((!captureWaiting_.empty() || overlayStaged_ >= 0 || overlayOff_) &&
+	    recommit(captureWaiting_.empty() ? "overlay" : "capture"))
 		return;
 	/* Nothing new on screen: the next vblank paces the frame clock. */
 	drmVBlank vbl = {};
@@ -480,6 +605,12 @@ void DrmOutput::skipFrame()
 void DrmOutput::flipDone(uint32_t sequence, uint32_t sec, uint32_t usec)
 {
 	flipPending_ = false;
+	if (overlayFlipPending_) {
+		/* The overlay's previous buffer left the screen: it can be filled again. */
+		overlayFront_ = overlayPending_;
+		overlayPending_ = -1;
+		overlayFlipPending_ = false;
+	}
 	if (flipShowsNew_) {
 		/* The previous buffer left the screen. */
 		if (front_)
@@ -668,33 +799,47 @@ Result<void> DrmBackend::createOutputs()
 			skipped += " " + name + " (no free CRTC)";
 			continue;
 		}
-		uint32_t primary = 0;
-		for (uint32_t p = 0; p < planes->count_planes && !primary; p++) {
-			kms::PlanePtr plane(drmModeGetPlane(fd, planes->planes[p]));
-			if (!plane || !(plane->possible_crtcs & (1u << crtcIndex)) ||
-			    std::count(usedPlanes.begin(), usedPlanes.end(), plane->plane_id))
-				continue;
-			kms::Properties props =
-				kms::Properties::read(fd, plane->plane_id, DRM_MODE_OBJECT_PLANE);
-			if (props.value("type") == DRM_PLANE_TYPE_PRIMARY)
-				primary = plane->plane_id;
-		}
+		/* The first unused plane of the CRTC of that type that takes format (0: any). */
+		auto findPlane = [&](uint64_t type, uint32_t format) -> uint32_t {
+			for (uint32_t p = 0; p < planes->count_planes; p++) {
+				kms::PlanePtr plane(drmModeGetPlane(fd, planes->planes[p]));
+				if (!plane || !(plane->possible_crtcs & (1u << crtcIndex)) ||
+				    std::count(usedPlanes.begin(), usedPlanes.end(), plane->plane_id))
+					continue;
+				kms::Properties props = kms::Properties::read(fd, plane->plane_id,
+									      DRM_MODE_OBJECT_PLANE);
+				if (props.value("type") != type)
+					continue;
+				const std::vector<FormatModifier> formats =
+					format ? kms::planeFormats(fd, *plane, props)
+					       : std::vector<FormatModifier>();
+				if (!format || std::count(formats.begin(), formats.end(),
+							  FormatModifier{ format, DRM_FORMAT_MOD_LINEAR }))
+					return plane->plane_id;
+			}
+			return 0;
+		};
+		const uint32_t primary = findPlane(DRM_PLANE_TYPE_PRIMARY, 0);
 		if (!primary) {
 			skipped += " " + name + " (no primary plane)";
 			continue;
 		}
+		/* An overlay plane for heapcomp's own overlay, where the CRTC has one. */
+		const uint32_t overlay = findPlane(DRM_PLANE_TYPE_OVERLAY, DRM_FORMAT_XRGB8888);
 		const bool withWriteback = writeback && (writebackCrtcs & (1u << crtcIndex));
 		auto output = std::make_unique<DrmOutput>(*this, conn->connector_id, name);
 		output->widthMm_ = conn->mmWidth;
 		output->heightMm_ = conn->mmHeight;
 		if (auto ret = output->init(loop_, *mode, res->crtcs[crtcIndex], uint32_t(crtcIndex),
-					    primary, withWriteback ? writeback : 0);
+					    primary, overlay, withWriteback ? writeback : 0);
 		    !ret)
 			return ret;
 		if (withWriteback)
 			writeback = 0;
 		usedCrtcs |= 1u << crtcIndex;
 		usedPlanes.push_back(primary);
+		if (overlay)
+			usedPlanes.push_back(overlay);
 		int32_t x = 0;
 		for (const auto &other : outputs_)
 			x += int32_t(other->mode().width);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include <bufmgr/manager.h>
+#include <bufmgr/mapping.h>
 #include <bufmgr/swapchain.h>
 #include <bufmgr/unique_fd.h>
 
@@ -62,8 +64,10 @@ public:
 	DrmOutput(DrmBackend &backend, uint32_t connector, std::string name);
 	~DrmOutput() override;
 
+	/* overlayPlane 0: none for this output. */
 	Result<void> init(wl_event_loop *loop, const drmModeModeInfo &mode, uint32_t crtc,
-			  uint32_t crtcIndex, uint32_t primaryPlane, uint32_t writeback);
+			  uint32_t crtcIndex, uint32_t primaryPlane, uint32_t overlayPlane,
+			  uint32_t writeback);
 
 	const std::string &name() const override { return name_; }
 	const std::string &description() const override { return description_; }
@@ -84,6 +88,10 @@ public:
 
 	/* Through the device's writeback connector, where it has one. */
 	bool captureNextFrame(CaptureHandler handler) override;
+	/* On the output's overlay plane, in scanout memory of its own, where it has one. */
+	bool showOverlay(const OverlayLayer::Image &image, const Rect &rect) override;
+	void hideOverlay() override;
+	uint32_t overlayPlane() const { return overlayPlane_; }
 	bool canCapture() const { return writeback_ != 0; }
 
 	/* The primary plane's formats: the scanout tranche. */
@@ -98,6 +106,8 @@ private:
 	/* Adds the plane (and on the first commit the mode) to req. */
 	void addPlane(kms::AtomicRequest &req, uint32_t fbId, int inFence) const;
 	void addModeset(kms::AtomicRequest &req) const;
+	/* Adds the overlay plane's change since the last commit, if any, to req. */
+	void addOverlayPlane(kms::AtomicRequest &req) const;
 	Result<void> commitFb(uint32_t fbId, int inFence, const char *what);
 	void refused(std::string why) const;
 	kms::Framebuffer *slotFramebuffer(bufmgr::SwapchainSlot &slot);
@@ -105,8 +115,10 @@ private:
 	void runFrame();
 	/* This output's CRTC and planes for probeScanout(). */
 	ProbePipe probePipe();
-	/* Commits what is on screen again, for a writeback capture. */
-	bool recommitForCapture();
+	/* Commits what is on screen again: for a writeback capture, or the overlay plane's change. */
+	bool recommit(const char *why);
+	/* Fills overlayBuffers_[index] with image, (re)allocating it at image's size. */
+	Result<void> fillOverlayBuffer(int index, const OverlayLayer::Image &image);
 	static int onKick(int fd, uint32_t mask, void *data);
 	static int onCaptureFence(int fd, uint32_t mask, void *data);
 	void finishCapture();
@@ -160,6 +172,33 @@ private:
 	bufmgr::UniqueFd captureFence_;
 	EventSource captureSource_;
 	wl_event_loop *loop_ = nullptr;
+
+	/*
+	 * The compositor's overlay on a plane above the primary one. Three
+	 * buffers: on screen, flipping to, and staged for the next commit.
+	 */
+	struct OverlayBuffer {
+		bufmgr::Buffer buffer;
+		std::optional<bufmgr::Mapping> mapping;
+		std::unique_ptr<kms::Framebuffer> fb;
+	};
+	uint32_t overlayPlane_ = 0;
+	kms::Properties overlayProps_;
+	std::array<OverlayBuffer, 3> overlayBuffers_;
+	/* Indices into overlayBuffers_, -1 for none. */
+	int overlayStaged_ = -1;
+	int overlayPending_ = -1;
+	int overlayFront_ = -1;
+	/* The next commit takes the overlay off its plane. */
+	bool overlayOff_ = false;
+	/* The commit in flight changes the overlay plane. */
+	bool overlayFlipPending_ = false;
+	/* What is staged or shown: the overlay's image generation at rect. */
+	bool overlayShown_ = false;
+	uint64_t overlayGeneration_ = 0;
+	Rect overlayRect_;
+	/* TEST_ONLY verdicts by rectangle: one refused is composed, not tried again. */
+	std::vector<std::pair<Rect, bool>> overlayVerdicts_;
 };
 
 /*

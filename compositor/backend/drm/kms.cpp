@@ -89,7 +89,7 @@ Result<void> AtomicRequest::commit(int fd, uint32_t flags, void *userData, const
 }
 
 void placePlane(AtomicRequest &req, uint32_t plane, const Properties &props, uint32_t crtc,
-		uint32_t fb, uint32_t width, uint32_t height)
+		uint32_t fb, uint32_t width, uint32_t height, int32_t x, int32_t y)
 {
 	req.set(plane, props, "FB_ID", fb);
 	req.set(plane, props, "CRTC_ID", crtc);
@@ -97,8 +97,9 @@ void placePlane(AtomicRequest &req, uint32_t plane, const Properties &props, uin
 	req.set(plane, props, "SRC_Y", 0);
 	req.set(plane, props, "SRC_W", uint64_t(width) << 16);
 	req.set(plane, props, "SRC_H", uint64_t(height) << 16);
-	req.set(plane, props, "CRTC_X", 0);
-	req.set(plane, props, "CRTC_Y", 0);
+	/* Signed properties: the kernel reads the low bits as an int. */
+	req.set(plane, props, "CRTC_X", uint64_t(int64_t(x)));
+	req.set(plane, props, "CRTC_Y", uint64_t(int64_t(y)));
 	req.set(plane, props, "CRTC_W", width);
 	req.set(plane, props, "CRTC_H", height);
 }

@@ -70,9 +70,9 @@ private:
 	std::string missing_;
 };
 
-/* A whole framebuffer of width x height on plane, at the CRTC's top left, unscaled. */
+/* A whole framebuffer of width x height on plane, at (x, y) on the CRTC, unscaled. */
 void placePlane(AtomicRequest &req, uint32_t plane, const Properties &props, uint32_t crtc,
-		uint32_t fb, uint32_t width, uint32_t height);
+		uint32_t fb, uint32_t width, uint32_t height, int32_t x = 0, int32_t y = 0);
 
 /* A DRM device node opened by this process. */
 struct Device {

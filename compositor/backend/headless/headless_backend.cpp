@@ -13,6 +13,8 @@
 #include <drm_fourcc.h>
 #include <wayland-server-core.h>
 
+#include <bufmgr/clock.h>
+
 #include "backend/output_swapchain.h"
 #include "backend/scanout_memory.h"
 #include "log.h"
@@ -22,16 +24,9 @@
 
 namespace comp {
 
-uint64_t monotonicNs()
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
-}
-
 uint32_t monotonicMs()
 {
-	return static_cast<uint32_t>(monotonicNs() / 1000000ull);
+	return static_cast<uint32_t>(bufmgr::clockNs() / 1000000ull);
 }
 
 namespace {
@@ -145,7 +140,7 @@ Result<void> HeadlessOutput::init(wl_event_loop *loop)
 						&HeadlessOutput::onTimer, this));
 	if (!timerSource_)
 		return bufmgr::unexpected(ENOMEM, "frame clock source for " + name_);
-	epochNs_ = monotonicNs();
+	epochNs_ = bufmgr::clockNs();
 	return {};
 }
 
@@ -176,7 +171,7 @@ void HeadlessOutput::scheduleFrame()
 		return;
 	switch (clock_) {
 	case FrameClock::Refresh: {
-		uint64_t next = nextTickNs(monotonicNs());
+		uint64_t next = nextTickNs(bufmgr::clockNs());
 		if (!armTimer(next))
 			return;
 		lastTickNs_ = next;
@@ -213,7 +208,7 @@ int HeadlessOutput::onTimer(int fd, uint32_t, void *data)
 	self->armed_ = false;
 	/* A stepped clock has no ticks: the frame shows when it runs. */
 	if (self->clock_ != FrameClock::Refresh)
-		self->lastTickNs_ = monotonicNs();
+		self->lastTickNs_ = bufmgr::clockNs();
 	self->inTick_ = true;
 	self->frame();
 	self->inTick_ = false;
@@ -265,7 +260,7 @@ void HeadlessOutput::skipFrame()
 void HeadlessOutput::presentNow()
 {
 	/* Outside a tick (a forced repaint) the frame shows now. */
-	uint64_t when = inTick_ ? lastTickNs_ : monotonicNs();
+	uint64_t when = inTick_ ? lastTickNs_ : bufmgr::clockNs();
 	if (when <= lastPresentedNs_)
 		when = lastPresentedNs_ + 1;
 	lastPresentedNs_ = when;

@@ -169,6 +169,5 @@ private:
 
 /* Milliseconds of CLOCK_MONOTONIC, as wl_pointer/wl_keyboard events carry. */
 uint32_t monotonicMs();
-uint64_t monotonicNs();
 
 } /* namespace comp */
