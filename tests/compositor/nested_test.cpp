@@ -6,7 +6,8 @@
  * screenshot (weston-screenshooter, allowed by weston --debug).
  *
  * Weston's headless backend has no input devices to inject host input
- * with, so host input reaching the inner client is not tested here.
+ * with: host input is tested with heapcomp itself as the host (its
+ * headless backend injects input), in-process.
  *
  * scripts/install-deps installs weston: a missing weston fails.
  */
@@ -21,9 +22,12 @@
 #include <thread>
 #include <unistd.h>
 
+#include <linux/input-event-codes.h>
+
 #include "child_process.h"
 #include "picture.h"
 #include "render/png.h"
+#include "server_runner.h"
 #include "test_client.h"
 
 namespace heapcomp::test {
@@ -142,13 +146,14 @@ private:
 };
 
 /* heapcomp --backend nested in the host, its own socket beside the host's. */
-std::unique_ptr<Child> startNested(Host &host, const std::string &socket, const std::string &log)
+std::unique_ptr<Child> startNested(Host &host, const std::string &socket, const std::string &log,
+				   const std::vector<std::string> &extra = {})
 {
-	auto child = std::make_unique<Child>(
-		std::vector<std::string>{ HEAPCOMP_BINARY, "--backend", "nested", "--socket", socket,
+	std::vector<std::string> argv = { HEAPCOMP_BINARY, "--backend", "nested", "--socket", socket,
 					  "--width", std::to_string(kOutputWidth), "--height",
-					  std::to_string(kOutputHeight) },
-		host.socket(), log);
+					  std::to_string(kOutputHeight) };
+	argv.insert(argv.end(), extra.begin(), extra.end());
+	auto child = std::make_unique<Child>(argv, host.socket(), log);
 	if (!child->running() || !waitForText(log, "WAYLAND_DISPLAY=" + socket, 60000))
 		return nullptr;
 	return child;
@@ -218,7 +223,9 @@ TEST(Nested, HostScreenshotShowsTheInnerClient)
 	ASSERT_TRUE(host.ready()) << host.log();
 	std::string socket = "inner-" + std::to_string(getpid());
 	std::string log = outputPath("nested-heapcomp.txt");
-	std::unique_ptr<Child> heapcomp = startNested(host, socket, log);
+	std::string png = outputPath("nested-heapcomp.png");
+	unlink(png.c_str());
+	std::unique_ptr<Child> heapcomp = startNested(host, socket, log, { "--screenshot", png });
 	ASSERT_TRUE(heapcomp) << readFile(log);
 	EXPECT_NE(readFile(log).find("nested in the host compositor at WAYLAND_DISPLAY=" +
 				     host.socket()),
@@ -250,6 +257,18 @@ TEST(Nested, HostScreenshotShowsTheInnerClient)
 	EXPECT_EQ(window.width(), kOutputWidth);
 	EXPECT_EQ(window.height(), kOutputHeight);
 
+	/* heapcomp's own screenshot (SIGUSR1): the frame it presented last. */
+	ASSERT_EQ(heapcomp->signal(SIGUSR1), 0);
+	auto shotDeadline = Clock::now() + std::chrono::seconds(20);
+	while (access(png.c_str(), R_OK) != 0 && Clock::now() < shotDeadline)
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+	std::this_thread::sleep_for(std::chrono::milliseconds(200));
+	auto own = comp::readPng(png);
+	ASSERT_TRUE(own) << own.error().message() << readFile(log);
+	EXPECT_EQ(own->width, uint32_t(kOutputWidth));
+	EXPECT_EQ(own->height, uint32_t(kOutputHeight));
+	EXPECT_EQ(find(*own, kClientColour).count, size_t(kClientWidth) * kClientHeight);
+
 	ASSERT_EQ(heapcomp->signal(SIGTERM), 0);
 	EXPECT_EQ(heapcomp->wait(20000), 0) << readFile(log);
 	EXPECT_FALSE(sanitizerReport(readFile(log))) << readFile(log);
@@ -276,6 +295,77 @@ TEST(Nested, HostGoneIsAnError)
 				     host.socket()),
 		  std::string::npos)
 		<< readFile(log);
+	EXPECT_FALSE(sanitizerReport(readFile(log))) << readFile(log);
+}
+
+/*
+ * Input injected into the host (heapcomp on its headless backend) over
+ * heapcomp's window reaches the client inside it: pointer motion at the
+ * right place, a click, a key.
+ */
+TEST(Nested, HostInputReachesTheInnerClient)
+{
+	comp::ServerConfig config = ServerRunner::defaultConfig();
+	config.headless.width = 800;
+	config.headless.height = 600;
+	ServerRunner host(config);
+	ASSERT_TRUE(host.ok()) << host.error();
+	std::string socket = "inner-input-" + std::to_string(getpid());
+	std::string log = outputPath("nested-input.txt");
+	Child heapcomp({ HEAPCOMP_BINARY, "--backend", "nested", "--socket", socket, "--width",
+			 std::to_string(kOutputWidth), "--height", std::to_string(kOutputHeight) },
+		       host.socket(), log);
+	ASSERT_TRUE(waitForText(log, "WAYLAND_DISPLAY=" + socket, 60000)) << readFile(log);
+
+	TestClient client(socket);
+	ASSERT_TRUE(client.connected());
+	client.bindInput();
+	MappedWindow inner(client, "nested-client", kClientWidth, kClientHeight, kClientColour);
+	ASSERT_TRUE(inner.ok) << readFile(log);
+
+	/* Where the host shows the client: the middle of its colour. */
+	Box drawn;
+	auto deadline = Clock::now() + std::chrono::seconds(30);
+	while (drawn.count != size_t(kClientWidth) * kClientHeight && Clock::now() < deadline) {
+		comp::Screenshot shot = host.screenshot();
+		drawn = {};
+		for (uint32_t y = 0; y < shot.height; y++) {
+			for (uint32_t x = 0; x < shot.width; x++) {
+				if ((shot.at(x, y) & 0xffffff) == (kClientColour & 0xffffff))
+					drawn.add(int(x), int(y));
+			}
+		}
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+	}
+	ASSERT_EQ(drawn.count, size_t(kClientWidth) * kClientHeight) << readFile(log);
+
+	const double x = drawn.x0 + 10.5, y = drawn.y0 + 20.5;
+	host.run([&](comp::Server &server) {
+		comp::HeadlessBackend *backend = server.headlessBackend();
+		backend->injectPointerMotion(x, y);
+		backend->injectPointerButton(BTN_LEFT, true);
+		backend->injectPointerButton(BTN_LEFT, false);
+		return 0;
+	});
+	ASSERT_TRUE(client.dispatchUntil([&]() {
+		return client.pointerFocus == inner.window.surface() && !client.pointerEvents.empty() &&
+		       client.pointerEvents.back() == "button";
+	})) << readFile(log);
+	EXPECT_DOUBLE_EQ(client.pointerX, 10.5);
+	EXPECT_DOUBLE_EQ(client.pointerY, 20.5);
+
+	host.run([&](comp::Server &server) {
+		server.headlessBackend()->injectKey(KEY_A, true);
+		server.headlessBackend()->injectKey(KEY_A, false);
+		return 0;
+	});
+	ASSERT_TRUE(client.dispatchUntil([&]() {
+		return client.keysPressed == std::vector<uint32_t>{ KEY_A };
+	})) << readFile(log);
+	EXPECT_EQ(client.keyboardFocus, inner.window.surface());
+
+	ASSERT_EQ(heapcomp.signal(SIGTERM), 0);
+	EXPECT_EQ(heapcomp.wait(20000), 0) << readFile(log);
 	EXPECT_FALSE(sanitizerReport(readFile(log))) << readFile(log);
 }
 
