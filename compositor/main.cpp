@@ -145,6 +145,9 @@ int main(int argc, char **argv)
 		session = std::move(*started);
 	}
 	(*server)->run();
+	/* The backend's display went away: said in the log, and in the status. */
+	if ((*server)->failed())
+		return 1;
 	/* A kiosk exits as its command did. */
 	return session && session->exitStatus() >= 0 ? session->exitStatus() : 0;
 }

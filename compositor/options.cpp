@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include "backend/drm/drm_backend.h"
+#include "backend/nested/nested_backend.h"
 
 #include <cerrno>
 #include <charconv>
@@ -85,6 +86,19 @@ BackendFactory drmBackendFactory(DrmConfig drm)
 	};
 }
 
+/* The nested backend: headless's size and output count, as windows of the host. */
+BackendFactory nestedBackendFactory()
+{
+	return [](wl_event_loop *loop, bufmgr::BufferManager &manager, const ServerConfig &config,
+		  HeadlessBackend::BufferDropHook dropHook) -> std::unique_ptr<Backend> {
+		NestedConfig c;
+		c.width = config.headless.width;
+		c.height = config.headless.height;
+		c.numOutputs = config.headless.numOutputs;
+		return std::make_unique<NestedBackend>(loop, manager, c, std::move(dropHook));
+	};
+}
+
 } /* namespace */
 
 std::string_view toString(OverlayRendererKind kind)
@@ -116,19 +130,25 @@ std::string usage(const std::string &program)
 	std::ostringstream out;
 	out << "Usage: " << program << " [OPTION]... [-- COMMAND [ARG]...]\n"
 	    << "A Wayland compositor for boards, with a DMA-BUF buffer manager.\n"
-	    << "Runs on a display (DRM/KMS) or headless and prints the WAYLAND_DISPLAY to use.\n\n"
+	    << "Runs on a display (DRM/KMS), in a window of another Wayland compositor\n"
+	    << "(nested) or headless, and prints the WAYLAND_DISPLAY to use.\n\n"
 	    << "Options:\n"
-	    << "  --backend NAME           headless or drm (default headless)\n"
+	    << "  --backend NAME           headless, drm or nested (default headless); nested:\n"
+	    << "                           each output a window in the compositor of the\n"
+	    << "                           WAYLAND_DISPLAY heapcomp starts in, of a fixed size\n"
 	    << "  --drm-device PATH        DRM/KMS device (default: the first /dev/dri/card*\n"
 	    << "                           with a connector)\n"
 	    << "  --mode WxH[@HZ]          DRM output mode (default: the connector's preferred)\n"
 	    << "  --socket NAME            Wayland socket in $XDG_RUNTIME_DIR\n"
 	    << "                           (default: the first free wayland-N)\n"
-	    << "  --width N                headless output width (default " << d.headless.width << ")\n"
-	    << "  --height N               headless output height (default " << d.headless.height << ")\n"
+	    << "  --width N                headless and nested output width (default "
+	    << d.headless.width << ")\n"
+	    << "  --height N               headless and nested output height (default "
+	    << d.headless.height << ")\n"
 	    << "  --refresh HZ             headless refresh rate, 1-1000 (default "
 	    << d.headless.refreshMilliHz / 1000 << ")\n"
-	    << "  --outputs N              number of headless outputs, side by side (default 1)\n"
+	    << "  --outputs N              number of headless or nested outputs, side by side\n"
+	    << "                           (default 1)\n"
 	    << "  --no-direct-scanout      compose every frame, even when a fullscreen client\n"
 	    << "                           buffer could be shown as it is\n"
 	    << "  --scanout-requires WHAT  scan out only buffers in memory of that kind, as a\n"
@@ -173,6 +193,7 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 	Options options;
 	options.server.handleSignals = true;
 	bool drmBackend = false;
+	bool nestedBackend = false;
 	DrmConfig drm;
 	for (size_t i = 0; i < args.size(); i++) {
 		std::string arg = args[i];
@@ -226,9 +247,10 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 			    options.server.headless.numOutputs > 16)
 				return bad("needs 1-16 outputs");
 		} else if (arg == "--backend") {
-			if (!needValue() || (value != "headless" && value != "drm"))
-				return bad("needs headless or drm");
+			if (!needValue() || (value != "headless" && value != "drm" && value != "nested"))
+				return bad("needs headless, drm or nested");
 			drmBackend = value == "drm";
+			nestedBackend = value == "nested";
 		} else if (arg == "--drm-device") {
 			if (!needValue() || value.empty())
 				return bad("needs a path");
@@ -312,6 +334,8 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 		return bufmgr::unexpected(EINVAL, "--drm-device and --mode need --backend drm");
 	if (drmBackend)
 		options.server.createBackend = drmBackendFactory(drm);
+	else if (nestedBackend)
+		options.server.createBackend = nestedBackendFactory();
 	return options;
 }
 

@@ -116,6 +116,10 @@ Result<void> Server::init()
 	if (!backend_)
 		return bufmgr::unexpected(ENODEV, "no backend");
 	headless_ = dynamic_cast<HeadlessBackend *>(backend_.get());
+	backend_->setStopHandler([this](bool failed) {
+		failed_ = failed_ || failed;
+		terminate();
+	});
 	auto started = backend_->start();
 	if (!started)
 		return started;

@@ -110,6 +110,8 @@ public:
 	/* Runs the event loop until terminate(). */
 	void run();
 	void terminate();
+	/* The backend stopped the compositor because it could not go on. */
+	bool failed() const { return failed_; }
 	/* Runs f on the event loop's thread; callable from any thread. */
 	void post(std::function<void()> f);
 
@@ -228,6 +230,7 @@ private:
 	std::unique_ptr<Renderer> renderer_;
 	std::unique_ptr<Backend> backend_;
 	HeadlessBackend *headless_ = nullptr;
+	bool failed_ = false;
 
 	std::vector<std::unique_ptr<OutputRepaint>> outputs_;
 	OverlayLayer *overlay_ = nullptr;

@@ -238,6 +238,12 @@ public:
 	virtual std::vector<Output *> outputs() const = 0;
 
 	void setInputSink(InputSink *sink) { inputSink_ = sink; }
+	/*
+	 * The backend cannot go on (failed: its display went away) or was
+	 * told to stop (the host closed a nested window): the compositor stops.
+	 */
+	using StopHandler = std::function<void(bool failed)>;
+	void setStopHandler(StopHandler handler) { stopHandler_ = std::move(handler); }
 	/* Whether a touch device is there (wl_seat's touch capability). */
 	virtual bool hasTouch() const { return false; }
 
@@ -268,9 +274,15 @@ public:
 
 protected:
 	InputSink *inputSink() const { return inputSink_; }
+	void requestStop(bool failed)
+	{
+		if (stopHandler_)
+			stopHandler_(failed);
+	}
 
 private:
 	InputSink *inputSink_ = nullptr;
+	StopHandler stopHandler_;
 };
 
 } /* namespace comp */

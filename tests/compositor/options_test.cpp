@@ -136,6 +136,25 @@ TEST(Options, DrmBackend)
 	EXPECT_TRUE(drm->server.headless.scanoutRequiresContiguous);
 }
 
+/* --backend nested: headless's size options shape its windows. */
+TEST(Options, NestedBackend)
+{
+	auto nested = comp::parseOptions({ "--backend=nested", "--width", "320", "--height",
+					   "240", "--outputs", "2" });
+	ASSERT_TRUE(nested) << nested.error().context;
+	ASSERT_TRUE(nested->server.createBackend);
+	auto manager = bufmgr::BufferManager::create();
+	ASSERT_TRUE(manager);
+	std::unique_ptr<comp::Backend> backend =
+		nested->server.createBackend(nullptr, **manager, nested->server, {});
+	ASSERT_TRUE(backend);
+	EXPECT_EQ(backend->name(), "nested");
+	EXPECT_EQ(nested->server.headless.width, 320u);
+	EXPECT_EQ(nested->server.headless.numOutputs, 2u);
+	EXPECT_FALSE(comp::parseOptions({ "--backend", "nested", "--mode", "640x480" }));
+	EXPECT_NE(comp::usage("heapcomp").find("headless, drm or nested"), std::string::npos);
+}
+
 TEST(Options, CommandAfterDashes)
 {
 	auto options = comp::parseOptions({ "--width", "64", "--", "foot", "--server", "--width" });
