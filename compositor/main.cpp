@@ -130,6 +130,8 @@ int main(int argc, char **argv)
 	overlayConfig.renderer = options->overlayRenderer;
 	std::unique_ptr<comp::Overlay> overlay = comp::Overlay::create(**server, overlayConfig);
 	overlay->bindToggleKey();
+	if (options->overlayInteractive)
+		overlay->setInteractive(true);
 	/* Declared after the server: it goes first, its sources are in the server's loop. */
 	std::unique_ptr<comp::ControlSocket> control =
 		startControlSocket(**server, options->controlSocket, runtimeDirGiven);

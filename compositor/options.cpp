@@ -167,6 +167,8 @@ std::string usage(const std::string &program)
 	    << "                           only GL is a software one, then pixman)\n"
 	    << "  --overlay                start with the statistics overlay shown\n"
 	    << "                           (Super+F12 shows and hides it)\n"
+	    << "  --overlay-interactive    start with it shown and taking the pointer, touch\n"
+	    << "                           and keyboard over it (Super+Shift+F12 toggles)\n"
 	    << "  --overlay-renderer KIND  who draws it: auto (default: gles where the\n"
 	    << "                           GLES renderer has a GPU, else cpu), cpu, gles\n"
 	    << "  --stats PATH             heapcomp's statistics as JSON, written on SIGUSR1\n"
@@ -289,6 +291,9 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 			options.renderer = *kind;
 		} else if (arg == "--overlay") {
 			options.overlay = true;
+		} else if (arg == "--overlay-interactive") {
+			options.overlay = true;
+			options.overlayInteractive = true;
 		} else if (arg == "--overlay-renderer") {
 			if (!needValue())
 				return bad("needs auto, cpu or gles");

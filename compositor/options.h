@@ -36,6 +36,8 @@ struct Options {
 	bool cpuDmaBuf = false;
 	/* Start with the statistics overlay shown (Super+F12 toggles it). */
 	bool overlay = false;
+	/* Start it in interactive mode (Super+Shift+F12 toggles that). */
+	bool overlayInteractive = false;
 	OverlayRendererKind overlayRenderer = OverlayRendererKind::Auto;
 	bool help = false;
 	/* The control socket's path; empty: $XDG_RUNTIME_DIR/heapcomp-<wayland socket>.control. */

@@ -472,6 +472,15 @@ bufmgr::Result<void> Overlay::redraw()
 	if (redraws_ == 0 || now - cmaRead_ >= std::chrono::seconds(1)) {
 		cmaAreas_ = gatherCmaAreas(config_.paths);
 		cmaRead_ = now;
+		const double seconds = std::chrono::duration<double>(now.time_since_epoch()).count();
+		for (CmaRow &area : cmaAreas_) {
+			if (!area.freeBytes)
+				continue;
+			CmaTrend &trend = cmaTrends_[area.name];
+			trend.add(seconds, *area.freeBytes);
+			area.usedHistory = trend.usedHistory(area.totalBytes);
+			area.secondsToExhaustion = trend.secondsToExhaustion();
+		}
 	}
 	model.cmaAreas = cmaAreas_;
 	model.overlayRedraws = redraws_;

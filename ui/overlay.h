@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -159,6 +160,7 @@ private:
 	std::vector<std::string> dump_;
 	/* CMA areas are read at most once a second: sysfs and debugfs reads. */
 	std::vector<CmaRow> cmaAreas_;
+	std::map<std::string, CmaTrend> cmaTrends_;
 	std::chrono::steady_clock::time_point cmaRead_;
 	uint64_t redraws_ = 0;
 	uint64_t lastCpuNs_ = 0;

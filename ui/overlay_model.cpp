@@ -3,8 +3,11 @@
 
 #include <algorithm>
 
+#include "backend/drm/drm_backend.h"
 #include "client.h"
+#include "scene/view_stack.h"
 #include "server.h"
+#include "surface.h"
 
 namespace comp {
 
@@ -47,7 +50,69 @@ const char *frameKindName(FrameKind kind)
 	return "?";
 }
 
+/* The first output's windows: what each one's memory is and how it reaches the screen. */
+std::vector<SurfaceRow> surfaceRows(Server &server)
+{
+	std::vector<SurfaceRow> rows;
+	const std::vector<Output *> &outputs = server.backend().outputs();
+	if (outputs.empty())
+		return rows;
+	const Output &output = *outputs.front();
+	const auto *drm = dynamic_cast<const DrmOutput *>(&output);
+	for (const View *view : server.views()) {
+		const Surface *surface = view->surface();
+		const ClientBuffer *buffer = surface->buffer();
+		if (!view->isMapped() || view->isPopup() || !view->takesInput() || !buffer)
+			continue;
+		SurfaceRow row;
+		row.name = !view->appId().empty() ? view->appId()
+			   : !view->title().empty() ? view->title()
+						    : "surface " + std::to_string(surface->id());
+		if (const ClientState *client = server.clientState(surface->client()))
+			row.client = client->label();
+		row.width = buffer->width();
+		row.height = buffer->height();
+		row.memory = buffer->type() == ClientBuffer::Type::Shm ? "wl_shm"
+								       : "dma-buf " + buffer->exporter();
+		if (output.frontScanout() == buffer)
+			row.onScreen = "scanned out";
+		else if (output.scanoutCandidate() == surface->id() && drm && !drm->lastRefusal().empty())
+			row.onScreen = "composed: " + drm->lastRefusal();
+		else
+			row.onScreen = "composed";
+		rows.push_back(std::move(row));
+	}
+	return rows;
+}
+
 } /* namespace */
+
+void CmaTrend::add(double seconds, uint64_t freeBytes)
+{
+	samples_.emplace_back(seconds, freeBytes);
+	while (samples_.size() > 1 && seconds - samples_.front().first > kWindowSeconds)
+		samples_.pop_front();
+}
+
+std::vector<float> CmaTrend::usedHistory(uint64_t totalBytes) const
+{
+	std::vector<float> used;
+	for (const auto &[seconds, free] : samples_)
+		used.push_back(totalBytes ? 1.0f - float(free) / float(totalBytes) : 0.0f);
+	return used;
+}
+
+std::optional<double> CmaTrend::secondsToExhaustion() const
+{
+	if (samples_.size() < 2)
+		return std::nullopt;
+	const auto &[t0, free0] = samples_.front();
+	const auto &[t1, free1] = samples_.back();
+	if (free1 >= free0 || t1 <= t0)
+		return std::nullopt;
+	const double bytesPerSecond = double(free0 - free1) / (t1 - t0);
+	return double(free1) / bytesPerSecond;
+}
 
 std::vector<CmaRow> gatherCmaAreas(const bufmgr::SystemPaths &paths)
 {
@@ -102,6 +167,8 @@ OverlayModel gatherModel(Server &server)
 	}
 	std::sort(model.clients.begin(), model.clients.end(),
 		  [](const ClientRow &a, const ClientRow &b) { return a.pid < b.pid; });
+
+	model.surfaces = surfaceRows(server);
 
 	const std::vector<Output *> &outputs = server.backend().outputs();
 	for (size_t i = 0; i < server.numOutputs() && i < outputs.size(); i++) {

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,43 @@ struct CmaRow {
 	std::optional<double> fragmentation;
 	/* Slices of the area, each 0..255 in use, when the bitmap was readable. */
 	std::vector<uint8_t> occupancy;
+	/* Fraction in use, once a second over the last minute, oldest first. */
+	std::vector<float> usedHistory;
+	/* At the rate it filled over that minute; unset when it is not filling. */
+	std::optional<double> secondsToExhaustion;
+};
+
+/*
+ * A CMA area's free bytes over the last minute: where it is heading. A
+ * board's scanout and camera buffers come from there; the time left at
+ * the current rate tells before an allocation fails.
+ */
+class CmaTrend
+{
+public:
+	static constexpr double kWindowSeconds = 60.0;
+
+	/* A reading at `seconds` on a monotonic clock. */
+	void add(double seconds, uint64_t freeBytes);
+	/* Free bytes over time as a fraction of total in use, oldest first. */
+	std::vector<float> usedHistory(uint64_t totalBytes) const;
+	/* Seconds until nothing is free at the window's rate; unset when not falling. */
+	std::optional<double> secondsToExhaustion() const;
+
+private:
+	std::deque<std::pair<double, uint64_t>> samples_;
+};
+
+/* A surface on screen: its memory, and whether it is scanned out or composed and why. */
+struct SurfaceRow {
+	std::string name;	/* app_id, else title, else "surface N" */
+	std::string client;
+	uint32_t width = 0;
+	uint32_t height = 0;
+	/* "wl_shm", "dma-buf <exporter>" */
+	std::string memory;
+	/* "scanned out", "composed", "composed: <why not scanned out>" */
+	std::string onScreen;
 };
 
 struct ClientRow {
@@ -92,6 +130,8 @@ struct OverlayModel {
 	std::vector<bufmgr::FallbackEvent> recentFallbacks;
 	uint64_t totalFallbacks = 0;
 	std::vector<ClientRow> clients;
+	/* Mapped windows on the first output, bottom first. */
+	std::vector<SurfaceRow> surfaces;
 	std::vector<OutputRow> outputs;
 	FrameSeries frames;
 	/* The allocation benchmark (heapctl bench): where it is, its figures so far. */

@@ -142,6 +142,22 @@ void cmaPanel(const OverlayModel &model, std::vector<std::string> &dump)
 		if (area.totalBytes && area.freeBytes)
 			ImGui::ProgressBar(1.0f - float(*area.freeBytes) / float(area.totalBytes),
 					   ImVec2(-1, 0), (area.name + " in use").c_str());
+		if (area.usedHistory.size() > 1) {
+			char label[128];
+			if (area.secondsToExhaustion)
+				snprintf(label, sizeof(label), "%s in use, last minute: full in %.0f s at this rate",
+					 area.name.c_str(), *area.secondsToExhaustion);
+			else
+				snprintf(label, sizeof(label), "%s in use, last minute: not filling",
+					 area.name.c_str());
+			ImGui::PlotLines("##cmatrend", area.usedHistory.data(), int(area.usedHistory.size()),
+					 0, label, 0.0f, 1.0f, ImVec2(ImGui::GetContentRegionAvail().x, 32));
+			dump.push_back("cmatrend " + area.name + " samples=" +
+				       std::to_string(area.usedHistory.size()) + " seconds_to_exhaustion=" +
+				       (area.secondsToExhaustion
+						? std::to_string(uint64_t(*area.secondsToExhaustion))
+						: std::string("none")));
+		}
 		if (area.occupancy.empty())
 			continue;
 		/* The area's slices left to right, each as full as it is in use. */
@@ -179,6 +195,23 @@ void clientsPanel(const OverlayModel &model, std::vector<std::string> &dump)
 	}
 }
 
+void surfacesPanel(const OverlayModel &model, std::vector<std::string> &dump)
+{
+	if (model.surfaces.empty() ||
+	    !ImGui::CollapsingHeader("Surfaces", ImGuiTreeNodeFlags_DefaultOpen))
+		return;
+	if (!beginTable("surfaces", { "surface", "client", "size", "memory", "on screen" }))
+		return;
+	for (const SurfaceRow &surface : model.surfaces) {
+		Row row(dump, "surface", surface.name);
+		row.text("client", surface.client);
+		row.text("size", std::to_string(surface.width) + "x" + std::to_string(surface.height));
+		row.text("memory", surface.memory);
+		row.text("on_screen", surface.onScreen);
+	}
+	ImGui::EndTable();
+}
+
 void outputsPanel(const OverlayModel &model, std::vector<std::string> &dump)
 {
 	if (!ImGui::CollapsingHeader("Outputs", ImGuiTreeNodeFlags_DefaultOpen))
@@ -198,6 +231,12 @@ void outputsPanel(const OverlayModel &model, std::vector<std::string> &dump)
 	if (model.outputs.empty())
 		return;
 	const OutputRow &first = model.outputs.front();
+	auto scannedOut = std::find_if(model.surfaces.begin(), model.surfaces.end(),
+				       [](const SurfaceRow &s) { return s.onScreen == "scanned out"; });
+	ImGui::TextDisabled("%s primary plane: %s", first.name.c_str(),
+			    scannedOut != model.surfaces.end()
+				    ? (scannedOut->name + ", scanned out").c_str()
+				    : "a composed frame");
 	if (first.overlayOnPlane)
 		ImGui::TextDisabled("the overlay is on a plane of its own on %s: direct scanout stays on",
 				    first.name.c_str());
@@ -374,12 +413,17 @@ void drawOverlayPanels(const OverlayModel &model, std::vector<std::string> &dump
 {
 	ImGui::Text("heapcomp  renderer %s  backend %s", model.renderer.c_str(),
 		    model.backend.c_str());
+	/* Interactive: the controls first, where the eye and the pointer are. */
+	if (controls)
+		benchPanel(model, dump, controls);
 	heapsPanel(model, dump);
 	cmaPanel(model, dump);
 	clientsPanel(model, dump);
+	surfacesPanel(model, dump);
 	outputsPanel(model, dump);
 	framesPanel(model);
-	benchPanel(model, dump, controls);
+	if (!controls)
+		benchPanel(model, dump, controls);
 }
 
 } /* namespace comp */

@@ -20,6 +20,7 @@ TEST(Options, Defaults)
 	EXPECT_EQ(options->logLevel, comp::LogLevel::Info);
 	EXPECT_FALSE(options->help);
 	EXPECT_FALSE(options->overlay);
+	EXPECT_FALSE(options->overlayInteractive);
 }
 
 TEST(Options, EveryOption)
@@ -31,7 +32,7 @@ TEST(Options, EveryOption)
 					    "--render-node", "/dev/dri/renderD128", "--surfaceless",
 					    "--cpu-dmabuf", "--xkb-layout", "de", "--xkb-variant",
 					    "nodeadkeys", "--xkb-options", "ctrl:nocaps",
-					    "--overlay" });
+					    "--overlay-interactive" });
 	ASSERT_TRUE(options) << options.error().message();
 	EXPECT_EQ(options->server.socketName, "wl-test");
 	EXPECT_EQ(options->server.headless.width, 640u);
@@ -49,6 +50,7 @@ TEST(Options, EveryOption)
 	EXPECT_EQ(options->server.xkbVariant, "nodeadkeys");
 	EXPECT_EQ(options->server.xkbOptions, "ctrl:nocaps");
 	EXPECT_TRUE(options->overlay);
+	EXPECT_TRUE(options->overlayInteractive);
 }
 
 TEST(Options, DirectScanoutCanBeTurnedOff)

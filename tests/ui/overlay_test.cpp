@@ -154,12 +154,46 @@ TEST_F(OverlayTest, ShowsWhatTheStatisticsSay)
 	const std::string *outputLine = findLine(seen.dump, "output HEADLESS-1");
 	ASSERT_NE(outputLine, nullptr);
 	EXPECT_NE(field(*outputLine, "composed"), "0");
+	/* The window, its memory, and how it reaches the screen (composed: the overlay is). */
+	const std::string *surfaceLine = findLine(seen.dump, "surface under");
+	ASSERT_NE(surfaceLine, nullptr);
+	EXPECT_NE(surfaceLine->find(" client=\"" + seen.clientBytes[0].first + "\""), std::string::npos)
+		<< *surfaceLine;
+	EXPECT_EQ(field(*surfaceLine, "size"), "\"64x32\"");
+	EXPECT_EQ(field(*surfaceLine, "memory"), "\"wl_shm\"");
+	EXPECT_EQ(field(*surfaceLine, "on_screen"), "\"composed\"");
+	const std::string *overlayLine = findLine(seen.dump, "overlay");
+	ASSERT_NE(overlayLine, nullptr);
+	EXPECT_EQ(field(*overlayLine, "on_plane"), "0");
 
 	/* Hidden: its rectangle is background again. */
 	ASSERT_TRUE(runner.run([this](comp::Server &) { return overlay->setShown(false); }));
 	ASSERT_TRUE(runner.drawFrames(2));
 	EXPECT_EQ(litPixels(rect), 0u);
 	EXPECT_EQ(runner.screenshot().at(4, 4), kRed);
+}
+
+/* Where a CMA area is heading, from its free bytes over the last minute. */
+TEST(CmaTrend, TimeToExhaustionAtTheMinutesRate)
+{
+	comp::CmaTrend trend;
+	EXPECT_FALSE(trend.secondsToExhaustion());
+	trend.add(100.0, 64 << 20);
+	EXPECT_FALSE(trend.secondsToExhaustion());
+	/* 1 MiB a second taken, 54 MiB left: 54 s. */
+	trend.add(110.0, 54 << 20);
+	ASSERT_TRUE(trend.secondsToExhaustion());
+	EXPECT_DOUBLE_EQ(*trend.secondsToExhaustion(), 54.0);
+	EXPECT_EQ(trend.usedHistory(128 << 20), (std::vector<float>{ 0.5f, 1.0f - 54.0f / 128.0f }));
+	/* Freed again: not filling. */
+	trend.add(120.0, 80 << 20);
+	EXPECT_FALSE(trend.secondsToExhaustion());
+	/* Readings older than a minute leave: the rate is the last minute's. */
+	trend.add(175.0, 40 << 20);
+	EXPECT_EQ(trend.usedHistory(128 << 20).size(), 2u);
+	ASSERT_TRUE(trend.secondsToExhaustion());
+	/* 40 MiB taken in the 55 s since 120, 40 MiB left. */
+	EXPECT_DOUBLE_EQ(*trend.secondsToExhaustion(), 55.0);
 }
 
 /* A control's box as the overlay drew it, in global coordinates. */

@@ -12,6 +12,8 @@
 #include <drm_fourcc.h>
 #include <wayland-server-core.h>
 
+#include <bufmgr/clock.h>
+
 #include "backend/headless/headless_backend.h"
 #include "backend/output_swapchain.h"
 #include "log.h"
@@ -40,7 +42,7 @@ struct timespec toTimespec(uint64_t ns)
  */
 uint64_t callbackTimeNs(uint32_t timeMs)
 {
-	const uint64_t now = monotonicNs();
+	const uint64_t now = bufmgr::clockNs();
 	const uint32_t ageMs = static_cast<uint32_t>(now / 1000000ull) - timeMs;
 	return ageMs <= 1000 ? now - uint64_t(ageMs) * 1000000ull : now;
 }
@@ -211,7 +213,7 @@ void NestedOutput::runFrame()
 	frameScheduled_ = false;
 	tickReady_ = false;
 	if (!tickNs_)
-		tickNs_ = monotonicNs();
+		tickNs_ = bufmgr::clockNs();
 	inFrame_ = true;
 	frame();
 	inFrame_ = false;
@@ -266,7 +268,7 @@ void NestedOutput::onDiscarded(void *data, struct wp_presentation_feedback *)
 	self->awaitingPresent_ = false;
 	/* Not shown (hidden, or replaced): clients still get their frame, now. */
 	PresentInfo info;
-	info.time = toTimespec(monotonicNs());
+	info.time = toTimespec(bufmgr::clockNs());
 	self->reportPresented(info);
 	self->pump();
 }
@@ -274,7 +276,7 @@ void NestedOutput::onDiscarded(void *data, struct wp_presentation_feedback *)
 PresentInfo NestedOutput::tickInfo() const
 {
 	PresentInfo info;
-	info.time = toTimespec(tickNs_ ? tickNs_ : monotonicNs());
+	info.time = toTimespec(tickNs_ ? tickNs_ : bufmgr::clockNs());
 	return info;
 }
 
