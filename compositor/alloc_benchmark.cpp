@@ -24,12 +24,6 @@ using bufmgr::unexpected;
 
 namespace {
 
-/* What one run may hold at once: a benchmark must not take the board's CMA. */
-constexpr uint64_t kMaxHeldBytes = uint64_t(1) << 30;
-constexpr uint64_t kMaxSize = uint64_t(256) << 20;
-constexpr uint32_t kMaxCount = 1024;
-constexpr uint32_t kMaxRounds = 1000;
-constexpr uint32_t kMaxThreads = 16;
 constexpr uint64_t kPage = 4096;
 
 /* Allocators that take calls from several threads at once (ioctls on one fd, memfd_create). */
@@ -235,11 +229,16 @@ void AllocBenchmark::runSource(const AllocBenchConfig &config, const std::string
 	live.threads = threads;
 	/* What a single-threaded source will not allocate still counts as done. */
 	done_ += uint64_t(config.count) * config.rounds * (config.threads - threads);
-	/* The run's own, so heapcomp's pool and its statistics stay the clients'. */
+	/*
+	 * The run's own, so heapcomp's pool and its statistics stay the
+	 * clients'. Spares and held buffers together stay within the cap.
+	 */
 	std::optional<bufmgr::BufferPool> pool;
 	if (config.pooled)
-		pool.emplace(bufmgr::PoolLimits{ .maxFreePerKey = size_t(config.count) * threads,
-						 .maxFreeBytes = kMaxHeldBytes });
+		pool.emplace(bufmgr::PoolLimits{
+			.maxFreePerKey = size_t(config.count) * threads,
+			.maxFreeBytes = AllocBenchConfig::kMaxHeldBytes -
+					config.size * config.count * config.threads });
 	auto work = [&](uint32_t thread) {
 		std::mt19937_64 random(0x6865617063u + thread);
 		std::vector<bufmgr::Buffer> held;

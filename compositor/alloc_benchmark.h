@@ -40,6 +40,14 @@ struct AllocBenchConfig {
 	 */
 	bool pooled = false;
 
+	/* What a run may ask for: one run must not take a board's CMA. */
+	static constexpr uint64_t kMaxSize = uint64_t(256) << 20;
+	static constexpr uint32_t kMaxCount = 1024;
+	static constexpr uint32_t kMaxRounds = 1000;
+	static constexpr uint32_t kMaxThreads = 16;
+	/* Held at once, free-listed buffers included. */
+	static constexpr uint64_t kMaxHeldBytes = uint64_t(1) << 30;
+
 	/*
 	 * From "size=1048576 count=32 rounds=4 threads=2 pattern=random
 	 * pooled=yes sources=dma-heap:system,memfd" (any subset, any order);

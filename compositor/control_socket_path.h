@@ -16,7 +16,8 @@ inline std::string controlSocketPath(std::string_view runtimeDir, std::string_vi
 {
 	std::string dir(runtimeDir);
 	std::string_view name = display;
-	if (size_t slash = display.rfind('/'); slash != std::string_view::npos) {
+	/* As libwayland: only an absolute name is a path. */
+	if (size_t slash = display.rfind('/'); display.starts_with('/')) {
 		dir = std::string(display.substr(0, slash));
 		name = display.substr(slash + 1);
 	}

@@ -3,6 +3,7 @@
 
 #include <linux/input-event-codes.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cfloat>
@@ -25,8 +26,6 @@ namespace comp {
 namespace {
 
 constexpr int32_t kMargin = 8;
-/* Input redraws at most this often: a 1000 Hz mouse must not redraw 1000 times a second. */
-constexpr std::chrono::milliseconds kInputRedrawPeriod{ 16 };
 
 /* ImGui's keys by evdev code: 1.86 indexes io.KeysDown with what io.KeyMap says. */
 void mapKeys(ImGuiIO &io)
@@ -323,9 +322,12 @@ void Overlay::applyInput()
 
 void Overlay::scheduleInputRedraw()
 {
+	/* At most once a refresh: a 1000 Hz mouse must not redraw 1000 times a second. */
+	const std::vector<Output *> &outputs = server_.backend().outputs();
+	const uint32_t milliHz = outputs.empty() ? 0 : outputs.front()->mode().refreshMilliHz;
+	const std::chrono::milliseconds period(milliHz ? 1000000 / milliHz : 16);
 	const auto since = std::chrono::steady_clock::now() - lastRedraw_;
-	const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(kInputRedrawPeriod -
-										  since);
+	const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(period - since);
 	/* 0 would disarm the timer: 1 ms is the soonest. */
 	wl_event_source_timer_update(inputTimer_.get(), int(std::max<int64_t>(wait.count(), 1)));
 }
@@ -335,8 +337,12 @@ int Overlay::onInputTimer(void *data)
 	auto *overlay = static_cast<Overlay *>(data);
 	if (!overlay->shown_)
 		return 0;
-	if (auto ret = overlay->redraw(); !ret)
+	if (auto ret = overlay->redraw(); !ret) {
+		/* The periodic redraw tries again; input until then is dropped, not spun on. */
 		LOG_ERROR("overlay: %s", ret.error().message().c_str());
+		overlay->input_.clear();
+		return 0;
+	}
 	/* What this frame could not take goes into the next. */
 	if (!overlay->input_.empty())
 		overlay->scheduleInputRedraw();
@@ -354,8 +360,10 @@ void Overlay::runBenchControls()
 	}
 	if (std::exchange(controls.exportJson, false)) {
 		const AllocBenchProgress progress = server_.allocBenchmark().progress();
+		/* heapcomp's pid: run numbers start again with each heapcomp. */
 		const std::string path = config_.exportDir + "/heapcomp-bench-" +
-					 std::to_string(progress.run) + ".json";
+					 std::to_string(getpid()) + "-" + std::to_string(progress.run) +
+					 ".json";
 		auto ret = writeFileWhole(path, server_.allocBenchmark().resultsJson() + "\n");
 		controls.status = ret ? "wrote " + path : ret.error().message();
 		LOG_INFO("overlay: benchmark export: %s", controls.status.c_str());
@@ -465,7 +473,8 @@ bufmgr::Result<void> Overlay::redraw()
 		return ret;
 	/* The whole process's CPU: a software GL rasterizes on threads of its own. */
 	const uint64_t cpuStart = bufmgr::clockNs(CLOCK_PROCESS_CPUTIME_ID);
-	rect_ = wantedRect();
+	/* Where this redraw goes; rect_ follows with the pixels, so the two always agree. */
+	const Rect next = wantedRect();
 
 	OverlayModel model = gatherModel(server_);
 	const auto now = std::chrono::steady_clock::now();
@@ -489,7 +498,7 @@ bufmgr::Result<void> Overlay::redraw()
 
 	ImGui::SetCurrentContext(imgui_);
 	ImGuiIO &io = ImGui::GetIO();
-	io.DisplaySize = ImVec2(float(rect_.width), float(rect_.height));
+	io.DisplaySize = ImVec2(float(next.width), float(next.height));
 	const float dt = redraws_ ? std::chrono::duration<float>(now - lastFrame_).count() : 0.0f;
 	io.DeltaTime = std::max(dt, 1.0f / 1000.0f);
 	lastFrame_ = now;
@@ -514,16 +523,21 @@ bufmgr::Result<void> Overlay::redraw()
 	lastRedraw_ = now;
 
 	std::vector<uint32_t> pixels;
-	auto ret = renderer_->render(ImGui::GetDrawData(), uint32_t(rect_.width),
-				     uint32_t(rect_.height), background_, pixels);
+	auto ret = renderer_->render(ImGui::GetDrawData(), uint32_t(next.width),
+				     uint32_t(next.height), background_, pixels);
 	if (!ret)
 		return ret;
 	dump_ = std::move(dump);
 	/* Unchanged pixels: the output has nothing to redraw. */
-	if (pixels != pixels_) {
+	const bool moved = next != rect_;
+	if (pixels != pixels_ || moved) {
 		pixels_ = std::move(pixels);
+		rect_ = next;
 		generation_++;
 		server_.overlayChanged();
+		/* A pointer standing still may be over it now, or no longer. */
+		if (moved && interactive_)
+			server_.seat().updatePointerFocus();
 	}
 	redraws_++;
 	lastCpuNs_ = bufmgr::clockNs(CLOCK_PROCESS_CPUTIME_ID) - cpuStart;

@@ -40,7 +40,7 @@ struct OverlayConfig {
 	OverlayRendererKind renderer = OverlayRendererKind::Auto;
 	/* Where CMA areas are read from (tests point it elsewhere). */
 	bufmgr::SystemPaths paths;
-	/* Where the benchmark panel's Export writes (heapcomp-bench-<run>.json). */
+	/* Where the benchmark panel's Export writes (heapcomp-bench-<pid>-<run>.json). */
 	std::string exportDir = ".";
 };
 

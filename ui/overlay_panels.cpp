@@ -286,16 +286,16 @@ void benchControls(const AllocBenchProgress &bench, BenchControls &controls,
 		widgetLine(dump, "bench.source." + source);
 	}
 	ImGui::SameLine();
-	ImGui::TextDisabled("+ memfd");
+	ImGui::TextDisabled(config.sources.empty() ? "(none ticked: every one) + memfd" : "+ memfd");
 
 	uint32_t kib = uint32_t(config.size >> 10);
-	numberField(dump, "size KiB", "size", kib, 4, 256 << 10, 4);
+	numberField(dump, "size KiB", "size", kib, 4, uint32_t(AllocBenchConfig::kMaxSize >> 10), 4);
 	config.size = uint64_t(kib) << 10;
 	ImGui::SameLine();
-	numberField(dump, "held", "count", config.count, 1, 1024, 1);
-	numberField(dump, "rounds", "rounds", config.rounds, 1, 1000, 1);
+	numberField(dump, "held", "count", config.count, 1, AllocBenchConfig::kMaxCount, 1);
+	numberField(dump, "rounds", "rounds", config.rounds, 1, AllocBenchConfig::kMaxRounds, 1);
 	ImGui::SameLine();
-	numberField(dump, "threads", "threads", config.threads, 1, 16, 1);
+	numberField(dump, "threads", "threads", config.threads, 1, AllocBenchConfig::kMaxThreads, 1);
 
 	for (auto pattern : { AllocBenchConfig::Pattern::Fixed, AllocBenchConfig::Pattern::Random,
 			      AllocBenchConfig::Pattern::Mixed }) {

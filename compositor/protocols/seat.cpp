@@ -419,9 +419,9 @@ void Seat::repickPointer(uint32_t timeMs)
 	} else {
 		server_.viewAt(pointerX_, pointerY_, &surface, &lx, &ly);
 	}
-	/* A popup grab keeps the pointer to its client; a press that ended one, to no one. */
+	/* A popup grab keeps the pointer to its client; a press that goes nowhere, to no one. */
 	if (surface && ((!popupGrabs_.empty() && surface->client() != popupGrabClient()) ||
-			pressDismissedPopups_))
+			pressGoesNowhere_))
 		surface = nullptr;
 	if (surface != pointerFocus_) {
 		setPointerFocus(surface, lx, ly);
@@ -471,18 +471,18 @@ void Seat::pointerButton(uint32_t button, bool pressed, uint32_t timeMs)
 	}
 	if (pressed && !wasHeld)
 		setLayerKeyboard(false);
-	if (pressDismissedPopups_) {
+	if (pressGoesNowhere_) {
 		if (buttons_.empty()) {
-			pressDismissedPopups_ = false;
+			pressGoesNowhere_ = false;
 			updatePointerFocus();
 		}
 		return;
 	}
 	if (pressed && !wasHeld) {
 		/* Off the grabbing client a press only closes the popups: no one gets it. */
-		pressDismissedPopups_ = isOffPopupGrab(pointerX_, pointerY_);
+		pressGoesNowhere_ = isOffPopupGrab(pointerX_, pointerY_);
 		View *view = closePopupsAt(pointerX_, pointerY_);
-		if (pressDismissedPopups_) {
+		if (pressGoesNowhere_) {
 			updatePointerFocus();
 			return;
 		}
@@ -900,9 +900,14 @@ void Seat::key(uint32_t key, bool pressed, uint32_t timeMs)
 	if (auto taken = std::find(layerKeys_.begin(), layerKeys_.end(), key);
 	    !pressed && taken != layerKeys_.end()) {
 		layerKeys_.erase(taken);
-		xkb_state_update_key(state_, key + 8, XKB_KEY_UP);
-		if (inputLayer_)
+		const xkb_state_component changed = xkb_state_update_key(state_, key + 8, XKB_KEY_UP);
+		if (layerHasKeyboard()) {
 			inputLayer_->key(key, 0, activeModifiers(), false);
+		} else if (keyboardFocus_ &&
+			   (changed & (XKB_STATE_MODS_EFFECTIVE | XKB_STATE_LAYOUT_EFFECTIVE))) {
+			/* Held since the layer had the keyboard: the client saw it in the modifiers. */
+			sendModifiers(keyboardFocus_->client(), serialFor(keyboardFocus_->client()));
+		}
 		return;
 	}
 	if (pressed) {
@@ -951,7 +956,12 @@ void Seat::setInputLayer(InputLayer *layer)
 		return;
 	if (inputLayer_ && !layerTouches_.empty())
 		inputLayer_->touchCancel();
+	if (inputLayer_ && layerPointer_)
+		inputLayer_->pointerLeave();
 	setLayerKeyboard(false);
+	/* The buttons it held go to no client: none saw them pressed. */
+	if (layerPress_ && !buttons_.empty())
+		pressGoesNowhere_ = true;
 	inputLayer_ = layer;
 	layerPointer_ = false;
 	layerPress_ = false;

@@ -281,8 +281,11 @@ private:
 	std::vector<uint32_t> buttons_;
 	/* The last press sent to a client, for grabs that name it. */
 	uint32_t pressSerial_ = 0;
-	/* A press off a popup grab ended it: no one gets the buttons until all are up. */
-	bool pressDismissedPopups_ = false;
+	/*
+	 * No one gets the buttons until all are up: a press off a popup grab
+	 * ended it, or the input layer holding a press went away.
+	 */
+	bool pressGoesNowhere_ = false;
 	/* Grabbing popups, topmost last; all of one client. */
 	std::vector<View *> popupGrabs_;
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <linux/input-event-codes.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -363,7 +364,8 @@ TEST_F(OverlayTest, InteractiveModeRunsTheBenchmarkFromItsControls)
 	EXPECT_EQ(progress.results.back().allocations, 3u * progress.config.rounds);
 
 	/* Export: the run as Google Benchmark JSON. */
-	const std::string path = testing::TempDir() + "heapcomp-bench-1.json";
+	const std::string path =
+		testing::TempDir() + "heapcomp-bench-" + std::to_string(getpid()) + "-1.json";
 	unlink(path.c_str());
 	ASSERT_TRUE(actUntil(click(exportButton->centreX(), exportButton->centreY()),
 			     [&](comp::Server &) { return access(path.c_str(), F_OK) == 0; }))
@@ -398,6 +400,32 @@ TEST_F(OverlayTest, InteractiveModeRunsTheBenchmarkFromItsControls)
 			     [](comp::Server &) { return true; }));
 	ASSERT_TRUE(client.roundtrip());
 	EXPECT_EQ(client.pointerFocus, window.window.surface());
+}
+
+/*
+ * Interactive mode ends while a press on the overlay is held: the client
+ * under the pointer gets neither that release nor the pointer until the
+ * button is up, and then the pointer as usual.
+ */
+TEST_F(OverlayTest, PressHeldAsInteractiveModeEndsReachesNoClient)
+{
+	TestClient client(runner.socket());
+	client.bindInput();
+	MappedWindow window(client, "under", 800, 600, kRed);
+	ASSERT_TRUE(window.ok);
+	ASSERT_TRUE(client.roundtrip());
+	ASSERT_TRUE(runner.run([this](comp::Server &) { return overlay->setInteractive(true); }));
+	const comp::Rect rect = overlay->rect();
+	runner.run([&](comp::Server &server) {
+		server.headlessBackend()->injectPointerMotion(rect.x + 20, rect.y + 20);
+		server.headlessBackend()->injectPointerButton(BTN_LEFT, true);
+		overlay->setInteractive(false);
+		server.headlessBackend()->injectPointerButton(BTN_LEFT, false);
+		server.headlessBackend()->injectPointerMotion(rect.x + 21, rect.y + 21);
+	});
+	ASSERT_TRUE(client.dispatchUntil([&] { return client.pointerFocus == window.window.surface(); }));
+	ASSERT_TRUE(client.roundtrip());
+	EXPECT_EQ(std::count(client.pointerEvents.begin(), client.pointerEvents.end(), "button"), 0);
 }
 
 /*

@@ -429,6 +429,9 @@ bool DrmOutput::showOverlay(const OverlayLayer::Image &image, const Rect &rect)
 		return false;
 	if (overlayShown_ && image.generation == overlayGeneration_ && rect == overlayRect_)
 		return true;
+	/* Memory for it was short: tried again with the next image, not every frame. */
+	if (overlayFailedGeneration_ == image.generation)
+		return false;
 	auto verdict = std::find_if(overlayVerdicts_.begin(), overlayVerdicts_.end(),
 				    [&](const auto &v) { return v.first == rect; });
 	if (verdict != overlayVerdicts_.end() && !verdict->second)
@@ -441,11 +444,15 @@ bool DrmOutput::showOverlay(const OverlayLayer::Image &image, const Rect &rect)
 			index = i;
 	if (auto ret = fillOverlayBuffer(index, image); !ret) {
 		LOG_WARNING("%s: overlay composed: %s", name_.c_str(), ret.error().message().c_str());
-		overlayVerdicts_.emplace_back(rect, false);
+		overlayFailedGeneration_ = image.generation;
 		return false;
 	}
 	if (verdict == overlayVerdicts_.end()) {
-		/* Once per place: the plane over what the screen shows now. */
+		/*
+		 * Once per place: the plane over what the screen shows now. A
+		 * later commit over other buffers may still refuse it; then
+		 * overlayRefused() turns it to composition.
+		 */
 		kms::AtomicRequest req;
 		const OverlayBuffer &buffer = overlayBuffers_[size_t(index)];
 		kms::placePlane(req, overlayPlane_, overlayProps_, crtc_, buffer.fb->id(), image.width,
@@ -460,6 +467,8 @@ bool DrmOutput::showOverlay(const OverlayLayer::Image &image, const Rect &rect)
 			return false;
 		}
 	}
+	if (!overlayShown_)
+		forgetScanoutVerdicts();
 	overlayStaged_ = index;
 	overlayOff_ = false;
 	overlayShown_ = true;
@@ -476,6 +485,26 @@ void DrmOutput::hideOverlay()
 	overlayStaged_ = -1;
 	/* Off at the next commit, unless it never reached the screen. */
 	overlayOff_ = overlayFront_ >= 0 || overlayPending_ >= 0;
+	forgetScanoutVerdicts();
+}
+
+void DrmOutput::forgetScanoutVerdicts()
+{
+	/* Client buffers were tested with the overlay plane as it was: test them again. */
+	for (auto &[buffer, entry] : backend_.clientFbs_)
+		entry.accepted.reset();
+}
+
+void DrmOutput::overlayRefused(const std::string &why)
+{
+	LOG_INFO("%s: overlay composed: %s", name_.c_str(), why.c_str());
+	auto verdict = std::find_if(overlayVerdicts_.begin(), overlayVerdicts_.end(),
+				    [&](const auto &v) { return v.first == overlayRect_; });
+	if (verdict != overlayVerdicts_.end())
+		verdict->second = false;
+	else
+		overlayVerdicts_.emplace_back(overlayRect_, false);
+	hideOverlay();
 }
 
 kms::Framebuffer *DrmOutput::slotFramebuffer(bufmgr::SwapchainSlot &slot)
@@ -514,8 +543,15 @@ Result<void> DrmOutput::commitFb(uint32_t fbId, int inFence, const char *what)
 			uint64_t(reinterpret_cast<uintptr_t>(&outFence)));
 	}
 	auto ret = req.commit(backend_.fd(), flags, this, name_ + ": " + what + " commit");
-	if (!ret)
+	if (!ret) {
+		/*
+		 * Whatever the kernel disliked, the next tries go without the
+		 * overlay's plane: the repaint composes it from now on.
+		 */
+		if (overlayStaged_ >= 0)
+			overlayRefused(ret.error().message());
 		return ret;
+	}
 	backend_.stats_.commits++;
 	if (!modesetDone_)
 		LOG_INFO("%s: mode set, %s", name_.c_str(), describeMode(modeInfo_).c_str());
@@ -610,6 +646,9 @@ void DrmOutput::flipDone(uint32_t sequence, uint32_t sec, uint32_t usec)
 		overlayFront_ = overlayPending_;
 		overlayPending_ = -1;
 		overlayFlipPending_ = false;
+		/* Off the plane and not coming back yet: its scanout memory goes back. */
+		if (overlayFront_ < 0 && !overlayShown_)
+			overlayBuffers_ = {};
 	}
 	if (flipShowsNew_) {
 		/* The previous buffer left the screen. */
@@ -824,8 +863,9 @@ Result<void> DrmBackend::createOutputs()
 			skipped += " " + name + " (no primary plane)";
 			continue;
 		}
-		/* An overlay plane for heapcomp's own overlay, where the CRTC has one. */
-		const uint32_t overlay = findPlane(DRM_PLANE_TYPE_OVERLAY, DRM_FORMAT_XRGB8888);
+		/* A plane for heapcomp's own overlay, which the first output shows. */
+		const uint32_t overlay =
+			outputs_.empty() ? findPlane(DRM_PLANE_TYPE_OVERLAY, DRM_FORMAT_XRGB8888) : 0;
 		const bool withWriteback = writeback && (writebackCrtcs & (1u << crtcIndex));
 		auto output = std::make_unique<DrmOutput>(*this, conn->connector_id, name);
 		output->widthMm_ = conn->mmWidth;

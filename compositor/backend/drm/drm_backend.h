@@ -117,6 +117,10 @@ private:
 	ProbePipe probePipe();
 	/* Commits what is on screen again: for a writeback capture, or the overlay plane's change. */
 	bool recommit(const char *why);
+	/* The overlay plane went on or off: cached scanout verdicts no longer hold. */
+	void forgetScanoutVerdicts();
+	/* A commit refused the overlay plane there: it is composed from now on. */
+	void overlayRefused(const std::string &why);
 	/* Fills overlayBuffers_[index] with image, (re)allocating it at image's size. */
 	Result<void> fillOverlayBuffer(int index, const OverlayLayer::Image &image);
 	static int onKick(int fd, uint32_t mask, void *data);
@@ -199,6 +203,8 @@ private:
 	Rect overlayRect_;
 	/* TEST_ONLY verdicts by rectangle: one refused is composed, not tried again. */
 	std::vector<std::pair<Rect, bool>> overlayVerdicts_;
+	/* The image no buffer could be had for (0: none). */
+	uint64_t overlayFailedGeneration_ = 0;
 };
 
 /*
