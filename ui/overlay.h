@@ -35,7 +35,7 @@ struct OverlayConfig {
 	std::chrono::milliseconds period{ 500 };
 	/* Largest size; smaller outputs get a smaller overlay. */
 	uint32_t width = 680;
-	uint32_t height = 560;
+	uint32_t height = 680;
 	/* Who rasterizes ImGui's triangles. */
 	OverlayRendererKind renderer = OverlayRendererKind::Auto;
 	/* Where CMA areas are read from (tests point it elsewhere). */

@@ -193,10 +193,18 @@ Result<void> OutputRepaint::compose(const OutputScene &scene)
 	std::unique_ptr<FrameState> fs = takeFrameState(scene, 0);
 	repaintNeeded_ = false;
 	PixelRegion region = damage_.repaintRegion((*frame)->bufferAge);
-	const OverlayDrawn overlayDrawn = clipToOverlay(**frame, region);
+	PixelRegion overlayRegion;
+	const OverlayDrawn overlayDrawn = clipToOverlay(**frame, region, overlayRegion);
 	region.simplify(kMaxRepaintRects);
+	/* A bounding box may have grown over the overlay: it is drawn again there. */
+	if (overlayDrawn.generation && !overlayRegion.contains(overlayDrawn.rect)) {
+		PixelRegion under = region;
+		under.intersect(overlayDrawn.rect);
+		overlayRegion.add(under);
+	}
 	std::vector<Rect> rects = region.rects();
-	auto done = drawFrame(scene, *(*frame)->target, rects);
+	const std::vector<Rect> overlayRects = overlayRegion.rects();
+	auto done = drawFrame(scene, *(*frame)->target, rects, overlayRects);
 	if (!done) {
 		/* The damage stays pending for the next frame. */
 		output_.rollback(**frame);
@@ -214,9 +222,9 @@ Result<void> OutputRepaint::compose(const OutputScene &scene)
 	stats_.rendered++;
 	pending_.kind = FrameKind::Composed;
 	stats_.lastBufferAge = (*frame)->bufferAge;
-	stats_.lastPixels = region.area();
+	stats_.lastPixels = region.area() + overlayRegion.area();
 	stats_.pixels += stats_.lastPixels;
-	stats_.rects += rects.size();
+	stats_.rects += rects.size() + overlayRects.size();
 	stats_.lastRects = std::move(rects);
 	damage_.frameSubmitted();
 	rendered_ = std::move(fs);
@@ -230,7 +238,8 @@ Result<void> OutputRepaint::compose(const OutputScene &scene)
 }
 
 OutputRepaint::OverlayDrawn OutputRepaint::clipToOverlay(const OutputFrame &frame,
-							  PixelRegion &region)
+							  PixelRegion &region,
+							  PixelRegion &overlayRegion)
 {
 	const OverlayLayer *overlay = server_.overlayFor(*this);
 	if (!overlay || !overlay->visible() || overlayOnPlane_) {
@@ -239,19 +248,47 @@ OutputRepaint::OverlayDrawn OutputRepaint::clipToOverlay(const OutputFrame &fram
 	}
 	const OverlayLayer::Image image = overlay->image();
 	const OverlayDrawn now{ image.generation, overlay->rect() };
-	auto held = overlayInBuffers_.find(frame.target);
-	/* The buffer shows this overlay already: below it, nothing can show. */
-	if (image.opaque && frame.bufferAge > 0 && held != overlayInBuffers_.end() &&
-	    held->second == now)
-		region.subtract(now.rect);
-	else
+	if (!image.opaque) {
 		region.add(now.rect);
+		return now;
+	}
+	/* Below it nothing shows; it is drawn unless the buffer holds it already. */
+	region.subtract(now.rect);
+	auto held = overlayInBuffers_.find(frame.target);
+	if (frame.bufferAge <= 0 || held == overlayInBuffers_.end() || !(held->second == now))
+		overlayRegion.add(now.rect);
 	return now;
 }
 
 Result<PassCompletion> OutputRepaint::drawFrame(const OutputScene &scene,
 						const bufmgr::Buffer &target,
-						std::span<const Rect> damage)
+						std::span<const Rect> damage,
+						std::span<const Rect> overlayDamage)
+{
+	Renderer &renderer = server_.renderer();
+	const OverlayLayer *overlay = server_.overlayFor(*this);
+	if (!overlay || !overlay->visible() || overlayOnPlane_)
+		overlay = nullptr;
+	overlayDrawn_ = {};
+	/* An opaque overlay alone needs no scene pass. */
+	Result<PassCompletion> done = PassCompletion{};
+	if (!damage.empty() || overlayDamage.empty())
+		done = drawScene(scene, target, damage,
+				 overlay && !overlay->image().opaque ? overlay : nullptr);
+	if (!done || overlayDamage.empty() || !overlay)
+		return done;
+	/* Its own pass: what it covers is never drawn below it. */
+	auto pass = renderer.beginPass(target, overlayDamage);
+	if (!pass)
+		return bufmgr::unexpected(std::move(pass).error());
+	addOverlay(**pass, *overlay);
+	/* In order after the scene's pass: this one's completion covers both. */
+	return (*pass)->submit();
+}
+
+Result<PassCompletion> OutputRepaint::drawScene(const OutputScene &scene,
+						const bufmgr::Buffer &target,
+						std::span<const Rect> damage, const OverlayLayer *overlay)
 {
 	Renderer &renderer = server_.renderer();
 	auto pass = renderer.beginPass(target, damage);
@@ -306,17 +343,8 @@ Result<PassCompletion> OutputRepaint::drawFrame(const OutputScene &scene,
 		item.yInvert = e.yInvert;
 		(*pass)->addTexture(item);
 	}
-	overlayDrawn_ = {};
-	if (const OverlayLayer *overlay = server_.overlayFor(*this);
-	    overlay && overlay->visible() && !overlayOnPlane_) {
-		if (const Texture *texture = overlayTexture(*overlay)) {
-			RenderItem item;
-			item.texture = texture;
-			item.destination = overlay->rect();
-			(*pass)->addTexture(item);
-			overlayDrawn_ = item.destination;
-		}
-	}
+	if (overlay)
+		addOverlay(**pass, *overlay);
 	auto done = (*pass)->submit();
 	for (auto &[access, buffer] : shmReads) {
 		/* What was read is zeroes now: the frame shows them, the client goes. */
@@ -325,6 +353,18 @@ Result<PassCompletion> OutputRepaint::drawFrame(const OutputScene &scene,
 					       "the pool's file was shrunk under the buffer");
 	}
 	return done;
+}
+
+void OutputRepaint::addOverlay(RenderPass &pass, const OverlayLayer &overlay)
+{
+	const Texture *texture = overlayTexture(overlay);
+	if (!texture)
+		return;
+	RenderItem item;
+	item.texture = texture;
+	item.destination = overlay.rect();
+	pass.addTexture(item);
+	overlayDrawn_ = item.destination;
 }
 
 const Texture *OutputRepaint::overlayTexture(const OverlayLayer &overlay)

@@ -111,11 +111,17 @@ private:
 	bool scanOut(const OutputScene &scene, Result<void> &result);
 	Result<void> compose(const OutputScene &scene);
 	/*
-	 * One renderer pass: the background, then the scene back to front,
-	 * leaving out what opaque elements hide.
+	 * One renderer pass over damage: the background, then the scene back
+	 * to front, leaving out what opaque elements hide; a translucent
+	 * overlay last. An opaque overlay gets a pass of its own over
+	 * overlayDamage, so nothing it hides is drawn.
 	 */
 	Result<PassCompletion> drawFrame(const OutputScene &scene, const bufmgr::Buffer &target,
-					 std::span<const Rect> damage);
+					 std::span<const Rect> damage,
+					 std::span<const Rect> overlayDamage);
+	/* The scene's pass of drawFrame(), with overlay (translucent) last if not null. */
+	Result<PassCompletion> drawScene(const OutputScene &scene, const bufmgr::Buffer &target,
+					 std::span<const Rect> damage, const OverlayLayer *overlay);
 	/* Which overlay image an output buffer holds, and where. */
 	struct OverlayDrawn {
 		uint64_t generation = 0;
@@ -123,11 +129,16 @@ private:
 		bool operator==(const OverlayDrawn &) const = default;
 	};
 	/*
-	 * The overlay's part of a frame about to be composed into frame:
-	 * all of its rect when the buffer does not hold it yet, none of it
-	 * when it does and nothing shows through. The overlay drawn, if any.
+	 * The overlay's part of a frame about to be composed into frame. An
+	 * opaque one is cut out of region (nothing below it shows) and goes
+	 * to overlayRegion: all of its rect when the buffer does not hold it
+	 * yet. A translucent one adds its rect to region. The overlay drawn,
+	 * if any.
 	 */
-	OverlayDrawn clipToOverlay(const OutputFrame &frame, PixelRegion &region);
+	OverlayDrawn clipToOverlay(const OutputFrame &frame, PixelRegion &region,
+				   PixelRegion &overlayRegion);
+	/* The overlay into pass at its place; overlayDrawn_ remembers where. */
+	void addOverlay(RenderPass &pass, const OverlayLayer &overlay);
 	/* The overlay's texture, made or updated from its current image. */
 	const Texture *overlayTexture(const OverlayLayer &overlay);
 
