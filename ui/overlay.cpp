@@ -481,17 +481,25 @@ bufmgr::Result<void> Overlay::redraw()
 	if (redraws_ == 0 || now - cmaRead_ >= std::chrono::seconds(1)) {
 		cmaAreas_ = gatherCmaAreas(config_.paths);
 		cmaRead_ = now;
-		const double seconds = std::chrono::duration<double>(now.time_since_epoch()).count();
+		const double at = std::chrono::duration<double>(now.time_since_epoch()).count();
 		for (CmaRow &area : cmaAreas_) {
 			if (!area.freeBytes)
 				continue;
 			CmaTrend &trend = cmaTrends_[area.name];
-			trend.add(seconds, *area.freeBytes);
+			trend.add(at, *area.freeBytes);
 			area.usedHistory = trend.usedHistory(area.totalBytes);
 			area.secondsToExhaustion = trend.secondsToExhaustion();
 		}
 	}
 	model.cmaAreas = cmaAreas_;
+	const double seconds = std::chrono::duration<double>(now.time_since_epoch()).count();
+	for (HeapRow &heap : model.heaps) {
+		auto [previous, fresh] = allocationsSeen_.try_emplace(heap.source, seconds, heap.allocations);
+		if (!fresh && seconds > previous->second.first)
+			heap.allocationsPerSecond = double(heap.allocations - previous->second.second) /
+						    (seconds - previous->second.first);
+		previous->second = { seconds, heap.allocations };
+	}
 	model.overlayRedraws = redraws_;
 	model.overlayLastCpuNs = lastCpuNs_;
 	model.overlayTotalCpuNs = totalCpuNs_;

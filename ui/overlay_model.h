@@ -32,6 +32,8 @@ struct HeapRow {
 	uint64_t fallbacks = 0;
 	/* Of the pool's lookups; unset when the pool was never asked. */
 	std::optional<double> poolHitRate;
+	/* Allocations a second since the overlay's previous redraw; unset on the first. */
+	std::optional<double> allocationsPerSecond;
 	uint64_t p50Ns = 0;
 	uint64_t p99Ns = 0;
 	uint64_t maxNs = 0;

@@ -5,6 +5,7 @@
 #include <cfloat>
 #include <cinttypes>
 #include <cstdio>
+#include <optional>
 
 #include <imgui.h>
 
@@ -52,6 +53,22 @@ public:
 		cell(key, value, bufmgr::formatBytes(value), false);
 	}
 	void duration(const char *key, uint64_t ns) { cell(key, ns, formatNs(ns), false); }
+	/* Per second, one decimal; "-" when not known yet. */
+	void rate(const char *key, std::optional<double> value)
+	{
+		char shown[32] = "-";
+		if (value)
+			snprintf(shown, sizeof(shown), "%.1f", *value);
+		text(key, shown);
+	}
+	/* A fraction as a percentage; "-" when there is none. */
+	void percent(const char *key, std::optional<double> fraction)
+	{
+		char shown[32] = "-";
+		if (fraction)
+			snprintf(shown, sizeof(shown), "%.0f%%", *fraction * 100.0);
+		text(key, shown);
+	}
 	void text(const char *key, const std::string &value)
 	{
 		ImGui::TableNextColumn();
@@ -90,17 +107,19 @@ void heapsPanel(const OverlayModel &model, std::vector<std::string> &dump)
 {
 	if (!ImGui::CollapsingHeader("Buffer memory", ImGuiTreeNodeFlags_DefaultOpen))
 		return;
-	if (beginTable("heaps", { "source", "live", "bytes", "peak", "allocs", "imports",
-				   "fail", "fallbk", "p50", "p99", "max" })) {
+	if (beginTable("heaps", { "source", "live", "bytes", "peak", "allocs", "/s", "imports",
+				   "fail", "fallbk", "pool hit", "p50", "p99", "max" })) {
 		for (const HeapRow &heap : model.heaps) {
 			Row row(dump, "heap", heap.source);
 			row.number("live_buffers", heap.liveBuffers);
 			row.bytes("live_bytes", heap.liveBytes);
 			row.bytes("peak_bytes", heap.peakBytes);
 			row.number("allocations", heap.allocations);
+			row.rate("allocations_per_second", heap.allocationsPerSecond);
 			row.number("imports", heap.imports);
 			row.number("failures", heap.failures, true);
 			row.number("fallbacks", heap.fallbacks, true);
+			row.percent("pool_hit_rate", heap.poolHitRate);
 			row.duration("p50_ns", heap.p50Ns);
 			row.duration("p99_ns", heap.p99Ns);
 			row.duration("max_ns", heap.maxNs);

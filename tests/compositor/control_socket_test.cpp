@@ -56,8 +56,13 @@ public:
 			argv.insert(argv.begin(), { "/usr/bin/env", "XDG_RUNTIME_DIR=" + dir_ });
 		}
 		child_ = std::make_unique<Child>(argv, "unused", log_);
-		/* Printed once the control socket listens. */
+		/* The Wayland socket is logged before the control socket listens: wait for both. */
 		ready_ = child_->running() && waitForText(log_, "WAYLAND_DISPLAY=" + socket_, 30000);
+		for (int waited = 0; ready_ && access(control_.c_str(), F_OK) != 0; waited += 10) {
+			if (waited > 10000 || !child_->running())
+				ready_ = false;
+			std::this_thread::sleep_for(std::chrono::milliseconds(10));
+		}
 	}
 
 	~HeapcompProcess()

@@ -146,6 +146,14 @@ TEST_F(OverlayTest, ShowsWhatTheStatisticsSay)
 		EXPECT_EQ(field(*line, "live_buffers"), std::to_string(source.liveBuffers)) << *line;
 		EXPECT_EQ(field(*line, "live_bytes"), std::to_string(source.liveBytes)) << *line;
 		EXPECT_EQ(field(*line, "failures"), std::to_string(source.failures)) << *line;
+		const uint64_t asked = source.poolHits + source.poolMisses;
+		char hitRate[32] = "\"-\"";
+		if (asked)
+			snprintf(hitRate, sizeof(hitRate), "\"%.0f%%\"",
+				 100.0 * double(source.poolHits) / double(asked));
+		EXPECT_EQ(field(*line, "pool_hit_rate"), hitRate) << *line;
+		/* Two redraws in: a rate, zero or not. */
+		EXPECT_NE(field(*line, "allocations_per_second"), "\"-\"") << *line;
 	}
 	ASSERT_EQ(seen.clientBytes.size(), 1u);
 	const std::string *clientLine = findLine(seen.dump, "client " + seen.clientBytes[0].first);
