@@ -107,8 +107,9 @@ void heapsPanel(const OverlayModel &model, std::vector<std::string> &dump)
 {
 	if (!ImGui::CollapsingHeader("Buffer memory", ImGuiTreeNodeFlags_DefaultOpen))
 		return;
+	/* Two tables: thirteen columns do not fit the overlay's width. */
 	if (beginTable("heaps", { "source", "live", "bytes", "peak", "allocs", "/s", "imports",
-				   "fail", "fallbk", "pool hit", "p50", "p99", "max" })) {
+				   "fail", "fallbk" })) {
 		for (const HeapRow &heap : model.heaps) {
 			Row row(dump, "heap", heap.source);
 			row.number("live_buffers", heap.liveBuffers);
@@ -119,10 +120,19 @@ void heapsPanel(const OverlayModel &model, std::vector<std::string> &dump)
 			row.number("imports", heap.imports);
 			row.number("failures", heap.failures, true);
 			row.number("fallbacks", heap.fallbacks, true);
-			row.percent("pool_hit_rate", heap.poolHitRate);
+		}
+		ImGui::EndTable();
+	}
+	if (beginTable("latency", { "allocation latency", "p50", "p99", "max", "pool hit" })) {
+		for (const HeapRow &heap : model.heaps) {
+			/* Sources that allocated nothing have no latency to show. */
+			if (!heap.allocations && !heap.poolHitRate)
+				continue;
+			Row row(dump, "latency", heap.source);
 			row.duration("p50_ns", heap.p50Ns);
 			row.duration("p99_ns", heap.p99Ns);
 			row.duration("max_ns", heap.maxNs);
+			row.percent("pool_hit_rate", heap.poolHitRate);
 		}
 		ImGui::EndTable();
 	}
