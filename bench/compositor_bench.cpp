@@ -41,6 +41,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -121,6 +122,13 @@ void compositorFrames(benchmark::State &state, const Compositor *compositor, Wor
 		}
 	}
 
+	/* The overlay's redraws as heapcomp times them: its cost apart from the frames'. */
+	std::optional<Session::OverlayCost> overlayBefore;
+	if (!compositor->withoutOverlay.empty()) {
+		if (auto cost = (*session)->overlayCost())
+			overlayBefore = *cost;
+	}
+
 	FrameTally tally;
 	double last = (*session)->compositorCpuSeconds();
 	const double firstCpu = last;
@@ -136,6 +144,14 @@ void compositorFrames(benchmark::State &state, const Compositor *compositor, Wor
 		last = cpu;
 	}
 	const double wall = monotonicSeconds() - start;
+	if (overlayBefore && state.iterations() > 0) {
+		if (auto after = (*session)->overlayCost()) {
+			state.counters["overlay_us"] = double(after->cpuNs - overlayBefore->cpuNs) /
+						       1e3 / double(state.iterations());
+			state.counters["overlay_redraws"] = double(after->redraws -
+								   overlayBefore->redraws);
+		}
+	}
 
 	state.counters["fps"] = wall > 0 ? double(tally.frames) / wall : 0;
 	state.counters["presented"] = double(tally.presented);
@@ -220,6 +236,7 @@ public:
 			std::printf("%6.1f %4.0f/%-5.0f %6.2f\n", counter("fps"), counter("zero_copy"),
 				    counter("presented"), counter("load1"));
 		}
+		printOverlayCosts();
 		std::fflush(stdout);
 	}
 
@@ -229,6 +246,30 @@ private:
 		std::map<std::string, double> counters;
 		std::string error;
 	};
+
+	/* The overlay's redraws, timed inside heapcomp, against the frames they came with. */
+	void printOverlayCosts()
+	{
+		bool header = false;
+		for (const Row &row : rows_) {
+			auto f = figures_.find(row.measured);
+			if (f == figures_.end() || !f->second.counters.count("overlay_us"))
+				continue;
+			if (!header) {
+				std::printf("\nThe overlay's own cost: CPU of its redraws (ImGui and raster)\n"
+					    "per frame, and its share of the frame's CPU:\n");
+				std::printf("%-28s %-24s %10s %8s %8s\n", "workload", "compositor",
+					    "overlay/fr", "share", "redraws");
+				header = true;
+			}
+			const Figure &m = f->second;
+			const double us = m.counters.at("overlay_us");
+			std::printf("%-28s %-24s %10.1f %7.1f%% %8.0f\n", row.workload.c_str(),
+				    row.compositor.c_str(), us,
+				    m.usPerIteration > 0 ? 100.0 * us / m.usPerIteration : 0.0,
+				    m.counters.at("overlay_redraws"));
+		}
+	}
 	std::vector<Row> rows_;
 	std::map<std::string, Figure> figures_;
 };

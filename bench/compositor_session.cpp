@@ -23,11 +23,18 @@
 #include <map>
 #include <sstream>
 
+#include <bufmgr/json_reader.h>
+
+#include "control_client.h"
+#include "control_socket_path.h"
+
 namespace heapcomp::bench {
 
 namespace {
 
 constexpr int kColumnWidth = 64;	/* as bench_client paints */
+/* Where every compositor serves Wayland, in its own runtime directory. */
+constexpr const char *kSocketName = "wayland-bench";
 
 /*
  * The Wayland socket a compositor made in dir ("" while there is none);
@@ -96,7 +103,7 @@ double monotonicMs()
 CompositorCommand heapcompCommand(const Compositor &self, const Workload &w, const std::string &)
 {
 	CompositorCommand c;
-	c.argv = { self.program, "--socket", "wayland-bench", "--width",
+	c.argv = { self.program, "--socket", kSocketName, "--width",
 		   std::to_string(w.outputWidth()), "--height", std::to_string(w.outputHeight()),
 		   "--refresh", "60", "--log-level", "warning" };
 	if (!self.renderer.empty()) {
@@ -112,7 +119,7 @@ CompositorCommand heapcompDrmCommand(const Compositor &self, const Workload &w,
 				     const std::string &runtimeDir)
 {
 	CompositorCommand c = heapcompCommand(self, w, runtimeDir);
-	c.argv = { self.program, "--socket", "wayland-bench", "--backend", "drm", "--mode",
+	c.argv = { self.program, "--socket", kSocketName, "--backend", "drm", "--mode",
 		   std::to_string(w.outputWidth()) + "x" + std::to_string(w.outputHeight()) + "@60",
 		   "--log-level", "warning" };
 	if (!self.renderer.empty()) {
@@ -153,7 +160,7 @@ CompositorCommand westonCommand(const Compositor &self, const Workload &w, const
 		   self.renderer == "gl" ? "--use-gl" : "--use-pixman",
 		   "--width=" + std::to_string(w.outputWidth()),
 		   "--height=" + std::to_string(w.outputHeight()),
-		   "--socket=wayland-bench", "--no-config", "--idle-time=0" };
+		   std::string("--socket=") + kSocketName, "--no-config", "--idle-time=0" };
 	return c;
 }
 
@@ -565,6 +572,22 @@ std::string Session::finish()
 	std::string log = readFile(runtimeDir_ + "/client.log");
 	size_t line = log.rfind("frames ");
 	return line == std::string::npos ? tail(log, 200) : tail(log.substr(line), 200);
+}
+
+bufmgr::Result<Session::OverlayCost> Session::overlayCost() const
+{
+	const std::string path = comp::controlSocketPath(runtimeDir_, kSocketName);
+	auto answer = comp::askHeapcomp(path, "stats");
+	if (!answer)
+		return bufmgr::unexpected(std::move(answer).error());
+	std::optional<bufmgr::Json> stats = bufmgr::parseJson(*answer);
+	if (!stats)
+		return bufmgr::unexpected(EBADMSG, path + ": stats are no JSON");
+	const bufmgr::Json &overlay = bufmgr::jsonAt(*stats, { "overlay" });
+	if (overlay.type != bufmgr::Json::Type::Object)
+		return bufmgr::unexpected(ENOENT, path + ": no overlay");
+	return OverlayCost{ bufmgr::jsonNumber(overlay, { "redraws" }).value_or(0),
+			    bufmgr::jsonNumber(overlay, { "cpu_ns" }).value_or(0) };
 }
 
 std::string Session::logTail() const

@@ -177,6 +177,14 @@ public:
 	/* Why it failed: the end of the compositor's and the client's logs. */
 	std::string logTail() const;
 
+	/* The statistics overlay's redraws so far and their CPU time, apart from frames. */
+	struct OverlayCost {
+		uint64_t redraws = 0;
+		uint64_t cpuNs = 0;
+	};
+	/* Asked of heapcomp's control socket; an error from a compositor without one. */
+	bufmgr::Result<OverlayCost> overlayCost() const;
+
 private:
 	Session() = default;
 

@@ -194,6 +194,8 @@ public:
 	void setOverlay(OverlayLayer *overlay);
 	/* The overlay on output, or null. */
 	const OverlayLayer *overlayFor(const OutputRepaint &output) const;
+	/* The overlay, shown or not; null when there is none. */
+	const OverlayLayer *overlay() const { return overlay_; }
 	/* The overlay appeared, went or has new pixels: its output redraws it. */
 	void overlayChanged();
 

@@ -56,6 +56,29 @@ void writeOutputs(bufmgr::JsonWriter &json, Server &server)
 	json.endArray();
 }
 
+/* The statistics overlay, and what its redraws cost apart from the frames. */
+void writeOverlay(bufmgr::JsonWriter &json, Server &server)
+{
+	json.key("overlay");
+	const OverlayLayer *overlay = server.overlay();
+	if (!overlay) {
+		json.null();
+		return;
+	}
+	const OverlayLayer::Cost cost = overlay->cost();
+	const Rect rect = overlay->rect();
+	json.beginObject();
+	json.field("shown", overlay->visible());
+	json.field("on_plane", server.overlayOnPlane(0));
+	json.field("x", rect.x);
+	json.field("y", rect.y);
+	json.field("width", rect.width);
+	json.field("height", rect.height);
+	json.field("redraws", cost.redraws);
+	json.field("cpu_ns", cost.cpuNs);
+	json.endObject();
+}
+
 /* Each source's buffers on the first output's planes, tried at start. */
 void writeScanoutProbe(bufmgr::JsonWriter &json, const DrmBackend &drm)
 {
@@ -197,6 +220,7 @@ std::string statsJson(Server &server)
 	json.field("name", server.renderer().name());
 	json.field("dma_buf_path", toString(server.renderer().dmaBufPath()));
 	json.endObject();
+	writeOverlay(json, server);
 	json.field("clients", uint64_t(server.numClients()));
 	writeClientBuffers(json, server.clientBuffers());
 	writePerClient(json, server, "per_client");

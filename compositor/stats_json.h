@@ -17,6 +17,8 @@ class Server;
  *                 "repaint": {"rendered", "scanned_out", "skipped",
  *                             "pixels", "rects"}}],
  *    "renderer": {"name", "dma_buf_path"},
+ *    "overlay": null, or {"shown", "on_plane", "x", "y", "width", "height",
+ *                         "redraws", "cpu_ns"} (its redraws' CPU time),
  *    "backend": {"name", ...; on DRM "scanout_probe" and "outputs"},
  *    "clients",
  *    "client_buffers": {"shm": {"buffers", "bytes"},

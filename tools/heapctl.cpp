@@ -33,6 +33,7 @@
 #include <bufmgr/stats.h>
 #include <bufmgr/unique_fd.h>
 
+#include "control_client.h"
 #include "control_socket_path.h"
 
 using namespace bufmgr;
@@ -654,60 +655,6 @@ std::optional<std::string> controlSocketPath(const Options &options)
 	return comp::controlSocketPath(runtimeDir ? runtimeDir : "", name);
 }
 
-/* Waits for fd to be ready for events; false (errno set) on a timeout or error. */
-bool waitFor(int fd, short events)
-{
-	/* heapcomp answers from its event loop: seconds mean it is stuck. */
-	constexpr int kTimeoutMs = 5000;
-	pollfd pfd = { fd, events, 0 };
-	int ret;
-	do {
-		ret = poll(&pfd, 1, kTimeoutMs);
-	} while (ret < 0 && errno == EINTR);
-	if (ret == 0)
-		errno = ETIMEDOUT;
-	return ret > 0;
-}
-
-/* Sends one request line to heapcomp and returns its whole answer. */
-Result<std::string> askHeapcomp(const std::string &path, const std::string &request)
-{
-	sockaddr_un address = {};
-	address.sun_family = AF_UNIX;
-	if (path.size() >= sizeof(address.sun_path))
-		return unexpected(ENAMETOOLONG, "control socket path " + path);
-	std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-
-	UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-	if (!fd)
-		return unexpected(errno, "socket");
-	if (connect(fd.get(), reinterpret_cast<const sockaddr *>(&address), sizeof(address)) < 0)
-		return unexpected(errno, "cannot connect to " + path);
-	std::string line = request + "\n";
-	for (size_t sent = 0; sent < line.size();) {
-		if (!waitFor(fd.get(), POLLOUT))
-			return unexpected(errno, "sending to " + path);
-		ssize_t n = send(fd.get(), line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
-		if (n < 0 && errno != EINTR)
-			return unexpected(errno, "sending to " + path);
-		sent += n > 0 ? size_t(n) : 0;
-	}
-	std::string answer;
-	char buffer[65536];
-	for (;;) {
-		if (!waitFor(fd.get(), POLLIN))
-			return unexpected(errno, "reading from " + path);
-		ssize_t n = read(fd.get(), buffer, sizeof(buffer));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return unexpected(errno, "reading from " + path);
-		if (n == 0)
-			return answer;
-		answer.append(buffer, size_t(n));
-	}
-}
-
 std::string text(const Json &json, std::initializer_list<const char *> path)
 {
 	const Json &value = jsonAt(json, path);
@@ -720,6 +667,28 @@ std::string bytesText(const Json &json, std::initializer_list<const char *> path
 {
 	std::optional<uint64_t> bytes = jsonNumber(json, path);
 	return bytes ? bufmgr::formatBytes(*bytes) : "-";
+}
+
+/* "shown, composed, 680x530, 17 redraws, 0.61 ms CPU each", "hidden", "none". */
+std::string overlayText(const Json &overlay)
+{
+	if (overlay.type != Json::Type::Object)
+		return "none";
+	if (!jsonAt(overlay, { "shown" }).boolean)
+		return "hidden";
+	std::string shown = std::string("shown, ") +
+			    (jsonAt(overlay, { "on_plane" }).boolean ? "on a plane of its own"
+								     : "composed") +
+			    ", " + text(overlay, { "width" }) + "x" + text(overlay, { "height" });
+	const uint64_t redraws = jsonNumber(overlay, { "redraws" }).value_or(0);
+	const uint64_t cpuNs = jsonNumber(overlay, { "cpu_ns" }).value_or(0);
+	if (redraws) {
+		char cost[96];
+		std::snprintf(cost, sizeof(cost), ", %" PRIu64 " redraws, %.2f ms CPU each", redraws,
+			      double(cpuNs) / 1e6 / double(redraws));
+		shown += cost;
+	}
+	return shown;
 }
 
 void printStats(const Json &stats)
@@ -743,6 +712,7 @@ void printStats(const Json &stats)
 	std::printf("renderer: %s (client dma-bufs via %s)\n",
 		    printable(text(stats, { "renderer", "name" })).c_str(),
 		    printable(text(stats, { "renderer", "dma_buf_path" })).c_str());
+	std::printf("overlay:  %s\n", overlayText(jsonAt(stats, { "overlay" })).c_str());
 	std::printf("clients:  %s\n\n", text(stats, { "clients" }).c_str());
 
 	Table buffers({ "CLIENT BUFFERS", "BUFFERS", "BYTES" });
@@ -813,7 +783,7 @@ int askJson(const Options &options, const std::string &request, std::string &ans
 	std::optional<std::string> path = controlSocketPath(options);
 	if (!path)
 		return kExitFailure;
-	Result<std::string> reply = askHeapcomp(*path, request);
+	Result<std::string> reply = comp::askHeapcomp(*path, request);
 	if (!reply) {
 		std::string hint = reply.error().code == ENOENT || reply.error().code == ECONNREFUSED
 					   ? " (is heapcomp running?)"

@@ -60,8 +60,16 @@ ImGuiContext *createOverlayImGui()
 	mapKeys(io);
 	ImGui::StyleColorsDark();
 	ImGuiStyle &style = ImGui::GetStyle();
-	style.WindowRounding = 4.0f;
-	/* Lines as polygons: textured ones need bilinear filtering, which the CPU path has not. */
+	/* The overlay is a rectangle on the screen: its corners are drawn anyway. */
+	style.WindowRounding = 0.0f;
+	/*
+	 * Borders and table lines run along the pixel grid: anti-aliasing
+	 * them adds fringes a CPU raster walks row by row, for nothing. The
+	 * plots turn it on for their slanted lines (drawOverlayPanels()).
+	 * Lines as polygons: textured ones need bilinear filtering, which
+	 * the CPU path has not.
+	 */
+	style.AntiAliasedLines = false;
 	style.AntiAliasedLinesUseTex = false;
 	/* Wide tables in a corner of a small screen. */
 	style.CellPadding = ImVec2(3.0f, 1.0f);
@@ -530,7 +538,8 @@ bufmgr::Result<void> Overlay::redraw()
 	runBenchControls();
 	lastRedraw_ = now;
 
-	std::vector<uint32_t> pixels;
+	/* Into the buffer the last unchanged redraw left: no new pages each time. */
+	std::vector<uint32_t> pixels = std::move(spare_);
 	auto ret = renderer_->render(ImGui::GetDrawData(), uint32_t(next.width),
 				     uint32_t(next.height), background_, pixels);
 	if (!ret)
@@ -539,7 +548,8 @@ bufmgr::Result<void> Overlay::redraw()
 	/* Unchanged pixels: the output has nothing to redraw. */
 	const bool moved = next != rect_;
 	if (pixels != pixels_ || moved) {
-		pixels_ = std::move(pixels);
+		/* The outputs copy what image() gives them, so the old pixels can go spare. */
+		std::swap(pixels_, pixels);
 		rect_ = next;
 		generation_++;
 		server_.overlayChanged();
@@ -547,6 +557,7 @@ bufmgr::Result<void> Overlay::redraw()
 		if (moved && interactive_)
 			server_.seat().updatePointerFocus();
 	}
+	spare_ = std::move(pixels);
 	redraws_++;
 	lastCpuNs_ = bufmgr::clockNs(CLOCK_PROCESS_CPUTIME_ID) - cpuStart;
 	totalCpuNs_ += lastCpuNs_;

@@ -69,6 +69,7 @@ public:
 	bool visible() const override { return shown_ && !pixels_.empty(); }
 	Rect rect() const override { return rect_; }
 	Image image() const override;
+	Cost cost() const override { return { redraws_, totalCpuNs_ }; }
 
 	/* InputLayer, while interactive */
 	bool takesInputAt(double x, double y) const override;
@@ -156,6 +157,8 @@ private:
 	/* Height the panels took in the last redraw; 0: none yet. */
 	uint32_t contentHeight_ = 0;
 	std::vector<uint32_t> pixels_;
+	/* The next redraw renders here, then swaps it with pixels_ if anything changed. */
+	std::vector<uint32_t> spare_;
 	uint64_t generation_ = 0;
 	std::vector<std::string> dump_;
 	/* CMA areas are read at most once a second: sysfs and debugfs reads. */

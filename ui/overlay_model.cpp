@@ -190,24 +190,51 @@ OverlayModel gatherModel(Server &server)
 
 	model.bench = server.allocBenchmark().progress();
 
-	const FrameTimeline &timeline = server.frameTimeline(0);
+	if (server.numOutputs() && !outputs.empty())
+		model.frames = frameSeries(server.frameTimeline(0), outputs.front()->mode().refreshMilliHz);
+	return model;
+}
+
+FrameSeries frameSeries(const FrameTimeline &timeline, uint32_t refreshMilliHz)
+{
+	FrameSeries series;
+	/* Later than one and a half refreshes: a refresh went by without it. */
+	const uint64_t lateNs = refreshMilliHz ? 1500000000000ull / refreshMilliHz : 0;
 	for (size_t i = 0; i < timeline.size(); i++) {
 		const FrameRecord &frame = timeline[i];
-		model.frames.intervalMs.push_back(float(frame.intervalNs) / 1e6f);
-		model.frames.repaintCpuMs.push_back(float(frame.repaintCpuNs) / 1e6f);
+		series.intervalMs.push_back(float(frame.intervalNs) / 1e6f);
+		series.repaintCpuMs.push_back(float(frame.repaintCpuNs) / 1e6f);
+		uint8_t mark = 0;
+		if (lateNs && frame.intervalNs > lateNs) {
+			mark |= FrameSeries::Missed;
+			series.missed++;
+		}
+		/* The first frame kept has nothing before it to tell when they happened. */
+		if (i > 0) {
+			const FrameRecord &before = timeline[i - 1];
+			if (frame.allocFailures > before.allocFailures) {
+				mark |= FrameSeries::AllocFailure;
+				series.allocFailures += frame.allocFailures - before.allocFailures;
+			}
+			if (frame.allocFallbacks > before.allocFallbacks) {
+				mark |= FrameSeries::Fallback;
+				series.fallbacks += frame.allocFallbacks - before.allocFallbacks;
+			}
+		}
+		series.marks.push_back(mark);
 		switch (frame.kind) {
 		case FrameKind::Composed:
-			model.frames.composed++;
+			series.composed++;
 			break;
 		case FrameKind::ScannedOut:
-			model.frames.scannedOut++;
+			series.scannedOut++;
 			break;
 		case FrameKind::Skipped:
-			model.frames.skipped++;
+			series.skipped++;
 			break;
 		}
 	}
-	return model;
+	return series;
 }
 
 } /* namespace comp */

@@ -116,12 +116,27 @@ struct OutputRow {
 
 /* Frame times of the first output, oldest first. */
 struct FrameSeries {
+	/* What happened at a frame, marked on the frame-time graph. */
+	enum Mark : uint8_t {
+		Missed = 1,		/* presented over half a refresh late */
+		AllocFailure = 2,	/* an allocation failed since the frame before */
+		Fallback = 4,		/* an allocation fell back to another source */
+	};
+
 	std::vector<float> intervalMs;
 	std::vector<float> repaintCpuMs;
+	/* Mark bits, one entry per frame. */
+	std::vector<uint8_t> marks;
 	uint64_t composed = 0;
 	uint64_t scannedOut = 0;
 	uint64_t skipped = 0;
+	uint64_t missed = 0;
+	uint64_t allocFailures = 0;
+	uint64_t fallbacks = 0;
 };
+
+/* The frames of timeline, marked against an output refreshing at refreshMilliHz (0: unknown). */
+FrameSeries frameSeries(const FrameTimeline &timeline, uint32_t refreshMilliHz);
 
 /* What the overlay draws: one snapshot of the compositor's state. */
 struct OverlayModel {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cfloat>
+#include <cmath>
 #include <cinttypes>
 #include <cstdio>
 #include <optional>
@@ -90,6 +91,17 @@ private:
 	std::vector<std::string> &dump_;
 	std::string line_;
 };
+
+/* ImGui's PlotLines, its slanted lines anti-aliased (the overlay's style draws lines without). */
+void plotLines(const char *id, const std::vector<float> &values, const char *label, float min,
+	       float max, ImVec2 size)
+{
+	ImDrawList *list = ImGui::GetWindowDrawList();
+	const ImDrawListFlags flags = list->Flags;
+	list->Flags |= ImDrawListFlags_AntiAliasedLines;
+	ImGui::PlotLines(id, values.data(), int(values.size()), 0, label, min, max, size);
+	list->Flags = flags;
+}
 
 bool beginTable(const char *id, std::initializer_list<const char *> headers)
 {
@@ -179,8 +191,8 @@ void cmaPanel(const OverlayModel &model, std::vector<std::string> &dump)
 			else
 				snprintf(label, sizeof(label), "%s in use, last minute: not filling",
 					 area.name.c_str());
-			ImGui::PlotLines("##cmatrend", area.usedHistory.data(), int(area.usedHistory.size()),
-					 0, label, 0.0f, 1.0f, ImVec2(ImGui::GetContentRegionAvail().x, 32));
+			plotLines("##cmatrend", area.usedHistory, label, 0.0f, 1.0f,
+				  ImVec2(ImGui::GetContentRegionAvail().x, 32));
 			dump.push_back("cmatrend " + area.name + " samples=" +
 				       std::to_string(area.usedHistory.size()) + " seconds_to_exhaustion=" +
 				       (area.secondsToExhaustion
@@ -402,7 +414,50 @@ void benchPanel(const OverlayModel &model, std::vector<std::string> &dump,
 	ImGui::EndTable();
 }
 
-void framesPanel(const OverlayModel &model)
+/* Over the frame-time graph: red, an allocation failed; orange, one fell back; yellow on top, late. */
+const ImU32 kFailureMark = IM_COL32(255, 64, 64, 255);
+const ImU32 kFallbackMark = IM_COL32(255, 153, 51, 255);
+const ImU32 kMissedMark = IM_COL32(255, 230, 64, 255);
+
+/* Marks each frame's trouble on the PlotLines just drawn, at that frame's point. */
+void markFrames(const FrameSeries &frames, std::vector<std::string> &dump)
+{
+	const size_t n = frames.marks.size();
+	if (n < 2)
+		return;
+	/* The plot's frame; ImGui draws the points inside its padding, first to last. */
+	const ImVec2 min = ImGui::GetItemRectMin(), max = ImGui::GetItemRectMax();
+	const ImVec2 pad = ImGui::GetStyle().FramePadding;
+	const float left = min.x + pad.x, right = max.x - pad.x;
+	const float top = min.y + pad.y, bottom = max.y - pad.y;
+	ImDrawList *list = ImGui::GetWindowDrawList();
+	const ImVec2 origin = ImGui::GetWindowPos();
+	size_t dumped = 0;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t mark = frames.marks[i];
+		if (!mark)
+			continue;
+		const float x = std::floor(left + (right - left) * float(i) / float(n - 1));
+		if (mark & (FrameSeries::AllocFailure | FrameSeries::Fallback))
+			list->AddRectFilled(ImVec2(x, top), ImVec2(x + 2, bottom),
+					    mark & FrameSeries::AllocFailure ? kFailureMark
+									     : kFallbackMark);
+		if (mark & FrameSeries::Missed)
+			list->AddRectFilled(ImVec2(x, top), ImVec2(x + 2, top + 6), kMissedMark);
+		/* Enough for a test to find them; a storm of them need not fill the dump. */
+		if (dumped++ < 16)
+			dump.push_back("framemark frame=" + std::to_string(i) +
+				       " x=" + std::to_string(int(x - origin.x)) +
+				       " y=" + std::to_string(int(top - origin.y)) +
+				       " h=" + std::to_string(int(bottom - top)) +
+				       " missed=" + std::to_string(mark & FrameSeries::Missed ? 1 : 0) +
+				       " failure=" +
+				       std::to_string(mark & FrameSeries::AllocFailure ? 1 : 0) +
+				       " fallback=" + std::to_string(mark & FrameSeries::Fallback ? 1 : 0));
+	}
+}
+
+void framesPanel(const OverlayModel &model, std::vector<std::string> &dump)
 {
 	if (!ImGui::CollapsingHeader("Frame timing", ImGuiTreeNodeFlags_DefaultOpen))
 		return;
@@ -419,8 +474,17 @@ void framesPanel(const OverlayModel &model)
 	char label[96];
 	snprintf(label, sizeof(label), "frame interval p50 %.1f ms, max %.1f ms",
 		 stat(frames.intervalMs, 0.5f), stat(frames.intervalMs, 1.0f));
-	ImGui::PlotLines("##interval", frames.intervalMs.data(), int(frames.intervalMs.size()), 0,
-			 label, 0.0f, FLT_MAX, ImVec2(width, 48));
+	plotLines("##interval", frames.intervalMs, label, 0.0f, FLT_MAX, ImVec2(width, 48));
+	markFrames(frames, dump);
+	ImGui::TextColored(ImColor(kMissedMark), "%" PRIu64 " late,", frames.missed);
+	ImGui::SameLine();
+	ImGui::TextColored(ImColor(kFailureMark), "%" PRIu64 " allocations failed,", frames.allocFailures);
+	ImGui::SameLine();
+	ImGui::TextColored(ImColor(kFallbackMark), "%" PRIu64 " fell back", frames.fallbacks);
+	dump.push_back("framemarks frames=" + std::to_string(frames.marks.size()) +
+		       " missed=" + std::to_string(frames.missed) +
+		       " failures=" + std::to_string(frames.allocFailures) +
+		       " fallbacks=" + std::to_string(frames.fallbacks));
 	snprintf(label, sizeof(label), "repaint CPU p50 %.2f ms, p99 %.2f ms",
 		 stat(frames.repaintCpuMs, 0.5f), stat(frames.repaintCpuMs, 0.99f));
 	ImGui::PlotHistogram("##cpu", frames.repaintCpuMs.data(), int(frames.repaintCpuMs.size()),
@@ -450,7 +514,7 @@ void drawOverlayPanels(const OverlayModel &model, std::vector<std::string> &dump
 	clientsPanel(model, dump);
 	surfacesPanel(model, dump);
 	outputsPanel(model, dump);
-	framesPanel(model);
+	framesPanel(model, dump);
 	if (!controls)
 		benchPanel(model, dump, controls);
 }

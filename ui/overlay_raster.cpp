@@ -50,17 +50,29 @@ struct Premultiplied {
 
 	uint32_t opaquePixel() const { return 0xff000000u | r << 16 | g << 8 | b; }
 
+	uint32_t pixel() const { return a << 24 | r << 16 | g << 8 | b; }
+
 	/* Source over *dst. */
 	void over(uint32_t *dst) const
 	{
-		if (a == 255) {
+		if (a == 255)
 			*dst = opaquePixel();
-			return;
-		}
-		const uint32_t d = *dst, keep = 255 - a;
-		*dst = (a + div255((d >> 24) * keep)) << 24 |
-		       (r + div255(((d >> 16) & 0xff) * keep)) << 16 |
-		       (g + div255(((d >> 8) & 0xff) * keep)) << 8 | (b + div255((d & 0xff) * keep));
+		else
+			*dst = pixel() + scaled(*dst, 255 - a);
+	}
+
+	/*
+	 * Each channel of d times keep / 255, rounded as div255() rounds,
+	 * two channels to a multiply: no product of 8-bit values carries
+	 * into the next channel's 16 bits.
+	 */
+	static uint32_t scaled(uint32_t d, uint32_t keep)
+	{
+		uint32_t rb = (d & 0x00ff00ffu) * keep + 0x00800080u;
+		rb = ((rb + ((rb >> 8) & 0x00ff00ffu)) >> 8) & 0x00ff00ffu;
+		uint32_t ag = ((d >> 8) & 0x00ff00ffu) * keep + 0x00800080u;
+		ag = (ag + ((ag >> 8) & 0x00ff00ffu)) & 0xff00ff00u;
+		return ag | rb;
 	}
 };
 
@@ -113,17 +125,27 @@ private:
 
 /*
  * Two triangles (a b c) (a c d) as ImGui's PrimRect and PrimRectUV emit
- * them: an axis-aligned rect of one colour, texture mapped along the
- * axes. Filled as spans; false when they are something else.
+ * them, or as it draws a line without anti-aliasing: an axis-aligned
+ * rect of one colour, texture mapped along the axes. Filled as spans;
+ * false when they are something else.
  */
 bool Raster::quad(const ImDrawVert *v, const ImDrawIdx *idx, const int clip[4])
 {
 	if (idx[3] != idx[0] || idx[4] != idx[2])
 		return false;
 	const ImDrawVert &a = v[idx[0]], &b = v[idx[1]], &c = v[idx[2]], &d = v[idx[5]];
-	if (a.pos.y != b.pos.y || b.pos.x != c.pos.x || c.pos.y != d.pos.y ||
-	    d.pos.x != a.pos.x || a.col != b.col || a.col != c.col || a.col != d.col ||
-	    a.uv.y != b.uv.y || b.uv.x != c.uv.x || c.uv.y != d.uv.y || d.uv.x != a.uv.x)
+	if (a.col != b.col || a.col != c.col || a.col != d.col)
+		return false;
+	/* a b along x, then b c along y; texture coordinates along the same axes. */
+	const bool rect = a.pos.y == b.pos.y && b.pos.x == c.pos.x && c.pos.y == d.pos.y &&
+			  d.pos.x == a.pos.x && a.uv.y == b.uv.y && b.uv.x == c.uv.x &&
+			  c.uv.y == d.uv.y && d.uv.x == a.uv.x;
+	/* a b along y: how a line along the grid comes, of one texel throughout. */
+	const bool line = a.pos.x == b.pos.x && b.pos.y == c.pos.y && c.pos.x == d.pos.x &&
+			  d.pos.y == a.pos.y && a.uv.x == b.uv.x && a.uv.x == c.uv.x &&
+			  a.uv.x == d.uv.x && a.uv.y == b.uv.y && a.uv.y == c.uv.y &&
+			  a.uv.y == d.uv.y;
+	if (!rect && !line)
 		return false;
 	const float x0 = std::min(a.pos.x, c.pos.x), x1 = std::max(a.pos.x, c.pos.x);
 	const float y0 = std::min(a.pos.y, c.pos.y), y1 = std::max(a.pos.y, c.pos.y);
@@ -149,8 +171,10 @@ bool Raster::quad(const ImDrawVert *v, const ImDrawIdx *idx, const int clip[4])
 				std::fill(row + xFirst, row + xEnd, source.opaquePixel());
 				continue;
 			}
+			/* One source for the span: a loop the compiler can widen. */
+			const uint32_t pixel = source.pixel(), keep = 255 - source.a;
 			for (int x = xFirst; x < xEnd; x++)
-				source.over(row + x);
+				row[x] = pixel + Premultiplied::scaled(row[x], keep);
 		}
 		return true;
 	}
@@ -163,13 +187,17 @@ bool Raster::quad(const ImDrawVert *v, const ImDrawIdx *idx, const int clip[4])
 		if (tx < 0 || ty < 0 || tx + (xEnd - xFirst) > fontWidth_ ||
 		    ty + (yEnd - yFirst) > fontHeight_)
 			return false;
+		/* The text colour premultiplied once; each texel scales all of it. */
+		const uint32_t full = Premultiplied(colour, 255).pixel();
 		for (int y = yFirst; y < yEnd; y++) {
 			uint32_t *row = px_ + size_t(y) * size_t(width_);
 			const uint8_t *coverage = font_ + size_t(ty + y - yFirst) * size_t(fontWidth_) +
 						  size_t(tx);
 			for (int x = xFirst; x < xEnd; x++, coverage++) {
-				if (*coverage)
-					blend(row + x, colour, *coverage);
+				if (!*coverage)
+					continue;
+				const uint32_t source = Premultiplied::scaled(full, *coverage);
+				row[x] = source + Premultiplied::scaled(row[x], 255 - (source >> 24));
 			}
 		}
 		return true;
@@ -218,24 +246,69 @@ void Raster::triangle(const ImDrawVert &a, const ImDrawVert &b, const ImDrawVert
 	     clip[3], yFirst, yEnd);
 	const Colour colours[3] = { Colour::of(v[0]->col), Colour::of(v[1]->col),
 				    Colour::of(v[2]->col) };
+	/* Filled polygons are fans of these: one colour and one texel throughout. */
+	const bool uniform = v[0]->col == v[1]->col && v[0]->col == v[2]->col &&
+			     v[0]->uv.x == v[1]->uv.x && v[0]->uv.x == v[2]->uv.x &&
+			     v[0]->uv.y == v[1]->uv.y && v[0]->uv.y == v[2]->uv.y;
+	const Premultiplied solid(colours[0], uniform ? texel(v[0]->uv.x, v[0]->uv.y) : 0);
+	if (uniform && solid.a == 0)
+		return;
+
+	/* Whether pixel x of the row at py is inside; w gets the vertices' weights. */
+	auto inside = [&](int x, double py, double w[3]) {
+		const double px = x + 0.5;
+		for (int i = 0; i < 3; i++) {
+			/* Weight of the vertex opposite edge i. */
+			const double e = edge(v[i]->pos, v[(i + 1) % 3]->pos, px, py);
+			w[(i + 2) % 3] = e;
+			if (!(e > 0 || (e == 0 && owns[i])))
+				return false;
+		}
+		return true;
+	};
+	const double perArea = 1.0 / area;
+	double w[3];
 	for (int y = yFirst; y < yEnd; y++) {
 		const double py = y + 0.5;
-		for (int x = xFirst; x < xEnd; x++) {
-			const double px = x + 0.5;
-			double w[3];
-			bool inside = true;
-			for (int i = 0; i < 3 && inside; i++) {
-				/* Weight of the vertex opposite edge i. */
-				w[(i + 2) % 3] = edge(v[i]->pos, v[(i + 1) % 3]->pos, px, py);
-				const double e = w[(i + 2) % 3];
-				inside = e > 0 || (e == 0 && owns[i]);
-			}
-			if (!inside)
+		/*
+		 * The row's pixels inside lie in one run: bound it edge by edge,
+		 * a pixel wider each side against rounding, then find its exact
+		 * ends. Thin slanted triangles (plot lines) cover little of their box.
+		 */
+		int lo = xFirst, hi = xEnd;
+		for (int i = 0; i < 3 && lo < hi; i++) {
+			const ImVec2 &p0 = v[i]->pos, &p1 = v[(i + 1) % 3]->pos;
+			/* edge() along the row: atZero - slope * px. */
+			const double slope = double(p1.y) - p0.y;
+			const double atZero = (double(p1.x) - p0.x) * (py - p0.y) + slope * p0.x;
+			if (slope == 0) {
+				if (atZero < 0)
+					lo = hi;
 				continue;
+			}
+			const double cross = std::clamp(atZero / slope, double(xFirst) - 2.0,
+							double(xEnd) + 2.0);
+			if (slope > 0)
+				hi = std::min(hi, int(std::floor(cross - 0.5)) + 2);
+			else
+				lo = std::max(lo, int(std::ceil(cross - 0.5)) - 1);
+		}
+		while (lo < hi && !inside(lo, py, w))
+			lo++;
+		while (hi > lo && !inside(hi - 1, py, w))
+			hi--;
+		uint32_t *row = px_ + size_t(y) * size_t(width_);
+		if (uniform) {
+			for (int x = lo; x < hi; x++)
+				solid.over(row + x);
+			continue;
+		}
+		for (int x = lo; x < hi; x++) {
+			inside(x, py, w);
 			Colour colour{};
 			float u = 0, t = 0;
 			for (int i = 0; i < 3; i++) {
-				const float weight = float(w[i] / area);
+				const float weight = float(w[i] * perArea);
 				colour.r += uint32_t(float(colours[i].r) * weight + 0.5f);
 				colour.g += uint32_t(float(colours[i].g) * weight + 0.5f);
 				colour.b += uint32_t(float(colours[i].b) * weight + 0.5f);
@@ -247,7 +320,7 @@ void Raster::triangle(const ImDrawVert &a, const ImDrawVert &b, const ImDrawVert
 			colour.g = std::min(colour.g, 255u);
 			colour.b = std::min(colour.b, 255u);
 			colour.a = std::min(colour.a, 255u);
-			blend(px_ + size_t(y) * size_t(width_) + x, colour, texel(u, t));
+			blend(row + x, colour, texel(u, t));
 		}
 	}
 }

@@ -272,6 +272,12 @@ void SourceStats::recordFailure(int err)
 	failuresByErrno_[err]++;
 }
 
+uint64_t SourceStats::failureCount() const
+{
+	std::lock_guard lock(failuresMutex_);
+	return failures_;
+}
+
 void SourceStats::recordFallback()
 {
 	fallbacks_.fetch_add(1, std::memory_order_relaxed);
@@ -392,6 +398,16 @@ void Stats::recordFallback(const std::string &from, const std::string &to,
 		recent_.push_back(std::move(event));
 	else
 		recent_[(event.sequence - 1) % kRecentFallbacks] = std::move(event);
+}
+
+Stats::Trouble Stats::trouble() const
+{
+	Trouble trouble;
+	std::lock_guard lock(mutex_);
+	trouble.fallbacks = fallbackSequence_;
+	for (const auto &[name, stats] : sources_)
+		trouble.failures += stats->failureCount();
+	return trouble;
 }
 
 StatsSnapshot Stats::snapshot() const

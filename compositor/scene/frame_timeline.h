@@ -19,6 +19,9 @@ struct FrameRecord {
 	uint64_t presentedNs = 0;	/* CLOCK_MONOTONIC */
 	uint64_t intervalNs = 0;	/* since the frame before; 0 for the first */
 	uint64_t repaintCpuNs = 0;	/* the compositor thread's CPU time to build it */
+	/* Allocation failures and fallbacks since the start, when it was presented. */
+	uint64_t allocFailures = 0;
+	uint64_t allocFallbacks = 0;
 	FrameKind kind = FrameKind::Skipped;
 };
 

@@ -12,6 +12,7 @@
 #include <wayland-server-protocol.h>
 
 #include <bufmgr/clock.h>
+#include <bufmgr/stats.h>
 
 #include "log.h"
 #include "protocols/output.h"
@@ -407,6 +408,9 @@ void OutputRepaint::presented(const PresentInfo &info)
 		pending_.intervalNs = lastPresentedNs_ && ns > lastPresentedNs_
 					      ? ns - lastPresentedNs_ : 0;
 		lastPresentedNs_ = ns;
+		const bufmgr::Stats::Trouble trouble = server_.bufferManager().stats().trouble();
+		pending_.allocFailures = trouble.failures;
+		pending_.allocFallbacks = trouble.fallbacks;
 		timeline_.push(pending_);
 		pending_ = {};
 	}

@@ -34,10 +34,17 @@ public:
 		bool opaque = false;
 	};
 
+	/* What drawing it has cost so far, apart from the frames it shows in. */
+	struct Cost {
+		uint64_t redraws = 0;
+		uint64_t cpuNs = 0;
+	};
+
 	virtual bool visible() const = 0;
 	/* Where the image goes, in output pixels; the image's size. */
 	virtual Rect rect() const = 0;
 	virtual Image image() const = 0;
+	virtual Cost cost() const = 0;
 };
 
 } /* namespace comp */

@@ -370,6 +370,7 @@ public:
 		return Image{ pixels_.data(), uint32_t(rect_.width), uint32_t(rect_.height),
 			      generation_, true };
 	}
+	Cost cost() const override { return { generation_, 0 }; }
 	void fill(uint32_t colour)
 	{
 		std::fill(pixels_.begin(), pixels_.end(), colour);

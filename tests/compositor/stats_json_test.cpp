@@ -99,6 +99,8 @@ TEST(StatsJson, CountsWhatTheClientDid)
 	EXPECT_EQ(string(*json, { "renderer", "name" }), renderer);
 	EXPECT_TRUE(string(*json, { "renderer", "dma_buf_path" }).has_value());
 	EXPECT_EQ(number(*json, { "clients" }), 1u);
+	/* This server has no statistics overlay. */
+	EXPECT_EQ(at(*json, { "overlay" }).type, Json::Type::Null) << text;
 	expectClientBuffers(*json);
 	EXPECT_EQ(at(*json, { "buffer_manager", "stats", "sources" }).type, Json::Type::Array)
 		<< text;

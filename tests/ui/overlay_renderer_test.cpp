@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 #include <imgui.h>
 
@@ -55,6 +57,23 @@ comp::OverlayModel sampleModel()
 	return model;
 }
 
+/* The panels of model in one window filling the display; dump gets what they drew. */
+void layOut(const comp::OverlayModel &model, std::vector<std::string> &dump)
+{
+	/* Twice: ImGui lays a new window out over two frames. */
+	for (int frame = 0; frame < 2; frame++) {
+		dump.clear();
+		ImGui::NewFrame();
+		ImGui::SetNextWindowPos(ImVec2(0, 0));
+		ImGui::SetNextWindowSize(ImGui::GetIO().DisplaySize);
+		ImGui::SetNextWindowBgAlpha(0.0f);
+		ImGui::Begin("test", nullptr, ImGuiWindowFlags_NoTitleBar);
+		comp::drawOverlayPanels(model, dump);
+		ImGui::End();
+		ImGui::Render();
+	}
+}
+
 TEST(OverlayRenderer, CpuDrawsWhatImGuisGlesBackendDraws)
 {
 	ImGuiContext *imgui = comp::createOverlayImGui();
@@ -71,18 +90,7 @@ TEST(OverlayRenderer, CpuDrawsWhatImGuisGlesBackendDraws)
 	io.DeltaTime = 0.5f;
 	comp::OverlayModel model = sampleModel();
 	std::vector<std::string> dump;
-	/* Twice: ImGui lays a new window out over two frames. */
-	for (int frame = 0; frame < 2; frame++) {
-		dump.clear();
-		ImGui::NewFrame();
-		ImGui::SetNextWindowPos(ImVec2(0, 0));
-		ImGui::SetNextWindowSize(io.DisplaySize);
-		ImGui::SetNextWindowBgAlpha(0.0f);
-		ImGui::Begin("test", nullptr, ImGuiWindowFlags_NoTitleBar);
-		comp::drawOverlayPanels(model, dump);
-		ImGui::End();
-		ImGui::Render();
-	}
+	layOut(model, dump);
 	ASSERT_FALSE(dump.empty());
 
 	const float clear[4] = { 0.06f, 0.06f, 0.06f, 1.0f };
@@ -113,6 +121,81 @@ TEST(OverlayRenderer, CpuDrawsWhatImGuisGlesBackendDraws)
 		ASSERT_EQ(pixel >> 24, 0xffu) << "over an opaque clear, every pixel is opaque";
 
 	gles->reset();
+	ImGui::DestroyContext(imgui);
+}
+
+/* The number after key= in line, or -1. */
+int field(const std::string &line, const std::string &key)
+{
+	const size_t at = line.find(" " + key + "=");
+	return at == std::string::npos ? -1 : std::atoi(line.c_str() + at + key.size() + 2);
+}
+
+TEST(OverlayRenderer, FrameMarksAreDrawnOnTheGraphWhereTheFramesAre)
+{
+	ImGuiContext *imgui = comp::createOverlayImGui();
+	auto cpu = comp::createCpuOverlayRenderer();
+	constexpr uint32_t kWidth = 640, kHeight = 600;
+	cpu->newFrame();
+	ImGuiIO &io = ImGui::GetIO();
+	io.DisplaySize = ImVec2(kWidth, kHeight);
+	io.DeltaTime = 0.5f;
+
+	comp::OverlayModel model = sampleModel();
+	comp::FrameSeries &frames = model.frames;
+	frames.marks.assign(frames.intervalMs.size(), 0);
+	frames.marks[30] = comp::FrameSeries::AllocFailure;
+	frames.marks[90] = comp::FrameSeries::Fallback | comp::FrameSeries::Missed;
+	frames.allocFailures = 1;
+	frames.fallbacks = 2;
+	frames.missed = 1;
+	std::vector<std::string> dump;
+	layOut(model, dump);
+	const float clear[4] = { 0.06f, 0.06f, 0.06f, 1.0f };
+	std::vector<uint32_t> pixels;
+	ASSERT_TRUE(cpu->render(ImGui::GetDrawData(), kWidth, kHeight, clear, pixels));
+
+	std::vector<std::string> marks;
+	for (const std::string &line : dump) {
+		if (line.starts_with("framemark "))
+			marks.push_back(line);
+		if (line.starts_with("framemarks ")) {
+			EXPECT_EQ(line, "framemarks frames=120 missed=1 failures=1 fallbacks=2");
+		}
+	}
+	ASSERT_EQ(marks.size(), 2u);
+	EXPECT_EQ(field(marks[0], "frame"), 30);
+	EXPECT_EQ(field(marks[0], "failure"), 1);
+	EXPECT_EQ(field(marks[1], "frame"), 90);
+	EXPECT_EQ(field(marks[1], "fallback"), 1);
+	EXPECT_EQ(field(marks[1], "missed"), 1);
+	/* Frame 90 is three times as far along the graph as frame 30. */
+	EXPECT_GT(field(marks[1], "x"), field(marks[0], "x") + 100);
+
+	auto pixel = [&](int x, int y) { return pixels[size_t(y) * kWidth + size_t(x)]; };
+	auto channel = [](uint32_t p, int shift) { return int((p >> shift) & 0xff); };
+	for (const std::string &mark : marks) {
+		const int x = field(mark, "x"), y = field(mark, "y"), h = field(mark, "h");
+		ASSERT_GE(x, 0);
+		ASSERT_LT(x, int(kWidth));
+		ASSERT_GT(h, 8);
+		/* Halfway down the graph: red for the failure, orange for the fallback. */
+		const uint32_t middle = pixel(x, y + h / 2);
+		EXPECT_GT(channel(middle, 16), 200) << mark;
+		if (field(mark, "failure") == 1)
+			EXPECT_LT(channel(middle, 8), 100) << mark;
+		else
+			EXPECT_GT(channel(middle, 8), 120) << mark;
+		/* The late frame's tick along the top is yellow: red and green both high. */
+		if (field(mark, "missed") == 1) {
+			const uint32_t tick = pixel(x, y + 2);
+			EXPECT_GT(channel(tick, 16), 200) << mark;
+			EXPECT_GT(channel(tick, 8), 200) << mark;
+		}
+	}
+	/* Beside a mark, the graph's own background. */
+	const uint32_t beside = pixel(field(marks[0], "x") + 6, field(marks[0], "y") + field(marks[0], "h") / 2);
+	EXPECT_LT(channel(beside, 16), 200);
 	ImGui::DestroyContext(imgui);
 }
 

@@ -13,11 +13,15 @@
 #include <string>
 #include <vector>
 
+#include <bufmgr/fault_injection.h>
+#include <bufmgr/manager.h>
+
 #include "alloc_benchmark.h"
 #include "child_process.h"
 #include "client.h"
 #include "json.h"
 #include "server_runner.h"
+#include "stats_json.h"
 #include "test_client.h"
 #include "ui/overlay.h"
 
@@ -179,6 +183,19 @@ TEST_F(OverlayTest, ShowsWhatTheStatisticsSay)
 	ASSERT_NE(overlayLine, nullptr);
 	EXPECT_EQ(field(*overlayLine, "on_plane"), "0");
 
+	/* The statistics tell where it is and what its redraws cost. */
+	auto [text, redraws] = runner.run([this](comp::Server &server) {
+		return std::pair(comp::statsJson(server), overlay->redraws());
+	});
+	std::optional<Json> stats = parseJson(text);
+	ASSERT_TRUE(stats) << text;
+	EXPECT_TRUE(at(*stats, { "overlay", "shown" }).boolean) << text;
+	EXPECT_FALSE(at(*stats, { "overlay", "on_plane" }).boolean) << text;
+	EXPECT_EQ(number(*stats, { "overlay", "width" }), uint64_t(rect.width)) << text;
+	EXPECT_EQ(number(*stats, { "overlay", "height" }), uint64_t(rect.height)) << text;
+	EXPECT_EQ(number(*stats, { "overlay", "redraws" }), redraws) << text;
+	EXPECT_GT(number(*stats, { "overlay", "cpu_ns" }).value_or(0), 0u) << text;
+
 	/* Hidden: its rectangle is background again. */
 	ASSERT_TRUE(runner.run([this](comp::Server &) { return overlay->setShown(false); }));
 	ASSERT_TRUE(runner.drawFrames(2));
@@ -209,6 +226,41 @@ TEST(CmaTrend, TimeToExhaustionAtTheMinutesRate)
 	EXPECT_DOUBLE_EQ(*trend.secondsToExhaustion(), 55.0);
 }
 
+/* The frame-time graph's marks: late frames, and frames after which allocations failed or fell back. */
+TEST(FrameSeries, MarksLateFramesAndAllocationTrouble)
+{
+	comp::FrameTimeline timeline;
+	auto push = [&](uint64_t intervalUs, uint64_t failures, uint64_t fallbacks) {
+		comp::FrameRecord record;
+		record.intervalNs = intervalUs * 1000;
+		record.allocFailures = failures;
+		record.allocFallbacks = fallbacks;
+		record.kind = comp::FrameKind::Composed;
+		timeline.push(record);
+	};
+	/* Counts from before the first frame kept are not this graph's. */
+	push(16667, 5, 7);
+	push(16667, 5, 7);
+	/* 25 ms at 60 Hz: within one and a half refreshes. */
+	push(25000, 5, 7);
+	push(25100, 5, 7);
+	push(16667, 6, 7);
+	push(16667, 6, 9);
+	push(16667, 8, 10);
+
+	const comp::FrameSeries series = comp::frameSeries(timeline, 60000);
+	using Mark = comp::FrameSeries::Mark;
+	EXPECT_EQ(series.marks,
+		  (std::vector<uint8_t>{ 0, 0, 0, Mark::Missed, Mark::AllocFailure, Mark::Fallback,
+					 Mark::AllocFailure | Mark::Fallback }));
+	EXPECT_EQ(series.missed, 1u);
+	EXPECT_EQ(series.allocFailures, 3u);
+	EXPECT_EQ(series.fallbacks, 3u);
+	EXPECT_EQ(series.composed, 7u);
+	/* An output of unknown refresh has no late frames. */
+	EXPECT_EQ(comp::frameSeries(timeline, 0).missed, 0u);
+}
+
 /* A control's box as the overlay drew it, in global coordinates. */
 struct Widget {
 	double x = 0, y = 0, w = 0, h = 0;
@@ -224,6 +276,40 @@ std::optional<Widget> findWidget(const comp::Overlay &overlay, const std::string
 	const comp::Rect rect = overlay.rect();
 	return Widget{ rect.x + std::stod(field(*line, "x")), rect.y + std::stod(field(*line, "y")),
 		       std::stod(field(*line, "w")), std::stod(field(*line, "h")) };
+}
+
+/* An allocation that fails while frames go by is marked on the frame graph, at its frame. */
+TEST_F(OverlayTest, MarksAFailedAllocationOnTheFrameGraph)
+{
+	ASSERT_TRUE(runner.run([this](comp::Server &) { return overlay->setShown(true); }));
+	ASSERT_TRUE(runner.drawFrames(3));
+	{
+		bufmgr::FaultInjection faults({ { bufmgr::SysCall::MemfdCreate, 1, ENOMEM } });
+		const bool allocated = runner.run([](comp::Server &server) {
+			return bool(server.bufferManager().allocateFromSource(
+				"memfd", bufmgr::AllocationRequest::blob(4096, "doomed")));
+		});
+		EXPECT_FALSE(allocated);
+		EXPECT_EQ(faults.injected().size(), 1u);
+	}
+	ASSERT_TRUE(runner.drawFrames(3));
+	const std::vector<std::string> dump = runner.run([this](comp::Server &) {
+		EXPECT_TRUE(overlay->redraw());
+		return overlay->dump();
+	});
+	const std::string *marks = findLine(dump, "framemarks");
+	ASSERT_NE(marks, nullptr);
+	EXPECT_EQ(field(*marks, "failures"), "1") << *marks;
+	EXPECT_EQ(field(*marks, "fallbacks"), "0") << *marks;
+	/* Frames may be marked late too (the test draws them at its own pace): one failed. */
+	std::vector<std::string> failed;
+	for (const std::string &line : dump) {
+		if (line.starts_with("framemark ") && field(line, "failure") == "1")
+			failed.push_back(line);
+	}
+	ASSERT_EQ(failed.size(), 1u) << *marks;
+	/* Not the first frame kept: one the graph has a frame before. */
+	EXPECT_NE(field(failed[0], "frame"), "0") << failed[0];
 }
 
 /* The allocation benchmark's run, as its panel shows it. */

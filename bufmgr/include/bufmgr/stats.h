@@ -114,6 +114,7 @@ public:
 	void recordPoolMiss();
 
 	SourceSnapshot snapshot() const;
+	uint64_t failureCount() const;
 	/* Allocations so far, cheap enough to decide which ones to time. */
 	uint64_t allocationCount() const { return allocated_.count.load(std::memory_order_relaxed); }
 
@@ -196,6 +197,14 @@ public:
 			    const std::string &reason);
 
 	StatsSnapshot snapshot() const;
+
+	/* Allocations that failed and fallbacks taken so far, over every source. */
+	struct Trouble {
+		uint64_t failures = 0;
+		uint64_t fallbacks = 0;
+	};
+	/* Cheap enough for every frame: a frame-time graph marks where they happened. */
+	Trouble trouble() const;
 
 private:
 	mutable std::mutex mutex_;
