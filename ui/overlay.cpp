@@ -26,6 +26,8 @@ namespace comp {
 namespace {
 
 constexpr int32_t kMargin = 8;
+/* How often the panels are redrawn while the allocation benchmark runs. */
+constexpr std::chrono::milliseconds kBenchPeriod(100);
 
 /* ImGui's keys by evdev code: 1.86 indexes io.KeysDown with what io.KeyMap says. */
 void mapKeys(ImGuiIO &io)
@@ -508,6 +510,8 @@ bufmgr::Result<void> Overlay::redraw()
 						    (seconds - previous->second.first);
 		previous->second = { seconds, heap.allocations };
 	}
+	benchTrace_.add(model.bench);
+	model.benchSeries = benchTrace_.series();
 	model.overlayRedraws = redraws_;
 	model.overlayLastCpuNs = lastCpuNs_;
 	model.overlayTotalCpuNs = totalCpuNs_;
@@ -574,7 +578,11 @@ int Overlay::onTimer(void *data)
 		return 0;
 	if (auto ret = overlay->redraw(); !ret)
 		LOG_ERROR("overlay: %s", ret.error().message().c_str());
-	wl_event_source_timer_update(overlay->timer_.get(), int(overlay->config_.period.count()));
+	/* A benchmark under way is plotted live: a point every tenth of a second. */
+	const bool benchRunning = overlay->server_.allocBenchmark().progress().running;
+	const auto period = benchRunning ? std::min(overlay->config_.period, kBenchPeriod)
+					 : overlay->config_.period;
+	wl_event_source_timer_update(overlay->timer_.get(), int(period.count()));
 	return 0;
 }
 

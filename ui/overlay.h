@@ -166,6 +166,7 @@ private:
 	std::map<std::string, CmaTrend> cmaTrends_;
 	/* Each source's allocations at the last redraw, and when: the rate column. */
 	std::map<std::string, std::pair<double, uint64_t>> allocationsSeen_;
+	BenchTrace benchTrace_;
 	std::chrono::steady_clock::time_point cmaRead_;
 	uint64_t redraws_ = 0;
 	uint64_t lastCpuNs_ = 0;

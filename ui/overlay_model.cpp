@@ -195,17 +195,48 @@ OverlayModel gatherModel(Server &server)
 	return model;
 }
 
+void BenchTrace::add(const AllocBenchProgress &progress)
+{
+	if (progress.run != run_) {
+		run_ = progress.run;
+		seen_.clear();
+		series_.clear();
+	}
+	for (const AllocBenchResult &result : progress.results) {
+		auto &[allocations, ns] = seen_[result.source];
+		if (result.allocations <= allocations)
+			continue;
+		const float meanUs = float(result.allocNs - ns) / 1e3f /
+				     float(result.allocations - allocations);
+		allocations = result.allocations;
+		ns = result.allocNs;
+		auto series = std::find_if(series_.begin(), series_.end(), [&](const BenchSeries &s) {
+			return s.source == result.source;
+		});
+		if (series == series_.end())
+			series = series_.insert(series_.end(), BenchSeries{ result.source, {} });
+		series->meanUs.push_back(meanUs);
+		if (series->meanUs.size() > kPoints)
+			series->meanUs.erase(series->meanUs.begin());
+	}
+}
+
 FrameSeries frameSeries(const FrameTimeline &timeline, uint32_t refreshMilliHz)
 {
 	FrameSeries series;
-	/* Later than one and a half refreshes: a refresh went by without it. */
-	const uint64_t lateNs = refreshMilliHz ? 1500000000000ull / refreshMilliHz : 0;
+	/*
+	 * From the first request to the screen takes up to two refreshes (the
+	 * repaint waits for one, the flip for the next); half a refresh more,
+	 * and one went by without it. An idle output's long intervals are not late.
+	 */
+	const uint64_t lateNs = refreshMilliHz ? 2500000000000ull / refreshMilliHz : 0;
 	for (size_t i = 0; i < timeline.size(); i++) {
 		const FrameRecord &frame = timeline[i];
 		series.intervalMs.push_back(float(frame.intervalNs) / 1e6f);
 		series.repaintCpuMs.push_back(float(frame.repaintCpuNs) / 1e6f);
 		uint8_t mark = 0;
-		if (lateNs && frame.intervalNs > lateNs) {
+		if (lateNs && frame.requestedNs && frame.presentedNs > frame.requestedNs &&
+		    frame.presentedNs - frame.requestedNs > lateNs) {
 			mark |= FrameSeries::Missed;
 			series.missed++;
 		}

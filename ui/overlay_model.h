@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,6 +76,34 @@ private:
 	std::deque<std::pair<double, uint64_t>> samples_;
 };
 
+/* One source's mean allocation latency over a benchmark run, oldest first. */
+struct BenchSeries {
+	std::string source;
+	std::vector<float> meanUs;
+};
+
+/*
+ * An allocation benchmark run as it goes: each source's mean latency
+ * between one look at its progress and the next, for the benchmark
+ * panel's live plot (memfd, the baseline, beside the others).
+ */
+class BenchTrace
+{
+public:
+	static constexpr size_t kPoints = 120;
+
+	/* A look at the run; a new run starts the trace again. */
+	void add(const AllocBenchProgress &progress);
+	/* In the run's order of sources. */
+	const std::vector<BenchSeries> &series() const { return series_; }
+
+private:
+	uint64_t run_ = 0;
+	/* Each source's allocations and their time at the last look. */
+	std::map<std::string, std::pair<uint64_t, uint64_t>> seen_;
+	std::vector<BenchSeries> series_;
+};
+
 /* A surface on screen: its memory, and whether it is scanned out or composed and why. */
 struct SurfaceRow {
 	std::string name;	/* app_id, else title, else "surface N" */
@@ -118,7 +147,7 @@ struct OutputRow {
 struct FrameSeries {
 	/* What happened at a frame, marked on the frame-time graph. */
 	enum Mark : uint8_t {
-		Missed = 1,		/* presented over half a refresh late */
+		Missed = 1,		/* a refresh went by in which it could have been shown */
 		AllocFailure = 2,	/* an allocation failed since the frame before */
 		Fallback = 4,		/* an allocation fell back to another source */
 	};
@@ -153,6 +182,8 @@ struct OverlayModel {
 	FrameSeries frames;
 	/* The allocation benchmark (heapctl bench): where it is, its figures so far. */
 	AllocBenchProgress bench;
+	/* The run so far, as the overlay saw it go. */
+	std::vector<BenchSeries> benchSeries;
 	/* The overlay's own redraws: how many, and the CPU time of the last and of all. */
 	uint64_t overlayRedraws = 0;
 	uint64_t overlayLastCpuNs = 0;

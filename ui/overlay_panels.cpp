@@ -366,6 +366,29 @@ void benchControls(const AllocBenchProgress &bench, BenchControls &controls,
 	}
 }
 
+/* Each source's latency as the run goes, on one scale, so memfd's line is the baseline. */
+void benchPlots(const std::vector<BenchSeries> &series, std::vector<std::string> &dump)
+{
+	float highest = 0.0f;
+	for (const BenchSeries &s : series) {
+		for (float us : s.meanUs)
+			highest = std::max(highest, us);
+	}
+	for (const BenchSeries &s : series) {
+		if (s.meanUs.empty())
+			continue;
+		char label[128];
+		snprintf(label, sizeof(label), "%s: %.1f us per allocation", s.source.c_str(),
+			 double(s.meanUs.back()));
+		plotLines(("##bench-" + s.source).c_str(), s.meanUs, label, 0.0f, highest * 1.1f,
+			  ImVec2(ImGui::GetContentRegionAvail().x, 28));
+		char last[32];
+		snprintf(last, sizeof(last), "%.1f", double(s.meanUs.back()));
+		dump.push_back("benchplot " + s.source + " points=" + std::to_string(s.meanUs.size()) +
+			       " last_us=" + last);
+	}
+}
+
 void benchPanel(const OverlayModel &model, std::vector<std::string> &dump,
 		BenchControls *controls)
 {
@@ -412,6 +435,7 @@ void benchPanel(const OverlayModel &model, std::vector<std::string> &dump,
 		row.number("failures", result.failures, true);
 	}
 	ImGui::EndTable();
+	benchPlots(model.benchSeries, dump);
 }
 
 /* Over the frame-time graph: red, an allocation failed; orange, one fell back; yellow on top, late. */

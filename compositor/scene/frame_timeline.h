@@ -17,6 +17,7 @@ enum class FrameKind : uint8_t {
 /* One presented frame of an output. */
 struct FrameRecord {
 	uint64_t presentedNs = 0;	/* CLOCK_MONOTONIC */
+	uint64_t requestedNs = 0;	/* when it was first asked for; 0: unknown */
 	uint64_t intervalNs = 0;	/* since the frame before; 0 for the first */
 	uint64_t repaintCpuNs = 0;	/* the compositor thread's CPU time to build it */
 	/* Allocation failures and fallbacks since the start, when it was presented. */

@@ -61,6 +61,20 @@ OutputRepaint::takeFrameState(const OutputScene &scene, uint64_t scannedOutSurfa
 	return fs;
 }
 
+void OutputRepaint::setRepaintNeeded()
+{
+	if (!requestedNs_)
+		requestedNs_ = bufmgr::clockNs(CLOCK_MONOTONIC);
+	repaintNeeded_ = true;
+}
+
+void OutputRepaint::repaintTaken()
+{
+	repaintNeeded_ = false;
+	pending_.requestedNs = requestedNs_;
+	requestedNs_ = 0;
+}
+
 void OutputRepaint::overlayChanged()
 {
 	/* On its plane it changes alone: the next refresh commits it, drawing nothing. */
@@ -134,7 +148,7 @@ Result<void> OutputRepaint::repaintScene(const OutputScene &scene)
 
 	/* The screen already shows the scene: complete the frame without drawing. */
 	if (!damage_.hasPending() && output_.hasFront()) {
-		repaintNeeded_ = false;
+		repaintTaken();
 		stats_.skipped++;
 		pending_.kind = FrameKind::Skipped;
 		rendered_ = takeFrameState(scene, scannedOut_);
@@ -165,7 +179,7 @@ bool OutputRepaint::scanOut(const OutputScene &scene, Result<void> &result)
 		account->scannedOutFrames++;
 
 	const uint64_t surface = candidate->surface->id();
-	repaintNeeded_ = false;
+	repaintTaken();
 	rendered_ = takeFrameState(scene, surface);
 	result = output_.commit(std::move(state));
 	if (!result) {
@@ -192,7 +206,7 @@ Result<void> OutputRepaint::compose(const OutputScene &scene)
 	}
 
 	std::unique_ptr<FrameState> fs = takeFrameState(scene, 0);
-	repaintNeeded_ = false;
+	repaintTaken();
 	PixelRegion region = damage_.repaintRegion((*frame)->bufferAge);
 	PixelRegion overlayRegion;
 	const OverlayDrawn overlayDrawn = clipToOverlay(**frame, region, overlayRegion);

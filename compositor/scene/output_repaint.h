@@ -63,7 +63,7 @@ public:
 
 	/* Whether the next refresh must build a frame. */
 	bool repaintNeeded() const { return repaintNeeded_; }
-	void setRepaintNeeded() { repaintNeeded_ = true; }
+	void setRepaintNeeded();
 
 	/* The last frames presented, how each was made and what it cost. */
 	const FrameTimeline &timeline() const { return timeline_; }
@@ -145,7 +145,12 @@ private:
 	Server &server_;
 	Output &output_;
 	OutputGlobal &global_;
+	/* This frame answers the requests so far: the next ones are the next frame's. */
+	void repaintTaken();
+
 	bool repaintNeeded_ = false;
+	/* When the first repaint since the last frame was asked for; 0: none. */
+	uint64_t requestedNs_ = 0;
 	uint64_t frames_ = 0;
 	std::unique_ptr<FrameState> rendered_;	/* committed, not yet presented */
 	std::unique_ptr<FrameState> displayed_;

@@ -230,33 +230,41 @@ TEST(CmaTrend, TimeToExhaustionAtTheMinutesRate)
 TEST(FrameSeries, MarksLateFramesAndAllocationTrouble)
 {
 	comp::FrameTimeline timeline;
-	auto push = [&](uint64_t intervalUs, uint64_t failures, uint64_t fallbacks) {
+	uint64_t now = 1000000000;
+	/* A frame asked for waitUs before it was presented, intervalUs after the one before. */
+	auto push = [&](uint64_t intervalUs, uint64_t waitUs, uint64_t failures, uint64_t fallbacks) {
 		comp::FrameRecord record;
+		now += intervalUs * 1000;
+		record.presentedNs = now;
 		record.intervalNs = intervalUs * 1000;
+		record.requestedNs = waitUs ? now - waitUs * 1000 : 0;
 		record.allocFailures = failures;
 		record.allocFallbacks = fallbacks;
 		record.kind = comp::FrameKind::Composed;
 		timeline.push(record);
 	};
 	/* Counts from before the first frame kept are not this graph's. */
-	push(16667, 5, 7);
-	push(16667, 5, 7);
-	/* 25 ms at 60 Hz: within one and a half refreshes. */
-	push(25000, 5, 7);
-	push(25100, 5, 7);
-	push(16667, 6, 7);
-	push(16667, 6, 9);
-	push(16667, 8, 10);
+	push(16667, 20000, 5, 7);
+	/* Idle half a second, then shown as soon as asked: not late. */
+	push(500000, 16000, 5, 7);
+	/* 41.6 ms at 60 Hz: two refreshes and a half, no more. */
+	push(41600, 41600, 5, 7);
+	push(41800, 41800, 5, 7);
+	/* Asked for long ago, but its wait is unknown. */
+	push(60000, 0, 5, 7);
+	push(16667, 16667, 6, 7);
+	push(16667, 16667, 6, 9);
+	push(16667, 16667, 8, 10);
 
 	const comp::FrameSeries series = comp::frameSeries(timeline, 60000);
 	using Mark = comp::FrameSeries::Mark;
 	EXPECT_EQ(series.marks,
-		  (std::vector<uint8_t>{ 0, 0, 0, Mark::Missed, Mark::AllocFailure, Mark::Fallback,
+		  (std::vector<uint8_t>{ 0, 0, 0, Mark::Missed, 0, Mark::AllocFailure, Mark::Fallback,
 					 Mark::AllocFailure | Mark::Fallback }));
 	EXPECT_EQ(series.missed, 1u);
 	EXPECT_EQ(series.allocFailures, 3u);
 	EXPECT_EQ(series.fallbacks, 3u);
-	EXPECT_EQ(series.composed, 7u);
+	EXPECT_EQ(series.composed, 8u);
 	/* An output of unknown refresh has no late frames. */
 	EXPECT_EQ(comp::frameSeries(timeline, 0).missed, 0u);
 }
@@ -333,6 +341,47 @@ TEST_F(OverlayTest, ShowsTheAllocationBenchmark)
 	EXPECT_EQ(field(*line, "allocations"), "12") << *line;
 	EXPECT_EQ(field(*line, "failures"), "0") << *line;
 	EXPECT_EQ(field(*line, "vs_memfd"), "\"1.00x\"") << *line;
+	/* Its live plot: memfd's mean latency, a point per look at the run. */
+	const std::string *plot = findLine(dump, "benchplot memfd");
+	ASSERT_NE(plot, nullptr);
+	EXPECT_GE(std::stoi(field(*plot, "points")), 1) << *plot;
+	EXPECT_GT(std::stod(field(*plot, "last_us")), 0.0) << *plot;
+}
+
+/* The live plot: each look at a run adds the mean latency since the one before. */
+TEST(BenchTrace, AddsTheMeanSinceTheLastLook)
+{
+	comp::AllocBenchProgress progress;
+	progress.run = 1;
+	progress.running = true;
+	comp::AllocBenchResult heap, memfd;
+	heap.source = "dma-heap:system";
+	memfd.source = "memfd";
+	heap.allocations = 10;
+	heap.allocNs = 10 * 50000;
+	progress.results = { heap, memfd };
+	comp::BenchTrace trace;
+	trace.add(progress);
+	/* 10 more at 30 us; memfd's first 4 at 5 us; nothing new is no point. */
+	progress.results[0].allocations = 20;
+	progress.results[0].allocNs = 10 * 50000 + 10 * 30000;
+	progress.results[1].allocations = 4;
+	progress.results[1].allocNs = 4 * 5000;
+	trace.add(progress);
+	trace.add(progress);
+	ASSERT_EQ(trace.series().size(), 2u);
+	EXPECT_EQ(trace.series()[0].source, "dma-heap:system");
+	EXPECT_EQ(trace.series()[0].meanUs, (std::vector<float>{ 50.0f, 30.0f }));
+	EXPECT_EQ(trace.series()[1].source, "memfd");
+	EXPECT_EQ(trace.series()[1].meanUs, (std::vector<float>{ 5.0f }));
+	/* A new run, a new plot. */
+	progress.run = 2;
+	progress.results = { memfd };
+	progress.results[0].allocations = 1;
+	progress.results[0].allocNs = 7000;
+	trace.add(progress);
+	ASSERT_EQ(trace.series().size(), 1u);
+	EXPECT_EQ(trace.series()[0].meanUs, (std::vector<float>{ 7.0f }));
 }
 
 /*
