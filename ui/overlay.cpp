@@ -511,6 +511,7 @@ bufmgr::Result<void> Overlay::redraw()
 		previous->second = { seconds, heap.allocations };
 	}
 	benchTrace_.add(model.bench);
+	benchRunning_ = model.bench.running;
 	model.benchSeries = benchTrace_.series();
 	model.overlayRedraws = redraws_;
 	model.overlayLastCpuNs = lastCpuNs_;
@@ -579,9 +580,8 @@ int Overlay::onTimer(void *data)
 	if (auto ret = overlay->redraw(); !ret)
 		LOG_ERROR("overlay: %s", ret.error().message().c_str());
 	/* A benchmark under way is plotted live: a point every tenth of a second. */
-	const bool benchRunning = overlay->server_.allocBenchmark().progress().running;
-	const auto period = benchRunning ? std::min(overlay->config_.period, kBenchPeriod)
-					 : overlay->config_.period;
+	const auto period = overlay->benchRunning_ ? std::min(overlay->config_.period, kBenchPeriod)
+						   : overlay->config_.period;
 	wl_event_source_timer_update(overlay->timer_.get(), int(period.count()));
 	return 0;
 }

@@ -167,6 +167,8 @@ private:
 	/* Each source's allocations at the last redraw, and when: the rate column. */
 	std::map<std::string, std::pair<double, uint64_t>> allocationsSeen_;
 	BenchTrace benchTrace_;
+	/* Whether the benchmark ran at the last redraw: the next one comes sooner. */
+	bool benchRunning_ = false;
 	std::chrono::steady_clock::time_point cmaRead_;
 	uint64_t redraws_ = 0;
 	uint64_t lastCpuNs_ = 0;
