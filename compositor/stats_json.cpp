@@ -161,6 +161,54 @@ void writeClientBuffers(bufmgr::JsonWriter &json, const ClientBufferTotals &tota
 	json.endObject();
 }
 
+/* The planes the DRM backend's startup probe saw take the source's buffers. */
+void writeScanoutPlanes(bufmgr::JsonWriter &json, Server &server, const std::string &source)
+{
+	json.key("scans_out_on");
+	auto *drm = dynamic_cast<DrmBackend *>(&server.backend());
+	if (!drm) {
+		json.null();
+		return;
+	}
+	json.beginArray();
+	for (const ScanoutProbe &probe : drm->scanoutProbes()) {
+		if (probe.source != source || source.empty())
+			continue;
+		for (std::string_view plane : acceptingPlanes(probe))
+			json.value(plane);
+	}
+	json.endArray();
+}
+
+/* The heaps as hinted to clients, with where their memory comes from and who pays. */
+void writeHeaps(bufmgr::JsonWriter &json, Server &server)
+{
+	const HeapHints *hints = server.heapHints();
+	json.key("heaps");
+	json.beginArray();
+	for (size_t i = 0; hints && i < hints->heaps().size(); i++) {
+		const HeapHints::Heap &heap = hints->heaps()[i];
+		json.beginObject();
+		json.field("id", uint64_t(heap.id));
+		json.field("name", heap.info->name);
+		json.field("pool", uint64_t(heap.pool));
+		json.fieldOrNull("source", heap.source);
+		json.field("total_bytes", heap.totalBytes);
+		json.field("available_bytes", heap.availableBytes);
+		json.fieldOrNull("region", heap.region);
+		json.key("devices");
+		bufmgr::writeJson(json, heap.devices);
+		json.field("origin", heap.origin);
+		json.key("accounting");
+		bufmgr::writeJson(json, heap.accounting);
+		writeScanoutPlanes(json, server, heap.source);
+		json.endObject();
+	}
+	json.endArray();
+	if (!hints)
+		json.field("reason", "no heap hints: this system has no usable DMA-BUF heaps");
+}
+
 /* What each client holds and how its buffers fared against the heap hints. */
 void writePerClient(bufmgr::JsonWriter &json, Server &server, const char *key)
 {
@@ -199,6 +247,10 @@ void writePerClient(bufmgr::JsonWriter &json, Server &server, const char *key)
 			json.field("pool", heap ? heap->info->name : std::to_string(pool));
 			json.field("buffers", uint64_t(charge.buffers));
 			json.field("bytes", charge.bytes);
+			/* Beside the client's quota, the kernel charges the same memory here. */
+			json.field("accounting", heap ? bufmgr::toString(heap->accounting.controller)
+						      : std::string_view("none"));
+			json.fieldOrNull("dmem_region", heap ? heap->accounting.dmemRegion : std::string());
 			json.endObject();
 		}
 		json.endArray();
@@ -224,6 +276,7 @@ std::string statsJson(Server &server)
 	json.field("clients", uint64_t(server.numClients()));
 	writeClientBuffers(json, server.clientBuffers());
 	writePerClient(json, server, "per_client");
+	writeHeaps(json, server);
 	json.key("buffer_manager");
 	json.raw(server.bufferManager().toJson());
 	json.endObject();
@@ -288,25 +341,9 @@ std::string probeJson(Server &server)
 
 std::string heapsJson(Server &server)
 {
-	const HeapHints *hints = server.heapHints();
 	bufmgr::JsonWriter json;
 	json.beginObject();
-	json.key("heaps");
-	json.beginArray();
-	for (size_t i = 0; hints && i < hints->heaps().size(); i++) {
-		const HeapHints::Heap &heap = hints->heaps()[i];
-		json.beginObject();
-		json.field("id", uint64_t(heap.id));
-		json.field("name", heap.info->name);
-		json.field("pool", uint64_t(heap.pool));
-		json.fieldOrNull("source", heap.source);
-		json.field("total_bytes", heap.totalBytes);
-		json.field("available_bytes", heap.availableBytes);
-		json.endObject();
-	}
-	json.endArray();
-	if (!hints)
-		json.field("reason", "no heap hints: this system has no usable DMA-BUF heaps");
+	writeHeaps(json, server);
 	json.endObject();
 	return json.str() + '\n';
 }

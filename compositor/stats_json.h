@@ -25,7 +25,10 @@ class Server;
  *                       "dma_buf": {"buffers", "bytes",
  *                                   "by_exporter": {"system": {"buffers", "bytes"}}}},
  *    "per_client": [{"pid", "name", "label", "buffers", "bytes",
- *                    "shm": {"buffers", "bytes"}, "dma_buf": {"buffers", "bytes"}, ...}],
+ *                    "shm": {"buffers", "bytes"}, "dma_buf": {"buffers", "bytes"}, ...,
+ *                    "heap_allocations": [{"pool", "buffers", "bytes", "accounting",
+ *                                          "dmem_region"}]}],
+ *    "heaps": heapsJson()'s list,
  *    "buffer_manager": BufferManager::toJson()}
  * Counts are live except frames and repaint, which count since the start.
  */
@@ -41,7 +44,13 @@ std::string clientsJson(Server &server);
 std::string planesJson(Server &server);
 /* {"backend", "scanout_probe": [...]}; off DRM the list is empty and "reason" says why. */
 std::string probeJson(Server &server);
-/* {"heaps": [{"id", "name", "pool", "source", "total_bytes", "available_bytes"}]}, as hinted to clients. */
+/*
+ * {"heaps": [{"id", "name", "pool", "source", "total_bytes", "available_bytes",
+ *             "region", "devices": [{"node", "driver"}], "origin",
+ *             "accounting": {"controller", "dmem_region", "summary"},
+ *             "scans_out_on": the planes the DRM probe saw take it (null off DRM)}]},
+ * as hinted to clients; without heaps, "reason" says why.
+ */
 std::string heapsJson(Server &server);
 
 /* statsJson() into path, through a file beside it: readers see all or nothing. */

@@ -324,23 +324,11 @@ int cmdHeaps(const Options &options)
 			w.beginObject();
 			w.fieldOrNull("region", from.region ? from.region->node : std::string());
 			w.key("devices");
-			w.beginArray();
-			for (const RegionUser &user : from.users) {
-				w.beginObject();
-				w.field("node", user.node);
-				w.fieldOrNull("driver", user.driver);
-				w.endObject();
-			}
-			w.endArray();
+			writeJson(w, from.users);
 			w.field("summary", from.summary);
 			w.endObject();
-			const HeapAccounting &paid = accounting[size_t(&heap - heaps->data())];
 			w.key("accounting");
-			w.beginObject();
-			w.field("controller", toString(paid.controller));
-			w.fieldOrNull("dmem_region", paid.dmemRegion);
-			w.field("summary", paid.summary);
-			w.endObject();
+			writeJson(w, accounting[size_t(&heap - heaps->data())]);
 			w.endObject();
 		}
 		w.endArray();

@@ -5,6 +5,7 @@
 
 #include "backend/drm/drm_backend.h"
 #include "client.h"
+#include "protocols/heap_hints.h"
 #include "scene/view_stack.h"
 #include "server.h"
 #include "surface.h"
@@ -135,6 +136,87 @@ std::vector<CmaRow> gatherCmaAreas(const bufmgr::SystemPaths &paths)
 	return rows;
 }
 
+namespace {
+
+/* The last part of a device-tree path: "/soc/lcd@32e80000" -> "lcd@32e80000". */
+std::string nodeName(const std::string &path)
+{
+	size_t slash = path.rfind('/');
+	return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string usedBy(const HeapHints::Heap &heap)
+{
+	std::string text;
+	for (const bufmgr::RegionUser &device : heap.devices) {
+		if (!text.empty())
+			text += ", ";
+		text += nodeName(device.node);
+		if (!device.driver.empty())
+			text += " (" + device.driver + ")";
+	}
+	if (!text.empty())
+		return text;
+	if (!heap.region.empty())
+		return nodeName(heap.region) + ", no device named";
+	switch (heap.info->kind) {
+	case bufmgr::HeapKind::System:
+	case bufmgr::HeapKind::SystemUncached:
+		return "system memory";
+	case bufmgr::HeapKind::DefaultCma:
+		return "default CMA: any device";
+	default:
+		return "unknown";
+	}
+}
+
+std::string paidBy(const bufmgr::HeapAccounting &accounting)
+{
+	switch (accounting.controller) {
+	case bufmgr::Accounting::Dmem:
+		return "dmem " + accounting.dmemRegion;
+	case bufmgr::Accounting::Memcg:
+		return "memcg";
+	case bufmgr::Accounting::None:
+		break;
+	}
+	return "nothing";
+}
+
+} /* namespace */
+
+std::vector<HeapOriginRow> heapOriginRows(Server &server)
+{
+	std::vector<HeapOriginRow> rows;
+	const HeapHints *hints = server.heapHints();
+	if (!hints)
+		return rows;
+	const auto *drm = dynamic_cast<const DrmBackend *>(&server.backend());
+	static const std::vector<ScanoutProbe> kNoProbe;
+	const std::vector<ScanoutProbe> &probes = drm ? drm->scanoutProbes() : kNoProbe;
+	for (const HeapHints::Heap &heap : hints->heaps()) {
+		/* An alias is the same memory under a legacy name. */
+		if (heap.info->isAlias())
+			continue;
+		HeapOriginRow row;
+		row.name = heap.info->name;
+		row.usedBy = usedBy(heap);
+		row.paidBy = paidBy(heap.accounting);
+		row.scansOutOn = drm ? "no plane" : "-";
+		for (const ScanoutProbe &probe : probes) {
+			if (heap.source.empty() || probe.source != heap.source)
+				continue;
+			std::string planes;
+			for (std::string_view plane : acceptingPlanes(probe))
+				planes += (planes.empty() ? "" : ", ") + std::string(plane);
+			if (!planes.empty())
+				row.scansOutOn = planes;
+		}
+		rows.push_back(std::move(row));
+	}
+	return rows;
+}
+
 OverlayModel gatherModel(Server &server)
 {
 	OverlayModel model;
@@ -144,6 +226,7 @@ OverlayModel gatherModel(Server &server)
 	bufmgr::StatsSnapshot stats = server.bufferManager().stats().snapshot();
 	for (const bufmgr::SourceSnapshot &source : stats.sources)
 		model.heaps.push_back(heapRow(source));
+	model.heapOrigins = heapOriginRows(server);
 	model.totalFallbacks = stats.totalFallbacks;
 	/* The newest few: the panel has room for them. */
 	const size_t keep = std::min<size_t>(stats.recentFallbacks.size(), 4);

@@ -40,6 +40,17 @@ struct HeapRow {
 	uint64_t maxNs = 0;
 };
 
+/* A DMA-BUF heap: which devices its memory is for, who pays, where it scans out. */
+struct HeapOriginRow {
+	std::string name;
+	std::string usedBy;	/* "lcd-controller@32e80000 (imx-lcdif)", "system memory" */
+	std::string paidBy;	/* "dmem cma/reserved", "memcg", "nothing" */
+	std::string scansOutOn;	/* "primary, overlay", "no plane"; "-": no probe */
+};
+
+/* The heaps heapcomp hints to clients, as HeapOriginRows. */
+std::vector<HeapOriginRow> heapOriginRows(Server &server);
+
 /* One CMA area against its capacity. */
 struct CmaRow {
 	std::string name;
@@ -172,6 +183,7 @@ struct OverlayModel {
 	std::string renderer;
 	std::string backend;
 	std::vector<HeapRow> heaps;
+	std::vector<HeapOriginRow> heapOrigins;
 	std::vector<CmaRow> cmaAreas;
 	std::vector<bufmgr::FallbackEvent> recentFallbacks;
 	uint64_t totalFallbacks = 0;

@@ -159,6 +159,23 @@ void heapsPanel(const OverlayModel &model, std::vector<std::string> &dump)
 				   event.reason.c_str());
 }
 
+/* Where each heap's memory comes from: the answer a client's heap hint rests on. */
+void heapOriginPanel(const OverlayModel &model, std::vector<std::string> &dump)
+{
+	if (model.heapOrigins.empty() ||
+	    !ImGui::CollapsingHeader("DMA-BUF heaps", ImGuiTreeNodeFlags_DefaultOpen))
+		return;
+	if (beginTable("heaporigins", { "heap", "memory for", "paid by", "scans out on" })) {
+		for (const HeapOriginRow &heap : model.heapOrigins) {
+			Row row(dump, "heaporigin", heap.name);
+			row.text("for", heap.usedBy);
+			row.text("paid_by", heap.paidBy);
+			row.text("scans_out_on", heap.scansOutOn);
+		}
+		ImGui::EndTable();
+	}
+}
+
 void cmaPanel(const OverlayModel &model, std::vector<std::string> &dump)
 {
 	if (model.cmaAreas.empty() ||
@@ -534,6 +551,7 @@ void drawOverlayPanels(const OverlayModel &model, std::vector<std::string> &dump
 	if (controls)
 		benchPanel(model, dump, controls);
 	heapsPanel(model, dump);
+	heapOriginPanel(model, dump);
 	cmaPanel(model, dump);
 	clientsPanel(model, dump);
 	surfacesPanel(model, dump);

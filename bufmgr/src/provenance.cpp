@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <bufmgr/provenance.h>
 
+#include <bufmgr/json_writer.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -316,6 +318,27 @@ std::vector<HeapAccounting> heapAccounting(const std::vector<HeapInfo> &heaps,
 		out.push_back(std::move(a));
 	}
 	return out;
+}
+
+void writeJson(JsonWriter &json, const std::vector<RegionUser> &devices)
+{
+	json.beginArray();
+	for (const RegionUser &device : devices) {
+		json.beginObject();
+		json.field("node", device.node);
+		json.fieldOrNull("driver", device.driver);
+		json.endObject();
+	}
+	json.endArray();
+}
+
+void writeJson(JsonWriter &json, const HeapAccounting &accounting)
+{
+	json.beginObject();
+	json.field("controller", toString(accounting.controller));
+	json.fieldOrNull("dmem_region", accounting.dmemRegion);
+	json.field("summary", accounting.summary);
+	json.endObject();
 }
 
 } /* namespace bufmgr */

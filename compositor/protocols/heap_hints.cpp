@@ -48,6 +48,19 @@ uint32_t propertiesOf(const bufmgr::HeapInfo &info)
 	return properties;
 }
 
+uint32_t accountingOf(bufmgr::Accounting controller)
+{
+	switch (controller) {
+	case bufmgr::Accounting::Dmem:
+		return HEAPCOMP_HEAPS_V1_ACCOUNTING_DMEM;
+	case bufmgr::Accounting::Memcg:
+		return HEAPCOMP_HEAPS_V1_ACCOUNTING_MEMCG;
+	case bufmgr::Accounting::None:
+		break;
+	}
+	return HEAPCOMP_HEAPS_V1_ACCOUNTING_NONE;
+}
+
 /* MemTotal and MemAvailable of /proc/meminfo, in bytes. */
 bool readMeminfo(const std::string &procDir, uint64_t *total, uint64_t *available)
 {
@@ -296,6 +309,7 @@ void HeapHints::init()
 		readMemory(heap);
 		heaps_.push_back(std::move(heap));
 	}
+	readProvenance();
 	/* Aliases share the pool of the heap they name. */
 	for (Heap &heap : heaps_) {
 		if (!heap.info->isAlias())
@@ -316,6 +330,29 @@ void HeapHints::init()
 		LOG_WARNING("heap hints: no timer: heap memory is read only on allocation");
 	global_.create(server_.display(), &heapcomp_heaps_v1_interface, kVersion, this, &bind);
 	LOG_INFO("heap hints: %zu heaps", heaps_.size());
+}
+
+/* A tree that cannot be read costs the provenance, not the heaps. */
+void HeapHints::readProvenance()
+{
+	const bufmgr::SystemPaths &paths = server_.bufferManager().paths();
+	const std::vector<bufmgr::HeapInfo> &infos = server_.bufferManager().heaps();
+	bufmgr::Result<bufmgr::DeviceTreeRegions> tree = bufmgr::readDeviceTreeRegions(paths);
+	if (!tree)
+		LOG_WARNING("heap hints: device tree: %s", tree.error().message().c_str());
+	const bufmgr::DeviceTreeRegions regions = tree ? *tree : bufmgr::DeviceTreeRegions{};
+	std::vector<bufmgr::HeapProvenance> provenance = bufmgr::heapProvenance(infos, regions);
+	std::vector<bufmgr::HeapAccounting> accounting = bufmgr::heapAccounting(infos, paths);
+	for (size_t i = 0; i < heaps_.size() && i < provenance.size() && i < accounting.size(); i++) {
+		Heap &heap = heaps_[i];
+		if (provenance[i].region)
+			heap.region = provenance[i].region->node;
+		heap.devices = std::move(provenance[i].users);
+		heap.origin = std::move(provenance[i].summary);
+		heap.accounting = std::move(accounting[i]);
+		LOG_INFO("heap hints: %s: %s; paid by %s", heap.info->name.c_str(),
+			 heap.origin.c_str(), heap.accounting.summary.c_str());
+	}
 }
 
 const HeapHints::Heap *HeapHints::findHeap(uint32_t id) const
@@ -396,6 +433,16 @@ void HeapHints::sendHeaps(wl_resource *resource) const
 			heapcomp_heaps_v1_send_heap_memory(resource, heap.id, totalHi, totalLo,
 							   availableHi, availableLo);
 		}
+		if (wl_resource_get_version(resource) < HEAPCOMP_HEAPS_V1_HEAP_REGION_SINCE_VERSION)
+			continue;
+		if (!heap.region.empty())
+			heapcomp_heaps_v1_send_heap_region(resource, heap.id, heap.region.c_str());
+		for (const bufmgr::RegionUser &device : heap.devices)
+			heapcomp_heaps_v1_send_heap_device(resource, heap.id, device.node.c_str(),
+							   device.driver.c_str());
+		heapcomp_heaps_v1_send_heap_accounting(resource, heap.id,
+						       accountingOf(heap.accounting.controller),
+						       heap.accounting.dmemRegion.c_str());
 	}
 	heapcomp_heaps_v1_send_done(resource);
 }

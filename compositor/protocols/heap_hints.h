@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <bufmgr/heap.h>
+#include <bufmgr/provenance.h>
 #include <bufmgr/result.h>
 
 #include "scene/scanout_hint.h"
@@ -36,7 +37,7 @@ struct Feedback;
 class HeapHints
 {
 public:
-	static constexpr int kVersion = 1;
+	static constexpr int kVersion = 2;
 
 	/* What the protocol tells of one heap. */
 	struct Heap {
@@ -47,6 +48,11 @@ public:
 		std::string source;	/* bufmgr source ("dma-heap:<name>"); empty: none */
 		std::optional<uint64_t> totalBytes;
 		std::optional<uint64_t> availableBytes;
+		/* Where the memory comes from and who pays for it (bufmgr/provenance.h). */
+		std::string region;	/* the reserved-memory node; empty: none */
+		std::vector<bufmgr::RegionUser> devices;
+		std::string origin;	/* HeapProvenance::summary */
+		bufmgr::HeapAccounting accounting;
 	};
 
 	static bufmgr::Result<std::unique_ptr<HeapHints>> create(Server &server,
@@ -93,6 +99,7 @@ private:
 	HeapHints(Server &server, LinuxDmabuf &dmabuf);
 	void init();
 	void readMemory(Heap &heap) const;
+	void readProvenance();
 	/* Ends the charge of buffers whose object and fds the client closed. */
 	void releaseClosedHeapBuffers(ClientState &state);
 	void sendHeaps(wl_resource *resource) const;

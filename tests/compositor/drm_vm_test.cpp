@@ -352,6 +352,22 @@ TEST_F(DrmBackendTest, ProbeTriesEveryHeapOnEveryPlane)
 	std::string text = server->run([](comp::Server &s) { return comp::statsJson(s); });
 	EXPECT_NE(text.find("\"scanout_probe\""), std::string::npos) << text;
 	EXPECT_NE(text.find(cmaSource), std::string::npos) << text;
+	/* Each heap names the planes the probe proved, where the heap is named. */
+	std::optional<Json> json = parseJson(text);
+	ASSERT_TRUE(json) << text;
+	int named = 0;
+	for (const Json &heap : at(*json, { "heaps" }).array) {
+		const std::string source = string(heap, { "source" }).value_or("");
+		if (source != cmaSource && source != "dma-heap:system")
+			continue;
+		named++;
+		std::vector<std::string> planes;
+		for (const Json &plane : at(heap, { "scans_out_on" }).array)
+			planes.push_back(plane.text);
+		EXPECT_EQ(planes, (std::vector<std::string>{ "primary", "overlay", "cursor" }))
+			<< source << ": " << text;
+	}
+	EXPECT_EQ(named, 2) << text;
 }
 
 /* wl_shm cannot go on a plane: composed, with the reason kept. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "heap_hints_events.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace heapcomp::test {
@@ -39,6 +40,14 @@ const HeapList::Heap *HeapList::find(const std::string &name) const
 	return nullptr;
 }
 
+HeapList::Heap *HeapList::pending(uint32_t id)
+{
+	for (Heap &heap : pending_)
+		if (heap.id == id)
+			return &heap;
+	return nullptr;
+}
+
 void HeapList::listen(heapcomp_heaps_v1 *global)
 {
 	static const heapcomp_heaps_v1_listener listener = {
@@ -48,17 +57,19 @@ void HeapList::listen(heapcomp_heaps_v1 *global)
 			if (self->replacing_)
 				self->pending_.clear();
 			self->replacing_ = false;
-			self->pending_.push_back({ id, name, properties, pool, accessible != 0,
-						   std::nullopt, std::nullopt });
+			Heap heap;
+			heap.id = id;
+			heap.name = name;
+			heap.properties = properties;
+			heap.pool = pool;
+			heap.accessible = accessible != 0;
+			self->pending_.push_back(std::move(heap));
 		},
 		.heap_memory = [](void *data, heapcomp_heaps_v1 *, uint32_t id, uint32_t totalHi,
 				  uint32_t totalLo, uint32_t availableHi, uint32_t availableLo) {
-			auto *self = static_cast<HeapList *>(data);
-			for (Heap &heap : self->pending_) {
-				if (heap.id != id)
-					continue;
-				heap.totalBytes = u64(totalHi, totalLo);
-				heap.availableBytes = u64(availableHi, availableLo);
+			if (Heap *heap = static_cast<HeapList *>(data)->pending(id)) {
+				heap->totalBytes = u64(totalHi, totalLo);
+				heap->availableBytes = u64(availableHi, availableLo);
 			}
 		},
 		.done = [](void *data, heapcomp_heaps_v1 *) {
@@ -66,6 +77,28 @@ void HeapList::listen(heapcomp_heaps_v1 *global)
 			self->heaps = self->pending_;
 			self->replacing_ = true;
 			self->dones++;
+		},
+		.heap_region = [](void *data, heapcomp_heaps_v1 *, uint32_t id, const char *node) {
+			auto *self = static_cast<HeapList *>(data);
+			self->versionTwoEvents++;
+			if (Heap *heap = self->pending(id))
+				heap->region = node;
+		},
+		.heap_device = [](void *data, heapcomp_heaps_v1 *, uint32_t id, const char *node,
+				  const char *driver) {
+			auto *self = static_cast<HeapList *>(data);
+			self->versionTwoEvents++;
+			if (Heap *heap = self->pending(id))
+				heap->devices.emplace_back(node, driver);
+		},
+		.heap_accounting = [](void *data, heapcomp_heaps_v1 *, uint32_t id,
+				      uint32_t controller, const char *region) {
+			auto *self = static_cast<HeapList *>(data);
+			self->versionTwoEvents++;
+			if (Heap *heap = self->pending(id)) {
+				heap->accounting = controller;
+				heap->dmemRegion = region;
+			}
 		},
 	};
 	heapcomp_heaps_v1_add_listener(global, &listener, this);
@@ -151,18 +184,19 @@ void HeapAllocation::listen(heapcomp_heap_buffer_v1 *buffer)
 	heapcomp_heap_buffer_v1_add_listener(buffer, &listener, this);
 }
 
-HeapsClient::HeapsClient(const std::string &socket)
-	: client(socket)
+HeapsClient::HeapsClient(const std::string &socket, uint32_t version)
+	: client(socket), version_(version)
 {
 	registry.reset(wl_display_get_registry(client.display()));
 	static const wl_registry_listener listener = {
 		.global = [](void *data, wl_registry *registry, uint32_t name, const char *interface,
-			     uint32_t) {
+			     uint32_t advertised) {
 			auto *self = static_cast<HeapsClient *>(data);
 			if (std::string(interface) != heapcomp_heaps_v1_interface.name)
 				return;
-			self->heaps.reset(static_cast<heapcomp_heaps_v1 *>(
-				wl_registry_bind(registry, name, &heapcomp_heaps_v1_interface, 1)));
+			self->heaps.reset(static_cast<heapcomp_heaps_v1 *>(wl_registry_bind(
+				registry, name, &heapcomp_heaps_v1_interface,
+				std::min(advertised, self->version_))));
 			self->list.listen(self->heaps);
 		},
 		.global_remove = [](void *, wl_registry *, uint32_t) {},

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <drm_fourcc.h>
@@ -27,15 +28,23 @@ struct HeapList {
 		bool accessible = false;
 		std::optional<uint64_t> totalBytes;
 		std::optional<uint64_t> availableBytes;
+		/* Version 2: where the memory comes from, who pays for it. */
+		std::string region;
+		std::vector<std::pair<std::string, std::string>> devices;	/* node, driver */
+		std::optional<uint32_t> accounting;
+		std::string dmemRegion;
 	};
 
 	std::vector<Heap> heaps;	/* the list as of the last done */
+	int versionTwoEvents = 0;	/* heap_region, heap_device and heap_accounting seen */
 	int dones = 0;
 
 	const Heap *find(const std::string &name) const;
 	void listen(heapcomp_heaps_v1 *global);
 
 private:
+	Heap *pending(uint32_t id);
+
 	std::vector<Heap> pending_;
 	bool replacing_ = true;	/* the next heap event starts a new list */
 };
@@ -83,7 +92,7 @@ struct HeapAllocation {
 
 /* A TestClient with heapcomp_heaps_v1 bound and its first heap list received. */
 struct HeapsClient {
-	explicit HeapsClient(const std::string &socket);
+	explicit HeapsClient(const std::string &socket, uint32_t version = 2);
 
 	/* The id of the heap named so; 0 when not advertised. */
 	uint32_t heapId(const std::string &name) const;
@@ -98,6 +107,9 @@ struct HeapsClient {
 	Proxy<wl_registry> registry;
 	Proxy<heapcomp_heaps_v1> heaps;
 	HeapList list;
+
+private:
+	uint32_t version_;
 };
 
 } /* namespace heapcomp::test */

@@ -11,10 +11,12 @@
 #include <chrono>
 #include <drm_fourcc.h>
 
-#include "fixture_tree.h"
+#include "device_tree_fixture.h"
 #include "heap_hints_events.h"
+#include "json.h"
 #include "protocols/heap_hints.h"
 #include "server_runner.h"
+#include "stats_json.h"
 #include "test_client.h"
 
 namespace heapcomp::test {
@@ -44,9 +46,11 @@ class Board
 {
 public:
 	using Adjust = std::function<void(comp::ServerConfig &)>;
+	/* More of the board's files, written before heapcomp starts. */
+	using Furnish = std::function<void(const FixtureTree &)>;
 
-	explicit Board(const Adjust &adjust = {})
-		: server(configure(tree, adjust))
+	explicit Board(const Adjust &adjust = {}, const Furnish &furnish = {})
+		: server(configure(tree, adjust, furnish))
 	{
 		EXPECT_TRUE(server.ok()) << server.error();
 	}
@@ -63,9 +67,12 @@ public:
 	ServerRunner server;
 
 private:
-	static comp::ServerConfig configure(const FixtureTree &tree, const Adjust &adjust)
+	static comp::ServerConfig configure(const FixtureTree &tree, const Adjust &adjust,
+					    const Furnish &furnish)
 	{
 		makeBoard(tree);
+		if (furnish)
+			furnish(tree);
 		comp::ServerConfig config = ServerRunner::defaultConfig();
 		config.bufferManager.paths = tree.paths();
 		config.scanoutHysteresis = std::chrono::milliseconds(0);
@@ -141,6 +148,70 @@ TEST(HeapHints, ListIsResentWhenAvailableMemoryCrossesALevel)
 	EXPECT_EQ(c.list.find("default_cma_region")->availableBytes,
 		  std::optional<uint64_t>(3000ull * 4096));
 	EXPECT_EQ(c.list.heaps.size(), 3u);
+}
+
+TEST(HeapHints, SaysWhatEachHeapsMemoryIsForAndWhoPays)
+{
+	Board board({}, displayRegionBoard);
+	auto client = board.connect();
+	ASSERT_TRUE(client->heaps);
+	const HeapList &list = client->list;
+
+	const HeapList::Heap *display = list.find("display@94000000");
+	ASSERT_NE(display, nullptr);
+	EXPECT_EQ(display->region, "/reserved-memory/display@94000000");
+	ASSERT_EQ(display->devices.size(), 1u);
+	EXPECT_EQ(display->devices[0].first, "/soc/lcd-controller@32e80000");
+	EXPECT_EQ(display->devices[0].second, "imx-lcdif");
+	EXPECT_EQ(display->accounting, std::optional<uint32_t>(HEAPCOMP_HEAPS_V1_ACCOUNTING_DMEM));
+	EXPECT_EQ(display->dmemRegion, "cma/display@94000000");
+
+	const HeapList::Heap *system = list.find("system");
+	ASSERT_NE(system, nullptr);
+	EXPECT_TRUE(system->region.empty());
+	EXPECT_TRUE(system->devices.empty());
+	EXPECT_EQ(system->accounting, std::optional<uint32_t>(HEAPCOMP_HEAPS_V1_ACCOUNTING_MEMCG));
+	EXPECT_TRUE(system->dmemRegion.empty());
+
+	/* The tree has no default CMA node: no region, and nothing pays. */
+	const HeapList::Heap *cma = list.find("default_cma_region");
+	ASSERT_NE(cma, nullptr);
+	EXPECT_TRUE(cma->region.empty());
+	EXPECT_EQ(cma->accounting, std::optional<uint32_t>(HEAPCOMP_HEAPS_V1_ACCOUNTING_NONE));
+
+	/* A version 1 client hears none of it, and is not disconnected for it. */
+	HeapsClient old(board.server.socket(), 1);
+	ASSERT_TRUE(old.heaps);
+	EXPECT_EQ(old.list.heaps.size(), list.heaps.size());
+	EXPECT_EQ(old.list.versionTwoEvents, 0);
+	EXPECT_GT(list.versionTwoEvents, 0);
+	EXPECT_TRUE(old.client.roundtrip());
+
+	/* The control socket's heaps and the stats snapshot say the same. */
+	for (bool stats : { false, true }) {
+		std::string text = board.server.run([stats](comp::Server &s) {
+			return stats ? comp::statsJson(s) : comp::heapsJson(s);
+		});
+		std::optional<Json> json = parseJson(text);
+		ASSERT_TRUE(json) << text;
+		const Json *entry = nullptr;
+		for (const Json &heap : at(*json, { "heaps" }).array)
+			if (string(heap, { "name" }) == "display@94000000")
+				entry = &heap;
+		ASSERT_NE(entry, nullptr) << text;
+		EXPECT_EQ(string(*entry, { "region" }), "/reserved-memory/display@94000000") << text;
+		const Json &devices = at(*entry, { "devices" });
+		ASSERT_EQ(devices.array.size(), 1u) << text;
+		EXPECT_EQ(string(devices.array[0], { "driver" }), "imx-lcdif") << text;
+		EXPECT_EQ(string(*entry, { "accounting", "controller" }), "dmem") << text;
+		EXPECT_EQ(string(*entry, { "accounting", "dmem_region" }), "cma/display@94000000")
+			<< text;
+		EXPECT_NE(string(*entry, { "origin" }).value_or("").find("lcd-controller@32e80000"),
+			  std::string::npos)
+			<< text;
+		/* Headless has no planes to probe. */
+		EXPECT_EQ(at(*entry, { "scans_out_on" }).type, Json::Type::Null) << text;
+	}
 }
 
 /* linux-dmabuf's and the heap hints' feedback of one surface, side by side. */

@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 
 #include <bufmgr/exporter.h>
+#include <bufmgr/provenance.h>
 #include <bufmgr/stats.h>
 
 #include "fd_count.h"
@@ -114,6 +115,26 @@ TEST_F(HeapHintsVm, ListIsTheKernelsHeaps)
 		if (info.isAlias()) {
 			EXPECT_EQ(heap->pool, c.heapId(info.aliasOf)) << info.name;
 		}
+	}
+	/*
+	 * Who pays, as the kernel's own files say (sysfs, cgroup root): x86
+	 * has no device tree, so no region and no device.
+	 */
+	std::vector<bufmgr::HeapAccounting> accounting = bufmgr::heapAccounting(*discovered);
+	ASSERT_EQ(accounting.size(), discovered->size());
+	for (const bufmgr::HeapAccounting &paid : accounting) {
+		const HeapList::Heap *heap = c.list.find(paid.heap);
+		ASSERT_NE(heap, nullptr) << paid.heap;
+		ASSERT_TRUE(heap->accounting.has_value()) << paid.heap << ": no heap_accounting";
+		const uint32_t expected = paid.controller == bufmgr::Accounting::Dmem
+						  ? HEAPCOMP_HEAPS_V1_ACCOUNTING_DMEM
+					  : paid.controller == bufmgr::Accounting::Memcg
+						  ? HEAPCOMP_HEAPS_V1_ACCOUNTING_MEMCG
+						  : HEAPCOMP_HEAPS_V1_ACCOUNTING_NONE;
+		EXPECT_EQ(*heap->accounting, expected) << paid.heap << ": " << paid.summary;
+		EXPECT_EQ(heap->dmemRegion, paid.dmemRegion) << paid.heap;
+		EXPECT_TRUE(heap->region.empty()) << paid.heap << ": " << heap->region;
+		EXPECT_TRUE(heap->devices.empty()) << paid.heap;
 	}
 	const HeapList::Heap *cma = c.list.find(kCmaHeap);
 	ASSERT_NE(cma, nullptr);
@@ -366,6 +387,17 @@ TEST_F(HeapHintsVm, FollowingTheHintIsScannedOutIgnoringItIsComposed)
 	EXPECT_GE(number(client, { "scanout_refused_frames" }).value_or(0), 5u) << text;
 	const Json &allocations = at(client, { "heap_allocations" });
 	ASSERT_EQ(allocations.array.size(), 2u) << text;
+	/* Each charge names who pays for it in the kernel, as the heap list does. */
+	for (const Json &charge : allocations.array) {
+		const Json *heap = nullptr;
+		for (const Json &entry : at(*json, { "heaps" }).array)
+			if (string(entry, { "name" }) == string(charge, { "pool" }))
+				heap = &entry;
+		ASSERT_NE(heap, nullptr) << text;
+		EXPECT_EQ(string(charge, { "accounting" }),
+			  string(*heap, { "accounting", "controller" }))
+			<< text;
+	}
 }
 
 } /* namespace */

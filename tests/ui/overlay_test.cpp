@@ -19,6 +19,7 @@
 #include "alloc_benchmark.h"
 #include "child_process.h"
 #include "client.h"
+#include "device_tree_fixture.h"
 #include "json.h"
 #include "server_runner.h"
 #include "stats_json.h"
@@ -89,13 +90,17 @@ protected:
 	std::unique_ptr<comp::Overlay> overlay;
 };
 
-/* "key=value" of a dump line, or "" when the line has no such key. */
+/* "key=value" of a dump line, or "" when the line has no such key; a quoted value whole. */
 std::string field(const std::string &line, const std::string &key)
 {
 	size_t at = line.find(" " + key + "=");
 	if (at == std::string::npos)
 		return "";
 	at += key.size() + 2;
+	if (at < line.size() && line[at] == '"') {
+		size_t end = line.find('"', at + 1);
+		return line.substr(at, end == std::string::npos ? end : end + 1 - at);
+	}
 	return line.substr(at, line.find(' ', at) - at);
 }
 
@@ -201,6 +206,40 @@ TEST_F(OverlayTest, ShowsWhatTheStatisticsSay)
 	ASSERT_TRUE(runner.drawFrames(2));
 	EXPECT_EQ(litPixels(rect), 0u);
 	EXPECT_EQ(runner.screenshot().at(4, 4), kRed);
+}
+
+/* Each heap's memory: which device it is for, who pays, where it scans out. */
+TEST(OverlayHeaps, ShowWhatTheirMemoryIsForAndWhoPays)
+{
+	FixtureTree tree;
+	tree.heap("system");
+	tree.heap("reserved");
+	tree.cmaArea("reserved");
+	displayRegionBoard(tree);
+	comp::ServerConfig config = ServerRunner::defaultConfig();
+	config.bufferManager.paths = tree.paths();
+	ServerRunner runner(config);
+	ASSERT_TRUE(runner.ok()) << runner.error();
+	std::vector<std::string> dump = runner.run([](comp::Server &server) {
+		auto overlay = comp::Overlay::create(server, comp::OverlayConfig{});
+		EXPECT_TRUE(overlay->setShown(true));
+		EXPECT_TRUE(overlay->redraw());
+		return overlay->dump();
+	});
+	const std::string *display = findLine(dump, "heaporigin display@94000000");
+	ASSERT_NE(display, nullptr);
+	EXPECT_EQ(field(*display, "for"), "\"lcd-controller@32e80000 (imx-lcdif)\"") << *display;
+	EXPECT_EQ(field(*display, "paid_by"), "\"dmem cma/display@94000000\"") << *display;
+	/* Headless probes no plane. */
+	EXPECT_EQ(field(*display, "scans_out_on"), "\"-\"") << *display;
+	const std::string *system = findLine(dump, "heaporigin system");
+	ASSERT_NE(system, nullptr);
+	EXPECT_EQ(field(*system, "for"), "\"system memory\"") << *system;
+	EXPECT_EQ(field(*system, "paid_by"), "\"memcg\"") << *system;
+	const std::string *cma = findLine(dump, "heaporigin reserved");
+	ASSERT_NE(cma, nullptr);
+	EXPECT_EQ(field(*cma, "for"), "\"default CMA: any device\"") << *cma;
+	EXPECT_EQ(field(*cma, "paid_by"), "\"nothing\"") << *cma;
 }
 
 /* Where a CMA area is heading, from its free bytes over the last minute. */

@@ -7,70 +7,16 @@
  */
 #include <bufmgr/provenance.h>
 
-#include <initializer_list>
 #include <string>
 
 #include <gtest/gtest.h>
 
-#include "fixture_tree.h"
+#include "device_tree_fixture.h"
 
 using namespace bufmgr;
-using heapcomp::test::FixtureTree;
+using namespace heapcomp::test;
 
 namespace {
-
-/* Big-endian cells, as the kernel shows device-tree properties. */
-std::string be32(std::initializer_list<uint32_t> values)
-{
-	std::string out;
-	for (uint32_t v : values) {
-		out += char(v >> 24);
-		out += char(v >> 16);
-		out += char(v >> 8);
-		out += char(v);
-	}
-	return out;
-}
-
-/* NUL-terminated strings, as compatible lists are stored. */
-std::string strings(std::initializer_list<const char *> values)
-{
-	std::string out;
-	for (const char *v : values)
-		out += std::string(v) + '\0';
-	return out;
-}
-
-constexpr const char *kDt = "sys/firmware/devicetree/base/";
-
-void prop(const FixtureTree &tree, const std::string &node, const std::string &name,
-	  const std::string &value = {})
-{
-	tree.file(kDt + node + "/" + name, value);
-}
-
-/* A platform device bound to driver whose of_node is node. */
-void boundDevice(const FixtureTree &tree, const std::string &device, const std::string &node,
-		 const std::string &driver)
-{
-	tree.dir("sys/bus/platform/drivers/" + driver);
-	tree.symlink(tree.path(kDt + node), "sys/bus/platform/devices/" + device + "/of_node");
-	tree.symlink(tree.path("sys/bus/platform/drivers/" + driver),
-		     "sys/bus/platform/devices/" + device + "/driver");
-}
-
-void cmaRegion(const FixtureTree &tree, const std::string &name, uint32_t phandle,
-	       uint64_t base, uint64_t size)
-{
-	const std::string node = "reserved-memory/" + name;
-	prop(tree, node, "compatible", strings({ "shared-dma-pool" }));
-	prop(tree, node, "reusable");
-	prop(tree, node, "reg",
-	     be32({ uint32_t(base >> 32), uint32_t(base), uint32_t(size >> 32), uint32_t(size) }));
-	prop(tree, node, "phandle", be32({ phandle }));
-	tree.heap(name);
-	tree.cmaArea(name);
-}
 
 struct Board {
 	FixtureTree tree;

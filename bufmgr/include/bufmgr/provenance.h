@@ -12,6 +12,8 @@
 
 namespace bufmgr {
 
+class JsonWriter;
+
 /* A device-tree node that names a reserved region in its memory-region. */
 struct RegionUser {
 	std::string node;	/* "/soc/display@ff900000" */
@@ -104,5 +106,10 @@ struct HeapAccounting {
  */
 std::vector<HeapAccounting> heapAccounting(const std::vector<HeapInfo> &heaps,
 					   const SystemPaths &paths = {});
+
+/* As a JSON value: [{"node", "driver" (null: none)}]. */
+void writeJson(JsonWriter &json, const std::vector<RegionUser> &devices);
+/* As a JSON value: {"controller", "dmem_region" (null unless dmem), "summary"}. */
+void writeJson(JsonWriter &json, const HeapAccounting &accounting);
 
 } /* namespace bufmgr */

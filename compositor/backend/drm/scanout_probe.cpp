@@ -70,6 +70,18 @@ const char *verdictText(const std::optional<bool> &verdict)
 	return !verdict ? "-" : *verdict ? "yes" : "no";
 }
 
+std::vector<std::string_view> acceptingPlanes(const ScanoutProbe &probe)
+{
+	std::vector<std::string_view> planes;
+	if (probe.primary.value_or(false))
+		planes.push_back("primary");
+	if (probe.overlay.value_or(false))
+		planes.push_back("overlay");
+	if (probe.cursor.value_or(false))
+		planes.push_back("cursor");
+	return planes;
+}
+
 std::vector<ScanoutProbe> probeScanout(int fd, bufmgr::BufferManager &manager,
 				       const ProbePipe &pipe)
 {

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <bufmgr/manager.h>
@@ -47,5 +48,8 @@ std::vector<ScanoutProbe> probeScanout(int fd, bufmgr::BufferManager &manager,
 
 /* "yes", "no" or "-" for a verdict. */
 const char *verdictText(const std::optional<bool> &verdict);
+
+/* The plane types ("primary", "overlay", "cursor") that took the source's buffer. */
+std::vector<std::string_view> acceptingPlanes(const ScanoutProbe &probe);
 
 } /* namespace comp */
