@@ -8,7 +8,11 @@
  * key=value pairs sums it up:
  *
  *   frames=300 presented=300 zero_copy=290 zero_copy_share=0.967
- *   heap=default_cma_region path=direct reallocations=1
+ *   heap=default_cma_region path=direct reallocations=1 discarded=0
+ *   paid_by=none
+ *
+ * paid_by is the cgroup controller that charges the heap's memory
+ * (none, memcg, dmem:<region>), as heapcomp says.
  *
  * Options: --frames N (300), --size WxH (640x480, or the fullscreen
  * size), --fullscreen, --ignore-hints (first heap listed), --heap NAME
@@ -165,6 +169,27 @@ bool parseSize(const char *text, uint32_t *width, uint32_t *height)
 	       *width <= 8192 && *height <= 8192;
 }
 
+/* Who pays for the heap's memory, as the compositor says: "dmem:<region>", "memcg", "none". */
+std::string paidBy(const hc_client *heaps, const char *heap)
+{
+	for (size_t i = 0; heap && i < hc_client_heap_count(heaps); i++) {
+		if (strcmp(hc_client_heap_name(heaps, i), heap) != 0)
+			continue;
+		const char *region = "";
+		switch (hc_client_heap_accounting(heaps, i, &region)) {
+		case HC_ACCOUNTING_DMEM:
+			return std::string("dmem:") + region;
+		case HC_ACCOUNTING_MEMCG:
+			return "memcg";
+		case HC_ACCOUNTING_NONE:
+			return "none";
+		case HC_ACCOUNTING_UNKNOWN:
+			break;
+		}
+	}
+	return "unknown";
+}
+
 } /* namespace */
 
 int main(int argc, char **argv)
@@ -275,10 +300,10 @@ int main(int argc, char **argv)
 	const hc_buffer *last = demo.buffers[0];
 	double share = demo.presented ? double(demo.zeroCopy) / demo.presented : 0.0;
 	printf("frames=%u presented=%u zero_copy=%u zero_copy_share=%.3f heap=%s path=%s "
-	       "reallocations=%u discarded=%u\n",
+	       "reallocations=%u discarded=%u paid_by=%s\n",
 	       demo.frames, demo.presented, demo.zeroCopy, share, hc_buffer_heap(last),
 	       hc_buffer_path(last) == HC_ALLOC_DIRECT ? "direct" : "compositor",
-	       demo.reallocations, demo.discarded);
+	       demo.reallocations, demo.discarded, paidBy(demo.heaps, hc_buffer_heap(last)).c_str());
 
 	for (hc_buffer *buffer : demo.buffers)
 		hc_buffer_destroy(buffer);

@@ -52,10 +52,20 @@ private:
 	int fd_ = -1;
 };
 
+struct Device {
+	std::string node;
+	std::string driver;
+};
+
 struct Heap {
 	uint32_t id = 0;
 	std::string name;
 	uint32_t properties = 0;
+	/* Version 2: where the memory comes from and who pays for it. */
+	std::string region;
+	std::vector<Device> devices;
+	hc_accounting accounting = HC_ACCOUNTING_UNKNOWN;
+	std::string dmemRegion;
 };
 
 struct Tranche {
@@ -81,10 +91,30 @@ struct Hint {
 	int dones = 0;
 };
 
-bool isSupportedFormat(uint32_t format)
+/* How a format's planes are laid out: bytes per sample and subsampling, per plane. */
+struct FormatLayout {
+	uint32_t format;
+	uint32_t planes;
+	uint32_t bytes[3];
+	uint32_t subsampling[3];	/* 2: half the width and height (4:2:0 chroma) */
+};
+
+constexpr FormatLayout kLayouts[] = {
+	{ DRM_FORMAT_XRGB8888, 1, { 4 }, { 1 } },
+	{ DRM_FORMAT_ARGB8888, 1, { 4 }, { 1 } },
+	{ DRM_FORMAT_XBGR8888, 1, { 4 }, { 1 } },
+	{ DRM_FORMAT_ABGR8888, 1, { 4 }, { 1 } },
+	/* Video: Y, then interleaved CbCr / Y, Cb, Cr, each chroma plane halved both ways. */
+	{ DRM_FORMAT_NV12, 2, { 1, 2 }, { 1, 2 } },
+	{ DRM_FORMAT_YUV420, 3, { 1, 1, 1 }, { 1, 2, 2 } },
+};
+
+const FormatLayout *layoutOf(uint32_t format)
 {
-	return format == DRM_FORMAT_XRGB8888 || format == DRM_FORMAT_ARGB8888 ||
-	       format == DRM_FORMAT_XBGR8888 || format == DRM_FORMAT_ABGR8888;
+	for (const FormatLayout &layout : kLayouts)
+		if (layout.format == format)
+			return &layout;
+	return nullptr;
 }
 
 template<typename T>
@@ -144,10 +174,16 @@ struct hc_client {
 	std::vector<const Heap *> candidates(wl_surface *surface, uint32_t format) const;
 };
 
+struct Plane {
+	uint32_t offset = 0, stride = 0;
+	Fd fd;	/* a plane heapcomp sent in an fd of its own; else the buffer's fd */
+};
+
 struct hc_buffer {
 	hc_client *client = nullptr;
 	Fd fd;
-	uint32_t width = 0, height = 0, format = 0, stride = 0;
+	std::vector<Plane> planes;
+	uint32_t width = 0, height = 0, format = 0;
 	uint64_t size = 0;
 	std::string heap;
 	hc_alloc_path path = HC_ALLOC_DIRECT;
@@ -165,7 +201,55 @@ void heapEvent(void *data, heapcomp_heaps_v1 *, uint32_t id, const char *name,
 	if (c->replacingHeaps)
 		c->pendingHeaps.clear();
 	c->replacingHeaps = false;
-	c->pendingHeaps.push_back({ id, name, properties });
+	Heap heap;
+	heap.id = id;
+	heap.name = name;
+	heap.properties = properties;
+	c->pendingHeaps.push_back(std::move(heap));
+}
+
+Heap *pendingHeap(hc_client *c, uint32_t id)
+{
+	for (Heap &heap : c->pendingHeaps)
+		if (heap.id == id)
+			return &heap;
+	return nullptr;
+}
+
+void heapRegionEvent(void *data, heapcomp_heaps_v1 *, uint32_t id, const char *node)
+{
+	if (Heap *heap = pendingHeap(static_cast<hc_client *>(data), id))
+		heap->region = node;
+}
+
+void heapDeviceEvent(void *data, heapcomp_heaps_v1 *, uint32_t id, const char *node,
+		     const char *driver)
+{
+	if (Heap *heap = pendingHeap(static_cast<hc_client *>(data), id))
+		heap->devices.push_back({ node, driver });
+}
+
+void heapAccountingEvent(void *data, heapcomp_heaps_v1 *, uint32_t id, uint32_t controller,
+			 const char *region)
+{
+	Heap *heap = pendingHeap(static_cast<hc_client *>(data), id);
+	if (!heap)
+		return;
+	switch (controller) {
+	case HEAPCOMP_HEAPS_V1_ACCOUNTING_NONE:
+		heap->accounting = HC_ACCOUNTING_NONE;
+		break;
+	case HEAPCOMP_HEAPS_V1_ACCOUNTING_MEMCG:
+		heap->accounting = HC_ACCOUNTING_MEMCG;
+		break;
+	case HEAPCOMP_HEAPS_V1_ACCOUNTING_DMEM:
+		heap->accounting = HC_ACCOUNTING_DMEM;
+		break;
+	default:	/* a value of a later version */
+		heap->accounting = HC_ACCOUNTING_UNKNOWN;
+		break;
+	}
+	heap->dmemRegion = region;
 }
 
 void heapMemoryEvent(void *, heapcomp_heaps_v1 *, uint32_t, uint32_t, uint32_t, uint32_t,
@@ -185,6 +269,9 @@ const heapcomp_heaps_v1_listener heapsListener = {
 	.heap = heapEvent,
 	.heap_memory = heapMemoryEvent,
 	.done = heapsDone,
+	.heap_region = heapRegionEvent,
+	.heap_device = heapDeviceEvent,
+	.heap_accounting = heapAccountingEvent,
 };
 
 const heapcomp_heap_feedback_v1_listener feedbackListener = {
@@ -230,7 +317,8 @@ void registryGlobal(void *data, wl_registry *registry, uint32_t name, const char
 	auto *c = static_cast<hc_client *>(data);
 	if (strcmp(interface, heapcomp_heaps_v1_interface.name) == 0) {
 		c->heaps = static_cast<heapcomp_heaps_v1 *>(
-			wl_registry_bind(registry, name, &heapcomp_heaps_v1_interface, 1));
+			wl_registry_bind(registry, name, &heapcomp_heaps_v1_interface,
+					 std::min(version, 2u)));
 		heapcomp_heaps_v1_add_listener(c->heaps, &heapsListener, c);
 	} else if (strcmp(interface, zwp_linux_dmabuf_v1_interface.name) == 0 && version >= 4) {
 		c->dmabuf = static_cast<zwp_linux_dmabuf_v1 *>(
@@ -297,8 +385,7 @@ Fd allocateDirect(const std::string &heap, uint64_t size, std::string *why)
 
 /* heapcomp_heaps_v1.allocate and its outcome. */
 struct Lent {
-	Fd fd;
-	uint32_t offset = 0, stride = 0;
+	std::vector<Plane> planes;
 	uint64_t size = 0;
 	bool ready = false, failed = false;
 	std::string message;
@@ -309,11 +396,14 @@ const heapcomp_heap_buffer_v1_listener lentListener = {
 		    uint32_t offset, uint32_t stride) {
 		auto *lent = static_cast<Lent *>(data);
 		Fd owned(fd);
-		if (index == 0) {
-			lent->fd = std::move(owned);
-			lent->offset = offset;
-			lent->stride = stride;
-		}
+		/* At most three planes; more is a compositor bug, not memory to keep. */
+		if (index >= 3)
+			return;
+		if (lent->planes.size() <= index)
+			lent->planes.resize(index + 1);
+		lent->planes[index].fd = std::move(owned);
+		lent->planes[index].offset = offset;
+		lent->planes[index].stride = stride;
 	},
 	.ready = [](void *data, heapcomp_heap_buffer_v1 *, uint32_t hi, uint32_t lo) {
 		auto *lent = static_cast<Lent *>(data);
@@ -435,6 +525,37 @@ uint32_t hc_client_heap_properties(const hc_client *client, size_t index)
 	return index < client->heapList.size() ? client->heapList[index].properties : 0;
 }
 
+const char *hc_client_heap_region(const hc_client *client, size_t index)
+{
+	return index < client->heapList.size() ? client->heapList[index].region.c_str() : "";
+}
+
+size_t hc_client_heap_device_count(const hc_client *client, size_t index)
+{
+	return index < client->heapList.size() ? client->heapList[index].devices.size() : 0;
+}
+
+const char *hc_client_heap_device(const hc_client *client, size_t index, size_t device,
+				  const char **driver)
+{
+	if (index >= client->heapList.size() || device >= client->heapList[index].devices.size())
+		return nullptr;
+	const Device &found = client->heapList[index].devices[device];
+	if (driver)
+		*driver = found.driver.c_str();
+	return found.node.c_str();
+}
+
+enum hc_accounting hc_client_heap_accounting(const hc_client *client, size_t index,
+					     const char **dmem_region)
+{
+	if (index >= client->heapList.size())
+		return HC_ACCOUNTING_UNKNOWN;
+	if (dmem_region)
+		*dmem_region = client->heapList[index].dmemRegion.c_str();
+	return client->heapList[index].accounting;
+}
+
 int hc_client_watch_surface(hc_client *client, wl_surface *surface)
 {
 	if (!surface)
@@ -492,9 +613,14 @@ void hc_client_force_heap(hc_client *client, const char *name)
 hc_buffer *hc_buffer_create(hc_client *client, wl_surface *surface, uint32_t width,
 			    uint32_t height, uint32_t format)
 {
-	if (!isSupportedFormat(format) || width == 0 || height == 0 || width > 16384 ||
-	    height > 16384) {
-		client->fail("only linear 32-bit RGB buffers of 1-16384 pixels a side");
+	const FormatLayout *layout = layoutOf(format);
+	if (!layout || width == 0 || height == 0 || width > 16384 || height > 16384) {
+		client->fail("only linear XRGB/ARGB/XBGR/ABGR8888, NV12 and YUV420 buffers of "
+			     "1-16384 pixels a side");
+		return nullptr;
+	}
+	if (layout->planes > 1 && (width % 2 || height % 2)) {
+		client->fail("NV12 and YUV420 buffers need an even width and height");
 		return nullptr;
 	}
 	std::vector<const Heap *> heaps = client->candidates(surface, format);
@@ -507,9 +633,16 @@ hc_buffer *hc_buffer_create(hc_client *client, wl_surface *surface, uint32_t wid
 	buffer->width = width;
 	buffer->height = height;
 	buffer->format = format;
-	/* 64-byte rows suit every display controller and GPU we know of. */
-	buffer->stride = (width * 4 + 63) & ~63u;
-	const uint64_t size = uint64_t(buffer->stride) * height;
+	/* 64-byte rows and planes suit every display controller and GPU we know of. */
+	uint64_t size = 0;
+	for (uint32_t i = 0; i < layout->planes; i++) {
+		const uint32_t sub = layout->subsampling[i];
+		Plane plane;
+		plane.offset = uint32_t(size);
+		plane.stride = ((width + sub - 1) / sub * layout->bytes[i] + 63) & ~63u;
+		size += uint64_t(plane.stride) * ((height + sub - 1) / sub);
+		buffer->planes.push_back(std::move(plane));
+	}
 
 	std::string errors;
 	for (const Heap *heap : heaps) {
@@ -536,9 +669,9 @@ hc_buffer *hc_buffer_create(hc_client *client, wl_surface *surface, uint32_t wid
 			client->fail("connection lost while heapcomp allocated");
 			return nullptr;
 		}
-		if (lent.ready && lent.fd) {
-			buffer->fd = std::move(lent.fd);
-			buffer->stride = lent.stride;
+		if (lent.ready && lent.planes.size() == layout->planes && lent.planes[0].fd) {
+			buffer->fd = std::move(lent.planes[0].fd);
+			buffer->planes = std::move(lent.planes);
 			buffer->size = lent.size;
 			buffer->heap = heap->name;
 			buffer->path = HC_ALLOC_COMPOSITOR;
@@ -546,7 +679,9 @@ hc_buffer *hc_buffer_create(hc_client *client, wl_surface *surface, uint32_t wid
 			break;
 		}
 		heapcomp_heap_buffer_v1_destroy(object);
-		errors += "heapcomp: " + lent.message + "; ";
+		errors += "heapcomp: " +
+			  (lent.ready ? std::string("planes not as the format has them") : lent.message) +
+			  "; ";
 	}
 	if (!buffer->fd) {
 		client->fail("no heap could allocate " + std::to_string(width) + "x" +
@@ -556,9 +691,13 @@ hc_buffer *hc_buffer_create(hc_client *client, wl_surface *surface, uint32_t wid
 
 	/* The wl_buffer, on the application's queue like its other objects. */
 	auto *params = zwp_linux_dmabuf_v1_create_params(client->dmabuf);
-	zwp_linux_buffer_params_v1_add(params, buffer->fd.get(), 0, 0, buffer->stride,
-				       uint32_t(DRM_FORMAT_MOD_LINEAR >> 32),
-				       uint32_t(DRM_FORMAT_MOD_LINEAR & 0xffffffff));
+	for (uint32_t i = 0; i < buffer->planes.size(); i++) {
+		const Plane &plane = buffer->planes[i];
+		zwp_linux_buffer_params_v1_add(params, plane.fd ? plane.fd.get() : buffer->fd.get(),
+					       i, plane.offset, plane.stride,
+					       uint32_t(DRM_FORMAT_MOD_LINEAR >> 32),
+					       uint32_t(DRM_FORMAT_MOD_LINEAR & 0xffffffff));
+	}
 	buffer->buffer = zwp_linux_buffer_params_v1_create_immed(params, int32_t(width),
 								 int32_t(height), format, 0);
 	zwp_linux_buffer_params_v1_destroy(params);
@@ -602,7 +741,22 @@ int hc_buffer_fd(const hc_buffer *buffer)
 
 uint32_t hc_buffer_stride(const hc_buffer *buffer)
 {
-	return buffer->stride;
+	return buffer->planes[0].stride;
+}
+
+uint32_t hc_buffer_plane_count(const hc_buffer *buffer)
+{
+	return uint32_t(buffer->planes.size());
+}
+
+uint32_t hc_buffer_plane_offset(const hc_buffer *buffer, uint32_t plane)
+{
+	return plane < buffer->planes.size() ? buffer->planes[plane].offset : 0;
+}
+
+uint32_t hc_buffer_plane_stride(const hc_buffer *buffer, uint32_t plane)
+{
+	return plane < buffer->planes.size() ? buffer->planes[plane].stride : 0;
 }
 
 uint64_t hc_buffer_size(const hc_buffer *buffer)

@@ -14,7 +14,7 @@
 #include <heapcomp-heaps-v1-client-protocol.h>
 #include <heapcomp/heap_client.h>
 
-#include "fixture_tree.h"
+#include "device_tree_fixture.h"
 #include "presentation_record.h"
 #include "server_runner.h"
 #include "test_client.h"
@@ -93,6 +93,46 @@ TEST(HeapClient, ListsHeapsAndFollowsTheSurfacesHint)
 }
 
 /* The fixture heaps cannot allocate: NULL, and the error names what was tried. */
+/* The heap list says which device each heap's memory is for and who pays for it. */
+TEST(HeapClient, SaysWhereEachHeapsMemoryComesFrom)
+{
+	FixtureTree tree;
+	displayRegionBoard(tree);
+	ServerRunner server(fixtureConfig(tree));
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient app(server.socket());
+	HeapClient client(hc_client_create(app.display(), 0));
+	ASSERT_TRUE(client) << strerror(errno);
+
+	auto index = [&](const std::string &name) {
+		for (size_t i = 0; i < hc_client_heap_count(client.get()); i++)
+			if (name == hc_client_heap_name(client.get(), i))
+				return i;
+		ADD_FAILURE() << "no heap " << name;
+		return size_t(-1);
+	};
+	const size_t display = index("display@94000000");
+	EXPECT_STREQ(hc_client_heap_region(client.get(), display), "/reserved-memory/display@94000000");
+	ASSERT_EQ(hc_client_heap_device_count(client.get(), display), 1u);
+	const char *driver = nullptr;
+	EXPECT_STREQ(hc_client_heap_device(client.get(), display, 0, &driver),
+		     "/soc/lcd-controller@32e80000");
+	EXPECT_STREQ(driver, "imx-lcdif");
+	EXPECT_EQ(hc_client_heap_device(client.get(), display, 1, nullptr), nullptr);
+	const char *dmem = nullptr;
+	EXPECT_EQ(hc_client_heap_accounting(client.get(), display, &dmem), HC_ACCOUNTING_DMEM);
+	EXPECT_STREQ(dmem, "cma/display@94000000");
+
+	const size_t system = index("system");
+	EXPECT_STREQ(hc_client_heap_region(client.get(), system), "");
+	EXPECT_EQ(hc_client_heap_device_count(client.get(), system), 0u);
+	EXPECT_EQ(hc_client_heap_accounting(client.get(), system, nullptr), HC_ACCOUNTING_MEMCG);
+	EXPECT_EQ(hc_client_heap_accounting(client.get(), index("default_cma_region"), nullptr),
+		  HC_ACCOUNTING_NONE);
+	/* Past the end: nothing, not a crash. */
+	EXPECT_EQ(hc_client_heap_accounting(client.get(), 99, nullptr), HC_ACCOUNTING_UNKNOWN);
+}
+
 TEST(HeapClient, AllocationFailureSaysWhatWasTried)
 {
 	FixtureTree tree;
@@ -107,8 +147,16 @@ TEST(HeapClient, AllocationFailureSaysWhatWasTried)
 	EXPECT_NE(error.find("system"), std::string::npos) << error;
 	EXPECT_NE(error.find("default_cma_region"), std::string::npos) << error;
 
+	/* Video: heapcomp is asked with the format's planes; refusals name the rule. */
 	EXPECT_EQ(hc_buffer_create(client.get(), nullptr, 64, 64, DRM_FORMAT_NV12), nullptr);
-	EXPECT_NE(std::string(hc_client_error(client.get())).find("32-bit RGB"), std::string::npos);
+	error = hc_client_error(client.get());
+	EXPECT_NE(error.find("heapcomp:"), std::string::npos) << error;
+	EXPECT_EQ(hc_buffer_create(client.get(), nullptr, 63, 64, DRM_FORMAT_NV12), nullptr);
+	error = hc_client_error(client.get());
+	EXPECT_NE(error.find("even width and height"), std::string::npos) << error;
+	EXPECT_EQ(hc_buffer_create(client.get(), nullptr, 64, 64, DRM_FORMAT_NV16), nullptr);
+	error = hc_client_error(client.get());
+	EXPECT_NE(error.find("NV12 and YUV420"), std::string::npos) << error;
 	EXPECT_FALSE(app.error());
 }
 

@@ -7,6 +7,7 @@
  */
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <drm_fourcc.h>
 #include <sched.h>
@@ -18,6 +19,7 @@
 
 #include <bufmgr/exporter.h>
 
+#include "render/yuv_convert.h"
 #include "server_runner.h"
 #include "test_client.h"
 #include "vm_env.h"
@@ -77,6 +79,100 @@ TEST_F(HeapClientVm, DirectFromTheHintedHeapAndOnScreen)
 	ASSERT_GE(x, 0);
 	EXPECT_EQ(server.screenshot().at(uint32_t(x) + 5, uint32_t(y) + 5), 0xff336699u);
 	EXPECT_FALSE(app.error());
+}
+
+/* Each channel of a within tolerance of b's. */
+bool near(uint32_t a, uint32_t b, int tolerance)
+{
+	for (int shift = 0; shift < 32; shift += 8)
+		if (std::abs(int((a >> shift) & 0xff) - int((b >> shift) & 0xff)) > tolerance)
+			return false;
+	return true;
+}
+
+/*
+ * Video buffers, NV12 and YUV420 in one dma-buf, laid out by the library
+ * (direct) or by heapcomp (allocate): on screen as the renderer converts
+ * them, so every plane was where the library said.
+ */
+TEST_F(HeapClientVm, VideoFormatsDirectAndThroughHeapcomp)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient app(server.socket());
+	/* BT.601 limited range: a red. */
+	constexpr uint8_t kY = 82, kU = 90, kV = 240;
+	struct Case {
+		uint32_t format;
+		uint32_t flags;
+		hc_alloc_path path;
+	};
+	const Case cases[] = {
+		{ DRM_FORMAT_NV12, 0, HC_ALLOC_DIRECT },
+		{ DRM_FORMAT_YUV420, 0, HC_ALLOC_DIRECT },
+		{ DRM_FORMAT_NV12, HC_CLIENT_NO_DIRECT, HC_ALLOC_COMPOSITOR },
+		{ DRM_FORMAT_YUV420, HC_CLIENT_NO_DIRECT, HC_ALLOC_COMPOSITOR },
+	};
+	for (const Case &c : cases) {
+		const bool nv12 = c.format == DRM_FORMAT_NV12;
+		const std::string title = std::string(nv12 ? "nv12" : "yuv420") +
+					  (c.path == HC_ALLOC_DIRECT ? " direct" : " heapcomp");
+		SCOPED_TRACE(title);
+		HeapClient client(hc_client_create(app.display(), c.flags));
+		ASSERT_TRUE(client) << strerror(errno);
+		HeapBuffer buffer(hc_buffer_create(client.get(), nullptr, 64, 48, c.format));
+		ASSERT_TRUE(buffer) << hc_client_error(client.get());
+		EXPECT_EQ(hc_buffer_path(buffer.get()), c.path);
+		ASSERT_EQ(hc_buffer_plane_count(buffer.get()), nv12 ? 2u : 3u);
+		EXPECT_EQ(hc_buffer_plane_stride(buffer.get(), 3), 0u);
+
+		auto *base = static_cast<uint8_t *>(hc_buffer_begin_cpu_access(buffer.get()));
+		ASSERT_NE(base, nullptr) << hc_client_error(client.get());
+		auto plane = [&](uint32_t i, uint32_t row) {
+			return base + hc_buffer_plane_offset(buffer.get(), i) +
+			       size_t(row) * hc_buffer_plane_stride(buffer.get(), i);
+		};
+		for (uint32_t y = 0; y < 48; y++)
+			memset(plane(0, y), kY, 64);
+		for (uint32_t y = 0; y < 24; y++) {
+			for (uint32_t x = 0; x < 32; x++) {
+				if (nv12) {
+					plane(1, y)[2 * x] = kU;
+					plane(1, y)[2 * x + 1] = kV;
+				} else {
+					plane(1, y)[x] = kU;
+					plane(2, y)[x] = kV;
+				}
+			}
+		}
+		ASSERT_EQ(hc_buffer_end_cpu_access(buffer.get()), 0);
+
+		MappedWindow win(app, title, 64, 48, 0xff000000);
+		ASSERT_TRUE(win.ok);
+		ASSERT_TRUE(win.window.present(hc_buffer_wl_buffer(buffer.get()), 64, 48));
+		auto [x, y] = server.run([&title](comp::Server &s) {
+			comp::View *view = s.findView(title);
+			return std::pair<int32_t, int32_t>(view ? view->x() : -1, view ? view->y() : -1);
+		});
+		ASSERT_GE(x, 0);
+		/* What the compositor's own conversion makes of one such pixel. */
+		const uint8_t luma[4] = { kY, kY, kY, kY }, u[1] = { kU }, v[1] = { kV };
+		const uint8_t uv[2] = { kU, kV };
+		comp::YuvImage one{ c.format, 2, 2, {}, {} };
+		one.planes[0] = luma;
+		one.strides[0] = 2;
+		one.planes[1] = nv12 ? uv : u;
+		one.strides[1] = nv12 ? 2 : 1;
+		one.planes[2] = v;
+		one.strides[2] = 1;
+		uint32_t expected[4] = {};
+		comp::convertYuv(one, comp::Rect{ 0, 0, 2, 2 }, expected, 8);
+		const uint32_t shown = server.screenshot().at(uint32_t(x) + 5, uint32_t(y) + 5);
+		EXPECT_TRUE(near(shown, expected[0] | 0xff000000u, 3))
+			<< std::hex << shown << " against " << expected[0];
+		EXPECT_GT((shown >> 16) & 0xff, 200u) << std::hex << shown;
+		EXPECT_FALSE(app.error());
+	}
 }
 
 /*

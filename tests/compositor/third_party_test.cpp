@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <bufmgr/manager.h>
+#include <bufmgr/provenance.h>
 #include <xf86drm.h>
 
 #include "child_process.h"
@@ -466,6 +467,17 @@ TEST(ThirdParty, DemoClientFollowingHintsIsScannedOut)
 	EXPECT_EQ(value(follow, "presented"), "90") << follow;
 	/* The first frames are composed until the hint moves it to CMA. */
 	EXPECT_GE(std::atoi(value(follow, "zero_copy").c_str()), 60) << follow;
+	/* Who pays for that memory, as heapcomp read it from the kernel's files. */
+	auto heaps = bufmgr::discoverHeaps();
+	ASSERT_TRUE(heaps) << heaps.error().message();
+	for (const bufmgr::HeapAccounting &paid : bufmgr::heapAccounting(*heaps)) {
+		if (paid.heap != "default_cma_region")
+			continue;
+		std::string expected(bufmgr::toString(paid.controller));
+		if (paid.controller == bufmgr::Accounting::Dmem)
+			expected += ":" + paid.dmemRegion;
+		EXPECT_EQ(value(follow, "paid_by"), expected) << follow;
+	}
 
 	std::string ignore = run("demo-ignore", { "--ignore-hints" });
 	EXPECT_EQ(value(ignore, "heap"), "system") << ignore;

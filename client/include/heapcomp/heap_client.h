@@ -9,8 +9,9 @@
  * dispatches the application's events and the application never
  * dispatches its own. Not thread-safe: use one client from one thread.
  *
- * Buffers are linear, single-plane, 32 bits per pixel (DRM_FORMAT_XRGB8888,
- * ARGB8888, XBGR8888, ABGR8888).
+ * Buffers are linear, in one dma-buf: 32-bit RGB in one plane
+ * (DRM_FORMAT_XRGB8888, ARGB8888, XBGR8888, ABGR8888) or 4:2:0 video in
+ * two (NV12) or three (YUV420) planes, of even width and height.
  */
 #ifndef HEAPCOMP_HEAP_CLIENT_H
 #define HEAPCOMP_HEAP_CLIENT_H
@@ -59,6 +60,29 @@ const char *hc_client_heap_name(const struct hc_client *client, size_t index);
 uint32_t hc_client_heap_properties(const struct hc_client *client, size_t index);
 
 /*
+ * Where a heap's memory comes from, when the compositor says (heapcomp_heaps_v1
+ * version 2): the device-tree node of its reserved region ("" when none),
+ * and the devices that region was reserved for, each with its bound
+ * driver ("" when none). hc_client_heap_device returns NULL past the end.
+ */
+const char *hc_client_heap_region(const struct hc_client *client, size_t index);
+size_t hc_client_heap_device_count(const struct hc_client *client, size_t index);
+const char *hc_client_heap_device(const struct hc_client *client, size_t index, size_t device,
+				  const char **driver);
+
+/* Which cgroup controller charges a heap's memory. */
+enum hc_accounting {
+	HC_ACCOUNTING_UNKNOWN = -1,	/* the compositor does not say */
+	HC_ACCOUNTING_NONE = 0,		/* nothing: it escapes cgroup limits */
+	HC_ACCOUNTING_MEMCG = 1,	/* the allocating process's memory cgroup */
+	HC_ACCOUNTING_DMEM = 2,		/* a dmem region; *dmem_region names it */
+};
+
+/* dmem_region, when not NULL, gets the dmem region's name ("" unless DMEM). */
+enum hc_accounting hc_client_heap_accounting(const struct hc_client *client, size_t index,
+					     const char **dmem_region);
+
+/*
  * Follows a surface's heap hint (its own feedback); surface NULL means
  * the default hint, which is always followed. Returns 0, or -1 on error.
  */
@@ -95,7 +119,11 @@ struct wl_buffer *hc_buffer_wl_buffer(const struct hc_buffer *buffer);
 const char *hc_buffer_heap(const struct hc_buffer *buffer);
 enum hc_alloc_path hc_buffer_path(const struct hc_buffer *buffer);
 int hc_buffer_fd(const struct hc_buffer *buffer);	/* the dma-buf; still the buffer's */
-uint32_t hc_buffer_stride(const struct hc_buffer *buffer);
+uint32_t hc_buffer_stride(const struct hc_buffer *buffer);	/* plane 0's */
+/* Planes: 1, or 2 for NV12, 3 for YUV420; offset and stride in bytes, 0 past the last. */
+uint32_t hc_buffer_plane_count(const struct hc_buffer *buffer);
+uint32_t hc_buffer_plane_offset(const struct hc_buffer *buffer, uint32_t plane);
+uint32_t hc_buffer_plane_stride(const struct hc_buffer *buffer, uint32_t plane);
 uint64_t hc_buffer_size(const struct hc_buffer *buffer);
 
 /*
