@@ -22,6 +22,7 @@
 
 #include "fault_sweep.h"
 #include "fd_count.h"
+#include "memfd_manager_fixture.h"
 
 using namespace bufmgr;
 using namespace heapcomp::test;
@@ -29,37 +30,9 @@ using namespace heapcomp::test;
 namespace {
 
 /* A manager of memfd only, as on a machine without DRM or heaps. */
-class FaultInjectionTest : public ::testing::Test
+class FaultInjectionTest : public MemfdManagerTest
 {
 protected:
-	void SetUp() override
-	{
-		fdsBefore_ = countOpenFds();
-		char tmpl[] = "/tmp/bufmgr-faults-XXXXXX";
-		ASSERT_NE(mkdtemp(tmpl), nullptr);
-		root_ = tmpl;
-		config_.paths = SystemPaths::underRoot(root_);
-		config_.udmabufPath = root_ + "/dev/udmabuf";
-		config_.driDir = root_ + "/dev/dri";
-	}
-
-	void TearDown() override
-	{
-		manager_.reset();
-		std::filesystem::remove_all(root_);
-		EXPECT_EQ(countOpenFds(), fdsBefore_);
-	}
-
-	BufferManager &manager()
-	{
-		if (!manager_) {
-			auto created = BufferManager::create(config_);
-			EXPECT_TRUE(created) << created.error().message();
-			manager_ = std::move(*created);
-		}
-		return *manager_;
-	}
-
 	/* What a wl_shm client's buffer goes through, end to end. */
 	Result<void> allocateMapExportFree()
 	{
@@ -82,11 +55,6 @@ protected:
 			return unexpected(errno, "export fd of " + buffer->source());
 		return {};
 	}
-
-	std::string root_;
-	ManagerConfig config_;
-	std::unique_ptr<BufferManager> manager_;
-	int fdsBefore_ = 0;
 };
 
 TEST_F(FaultInjectionTest, CountsWithoutRulesAndChangesNothing)

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "fd_count.h"
+#include "memfd_manager_fixture.h"
 
 using namespace bufmgr;
 using heapcomp::test::countOpenFds;
@@ -19,38 +20,7 @@ using heapcomp::test::countOpenFds;
 namespace {
 
 /* A machine with nothing but memfd: no heaps, no udmabuf, no DRM. */
-class ManagerTest : public ::testing::Test
-{
-protected:
-	void SetUp() override
-	{
-		fdsBefore_ = countOpenFds();
-		char tmpl[] = "/tmp/bufmgr-manager-XXXXXX";
-		ASSERT_NE(mkdtemp(tmpl), nullptr);
-		root_ = tmpl;
-
-		config_.paths = SystemPaths::underRoot(root_);
-		config_.udmabufPath = root_ + "/dev/udmabuf";
-		config_.driDir = root_ + "/dev/dri";
-	}
-
-	void TearDown() override
-	{
-		std::filesystem::remove_all(root_);
-		EXPECT_EQ(countOpenFds(), fdsBefore_);
-	}
-
-	std::unique_ptr<BufferManager> create()
-	{
-		auto manager = BufferManager::create(config_);
-		EXPECT_TRUE(manager) << manager.error().message();
-		return manager ? std::move(*manager) : nullptr;
-	}
-
-	std::string root_;
-	ManagerConfig config_;
-	int fdsBefore_ = 0;
-};
+using ManagerTest = heapcomp::test::MemfdManagerTest;
 
 TEST_F(ManagerTest, MissingSourcesAreNotedNotFatal)
 {
@@ -138,7 +108,7 @@ TEST_F(ManagerTest, FailedSourceFallsBackWithReason)
 TEST_F(ManagerTest, EverySourceFailingNamesEachOne)
 {
 	config_.memfd = false;
-	config_.paths.dmaHeapDir = root_ + "/heaps";
+	config_.paths.dmaHeapDir = tree_.path("heaps");
 	std::filesystem::create_directories(config_.paths.dmaHeapDir);
 	/* A node that opens but is no heap: the allocation itself must fail. */
 	std::filesystem::create_symlink("/dev/null", config_.paths.dmaHeapDir + "/system");
