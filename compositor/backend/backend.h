@@ -20,6 +20,10 @@
 #include "scene/overlay_layer.h"
 #include "scene/screenshot.h"
 
+namespace bufmgr {
+class BufferManager;
+}
+
 namespace comp {
 
 using bufmgr::Result;
@@ -229,7 +233,12 @@ struct ScanoutTranche {
 class Backend
 {
 public:
+	/* Told of each output buffer a backend lets go of: the renderer forgets it. */
+	using BufferDropHook = std::function<void(const bufmgr::Buffer &)>;
+
 	virtual ~Backend() = default;
+	Backend(const Backend &) = delete;
+	Backend &operator=(const Backend &) = delete;
 
 	virtual std::string_view name() const = 0;
 
@@ -272,7 +281,16 @@ public:
 		return {};
 	}
 
+	/* Where the backend's output buffers come from. */
+	bufmgr::BufferManager &bufferManager() const { return manager_; }
+	const BufferDropHook &dropHook() const { return dropHook_; }
+
 protected:
+	Backend(bufmgr::BufferManager &manager, BufferDropHook dropHook)
+		: manager_(manager), dropHook_(std::move(dropHook))
+	{
+	}
+
 	InputSink *inputSink() const { return inputSink_; }
 	void requestStop(bool failed)
 	{
@@ -281,6 +299,8 @@ protected:
 	}
 
 private:
+	bufmgr::BufferManager &manager_;
+	BufferDropHook dropHook_;
 	InputSink *inputSink_ = nullptr;
 	StopHandler stopHandler_;
 };

@@ -1,15 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 #include "backend/output_swapchain.h"
 
+#include <drm_fourcc.h>
+
 namespace comp {
 
-Result<std::unique_ptr<bufmgr::Swapchain>>
-createOutputSwapchain(bufmgr::BufferManager &manager, const bufmgr::SwapchainConfig &config,
-		      bufmgr::Swapchain::AllocateFunction allocate,
-		      std::function<void(const bufmgr::Buffer &)> dropHook)
+bufmgr::SwapchainConfig outputSwapchainConfig(const Output::Mode &mode, bufmgr::Usage usage,
+					      std::string name)
 {
-	auto recycle = [hook = std::move(dropHook), pool = manager.pool().recycler()](
-			       bufmgr::Buffer buffer) {
+	bufmgr::SwapchainConfig config;
+	config.width = mode.width;
+	config.height = mode.height;
+	config.format = DRM_FORMAT_XRGB8888;
+	config.usage = usage;
+	config.name = std::move(name);
+	return config;
+}
+
+Result<std::unique_ptr<bufmgr::Swapchain>>
+createOutputSwapchain(const Backend &backend, const bufmgr::SwapchainConfig &config,
+		      bufmgr::Swapchain::AllocateFunction allocate)
+{
+	auto recycle = [hook = backend.dropHook(),
+			pool = backend.bufferManager().pool().recycler()](bufmgr::Buffer buffer) {
 		if (hook)
 			hook(buffer);
 		pool(std::move(buffer));

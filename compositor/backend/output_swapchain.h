@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include <bufmgr/manager.h>
 #include <bufmgr/swapchain.h>
@@ -12,16 +13,19 @@
 
 namespace comp {
 
+/* A swapchain of XRGB8888 buffers the size of mode, for usage; name is for logs. */
+bufmgr::SwapchainConfig outputSwapchainConfig(const Output::Mode &mode, bufmgr::Usage usage,
+					      std::string name);
+
 /*
  * An output's swapchain with every buffer allocated now, so that clients
  * exhausting scarce memory (CMA) later cannot leave the output without
- * one. Dropped buffers go through dropHook (the renderer forgets them)
- * to the manager's pool.
+ * one. Dropped buffers go through the backend's drop hook (the renderer
+ * forgets them) to its buffer manager's pool.
  */
 Result<std::unique_ptr<bufmgr::Swapchain>>
-createOutputSwapchain(bufmgr::BufferManager &manager, const bufmgr::SwapchainConfig &config,
-		      bufmgr::Swapchain::AllocateFunction allocate,
-		      std::function<void(const bufmgr::Buffer &)> dropHook);
+createOutputSwapchain(const Backend &backend, const bufmgr::SwapchainConfig &config,
+		      bufmgr::Swapchain::AllocateFunction allocate);
 
 /* The next free buffer as an OutputFrame; nullopt when all are in use. */
 Result<std::optional<OutputFrame>> acquireOutputFrame(bufmgr::Swapchain &swapchain);

@@ -200,9 +200,7 @@ TEST_F(DrmBackendTest, FullscreenDmaBufGoesOnThePrimaryPlane)
 	ASSERT_NO_FATAL_FAILURE(start());
 	ASSERT_TRUE(client->dmabuf);
 	Window window(*client, "fullscreen");
-	ASSERT_TRUE(window.waitConfigure());
-	window.ack();
-	ASSERT_TRUE(setFullscreen(window, true));
+	ASSERT_TRUE(mapFullscreen(window));
 	ASSERT_EQ(window.configuredWidth(), int32_t(kWidth));
 
 	bufmgr::Buffer buffer = heapBuffer("/dev/dma_heap/system", false);
@@ -231,9 +229,7 @@ TEST_F(DrmBackendTest, ContiguousOnlyDisplayScansOutCmaNotSystem)
 		SKIP_OR_FAIL_WITHOUT("no CMA heap");
 	ASSERT_NO_FATAL_FAILURE(start(true));
 	Window window(*client, "fullscreen");
-	ASSERT_TRUE(window.waitConfigure());
-	window.ack();
-	ASSERT_TRUE(setFullscreen(window, true));
+	ASSERT_TRUE(mapFullscreen(window));
 
 	bufmgr::Buffer system = heapBuffer("/dev/dma_heap/system", false);
 	bufmgr::Buffer contiguous = heapBuffer(cma, true);
@@ -258,9 +254,7 @@ TEST_F(DrmBackendTest, SteadyStateImportsNothing)
 {
 	ASSERT_NO_FATAL_FAILURE(start());
 	Window window(*client, "fullscreen");
-	ASSERT_TRUE(window.waitConfigure());
-	window.ack();
-	ASSERT_TRUE(setFullscreen(window, true));
+	ASSERT_TRUE(mapFullscreen(window));
 	bufmgr::Buffer a = heapBuffer("/dev/dma_heap/system", false);
 	bufmgr::Buffer b = heapBuffer("/dev/dma_heap/system", false);
 	Proxy<wl_buffer> buffers[2] = { wrap(*client, a), wrap(*client, b) };
@@ -301,9 +295,7 @@ TEST_F(DrmBackendTest, ClientGoneWhileOnThePlane)
 	{
 		TestClient scanned(server->socket());
 		Window window(scanned, "fullscreen");
-		ASSERT_TRUE(window.waitConfigure());
-		window.ack();
-		ASSERT_TRUE(setFullscreen(window, true));
+		ASSERT_TRUE(mapFullscreen(window));
 		bufmgr::Buffer buffer = heapBuffer("/dev/dma_heap/system", false);
 		Proxy<wl_buffer> wlBuffer = wrap(scanned, buffer);
 		ASSERT_TRUE(presentAndRecord(scanned, window.surface(), wlBuffer).zeroCopy());
@@ -410,9 +402,7 @@ TEST_F(DrmBackendTest, OverlayOnItsOwnPlaneKeepsTheClientScannedOut)
 	ASSERT_NO_FATAL_FAILURE(start());
 	ASSERT_TRUE(client->dmabuf);
 	Window window(*client, "fullscreen");
-	ASSERT_TRUE(window.waitConfigure());
-	window.ack();
-	ASSERT_TRUE(setFullscreen(window, true));
+	ASSERT_TRUE(mapFullscreen(window));
 	bufmgr::Buffer buffer = heapBuffer("/dev/dma_heap/system", false);
 	ASSERT_TRUE(buffer.isValid());
 	Proxy<wl_buffer> wlBuffer = wrap(*client, buffer);
@@ -473,9 +463,7 @@ TEST_F(DrmBackendTest, ShmFullscreenIsComposed)
 {
 	ASSERT_NO_FATAL_FAILURE(start());
 	Window window(*client, "fullscreen");
-	ASSERT_TRUE(window.waitConfigure());
-	window.ack();
-	ASSERT_TRUE(setFullscreen(window, true));
+	ASSERT_TRUE(mapFullscreen(window));
 	ShmBuffer buffer(client->shm, kWidth, kHeight);
 	buffer.fill(kGreen);
 	PresentationRecord feedback = presentAndRecord(*client, window.surface(), buffer.buffer());

@@ -326,9 +326,7 @@ TEST_F(HeapHintsVm, FollowingTheHintIsScannedOutIgnoringItIsComposed)
 	ASSERT_TRUE(c.heaps && c.client.dmabuf);
 
 	Window window(c.client, "follows hints");
-	ASSERT_TRUE(window.waitConfigure());
-	window.ack();
-	ASSERT_TRUE(setFullscreen(window, true));
+	ASSERT_TRUE(mapFullscreen(window));
 	HeapFeedback feedback;
 	Proxy<heapcomp_heap_feedback_v1> object(
 		heapcomp_heaps_v1_get_surface_feedback(c.heaps, window.surface()));

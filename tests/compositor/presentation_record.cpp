@@ -54,4 +54,12 @@ bool setFullscreen(Window &window, bool fullscreen)
 	return false;
 }
 
+bool mapFullscreen(Window &window)
+{
+	if (!window.waitConfigure())
+		return false;
+	window.ack();
+	return setFullscreen(window, true);
+}
+
 } /* namespace heapcomp::test */

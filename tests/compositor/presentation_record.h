@@ -25,4 +25,7 @@ PresentationRecord presentAndRecord(TestClient &client, wl_surface *surface, wl_
 /* Asks for fullscreen (or not) and acks configures until it holds; false if it never does. */
 bool setFullscreen(Window &window, bool fullscreen);
 
+/* A new window's first configure acked, then fullscreen; false if either never comes. */
+bool mapFullscreen(Window &window);
+
 } /* namespace heapcomp::test */

@@ -51,9 +51,7 @@ protected:
 TEST_F(Scanout, FullscreenClientBufferIsTheFrame)
 {
 	Window window(client, "fullscreen");
-	ASSERT_TRUE(window.waitConfigure());
-	window.ack();
-	setFullscreen(window, true);
+	ASSERT_TRUE(mapFullscreen(window));
 	ASSERT_EQ(window.configuredWidth(), int32_t(kWidth));
 	ShmBuffer buffer(client.shm, kWidth, kHeight);
 	buffer.fill(kRed);
@@ -92,9 +90,7 @@ TEST_F(Scanout, WindowedClientIsComposed)
 TEST_F(Scanout, TranslucentBufferNeedsAnOpaqueRegion)
 {
 	Window window(client, "argb");
-	ASSERT_TRUE(window.waitConfigure());
-	window.ack();
-	setFullscreen(window, true);
+	ASSERT_TRUE(mapFullscreen(window));
 	ShmBuffer buffer(client.shm, kWidth, kHeight, WL_SHM_FORMAT_ARGB8888);
 	buffer.fill(kGreen);
 	EXPECT_FALSE(present(window.surface(), buffer.buffer()).zeroCopy());
@@ -113,9 +109,7 @@ TEST_F(Scanout, TranslucentBufferNeedsAnOpaqueRegion)
 TEST_F(Scanout, SurfaceAboveIsComposed)
 {
 	Window window(client, "covered");
-	ASSERT_TRUE(window.waitConfigure());
-	window.ack();
-	setFullscreen(window, true);
+	ASSERT_TRUE(mapFullscreen(window));
 	ShmBuffer buffer(client.shm, kWidth, kHeight);
 	buffer.fill(kRed);
 	ASSERT_TRUE(present(window.surface(), buffer.buffer()).zeroCopy());
@@ -149,9 +143,7 @@ TEST_F(Scanout, CursorAboveIsComposed)
 {
 	client.bindInput();
 	Window window(client, "cursor");
-	ASSERT_TRUE(window.waitConfigure());
-	window.ack();
-	setFullscreen(window, true);
+	ASSERT_TRUE(mapFullscreen(window));
 	ShmBuffer buffer(client.shm, kWidth, kHeight);
 	buffer.fill(kRed);
 	ASSERT_TRUE(present(window.surface(), buffer.buffer()).zeroCopy());

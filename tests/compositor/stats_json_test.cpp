@@ -167,9 +167,7 @@ TEST(StatsJson, PerClientScanoutOutcomes)
 
 	TestClient fullscreen(server.socket());
 	Window window(fullscreen, "fullscreen");
-	ASSERT_TRUE(window.waitConfigure());
-	window.ack();
-	ASSERT_TRUE(setFullscreen(window, true));
+	ASSERT_TRUE(mapFullscreen(window));
 	ShmBuffer opaque(fullscreen.shm, 320, 240);
 	opaque.fill(kGreen);
 	for (int i = 0; i < 3; i++)

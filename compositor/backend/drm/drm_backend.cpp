@@ -157,21 +157,17 @@ Result<void> DrmOutput::init(wl_event_loop *loop, const drmModeModeInfo &mode, u
 		return bufmgr::unexpected(errno, name_ + ": mode blob");
 
 	bufmgr::BufferManager &manager = backend_.bufferManager();
-	bufmgr::SwapchainConfig config;
-	config.width = mode_.width;
-	config.height = mode_.height;
-	config.format = DRM_FORMAT_XRGB8888;
 	/* Scanout memory: contiguous first, which any display controller reads. */
-	config.usage = bufmgr::Usage::Scanout;
+	bufmgr::SwapchainConfig config =
+		outputSwapchainConfig(mode_, bufmgr::Usage::Scanout, "drm-" + name_);
 	config.numSlots = kOutputSlots;
-	config.name = "drm-" + name_;
 	auto allocate = [this, &manager](const bufmgr::AllocationRequest &request) {
 		auto buffer = manager.allocate(request);
 		if (buffer && bufferSource_ != buffer->source())
 			bufferSource_ = buffer->source();
 		return buffer;
 	};
-	auto swapchain = createOutputSwapchain(manager, config, allocate, backend_.dropHook());
+	auto swapchain = createOutputSwapchain(backend_, config, allocate);
 	if (!swapchain)
 		return bufmgr::unexpected(std::move(swapchain).error());
 	swapchain_ = std::move(*swapchain);
@@ -749,7 +745,7 @@ void DrmOutput::finishCapture()
 
 DrmBackend::DrmBackend(wl_event_loop *loop, bufmgr::BufferManager &manager, DrmConfig config,
 		       BufferDropHook dropHook)
-	: loop_(loop), manager_(manager), config_(std::move(config)), dropHook_(std::move(dropHook))
+	: Backend(manager, std::move(dropHook)), loop_(loop), config_(std::move(config))
 {
 }
 
@@ -775,7 +771,7 @@ Result<void> DrmBackend::start()
 	if (auto ret = createOutputs(); !ret)
 		return ret;
 	/* Which memory the display takes, asked of the kernel rather than guessed. */
-	probes_ = probeScanout(device_.fd.get(), manager_, outputs_.front()->probePipe());
+	probes_ = probeScanout(device_.fd.get(), bufferManager(), outputs_.front()->probePipe());
 	drmSource_.reset(wl_event_loop_add_fd(loop_, device_.fd.get(), WL_EVENT_READABLE,
 					      &DrmBackend::onDrmEvent, this));
 	if (!drmSource_)

@@ -215,7 +215,6 @@ private:
 class DrmBackend : public Backend
 {
 public:
-	using BufferDropHook = std::function<void(const bufmgr::Buffer &)>;
 
 	DrmBackend(wl_event_loop *loop, bufmgr::BufferManager &manager, DrmConfig config,
 		   BufferDropHook dropHook = {});
@@ -231,8 +230,6 @@ public:
 	int fd() const { return device_.fd.get(); }
 	const kms::Device &device() const { return device_; }
 	const DrmConfig &config() const { return config_; }
-	bufmgr::BufferManager &bufferManager() { return manager_; }
-	const BufferDropHook &dropHook() const { return dropHook_; }
 	DrmStats stats() const;
 	std::vector<DrmOutput *> drmOutputs() const;
 	/* What each source's buffers did on the first output's planes, at start. */
@@ -260,9 +257,7 @@ private:
 	void pruneClientFramebuffers();
 
 	wl_event_loop *loop_;
-	bufmgr::BufferManager &manager_;
 	DrmConfig config_;
-	BufferDropHook dropHook_;
 	kms::Device device_;
 	std::optional<dev_t> renderDevice_;
 	EventSource drmSource_;

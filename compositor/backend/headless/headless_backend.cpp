@@ -91,17 +91,14 @@ HeadlessOutput::~HeadlessOutput()
 Result<void> HeadlessOutput::init(wl_event_loop *loop)
 {
 	bufmgr::BufferManager &manager = backend_.bufferManager();
-	bufmgr::SwapchainConfig config;
-	config.width = mode_.width;
-	config.height = mode_.height;
-	config.format = DRM_FORMAT_XRGB8888;
 	/*
 	 * A display that needs contiguous memory gets scanout memory (CMA
 	 * first); otherwise any render-capable memory will do.
 	 */
-	config.usage = backend_.requiresContiguousScanout() ? bufmgr::Usage::Scanout
-							    : bufmgr::Usage::Render;
-	config.name = "headless-" + name_;
+	const bufmgr::SwapchainConfig config = outputSwapchainConfig(
+		mode_, backend_.requiresContiguousScanout() ? bufmgr::Usage::Scanout
+							    : bufmgr::Usage::Render,
+		"headless-" + name_);
 	/*
 	 * The renderer draws into these buffers and the CPU reads them back
 	 * for screenshots: any render-capable memory does, and plain memfds
@@ -125,7 +122,7 @@ Result<void> HeadlessOutput::init(wl_event_loop *loop)
 		return buffer;
 	};
 	/* Every buffer now: clients exhausting CMA later cannot starve the output. */
-	auto swapchain = createOutputSwapchain(manager, config, allocate, backend_.dropHook());
+	auto swapchain = createOutputSwapchain(backend_, config, allocate);
 	if (!swapchain)
 		return bufmgr::unexpected(std::move(swapchain).error());
 	swapchain_ = std::move(*swapchain);
@@ -286,7 +283,7 @@ const bufmgr::Buffer *HeadlessOutput::frontBuffer() const
 
 HeadlessBackend::HeadlessBackend(wl_event_loop *loop, bufmgr::BufferManager &manager,
 				 HeadlessConfig config, BufferDropHook dropHook)
-	: loop_(loop), manager_(manager), config_(config), dropHook_(std::move(dropHook))
+	: Backend(manager, std::move(dropHook)), loop_(loop), config_(config)
 {
 }
 
@@ -341,7 +338,7 @@ HeadlessBackend::scanoutHeaps(const std::vector<bufmgr::HeapInfo> &heaps) const
 
 bool HeadlessBackend::canScanOutMemory(const ClientBuffer &buffer) const
 {
-	return !config_.scanoutRequiresContiguous || isContiguousMemory(manager_.heaps(), buffer);
+	return !config_.scanoutRequiresContiguous || isContiguousMemory(bufferManager().heaps(), buffer);
 }
 
 std::vector<Output *> HeadlessBackend::outputs() const

@@ -120,7 +120,6 @@ class HeadlessBackend : public Backend
 {
 public:
 	/* Called with each output buffer before it is freed or pooled. */
-	using BufferDropHook = std::function<void(const bufmgr::Buffer &)>;
 
 	HeadlessBackend(wl_event_loop *loop, bufmgr::BufferManager &manager,
 			HeadlessConfig config, BufferDropHook dropHook = {});
@@ -155,14 +154,10 @@ public:
 	/* With FrameClock::Manual: how many outputs had a frame to run. */
 	size_t stepFrames();
 
-	bufmgr::BufferManager &bufferManager() { return manager_; }
-	const BufferDropHook &dropHook() const { return dropHook_; }
 
 private:
 	wl_event_loop *loop_;
-	bufmgr::BufferManager &manager_;
 	HeadlessConfig config_;
-	BufferDropHook dropHook_;
 	std::vector<std::unique_ptr<HeadlessOutput>> outputs_;
 	std::optional<dev_t> mainDevice_;
 };

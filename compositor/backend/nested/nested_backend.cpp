@@ -105,17 +105,13 @@ Result<void> NestedOutput::init(wl_event_loop *loop)
 {
 	loop_ = loop;
 	bufmgr::BufferManager &manager = backend_.bufferManager();
-	bufmgr::SwapchainConfig config;
-	config.width = mode_.width;
-	config.height = mode_.height;
-	config.format = DRM_FORMAT_XRGB8888;
-	config.usage = bufmgr::Usage::Cpu;
-	config.name = "nested-" + name_;
+	const bufmgr::SwapchainConfig config =
+		outputSwapchainConfig(mode_, bufmgr::Usage::Cpu, "nested-" + name_);
 	/* Memfds: every host maps them as wl_shm, and screenshots read them. */
 	auto allocate = [&manager](const bufmgr::AllocationRequest &request) {
 		return manager.allocateFromSource("memfd", request);
 	};
-	auto swapchain = createOutputSwapchain(manager, config, allocate, backend_.dropHook());
+	auto swapchain = createOutputSwapchain(backend_, config, allocate);
 	if (!swapchain)
 		return bufmgr::unexpected(std::move(swapchain).error());
 	swapchain_ = std::move(*swapchain);
@@ -474,8 +470,7 @@ const wl_touch_listener NestedBackend::touchListener = {
 
 NestedBackend::NestedBackend(wl_event_loop *loop, bufmgr::BufferManager &manager,
 			     NestedConfig config, BufferDropHook dropHook)
-	: loop_(loop), manager_(manager), config_(std::move(config)),
-	  dropHook_(std::move(dropHook))
+	: Backend(manager, std::move(dropHook)), loop_(loop), config_(std::move(config))
 {
 }
 

@@ -135,7 +135,6 @@ private:
 class NestedBackend : public Backend
 {
 public:
-	using BufferDropHook = std::function<void(const bufmgr::Buffer &)>;
 
 	NestedBackend(wl_event_loop *loop, bufmgr::BufferManager &manager, NestedConfig config,
 		      BufferDropHook dropHook = {});
@@ -146,8 +145,6 @@ public:
 	std::vector<Output *> outputs() const override;
 	bool hasTouch() const override { return touch_ != nullptr; }
 
-	bufmgr::BufferManager &bufferManager() { return manager_; }
-	const BufferDropHook &dropHook() const { return dropHook_; }
 	wl_compositor *compositor() const { return compositor_.get(); }
 	wl_shm *shm() const { return shm_.get(); }
 	xdg_wm_base *wmBase() const { return wmBase_.get(); }
@@ -209,9 +206,7 @@ private:
 	void lost(const std::string &why);
 
 	wl_event_loop *loop_;
-	bufmgr::BufferManager &manager_;
 	NestedConfig config_;
-	BufferDropHook dropHook_;
 
 	/* First, so gone last: every proxy below goes before the connection. */
 	std::unique_ptr<wl_display, DisplayDeleter> host_;
