@@ -605,9 +605,14 @@ void Surface::applyBuffer(SurfaceState &state)
 	buffer_ = ClientBuffer::Lock(buffer);
 }
 
-const Texture *Surface::updateTexture()
+const Texture *Surface::updateTexture(const Rect *shown)
 {
-	return buffer_ ? texture_.update(server_.renderer(), *buffer_.get()) : nullptr;
+	return buffer_ ? texture_.update(server_.renderer(), *buffer_.get(), shown) : nullptr;
+}
+
+Rect Surface::textureRect() const
+{
+	return buffer_ ? texture_.textureRect(*buffer_.get()) : Rect{};
 }
 
 void Surface::updateSize()

@@ -2,10 +2,12 @@
 #include "scene/output_repaint.h"
 
 #include <algorithm>
+#include <cmath>
 #include <deque>
 #include <tuple>
 #include <utility>
 #include <iterator>
+#include <optional>
 #include <time.h>
 
 #include <drm_fourcc.h>
@@ -27,6 +29,54 @@ namespace {
 
 /* Premultiplied RGBA behind every window. */
 constexpr float kClearColor[4] = { 0.0f, 0.0f, 0.0f, 1.0f };
+
+/* e's source box with the whole buffer spelt out: x, y, width, height. */
+SourceBox explicitSource(const SceneElement &e)
+{
+	if (e.source.width > 0 && e.source.height > 0)
+		return e.source;
+	return SourceBox{ 0, 0, double(e.buffer->width()), double(e.buffer->height()) };
+}
+
+/*
+ * The pixels of e's buffer that the output shows, rounded out; nullopt
+ * where the mapping is not a plain scale (a transform: all of it).
+ */
+std::optional<Rect> shownBufferRect(const SceneElement &e, const Rect &output)
+{
+	const Rect shown = intersect(e.destination, output);
+	if (e.transform != Transform::Normal || e.yInvert || shown.isEmpty())
+		return std::nullopt;
+	const SourceBox source = explicitSource(e);
+	const double kx = source.width / e.destination.width;
+	const double ky = source.height / e.destination.height;
+	const int32_t x0 = int32_t(std::floor(source.x + (shown.x - e.destination.x) * kx));
+	const int32_t y0 = int32_t(std::floor(source.y + (shown.y - e.destination.y) * ky));
+	const int32_t x1 = int32_t(std::ceil(source.x + (shown.right() - e.destination.x) * kx));
+	const int32_t y1 = int32_t(std::ceil(source.y + (shown.bottom() - e.destination.y) * ky));
+	return Rect{ x0, y0, x1 - x0, y1 - y0 };
+}
+
+/*
+ * Where e is drawn from a texture that holds only held of its buffer:
+ * the destination pixels whose source lies inside held (every pixel the
+ * output shows, by shownBufferRect()'s margin), with their source box
+ * in the texture's pixels.
+ */
+void drawFromPart(const SceneElement &e, const Rect &held, RenderItem *item)
+{
+	const SourceBox source = explicitSource(e);
+	const double kx = source.width / e.destination.width;
+	const double ky = source.height / e.destination.height;
+	const Rect &d = e.destination;
+	const int32_t x0 = std::max(0, int32_t(std::ceil((held.x - source.x) / kx)));
+	const int32_t y0 = std::max(0, int32_t(std::ceil((held.y - source.y) / ky)));
+	const int32_t x1 = std::min(d.width, int32_t(std::floor((held.right() - source.x) / kx)));
+	const int32_t y1 = std::min(d.height, int32_t(std::floor((held.bottom() - source.y) / ky)));
+	item->destination = Rect{ d.x + x0, d.y + y0, std::max(0, x1 - x0), std::max(0, y1 - y0) };
+	item->source = SourceBox{ source.x + x0 * kx - held.x, source.y + y0 * ky - held.y,
+				  (x1 - x0) * kx, (y1 - y0) * ky };
+}
 
 /* Past this many rects a repaint draws their bounding box: fewer passes. */
 constexpr size_t kMaxRepaintRects = 16;
@@ -335,6 +385,7 @@ Result<PassCompletion> OutputRepaint::drawScene(const OutputScene &scene,
 	 * even if its client shrinks the pool meanwhile.
 	 */
 	std::deque<std::pair<ShmBuffer::Access, ClientBuffer *>> shmReads;
+	const Rect outputRect{ 0, 0, int32_t(target.width()), int32_t(target.height()) };
 	for (size_t i = 0; i < scene.elements.size(); i++) {
 		const SceneElement &e = scene.elements[i];
 		if (hidden[i])
@@ -347,13 +398,20 @@ Result<PassCompletion> OutputRepaint::drawScene(const OutputScene &scene,
 			if (!shmReads.back().first.data())
 				continue;
 		}
-		const Texture *texture = e.surface->updateTexture();
+		const std::optional<Rect> shown = shownBufferRect(e, outputRect);
+		const Texture *texture = e.surface->updateTexture(shown ? &*shown : nullptr);
 		if (!texture)
 			continue;
 		RenderItem item;
 		item.texture = texture;
 		item.destination = e.destination;
 		item.source = e.source;
+		const Rect held = e.surface->textureRect();
+		if (held != Rect{ 0, 0, int32_t(e.buffer->width()), int32_t(e.buffer->height()) }) {
+			drawFromPart(e, held, &item);
+			if (item.destination.isEmpty())
+				continue;
+		}
 		item.transform = e.transform;
 		item.yInvert = e.yInvert;
 		(*pass)->addTexture(item);

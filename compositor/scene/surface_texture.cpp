@@ -3,6 +3,8 @@
 
 #include <wayland-server-protocol.h>
 
+#include <bufmgr/format.h>
+
 #include "log.h"
 #include "protocols/shm.h"
 
@@ -13,6 +15,20 @@ namespace {
 uint32_t resourceId(const ClientBuffer &buffer)
 {
 	return buffer.resource() ? wl_resource_get_id(buffer.resource()) : 0;
+}
+
+/* The part of a wl_shm buffer to copy for a frame that shows shown (null: all). */
+Rect copyWanted(const ClientBuffer &buffer, const Rect *shown)
+{
+	const Rect whole{ 0, 0, int32_t(buffer.width()), int32_t(buffer.height()) };
+	const bufmgr::FormatInfo *info = bufmgr::formatInfo(buffer.format());
+	if (!shown || uint64_t(buffer.width()) * buffer.height() <= SurfaceTexture::kCutPixels ||
+	    !info || info->numPlanes != 1)
+		return whole;
+	const int32_t m = SurfaceTexture::kCutMargin;
+	const Rect wanted = intersect(whole, Rect{ shown->x - m, shown->y - m, shown->width + 2 * m,
+						   shown->height + 2 * m });
+	return wanted.isEmpty() ? Rect{ 0, 0, 1, 1 } : wanted;
 }
 
 } /* namespace */
@@ -53,6 +69,7 @@ void SurfaceTexture::damaged(const ClientBuffer &buffer, std::span<const Rect> d
 void SurfaceTexture::clear()
 {
 	copy_.reset();
+	copyRect_ = {};
 	wrap_.reset();
 	stale_.clear();
 	wholeStale_ = true;
@@ -67,7 +84,14 @@ const Texture *SurfaceTexture::current(const ClientBuffer *buffer) const
 	return buffer->texture();
 }
 
-const Texture *SurfaceTexture::update(Renderer &renderer, ClientBuffer &buffer)
+Rect SurfaceTexture::textureRect(const ClientBuffer &buffer) const
+{
+	if (buffer.type() == ClientBuffer::Type::Shm && !wrap_ && copy_)
+		return copyRect_;
+	return Rect{ 0, 0, int32_t(buffer.width()), int32_t(buffer.height()) };
+}
+
+const Texture *SurfaceTexture::update(Renderer &renderer, ClientBuffer &buffer, const Rect *shown)
 {
 	if (buffer.type() == ClientBuffer::Type::Shm && renderer.readsShmInPlace()) {
 		if (const Texture *inPlace = wrapShm(renderer, buffer))
@@ -75,7 +99,7 @@ const Texture *SurfaceTexture::update(Renderer &renderer, ClientBuffer &buffer)
 	}
 	wrap_.reset();
 	if (buffer.type() == ClientBuffer::Type::Shm)
-		return updateShm(renderer, buffer);
+		return updateShm(renderer, buffer, shown);
 	copy_.reset();
 	return updateDmaBuf(renderer, buffer);
 }
@@ -103,9 +127,11 @@ const Texture *SurfaceTexture::wrapShm(Renderer &renderer, ClientBuffer &buffer)
 	return wrap_.get();
 }
 
-const Texture *SurfaceTexture::updateShm(Renderer &renderer, ClientBuffer &buffer)
+const Texture *SurfaceTexture::updateShm(Renderer &renderer, ClientBuffer &buffer, const Rect *shown)
 {
-	if (!isStale())
+	const Rect wanted = copyWanted(buffer, shown);
+	const bool holds = copy_ && copyRect_.contains(wanted);
+	if (!isStale() && holds)
 		return copy_.get();
 
 	const ShmBuffer &shm = *buffer.shmBuffer();
@@ -113,22 +139,39 @@ const Texture *SurfaceTexture::updateShm(Renderer &renderer, ClientBuffer &buffe
 	ShmBuffer::Access access(shm);
 	if (!access.data())
 		return nullptr;
-	if (wholeStale_ || !copy_) {
-		auto texture = renderer.importShm(access.data(), buffer.width(), buffer.height(),
-						  shm.stride(), buffer.format());
+	/* Whole buffers are one plane here; a cut one is only ever single-plane. */
+	auto at = [&](const Rect &r) {
+		const bufmgr::FormatInfo *info = bufmgr::formatInfo(buffer.format());
+		const size_t bytes = info ? info->bytesPerPixel[0] : 0;
+		return access.data() + size_t(r.y) * shm.stride() + size_t(r.x) * bytes;
+	};
+	if (wholeStale_ || !holds) {
+		/* What lies outside wanted is read again from the buffer when shown. */
+		auto texture = renderer.importShm(at(wanted), uint32_t(wanted.width),
+						  uint32_t(wanted.height), shm.stride(),
+						  buffer.format());
 		if (texture) {
 			copy_ = std::move(*texture);
 			copyWidth_ = buffer.width();
 			copyHeight_ = buffer.height();
 			copyFormat_ = buffer.format();
+			copyRect_ = wanted;
 		} else {
 			copy_.reset();
 			LOG_ERROR("wl_buffer@%u: shm import: %s", resourceId(buffer),
 				  texture.error().message().c_str());
 		}
 	} else {
-		std::vector<Rect> rects = stale_.rects();
-		auto ret = renderer.updateShm(*copy_, access.data(), shm.stride(), rects);
+		std::vector<Rect> rects;
+		for (const Rect &r : stale_.rects()) {
+			Rect inside = intersect(r, copyRect_);
+			if (inside.isEmpty())
+				continue;
+			inside.x -= copyRect_.x;
+			inside.y -= copyRect_.y;
+			rects.push_back(inside);
+		}
+		auto ret = renderer.updateShm(*copy_, at(copyRect_), shm.stride(), rects);
 		if (!ret)
 			LOG_ERROR("wl_buffer@%u: shm upload: %s", resourceId(buffer),
 				  ret.error().message().c_str());

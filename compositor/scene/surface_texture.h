@@ -40,8 +40,21 @@ public:
 	 * attached), importing or updating what it lacks. Null, logged, if
 	 * the renderer cannot read the buffer; a client that shrank its
 	 * wl_shm file gets invalid_fd.
+	 *
+	 * shown: the buffer pixels the frame draws (null: all). Of a wl_shm
+	 * buffer larger than kCutPixels only those and a margin are copied,
+	 * so that no client stalls everyone with a buffer far larger than
+	 * any output; textureRect() says which part the texture holds.
 	 */
-	const Texture *update(Renderer &renderer, ClientBuffer &buffer);
+	const Texture *update(Renderer &renderer, ClientBuffer &buffer,
+			      const Rect *shown = nullptr);
+	/* The buffer pixels the texture holds, texture pixel (0, 0) first. */
+	Rect textureRect(const ClientBuffer &buffer) const;
+
+	/* 4096x4096: a copy of more is cut to what is shown. */
+	static constexpr uint64_t kCutPixels = uint64_t(4096) * 4096;
+	/* Around what is shown, so that small moves need no new copy. */
+	static constexpr int32_t kCutMargin = 256;
 	/* What update() last returned, if still current; for tests. */
 	const Texture *current(const ClientBuffer *buffer) const;
 	/* Whether the next update() has anything to import. */
@@ -50,7 +63,7 @@ public:
 private:
 	void addDamage(const ClientBuffer &buffer, std::span<const Rect> damage);
 	const Texture *wrapShm(Renderer &renderer, ClientBuffer &buffer);
-	const Texture *updateShm(Renderer &renderer, ClientBuffer &buffer);
+	const Texture *updateShm(Renderer &renderer, ClientBuffer &buffer, const Rect *shown);
 	const Texture *updateDmaBuf(Renderer &renderer, ClientBuffer &buffer);
 
 	/* Where a wrap of wl_shm memory looks, and the layout it reads. */
@@ -69,6 +82,8 @@ private:
 	uint32_t copyWidth_ = 0;
 	uint32_t copyHeight_ = 0;
 	uint32_t copyFormat_ = 0;
+	/* The part of the buffer copy_ holds: all of it unless cut. */
+	Rect copyRect_;
 	/* Rows of buffer memory the texture lacks. */
 	PixelRegion stale_;
 	bool wholeStale_ = true;

@@ -14,6 +14,8 @@
 #include "client.h"
 #include "fd_count.h"
 #include "picture.h"
+#include "scene/surface_texture.h"
+#include "scene/view_stack.h"
 #include "server_runner.h"
 #include "surface.h"
 #include "test_client.h"
@@ -66,6 +68,8 @@ public:
 	}
 	/* wl_shm_pool.destroy: its buffers stay. */
 	void destroy() { pool_.reset(); }
+	/* The client's view of the pool, as XRGB8888 pixels. */
+	uint32_t *pixels() { return static_cast<uint32_t *>(data_); }
 
 private:
 	bool map(size_t size)
@@ -152,6 +156,100 @@ TEST(Shm, BufferOutlivesItsPool)
 	}
 	ASSERT_TRUE(server.waitFrames(2));
 	EXPECT_EQ(countOpenFds(), fds);
+}
+
+/*
+ * A wl_shm buffer far larger than any output: the renderer copies only
+ * the part shown and a margin, not its 256 MiB, and the window moved
+ * shows the right pixels of the buffer's newly shown part.
+ */
+TEST(Shm, HugeBufferIsCopiedOnlyWhereShown)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	Window window(client, "huge");
+	constexpr int32_t kSide = 8192;
+	Pool pool(client, size_t(kSide) * kSide * 4);
+	ASSERT_TRUE(pool.ok());
+	/* A pixel says where it is; only the painted pages of the file exist. */
+	auto colour = [](int32_t x, int32_t y) {
+		return 0xff000000u | uint32_t(x & 0xfff) << 12 | uint32_t(y & 0xfff);
+	};
+	auto paint = [&](const comp::Rect &r) {
+		for (int32_t y = r.y; y < r.bottom(); y++)
+			for (int32_t x = r.x; x < r.right(); x++)
+				pool.pixels()[size_t(y) * kSide + size_t(x)] = colour(x, y);
+	};
+	paint({ 0, 0, 1024, 1024 });
+	paint({ 5000, 6000, 512, 512 });
+	Proxy<wl_buffer> buffer = pool.buffer(0, kSide, kSide, kSide * 4);
+	ASSERT_TRUE(configure(window));
+	ASSERT_TRUE(window.present(buffer, kSide, kSide));
+
+	struct Seen {
+		int32_t x = 0, y = 0;
+		comp::Rect held;
+		uint32_t textureWidth = 0, textureHeight = 0;
+		bool inPlace = false;
+	};
+	auto look = [&] {
+		return server.run([](comp::Server &s) {
+			Seen seen;
+			comp::View *view = s.findView("huge");
+			if (!view)
+				return seen;
+			seen.x = view->x();
+			seen.y = view->y();
+			seen.held = view->surface()->textureRect();
+			if (const comp::Texture *texture = view->surface()->texture()) {
+				seen.textureWidth = texture->width();
+				seen.textureHeight = texture->height();
+			}
+			seen.inPlace = s.renderer().readsShmInPlace();
+			return seen;
+		});
+	};
+	auto expectShown = [&](const Seen &seen, uint32_t ox, uint32_t oy) {
+		const int32_t bx = int32_t(ox) - seen.x, by = int32_t(oy) - seen.y;
+		EXPECT_EQ(server.screenshot().at(ox, oy), colour(bx, by))
+			<< "output (" << ox << ", " << oy << ") = buffer (" << bx << ", " << by << ")";
+	};
+
+	auto moveTo = [&](int32_t x, int32_t y) {
+		server.run([x, y](comp::Server &s) {
+			if (comp::View *view = s.findView("huge"))
+				view->setPosition(x, y);
+		});
+		return server.drawFrames(2);
+	};
+
+	/* Its top-left corner on the output. */
+	ASSERT_TRUE(moveTo(10, 20));
+	Seen seen = look();
+	ASSERT_EQ(seen.x, 10);
+	expectShown(seen, 13, 25);
+	expectShown(seen, 319, 239);
+	/* A renderer that reads wl_shm in place copies nothing at all. */
+	if (!seen.inPlace) {
+		const int32_t most = 320 + 2 * comp::SurfaceTexture::kCutMargin + 2;
+		EXPECT_LE(seen.held.width, most) << seen.held.x << "," << seen.held.y;
+		EXPECT_LE(seen.held.height, most) << seen.held.x << "," << seen.held.y;
+		EXPECT_EQ(seen.textureWidth, uint32_t(seen.held.width));
+		EXPECT_EQ(seen.textureHeight, uint32_t(seen.held.height));
+	}
+
+	/* Moved far: another part of the buffer, copied then. */
+	ASSERT_TRUE(moveTo(-5000, -6000));
+	seen = look();
+	ASSERT_EQ(seen.x, -5000);
+	expectShown(seen, 10, 10);
+	expectShown(seen, 300, 200);
+	if (!seen.inPlace)
+		EXPECT_TRUE(seen.held.contains({ 5000, 6000, 320, 240 }))
+			<< seen.held.x << "," << seen.held.y << " " << seen.held.width << "x"
+			<< seen.held.height;
+	EXPECT_FALSE(client.error());
 }
 
 TEST(Shm, GrownPoolHoldsNewBuffers)
