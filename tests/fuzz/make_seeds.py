@@ -302,6 +302,74 @@ def seeds(interfaces):
     p.req('wl_surface', 'commit').frame()
     out['output-touch-shrink'] = p
 
+    # Two subsurfaces restacked around each other and their parent, synced
+    # and not, one destroyed while the parent's state still names it.
+    p = globals_(new(), *core, 'wl_subcompositor')
+    mapped_toplevel(p)
+    for i in range(2):
+        p.req('wl_compositor', 'create_surface')
+        p.req('wl_subcompositor', 'get_subsurface', Obj(), Obj(1 + i))
+        p.req('wl_subsurface', 'set_position', 10 + 30 * i, 10)
+        p.req('wl_shm', 'create_pool', Fd(FD_4K), 4096)
+        p.req('wl_shm_pool', 'create_buffer', 0, 16, 16, 64, XRGB_SHM)
+        p.req('wl_surface', 'attach', Obj(), 0, 0)
+        p.req('wl_surface', 'commit')
+    p.req('wl_surface', 'commit', obj=2).frame()
+    p.req('wl_subsurface', 'place_below', Obj(2))
+    p.req('wl_subsurface', 'place_above', Obj(0), obj=1)
+    p.req('wl_surface', 'commit', obj=2).frame()
+    p.req('wl_subsurface', 'set_desync')
+    p.req('wl_subsurface', 'set_position', -20, 50)
+    p.req('wl_surface', 'commit')
+    p.req('wl_subsurface', 'set_sync')
+    p.req('wl_subsurface', 'place_above', Obj(1))
+    p.req('wl_subsurface', 'destroy', obj=1)
+    p.req('wl_surface', 'commit', obj=2).frame()
+    out['subsurface-restack'] = p
+
+    # Interactive move from a button press and from a touch, resize from a
+    # press; the toplevel goes while its resize grab holds the pointer.
+    p = globals_(new(), *core, 'wl_seat')
+    mapped_toplevel(p)
+    input_devices(p)
+    p.motion().button(BTN_LEFT, True)
+    p.req('xdg_toplevel', 'move', Obj(), SERIAL)
+    p.motion(0, 2).motion(0, 0).button(BTN_LEFT, False).frame()
+    p.touch(0)
+    p.req('xdg_toplevel', 'move', Obj(), SERIAL)
+    p.touch(1, view=0, where=2).touch(2).frame()
+    p.motion().button(BTN_LEFT, True)
+    p.req('xdg_toplevel', 'resize', Obj(), SERIAL, 10)
+    p.motion(0, 2).frame()
+    p.req('xdg_surface', 'ack_configure', SERIAL)
+    p.req('wl_surface', 'commit').frame()
+    p.req('xdg_toplevel', 'destroy')
+    p.motion(0, 0).button(BTN_LEFT, False).frame()
+    out['move-resize'] = p
+
+    # Nested popups holding the grab when their toplevel goes, then a
+    # parent popup destroyed before its child (a protocol error).
+    p = globals_(new(), *core, 'wl_seat')
+    mapped_toplevel(p)
+    input_devices(p)
+    p.motion().button(BTN_LEFT, True)
+    for size in (40, 20):
+        p.req('xdg_wm_base', 'create_positioner')
+        p.req('xdg_positioner', 'set_size', size, size)
+        p.req('xdg_positioner', 'set_anchor_rect', 0, 0, 10, 10)
+        p.req('wl_compositor', 'create_surface')
+        p.req('xdg_wm_base', 'get_xdg_surface', Obj())
+        p.req('xdg_surface', 'get_popup', Obj(1), Obj())
+        p.req('xdg_popup', 'grab', Obj(), SERIAL)
+        p.req('wl_surface', 'commit')
+        p.req('xdg_surface', 'ack_configure', SERIAL)
+    p.button(BTN_LEFT, False).frame()
+    p.req('xdg_toplevel', 'destroy')
+    p.motion(0, 5).button(BTN_LEFT, True).button(BTN_LEFT, False)
+    p.key(KEY_ESC, True).key(KEY_ESC, False).frame()
+    p.req('xdg_popup', 'destroy', obj=1)
+    out['popup-grab-cancel'] = p
+
     # The harness's fixture heaps: 1 system, 2 default_cma_region, 3 its alias.
     p = globals_(new(), *core, 'zwp_linux_dmabuf_v1', 'heapcomp_heaps_v1')
     mapped_toplevel(p)
