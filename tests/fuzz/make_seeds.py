@@ -182,6 +182,20 @@ def mapped_toplevel(p, title=STR_TITLE, fd=FD_OUTPUT, w=W, h=H):
     return p
 
 
+def grabbing_popup(p, w, h, anchor):
+    """A popup of the newest xdg_surface, w x h at anchor, grabbing the newest serial."""
+    p.req('xdg_wm_base', 'create_positioner')
+    p.req('xdg_positioner', 'set_size', w, h)
+    p.req('xdg_positioner', 'set_anchor_rect', *anchor)
+    p.req('wl_compositor', 'create_surface')
+    p.req('xdg_wm_base', 'get_xdg_surface', Obj())
+    p.req('xdg_surface', 'get_popup', Obj(1), Obj())
+    p.req('xdg_popup', 'grab', Obj(), SERIAL)
+    p.req('wl_surface', 'commit')
+    p.req('xdg_surface', 'ack_configure', SERIAL)
+    return p
+
+
 def input_devices(p):
     p.req('wl_seat', 'get_pointer')
     p.req('wl_seat', 'get_keyboard')
@@ -206,15 +220,7 @@ def seeds(interfaces):
     mapped_toplevel(p)
     input_devices(p)
     p.motion().button(BTN_LEFT, True)
-    p.req('xdg_wm_base', 'create_positioner')
-    p.req('xdg_positioner', 'set_size', 40, 30)
-    p.req('xdg_positioner', 'set_anchor_rect', 10, 10, 20, 20)
-    p.req('wl_compositor', 'create_surface')
-    p.req('xdg_wm_base', 'get_xdg_surface', Obj())
-    p.req('xdg_surface', 'get_popup', Obj(1), Obj())
-    p.req('xdg_popup', 'grab', Obj(), SERIAL)
-    p.req('wl_surface', 'commit')
-    p.req('xdg_surface', 'ack_configure', SERIAL)
+    grabbing_popup(p, 40, 30, (10, 10, 20, 20))
     p.req('wl_shm', 'create_pool', Fd(FD_4K), 4096)
     p.req('wl_shm_pool', 'create_buffer', 0, 16, 16, 64, XRGB_SHM)
     p.req('wl_surface', 'attach', Obj(), 0, 0)
@@ -354,15 +360,7 @@ def seeds(interfaces):
     input_devices(p)
     p.motion().button(BTN_LEFT, True)
     for size in (40, 20):
-        p.req('xdg_wm_base', 'create_positioner')
-        p.req('xdg_positioner', 'set_size', size, size)
-        p.req('xdg_positioner', 'set_anchor_rect', 0, 0, 10, 10)
-        p.req('wl_compositor', 'create_surface')
-        p.req('xdg_wm_base', 'get_xdg_surface', Obj())
-        p.req('xdg_surface', 'get_popup', Obj(1), Obj())
-        p.req('xdg_popup', 'grab', Obj(), SERIAL)
-        p.req('wl_surface', 'commit')
-        p.req('xdg_surface', 'ack_configure', SERIAL)
+        grabbing_popup(p, size, size, (0, 0, 10, 10))
     p.button(BTN_LEFT, False).frame()
     p.req('xdg_toplevel', 'destroy')
     p.motion(0, 5).button(BTN_LEFT, True).button(BTN_LEFT, False)
