@@ -289,7 +289,7 @@ void Surface::clearRole(SurfaceRole *role)
 		role_ = nullptr;
 }
 
-const Texture *Surface::texture() const
+TexturePart Surface::texture() const
 {
 	return texture_.current(buffer_.get());
 }
@@ -605,14 +605,9 @@ void Surface::applyBuffer(SurfaceState &state)
 	buffer_ = ClientBuffer::Lock(buffer);
 }
 
-const Texture *Surface::updateTexture(const Rect *shown)
+TexturePart Surface::updateTexture(const Rect *shown)
 {
-	return buffer_ ? texture_.update(server_.renderer(), *buffer_.get(), shown) : nullptr;
-}
-
-Rect Surface::textureRect() const
-{
-	return buffer_ ? texture_.textureRect(*buffer_.get()) : Rect{};
+	return buffer_ ? texture_.update(server_.renderer(), *buffer_.get(), shown) : TexturePart{};
 }
 
 void Surface::updateSize()

@@ -168,14 +168,14 @@ public:
 	uint32_t bufferHeight() const { return bufferHeight_; }
 	/*
 	 * The renderer's texture of the buffer, imported or updated now if
-	 * the content changed since; null if it cannot be read. shown: the
-	 * buffer pixels drawn (see SurfaceTexture::update()).
+	 * the content changed since, and the buffer pixels it holds; none if
+	 * it cannot be read. shown: the buffer pixels drawn (see
+	 * SurfaceTexture::update()).
 	 */
-	const Texture *updateTexture(const Rect *shown = nullptr);
-	/* The texture as the last composed frame drew it, for tests. */
-	const Texture *texture() const;
-	/* The buffer pixels the texture holds; all of the buffer unless a huge one was cut. */
-	Rect textureRect() const;
+	TexturePart updateTexture(const Rect *shown = nullptr);
+	/* For tests: the texture as the last composed frame drew it, and wl_shm copies made. */
+	TexturePart texture() const;
+	uint64_t textureCopiesMade() const { return texture_.copiesMade(); }
 	/* The buffer's part that is shown, in buffer pixels; empty: all of it. */
 	SourceBox sourceBox() const;
 	Transform bufferTransform() const { return static_cast<Transform>(current_.transform); }

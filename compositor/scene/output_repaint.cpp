@@ -61,7 +61,8 @@ std::optional<Rect> shownBufferRect(const SceneElement &e, const Rect &output)
  * Where e is drawn from a texture that holds only held of its buffer:
  * the destination pixels whose source lies inside held (every pixel the
  * output shows, by shownBufferRect()'s margin), with their source box
- * in the texture's pixels.
+ * in the texture's pixels. Where held reaches the source's edge so does
+ * the destination, whatever the rounding of the scale.
  */
 void drawFromPart(const SceneElement &e, const Rect &held, RenderItem *item)
 {
@@ -69,13 +70,26 @@ void drawFromPart(const SceneElement &e, const Rect &held, RenderItem *item)
 	const double kx = source.width / e.destination.width;
 	const double ky = source.height / e.destination.height;
 	const Rect &d = e.destination;
-	const int32_t x0 = std::max(0, int32_t(std::ceil((held.x - source.x) / kx)));
-	const int32_t y0 = std::max(0, int32_t(std::ceil((held.y - source.y) / ky)));
-	const int32_t x1 = std::min(d.width, int32_t(std::floor((held.right() - source.x) / kx)));
-	const int32_t y1 = std::min(d.height, int32_t(std::floor((held.bottom() - source.y) / ky)));
+	/* A hair of slack: a double's error must not drop a pixel that held holds. */
+	constexpr double kSlack = 1e-6;
+	auto first = [](double start, double edge, double k) {
+		return edge <= start ? 0 : int32_t(std::ceil((edge - start) / k - kSlack));
+	};
+	auto last = [](double start, double size, double edge, double k, int32_t whole) {
+		if (edge >= start + size)
+			return whole;
+		return std::min(whole, int32_t(std::floor((edge - start) / k + kSlack)));
+	};
+	const int32_t x0 = first(source.x, held.x, kx);
+	const int32_t y0 = first(source.y, held.y, ky);
+	const int32_t x1 = last(source.x, source.width, held.right(), kx, d.width);
+	const int32_t y1 = last(source.y, source.height, held.bottom(), ky, d.height);
 	item->destination = Rect{ d.x + x0, d.y + y0, std::max(0, x1 - x0), std::max(0, y1 - y0) };
-	item->source = SourceBox{ source.x + x0 * kx - held.x, source.y + y0 * ky - held.y,
-				  (x1 - x0) * kx, (y1 - y0) * ky };
+	/* Inside the texture, as renderers require, that slack notwithstanding. */
+	const double sx = std::clamp(source.x + x0 * kx - held.x, 0.0, double(held.width));
+	const double sy = std::clamp(source.y + y0 * ky - held.y, 0.0, double(held.height));
+	item->source = SourceBox{ sx, sy, std::min((x1 - x0) * kx, held.width - sx),
+				  std::min((y1 - y0) * ky, held.height - sy) };
 }
 
 /* Past this many rects a repaint draws their bounding box: fewer passes. */
@@ -399,16 +413,16 @@ Result<PassCompletion> OutputRepaint::drawScene(const OutputScene &scene,
 				continue;
 		}
 		const std::optional<Rect> shown = shownBufferRect(e, outputRect);
-		const Texture *texture = e.surface->updateTexture(shown ? &*shown : nullptr);
-		if (!texture)
+		const TexturePart part = e.surface->updateTexture(shown ? &*shown : nullptr);
+		if (!part)
 			continue;
 		RenderItem item;
-		item.texture = texture;
+		item.texture = part.texture;
 		item.destination = e.destination;
 		item.source = e.source;
-		const Rect held = e.surface->textureRect();
-		if (held != Rect{ 0, 0, int32_t(e.buffer->width()), int32_t(e.buffer->height()) }) {
-			drawFromPart(e, held, &item);
+		const Rect whole{ 0, 0, int32_t(e.buffer->width()), int32_t(e.buffer->height()) };
+		if (part.held != whole) {
+			drawFromPart(e, part.held, &item);
 			if (item.destination.isEmpty())
 				continue;
 		}

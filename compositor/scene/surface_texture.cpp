@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "scene/surface_texture.h"
 
+#include <algorithm>
+
 #include <wayland-server-protocol.h>
 
 #include <bufmgr/format.h>
@@ -15,6 +17,11 @@ namespace {
 uint32_t resourceId(const ClientBuffer &buffer)
 {
 	return buffer.resource() ? wl_resource_get_id(buffer.resource()) : 0;
+}
+
+uint64_t area(const Rect &r)
+{
+	return uint64_t(r.width) * uint64_t(r.height);
 }
 
 /* The part of a wl_shm buffer to copy for a frame that shows shown (null: all). */
@@ -40,15 +47,35 @@ void SurfaceTexture::addDamage(const ClientBuffer &buffer, std::span<const Rect>
 		/* Renderers read memory rows; y-inverted damage names shown rows. */
 		if (buffer.yInverted())
 			r.y = height - r.y - r.height;
-		stale_.add(r);
+		if (buffer.type() != ClientBuffer::Type::Shm) {
+			stale_.add(r);
+			continue;
+		}
+		for (Copy &copy : copies_)
+			copy.stale.add(intersect(r, copy.rect));
 	}
 }
 
 void SurfaceTexture::attached(const ClientBuffer &buffer, bool same, std::span<const Rect> damage)
 {
-	bool copyFits = copy_ && copyWidth_ == buffer.width() && copyHeight_ == buffer.height() &&
-			copyFormat_ == buffer.format();
-	if (buffer.type() == ClientBuffer::Type::Shm ? !copyFits : !same) {
+	if (buffer.type() == ClientBuffer::Type::Shm) {
+		/* Copies are the surface's: any wl_buffer of their layout updates them. */
+		if (copyWidth_ != buffer.width() || copyHeight_ != buffer.height() ||
+		    copyFormat_ != buffer.format()) {
+			copies_.clear();
+			failed_.reset();
+			copyWidth_ = buffer.width();
+			copyHeight_ = buffer.height();
+			copyFormat_ = buffer.format();
+			return;
+		}
+		addDamage(buffer, damage);
+		return;
+	}
+	/* What wl_shm copies held is not what the surface shows any more. */
+	copies_.clear();
+	copyWidth_ = copyHeight_ = copyFormat_ = 0;
+	if (!same) {
 		/*
 		 * A dma-buf texture is the buffer's own: a buffer attached
 		 * again holds a whole new frame, since damage describes it
@@ -56,6 +83,7 @@ void SurfaceTexture::attached(const ClientBuffer &buffer, bool same, std::span<c
 		 */
 		wholeStale_ = true;
 		stale_.clear();
+		failed_.reset();
 		return;
 	}
 	addDamage(buffer, damage);
@@ -68,39 +96,43 @@ void SurfaceTexture::damaged(const ClientBuffer &buffer, std::span<const Rect> d
 
 void SurfaceTexture::clear()
 {
-	copy_.reset();
-	copyRect_ = {};
+	copies_.clear();
+	copyWidth_ = copyHeight_ = copyFormat_ = 0;
 	wrap_.reset();
 	stale_.clear();
 	wholeStale_ = true;
+	failed_.reset();
 }
 
-const Texture *SurfaceTexture::current(const ClientBuffer *buffer) const
+TexturePart SurfaceTexture::current(const ClientBuffer *buffer) const
 {
 	if (!buffer)
-		return nullptr;
-	if (buffer->type() == ClientBuffer::Type::Shm)
-		return wrap_ ? wrap_.get() : copy_.get();
-	return buffer->texture();
+		return {};
+	const Rect whole{ 0, 0, int32_t(buffer->width()), int32_t(buffer->height()) };
+	if (buffer->type() != ClientBuffer::Type::Shm)
+		return { buffer->texture(), whole };
+	if (wrap_)
+		return { wrap_.get(), whole };
+	const Copy *last = nullptr;
+	for (const Copy &copy : copies_) {
+		if (!last || copy.used > last->used)
+			last = &copy;
+	}
+	return last ? TexturePart{ last->texture.get(), last->rect } : TexturePart{};
 }
 
-Rect SurfaceTexture::textureRect(const ClientBuffer &buffer) const
+TexturePart SurfaceTexture::update(Renderer &renderer, ClientBuffer &buffer, const Rect *shown)
 {
-	if (buffer.type() == ClientBuffer::Type::Shm && !wrap_ && copy_)
-		return copyRect_;
-	return Rect{ 0, 0, int32_t(buffer.width()), int32_t(buffer.height()) };
-}
-
-const Texture *SurfaceTexture::update(Renderer &renderer, ClientBuffer &buffer, const Rect *shown)
-{
+	updates_++;
 	if (buffer.type() == ClientBuffer::Type::Shm && renderer.readsShmInPlace()) {
+		const Rect whole{ 0, 0, int32_t(buffer.width()), int32_t(buffer.height()) };
 		if (const Texture *inPlace = wrapShm(renderer, buffer))
-			return inPlace;
+			return { inPlace, whole };
 	}
 	wrap_.reset();
 	if (buffer.type() == ClientBuffer::Type::Shm)
 		return updateShm(renderer, buffer, shown);
-	copy_.reset();
+	copies_.clear();
 	return updateDmaBuf(renderer, buffer);
 }
 
@@ -121,89 +153,110 @@ const Texture *SurfaceTexture::wrapShm(Renderer &renderer, ClientBuffer &buffer)
 		wrapKey_ = key;
 	}
 	/* The client's memory is the texture: there is nothing stale to copy. */
-	stale_.clear();
-	wholeStale_ = false;
-	copy_.reset();
+	copies_.clear();
 	return wrap_.get();
 }
 
-const Texture *SurfaceTexture::updateShm(Renderer &renderer, ClientBuffer &buffer, const Rect *shown)
+TexturePart SurfaceTexture::updateShm(Renderer &renderer, ClientBuffer &buffer, const Rect *shown)
 {
 	const Rect wanted = copyWanted(buffer, shown);
-	const bool holds = copy_ && copyRect_.contains(wanted);
-	if (!isStale() && holds)
-		return copy_.get();
+	/* The smallest copy holding wanted: the one made for this output. */
+	Copy *copy = nullptr;
+	for (Copy &c : copies_) {
+		if (c.rect.contains(wanted) && (!copy || area(c.rect) < area(copy->rect)))
+			copy = &c;
+	}
+	if (!copy && failed_ == wanted)
+		return {};
 
-	const ShmBuffer &shm = *buffer.shmBuffer();
-	/* Survives the client shrinking its pool's file under the read. */
-	ShmBuffer::Access access(shm);
-	if (!access.data())
-		return nullptr;
-	/* Whole buffers are one plane here; a cut one is only ever single-plane. */
-	auto at = [&](const Rect &r) {
-		const bufmgr::FormatInfo *info = bufmgr::formatInfo(buffer.format());
-		const size_t bytes = info ? info->bytesPerPixel[0] : 0;
-		return access.data() + size_t(r.y) * shm.stride() + size_t(r.x) * bytes;
-	};
-	if (wholeStale_ || !holds) {
-		/* What lies outside wanted is read again from the buffer when shown. */
-		auto texture = renderer.importShm(at(wanted), uint32_t(wanted.width),
-						  uint32_t(wanted.height), shm.stride(),
-						  buffer.format());
-		if (texture) {
-			copy_ = std::move(*texture);
-			copyWidth_ = buffer.width();
-			copyHeight_ = buffer.height();
-			copyFormat_ = buffer.format();
-			copyRect_ = wanted;
+	if (!copy || !copy->stale.empty()) {
+		const ShmBuffer &shm = *buffer.shmBuffer();
+		/* Survives the client shrinking its pool's file under the read. */
+		ShmBuffer::Access access(shm);
+		if (!access.data())
+			return {};
+		/* A cut buffer is only ever single-plane; a whole one starts at its offset. */
+		auto at = [&](const Rect &r) {
+			const bufmgr::FormatInfo *info = bufmgr::formatInfo(buffer.format());
+			const size_t bytes = info ? info->bytesPerPixel[0] : 0;
+			return access.data() + size_t(r.y) * shm.stride() + size_t(r.x) * bytes;
+		};
+		if (!copy) {
+			copy = makeCopy(renderer, buffer, at(wanted), wanted);
 		} else {
-			copy_.reset();
-			LOG_ERROR("wl_buffer@%u: shm import: %s", resourceId(buffer),
-				  texture.error().message().c_str());
+			std::vector<Rect> rects;
+			for (const Rect &r : copy->stale.rects())
+				rects.push_back(Rect{ r.x - copy->rect.x, r.y - copy->rect.y, r.width,
+						      r.height });
+			auto ret = renderer.updateShm(*copy->texture, at(copy->rect), shm.stride(),
+						      rects);
+			if (!ret)
+				LOG_ERROR("wl_buffer@%u: shm upload: %s", resourceId(buffer),
+					  ret.error().message().c_str());
+			copy->stale.clear();
 		}
-	} else {
-		std::vector<Rect> rects;
-		for (const Rect &r : stale_.rects()) {
-			Rect inside = intersect(r, copyRect_);
-			if (inside.isEmpty())
-				continue;
-			inside.x -= copyRect_.x;
-			inside.y -= copyRect_.y;
-			rects.push_back(inside);
+		if (!access.end()) {
+			/* What was read is zeroes: nothing of it shows. */
+			clear();
+			if (buffer.resource())
+				wl_resource_post_error(buffer.resource(), WL_SHM_ERROR_INVALID_FD,
+						       "the pool's file was shrunk under the buffer");
+			return {};
 		}
-		auto ret = renderer.updateShm(*copy_, at(copyRect_), shm.stride(), rects);
-		if (!ret)
-			LOG_ERROR("wl_buffer@%u: shm upload: %s", resourceId(buffer),
-				  ret.error().message().c_str());
+		if (!copy)
+			return {};
 	}
-	stale_.clear();
-	wholeStale_ = false;
 
-	if (!access.end()) {
-		/* What was read is zeroes: nothing of it shows. */
-		clear();
-		if (buffer.resource())
-			wl_resource_post_error(buffer.resource(), WL_SHM_ERROR_INVALID_FD,
-					       "the pool's file was shrunk under the buffer");
-		return nullptr;
-	}
-	return copy_.get();
+	copy->used = updates_;
+	const TexturePart part{ copy->texture.get(), copy->rect };
+	/* Copies that no output drew for a while: the window moved on. */
+	std::erase_if(copies_, [&](const Copy &c) { return c.used + kForgetAfter < updates_; });
+	return part;
 }
 
-const Texture *SurfaceTexture::updateDmaBuf(Renderer &renderer, ClientBuffer &buffer)
+SurfaceTexture::Copy *SurfaceTexture::makeCopy(Renderer &renderer, ClientBuffer &buffer,
+					       const uint8_t *at, const Rect &wanted)
+{
+	auto texture = renderer.importShm(at, uint32_t(wanted.width), uint32_t(wanted.height),
+					  buffer.shmBuffer()->stride(), buffer.format());
+	if (!texture) {
+		LOG_ERROR("wl_buffer@%u: shm import of %dx%d at %d,%d: %s", resourceId(buffer),
+			  wanted.width, wanted.height, wanted.x, wanted.y,
+			  texture.error().message().c_str());
+		failed_ = wanted;
+		return nullptr;
+	}
+	copiesMade_++;
+	failed_.reset();
+	/* What the new copy holds, older ones need not. */
+	std::erase_if(copies_, [&](const Copy &c) { return wanted.contains(c.rect); });
+	if (copies_.size() >= kMaxCopies) {
+		copies_.erase(std::min_element(copies_.begin(), copies_.end(),
+					       [](const Copy &a, const Copy &b) {
+						       return a.used < b.used;
+					       }));
+	}
+	copies_.push_back(Copy{ std::move(*texture), wanted, PixelRegion(), updates_ });
+	return &copies_.back();
+}
+
+TexturePart SurfaceTexture::updateDmaBuf(Renderer &renderer, ClientBuffer &buffer)
 {
 	const bufmgr::Buffer &dmaBuf = *buffer.dmaBuf();
+	const Rect whole{ 0, 0, int32_t(buffer.width()), int32_t(buffer.height()) };
 	if (!buffer.texture()) {
+		if (failed_)
+			return {};
 		/* linux-dmabuf imports at creation; a renderer may drop it since. */
 		auto texture = renderer.importDmaBuf(dmaBuf);
 		if (!texture) {
 			LOG_ERROR("wl_buffer@%u: dma-buf import (%s): %s", resourceId(buffer),
 				  buffer.exporter().c_str(), texture.error().message().c_str());
-			return nullptr;
+			failed_ = whole;
+			return {};
 		}
 		buffer.setTexture(std::move(*texture));
-	} else if (isStale()) {
-		Rect whole{ 0, 0, int32_t(buffer.width()), int32_t(buffer.height()) };
+	} else if (wholeStale_ || !stale_.empty()) {
 		std::vector<Rect> rects = wholeStale_ ? std::vector<Rect>{ whole } : stale_.rects();
 		auto ret = renderer.updateDmaBuf(*buffer.texture(), dmaBuf, rects);
 		if (!ret)
@@ -212,7 +265,7 @@ const Texture *SurfaceTexture::updateDmaBuf(Renderer &renderer, ClientBuffer &bu
 	}
 	stale_.clear();
 	wholeStale_ = false;
-	return buffer.texture();
+	return { buffer.texture(), whole };
 }
 
 } /* namespace comp */

@@ -3,7 +3,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
+#include <vector>
 
 #include "buffer.h"
 #include "pixel_region.h"
@@ -11,16 +13,24 @@
 
 namespace comp {
 
+/* A texture, and the buffer pixels it holds: texture pixel (0, 0) first. */
+struct TexturePart {
+	const Texture *texture = nullptr;
+	Rect held;
+	explicit operator bool() const { return texture != nullptr; }
+};
+
 /*
  * What the renderer draws for one surface, made when a composed frame
  * first needs it: a buffer that is scanned out, or never shown, is never
  * imported. A client dma-buf is imported once per wl_buffer and kept
- * with it (ClientBuffer::texture); wl_shm content is copied into one
- * texture per surface, which later buffers update where their commits
- * damaged it, whichever wl_buffer they come from — unless the renderer
- * reads wl_shm memory in place (Renderer::readsShmInPlace()): then the
- * texture wraps the attached wl_buffer's memory, re-made when it moves,
- * and whoever draws holds a ShmBuffer::Access across the pass.
+ * with it (ClientBuffer::texture); wl_shm content is copied into a
+ * texture per surface (per part shown, for a huge buffer), which later
+ * buffers update where their commits damaged it, whichever wl_buffer
+ * they come from — unless the renderer reads wl_shm memory in place
+ * (Renderer::readsShmInPlace()): then the texture wraps the attached
+ * wl_buffer's memory, re-made when it moves, and whoever draws holds a
+ * ShmBuffer::Access across the pass.
  */
 class SurfaceTexture
 {
@@ -37,34 +47,49 @@ public:
 
 	/*
 	 * The texture showing buffer's current content (the buffer last
-	 * attached), importing or updating what it lacks. Null, logged, if
-	 * the renderer cannot read the buffer; a client that shrank its
-	 * wl_shm file gets invalid_fd.
+	 * attached), importing or updating what it lacks. No texture, logged
+	 * once, if the renderer cannot read the buffer (tried again when
+	 * the content changes); a client that shrank its wl_shm file gets
+	 * invalid_fd.
 	 *
 	 * shown: the buffer pixels the frame draws (null: all). Of a wl_shm
 	 * buffer larger than kCutPixels only those and a margin are copied,
 	 * so that no client stalls everyone with a buffer far larger than
-	 * any output; textureRect() says which part the texture holds.
+	 * any output. Outputs showing other parts of it get a copy each, up
+	 * to kMaxCopies, so that none copies again on every frame.
 	 */
-	const Texture *update(Renderer &renderer, ClientBuffer &buffer,
-			      const Rect *shown = nullptr);
-	/* The buffer pixels the texture holds, texture pixel (0, 0) first. */
-	Rect textureRect(const ClientBuffer &buffer) const;
+	TexturePart update(Renderer &renderer, ClientBuffer &buffer, const Rect *shown = nullptr);
 
 	/* 4096x4096: a copy of more is cut to what is shown. */
 	static constexpr uint64_t kCutPixels = uint64_t(4096) * 4096;
 	/* Around what is shown, so that small moves need no new copy. */
 	static constexpr int32_t kCutMargin = 256;
-	/* What update() last returned, if still current; for tests. */
-	const Texture *current(const ClientBuffer *buffer) const;
-	/* Whether the next update() has anything to import. */
-	bool isStale() const { return wholeStale_ || !stale_.empty(); }
+	/* Copies of parts of one wl_shm buffer kept at once. */
+	static constexpr size_t kMaxCopies = 4;
+	/* A copy no update() returned in this many is dropped. */
+	static constexpr uint64_t kForgetAfter = 64;
+
+	/* For tests: what update() last returned, if still current. */
+	TexturePart current(const ClientBuffer *buffer) const;
+	/* For tests: wl_shm copies made since the surface was created. */
+	uint64_t copiesMade() const { return copiesMade_; }
 
 private:
+	/* A copy of wl_shm content: all of the buffer, or the part of a huge one shown. */
+	struct Copy {
+		std::unique_ptr<Texture> texture;
+		Rect rect;		/* the buffer pixels it holds */
+		PixelRegion stale;	/* rows of buffer memory in rect it lacks */
+		uint64_t used = 0;	/* the update() that last returned it */
+	};
+
 	void addDamage(const ClientBuffer &buffer, std::span<const Rect> damage);
 	const Texture *wrapShm(Renderer &renderer, ClientBuffer &buffer);
-	const Texture *updateShm(Renderer &renderer, ClientBuffer &buffer, const Rect *shown);
-	const Texture *updateDmaBuf(Renderer &renderer, ClientBuffer &buffer);
+	TexturePart updateShm(Renderer &renderer, ClientBuffer &buffer, const Rect *shown);
+	TexturePart updateDmaBuf(Renderer &renderer, ClientBuffer &buffer);
+	/* A new copy of wanted, in place of the least used if there are enough. */
+	Copy *makeCopy(Renderer &renderer, ClientBuffer &buffer, const uint8_t *at,
+		       const Rect &wanted);
 
 	/* Where a wrap of wl_shm memory looks, and the layout it reads. */
 	struct WrapKey {
@@ -76,17 +101,19 @@ private:
 		bool operator==(const WrapKey &) const = default;
 	};
 
-	std::unique_ptr<Texture> copy_;	/* wl_shm content */
+	std::vector<Copy> copies_;	/* wl_shm content */
 	std::unique_ptr<Texture> wrap_;	/* wl_shm memory read in place */
 	WrapKey wrapKey_;
 	uint32_t copyWidth_ = 0;
 	uint32_t copyHeight_ = 0;
 	uint32_t copyFormat_ = 0;
-	/* The part of the buffer copy_ holds: all of it unless cut. */
-	Rect copyRect_;
-	/* Rows of buffer memory the texture lacks. */
+	uint64_t updates_ = 0;
+	uint64_t copiesMade_ = 0;
+	/* A client dma-buf's rows that its texture lacks. */
 	PixelRegion stale_;
 	bool wholeStale_ = true;
+	/* The part whose import failed: not tried again until the content changes. */
+	std::optional<Rect> failed_;
 };
 
 } /* namespace comp */

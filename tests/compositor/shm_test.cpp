@@ -6,6 +6,7 @@
  */
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <csignal>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -159,96 +160,395 @@ TEST(Shm, BufferOutlivesItsPool)
 }
 
 /*
- * A wl_shm buffer far larger than any output: the renderer copies only
- * the part shown and a margin, not its 256 MiB, and the window moved
- * shows the right pixels of the buffer's newly shown part.
+ * A side x side wl_shm buffer far larger than any output, whose pixels
+ * say where they are. Only the parts painted exist in its file.
+ */
+class HugeBuffer
+{
+public:
+	HugeBuffer(TestClient &client, int32_t side)
+		: side_(side), pool_(client, size_t(side) * size_t(side) * 4)
+	{
+		if (pool_.ok())
+			buffer_ = pool_.buffer(0, side, side, side * 4);
+	}
+
+	bool ok() const { return buffer_ != nullptr; }
+	operator wl_buffer *() const { return buffer_; }
+	Pool &pool() { return pool_; }
+
+	/* The colour of buffer pixel (x, y) where painted. */
+	static uint32_t colour(int32_t x, int32_t y)
+	{
+		return 0xff000000u | uint32_t(x & 0xfff) << 12 | uint32_t(y & 0xfff);
+	}
+	void paint(const comp::Rect &r)
+	{
+		for (int32_t y = r.y; y < r.bottom(); y++)
+			for (int32_t x = r.x; x < r.right(); x++)
+				pixel(x, y) = colour(x, y);
+	}
+	void fill(const comp::Rect &r, uint32_t colour)
+	{
+		for (int32_t y = r.y; y < r.bottom(); y++)
+			for (int32_t x = r.x; x < r.right(); x++)
+				pixel(x, y) = colour;
+	}
+
+private:
+	uint32_t &pixel(int32_t x, int32_t y)
+	{
+		return pool_.pixels()[size_t(y) * size_t(side_) + size_t(x)];
+	}
+
+	int32_t side_;
+	Pool pool_;
+	Proxy<wl_buffer> buffer_;
+};
+
+/* What heapcomp holds of a window's texture. */
+struct Held {
+	int32_t x = 0, y = 0;	/* the window's position */
+	comp::Rect rect;	/* the buffer pixels its texture holds */
+	uint32_t textureWidth = 0, textureHeight = 0;
+	uint64_t copiesMade = 0;
+	bool inPlace = false;	/* the renderer reads wl_shm in place: no copies */
+};
+
+Held held(ServerRunner &server, const std::string &title)
+{
+	return server.run([&](comp::Server &s) {
+		Held seen;
+		comp::View *view = s.findView(title);
+		if (!view)
+			return seen;
+		seen.x = view->x();
+		seen.y = view->y();
+		const comp::TexturePart part = view->surface()->texture();
+		seen.rect = part.held;
+		if (part) {
+			seen.textureWidth = part.texture->width();
+			seen.textureHeight = part.texture->height();
+		}
+		seen.copiesMade = view->surface()->textureCopiesMade();
+		seen.inPlace = s.renderer().readsShmInPlace();
+		return seen;
+	});
+}
+
+/* Moves the window and draws every output twice. */
+bool moveTo(ServerRunner &server, const std::string &title, int32_t x, int32_t y)
+{
+	server.run([&](comp::Server &s) {
+		if (comp::View *view = s.findView(title))
+			view->setPosition(x, y);
+	});
+	return server.drawFrames(2);
+}
+
+/* Output pixel (ox, oy) of shot shows buffer pixel (ox - x, oy - y)'s colour. */
+testing::AssertionResult showsWhere(const comp::Screenshot &shot, int32_t x, int32_t y,
+				    uint32_t ox, uint32_t oy)
+{
+	const int32_t bx = int32_t(ox) - x, by = int32_t(oy) - y;
+	if (shot.at(ox, oy) == HugeBuffer::colour(bx, by))
+		return testing::AssertionSuccess();
+	return testing::AssertionFailure() << std::hex << "output (" << std::dec << ox << ", " << oy
+					   << ") shows 0x" << std::hex << shot.at(ox, oy)
+					   << ", not buffer (" << std::dec << bx << ", " << by << ")";
+}
+
+std::string describe(const comp::Rect &r)
+{
+	return std::to_string(r.width) + "x" + std::to_string(r.height) + " at " +
+	       std::to_string(r.x) + "," + std::to_string(r.y);
+}
+
+/* A client's window for a huge buffer, and the buffer. */
+struct HugeWindow {
+	HugeWindow(ServerRunner &server, const std::string &title)
+		: client(server.socket()), window(client, title), buffer(client, kSide)
+	{
+	}
+	/* Configured, acked, and showing all of the buffer. */
+	bool show() { return configure(window) && window.present(buffer, kSide, kSide); }
+	/* Fills r with colour, damages it and commits; true once the frame came. */
+	bool draw(const comp::Rect &r, uint32_t colour)
+	{
+		buffer.fill(r, colour);
+		wl_surface_damage_buffer(window.surface(), r.x, r.y, r.width, r.height);
+		return client.commitAndWaitFrame(window.surface()).has_value();
+	}
+
+	static constexpr int32_t kSide = 8192;
+	TestClient client;
+	Window window;
+	HugeBuffer buffer;
+};
+
+/*
+ * A huge wl_shm buffer: the renderer copies only the part shown and a
+ * margin, not its 256 MiB, and the window moved shows the right pixels
+ * of the buffer's newly shown part.
  */
 TEST(Shm, HugeBufferIsCopiedOnlyWhereShown)
 {
 	ServerRunner server;
 	ASSERT_TRUE(server.ok()) << server.error();
-	TestClient client(server.socket());
-	Window window(client, "huge");
-	constexpr int32_t kSide = 8192;
-	Pool pool(client, size_t(kSide) * kSide * 4);
-	ASSERT_TRUE(pool.ok());
-	/* A pixel says where it is; only the painted pages of the file exist. */
-	auto colour = [](int32_t x, int32_t y) {
-		return 0xff000000u | uint32_t(x & 0xfff) << 12 | uint32_t(y & 0xfff);
-	};
-	auto paint = [&](const comp::Rect &r) {
-		for (int32_t y = r.y; y < r.bottom(); y++)
-			for (int32_t x = r.x; x < r.right(); x++)
-				pool.pixels()[size_t(y) * kSide + size_t(x)] = colour(x, y);
-	};
-	paint({ 0, 0, 1024, 1024 });
-	paint({ 5000, 6000, 512, 512 });
-	Proxy<wl_buffer> buffer = pool.buffer(0, kSide, kSide, kSide * 4);
-	ASSERT_TRUE(configure(window));
-	ASSERT_TRUE(window.present(buffer, kSide, kSide));
-
-	struct Seen {
-		int32_t x = 0, y = 0;
-		comp::Rect held;
-		uint32_t textureWidth = 0, textureHeight = 0;
-		bool inPlace = false;
-	};
-	auto look = [&] {
-		return server.run([](comp::Server &s) {
-			Seen seen;
-			comp::View *view = s.findView("huge");
-			if (!view)
-				return seen;
-			seen.x = view->x();
-			seen.y = view->y();
-			seen.held = view->surface()->textureRect();
-			if (const comp::Texture *texture = view->surface()->texture()) {
-				seen.textureWidth = texture->width();
-				seen.textureHeight = texture->height();
-			}
-			seen.inPlace = s.renderer().readsShmInPlace();
-			return seen;
-		});
-	};
-	auto expectShown = [&](const Seen &seen, uint32_t ox, uint32_t oy) {
-		const int32_t bx = int32_t(ox) - seen.x, by = int32_t(oy) - seen.y;
-		EXPECT_EQ(server.screenshot().at(ox, oy), colour(bx, by))
-			<< "output (" << ox << ", " << oy << ") = buffer (" << bx << ", " << by << ")";
-	};
-
-	auto moveTo = [&](int32_t x, int32_t y) {
-		server.run([x, y](comp::Server &s) {
-			if (comp::View *view = s.findView("huge"))
-				view->setPosition(x, y);
-		});
-		return server.drawFrames(2);
-	};
+	HugeWindow huge(server, "huge");
+	ASSERT_TRUE(huge.buffer.ok());
+	huge.buffer.paint({ 0, 0, 1024, 1024 });
+	huge.buffer.paint({ 5000, 6000, 512, 512 });
+	ASSERT_TRUE(huge.show());
 
 	/* Its top-left corner on the output. */
-	ASSERT_TRUE(moveTo(10, 20));
-	Seen seen = look();
+	ASSERT_TRUE(moveTo(server, "huge", 10, 20));
+	Held seen = held(server, "huge");
 	ASSERT_EQ(seen.x, 10);
-	expectShown(seen, 13, 25);
-	expectShown(seen, 319, 239);
+	comp::Screenshot shot = server.screenshot();
+	EXPECT_TRUE(showsWhere(shot, 10, 20, 13, 25));
+	EXPECT_TRUE(showsWhere(shot, 10, 20, 319, 239));
 	/* A renderer that reads wl_shm in place copies nothing at all. */
 	if (!seen.inPlace) {
 		const int32_t most = 320 + 2 * comp::SurfaceTexture::kCutMargin + 2;
-		EXPECT_LE(seen.held.width, most) << seen.held.x << "," << seen.held.y;
-		EXPECT_LE(seen.held.height, most) << seen.held.x << "," << seen.held.y;
-		EXPECT_EQ(seen.textureWidth, uint32_t(seen.held.width));
-		EXPECT_EQ(seen.textureHeight, uint32_t(seen.held.height));
+		EXPECT_LE(seen.rect.width, most) << describe(seen.rect);
+		EXPECT_LE(seen.rect.height, most) << describe(seen.rect);
+		EXPECT_EQ(seen.textureWidth, uint32_t(seen.rect.width));
+		EXPECT_EQ(seen.textureHeight, uint32_t(seen.rect.height));
 	}
 
 	/* Moved far: another part of the buffer, copied then. */
-	ASSERT_TRUE(moveTo(-5000, -6000));
-	seen = look();
+	ASSERT_TRUE(moveTo(server, "huge", -5000, -6000));
+	seen = held(server, "huge");
 	ASSERT_EQ(seen.x, -5000);
-	expectShown(seen, 10, 10);
-	expectShown(seen, 300, 200);
+	shot = server.screenshot();
+	EXPECT_TRUE(showsWhere(shot, -5000, -6000, 10, 10));
+	EXPECT_TRUE(showsWhere(shot, -5000, -6000, 300, 200));
 	if (!seen.inPlace)
-		EXPECT_TRUE(seen.held.contains({ 5000, 6000, 320, 240 }))
-			<< seen.held.x << "," << seen.held.y << " " << seen.held.width << "x"
-			<< seen.held.height;
+		EXPECT_TRUE(seen.rect.contains({ 5000, 6000, 320, 240 })) << describe(seen.rect);
+
+	/* A buffer small enough is copied whole again, cut no more. */
+	Proxy<wl_buffer> small = huge.buffer.pool().buffer(0, 1024, 1024, 8192 * 4);
+	ASSERT_TRUE(huge.window.present(small, 1024, 1024));
+	ASSERT_TRUE(moveTo(server, "huge", 10, 20));
+	seen = held(server, "huge");
+	EXPECT_EQ(seen.rect, (comp::Rect{ 0, 0, 1024, 1024 })) << describe(seen.rect);
+	shot = server.screenshot();
+	EXPECT_TRUE(showsWhere(shot, 10, 20, 11, 21));
+	EXPECT_TRUE(showsWhere(shot, 10, 20, 319, 239));
+	EXPECT_FALSE(huge.client.error());
+}
+
+/*
+ * Damage inside the part copied updates that copy, where the client
+ * drew; damage outside it copies nothing until that part is shown.
+ */
+TEST(Shm, HugeBufferDamagedWhereShownIsUpdated)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	HugeWindow huge(server, "huge");
+	ASSERT_TRUE(huge.buffer.ok());
+	huge.buffer.paint({ 0, 0, 1024, 1024 });
+	ASSERT_TRUE(huge.show());
+	ASSERT_TRUE(moveTo(server, "huge", 10, 20));
+	const uint64_t copies = held(server, "huge").copiesMade;
+
+	ASSERT_TRUE(huge.draw({ 100, 50, 10, 10 }, kRed));
+	ASSERT_TRUE(huge.draw({ 6000, 6000, 10, 10 }, kBlue));
+	ASSERT_TRUE(server.drawFrames(1));
+	comp::Screenshot shot = server.screenshot();
+	EXPECT_EQ(shot.at(10 + 100, 20 + 50), kRed);
+	EXPECT_EQ(shot.at(10 + 109, 20 + 59), kRed);
+	EXPECT_TRUE(showsWhere(shot, 10, 20, 10 + 99, 20 + 55));
+	EXPECT_TRUE(showsWhere(shot, 10, 20, 10 + 110, 20 + 55));
+	Held seen = held(server, "huge");
+	if (!seen.inPlace)
+		EXPECT_EQ(seen.copiesMade, copies) << "damage shown made a new copy";
+
+	/* The part damaged while not shown, shown. */
+	ASSERT_TRUE(moveTo(server, "huge", -5900, -5900));
+	shot = server.screenshot();
+	EXPECT_EQ(shot.at(100, 100), kBlue);
+	EXPECT_EQ(shot.at(109, 109), kBlue);
+	EXPECT_FALSE(huge.client.error());
+}
+
+/*
+ * Scaled by a viewport and hanging off the output's top-left corner: the
+ * part copied reaches the buffer's edge, and so does what is drawn, to
+ * the destination's last row and column.
+ */
+TEST(Shm, HugeBufferScaledOffTheCornerIsDrawnToItsEdge)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	HugeWindow huge(server, "scaled");
+	ASSERT_TRUE(huge.buffer.ok());
+	huge.buffer.fill({ 7600, 7600, 592, 592 }, kGreen);
+	Proxy<wp_viewport> viewport(
+		wp_viewporter_get_viewport(huge.client.viewporter, huge.window.surface()));
+	/* 8192 / 2994 pixels a pixel: a ratio a double does not hold exactly. */
+	constexpr int32_t kDestination = 2994;
+	wp_viewport_set_destination(viewport, kDestination, kDestination);
+	ASSERT_TRUE(huge.show());
+	constexpr int32_t kShown = 100;
+	ASSERT_TRUE(moveTo(server, "scaled", kShown - kDestination, kShown - kDestination));
+
+	comp::Screenshot shot = server.screenshot();
+	for (auto [x, y] : { std::pair{ 0, 0 }, { kShown - 1, 0 }, { 0, kShown - 1 },
+			     { kShown - 1, kShown - 1 }, { kShown / 2, kShown - 1 },
+			     { kShown - 1, kShown / 2 } })
+		EXPECT_EQ(shot.at(x, y), kGreen) << "at " << x << ", " << y;
+	EXPECT_NE(shot.at(kShown, kShown / 2), kGreen);
+	EXPECT_NE(shot.at(kShown / 2, kShown), kGreen);
+	Held seen = held(server, "scaled");
+	if (!seen.inPlace) {
+		EXPECT_EQ(seen.rect.right(), 8192) << describe(seen.rect);
+		EXPECT_LT(seen.rect.width, 1024) << describe(seen.rect);
+	}
+	EXPECT_FALSE(huge.client.error());
+}
+
+/*
+ * Two outputs show two parts of one huge buffer: each has its copy, and
+ * frames after the first copy nothing, only what the client damaged.
+ */
+TEST(Shm, HugeBufferOnTwoOutputsIsCopiedOncePerOutput)
+{
+	comp::ServerConfig config = ServerRunner::defaultConfig();
+	config.headless.numOutputs = 2;
+	ServerRunner server(config);
+	ASSERT_TRUE(server.ok()) << server.error();
+	HugeWindow huge(server, "wide");
+	ASSERT_TRUE(huge.buffer.ok());
+	/* Shown from buffer x 3000 on: the first output's part and the second's. */
+	huge.buffer.paint({ 2500, 0, 1200, 800 });
+	ASSERT_TRUE(huge.show());
+	ASSERT_TRUE(moveTo(server, "wide", -3000, 0));
+	const uint64_t copies = held(server, "wide").copiesMade;
+
+	auto screenshot = [&](size_t output) {
+		return server.run([output](comp::Server &s) {
+			auto shot = s.screenshot(output);
+			return shot ? std::move(*shot) : comp::Screenshot();
+		});
+	};
+	for (int frame = 0; frame < 4; frame++) {
+		/* A stripe across both outputs' parts. */
+		const comp::Rect stripe{ 3000, 100 + frame * 10, 640, 4 };
+		ASSERT_TRUE(huge.draw(stripe, kRed));
+		ASSERT_TRUE(server.drawFrames(1));
+		const comp::Screenshot first = screenshot(0), second = screenshot(1);
+		const uint32_t y = uint32_t(stripe.y + 1);
+		EXPECT_EQ(first.at(5, y), kRed) << "frame " << frame;
+		EXPECT_EQ(second.at(315, y), kRed) << "frame " << frame;
+		EXPECT_TRUE(showsWhere(first, -3000, 0, 300, 10));
+		EXPECT_TRUE(showsWhere(second, -3320, 0, 10, 10));
+	}
+	Held seen = held(server, "wide");
+	if (!seen.inPlace)
+		EXPECT_EQ(seen.copiesMade, copies) << "outputs copied their parts again";
+	EXPECT_FALSE(huge.client.error());
+}
+
+/*
+ * The renderer of the tests, copying wl_shm (never reading it in place),
+ * whose wl_shm imports fail while told to; it counts them.
+ */
+class FailingShmImports final : public comp::Renderer
+{
+public:
+	explicit FailingShmImports(std::unique_ptr<comp::Renderer> real) : real_(std::move(real)) {}
+
+	std::atomic<bool> fail{ false };
+	std::atomic<int> imports{ 0 };
+
+	std::string_view name() const override { return real_->name(); }
+	comp::DmaBufPath dmaBufPath() const override { return real_->dmaBufPath(); }
+	uint32_t maxTextureSize() const override { return real_->maxTextureSize(); }
+	std::vector<FormatModifier> dmaBufFormats() const override { return real_->dmaBufFormats(); }
+	std::vector<uint32_t> shmFormats() const override { return real_->shmFormats(); }
+	comp::Result<std::unique_ptr<comp::Texture>> importShm(const uint8_t *data, uint32_t width,
+								uint32_t height, uint32_t stride,
+								uint32_t format) override
+	{
+		imports++;
+		if (fail)
+			return bufmgr::unexpected(ENOMEM, "import shm (told to fail)");
+		return real_->importShm(data, width, height, stride, format);
+	}
+	comp::Result<void> updateShm(comp::Texture &texture, const uint8_t *data, uint32_t stride,
+				     std::span<const comp::Rect> damage) override
+	{
+		return real_->updateShm(texture, data, stride, damage);
+	}
+	comp::Result<std::unique_ptr<comp::Texture>> importDmaBuf(const bufmgr::Buffer &buffer) override
+	{
+		return real_->importDmaBuf(buffer);
+	}
+	comp::Result<void> updateDmaBuf(comp::Texture &texture, const bufmgr::Buffer &buffer,
+					std::span<const comp::Rect> damage) override
+	{
+		return real_->updateDmaBuf(texture, buffer, damage);
+	}
+	comp::Result<std::unique_ptr<comp::RenderPass>>
+	beginPass(const bufmgr::Buffer &target, std::span<const comp::Rect> damage) override
+	{
+		return real_->beginPass(target, damage);
+	}
+	comp::Result<std::vector<uint32_t>> readPixels(const bufmgr::Buffer &target) override
+	{
+		return real_->readPixels(target);
+	}
+	void releaseTarget(const bufmgr::Buffer &target) override { real_->releaseTarget(target); }
+
+private:
+	std::unique_ptr<comp::Renderer> real_;
+};
+
+/*
+ * An import that fails is not tried again on every frame: the window
+ * shows nothing of the buffer until its content changes, then it does.
+ */
+TEST(Shm, FailedImportIsNotRetriedEveryFrame)
+{
+	comp::ServerConfig config = ServerRunner::defaultConfig();
+	FailingShmImports *renderer = nullptr;
+	config.createRenderer = [real = config.createRenderer,
+				 &renderer](bufmgr::BufferManager &manager)
+		-> comp::Result<std::unique_ptr<comp::Renderer>> {
+		auto made = real(manager);
+		if (!made)
+			return bufmgr::unexpected(made.error());
+		auto failing = std::make_unique<FailingShmImports>(std::move(*made));
+		renderer = failing.get();
+		return failing;
+	};
+	ServerRunner server(config);
+	ASSERT_TRUE(server.ok()) << server.error();
+	ASSERT_NE(renderer, nullptr);
+	TestClient client(server.socket());
+	Window window(client, "failing");
+	Pool pool(client, 2 * 32 * 32 * 4);
+	ASSERT_TRUE(pool.ok());
+	Proxy<wl_buffer> square = pool.buffer(0, 32, 32, 32 * 4);
+	Proxy<wl_buffer> wide = pool.buffer(0, 64, 16, 64 * 4);
+	ASSERT_TRUE(configure(window));
+
+	renderer->fail = true;
+	pool.fill(0, 32 * 32, kGreen);
+	ASSERT_TRUE(window.present(square, 32, 32));
+	ASSERT_TRUE(server.drawFrames(4));
+	EXPECT_EQ(renderer->imports.load(), 1);
+	EXPECT_NE(server.screenshot().at(5, 5), kGreen);
+
+	/* A buffer of another size: tried, and it shows. */
+	renderer->fail = false;
+	ASSERT_TRUE(window.present(wide, 64, 16));
+	ASSERT_TRUE(server.drawFrames(2));
+	EXPECT_EQ(renderer->imports.load(), 2);
+	EXPECT_EQ(server.screenshot().at(60, 5), kGreen);
 	EXPECT_FALSE(client.error());
 }
 
