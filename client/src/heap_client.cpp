@@ -669,7 +669,11 @@ hc_buffer *hc_buffer_create(hc_client *client, wl_surface *surface, uint32_t wid
 			client->fail("connection lost while heapcomp allocated");
 			return nullptr;
 		}
-		if (lent.ready && lent.planes.size() == layout->planes && lent.planes[0].fd) {
+		/* Every plane the format has, each with its fd and rows: no gaps. */
+		const bool whole = lent.planes.size() == layout->planes &&
+				   std::all_of(lent.planes.begin(), lent.planes.end(),
+					       [](const Plane &p) { return p.fd && p.stride; });
+		if (lent.ready && whole) {
 			buffer->fd = std::move(lent.planes[0].fd);
 			buffer->planes = std::move(lent.planes);
 			buffer->size = lent.size;

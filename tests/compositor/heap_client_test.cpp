@@ -92,7 +92,6 @@ TEST(HeapClient, ListsHeapsAndFollowsTheSurfacesHint)
 	EXPECT_FALSE(app.error());
 }
 
-/* The fixture heaps cannot allocate: NULL, and the error names what was tried. */
 /* The heap list says which device each heap's memory is for and who pays for it. */
 TEST(HeapClient, SaysWhereEachHeapsMemoryComesFrom)
 {
@@ -133,6 +132,7 @@ TEST(HeapClient, SaysWhereEachHeapsMemoryComesFrom)
 	EXPECT_EQ(hc_client_heap_accounting(client.get(), 99, nullptr), HC_ACCOUNTING_UNKNOWN);
 }
 
+/* The fixture heaps cannot allocate: NULL, and the error names what was tried. */
 TEST(HeapClient, AllocationFailureSaysWhatWasTried)
 {
 	FixtureTree tree;
