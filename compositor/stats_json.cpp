@@ -205,8 +205,8 @@ void writeHeaps(bufmgr::JsonWriter &json, Server &server)
 		json.endObject();
 	}
 	json.endArray();
-	if (!hints)
-		json.field("reason", "no heap hints: this system has no usable DMA-BUF heaps");
+	if (!hints || hints->heaps().empty())
+		json.field("heaps_reason", "no heap hints: this system has no usable DMA-BUF heaps");
 }
 
 /* What each client holds and how its buffers fared against the heap hints. */

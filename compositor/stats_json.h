@@ -49,7 +49,7 @@ std::string probeJson(Server &server);
  *             "region", "devices": [{"node", "driver"}], "origin",
  *             "accounting": {"controller", "dmem_region", "summary"},
  *             "scans_out_on": the planes the DRM probe saw take it (null off DRM)}]},
- * as hinted to clients; without heaps, "reason" says why.
+ * as hinted to clients; without heaps, "heaps_reason" says why (in statsJson() too).
  */
 std::string heapsJson(Server &server);
 

@@ -11,6 +11,7 @@
 
 #include "json.h"
 #include "presentation_record.h"
+#include "protocols/heap_hints.h"
 #include "server_runner.h"
 #include "stats_json.h"
 #include "test_client.h"
@@ -70,12 +71,18 @@ TEST(StatsJson, CountsWhatTheClientDid)
 	Drawing drawing(client);
 	ASSERT_TRUE(drawing.ok);
 
-	auto [text, frames, repaint, renderer] = server.run([](comp::Server &s) {
+	auto [text, frames, repaint, renderer, hinted] = server.run([](comp::Server &s) {
+		const bool hinted = s.heapHints() && !s.heapHints()->heaps().empty();
 		return std::tuple(comp::statsJson(s), s.frameCount(), s.repaintStats(),
-				  std::string(s.renderer().name()));
+				  std::string(s.renderer().name()), hinted);
 	});
 	std::optional<Json> json = parseJson(text);
 	ASSERT_TRUE(json) << text;
+
+	/* Without heaps the heap list says why, under its own name. */
+	EXPECT_EQ(at(*json, { "heaps" }).array.empty(), !hinted) << text;
+	EXPECT_EQ(string(*json, { "heaps_reason" }).has_value(), !hinted) << text;
+	EXPECT_FALSE(json->get("reason")) << text;
 
 	EXPECT_EQ(at(*json, { "backend", "name" }).text, "headless") << text;
 	const Json &outputs = at(*json, { "outputs" });
