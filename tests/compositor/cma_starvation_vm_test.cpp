@@ -10,6 +10,7 @@
 #include <bufmgr/allocators.h>
 #include <bufmgr/heap.h>
 
+#include "cma_hog.h"
 #include "server_runner.h"
 #include "test_client.h"
 #include "vm_env.h"
@@ -50,16 +51,7 @@ TEST(CmaStarvation, TheOutputKeepsPresentingWhenAClientTakesAllCma)
 	});
 	ASSERT_EQ(source, "dma-heap:default_cma_region") << "the output's buffers are not CMA";
 
-	/* Everything left, in large pieces and then small ones. */
-	std::vector<bufmgr::Buffer> taken;
-	for (uint64_t piece : { 4ull << 20, 256ull << 10, 16ull << 10 }) {
-		for (;;) {
-			auto buffer = (*hog)->allocate(bufmgr::AllocationRequest::blob(piece, "hog"));
-			if (!buffer)
-				break;
-			taken.push_back(std::move(*buffer));
-		}
-	}
+	std::vector<bufmgr::Buffer> taken = takeEverything(**hog);
 	ASSERT_FALSE(taken.empty());
 	const std::optional<uint64_t> freeWhenTaken = cmaFreePages();
 	ASSERT_TRUE(freeWhenTaken);

@@ -14,15 +14,18 @@
 #include <future>
 #include <thread>
 #include <memory>
+#include <mutex>
 
 #include <drm_fourcc.h>
 
 #include <bufmgr/allocators.h>
 
 #include "backend/drm/drm_backend.h"
+#include "cma_hog.h"
 #include "dmabuf_buffer.h"
 #include "fd_count.h"
 #include "json.h"
+#include "log.h"
 #include "presentation_record.h"
 #include "server_runner.h"
 #include "stats_json.h"
@@ -247,6 +250,70 @@ TEST_F(DrmBackendTest, ContiguousOnlyDisplayScansOutCmaNotSystem)
 	ASSERT_TRUE(direct.presented);
 	EXPECT_TRUE(direct.zeroCopy()) << lastRefusal();
 	expectHalves(capture());
+}
+
+/*
+ * CMA all taken before heapcomp starts: its scanout buffers come from
+ * the next source, the log says which heap failed, how and what came
+ * instead, the stats name the memory used, and frames still reach the
+ * display.
+ */
+TEST_F(DrmBackendTest, CmaTakenAtStartScanoutFallsBackAndSaysSo)
+{
+	const std::string cma = cmaHeapPath();
+	if (cma.empty())
+		SKIP_OR_FAIL_WITHOUT("no CMA heap");
+	auto hog = bufmgr::createDmaHeapAllocator(cma, true);
+	ASSERT_TRUE(hog) << hog.error().message();
+	std::vector<bufmgr::Buffer> taken = takeEverything(**hog);
+	ASSERT_FALSE(taken.empty());
+
+	std::vector<std::string> log;
+	std::mutex logMutex;
+	comp::setLogSink([&](comp::LogLevel, std::string_view line) {
+		std::lock_guard lock(logMutex);
+		log.emplace_back(line);
+	});
+	start();
+	comp::setLogSink(nullptr);
+	ASSERT_FALSE(HasFatalFailure());
+
+	const std::string heap = cma.substr(cma.rfind('/') + 1);
+	auto [source, stats] = server->run([](comp::Server &s) {
+		auto &drm = static_cast<comp::DrmBackend &>(s.backend());
+		return std::pair(drm.drmOutputs()[0]->bufferSource(), comp::statsJson(s));
+	});
+	/* The policy's next scanout source: the system heap or GBM, never CMA again. */
+	EXPECT_NE(source, "");
+	EXPECT_NE(source, "dma-heap:" + heap);
+	std::optional<Json> json = parseJson(stats);
+	ASSERT_TRUE(json) << stats;
+	EXPECT_EQ(string(at(*json, { "backend", "outputs" }).array.at(0), { "scanout_memory" }),
+		  source);
+	auto logged = [&](std::initializer_list<std::string> words) {
+		return std::any_of(log.begin(), log.end(), [&](const std::string &line) {
+			return std::all_of(words.begin(), words.end(), [&](const std::string &w) {
+				return line.find(w) != std::string::npos;
+			});
+		});
+	};
+	std::string all;
+	for (const std::string &line : log)
+		all += line + "\n";
+	EXPECT_TRUE(logged({ heap, "ENOMEM", "falling back to" }))
+		<< "no line says that " << heap << " failed and what came next:\n" << all;
+	EXPECT_TRUE(logged({ "scanout buffers from " + source })) << all;
+
+	/* The display shows what a client draws, from the fallback memory. */
+	Window window(*client, "composed");
+	ASSERT_TRUE(window.waitConfigure());
+	window.ack();
+	ShmBuffer buffer(client->shm, 64, 48);
+	buffer.fill(kGreen);
+	ASSERT_TRUE(presentAndRecord(*client, window.surface(), buffer.buffer()).presented);
+	comp::Screenshot shot = capture();
+	EXPECT_EQ(shot.at(1, 1), kGreen);
+	EXPECT_EQ(shot.at(64, 10), kBlack);
 }
 
 /* Steady state: no framebuffer, test commit or allocation per frame. */
