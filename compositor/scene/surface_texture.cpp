@@ -42,6 +42,9 @@ Rect copyWanted(const ClientBuffer &buffer, const Rect *shown)
 
 void SurfaceTexture::addDamage(const ClientBuffer &buffer, std::span<const Rect> damage)
 {
+	/* New content: what failed to import may not now. */
+	if (!damage.empty())
+		failed_.clear();
 	const int32_t height = int32_t(buffer.height());
 	for (Rect r : damage) {
 		/* Renderers read memory rows; y-inverted damage names shown rows. */
@@ -63,7 +66,8 @@ void SurfaceTexture::attached(const ClientBuffer &buffer, bool same, std::span<c
 		if (copyWidth_ != buffer.width() || copyHeight_ != buffer.height() ||
 		    copyFormat_ != buffer.format()) {
 			copies_.clear();
-			failed_.reset();
+			failed_.clear();
+			failureLogged_ = false;
 			copyWidth_ = buffer.width();
 			copyHeight_ = buffer.height();
 			copyFormat_ = buffer.format();
@@ -83,7 +87,8 @@ void SurfaceTexture::attached(const ClientBuffer &buffer, bool same, std::span<c
 		 */
 		wholeStale_ = true;
 		stale_.clear();
-		failed_.reset();
+		failed_.clear();
+		failureLogged_ = false;
 		return;
 	}
 	addDamage(buffer, damage);
@@ -101,7 +106,8 @@ void SurfaceTexture::clear()
 	wrap_.reset();
 	stale_.clear();
 	wholeStale_ = true;
-	failed_.reset();
+	failed_.clear();
+	failureLogged_ = false;
 }
 
 TexturePart SurfaceTexture::current(const ClientBuffer *buffer) const
@@ -166,7 +172,7 @@ TexturePart SurfaceTexture::updateShm(Renderer &renderer, ClientBuffer &buffer, 
 		if (c.rect.contains(wanted) && (!copy || area(c.rect) < area(copy->rect)))
 			copy = &c;
 	}
-	if (!copy && failed_ == wanted)
+	if (!copy && std::find(failed_.begin(), failed_.end(), wanted) != failed_.end())
 		return {};
 
 	if (!copy || !copy->stale.empty()) {
@@ -220,14 +226,18 @@ SurfaceTexture::Copy *SurfaceTexture::makeCopy(Renderer &renderer, ClientBuffer 
 	auto texture = renderer.importShm(at, uint32_t(wanted.width), uint32_t(wanted.height),
 					  buffer.shmBuffer()->stride(), buffer.format());
 	if (!texture) {
-		LOG_ERROR("wl_buffer@%u: shm import of %dx%d at %d,%d: %s", resourceId(buffer),
-			  wanted.width, wanted.height, wanted.x, wanted.y,
-			  texture.error().message().c_str());
-		failed_ = wanted;
+		if (!failureLogged_)
+			LOG_ERROR("wl_buffer@%u: shm import of %dx%d at %d,%d: %s", resourceId(buffer),
+				  wanted.width, wanted.height, wanted.x, wanted.y,
+				  texture.error().message().c_str());
+		failureLogged_ = true;
+		if (failed_.size() >= kMaxCopies)
+			failed_.erase(failed_.begin());
+		failed_.push_back(wanted);
 		return nullptr;
 	}
 	copiesMade_++;
-	failed_.reset();
+	failureLogged_ = false;
 	/* What the new copy holds, older ones need not. */
 	std::erase_if(copies_, [&](const Copy &c) { return wanted.contains(c.rect); });
 	if (copies_.size() >= kMaxCopies) {
@@ -245,16 +255,20 @@ TexturePart SurfaceTexture::updateDmaBuf(Renderer &renderer, ClientBuffer &buffe
 	const bufmgr::Buffer &dmaBuf = *buffer.dmaBuf();
 	const Rect whole{ 0, 0, int32_t(buffer.width()), int32_t(buffer.height()) };
 	if (!buffer.texture()) {
-		if (failed_)
+		if (!failed_.empty())
 			return {};
 		/* linux-dmabuf imports at creation; a renderer may drop it since. */
 		auto texture = renderer.importDmaBuf(dmaBuf);
 		if (!texture) {
-			LOG_ERROR("wl_buffer@%u: dma-buf import (%s): %s", resourceId(buffer),
-				  buffer.exporter().c_str(), texture.error().message().c_str());
-			failed_ = whole;
+			if (!failureLogged_)
+				LOG_ERROR("wl_buffer@%u: dma-buf import (%s): %s", resourceId(buffer),
+					  buffer.exporter().c_str(),
+					  texture.error().message().c_str());
+			failureLogged_ = true;
+			failed_.push_back(whole);
 			return {};
 		}
+		failureLogged_ = false;
 		buffer.setTexture(std::move(*texture));
 	} else if (wholeStale_ || !stale_.empty()) {
 		std::vector<Rect> rects = wholeStale_ ? std::vector<Rect>{ whole } : stale_.rects();

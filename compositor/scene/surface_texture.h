@@ -3,7 +3,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <span>
 #include <vector>
 
@@ -47,10 +46,10 @@ public:
 
 	/*
 	 * The texture showing buffer's current content (the buffer last
-	 * attached), importing or updating what it lacks. No texture, logged
-	 * once, if the renderer cannot read the buffer (tried again when
-	 * the content changes); a client that shrank its wl_shm file gets
-	 * invalid_fd.
+	 * attached), importing or updating what it lacks. No texture if the
+	 * renderer cannot read the buffer: logged once, tried again after
+	 * the next commit with damage, not on every frame. A client that
+	 * shrank its wl_shm file gets invalid_fd.
 	 *
 	 * shown: the buffer pixels the frame draws (null: all). Of a wl_shm
 	 * buffer larger than kCutPixels only those and a margin are copied,
@@ -66,8 +65,8 @@ public:
 	static constexpr int32_t kCutMargin = 256;
 	/* Copies of parts of one wl_shm buffer kept at once. */
 	static constexpr size_t kMaxCopies = 4;
-	/* A copy no update() returned in this many is dropped. */
-	static constexpr uint64_t kForgetAfter = 64;
+	/* A copy no update() returned in this many is dropped: every output draws more often. */
+	static constexpr uint64_t kForgetAfter = 2 * kMaxCopies;
 
 	/* For tests: what update() last returned, if still current. */
 	TexturePart current(const ClientBuffer *buffer) const;
@@ -112,8 +111,10 @@ private:
 	/* A client dma-buf's rows that its texture lacks. */
 	PixelRegion stale_;
 	bool wholeStale_ = true;
-	/* The part whose import failed: not tried again until the content changes. */
-	std::optional<Rect> failed_;
+	/* Parts whose import failed: not tried again before the next commit with damage. */
+	std::vector<Rect> failed_;
+	/* An import failure was logged: once until the layout changes or an import works. */
+	bool failureLogged_ = false;
 };
 
 } /* namespace comp */
