@@ -130,6 +130,11 @@ Result<void> Server::init()
 		return bufmgr::unexpected(std::move(globals).error());
 	globals_ = std::move(*globals);
 	createOutputs();
+	if (backend_->canSwitchSession())
+		seat().setSessionSwitch([this](int session) {
+			if (auto ret = backend_->switchSession(session); !ret)
+				LOG_WARNING("%s", ret.error().message().c_str());
+		});
 
 	/* A record per client from its connection on. */
 	clientCreated_.connectClientCreated(display_, [this](void *client) {

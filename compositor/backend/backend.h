@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -255,6 +256,13 @@ public:
 	void setStopHandler(StopHandler handler) { stopHandler_ = std::move(handler); }
 	/* Whether a touch device is there (wl_seat's touch capability). */
 	virtual bool hasTouch() const { return false; }
+	/*
+	 * Where the backend runs in a session that can hand the display to
+	 * another (a VT): asks the seat for that session. The backend pauses
+	 * until this one is given back.
+	 */
+	virtual bool canSwitchSession() const { return false; }
+	virtual Result<void> switchSession(int) { return bufmgr::unexpected(ENOTSUP, "no sessions"); }
 
 	/*
 	 * The DRM device clients should allocate for (linux-dmabuf

@@ -923,10 +923,14 @@ void Seat::key(uint32_t key, bool pressed, uint32_t timeMs)
 	/* xkb keycodes are evdev codes + 8. */
 	xkb_state_component changed = xkb_state_update_key(state_, key + 8,
 							   pressed ? XKB_KEY_DOWN : XKB_KEY_UP);
-	if (pressed && keyBinding_ &&
-	    keyBinding_(xkb_state_key_get_one_sym(state_, key + 8), activeModifiers())) {
+	const xkb_keysym_t keysym = pressed ? xkb_state_key_get_one_sym(state_, key + 8) : 0;
+	const bool switchesSession = sessionSwitch_ && keysym >= XKB_KEY_XF86Switch_VT_1 &&
+				     keysym <= XKB_KEY_XF86Switch_VT_12;
+	if (pressed && (switchesSession || (keyBinding_ && keyBinding_(keysym, activeModifiers())))) {
 		pressedKeys_.pop_back();
 		boundKeys_.push_back(key);
+		if (switchesSession)
+			sessionSwitch_(int(keysym - XKB_KEY_XF86Switch_VT_1) + 1);
 		return;
 	}
 	if (pressed && layerHasKeyboard()) {

@@ -119,6 +119,13 @@ public:
 	 */
 	using KeyBinding = std::function<bool(uint32_t keysym, uint32_t modifiers)>;
 	void setKeyBinding(KeyBinding binding) { keyBinding_ = std::move(binding); }
+	/*
+	 * Where the backend can change sessions (a VT on the DRM backend):
+	 * the keymap's XF86Switch_VT_n keysyms (Ctrl+Alt+Fn) go there, n
+	 * from 1, before any other binding.
+	 */
+	using SessionSwitch = std::function<void(int session)>;
+	void setSessionSwitch(SessionSwitch handler) { sessionSwitch_ = std::move(handler); }
 
 	/* Routes input to layer first (see InputLayer); null gives it all back to the clients. */
 	void setInputLayer(InputLayer *layer);
@@ -259,6 +266,7 @@ private:
 	uint32_t keymapSize_ = 0;
 	std::vector<uint32_t> pressedKeys_;
 	KeyBinding keyBinding_;
+	SessionSwitch sessionSwitch_;
 	/* Pressed keys a binding took: their releases are not sent either. */
 	std::vector<uint32_t> boundKeys_;
 

@@ -19,7 +19,7 @@ namespace heapcomp::test {
 
 std::string findProgram(const std::string &name)
 {
-	for (const char *dir : { "/usr/bin", "/usr/local/bin", "/bin" }) {
+	for (const char *dir : { "/usr/bin", "/usr/local/bin", "/bin", "/usr/sbin", "/sbin" }) {
 		std::string path = std::string(dir) + "/" + name;
 		if (access(path.c_str(), X_OK) == 0)
 			return path;

@@ -7,7 +7,7 @@
 
 namespace heapcomp::test {
 
-/* The path of an installed program in the usual bin directories; "" if none. */
+/* The path of an installed program in the usual bin and sbin directories; "" if none. */
 std::string findProgram(const std::string &name);
 
 /* A client process with WAYLAND_DISPLAY set, its output in a file. */

@@ -20,7 +20,7 @@
 
 #include <bufmgr/allocators.h>
 
-#include "backend/drm/drm_backend.h"
+#include "drm_fixture.h"
 #include "cma_hog.h"
 #include "dmabuf_buffer.h"
 #include "fd_count.h"
@@ -34,131 +34,6 @@
 
 namespace heapcomp::test {
 namespace {
-
-/* A mode every VKMS offers, small enough for the emulated CPU. */
-constexpr uint32_t kWidth = 640;
-constexpr uint32_t kHeight = 480;
-
-constexpr uint32_t kRed = 0xffff0000u;
-constexpr uint32_t kGreen = 0xff00ff00u;
-constexpr uint32_t kBlue = 0xff0000ffu;
-constexpr uint32_t kBlack = 0xff000000u;
-
-comp::ServerConfig drmConfig(bool requiresContiguous = false)
-{
-	comp::ServerConfig config = ServerRunner::realClockConfig();
-	config.headless.scanoutRequiresContiguous = requiresContiguous;
-	config.createBackend = [requiresContiguous](wl_event_loop *loop, bufmgr::BufferManager &manager,
-						    const comp::ServerConfig &,
-						    comp::HeadlessBackend::BufferDropHook dropHook) {
-		comp::DrmConfig drm;
-		drm.width = kWidth;
-		drm.height = kHeight;
-		drm.scanoutRequiresContiguous = requiresContiguous;
-		return std::make_unique<comp::DrmBackend>(loop, manager, drm, std::move(dropHook));
-	};
-	return config;
-}
-
-/* Allocations the compositor's buffer manager made, from every source. */
-uint64_t allocationCount(comp::Server &server)
-{
-	uint64_t count = 0;
-	for (const bufmgr::SourceSnapshot &source : server.bufferManager().stats().snapshot().sources)
-		count += source.allocations;
-	return count;
-}
-
-bool haveKms()
-{
-	return bool(comp::kms::openKmsDevice(""));
-}
-
-std::string cmaHeapPath()
-{
-	for (const char *name : { "default_cma_region", "reserved", "linux,cma" }) {
-		std::string path = std::string("/dev/dma_heap/") + name;
-		if (access(path.c_str(), R_OK) == 0)
-			return path;
-	}
-	return {};
-}
-
-class DrmBackendTest : public testing::Test
-{
-protected:
-	void SetUp() override
-	{
-		if (!haveKms())
-			SKIP_OR_FAIL_WITHOUT("no KMS device with a connector");
-	}
-
-	void start(bool requiresContiguous = false)
-	{
-		server = std::make_unique<ServerRunner>(drmConfig(requiresContiguous));
-		ASSERT_TRUE(server->ok()) << server->error();
-		client = std::make_unique<TestClient>(server->socket());
-	}
-
-	/* What the display controller read at its next refresh, through writeback. */
-	comp::Screenshot capture()
-	{
-		auto promise = std::make_shared<std::promise<bufmgr::Result<comp::Screenshot>>>();
-		auto future = promise->get_future();
-		bool can = server->run([promise](comp::Server &s) {
-			return s.backend().outputs()[0]->captureNextFrame(
-				[promise](bufmgr::Result<comp::Screenshot> shot) {
-					promise->set_value(std::move(shot));
-				});
-		});
-		EXPECT_TRUE(can) << "no writeback connector";
-		if (!can || future.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
-			ADD_FAILURE() << "no writeback capture in 30 s";
-			return {};
-		}
-		auto shot = future.get();
-		EXPECT_TRUE(shot) << shot.error().message();
-		return shot ? std::move(*shot) : comp::Screenshot();
-	}
-
-	comp::DrmStats drmStats()
-	{
-		return server->run([](comp::Server &s) {
-			return static_cast<comp::DrmBackend &>(s.backend()).stats();
-		});
-	}
-
-	comp::RepaintStats repaintStats()
-	{
-		return server->run([](comp::Server &s) { return s.repaintStats(); });
-	}
-
-	std::string lastRefusal()
-	{
-		return server->run([](comp::Server &s) {
-			return static_cast<comp::DrmBackend &>(s.backend()).drmOutputs()[0]->lastRefusal();
-		});
-	}
-
-	/* A fullscreen window's output-sized dma-buf from a heap, top red, bottom blue. */
-	bufmgr::Buffer heapBuffer(const std::string &heap, bool contiguous)
-	{
-		auto allocator = bufmgr::createDmaHeapAllocator(heap, contiguous);
-		EXPECT_TRUE(allocator) << allocator.error().message();
-		if (!allocator)
-			return {};
-		auto buffer = (*allocator)->allocate(bufmgr::AllocationRequest::image(
-			kWidth, kHeight, DRM_FORMAT_XRGB8888, bufmgr::Usage::Scanout, "drm-test"));
-		EXPECT_TRUE(buffer) << buffer.error().message();
-		if (!buffer)
-			return {};
-		EXPECT_TRUE(fill(*buffer, kRed, kBlue));
-		return std::move(*buffer);
-	}
-
-	std::unique_ptr<ServerRunner> server;
-	std::unique_ptr<TestClient> client;
-};
 
 /* Red on top, blue below, as heapBuffer() paints. */
 void expectHalves(const comp::Screenshot &shot)

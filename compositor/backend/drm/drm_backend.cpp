@@ -194,8 +194,11 @@ void DrmOutput::scheduleFrame()
 	if (frameScheduled_)
 		return;
 	frameScheduled_ = true;
-	/* With a flip in flight the frame runs when it completes. */
-	if (flipPending_)
+	/*
+	 * With a flip in flight the frame runs when it completes; while the
+	 * session is away, when it comes back (resume()).
+	 */
+	if (flipPending_ || !backend_.active())
 		return;
 	struct itimerspec spec = {};
 	spec.it_value.tv_nsec = 1;	/* long past: fires in the loop's next round */
@@ -209,7 +212,7 @@ int DrmOutput::onKick(int fd, uint32_t, void *data)
 	uint64_t expirations;
 	if (read(fd, &expirations, sizeof(expirations)) < 0)
 		return 0;
-	if (self->frameScheduled_ && !self->flipPending_)
+	if (self->frameScheduled_ && !self->flipPending_ && self->backend_.active())
 		self->runFrame();
 	return 0;
 }
@@ -218,8 +221,12 @@ void DrmOutput::runFrame()
 {
 	frameScheduled_ = false;
 	frame();
-	/* Nothing to repaint, but a capture or the overlay waits: show the same buffer again. */
-	if (!flipPending_ && (!captureWaiting_.empty() || overlayStaged_ >= 0 || overlayOff_))
+	/*
+	 * Nothing to repaint, but a capture, the overlay or a mode to set
+	 * again waits: show the same buffer again.
+	 */
+	if (!flipPending_ && (!captureWaiting_.empty() || overlayStaged_ >= 0 || overlayOff_ ||
+			      !modesetDone_))
 		recommit("same frame");
 }
 
@@ -605,9 +612,9 @@ Result<void> DrmOutput::commit(OutputState state)
 
 void DrmOutput::skipFrame()
 {
-	/* A capture needs a commit: show the same buffer again. */
-	if ((!captureWaiting_.empty() || overlayStaged_ >= 0 || overlayOff_) &&
-	    recommit(captureWaiting_.empty() ? "overlay" : "capture"))
+	/* A capture, the overlay or a mode to set again needs a commit: show the same buffer. */
+	if ((!captureWaiting_.empty() || overlayStaged_ >= 0 || overlayOff_ || !modesetDone_) &&
+	    recommit(!captureWaiting_.empty() ? "capture" : modesetDone_ ? "overlay" : "modeset"))
 		return;
 	/* Nothing new on screen: the next vblank paces the frame clock. */
 	drmVBlank vbl = {};
@@ -672,8 +679,22 @@ void DrmOutput::flipDone(uint32_t sequence, uint32_t sec, uint32_t usec)
 	if (scanout_)
 		info.flags |= PresentZeroCopy;
 	presented(info);
-	if (frameScheduled_ && !flipPending_)
+	if (frameScheduled_ && !flipPending_ && backend_.active())
 		runFrame();
+}
+
+void DrmOutput::resume()
+{
+	/* Another session may have set any mode and planes: set ours again, whole. */
+	modesetDone_ = false;
+	if (overlayPlane_ && overlayStaged_ < 0) {
+		if (overlayFront_ >= 0)
+			overlayStaged_ = overlayFront_;
+		else
+			overlayOff_ = true;
+	}
+	frameScheduled_ = false;
+	scheduleFrame();
 }
 
 bool DrmOutput::captureNextFrame(CaptureHandler handler)
@@ -758,7 +779,15 @@ DrmBackend::~DrmBackend()
 
 Result<void> DrmBackend::start()
 {
-	auto device = kms::openKmsDevice(config_.device);
+	auto session = Session::open(loop_);
+	if (!session)
+		return bufmgr::unexpected(std::move(session).error());
+	session_ = std::move(*session);
+	session_->setActiveHandler([this](bool active) { sessionChanged(active); });
+
+	auto device = kms::openKmsDevice(config_.device, [this](const std::string &path) {
+		return session_->openDevice(path);
+	});
 	if (!device)
 		return bufmgr::unexpected(std::move(device).error());
 	device_ = std::move(*device);
@@ -776,7 +805,56 @@ Result<void> DrmBackend::start()
 					      &DrmBackend::onDrmEvent, this));
 	if (!drmSource_)
 		return bufmgr::unexpected(ENOMEM, "event source for " + device_.path);
+
+	/* A display without input still shows its clients: a kiosk, a signage board. */
+	auto input = InputDevices::create(
+		loop_, *session_, [this] { return inputSink(); },
+		[this] {
+			std::vector<Rect> layout;
+			for (const auto &output : outputs_)
+				layout.push_back(Rect{ output->x(), output->y(),
+						       int32_t(output->mode().width),
+						       int32_t(output->mode().height) });
+			return layout;
+		});
+	if (input)
+		input_ = std::move(*input);
+	else
+		LOG_WARNING("no input: %s", input.error().message().c_str());
 	return {};
+}
+
+bool DrmBackend::hasTouch() const
+{
+	return input_ && input_->hasTouch();
+}
+
+bool DrmBackend::active() const
+{
+	return !session_ || session_->active();
+}
+
+Result<void> DrmBackend::switchSession(int session)
+{
+	if (!session_)
+		return bufmgr::unexpected(ENOTSUP, "no seat to switch sessions on");
+	return session_->switchTo(session);
+}
+
+void DrmBackend::sessionChanged(bool active)
+{
+	if (!active) {
+		/* Frames wait (scheduleFrame() checks active()); the seat takes the devices. */
+		if (input_)
+			input_->suspend();
+		LOG_INFO("%s: session paused: no commits until it is back", device_.path.c_str());
+		return;
+	}
+	LOG_INFO("%s: session resumed: setting the mode again", device_.path.c_str());
+	if (input_)
+		input_->resume();
+	for (const auto &output : outputs_)
+		output->resume();
 }
 
 Result<void> DrmBackend::createOutputs()

@@ -16,7 +16,9 @@
 
 #include "backend/backend.h"
 #include "backend/drm/kms.h"
+#include "backend/drm/input_devices.h"
 #include "backend/drm/scanout_probe.h"
+#include "backend/drm/session.h"
 #include "scene/screenshot.h"
 #include "wayland_util.h"
 
@@ -126,6 +128,8 @@ private:
 	static int onKick(int fd, uint32_t mask, void *data);
 	static int onCaptureFence(int fd, uint32_t mask, void *data);
 	void finishCapture();
+	/* The session is back: set the mode and planes again at the next frame. */
+	void resume();
 
 	DrmBackend &backend_;
 	uint32_t connector_;
@@ -224,10 +228,17 @@ public:
 	Result<void> start() override;
 	std::vector<Output *> outputs() const override;
 	std::optional<dev_t> mainDevice() const override { return renderDevice_; }
+	bool hasTouch() const override;
+	/* Null when libinput could not start. */
+	const InputDevices *inputDevices() const { return input_.get(); }
 	std::optional<ScanoutTranche> scanoutTranche(const Surface &surface) const override;
 	std::vector<std::string> scanoutHeaps(const std::vector<bufmgr::HeapInfo> &heaps) const override;
 
 	int fd() const { return device_.fd.get(); }
+	/* Whether the session has the display now (it does not while another VT has it). */
+	bool active() const;
+	bool canSwitchSession() const override { return session_ != nullptr; }
+	Result<void> switchSession(int session) override;
 	const kms::Device &device() const { return device_; }
 	const DrmConfig &config() const { return config_; }
 	DrmStats stats() const;
@@ -255,10 +266,14 @@ private:
 	static int onDrmEvent(int fd, uint32_t mask, void *data);
 	Result<void> createOutputs();
 	void pruneClientFramebuffers();
+	void sessionChanged(bool active);
 
 	wl_event_loop *loop_;
 	DrmConfig config_;
+	/* Before every device it opened: they close first. */
+	std::unique_ptr<Session> session_;
 	kms::Device device_;
+	std::unique_ptr<InputDevices> input_;
 	std::optional<dev_t> renderDevice_;
 	EventSource drmSource_;
 	std::vector<std::unique_ptr<DrmOutput>> outputs_;

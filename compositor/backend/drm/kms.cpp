@@ -116,13 +116,21 @@ std::string driverName(int fd)
 
 namespace {
 
-Result<Device> openNode(const std::string &path)
+Result<Device> openNode(const std::string &path, const NodeOpener &opener)
 {
-	int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return bufmgr::unexpected(errno, "opening " + path);
 	Device device;
-	device.fd = bufmgr::UniqueFd(fd);
+	if (opener) {
+		auto node = opener(path);
+		if (!node)
+			return bufmgr::unexpected(std::move(node).error());
+		device.fd = std::move(*node);
+	} else {
+		int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			return bufmgr::unexpected(errno, "opening " + path);
+		device.fd = SessionDevice(nullptr, -1, bufmgr::UniqueFd(fd));
+	}
+	const int fd = device.fd.get();
 	device.path = path;
 	device.driver = driverName(fd);
 	struct stat st;
@@ -160,7 +168,7 @@ std::vector<std::string> nodes(const char *prefix)
 
 } /* namespace */
 
-Result<Device> openKmsDevice(const std::string &path)
+Result<Device> openKmsDevice(const std::string &path, const NodeOpener &opener)
 {
 	std::vector<std::string> candidates = path.empty() ? nodes("card")
 							   : std::vector<std::string>{ path };
@@ -168,7 +176,7 @@ Result<Device> openKmsDevice(const std::string &path)
 		return bufmgr::unexpected(ENODEV, "no /dev/dri/card* (is a KMS driver loaded?)");
 	std::string tried;
 	for (const std::string &candidate : candidates) {
-		auto device = openNode(candidate);
+		auto device = openNode(candidate, opener);
 		if (!device) {
 			tried += (tried.empty() ? "" : "; ") + device.error().message();
 			continue;

@@ -8,6 +8,7 @@
  */
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -20,11 +21,13 @@
 #include <bufmgr/result.h>
 #include <bufmgr/unique_fd.h>
 
+#include "backend/drm/session.h"
 #include "format_modifier.h"
 
 namespace comp::kms {
 
 using bufmgr::Result;
+using comp::SessionDevice;
 
 template<typename T, void (*Free)(T *)>
 struct Deleter {
@@ -74,9 +77,9 @@ private:
 void placePlane(AtomicRequest &req, uint32_t plane, const Properties &props, uint32_t crtc,
 		uint32_t fb, uint32_t width, uint32_t height, int32_t x = 0, int32_t y = 0);
 
-/* A DRM device node opened by this process. */
+/* A DRM device node opened by this process, through its seat where it has one. */
 struct Device {
-	bufmgr::UniqueFd fd;
+	SessionDevice fd;
 	std::string path;
 	std::string driver;
 	dev_t devnum = 0;
@@ -85,11 +88,14 @@ struct Device {
 /* The node's kernel driver name ("vkms"), empty if it is not a DRM node. */
 std::string driverName(int fd);
 
+/* Opens a device node: through the session's seat, or (null) directly. */
+using NodeOpener = std::function<Result<SessionDevice>(const std::string &path)>;
+
 /*
  * The KMS device: path if given, else the first /dev/dri/card* with a
  * connector. Atomic, universal planes and writeback connectors enabled.
  */
-Result<Device> openKmsDevice(const std::string &path);
+Result<Device> openKmsDevice(const std::string &path, const NodeOpener &opener = {});
 
 /* A render node other than the KMS device's, where one exists (vgem next to vkms). */
 std::optional<dev_t> findRenderDevice(const Device &kms);

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The DRM backend's seat: input devices made through uinput, tagged by a
+ * running udev and read through libinput, reach clients; a VT switch
+ * through seatd pauses the display and gives it back. Needs the test
+ * VM's kernel (VKMS, uinput, VTs) and root.
+ */
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fcntl.h>
+#include <linux/input-event-codes.h>
+#include <linux/vt.h>
+#include <mutex>
+#include <sys/ioctl.h>
+#include <thread>
+#include <unistd.h>
+
+#include "child_process.h"
+#include "drm_fixture.h"
+#include "log.h"
+#include "seat_daemons.h"
+#include "uinput_device.h"
+
+namespace heapcomp::test {
+namespace {
+
+/* The VT the kernel shows now; -1 if there are none. */
+int activeVt()
+{
+	bufmgr::UniqueFd tty(open("/dev/tty0", O_RDWR | O_CLOEXEC | O_NOCTTY));
+	vt_stat state = {};
+	if (!tty || ioctl(tty.get(), VT_GETSTATE, &state) < 0)
+		return -1;
+	return state.v_active;
+}
+
+/* Switches VTs as a user on the other VT would (chvt). */
+bool activateVt(int vt)
+{
+	bufmgr::UniqueFd tty(open("/dev/tty0", O_RDWR | O_CLOEXEC | O_NOCTTY));
+	return tty && ioctl(tty.get(), VT_ACTIVATE, vt) == 0;
+}
+
+/* Keeps what the compositor logs, for the test to look through. */
+class LogRecord
+{
+public:
+	LogRecord()
+	{
+		comp::setLogSink([this](comp::LogLevel, std::string_view line) {
+			std::lock_guard lock(mutex_);
+			lines_.emplace_back(line);
+		});
+	}
+	~LogRecord() { comp::setLogSink(nullptr); }
+
+	size_t count(const std::string &text) const
+	{
+		std::lock_guard lock(mutex_);
+		return size_t(std::count_if(lines_.begin(), lines_.end(), [&](const std::string &l) {
+			return l.find(text) != std::string::npos;
+		}));
+	}
+	std::string all() const
+	{
+		std::lock_guard lock(mutex_);
+		std::string text;
+		for (const std::string &line : lines_)
+			text += line + "\n";
+		return text;
+	}
+
+private:
+	mutable std::mutex mutex_;
+	std::vector<std::string> lines_;
+};
+
+class DrmSessionTest : public DrmBackendTest
+{
+protected:
+	/* heapcomp goes before the udevd it uses. */
+	void TearDown() override
+	{
+		client.reset();
+		server.reset();
+		udevd.reset();
+	}
+
+	/* A window over the whole output, drawn in colour. */
+	void showWindow(Window &window, ShmBuffer &buffer, uint32_t colour)
+	{
+		ASSERT_TRUE(window.waitConfigure());
+		window.ack();
+		buffer.fill(colour);
+		ASSERT_TRUE(window.present(buffer.buffer(), int32_t(kWidth), int32_t(kHeight)));
+	}
+
+	bool active()
+	{
+		return server->run([](comp::Server &s) {
+			return static_cast<comp::DrmBackend &>(s.backend()).active();
+		});
+	}
+
+	std::vector<std::string> inputDevices()
+	{
+		return server->run([](comp::Server &s) {
+			auto *input = static_cast<comp::DrmBackend &>(s.backend()).inputDevices();
+			return input ? input->deviceNames() : std::vector<std::string>();
+		});
+	}
+
+	std::unique_ptr<Udevd> udevd;
+};
+
+/*
+ * A keyboard, a mouse and a touch screen made through uinput and tagged
+ * by udev reach a client through libinput and the seat: pointer motion
+ * clamped to the output, a button, a key, a touch point mapped onto the
+ * output.
+ */
+TEST_F(DrmSessionTest, UinputDevicesReachClients)
+{
+	udevd = std::make_unique<Udevd>();
+	ASSERT_TRUE(udevd->ok()) << udevd->error();
+	UinputDevice keyboard(UinputDevice::Kind::Keyboard, "heapcomp-test keyboard");
+	UinputDevice mouse(UinputDevice::Kind::Mouse, "heapcomp-test mouse");
+	UinputDevice touch(UinputDevice::Kind::TouchScreen, "heapcomp-test touch screen");
+	for (const UinputDevice *device : { &keyboard, &mouse, &touch })
+		ASSERT_TRUE(device->ok()) << device->error();
+	ASSERT_TRUE(udevd->settle());
+
+	LogRecord log;
+	start();
+	ASSERT_FALSE(HasFatalFailure());
+	const std::vector<std::string> devices = inputDevices();
+	for (const UinputDevice *device : { &keyboard, &mouse, &touch })
+		EXPECT_EQ(std::count(devices.begin(), devices.end(), device->name()), 1)
+			<< device->name() << " missing:\n" << log.all();
+	EXPECT_EQ(log.count("input device added: heapcomp-test"), 3u) << log.all();
+
+	client->bindInput();
+	client->bindTouch();
+	ASSERT_TRUE(client->roundtrip());
+	EXPECT_TRUE(client->seatCapabilities & WL_SEAT_CAPABILITY_TOUCH);
+	Window window(*client, "input");
+	ShmBuffer buffer(client->shm, kWidth, kHeight);
+	showWindow(window, buffer, kGreen);
+	ASSERT_FALSE(HasFatalFailure());
+
+	/* Far past the top-left corner: the cursor stops at the output's edge. */
+	for (int i = 0; i < 20; i++)
+		mouse.move(-200, -200);
+	ASSERT_TRUE(client->dispatchUntil([&] {
+		return client->pointerFocus == window.surface() && client->pointerX == 0 &&
+		       client->pointerY == 0;
+	})) << "pointer at " << client->pointerX << "," << client->pointerY;
+	for (int i = 0; i < 20; i++)
+		mouse.move(200, 200);
+	ASSERT_TRUE(client->dispatchUntil([&] {
+		return client->pointerX == kWidth - 1 && client->pointerY == kHeight - 1;
+	})) << "pointer at " << client->pointerX << "," << client->pointerY;
+
+	mouse.key(BTN_LEFT, true);
+	mouse.key(BTN_LEFT, false);
+	ASSERT_TRUE(client->dispatchUntil([&] {
+		return std::count(client->buttonsPressed.begin(), client->buttonsPressed.end(),
+				  uint32_t(BTN_LEFT)) == 1;
+	}));
+	ASSERT_TRUE(client->dispatchUntil([&] { return client->keyboardFocus == window.surface(); }));
+	keyboard.chord({ KEY_H });
+	ASSERT_TRUE(client->dispatchUntil([&] {
+		return std::count(client->keysPressed.begin(), client->keysPressed.end(),
+				  uint32_t(KEY_H)) == 1;
+	}));
+
+	/* A quarter across, three quarters down: the output's pixels, not the panel's units. */
+	touch.touchDown(UinputDevice::kTouchMax / 4, UinputDevice::kTouchMax * 3 / 4);
+	ASSERT_TRUE(client->dispatchUntil([&] { return client->touchPoints.count(0) == 1; }))
+		<< log.all();
+	EXPECT_EQ(client->touchPoints[0].surface, window.surface());
+	EXPECT_NEAR(client->touchPoints[0].x, kWidth / 4.0, 1.0);
+	EXPECT_NEAR(client->touchPoints[0].y, kHeight * 3 / 4.0, 1.0);
+	touch.touchUp();
+	ASSERT_TRUE(client->dispatchUntil([&] { return client->touchPoints.empty(); }));
+}
+
+/*
+ * Ctrl+Alt+F2 from a uinput keyboard asks seatd for VT 2: heapcomp stops
+ * committing until VT 1 is back, then sets its mode again and shows what
+ * the client drew meanwhile.
+ */
+TEST_F(DrmSessionTest, VtSwitchPausesTheDisplayAndResumeShowsTheLatestFrame)
+{
+	if (activeVt() < 0)
+		SKIP_OR_FAIL_WITHOUT("no virtual terminals");
+	udevd = std::make_unique<Udevd>();
+	ASSERT_TRUE(udevd->ok()) << udevd->error();
+	UinputDevice keyboard(UinputDevice::Kind::Keyboard, "heapcomp-test keyboard");
+	ASSERT_TRUE(keyboard.ok()) << keyboard.error();
+	ASSERT_TRUE(udevd->settle());
+	const int ourVt = activeVt();
+
+	LogRecord log;
+	start();
+	ASSERT_FALSE(HasFatalFailure());
+	EXPECT_EQ(log.count("libseat: "), 0u) << "libseat complained:\n" << log.all();
+	Window window(*client, "session");
+	ShmBuffer green(client->shm, kWidth, kHeight);
+	showWindow(window, green, kGreen);
+	ASSERT_FALSE(HasFatalFailure());
+	EXPECT_EQ(capture().at(kWidth / 2, kHeight / 2), kGreen);
+
+	keyboard.chord({ KEY_LEFTCTRL, KEY_LEFTALT, KEY_F2 });
+	ASSERT_TRUE(waitFor([&] { return !active(); }, 30000))
+		<< "still active after Ctrl+Alt+F2:\n" << log.all() << seatd->log();
+	ASSERT_TRUE(waitFor([&] { return activeVt() == ourVt + 1; }, 30000))
+		<< "VT " << activeVt();
+	EXPECT_EQ(log.count("session paused"), 1u) << log.all();
+
+	/* While away: the client draws, nothing reaches the display. */
+	const uint64_t commits = drmStats().commits;
+	ShmBuffer red(client->shm, kWidth, kHeight);
+	red.fill(kRed);
+	wl_surface_attach(window.surface(), red.buffer(), 0, 0);
+	wl_surface_damage_buffer(window.surface(), 0, 0, int32_t(kWidth), int32_t(kHeight));
+	wl_surface_commit(window.surface());
+	ASSERT_TRUE(client->roundtrip());
+	std::this_thread::sleep_for(std::chrono::seconds(1));
+	EXPECT_EQ(drmStats().commits, commits) << "committed while another session had the display";
+
+	/* Someone on VT 2 goes back: the mode is set again and the red frame shows. */
+	ASSERT_TRUE(activateVt(ourVt));
+	ASSERT_TRUE(waitFor([&] { return active(); }, 30000)) << log.all() << seatd->log();
+	EXPECT_EQ(log.count("session resumed"), 1u) << log.all();
+	EXPECT_EQ(capture().at(kWidth / 2, kHeight / 2), kRed);
+	EXPECT_GT(drmStats().commits, commits);
+	EXPECT_EQ(log.count("mode set"), 2u) << log.all();
+}
+
+} /* namespace */
+} /* namespace heapcomp::test */
