@@ -387,7 +387,7 @@ Result<void> Server::repaint(OutputRepaint &output)
 	std::vector<SceneRoot> roots = sceneRoots();
 	OutputScene scene = OutputScene::build(roots, output.output());
 	updateOutputMembership(output, scene.shown);
-	return output.repaint(scene);
+	return output.repaint(std::move(scene));
 }
 
 void Server::presented(OutputRepaint &output, const PresentInfo &info)
@@ -453,6 +453,16 @@ AllocBenchmark &Server::allocBenchmark()
 bool Server::overlayOnPlane(size_t index) const
 {
 	return index < outputs_.size() && outputs_[index]->overlayOnPlane();
+}
+
+bool Server::cursorOnPlane(size_t index) const
+{
+	return index < outputs_.size() && outputs_[index]->cursorOnPlane();
+}
+
+std::string Server::cursorRefusal(size_t index) const
+{
+	return index < outputs_.size() ? outputs_[index]->cursorRefusal() : std::string();
 }
 
 const FrameTimeline &Server::frameTimeline(size_t index) const

@@ -124,6 +124,8 @@ public:
 	Backend &backend() { return *backend_; }
 	HeadlessBackend *headlessBackend() { return headless_; }
 	Seat &seat() { return globals_->seat(); }
+	/* The seat, while it exists (not while the globals are made or go). */
+	Seat *seatIfAny() const;
 	Presentation &presentation() { return globals_->presentation(); }
 	WindowPolicy &windowPolicy() { return *windowPolicy_; }
 	LinuxDmabuf *linuxDmabuf() { return globals_ ? globals_->linuxDmabuf() : nullptr; }
@@ -186,6 +188,12 @@ public:
 	const FrameTimeline &frameTimeline(size_t output = 0) const;
 	/* Whether the overlay is on a plane of its own on that output (not composed). */
 	bool overlayOnPlane(size_t output = 0) const;
+	/*
+	 * Whether the pointer's cursor is on the output's cursor plane, and
+	 * if not why it was composed ("" when there is no cursor).
+	 */
+	bool cursorOnPlane(size_t output = 0) const;
+	std::string cursorRefusal(size_t output = 0) const;
 
 	/*
 	 * The overlay drawn above the clients on the first output (null:
@@ -213,8 +221,6 @@ private:
 	void viewMapped(View *view);
 	void viewUnmapped(View *view);
 
-	/* The seat, while it exists (not while the globals are made or go). */
-	Seat *seatIfAny() const;
 	/* Global roots of the scene, back to front: views, then the cursor. */
 	std::vector<SceneRoot> sceneRoots() const;
 	void updateOutputMembership(OutputRepaint &output, const std::set<Surface *> &shown);

@@ -57,6 +57,16 @@ void writeOutputs(bufmgr::JsonWriter &json, Server &server)
 }
 
 /* The statistics overlay, and what its redraws cost apart from the frames. */
+/* The pointer's cursor on the first output: on its plane, or composed and why. */
+void writeCursor(bufmgr::JsonWriter &json, Server &server)
+{
+	json.key("cursor");
+	json.beginObject();
+	json.field("on_plane", server.cursorOnPlane(0));
+	json.field("composed_because", server.cursorRefusal(0));
+	json.endObject();
+}
+
 void writeOverlay(bufmgr::JsonWriter &json, Server &server)
 {
 	json.key("overlay");
@@ -273,6 +283,7 @@ std::string statsJson(Server &server)
 	json.field("dma_buf_path", toString(server.renderer().dmaBufPath()));
 	json.endObject();
 	writeOverlay(json, server);
+	writeCursor(json, server);
 	json.field("clients", uint64_t(server.numClients()));
 	writeClientBuffers(json, server.clientBuffers());
 	writePerClient(json, server, "per_client");
@@ -310,6 +321,8 @@ std::string planesJson(Server &server)
 		json.field("scanned_out", repaint.scannedOut);
 		json.field("rendered", repaint.rendered);
 		json.field("skipped", repaint.skipped);
+		json.field("cursor_on_plane", server.cursorOnPlane(i));
+		json.field("cursor_composed_because", server.cursorRefusal(i));
 		for (const DrmOutput *output : drmOutputs) {
 			if (output->name() == outputs[i]->name())
 				writeDrmOutputFields(json, *output);

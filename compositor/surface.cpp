@@ -27,6 +27,7 @@ namespace comp {
 namespace {
 
 std::atomic<uint64_t> nextSurfaceId{ 1 };
+std::atomic<uint64_t> nextContentGeneration{ 0 };
 
 /* The whole pixels a box touches. */
 Rect roundOut(const SourceBox &box)
@@ -668,6 +669,8 @@ void Surface::apply(SurfaceState &state)
 	if (state.fields & SurfaceState::FieldViewport)
 		current_.viewport = state.viewport;
 	updateSize();
+	if (state.fields & (SurfaceState::FieldBuffer | SurfaceState::FieldDamage))
+		contentGeneration_ = nextContentGeneration.fetch_add(1, std::memory_order_relaxed) + 1;
 	if (state.fields & SurfaceState::FieldBuffer)
 		applyBuffer(state);
 	else if (state.fields & SurfaceState::FieldDamage && buffer_)

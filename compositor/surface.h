@@ -166,6 +166,8 @@ public:
 	int32_t height() const { return height_; }
 	uint32_t bufferWidth() const { return bufferWidth_; }
 	uint32_t bufferHeight() const { return bufferHeight_; }
+	/* Changes with every commit that brings new pixels; unique across surfaces. */
+	uint64_t contentGeneration() const { return contentGeneration_; }
 	/*
 	 * The renderer's texture of the buffer, imported or updated now if
 	 * the content changed since, and the buffer pixels it holds; none if
@@ -277,6 +279,7 @@ private:
 	Server &server_;
 	wl_resource *resource_;
 	const uint64_t id_;
+	uint64_t contentGeneration_ = 0;
 	std::shared_ptr<ClientAccount> account_;
 	SurfaceRole *role_ = nullptr;
 	const char *roleName_ = nullptr;

@@ -736,12 +736,18 @@ void printClients(const Json &clients)
 void printPlanes(const Json &planes)
 {
 	Table table({ "OUTPUT", "FRAMES", "SCANNED OUT", "RENDERED", "SKIPPED", "SCANOUT MEMORY",
-		      "LAST REFUSAL" });
-	for (const Json &output : jsonAt(planes, { "outputs" }).array)
+		      "LAST REFUSAL", "CURSOR" });
+	for (const Json &output : jsonAt(planes, { "outputs" }).array) {
+		/* "plane", "composed: why", or "-" with no cursor shown. */
+		const std::string why = text(output, { "cursor_composed_because" });
+		const std::string cursor = jsonAt(output, { "cursor_on_plane" }).boolean ? "plane"
+					   : why.empty() || why == "-"		  ? "-"
+										  : "composed: " + why;
 		table.add({ text(output, { "name" }), text(output, { "frames" }),
 			    text(output, { "scanned_out" }), text(output, { "rendered" }),
 			    text(output, { "skipped" }), orDash(text(output, { "scanout_memory" })),
-			    orDash(text(output, { "last_refusal" })) });
+			    orDash(text(output, { "last_refusal" })), printable(cursor) });
+	}
 	table.print(stdout);
 }
 

@@ -65,6 +65,20 @@ struct OutputFrame {
 };
 
 /*
+ * Pixels drawn on the CPU that a backend may put on a plane of their own:
+ * ARGB8888 rows, premultiplied (XRGB8888 where opaque).
+ */
+struct PlaneImage {
+	const uint8_t *pixels = nullptr;
+	uint32_t stride = 0;
+	uint32_t width = 0;
+	uint32_t height = 0;
+	bool opaque = false;
+	/* Changes whenever the pixels do: a plane's copy is stale. */
+	uint64_t generation = 0;
+};
+
+/*
  * What an output shows from its next refresh on: a frame the renderer
  * drew into (from beginFrame()), or a client buffer as it is, with no
  * copy (direct scanout). The output keeps a scanned-out buffer locked
@@ -154,6 +168,15 @@ public:
 	virtual bool showOverlay(const OverlayLayer::Image &, const Rect &) { return false; }
 	/* Takes the overlay off its plane from the next refresh on. */
 	virtual void hideOverlay() {}
+	/*
+	 * Likewise the pointer's cursor, its top-left at (x, y) in output
+	 * pixels (partly off the output is fine), on a cursor plane: moving
+	 * it then redraws nothing. false: no plane takes it; it is composed.
+	 */
+	virtual bool showCursor(const PlaneImage &, int32_t, int32_t) { return false; }
+	virtual void hideCursor() {}
+	/* Why the last cursor showCursor() had was composed. */
+	virtual std::string cursorRefusal() const { return "no cursor plane"; }
 
 	using FrameHandler = std::function<void()>;
 	using PresentedHandler = std::function<void(const PresentInfo &)>;

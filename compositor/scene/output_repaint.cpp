@@ -19,6 +19,7 @@
 #include "log.h"
 #include "protocols/output.h"
 #include "protocols/presentation.h"
+#include "protocols/seat.h"
 #include "protocols/shm.h"
 #include "server.h"
 #include "surface.h"
@@ -92,6 +93,24 @@ void drawFromPart(const SceneElement &e, const Rect &held, RenderItem *item)
 				  std::min((y1 - y0) * ky, held.height - sy) };
 }
 
+/* Why e cannot go on a cursor plane as it is (surfaces: its tree's); "" if it can. */
+const char *unfitForCursorPlane(const SceneElement &e, int surfaces)
+{
+	const ClientBuffer &b = *e.buffer;
+	const SourceBox &s = e.source;
+	if (!b.shmBuffer())
+		return "a dma-buf";
+	if (surfaces != 1)
+		return "it has subsurfaces";
+	if (e.transform != Transform::Normal || e.yInvert ||
+	    e.destination.width != int32_t(b.width()) || e.destination.height != int32_t(b.height()) ||
+	    (s.width != 0 && (s.x != 0 || s.y != 0 || s.width != b.width() || s.height != b.height())))
+		return "scaled, cropped or transformed";
+	if (b.format() != DRM_FORMAT_ARGB8888 && b.format() != DRM_FORMAT_XRGB8888)
+		return "not 32-bit RGB";
+	return "";
+}
+
 /* Past this many rects a repaint draws their bounding box: fewer passes. */
 constexpr size_t kMaxRepaintRects = 16;
 
@@ -156,8 +175,9 @@ void OutputRepaint::overlayChanged()
 	output_.scheduleFrame();
 }
 
-Result<void> OutputRepaint::repaint(const OutputScene &scene)
+Result<void> OutputRepaint::repaint(OutputScene scene)
 {
+	placeCursor(scene);
 	/* Only the overlay's graph shows it, and the CPU-time clock is a syscall. */
 	const OverlayLayer *overlay = server_.overlayFor(*this);
 	if (!overlay || !overlay->visible())
@@ -176,6 +196,48 @@ const SceneElement *OutputRepaint::scanoutCandidate(const OutputScene &scene) co
 		return nullptr;
 	const Output::Mode mode = output_.mode();
 	return scene.scanoutCandidate(mode.width, mode.height);
+}
+
+void OutputRepaint::placeCursor(OutputScene &scene)
+{
+	Seat *seat = server_.seatIfAny();
+	const auto cursor = seat ? seat->cursorImage() : std::nullopt;
+	/* Topmost, one surface with no subsurfaces, a wl_shm buffer shown pixel for pixel. */
+	const SceneElement *e = scene.elements.empty() ? nullptr : &scene.elements.back();
+	const ShmBuffer *shm = e ? e->buffer->shmBuffer() : nullptr;
+	cursorShown_ = cursor && e && e->surface == cursor->surface;
+	cursorUnfit_ = "";
+	if (cursorShown_) {
+		int surfaces = 0;
+		e->surface->forEachSurface([&](Surface *, int32_t, int32_t) { surfaces++; });
+		cursorUnfit_ = unfitForCursorPlane(*e, surfaces);
+	}
+	const bool plain = cursorShown_ && !*cursorUnfit_;
+	bool onPlane = false;
+	if (plain) {
+		ShmBuffer::Access access(*shm);
+		if (access.data()) {
+			const PlaneImage image{ access.data(), shm->stride(), e->buffer->width(),
+						e->buffer->height(),
+						e->buffer->format() == DRM_FORMAT_XRGB8888,
+						e->surface->contentGeneration() };
+			onPlane = output_.showCursor(image, e->destination.x, e->destination.y);
+		}
+		/* A pool shrunk under the read: the plane holds zeroes, composition would too. */
+		access.end();
+	}
+	if (!onPlane && cursorOnPlane_)
+		output_.hideCursor();
+	cursorOnPlane_ = onPlane;
+	if (onPlane)
+		scene.elements.pop_back();
+}
+
+std::string OutputRepaint::cursorRefusal() const
+{
+	if (!cursorShown_ || cursorOnPlane_)
+		return {};
+	return *cursorUnfit_ ? cursorUnfit_ : output_.cursorRefusal();
 }
 
 void OutputRepaint::placeOverlay()

@@ -75,13 +75,16 @@ public:
 	void overlayChanged();
 	/* Whether the overlay is on a plane of its own, not composed. */
 	bool overlayOnPlane() const { return overlayOnPlane_; }
+	/* Whether the cursor is on the output's cursor plane, not composed; if not, why. */
+	bool cursorOnPlane() const { return cursorOnPlane_; }
+	std::string cursorRefusal() const;
 
 	/* Damage in output pixels, from content that changed in place. */
 	void addDamage(const PixelRegion &region) { damage_.add(region); }
 	void damageWhole() { damage_.addWhole(); }
 
 	/* Shows scene from the next refresh on, scanned out or composed. */
-	Result<void> repaint(const OutputScene &scene);
+	Result<void> repaint(OutputScene scene);
 	/* The backend's report: the last committed frame is on screen. */
 	void presented(const PresentInfo &info);
 	/* What is on screen now; null front: nothing was ever shown. */
@@ -137,6 +140,12 @@ private:
 	 */
 	OverlayDrawn clipToOverlay(const OutputFrame &frame, PixelRegion &region,
 				   PixelRegion &overlayRegion);
+	/*
+	 * The cursor on the output's cursor plane where it takes it: then
+	 * its element leaves the scene the damage follows and the renderer
+	 * composes, and moving it draws nothing.
+	 */
+	void placeCursor(OutputScene &scene);
 	/* The overlay into pass at its place; overlayDrawn_ remembers where. */
 	void addOverlay(RenderPass &pass, const OverlayLayer &overlay);
 	/* The overlay's texture, made or updated from its current image. */
@@ -167,6 +176,10 @@ private:
 	std::unique_ptr<Texture> overlayTexture_;
 	uint64_t overlayGeneration_ = 0;
 	bool overlayOnPlane_ = false;
+	bool cursorOnPlane_ = false;
+	/* Why the cursor could not go to the plane as it is ("" if it could). */
+	const char *cursorUnfit_ = "";
+	bool cursorShown_ = false;
 	/* Where the last composed frame drew the overlay; empty: nowhere. */
 	Rect overlayDrawn_;
 	/* Output buffers that hold the overlay, by the buffer (OutputFrame::target). */

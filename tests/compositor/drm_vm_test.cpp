@@ -26,7 +26,9 @@
 #include "fd_count.h"
 #include "json.h"
 #include "log.h"
+#include "seat_daemons.h"
 #include "presentation_record.h"
+#include "protocols/seat.h"
 #include "server_runner.h"
 #include "stats_json.h"
 #include "test_client.h"
@@ -402,6 +404,87 @@ TEST_F(DrmBackendTest, OverlayOnItsOwnPlaneKeepsTheClientScannedOut)
 	EXPECT_TRUE(presentAndRecord(*client, window.surface(), wlBuffer).zeroCopy());
 	EXPECT_EQ(repaintStats().rendered, before.rendered);
 	server->run([](comp::Server &s) { s.setOverlay(nullptr); });
+}
+
+/*
+ * A client's wl_shm cursor on the CRTC's cursor plane: the display shows
+ * it over the fullscreen client, which stays on the primary plane while
+ * the pointer moves, and nothing is composed. Scaled, it is composed,
+ * and the stats say why.
+ */
+TEST_F(DrmBackendTest, CursorOnItsPlaneKeepsTheClientScannedOut)
+{
+	ASSERT_NO_FATAL_FAILURE(start());
+	ASSERT_TRUE(client->dmabuf);
+	client->bindInput();
+	Window window(*client, "fullscreen");
+	ASSERT_TRUE(mapFullscreen(window));
+	bufmgr::Buffer buffer = heapBuffer("/dev/dma_heap/system", false);
+	ASSERT_TRUE(buffer.isValid());
+	Proxy<wl_buffer> wlBuffer = wrap(*client, buffer);
+	ASSERT_TRUE(presentAndRecord(*client, window.surface(), wlBuffer).zeroCopy())
+		<< lastRefusal();
+
+	auto movePointer = [&](int32_t x, int32_t y) {
+		server->run([&](comp::Server &s) { s.seat().pointerMotion(x, y, 0); });
+	};
+	movePointer(100, 100);
+	ASSERT_TRUE(client->dispatchUntil([&] { return client->pointerFocus == window.surface(); }));
+
+	/* 16x16 green, hotspot at (4, 4). */
+	constexpr int32_t kSize = 16, kHot = 4;
+	Proxy<wl_surface> cursor(wl_compositor_create_surface(client->compositor));
+	ShmBuffer image(client->shm, kSize, kSize, WL_SHM_FORMAT_ARGB8888);
+	image.fill(kGreen);
+	wl_surface_attach(cursor, image.buffer(), 0, 0);
+	wl_surface_damage_buffer(cursor, 0, 0, kSize, kSize);
+	wl_surface_commit(cursor);
+	wl_pointer_set_cursor(client->pointer, client->lastSerial, cursor, kHot, kHot);
+	ASSERT_TRUE(client->roundtrip());
+
+	auto onPlane = [&] { return server->run([](comp::Server &s) { return s.cursorOnPlane(); }); };
+	ASSERT_TRUE(waitFor(onPlane, 10000))
+		<< server->run([](comp::Server &s) { return s.cursorRefusal(); });
+	/* The cursor where the pointer is, the client around it. */
+	auto expectCursorAt = [&](const comp::Screenshot &shot, int32_t px, int32_t py) {
+		ASSERT_EQ(shot.width, kWidth);
+		size_t wrong = 0;
+		for (uint32_t y = 0; y < kHeight; y += 3)
+			for (uint32_t x = 0; x < kWidth; x += 3) {
+				const bool inside = int32_t(x) >= px - kHot && int32_t(x) < px - kHot + kSize &&
+						    int32_t(y) >= py - kHot && int32_t(y) < py - kHot + kSize;
+				wrong += shot.at(x, y) != (inside ? kGreen : y < kHeight / 2 ? kRed : kBlue);
+			}
+		EXPECT_EQ(wrong, 0u) << "(" << px << "," << py << ") is " << std::hex
+				     << shot.at(uint32_t(px), uint32_t(py));
+	};
+	expectCursorAt(capture(), 100, 100);
+
+	/* Moving it commits the plane alone: nothing composed, the client still scanned out. */
+	const comp::RepaintStats before = repaintStats();
+	const uint64_t commits = drmStats().commits;
+	for (int32_t step = 1; step <= 10; step++) {
+		movePointer(100 + 30 * step, 100 + 20 * step);
+		ASSERT_TRUE(waitFor([&] { return drmStats().commits > commits + uint64_t(step) - 1; },
+				    10000));
+	}
+	expectCursorAt(capture(), 400, 300);
+	EXPECT_EQ(repaintStats().rendered, before.rendered) << "the moving cursor was composed";
+	EXPECT_TRUE(presentAndRecord(*client, window.surface(), wlBuffer).zeroCopy())
+		<< lastRefusal();
+
+	/* At scale 2 it is composed over the client (ZERO_COPY goes) and the stats say why. */
+	wl_surface_set_buffer_scale(cursor, 2);
+	wl_surface_commit(cursor);
+	ASSERT_TRUE(client->roundtrip());
+	ASSERT_TRUE(waitFor([&] { return !onPlane(); }, 10000));
+	EXPECT_FALSE(presentAndRecord(*client, window.surface(), wlBuffer).zeroCopy());
+	EXPECT_GT(repaintStats().rendered, before.rendered);
+	std::optional<Json> json = parseJson(server->run([](comp::Server &s) { return comp::statsJson(s); }));
+	ASSERT_TRUE(json);
+	EXPECT_EQ(string(*json, { "cursor", "composed_because" }), "scaled, cropped or transformed");
+	const Json &onPlaneField = at(*json, { "cursor", "on_plane" });
+	EXPECT_TRUE(onPlaneField.type == Json::Type::Bool && !onPlaneField.boolean);
 }
 
 TEST_F(DrmBackendTest, ShmFullscreenIsComposed)

@@ -131,6 +131,33 @@ TEST_F(SeatTest, KeysGoToTheFocusedClient)
 	EXPECT_EQ(a.keysPressed, (std::vector<uint32_t>{ KEY_H, KEY_I }));
 }
 
+/*
+ * Ctrl+Alt+F3 asks the backend for session 3 (where it has sessions) and
+ * the client never sees F3; without the modifiers F3 is the client's.
+ */
+TEST_F(SeatTest, CtrlAltFnSwitchesSessionsAndNotTheClientsKey)
+{
+	MappedWindow wa(a, "a", 32, 32, 0xffff0000);
+	ASSERT_TRUE(wa.ok);
+	ASSERT_TRUE(a.dispatchUntil([&] { return a.keyboardFocus == wa.window.surface(); }));
+	std::vector<int> asked;
+	server.run([&](comp::Server &s) {
+		s.seat().setSessionSwitch([&](int session) { asked.push_back(session); });
+	});
+	inject([](comp::HeadlessBackend &h) {
+		for (uint32_t key : { KEY_LEFTCTRL, KEY_LEFTALT, KEY_F3 })
+			h.injectKey(key, true);
+		for (uint32_t key : { KEY_F3, KEY_LEFTALT, KEY_LEFTCTRL })
+			h.injectKey(key, false);
+		h.injectKey(KEY_F3, true);
+		h.injectKey(KEY_F3, false);
+	});
+	ASSERT_TRUE(a.dispatchUntil([&] { return a.keysPressed.size() == 3; }));
+	EXPECT_EQ(a.keysPressed, (std::vector<uint32_t>{ KEY_LEFTCTRL, KEY_LEFTALT, KEY_F3 }));
+	EXPECT_EQ(server.run([&](comp::Server &) { return asked; }), std::vector<int>{ 3 });
+	server.run([](comp::Server &s) { s.seat().setSessionSwitch({}); });
+}
+
 TEST_F(DataDeviceTest, CopyAndPasteBetweenClients)
 {
 	DeviceEvents offerA, offerB;

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <fcntl.h>
 #include <fstream>
+#include <functional>
 #include <spawn.h>
 #include <sstream>
 #include <sys/stat.h>
@@ -339,31 +340,36 @@ TEST(Executable, SignalsScreenshotAndStop)
  * SIGUSR1's screenshot comes from the writeback connector, so it shows
  * what the display read. A failure in the VM, a skip elsewhere.
  */
-TEST(Executable, DrmBackendShowsAClient)
+/*
+ * heapcomp --backend drm (the VM's VKMS) with argv as its client: what
+ * SIGUSR1 screenshots (read through the writeback connector) until one
+ * shows the client, judged by shown() between 0 and 1, reaching want.
+ */
+void expectShownOnDrm(const std::vector<std::string> &argv, const std::string &name,
+		      const std::function<double(const comp::PngImage &)> &shown, double want)
 {
-	std::string program = findProgram("weston-simple-shm");
-	if (access("/dev/dri/card0", R_OK) != 0 || program.empty()) {
+	if (access("/dev/dri/card0", R_OK) != 0 || argv.front().empty()) {
 		if (getenv("HEAPCOMP_VM"))
-			FAIL() << "no KMS device or weston-simple-shm in the VM";
-		GTEST_SKIP() << "no KMS device or weston-simple-shm";
+			FAIL() << "no KMS device or no " << name << " in the VM";
+		GTEST_SKIP() << "no KMS device or no " << name;
 	}
-	std::string png = outputPath("exe-drm.png");
-	std::string out = outputPath("exe-drm.txt");
+	std::string png = outputPath("exe-drm-" + name + ".png");
+	std::string out = outputPath("exe-drm-" + name + ".txt");
 	unlink(png.c_str());
 	std::string socket = "heapcomp-drm-" + std::to_string(getpid());
 	Child compositor({ HEAPCOMP_BINARY, "--backend", "drm", "--mode", "640x480", "--socket",
 			   socket, "--screenshot", png },
 			 "unused", out);
 	ASSERT_TRUE(compositor.running());
-	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
 	while (readFile(out).find("WAYLAND_DISPLAY=") == std::string::npos &&
 	       std::chrono::steady_clock::now() < deadline)
 		std::this_thread::sleep_for(std::chrono::milliseconds(50));
 	ASSERT_NE(readFile(out).find("WAYLAND_DISPLAY=" + socket), std::string::npos) << readFile(out);
 
-	Child client({ program }, socket, outputPath("exe-drm-client.txt"));
+	const std::string clientOut = outputPath("exe-drm-" + name + "-client.txt");
+	Child client(argv, socket, clientOut);
 	ASSERT_TRUE(client.running());
-	/* simple-shm draws 250x250 at the top left: wait until the display shows it. */
 	double drawn = 0;
 	while (std::chrono::steady_clock::now() < deadline) {
 		unlink(png.c_str());
@@ -376,20 +382,63 @@ TEST(Executable, DrmBackendShowsAClient)
 		ASSERT_TRUE(image) << image.error().message() << readFile(out);
 		ASSERT_EQ(image->width, 640u);
 		ASSERT_EQ(image->height, 480u);
-		size_t lit = 0;
-		for (uint32_t y = 0; y < 250; y++)
-			for (uint32_t x = 0; x < 250; x++)
-				lit += (image->argb[size_t(y) * image->width + x] & 0xffffff) != 0;
-		drawn = double(lit) / (250.0 * 250.0);
-		if (drawn > 0.5)
+		drawn = shown(*image);
+		if (drawn >= want)
 			break;
 	}
-	EXPECT_GT(drawn, 0.5) << readFile(out);
+	EXPECT_GE(drawn, want) << readFile(out) << readFile(clientOut);
 	EXPECT_NE(readFile(out).find("mode set"), std::string::npos) << readFile(out);
 	ASSERT_EQ(client.signal(SIGTERM), 0);
 	client.wait(10000);
 	ASSERT_EQ(compositor.signal(SIGTERM), 0);
 	EXPECT_EQ(compositor.wait(20000), 0) << readFile(out);
+}
+
+/* The share of the top-left w x h pixels that are not black. */
+double litShare(const comp::PngImage &image, uint32_t w, uint32_t h)
+{
+	size_t lit = 0;
+	for (uint32_t y = 0; y < h; y++)
+		for (uint32_t x = 0; x < w; x++)
+			lit += (image.argb[size_t(y) * image.width + x] & 0xffffff) != 0;
+	return double(lit) / (double(w) * h);
+}
+
+TEST(Executable, DrmBackendShowsWestonSimpleShm)
+{
+	/* simple-shm draws 250x250 at the top left. */
+	expectShownOnDrm({ findProgram("weston-simple-shm") }, "simple-shm",
+			 [](const comp::PngImage &image) { return litShare(image, 250, 250); }, 0.5);
+}
+
+TEST(Executable, DrmBackendShowsWestonSimpleDmabufEgl)
+{
+	/* Its dma-bufs from GBM on the render node; it draws a 256x256 window. */
+	const std::string node = gbmNode();
+	if (node.empty() && getenv("HEAPCOMP_VM"))
+		FAIL() << "the test VM has a DRM node for GBM, but bufmgr found none";
+	if (node.empty())
+		GTEST_SKIP() << "no DRM node where GBM can allocate";
+	expectShownOnDrm({ findProgram("weston-simple-dmabuf-egl"), "--drm-render-node=" + node },
+			 "simple-dmabuf-egl",
+			 [](const comp::PngImage &image) { return litShare(image, 256, 256); }, 0.05);
+}
+
+TEST(Executable, DrmBackendShowsFoot)
+{
+	/* A terminal in its own background colour, all over its window. */
+	expectShownOnDrm({ findProgram("foot"), "-o", "colors.background=336699", "sh", "-c",
+			   "sleep 60" },
+			 "foot",
+			 [](const comp::PngImage &image) {
+				 size_t match = 0;
+				 for (uint32_t y = 100; y < 200; y++)
+					 for (uint32_t x = 100; x < 200; x++)
+						 match += (image.argb[size_t(y) * image.width + x] &
+							   0xffffff) == 0x336699u;
+				 return double(match) / 10000.0;
+			 },
+			 0.5);
 }
 
 /* heapcomp -- COMMAND: the command is its client, and its exit stops heapcomp with its status. */

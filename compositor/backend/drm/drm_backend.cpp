@@ -107,10 +107,9 @@ DrmOutput::~DrmOutput()
 	kms::AtomicRequest req;
 	req.set(primary_, primaryProps_, "FB_ID", 0);
 	req.set(primary_, primaryProps_, "CRTC_ID", 0);
-	if (overlayPlane_) {
-		req.set(overlayPlane_, overlayProps_, "FB_ID", 0);
-		req.set(overlayPlane_, overlayProps_, "CRTC_ID", 0);
-	}
+	for (const ImagePlane *plane : { &overlay_, &cursor_ })
+		if (plane->id())
+			plane->addOff(req);
 	req.set(connector_, connectorProps_, "CRTC_ID", 0);
 	if (writeback_)
 		req.set(writeback_, writebackProps_, "CRTC_ID", 0);
@@ -125,7 +124,7 @@ DrmOutput::~DrmOutput()
 
 Result<void> DrmOutput::init(wl_event_loop *loop, const drmModeModeInfo &mode, uint32_t crtc,
 			     uint32_t crtcIndex, uint32_t primaryPlane, uint32_t overlayPlane,
-			     uint32_t writeback)
+			     uint32_t cursorPlane, uint32_t writeback)
 {
 	loop_ = loop;
 	int fd = backend_.fd();
@@ -136,7 +135,6 @@ Result<void> DrmOutput::init(wl_event_loop *loop, const drmModeModeInfo &mode, u
 	crtc_ = crtc;
 	crtcIndex_ = crtcIndex;
 	primary_ = primaryPlane;
-	overlayPlane_ = overlayPlane;
 	writeback_ = writeback;
 	model_ = backend_.device().driver;
 	description_ = backend_.device().driver + " " + name_ + " " + describeMode(mode);
@@ -144,8 +142,15 @@ Result<void> DrmOutput::init(wl_event_loop *loop, const drmModeModeInfo &mode, u
 	crtcProps_ = kms::Properties::read(fd, crtc_, DRM_MODE_OBJECT_CRTC);
 	connectorProps_ = kms::Properties::read(fd, connector_, DRM_MODE_OBJECT_CONNECTOR);
 	primaryProps_ = kms::Properties::read(fd, primary_, DRM_MODE_OBJECT_PLANE);
-	if (overlayPlane_)
-		overlayProps_ = kms::Properties::read(fd, overlayPlane_, DRM_MODE_OBJECT_PLANE);
+	if (overlayPlane)
+		overlay_ = ImagePlane(fd, overlayPlane, { "overlay", 0, 0, true });
+	if (cursorPlane) {
+		/* The size cursor buffers must have; 64x64 where the driver does not say. */
+		uint64_t width = 64, height = 64;
+		drmGetCap(fd, DRM_CAP_CURSOR_WIDTH, &width);
+		drmGetCap(fd, DRM_CAP_CURSOR_HEIGHT, &height);
+		cursor_ = ImagePlane(fd, cursorPlane, { "cursor", uint32_t(width), uint32_t(height), false });
+	}
 	if (writeback_)
 		writebackProps_ = kms::Properties::read(fd, writeback_, DRM_MODE_OBJECT_CONNECTOR);
 	kms::PlanePtr plane(drmModeGetPlane(fd, primary_));
@@ -171,10 +176,13 @@ Result<void> DrmOutput::init(wl_event_loop *loop, const drmModeModeInfo &mode, u
 	if (!swapchain)
 		return bufmgr::unexpected(std::move(swapchain).error());
 	swapchain_ = std::move(*swapchain);
-	LOG_INFO("%s: %s on CRTC %u, primary plane %u (%zu formats)%s%s; %zu scanout buffers "
+	LOG_INFO("%s: %s on CRTC %u, primary plane %u (%zu formats)%s%s%s; %zu scanout buffers "
 		 "from %s",
 		 name_.c_str(), describeMode(mode).c_str(), crtc_, primary_, primaryFormats_.size(),
-		 overlayPlane_ ? (", overlay plane " + std::to_string(overlayPlane_)).c_str() : "",
+		 (overlay_.id() ? ", overlay plane " + std::to_string(overlay_.id()) : std::string())
+			 .c_str(),
+		 (cursor_.id() ? ", cursor plane " + std::to_string(cursor_.id()) : std::string())
+			 .c_str(),
 		 writeback_ ? ", writeback connector" : "", swapchain_->numAllocated(),
 		 bufferSource_.c_str());
 
@@ -225,8 +233,7 @@ void DrmOutput::runFrame()
 	 * Nothing to repaint, but a capture, the overlay or a mode to set
 	 * again waits: show the same buffer again.
 	 */
-	if (!flipPending_ && (!captureWaiting_.empty() || overlayStaged_ >= 0 || overlayOff_ ||
-			      !modesetDone_))
+	if (!flipPending_ && (!captureWaiting_.empty() || imagePlanesPending() || !modesetDone_))
 		recommit("same frame");
 }
 
@@ -376,119 +383,45 @@ void DrmOutput::addPlane(kms::AtomicRequest &req, uint32_t fbId, int inFence) co
 		req.set(primary_, primaryProps_, "IN_FENCE_FD", uint64_t(inFence));
 }
 
-void DrmOutput::addOverlayPlane(kms::AtomicRequest &req) const
-{
-	if (overlayStaged_ >= 0) {
-		const OverlayBuffer &staged = overlayBuffers_[size_t(overlayStaged_)];
-		kms::placePlane(req, overlayPlane_, overlayProps_, crtc_, staged.fb->id(),
-				uint32_t(overlayRect_.width), uint32_t(overlayRect_.height),
-				overlayRect_.x, overlayRect_.y);
-	} else if (overlayOff_) {
-		req.set(overlayPlane_, overlayProps_, "FB_ID", 0);
-		req.set(overlayPlane_, overlayProps_, "CRTC_ID", 0);
-	}
-}
-
-Result<void> DrmOutput::fillOverlayBuffer(int index, const OverlayLayer::Image &image)
-{
-	OverlayBuffer &target = overlayBuffers_[size_t(index)];
-	const uint32_t format = image.opaque ? DRM_FORMAT_XRGB8888 : DRM_FORMAT_ARGB8888;
-	if (!target.buffer.isValid() || target.buffer.width() != image.width ||
-	    target.buffer.height() != image.height || target.buffer.format() != format) {
-		target = {};
-		auto buffer = backend_.bufferManager().allocate(bufmgr::AllocationRequest::image(
-			image.width, image.height, format, bufmgr::Usage::Scanout,
-			"drm-" + name_ + "-overlay"));
-		if (!buffer)
-			return bufmgr::unexpected(std::move(buffer).error());
-		auto mapping = bufmgr::Mapping::map(*buffer, { bufmgr::Access::Write });
-		if (!mapping)
-			return bufmgr::unexpected(std::move(mapping).error());
-		auto fb = kms::Framebuffer::import(backend_.fd(), *buffer,
-						   buffer->modifier() != DRM_FORMAT_MOD_INVALID);
-		if (!fb)
-			return bufmgr::unexpected(std::move(fb).error());
-		backend_.stats_.framebuffersImported++;
-		target.buffer = std::move(*buffer);
-		target.mapping = std::move(*mapping);
-		target.fb = std::move(*fb);
-	}
-	auto access = target.mapping->beginAccess(bufmgr::Access::Write);
-	if (!access)
-		return bufmgr::unexpected(std::move(access).error());
-	const std::span<uint8_t> bytes = target.mapping->plane(0);
-	const uint32_t stride = target.buffer.plane(0).stride;
-	for (uint32_t y = 0; y < image.height; y++)
-		std::memcpy(bytes.data() + size_t(y) * stride, image.pixels + size_t(y) * image.width,
-			    size_t(image.width) * 4);
-	return access->end();
-}
-
 bool DrmOutput::showOverlay(const OverlayLayer::Image &image, const Rect &rect)
 {
 	/* The first commit sets the mode: until then there is nothing to test against. */
-	if (!overlayPlane_ || !modesetDone_ || !image.pixels ||
-	    rect.width != int32_t(image.width) || rect.height != int32_t(image.height))
+	if (!modesetDone_)
 		return false;
-	if (overlayShown_ && image.generation == overlayGeneration_ && rect == overlayRect_)
-		return true;
-	/* Memory for it was short: tried again with the next image, not every frame. */
-	if (overlayFailedGeneration_ == image.generation)
-		return false;
-	auto verdict = std::find_if(overlayVerdicts_.begin(), overlayVerdicts_.end(),
-				    [&](const auto &v) { return v.first == rect; });
-	if (verdict != overlayVerdicts_.end() && !verdict->second)
-		return false;
-
-	/* A buffer neither on screen nor flipping to; the staged one is refilled. */
-	int index = overlayStaged_;
-	for (int i = 0; index < 0 && i < int(overlayBuffers_.size()); i++)
-		if (i != overlayFront_ && i != overlayPending_)
-			index = i;
-	if (auto ret = fillOverlayBuffer(index, image); !ret) {
-		LOG_WARNING("%s: overlay composed: %s", name_.c_str(), ret.error().message().c_str());
-		overlayFailedGeneration_ = image.generation;
-		return false;
-	}
-	if (verdict == overlayVerdicts_.end()) {
-		/*
-		 * Once per place: the plane over what the screen shows now. A
-		 * later commit over other buffers may still refuse it; then
-		 * overlayRefused() turns it to composition.
-		 */
-		kms::AtomicRequest req;
-		const OverlayBuffer &buffer = overlayBuffers_[size_t(index)];
-		kms::placePlane(req, overlayPlane_, overlayProps_, crtc_, buffer.fb->id(), image.width,
-				image.height, rect.x, rect.y);
-		auto ret = req.commit(backend_.fd(), DRM_MODE_ATOMIC_TEST_ONLY, nullptr,
-				      name_ + ": overlay plane TEST_ONLY commit");
-		backend_.stats_.testCommits++;
-		overlayVerdicts_.emplace_back(rect, bool(ret));
-		if (!ret) {
-			backend_.stats_.testRefusals++;
-			LOG_INFO("%s: overlay composed: %s", name_.c_str(), ret.error().message().c_str());
-			return false;
-		}
-	}
-	if (!overlayShown_)
-		forgetScanoutVerdicts();
-	overlayStaged_ = index;
-	overlayOff_ = false;
-	overlayShown_ = true;
-	overlayGeneration_ = image.generation;
-	overlayRect_ = rect;
-	return true;
+	const PlaneImage plane{ reinterpret_cast<const uint8_t *>(image.pixels), image.width * 4,
+				image.width, image.height, image.opaque, image.generation };
+	const bool shown = overlay_.show(plane, rect, crtc_, backend_.bufferManager(),
+					 backend_.stats_, name_);
+	checkToggled(overlay_);
+	return shown;
 }
 
 void DrmOutput::hideOverlay()
 {
-	if (!overlayShown_)
-		return;
-	overlayShown_ = false;
-	overlayStaged_ = -1;
-	/* Off at the next commit, unless it never reached the screen. */
-	overlayOff_ = overlayFront_ >= 0 || overlayPending_ >= 0;
-	forgetScanoutVerdicts();
+	overlay_.hide();
+	checkToggled(overlay_);
+}
+
+bool DrmOutput::showCursor(const PlaneImage &image, int32_t x, int32_t y)
+{
+	if (!modesetDone_)
+		return false;
+	const bool shown = cursor_.show(image, Rect{ x, y, int32_t(image.width), int32_t(image.height) },
+					crtc_, backend_.bufferManager(), backend_.stats_, name_);
+	checkToggled(cursor_);
+	return shown;
+}
+
+void DrmOutput::hideCursor()
+{
+	cursor_.hide();
+	checkToggled(cursor_);
+}
+
+void DrmOutput::checkToggled(ImagePlane &plane)
+{
+	if (plane.takeToggled())
+		forgetScanoutVerdicts();
 }
 
 void DrmOutput::forgetScanoutVerdicts()
@@ -496,18 +429,6 @@ void DrmOutput::forgetScanoutVerdicts()
 	/* Client buffers were tested with the overlay plane as it was: test them again. */
 	for (auto &[buffer, entry] : backend_.clientFbs_)
 		entry.accepted.reset();
-}
-
-void DrmOutput::overlayRefused(const std::string &why)
-{
-	LOG_INFO("%s: overlay composed: %s", name_.c_str(), why.c_str());
-	auto verdict = std::find_if(overlayVerdicts_.begin(), overlayVerdicts_.end(),
-				    [&](const auto &v) { return v.first == overlayRect_; });
-	if (verdict != overlayVerdicts_.end())
-		verdict->second = false;
-	else
-		overlayVerdicts_.emplace_back(overlayRect_, false);
-	hideOverlay();
 }
 
 kms::Framebuffer *DrmOutput::slotFramebuffer(bufmgr::SwapchainSlot &slot)
@@ -536,8 +457,9 @@ Result<void> DrmOutput::commitFb(uint32_t fbId, int inFence, const char *what)
 		flags |= DRM_MODE_ATOMIC_ALLOW_MODESET;
 	}
 	addPlane(req, fbId, inFence);
-	if (overlayPlane_)
-		addOverlayPlane(req);
+	for (const ImagePlane *plane : { &overlay_, &cursor_ })
+		if (plane->id())
+			plane->addTo(req, crtc_);
 	int32_t outFence = -1;
 	const bool capture = !captureWaiting_.empty() && captureFb_ && !captureFence_.isValid();
 	if (capture) {
@@ -549,10 +471,13 @@ Result<void> DrmOutput::commitFb(uint32_t fbId, int inFence, const char *what)
 	if (!ret) {
 		/*
 		 * Whatever the kernel disliked, the next tries go without the
-		 * overlay's plane: the repaint composes it from now on.
+		 * planes that changed: the repaint composes them from now on.
 		 */
-		if (overlayStaged_ >= 0)
-			overlayRefused(ret.error().message());
+		for (ImagePlane *plane : { &overlay_, &cursor_ })
+			if (plane->changePending()) {
+				plane->refused(ret.error().message(), name_);
+				checkToggled(*plane);
+			}
 		return ret;
 	}
 	backend_.stats_.commits++;
@@ -560,12 +485,8 @@ Result<void> DrmOutput::commitFb(uint32_t fbId, int inFence, const char *what)
 		LOG_INFO("%s: mode set, %s", name_.c_str(), describeMode(modeInfo_).c_str());
 	modesetDone_ = true;
 	flipPending_ = true;
-	if (overlayStaged_ >= 0 || overlayOff_) {
-		overlayPending_ = overlayStaged_;
-		overlayStaged_ = -1;
-		overlayOff_ = false;
-		overlayFlipPending_ = true;
-	}
+	overlay_.committed();
+	cursor_.committed();
 	if (capture) {
 		captureFence_ = bufmgr::UniqueFd(outFence);
 		captureInFlight_ = std::move(captureWaiting_);
@@ -613,8 +534,8 @@ Result<void> DrmOutput::commit(OutputState state)
 void DrmOutput::skipFrame()
 {
 	/* A capture, the overlay or a mode to set again needs a commit: show the same buffer. */
-	if ((!captureWaiting_.empty() || overlayStaged_ >= 0 || overlayOff_ || !modesetDone_) &&
-	    recommit(!captureWaiting_.empty() ? "capture" : modesetDone_ ? "overlay" : "modeset"))
+	if ((!captureWaiting_.empty() || imagePlanesPending() || !modesetDone_) &&
+	    recommit(!captureWaiting_.empty() ? "capture" : modesetDone_ ? "plane" : "modeset"))
 		return;
 	/* Nothing new on screen: the next vblank paces the frame clock. */
 	drmVBlank vbl = {};
@@ -644,15 +565,8 @@ void DrmOutput::skipFrame()
 void DrmOutput::flipDone(uint32_t sequence, uint32_t sec, uint32_t usec)
 {
 	flipPending_ = false;
-	if (overlayFlipPending_) {
-		/* The overlay's previous buffer left the screen: it can be filled again. */
-		overlayFront_ = overlayPending_;
-		overlayPending_ = -1;
-		overlayFlipPending_ = false;
-		/* Off the plane and not coming back yet: its scanout memory goes back. */
-		if (overlayFront_ < 0 && !overlayShown_)
-			overlayBuffers_ = {};
-	}
+	overlay_.flipped();
+	cursor_.flipped();
 	if (flipShowsNew_) {
 		/* The previous buffer left the screen. */
 		if (front_)
@@ -687,12 +601,8 @@ void DrmOutput::resume()
 {
 	/* Another session may have set any mode and planes: set ours again, whole. */
 	modesetDone_ = false;
-	if (overlayPlane_ && overlayStaged_ < 0) {
-		if (overlayFront_ >= 0)
-			overlayStaged_ = overlayFront_;
-		else
-			overlayOff_ = true;
-	}
+	overlay_.restate();
+	cursor_.restate();
 	frameScheduled_ = false;
 	scheduleFrame();
 }
@@ -940,20 +850,23 @@ Result<void> DrmBackend::createOutputs()
 		/* A plane for heapcomp's own overlay, which the first output shows. */
 		const uint32_t overlay =
 			outputs_.empty() ? findPlane(DRM_PLANE_TYPE_OVERLAY, DRM_FORMAT_XRGB8888) : 0;
+		/* Every output's own cursor plane, where its CRTC has one. */
+		const uint32_t cursor = findPlane(DRM_PLANE_TYPE_CURSOR, DRM_FORMAT_ARGB8888);
 		const bool withWriteback = writeback && (writebackCrtcs & (1u << crtcIndex));
 		auto output = std::make_unique<DrmOutput>(*this, conn->connector_id, name);
 		output->widthMm_ = conn->mmWidth;
 		output->heightMm_ = conn->mmHeight;
 		if (auto ret = output->init(loop_, *mode, res->crtcs[crtcIndex], uint32_t(crtcIndex),
-					    primary, overlay, withWriteback ? writeback : 0);
+					    primary, overlay, cursor, withWriteback ? writeback : 0);
 		    !ret)
 			return ret;
 		if (withWriteback)
 			writeback = 0;
 		usedCrtcs |= 1u << crtcIndex;
 		usedPlanes.push_back(primary);
-		if (overlay)
-			usedPlanes.push_back(overlay);
+		for (uint32_t plane : { overlay, cursor })
+			if (plane)
+				usedPlanes.push_back(plane);
 		int32_t x = 0;
 		for (const auto &other : outputs_)
 			x += int32_t(other->mode().width);

@@ -16,6 +16,7 @@
 
 #include "backend/backend.h"
 #include "backend/drm/kms.h"
+#include "backend/drm/image_plane.h"
 #include "backend/drm/input_devices.h"
 #include "backend/drm/scanout_probe.h"
 #include "backend/drm/session.h"
@@ -66,10 +67,10 @@ public:
 	DrmOutput(DrmBackend &backend, uint32_t connector, std::string name);
 	~DrmOutput() override;
 
-	/* overlayPlane 0: none for this output. */
+	/* overlayPlane, cursorPlane 0: none for this output. */
 	Result<void> init(wl_event_loop *loop, const drmModeModeInfo &mode, uint32_t crtc,
 			  uint32_t crtcIndex, uint32_t primaryPlane, uint32_t overlayPlane,
-			  uint32_t writeback);
+			  uint32_t cursorPlane, uint32_t writeback);
 
 	const std::string &name() const override { return name_; }
 	const std::string &description() const override { return description_; }
@@ -93,7 +94,13 @@ public:
 	/* On the output's overlay plane, in scanout memory of its own, where it has one. */
 	bool showOverlay(const OverlayLayer::Image &image, const Rect &rect) override;
 	void hideOverlay() override;
-	uint32_t overlayPlane() const { return overlayPlane_; }
+	uint32_t overlayPlane() const { return overlay_.id(); }
+	/* On the CRTC's cursor plane, where it has one and the image fits. */
+	bool showCursor(const PlaneImage &image, int32_t x, int32_t y) override;
+	void hideCursor() override;
+	uint32_t cursorPlane() const { return cursor_.id(); }
+	bool cursorOnPlane() const { return cursor_.shown(); }
+	std::string cursorRefusal() const override { return cursor_.why(); }
 	bool canCapture() const { return writeback_ != 0; }
 
 	/* The primary plane's formats: the scanout tranche. */
@@ -108,8 +115,10 @@ private:
 	/* Adds the plane (and on the first commit the mode) to req. */
 	void addPlane(kms::AtomicRequest &req, uint32_t fbId, int inFence) const;
 	void addModeset(kms::AtomicRequest &req) const;
-	/* Adds the overlay plane's change since the last commit, if any, to req. */
-	void addOverlayPlane(kms::AtomicRequest &req) const;
+	/* The overlay or cursor plane has a change for the next commit. */
+	bool imagePlanesPending() const { return overlay_.changePending() || cursor_.changePending(); }
+	/* Where plane went on or off: cached scanout verdicts no longer hold. */
+	void checkToggled(ImagePlane &plane);
 	Result<void> commitFb(uint32_t fbId, int inFence, const char *what);
 	void refused(std::string why) const;
 	kms::Framebuffer *slotFramebuffer(bufmgr::SwapchainSlot &slot);
@@ -119,12 +128,7 @@ private:
 	ProbePipe probePipe();
 	/* Commits what is on screen again: for a writeback capture, or the overlay plane's change. */
 	bool recommit(const char *why);
-	/* The overlay plane went on or off: cached scanout verdicts no longer hold. */
 	void forgetScanoutVerdicts();
-	/* A commit refused the overlay plane there: it is composed from now on. */
-	void overlayRefused(const std::string &why);
-	/* Fills overlayBuffers_[index] with image, (re)allocating it at image's size. */
-	Result<void> fillOverlayBuffer(int index, const OverlayLayer::Image &image);
 	static int onKick(int fd, uint32_t mask, void *data);
 	static int onCaptureFence(int fd, uint32_t mask, void *data);
 	void finishCapture();
@@ -181,34 +185,9 @@ private:
 	EventSource captureSource_;
 	wl_event_loop *loop_ = nullptr;
 
-	/*
-	 * The compositor's overlay on a plane above the primary one. Three
-	 * buffers: on screen, flipping to, and staged for the next commit.
-	 */
-	struct OverlayBuffer {
-		bufmgr::Buffer buffer;
-		std::optional<bufmgr::Mapping> mapping;
-		std::unique_ptr<kms::Framebuffer> fb;
-	};
-	uint32_t overlayPlane_ = 0;
-	kms::Properties overlayProps_;
-	std::array<OverlayBuffer, 3> overlayBuffers_;
-	/* Indices into overlayBuffers_, -1 for none. */
-	int overlayStaged_ = -1;
-	int overlayPending_ = -1;
-	int overlayFront_ = -1;
-	/* The next commit takes the overlay off its plane. */
-	bool overlayOff_ = false;
-	/* The commit in flight changes the overlay plane. */
-	bool overlayFlipPending_ = false;
-	/* What is staged or shown: the overlay's image generation at rect. */
-	bool overlayShown_ = false;
-	uint64_t overlayGeneration_ = 0;
-	Rect overlayRect_;
-	/* TEST_ONLY verdicts by rectangle: one refused is composed, not tried again. */
-	std::vector<std::pair<Rect, bool>> overlayVerdicts_;
-	/* The image no buffer could be had for (0: none). */
-	uint64_t overlayFailedGeneration_ = 0;
+	/* heapcomp's overlay above the primary plane, and the pointer's cursor above that. */
+	ImagePlane overlay_;
+	ImagePlane cursor_;
 };
 
 /*

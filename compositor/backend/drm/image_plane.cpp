@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+#include "backend/drm/image_plane.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <drm_fourcc.h>
+
+#include "backend/drm/drm_backend.h"
+#include "log.h"
+
+namespace comp {
+
+ImagePlane::ImagePlane(int fd, uint32_t plane, Config config)
+	: fd_(fd), plane_(plane), config_(std::move(config)),
+	  props_(kms::Properties::read(fd, plane, DRM_MODE_OBJECT_PLANE))
+{
+}
+
+bool ImagePlane::refuse(std::string why, const std::string &output)
+{
+	if (why != why_)
+		LOG_INFO("%s: %s composed: %s", output.c_str(), config_.what.c_str(), why.c_str());
+	why_ = std::move(why);
+	return false;
+}
+
+Result<void> ImagePlane::fill(int index, const PlaneImage &image, bufmgr::BufferManager &manager,
+			      DrmStats &stats, const std::string &output)
+{
+	Buffer &target = buffers_[size_t(index)];
+	const uint32_t format = image.opaque ? DRM_FORMAT_XRGB8888 : DRM_FORMAT_ARGB8888;
+	const uint32_t width = config_.bufferWidth ? config_.bufferWidth : image.width;
+	const uint32_t height = config_.bufferHeight ? config_.bufferHeight : image.height;
+	if (!target.buffer.isValid() || target.buffer.width() != width ||
+	    target.buffer.height() != height || target.buffer.format() != format) {
+		target = {};
+		auto buffer = manager.allocate(bufmgr::AllocationRequest::image(
+			width, height, format, bufmgr::Usage::Scanout,
+			"drm-" + output + "-" + config_.what));
+		if (!buffer)
+			return bufmgr::unexpected(std::move(buffer).error());
+		auto mapping = bufmgr::Mapping::map(*buffer, { bufmgr::Access::Write });
+		if (!mapping)
+			return bufmgr::unexpected(std::move(mapping).error());
+		auto fb = kms::Framebuffer::import(fd_, *buffer,
+						   buffer->modifier() != DRM_FORMAT_MOD_INVALID);
+		if (!fb)
+			return bufmgr::unexpected(std::move(fb).error());
+		stats.framebuffersImported++;
+		target.buffer = std::move(*buffer);
+		target.mapping = std::move(*mapping);
+		target.fb = std::move(*fb);
+	}
+	auto access = target.mapping->beginAccess(bufmgr::Access::Write);
+	if (!access)
+		return bufmgr::unexpected(std::move(access).error());
+	const std::span<uint8_t> bytes = target.mapping->plane(0);
+	const uint32_t stride = target.buffer.plane(0).stride;
+	const size_t row = size_t(image.width) * 4;
+	for (uint32_t y = 0; y < height; y++) {
+		uint8_t *dst = bytes.data() + size_t(y) * stride;
+		/* Around a smaller image the buffer is transparent. */
+		if (y < image.height)
+			std::memcpy(dst, image.pixels + size_t(y) * image.stride, row);
+		if (width > image.width || y >= image.height)
+			std::memset(y < image.height ? dst + row : dst, 0,
+				    y < image.height ? size_t(width) * 4 - row : size_t(width) * 4);
+	}
+	return access->end();
+}
+
+bool ImagePlane::show(const PlaneImage &image, const Rect &rect, uint32_t crtc,
+		      bufmgr::BufferManager &manager, DrmStats &stats, const std::string &output)
+{
+	if (!plane_)
+		return refuse("no " + config_.what + " plane", output);
+	if (!image.pixels || rect.width != int32_t(image.width) ||
+	    rect.height != int32_t(image.height))
+		return refuse("no pixels, or scaled", output);
+	if ((config_.bufferWidth && image.width > config_.bufferWidth) ||
+	    (config_.bufferHeight && image.height > config_.bufferHeight))
+		return refuse(std::to_string(image.width) + "x" + std::to_string(image.height) +
+				      " is larger than the plane's " +
+				      std::to_string(config_.bufferWidth) + "x" +
+				      std::to_string(config_.bufferHeight),
+			      output);
+	const bool newImage = !shown_ || image.generation != generation_;
+	if (!newImage && rect == rect_)
+		return true;
+	/* Memory for it was short: tried again with the next image, not every frame. */
+	if (failedGeneration_ == image.generation)
+		return false;
+	const Rect testedPlace = config_.testEachPlace ? rect : Rect{};
+	auto verdict = std::find_if(verdicts_.begin(), verdicts_.end(),
+				    [&](const auto &v) { return v.first == testedPlace; });
+	if (verdict != verdicts_.end() && !verdict->second)
+		return false;
+
+	/* The same pixels elsewhere: the buffer that holds them moves. */
+	int index = -1;
+	if (!newImage)
+		index = staged_ >= 0 ? staged_ : pending_ >= 0 ? pending_ : front_;
+	const bool refill = index < 0;
+	/* Else the staged one, or one neither on screen nor flipping to, is filled. */
+	if (refill)
+		index = staged_;
+	for (int i = 0; index < 0 && i < int(buffers_.size()); i++)
+		if (i != front_ && i != pending_)
+			index = i;
+	if (refill) {
+		if (auto ret = fill(index, image, manager, stats, output); !ret) {
+			failedGeneration_ = image.generation;
+			return refuse(ret.error().message(), output);
+		}
+	}
+	if (verdict == verdicts_.end()) {
+		/*
+		 * The plane over what the screen shows now. A later commit over
+		 * other buffers may still refuse it; then refused() turns it to
+		 * composition.
+		 */
+		kms::AtomicRequest req;
+		const Buffer &buffer = buffers_[size_t(index)];
+		kms::placePlane(req, plane_, props_, crtc, buffer.fb->id(), buffer.buffer.width(),
+				buffer.buffer.height(), rect.x, rect.y);
+		auto ret = req.commit(fd_, DRM_MODE_ATOMIC_TEST_ONLY, nullptr,
+				      output + ": " + config_.what + " plane TEST_ONLY commit");
+		stats.testCommits++;
+		verdicts_.emplace_back(testedPlace, bool(ret));
+		if (!ret) {
+			stats.testRefusals++;
+			return refuse(ret.error().message(), output);
+		}
+	}
+	toggled_ = toggled_ || !shown_;
+	staged_ = index;
+	off_ = false;
+	shown_ = true;
+	generation_ = image.generation;
+	rect_ = rect;
+	why_.clear();
+	return true;
+}
+
+void ImagePlane::hide()
+{
+	if (!shown_)
+		return;
+	shown_ = false;
+	staged_ = -1;
+	toggled_ = true;
+	/* Off at the next commit, unless it never reached the screen. */
+	off_ = front_ >= 0 || pending_ >= 0;
+}
+
+void ImagePlane::addTo(kms::AtomicRequest &req, uint32_t crtc) const
+{
+	if (staged_ >= 0) {
+		const Buffer &staged = buffers_[size_t(staged_)];
+		/* The whole buffer: a cursor's is larger than its image, and clear around it. */
+		kms::placePlane(req, plane_, props_, crtc, staged.fb->id(), staged.buffer.width(),
+				staged.buffer.height(), rect_.x, rect_.y);
+	} else if (off_) {
+		addOff(req);
+	}
+}
+
+void ImagePlane::addOff(kms::AtomicRequest &req) const
+{
+	req.set(plane_, props_, "FB_ID", 0);
+	req.set(plane_, props_, "CRTC_ID", 0);
+}
+
+void ImagePlane::committed()
+{
+	if (!changePending())
+		return;
+	pending_ = staged_;
+	staged_ = -1;
+	off_ = false;
+	flipPending_ = true;
+}
+
+void ImagePlane::flipped()
+{
+	if (!flipPending_)
+		return;
+	/* The previous buffer left the screen: it can be filled again. */
+	front_ = pending_;
+	pending_ = -1;
+	flipPending_ = false;
+	/* Off the plane and not coming back yet: its scanout memory goes back. */
+	if (front_ < 0 && !shown_)
+		buffers_ = {};
+}
+
+void ImagePlane::refused(const std::string &why, const std::string &output)
+{
+	const Rect testedPlace = config_.testEachPlace ? rect_ : Rect{};
+	auto verdict = std::find_if(verdicts_.begin(), verdicts_.end(),
+				    [&](const auto &v) { return v.first == testedPlace; });
+	if (verdict != verdicts_.end())
+		verdict->second = false;
+	else
+		verdicts_.emplace_back(testedPlace, false);
+	refuse(why, output);
+	hide();
+}
+
+void ImagePlane::restate()
+{
+	if (!plane_ || staged_ >= 0)
+		return;
+	if (front_ >= 0)
+		staged_ = front_;
+	else
+		off_ = true;
+}
+
+} /* namespace comp */
