@@ -237,6 +237,8 @@ public:
 	virtual void touchOrientation(int32_t id, double degrees) = 0;
 	virtual void touchFrame() = 0;
 	virtual void touchCancel() = 0;
+	/* A device came or went: what the seat offers (Backend::hasTouch()) may differ. */
+	virtual void devicesChanged() {}
 };
 
 /*

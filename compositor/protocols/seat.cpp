@@ -169,10 +169,7 @@ void Seat::bind(wl_client *client, void *data, uint32_t version, uint32_t id)
 		return;
 	}
 	self->seats_.add(resource, &seatImpl, self);
-	uint32_t caps = WL_SEAT_CAPABILITY_POINTER | WL_SEAT_CAPABILITY_KEYBOARD;
-	if (self->server_.backend().hasTouch())
-		caps |= WL_SEAT_CAPABILITY_TOUCH;
-	wl_seat_send_capabilities(resource, caps);
+	wl_seat_send_capabilities(resource, self->capabilities());
 	if (version >= WL_SEAT_NAME_SINCE_VERSION)
 		wl_seat_send_name(resource, "seat0");
 }
@@ -233,9 +230,26 @@ void Seat::getKeyboard(wl_client *client, wl_resource *seat, uint32_t id)
 	}
 }
 
+uint32_t Seat::capabilities()
+{
+	uint32_t caps = WL_SEAT_CAPABILITY_POINTER | WL_SEAT_CAPABILITY_KEYBOARD;
+	if (server_.backend().hasTouch()) {
+		caps |= WL_SEAT_CAPABILITY_TOUCH;
+		touchEver_ = true;
+	}
+	return caps;
+}
+
+void Seat::devicesChanged()
+{
+	const uint32_t caps = capabilities();
+	seats_.forEach([caps](wl_resource *seat) { wl_seat_send_capabilities(seat, caps); });
+}
+
 void Seat::getTouch(wl_client *client, wl_resource *seat, uint32_t id)
 {
-	if (!server_.backend().hasTouch()) {
+	/* After a touch screen went away a client may still ask: it gets a wl_touch that stays silent. */
+	if (!server_.backend().hasTouch() && !touchEver_) {
 		wl_resource_post_error(seat, WL_SEAT_ERROR_MISSING_CAPABILITY,
 				       "seat0 has no touch capability");
 		return;

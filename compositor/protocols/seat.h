@@ -104,6 +104,9 @@ public:
 	void touchOrientation(int32_t id, double degrees) override;
 	void touchFrame() override;
 	void touchCancel() override;
+	void devicesChanged() override;
+	/* What wl_seat.capabilities says now. */
+	uint32_t capabilities();
 
 	/* Modifier bits a key binding sees. */
 	enum Modifier : uint32_t {
@@ -255,6 +258,8 @@ private:
 	Server &server_;
 	Global global_;
 	ResourceList seats_;
+	/* Touch was offered once: wl_seat.get_touch is no error from then on. */
+	bool touchEver_ = false;
 	ResourceList pointers_;
 	ResourceList keyboards_;
 	ResourceList touches_;

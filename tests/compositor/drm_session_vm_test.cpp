@@ -119,7 +119,8 @@ protected:
  * A keyboard, a mouse and a touch screen made through uinput and tagged
  * by udev reach a client through libinput and the seat: pointer motion
  * clamped to the output, a button, a key, a touch point mapped onto the
- * output.
+ * output. The touch screen comes and goes while heapcomp runs: the
+ * seat's capabilities follow it.
  */
 TEST_F(DrmSessionTest, UinputDevicesReachClients)
 {
@@ -127,24 +128,33 @@ TEST_F(DrmSessionTest, UinputDevicesReachClients)
 	ASSERT_TRUE(udevd->ok()) << udevd->error();
 	UinputDevice keyboard(UinputDevice::Kind::Keyboard, "heapcomp-test keyboard");
 	UinputDevice mouse(UinputDevice::Kind::Mouse, "heapcomp-test mouse");
-	UinputDevice touch(UinputDevice::Kind::TouchScreen, "heapcomp-test touch screen");
-	for (const UinputDevice *device : { &keyboard, &mouse, &touch })
+	for (const UinputDevice *device : { &keyboard, &mouse })
 		ASSERT_TRUE(device->ok()) << device->error();
 	ASSERT_TRUE(udevd->settle());
 
 	LogRecord log;
 	start();
 	ASSERT_FALSE(HasFatalFailure());
-	const std::vector<std::string> devices = inputDevices();
-	for (const UinputDevice *device : { &keyboard, &mouse, &touch })
+	std::vector<std::string> devices = inputDevices();
+	for (const UinputDevice *device : { &keyboard, &mouse })
 		EXPECT_EQ(std::count(devices.begin(), devices.end(), device->name()), 1)
 			<< device->name() << " missing:\n" << log.all();
-	EXPECT_EQ(log.count("input device added: heapcomp-test"), 3u) << log.all();
-
 	client->bindInput();
+	ASSERT_TRUE(client->roundtrip());
+	EXPECT_FALSE(client->seatCapabilities & WL_SEAT_CAPABILITY_TOUCH);
+
+	/* Plugged in now: udev tags it, libinput's monitor hears of it, the seat offers touch. */
+	auto touch = std::make_unique<UinputDevice>(UinputDevice::Kind::TouchScreen,
+						    "heapcomp-test touch screen");
+	ASSERT_TRUE(touch->ok()) << touch->error();
+	ASSERT_TRUE(client->dispatchUntil(
+		[&] { return client->seatCapabilities & WL_SEAT_CAPABILITY_TOUCH; }, 30000))
+		<< log.all();
+	devices = inputDevices();
+	EXPECT_EQ(std::count(devices.begin(), devices.end(), touch->name()), 1) << log.all();
+	EXPECT_EQ(log.count("input device added: heapcomp-test"), 3u) << log.all();
 	client->bindTouch();
 	ASSERT_TRUE(client->roundtrip());
-	EXPECT_TRUE(client->seatCapabilities & WL_SEAT_CAPABILITY_TOUCH);
 	Window window(*client, "input");
 	ShmBuffer buffer(client->shm, kWidth, kHeight);
 	showWindow(window, buffer, kGreen);
@@ -177,14 +187,21 @@ TEST_F(DrmSessionTest, UinputDevicesReachClients)
 	}));
 
 	/* A quarter across, three quarters down: the output's pixels, not the panel's units. */
-	touch.touchDown(UinputDevice::kTouchMax / 4, UinputDevice::kTouchMax * 3 / 4);
+	touch->touchDown(UinputDevice::kTouchMax / 4, UinputDevice::kTouchMax * 3 / 4);
 	ASSERT_TRUE(client->dispatchUntil([&] { return client->touchPoints.count(0) == 1; }))
 		<< log.all();
 	EXPECT_EQ(client->touchPoints[0].surface, window.surface());
 	EXPECT_NEAR(client->touchPoints[0].x, kWidth / 4.0, 1.0);
 	EXPECT_NEAR(client->touchPoints[0].y, kHeight * 3 / 4.0, 1.0);
-	touch.touchUp();
+	touch->touchUp();
 	ASSERT_TRUE(client->dispatchUntil([&] { return client->touchPoints.empty(); }));
+
+	/* Unplugged: touch is no longer offered. */
+	touch.reset();
+	ASSERT_TRUE(client->dispatchUntil(
+		[&] { return !(client->seatCapabilities & WL_SEAT_CAPABILITY_TOUCH); }, 30000))
+		<< log.all();
+	EXPECT_EQ(log.count("input device removed: heapcomp-test touch screen"), 1u) << log.all();
 }
 
 /*

@@ -203,10 +203,13 @@ void InputDevices::handle(libinput_event *event)
 		const int step = added ? 1 : -1;
 		if ((devices_[name] += step) <= 0)
 			devices_.erase(name);
+		const bool touchBefore = touchDevices_ > 0;
 		if (libinput_device_has_capability(device, LIBINPUT_DEVICE_CAP_TOUCH))
 			touchDevices_ += step;
 		LOG_INFO("input device %s: %s (%s, %s)", added ? "added" : "removed", name.c_str(),
 			 libinput_device_get_sysname(device), capabilities(device).c_str());
+		if (sink && touchBefore != (touchDevices_ > 0))
+			sink->devicesChanged();
 		break;
 	}
 	case LIBINPUT_EVENT_KEYBOARD_KEY: {
