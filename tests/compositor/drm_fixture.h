@@ -35,14 +35,16 @@ constexpr uint32_t kGreen = 0xff00ff00u;
 constexpr uint32_t kBlue = 0xff0000ffu;
 constexpr uint32_t kBlack = 0xff000000u;
 
-inline comp::ServerConfig drmConfig(bool requiresContiguous = false)
+/* device: the KMS node; empty: the first with a connector. */
+inline comp::ServerConfig drmConfig(bool requiresContiguous = false, const std::string &device = {})
 {
 	comp::ServerConfig config = ServerRunner::realClockConfig();
 	config.headless.scanoutRequiresContiguous = requiresContiguous;
-	config.createBackend = [requiresContiguous](wl_event_loop *loop, bufmgr::BufferManager &manager,
+	config.createBackend = [requiresContiguous, device](wl_event_loop *loop, bufmgr::BufferManager &manager,
 						    const comp::ServerConfig &,
 						    comp::HeadlessBackend::BufferDropHook dropHook) {
 		comp::DrmConfig drm;
+		drm.device = device;
 		drm.width = kWidth;
 		drm.height = kHeight;
 		drm.scanoutRequiresContiguous = requiresContiguous;
@@ -84,14 +86,14 @@ protected:
 			SKIP_OR_FAIL_WITHOUT("no KMS device with a connector");
 	}
 
-	void start(bool requiresContiguous = false)
+	void start(bool requiresContiguous = false, const std::string &device = {})
 	{
 		/* libseat's own builtin seatd would fork this threaded process. */
 		if (!seatd) {
 			seatd = std::make_unique<Seatd>();
 			ASSERT_TRUE(seatd->ok()) << seatd->error();
 		}
-		server = std::make_unique<ServerRunner>(drmConfig(requiresContiguous));
+		server = std::make_unique<ServerRunner>(drmConfig(requiresContiguous, device));
 		ASSERT_TRUE(server->ok()) << server->error();
 		client = std::make_unique<TestClient>(server->socket());
 	}

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The DRM backend's seat: input devices made through uinput, tagged by a
- * running udev and read through libinput, reach clients; a VT switch
- * through seatd pauses the display and gives it back. Needs the test
- * VM's kernel (VKMS, uinput, VTs) and root.
+ * The DRM backend's seat and hotplug: input devices made through uinput,
+ * tagged by a running udev and read through libinput, reach clients; a
+ * VT switch through seatd pauses the display and gives it back; a VKMS
+ * connector unplugged and plugged in through configfs does the same.
+ * Needs the test VM's kernel (VKMS, uinput, VTs) and root.
  */
 #include <gtest/gtest.h>
 
@@ -14,6 +15,8 @@
 #include <linux/vt.h>
 #include <mutex>
 #include <sys/ioctl.h>
+#include <cstring>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
@@ -25,6 +28,107 @@
 
 namespace heapcomp::test {
 namespace {
+
+bool writeText(const std::string &path, const std::string &text)
+{
+	bufmgr::UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+	return fd && write(fd.get(), text.data(), text.size()) == ssize_t(text.size());
+}
+
+std::vector<std::string> cards()
+{
+	std::vector<std::string> list;
+	for (int i = 0; i < 16; i++) {
+		const std::string path = "/dev/dri/card" + std::to_string(i);
+		if (access(path.c_str(), F_OK) == 0)
+			list.push_back(path);
+	}
+	return list;
+}
+
+/*
+ * A VKMS device of its own, made through configfs: a primary plane, a
+ * CRTC with writeback, one connector that can be unplugged. Gone with
+ * the object.
+ */
+class ConfigfsVkms
+{
+public:
+	explicit ConfigfsVkms(const std::string &name) : root_("/sys/kernel/config/vkms/" + name)
+	{
+		make();
+	}
+
+	~ConfigfsVkms()
+	{
+		if (!made_)
+			return;
+		writeText(root_ + "/enabled", "0");
+		unlink((root_ + "/planes/primary/possible_crtcs/crtc0").c_str());
+		unlink((root_ + "/encoders/encoder0/possible_crtcs/crtc0").c_str());
+		unlink((root_ + "/connectors/connector0/possible_encoders/encoder0").c_str());
+		for (const char *dir : { "/planes/primary", "/crtcs/crtc0", "/encoders/encoder0",
+					 "/connectors/connector0", "" })
+			rmdir((root_ + dir).c_str());
+	}
+
+	bool ok() const { return error_.empty(); }
+	const std::string &error() const { return error_; }
+	const std::string &card() const { return card_; }
+	/* The connector's status as a monitor being plugged in or pulled out would set it. */
+	bool plug(bool connected)
+	{
+		return writeText(root_ + "/connectors/connector0/status", connected ? "1" : "2");
+	}
+
+private:
+	void make()
+	{
+		if (access("/sys/kernel/config/vkms", F_OK) != 0) {
+			error_ = "no /sys/kernel/config/vkms";
+			return;
+		}
+		const std::vector<std::string> before = cards();
+		if (mkdir(root_.c_str(), 0755) < 0)
+			return fail("mkdir");
+		made_ = true;
+		for (const char *dir : { "/planes/primary", "/crtcs/crtc0", "/encoders/encoder0",
+					 "/connectors/connector0" })
+			if (mkdir((root_ + dir).c_str(), 0755) < 0)
+				return fail(std::string("mkdir ") + dir);
+		const std::pair<const char *, const char *> links[] = {
+			{ "/crtcs/crtc0", "/planes/primary/possible_crtcs/crtc0" },
+			{ "/crtcs/crtc0", "/encoders/encoder0/possible_crtcs/crtc0" },
+			{ "/encoders/encoder0", "/connectors/connector0/possible_encoders/encoder0" },
+		};
+		if (!writeText(root_ + "/planes/primary/type", "1") ||
+		    !writeText(root_ + "/crtcs/crtc0/writeback", "1"))
+			return fail("attributes");
+		for (const auto &[target, link] : links)
+			if (symlink((root_ + target).c_str(), (root_ + link).c_str()) < 0)
+				return fail(std::string("link ") + link);
+		if (!writeText(root_ + "/enabled", "1"))
+			return fail("enabling");
+		waitFor([&] {
+			for (const std::string &card : cards())
+				if (std::find(before.begin(), before.end(), card) == before.end())
+					card_ = card;
+			return !card_.empty();
+		}, 10000);
+		if (card_.empty())
+			error_ = "no new /dev/dri/card* after enabling " + root_;
+	}
+
+	void fail(const std::string &what)
+	{
+		error_ = root_ + ": " + what + ": " + strerror(errno);
+	}
+
+	std::string root_;
+	std::string card_;
+	std::string error_;
+	bool made_ = false;
+};
 
 /* The VT the kernel shows now; -1 if there are none. */
 int activeVt()
@@ -95,6 +199,24 @@ protected:
 		window.ack();
 		buffer.fill(colour);
 		ASSERT_TRUE(window.present(buffer.buffer(), int32_t(kWidth), int32_t(kHeight)));
+	}
+
+	/* A new frame while the display is away, and a second for it not to show. */
+	void drawUnseen(Window &window, ShmBuffer &buffer, uint32_t colour)
+	{
+		buffer.fill(colour);
+		wl_surface_attach(window.surface(), buffer.buffer(), 0, 0);
+		wl_surface_damage_buffer(window.surface(), 0, 0, int32_t(kWidth), int32_t(kHeight));
+		wl_surface_commit(window.surface());
+		ASSERT_TRUE(client->roundtrip());
+		std::this_thread::sleep_for(std::chrono::seconds(1));
+	}
+
+	bool connected()
+	{
+		return server->run([](comp::Server &s) {
+			return static_cast<comp::DrmBackend &>(s.backend()).drmOutputs()[0]->connected();
+		});
 	}
 
 	bool active()
@@ -240,12 +362,7 @@ TEST_F(DrmSessionTest, VtSwitchPausesTheDisplayAndResumeShowsTheLatestFrame)
 	/* While away: the client draws, nothing reaches the display. */
 	const uint64_t commits = drmStats().commits;
 	ShmBuffer red(client->shm, kWidth, kHeight);
-	red.fill(kRed);
-	wl_surface_attach(window.surface(), red.buffer(), 0, 0);
-	wl_surface_damage_buffer(window.surface(), 0, 0, int32_t(kWidth), int32_t(kHeight));
-	wl_surface_commit(window.surface());
-	ASSERT_TRUE(client->roundtrip());
-	std::this_thread::sleep_for(std::chrono::seconds(1));
+	drawUnseen(window, red, kRed);
 	EXPECT_EQ(drmStats().commits, commits) << "committed while another session had the display";
 
 	/* Someone on VT 2 goes back: the mode is set again and the red frame shows. */
@@ -254,6 +371,43 @@ TEST_F(DrmSessionTest, VtSwitchPausesTheDisplayAndResumeShowsTheLatestFrame)
 	EXPECT_EQ(log.count("session resumed"), 1u) << log.all();
 	EXPECT_EQ(capture().at(kWidth / 2, kHeight / 2), kRed);
 	EXPECT_GT(drmStats().commits, commits);
+	EXPECT_EQ(log.count("mode set"), 2u) << log.all();
+}
+
+/*
+ * The display unplugged (VKMS's connector status through configfs): the
+ * output stops committing, and plugged in again it sets its mode and
+ * shows what the client drew meanwhile.
+ */
+TEST_F(DrmSessionTest, UnpluggedDisplayWaitsAndPluggedInShowsTheLatestFrame)
+{
+	udevd = std::make_unique<Udevd>();
+	ASSERT_TRUE(udevd->ok()) << udevd->error();
+	ConfigfsVkms vkms("heapcomp-hotplug");
+	ASSERT_TRUE(vkms.ok()) << vkms.error();
+	ASSERT_TRUE(udevd->settle());
+
+	LogRecord log;
+	start(false, vkms.card());
+	ASSERT_FALSE(HasFatalFailure());
+	Window window(*client, "hotplug");
+	ShmBuffer green(client->shm, kWidth, kHeight);
+	showWindow(window, green, kGreen);
+	ASSERT_FALSE(HasFatalFailure());
+	EXPECT_EQ(capture().at(kWidth / 2, kHeight / 2), kGreen);
+
+	ASSERT_TRUE(vkms.plug(false));
+	ASSERT_TRUE(waitFor([&] { return !connected(); }, 30000)) << log.all();
+	const uint64_t commits = drmStats().commits;
+	ShmBuffer red(client->shm, kWidth, kHeight);
+	drawUnseen(window, red, kRed);
+	EXPECT_EQ(drmStats().commits, commits) << "committed to an unplugged display";
+
+	ASSERT_TRUE(vkms.plug(true));
+	ASSERT_TRUE(waitFor([&] { return connected(); }, 30000)) << log.all();
+	EXPECT_EQ(capture().at(kWidth / 2, kHeight / 2), kRed);
+	EXPECT_EQ(log.count("display unplugged"), 1u) << log.all();
+	EXPECT_EQ(log.count("display plugged in: setting the mode again"), 1u) << log.all();
 	EXPECT_EQ(log.count("mode set"), 2u) << log.all();
 }
 

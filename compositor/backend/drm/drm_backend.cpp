@@ -97,13 +97,17 @@ DrmOutput::~DrmOutput()
 {
 	captureSource_.reset();
 	kickSource_.reset();
+	/* Before its buffers go, blocking: no framebuffer is removed while shown. */
+	switchOff("switching off");
+	if (modeBlob_)
+		drmModeDestroyPropertyBlob(backend_.fd(), modeBlob_);
+}
+
+bool DrmOutput::switchOff(const char *why)
+{
 	if (!modesetDone_)
-		return;
-	/*
-	 * Switch the pipe off before its buffers go, blocking: it waits for
-	 * a flip still in flight, and no framebuffer is removed while shown.
-	 */
-	int fd = backend_.fd();
+		return true;
+	/* Blocking: it waits for a flip still in flight. */
 	kms::AtomicRequest req;
 	req.set(primary_, primaryProps_, "FB_ID", 0);
 	req.set(primary_, primaryProps_, "CRTC_ID", 0);
@@ -115,11 +119,48 @@ DrmOutput::~DrmOutput()
 		req.set(writeback_, writebackProps_, "CRTC_ID", 0);
 	req.set(crtc_, crtcProps_, "ACTIVE", 0);
 	req.set(crtc_, crtcProps_, "MODE_ID", 0);
-	if (auto ret = req.commit(fd, DRM_MODE_ATOMIC_ALLOW_MODESET, nullptr, name_ + ": switching off");
-	    !ret)
+	if (auto ret = req.commit(backend_.fd(), DRM_MODE_ATOMIC_ALLOW_MODESET, nullptr,
+				  name_ + ": " + why);
+	    !ret) {
 		LOG_WARNING("%s", ret.error().message().c_str());
-	if (modeBlob_)
-		drmModeDestroyPropertyBlob(fd, modeBlob_);
+		return false;
+	}
+	modesetDone_ = false;
+	return true;
+}
+
+bool DrmOutput::live() const
+{
+	return connected_ && backend_.active();
+}
+
+void DrmOutput::setConnected(bool connected, const drmModeConnector &connector)
+{
+	if (connected == connected_)
+		return;
+	if (!connected) {
+		LOG_INFO("%s: display unplugged: frames wait until one is back", name_.c_str());
+		connected_ = false;
+		if (backend_.active())
+			switchOff("switching off the unplugged output");
+		return;
+	}
+	/* Its buffers are of this mode: a display that does not take it stays dark. */
+	const bool hasMode = std::any_of(connector.modes, connector.modes + connector.count_modes,
+					 [&](const drmModeModeInfo &m) {
+						 return m.hdisplay == modeInfo_.hdisplay &&
+							m.vdisplay == modeInfo_.vdisplay &&
+							refreshMilliHz(m) == mode_.refreshMilliHz;
+					 });
+	if (!hasMode) {
+		LOG_WARNING("%s: display plugged in without mode %s: left off", name_.c_str(),
+			    describeMode(modeInfo_).c_str());
+		return;
+	}
+	LOG_INFO("%s: display plugged in: setting the mode again", name_.c_str());
+	connected_ = true;
+	if (backend_.active())
+		resume();
 }
 
 Result<void> DrmOutput::init(wl_event_loop *loop, const drmModeModeInfo &mode, uint32_t crtc,
@@ -206,7 +247,7 @@ void DrmOutput::scheduleFrame()
 	 * With a flip in flight the frame runs when it completes; while the
 	 * session is away, when it comes back (resume()).
 	 */
-	if (flipPending_ || !backend_.active())
+	if (flipPending_ || !live())
 		return;
 	struct itimerspec spec = {};
 	spec.it_value.tv_nsec = 1;	/* long past: fires in the loop's next round */
@@ -220,7 +261,7 @@ int DrmOutput::onKick(int fd, uint32_t, void *data)
 	uint64_t expirations;
 	if (read(fd, &expirations, sizeof(expirations)) < 0)
 		return 0;
-	if (self->frameScheduled_ && !self->flipPending_ && self->backend_.active())
+	if (self->frameScheduled_ && !self->flipPending_ && self->live())
 		self->runFrame();
 	return 0;
 }
@@ -593,7 +634,7 @@ void DrmOutput::flipDone(uint32_t sequence, uint32_t sec, uint32_t usec)
 	if (scanout_)
 		info.flags |= PresentZeroCopy;
 	presented(info);
-	if (frameScheduled_ && !flipPending_ && backend_.active())
+	if (frameScheduled_ && !flipPending_ && live())
 		runFrame();
 }
 
@@ -731,6 +772,15 @@ Result<void> DrmBackend::start()
 		input_ = std::move(*input);
 	else
 		LOG_WARNING("no input: %s", input.error().message().c_str());
+
+	auto hotplug = DrmHotplug::create(loop_, device_.devnum, [this] {
+		if (active())
+			connectorsChanged();
+	});
+	if (hotplug)
+		hotplug_ = std::move(*hotplug);
+	else
+		LOG_WARNING("no hotplug events: %s", hotplug.error().message().c_str());
 	return {};
 }
 
@@ -764,7 +814,32 @@ void DrmBackend::sessionChanged(bool active)
 	if (input_)
 		input_->resume();
 	for (const auto &output : outputs_)
-		output->resume();
+		if (output->connected())
+			output->resume();
+	/* Displays may have come or gone while another session had them. */
+	connectorsChanged();
+}
+
+void DrmBackend::connectorsChanged()
+{
+	const int fd = device_.fd.get();
+	kms::ResourcesPtr res(drmModeGetResources(fd));
+	if (!res)
+		return;
+	for (int i = 0; i < res->count_connectors; i++) {
+		kms::ConnectorPtr conn(drmModeGetConnector(fd, res->connectors[i]));
+		if (!conn || conn->connector_type == DRM_MODE_CONNECTOR_WRITEBACK)
+			continue;
+		const bool connected = conn->connection != DRM_MODE_DISCONNECTED && conn->count_modes;
+		auto output = std::find_if(outputs_.begin(), outputs_.end(), [&](const auto &o) {
+			return o->connector_ == conn->connector_id;
+		});
+		if (output != outputs_.end())
+			(*output)->setConnected(connected, *conn);
+		else if (connected)
+			LOG_INFO("%s: %s connected: not driven (outputs are chosen at start)",
+				 device_.path.c_str(), connectorName(*conn).c_str());
+	}
 }
 
 Result<void> DrmBackend::createOutputs()

@@ -16,6 +16,7 @@
 
 #include "backend/backend.h"
 #include "backend/drm/kms.h"
+#include "backend/drm/hotplug.h"
 #include "backend/drm/image_plane.h"
 #include "backend/drm/input_devices.h"
 #include "backend/drm/scanout_probe.h"
@@ -95,6 +96,8 @@ public:
 	bool showOverlay(const OverlayLayer::Image &image, const Rect &rect) override;
 	void hideOverlay() override;
 	uint32_t overlayPlane() const { return overlay_.id(); }
+	/* Whether its connector has a display (frames wait while it has none). */
+	bool connected() const { return connected_; }
 	/* On the CRTC's cursor plane, where it has one and the image fits. */
 	bool showCursor(const PlaneImage &image, int32_t x, int32_t y) override;
 	void hideCursor() override;
@@ -134,6 +137,12 @@ private:
 	void finishCapture();
 	/* The session is back: set the mode and planes again at the next frame. */
 	void resume();
+	/* Frames may go to the display: the session has it and a display is plugged in. */
+	bool live() const;
+	/* The connector's display went or came back (a hotplug event). */
+	void setConnected(bool connected, const drmModeConnector &connector);
+	/* Turns the pipe off, blocking until it is; false if the kernel refused. */
+	bool switchOff(const char *why);
 
 	DrmBackend &backend_;
 	uint32_t connector_;
@@ -157,6 +166,7 @@ private:
 	kms::Properties writebackProps_;
 	std::vector<FormatModifier> primaryFormats_;
 	bool modesetDone_ = false;
+	bool connected_ = true;
 
 	std::unique_ptr<bufmgr::Swapchain> swapchain_;
 	std::string bufferSource_;
@@ -246,6 +256,8 @@ private:
 	Result<void> createOutputs();
 	void pruneClientFramebuffers();
 	void sessionChanged(bool active);
+	/* A hotplug event: outputs whose display went or came back follow it. */
+	void connectorsChanged();
 
 	wl_event_loop *loop_;
 	DrmConfig config_;
@@ -253,6 +265,7 @@ private:
 	std::unique_ptr<Session> session_;
 	kms::Device device_;
 	std::unique_ptr<InputDevices> input_;
+	std::unique_ptr<DrmHotplug> hotplug_;
 	std::optional<dev_t> renderDevice_;
 	EventSource drmSource_;
 	std::vector<std::unique_ptr<DrmOutput>> outputs_;
