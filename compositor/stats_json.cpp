@@ -110,6 +110,7 @@ void writeScanoutProbe(bufmgr::JsonWriter &json, const DrmBackend &drm)
 void writeDrmOutputFields(bufmgr::JsonWriter &json, const DrmOutput &output)
 {
 	json.field("scanout_memory", output.bufferSource());
+	json.field("connected", output.connected());
 	/* "" when the last candidate went on the plane. */
 	json.field("last_refusal", output.lastRefusal());
 }
@@ -133,6 +134,14 @@ void writeBackend(bufmgr::JsonWriter &json, Server &server)
 		json.field("flips", stats.flips);
 		json.field("vblanks", stats.vblanks);
 		json.field("captures", stats.captures);
+		json.field("seat", drm->seatName());
+		json.field("session_active", drm->active());
+		json.key("input_devices");
+		json.beginArray();
+		if (const InputDevices *input = drm->inputDevices())
+			for (const std::string &name : input->deviceNames())
+				json.value(name);
+		json.endArray();
 		writeScanoutProbe(json, *drm);
 		json.key("outputs");
 		json.beginArray();

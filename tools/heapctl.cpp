@@ -696,7 +696,15 @@ void printStats(const Json &stats)
 			      text(output, { "repaint", "skipped" }) });
 	}
 	outputs.print(stdout);
-	std::printf("\nbackend:  %s\n", printable(text(stats, { "backend", "name" })).c_str());
+	std::string backend = text(stats, { "backend", "name" });
+	/* DRM: the seat, whether the session has the display, the input devices. */
+	if (jsonAt(stats, { "backend", "seat" }).type == Json::Type::String) {
+		const size_t inputs = jsonAt(stats, { "backend", "input_devices" }).array.size();
+		backend += ", " + text(stats, { "backend", "seat" }) +
+			   (jsonAt(stats, { "backend", "session_active" }).boolean ? "" : " (paused)") +
+			   ", " + std::to_string(inputs) + " input device" + (inputs == 1 ? "" : "s");
+	}
+	std::printf("\nbackend:  %s\n", printable(backend).c_str());
 	std::printf("renderer: %s (client dma-bufs via %s)\n",
 		    printable(text(stats, { "renderer", "name" })).c_str(),
 		    printable(text(stats, { "renderer", "dma_buf_path" })).c_str());

@@ -22,8 +22,10 @@
 
 #include "child_process.h"
 #include "drm_fixture.h"
+#include "json.h"
 #include "log.h"
 #include "seat_daemons.h"
+#include "stats_json.h"
 #include "uinput_device.h"
 
 namespace heapcomp::test {
@@ -274,6 +276,16 @@ TEST_F(DrmSessionTest, UinputDevicesReachClients)
 		<< log.all();
 	devices = inputDevices();
 	EXPECT_EQ(std::count(devices.begin(), devices.end(), touch->name()), 1) << log.all();
+	/* The stats name the seat and every device. */
+	const std::string stats = server->run([](comp::Server &s) { return comp::statsJson(s); });
+	std::optional<Json> json = parseJson(stats);
+	ASSERT_TRUE(json) << stats;
+	EXPECT_EQ(string(*json, { "backend", "seat" }), "seat0");
+	const std::vector<Json> &listed = at(*json, { "backend", "input_devices" }).array;
+	EXPECT_EQ(std::count_if(listed.begin(), listed.end(),
+				[](const Json &name) { return name.text.rfind("heapcomp-test", 0) == 0; }),
+		  3)
+		<< stats;
 	EXPECT_EQ(log.count("input device added: heapcomp-test"), 3u) << log.all();
 	client->bindTouch();
 	ASSERT_TRUE(client->roundtrip());

@@ -220,6 +220,8 @@ public:
 	bool hasTouch() const override;
 	/* Null when libinput could not start. */
 	const InputDevices *inputDevices() const { return input_.get(); }
+	/* The seat the session took ("" before start). */
+	std::string seatName() const { return session_ ? session_->seatName() : std::string(); }
 	std::optional<ScanoutTranche> scanoutTranche(const Surface &surface) const override;
 	std::vector<std::string> scanoutHeaps(const std::vector<bufmgr::HeapInfo> &heaps) const override;
 
