@@ -56,7 +56,6 @@ void writeOutputs(bufmgr::JsonWriter &json, Server &server)
 	json.endArray();
 }
 
-/* The statistics overlay, and what its redraws cost apart from the frames. */
 /* The pointer's cursor on the first output: on its plane, or composed and why. */
 void writeCursor(bufmgr::JsonWriter &json, Server &server)
 {
@@ -67,6 +66,7 @@ void writeCursor(bufmgr::JsonWriter &json, Server &server)
 	json.endObject();
 }
 
+/* The statistics overlay, and what its redraws cost apart from the frames. */
 void writeOverlay(bufmgr::JsonWriter &json, Server &server)
 {
 	json.key("overlay");

@@ -105,7 +105,7 @@ public:
 	void touchFrame() override;
 	void touchCancel() override;
 	void devicesChanged() override;
-	/* What wl_seat.capabilities says now. */
+	/* What wl_seat.capabilities says now; remembers that touch was offered. */
 	uint32_t capabilities();
 
 	/* Modifier bits a key binding sees. */

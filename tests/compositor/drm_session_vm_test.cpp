@@ -15,6 +15,7 @@
 #include <linux/vt.h>
 #include <mutex>
 #include <sys/ioctl.h>
+#include <tuple>
 #include <cstring>
 #include <sys/stat.h>
 #include <thread>
@@ -132,6 +133,25 @@ private:
 	bool made_ = false;
 };
 
+/* An overlay plane of crtc's other than skip, seen through fd; 0 if none. */
+uint32_t otherOverlayPlane(int fd, uint32_t crtc, uint32_t skip)
+{
+	comp::kms::ResourcesPtr res(drmModeGetResources(fd));
+	comp::kms::PlaneResourcesPtr planes(drmModeGetPlaneResources(fd));
+	if (!res || !planes)
+		return 0;
+	const int index = int(std::find(res->crtcs, res->crtcs + res->count_crtcs, crtc) - res->crtcs);
+	for (uint32_t p = 0; p < planes->count_planes; p++) {
+		comp::kms::PlanePtr plane(drmModeGetPlane(fd, planes->planes[p]));
+		if (!plane || plane->plane_id == skip || !(plane->possible_crtcs & (1u << index)))
+			continue;
+		const auto props = comp::kms::Properties::read(fd, plane->plane_id, DRM_MODE_OBJECT_PLANE);
+		if (props.value("type") == DRM_PLANE_TYPE_OVERLAY)
+			return plane->plane_id;
+	}
+	return 0;
+}
+
 /* The VT the kernel shows now; -1 if there are none. */
 int activeVt()
 {
@@ -212,6 +232,13 @@ protected:
 		wl_surface_commit(window.surface());
 		ASSERT_TRUE(client->roundtrip());
 		std::this_thread::sleep_for(std::chrono::seconds(1));
+	}
+
+	/* Commits the kernel took and those it refused (a lost DRM master fails them). */
+	uint64_t commitsTried()
+	{
+		const comp::DrmStats stats = drmStats();
+		return stats.commits + stats.commitFailures;
 	}
 
 	bool connected()
@@ -353,6 +380,7 @@ TEST_F(DrmSessionTest, VtSwitchPausesTheDisplayAndResumeShowsTheLatestFrame)
 	ASSERT_TRUE(keyboard.ok()) << keyboard.error();
 	ASSERT_TRUE(udevd->settle());
 	const int ourVt = activeVt();
+	ASSERT_NE(ourVt, 2) << "Ctrl+Alt+F2 would switch to the VT heapcomp is on";
 
 	LogRecord log;
 	start();
@@ -367,21 +395,53 @@ TEST_F(DrmSessionTest, VtSwitchPausesTheDisplayAndResumeShowsTheLatestFrame)
 	keyboard.chord({ KEY_LEFTCTRL, KEY_LEFTALT, KEY_F2 });
 	ASSERT_TRUE(waitFor([&] { return !active(); }, 30000))
 		<< "still active after Ctrl+Alt+F2:\n" << log.all() << seatd->log();
-	ASSERT_TRUE(waitFor([&] { return activeVt() == ourVt + 1; }, 30000))
-		<< "VT " << activeVt();
+	ASSERT_TRUE(waitFor([&] { return activeVt() == 2; }, 30000)) << "VT " << activeVt();
 	EXPECT_EQ(log.count("session paused"), 1u) << log.all();
 
+	/*
+	 * Meanwhile another session (this process, DRM master now) shows the
+	 * red and blue halves on an overlay plane heapcomp does not use.
+	 */
+	const auto [path, crtc, ourOverlay] = server->run([](comp::Server &s) {
+		auto &drm = static_cast<comp::DrmBackend &>(s.backend());
+		const comp::DrmOutput *output = drm.drmOutputs()[0];
+		return std::tuple(drm.device().path, output->crtc(), output->overlayPlane());
+	});
+	bufmgr::UniqueFd other(open(path.c_str(), O_RDWR | O_CLOEXEC));
+	ASSERT_TRUE(other);
+	ASSERT_EQ(drmSetMaster(other.get()), 0) << strerror(errno);
+	ASSERT_EQ(drmSetClientCap(other.get(), DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1), 0);
+	ASSERT_EQ(drmSetClientCap(other.get(), DRM_CLIENT_CAP_ATOMIC, 1), 0);
+	const uint32_t foreign = otherOverlayPlane(other.get(), crtc, ourOverlay);
+	ASSERT_NE(foreign, 0u) << "VKMS has no second overlay plane";
+	bufmgr::Buffer halves = heapBuffer("/dev/dma_heap/system", false);
+	auto fb = comp::kms::Framebuffer::import(other.get(), halves, false);
+	ASSERT_TRUE(fb) << fb.error().message();
+	comp::kms::AtomicRequest req;
+	comp::kms::placePlane(req, foreign,
+			      comp::kms::Properties::read(other.get(), foreign, DRM_MODE_OBJECT_PLANE),
+			      crtc, (*fb)->id(), kWidth, kHeight);
+	ASSERT_TRUE(req.commit(other.get(), 0, nullptr, "another session's plane"));
+	ASSERT_EQ(drmDropMaster(other.get()), 0);
+
 	/* While away: the client draws, nothing reaches the display. */
-	const uint64_t commits = drmStats().commits;
+	const uint64_t commits = commitsTried();
 	ShmBuffer red(client->shm, kWidth, kHeight);
 	drawUnseen(window, red, kRed);
-	EXPECT_EQ(drmStats().commits, commits) << "committed while another session had the display";
+	EXPECT_EQ(commitsTried(), commits) << "committed while another session had the display";
 
 	/* Someone on VT 2 goes back: the mode is set again and the red frame shows. */
 	ASSERT_TRUE(activateVt(ourVt));
 	ASSERT_TRUE(waitFor([&] { return active(); }, 30000)) << log.all() << seatd->log();
 	EXPECT_EQ(log.count("session resumed"), 1u) << log.all();
-	EXPECT_EQ(capture().at(kWidth / 2, kHeight / 2), kRed);
+	/* Red all over: the other session's plane went off. */
+	const comp::Screenshot shot = capture();
+	EXPECT_EQ(shot.at(kWidth / 2, kHeight / 4), kRed);
+	EXPECT_EQ(shot.at(kWidth / 2, kHeight * 3 / 4), kRed) << "the other session's plane is still on";
+	EXPECT_EQ(log.count("switched off what another session left on: plane " +
+			    std::to_string(foreign)),
+		  1u)
+		<< log.all();
 	EXPECT_GT(drmStats().commits, commits);
 	EXPECT_EQ(log.count("mode set"), 2u) << log.all();
 }
@@ -410,10 +470,10 @@ TEST_F(DrmSessionTest, UnpluggedDisplayWaitsAndPluggedInShowsTheLatestFrame)
 
 	ASSERT_TRUE(vkms.plug(false));
 	ASSERT_TRUE(waitFor([&] { return !connected(); }, 30000)) << log.all();
-	const uint64_t commits = drmStats().commits;
+	const uint64_t commits = commitsTried();
 	ShmBuffer red(client->shm, kWidth, kHeight);
 	drawUnseen(window, red, kRed);
-	EXPECT_EQ(drmStats().commits, commits) << "committed to an unplugged display";
+	EXPECT_EQ(commitsTried(), commits) << "committed to an unplugged display";
 
 	ASSERT_TRUE(vkms.plug(true));
 	ASSERT_TRUE(waitFor([&] { return connected(); }, 30000)) << log.all();

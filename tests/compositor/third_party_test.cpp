@@ -336,14 +336,10 @@ TEST(Executable, SignalsScreenshotAndStop)
 }
 
 /*
- * heapcomp on the DRM backend (VKMS in the test VM) with weston-simple-shm:
- * SIGUSR1's screenshot comes from the writeback connector, so it shows
- * what the display read. A failure in the VM, a skip elsewhere.
- */
-/*
  * heapcomp --backend drm (the VM's VKMS) with argv as its client: what
- * SIGUSR1 screenshots (read through the writeback connector) until one
- * shows the client, judged by shown() between 0 and 1, reaching want.
+ * SIGUSR1 screenshots (read through the writeback connector, so what the
+ * display read) until one shows the client, judged by shown() between 0
+ * and 1, reaching want. A failure in the VM, a skip elsewhere.
  */
 void expectShownOnDrm(const std::vector<std::string> &argv, const std::string &name,
 		      const std::function<double(const comp::PngImage &)> &shown, double want)

@@ -510,12 +510,15 @@ Result<void> DrmOutput::commitFb(uint32_t fbId, int inFence, const char *what)
 	}
 	auto ret = req.commit(backend_.fd(), flags, this, name_ + ": " + what + " commit");
 	if (!ret) {
+		backend_.stats_.commitFailures++;
 		/*
-		 * Whatever the kernel disliked, the next tries go without the
-		 * planes that changed: the repaint composes them from now on.
+		 * A configuration the kernel refused (not a lost DRM master or a
+		 * busy CRTC): the next tries go without the planes that changed,
+		 * and the repaint composes them from now on.
 		 */
+		const int code = ret.error().code;
 		for (ImagePlane *plane : { &overlay_, &cursor_ })
-			if (plane->changePending()) {
+			if ((code == EINVAL || code == ERANGE || code == ENOSPC) && plane->changePending()) {
 				plane->refused(ret.error().message(), name_);
 				checkToggled(*plane);
 			}
@@ -813,11 +816,69 @@ void DrmBackend::sessionChanged(bool active)
 	LOG_INFO("%s: session resumed: setting the mode again", device_.path.c_str());
 	if (input_)
 		input_->resume();
+	switchOffOthers();
+	/* Displays may have come or gone while another session had them: those first. */
+	connectorsChanged();
 	for (const auto &output : outputs_)
 		if (output->connected())
 			output->resume();
-	/* Displays may have come or gone while another session had them. */
-	connectorsChanged();
+}
+
+void DrmBackend::switchOffOthers()
+{
+	const int fd = device_.fd.get();
+	kms::ResourcesPtr res(drmModeGetResources(fd));
+	kms::PlaneResourcesPtr planes(drmModeGetPlaneResources(fd));
+	if (!res || !planes)
+		return;
+	std::vector<uint32_t> ourPlanes, ourCrtcs;
+	for (const auto &output : outputs_) {
+		ourCrtcs.push_back(output->crtc_);
+		for (uint32_t plane : { output->primary_, output->overlay_.id(), output->cursor_.id() })
+			if (plane)
+				ourPlanes.push_back(plane);
+	}
+	auto ours = [](const std::vector<uint32_t> &list, uint32_t id) {
+		return std::find(list.begin(), list.end(), id) != list.end();
+	};
+	kms::AtomicRequest req;
+	std::string what;
+	for (uint32_t p = 0; p < planes->count_planes; p++) {
+		kms::PlanePtr plane(drmModeGetPlane(fd, planes->planes[p]));
+		if (!plane || !plane->crtc_id || ours(ourPlanes, plane->plane_id))
+			continue;
+		const auto props = kms::Properties::read(fd, plane->plane_id, DRM_MODE_OBJECT_PLANE);
+		req.set(plane->plane_id, props, "FB_ID", 0);
+		req.set(plane->plane_id, props, "CRTC_ID", 0);
+		what += " plane " + std::to_string(plane->plane_id);
+	}
+	for (int i = 0; i < res->count_connectors; i++) {
+		const uint32_t id = res->connectors[i];
+		const auto props = kms::Properties::read(fd, id, DRM_MODE_OBJECT_CONNECTOR);
+		const uint64_t crtc = props.value("CRTC_ID");
+		if (crtc && !ours(ourCrtcs, uint32_t(crtc))) {
+			req.set(id, props, "CRTC_ID", 0);
+			what += " connector " + std::to_string(id);
+		}
+	}
+	for (int i = 0; i < res->count_crtcs; i++) {
+		const uint32_t id = res->crtcs[i];
+		const auto props = kms::Properties::read(fd, id, DRM_MODE_OBJECT_CRTC);
+		if (!ours(ourCrtcs, id) && props.value("ACTIVE")) {
+			req.set(id, props, "ACTIVE", 0);
+			req.set(id, props, "MODE_ID", 0);
+			what += " CRTC " + std::to_string(id);
+		}
+	}
+	if (what.empty())
+		return;
+	if (auto ret = req.commit(fd, DRM_MODE_ATOMIC_ALLOW_MODESET, nullptr,
+				  device_.path + ": switching off what another session left on");
+	    !ret)
+		LOG_WARNING("%s", ret.error().message().c_str());
+	else
+		LOG_INFO("%s: switched off what another session left on:%s", device_.path.c_str(),
+			 what.c_str());
 }
 
 void DrmBackend::connectorsChanged()

@@ -44,6 +44,7 @@ struct DrmConfig {
 /* What the backend did, for statistics and tests of the steady state. */
 struct DrmStats {
 	uint64_t commits = 0;		/* page flips and modesets */
+	uint64_t commitFailures = 0;	/* flips and modesets the kernel refused */
 	uint64_t testCommits = 0;	/* TEST_ONLY commits */
 	uint64_t testRefusals = 0;
 	uint64_t framebuffersImported = 0;	/* AddFB2 calls that succeeded */
@@ -96,6 +97,7 @@ public:
 	bool showOverlay(const OverlayLayer::Image &image, const Rect &rect) override;
 	void hideOverlay() override;
 	uint32_t overlayPlane() const { return overlay_.id(); }
+	uint32_t crtc() const { return crtc_; }
 	/* Whether its connector has a display (frames wait while it has none). */
 	bool connected() const { return connected_; }
 	/* On the CRTC's cursor plane, where it has one and the image fits. */
@@ -260,6 +262,8 @@ private:
 	void sessionChanged(bool active);
 	/* A hotplug event: outputs whose display went or came back follow it. */
 	void connectorsChanged();
+	/* Planes, CRTCs and connectors another session left on, and heapcomp does not use, go off. */
+	void switchOffOthers();
 
 	wl_event_loop *loop_;
 	DrmConfig config_;

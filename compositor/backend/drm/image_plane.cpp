@@ -29,7 +29,10 @@ Result<void> ImagePlane::fill(int index, const PlaneImage &image, bufmgr::Buffer
 			      DrmStats &stats, const std::string &output)
 {
 	Buffer &target = buffers_[size_t(index)];
-	const uint32_t format = image.opaque ? DRM_FORMAT_XRGB8888 : DRM_FORMAT_ARGB8888;
+	/* A buffer larger than the image is clear around it: it needs alpha. */
+	const bool padded = config_.bufferWidth || config_.bufferHeight;
+	const uint32_t format = image.opaque && !padded ? DRM_FORMAT_XRGB8888 : DRM_FORMAT_ARGB8888;
+	const bool setAlpha = image.opaque && padded;
 	const uint32_t width = config_.bufferWidth ? config_.bufferWidth : image.width;
 	const uint32_t height = config_.bufferHeight ? config_.bufferHeight : image.height;
 	if (!target.buffer.isValid() || target.buffer.width() != width ||
@@ -61,8 +64,18 @@ Result<void> ImagePlane::fill(int index, const PlaneImage &image, bufmgr::Buffer
 	for (uint32_t y = 0; y < height; y++) {
 		uint8_t *dst = bytes.data() + size_t(y) * stride;
 		/* Around a smaller image the buffer is transparent. */
-		if (y < image.height)
+		if (y < image.height && !setAlpha) {
 			std::memcpy(dst, image.pixels + size_t(y) * image.stride, row);
+		} else if (y < image.height) {
+			/* XRGB rows into an ARGB buffer: opaque where the image is. */
+			const uint8_t *src = image.pixels + size_t(y) * image.stride;
+			for (uint32_t x = 0; x < image.width; x++) {
+				uint32_t pixel;
+				std::memcpy(&pixel, src + size_t(x) * 4, 4);
+				pixel |= 0xff000000u;
+				std::memcpy(dst + size_t(x) * 4, &pixel, 4);
+			}
+		}
 		if (width > image.width || y >= image.height)
 			std::memset(y < image.height ? dst + row : dst, 0,
 				    y < image.height ? size_t(width) * 4 - row : size_t(width) * 4);
@@ -103,7 +116,7 @@ bool ImagePlane::show(const PlaneImage &image, const Rect &rect, uint32_t crtc,
 		index = staged_ >= 0 ? staged_ : pending_ >= 0 ? pending_ : front_;
 	const bool refill = index < 0;
 	/* Else the staged one, or one neither on screen nor flipping to, is filled. */
-	if (refill)
+	if (refill && staged_ != front_ && staged_ != pending_)
 		index = staged_;
 	for (int i = 0; index < 0 && i < int(buffers_.size()); i++)
 		if (i != front_ && i != pending_)
@@ -210,11 +223,15 @@ void ImagePlane::refused(const std::string &why, const std::string &output)
 
 void ImagePlane::restate()
 {
+	/* Verdicts were the other session's business too: test again. */
+	verdicts_.clear();
 	if (!plane_ || staged_ >= 0)
 		return;
-	if (front_ >= 0)
-		staged_ = front_;
-	else
+	/* The newest image: the one flipping to, if any, else the one on screen. */
+	const int newest = pending_ >= 0 ? pending_ : front_;
+	if (newest >= 0)
+		staged_ = newest;
+	else if (!shown_)
 		off_ = true;
 }
 

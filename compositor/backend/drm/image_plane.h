@@ -42,6 +42,7 @@ public:
 	ImagePlane(int fd, uint32_t plane, Config config);
 
 	uint32_t id() const { return plane_; }
+	/* An image is staged for the plane or on it (not composed). */
 	bool shown() const { return shown_; }
 
 	/*
@@ -67,7 +68,10 @@ public:
 	void committed();
 	void flipped();
 	void refused(const std::string &why, const std::string &output);
-	/* Another session had the display: state it whole at the next commit. */
+	/*
+	 * Another session had the display and may have changed this plane:
+	 * the next commit sets it again, on or off, as heapcomp last had it.
+	 */
 	void restate();
 
 private:
