@@ -139,6 +139,8 @@ std::string usage(const std::string &program)
 	    << "  --drm-device PATH        DRM/KMS device (default: the first /dev/dri/card*\n"
 	    << "                           with a connector)\n"
 	    << "  --mode WxH[@HZ]          DRM output mode (default: the connector's preferred)\n"
+	    << "  --no-vt-switch           DRM: Ctrl+Alt+Fn goes to the clients, not to the\n"
+	    << "                           seat (a kiosk's users stay on its display)\n"
 	    << "  --socket NAME            Wayland socket in $XDG_RUNTIME_DIR\n"
 	    << "                           (default: the first free wayland-N)\n"
 	    << "  --width N                headless and nested output width (default "
@@ -196,6 +198,7 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 	options.server.handleSignals = true;
 	bool drmBackend = false;
 	bool nestedBackend = false;
+	bool noVtSwitch = false;
 	DrmConfig drm;
 	for (size_t i = 0; i < args.size(); i++) {
 		std::string arg = args[i];
@@ -260,6 +263,9 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 		} else if (arg == "--mode") {
 			if (!needValue() || !parseMode(value, &drm))
 				return bad("needs WxH or WxH@HZ");
+		} else if (arg == "--no-vt-switch") {
+			drm.vtSwitch = false;
+			noVtSwitch = true;
 		} else if (arg == "--no-direct-scanout") {
 			options.server.headless.directScanout = false;
 		} else if (arg == "--scanout-requires") {
@@ -335,8 +341,9 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 	}
 	if (options.server.screenshotFrames && options.server.screenshotPath.empty())
 		return bufmgr::unexpected(EINVAL, "--screenshot-frames needs --screenshot PATH");
-	if (!drmBackend && (!drm.device.empty() || drm.width))
-		return bufmgr::unexpected(EINVAL, "--drm-device and --mode need --backend drm");
+	if (!drmBackend && (!drm.device.empty() || drm.width || noVtSwitch))
+		return bufmgr::unexpected(EINVAL,
+					  "--drm-device, --mode and --no-vt-switch need --backend drm");
 	if (drmBackend)
 		options.server.createBackend = drmBackendFactory(drm);
 	else if (nestedBackend)

@@ -117,7 +117,8 @@ TEST(Options, BadValuesAreRejected)
 		     { "--limit", "frame-callbacks=-1" }, { "--backend", "x11" },
 		     { "--backend", "drm", "--mode", "640" }, { "--backend", "drm", "--mode", "0x480" },
 		     { "--backend", "drm", "--mode", "640x480@0" }, { "--mode", "640x480" },
-		     { "--drm-device", "/dev/dri/card0" }, { "--width", "64", "--" } }) {
+		     { "--drm-device", "/dev/dri/card0" }, { "--no-vt-switch" },
+		     { "--width", "64", "--" } }) {
 		auto options = comp::parseOptions(args);
 		EXPECT_FALSE(options) << args[0];
 		if (!options) {
@@ -132,7 +133,8 @@ TEST(Options, DrmBackend)
 	ASSERT_TRUE(headless);
 	EXPECT_FALSE(headless->server.createBackend) << "headless is the default";
 	auto drm = comp::parseOptions({ "--backend", "drm", "--mode=640x480@60", "--drm-device",
-					"/dev/dri/card0", "--scanout-requires", "contiguous" });
+					"/dev/dri/card0", "--scanout-requires", "contiguous",
+					"--no-vt-switch" });
 	ASSERT_TRUE(drm) << drm.error().context;
 	EXPECT_TRUE(drm->server.createBackend);
 	EXPECT_TRUE(drm->server.headless.scanoutRequiresContiguous);
@@ -179,7 +181,7 @@ TEST(Options, HelpDocumentsEveryOption)
 				    "--cpu-dmabuf", "--xkb-layout", "--xkb-variant",
 				    "--xkb-options", "--renderer", "--limit", "--control-socket", "region-rects",
 				    "frame-callbacks", "--backend", "--drm-device", "--mode",
-				    "--overlay", "--help" })
+				    "--no-vt-switch", "--overlay", "--help" })
 		EXPECT_NE(text.find(option), std::string::npos) << option;
 	auto help = comp::parseOptions({ "--help" });
 	ASSERT_TRUE(help);

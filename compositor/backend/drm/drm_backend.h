@@ -39,6 +39,8 @@ struct DrmConfig {
 	bool directScanout = true;
 	/* Scan out only contiguous memory, as a display controller without an IOMMU. */
 	bool scanoutRequiresContiguous = false;
+	/* Ctrl+Alt+Fn switches VTs; a kiosk turns it off. */
+	bool vtSwitch = true;
 };
 
 /* What the backend did, for statistics and tests of the steady state. */
@@ -230,7 +232,7 @@ public:
 	int fd() const { return device_.fd.get(); }
 	/* Whether the session has the display now (it does not while another VT has it). */
 	bool active() const;
-	bool canSwitchSession() const override { return session_ != nullptr; }
+	bool canSwitchSession() const override { return session_ && config_.vtSwitch; }
 	Result<void> switchSession(int session) override;
 	const kms::Device &device() const { return device_; }
 	const DrmConfig &config() const { return config_; }
