@@ -172,9 +172,11 @@ void Server::createOutputs()
 			if (!raw->repaintNeeded())
 				return;
 			auto ret = repaint(*raw);
-			if (!ret)
-				LOG_ERROR("%s: repaint: %s", raw->output().name().c_str(),
-					  ret.error().message().c_str());
+			/* A refusal that lasts is retried every refresh: said once a minute. */
+			if (!ret && (raw->failedFrames() % 3600 == 1 || !raw->failedFrames()))
+				LOG_ERROR("%s: repaint: %s%s", raw->output().name().c_str(),
+					  ret.error().message().c_str(),
+					  raw->failedFrames() ? "; trying again every refresh" : "");
 		});
 		output->setPresentedHandler([this, raw](const PresentInfo &info) {
 			presented(*raw, info);
@@ -441,6 +443,11 @@ const RepaintStats &Server::repaintStats(size_t index) const
 {
 	static const RepaintStats none;
 	return index < outputs_.size() ? outputs_[index]->stats() : none;
+}
+
+uint64_t Server::failedFrames(size_t index) const
+{
+	return index < outputs_.size() ? outputs_[index]->failedFrames() : 0;
 }
 
 AllocBenchmark &Server::allocBenchmark()

@@ -2,6 +2,7 @@
 #include "scene/output_repaint.h"
 
 #include <algorithm>
+#include <cinttypes>
 #include <cmath>
 #include <deque>
 #include <tuple>
@@ -309,10 +310,10 @@ bool OutputRepaint::scanOut(const OutputScene &scene, Result<void> &result)
 	rendered_ = takeFrameState(scene, surface);
 	result = output_.commit(std::move(state));
 	if (!result) {
-		/* Nothing changed on screen: compose the next frame whole. */
-		damage_.addWhole();
+		frameNotShown();
 		return true;
 	}
+	frameShown();
 	scannedOut_ = surface;
 	stats_.scannedOut++;
 	pending_.kind = FrameKind::ScannedOut;
@@ -323,8 +324,10 @@ bool OutputRepaint::scanOut(const OutputScene &scene, Result<void> &result)
 Result<void> OutputRepaint::compose(const OutputScene &scene)
 {
 	auto frame = output_.beginFrame();
-	if (!frame)
+	if (!frame) {
+		frameNotShown();
 		return bufmgr::unexpected(std::move(frame).error());
+	}
 	if (!*frame) {
 		/* Every buffer is still on screen or queued: try next refresh. */
 		output_.scheduleFrame();
@@ -347,13 +350,9 @@ Result<void> OutputRepaint::compose(const OutputScene &scene)
 	const std::vector<Rect> overlayRects = overlayRegion.rects();
 	auto done = drawFrame(scene, *(*frame)->target, rects, overlayRects);
 	if (!done) {
-		/* The damage stays pending for the next frame. */
 		output_.rollback(**frame);
-		/* Callbacks still complete, so clients do not stall. */
 		rendered_ = std::move(fs);
-		PresentInfo info;
-		clock_gettime(CLOCK_MONOTONIC, &info.time);
-		presented(info);
+		frameNotShown();
 		return bufmgr::unexpected(std::move(done).error());
 	}
 	(*frame)->renderDone = bufmgr::SharedFd(std::move(done->syncFd));
@@ -373,9 +372,55 @@ Result<void> OutputRepaint::compose(const OutputScene &scene)
 	OutputState state;
 	state.frame = **frame;
 	auto committed = output_.commit(std::move(state));
-	if (!committed)
-		damage_.addWhole();
+	if (!committed) {
+		frameNotShown();
+		return committed;
+	}
+	frameShown();
 	return committed;
+}
+
+void OutputRepaint::frameShown()
+{
+	if (failedFrames_)
+		LOG_INFO("%s: frames show again, after %" PRIu64 " that could not",
+			 output_.name().c_str(), failedFrames_);
+	failedFrames_ = 0;
+	retryTimer_.reset();
+}
+
+void OutputRepaint::frameNotShown()
+{
+	failedFrames_++;
+	pending_ = {};
+	damage_.addWhole();
+	if (rendered_) {
+		std::unique_ptr<FrameState> fs = std::move(rendered_);
+		const uint32_t ms = uint32_t(bufmgr::clockNs(CLOCK_MONOTONIC) / 1000000);
+		fs->callbacks.forEach([ms](wl_resource *callback) {
+			wl_callback_send_done(callback, ms);
+			wl_resource_destroy(callback);
+		});
+		server_.presentation().discard(fs->feedbacks);
+		server_.presentation().discard(fs->zeroCopyFeedbacks);
+	}
+	/* Not at once: a refusal that lasts would spin the loop. */
+	setRepaintNeeded();
+	if (!retryTimer_.get())
+		retryTimer_.reset(wl_event_loop_add_timer(server_.loop(), &OutputRepaint::onRetry, this));
+	const Output::Mode mode = output_.mode();
+	const int periodMs = mode.refreshMilliHz ? int(std::max<uint64_t>(1, 1000000 / mode.refreshMilliHz))
+						: 16;
+	if (retryTimer_.get())
+		wl_event_source_timer_update(retryTimer_.get(), periodMs);
+}
+
+int OutputRepaint::onRetry(void *data)
+{
+	auto *self = static_cast<OutputRepaint *>(data);
+	if (self->repaintNeeded_)
+		self->output_.scheduleFrame();
+	return 0;
 }
 
 OutputRepaint::OverlayDrawn OutputRepaint::clipToOverlay(const OutputFrame &frame,

@@ -93,6 +93,9 @@ public:
 	/* Drops what frames hold (locks, callbacks): the clients are going. */
 	void clearFrames();
 
+	/* Frames in a row that could not be shown (drawing or commit failed); 0: the last was. */
+	uint64_t failedFrames() const { return failedFrames_; }
+
 private:
 	/* What one frame on screen holds until the next frame replaces it. */
 	struct FrameState {
@@ -113,6 +116,15 @@ private:
 	/* Whether the scanout candidate went to the screen as it is. */
 	bool scanOut(const OutputScene &scene, Result<void> &result);
 	Result<void> compose(const OutputScene &scene);
+	/*
+	 * The frame taken for the screen did not reach it: its clients get
+	 * their frame callbacks and "discarded" feedback, so none waits for
+	 * a refresh that will not come, and the whole output is tried again
+	 * one refresh period later.
+	 */
+	void frameNotShown();
+	void frameShown();
+	static int onRetry(void *data);
 	/*
 	 * One renderer pass over damage: the background, then the scene back
 	 * to front, leaving out what opaque elements hide; a translucent
@@ -161,6 +173,8 @@ private:
 	/* When the first repaint since the last frame was asked for; 0: none. */
 	uint64_t requestedNs_ = 0;
 	uint64_t frames_ = 0;
+	uint64_t failedFrames_ = 0;
+	EventSource retryTimer_;
 	std::unique_ptr<FrameState> rendered_;	/* committed, not yet presented */
 	std::unique_ptr<FrameState> displayed_;
 	/* Surface::id() of the surface whose buffer is on screen; 0: composed. */

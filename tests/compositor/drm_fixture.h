@@ -19,6 +19,7 @@
 
 #include "backend/drm/drm_backend.h"
 #include "dmabuf_buffer.h"
+#include "presentation_record.h"
 #include "seat_daemons.h"
 #include "server_runner.h"
 #include "test_client.h"
@@ -152,6 +153,32 @@ protected:
 			return {};
 		EXPECT_TRUE(fill(*buffer, kRed, kBlue));
 		return std::move(*buffer);
+	}
+
+	/* A fullscreen window of client's showing a system-heap heapBuffer(). */
+	struct Fullscreen {
+		std::unique_ptr<Window> window;
+		bufmgr::Buffer buffer;
+		Proxy<wl_buffer> wlBuffer;
+		/* Its first frame: presented, and with ZERO_COPY or not. */
+		PresentationRecord first;
+		wl_surface *surface() const { return window->surface(); }
+	};
+	/* Fails the test unless the first frame was presented. */
+	Fullscreen showFullscreen()
+	{
+		Fullscreen f;
+		EXPECT_TRUE(client->dmabuf);
+		f.window = std::make_unique<Window>(*client, "fullscreen");
+		EXPECT_TRUE(mapFullscreen(*f.window));
+		EXPECT_EQ(f.window->configuredWidth(), int32_t(kWidth));
+		f.buffer = heapBuffer("/dev/dma_heap/system", false);
+		if (!client->dmabuf || !f.buffer.isValid())
+			return f;
+		f.wlBuffer = wrap(*client, f.buffer);
+		f.first = presentAndRecord(*client, f.surface(), f.wlBuffer);
+		EXPECT_TRUE(f.first.presented);
+		return f;
 	}
 
 	/* Destroyed after the server, which gives its devices back to it. */

@@ -78,19 +78,11 @@ TEST_F(DrmBackendTest, ComposedWindowReachesTheDisplay)
 TEST_F(DrmBackendTest, FullscreenDmaBufGoesOnThePrimaryPlane)
 {
 	ASSERT_NO_FATAL_FAILURE(start());
-	ASSERT_TRUE(client->dmabuf);
-	Window window(*client, "fullscreen");
-	ASSERT_TRUE(mapFullscreen(window));
-	ASSERT_EQ(window.configuredWidth(), int32_t(kWidth));
-
-	bufmgr::Buffer buffer = heapBuffer("/dev/dma_heap/system", false);
-	ASSERT_TRUE(buffer.isValid());
-	Proxy<wl_buffer> wlBuffer = wrap(*client, buffer);
-	PresentationRecord first = presentAndRecord(*client, window.surface(), wlBuffer);
-	ASSERT_TRUE(first.presented);
-	EXPECT_TRUE(first.zeroCopy()) << "composed: " << lastRefusal();
+	Fullscreen f = showFullscreen();
+	ASSERT_TRUE(f.first.presented);
+	EXPECT_TRUE(f.first.zeroCopy()) << "composed: " << lastRefusal();
 	const comp::RepaintStats before = repaintStats();
-	PresentationRecord second = presentAndRecord(*client, window.surface(), wlBuffer);
+	PresentationRecord second = presentAndRecord(*client, f.surface(), f.wlBuffer);
 	EXPECT_TRUE(second.zeroCopy());
 	expectHalves(capture());
 	const comp::RepaintStats after = repaintStats();
@@ -347,20 +339,16 @@ private:
 TEST_F(DrmBackendTest, OverlayOnItsOwnPlaneKeepsTheClientScannedOut)
 {
 	ASSERT_NO_FATAL_FAILURE(start());
-	ASSERT_TRUE(client->dmabuf);
-	Window window(*client, "fullscreen");
-	ASSERT_TRUE(mapFullscreen(window));
-	bufmgr::Buffer buffer = heapBuffer("/dev/dma_heap/system", false);
-	ASSERT_TRUE(buffer.isValid());
-	Proxy<wl_buffer> wlBuffer = wrap(*client, buffer);
-	ASSERT_TRUE(presentAndRecord(*client, window.surface(), wlBuffer).zeroCopy())
-		<< lastRefusal();
+	Fullscreen f = showFullscreen();
+	ASSERT_TRUE(f.first.zeroCopy()) << lastRefusal();
+	wl_surface *surface = f.surface();
+	wl_buffer *wlBuffer = f.wlBuffer;
 
 	const comp::Rect rect{ 400, 40, 160, 120 };
 	SolidOverlay overlay(rect, kGreen);
 	server->run([&](comp::Server &s) { s.setOverlay(&overlay); });
 	const comp::RepaintStats before = repaintStats();
-	PresentationRecord shown = presentAndRecord(*client, window.surface(), wlBuffer);
+	PresentationRecord shown = presentAndRecord(*client, surface, wlBuffer);
 	EXPECT_TRUE(shown.zeroCopy()) << "composed: " << lastRefusal();
 	EXPECT_TRUE(server->run([](comp::Server &s) { return s.overlayOnPlane(); }));
 
@@ -401,7 +389,7 @@ TEST_F(DrmBackendTest, OverlayOnItsOwnPlaneKeepsTheClientScannedOut)
 	changeAndWait([&] { overlay.visible_ = false; });
 	expectOverlay(capture(), false, 0);
 	EXPECT_FALSE(server->run([](comp::Server &s) { return s.overlayOnPlane(); }));
-	EXPECT_TRUE(presentAndRecord(*client, window.surface(), wlBuffer).zeroCopy());
+	EXPECT_TRUE(presentAndRecord(*client, surface, wlBuffer).zeroCopy());
 	EXPECT_EQ(repaintStats().rendered, before.rendered);
 	server->run([](comp::Server &s) { s.setOverlay(nullptr); });
 }
@@ -415,21 +403,17 @@ TEST_F(DrmBackendTest, OverlayOnItsOwnPlaneKeepsTheClientScannedOut)
 TEST_F(DrmBackendTest, CursorOnItsPlaneKeepsTheClientScannedOut)
 {
 	ASSERT_NO_FATAL_FAILURE(start());
-	ASSERT_TRUE(client->dmabuf);
 	client->bindInput();
-	Window window(*client, "fullscreen");
-	ASSERT_TRUE(mapFullscreen(window));
-	bufmgr::Buffer buffer = heapBuffer("/dev/dma_heap/system", false);
-	ASSERT_TRUE(buffer.isValid());
-	Proxy<wl_buffer> wlBuffer = wrap(*client, buffer);
-	ASSERT_TRUE(presentAndRecord(*client, window.surface(), wlBuffer).zeroCopy())
-		<< lastRefusal();
+	Fullscreen f = showFullscreen();
+	ASSERT_TRUE(f.first.zeroCopy()) << lastRefusal();
+	wl_surface *surface = f.surface();
+	wl_buffer *wlBuffer = f.wlBuffer;
 
 	auto movePointer = [&](int32_t x, int32_t y) {
 		server->run([&](comp::Server &s) { s.seat().pointerMotion(x, y, 0); });
 	};
 	movePointer(100, 100);
-	ASSERT_TRUE(client->dispatchUntil([&] { return client->pointerFocus == window.surface(); }));
+	ASSERT_TRUE(client->dispatchUntil([&] { return client->pointerFocus == surface; }));
 
 	/* 16x16 green, hotspot at (4, 4). */
 	constexpr int32_t kSize = 16, kHot = 4;
@@ -470,7 +454,7 @@ TEST_F(DrmBackendTest, CursorOnItsPlaneKeepsTheClientScannedOut)
 	}
 	expectCursorAt(capture(), 400, 300);
 	EXPECT_EQ(repaintStats().rendered, before.rendered) << "the moving cursor was composed";
-	EXPECT_TRUE(presentAndRecord(*client, window.surface(), wlBuffer).zeroCopy())
+	EXPECT_TRUE(presentAndRecord(*client, surface, wlBuffer).zeroCopy())
 		<< lastRefusal();
 
 	/* At scale 2 it is composed over the client (ZERO_COPY goes) and the stats say why. */
@@ -478,7 +462,7 @@ TEST_F(DrmBackendTest, CursorOnItsPlaneKeepsTheClientScannedOut)
 	wl_surface_commit(cursor);
 	ASSERT_TRUE(client->roundtrip());
 	ASSERT_TRUE(waitFor([&] { return !onPlane(); }, 10000));
-	EXPECT_FALSE(presentAndRecord(*client, window.surface(), wlBuffer).zeroCopy());
+	EXPECT_FALSE(presentAndRecord(*client, surface, wlBuffer).zeroCopy());
 	EXPECT_GT(repaintStats().rendered, before.rendered);
 	std::optional<Json> json = parseJson(server->run([](comp::Server &s) { return comp::statsJson(s); }));
 	ASSERT_TRUE(json);

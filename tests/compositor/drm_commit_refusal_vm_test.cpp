@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Commits the kernel refuses, on VKMS: clients keep getting their frame
+ * callbacks ("discarded" feedback, not a frame that never comes), the
+ * output is tried again at the next refresh, and the display then shows
+ * what the client drew last. refuse_commits.c makes the refusals.
+ */
+#include <gtest/gtest.h>
+
+#include <cerrno>
+
+#include "drm_fixture.h"
+#include "dmabuf_buffer.h"
+#include "presentation_record.h"
+#include "refuse_commits.h"
+#include "test_client.h"
+
+namespace heapcomp::test {
+namespace {
+
+struct Outcome {
+	int presented = 0;
+	int discarded = 0;
+	bool stalled = false;
+};
+
+/* Presents buffer until a frame is presented again: at most 30 frames. */
+Outcome presentUntilShown(TestClient &client, wl_surface *surface, wl_buffer *buffer)
+{
+	Outcome outcome;
+	for (int i = 0; i < 30 && !outcome.presented; i++) {
+		PresentationRecord record = presentAndRecord(client, surface, buffer);
+		if (!record.presented && !record.discarded) {
+			outcome.stalled = true;
+			break;
+		}
+		outcome.presented += record.presented;
+		outcome.discarded += record.discarded;
+	}
+	return outcome;
+}
+
+class DrmCommitRefusalTest : public DrmBackendTest, public testing::WithParamInterface<int>
+{
+protected:
+	void TearDown() override { heapcomp_refuse_atomic_commits(0, 0); }
+};
+
+TEST_P(DrmCommitRefusalTest, ComposedFramesGoOnAfterRefusals)
+{
+	ASSERT_NO_FATAL_FAILURE(start());
+	Window window(*client, "refused");
+	ASSERT_TRUE(window.waitConfigure());
+	window.ack();
+	ShmBuffer green(client->shm, 64, 48), red(client->shm, 64, 48);
+	green.fill(kGreen);
+	red.fill(kRed);
+	ASSERT_TRUE(presentAndRecord(*client, window.surface(), green.buffer()).presented);
+	const uint64_t failures = drmStats().commitFailures;
+
+	heapcomp_refuse_atomic_commits(3, GetParam());
+	Outcome outcome = presentUntilShown(*client, window.surface(), red.buffer());
+	ASSERT_FALSE(outcome.stalled) << "a frame callback never came after a refused commit";
+	EXPECT_EQ(outcome.presented, 1);
+	EXPECT_GE(outcome.discarded, 1);
+	EXPECT_EQ(heapcomp_atomic_commits_to_refuse(), 0);
+	EXPECT_EQ(drmStats().commitFailures, failures + 3);
+
+	comp::Screenshot shot = capture();
+	ASSERT_EQ(shot.width, kWidth);
+	EXPECT_EQ(shot.at(1, 1), kRed);
+	EXPECT_EQ(shot.at(63, 47), kRed);
+	EXPECT_EQ(shot.at(64, 10), kBlack);
+	EXPECT_EQ(server->run([](comp::Server &s) { return s.failedFrames(); }),
+		  0u);
+}
+
+TEST_P(DrmCommitRefusalTest, ScannedOutFramesGoOnAfterRefusals)
+{
+	ASSERT_NO_FATAL_FAILURE(start());
+	Fullscreen f = showFullscreen();
+	ASSERT_TRUE(f.first.zeroCopy()) << "composed: " << lastRefusal();
+	const uint64_t failures = drmStats().commitFailures;
+
+	heapcomp_refuse_atomic_commits(2, GetParam());
+	Outcome outcome = presentUntilShown(*client, f.surface(), f.wlBuffer);
+	ASSERT_FALSE(outcome.stalled) << "a frame callback never came after a refused commit";
+	EXPECT_GE(outcome.discarded, 1);
+	EXPECT_EQ(drmStats().commitFailures, failures + 2);
+	/* A refusal is no verdict on the buffer: it goes on the plane again. */
+	PresentationRecord after = presentAndRecord(*client, f.surface(), f.wlBuffer);
+	ASSERT_TRUE(after.presented);
+	EXPECT_TRUE(after.zeroCopy()) << "composed: " << lastRefusal();
+}
+
+/* EINVAL: what the display takes changed; EACCES: the DRM master is gone for a while. */
+INSTANTIATE_TEST_SUITE_P(Errors, DrmCommitRefusalTest, testing::Values(EINVAL, EACCES),
+			 [](const testing::TestParamInfo<int> &info) {
+				 return std::string(info.param == EINVAL ? "EINVAL" : "EACCES");
+			 });
+
+} /* namespace */
+} /* namespace heapcomp::test */

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include "refuse_commits.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+
+#include <drm.h>
+#include <drm_mode.h>
+
+static atomic_int refusals;
+static atomic_int refusalError = EINVAL;
+
+void heapcomp_refuse_atomic_commits(int count, int error)
+{
+	atomic_store(&refusalError, error);
+	atomic_store(&refusals, count);
+}
+
+int heapcomp_atomic_commits_to_refuse(void)
+{
+	return atomic_load(&refusals);
+}
+
+/* Found before libc's (and a sanitizer's) by the dynamic linker: the executable exports it. */
+int ioctl(int fd, unsigned long request, ...)
+{
+	static int (*next)(int, unsigned long, ...);
+	va_list args;
+	va_start(args, request);
+	void *arg = va_arg(args, void *);
+	va_end(args);
+	if (!next)
+		next = (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT, "ioctl");
+
+	if (request == DRM_IOCTL_MODE_ATOMIC &&
+	    !(((struct drm_mode_atomic *)arg)->flags & DRM_MODE_ATOMIC_TEST_ONLY)) {
+		int left = atomic_load(&refusals);
+		while (left > 0 && !atomic_compare_exchange_weak(&refusals, &left, left - 1)) {
+		}
+		if (left > 0) {
+			errno = atomic_load(&refusalError);
+			return -1;
+		}
+	}
+	return next(fd, request, arg);
+}

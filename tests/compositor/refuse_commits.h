@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The kernel refuses an atomic commit it tested a frame earlier when the
+ * DRM master went to another process, or when what the display can take
+ * changed under it. Neither can be brought about on VKMS at a chosen
+ * frame, so a program linked with refuse_commits.c gets its own ioctl():
+ * the next count commits that are not TEST_ONLY fail with error, as the
+ * kernel's would; every other ioctl reaches the kernel.
+ */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+void heapcomp_refuse_atomic_commits(int count, int error);
+/* Refusals still to come. */
+int heapcomp_atomic_commits_to_refuse(void);
+
+#ifdef __cplusplus
+}
+#endif
