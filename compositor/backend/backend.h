@@ -208,6 +208,22 @@ private:
 	int32_t y_ = 0;
 };
 
+/* One scroll on one axis, as the device made it. */
+struct PointerAxis {
+	/* What scrolled: wl_pointer's axis_source values. */
+	enum class Source : uint32_t { Wheel = 0, Finger = 1, Continuous = 2, WheelTilt = 3 };
+
+	bool horizontal = false;
+	/* In surface pixels, positive down or right (wl_pointer.axis). */
+	double value = 0;
+	Source source = Source::Wheel;
+	/* A wheel's clicks in 120ths of one (high-resolution wheels turn less); 0: none. */
+	int32_t value120 = 0;
+
+	/* A finger lifted, or a continuous scroll ended: wl_pointer.axis_stop. */
+	bool stops() const { return value == 0 && source != Source::Wheel && source != Source::WheelTilt; }
+};
+
 /* Input the backend delivers, in global compositor coordinates. */
 class InputSink
 {
@@ -216,7 +232,7 @@ public:
 	virtual void pointerMotion(double x, double y, uint32_t timeMs) = 0;
 	/* Linux input event codes (BTN_LEFT...). */
 	virtual void pointerButton(uint32_t button, bool pressed, uint32_t timeMs) = 0;
-	virtual void pointerAxis(bool horizontal, double value, uint32_t timeMs) = 0;
+	virtual void pointerAxis(const PointerAxis &axis, uint32_t timeMs) = 0;
 	/* Evdev key codes (KEY_A...), without the +8 of xkb. */
 	virtual void key(uint32_t key, bool pressed, uint32_t timeMs) = 0;
 

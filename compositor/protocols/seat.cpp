@@ -364,6 +364,7 @@ void Seat::setPointerFocus(Surface *surface, double x, double y)
 		sendPointerFrame(client);
 	}
 	pointerFocus_ = surface;
+	wheelRemainder_[0] = wheelRemainder_[1] = 0;
 	pointerFocusDestroy_.disconnect();
 	if (!surface)
 		return;
@@ -585,23 +586,49 @@ void Seat::dismissPopupGrab()
 		popup->dismiss();
 }
 
-void Seat::pointerAxis(bool horizontal, double value, uint32_t timeMs)
+void Seat::pointerAxis(const PointerAxis &event, uint32_t timeMs)
 {
 	if (layerPointer_) {
-		inputLayer_->pointerAxis(horizontal, value);
+		if (!event.stops())
+			inputLayer_->pointerAxis(event.horizontal, event.value);
 		return;
+	}
+	const size_t index = event.horizontal ? 1 : 0;
+	/* Versions before 8 count whole clicks: high-resolution ones add up to them. */
+	int32_t clicks = 0;
+	if (event.value120) {
+		wheelRemainder_[index] += event.value120;
+		clicks = wheelRemainder_[index] / 120;
+		wheelRemainder_[index] %= 120;
 	}
 	if (!pointerFocus_)
 		return;
 	wl_client *client = pointerFocus_->client();
-	uint32_t axis = horizontal ? WL_POINTER_AXIS_HORIZONTAL_SCROLL
-				   : WL_POINTER_AXIS_VERTICAL_SCROLL;
+	const uint32_t axis = event.horizontal ? WL_POINTER_AXIS_HORIZONTAL_SCROLL
+					       : WL_POINTER_AXIS_VERTICAL_SCROLL;
 	pointers_.forEach([&](wl_resource *resource) {
 		if (wl_resource_get_client(resource) != client)
 			return;
-		if (wl_resource_get_version(resource) >= WL_POINTER_AXIS_SOURCE_SINCE_VERSION)
-			wl_pointer_send_axis_source(resource, WL_POINTER_AXIS_SOURCE_WHEEL);
-		wl_pointer_send_axis(resource, timeMs, axis, toFixed(value));
+		const int version = wl_resource_get_version(resource);
+		if (version >= WL_POINTER_AXIS_SOURCE_SINCE_VERSION) {
+			/* Tilt is wl_pointer 6's; older clients see a wheel. */
+			uint32_t source = uint32_t(event.source);
+			if (event.source == PointerAxis::Source::WheelTilt &&
+			    version < WL_POINTER_AXIS_SOURCE_WHEEL_TILT_SINCE_VERSION)
+				source = WL_POINTER_AXIS_SOURCE_WHEEL;
+			wl_pointer_send_axis_source(resource, source);
+		}
+		if (event.stops()) {
+			/* Before axis_stop, a client has no way to tell; it needs none. */
+			if (version >= WL_POINTER_AXIS_STOP_SINCE_VERSION)
+				wl_pointer_send_axis_stop(resource, timeMs, axis);
+			return;
+		}
+		if (event.value120 && version >= WL_POINTER_AXIS_VALUE120_SINCE_VERSION)
+			wl_pointer_send_axis_value120(resource, axis, event.value120);
+		else if (clicks && version >= WL_POINTER_AXIS_DISCRETE_SINCE_VERSION)
+			wl_pointer_send_axis_discrete(resource, axis, clicks);
+		wl_pointer_send_axis(resource, timeMs, axis, toFixed(event.value));
 	});
 	sendPointerFrame(client);
 }

@@ -87,7 +87,7 @@ struct KeymapNames {
 class Seat : public InputSink
 {
 public:
-	static constexpr int kVersion = 7;
+	static constexpr int kVersion = 8;
 
 	static bufmgr::Result<std::unique_ptr<Seat>> create(Server &server, const KeymapNames &names);
 	~Seat() override;
@@ -95,7 +95,7 @@ public:
 	/* InputSink: what the backend reports. */
 	void pointerMotion(double x, double y, uint32_t timeMs) override;
 	void pointerButton(uint32_t button, bool pressed, uint32_t timeMs) override;
-	void pointerAxis(bool horizontal, double value, uint32_t timeMs) override;
+	void pointerAxis(const PointerAxis &axis, uint32_t timeMs) override;
 	void key(uint32_t key, bool pressed, uint32_t timeMs) override;
 	void touchDown(int32_t id, double x, double y, uint32_t timeMs) override;
 	void touchMotion(int32_t id, double x, double y, uint32_t timeMs) override;
@@ -307,6 +307,8 @@ private:
 	View *grabView_ = nullptr;
 	std::optional<int32_t> grabTouchId_;
 	Surface *pointerFocus_ = nullptr;
+	/* Wheel turns short of a click, in 120ths, vertical then horizontal. */
+	int32_t wheelRemainder_[2] = {};
 	Surface *keyboardFocus_ = nullptr;
 	Listener pointerFocusDestroy_;
 	Listener keyboardFocusDestroy_;

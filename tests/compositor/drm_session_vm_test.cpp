@@ -340,6 +340,16 @@ TEST_F(DrmSessionTest, UinputDevicesReachClients)
 		return std::count(client->buttonsPressed.begin(), client->buttonsPressed.end(),
 				  uint32_t(BTN_LEFT)) == 1;
 	}));
+	/* One click down: a wheel's scroll, a whole click in 120ths, then how far. */
+	mouse.wheel(-1);
+	ASSERT_TRUE(client->dispatchUntil([&] { return client->axisEvents.size() >= 4; }));
+	ASSERT_EQ(client->axisEvents.size(), 4u);
+	EXPECT_EQ(client->axisEvents[0], "source 0");
+	EXPECT_EQ(client->axisEvents[1], "value120 0 120");
+	EXPECT_EQ(client->axisEvents[2].rfind("axis 0 ", 0), 0u) << client->axisEvents[2];
+	EXPECT_GT(std::stod(client->axisEvents[2].substr(7)), 0) << client->axisEvents[2];
+	EXPECT_EQ(client->axisEvents[3], "frame");
+
 	ASSERT_TRUE(client->dispatchUntil([&] { return client->keyboardFocus == window.surface(); }));
 	keyboard.chord({ KEY_H });
 	ASSERT_TRUE(client->dispatchUntil([&] {

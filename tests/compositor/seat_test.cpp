@@ -116,6 +116,60 @@ TEST_F(SeatTest, InputRegionDecidesWherePointerAndTouchLand)
 	}));
 }
 
+/*
+ * Scrolls say what made them; a wheel's clicks go as 120ths to clients
+ * of wl_pointer 8 and as whole clicks to older ones; a finger's lift is
+ * axis_stop, never a scroll by 0.
+ */
+TEST_F(SeatTest, ScrollSaysItsSourceItsClicksAndItsEnd)
+{
+	using Axis = comp::PointerAxis;
+	using Events = std::vector<std::string>;
+	MappedWindow wa(a, "a", 64, 64, 0xffff0000);
+	ASSERT_TRUE(wa.ok);
+	TestClient::maxSeatVersion = 7;
+	TestClient old(server.socket());
+	TestClient::maxSeatVersion = 8;
+	old.bindInput();
+	MappedWindow wold(old, "old", 64, 64, 0xff00ff00);
+	ASSERT_TRUE(wold.ok);
+	server.run([](comp::Server &s) { s.findView("old")->setPosition(200, 0); });
+
+	const Axis click{ .horizontal = false, .value = 15, .source = Axis::Source::Wheel, .value120 = 120 };
+	const Axis halfClick{ .horizontal = false, .value = 7.5, .source = Axis::Source::Wheel, .value120 = 60 };
+	const Axis finger{ .horizontal = true, .value = -3, .source = Axis::Source::Finger };
+	const Axis lift{ .horizontal = true, .value = 0, .source = Axis::Source::Finger };
+	auto scroll = [&](double x, std::initializer_list<Axis> events) {
+		inject([&](comp::HeadlessBackend &h) {
+			h.injectPointerMotion(x, 20);
+			for (const Axis &e : events)
+				h.injectPointerAxis(e);
+		});
+	};
+
+	scroll(20, { click, halfClick, halfClick, finger, lift });
+	const Events expected = {
+		"source 0", "value120 0 120", "axis 0 15.00", "frame",
+		"source 0", "value120 0 60",  "axis 0 7.50",  "frame",
+		"source 0", "value120 0 60",  "axis 0 7.50",  "frame",
+		"source 1", "axis 1 -3.00",   "frame",
+		"source 1", "stop 1",	      "frame",
+	};
+	ASSERT_TRUE(a.dispatchUntil([&] { return a.axisEvents.size() >= expected.size(); }));
+	EXPECT_EQ(a.axisEvents, expected);
+
+	scroll(220, { halfClick, halfClick, click, lift });
+	const Events expectedOld = {
+		"source 0", "axis 0 7.50",		       "frame",
+		"source 0", "discrete 0 1", "axis 0 7.50",  "frame",
+		"source 0", "discrete 0 1", "axis 0 15.00", "frame",
+		"source 1", "stop 1",			       "frame",
+	};
+	ASSERT_TRUE(old.dispatchUntil([&] { return old.axisEvents.size() >= expectedOld.size(); }));
+	EXPECT_EQ(old.axisEvents, expectedOld);
+	EXPECT_EQ(a.axisEvents.size(), expected.size()) << "scrolls went to the unfocused client";
+}
+
 TEST_F(SeatTest, KeysGoToTheFocusedClient)
 {
 	MappedWindow wa(a, "a", 32, 32, 0xffff0000);

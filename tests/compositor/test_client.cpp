@@ -182,7 +182,7 @@ void TestClient::global(void *data, wl_registry *registry, uint32_t name,
 		wl_shm_add_listener(self->shm, &shmListener, self);
 	} else if (bind(self->wmBase, xdg_wm_base_interface, 5)) {
 		xdg_wm_base_add_listener(self->wmBase, &wmBaseListener, self);
-	} else if (bind(self->seat, wl_seat_interface, 7)) {
+	} else if (bind(self->seat, wl_seat_interface, maxSeatVersion)) {
 		wl_seat_add_listener(self->seat, &seatListener, self);
 	} else if (bind(self->presentation, wp_presentation_interface, 1)) {
 		wp_presentation_add_listener(self->presentation, &presentationListener, self);
@@ -329,12 +329,31 @@ const wl_pointer_listener pointerListener = {
 		if (state == WL_POINTER_BUTTON_STATE_PRESSED)
 			c->buttonsPressed.push_back(button);
 	},
-	.axis = [](void *, wl_pointer *, uint32_t, uint32_t, wl_fixed_t) {},
-	.frame = [](void *, wl_pointer *) {},
-	.axis_source = [](void *, wl_pointer *, uint32_t) {},
-	.axis_stop = [](void *, wl_pointer *, uint32_t, uint32_t) {},
-	.axis_discrete = [](void *, wl_pointer *, uint32_t, int32_t) {},
-	.axis_value120 = [](void *, wl_pointer *, uint32_t, int32_t) {},
+	.axis = [](void *data, wl_pointer *, uint32_t, uint32_t axis, wl_fixed_t value) {
+		char text[64];
+		snprintf(text, sizeof(text), "axis %u %.2f", axis, wl_fixed_to_double(value));
+		static_cast<TestClient *>(data)->axisEvents.push_back(text);
+	},
+	.frame = [](void *data, wl_pointer *) {
+		auto &events = static_cast<TestClient *>(data)->axisEvents;
+		if (!events.empty() && events.back() != "frame")
+			events.push_back("frame");
+	},
+	.axis_source = [](void *data, wl_pointer *, uint32_t source) {
+		static_cast<TestClient *>(data)->axisEvents.push_back("source " +
+								      std::to_string(source));
+	},
+	.axis_stop = [](void *data, wl_pointer *, uint32_t, uint32_t axis) {
+		static_cast<TestClient *>(data)->axisEvents.push_back("stop " + std::to_string(axis));
+	},
+	.axis_discrete = [](void *data, wl_pointer *, uint32_t axis, int32_t clicks) {
+		static_cast<TestClient *>(data)->axisEvents.push_back(
+			"discrete " + std::to_string(axis) + " " + std::to_string(clicks));
+	},
+	.axis_value120 = [](void *data, wl_pointer *, uint32_t axis, int32_t value) {
+		static_cast<TestClient *>(data)->axisEvents.push_back(
+			"value120 " + std::to_string(axis) + " " + std::to_string(value));
+	},
 };
 
 const wl_keyboard_listener keyboardListener = {

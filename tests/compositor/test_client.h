@@ -182,6 +182,13 @@ public:
 	double pointerX = 0, pointerY = 0;
 	/* "enter", "leave", "motion", "button", in order */
 	std::vector<std::string> pointerEvents;
+	/*
+	 * Scroll events in order, each pointer frame ending in "frame":
+	 * "source S", "value120 AXIS N", "discrete AXIS N", "axis AXIS V.VV", "stop AXIS".
+	 */
+	std::vector<std::string> axisEvents;
+	/* The newest wl_seat a client made from now on binds. */
+	static inline uint32_t maxSeatVersion = 8;
 	int keymapSize = 0;
 	std::string keymapHead;	/* first bytes of the keymap */
 	bool keymapWritable = true;

@@ -121,6 +121,12 @@ void UinputDevice::move(int32_t dx, int32_t dy)
 	sync();
 }
 
+void UinputDevice::wheel(int32_t clicks)
+{
+	emit(EV_REL, REL_WHEEL, clicks);
+	sync();
+}
+
 void UinputDevice::touchDown(int32_t x, int32_t y)
 {
 	emit(EV_ABS, ABS_MT_SLOT, 0);

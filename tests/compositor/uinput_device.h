@@ -38,6 +38,8 @@ public:
 	/* Presses the keys in order, then lets go of them in reverse. */
 	void chord(std::initializer_list<uint16_t> codes);
 	void move(int32_t dx, int32_t dy);
+	/* Wheel clicks, positive away from the user (up). */
+	void wheel(int32_t clicks);
 	/* Touch point in slot 0 at (x, y) in 0..kTouchMax; up lifts it. */
 	void touchDown(int32_t x, int32_t y);
 	void touchUp();

@@ -254,12 +254,25 @@ void InputDevices::handle(libinput_event *event)
 	case LIBINPUT_EVENT_POINTER_SCROLL_FINGER:
 	case LIBINPUT_EVENT_POINTER_SCROLL_CONTINUOUS: {
 		libinput_event_pointer *p = libinput_event_get_pointer_event(event);
+		const libinput_event_type type = libinput_event_get_type(event);
+		PointerAxis scroll;
+		scroll.source = type == LIBINPUT_EVENT_POINTER_SCROLL_FINGER ? PointerAxis::Source::Finger
+				: type == LIBINPUT_EVENT_POINTER_SCROLL_CONTINUOUS
+					? PointerAxis::Source::Continuous
+					: PointerAxis::Source::Wheel;
 		for (auto axis : { LIBINPUT_POINTER_AXIS_SCROLL_VERTICAL,
-				   LIBINPUT_POINTER_AXIS_SCROLL_HORIZONTAL })
-			if (sink && libinput_event_pointer_has_axis(p, axis))
-				sink->pointerAxis(axis == LIBINPUT_POINTER_AXIS_SCROLL_HORIZONTAL,
-						  libinput_event_pointer_get_scroll_value(p, axis),
-						  libinput_event_pointer_get_time(p));
+				   LIBINPUT_POINTER_AXIS_SCROLL_HORIZONTAL }) {
+			if (!sink || !libinput_event_pointer_has_axis(p, axis))
+				continue;
+			scroll.horizontal = axis == LIBINPUT_POINTER_AXIS_SCROLL_HORIZONTAL;
+			/* A finger's or a continuous scroll's 0 is its end: axis_stop. */
+			scroll.value = libinput_event_pointer_get_scroll_value(p, axis);
+			scroll.value120 =
+				type == LIBINPUT_EVENT_POINTER_SCROLL_WHEEL
+					? int32_t(libinput_event_pointer_get_scroll_value_v120(p, axis))
+					: 0;
+			sink->pointerAxis(scroll, libinput_event_pointer_get_time(p));
+		}
 		break;
 	}
 	case LIBINPUT_EVENT_TOUCH_DOWN:

@@ -371,8 +371,16 @@ void HeadlessBackend::injectPointerButton(uint32_t button, bool pressed)
 
 void HeadlessBackend::injectPointerAxis(bool horizontal, double value)
 {
+	PointerAxis axis;
+	axis.horizontal = horizontal;
+	axis.value = value;
+	injectPointerAxis(axis);
+}
+
+void HeadlessBackend::injectPointerAxis(const PointerAxis &axis)
+{
 	if (inputSink())
-		inputSink()->pointerAxis(horizontal, value, monotonicMs());
+		inputSink()->pointerAxis(axis, monotonicMs());
 }
 
 void HeadlessBackend::injectKey(uint32_t key, bool pressed)

@@ -140,6 +140,7 @@ public:
 	void injectPointerMotion(double x, double y);
 	void injectPointerButton(uint32_t button, bool pressed);
 	void injectPointerAxis(bool horizontal, double value);
+	void injectPointerAxis(const PointerAxis &axis);
 	void injectKey(uint32_t key, bool pressed);
 	/* The virtual touch screen's points; frames are the caller's to send. */
 	void injectTouchDown(int32_t id, double x, double y);

@@ -425,10 +425,28 @@ const wl_pointer_listener NestedBackend::pointerListener = {
 	.motion = &NestedBackend::onPointerMotion,
 	.button = &NestedBackend::onPointerButton,
 	.axis = &NestedBackend::onPointerAxis,
-	.frame = [](void *, wl_pointer *) {},
-	.axis_source = [](void *, wl_pointer *, uint32_t) {},
-	.axis_stop = [](void *, wl_pointer *, uint32_t, uint32_t) {},
-	.axis_discrete = [](void *, wl_pointer *, uint32_t, int32_t) {},
+	.frame = [](void *data, wl_pointer *) {
+		auto *self = static_cast<NestedBackend *>(data);
+		self->axisSource_ = PointerAxis::Source::Wheel;
+		self->axisClicks_[0] = self->axisClicks_[1] = 0;
+	},
+	.axis_source = [](void *data, wl_pointer *, uint32_t source) {
+		if (source <= uint32_t(PointerAxis::Source::WheelTilt))
+			static_cast<NestedBackend *>(data)->axisSource_ = PointerAxis::Source(source);
+	},
+	.axis_stop = [](void *data, wl_pointer *, uint32_t time, uint32_t axis) {
+		auto *self = static_cast<NestedBackend *>(data);
+		PointerAxis stop;
+		stop.horizontal = axis == WL_POINTER_AXIS_HORIZONTAL_SCROLL;
+		stop.source = self->axisSource_;
+		if (InputSink *sink = self->inputSink(); sink && stop.stops())
+			sink->pointerAxis(stop, time);
+	},
+	/* Sent before the axis event of the same frame. */
+	.axis_discrete = [](void *data, wl_pointer *, uint32_t axis, int32_t clicks) {
+		static_cast<NestedBackend *>(data)->axisClicks_[axis == WL_POINTER_AXIS_HORIZONTAL_SCROLL] =
+			clicks;
+	},
 	.axis_value120 = [](void *, wl_pointer *, uint32_t, int32_t) {},
 };
 
@@ -686,9 +704,13 @@ void NestedBackend::onPointerAxis(void *data, wl_pointer *, uint32_t time, uint3
 				  wl_fixed_t value)
 {
 	auto *self = static_cast<NestedBackend *>(data);
+	PointerAxis scroll;
+	scroll.horizontal = axis == WL_POINTER_AXIS_HORIZONTAL_SCROLL;
+	scroll.value = wl_fixed_to_double(value);
+	scroll.source = self->axisSource_;
+	scroll.value120 = self->axisClicks_[scroll.horizontal] * 120;
 	if (InputSink *sink = self->inputSink())
-		sink->pointerAxis(axis == WL_POINTER_AXIS_HORIZONTAL_SCROLL,
-				  wl_fixed_to_double(value), time);
+		sink->pointerAxis(scroll, time);
 }
 
 void NestedBackend::onKey(void *data, wl_keyboard *, uint32_t, uint32_t time, uint32_t key,

@@ -219,6 +219,9 @@ private:
 	HostProxy<wl_seat> seat_;
 	uint32_t seatName_ = 0;
 	HostProxy<wl_pointer> pointer_;
+	/* The host's scroll so far this pointer frame: its source and wheel clicks. */
+	PointerAxis::Source axisSource_ = PointerAxis::Source::Wheel;
+	int32_t axisClicks_[2] = {};
 	HostProxy<wl_keyboard> keyboard_;
 	HostProxy<wl_touch> touch_;
 	clockid_t hostClock_ = CLOCK_MONOTONIC;
