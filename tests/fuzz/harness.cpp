@@ -479,7 +479,14 @@ void Fixture::step(Reader &in)
 		uint32_t button = kButtons[in.byte() % std::size(kButtons)];
 		headless_->injectPointerButton(button, held(buttons_, button, op & 1));
 	} else if (op < 0xcc) {
-		headless_->injectPointerAxis(op & 1, kAxis[in.byte() % std::size(kAxis)]);
+		/* Any source, half and whole wheel clicks, and the 0 that ends a finger's scroll. */
+		const uint8_t how = in.byte();
+		comp::PointerAxis axis;
+		axis.horizontal = op & 1;
+		axis.value = kAxis[how % std::size(kAxis)];
+		axis.source = comp::PointerAxis::Source((how >> 3) & 3);
+		axis.value120 = (how >> 5) % 3 * 60 * (axis.value < 0 ? -1 : 1);
+		headless_->injectPointerAxis(axis);
 	} else if (op < 0xd4) {
 		uint32_t key = kKeys[in.byte() % std::size(kKeys)];
 		headless_->injectKey(key, held(keys_, key, op & 1));
