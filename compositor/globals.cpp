@@ -50,6 +50,13 @@ Globals::~Globals()
 	outputs_.clear();
 }
 
+OutputGlobal &Globals::addOutput(Output &output)
+{
+	outputs_.push_back(std::make_unique<OutputGlobal>(server_, &output));
+	outputList_.push_back(outputs_.back().get());
+	return *outputs_.back();
+}
+
 bufmgr::Result<void> Globals::init()
 {
 	compositor_ = std::make_unique<CompositorGlobal>(server_);
@@ -59,10 +66,8 @@ bufmgr::Result<void> Globals::init()
 		return bufmgr::unexpected(std::move(shm).error());
 	shm_ = std::move(*shm);
 
-	for (Output *output : server_.backend().outputs()) {
-		outputs_.push_back(std::make_unique<OutputGlobal>(server_, output));
-		outputList_.push_back(outputs_.back().get());
-	}
+	for (Output *output : server_.backend().outputs())
+		addOutput(*output);
 	xdgOutput_ = std::make_unique<XdgOutputManager>(server_);
 	xdgShell_ = std::make_unique<XdgShell>(server_);
 

@@ -12,6 +12,7 @@ class CompositorGlobal;
 class DataDeviceManager;
 class HeapHints;
 class LinuxDmabuf;
+class Output;
 class OutputGlobal;
 class Presentation;
 class Seat;
@@ -45,6 +46,8 @@ public:
 	HeapHints *heapHints() const { return heapHints_.get(); }
 	/* Index i is the wl_output of the backend's output i. */
 	const std::vector<OutputGlobal *> &outputs() const { return outputList_; }
+	/* wl_output for an output the backend added after start (and, at init, for each). */
+	OutputGlobal &addOutput(Output &output);
 
 private:
 	explicit Globals(Server &server);

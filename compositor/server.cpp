@@ -163,29 +163,35 @@ Result<void> Server::init()
 void Server::createOutputs()
 {
 	const std::vector<Output *> &outputs = backend_->outputs();
-	for (size_t i = 0; i < outputs.size(); i++) {
-		Output *output = outputs[i];
-		auto outputRepaint = std::make_unique<OutputRepaint>(*this, *output,
-								     *globals_->outputs()[i]);
-		OutputRepaint *raw = outputRepaint.get();
-		output->setFrameHandler([this, raw]() {
-			if (!raw->repaintNeeded())
-				return;
-			auto ret = repaint(*raw);
-			/* A refusal that lasts is retried every refresh: said once a minute. */
-			if (!ret && (raw->failedFrames() % 3600 == 1 || !raw->failedFrames()))
-				LOG_ERROR("%s: repaint: %s%s", raw->output().name().c_str(),
-					  ret.error().message().c_str(),
-					  raw->failedFrames() ? "; trying again every refresh" : "");
-		});
-		output->setPresentedHandler([this, raw](const PresentInfo &info) {
-			presented(*raw, info);
-		});
-		Output::Mode mode = output->mode();
-		LOG_INFO("output %s: %ux%u @ %.3f Hz", output->name().c_str(), mode.width,
-			 mode.height, mode.refreshMilliHz / 1000.0);
-		outputs_.push_back(std::move(outputRepaint));
-	}
+	for (size_t i = 0; i < outputs.size(); i++)
+		addOutput(*outputs[i], *globals_->outputs()[i]);
+	/* Displays plugged in later: a wl_output each, and frames from the next refresh. */
+	backend_->setOutputAddedHandler([this](Output &output) {
+		addOutput(output, globals_->addOutput(output));
+		outputs_.back()->damageWhole();
+		scheduleRepaint();
+	});
+}
+
+void Server::addOutput(Output &output, OutputGlobal &global)
+{
+	auto outputRepaint = std::make_unique<OutputRepaint>(*this, output, global);
+	OutputRepaint *raw = outputRepaint.get();
+	output.setFrameHandler([this, raw]() {
+		if (!raw->repaintNeeded())
+			return;
+		auto ret = repaint(*raw);
+		/* A refusal that lasts is retried every refresh: said once a minute. */
+		if (!ret && (raw->failedFrames() % 3600 == 1 || !raw->failedFrames()))
+			LOG_ERROR("%s: repaint: %s%s", raw->output().name().c_str(),
+				  ret.error().message().c_str(),
+				  raw->failedFrames() ? "; trying again every refresh" : "");
+	});
+	output.setPresentedHandler([this, raw](const PresentInfo &info) { presented(*raw, info); });
+	const Output::Mode mode = output.mode();
+	LOG_INFO("output %s: %ux%u @ %.3f Hz", output.name().c_str(), mode.width, mode.height,
+		 mode.refreshMilliHz / 1000.0);
+	outputs_.push_back(std::move(outputRepaint));
 }
 
 void Server::addSignal(int signal)

@@ -226,6 +226,8 @@ private:
 	/* Global roots of the scene, back to front: views, then the cursor. */
 	std::vector<SceneRoot> sceneRoots() const;
 	void updateOutputMembership(OutputRepaint &output, const std::set<Surface *> &shown);
+	/* Frames for an output, shown through global. */
+	void addOutput(Output &output, OutputGlobal &global);
 	Result<void> repaint(OutputRepaint &output);
 	void presented(OutputRepaint &output, const PresentInfo &info);
 

@@ -295,6 +295,12 @@ public:
 	 */
 	using StopHandler = std::function<void(bool failed)>;
 	void setStopHandler(StopHandler handler) { stopHandler_ = std::move(handler); }
+	/*
+	 * A display plugged in after start: its output, now last in
+	 * outputs(), for the compositor to show from then on.
+	 */
+	using OutputAddedHandler = std::function<void(Output &)>;
+	void setOutputAddedHandler(OutputAddedHandler handler) { outputAdded_ = std::move(handler); }
 	/* Whether a touch device is there (wl_seat's touch capability). */
 	virtual bool hasTouch() const { return false; }
 	/*
@@ -346,12 +352,18 @@ protected:
 		if (stopHandler_)
 			stopHandler_(failed);
 	}
+	void outputAdded(Output &output)
+	{
+		if (outputAdded_)
+			outputAdded_(output);
+	}
 
 private:
 	bufmgr::BufferManager &manager_;
 	BufferDropHook dropHook_;
 	InputSink *inputSink_ = nullptr;
 	StopHandler stopHandler_;
+	OutputAddedHandler outputAdded_;
 };
 
 } /* namespace comp */

@@ -57,7 +57,9 @@ std::vector<std::string> cards()
 class ConfigfsVkms
 {
 public:
-	explicit ConfigfsVkms(const std::string &name) : root_("/sys/kernel/config/vkms/" + name)
+	/* pipes: displays, each a primary plane, a CRTC, an encoder and a connector. */
+	explicit ConfigfsVkms(const std::string &name, int pipes = 1)
+		: root_("/sys/kernel/config/vkms/" + name), pipes_(pipes)
 	{
 		make();
 	}
@@ -67,21 +69,27 @@ public:
 		if (!made_)
 			return;
 		writeText(root_ + "/enabled", "0");
-		unlink((root_ + "/planes/primary/possible_crtcs/crtc0").c_str());
-		unlink((root_ + "/encoders/encoder0/possible_crtcs/crtc0").c_str());
-		unlink((root_ + "/connectors/connector0/possible_encoders/encoder0").c_str());
-		for (const char *dir : { "/planes/primary", "/crtcs/crtc0", "/encoders/encoder0",
-					 "/connectors/connector0", "" })
-			rmdir((root_ + dir).c_str());
+		for (int i = 0; i < pipes_; i++) {
+			const std::string n = std::to_string(i);
+			unlink((root_ + "/planes/primary" + n + "/possible_crtcs/crtc" + n).c_str());
+			unlink((root_ + "/encoders/encoder" + n + "/possible_crtcs/crtc" + n).c_str());
+			unlink((root_ + "/connectors/connector" + n + "/possible_encoders/encoder" + n)
+				       .c_str());
+			for (const std::string dir : { "/planes/primary", "/crtcs/crtc", "/encoders/encoder",
+						       "/connectors/connector" })
+				rmdir((root_ + dir + n).c_str());
+		}
+		rmdir(root_.c_str());
 	}
 
 	bool ok() const { return error_.empty(); }
 	const std::string &error() const { return error_; }
 	const std::string &card() const { return card_; }
 	/* The connector's status as a monitor being plugged in or pulled out would set it. */
-	bool plug(bool connected)
+	bool plug(bool connected, int pipe = 0)
 	{
-		return writeText(root_ + "/connectors/connector0/status", connected ? "1" : "2");
+		return writeText(root_ + "/connectors/connector" + std::to_string(pipe) + "/status",
+				 connected ? "1" : "2");
 	}
 
 private:
@@ -95,21 +103,26 @@ private:
 		if (mkdir(root_.c_str(), 0755) < 0)
 			return fail("mkdir");
 		made_ = true;
-		for (const char *dir : { "/planes/primary", "/crtcs/crtc0", "/encoders/encoder0",
-					 "/connectors/connector0" })
-			if (mkdir((root_ + dir).c_str(), 0755) < 0)
-				return fail(std::string("mkdir ") + dir);
-		const std::pair<const char *, const char *> links[] = {
-			{ "/crtcs/crtc0", "/planes/primary/possible_crtcs/crtc0" },
-			{ "/crtcs/crtc0", "/encoders/encoder0/possible_crtcs/crtc0" },
-			{ "/encoders/encoder0", "/connectors/connector0/possible_encoders/encoder0" },
-		};
-		if (!writeText(root_ + "/planes/primary/type", "1") ||
-		    !writeText(root_ + "/crtcs/crtc0/writeback", "1"))
-			return fail("attributes");
-		for (const auto &[target, link] : links)
-			if (symlink((root_ + target).c_str(), (root_ + link).c_str()) < 0)
-				return fail(std::string("link ") + link);
+		for (int i = 0; i < pipes_; i++) {
+			const std::string n = std::to_string(i);
+			for (const std::string dir : { "/planes/primary", "/crtcs/crtc",
+						       "/encoders/encoder", "/connectors/connector" })
+				if (mkdir((root_ + dir + n).c_str(), 0755) < 0)
+					return fail("mkdir " + dir + n);
+			const std::pair<std::string, std::string> links[] = {
+				{ "/crtcs/crtc" + n, "/planes/primary" + n + "/possible_crtcs/crtc" + n },
+				{ "/crtcs/crtc" + n, "/encoders/encoder" + n + "/possible_crtcs/crtc" + n },
+				{ "/encoders/encoder" + n,
+				  "/connectors/connector" + n + "/possible_encoders/encoder" + n },
+			};
+			/* Writeback on the first pipe only: captures read the first display. */
+			if (!writeText(root_ + "/planes/primary" + n + "/type", "1") ||
+			    (i == 0 && !writeText(root_ + "/crtcs/crtc0/writeback", "1")))
+				return fail("attributes");
+			for (const auto &[target, link] : links)
+				if (symlink((root_ + target).c_str(), (root_ + link).c_str()) < 0)
+					return fail("link " + link);
+		}
 		if (!writeText(root_ + "/enabled", "1"))
 			return fail("enabling");
 		waitFor([&] {
@@ -128,6 +141,7 @@ private:
 	}
 
 	std::string root_;
+	int pipes_ = 1;
 	std::string card_;
 	std::string error_;
 	bool made_ = false;
@@ -491,6 +505,51 @@ TEST_F(DrmSessionTest, UnpluggedDisplayWaitsAndPluggedInShowsTheLatestFrame)
 	EXPECT_EQ(log.count("display unplugged"), 1u) << log.all();
 	EXPECT_EQ(log.count("display plugged in: setting the mode again"), 1u) << log.all();
 	EXPECT_EQ(log.count("mode set"), 2u) << log.all();
+}
+
+/* A display plugged in after start: a new wl_output right of the first, and frames on it. */
+TEST_F(DrmSessionTest, DisplayPluggedInAfterStartBecomesAnOutput)
+{
+	udevd = std::make_unique<Udevd>();
+	ASSERT_TRUE(udevd->ok()) << udevd->error();
+	ConfigfsVkms vkms("heapcomp-second-display", 2);
+	ASSERT_TRUE(vkms.ok()) << vkms.error();
+	ASSERT_TRUE(vkms.plug(false, 1));
+	ASSERT_TRUE(udevd->settle());
+
+	LogRecord log;
+	start(false, vkms.card());
+	ASSERT_FALSE(HasFatalFailure());
+	auto outputs = [&] { return server->run([](comp::Server &s) { return s.numOutputs(); }); };
+	ASSERT_EQ(outputs(), 1u) << log.all();
+	ASSERT_TRUE(client->roundtrip());
+	EXPECT_EQ(client->outputs.size(), 1u);
+	Window window(*client, "two displays");
+	ShmBuffer green(client->shm, kWidth, kHeight);
+	showWindow(window, green, kGreen);
+	ASSERT_FALSE(HasFatalFailure());
+
+	ASSERT_TRUE(vkms.plug(true, 1));
+	ASSERT_TRUE(waitFor([&] { return outputs() == 2; }, 30000)) << log.all();
+	ASSERT_TRUE(client->dispatchUntil([&] { return client->outputs.size() == 2; }))
+		<< "no wl_output for the new display";
+	/* Its mode is set; the window moved onto it is drawn there. */
+	auto drawn = [&] { return server->run([](comp::Server &s) { return s.repaintStats(1).rendered; }); };
+	ASSERT_TRUE(waitFor([&] { return drawn() >= 1; }, 30000)) << "no frame on the new display:\n"
+								 << log.all();
+	const uint64_t before = drawn();
+	server->run([](comp::Server &s) { s.findView("two displays")->setPosition(kWidth + 8, 8); });
+	ASSERT_TRUE(waitFor([&] { return drawn() > before; }, 30000)) << log.all();
+	EXPECT_EQ(log.count("mode set"), 2u) << log.all();
+	const std::string stats = server->run([](comp::Server &s) { return comp::statsJson(s); });
+	std::optional<Json> json = parseJson(stats);
+	ASSERT_TRUE(json) << stats;
+	const std::vector<Json> &listed = at(*json, { "outputs" }).array;
+	ASSERT_EQ(listed.size(), 2u) << stats;
+	EXPECT_EQ(number(listed[1], { "x" }), std::optional<uint64_t>(kWidth)) << stats;
+	EXPECT_EQ(log.count("a new output"), 1u) << log.all();
+	/* The window left the first display: the background shows there. */
+	EXPECT_EQ(capture().at(kWidth / 2, kHeight / 2), kBlack);
 }
 
 } /* namespace */

@@ -895,11 +895,24 @@ void DrmBackend::connectorsChanged()
 		auto output = std::find_if(outputs_.begin(), outputs_.end(), [&](const auto &o) {
 			return o->connector_ == conn->connector_id;
 		});
-		if (output != outputs_.end())
+		if (output != outputs_.end()) {
 			(*output)->setConnected(connected, *conn);
-		else if (connected)
-			LOG_INFO("%s: %s connected: not driven (outputs are chosen at start)",
-				 device_.path.c_str(), connectorName(*conn).c_str());
+			continue;
+		}
+		if (!connected)
+			continue;
+		/* A display plugged in that was not there at start: a new output. */
+		auto added = makeOutput(*res, *conn);
+		if (!added || !*added) {
+			LOG_WARNING("%s: %s connected, not driven: %s", device_.path.c_str(),
+				    connectorName(*conn).c_str(),
+				    added ? lastLeftOff_.c_str() : added.error().message().c_str());
+			continue;
+		}
+		DrmOutput *raw = added->get();
+		outputs_.push_back(std::move(*added));
+		LOG_INFO("%s: %s connected: a new output", device_.path.c_str(), raw->name().c_str());
+		outputAdded(*raw);
 	}
 }
 
@@ -909,111 +922,119 @@ Result<void> DrmBackend::createOutputs()
 	kms::ResourcesPtr res(drmModeGetResources(fd));
 	if (!res)
 		return bufmgr::unexpected(errno, device_.path + ": drmModeGetResources");
-	kms::PlaneResourcesPtr planes(drmModeGetPlaneResources(fd));
-	if (!planes)
-		return bufmgr::unexpected(errno, device_.path + ": drmModeGetPlaneResources");
-
-	uint32_t writeback = 0, writebackCrtcs = 0;
-	for (int i = 0; i < res->count_connectors; i++) {
-		kms::ConnectorPtr conn(drmModeGetConnector(fd, res->connectors[i]));
-		if (conn && conn->connector_type == DRM_MODE_CONNECTOR_WRITEBACK) {
-			writeback = conn->connector_id;
-			writebackCrtcs = possibleCrtcs(fd, *conn);
-			break;
-		}
-	}
-
-	uint32_t usedCrtcs = 0;
-	std::vector<uint32_t> usedPlanes;
 	std::string skipped;
 	for (int i = 0; i < res->count_connectors; i++) {
 		kms::ConnectorPtr conn(drmModeGetConnector(fd, res->connectors[i]));
 		if (!conn || conn->connector_type == DRM_MODE_CONNECTOR_WRITEBACK)
 			continue;
-		const std::string name = connectorName(*conn);
-		/*
-		 * Virtual connectors may not know (vkms says "unknown"): one
-		 * with modes is taken, as a monitor that answers.
-		 */
-		if (conn->connection == DRM_MODE_DISCONNECTED || !conn->count_modes) {
-			skipped += " " + name + (conn->count_modes ? " (disconnected)" : " (no modes)");
-			continue;
-		}
-		const drmModeModeInfo *mode = chooseMode(*conn, config_);
-		if (!mode) {
-			skipped += " " + name + " (no mode " + std::to_string(config_.width) + "x" +
-				   std::to_string(config_.height) + ")";
-			continue;
-		}
-		/* A CRTC the writeback connector shares first: captures need no second pipe. */
-		uint32_t crtcs = possibleCrtcs(fd, *conn) & ~usedCrtcs;
-		int crtcIndex = -1;
-		for (int c = 0; c < res->count_crtcs && crtcIndex < 0; c++)
-			if (crtcs & writebackCrtcs & (1u << c))
-				crtcIndex = c;
-		for (int c = 0; c < res->count_crtcs && crtcIndex < 0; c++)
-			if (crtcs & (1u << c))
-				crtcIndex = c;
-		if (crtcIndex < 0) {
-			skipped += " " + name + " (no free CRTC)";
-			continue;
-		}
-		/* The first unused plane of the CRTC of that type that takes format (0: any). */
-		auto findPlane = [&](uint64_t type, uint32_t format) -> uint32_t {
-			for (uint32_t p = 0; p < planes->count_planes; p++) {
-				kms::PlanePtr plane(drmModeGetPlane(fd, planes->planes[p]));
-				if (!plane || !(plane->possible_crtcs & (1u << crtcIndex)) ||
-				    std::count(usedPlanes.begin(), usedPlanes.end(), plane->plane_id))
-					continue;
-				kms::Properties props = kms::Properties::read(fd, plane->plane_id,
-									      DRM_MODE_OBJECT_PLANE);
-				if (props.value("type") != type)
-					continue;
-				const std::vector<FormatModifier> formats =
-					format ? kms::planeFormats(fd, *plane, props)
-					       : std::vector<FormatModifier>();
-				if (!format || std::count(formats.begin(), formats.end(),
-							  FormatModifier{ format, DRM_FORMAT_MOD_LINEAR }))
-					return plane->plane_id;
-			}
-			return 0;
-		};
-		const uint32_t primary = findPlane(DRM_PLANE_TYPE_PRIMARY, 0);
-		if (!primary) {
-			skipped += " " + name + " (no primary plane)";
-			continue;
-		}
-		/* A plane for heapcomp's own overlay, which the first output shows. */
-		const uint32_t overlay =
-			outputs_.empty() ? findPlane(DRM_PLANE_TYPE_OVERLAY, DRM_FORMAT_XRGB8888) : 0;
-		/* Every output's own cursor plane, where its CRTC has one. */
-		const uint32_t cursor = findPlane(DRM_PLANE_TYPE_CURSOR, DRM_FORMAT_ARGB8888);
-		const bool withWriteback = writeback && (writebackCrtcs & (1u << crtcIndex));
-		auto output = std::make_unique<DrmOutput>(*this, conn->connector_id, name);
-		output->widthMm_ = conn->mmWidth;
-		output->heightMm_ = conn->mmHeight;
-		if (auto ret = output->init(loop_, *mode, res->crtcs[crtcIndex], uint32_t(crtcIndex),
-					    primary, overlay, cursor, withWriteback ? writeback : 0);
-		    !ret)
-			return ret;
-		if (withWriteback)
-			writeback = 0;
-		usedCrtcs |= 1u << crtcIndex;
-		usedPlanes.push_back(primary);
-		for (uint32_t plane : { overlay, cursor })
-			if (plane)
-				usedPlanes.push_back(plane);
-		int32_t x = 0;
-		for (const auto &other : outputs_)
-			x += int32_t(other->mode().width);
-		output->setPosition(x, 0);
-		outputs_.push_back(std::move(output));
+		auto output = makeOutput(*res, *conn);
+		if (!output)
+			return bufmgr::unexpected(std::move(output).error());
+		if (*output)
+			outputs_.push_back(std::move(*output));
+		else
+			skipped += " " + connectorName(*conn) + " (" + lastLeftOff_ + ")";
 	}
 	if (!skipped.empty())
 		LOG_INFO("%s: connectors left off:%s", device_.path.c_str(), skipped.c_str());
 	if (outputs_.empty())
 		return bufmgr::unexpected(ENODEV, device_.path + ": no connected connector to use");
 	return {};
+}
+
+Result<std::unique_ptr<DrmOutput>> DrmBackend::makeOutput(const drmModeRes &res,
+							  const drmModeConnector &conn)
+{
+	const int fd = device_.fd.get();
+	auto leaveOff = [&](std::string why) {
+		lastLeftOff_ = std::move(why);
+		return std::unique_ptr<DrmOutput>();
+	};
+	/* Virtual connectors may not know (vkms says "unknown"): one with modes is taken. */
+	if (conn.connection == DRM_MODE_DISCONNECTED || !conn.count_modes)
+		return leaveOff(conn.count_modes ? "disconnected" : "no modes");
+	const drmModeModeInfo *mode = chooseMode(conn, config_);
+	if (!mode)
+		return leaveOff("no mode " + std::to_string(config_.width) + "x" +
+				std::to_string(config_.height));
+	kms::PlaneResourcesPtr planes(drmModeGetPlaneResources(fd));
+	if (!planes)
+		return bufmgr::unexpected(errno, device_.path + ": drmModeGetPlaneResources");
+
+	/* What the outputs so far hold, and whether one has the writeback connector. */
+	uint32_t usedCrtcs = 0;
+	std::vector<uint32_t> usedPlanes;
+	bool writebackTaken = false;
+	for (const auto &other : outputs_) {
+		usedCrtcs |= 1u << other->crtcIndex_;
+		for (uint32_t plane : { other->primary_, other->overlay_.id(), other->cursor_.id() })
+			if (plane)
+				usedPlanes.push_back(plane);
+		writebackTaken = writebackTaken || other->writeback_;
+	}
+	uint32_t writeback = 0, writebackCrtcs = 0;
+	for (int i = 0; i < res.count_connectors && !writebackTaken && !writeback; i++) {
+		kms::ConnectorPtr wb(drmModeGetConnector(fd, res.connectors[i]));
+		if (wb && wb->connector_type == DRM_MODE_CONNECTOR_WRITEBACK) {
+			writeback = wb->connector_id;
+			writebackCrtcs = possibleCrtcs(fd, *wb);
+		}
+	}
+
+	/* A CRTC the writeback connector shares first: captures need no second pipe. */
+	const uint32_t crtcs = possibleCrtcs(fd, conn) & ~usedCrtcs;
+	int crtcIndex = -1;
+	for (int c = 0; c < res.count_crtcs && crtcIndex < 0; c++)
+		if (crtcs & writebackCrtcs & (1u << c))
+			crtcIndex = c;
+	for (int c = 0; c < res.count_crtcs && crtcIndex < 0; c++)
+		if (crtcs & (1u << c))
+			crtcIndex = c;
+	if (crtcIndex < 0)
+		return leaveOff("no free CRTC");
+	/* The first unused plane of the CRTC of that type that takes format (0: any). */
+	auto findPlane = [&](uint64_t type, uint32_t format) -> uint32_t {
+		for (uint32_t p = 0; p < planes->count_planes; p++) {
+			kms::PlanePtr plane(drmModeGetPlane(fd, planes->planes[p]));
+			if (!plane || !(plane->possible_crtcs & (1u << crtcIndex)) ||
+			    std::count(usedPlanes.begin(), usedPlanes.end(), plane->plane_id))
+				continue;
+			kms::Properties props =
+				kms::Properties::read(fd, plane->plane_id, DRM_MODE_OBJECT_PLANE);
+			if (props.value("type") != type)
+				continue;
+			const std::vector<FormatModifier> formats =
+				format ? kms::planeFormats(fd, *plane, props)
+				       : std::vector<FormatModifier>();
+			if (!format || std::count(formats.begin(), formats.end(),
+						  FormatModifier{ format, DRM_FORMAT_MOD_LINEAR }))
+				return plane->plane_id;
+		}
+		return 0;
+	};
+	const uint32_t primary = findPlane(DRM_PLANE_TYPE_PRIMARY, 0);
+	if (!primary)
+		return leaveOff("no primary plane");
+	/* A plane for heapcomp's own overlay, which the first output shows. */
+	const uint32_t overlay = outputs_.empty() ? findPlane(DRM_PLANE_TYPE_OVERLAY, DRM_FORMAT_XRGB8888)
+						  : 0;
+	/* Every output's own cursor plane, where its CRTC has one. */
+	const uint32_t cursor = findPlane(DRM_PLANE_TYPE_CURSOR, DRM_FORMAT_ARGB8888);
+	const bool withWriteback = writeback && (writebackCrtcs & (1u << crtcIndex));
+	const std::string name = connectorName(conn);
+	auto output = std::make_unique<DrmOutput>(*this, conn.connector_id, name);
+	output->widthMm_ = conn.mmWidth;
+	output->heightMm_ = conn.mmHeight;
+	if (auto ret = output->init(loop_, *mode, res.crtcs[crtcIndex], uint32_t(crtcIndex), primary,
+				    overlay, cursor, withWriteback ? writeback : 0);
+	    !ret)
+		return bufmgr::unexpected(std::move(ret).error());
+	/* Left to right, in the order they came. */
+	int32_t x = 0;
+	for (const auto &other : outputs_)
+		x += int32_t(other->mode().width);
+	output->setPosition(x, 0);
+	return output;
 }
 
 int DrmBackend::onDrmEvent(int fd, uint32_t, void *)

@@ -260,6 +260,13 @@ private:
 	friend class DrmOutput;
 	static int onDrmEvent(int fd, uint32_t mask, void *data);
 	Result<void> createOutputs();
+	/*
+	 * The output for a connector, with a CRTC and planes no output holds
+	 * yet; null when it cannot be driven, and lastLeftOff_ says why.
+	 */
+	Result<std::unique_ptr<DrmOutput>> makeOutput(const drmModeRes &res,
+						      const drmModeConnector &conn);
+	std::string lastLeftOff_;
 	void pruneClientFramebuffers();
 	void sessionChanged(bool active);
 	/* A hotplug event: outputs whose display went or came back follow it. */
