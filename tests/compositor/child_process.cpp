@@ -108,15 +108,20 @@ std::string outputPath(const std::string &name)
 	return testing::TempDir() + "heapcomp-" + name;
 }
 
-bool waitForText(const std::string &path, const std::string &text, int timeoutMs)
+bool waitFor(const std::function<bool()> &cond, int timeoutMs)
 {
-	auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
-	while (readFile(path).find(text) == std::string::npos) {
+	const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+	while (!cond()) {
 		if (std::chrono::steady_clock::now() > deadline)
 			return false;
-		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+		std::this_thread::sleep_for(std::chrono::milliseconds(20));
 	}
 	return true;
+}
+
+bool waitForText(const std::string &path, const std::string &text, int timeoutMs)
+{
+	return waitFor([&] { return readFile(path).find(text) != std::string::npos; }, timeoutMs);
 }
 
 } /* namespace heapcomp::test */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <functional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -36,6 +37,9 @@ std::string readFile(const std::string &path);
 
 /* A file of this name in the test's temporary directory. */
 std::string outputPath(const std::string &name);
+
+/* Polls cond every 20 ms; false if it still fails after timeoutMs. */
+bool waitFor(const std::function<bool()> &cond, int timeoutMs);
 
 /* Waits until the file at path holds text; false after timeoutMs. */
 bool waitForText(const std::string &path, const std::string &text, int timeoutMs);

@@ -27,17 +27,6 @@ bool succeeds(const std::vector<std::string> &argv, const std::string &output)
 
 } /* namespace */
 
-bool waitFor(const std::function<bool()> &cond, int timeoutMs)
-{
-	const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
-	while (!cond()) {
-		if (std::chrono::steady_clock::now() > deadline)
-			return false;
-		std::this_thread::sleep_for(std::chrono::milliseconds(20));
-	}
-	return true;
-}
-
 Udevd::Udevd()
 {
 	const std::string udevd = exists("/lib/systemd/systemd-udevd") ? "/lib/systemd/systemd-udevd"

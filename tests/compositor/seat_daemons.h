@@ -9,9 +9,6 @@
 
 namespace heapcomp::test {
 
-/* Polls cond every 20 ms; false if it still fails after timeoutMs. */
-bool waitFor(const std::function<bool()> &cond, int timeoutMs);
-
 /*
  * systemd-udevd, as a board runs it: it gives input devices the tags
  * (ID_INPUT_KEYBOARD...) that libinput picks them by. Stopped with the

@@ -9,16 +9,6 @@
 
 namespace comp {
 
-void DrmHotplug::Unref::operator()(udev *u) const
-{
-	udev_unref(u);
-}
-
-void DrmHotplug::Unref::operator()(udev_monitor *m) const
-{
-	udev_monitor_unref(m);
-}
-
 Result<std::unique_ptr<DrmHotplug>> DrmHotplug::create(wl_event_loop *loop, dev_t device,
 							std::function<void()> handler)
 {

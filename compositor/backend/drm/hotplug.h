@@ -7,10 +7,9 @@
 
 #include <bufmgr/result.h>
 
+#include "backend/drm/udev_ptr.h"
 #include "wayland_util.h"
 
-struct udev;
-struct udev_monitor;
 struct wl_event_loop;
 
 namespace comp {
@@ -35,12 +34,8 @@ private:
 	DrmHotplug() = default;
 	static int onReadable(int fd, uint32_t mask, void *data);
 
-	struct Unref {
-		void operator()(udev *u) const;
-		void operator()(udev_monitor *m) const;
-	};
-	std::unique_ptr<udev, Unref> udev_;
-	std::unique_ptr<udev_monitor, Unref> monitor_;
+	UdevPtr udev_;
+	UdevMonitorPtr monitor_;
 	EventSource source_;
 	dev_t device_ = 0;
 	std::function<void()> handler_;

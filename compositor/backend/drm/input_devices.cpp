@@ -47,12 +47,7 @@ std::string capabilities(libinput_device *device)
 
 } /* namespace */
 
-void InputDevices::Unref::operator()(udev *u) const
-{
-	udev_unref(u);
-}
-
-void InputDevices::Unref::operator()(libinput *li) const
+void InputDevices::LibinputUnref::operator()(libinput *li) const
 {
 	libinput_unref(li);
 }

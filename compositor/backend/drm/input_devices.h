@@ -10,12 +10,12 @@
 #include <bufmgr/result.h>
 
 #include "backend/drm/session.h"
+#include "backend/drm/udev_ptr.h"
 #include "rect.h"
 #include "wayland_util.h"
 
 struct libinput;
 struct libinput_event;
-struct udev;
 struct wl_event_loop;
 
 namespace comp {
@@ -64,12 +64,11 @@ private:
 	Session &session_;
 	SinkGetter sink_;
 	LayoutGetter layout_;
-	struct Unref {
-		void operator()(udev *u) const;
+	struct LibinputUnref {
 		void operator()(libinput *li) const;
 	};
-	std::unique_ptr<udev, Unref> udev_;
-	std::unique_ptr<libinput, Unref> libinput_;
+	UdevPtr udev_;
+	std::unique_ptr<libinput, LibinputUnref> libinput_;
 	EventSource source_;
 	/* Devices the seat opened for libinput, by fd. */
 	std::unordered_map<int, SessionDevice> open_;

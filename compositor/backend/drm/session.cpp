@@ -14,6 +14,8 @@ extern "C" {
 }
 #include <wayland-server-core.h>
 
+#include <bufmgr/clock.h>
+
 #include "log.h"
 
 namespace comp {
@@ -37,15 +39,8 @@ void logFromLibseat(enum libseat_log_level level, const char *format, va_list ar
 	}
 }
 
-double now()
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
-}
-
 /* How long a seat may take to become this session's before start fails. */
-constexpr double kEnableTimeout = 10.0;
+constexpr uint64_t kEnableTimeoutNs = 10'000'000'000;
 
 } /* namespace */
 
@@ -105,9 +100,9 @@ Result<std::unique_ptr<Session>> Session::open(wl_event_loop *loop)
 	session->seatName_ = name ? name : "seat0";
 
 	/* The seat may be another session's now: wait for it, but not for ever. */
-	const double deadline = now() + kEnableTimeout;
+	const uint64_t deadline = bufmgr::clockNs(CLOCK_MONOTONIC) + kEnableTimeoutNs;
 	while (!session->active_) {
-		if (now() > deadline)
+		if (bufmgr::clockNs(CLOCK_MONOTONIC) > deadline)
 			return bufmgr::unexpected(EBUSY, "seat " + session->seatName_ +
 							  ": another session keeps it");
 		if (libseat_dispatch(seat, 100) < 0)
