@@ -505,6 +505,8 @@ TEST_F(DrmSessionTest, UnpluggedDisplayWaitsAndPluggedInShowsTheLatestFrame)
 	EXPECT_EQ(log.count("display unplugged"), 1u) << log.all();
 	EXPECT_EQ(log.count("display plugged in: setting the mode again"), 1u) << log.all();
 	EXPECT_EQ(log.count("mode set"), 2u) << log.all();
+	/* heapcomp goes before the device it drives: removing that switches its CRTCs off. */
+	server.reset();
 }
 
 /* A display plugged in after start: a new wl_output right of the first, and frames on it. */
@@ -550,6 +552,7 @@ TEST_F(DrmSessionTest, DisplayPluggedInAfterStartBecomesAnOutput)
 	EXPECT_EQ(log.count("a new output"), 1u) << log.all();
 	/* The window left the first display: the background shows there. */
 	EXPECT_EQ(capture().at(kWidth / 2, kHeight / 2), kBlack);
+	server.reset();
 }
 
 } /* namespace */
