@@ -597,6 +597,9 @@ void Seat::pointerAxis(const PointerAxis &event, uint32_t timeMs)
 	/* Versions before 8 count whole clicks: high-resolution ones add up to them. */
 	int32_t clicks = 0;
 	if (event.value120) {
+		/* A turn the other way starts counting afresh. */
+		if ((wheelRemainder_[index] < 0) != (event.value120 < 0))
+			wheelRemainder_[index] = 0;
 		wheelRemainder_[index] += event.value120;
 		clicks = wheelRemainder_[index] / 120;
 		wheelRemainder_[index] %= 120;

@@ -112,6 +112,15 @@ const char *unfitForCursorPlane(const SceneElement &e, int surfaces)
 	return "";
 }
 
+/* wl_surface.frame callbacks done at timeMs, and gone. */
+void completeCallbacks(ResourceList &callbacks, uint32_t timeMs)
+{
+	callbacks.forEach([timeMs](wl_resource *callback) {
+		wl_callback_send_done(callback, timeMs);
+		wl_resource_destroy(callback);
+	});
+}
+
 /* Past this many rects a repaint draws their bounding box: fewer passes. */
 constexpr size_t kMaxRepaintRects = 16;
 
@@ -325,6 +334,9 @@ Result<void> OutputRepaint::compose(const OutputScene &scene)
 {
 	auto frame = output_.beginFrame();
 	if (!frame) {
+		/* The frame's callbacks complete like a frame refused at commit. */
+		rendered_ = takeFrameState(scene, 0);
+		repaintTaken();
 		frameNotShown();
 		return bufmgr::unexpected(std::move(frame).error());
 	}
@@ -386,6 +398,7 @@ void OutputRepaint::frameShown()
 		LOG_INFO("%s: frames show again, after %" PRIu64 " that could not",
 			 output_.name().c_str(), failedFrames_);
 	failedFrames_ = 0;
+	retryPending_ = false;
 	retryTimer_.reset();
 }
 
@@ -396,16 +409,17 @@ void OutputRepaint::frameNotShown()
 	damage_.addWhole();
 	if (rendered_) {
 		std::unique_ptr<FrameState> fs = std::move(rendered_);
-		const uint32_t ms = uint32_t(bufmgr::clockNs(CLOCK_MONOTONIC) / 1000000);
-		fs->callbacks.forEach([ms](wl_resource *callback) {
-			wl_callback_send_done(callback, ms);
-			wl_resource_destroy(callback);
-		});
+		completeCallbacks(fs->callbacks,
+				  uint32_t(bufmgr::clockNs(CLOCK_MONOTONIC) / 1000000));
 		server_.presentation().discard(fs->feedbacks);
 		server_.presentation().discard(fs->zeroCopyFeedbacks);
 	}
-	/* Not at once: a refusal that lasts would spin the loop. */
+	/*
+	 * Not at once, even if the clients commit again at once: a refusal
+	 * that lasts would spin the loop. Until the timer, no repaint.
+	 */
 	setRepaintNeeded();
+	retryPending_ = true;
 	if (!retryTimer_.get())
 		retryTimer_.reset(wl_event_loop_add_timer(server_.loop(), &OutputRepaint::onRetry, this));
 	const Output::Mode mode = output_.mode();
@@ -418,6 +432,7 @@ void OutputRepaint::frameNotShown()
 int OutputRepaint::onRetry(void *data)
 {
 	auto *self = static_cast<OutputRepaint *>(data);
+	self->retryPending_ = false;
 	if (self->repaintNeeded_)
 		self->output_.scheduleFrame();
 	return 0;
@@ -615,11 +630,8 @@ void OutputRepaint::presented(const PresentInfo &info)
 	 */
 	displayed_ = std::move(rendered_);
 	FrameState &fs = *displayed_;
-	uint32_t ms = uint32_t(uint64_t(info.time.tv_sec) * 1000 + info.time.tv_nsec / 1000000);
-	fs.callbacks.forEach([ms](wl_resource *callback) {
-		wl_callback_send_done(callback, ms);
-		wl_resource_destroy(callback);
-	});
+	completeCallbacks(fs.callbacks, uint32_t(uint64_t(info.time.tv_sec) * 1000 +
+						 info.time.tv_nsec / 1000000));
 	/* ZERO_COPY only for the surface whose buffer was the frame. */
 	PresentInfo copied = info;
 	copied.flags &= ~uint32_t(PresentZeroCopy);

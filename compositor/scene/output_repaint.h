@@ -61,8 +61,8 @@ public:
 	uint64_t frames() const { return frames_; }
 	const RepaintStats &stats() const { return stats_; }
 
-	/* Whether the next refresh must build a frame. */
-	bool repaintNeeded() const { return repaintNeeded_; }
+	/* Whether the next refresh must build a frame (not before a failed one's retry). */
+	bool repaintNeeded() const { return repaintNeeded_ && !retryPending_; }
 	void setRepaintNeeded();
 
 	/* The last frames presented, how each was made and what it cost. */
@@ -174,6 +174,8 @@ private:
 	uint64_t requestedNs_ = 0;
 	uint64_t frames_ = 0;
 	uint64_t failedFrames_ = 0;
+	/* A frame could not be shown: the next waits for retryTimer_. */
+	bool retryPending_ = false;
 	EventSource retryTimer_;
 	std::unique_ptr<FrameState> rendered_;	/* committed, not yet presented */
 	std::unique_ptr<FrameState> displayed_;

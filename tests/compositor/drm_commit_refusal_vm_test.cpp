@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <chrono>
 
 #include "drm_fixture.h"
 #include "dmabuf_buffer.h"
@@ -71,8 +72,29 @@ TEST_P(DrmCommitRefusalTest, ComposedFramesGoOnAfterRefusals)
 	EXPECT_EQ(shot.at(1, 1), kRed);
 	EXPECT_EQ(shot.at(63, 47), kRed);
 	EXPECT_EQ(shot.at(64, 10), kBlack);
-	EXPECT_EQ(server->run([](comp::Server &s) { return s.failedFrames(); }),
-		  0u);
+	EXPECT_EQ(server->run([](comp::Server &s) { return s.failedFrames(); }), 0u);
+
+	/*
+	 * A refusal that lasts is tried once a refresh, however fast the
+	 * client commits: this one commits without waiting for frames.
+	 */
+	const uint64_t before = drmStats().commitFailures;
+	heapcomp_refuse_atomic_commits(1 << 30, GetParam());
+	const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+	int commits = 0;
+	for (; std::chrono::steady_clock::now() < end; commits++) {
+		wl_surface_attach(window.surface(), commits % 2 ? green.buffer() : red.buffer(), 0, 0);
+		wl_surface_damage_buffer(window.surface(), 0, 0, INT32_MAX, INT32_MAX);
+		wl_surface_commit(window.surface());
+		ASSERT_TRUE(client->roundtrip());
+	}
+	heapcomp_refuse_atomic_commits(0, 0);
+	const uint64_t tried = drmStats().commitFailures - before;
+	/* 60 refreshes in that second; spinning would try once a commit (and slow the client). */
+	EXPECT_GE(tried, 5u);
+	EXPECT_LE(tried, 75u) << commits << " commits";
+	EXPECT_LT(tried * 4, uint64_t(commits)) << "a refused output is tried at every commit";
+	EXPECT_TRUE(presentUntilShown(*client, window.surface(), red.buffer()).presented);
 }
 
 TEST_P(DrmCommitRefusalTest, ScannedOutFramesGoOnAfterRefusals)

@@ -269,7 +269,10 @@ private:
 	std::string lastLeftOff_;
 	void pruneClientFramebuffers();
 	void sessionChanged(bool active);
-	/* A hotplug event: outputs whose display went or came back follow it. */
+	/*
+	 * A hotplug event: outputs whose display went or came back follow it,
+	 * and a display new since start becomes an output.
+	 */
 	void connectorsChanged();
 	/* Planes, CRTCs and connectors another session left on, and heapcomp does not use, go off. */
 	void switchOffOthers();

@@ -425,26 +425,19 @@ const wl_pointer_listener NestedBackend::pointerListener = {
 	.motion = &NestedBackend::onPointerMotion,
 	.button = &NestedBackend::onPointerButton,
 	.axis = &NestedBackend::onPointerAxis,
-	.frame = [](void *data, wl_pointer *) {
-		auto *self = static_cast<NestedBackend *>(data);
-		self->axisSource_ = PointerAxis::Source::Wheel;
-		self->axisClicks_[0] = self->axisClicks_[1] = 0;
-	},
+	.frame = [](void *data, wl_pointer *) { static_cast<NestedBackend *>(data)->sendAxes(); },
 	.axis_source = [](void *data, wl_pointer *, uint32_t source) {
 		if (source <= uint32_t(PointerAxis::Source::WheelTilt))
 			static_cast<NestedBackend *>(data)->axisSource_ = PointerAxis::Source(source);
 	},
 	.axis_stop = [](void *data, wl_pointer *, uint32_t time, uint32_t axis) {
-		auto *self = static_cast<NestedBackend *>(data);
-		PointerAxis stop;
-		stop.horizontal = axis == WL_POINTER_AXIS_HORIZONTAL_SCROLL;
-		stop.source = self->axisSource_;
-		if (InputSink *sink = self->inputSink(); sink && stop.stops())
-			sink->pointerAxis(stop, time);
+		PendingAxis &pending =
+			static_cast<NestedBackend *>(data)->axes_[axis == WL_POINTER_AXIS_HORIZONTAL_SCROLL];
+		pending.stopped = true;
+		pending.timeMs = time;
 	},
-	/* Sent before the axis event of the same frame. */
 	.axis_discrete = [](void *data, wl_pointer *, uint32_t axis, int32_t clicks) {
-		static_cast<NestedBackend *>(data)->axisClicks_[axis == WL_POINTER_AXIS_HORIZONTAL_SCROLL] =
+		static_cast<NestedBackend *>(data)->axes_[axis == WL_POINTER_AXIS_HORIZONTAL_SCROLL].clicks =
 			clicks;
 	},
 	.axis_value120 = [](void *, wl_pointer *, uint32_t, int32_t) {},
@@ -703,14 +696,35 @@ void NestedBackend::onPointerButton(void *data, wl_pointer *, uint32_t, uint32_t
 void NestedBackend::onPointerAxis(void *data, wl_pointer *, uint32_t time, uint32_t axis,
 				  wl_fixed_t value)
 {
-	auto *self = static_cast<NestedBackend *>(data);
-	PointerAxis scroll;
-	scroll.horizontal = axis == WL_POINTER_AXIS_HORIZONTAL_SCROLL;
-	scroll.value = wl_fixed_to_double(value);
-	scroll.source = self->axisSource_;
-	scroll.value120 = self->axisClicks_[scroll.horizontal] * 120;
-	if (InputSink *sink = self->inputSink())
-		sink->pointerAxis(scroll, time);
+	PendingAxis &pending =
+		static_cast<NestedBackend *>(data)->axes_[axis == WL_POINTER_AXIS_HORIZONTAL_SCROLL];
+	pending.scrolled = true;
+	pending.value += wl_fixed_to_double(value);
+	pending.timeMs = time;
+}
+
+void NestedBackend::sendAxes()
+{
+	InputSink *sink = inputSink();
+	for (int horizontal = 0; horizontal < 2; horizontal++) {
+		PendingAxis &pending = axes_[horizontal];
+		PointerAxis scroll;
+		scroll.horizontal = horizontal;
+		scroll.source = axisSource_;
+		if (sink && pending.scrolled) {
+			scroll.value = pending.value;
+			scroll.value120 = pending.clicks * 120;
+			sink->pointerAxis(scroll, pending.timeMs);
+		}
+		if (sink && pending.stopped) {
+			scroll.value = 0;
+			scroll.value120 = 0;
+			if (scroll.stops())
+				sink->pointerAxis(scroll, pending.timeMs);
+		}
+		pending = {};
+	}
+	axisSource_ = PointerAxis::Source::Wheel;
 }
 
 void NestedBackend::onKey(void *data, wl_keyboard *, uint32_t, uint32_t time, uint32_t key,

@@ -219,9 +219,20 @@ private:
 	HostProxy<wl_seat> seat_;
 	uint32_t seatName_ = 0;
 	HostProxy<wl_pointer> pointer_;
-	/* The host's scroll so far this pointer frame: its source and wheel clicks. */
+	/*
+	 * The host's scroll this pointer frame, vertical then horizontal,
+	 * sent at its end: axis_source may come after the axis events.
+	 */
+	struct PendingAxis {
+		bool scrolled = false;
+		bool stopped = false;
+		double value = 0;
+		int32_t clicks = 0;
+		uint32_t timeMs = 0;
+	};
 	PointerAxis::Source axisSource_ = PointerAxis::Source::Wheel;
-	int32_t axisClicks_[2] = {};
+	PendingAxis axes_[2];
+	void sendAxes();
 	HostProxy<wl_keyboard> keyboard_;
 	HostProxy<wl_touch> touch_;
 	clockid_t hostClock_ = CLOCK_MONOTONIC;
