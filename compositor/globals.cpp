@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "globals.h"
 
+#include <algorithm>
+
 #include "log.h"
 #include "protocols/compositor.h"
 #include "protocols/data_device.h"
@@ -48,6 +50,8 @@ Globals::~Globals()
 	compositor_.reset();
 	outputList_.clear();
 	outputs_.clear();
+	retireTimer_.reset();
+	retired_.clear();
 }
 
 OutputGlobal &Globals::addOutput(Output &output)
@@ -55,6 +59,30 @@ OutputGlobal &Globals::addOutput(Output &output)
 	outputs_.push_back(std::make_unique<OutputGlobal>(server_, &output));
 	outputList_.push_back(outputs_.back().get());
 	return *outputs_.back();
+}
+
+void Globals::removeOutput(OutputGlobal &global)
+{
+	auto it = std::find_if(outputs_.begin(), outputs_.end(),
+			       [&](const auto &g) { return g.get() == &global; });
+	if (it == outputs_.end())
+		return;
+	global.withdraw();
+	std::erase(outputList_, &global);
+	retired_.push_back(std::move(*it));
+	outputs_.erase(it);
+	/* A client may bind it until it has read global_remove; wlroots waits 5 s too. */
+	if (!retireTimer_.get())
+		retireTimer_.reset(wl_event_loop_add_timer(server_.loop(), &Globals::onRetire, this));
+	if (retireTimer_.get())
+		wl_event_source_timer_update(retireTimer_.get(), 5000);
+}
+
+int Globals::onRetire(void *data)
+{
+	/* The timer restarts at each removal: every global here was withdrawn 5 s ago or more. */
+	static_cast<Globals *>(data)->retired_.clear();
+	return 0;
 }
 
 bufmgr::Result<void> Globals::init()

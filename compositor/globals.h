@@ -6,6 +6,8 @@
 
 #include <bufmgr/result.h>
 
+#include "wayland_util.h"
+
 namespace comp {
 
 class CompositorGlobal;
@@ -48,10 +50,17 @@ public:
 	const std::vector<OutputGlobal *> &outputs() const { return outputList_; }
 	/* wl_output for an output the backend added after start (and, at init, for each). */
 	OutputGlobal &addOutput(Output &output);
+	/*
+	 * The output's display was unplugged: its wl_output global goes from
+	 * the registry now, and is destroyed a few seconds later, once
+	 * clients have seen it go.
+	 */
+	void removeOutput(OutputGlobal &global);
 
 private:
 	explicit Globals(Server &server);
 	bufmgr::Result<void> init();
+	static int onRetire(void *data);
 
 	Server &server_;
 	std::unique_ptr<CompositorGlobal> compositor_;
@@ -59,6 +68,9 @@ private:
 	std::unique_ptr<ShmGlobal> shm_;
 	std::vector<std::unique_ptr<OutputGlobal>> outputs_;
 	std::vector<OutputGlobal *> outputList_;
+	/* Removed from the registry, destroyed when retireTimer_ fires. */
+	std::vector<std::unique_ptr<OutputGlobal>> retired_;
+	EventSource retireTimer_;
 	std::unique_ptr<XdgOutputManager> xdgOutput_;
 	std::unique_ptr<XdgShell> xdgShell_;
 	std::unique_ptr<Seat> seat_;

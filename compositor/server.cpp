@@ -171,6 +171,39 @@ void Server::createOutputs()
 		outputs_.back()->damageWhole();
 		scheduleRepaint();
 	});
+	backend_->setOutputRemovedHandler([this](Output &output) { removeOutput(output); });
+}
+
+void Server::removeOutput(Output &output)
+{
+	auto it = std::find_if(outputs_.begin(), outputs_.end(),
+			       [&](const auto &o) { return &o->output() == &output; });
+	if (it == outputs_.end())
+		return;
+	std::unique_ptr<OutputRepaint> gone = std::move(*it);
+	const bool wasFirst = it == outputs_.begin();
+	outputs_.erase(it);
+	output.setFrameHandler({});
+	output.setPresentedHandler({});
+	/* No client waits for a frame that will not come there. */
+	gone->outputGone();
+	OutputGlobal *global = gone->global();
+	for (Surface *surface : std::vector<Surface *>(onOutputs_.begin(), onOutputs_.end()))
+		if (surface->leaveOutput(global) && !surface->isOnAnyOutput())
+			onOutputs_.erase(surface);
+	gone.reset();
+	globals_->removeOutput(*global);
+	LOG_INFO("output %s removed; %zu left", output.name().c_str(), outputs_.size());
+
+	/* Windows follow: the first output (the work area, the overlay's) may be another. */
+	for (View *view : std::vector<View *>(views().begin(), views().end()))
+		view->outputsChanged();
+	if (wasFirst && !outputs_.empty())
+		outputs_.front()->overlayChanged();
+	for (const auto &repaint : outputs_)
+		repaint->damageWhole();
+	sceneChanged();
+	scheduleRepaint();
 }
 
 void Server::addOutput(Output &output, OutputGlobal &global)

@@ -156,6 +156,8 @@ public:
 
 	/* Forgets a surface going away (output membership). */
 	void surfaceDestroyed(Surface *surface) { onOutputs_.erase(surface); }
+	/* The surfaces that are on at least one output. */
+	const std::set<Surface *> &surfacesOnOutputs() const { return onOutputs_; }
 
 	/* The scene changed under the pointer: re-pick its focus. */
 	void sceneChanged();
@@ -228,6 +230,8 @@ private:
 	void updateOutputMembership(OutputRepaint &output, const std::set<Surface *> &shown);
 	/* Frames for an output, shown through global. */
 	void addOutput(Output &output, OutputGlobal &global);
+	/* The backend is about to destroy output: its frames, wl_output and windows move on. */
+	void removeOutput(Output &output);
 	Result<void> repaint(OutputRepaint &output);
 	void presented(OutputRepaint &output, const PresentInfo &info);
 

@@ -259,6 +259,13 @@ bool Surface::leaveOutput(OutputGlobal *output)
 	return true;
 }
 
+void Surface::outputBound(OutputGlobal *output, wl_resource *resource)
+{
+	if (wl_resource_get_client(resource) == client() &&
+	    std::find(outputs_.begin(), outputs_.end(), output) != outputs_.end())
+		wl_surface_send_enter(resource_, resource);
+}
+
 Surface *Surface::fromResource(wl_resource *resource)
 {
 	return static_cast<Surface *>(wl_resource_get_user_data(resource));

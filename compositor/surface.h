@@ -230,6 +230,8 @@ public:
 	bool enterOutput(OutputGlobal *output);
 	bool leaveOutput(OutputGlobal *output);
 	bool isOnAnyOutput() const { return !outputs_.empty(); }
+	/* The client bound output again (resource): it hears of the surface there too. */
+	void outputBound(OutputGlobal *output, wl_resource *resource);
 
 	Viewport *viewport() const { return viewport_; }
 	void setViewport(Viewport *viewport) { viewport_ = viewport; }

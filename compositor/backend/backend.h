@@ -301,6 +301,15 @@ public:
 	 */
 	using OutputAddedHandler = std::function<void(Output &)>;
 	void setOutputAddedHandler(OutputAddedHandler handler) { outputAdded_ = std::move(handler); }
+	/*
+	 * A display unplugged: its output has left outputs() and is
+	 * destroyed once the handler returns. The last output stays.
+	 */
+	using OutputRemovedHandler = std::function<void(Output &)>;
+	void setOutputRemovedHandler(OutputRemovedHandler handler)
+	{
+		outputRemoved_ = std::move(handler);
+	}
 	/* Whether a touch device is there (wl_seat's touch capability). */
 	virtual bool hasTouch() const { return false; }
 	/*
@@ -357,6 +366,11 @@ protected:
 		if (outputAdded_)
 			outputAdded_(output);
 	}
+	void outputRemoved(Output &output)
+	{
+		if (outputRemoved_)
+			outputRemoved_(output);
+	}
 
 private:
 	bufmgr::BufferManager &manager_;
@@ -364,6 +378,7 @@ private:
 	InputSink *inputSink_ = nullptr;
 	StopHandler stopHandler_;
 	OutputAddedHandler outputAdded_;
+	OutputRemovedHandler outputRemoved_;
 };
 
 } /* namespace comp */

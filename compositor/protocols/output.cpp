@@ -6,6 +6,7 @@
 
 #include "backend/backend.h"
 #include "server.h"
+#include "surface.h"
 
 namespace comp {
 
@@ -63,11 +64,19 @@ OutputGlobal::OutputGlobal(Server &server, Output *output)
 
 OutputGlobal::~OutputGlobal()
 {
+	withdraw();
+}
+
+void OutputGlobal::withdraw()
+{
 	/* Clients keep their wl_output objects; they go inert. */
 	resources_.forEach([](wl_resource *resource) {
 		wl_resource_set_user_data(resource, nullptr);
 	});
 	resources_.unlinkAll();
+	if (output_ && global_)
+		wl_global_remove(global_.get());
+	output_ = nullptr;
 }
 
 OutputGlobal *OutputGlobal::fromResource(wl_resource *resource)
@@ -84,8 +93,19 @@ void OutputGlobal::bind(wl_client *client, void *data, uint32_t version, uint32_
 		wl_client_post_no_memory(client);
 		return;
 	}
+	if (!self->output_) {
+		/* Bound as it went: an object that hears nothing. */
+		wl_resource_set_implementation(resource, &outputImpl, nullptr, nullptr);
+		return;
+	}
 	self->resources_.add(resource, &outputImpl, self);
 	self->sendState(resource);
+	/*
+	 * Surfaces already shown here entered before this wl_output existed:
+	 * a display plugged in while its client was still binding, or a second bind.
+	 */
+	for (Surface *surface : self->server_.surfacesOnOutputs())
+		surface->outputBound(self, resource);
 }
 
 void OutputGlobal::sendState(wl_resource *resource)

@@ -18,7 +18,13 @@ public:
 	~OutputGlobal();
 
 	Server &server() const { return server_; }
+	/* Null once withdrawn. */
 	Output *output() const { return output_; }
+	/*
+	 * The display went: the global leaves the registry, the clients'
+	 * wl_output objects go inert, and a late bind gets an inert one.
+	 */
+	void withdraw();
 
 	/* Calls f(resource) for each wl_output of the client. */
 	template<typename F>

@@ -402,18 +402,31 @@ void OutputRepaint::frameShown()
 	retryTimer_.reset();
 }
 
+void OutputRepaint::discardRendered()
+{
+	if (!rendered_)
+		return;
+	std::unique_ptr<FrameState> fs = std::move(rendered_);
+	completeCallbacks(fs->callbacks, uint32_t(bufmgr::clockNs(CLOCK_MONOTONIC) / 1000000));
+	server_.presentation().discard(fs->feedbacks);
+	server_.presentation().discard(fs->zeroCopyFeedbacks);
+}
+
+void OutputRepaint::outputGone()
+{
+	discardRendered();
+	displayed_.reset();
+	retryTimer_.reset();
+	retryPending_ = false;
+	repaintNeeded_ = false;
+}
+
 void OutputRepaint::frameNotShown()
 {
 	failedFrames_++;
 	pending_ = {};
 	damage_.addWhole();
-	if (rendered_) {
-		std::unique_ptr<FrameState> fs = std::move(rendered_);
-		completeCallbacks(fs->callbacks,
-				  uint32_t(bufmgr::clockNs(CLOCK_MONOTONIC) / 1000000));
-		server_.presentation().discard(fs->feedbacks);
-		server_.presentation().discard(fs->zeroCopyFeedbacks);
-	}
+	discardRendered();
 	/*
 	 * Not at once, even if the clients commit again at once: a refusal
 	 * that lasts would spin the loop. Until the timer, no repaint.

@@ -44,6 +44,8 @@ public:
 	virtual void dismiss() {}
 	/* False for what only follows the input (drag icons): no input, no focus. */
 	virtual bool takesInput() const { return true; }
+	/* An output went: a window keeps to the outputs left. */
+	virtual void outputsChanged() {}
 
 protected:
 	void map();

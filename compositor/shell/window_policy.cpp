@@ -39,6 +39,17 @@ void WindowPolicy::fill(View &view, const Rect &geometry) const
 	view.setPosition(area.x - geometry.x, area.y - geometry.y);
 }
 
+bool WindowPolicy::onAnOutput(const Rect &box) const
+{
+	for (Output *output : server_.backend().outputs()) {
+		Output::Mode mode = output->mode();
+		if (overlaps(box, Rect{ output->x(), output->y(), int32_t(mode.width),
+					int32_t(mode.height) }))
+			return true;
+	}
+	return false;
+}
+
 WindowPlacement::WindowPlacement(WindowPolicy &policy, View &view)
 	: policy_(policy), view_(view)
 {
@@ -87,6 +98,20 @@ void WindowPlacement::unmapped()
 {
 	fixed_ = false;
 	resizeEdges_ = 0;
+}
+
+void WindowPlacement::outputsChanged(const Rect &geometry)
+{
+	if (!view_.isMapped())
+		return;
+	if (fixed_) {
+		policy_.fill(view_, geometry);
+		return;
+	}
+	const Rect box{ view_.x() + geometry.x, view_.y() + geometry.y, geometry.width,
+			geometry.height };
+	if (!policy_.onAnOutput(box))
+		policy_.placeNew(view_, geometry);
 }
 
 bool WindowPlacement::move(uint32_t serial)

@@ -36,6 +36,8 @@ public:
 	void placeNew(View &view, const Rect &geometry);
 	/* Puts a maximized or fullscreen window over the work area. */
 	void fill(View &view, const Rect &geometry) const;
+	/* Whether box (global) shows on some output. */
+	bool onAnOutput(const Rect &box) const;
 
 private:
 	Server &server_;
@@ -61,6 +63,11 @@ public:
 	void committed(const Rect &geometry, bool fixed, bool resizing);
 	/* The view unmapped: a remap keeps its position, not its state. */
 	void unmapped();
+	/*
+	 * An output went: a fixed window goes over the work area, which may
+	 * have moved; one left on no output is placed as if new.
+	 */
+	void outputsChanged(const Rect &geometry);
 
 	/*
 	 * Interactive move and resize on the press or touch that serial

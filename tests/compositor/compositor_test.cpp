@@ -447,6 +447,112 @@ TEST(Compositor, SurfaceEntersAndLeavesTheOutput)
 	EXPECT_EQ(events.output, client.outputs[0].get());
 }
 
+/*
+ * A wl_output bound after the surface was shown still hears of it: the
+ * client of a display plugged in binds it only after the first frame there.
+ */
+TEST(Compositor, SurfaceEntersAnOutputBoundAfterItWasShown)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	std::vector<wl_output *> entered;
+	static const wl_surface_listener listener = {
+		.enter = [](void *data, wl_surface *, wl_output *o) {
+			static_cast<std::vector<wl_output *> *>(data)->push_back(o);
+		},
+		.leave = [](void *, wl_surface *, wl_output *) {},
+	};
+	Window window(client, "late bind");
+	/* No buffer yet, so no enter has come. */
+	wl_surface_add_listener(window.surface(), &listener, &entered);
+	ShmBuffer buffer(client.shm, 16, 16);
+	buffer.fill(kRed);
+	ASSERT_TRUE(window.waitConfigure());
+	window.ack();
+	ASSERT_TRUE(window.present(buffer.buffer(), 16, 16));
+	ASSERT_TRUE(client.dispatchUntil([&] { return entered.size() == 1; }));
+	ASSERT_EQ(client.outputNames.size(), 1u);
+
+	Proxy<wl_output> again(static_cast<wl_output *>(
+		wl_registry_bind(client.registry(), client.outputNames[0], &wl_output_interface, 4)));
+	ASSERT_TRUE(client.dispatchUntil([&] { return entered.size() == 2; }));
+	EXPECT_EQ(entered[1], again.get());
+	/* Once for each wl_output, and no more. */
+	ASSERT_TRUE(server.waitFrames(2));
+	ASSERT_TRUE(client.roundtrip());
+	EXPECT_EQ(entered.size(), 2u);
+}
+
+/*
+ * An output whose display went: its wl_output leaves the registry, the
+ * surface leaves it and the window comes to the output left. A late
+ * bind of the gone global, and xdg_output on it, give inert objects.
+ */
+TEST(Compositor, RemovedOutputLeavesTheRegistryAndItsWindowMoves)
+{
+	comp::ServerConfig config = ServerRunner::defaultConfig();
+	config.headless.numOutputs = 2;
+	ServerRunner server(config);
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	ASSERT_EQ(client.outputs.size(), 2u);
+	const uint32_t secondName = client.outputNames[1];
+	wl_output *second = client.outputs[1].get();
+	struct Events {
+		std::vector<wl_output *> entered, left;
+	} events;
+	static const wl_surface_listener listener = {
+		.enter = [](void *data, wl_surface *, wl_output *o) {
+			static_cast<Events *>(data)->entered.push_back(o);
+		},
+		.leave = [](void *data, wl_surface *, wl_output *o) {
+			static_cast<Events *>(data)->left.push_back(o);
+		},
+	};
+	Window window(client, "moved");
+	wl_surface_add_listener(window.surface(), &listener, &events);
+	ShmBuffer buffer(client.shm, 64, 64);
+	buffer.fill(kRed);
+	ASSERT_TRUE(window.waitConfigure());
+	window.ack();
+	ASSERT_TRUE(window.present(buffer.buffer(), 64, 64));
+	/* To the second output only. */
+	const uint32_t width = config.headless.width;
+	server.run([&](comp::Server &s) { s.findView("moved")->setPosition(int32_t(width) + 10, 10); });
+	ASSERT_TRUE(client.dispatchUntil(
+		[&] { return events.entered.size() == 2 && events.left.size() == 1; }));
+	ASSERT_EQ(events.entered[1], second);
+
+	ASSERT_TRUE(server.run([](comp::Server &s) { return s.headlessBackend()->removeOutput(1); }));
+	ASSERT_TRUE(client.dispatchUntil([&] { return client.outputsRemoved.size() == 1; }));
+	EXPECT_EQ(client.outputsRemoved[0], secondName);
+	ASSERT_EQ(events.left.size(), 2u);
+	EXPECT_EQ(events.left[1], second);
+	EXPECT_EQ(server.run([](comp::Server &s) { return s.numOutputs(); }), 1u);
+	/* The window came to the first output: it enters it and shows there. */
+	ASSERT_TRUE(server.waitFrames(2));
+	ASSERT_TRUE(client.dispatchUntil([&] { return events.entered.size() == 3; }));
+	EXPECT_EQ(events.entered[2], client.outputs[0].get());
+	const comp::Rect box = server.run([](comp::Server &s) {
+		comp::View *view = s.findView("moved");
+		return comp::Rect{ view->x(), view->y(), 64, 64 };
+	});
+	EXPECT_LT(box.x, int32_t(width));
+	EXPECT_EQ(server.screenshot().at(uint32_t(box.x + 32), uint32_t(box.y + 32)), kRed);
+
+	/* Bound after it went: nothing is sent, nothing breaks. */
+	Proxy<wl_output> late(static_cast<wl_output *>(
+		wl_registry_bind(client.registry(), secondName, &wl_output_interface, 4)));
+	Proxy<zxdg_output_v1> xdgOutput(
+		zxdg_output_manager_v1_get_xdg_output(client.xdgOutputManager, late));
+	ASSERT_TRUE(client.roundtrip());
+	EXPECT_FALSE(client.error());
+	ASSERT_TRUE(server.waitFrames(2));
+	ASSERT_TRUE(client.roundtrip());
+	EXPECT_EQ(events.entered.size(), 3u);
+}
+
 /* A red 64x64 window at (0, 0) with the pointer on it at (20, 20). */
 class CursorTest : public testing::Test
 {

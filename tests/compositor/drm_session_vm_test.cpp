@@ -23,6 +23,7 @@
 
 #include "child_process.h"
 #include "drm_fixture.h"
+#include "fd_count.h"
 #include "json.h"
 #include "log.h"
 #include "seat_daemons.h"
@@ -471,9 +472,9 @@ TEST_F(DrmSessionTest, VtSwitchPausesTheDisplayAndResumeShowsTheLatestFrame)
 }
 
 /*
- * The display unplugged (VKMS's connector status through configfs): the
- * output stops committing, and plugged in again it sets its mode and
- * shows what the client drew meanwhile.
+ * The only display unplugged (VKMS's connector status through configfs):
+ * its output stays, stops committing, and plugged in again it sets its
+ * mode and shows what the client drew meanwhile.
  */
 TEST_F(DrmSessionTest, UnpluggedDisplayWaitsAndPluggedInShowsTheLatestFrame)
 {
@@ -506,6 +507,92 @@ TEST_F(DrmSessionTest, UnpluggedDisplayWaitsAndPluggedInShowsTheLatestFrame)
 	EXPECT_EQ(log.count("display plugged in: setting the mode again"), 1u) << log.all();
 	EXPECT_EQ(log.count("mode set"), 2u) << log.all();
 	/* heapcomp goes before the device it drives: removing that switches its CRTCs off. */
+	server.reset();
+}
+
+/*
+ * One of two displays unplugged: its wl_output leaves the registry, the
+ * window on it leaves it and comes to the display left, and nothing of
+ * the output stays behind. Plugged in again, it is a new output.
+ */
+TEST_F(DrmSessionTest, UnpluggedSecondDisplayLosesItsOutputAndItsWindowMoves)
+{
+	udevd = std::make_unique<Udevd>();
+	ASSERT_TRUE(udevd->ok()) << udevd->error();
+	ConfigfsVkms vkms("heapcomp-unplug-second", 2);
+	ASSERT_TRUE(vkms.ok()) << vkms.error();
+	ASSERT_TRUE(udevd->settle());
+
+	LogRecord log;
+	start(false, vkms.card());
+	ASSERT_FALSE(HasFatalFailure());
+	auto outputs = [&] { return server->run([](comp::Server &s) { return s.numOutputs(); }); };
+	ASSERT_EQ(outputs(), 2u) << log.all();
+	ASSERT_TRUE(client->roundtrip());
+	ASSERT_EQ(client->outputs.size(), 2u);
+	const uint32_t secondName = client->outputNames[1];
+	wl_output *second = client->outputs[1].get();
+
+	struct Events {
+		std::vector<wl_output *> entered, left;
+	} events;
+	static const wl_surface_listener listener = {
+		.enter = [](void *data, wl_surface *, wl_output *o) {
+			static_cast<Events *>(data)->entered.push_back(o);
+		},
+		.leave = [](void *data, wl_surface *, wl_output *o) {
+			static_cast<Events *>(data)->left.push_back(o);
+		},
+	};
+	Window window(*client, "unplugged");
+	wl_surface_add_listener(window.surface(), &listener, &events);
+	ShmBuffer green(client->shm, kWidth, kHeight);
+	showWindow(window, green, kGreen);
+	ASSERT_FALSE(HasFatalFailure());
+	/* The window goes to the second display only. */
+	server->run([](comp::Server &s) { s.findView("unplugged")->setPosition(kWidth, 0); });
+	ASSERT_TRUE(client->dispatchUntil(
+		[&] { return events.left.size() == 1 && events.entered.size() == 2; }))
+		<< log.all();
+	ASSERT_EQ(events.left[0], client->outputs[0].get());
+	ASSERT_EQ(events.entered[1], second);
+	ASSERT_TRUE(waitFor([&] { return capture().at(kWidth / 2, kHeight / 2) == kBlack; }, 30000));
+	const int fds = countOpenFds();
+	const std::string fdsBefore = describeOpenFds();
+
+	ASSERT_TRUE(vkms.plug(false, 1));
+	ASSERT_TRUE(waitFor([&] { return outputs() == 1; }, 30000)) << log.all();
+	ASSERT_TRUE(client->dispatchUntil([&] { return client->outputsRemoved.size() == 1; }))
+		<< "the unplugged display's wl_output stayed in the registry";
+	EXPECT_EQ(client->outputsRemoved[0], secondName);
+	EXPECT_EQ(client->outputs.size(), 1u);
+	EXPECT_EQ(log.count("unplugged: its output goes"), 1u) << log.all();
+	/* The window left the gone display and shows on the one left. */
+	ASSERT_TRUE(client->dispatchUntil([&] { return events.left.size() == 2; })) << log.all();
+	EXPECT_EQ(events.left.back(), second);
+	ASSERT_TRUE(waitFor([&] { return capture().at(kWidth / 2, kHeight / 2) == kGreen; }, 30000))
+		<< log.all();
+	ASSERT_TRUE(client->dispatchUntil([&] { return events.entered.size() == 3; }));
+	EXPECT_EQ(events.entered.back(), client->outputs[0].get());
+	const std::string stats = server->run([](comp::Server &s) { return comp::statsJson(s); });
+	std::optional<Json> json = parseJson(stats);
+	ASSERT_TRUE(json) << stats;
+	EXPECT_EQ(at(*json, { "outputs" }).array.size(), 1u) << stats;
+
+	/* Back again: a new wl_output where the old one was, and its buffers as before. */
+	ASSERT_TRUE(vkms.plug(true, 1));
+	ASSERT_TRUE(waitFor([&] { return outputs() == 2; }, 30000)) << log.all();
+	ASSERT_TRUE(client->dispatchUntil([&] { return client->outputs.size() == 2; }))
+		<< "no wl_output for the display plugged in again";
+	EXPECT_NE(client->outputNames[1], secondName);
+	auto presented = [&] {
+		return server->run([](comp::Server &s) { return s.repaintStats(1).rendered; });
+	};
+	ASSERT_TRUE(waitFor([&] { return presented() >= 1; }, 30000)) << log.all();
+	server->run([](comp::Server &s) { s.findView("unplugged")->setPosition(kWidth, 0); });
+	ASSERT_TRUE(waitFor([&] { return capture().at(kWidth / 2, kHeight / 2) == kBlack; }, 30000));
+	EXPECT_EQ(countOpenFds(), fds) << "the removed output left file descriptors open; before:\n"
+				       << fdsBefore << "now:\n" << describeOpenFds();
 	server.reset();
 }
 

@@ -190,13 +190,23 @@ void TestClient::global(void *data, wl_registry *registry, uint32_t name,
 		self->dmabufVersion = std::min(version, 4u);
 	} else {
 		Proxy<wl_output> output;
-		if (bind(output, wl_output_interface, 4))
+		if (bind(output, wl_output_interface, 4)) {
 			self->outputs.push_back(std::move(output));
+			self->outputNames.push_back(name);
+		}
 	}
 }
 
-void TestClient::globalRemove(void *, wl_registry *, uint32_t)
+void TestClient::globalRemove(void *data, wl_registry *, uint32_t name)
 {
+	auto *self = static_cast<TestClient *>(data);
+	auto it = std::find(self->outputNames.begin(), self->outputNames.end(), name);
+	if (it == self->outputNames.end())
+		return;
+	/* As a client should: the object is released, not kept on a gone global. */
+	self->outputs.erase(self->outputs.begin() + (it - self->outputNames.begin()));
+	self->outputNames.erase(it);
+	self->outputsRemoved.push_back(name);
 }
 
 TestClient::TestClient(const std::string &socket)

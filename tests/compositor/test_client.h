@@ -144,6 +144,10 @@ public:
 	Proxy<zwp_linux_dmabuf_v1> dmabuf;
 	Proxy<zxdg_output_manager_v1> xdgOutputManager;
 	std::vector<Proxy<wl_output>> outputs;
+	/* The registry names of outputs[i], and of outputs whose global went. */
+	std::vector<uint32_t> outputNames;
+	std::vector<uint32_t> outputsRemoved;
+	wl_registry *registry() const { return registry_.get(); }
 	uint32_t dmabufVersion = 0;
 	std::vector<uint32_t> shmFormats;
 	clockid_t presentationClock = CLOCK_MONOTONIC;

@@ -43,6 +43,12 @@ uint32_t refreshMilliHz(const drmModeModeInfo &mode)
 	return uint32_t(refresh);
 }
 
+/* Virtual connectors may not know (vkms says "unknown"): one with modes is taken. */
+bool hasDisplay(const drmModeConnector &connector)
+{
+	return connector.connection != DRM_MODE_DISCONNECTED && connector.count_modes;
+}
+
 std::string connectorName(const drmModeConnector &connector)
 {
 	const char *type = drmModeGetConnectorTypeName(connector.connector_type);
@@ -89,12 +95,14 @@ std::string describeMode(const drmModeModeInfo &mode)
 } /* namespace */
 
 DrmOutput::DrmOutput(DrmBackend &backend, uint32_t connector, std::string name)
-	: backend_(backend), connector_(connector), name_(std::move(name))
+	: backend_(backend), eventTarget_(backend.eventTargets_.emplace_back(DrmEventTarget{ this })),
+	  connector_(connector), name_(std::move(name))
 {
 }
 
 DrmOutput::~DrmOutput()
 {
+	eventTarget_.output = nullptr;
 	captureSource_.reset();
 	kickSource_.reset();
 	/* Before its buffers go, blocking: no framebuffer is removed while shown. */
@@ -139,7 +147,7 @@ void DrmOutput::setConnected(bool connected, const drmModeConnector &connector)
 	if (connected == connected_)
 		return;
 	if (!connected) {
-		LOG_INFO("%s: display unplugged: frames wait until one is back", name_.c_str());
+		LOG_INFO("%s: display unplugged: switched off", name_.c_str());
 		connected_ = false;
 		if (backend_.active())
 			switchOff("switching off the unplugged output");
@@ -207,10 +215,18 @@ Result<void> DrmOutput::init(wl_event_loop *loop, const drmModeModeInfo &mode, u
 	bufmgr::SwapchainConfig config =
 		outputSwapchainConfig(mode_, bufmgr::Usage::Scanout, "drm-" + name_);
 	config.numSlots = kOutputSlots;
-	auto allocate = [this, &manager](const bufmgr::AllocationRequest &request) {
-		auto buffer = manager.allocate(request);
-		if (buffer && bufferSource_ != buffer->source())
-			bufferSource_ = buffer->source();
+	/*
+	 * From the pool first, where a swapchain's buffers go when it is
+	 * dropped: a display plugged in again takes its old buffers back.
+	 */
+	auto allocate = [this, &manager](const bufmgr::AllocationRequest &request)
+		-> Result<bufmgr::Buffer> {
+		auto pooled = manager.allocatePooled(request);
+		if (!pooled)
+			return bufmgr::unexpected(std::move(pooled).error());
+		bufmgr::Buffer buffer = pooled->release();
+		if (bufferSource_ != buffer.source())
+			bufferSource_ = buffer.source();
 		return buffer;
 	};
 	auto swapchain = createOutputSwapchain(backend_, config, allocate);
@@ -508,7 +524,7 @@ Result<void> DrmOutput::commitFb(uint32_t fbId, int inFence, const char *what)
 		req.set(writeback_, writebackProps_, "WRITEBACK_OUT_FENCE_PTR",
 			uint64_t(reinterpret_cast<uintptr_t>(&outFence)));
 	}
-	auto ret = req.commit(backend_.fd(), flags, this, name_ + ": " + what + " commit");
+	auto ret = req.commit(backend_.fd(), flags, &eventTarget_, name_ + ": " + what + " commit");
 	if (!ret) {
 		backend_.stats_.commitFailures++;
 		/*
@@ -591,7 +607,7 @@ void DrmOutput::skipFrame()
 			vbl.request.type |
 			((crtcIndex_ << DRM_VBLANK_HIGH_CRTC_SHIFT) & DRM_VBLANK_HIGH_CRTC_MASK));
 	vbl.request.sequence = 1;
-	vbl.request.signal = reinterpret_cast<unsigned long>(this);
+	vbl.request.signal = reinterpret_cast<unsigned long>(&eventTarget_);
 	if (drmWaitVBlank(backend_.fd(), &vbl) == 0) {
 		flipPending_ = true;
 		flipShowsNew_ = false;
@@ -891,29 +907,49 @@ void DrmBackend::connectorsChanged()
 		kms::ConnectorPtr conn(drmModeGetConnector(fd, res->connectors[i]));
 		if (!conn || conn->connector_type == DRM_MODE_CONNECTOR_WRITEBACK)
 			continue;
-		const bool connected = conn->connection != DRM_MODE_DISCONNECTED && conn->count_modes;
 		auto output = std::find_if(outputs_.begin(), outputs_.end(), [&](const auto &o) {
 			return o->connector_ == conn->connector_id;
 		});
 		if (output != outputs_.end()) {
-			(*output)->setConnected(connected, *conn);
+			(*output)->setConnected(hasDisplay(*conn), *conn);
 			continue;
 		}
-		if (!connected)
+		if (!hasDisplay(*conn))
 			continue;
 		/* A display plugged in that was not there at start: a new output. */
 		auto added = makeOutput(*res, *conn);
-		if (!added || !*added) {
+		if (!added || !added->output) {
 			LOG_WARNING("%s: %s connected, not driven: %s", device_.path.c_str(),
 				    connectorName(*conn).c_str(),
-				    added ? lastLeftOff_.c_str() : added.error().message().c_str());
+				    added ? added->leftOff.c_str() : added.error().message().c_str());
 			continue;
 		}
-		DrmOutput *raw = added->get();
-		outputs_.push_back(std::move(*added));
+		DrmOutput *raw = added->output.get();
+		outputs_.push_back(std::move(added->output));
 		LOG_INFO("%s: %s connected: a new output", device_.path.c_str(), raw->name().c_str());
 		outputAdded(*raw);
 	}
+	/* Unplugged displays lose their outputs while one with a display remains. */
+	while (outputs_.size() > 1) {
+		auto gone = std::find_if(outputs_.begin(), outputs_.end(),
+					 [](const auto &o) { return !o->connected(); });
+		const bool anyLeft = std::any_of(outputs_.begin(), outputs_.end(),
+						 [](const auto &o) { return o->connected(); });
+		if (gone == outputs_.end() || !anyLeft)
+			break;
+		removeOutput(**gone);
+	}
+}
+
+void DrmBackend::removeOutput(DrmOutput &output)
+{
+	auto it = std::find_if(outputs_.begin(), outputs_.end(),
+			       [&](const auto &o) { return o.get() == &output; });
+	std::unique_ptr<DrmOutput> gone = std::move(*it);
+	outputs_.erase(it);
+	LOG_INFO("%s: %s unplugged: its output goes", device_.path.c_str(), gone->name().c_str());
+	outputRemoved(*gone);
+	/* Its destructor switches the pipe off (done already) and frees its buffers. */
 }
 
 Result<void> DrmBackend::createOutputs()
@@ -930,10 +966,10 @@ Result<void> DrmBackend::createOutputs()
 		auto output = makeOutput(*res, *conn);
 		if (!output)
 			return bufmgr::unexpected(std::move(output).error());
-		if (*output)
-			outputs_.push_back(std::move(*output));
+		if (output->output)
+			outputs_.push_back(std::move(output->output));
 		else
-			skipped += " " + connectorName(*conn) + " (" + lastLeftOff_ + ")";
+			skipped += " " + connectorName(*conn) + " (" + output->leftOff + ")";
 	}
 	if (!skipped.empty())
 		LOG_INFO("%s: connectors left off:%s", device_.path.c_str(), skipped.c_str());
@@ -942,16 +978,12 @@ Result<void> DrmBackend::createOutputs()
 	return {};
 }
 
-Result<std::unique_ptr<DrmOutput>> DrmBackend::makeOutput(const drmModeRes &res,
-							  const drmModeConnector &conn)
+Result<DrmBackend::NewOutput> DrmBackend::makeOutput(const drmModeRes &res,
+						     const drmModeConnector &conn)
 {
 	const int fd = device_.fd.get();
-	auto leaveOff = [&](std::string why) {
-		lastLeftOff_ = std::move(why);
-		return std::unique_ptr<DrmOutput>();
-	};
-	/* Virtual connectors may not know (vkms says "unknown"): one with modes is taken. */
-	if (conn.connection == DRM_MODE_DISCONNECTED || !conn.count_modes)
+	auto leaveOff = [](std::string why) { return NewOutput{ nullptr, std::move(why) }; };
+	if (!hasDisplay(conn))
 		return leaveOff(conn.count_modes ? "disconnected" : "no modes");
 	const drmModeModeInfo *mode = chooseMode(conn, config_);
 	if (!mode)
@@ -1029,12 +1061,12 @@ Result<std::unique_ptr<DrmOutput>> DrmBackend::makeOutput(const drmModeRes &res,
 				    overlay, cursor, withWriteback ? writeback : 0);
 	    !ret)
 		return bufmgr::unexpected(std::move(ret).error());
-	/* Left to right, in the order they came. */
+	/* Right of the others, in the order they came; unplugged ones leave a gap. */
 	int32_t x = 0;
 	for (const auto &other : outputs_)
-		x += int32_t(other->mode().width);
+		x = std::max(x, other->x() + int32_t(other->mode().width));
 	output->setPosition(x, 0);
-	return output;
+	return NewOutput{ std::move(output), {} };
 }
 
 int DrmBackend::onDrmEvent(int fd, uint32_t, void *)
@@ -1043,11 +1075,13 @@ int DrmBackend::onDrmEvent(int fd, uint32_t, void *)
 	ctx.version = 3;
 	ctx.vblank_handler = [](int, unsigned int sequence, unsigned int sec, unsigned int usec,
 				void *data) {
-		static_cast<DrmOutput *>(data)->flipDone(sequence, sec, usec);
+		if (DrmOutput *output = static_cast<DrmEventTarget *>(data)->output)
+			output->flipDone(sequence, sec, usec);
 	};
 	ctx.page_flip_handler2 = [](int, unsigned int sequence, unsigned int sec,
 				    unsigned int usec, unsigned int, void *data) {
-		static_cast<DrmOutput *>(data)->flipDone(sequence, sec, usec);
+		if (DrmOutput *output = static_cast<DrmEventTarget *>(data)->output)
+			output->flipDone(sequence, sec, usec);
 	};
 	if (drmHandleEvent(fd, &ctx) < 0)
 		LOG_ERROR("reading DRM events: %s", strerror(errno));

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -58,6 +59,16 @@ struct DrmStats {
 };
 
 class DrmBackend;
+class DrmOutput;
+
+/*
+ * What a page-flip or vblank event names. It outlives its output, so an
+ * event still queued when the display was unplugged finds no output
+ * rather than freed memory.
+ */
+struct DrmEventTarget {
+	DrmOutput *output = nullptr;
+};
 
 /*
  * One connector on one CRTC with its primary plane. Frames are rendered
@@ -149,6 +160,7 @@ private:
 	bool switchOff(const char *why);
 
 	DrmBackend &backend_;
+	DrmEventTarget &eventTarget_;
 	uint32_t connector_;
 	std::string name_;
 	std::string description_;
@@ -260,18 +272,21 @@ private:
 	friend class DrmOutput;
 	static int onDrmEvent(int fd, uint32_t mask, void *data);
 	Result<void> createOutputs();
-	/*
-	 * The output for a connector, with a CRTC and planes no output holds
-	 * yet; null when it cannot be driven, and lastLeftOff_ says why.
-	 */
-	Result<std::unique_ptr<DrmOutput>> makeOutput(const drmModeRes &res,
-						      const drmModeConnector &conn);
-	std::string lastLeftOff_;
+	/* The output for a connector, or why it is left off. */
+	struct NewOutput {
+		std::unique_ptr<DrmOutput> output;
+		std::string leftOff;
+	};
+	/* With a CRTC and planes no output holds yet. */
+	Result<NewOutput> makeOutput(const drmModeRes &res, const drmModeConnector &conn);
+	/* The unplugged display's output goes; the server hears of it first. */
+	void removeOutput(DrmOutput &output);
 	void pruneClientFramebuffers();
 	void sessionChanged(bool active);
 	/*
-	 * A hotplug event: outputs whose display went or came back follow it,
-	 * and a display new since start becomes an output.
+	 * A hotplug event: a display new since start becomes an output, and
+	 * an unplugged display's output goes while another output is
+	 * connected; the last one waits for a display.
 	 */
 	void connectorsChanged();
 	/* Planes, CRTCs and connectors another session left on, and heapcomp does not use, go off. */
@@ -287,6 +302,8 @@ private:
 	std::optional<dev_t> renderDevice_;
 	EventSource drmSource_;
 	std::vector<std::unique_ptr<DrmOutput>> outputs_;
+	/* One per output ever made: events hold their addresses. */
+	std::deque<DrmEventTarget> eventTargets_;
 	std::vector<ScanoutProbe> probes_;
 	std::unordered_map<const ClientBuffer *, ClientFb> clientFbs_;
 	mutable DrmStats stats_;

@@ -349,6 +349,16 @@ std::vector<Output *> HeadlessBackend::outputs() const
 	return list;
 }
 
+bool HeadlessBackend::removeOutput(size_t index)
+{
+	if (index >= outputs_.size() || outputs_.size() == 1)
+		return false;
+	std::unique_ptr<HeadlessOutput> gone = std::move(outputs_[index]);
+	outputs_.erase(outputs_.begin() + ptrdiff_t(index));
+	outputRemoved(*gone);
+	return true;
+}
+
 size_t HeadlessBackend::stepFrames()
 {
 	size_t stepped = 0;

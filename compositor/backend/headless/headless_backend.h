@@ -154,6 +154,8 @@ public:
 
 	/* With FrameClock::Manual: how many outputs had a frame to run. */
 	size_t stepFrames();
+	/* The display of output index unplugged, as a DRM hotplug would; not the last. */
+	bool removeOutput(size_t index);
 
 
 private:

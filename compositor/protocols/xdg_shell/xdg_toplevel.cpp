@@ -260,6 +260,15 @@ void XdgToplevel::setActivated(bool activated)
 		configure();
 }
 
+void XdgToplevel::outputsChanged()
+{
+	if (!xdgSurface_ || !isMapped())
+		return;
+	placement_.outputsChanged(xdgSurface_->geometry());
+	/* The work area's size may be another: maximized and fullscreen sizes, and the bounds. */
+	configure();
+}
+
 void XdgToplevel::configure()
 {
 	if (!xdgSurface_)

@@ -36,6 +36,7 @@ public:
 	std::string title() const override { return title_; }
 	std::string appId() const override { return appId_; }
 	void setActivated(bool activated) override;
+	void outputsChanged() override;
 
 	/* The state the client acked last and applied with a commit. */
 	const State &current() const { return current_; }
