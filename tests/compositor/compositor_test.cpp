@@ -456,16 +456,10 @@ TEST(Compositor, SurfaceEntersAnOutputBoundAfterItWasShown)
 	ServerRunner server;
 	ASSERT_TRUE(server.ok()) << server.error();
 	TestClient client(server.socket());
-	std::vector<wl_output *> entered;
-	static const wl_surface_listener listener = {
-		.enter = [](void *data, wl_surface *, wl_output *o) {
-			static_cast<std::vector<wl_output *> *>(data)->push_back(o);
-		},
-		.leave = [](void *, wl_surface *, wl_output *) {},
-	};
 	Window window(client, "late bind");
 	/* No buffer yet, so no enter has come. */
-	wl_surface_add_listener(window.surface(), &listener, &entered);
+	SurfaceOutputs events(window.surface());
+	std::vector<wl_output *> &entered = events.entered;
 	ShmBuffer buffer(client.shm, 16, 16);
 	buffer.fill(kRed);
 	ASSERT_TRUE(window.waitConfigure());
@@ -499,19 +493,8 @@ TEST(Compositor, RemovedOutputLeavesTheRegistryAndItsWindowMoves)
 	ASSERT_EQ(client.outputs.size(), 2u);
 	const uint32_t secondName = client.outputNames[1];
 	wl_output *second = client.outputs[1].get();
-	struct Events {
-		std::vector<wl_output *> entered, left;
-	} events;
-	static const wl_surface_listener listener = {
-		.enter = [](void *data, wl_surface *, wl_output *o) {
-			static_cast<Events *>(data)->entered.push_back(o);
-		},
-		.leave = [](void *data, wl_surface *, wl_output *o) {
-			static_cast<Events *>(data)->left.push_back(o);
-		},
-	};
 	Window window(client, "moved");
-	wl_surface_add_listener(window.surface(), &listener, &events);
+	SurfaceOutputs events(window.surface());
 	ShmBuffer buffer(client.shm, 64, 64);
 	buffer.fill(kRed);
 	ASSERT_TRUE(window.waitConfigure());

@@ -533,19 +533,8 @@ TEST_F(DrmSessionTest, UnpluggedSecondDisplayLosesItsOutputAndItsWindowMoves)
 	const uint32_t secondName = client->outputNames[1];
 	wl_output *second = client->outputs[1].get();
 
-	struct Events {
-		std::vector<wl_output *> entered, left;
-	} events;
-	static const wl_surface_listener listener = {
-		.enter = [](void *data, wl_surface *, wl_output *o) {
-			static_cast<Events *>(data)->entered.push_back(o);
-		},
-		.leave = [](void *data, wl_surface *, wl_output *o) {
-			static_cast<Events *>(data)->left.push_back(o);
-		},
-	};
 	Window window(*client, "unplugged");
-	wl_surface_add_listener(window.surface(), &listener, &events);
+	SurfaceOutputs events(window.surface());
 	ShmBuffer green(client->shm, kWidth, kHeight);
 	showWindow(window, green, kGreen);
 	ASSERT_FALSE(HasFatalFailure());

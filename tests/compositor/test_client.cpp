@@ -159,6 +159,19 @@ const wp_presentation_listener presentationListener = {
 
 } /* namespace */
 
+SurfaceOutputs::SurfaceOutputs(wl_surface *surface)
+{
+	static const wl_surface_listener listener = {
+		.enter = [](void *data, wl_surface *, wl_output *o) {
+			static_cast<SurfaceOutputs *>(data)->entered.push_back(o);
+		},
+		.leave = [](void *data, wl_surface *, wl_output *o) {
+			static_cast<SurfaceOutputs *>(data)->left.push_back(o);
+		},
+	};
+	wl_surface_add_listener(surface, &listener, this);
+}
+
 void TestClient::global(void *data, wl_registry *registry, uint32_t name,
 			const char *interface, uint32_t version)
 {

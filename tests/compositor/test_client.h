@@ -111,6 +111,16 @@ struct MappedWindow {
 	bool ok = false;
 };
 
+/* The wl_surface.enter and leave events of one surface, in order. */
+struct SurfaceOutputs {
+	/* Listens on surface, which must have no listener yet. */
+	explicit SurfaceOutputs(wl_surface *surface);
+	SurfaceOutputs(const SurfaceOutputs &) = delete;
+	SurfaceOutputs &operator=(const SurfaceOutputs &) = delete;
+
+	std::vector<wl_output *> entered, left;
+};
+
 /*
  * A real Wayland client on its own connection, with the globals bound
  * and the events the tests look at recorded.
