@@ -186,11 +186,10 @@ void Server::removeOutput(Output &output)
 	output.setFrameHandler({});
 	output.setPresentedHandler({});
 	/* No client waits for a frame that will not come there. */
-	gone->outputGone();
+	gone->discardRendered();
+	/* Nothing is shown there any more: every surface leaves it. */
+	updateOutputMembership(*gone, {});
 	OutputGlobal *global = gone->global();
-	for (Surface *surface : std::vector<Surface *>(onOutputs_.begin(), onOutputs_.end()))
-		if (surface->leaveOutput(global) && !surface->isOnAnyOutput())
-			onOutputs_.erase(surface);
 	gone.reset();
 	globals_->removeOutput(*global);
 	LOG_INFO("output %s removed; %zu left", output.name().c_str(), outputs_.size());

@@ -412,15 +412,6 @@ void OutputRepaint::discardRendered()
 	server_.presentation().discard(fs->zeroCopyFeedbacks);
 }
 
-void OutputRepaint::outputGone()
-{
-	discardRendered();
-	displayed_.reset();
-	retryTimer_.reset();
-	retryPending_ = false;
-	repaintNeeded_ = false;
-}
-
 void OutputRepaint::frameNotShown()
 {
 	failedFrames_++;

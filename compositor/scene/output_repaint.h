@@ -93,11 +93,11 @@ public:
 	/* Drops what frames hold (locks, callbacks): the clients are going. */
 	void clearFrames();
 	/*
-	 * The output is going (its display was unplugged): the frame in
-	 * flight completes its callbacks and is discarded, and nothing is
-	 * tried again.
+	 * The frame committed and not presented will not be: its callbacks
+	 * complete and its feedback says "discarded" (a refused commit, an
+	 * output whose display went).
 	 */
-	void outputGone();
+	void discardRendered();
 
 	/* Frames in a row that could not be shown (drawing or commit failed); 0: the last was. */
 	uint64_t failedFrames() const { return failedFrames_; }
@@ -130,8 +130,6 @@ private:
 	 */
 	void frameNotShown();
 	void frameShown();
-	/* The frame committed and not presented: callbacks done, feedback "discarded". */
-	void discardRendered();
 	static int onRetry(void *data);
 	/*
 	 * One renderer pass over damage: the background, then the scene back

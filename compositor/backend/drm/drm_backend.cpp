@@ -930,15 +930,12 @@ void DrmBackend::connectorsChanged()
 		outputAdded(*raw);
 	}
 	/* Unplugged displays lose their outputs while one with a display remains. */
-	while (outputs_.size() > 1) {
-		auto gone = std::find_if(outputs_.begin(), outputs_.end(),
-					 [](const auto &o) { return !o->connected(); });
-		const bool anyLeft = std::any_of(outputs_.begin(), outputs_.end(),
-						 [](const auto &o) { return o->connected(); });
-		if (gone == outputs_.end() || !anyLeft)
-			break;
+	auto unplugged = [](const auto &o) { return !o->connected(); };
+	if (std::all_of(outputs_.begin(), outputs_.end(), unplugged))
+		return;
+	for (auto gone = std::find_if(outputs_.begin(), outputs_.end(), unplugged);
+	     gone != outputs_.end(); gone = std::find_if(outputs_.begin(), outputs_.end(), unplugged))
 		removeOutput(**gone);
-	}
 }
 
 void DrmBackend::removeOutput(DrmOutput &output)
