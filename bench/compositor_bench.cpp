@@ -6,6 +6,8 @@
  * callback; after a warm-up, every iteration is one frame callback and
  * its time is the CPU (user + system, all threads, and the processes
  * the compositor started) the compositor used since the previous one.
+ * The kernel_share counter says how much of it was system time: on the
+ * DRM backend, the driver's atomic commits among it.
  *
  * The baseline of every figure, measured in the same run, is one memcpy
  * of the bytes the client changed that frame: the whole buffer or its
@@ -169,6 +171,7 @@ void compositorFrames(benchmark::State &state, const Compositor *compositor, Wor
 	FrameTally tally;
 	double last = (*session)->compositorCpuSeconds();
 	const double firstCpu = last;
+	const double firstKernel = (*session)->compositorKernelSeconds();
 	const double start = monotonicSeconds();
 	for (auto _ : state) {
 		if (!(*session)->nextFrame(&tally)) {
@@ -195,6 +198,9 @@ void compositorFrames(benchmark::State &state, const Compositor *compositor, Wor
 	state.counters["zero_copy"] = double(tally.zeroCopy);
 	/* Share of one core: how much the frame rate itself costs. */
 	state.counters["cpu_share"] = wall > 0 ? (last - firstCpu) / wall : 0;
+	/* Of its CPU, the share in the kernel (clock ticks: coarse over few frames). */
+	const double kernel = (*session)->compositorKernelSeconds() - firstKernel;
+	state.counters["kernel_share"] = last > firstCpu ? std::min(1.0, kernel / (last - firstCpu)) : 0;
 	state.counters["load1"] = loadAverage();
 	std::string summary = (*session)->finish();
 	std::fprintf(stderr, "%s %s: %s\n", compositor->name.c_str(), workload.name().c_str(),

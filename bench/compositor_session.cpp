@@ -439,6 +439,25 @@ double CpuClock::seconds()
 	return total;
 }
 
+double CpuClock::kernelSeconds()
+{
+	static const double tick = double(sysconf(_SC_CLK_TCK));
+	double total = 0;
+	for (Tracked &t : tracked_) {
+		std::string stat = readFile("/proc/" + std::to_string(t.pid) + "/stat");
+		size_t close = stat.rfind(')');
+		unsigned long utime = 0, stime = 0;
+		/* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+		if (close != std::string::npos &&
+		    std::sscanf(stat.c_str() + close + 1,
+				" %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+				&stime) == 2)
+			t.lastKernel = double(stime) / tick;
+		total += t.lastKernel;
+	}
+	return total;
+}
+
 bufmgr::Result<std::unique_ptr<Session>> Session::start(const Compositor &compositor,
 							const Workload &workload,
 							const Params &params)
@@ -562,6 +581,13 @@ double Session::compositorCpuSeconds()
 	if (!cpu_)
 		cpu_ = std::make_unique<CpuClock>(compositor_->pid());
 	return cpu_->seconds();
+}
+
+double Session::compositorKernelSeconds()
+{
+	if (!cpu_)
+		cpu_ = std::make_unique<CpuClock>(compositor_->pid());
+	return cpu_->kernelSeconds();
 }
 
 std::string Session::finish()

@@ -128,12 +128,19 @@ public:
 	explicit CpuClock(pid_t pid);
 	/* Seconds; processes that are gone count what they had used when last read. */
 	double seconds();
+	/*
+	 * Seconds spent in the kernel (system time, in clock ticks): with
+	 * seconds(), how much of the cost is system calls, such as a DRM
+	 * driver's atomic commit.
+	 */
+	double kernelSeconds();
 
 private:
 	struct Tracked {
 		pid_t pid;
 		clockid_t clock;
 		double last = 0;
+		double lastKernel = 0;
 	};
 	void track(pid_t pid);
 
@@ -172,6 +179,8 @@ public:
 	bool nextFrame(FrameTally *tally);
 	/* CPU seconds of the compositor and what it started, from the first call on. */
 	double compositorCpuSeconds();
+	/* Of those, the seconds in the kernel. */
+	double compositorKernelSeconds();
 	/* Stops both; returns the client's summary line. */
 	std::string finish();
 	/* Why it failed: the end of the compositor's and the client's logs. */
