@@ -506,6 +506,14 @@ TEST(Compositor, RemovedOutputLeavesTheRegistryAndItsWindowMoves)
 	ASSERT_TRUE(client.dispatchUntil(
 		[&] { return events.entered.size() == 2 && events.left.size() == 1; }));
 	ASSERT_EQ(events.entered[1], second);
+	/* A window on the first output, whose work area stays. */
+	MappedWindow stays(client, "stays", 32, 32, kGreen);
+	ASSERT_TRUE(stays.ok);
+	const int32_t height = int32_t(config.headless.height);
+	server.run([&](comp::Server &s) {
+		s.findView("stays")->setPosition(int32_t(width) - 32, height - 32);
+	});
+	const int staysConfigures = stays.window.configures();
 
 	ASSERT_TRUE(server.run([](comp::Server &s) { return s.headlessBackend()->removeOutput(1); }));
 	ASSERT_TRUE(client.dispatchUntil([&] { return client.outputsRemoved.size() == 1; }));
@@ -534,6 +542,7 @@ TEST(Compositor, RemovedOutputLeavesTheRegistryAndItsWindowMoves)
 	ASSERT_TRUE(server.waitFrames(2));
 	ASSERT_TRUE(client.roundtrip());
 	EXPECT_EQ(events.entered.size(), 3u);
+	EXPECT_EQ(stays.window.configures(), staysConfigures) << "configured for a work area that stayed";
 }
 
 /* A red 64x64 window at (0, 0) with the pointer on it at (20, 20). */

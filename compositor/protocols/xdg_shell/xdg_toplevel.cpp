@@ -265,8 +265,9 @@ void XdgToplevel::outputsChanged()
 	if (!xdgSurface_ || !isMapped())
 		return;
 	placement_.outputsChanged(xdgSurface_->geometry());
-	/* The work area's size may be another: maximized and fullscreen sizes, and the bounds. */
-	configure();
+	/* Another work area: other maximized and fullscreen sizes, other bounds. */
+	if (server().windowPolicy().workArea() != configuredArea_)
+		configure();
 }
 
 void XdgToplevel::configure()
@@ -275,6 +276,7 @@ void XdgToplevel::configure()
 		return;
 	State state = requested_;
 	Rect box = server().windowPolicy().workArea();
+	configuredArea_ = box;
 	/* Otherwise the size an interactive resize asks for, or 0: the client picks. */
 	if (state.fullscreen || state.maximized) {
 		state.width = box.width;

@@ -80,6 +80,8 @@ private:
 	State requested_;
 	State current_;
 	std::vector<std::pair<uint32_t, State>> sent_;
+	/* The work area the last configure was sized by (sizes, bounds). */
+	Rect configuredArea_;
 	WindowPlacement placement_;
 	XdgToplevel *parent_ = nullptr;
 	std::vector<XdgToplevel *> children_;
