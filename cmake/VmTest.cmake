@@ -2,16 +2,18 @@
 # VKMS, VGEM, DMA-BUF heaps, CMA and udmabuf, booted under qemu.
 #
 #   heapcomp_add_vm_test(NAME <name> COMMAND <target-or-path> [args...]
-#                        [TIMEOUT <s>] [MEM <MiB>] [OUT_DIR <dir>]
+#                        [TIMEOUT <s>] [MEM <MiB>] [OUT_DIR <dir>] [PCI_DISPLAY]
 #                        [ENV <NAME[=VALUE]>...] [LABELS <label>...])
 #     Adds a ctest test labelled "vm" that runs the command as root inside
 #     the VM, in the test's working directory. COMMAND may name an executable
 #     target defined before the call. OUT_DIR is writable inside the VM at the
 #     same path ($HEAPCOMP_VM_OUT). TIMEOUT defaults to
-#     HEAPCOMP_VM_TEST_TIMEOUT. A VM that cannot boot fails the test.
+#     HEAPCOMP_VM_TEST_TIMEOUT. PCI_DISPLAY adds a display on the PCI bus
+#     (run --pci-display). A VM that cannot boot fails the test.
 #
 #   heapcomp_add_vm_gtest(<target> [NAME <name>] [ARGS <arg>...]
-#                         [TIMEOUT <s>] [MEM <MiB>] [ENV ...] [LABELS ...])
+#                         [TIMEOUT <s>] [MEM <MiB>] [PCI_DISPLAY] [ENV ...]
+#                         [LABELS ...])
 #     The same for a GoogleTest executable: its output goes to the ctest log
 #     and its XML report to <binary dir>/vm-results/<name>/<name>.xml.
 #
@@ -52,7 +54,8 @@ function(_heapcomp_add_vm_kernel_test)
 endfunction()
 
 function(heapcomp_add_vm_test)
-	cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME;TIMEOUT;MEM;OUT_DIR" "COMMAND;ENV;LABELS")
+	cmake_parse_arguments(PARSE_ARGV 0 arg "PCI_DISPLAY" "NAME;TIMEOUT;MEM;OUT_DIR"
+		"COMMAND;ENV;LABELS")
 	if(arg_UNPARSED_ARGUMENTS)
 		message(FATAL_ERROR "heapcomp_add_vm_test: unknown arguments ${arg_UNPARSED_ARGUMENTS}")
 	endif()
@@ -76,6 +79,9 @@ function(heapcomp_add_vm_test)
 	if(arg_OUT_DIR)
 		list(APPEND run --out "${arg_OUT_DIR}")
 	endif()
+	if(arg_PCI_DISPLAY)
+		list(APPEND run --pci-display)
+	endif()
 	foreach(env IN LISTS arg_ENV)
 		list(APPEND run --env "${env}")
 	endforeach()
@@ -94,7 +100,7 @@ function(heapcomp_add_vm_test)
 endfunction()
 
 function(heapcomp_add_vm_gtest target)
-	cmake_parse_arguments(PARSE_ARGV 1 arg "" "NAME;TIMEOUT;MEM" "ARGS;ENV;LABELS")
+	cmake_parse_arguments(PARSE_ARGV 1 arg "PCI_DISPLAY" "NAME;TIMEOUT;MEM" "ARGS;ENV;LABELS")
 	if(arg_UNPARSED_ARGUMENTS)
 		message(FATAL_ERROR "heapcomp_add_vm_gtest: unknown arguments ${arg_UNPARSED_ARGUMENTS}")
 	endif()
@@ -108,6 +114,9 @@ function(heapcomp_add_vm_gtest target)
 			list(APPEND extra ${key} ${arg_${key}})
 		endif()
 	endforeach()
+	if(arg_PCI_DISPLAY)
+		list(APPEND extra PCI_DISPLAY)
+	endif()
 	heapcomp_add_vm_test(NAME ${arg_NAME}
 		COMMAND ${target} ${arg_ARGS} "--gtest_output=xml:${out}/${arg_NAME}.xml"
 		OUT_DIR "${out}"

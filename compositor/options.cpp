@@ -82,6 +82,7 @@ BackendFactory drmBackendFactory(DrmConfig drm)
 		DrmConfig c = drm;
 		c.directScanout = config.headless.directScanout;
 		c.scanoutRequiresContiguous = config.headless.scanoutRequiresContiguous;
+		c.renderNode = config.headless.renderNode;
 		return std::make_unique<DrmBackend>(loop, manager, c, std::move(dropHook));
 	};
 }
@@ -177,8 +178,10 @@ std::string usage(const std::string &program)
 	    << "                           and when heapcomp stops (default: none)\n"
 	    << "  --control-socket PATH    where heapctl asks heapcomp about its state, owner\n"
 	    << "                           only (default $XDG_RUNTIME_DIR/heapcomp-<socket>.control)\n"
-	    << "  --render-node PATH       DRM render node for the GLES renderer\n"
-	    << "                           (default: the first /dev/dri/renderD*, else none)\n"
+	    << "  --render-node PATH       DRM render node for the GLES renderer, and the device\n"
+	    << "                           clients are told to allocate for (a card node where\n"
+	    << "                           the display has no render node; default: the first\n"
+	    << "                           /dev/dri/renderD*; DRM: the display's own, if any)\n"
 	    << "  --surfaceless            render with EGL surfaceless, ignoring render nodes\n"
 	    << "  --cpu-dmabuf             read client dma-bufs through the CPU, never as EGLImages\n"
 	    << "  --xkb-layout LAYOUT      keyboard layout (default " << d.xkbLayout << ")\n"
@@ -319,6 +322,7 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 			if (!needValue() || value.empty())
 				return bad("needs a path");
 			options.renderNode = value;
+			options.server.headless.renderNode = value;
 		} else if (arg == "--surfaceless") {
 			options.surfaceless = true;
 		} else if (arg == "--cpu-dmabuf") {

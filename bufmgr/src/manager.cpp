@@ -241,7 +241,12 @@ bool BufferManager::CachedPlan::matches(const AllocationRequest &request,
 	return usage == request.usage && blob == request.isBlob() &&
 	       contiguous == constraints.contiguous && cpuAccess == constraints.cpuAccess &&
 	       dmaBuf == constraints.dmaBuf && preferredSource == constraints.preferredSource &&
-	       importDevice == constraints.importDevice;
+	       importDevice == constraints.importDevice &&
+	       std::equal(refused.begin(), refused.end(), constraints.refused.begin(),
+			  constraints.refused.end(),
+			  [](const SkippedSource &a, const SkippedSource &b) {
+				  return a.source == b.source && a.why == b.why;
+			  });
 }
 
 /* With sourcesMutex_ held. */
@@ -257,6 +262,7 @@ BufferManager::resolvePlan(const AllocationRequest &request,
 	cached->dmaBuf = constraints.dmaBuf;
 	cached->preferredSource = constraints.preferredSource;
 	cached->importDevice = constraints.importDevice;
+	cached->refused = constraints.refused;
 	cached->plan = planAllocation(request, constraints, sourceInfos_);
 
 	/* The plan was made from sourceInfos_: every step has its source. */

@@ -73,6 +73,9 @@ std::string whyChosen(Role role, Usage usage)
 std::optional<std::string> whyUnfit(const SourceInfo &s, const AllocationRequest &request,
 				    const Constraints &c)
 {
+	for (const SkippedSource &refused : c.refused)
+		if (refused.source == s.source)
+			return refused.why;
 	if (s.restricted && c.preferredSource.str() != s.source)
 		return "protected memory is used only when asked for by name";
 	if (s.unknown && c.preferredSource.str() != s.source)

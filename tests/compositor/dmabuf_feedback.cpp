@@ -6,6 +6,9 @@
 
 #include <bufmgr/unique_fd.h>
 
+#include "proxy.h"
+#include "test_client.h"
+
 namespace heapcomp::test {
 
 namespace {
@@ -99,6 +102,14 @@ void DmabufFeedback::listen(zwp_linux_dmabuf_feedback_v1 *feedback)
 		},
 	};
 	zwp_linux_dmabuf_feedback_v1_add_listener(feedback, &listener, this);
+}
+
+bool receiveDefaultFeedback(TestClient &client, DmabufFeedback &feedback)
+{
+	Proxy<zwp_linux_dmabuf_feedback_v1> object(
+		zwp_linux_dmabuf_v1_get_default_feedback(client.dmabuf));
+	feedback.listen(object);
+	return client.dispatchUntil([&] { return feedback.dones == 1; });
 }
 
 } /* namespace heapcomp::test */

@@ -41,4 +41,9 @@ private:
 	Tranche pending_;
 };
 
+class TestClient;
+
+/* The compositor's default feedback, its first batch whole; false if it did not come. */
+bool receiveDefaultFeedback(TestClient &client, DmabufFeedback &feedback);
+
 } /* namespace heapcomp::test */

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <drm_fourcc.h>
+#include <sys/stat.h>
 #include <thread>
 
 #include "dmabuf_feedback.h"
@@ -23,10 +24,7 @@ TEST(LinuxDmabuf, DefaultFeedback)
 	ASSERT_EQ(client.dmabufVersion, 4u);
 
 	DmabufFeedback feedback;
-	Proxy<zwp_linux_dmabuf_feedback_v1> object(
-		zwp_linux_dmabuf_v1_get_default_feedback(client.dmabuf));
-	feedback.listen(object);
-	ASSERT_TRUE(client.dispatchUntil([&] { return feedback.dones == 1; }));
+	ASSERT_TRUE(receiveDefaultFeedback(client, feedback));
 
 	/* The table: 16-byte entries, sealed against writers. */
 	ASSERT_FALSE(feedback.table.empty());
@@ -54,6 +52,37 @@ TEST(LinuxDmabuf, DefaultFeedback)
 	/* Implicit modifiers too: GBM without modifier support makes those. */
 	EXPECT_TRUE(feedback.has(tranche, DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_INVALID));
 	EXPECT_TRUE(feedback.has(tranche, DRM_FORMAT_ARGB8888, DRM_FORMAT_MOD_INVALID));
+}
+
+/*
+ * --render-node names the main device, and the tranche's; this host has no
+ * DRM node, so a character device stands for one. A path that is none
+ * stops the start with its reason.
+ */
+TEST(LinuxDmabuf, MainDeviceIsTheRenderNodeGiven)
+{
+	struct stat node;
+	ASSERT_EQ(stat("/dev/zero", &node), 0);
+	comp::ServerConfig config = ServerRunner::defaultConfig();
+	config.headless.renderNode = "/dev/zero";
+	ServerRunner server(config);
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	ASSERT_TRUE(client.dmabuf);
+	DmabufFeedback feedback;
+	ASSERT_TRUE(receiveDefaultFeedback(client, feedback));
+	EXPECT_EQ(feedback.mainDevice, node.st_rdev);
+	ASSERT_EQ(feedback.tranches.size(), 1u);
+	EXPECT_EQ(feedback.tranches[0].device, node.st_rdev);
+
+	for (const char *path : { "/nonexistent/renderD128", "/etc/hostname" }) {
+		comp::ServerConfig bad = ServerRunner::defaultConfig();
+		bad.headless.renderNode = path;
+		ServerRunner refused(bad);
+		EXPECT_FALSE(refused.ok()) << path;
+		EXPECT_NE(refused.error().find(std::string("render node ") + path), std::string::npos)
+			<< refused.error();
+	}
 }
 
 TEST(LinuxDmabuf, SurfaceFeedbackHasNoScanoutTrancheOnHeadless)

@@ -246,10 +246,7 @@ TEST(DmabufVm, FeedbackNamesTheRenderNode)
 	TestClient client(server.socket());
 	ASSERT_TRUE(client.dmabuf);
 	DmabufFeedback feedback;
-	Proxy<zwp_linux_dmabuf_feedback_v1> object(
-		zwp_linux_dmabuf_v1_get_default_feedback(client.dmabuf));
-	feedback.listen(object);
-	ASSERT_TRUE(client.dispatchUntil([&] { return feedback.dones == 1; }));
+	ASSERT_TRUE(receiveDefaultFeedback(client, feedback));
 	EXPECT_NE(feedback.mainDevice, dev_t(0));
 	ASSERT_FALSE(feedback.tranches.empty());
 	EXPECT_EQ(feedback.tranches.back().device, feedback.mainDevice);

@@ -3,12 +3,14 @@
  * Commits the kernel refuses, on VKMS: clients keep getting their frame
  * callbacks ("discarded" feedback, not a frame that never comes), the
  * output is tried again at the next refresh, and the display then shows
- * what the client drew last. refuse_commits.c makes the refusals.
+ * what the client drew last. Memory the display cannot import: its
+ * buffers come from elsewhere. refuse_commits.c makes the refusals.
  */
 #include <gtest/gtest.h>
 
 #include <cerrno>
 #include <chrono>
+#include <optional>
 
 #include "drm_fixture.h"
 #include "dmabuf_buffer.h"
@@ -120,6 +122,50 @@ INSTANTIATE_TEST_SUITE_P(Errors, DrmCommitRefusalTest, testing::Values(EINVAL, E
 			 [](const testing::TestParamInfo<int> &info) {
 				 return std::string(info.param == EINVAL ? "EINVAL" : "EACCES");
 			 });
+
+class DrmImportRefusalTest : public DrmBackendTest
+{
+protected:
+	void TearDown() override { heapcomp_refuse_imports_from(nullptr, 0); }
+};
+
+/*
+ * A display whose DMA cannot reach the CMA area (a DMA mask short of it):
+ * the kernel refuses to import its buffers. The probe finds that, and the
+ * output's buffers, which the policy takes from CMA first, come from
+ * memory the display reads.
+ */
+TEST_F(DrmImportRefusalTest, OutputBuffersAvoidMemoryTheDisplayCannotImport)
+{
+	heapcomp_refuse_imports_from("default_cma_region", EINVAL);
+	ASSERT_NO_FATAL_FAILURE(start());
+	const auto [cma, source] = server->run([](comp::Server &s) {
+		auto &drm = static_cast<comp::DrmBackend &>(s.backend());
+		std::optional<comp::ScanoutProbe> found;
+		for (const comp::ScanoutProbe &probe : drm.scanoutProbes())
+			if (probe.heap == "default_cma_region")
+				found = probe;
+		return std::pair(found, drm.drmOutputs()[0]->bufferSource());
+	});
+	ASSERT_TRUE(cma) << "no probe of the CMA heap";
+	EXPECT_EQ(cma->primary, std::optional<bool>(false));
+	EXPECT_NE(cma->note.find("import"), std::string::npos) << cma->note;
+	EXPECT_NE(source, "dma-heap:default_cma_region");
+	EXPECT_FALSE(source.empty());
+
+	/* The display shows what is composed into them. */
+	Window window(*client, "reachable");
+	ASSERT_TRUE(window.waitConfigure());
+	window.ack();
+	ShmBuffer green(client->shm, 64, 48);
+	green.fill(kGreen);
+	ASSERT_TRUE(presentAndRecord(*client, window.surface(), green.buffer()).presented);
+	comp::Screenshot shot = capture();
+	ASSERT_EQ(shot.width, kWidth);
+	EXPECT_EQ(shot.at(1, 1), kGreen);
+	EXPECT_EQ(shot.at(64, 10), kBlack);
+	EXPECT_EQ(server->run([](comp::Server &s) { return s.failedFrames(); }), 0u);
+}
 
 } /* namespace */
 } /* namespace heapcomp::test */

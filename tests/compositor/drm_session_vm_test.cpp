@@ -26,6 +26,7 @@
 #include "fd_count.h"
 #include "json.h"
 #include "log.h"
+#include "protocols/seat.h"
 #include "seat_daemons.h"
 #include "stats_json.h"
 #include "uinput_device.h"
@@ -440,7 +441,7 @@ TEST_F(DrmSessionTest, VtSwitchPausesTheDisplayAndResumeShowsTheLatestFrame)
 	const uint32_t foreign = otherOverlayPlane(other.get(), crtc, ourOverlay);
 	ASSERT_NE(foreign, 0u) << "VKMS has no second overlay plane";
 	bufmgr::Buffer halves = heapBuffer("/dev/dma_heap/system", false);
-	auto fb = comp::kms::Framebuffer::import(other.get(), halves, false);
+	auto fb = comp::kms::Framebuffer::import(other.get(), halves);
 	ASSERT_TRUE(fb) << fb.error().message();
 	comp::kms::AtomicRequest req;
 	comp::kms::placePlane(req, foreign,
@@ -521,6 +522,8 @@ TEST_F(DrmSessionTest, UnpluggedSecondDisplayLosesItsOutputAndItsWindowMoves)
 	ASSERT_TRUE(udevd->ok()) << udevd->error();
 	ConfigfsVkms vkms("heapcomp-unplug-second", 2);
 	ASSERT_TRUE(vkms.ok()) << vkms.error();
+	UinputDevice mouse(UinputDevice::Kind::Mouse, "heapcomp-test mouse");
+	ASSERT_TRUE(mouse.ok()) << mouse.error();
 	ASSERT_TRUE(udevd->settle());
 
 	LogRecord log;
@@ -546,6 +549,15 @@ TEST_F(DrmSessionTest, UnpluggedSecondDisplayLosesItsOutputAndItsWindowMoves)
 	ASSERT_EQ(events.left[0], client->outputs[0].get());
 	ASSERT_EQ(events.entered[1], second);
 	ASSERT_TRUE(waitFor([&] { return capture().at(kWidth / 2, kHeight / 2) == kBlack; }, 30000));
+	/* The cursor to the second display too. */
+	auto pointerX = [&] { return server->run([](comp::Server &s) { return s.seat().pointerX(); }); };
+	ASSERT_TRUE(waitFor(
+		[&] {
+			mouse.move(200, 0);
+			return pointerX() >= double(kWidth);
+		},
+		30000))
+		<< "the mouse did not move the cursor onto the second display\n" << log.all();
 	const int fds = countOpenFds();
 	const std::string fdsBefore = describeOpenFds();
 
@@ -563,6 +575,8 @@ TEST_F(DrmSessionTest, UnpluggedSecondDisplayLosesItsOutputAndItsWindowMoves)
 		<< log.all();
 	ASSERT_TRUE(client->dispatchUntil([&] { return events.entered.size() == 3; }));
 	EXPECT_EQ(events.entered.back(), client->outputs[0].get());
+	/* So did the cursor, without waiting for the mouse to move. */
+	EXPECT_LT(pointerX(), double(kWidth));
 	const std::string stats = server->run([](comp::Server &s) { return comp::statsJson(s); });
 	std::optional<Json> json = parseJson(stats);
 	ASSERT_TRUE(json) << stats;

@@ -44,6 +44,7 @@ TEST(Options, EveryOption)
 	EXPECT_EQ(options->server.screenshotFrames, 5u);
 	EXPECT_EQ(options->server.exitAfterFrames, 9u);
 	EXPECT_EQ(options->renderNode, "/dev/dri/renderD128");
+	EXPECT_EQ(options->server.headless.renderNode, "/dev/dri/renderD128");
 	EXPECT_TRUE(options->surfaceless);
 	EXPECT_TRUE(options->cpuDmaBuf);
 	EXPECT_EQ(options->server.xkbLayout, "de");

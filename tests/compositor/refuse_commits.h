@@ -7,7 +7,8 @@
  * changed under it. Neither can be brought about on VKMS at a chosen
  * frame, so a program linked with refuse_commits.c gets its own ioctl():
  * the next count commits that are not TEST_ONLY fail with error, as the
- * kernel's would; every other ioctl reaches the kernel.
+ * kernel's would, and so do imports of memory the display is told it
+ * cannot reach; every other ioctl reaches the kernel.
  */
 #ifdef __cplusplus
 extern "C" {
@@ -16,6 +17,12 @@ extern "C" {
 void heapcomp_refuse_atomic_commits(int count, int error);
 /* Refusals still to come. */
 int heapcomp_atomic_commits_to_refuse(void);
+/*
+ * PRIME imports (DRM_IOCTL_PRIME_FD_TO_HANDLE) of dma-bufs whose exporter
+ * (exp_name in fdinfo) is this one fail with error, as on a display
+ * controller whose DMA cannot reach that memory; NULL: none.
+ */
+void heapcomp_refuse_imports_from(const char *exporter, int error);
 
 #ifdef __cplusplus
 }

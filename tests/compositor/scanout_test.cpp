@@ -6,6 +6,9 @@
  */
 #include <gtest/gtest.h>
 
+#include <drm_fourcc.h>
+
+#include "backend/drm/kms.h"
 #include "picture.h"
 #include "presentation_record.h"
 #include "server_runner.h"
@@ -239,6 +242,26 @@ TEST(ScanoutOff, FullscreenIsComposed)
 	EXPECT_EQ(s.scannedOut, 0u);
 	EXPECT_GE(s.rendered, 1u);
 	EXPECT_EQ(server.screenshot().at(5, 5), kGreen);
+}
+
+/*
+ * A plane's format list against a client buffer: an implicit modifier is
+ * the driver's own layout (a display without modifiers, as bochs, gets
+ * GBM buffers with one); an explicit one must be listed.
+ */
+TEST(ScanoutPlaneFormats, ImplicitModifierOfAListedFormatIsTaken)
+{
+	const std::vector<comp::FormatModifier> linearOnly = {
+		{ DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR },
+		{ DRM_FORMAT_BGRX8888, DRM_FORMAT_MOD_LINEAR },
+	};
+	EXPECT_TRUE(comp::kms::planeTakes(linearOnly, { DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR }));
+	EXPECT_TRUE(comp::kms::planeTakes(linearOnly, { DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_INVALID }));
+	EXPECT_FALSE(comp::kms::planeTakes(linearOnly, { DRM_FORMAT_ARGB8888, DRM_FORMAT_MOD_INVALID }));
+	EXPECT_FALSE(comp::kms::planeTakes(linearOnly, { DRM_FORMAT_ARGB8888, DRM_FORMAT_MOD_LINEAR }));
+	EXPECT_FALSE(comp::kms::planeTakes(linearOnly,
+					   { DRM_FORMAT_XRGB8888, I915_FORMAT_MOD_X_TILED }));
+	EXPECT_FALSE(comp::kms::planeTakes({}, { DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_INVALID }));
 }
 
 } /* namespace */

@@ -137,6 +137,28 @@ TEST_F(ManagerTest, ImpossibleConstraintsSayWhy)
 	EXPECT_NE(buffer.error().context.find("memfd"), std::string::npos);
 }
 
+/* A source the reader refuses is not taken, from the pool or fresh, though a plan without the refusal was. */
+TEST_F(ManagerTest, RefusedSourceIsNeverTaken)
+{
+	auto manager = create();
+	ASSERT_TRUE(manager);
+	auto request = AllocationRequest::image(64, 64, DRM_FORMAT_XRGB8888, Usage::Cpu);
+	{
+		auto pooled = manager->allocatePooled(request);
+		ASSERT_TRUE(pooled);
+		EXPECT_EQ((*pooled)->source(), "memfd");
+	}
+	Constraints c;
+	c.refused.push_back({ "memfd", "the reader cannot import it" });
+	auto refused = manager->allocatePooled(request, c);
+	ASSERT_FALSE(refused) << "got a buffer from " << (*refused)->source();
+	EXPECT_EQ(refused.error().code, ENODEV);
+	EXPECT_NE(refused.error().context.find("the reader cannot import it"), std::string::npos)
+		<< refused.error().context;
+	EXPECT_FALSE(manager->allocate(request, c));
+	EXPECT_TRUE(manager->allocate(request));
+}
+
 TEST_F(ManagerTest, PooledReuseMakesNoNewAllocation)
 {
 	auto manager = create();

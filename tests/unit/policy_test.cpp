@@ -170,6 +170,23 @@ TEST(Policy, ImportDeviceExcludesOtherDevices)
 	EXPECT_EQ(plan.steps[0].source, "dma-heap:default_cma_region");
 }
 
+/* A display that cannot reach the default CMA area (a DMA mask short of it): the other CMA heap first. */
+TEST(Policy, RefusedSourcesAreSkippedWithTheReadersReason)
+{
+	Constraints c;
+	c.refused.push_back({ "dma-heap:default_cma_region", "the display refused it" });
+	auto plan = planAllocation(scanout(), c, boardSources());
+	EXPECT_EQ(skipReason(plan, "dma-heap:default_cma_region"), "the display refused it");
+	ASSERT_FALSE(plan.steps.empty());
+	EXPECT_EQ(plan.steps[0].source, "dma-heap:cma-video");
+	for (const PlanStep &step : plan.steps)
+		EXPECT_NE(step.source, "dma-heap:default_cma_region");
+	/* Even when asked for by name. */
+	c.preferredSource = SourceName("dma-heap:default_cma_region");
+	plan = planAllocation(scanout(), c, boardSources());
+	EXPECT_EQ(skipReason(plan, "dma-heap:default_cma_region"), "the display refused it");
+}
+
 TEST(Policy, CpuAccessSkipsUncached)
 {
 	auto sources = boardSources();

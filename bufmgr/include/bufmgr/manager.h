@@ -113,6 +113,7 @@ private:
 		bool dmaBuf;
 		SourceName preferredSource;
 		std::string importDevice;
+		std::vector<SkippedSource> refused;
 
 		AllocationPlan plan;
 		std::vector<const Source *> sources;	/* one per step, never null */

@@ -9,6 +9,11 @@
 
 namespace bufmgr {
 
+struct SkippedSource {
+	std::string source;
+	std::string why;	/* "not physically contiguous" */
+};
+
 /* What the memory must be able to do, beyond what its usage implies. */
 struct Constraints {
 	bool contiguous = false;	/* e.g. a display controller without IOMMU */
@@ -22,6 +27,11 @@ struct Constraints {
 	 * heaps) qualify. Empty: any.
 	 */
 	std::string importDevice;
+	/*
+	 * Sources whose buffers the reader was found to refuse, with why
+	 * (a display's probe): never tried.
+	 */
+	std::vector<SkippedSource> refused;
 };
 
 /* What the policy knows about a source; built from an Allocator. */
@@ -39,11 +49,6 @@ struct SourceInfo {
 struct PlanStep {
 	std::string source;
 	std::string why;	/* "contiguous memory for scanout" */
-};
-
-struct SkippedSource {
-	std::string source;
-	std::string why;	/* "not physically contiguous" */
 };
 
 struct AllocationPlan {

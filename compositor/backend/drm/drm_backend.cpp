@@ -16,6 +16,7 @@
 #include <bufmgr/mapping.h>
 
 #include "backend/output_swapchain.h"
+#include "backend/render_device.h"
 #include "backend/scanout_memory.h"
 #include "buffer.h"
 #include "log.h"
@@ -210,29 +211,8 @@ Result<void> DrmOutput::init(wl_event_loop *loop, const drmModeModeInfo &mode, u
 	if (drmModeCreatePropertyBlob(fd, &modeInfo_, sizeof(modeInfo_), &modeBlob_) < 0)
 		return bufmgr::unexpected(errno, name_ + ": mode blob");
 
-	bufmgr::BufferManager &manager = backend_.bufferManager();
-	/* Scanout memory: contiguous first, which any display controller reads. */
-	bufmgr::SwapchainConfig config =
-		outputSwapchainConfig(mode_, bufmgr::Usage::Scanout, "drm-" + name_);
-	config.numSlots = kOutputSlots;
-	/*
-	 * From the pool first, where a swapchain's buffers go when it is
-	 * dropped: a display plugged in again takes its old buffers back.
-	 */
-	auto allocate = [this, &manager](const bufmgr::AllocationRequest &request)
-		-> Result<bufmgr::Buffer> {
-		auto pooled = manager.allocatePooled(request);
-		if (!pooled)
-			return bufmgr::unexpected(std::move(pooled).error());
-		bufmgr::Buffer buffer = pooled->release();
-		if (bufferSource_ != buffer.source())
-			bufferSource_ = buffer.source();
-		return buffer;
-	};
-	auto swapchain = createOutputSwapchain(backend_, config, allocate);
-	if (!swapchain)
-		return bufmgr::unexpected(std::move(swapchain).error());
-	swapchain_ = std::move(*swapchain);
+	if (auto ret = allocateSwapchain(); !ret)
+		return ret;
 	LOG_INFO("%s: %s on CRTC %u, primary plane %u (%zu formats)%s%s%s; %zu scanout buffers "
 		 "from %s",
 		 name_.c_str(), describeMode(mode).c_str(), crtc_, primary_, primaryFormats_.size(),
@@ -251,6 +231,54 @@ Result<void> DrmOutput::init(wl_event_loop *loop, const drmModeModeInfo &mode, u
 					       &DrmOutput::onKick, this));
 	if (!kickSource_)
 		return bufmgr::unexpected(ENOMEM, "frame source for " + name_);
+	return {};
+}
+
+Result<void> DrmOutput::allocateSwapchain()
+{
+	bufmgr::BufferManager &manager = backend_.bufferManager();
+	/* Scanout memory: contiguous first, which any display controller reads. */
+	bufmgr::SwapchainConfig config =
+		outputSwapchainConfig(mode_, bufmgr::Usage::Scanout, "drm-" + name_);
+	config.numSlots = kOutputSlots;
+	/*
+	 * From the pool first, where a swapchain's buffers go when it is
+	 * dropped: a display plugged in again takes its old buffers back.
+	 * Never from memory the display was found to refuse.
+	 */
+	auto allocate = [this, &manager](const bufmgr::AllocationRequest &request)
+		-> Result<bufmgr::Buffer> {
+		auto pooled = manager.allocatePooled(
+			request, backend_.scanoutConstraints(&ScanoutProbe::primary, "primary"));
+		if (!pooled)
+			return bufmgr::unexpected(std::move(pooled).error());
+		bufmgr::Buffer buffer = pooled->release();
+		if (bufferSource_ != buffer.source())
+			bufferSource_ = buffer.source();
+		return buffer;
+	};
+	auto swapchain = createOutputSwapchain(backend_, config, allocate);
+	if (!swapchain)
+		return bufmgr::unexpected(std::move(swapchain).error());
+	swapchain_ = std::move(*swapchain);
+	return {};
+}
+
+Result<void> DrmOutput::applyScanoutProbe()
+{
+	overlay_.setMemoryConstraints(backend_.scanoutConstraints(&ScanoutProbe::overlay, "overlay"));
+	cursor_.setMemoryConstraints(backend_.scanoutConstraints(&ScanoutProbe::cursor, "cursor"));
+	const bufmgr::Constraints primary =
+		backend_.scanoutConstraints(&ScanoutProbe::primary, "primary");
+	auto refused = std::find_if(primary.refused.begin(), primary.refused.end(),
+				    [&](const bufmgr::SkippedSource &r) { return r.source == bufferSource_; });
+	if (refused == primary.refused.end())
+		return {};
+	if (auto ret = allocateSwapchain(); !ret)
+		return ret;
+	LOG_WARNING("%s: %s: %s; %zu scanout buffers from %s instead", name_.c_str(),
+		    refused->source.c_str(), refused->why.c_str(), swapchain_->numAllocated(),
+		    bufferSource_.c_str());
 	return {};
 }
 
@@ -304,13 +332,6 @@ ProbePipe DrmOutput::probePipe()
 	pipe.width = mode_.width;
 	pipe.height = mode_.height;
 	pipe.primary = primary_;
-	/* One of our own buffers fills the primary plane while the others are tried. */
-	auto slot = swapchain_->acquire();
-	if (slot && *slot) {
-		if (kms::Framebuffer *fb = slotFramebuffer(***slot))
-			pipe.backgroundFb = fb->id();
-		swapchain_->rollback(**slot);
-	}
 	return pipe;
 }
 
@@ -385,9 +406,7 @@ bool DrmOutput::test(const OutputState &state) const
 		refused("memory from " + buffer.exporter() + " is not contiguous");
 		return false;
 	}
-	const FormatModifier wanted{ buffer.format(), buffer.dmaBuf()->modifier() };
-	if (std::find(primaryFormats_.begin(), primaryFormats_.end(), wanted) ==
-	    primaryFormats_.end()) {
+	if (!kms::planeTakes(primaryFormats_, { buffer.format(), buffer.dmaBuf()->modifier() })) {
 		refused("format/modifier not supported by the primary plane");
 		return false;
 	}
@@ -492,8 +511,7 @@ kms::Framebuffer *DrmOutput::slotFramebuffer(bufmgr::SwapchainSlot &slot)
 {
 	if (auto *fb = slot.userDataAs<kms::Framebuffer>(this))
 		return fb;
-	auto fb = kms::Framebuffer::import(backend_.fd(), slot.buffer(),
-					   slot.buffer().modifier() != DRM_FORMAT_MOD_INVALID);
+	auto fb = kms::Framebuffer::import(backend_.fd(), slot.buffer());
 	if (!fb) {
 		LOG_ERROR("%s: output buffer from %s: %s", name_.c_str(),
 			  slot.buffer().source().c_str(), fb.error().message().c_str());
@@ -679,7 +697,7 @@ bool DrmOutput::captureNextFrame(CaptureHandler handler)
 			handler(bufmgr::unexpected(std::move(buffer).error()));
 			return true;
 		}
-		auto fb = kms::Framebuffer::import(backend_.fd(), *buffer, false);
+		auto fb = kms::Framebuffer::import(backend_.fd(), *buffer);
 		if (!fb) {
 			handler(bufmgr::unexpected(std::move(fb).error()));
 			return true;
@@ -761,7 +779,14 @@ Result<void> DrmBackend::start()
 	if (!device)
 		return bufmgr::unexpected(std::move(device).error());
 	device_ = std::move(*device);
-	renderDevice_ = kms::findRenderDevice(device_);
+	if (!config_.renderNode.empty()) {
+		auto render = renderDeviceAt(config_.renderNode);
+		if (!render)
+			return bufmgr::unexpected(std::move(render).error());
+		renderDevice_ = *render;
+	} else {
+		renderDevice_ = kms::findRenderDevice(device_);
+	}
 	if (!renderDevice_)
 		renderDevice_ = device_.devnum;
 	LOG_INFO("KMS device %s (%s); clients render for device %u:%u", device_.path.c_str(),
@@ -771,6 +796,9 @@ Result<void> DrmBackend::start()
 		return ret;
 	/* Which memory the display takes, asked of the kernel rather than guessed. */
 	probes_ = probeScanout(device_.fd.get(), bufferManager(), outputs_.front()->probePipe());
+	for (const auto &output : outputs_)
+		if (auto ret = output->applyScanoutProbe(); !ret)
+			return ret;
 	drmSource_.reset(wl_event_loop_add_fd(loop_, device_.fd.get(), WL_EVENT_READABLE,
 					      &DrmBackend::onDrmEvent, this));
 	if (!drmSource_)
@@ -946,6 +974,9 @@ void DrmBackend::removeOutput(DrmOutput &output)
 	outputs_.erase(it);
 	LOG_INFO("%s: %s unplugged: its output goes", device_.path.c_str(), gone->name().c_str());
 	outputRemoved(*gone);
+	/* A cursor on that display moves to one still there. */
+	if (input_)
+		input_->layoutChanged();
 	/* Its destructor switches the pipe off (done already) and frees its buffers. */
 }
 
@@ -1058,6 +1089,8 @@ Result<DrmBackend::NewOutput> DrmBackend::makeOutput(const drmModeRes &res,
 				    overlay, cursor, withWriteback ? writeback : 0);
 	    !ret)
 		return bufmgr::unexpected(std::move(ret).error());
+	if (auto ret = output->applyScanoutProbe(); !ret)
+		return bufmgr::unexpected(std::move(ret).error());
 	/* Right of the others, in the order they came; unplugged ones leave a gap. */
 	int32_t x = 0;
 	for (const auto &other : outputs_)
@@ -1129,8 +1162,7 @@ DrmBackend::ClientFb *DrmBackend::clientFramebuffer(const ClientBuffer &buffer)
 	}
 	ClientFb entry;
 	entry.buffer = const_cast<ClientBuffer &>(buffer).weak_from_this();
-	auto fb = kms::Framebuffer::import(device_.fd.get(), *dmaBuf,
-					   dmaBuf->modifier() != DRM_FORMAT_MOD_INVALID);
+	auto fb = kms::Framebuffer::import(device_.fd.get(), *dmaBuf);
 	if (fb) {
 		entry.fb = std::move(*fb);
 		stats_.framebuffersImported++;
@@ -1141,6 +1173,20 @@ DrmBackend::ClientFb *DrmBackend::clientFramebuffer(const ClientBuffer &buffer)
 			  buffer.exporter().c_str(), entry.error.c_str());
 	}
 	return &clientFbs_.emplace(&buffer, std::move(entry)).first->second;
+}
+
+bufmgr::Constraints
+DrmBackend::scanoutConstraints(std::optional<bool> ScanoutProbe::*plane, const char *what) const
+{
+	bufmgr::Constraints constraints;
+	for (const ScanoutProbe &probe : probes_) {
+		if (probe.*plane == false)
+			constraints.refused.push_back(
+				{ probe.source, std::string("the ") + what + " plane refused its buffer (" +
+							(probe.note.empty() ? "TEST_ONLY" : probe.note) +
+							")" });
+	}
+	return constraints;
 }
 
 std::optional<ScanoutTranche> DrmBackend::scanoutTranche(const Surface &surface) const

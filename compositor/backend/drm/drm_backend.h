@@ -42,6 +42,8 @@ struct DrmConfig {
 	bool scanoutRequiresContiguous = false;
 	/* Ctrl+Alt+Fn switches VTs; a kiosk turns it off. */
 	bool vtSwitch = true;
+	/* The device clients allocate for; empty: the KMS driver's render node, else another. */
+	std::string renderNode;
 };
 
 /* What the backend did, for statistics and tests of the steady state. */
@@ -86,6 +88,16 @@ public:
 	Result<void> init(wl_event_loop *loop, const drmModeModeInfo &mode, uint32_t crtc,
 			  uint32_t crtcIndex, uint32_t primaryPlane, uint32_t overlayPlane,
 			  uint32_t cursorPlane, uint32_t writeback);
+	/*
+	 * The output's buffers, anew: from the scanout policy, less the
+	 * memory the backend's probe found the display refuses.
+	 */
+	Result<void> allocateSwapchain();
+	/*
+	 * After the backend's probe: the planes' buffers avoid what it found
+	 * refused, and the output's are made again if they were of it.
+	 */
+	Result<void> applyScanoutProbe();
 
 	const std::string &name() const override { return name_; }
 	const std::string &description() const override { return description_; }
@@ -252,6 +264,12 @@ public:
 	std::vector<DrmOutput *> drmOutputs() const;
 	/* What each source's buffers did on the first output's planes, at start. */
 	const std::vector<ScanoutProbe> &scanoutProbes() const { return probes_; }
+	/*
+	 * Memory the probe found a plane (&ScanoutProbe::primary, ::overlay,
+	 * ::cursor) refuses, as constraints: never allocated for that plane.
+	 */
+	bufmgr::Constraints scanoutConstraints(std::optional<bool> ScanoutProbe::*plane,
+					       const char *what) const;
 
 	/*
 	 * A client dma-buf's framebuffer, imported once and cached while the

@@ -38,16 +38,16 @@ Result<void> ImagePlane::fill(int index, const PlaneImage &image, bufmgr::Buffer
 	if (!target.buffer.isValid() || target.buffer.width() != width ||
 	    target.buffer.height() != height || target.buffer.format() != format) {
 		target = {};
-		auto buffer = manager.allocate(bufmgr::AllocationRequest::image(
-			width, height, format, bufmgr::Usage::Scanout,
-			"drm-" + output + "-" + config_.what));
+		auto buffer = manager.allocate(
+			bufmgr::AllocationRequest::image(width, height, format, bufmgr::Usage::Scanout,
+							 "drm-" + output + "-" + config_.what),
+			constraints_);
 		if (!buffer)
 			return bufmgr::unexpected(std::move(buffer).error());
 		auto mapping = bufmgr::Mapping::map(*buffer, { bufmgr::Access::Write });
 		if (!mapping)
 			return bufmgr::unexpected(std::move(mapping).error());
-		auto fb = kms::Framebuffer::import(fd_, *buffer,
-						   buffer->modifier() != DRM_FORMAT_MOD_INVALID);
+		auto fb = kms::Framebuffer::import(fd_, *buffer);
 		if (!fb)
 			return bufmgr::unexpected(std::move(fb).error());
 		stats.framebuffersImported++;

@@ -42,6 +42,11 @@ public:
 	ImagePlane(int fd, uint32_t plane, Config config);
 
 	uint32_t id() const { return plane_; }
+	/* What the plane's buffers must not be allocated from (memory the plane refused). */
+	void setMemoryConstraints(bufmgr::Constraints constraints)
+	{
+		constraints_ = std::move(constraints);
+	}
 	/* An image is staged for the plane or on it (not composed). */
 	bool shown() const { return shown_; }
 
@@ -87,6 +92,7 @@ private:
 	int fd_ = -1;
 	uint32_t plane_ = 0;
 	Config config_;
+	bufmgr::Constraints constraints_;
 	kms::Properties props_;
 	std::array<Buffer, 3> buffers_;
 	/* Indices into buffers_, -1 for none. */

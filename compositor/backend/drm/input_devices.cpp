@@ -11,6 +11,8 @@
 #include <libudev.h>
 #include <wayland-server-core.h>
 
+#include <bufmgr/clock.h>
+
 #include "backend/backend.h"
 #include "log.h"
 
@@ -169,10 +171,19 @@ void InputDevices::moveBy(double dx, double dy, uint32_t timeMs)
 		cursorY_ = outputs.front().y + outputs.front().height / 2.0;
 		cursorPlaced_ = true;
 	}
-	double x = cursorX_ + dx, y = cursorY_ + dy;
+	cursorX_ += dx;
+	cursorY_ += dy;
+	clampCursor();
+	if (InputSink *sink = sink_())
+		sink->pointerMotion(cursorX_, cursorY_, timeMs);
+}
+
+bool InputDevices::clampCursor()
+{
 	/* Onto the nearest point of any output, so the cursor never leaves them. */
+	const double x = cursorX_, y = cursorY_;
 	double bestDistance = -1;
-	for (const Rect &r : outputs) {
+	for (const Rect &r : layout_()) {
 		const double cx = std::clamp(x, double(r.x), double(r.right()) - 1);
 		const double cy = std::clamp(y, double(r.y), double(r.bottom()) - 1);
 		const double distance = (cx - x) * (cx - x) + (cy - y) * (cy - y);
@@ -182,6 +193,18 @@ void InputDevices::moveBy(double dx, double dy, uint32_t timeMs)
 			cursorY_ = cy;
 		}
 	}
+	return bestDistance >= 0;
+}
+
+void InputDevices::layoutChanged()
+{
+	if (!cursorPlaced_)
+		return;
+	const double x = cursorX_, y = cursorY_;
+	if (!clampCursor() || (cursorX_ == x && cursorY_ == y))
+		return;
+	/* On libinput's clock, as its events' times. */
+	const auto timeMs = uint32_t(bufmgr::clockNs(CLOCK_MONOTONIC) / 1000000);
 	if (InputSink *sink = sink_())
 		sink->pointerMotion(cursorX_, cursorY_, timeMs);
 }

@@ -46,6 +46,9 @@ public:
 	void suspend();
 	void resume();
 
+	/* An output went or came: a cursor left on no output moves onto the nearest. */
+	void layoutChanged();
+
 	bool hasTouch() const { return touchDevices_ > 0; }
 	/* Devices libinput has now, by name. */
 	std::vector<std::string> deviceNames() const;
@@ -58,6 +61,8 @@ private:
 	void dispatch();
 	void handle(libinput_event *event);
 	void moveBy(double dx, double dy, uint32_t timeMs);
+	/* Moves the cursor onto the nearest point of an output; false if there are none. */
+	bool clampCursor();
 	/* The first output, where absolute devices map to. */
 	Rect firstOutput() const;
 

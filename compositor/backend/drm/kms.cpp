@@ -245,11 +245,28 @@ std::vector<FormatModifier> planeFormats(int fd, const drmModePlane &plane,
 	return formats;
 }
 
-Result<std::unique_ptr<Framebuffer>> Framebuffer::import(int fd, const bufmgr::Buffer &buffer,
-							 bool withModifiers)
+bool planeTakes(const std::vector<FormatModifier> &formats, FormatModifier buffer)
+{
+	return std::any_of(formats.begin(), formats.end(), [&](const FormatModifier &listed) {
+		return listed.format == buffer.format &&
+		       (listed.modifier == buffer.modifier ||
+			buffer.modifier == DRM_FORMAT_MOD_INVALID);
+	});
+}
+
+Result<std::unique_ptr<Framebuffer>> Framebuffer::import(int fd, const bufmgr::Buffer &buffer)
 {
 	if (!buffer.isDmaBuf() || !buffer.isValid())
 		return bufmgr::unexpected(EINVAL, "not a dma-buf");
+	uint64_t takesModifiers = 0;
+	drmGetCap(fd, DRM_CAP_ADDFB2_MODIFIERS, &takesModifiers);
+	const uint64_t modifier = buffer.modifier();
+	const bool withModifiers = modifier != DRM_FORMAT_MOD_INVALID &&
+				   (takesModifiers || modifier != DRM_FORMAT_MOD_LINEAR);
+	/* Linear is what such a driver reads anyway; any other layout it cannot be told. */
+	if (withModifiers && !takesModifiers)
+		return bufmgr::unexpected(EOPNOTSUPP, "the driver takes no modifiers, and the buffer's "
+					  "is not linear");
 	uint32_t handles[4] = {}, pitches[4] = {}, offsets[4] = {};
 	uint64_t modifiers[4] = {};
 	for (size_t i = 0; i < buffer.numPlanes(); i++) {

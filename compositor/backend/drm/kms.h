@@ -105,16 +105,23 @@ std::vector<FormatModifier> planeFormats(int fd, const drmModePlane &plane,
 					 const Properties &props);
 
 /*
+ * Whether a plane that lists these formats may take a buffer of that
+ * format and modifier. An implicit modifier (INVALID) is the driver's own
+ * layout, for any format listed: the TEST_ONLY commit has the last word.
+ */
+bool planeTakes(const std::vector<FormatModifier> &formats, FormatModifier buffer);
+
+/*
  * A framebuffer made from a dma-buf: PRIME import, AddFB2 with the
- * modifier, the GEM handles closed at once (the framebuffer keeps the
- * memory). Removed with CLOSEFB where the kernel has it, so a CRTC
- * still showing it stays on.
+ * modifier (without one where the buffer's is implicit, or linear on a
+ * driver that takes none), the GEM handles closed at once (the
+ * framebuffer keeps the memory). Removed with CLOSEFB where the kernel
+ * has it, so a CRTC still showing it stays on.
  */
 class Framebuffer
 {
 public:
-	static Result<std::unique_ptr<Framebuffer>> import(int fd, const bufmgr::Buffer &buffer,
-							   bool withModifiers);
+	static Result<std::unique_ptr<Framebuffer>> import(int fd, const bufmgr::Buffer &buffer);
 	~Framebuffer();
 	Framebuffer(const Framebuffer &) = delete;
 	Framebuffer &operator=(const Framebuffer &) = delete;

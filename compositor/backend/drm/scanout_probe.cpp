@@ -12,6 +12,12 @@ namespace {
 /* Cursor planes take 64x64 everywhere; overlays any size: the same. */
 constexpr uint32_t kSmall = 64;
 
+/* A probe's buffer and its framebuffer (null: the import failed). */
+struct ProbeFb {
+	bufmgr::Buffer buffer;
+	std::unique_ptr<kms::Framebuffer> fb;
+};
+
 struct Planes {
 	uint32_t overlay = 0;
 	uint32_t cursor = 0;
@@ -96,43 +102,69 @@ std::vector<ScanoutProbe> probeScanout(int fd, bufmgr::BufferManager &manager,
 		probe.source = source.source;
 		if (source.kind == bufmgr::AllocatorKind::DmaHeap)
 			probe.heap = source.source.substr(source.source.find(':') + 1);
+		probes.push_back(std::move(probe));
+	}
 
-		/* Returns the verdict for a buffer of this size on plane (0: the primary). */
-		auto tryPlane = [&](uint32_t plane, uint32_t width, uint32_t height,
-				    uint32_t format) -> std::optional<bool> {
-			auto buffer = manager.allocateFromSource(
-				source.source, bufmgr::AllocationRequest::image(
-						       width, height, format, bufmgr::Usage::Scanout,
-						       "scanout-probe"));
-			if (!buffer) {
-				if (probe.note.empty())
-					probe.note = buffer.error().message();
-				return std::nullopt;
-			}
-			auto fb = kms::Framebuffer::import(fd, *buffer,
-							   buffer->modifier() != DRM_FORMAT_MOD_INVALID);
-			if (!fb) {
-				if (probe.note.empty())
-					probe.note = "import: " + fb.error().message();
-				return false;
-			}
-			std::string why;
-			bool ok = plane ? testCommit(fd, pipe, pipe.backgroundFb, plane, (*fb)->id(), why)
-					: testCommit(fd, pipe, (*fb)->id(), 0, 0, why);
-			if (!ok && probe.note.empty())
-				probe.note = why;
-			return ok;
-		};
-		probe.primary = tryPlane(0, pipe.width, pipe.height, DRM_FORMAT_XRGB8888);
-		if (planes.overlay && pipe.backgroundFb)
-			probe.overlay = tryPlane(planes.overlay, kSmall, kSmall, DRM_FORMAT_ARGB8888);
-		if (planes.cursor && pipe.backgroundFb)
-			probe.cursor = tryPlane(planes.cursor, kSmall, kSmall, DRM_FORMAT_ARGB8888);
+	/* A buffer of the probe's source imported as a framebuffer; nullopt: none to try. */
+	auto importFrom = [&](ScanoutProbe &probe, uint32_t width, uint32_t height,
+			      uint32_t format) -> std::optional<ProbeFb> {
+		auto buffer = manager.allocateFromSource(
+			probe.source, bufmgr::AllocationRequest::image(width, height, format,
+								       bufmgr::Usage::Scanout,
+								       "scanout-probe"));
+		if (!buffer) {
+			if (probe.note.empty())
+				probe.note = buffer.error().message();
+			return std::nullopt;
+		}
+		auto fb = kms::Framebuffer::import(fd, *buffer);
+		if (!fb) {
+			if (probe.note.empty())
+				probe.note = "import: " + fb.error().message();
+			return ProbeFb{ std::move(*buffer), nullptr };
+		}
+		return ProbeFb{ std::move(*buffer), std::move(*fb) };
+	};
+	/* The verdict of a TEST_ONLY commit with fb on plane (0: the primary). */
+	auto verdict = [&](ScanoutProbe &probe, uint32_t background, uint32_t plane,
+			   const std::optional<ProbeFb> &fb) -> std::optional<bool> {
+		if (!fb)
+			return std::nullopt;
+		if (!fb->fb)
+			return false;
+		std::string why;
+		bool ok = plane ? testCommit(fd, pipe, background, plane, fb->fb->id(), why)
+				: testCommit(fd, pipe, fb->fb->id(), 0, 0, why);
+		if (!ok && probe.note.empty())
+			probe.note = why;
+		return ok;
+	};
+
+	/*
+	 * The primary plane first. The first buffer it takes fills it while
+	 * the other planes are tried: a probe that needs none of the
+	 * output's own buffers, which may be of memory the display refuses.
+	 */
+	std::optional<ProbeFb> background;
+	for (ScanoutProbe &probe : probes) {
+		std::optional<ProbeFb> fb = importFrom(probe, pipe.width, pipe.height,
+						       DRM_FORMAT_XRGB8888);
+		probe.primary = verdict(probe, 0, 0, fb);
+		if (probe.primary.value_or(false) && !background)
+			background = std::move(fb);
+	}
+	const uint32_t backgroundFb = background ? background->fb->id() : 0;
+	for (ScanoutProbe &probe : probes) {
+		if (planes.overlay && backgroundFb)
+			probe.overlay = verdict(probe, backgroundFb, planes.overlay,
+						importFrom(probe, kSmall, kSmall, DRM_FORMAT_ARGB8888));
+		if (planes.cursor && backgroundFb)
+			probe.cursor = verdict(probe, backgroundFb, planes.cursor,
+					       importFrom(probe, kSmall, kSmall, DRM_FORMAT_ARGB8888));
 		LOG_INFO("scanout probe: %-28s primary %-3s overlay %-3s cursor %-3s%s%s",
 			 probe.source.c_str(), verdictText(probe.primary), verdictText(probe.overlay),
 			 verdictText(probe.cursor), probe.note.empty() ? "" : " ",
 			 probe.note.c_str());
-		probes.push_back(std::move(probe));
 	}
 	return probes;
 }

@@ -33,15 +33,14 @@ struct ProbePipe {
 	uint32_t width = 0;
 	uint32_t height = 0;
 	uint32_t primary = 0;
-	/* A framebuffer the primary plane shows while other planes are tried. */
-	uint32_t backgroundFb = 0;
 };
 
 /*
  * At startup, for every source that gives dma-bufs: allocates a buffer
  * for each plane type, imports it (PRIME + AddFB2) and asks a TEST_ONLY
- * commit whether the plane takes it. Nothing is shown; every buffer is
- * freed before this returns.
+ * commit whether the plane takes it; overlay and cursor planes over a
+ * probe buffer the primary plane took (none took one: not tried).
+ * Nothing is shown; every buffer is freed before this returns.
  */
 std::vector<ScanoutProbe> probeScanout(int fd, bufmgr::BufferManager &manager,
 				       const ProbePipe &pipe);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "backend/headless/headless_backend.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,6 +15,7 @@
 #include <bufmgr/clock.h>
 
 #include "backend/output_swapchain.h"
+#include "backend/render_device.h"
 #include "backend/scanout_memory.h"
 #include "log.h"
 #include "render/renderer.h"
@@ -40,30 +40,6 @@ struct timespec toTimespec(uint64_t ns)
 	ts.tv_sec = static_cast<time_t>(ns / 1000000000ull);
 	ts.tv_nsec = static_cast<long>(ns % 1000000000ull);
 	return ts;
-}
-
-/* The first render node, else the first card: what clients should use. */
-std::optional<dev_t> findDrmDevice()
-{
-	DIR *dir = opendir("/dev/dri");
-	if (!dir)
-		return std::nullopt;
-	std::string render, card;
-	while (struct dirent *entry = readdir(dir)) {
-		std::string name = entry->d_name;
-		if (name.rfind("renderD", 0) == 0 && (render.empty() || name < render))
-			render = name;
-		else if (name.rfind("card", 0) == 0 && (card.empty() || name < card))
-			card = name;
-	}
-	closedir(dir);
-	std::string node = !render.empty() ? render : card;
-	if (node.empty())
-		return std::nullopt;
-	struct stat st;
-	if (stat(("/dev/dri/" + node).c_str(), &st) < 0)
-		return std::nullopt;
-	return st.st_rdev;
 }
 
 } /* namespace */
@@ -309,7 +285,14 @@ Result<void> HeadlessBackend::start()
 		output->setPosition(static_cast<int32_t>(i * config_.width), 0);
 		outputs_.push_back(std::move(output));
 	}
-	mainDevice_ = findDrmDevice();
+	if (config_.renderNode.empty()) {
+		mainDevice_ = firstRenderDevice();
+	} else {
+		auto device = renderDeviceAt(config_.renderNode);
+		if (!device)
+			return bufmgr::unexpected(std::move(device).error());
+		mainDevice_ = *device;
+	}
 	return {};
 }
 

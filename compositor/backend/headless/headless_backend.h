@@ -43,6 +43,11 @@ struct HeadlessConfig {
 	 */
 	bool scanoutRequiresContiguous = false;
 	/*
+	 * The device clients are told to allocate for (--render-node), also
+	 * the DRM backend's; empty: found.
+	 */
+	std::string renderNode;
+	/*
 	 * Refresh for the executable and for tests of timing; tests of
 	 * protocol behaviour need not wait for a 60 Hz tick.
 	 */
