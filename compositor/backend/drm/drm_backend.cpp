@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/sysmacros.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -105,7 +104,8 @@ DrmOutput::~DrmOutput()
 {
 	eventTarget_.output = nullptr;
 	captureSource_.reset();
-	kickSource_.reset();
+	if (idle_)
+		wl_event_source_remove(idle_);
 	/* Before its buffers go, blocking: no framebuffer is removed while shown. */
 	switchOff("switching off");
 	if (modeBlob_)
@@ -222,15 +222,6 @@ Result<void> DrmOutput::init(wl_event_loop *loop, const drmModeModeInfo &mode, u
 			 .c_str(),
 		 writeback_ ? ", writeback connector" : "", swapchain_->numAllocated(),
 		 bufferSource_.c_str());
-
-	int kick = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (kick < 0)
-		return bufmgr::unexpected(errno, "timerfd_create for " + name_);
-	kickFd_ = bufmgr::UniqueFd(kick);
-	kickSource_.reset(wl_event_loop_add_fd(loop, kickFd_.get(), WL_EVENT_READABLE,
-					       &DrmOutput::onKick, this));
-	if (!kickSource_)
-		return bufmgr::unexpected(ENOMEM, "frame source for " + name_);
 	return {};
 }
 
@@ -293,21 +284,22 @@ void DrmOutput::scheduleFrame()
 	 */
 	if (flipPending_ || !live())
 		return;
-	struct itimerspec spec = {};
-	spec.it_value.tv_nsec = 1;	/* long past: fires in the loop's next round */
-	if (timerfd_settime(kickFd_.get(), TFD_TIMER_ABSTIME, &spec, nullptr) < 0)
-		LOG_ERROR("%s: timerfd_settime: %s", name_.c_str(), strerror(errno));
+	/*
+	 * Once the loop has handled what is ready (the client's commits):
+	 * an idle source, which costs no system call.
+	 */
+	if (!idle_)
+		idle_ = wl_event_loop_add_idle(loop_, &DrmOutput::onIdle, this);
+	if (!idle_)
+		LOG_ERROR("%s: no idle source for the frame", name_.c_str());
 }
 
-int DrmOutput::onKick(int fd, uint32_t, void *data)
+void DrmOutput::onIdle(void *data)
 {
 	auto *self = static_cast<DrmOutput *>(data);
-	uint64_t expirations;
-	if (read(fd, &expirations, sizeof(expirations)) < 0)
-		return 0;
+	self->idle_ = nullptr;
 	if (self->frameScheduled_ && !self->flipPending_ && self->live())
 		self->runFrame();
-	return 0;
 }
 
 void DrmOutput::runFrame()

@@ -159,7 +159,7 @@ private:
 	/* Commits what is on screen again: for a writeback capture, or the overlay plane's change. */
 	bool recommit(const char *why);
 	void forgetScanoutVerdicts();
-	static int onKick(int fd, uint32_t mask, void *data);
+	static void onIdle(void *data);
 	static int onCaptureFence(int fd, uint32_t mask, void *data);
 	void finishCapture();
 	/* The session is back: set the mode and planes again at the next frame. */
@@ -211,8 +211,8 @@ private:
 	mutable std::string lastRefusal_;
 
 	/* Runs a frame scheduled while no flip is pending. */
-	bufmgr::UniqueFd kickFd_;
-	EventSource kickSource_;
+	/* The frame scheduled to run once the loop is idle; removed with the output. */
+	wl_event_source *idle_ = nullptr;
 
 	/* A writeback capture: asked for, then in flight until its fence signals. */
 	std::vector<CaptureHandler> captureWaiting_;
