@@ -71,12 +71,17 @@ void WindowPlacement::committed(const Rect &geometry, bool fixed, bool resizing)
 		savedX_ = view_.x();
 		savedY_ = view_.y();
 	}
-	if (fixed)
+	if (fixed) {
 		policy_.fill(view_, geometry);
-	else if (wasFixed)
+	} else if (wasFixed) {
 		view_.setPosition(savedX_, savedY_);
-	else if (resizeEdges_)
+		/* Its display may have gone meanwhile. */
+		if (!policy_.onAnOutput(Rect{ savedX_ + geometry.x, savedY_ + geometry.y,
+					      geometry.width, geometry.height }))
+			policy_.placeNew(view_, geometry);
+	} else if (resizeEdges_) {
 		followResize(geometry, resizing);
+	}
 }
 
 void WindowPlacement::followResize(const Rect &geometry, bool resizing)

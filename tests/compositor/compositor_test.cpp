@@ -545,6 +545,50 @@ TEST(Compositor, RemovedOutputLeavesTheRegistryAndItsWindowMoves)
 	EXPECT_EQ(stays.window.configures(), staysConfigures) << "configured for a work area that stayed";
 }
 
+/* Maximized from a display that then went: restored onto one still there, not onto nothing. */
+TEST(Compositor, UnmaximizedWindowReturnsToAnOutputStillThere)
+{
+	comp::ServerConfig config = ServerRunner::defaultConfig();
+	config.headless.numOutputs = 2;
+	ServerRunner server(config);
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	MappedWindow win(client, "restored", 40, 30, kGreen);
+	ASSERT_TRUE(win.ok);
+	const int32_t width = int32_t(config.headless.width);
+	server.run([&](comp::Server &s) { s.findView("restored")->setPosition(width + 10, 10); });
+	/* Acks configures until one with (or without) the maximized state. */
+	auto configured = [&](bool maximized) {
+		do {
+			if (!win.window.waitConfigure())
+				return false;
+			win.window.ack();
+		} while (win.window.hasState(XDG_TOPLEVEL_STATE_MAXIMIZED) != maximized);
+		return true;
+	};
+	xdg_toplevel_set_maximized(win.window.toplevel());
+	ASSERT_TRUE(configured(true));
+	ShmBuffer big(client.shm, uint32_t(win.window.configuredWidth()),
+		      uint32_t(win.window.configuredHeight()));
+	big.fill(kBlue);
+	ASSERT_TRUE(win.window.present(big.buffer(), win.window.configuredWidth(),
+				       win.window.configuredHeight()));
+
+	ASSERT_TRUE(server.run([](comp::Server &s) { return s.headlessBackend()->removeOutput(1); }));
+	xdg_toplevel_unset_maximized(win.window.toplevel());
+	ASSERT_TRUE(configured(false));
+	ASSERT_TRUE(win.window.present(win.buffer.buffer(), 40, 30));
+	const comp::Rect box = server.run([](comp::Server &s) {
+		comp::View *view = s.findView("restored");
+		return comp::Rect{ view->x(), view->y(), 40, 30 };
+	});
+	EXPECT_GE(box.x, 0);
+	EXPECT_LE(box.x + box.width, width);
+	ASSERT_TRUE(server.waitFrames(2));
+	EXPECT_EQ(server.screenshot().at(uint32_t(std::max(box.x, 0) + 20), uint32_t(std::max(box.y, 0) + 15)),
+		  kGreen);
+}
+
 /* A red 64x64 window at (0, 0) with the pointer on it at (20, 20). */
 class CursorTest : public testing::Test
 {
