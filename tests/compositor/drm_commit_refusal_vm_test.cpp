@@ -4,7 +4,8 @@
  * callbacks ("discarded" feedback, not a frame that never comes), the
  * output is tried again at the next refresh, and the display then shows
  * what the client drew last. Memory the display cannot import: its
- * buffers come from elsewhere. refuse_commits.c makes the refusals.
+ * buffers come from elsewhere; a client buffer whose flips keep being
+ * refused: composed. refuse_commits.c makes the refusals.
  */
 #include <gtest/gtest.h>
 
@@ -123,10 +124,14 @@ INSTANTIATE_TEST_SUITE_P(Errors, DrmCommitRefusalTest, testing::Values(EINVAL, E
 				 return std::string(info.param == EINVAL ? "EINVAL" : "EACCES");
 			 });
 
-class DrmImportRefusalTest : public DrmBackendTest
+class DrmMemoryRefusalTest : public DrmBackendTest
 {
 protected:
-	void TearDown() override { heapcomp_refuse_imports_from(nullptr, 0); }
+	void TearDown() override
+	{
+		heapcomp_refuse_imports_from(nullptr, 0);
+		heapcomp_refuse_flips_of(nullptr, 0);
+	}
 };
 
 /*
@@ -135,7 +140,7 @@ protected:
  * output's buffers, which the policy takes from CMA first, come from
  * memory the display reads.
  */
-TEST_F(DrmImportRefusalTest, OutputBuffersAvoidMemoryTheDisplayCannotImport)
+TEST_F(DrmMemoryRefusalTest, OutputBuffersAvoidMemoryTheDisplayCannotImport)
 {
 	heapcomp_refuse_imports_from("default_cma_region", EINVAL);
 	ASSERT_NO_FATAL_FAILURE(start());
@@ -165,6 +170,35 @@ TEST_F(DrmImportRefusalTest, OutputBuffersAvoidMemoryTheDisplayCannotImport)
 	EXPECT_EQ(shot.at(1, 1), kGreen);
 	EXPECT_EQ(shot.at(64, 10), kBlack);
 	EXPECT_EQ(server->run([](comp::Server &s) { return s.failedFrames(); }), 0u);
+}
+
+/*
+ * Flips of a client buffer refused again and again though TEST_ONLY took
+ * it (a display's bandwidth, a driver's own limits): after a few, the
+ * buffer is composed and the client's frames are shown again.
+ */
+TEST_F(DrmMemoryRefusalTest, BufferWhoseFlipsAreRefusedIsComposed)
+{
+	ASSERT_NO_FATAL_FAILURE(start());
+	Fullscreen f = showFullscreen();
+	ASSERT_TRUE(f.first.zeroCopy()) << "composed: " << lastRefusal();
+	const uint64_t failures = drmStats().commitFailures;
+
+	heapcomp_refuse_flips_of("system", EINVAL);
+	Outcome outcome = presentUntilShown(*client, f.surface(), f.wlBuffer);
+	ASSERT_FALSE(outcome.stalled) << "a frame callback never came after a refused commit";
+	EXPECT_EQ(outcome.presented, 1);
+	EXPECT_EQ(outcome.discarded, 3);
+	EXPECT_EQ(drmStats().commitFailures, failures + 3);
+	EXPECT_NE(lastRefusal().find("refused 3 commits of it in a row"), std::string::npos)
+		<< lastRefusal();
+	PresentationRecord after = presentAndRecord(*client, f.surface(), f.wlBuffer);
+	ASSERT_TRUE(after.presented);
+	EXPECT_FALSE(after.zeroCopy());
+	comp::Screenshot shot = capture();
+	ASSERT_EQ(shot.width, kWidth);
+	EXPECT_EQ(shot.at(10, 10), kRed);
+	EXPECT_EQ(shot.at(10, kHeight - 10), kBlue);
 }
 
 } /* namespace */

@@ -4,9 +4,11 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +20,20 @@ static atomic_int refusalError = EINVAL;
 /* Set before the server starts, read on its thread: no lock needed beyond that order. */
 static char refusedExporter[64];
 static atomic_int importError = EINVAL;
+
+/*
+ * The exporter of each GEM handle PRIME made and of each framebuffer
+ * AddFB2 made, by id (modulo the table's size; ids are small and few).
+ */
+#define TRACKED 1024
+struct origin {
+	uint32_t id;
+	char exporter[64];
+};
+static struct origin handleOrigin[TRACKED], fbOrigin[TRACKED];
+static pthread_mutex_t originLock = PTHREAD_MUTEX_INITIALIZER;
+static char refusedFlips[64];
+static atomic_int flipError = EINVAL;
 
 void heapcomp_refuse_atomic_commits(int count, int error)
 {
@@ -36,23 +52,66 @@ void heapcomp_refuse_imports_from(const char *exporter, int error)
 	atomic_store(&importError, error);
 }
 
+void heapcomp_refuse_flips_of(const char *exporter, int error)
+{
+	pthread_mutex_lock(&originLock);
+	snprintf(refusedFlips, sizeof(refusedFlips), "%s", exporter ? exporter : "");
+	pthread_mutex_unlock(&originLock);
+	atomic_store(&flipError, error);
+}
+
+/* The exporter of dma-buf fd (exp_name in fdinfo), "" if none. */
+static void exporterOf(int fd, char name[64])
+{
+	char path[64], line[256];
+	name[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	FILE *info = fopen(path, "re");
+	if (!info)
+		return;
+	while (!name[0] && fgets(line, sizeof(line), info)) {
+		if (sscanf(line, "exp_name: %63s", name) != 1)
+			name[0] = '\0';
+	}
+	fclose(info);
+}
+
 /* Whether fd is a dma-buf of the refused exporter. */
 static bool refusedImport(int fd)
 {
 	if (!refusedExporter[0])
 		return false;
-	char path[64], line[256];
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	FILE *info = fopen(path, "re");
-	if (!info)
-		return false;
+	char name[64];
+	exporterOf(fd, name);
+	return strcmp(name, refusedExporter) == 0;
+}
+
+static void remember(struct origin *table, uint32_t id, const char *exporter)
+{
+	pthread_mutex_lock(&originLock);
+	table[id % TRACKED].id = id;
+	snprintf(table[id % TRACKED].exporter, sizeof(table[0].exporter), "%s", exporter);
+	pthread_mutex_unlock(&originLock);
+}
+
+/* Whether a commit sets a property to a framebuffer of the refused exporter's memory. */
+static bool refusedFlip(const struct drm_mode_atomic *atomic)
+{
 	bool refused = false;
-	while (!refused && fgets(line, sizeof(line), info)) {
-		char name[sizeof(refusedExporter)];
-		if (sscanf(line, "exp_name: %63s", name) == 1)
-			refused = strcmp(name, refusedExporter) == 0;
+	pthread_mutex_lock(&originLock);
+	if (refusedFlips[0]) {
+		const uint32_t *counts = (const uint32_t *)(uintptr_t)atomic->count_props_ptr;
+		const uint64_t *values = (const uint64_t *)(uintptr_t)atomic->prop_values_ptr;
+		size_t total = 0;
+		for (uint32_t i = 0; i < atomic->count_objs; i++)
+			total += counts[i];
+		for (size_t i = 0; i < total && !refused; i++) {
+			const struct origin *fb = &fbOrigin[values[i] % TRACKED];
+			refused = values[i] && fb->id == values[i] &&
+				  strcmp(fb->exporter, refusedFlips) == 0;
+		}
 	}
-	fclose(info);
+	pthread_mutex_unlock(&originLock);
 	return refused;
 }
 
@@ -77,10 +136,41 @@ int ioctl(int fd, unsigned long request, ...)
 			return -1;
 		}
 	}
-	if (request == DRM_IOCTL_PRIME_FD_TO_HANDLE &&
-	    refusedImport(((struct drm_prime_handle *)arg)->fd)) {
-		errno = atomic_load(&importError);
+	if (request == DRM_IOCTL_MODE_ATOMIC &&
+	    !(((struct drm_mode_atomic *)arg)->flags & DRM_MODE_ATOMIC_TEST_ONLY) &&
+	    refusedFlip(arg)) {
+		errno = atomic_load(&flipError);
 		return -1;
+	}
+	if (request == DRM_IOCTL_PRIME_FD_TO_HANDLE) {
+		struct drm_prime_handle *prime = arg;
+		if (refusedImport(prime->fd)) {
+			errno = atomic_load(&importError);
+			return -1;
+		}
+		int ret = next(fd, request, arg);
+		if (ret == 0) {
+			char name[64];
+			exporterOf(prime->fd, name);
+			remember(handleOrigin, prime->handle, name);
+		}
+		return ret;
+	}
+	if (request == DRM_IOCTL_MODE_ADDFB2) {
+		struct drm_mode_fb_cmd2 *cmd = arg;
+		int ret = next(fd, request, arg);
+		if (ret == 0) {
+			char name[64] = "";
+			pthread_mutex_lock(&originLock);
+			struct origin *handle = &handleOrigin[cmd->handles[0] % TRACKED];
+			if (handle->id == cmd->handles[0])
+				snprintf(name, sizeof(name), "%s", handle->exporter);
+			/* heapcomp closes the handle now: its number may name a dumb buffer next. */
+			handle->id = 0;
+			pthread_mutex_unlock(&originLock);
+			remember(fbOrigin, cmd->fb_id, name);
+		}
+		return ret;
 	}
 	return next(fd, request, arg);
 }

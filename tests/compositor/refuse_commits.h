@@ -8,7 +8,7 @@
  * frame, so a program linked with refuse_commits.c gets its own ioctl():
  * the next count commits that are not TEST_ONLY fail with error, as the
  * kernel's would, and so do imports of memory the display is told it
- * cannot reach; every other ioctl reaches the kernel.
+ * cannot reach, or flips of it; every other ioctl reaches the kernel.
  */
 #ifdef __cplusplus
 extern "C" {
@@ -23,6 +23,13 @@ int heapcomp_atomic_commits_to_refuse(void);
  * controller whose DMA cannot reach that memory; NULL: none.
  */
 void heapcomp_refuse_imports_from(const char *exporter, int error);
+/*
+ * Commits that are not TEST_ONLY and show a framebuffer made from that
+ * exporter's memory fail with error, while TEST_ONLY commits pass: a
+ * display whose flips refuse what its tests took (bandwidth, a driver's
+ * own limits). NULL: none.
+ */
+void heapcomp_refuse_flips_of(const char *exporter, int error);
 
 #ifdef __cplusplus
 }

@@ -27,6 +27,8 @@ namespace {
 
 /* On screen, flipping to, and drawing: three buffers keep the GPU and display busy. */
 constexpr uint32_t kOutputSlots = 3;
+/* Refused commits in a row that make a client buffer composed though TEST_ONLY took it. */
+constexpr int kScanoutCommitRefusals = 3;
 
 uint32_t refreshMilliHz(const drmModeModeInfo &mode)
 {
@@ -583,8 +585,11 @@ Result<void> DrmOutput::commit(OutputState state)
 
 	if (state.scanout) {
 		DrmBackend::ClientFb *entry = backend_.clientFramebuffer(*state.scanout.get());
-		if (auto ret = commitFb(entry->fb->id(), -1, "scanout"); !ret)
+		if (auto ret = commitFb(entry->fb->id(), -1, "scanout"); !ret) {
+			backend_.scanoutRefused(*entry, ret.error(), name_);
 			return ret;
+		}
+		entry->commitRefusals = 0;
 		pending_ = nullptr;
 		pendingScanout_ = std::move(state.scanout);
 	} else {
@@ -1165,6 +1170,25 @@ DrmBackend::ClientFb *DrmBackend::clientFramebuffer(const ClientBuffer &buffer)
 			  buffer.exporter().c_str(), entry.error.c_str());
 	}
 	return &clientFbs_.emplace(&buffer, std::move(entry)).first->second;
+}
+
+void DrmBackend::scanoutRefused(ClientFb &entry, const bufmgr::Error &error,
+				const std::string &output)
+{
+	/*
+	 * A lost DRM master or a busy CRTC says nothing of the buffer. A
+	 * configuration refused again and again, though TEST_ONLY took it
+	 * (bandwidth, a driver's own limits), does: it is composed from now on.
+	 */
+	const int code = error.code;
+	if (code != EINVAL && code != ERANGE && code != ENOSPC && code != E2BIG)
+		return;
+	if (++entry.commitRefusals < kScanoutCommitRefusals)
+		return;
+	entry.accepted = false;
+	entry.refusal = "the kernel refused " + std::to_string(entry.commitRefusals) +
+			" commits of it in a row: " + error.message();
+	LOG_WARNING("%s: a client buffer goes composed: %s", output.c_str(), entry.refusal.c_str());
 }
 
 bufmgr::Constraints

@@ -282,9 +282,13 @@ public:
 		/* The last TEST_ONLY verdict on the primary plane: reused, not retried. */
 		std::optional<bool> accepted;
 		std::string refusal;
+		/* Commits showing it that the kernel refused in a row, though TEST_ONLY took it. */
+		int commitRefusals = 0;
 	};
 	/* Null for a wl_shm buffer. */
 	ClientFb *clientFramebuffer(const ClientBuffer &buffer);
+	/* A commit showing it the kernel refused: refused often enough, the buffer is composed. */
+	void scanoutRefused(ClientFb &entry, const bufmgr::Error &error, const std::string &output);
 
 private:
 	friend class DrmOutput;
