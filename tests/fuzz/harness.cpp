@@ -4,9 +4,10 @@
  * frames only when an input asks), and per input a program of typed
  * steps: bind a global, send a request to a live object with arguments
  * made from its signature and the XML's hints, draw a frame, move the
- * pointer, press a button or key, touch, connect or drop a client. After
- * the input every client goes and the server must be back where it was:
- * no client, view or client buffer left, no fd more than before.
+ * pointer, press a button or key, touch, connect or drop a client, plug
+ * a display in or out. After the input every client goes and the server
+ * must be back where it was: no client, view or client buffer left, no fd
+ * more than before.
  *
  * Encoding (bytes are read from the front; the input ends the program):
  *   00-9f  request      iface obj opcode args...
@@ -19,7 +20,9 @@
  *   d4-db  touch           what id [target]
  *   dc-df  client          what [which]
  *   e0-e7  shrink an fd of the pool   which
- *   e8-ef  nothing (the events are read after every step anyway)
+ *   e8-eb  output: even plugs a display in (up to 3 outputs), odd
+ *          unplugs one but the first   which
+ *   ec-ef  nothing (the events are read after every step anyway)
  *   f0-ff  request, any object type and opcode (protocol errors)
  * iface < c0 is the table index modulo its size, skipped when nothing of
  * it is alive; c0 and above pick among the live interfaces. Objects are
@@ -310,6 +313,7 @@ private:
 	void frame(bool damage);
 	void touch(Reader &in);
 	void client(Reader &in);
+	void output(Reader &in, bool plug);
 
 	std::unique_ptr<comp::Server> server_;
 	comp::HeadlessBackend *headless_ = nullptr;
@@ -324,6 +328,8 @@ private:
 	std::set<uint32_t> buttons_;
 	std::set<uint32_t> keys_;
 	std::set<int32_t> touches_;
+	/* Outputs came or went: the first stays, the others go at teardown. */
+	bool outputsChanged_ = false;
 };
 
 Fixture &Fixture::get()
@@ -496,6 +502,8 @@ void Fixture::step(Reader &in)
 		client(in);
 	} else if (op < 0xe8) {
 		pool_->shrink(in.byte());
+	} else if (op < 0xec) {
+		output(in, !(op & 1));
 	} else if (op >= 0xf0) {
 		request(in, true);
 	}
@@ -554,6 +562,20 @@ void Fixture::touch(Reader &in)
 	case 6:
 		headless_->injectTouchOrientation(id, double(int8_t(in.byte())) * 3);
 		break;
+	}
+}
+
+void Fixture::output(Reader &in, bool plug)
+{
+	const uint8_t which = in.byte();
+	const size_t count = server_->numOutputs();
+	if (plug && count < 3) {
+		if (!headless_->addOutput())
+			fail("a headless output could not be added");
+		outputsChanged_ = true;
+	} else if (!plug && count > 1) {
+		headless_->removeOutput(1 + which % (count - 1));
+		outputsChanged_ = true;
 	}
 }
 
@@ -823,6 +845,14 @@ void Fixture::teardown()
 	frame(true);
 	pump();
 	pool_.reset();
+
+	/* The first output alone, as the next input expects; the others' buffers freed. */
+	if (outputsChanged_) {
+		while (server_->numOutputs() > 1)
+			headless_->removeOutput(server_->numOutputs() - 1);
+		server_->bufferManager().pool().trim();
+		outputsChanged_ = false;
+	}
 }
 
 void Fixture::check(int fdsBefore)

@@ -136,6 +136,11 @@ class Program:
         self.out += bytes([0xe0, fd])
         return self
 
+    def output(self, plug, which=0):
+        """Plugs a display in, or unplugs the which-th but the first."""
+        self.out += bytes([0xe8 if plug else 0xe9, which])
+        return self
+
 
 def encode(arg, value):
     if arg.type in ('int', 'uint', 'fixed'):
@@ -307,6 +312,19 @@ def seeds(interfaces):
     p.req('wl_surface', 'damage_buffer', 0, 0, W, H)
     p.req('wl_surface', 'commit').frame()
     out['output-touch-shrink'] = p
+
+    # A window maximized and moved to a display that then goes, with xdg_output.
+    p = globals_(new(), *core, 'wl_seat', 'wl_output', 'zxdg_output_manager_v1')
+    p.req('zxdg_output_manager_v1', 'get_xdg_output', Obj())
+    mapped_toplevel(p)
+    input_devices(p)
+    p.output(True).frame().bind('wl_output')
+    p.req('zxdg_output_manager_v1', 'get_xdg_output', Obj())
+    p.motion(0, 2).req('xdg_toplevel', 'set_maximized').req('wl_surface', 'commit').frame()
+    p.output(False).frame()
+    p.req('xdg_toplevel', 'unset_maximized').req('wl_surface', 'commit').frame()
+    p.output(True).output(True).frame().bind('wl_output').output(False, 1).frame()
+    out['output-hotplug'] = p
 
     # Two subsurfaces restacked around each other and their parent, synced
     # and not, one destroyed while the parent's state still names it.

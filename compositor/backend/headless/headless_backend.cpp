@@ -276,14 +276,10 @@ Result<void> HeadlessBackend::start()
 		return bufmgr::unexpected(EINVAL, "headless refresh " +
 					  std::to_string(config_.refreshMilliHz) + " mHz");
 	for (uint32_t i = 0; i < std::max<uint32_t>(config_.numOutputs, 1); i++) {
-		auto output = std::make_unique<HeadlessOutput>(
-			*this, "HEADLESS-" + std::to_string(i + 1), config_);
-		auto ret = output->init(loop_);
-		if (!ret)
-			return ret;
-		/* Side by side, left to right. */
-		output->setPosition(static_cast<int32_t>(i * config_.width), 0);
-		outputs_.push_back(std::move(output));
+		auto output = makeOutput();
+		if (!output)
+			return bufmgr::unexpected(std::move(output).error());
+		outputs_.push_back(std::move(*output));
 	}
 	if (config_.renderNode.empty()) {
 		mainDevice_ = firstRenderDevice();
@@ -330,6 +326,31 @@ std::vector<Output *> HeadlessBackend::outputs() const
 	for (const auto &output : outputs_)
 		list.push_back(output.get());
 	return list;
+}
+
+Result<std::unique_ptr<HeadlessOutput>> HeadlessBackend::makeOutput()
+{
+	auto output = std::make_unique<HeadlessOutput>(
+		*this, "HEADLESS-" + std::to_string(++outputsMade_), config_);
+	if (auto ret = output->init(loop_); !ret)
+		return bufmgr::unexpected(std::move(ret).error());
+	/* Side by side, left to right. */
+	int32_t x = 0;
+	for (const auto &other : outputs_)
+		x = std::max(x, other->x() + int32_t(other->mode().width));
+	output->setPosition(x, 0);
+	return output;
+}
+
+Result<void> HeadlessBackend::addOutput()
+{
+	auto output = makeOutput();
+	if (!output)
+		return bufmgr::unexpected(std::move(output).error());
+	HeadlessOutput *raw = output->get();
+	outputs_.push_back(std::move(*output));
+	outputAdded(*raw);
+	return {};
 }
 
 bool HeadlessBackend::removeOutput(size_t index)

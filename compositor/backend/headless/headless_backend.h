@@ -159,14 +159,20 @@ public:
 
 	/* With FrameClock::Manual: how many outputs had a frame to run. */
 	size_t stepFrames();
+	/* A display plugged in, as a DRM hotplug would: a new output right of the others. */
+	Result<void> addOutput();
 	/* The display of output index unplugged, as a DRM hotplug would; not the last. */
 	bool removeOutput(size_t index);
 
 
 private:
+	Result<std::unique_ptr<HeadlessOutput>> makeOutput();
+
 	wl_event_loop *loop_;
 	HeadlessConfig config_;
 	std::vector<std::unique_ptr<HeadlessOutput>> outputs_;
+	/* Outputs made so far, which numbers their names. */
+	uint32_t outputsMade_ = 0;
 	std::optional<dev_t> mainDevice_;
 };
 
