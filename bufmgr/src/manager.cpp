@@ -5,12 +5,12 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <bufmgr/allocators.h>
 #include <bufmgr/clock.h>
+#include <bufmgr/dri_nodes.h>
 #include <bufmgr/log.h>
 
 #include <drm_fourcc.h>
@@ -31,21 +31,6 @@ namespace {
 constexpr uint64_t kAlwaysTimedBytes = 64 << 10;
 constexpr uint64_t kSmallBlobSampling = 16;
 
-
-std::vector<std::string> listDri(const std::string &dir, const char *prefix)
-{
-	std::vector<std::string> nodes;
-	DIR *d = ::opendir(dir.c_str());
-	if (!d)
-		return nodes;
-	while (struct dirent *e = ::readdir(d)) {
-		if (std::strncmp(e->d_name, prefix, std::strlen(prefix)) == 0)
-			nodes.push_back(dir + "/" + e->d_name);
-	}
-	::closedir(d);
-	std::sort(nodes.begin(), nodes.end());
-	return nodes;
-}
 
 /* A card node that drives a display: dumb buffers are for scanout. */
 bool isKmsNode(const std::string &node)
@@ -140,8 +125,8 @@ void BufferManager::discover()
 	if (config_.autodetectDrm && gbmNodes.empty() && dumbNodes.empty()) {
 		/* GBM: render nodes first, then display nodes; the first that
 		 * allocates wins (probed below). */
-		gbmNodes = listDri(config_.driDir, "renderD");
-		for (const std::string &card : listDri(config_.driDir, "card")) {
+		gbmNodes = driNodes("renderD", config_.driDir);
+		for (const std::string &card : driNodes("card", config_.driDir)) {
 			if (isKmsNode(card)) {
 				dumbNodes.push_back(card);
 				gbmNodes.push_back(card);

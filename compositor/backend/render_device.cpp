@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "backend/render_device.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <sys/stat.h>
+
+#include <bufmgr/dri_nodes.h>
 
 namespace comp {
 
@@ -19,22 +20,12 @@ bufmgr::Result<dev_t> renderDeviceAt(const std::string &path)
 
 std::optional<dev_t> firstRenderDevice()
 {
-	DIR *dir = opendir("/dev/dri");
-	if (!dir)
+	std::vector<std::string> nodes = bufmgr::driNodes("renderD");
+	if (nodes.empty())
+		nodes = bufmgr::driNodes("card");
+	if (nodes.empty())
 		return std::nullopt;
-	std::string render, card;
-	while (struct dirent *entry = readdir(dir)) {
-		std::string name = entry->d_name;
-		if (name.rfind("renderD", 0) == 0 && (render.empty() || name < render))
-			render = name;
-		else if (name.rfind("card", 0) == 0 && (card.empty() || name < card))
-			card = name;
-	}
-	closedir(dir);
-	std::string node = !render.empty() ? render : card;
-	if (node.empty())
-		return std::nullopt;
-	auto device = renderDeviceAt("/dev/dri/" + node);
+	auto device = renderDeviceAt(nodes.front());
 	return device ? std::optional<dev_t>(*device) : std::nullopt;
 }
 

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <dirent.h>
 #include <fcntl.h>
 #include <map>
 #include <mutex>
@@ -12,6 +11,7 @@
 
 #include <gbm.h>
 
+#include <bufmgr/dri_nodes.h>
 #include <bufmgr/log.h>
 
 namespace comp {
@@ -79,17 +79,7 @@ T proc(const char *name)
 
 std::string findRenderNode()
 {
-	std::vector<std::string> nodes;
-	DIR *dir = opendir("/dev/dri");
-	if (!dir)
-		return {};
-	while (struct dirent *entry = readdir(dir)) {
-		std::string_view name(entry->d_name);
-		if (name.starts_with("renderD"))
-			nodes.emplace_back("/dev/dri/" + std::string(name));
-	}
-	closedir(dir);
-	std::sort(nodes.begin(), nodes.end());
+	std::vector<std::string> nodes = bufmgr::driNodes("renderD");
 	return nodes.empty() ? std::string() : nodes.front();
 }
 

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "backend/drm/kms.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -12,6 +11,8 @@
 #include <algorithm>
 
 #include <drm_fourcc.h>
+
+#include <bufmgr/dri_nodes.h>
 
 #include "log.h"
 
@@ -147,30 +148,11 @@ bool hasConnectors(int fd)
 	return res && res->count_connectors > 0 && res->count_crtcs > 0;
 }
 
-std::vector<std::string> nodes(const char *prefix)
-{
-	std::vector<std::string> list;
-	DIR *dir = opendir("/dev/dri");
-	if (!dir)
-		return list;
-	while (struct dirent *entry = readdir(dir)) {
-		std::string name = entry->d_name;
-		if (name.rfind(prefix, 0) == 0)
-			list.push_back("/dev/dri/" + name);
-	}
-	closedir(dir);
-	/* card0 before card1: numerically, so card10 comes after card9. */
-	std::sort(list.begin(), list.end(), [](const std::string &a, const std::string &b) {
-		return a.size() != b.size() ? a.size() < b.size() : a < b;
-	});
-	return list;
-}
-
 } /* namespace */
 
 Result<Device> openKmsDevice(const std::string &path, const NodeOpener &opener)
 {
-	std::vector<std::string> candidates = path.empty() ? nodes("card")
+	std::vector<std::string> candidates = path.empty() ? bufmgr::driNodes("card")
 							   : std::vector<std::string>{ path };
 	if (candidates.empty())
 		return bufmgr::unexpected(ENODEV, "no /dev/dri/card* (is a KMS driver loaded?)");
@@ -208,7 +190,7 @@ std::optional<dev_t> findRenderDevice(const Device &kms)
 {
 	/* The display controller's own render node, if it has one, comes first. */
 	std::optional<dev_t> other;
-	for (const std::string &path : nodes("renderD")) {
+	for (const std::string &path : bufmgr::driNodes("renderD")) {
 		struct stat st;
 		if (stat(path.c_str(), &st) < 0)
 			continue;
