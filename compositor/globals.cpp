@@ -69,19 +69,35 @@ void Globals::removeOutput(OutputGlobal &global)
 		return;
 	global.withdraw();
 	std::erase(outputList_, &global);
-	retired_.push_back(std::move(*it));
+	/* A client may bind it until it has read global_remove. */
+	retired_.push_back({ std::chrono::steady_clock::now() + server_.config().outputRetirement,
+			     std::move(*it) });
 	outputs_.erase(it);
-	/* A client may bind it until it has read global_remove; wlroots waits 5 s too. */
 	if (!retireTimer_.get())
 		retireTimer_.reset(wl_event_loop_add_timer(server_.loop(), &Globals::onRetire, this));
-	if (retireTimer_.get())
-		wl_event_source_timer_update(retireTimer_.get(), 5000);
+	if (retired_.size() == 1)
+		armRetireTimer();
+}
+
+void Globals::armRetireTimer()
+{
+	if (!retireTimer_.get() || retired_.empty())
+		return;
+	/* Each global has its deadline: one withdrawn now does not keep older ones. */
+	const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+		retired_.front().deadline - std::chrono::steady_clock::now());
+	wl_event_source_timer_update(retireTimer_.get(), int(std::max<int64_t>(1, left.count())));
 }
 
 int Globals::onRetire(void *data)
 {
-	/* The timer restarts at each removal: every global here was withdrawn 5 s ago or more. */
-	static_cast<Globals *>(data)->retired_.clear();
+	auto *self = static_cast<Globals *>(data);
+	const auto now = std::chrono::steady_clock::now();
+	/* Withdrawn in order, so their deadlines come in order. */
+	auto due = std::find_if(self->retired_.begin(), self->retired_.end(),
+				[&](const Retired &r) { return r.deadline > now; });
+	self->retired_.erase(self->retired_.begin(), due);
+	self->armRetireTimer();
 	return 0;
 }
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <chrono>
+#include <deque>
 #include <memory>
 #include <vector>
 
@@ -56,11 +58,14 @@ public:
 	 * clients have seen it go.
 	 */
 	void removeOutput(OutputGlobal &global);
+	/* Output globals removed and not yet destroyed. */
+	size_t retiredOutputs() const { return retired_.size(); }
 
 private:
 	explicit Globals(Server &server);
 	bufmgr::Result<void> init();
 	static int onRetire(void *data);
+	void armRetireTimer();
 
 	Server &server_;
 	std::unique_ptr<CompositorGlobal> compositor_;
@@ -68,8 +73,12 @@ private:
 	std::unique_ptr<ShmGlobal> shm_;
 	std::vector<std::unique_ptr<OutputGlobal>> outputs_;
 	std::vector<OutputGlobal *> outputList_;
-	/* Removed from the registry, destroyed when retireTimer_ fires. */
-	std::vector<std::unique_ptr<OutputGlobal>> retired_;
+	/* Removed from the registry, each destroyed at its deadline. */
+	struct Retired {
+		std::chrono::steady_clock::time_point deadline;
+		std::unique_ptr<OutputGlobal> global;
+	};
+	std::deque<Retired> retired_;
 	EventSource retireTimer_;
 	std::unique_ptr<XdgOutputManager> xdgOutput_;
 	std::unique_ptr<XdgShell> xdgShell_;

@@ -84,6 +84,11 @@ struct ServerConfig {
 	ClientLimits limits;
 	/* A scanout tranche reaches a client once stable this long. */
 	std::chrono::milliseconds scanoutHysteresis{ 2000 };
+	/*
+	 * A removed output's wl_output global stays bindable this long, for
+	 * clients that have not yet read its global_remove (wlroots: 5 s).
+	 */
+	std::chrono::milliseconds outputRetirement{ 5000 };
 };
 
 /*
@@ -131,6 +136,8 @@ public:
 	LinuxDmabuf *linuxDmabuf() { return globals_ ? globals_->linuxDmabuf() : nullptr; }
 	HeapHints *heapHints() { return globals_ ? globals_->heapHints() : nullptr; }
 	const std::vector<OutputGlobal *> &outputGlobals() const { return globals_->outputs(); }
+	/* wl_output globals withdrawn and still bindable. */
+	size_t retiredOutputGlobals() const { return globals_->retiredOutputs(); }
 
 	/* The record of a client, created on its first use. */
 	ClientState *clientState(wl_client *client);

@@ -545,6 +545,41 @@ TEST(Compositor, RemovedOutputLeavesTheRegistryAndItsWindowMoves)
 	EXPECT_EQ(stays.window.configures(), staysConfigures) << "configured for a work area that stayed";
 }
 
+/*
+ * A withdrawn wl_output global is destroyed at its own deadline: displays
+ * that keep going away do not keep the globals of earlier ones alive.
+ */
+TEST(Compositor, WithdrawnOutputGlobalsGoAtTheirOwnDeadlines)
+{
+	using namespace std::chrono;
+	comp::ServerConfig config = ServerRunner::defaultConfig();
+	config.headless.numOutputs = 3;
+	config.outputRetirement = milliseconds(400);
+	ServerRunner server(config);
+	ASSERT_TRUE(server.ok()) << server.error();
+	auto retired = [&] { return server.run([](comp::Server &s) { return s.retiredOutputGlobals(); }); };
+
+	ASSERT_TRUE(server.run([](comp::Server &s) { return s.headlessBackend()->removeOutput(2); }));
+	std::this_thread::sleep_for(milliseconds(200));
+	ASSERT_TRUE(server.run([](comp::Server &s) { return s.headlessBackend()->removeOutput(1); }));
+	const auto second = steady_clock::now();
+	ASSERT_EQ(retired(), 2u);
+	size_t left = 2;
+	while (left == 2 && steady_clock::now() - second < seconds(5)) {
+		std::this_thread::sleep_for(milliseconds(2));
+		left = retired();
+	}
+	/* The first went about 200 ms after the second was withdrawn, the second not yet. */
+	EXPECT_EQ(left, 1u);
+	EXPECT_LT(steady_clock::now() - second, milliseconds(400));
+	while (left && steady_clock::now() - second < seconds(5)) {
+		std::this_thread::sleep_for(milliseconds(2));
+		left = retired();
+	}
+	EXPECT_EQ(left, 0u);
+	EXPECT_GE(steady_clock::now() - second, milliseconds(400));
+}
+
 /* Maximized from a display that then went: restored onto one still there, not onto nothing. */
 TEST(Compositor, UnmaximizedWindowReturnsToAnOutputStillThere)
 {
