@@ -330,8 +330,17 @@ std::vector<Output *> HeadlessBackend::outputs() const
 
 Result<std::unique_ptr<HeadlessOutput>> HeadlessBackend::makeOutput()
 {
-	auto output = std::make_unique<HeadlessOutput>(
-		*this, "HEADLESS-" + std::to_string(++outputsMade_), config_);
+	/* The lowest number free: a display plugged in again gets its name back. */
+	uint32_t number = 1;
+	auto taken = [&](uint32_t n) {
+		return std::any_of(outputs_.begin(), outputs_.end(), [&](const auto &output) {
+			return output->name() == "HEADLESS-" + std::to_string(n);
+		});
+	};
+	while (taken(number))
+		number++;
+	auto output = std::make_unique<HeadlessOutput>(*this, "HEADLESS-" + std::to_string(number),
+						       config_);
 	if (auto ret = output->init(loop_); !ret)
 		return bufmgr::unexpected(std::move(ret).error());
 	/* Side by side, left to right. */

@@ -171,8 +171,6 @@ private:
 	wl_event_loop *loop_;
 	HeadlessConfig config_;
 	std::vector<std::unique_ptr<HeadlessOutput>> outputs_;
-	/* Outputs made so far, which numbers their names. */
-	uint32_t outputsMade_ = 0;
 	std::optional<dev_t> mainDevice_;
 };
 
