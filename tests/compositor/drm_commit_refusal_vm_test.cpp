@@ -5,7 +5,8 @@
  * output is tried again at the next refresh, and the display then shows
  * what the client drew last. Memory the display cannot import: its
  * buffers come from elsewhere; a client buffer whose flips keep being
- * refused: composed. refuse_commits.c makes the refusals.
+ * refused: composed; no vblank events: a timed refresh. refuse_commits.c
+ * makes the refusals.
  */
 #include <gtest/gtest.h>
 
@@ -157,6 +158,11 @@ TEST_F(DrmMemoryRefusalTest, OutputBuffersAvoidMemoryTheDisplayCannotImport)
 	EXPECT_NE(cma->note.find("import"), std::string::npos) << cma->note;
 	EXPECT_NE(source, "dma-heap:default_cma_region");
 	EXPECT_FALSE(source.empty());
+	/* The CMA buffers it first had are freed, not kept in the pool. */
+	const bufmgr::PoolSnapshot pool =
+		server->run([](comp::Server &s) { return s.bufferManager().pool().snapshot(); });
+	for (const bufmgr::PoolKeySnapshot &key : pool.keys)
+		EXPECT_NE(key.source, "dma-heap:default_cma_region") << key.freeBuffers << " free";
 
 	/* The display shows what is composed into them. */
 	Window window(*client, "reachable");
@@ -199,6 +205,60 @@ TEST_F(DrmMemoryRefusalTest, BufferWhoseFlipsAreRefusedIsComposed)
 	ASSERT_EQ(shot.width, kWidth);
 	EXPECT_EQ(shot.at(10, 10), kRed);
 	EXPECT_EQ(shot.at(10, kHeight - 10), kBlue);
+
+	/*
+	 * The verdict holds when another plane comes: scanout verdicts are
+	 * otherwise tested again then, and this buffer would be refused again.
+	 */
+	SolidOverlay overlay(comp::Rect{ 400, 40, 160, 120 }, kGreen);
+	server->run([&](comp::Server &s) { s.setOverlay(&overlay); });
+	const uint64_t composedFailures = drmStats().commitFailures;
+	for (int i = 0; i < 3; i++) {
+		PresentationRecord again = presentAndRecord(*client, f.surface(), f.wlBuffer);
+		EXPECT_TRUE(again.presented) << "frame " << i;
+		EXPECT_FALSE(again.zeroCopy()) << "frame " << i;
+	}
+	EXPECT_TRUE(server->run([](comp::Server &s) { return s.overlayOnPlane(); }));
+	EXPECT_EQ(drmStats().commitFailures, composedFailures);
+	server->run([](comp::Server &s) { s.setOverlay(nullptr); });
+}
+
+class DrmVblankRefusalTest : public DrmBackendTest
+{
+protected:
+	void TearDown() override { heapcomp_refuse_vblank_events(0); }
+};
+
+/*
+ * A driver without vblank events: a frame that shows nothing new still
+ * completes one refresh later, timed, so a client that only asks for
+ * frame callbacks is paced as on any display, and its next buffer shows.
+ */
+TEST_F(DrmVblankRefusalTest, FramesArePacedWithoutVblankEvents)
+{
+	ASSERT_NO_FATAL_FAILURE(start());
+	Window window(*client, "no vblank");
+	ASSERT_TRUE(window.waitConfigure());
+	window.ack();
+	ShmBuffer green(client->shm, 64, 48), red(client->shm, 64, 48);
+	green.fill(kGreen);
+	red.fill(kRed);
+	ASSERT_TRUE(presentAndRecord(*client, window.surface(), green.buffer()).presented);
+
+	heapcomp_refuse_vblank_events(EINVAL);
+	const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+	int frames = 0;
+	for (; std::chrono::steady_clock::now() < end; frames++)
+		ASSERT_TRUE(client->commitAndWaitFrame(window.surface())) << "frame " << frames;
+	/* 60 refreshes in that second; unpaced, the client would spin. */
+	EXPECT_GE(frames, 5);
+	EXPECT_LE(frames, 75);
+
+	ASSERT_TRUE(presentAndRecord(*client, window.surface(), red.buffer()).presented);
+	comp::Screenshot shot = capture();
+	ASSERT_EQ(shot.width, kWidth);
+	EXPECT_EQ(shot.at(1, 1), kRed);
+	EXPECT_EQ(server->run([](comp::Server &s) { return s.failedFrames(); }), 0u);
 }
 
 } /* namespace */

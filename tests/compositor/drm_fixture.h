@@ -7,10 +7,12 @@
  */
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <memory>
 #include <string>
+#include <vector>
 #include <unistd.h>
 
 #include <drm_fourcc.h>
@@ -53,6 +55,35 @@ inline comp::ServerConfig drmConfig(bool requiresContiguous = false, const std::
 	};
 	return config;
 }
+
+/* One colour, opaque: what the statistics overlay is to the backend. */
+class SolidOverlay : public comp::OverlayLayer
+{
+public:
+	SolidOverlay(comp::Rect rect, uint32_t colour)
+		: rect_(rect), pixels_(size_t(rect.width) * size_t(rect.height), colour)
+	{
+	}
+	bool visible() const override { return visible_; }
+	comp::Rect rect() const override { return rect_; }
+	Image image() const override
+	{
+		return Image{ pixels_.data(), uint32_t(rect_.width), uint32_t(rect_.height),
+			      generation_, true };
+	}
+	Cost cost() const override { return { generation_, 0 }; }
+	void fill(uint32_t colour)
+	{
+		std::fill(pixels_.begin(), pixels_.end(), colour);
+		generation_++;
+	}
+	bool visible_ = true;
+
+private:
+	comp::Rect rect_;
+	std::vector<uint32_t> pixels_;
+	uint64_t generation_ = 1;
+};
 
 /* Allocations the compositor's buffer manager made, from every source. */
 inline uint64_t allocationCount(comp::Server &server)

@@ -302,35 +302,6 @@ TEST_F(DrmBackendTest, ProbeTriesEveryHeapOnEveryPlane)
 }
 
 /* wl_shm cannot go on a plane: composed, with the reason kept. */
-/* One colour, opaque: what the statistics overlay is to the backend. */
-class SolidOverlay : public comp::OverlayLayer
-{
-public:
-	SolidOverlay(comp::Rect rect, uint32_t colour)
-		: rect_(rect), pixels_(size_t(rect.width) * size_t(rect.height), colour)
-	{
-	}
-	bool visible() const override { return visible_; }
-	comp::Rect rect() const override { return rect_; }
-	Image image() const override
-	{
-		return Image{ pixels_.data(), uint32_t(rect_.width), uint32_t(rect_.height),
-			      generation_, true };
-	}
-	Cost cost() const override { return { generation_, 0 }; }
-	void fill(uint32_t colour)
-	{
-		std::fill(pixels_.begin(), pixels_.end(), colour);
-		generation_++;
-	}
-	bool visible_ = true;
-
-private:
-	comp::Rect rect_;
-	std::vector<uint32_t> pixels_;
-	uint64_t generation_ = 1;
-};
-
 /*
  * The overlay on an overlay plane of its own: the fullscreen client
  * under it stays on the primary plane, nothing is composed, and what

@@ -17,9 +17,8 @@
 
 static atomic_int refusals;
 static atomic_int refusalError = EINVAL;
-/* Set before the server starts, read on its thread: no lock needed beyond that order. */
-static char refusedExporter[64];
 static atomic_int importError = EINVAL;
+static atomic_int vblankError;
 
 /*
  * The exporter of each GEM handle PRIME made and of each framebuffer
@@ -31,9 +30,13 @@ struct origin {
 	char exporter[64];
 };
 static struct origin handleOrigin[TRACKED], fbOrigin[TRACKED];
+/* Guards the tables and the two exporters, which the test's thread sets while the server's reads. */
 static pthread_mutex_t originLock = PTHREAD_MUTEX_INITIALIZER;
+static char refusedExporter[64];
 static char refusedFlips[64];
 static atomic_int flipError = EINVAL;
+/* The FB_ID property's id, learnt from GETPROPERTY (0 until then). */
+static atomic_uint fbIdProperty;
 
 void heapcomp_refuse_atomic_commits(int count, int error)
 {
@@ -48,8 +51,15 @@ int heapcomp_atomic_commits_to_refuse(void)
 
 void heapcomp_refuse_imports_from(const char *exporter, int error)
 {
+	pthread_mutex_lock(&originLock);
 	snprintf(refusedExporter, sizeof(refusedExporter), "%s", exporter ? exporter : "");
+	pthread_mutex_unlock(&originLock);
 	atomic_store(&importError, error);
+}
+
+void heapcomp_refuse_vblank_events(int error)
+{
+	atomic_store(&vblankError, error);
 }
 
 void heapcomp_refuse_flips_of(const char *exporter, int error)
@@ -79,11 +89,15 @@ static void exporterOf(int fd, char name[64])
 /* Whether fd is a dma-buf of the refused exporter. */
 static bool refusedImport(int fd)
 {
-	if (!refusedExporter[0])
+	char refused[64];
+	pthread_mutex_lock(&originLock);
+	memcpy(refused, refusedExporter, sizeof(refused));
+	pthread_mutex_unlock(&originLock);
+	if (!refused[0])
 		return false;
 	char name[64];
 	exporterOf(fd, name);
-	return strcmp(name, refusedExporter) == 0;
+	return strcmp(name, refused) == 0;
 }
 
 static void remember(struct origin *table, uint32_t id, const char *exporter)
@@ -94,18 +108,22 @@ static void remember(struct origin *table, uint32_t id, const char *exporter)
 	pthread_mutex_unlock(&originLock);
 }
 
-/* Whether a commit sets a property to a framebuffer of the refused exporter's memory. */
+/* Whether a commit shows a framebuffer of the refused exporter's memory on a plane. */
 static bool refusedFlip(const struct drm_mode_atomic *atomic)
 {
 	bool refused = false;
+	const uint32_t fbId = atomic_load(&fbIdProperty);
 	pthread_mutex_lock(&originLock);
 	if (refusedFlips[0]) {
 		const uint32_t *counts = (const uint32_t *)(uintptr_t)atomic->count_props_ptr;
+		const uint32_t *props = (const uint32_t *)(uintptr_t)atomic->props_ptr;
 		const uint64_t *values = (const uint64_t *)(uintptr_t)atomic->prop_values_ptr;
 		size_t total = 0;
 		for (uint32_t i = 0; i < atomic->count_objs; i++)
 			total += counts[i];
 		for (size_t i = 0; i < total && !refused; i++) {
+			if (props[i] != fbId)
+				continue;
 			const struct origin *fb = &fbOrigin[values[i] % TRACKED];
 			refused = values[i] && fb->id == values[i] &&
 				  strcmp(fb->exporter, refusedFlips) == 0;
@@ -115,16 +133,57 @@ static bool refusedFlip(const struct drm_mode_atomic *atomic)
 	return refused;
 }
 
+static int (*next)(int, unsigned long, ...);
+
+static void findNext(void)
+{
+	next = (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT, "ioctl");
+}
+
+static void forgetFramebuffer(uint32_t id)
+{
+	pthread_mutex_lock(&originLock);
+	if (fbOrigin[id % TRACKED].id == id)
+		fbOrigin[id % TRACKED].id = 0;
+	pthread_mutex_unlock(&originLock);
+}
+
 /* Found before libc's (and a sanitizer's) by the dynamic linker: the executable exports it. */
 int ioctl(int fd, unsigned long request, ...)
 {
-	static int (*next)(int, unsigned long, ...);
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	va_list args;
 	va_start(args, request);
 	void *arg = va_arg(args, void *);
 	va_end(args);
-	if (!next)
-		next = (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT, "ioctl");
+	pthread_once(&once, findNext);
+
+	if (request == DRM_IOCTL_WAIT_VBLANK && atomic_load(&vblankError) &&
+	    (((union drm_wait_vblank *)arg)->request.type & _DRM_VBLANK_EVENT)) {
+		errno = atomic_load(&vblankError);
+		return -1;
+	}
+	if (request == DRM_IOCTL_MODE_GETPROPERTY) {
+		int ret = next(fd, request, arg);
+		struct drm_mode_get_property *prop = arg;
+		if (ret == 0 && strcmp(prop->name, "FB_ID") == 0)
+			atomic_store(&fbIdProperty, prop->prop_id);
+		return ret;
+	}
+	if (request == DRM_IOCTL_MODE_RMFB) {
+		int ret = next(fd, request, arg);
+		if (ret == 0)
+			forgetFramebuffer(*(unsigned int *)arg);
+		return ret;
+	}
+#ifdef DRM_IOCTL_MODE_CLOSEFB
+	if (request == DRM_IOCTL_MODE_CLOSEFB) {
+		int ret = next(fd, request, arg);
+		if (ret == 0)
+			forgetFramebuffer(((struct drm_mode_closefb *)arg)->fb_id);
+		return ret;
+	}
+#endif
 
 	if (request == DRM_IOCTL_MODE_ATOMIC &&
 	    !(((struct drm_mode_atomic *)arg)->flags & DRM_MODE_ATOMIC_TEST_ONLY)) {

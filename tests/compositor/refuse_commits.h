@@ -8,7 +8,8 @@
  * frame, so a program linked with refuse_commits.c gets its own ioctl():
  * the next count commits that are not TEST_ONLY fail with error, as the
  * kernel's would, and so do imports of memory the display is told it
- * cannot reach, or flips of it; every other ioctl reaches the kernel.
+ * cannot reach, or flips of it, and vblank events of a driver that has
+ * none; every other ioctl reaches the kernel.
  */
 #ifdef __cplusplus
 extern "C" {
@@ -30,6 +31,8 @@ void heapcomp_refuse_imports_from(const char *exporter, int error);
  * own limits). NULL: none.
  */
 void heapcomp_refuse_flips_of(const char *exporter, int error);
+/* Vblank events (DRM_IOCTL_WAIT_VBLANK with _DRM_VBLANK_EVENT) fail with error; 0: none. */
+void heapcomp_refuse_vblank_events(int error);
 
 #ifdef __cplusplus
 }

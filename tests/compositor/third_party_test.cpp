@@ -6,6 +6,7 @@
  */
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fcntl.h>
@@ -58,7 +59,7 @@ std::string gbmNode()
 std::string listedCardNode()
 {
 	drmDevicePtr devices[16];
-	int count = drmGetDevices2(0, devices, 16);
+	const int count = std::min(drmGetDevices2(0, devices, 16), 16);
 	std::string node;
 	for (int i = 0; i < count && node.empty(); i++) {
 		if (devices[i]->available_nodes & (1 << DRM_NODE_PRIMARY))

@@ -106,6 +106,8 @@ DrmOutput::~DrmOutput()
 {
 	eventTarget_.output = nullptr;
 	captureSource_.reset();
+	retry_.reset();
+	refreshTimer_.reset();
 	if (idle_)
 		wl_event_source_remove(idle_);
 	/* Before its buffers go, blocking: no framebuffer is removed while shown. */
@@ -237,17 +239,27 @@ Result<void> DrmOutput::allocateSwapchain()
 	/*
 	 * From the pool first, where a swapchain's buffers go when it is
 	 * dropped: a display plugged in again takes its old buffers back.
-	 * Never from memory the display was found to refuse.
+	 * Never from memory the display was found to refuse, unless it
+	 * refused every kind: then the probe is not to be trusted.
 	 */
+	bufferSources_.clear();
 	auto allocate = [this, &manager](const bufmgr::AllocationRequest &request)
 		-> Result<bufmgr::Buffer> {
-		auto pooled = manager.allocatePooled(
-			request, backend_.scanoutConstraints(&ScanoutProbe::primary, "primary"));
+		const bufmgr::Constraints constraints =
+			backend_.scanoutConstraints(&ScanoutProbe::primary, "primary");
+		auto pooled = manager.allocatePooled(request, constraints);
+		if (!pooled && !constraints.refused.empty()) {
+			LOG_WARNING("%s: %s; allocating as if the probe had refused nothing",
+				    name_.c_str(), pooled.error().message().c_str());
+			pooled = manager.allocatePooled(request, {});
+		}
 		if (!pooled)
 			return bufmgr::unexpected(std::move(pooled).error());
 		bufmgr::Buffer buffer = pooled->release();
-		if (bufferSource_ != buffer.source())
-			bufferSource_ = buffer.source();
+		bufferSource_ = buffer.source();
+		if (std::find(bufferSources_.begin(), bufferSources_.end(), bufferSource_) ==
+		    bufferSources_.end())
+			bufferSources_.push_back(bufferSource_);
 		return buffer;
 	};
 	auto swapchain = createOutputSwapchain(backend_, config, allocate);
@@ -263,15 +275,23 @@ Result<void> DrmOutput::applyScanoutProbe()
 	cursor_.setMemoryConstraints(backend_.scanoutConstraints(&ScanoutProbe::cursor, "cursor"));
 	const bufmgr::Constraints primary =
 		backend_.scanoutConstraints(&ScanoutProbe::primary, "primary");
-	auto refused = std::find_if(primary.refused.begin(), primary.refused.end(),
-				    [&](const bufmgr::SkippedSource &r) { return r.source == bufferSource_; });
-	if (refused == primary.refused.end())
+	/* Any slot may have come from refused memory, where an allocation fell back. */
+	std::vector<const bufmgr::SkippedSource *> refused;
+	for (const bufmgr::SkippedSource &r : primary.refused)
+		if (std::find(bufferSources_.begin(), bufferSources_.end(), r.source) !=
+		    bufferSources_.end())
+			refused.push_back(&r);
+	if (refused.empty())
 		return {};
 	if (auto ret = allocateSwapchain(); !ret)
 		return ret;
-	LOG_WARNING("%s: %s: %s; %zu scanout buffers from %s instead", name_.c_str(),
-		    refused->source.c_str(), refused->why.c_str(), swapchain_->numAllocated(),
-		    bufferSource_.c_str());
+	for (const bufmgr::SkippedSource *r : refused) {
+		LOG_WARNING("%s: %s: %s; %zu scanout buffers from %s instead", name_.c_str(),
+			    r->source.c_str(), r->why.c_str(), swapchain_->numAllocated(),
+			    bufferSource_.c_str());
+		/* The old buffers went to the pool: no display here shows them, so free them. */
+		backend_.bufferManager().pool().trimSource(r->source);
+	}
 	return {};
 }
 
@@ -286,6 +306,21 @@ void DrmOutput::scheduleFrame()
 	 */
 	if (flipPending_ || !live())
 		return;
+	/*
+	 * A frame that asks for another with no flip in flight (no free
+	 * buffer, no vblank event) waits a millisecond: libwayland runs idle
+	 * sources until none is left, so an idle source would never let the
+	 * loop back to its fds.
+	 */
+	if (inFrame_) {
+		if (!retry_)
+			retry_.reset(wl_event_loop_add_timer(loop_, &DrmOutput::onRetry, this));
+		if (retry_)
+			wl_event_source_timer_update(retry_.get(), 1);
+		else
+			LOG_ERROR("%s: no timer for the next frame", name_.c_str());
+		return;
+	}
 	/*
 	 * Once the loop has handled what is ready (the client's commits):
 	 * an idle source, which costs no system call.
@@ -304,9 +339,16 @@ void DrmOutput::onIdle(void *data)
 		self->runFrame();
 }
 
+int DrmOutput::onRetry(void *data)
+{
+	onIdle(data);
+	return 0;
+}
+
 void DrmOutput::runFrame()
 {
 	frameScheduled_ = false;
+	inFrame_ = true;
 	frame();
 	/*
 	 * Nothing to repaint, but a capture, the overlay or a mode to set
@@ -314,6 +356,7 @@ void DrmOutput::runFrame()
 	 */
 	if (!flipPending_ && (!captureWaiting_.empty() || imagePlanesPending() || !modesetDone_))
 		recommit("same frame");
+	inFrame_ = false;
 }
 
 ProbePipe DrmOutput::probePipe()
@@ -496,9 +539,13 @@ void DrmOutput::checkToggled(ImagePlane &plane)
 
 void DrmOutput::forgetScanoutVerdicts()
 {
-	/* Client buffers were tested with the overlay plane as it was: test them again. */
+	/*
+	 * Client buffers were tested with the overlay plane as it was: test
+	 * them again, but for those whose flips the kernel kept refusing.
+	 */
 	for (auto &[buffer, entry] : backend_.clientFbs_)
-		entry.accepted.reset();
+		if (!entry.flipsRefused)
+			entry.accepted.reset();
 }
 
 kms::Framebuffer *DrmOutput::slotFramebuffer(bufmgr::SwapchainSlot &slot)
@@ -544,9 +591,8 @@ Result<void> DrmOutput::commitFb(uint32_t fbId, int inFence, const char *what)
 		 * busy CRTC): the next tries go without the planes that changed,
 		 * and the repaint composes them from now on.
 		 */
-		const int code = ret.error().code;
 		for (ImagePlane *plane : { &overlay_, &cursor_ })
-			if ((code == EINVAL || code == ERANGE || code == ENOSPC) && plane->changePending()) {
+			if (kms::configurationRefused(ret.error().code) && plane->changePending()) {
 				plane->refused(ret.error().message(), name_);
 				checkToggled(*plane);
 			}
@@ -585,8 +631,11 @@ Result<void> DrmOutput::commit(OutputState state)
 
 	if (state.scanout) {
 		DrmBackend::ClientFb *entry = backend_.clientFramebuffer(*state.scanout.get());
+		/* A refusal while a plane changes is that plane's: commitFb() takes it off. */
+		const bool planesChange = imagePlanesPending();
 		if (auto ret = commitFb(entry->fb->id(), -1, "scanout"); !ret) {
-			backend_.scanoutRefused(*entry, ret.error(), name_);
+			if (!planesChange)
+				backend_.scanoutRefused(*entry, ret.error(), name_);
 			return ret;
 		}
 		entry->commitRefusals = 0;
@@ -628,13 +677,36 @@ void DrmOutput::skipFrame()
 		flipShowsNew_ = false;
 		return;
 	}
-	LOG_WARNING("%s: vblank event: %s; presenting at once", name_.c_str(), strerror(errno));
+	/* A driver without vblank events: a timer of one refresh stands in, so clients stay paced. */
+	if (!vblankWarned_)
+		LOG_WARNING("%s: no vblank event (%s); timing the refresh instead", name_.c_str(),
+			    strerror(errno));
+	vblankWarned_ = true;
+	if (!refreshTimer_)
+		refreshTimer_.reset(wl_event_loop_add_timer(loop_, &DrmOutput::onRefreshTimer, this));
+	if (!refreshTimer_) {
+		LOG_ERROR("%s: no timer for the refresh", name_.c_str());
+		return;
+	}
+	const uint32_t mhz = mode_.refreshMilliHz ? mode_.refreshMilliHz : 60000;
+	wl_event_source_timer_update(refreshTimer_.get(), int(std::max<uint32_t>(1, 1000000 / mhz)));
+	flipPending_ = true;
+	flipShowsNew_ = false;
+}
+
+int DrmOutput::onRefreshTimer(void *data)
+{
+	auto *self = static_cast<DrmOutput *>(data);
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
+	self->flipPending_ = false;
 	PresentInfo info;
 	info.time = now;
-	info.sequence = lastSequence_;
-	presented(info);
+	info.sequence = self->lastSequence_;
+	self->presented(info);
+	if (self->frameScheduled_ && !self->flipPending_ && self->live())
+		self->runFrame();
+	return 0;
 }
 
 void DrmOutput::flipDone(uint32_t sequence, uint32_t sec, uint32_t usec)
@@ -1180,12 +1252,12 @@ void DrmBackend::scanoutRefused(ClientFb &entry, const bufmgr::Error &error,
 	 * configuration refused again and again, though TEST_ONLY took it
 	 * (bandwidth, a driver's own limits), does: it is composed from now on.
 	 */
-	const int code = error.code;
-	if (code != EINVAL && code != ERANGE && code != ENOSPC && code != E2BIG)
+	if (!kms::configurationRefused(error.code))
 		return;
 	if (++entry.commitRefusals < kScanoutCommitRefusals)
 		return;
 	entry.accepted = false;
+	entry.flipsRefused = true;
 	entry.refusal = "the kernel refused " + std::to_string(entry.commitRefusals) +
 			" commits of it in a row: " + error.message();
 	LOG_WARNING("%s: a client buffer goes composed: %s", output.c_str(), entry.refusal.c_str());

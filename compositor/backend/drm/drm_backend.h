@@ -160,6 +160,8 @@ private:
 	bool recommit(const char *why);
 	void forgetScanoutVerdicts();
 	static void onIdle(void *data);
+	static int onRetry(void *data);
+	static int onRefreshTimer(void *data);
 	static int onCaptureFence(int fd, uint32_t mask, void *data);
 	void finishCapture();
 	/* The session is back: set the mode and planes again at the next frame. */
@@ -198,6 +200,8 @@ private:
 
 	std::unique_ptr<bufmgr::Swapchain> swapchain_;
 	std::string bufferSource_;
+	/* Every source the swapchain's buffers came from. */
+	std::vector<std::string> bufferSources_;
 	/* On screen, and committed but not yet flipped to. */
 	bufmgr::SwapchainSlot *front_ = nullptr;
 	bufmgr::SwapchainSlot *pending_ = nullptr;
@@ -210,9 +214,14 @@ private:
 	uint64_t lastSequence_ = 0;
 	mutable std::string lastRefusal_;
 
-	/* Runs a frame scheduled while no flip is pending. */
 	/* The frame scheduled to run once the loop is idle; removed with the output. */
 	wl_event_source *idle_ = nullptr;
+	/* A frame scheduled by a frame, which waits for the loop to poll. */
+	EventSource retry_;
+	bool inFrame_ = false;
+	/* Stands in for the vblank event where the driver has none. */
+	EventSource refreshTimer_;
+	bool vblankWarned_ = false;
 
 	/* A writeback capture: asked for, then in flight until its fence signals. */
 	std::vector<CaptureHandler> captureWaiting_;
@@ -284,6 +293,8 @@ public:
 		std::string refusal;
 		/* Commits showing it that the kernel refused in a row, though TEST_ONLY took it. */
 		int commitRefusals = 0;
+		/* Refused that often: composed for good, whatever the other planes do. */
+		bool flipsRefused = false;
 	};
 	/* Null for a wl_shm buffer. */
 	ClientFb *clientFramebuffer(const ClientBuffer &buffer);

@@ -7,6 +7,7 @@
  * show; drm_backend.cpp does.
  */
 
+#include <cerrno>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -110,6 +111,16 @@ std::vector<FormatModifier> planeFormats(int fd, const drmModePlane &plane,
  * layout, for any format listed: the TEST_ONLY commit has the last word.
  */
 bool planeTakes(const std::vector<FormatModifier> &formats, FormatModifier buffer);
+
+/*
+ * Whether an atomic commit's errno refuses the configuration (a plane's
+ * buffer, size or bandwidth) rather than the moment: EACCES (the DRM
+ * master went) and EBUSY (a flip in flight) say nothing of what it shows.
+ */
+constexpr bool configurationRefused(int error)
+{
+	return error == EINVAL || error == ERANGE || error == ENOSPC || error == E2BIG;
+}
 
 /*
  * A framebuffer made from a dma-buf: PRIME import, AddFB2 with the
