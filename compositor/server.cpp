@@ -182,6 +182,8 @@ void Server::removeOutput(Output &output)
 		return;
 	std::unique_ptr<OutputRepaint> gone = std::move(*it);
 	const bool wasFirst = it == outputs_.begin();
+	const Rect goneRect{ output.x(), output.y(), int32_t(output.mode().width),
+			     int32_t(output.mode().height) };
 	outputs_.erase(it);
 	output.setFrameHandler({});
 	output.setPresentedHandler({});
@@ -193,6 +195,7 @@ void Server::removeOutput(Output &output)
 	gone.reset();
 	globals_->removeOutput(*global);
 	LOG_INFO("output %s removed; %zu left", output.name().c_str(), outputs_.size());
+	closeLayoutGap(goneRect);
 
 	/* Windows follow: the first output (the work area, the overlay's) may be another. */
 	for (View *view : std::vector<View *>(views().begin(), views().end()))
@@ -203,6 +206,37 @@ void Server::removeOutput(Output &output)
 		repaint->damageWhole();
 	sceneChanged();
 	scheduleRepaint();
+}
+
+void Server::closeLayoutGap(const Rect &gone)
+{
+	/* The outputs right of it in its row, and the windows on them: all move left. */
+	std::vector<OutputRepaint *> moving;
+	for (const auto &repaint : outputs_) {
+		const Output &o = repaint->output();
+		if (o.y() == gone.y && o.x() >= gone.right())
+			moving.push_back(repaint.get());
+	}
+	std::vector<View *> carried;
+	for (View *view : views()) {
+		for (const OutputRepaint *repaint : moving) {
+			const Output &o = repaint->output();
+			if (Rect{ o.x(), o.y(), int32_t(o.mode().width), int32_t(o.mode().height) }.contains(
+				    Rect{ view->x(), view->y(), 1, 1 })) {
+				carried.push_back(view);
+				break;
+			}
+		}
+	}
+	for (OutputRepaint *repaint : moving) {
+		Output &o = repaint->output();
+		o.setPosition(o.x() - gone.width, o.y());
+		LOG_INFO("output %s moves to %d,%d", o.name().c_str(), o.x(), o.y());
+	}
+	for (View *view : carried)
+		view->setPosition(view->x() - gone.width, view->y());
+	for (OutputRepaint *repaint : moving)
+		repaint->global()->positionChanged();
 }
 
 void Server::addOutput(Output &output, OutputGlobal &global)

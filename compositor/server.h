@@ -239,6 +239,8 @@ private:
 	void addOutput(Output &output, OutputGlobal &global);
 	/* The backend is about to destroy output: its frames, wl_output and windows move on. */
 	void removeOutput(Output &output);
+	/* Where a display went: the ones right of it in its row move left to fill its place. */
+	void closeLayoutGap(const Rect &gone);
 	Result<void> repaint(OutputRepaint &output);
 	void presented(OutputRepaint &output, const PresentInfo &info);
 

@@ -29,11 +29,13 @@ void getXdgOutput(wl_client *client, wl_resource *resource, uint32_t id,
 		wl_client_post_no_memory(client);
 		return;
 	}
-	wl_resource_set_implementation(xdgOutput, &xdgOutputImpl, nullptr, nullptr);
 	OutputGlobal *global = OutputGlobal::fromResource(outputResource);
 	/* An output removed meanwhile: the object stays inert. */
-	if (!global)
+	if (!global) {
+		wl_resource_set_implementation(xdgOutput, &xdgOutputImpl, nullptr, nullptr);
 		return;
+	}
+	global->addXdgOutput(xdgOutput);
 	Output *output = global->output();
 	Output::Mode mode = output->mode();
 	zxdg_output_v1_send_logical_position(xdgOutput, output->x(), output->y());
@@ -69,11 +71,12 @@ OutputGlobal::~OutputGlobal()
 
 void OutputGlobal::withdraw()
 {
-	/* Clients keep their wl_output objects; they go inert. */
+	/* Clients keep their wl_output and xdg_output objects; they go inert. */
 	resources_.forEach([](wl_resource *resource) {
 		wl_resource_set_user_data(resource, nullptr);
 	});
 	resources_.unlinkAll();
+	xdgOutputs_.unlinkAll();
 	if (output_ && global_)
 		wl_global_remove(global_.get());
 	output_ = nullptr;
@@ -108,14 +111,41 @@ void OutputGlobal::bind(wl_client *client, void *data, uint32_t version, uint32_
 		surface->outputBound(self, resource);
 }
 
-void OutputGlobal::sendState(wl_resource *resource)
+void OutputGlobal::addXdgOutput(wl_resource *resource)
 {
-	Output::Mode mode = output_->mode();
+	xdgOutputs_.add(resource, &xdgOutputImpl, nullptr);
+}
+
+void OutputGlobal::positionChanged()
+{
+	if (!output_)
+		return;
+	xdgOutputs_.forEach([&](wl_resource *resource) {
+		zxdg_output_v1_send_logical_position(resource, output_->x(), output_->y());
+		if (wl_resource_get_version(resource) < 3)
+			zxdg_output_v1_send_done(resource);
+	});
+	/* Its done ends the xdg_outputs' groups too (v3). */
+	resources_.forEach([&](wl_resource *resource) {
+		sendGeometry(resource);
+		if (wl_resource_get_version(resource) >= WL_OUTPUT_DONE_SINCE_VERSION)
+			wl_output_send_done(resource);
+	});
+}
+
+void OutputGlobal::sendGeometry(wl_resource *resource)
+{
 	wl_output_send_geometry(resource, output_->x(), output_->y(),
 				int32_t(output_->physicalWidthMm()),
 				int32_t(output_->physicalHeightMm()),
 				WL_OUTPUT_SUBPIXEL_UNKNOWN, output_->make().c_str(),
 				output_->model().c_str(), WL_OUTPUT_TRANSFORM_NORMAL);
+}
+
+void OutputGlobal::sendState(wl_resource *resource)
+{
+	Output::Mode mode = output_->mode();
+	sendGeometry(resource);
 	wl_output_send_mode(resource, WL_OUTPUT_MODE_CURRENT | WL_OUTPUT_MODE_PREFERRED,
 			    int32_t(mode.width), int32_t(mode.height),
 			    int32_t(mode.refreshMilliHz));

@@ -36,14 +36,20 @@ public:
 		});
 	}
 	static OutputGlobal *fromResource(wl_resource *resource);
+	/* An xdg_output of it, told where the output moves. */
+	void addXdgOutput(wl_resource *resource);
+	/* The output moved in the layout: every client hears where it is now. */
+	void positionChanged();
 
 private:
 	static void bind(wl_client *client, void *data, uint32_t version, uint32_t id);
 	void sendState(wl_resource *resource);
+	void sendGeometry(wl_resource *resource);
 
 	Server &server_;
 	Output *output_;
 	ResourceList resources_;
+	ResourceList xdgOutputs_;
 	Global global_;
 };
 

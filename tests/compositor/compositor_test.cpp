@@ -21,6 +21,56 @@
 namespace heapcomp::test {
 namespace {
 
+/* What a client heard of one output, through wl_output and an xdg_output of it. */
+struct OutputEvents {
+	int32_t x = -1, logicalX = -1;
+	int32_t width = 0, height = 0, refresh = 0, scale = 0;
+	int32_t logicalWidth = 0, logicalHeight = 0;
+	std::string name;
+	int done = 0;
+	Proxy<zxdg_output_v1> xdgOutput;
+
+	/* Listens on output, which must have no listener yet, and on a new xdg_output of it. */
+	OutputEvents(TestClient &client, wl_output *output)
+	{
+		static const wl_output_listener listener = {
+			.geometry = [](void *data, wl_output *, int32_t x, int32_t, int32_t, int32_t,
+				       int32_t, const char *, const char *,
+				       int32_t) { static_cast<OutputEvents *>(data)->x = x; },
+			.mode = [](void *data, wl_output *, uint32_t, int32_t w, int32_t h, int32_t r) {
+				auto *e = static_cast<OutputEvents *>(data);
+				e->width = w;
+				e->height = h;
+				e->refresh = r;
+			},
+			.done = [](void *data, wl_output *) { static_cast<OutputEvents *>(data)->done++; },
+			.scale = [](void *data, wl_output *,
+				    int32_t s) { static_cast<OutputEvents *>(data)->scale = s; },
+			.name = [](void *data, wl_output *,
+				   const char *n) { static_cast<OutputEvents *>(data)->name = n; },
+			.description = [](void *, wl_output *, const char *) {},
+		};
+		static const zxdg_output_v1_listener xdgListener = {
+			.logical_position = [](void *data, zxdg_output_v1 *, int32_t x,
+					       int32_t) { static_cast<OutputEvents *>(data)->logicalX = x; },
+			.logical_size = [](void *data, zxdg_output_v1 *, int32_t w, int32_t h) {
+				auto *e = static_cast<OutputEvents *>(data);
+				e->logicalWidth = w;
+				e->logicalHeight = h;
+			},
+			.done = [](void *, zxdg_output_v1 *) {},
+			.name = [](void *data, zxdg_output_v1 *,
+				   const char *n) { static_cast<OutputEvents *>(data)->name = n; },
+			.description = [](void *, zxdg_output_v1 *, const char *) {},
+		};
+		wl_output_add_listener(output, &listener, this);
+		xdgOutput.reset(zxdg_output_manager_v1_get_xdg_output(client.xdgOutputManager, output));
+		zxdg_output_v1_add_listener(xdgOutput, &xdgListener, this);
+	}
+	OutputEvents(const OutputEvents &) = delete;
+	OutputEvents &operator=(const OutputEvents &) = delete;
+};
+
 TEST(Compositor, StartsWithGlobals)
 {
 	ServerRunner server;
@@ -50,47 +100,12 @@ TEST(Compositor, OutputDescribesHeadlessMode)
 	ASSERT_TRUE(server.ok()) << server.error();
 	TestClient client(server.socket());
 	ASSERT_EQ(client.outputs.size(), 1u);
-	struct Info {
-		int32_t width = 0, height = 0, refresh = 0, scale = 0;
-		std::string name;
-		bool done = false;
-		int32_t logicalWidth = 0, logicalHeight = 0;
-	} info;
-	static const wl_output_listener listener = {
-		.geometry = [](void *, wl_output *, int32_t, int32_t, int32_t, int32_t, int32_t,
-			       const char *, const char *, int32_t) {},
-		.mode = [](void *data, wl_output *, uint32_t, int32_t w, int32_t h, int32_t r) {
-			auto *i = static_cast<Info *>(data);
-			i->width = w;
-			i->height = h;
-			i->refresh = r;
-		},
-		.done = [](void *data, wl_output *) { static_cast<Info *>(data)->done = true; },
-		.scale = [](void *data, wl_output *, int32_t s) { static_cast<Info *>(data)->scale = s; },
-		.name = [](void *data, wl_output *, const char *n) { static_cast<Info *>(data)->name = n; },
-		.description = [](void *, wl_output *, const char *) {},
-	};
-	wl_output_add_listener(client.outputs[0], &listener, &info);
-	/* The first binding's events already arrived; rebind through xdg-output. */
-	static const zxdg_output_v1_listener xdgListener = {
-		.logical_position = [](void *, zxdg_output_v1 *, int32_t, int32_t) {},
-		.logical_size = [](void *data, zxdg_output_v1 *, int32_t w, int32_t h) {
-			auto *i = static_cast<Info *>(data);
-			i->logicalWidth = w;
-			i->logicalHeight = h;
-		},
-		.done = [](void *, zxdg_output_v1 *) {},
-		.name = [](void *data, zxdg_output_v1 *, const char *n) {
-			static_cast<Info *>(data)->name = n;
-		},
-		.description = [](void *, zxdg_output_v1 *, const char *) {},
-	};
-	Proxy<zxdg_output_v1> xdgOutput(zxdg_output_manager_v1_get_xdg_output(
-		client.xdgOutputManager, client.outputs[0]));
-	zxdg_output_v1_add_listener(xdgOutput, &xdgListener, &info);
-	ASSERT_TRUE(client.dispatchUntil([&] { return info.done; }));
+	/* The first binding's events already arrived; the xdg_output's end in a done. */
+	OutputEvents info(client, client.outputs[0]);
+	ASSERT_TRUE(client.dispatchUntil([&] { return info.done > 0; }));
 	EXPECT_EQ(info.logicalWidth, 320);
 	EXPECT_EQ(info.logicalHeight, 240);
+	EXPECT_EQ(info.logicalX, 0);
 	EXPECT_EQ(info.name, "HEADLESS-1");
 }
 
@@ -543,6 +558,61 @@ TEST(Compositor, RemovedOutputLeavesTheRegistryAndItsWindowMoves)
 	ASSERT_TRUE(client.roundtrip());
 	EXPECT_EQ(events.entered.size(), 3u);
 	EXPECT_EQ(stays.window.configures(), staysConfigures) << "configured for a work area that stayed";
+}
+
+/*
+ * A display unplugged between two others leaves no gap: the one right of
+ * it moves left, its clients hear the new position (wl_output geometry,
+ * xdg_output logical position), and its windows move with it.
+ */
+TEST(Compositor, OutputsRightOfARemovedOneMoveLeft)
+{
+	comp::ServerConfig config = ServerRunner::defaultConfig();
+	config.headless.numOutputs = 3;
+	ServerRunner server(config);
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	ASSERT_EQ(client.outputs.size(), 3u);
+	const int32_t width = int32_t(config.headless.width);
+	OutputEvents third(client, client.outputs[2]);
+	ASSERT_TRUE(client.dispatchUntil([&] { return third.done == 1; }));
+	EXPECT_EQ(third.logicalX, 2 * width);
+
+	Window window(client, "right");
+	SurfaceOutputs events(window.surface());
+	ShmBuffer buffer(client.shm, 64, 64);
+	buffer.fill(kRed);
+	ASSERT_TRUE(window.waitConfigure());
+	window.ack();
+	ASSERT_TRUE(window.present(buffer.buffer(), 64, 64));
+	server.run([&](comp::Server &s) { s.findView("right")->setPosition(2 * width + 10, 20); });
+	ASSERT_TRUE(client.dispatchUntil([&] { return !events.entered.empty() && events.entered.back() == client.outputs[2].get(); }));
+	const size_t entered = events.entered.size(), left = events.left.size();
+	const int configures = window.configures();
+
+	ASSERT_TRUE(server.run([](comp::Server &s) { return s.headlessBackend()->removeOutput(1); }));
+	ASSERT_TRUE(client.dispatchUntil([&] { return third.done == 2; }));
+	EXPECT_EQ(third.x, width);
+	EXPECT_EQ(third.logicalX, width);
+	const auto [x, y] = server.run([](comp::Server &s) {
+		comp::View *view = s.findView("right");
+		return std::pair(view->x(), view->y());
+	});
+	EXPECT_EQ(x, width + 10);
+	EXPECT_EQ(y, 20);
+	/* Still on the same output: no leave, no enter, no new configure. */
+	ASSERT_TRUE(server.waitFrames(2));
+	ASSERT_TRUE(client.roundtrip());
+	EXPECT_EQ(events.entered.size(), entered);
+	EXPECT_EQ(events.left.size(), left);
+	EXPECT_EQ(window.configures(), configures);
+	const auto positions = server.run([](comp::Server &s) {
+		std::vector<int32_t> xs;
+		for (const comp::Output *o : s.backend().outputs())
+			xs.push_back(o->x());
+		return xs;
+	});
+	EXPECT_EQ(positions, (std::vector<int32_t>{ 0, width }));
 }
 
 /*
