@@ -394,7 +394,8 @@ TEST_F(DrmSessionTest, UinputDevicesReachClients)
 /*
  * Ctrl+Alt+F2 from a uinput keyboard asks seatd for VT 2: heapcomp stops
  * committing until VT 1 is back, then sets its mode again and shows what
- * the client drew meanwhile.
+ * the client drew meanwhile. The input devices close and open again with
+ * the session, and clients see no capability go and come back.
  */
 TEST_F(DrmSessionTest, VtSwitchPausesTheDisplayAndResumeShowsTheLatestFrame)
 {
@@ -403,7 +404,9 @@ TEST_F(DrmSessionTest, VtSwitchPausesTheDisplayAndResumeShowsTheLatestFrame)
 	udevd = std::make_unique<Udevd>();
 	ASSERT_TRUE(udevd->ok()) << udevd->error();
 	UinputDevice keyboard(UinputDevice::Kind::Keyboard, "heapcomp-test keyboard");
-	ASSERT_TRUE(keyboard.ok()) << keyboard.error();
+	UinputDevice touch(UinputDevice::Kind::TouchScreen, "heapcomp-test touch screen");
+	for (const UinputDevice *device : { &keyboard, &touch })
+		ASSERT_TRUE(device->ok()) << device->error();
 	ASSERT_TRUE(udevd->settle());
 	const int ourVt = activeVt();
 	ASSERT_NE(ourVt, 2) << "Ctrl+Alt+F2 would switch to the VT heapcomp is on";
@@ -412,6 +415,12 @@ TEST_F(DrmSessionTest, VtSwitchPausesTheDisplayAndResumeShowsTheLatestFrame)
 	start();
 	ASSERT_FALSE(HasFatalFailure());
 	EXPECT_EQ(log.count("libseat: "), 0u) << "libseat complained:\n" << log.all();
+	client->bindInput();
+	ASSERT_TRUE(client->dispatchUntil(
+		[&] { return client->seatCapabilities & WL_SEAT_CAPABILITY_TOUCH; }, 30000))
+		<< log.all();
+	const int capabilityEvents = client->seatCapabilityEvents;
+	const std::vector<std::string> devices = inputDevices();
 	Window window(*client, "session");
 	ShmBuffer green(client->shm, kWidth, kHeight);
 	showWindow(window, green, kGreen);
@@ -470,6 +479,12 @@ TEST_F(DrmSessionTest, VtSwitchPausesTheDisplayAndResumeShowsTheLatestFrame)
 		<< log.all();
 	EXPECT_GT(drmStats().commits, commits);
 	EXPECT_EQ(log.count("mode set"), 2u) << log.all();
+
+	/* The same devices, and clients heard nothing of them going and coming back. */
+	EXPECT_EQ(inputDevices(), devices) << log.all();
+	ASSERT_TRUE(client->roundtrip());
+	EXPECT_EQ(client->seatCapabilityEvents, capabilityEvents);
+	EXPECT_TRUE(client->seatCapabilities & WL_SEAT_CAPABILITY_TOUCH);
 }
 
 /*

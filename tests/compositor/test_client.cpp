@@ -143,6 +143,7 @@ const wl_shm_listener shmListener = {
 const wl_seat_listener seatListener = {
 	.capabilities = [](void *data, wl_seat *, uint32_t caps) {
 		static_cast<TestClient *>(data)->seatCapabilities = caps;
+		static_cast<TestClient *>(data)->seatCapabilityEvents++;
 	},
 	.name = [](void *, wl_seat *, const char *) {},
 };

@@ -207,6 +207,7 @@ public:
 	std::string keymapHead;	/* first bytes of the keymap */
 	bool keymapWritable = true;
 	uint32_t seatCapabilities = 0;
+	int seatCapabilityEvents = 0;
 	void bindInput();
 
 	/* Touch state: the points down now, and every event in order. */

@@ -47,6 +47,9 @@ std::string capabilities(libinput_device *device)
 	return caps.empty() ? "nothing heapcomp uses" : caps;
 }
 
+/* Long enough for the seat's word that the session went to arrive. */
+constexpr int kRemovalDelayMs = 200;
+
 } /* namespace */
 
 void InputDevices::LibinputUnref::operator()(libinput *li) const
@@ -62,6 +65,7 @@ InputDevices::InputDevices(Session &session, SinkGetter sink, LayoutGetter layou
 InputDevices::~InputDevices()
 {
 	source_.reset();
+	removalCheck_.reset();
 	/* Closes every device through closeRestricted() while open_ still exists. */
 	libinput_.reset();
 }
@@ -86,6 +90,10 @@ Result<std::unique_ptr<InputDevices>> InputDevices::create(wl_event_loop *loop, 
 	libinput_log_set_priority(input->libinput_.get(), LIBINPUT_LOG_PRIORITY_ERROR);
 	if (libinput_udev_assign_seat(input->libinput_.get(), session.seatName().c_str()) < 0)
 		return bufmgr::unexpected(EINVAL, "libinput: assigning seat " + session.seatName());
+	input->removalCheck_.reset(
+		wl_event_loop_add_timer(loop, &InputDevices::onRemovalCheck, input.get()));
+	if (!input->removalCheck_)
+		return bufmgr::unexpected(ENOMEM, "timer for input device removals");
 	input->source_.reset(wl_event_loop_add_fd(loop, libinput_get_fd(input->libinput_.get()),
 						  WL_EVENT_READABLE, &InputDevices::onReadable,
 						  input.get()));
@@ -126,14 +134,41 @@ int InputDevices::onReadable(int, uint32_t, void *data)
 
 void InputDevices::suspend()
 {
+	if (suspended_)
+		return;
+	suspended_ = true;
+	/* libinput removes every device: handled now, while the seat is not told. */
 	libinput_suspend(libinput_.get());
+	dispatch();
+	LOG_INFO("input devices closed while the session is away");
 }
 
 void InputDevices::resume()
 {
+	if (!suspended_)
+		return;
 	if (libinput_resume(libinput_.get()) < 0)
 		LOG_WARNING("libinput: resuming the input devices failed");
 	dispatch();
+	suspended_ = false;
+	LOG_INFO("input devices opened again: %zu", deviceNames().size());
+	/* A touch screen unplugged or plugged in while away. */
+	checkDevices();
+}
+
+void InputDevices::checkDevices()
+{
+	if (suspended_ || touchTold_ == (touchDevices_ > 0))
+		return;
+	touchTold_ = touchDevices_ > 0;
+	if (InputSink *sink = sink_())
+		sink->devicesChanged();
+}
+
+int InputDevices::onRemovalCheck(void *data)
+{
+	static_cast<InputDevices *>(data)->checkDevices();
+	return 0;
 }
 
 std::vector<std::string> InputDevices::deviceNames() const
@@ -221,13 +256,25 @@ void InputDevices::handle(libinput_event *event)
 		const int step = added ? 1 : -1;
 		if ((devices_[name] += step) <= 0)
 			devices_.erase(name);
-		const bool touchBefore = touchDevices_ > 0;
 		if (libinput_device_has_capability(device, LIBINPUT_DEVICE_CAP_TOUCH))
 			touchDevices_ += step;
-		LOG_INFO("input device %s: %s (%s, %s)", added ? "added" : "removed", name.c_str(),
-			 libinput_device_get_sysname(device), capabilities(device).c_str());
-		if (sink && touchBefore != (touchDevices_ > 0))
-			sink->devicesChanged();
+		/* Every device goes and comes back with the session: no news. */
+		if (suspended_)
+			LOG_DEBUG("input device %s with the session: %s", added ? "back" : "closed",
+				  name.c_str());
+		else
+			LOG_INFO("input device %s: %s (%s, %s)", added ? "added" : "removed",
+				 name.c_str(), libinput_device_get_sysname(device),
+				 capabilities(device).c_str());
+		/*
+		 * A removal waits a little before the seat hears of it: when the
+		 * session goes, the seat revokes the devices, and libinput may see
+		 * that before we hear the session went. They come back with it.
+		 */
+		if (added)
+			checkDevices();
+		else if (removalCheck_)
+			wl_event_source_timer_update(removalCheck_.get(), kRemovalDelayMs);
 		break;
 	}
 	case LIBINPUT_EVENT_KEYBOARD_KEY: {

@@ -42,14 +42,19 @@ public:
 	InputDevices(const InputDevices &) = delete;
 	InputDevices &operator=(const InputDevices &) = delete;
 
-	/* While the session is away: devices closed, and opened again on resume. */
+	/*
+	 * While the session is away: devices closed, and opened again on
+	 * resume. The seat sees no device go and come back meanwhile: what
+	 * it is offered changes only if the devices differ after resume.
+	 */
 	void suspend();
 	void resume();
 
 	/* An output went or came: a cursor left on no output moves onto the nearest. */
 	void layoutChanged();
 
-	bool hasTouch() const { return touchDevices_ > 0; }
+	/* As the seat was last told. */
+	bool hasTouch() const { return touchTold_; }
 	/* Devices libinput has now, by name. */
 	std::vector<std::string> deviceNames() const;
 
@@ -60,6 +65,9 @@ private:
 	static int onReadable(int fd, uint32_t mask, void *data);
 	void dispatch();
 	void handle(libinput_event *event);
+	/* Tells the seat if touch came or went. */
+	void checkDevices();
+	static int onRemovalCheck(void *data);
 	void moveBy(double dx, double dy, uint32_t timeMs);
 	/* Moves the cursor onto the nearest point of an output; false if there are none. */
 	bool clampCursor();
@@ -79,6 +87,10 @@ private:
 	std::unordered_map<int, SessionDevice> open_;
 	std::unordered_map<std::string, int> devices_;	/* name: how many */
 	int touchDevices_ = 0;
+	bool suspended_ = false;
+	/* Whether the seat was told of a touch device, and the check after a removal. */
+	bool touchTold_ = false;
+	EventSource removalCheck_;
 	double cursorX_ = 0;
 	double cursorY_ = 0;
 	bool cursorPlaced_ = false;
