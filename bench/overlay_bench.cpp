@@ -139,6 +139,23 @@ public:
 		return ImGui::GetDrawData();
 	}
 
+	/* Half a second on, as the overlay redraws: numbers tick, the graphs scroll. */
+	void tick()
+	{
+		ticks_++;
+		for (comp::HeapRow &heap : model_.heaps) {
+			heap.allocations += 7;
+			heap.liveBytes += 4096;
+		}
+		auto scroll = [](std::vector<float> &series, float next) {
+			series.erase(series.begin());
+			series.push_back(next);
+		};
+		scroll(model_.frames.intervalMs, 16.7f + 2.0f * std::sin(float(ticks_) * 1.3f));
+		scroll(model_.frames.repaintCpuMs, 0.8f + 0.5f * std::sin(float(ticks_) * 0.7f));
+		model_.overlayRedraws++;
+	}
+
 	ImGuiContext *imgui() const { return imgui_; }
 	const float *clear() const { return clear_; }
 
@@ -146,6 +163,7 @@ private:
 	ImGuiContext *imgui_;
 	comp::OverlayModel model_;
 	std::vector<std::string> dump_;
+	int ticks_ = 0;
 	float clear_[4] = { 0.06f, 0.06f, 0.06f, 1.0f };
 };
 
@@ -169,7 +187,7 @@ void layoutPanels(benchmark::State &state)
 		benchmark::DoNotOptimize(panels.layout(*renderer));
 }
 
-/* The raster alone: one layout, drawn again and again. */
+/* The raster alone: one layout, drawn whole again and again. */
 void rasterPanels(benchmark::State &state, bool gles)
 {
 	Panels panels;
@@ -182,7 +200,8 @@ void rasterPanels(benchmark::State &state, bool gles)
 		}
 		renderer = std::move(*made);
 	} else {
-		renderer = comp::createCpuOverlayRenderer();
+		/* Whole: the same layout again would otherwise draw nothing. */
+		renderer = comp::createCpuOverlayRenderer(false);
 	}
 	/* ImGui lays a window out over two frames; the second is the one shown. */
 	panels.layout(*renderer);
@@ -199,6 +218,24 @@ void rasterPanels(benchmark::State &state, bool gles)
 	state.counters["vertices"] = double(data->TotalVtxCount);
 }
 
+/* A redraw as the overlay makes them: the model half a second on, laid out and drawn. */
+void redrawPanels(benchmark::State &state, bool incremental)
+{
+	Panels panels;
+	auto renderer = comp::createCpuOverlayRenderer(incremental);
+	panels.layout(*renderer);
+	std::vector<uint32_t> pixels;
+	for (auto _ : state) {
+		panels.tick();
+		ImDrawData *data = panels.layout(*renderer);
+		if (auto ret = renderer->render(data, kWidth, kHeight, panels.clear(), pixels); !ret) {
+			state.SkipWithError(ret.error().message().c_str());
+			return;
+		}
+		benchmark::DoNotOptimize(pixels.data());
+	}
+}
+
 } /* namespace */
 
 int main(int argc, char **argv)
@@ -210,12 +247,17 @@ int main(int argc, char **argv)
 	benchmark::RegisterBenchmark(("fill/" + size).c_str(), fillPixels);
 	benchmark::RegisterBenchmark(("layout/" + size).c_str(), layoutPanels);
 	benchmark::RegisterBenchmark(("raster/cpu/" + size).c_str(), rasterPanels, false);
+	benchmark::RegisterBenchmark(("redraw/cpu-whole/" + size).c_str(), redrawPanels, false);
+	benchmark::RegisterBenchmark(("redraw/cpu/" + size).c_str(), redrawPanels, true);
 	benchmark::RegisterBenchmark(("raster/gles/" + size).c_str(), rasterPanels, true);
 	std::vector<Comparison> comparisons = {
 		{ "layout/" + size, "fill/" + size, "ImGui layout of the panels vs one fill" },
 		{ "raster/cpu/" + size, "fill/" + size, "CPU raster vs one fill" },
 		{ "raster/gles/" + size, "fill/" + size, "GLES raster and read-back vs one fill" },
 		{ "raster/cpu/" + size, "raster/gles/" + size, "CPU raster vs GLES" },
+		{ "redraw/cpu-whole/" + size, "fill/" + size, "redraw (layout, raster) drawn whole vs one fill" },
+		{ "redraw/cpu/" + size, "fill/" + size, "redraw drawn where it changed vs one fill" },
+		{ "redraw/cpu/" + size, "redraw/cpu-whole/" + size, "redraw where it changed vs whole" },
 	};
 	RatioReporter reporter(comparisons);
 	benchmark::RunSpecifiedBenchmarks(&reporter);

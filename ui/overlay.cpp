@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cfloat>
+#include <cinttypes>
 #include <utility>
 
 #include <imgui.h>
@@ -517,6 +518,7 @@ bufmgr::Result<void> Overlay::redraw()
 	model.overlayLastCpuNs = lastCpuNs_;
 	model.overlayTotalCpuNs = totalCpuNs_;
 
+	const uint64_t gathered = bufmgr::clockNs(CLOCK_PROCESS_CPUTIME_ID);
 	ImGui::SetCurrentContext(imgui_);
 	ImGuiIO &io = ImGui::GetIO();
 	io.DisplaySize = ImVec2(float(next.width), float(next.height));
@@ -543,18 +545,21 @@ bufmgr::Result<void> Overlay::redraw()
 	runBenchControls();
 	lastRedraw_ = now;
 
-	/* Into the buffer the last unchanged redraw left: no new pages each time. */
-	std::vector<uint32_t> pixels = std::move(spare_);
-	auto ret = renderer_->render(ImGui::GetDrawData(), uint32_t(next.width),
-				     uint32_t(next.height), background_, pixels);
-	if (!ret)
-		return ret;
+	/* Drawn again where the panels changed; the outputs copy what image() gives them. */
+	const uint64_t laidOut = bufmgr::clockNs(CLOCK_PROCESS_CPUTIME_ID);
+	auto changed = renderer_->render(ImGui::GetDrawData(), uint32_t(next.width),
+					 uint32_t(next.height), background_, pixels_);
+	if (!changed)
+		return bufmgr::unexpected(std::move(changed).error());
+	const uint64_t drawn = bufmgr::clockNs(CLOCK_PROCESS_CPUTIME_ID);
+	LOG_DEBUG("overlay redraw %dx%d: statistics %" PRIu64 " us, layout %" PRIu64
+		  " us, pixels %" PRIu64 " us%s",
+		  next.width, next.height, (gathered - cpuStart) / 1000, (laidOut - gathered) / 1000,
+		  (drawn - laidOut) / 1000, *changed ? "" : " (unchanged)");
 	dump_ = std::move(dump);
 	/* Unchanged pixels: the output has nothing to redraw. */
 	const bool moved = next != rect_;
-	if (pixels != pixels_ || moved) {
-		/* The outputs copy what image() gives them, so the old pixels can go spare. */
-		std::swap(pixels_, pixels);
+	if (*changed || moved) {
 		rect_ = next;
 		generation_++;
 		server_.overlayChanged();
@@ -562,7 +567,6 @@ bufmgr::Result<void> Overlay::redraw()
 		if (moved && interactive_)
 			server_.seat().updatePointerFocus();
 	}
-	spare_ = std::move(pixels);
 	redraws_++;
 	lastCpuNs_ = bufmgr::clockNs(CLOCK_PROCESS_CPUTIME_ID) - cpuStart;
 	totalCpuNs_ += lastCpuNs_;

@@ -157,8 +157,6 @@ private:
 	/* Height the panels took in the last redraw; 0: none yet. */
 	uint32_t contentHeight_ = 0;
 	std::vector<uint32_t> pixels_;
-	/* The next redraw renders here, then swaps it with pixels_ if anything changed. */
-	std::vector<uint32_t> spare_;
 	uint64_t generation_ = 0;
 	std::vector<std::string> dump_;
 	/* CMA areas are read at most once a second: sysfs and debugfs reads. */

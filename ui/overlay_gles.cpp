@@ -29,7 +29,7 @@ public:
 
 	const std::string &name() const override { return name_; }
 	void newFrame() override;
-	bufmgr::Result<void> render(ImDrawData *data, uint32_t width, uint32_t height,
+	bufmgr::Result<bool> render(ImDrawData *data, uint32_t width, uint32_t height,
 				    const float clear[4], std::vector<uint32_t> &pixels) override;
 
 private:
@@ -102,7 +102,7 @@ bufmgr::Result<void> GlesOverlayRenderer::resize(uint32_t width, uint32_t height
 	return {};
 }
 
-bufmgr::Result<void> GlesOverlayRenderer::render(ImDrawData *data, uint32_t width,
+bufmgr::Result<bool> GlesOverlayRenderer::render(ImDrawData *data, uint32_t width,
 						 uint32_t height, const float clear[4],
 						 std::vector<uint32_t> &pixels)
 {
@@ -123,15 +123,19 @@ bufmgr::Result<void> GlesOverlayRenderer::render(ImDrawData *data, uint32_t widt
 		return unexpected(EIO, "overlay renderer: GL error " + std::to_string(err));
 
 	/* GL's first row is the bottom one. */
+	bool changed = pixels.size() != size_t(width) * height;
 	pixels.resize(size_t(width) * height);
 	for (uint32_t y = 0; y < height; y++) {
 		const uint8_t *in = rgba_.data() + size_t(height - 1 - y) * width * 4;
 		uint32_t *out = pixels.data() + size_t(y) * width;
-		for (uint32_t x = 0; x < width; x++, in += 4)
-			out[x] = uint32_t(in[3]) << 24 | uint32_t(in[0]) << 16 |
-				 uint32_t(in[1]) << 8 | in[2];
+		for (uint32_t x = 0; x < width; x++, in += 4) {
+			const uint32_t pixel = uint32_t(in[3]) << 24 | uint32_t(in[0]) << 16 |
+					       uint32_t(in[1]) << 8 | in[2];
+			changed |= out[x] != pixel;
+			out[x] = pixel;
+		}
 	}
-	return {};
+	return changed;
 }
 
 } /* namespace */

@@ -5,13 +5,15 @@
  * per pixel — so those are found and filled as spans; the rest (rounded
  * corners, anti-aliased edges, plot lines) goes through a plain
  * edge-function triangle rasterizer. Colours are blended premultiplied,
- * as ImGui's GL backend blends them.
+ * as ImGui's GL backend blends them. A redraw draws again only the tiles
+ * whose primitives changed since the last one: most of the panels stay.
  */
 #include "ui/overlay_renderer.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include <imgui.h>
 
@@ -76,6 +78,41 @@ struct Premultiplied {
 	}
 };
 
+/*
+ * Two triangles (a b c) (a c d) as ImGui's PrimRect and PrimRectUV emit
+ * them, or as it draws a line without anti-aliasing: an axis-aligned
+ * rect of one colour, texture mapped along the axes. Decided from the
+ * vertices alone, so a tile drawn alone splits a list as a whole redraw does.
+ */
+bool isQuad(const ImDrawVert *v, const ImDrawIdx *idx)
+{
+	if (idx[3] != idx[0] || idx[4] != idx[2])
+		return false;
+	const ImDrawVert &a = v[idx[0]], &b = v[idx[1]], &c = v[idx[2]], &d = v[idx[5]];
+	if (a.col != b.col || a.col != c.col || a.col != d.col)
+		return false;
+	/* a b along x, then b c along y; texture coordinates along the same axes. */
+	const bool rect = a.pos.y == b.pos.y && b.pos.x == c.pos.x && c.pos.y == d.pos.y &&
+			  d.pos.x == a.pos.x && a.uv.y == b.uv.y && b.uv.x == c.uv.x &&
+			  c.uv.y == d.uv.y && d.uv.x == a.uv.x;
+	/* a b along y: how a line along the grid comes, of one texel throughout. */
+	const bool line = a.pos.x == b.pos.x && b.pos.y == c.pos.y && c.pos.x == d.pos.x &&
+			  d.pos.y == a.pos.y && a.uv.x == b.uv.x && a.uv.x == c.uv.x &&
+			  a.uv.x == d.uv.x && a.uv.y == b.uv.y && a.uv.y == c.uv.y &&
+			  a.uv.y == d.uv.y;
+	return rect || line;
+}
+
+/* A quad (6 indices) or a triangle (3) of a draw command, within clip. */
+struct Primitive {
+	const ImDrawVert *vertices;
+	const ImDrawIdx *idx;
+	bool quad;
+	int clip[4];
+	/* The pixels it may touch: x0, y0, x1, y1, within clip. */
+	int box[4];
+};
+
 /* Blends colour, its alpha scaled by coverage (0..255), over *dst. */
 inline void blend(uint32_t *dst, const Colour &c, uint32_t coverage)
 {
@@ -94,7 +131,8 @@ public:
 	{
 	}
 
-	void draw(const ImDrawList &list, const ImDrawCmd &cmd);
+	/* p, only where it lies in clip (within its own). */
+	void draw(const Primitive &p, const int clip[4]);
 
 private:
 	/* Pixel columns or rows whose centres lie in [from, to), clipped to [lo, hi). */
@@ -111,7 +149,7 @@ private:
 		return font_[y * fontWidth_ + x];
 	}
 
-	bool quad(const ImDrawVert *v, const ImDrawIdx *idx, const int clip[4]);
+	void quad(const ImDrawVert *v, const ImDrawIdx *idx, const int clip[4]);
 	void triangle(const ImDrawVert &a, const ImDrawVert &b, const ImDrawVert &c,
 		      const int clip[4]);
 
@@ -123,37 +161,17 @@ private:
 	int fontHeight_;
 };
 
-/*
- * Two triangles (a b c) (a c d) as ImGui's PrimRect and PrimRectUV emit
- * them, or as it draws a line without anti-aliasing: an axis-aligned
- * rect of one colour, texture mapped along the axes. Filled as spans;
- * false when they are something else.
- */
-bool Raster::quad(const ImDrawVert *v, const ImDrawIdx *idx, const int clip[4])
+/* A quad isQuad() found, filled as spans. */
+void Raster::quad(const ImDrawVert *v, const ImDrawIdx *idx, const int clip[4])
 {
-	if (idx[3] != idx[0] || idx[4] != idx[2])
-		return false;
-	const ImDrawVert &a = v[idx[0]], &b = v[idx[1]], &c = v[idx[2]], &d = v[idx[5]];
-	if (a.col != b.col || a.col != c.col || a.col != d.col)
-		return false;
-	/* a b along x, then b c along y; texture coordinates along the same axes. */
-	const bool rect = a.pos.y == b.pos.y && b.pos.x == c.pos.x && c.pos.y == d.pos.y &&
-			  d.pos.x == a.pos.x && a.uv.y == b.uv.y && b.uv.x == c.uv.x &&
-			  c.uv.y == d.uv.y && d.uv.x == a.uv.x;
-	/* a b along y: how a line along the grid comes, of one texel throughout. */
-	const bool line = a.pos.x == b.pos.x && b.pos.y == c.pos.y && c.pos.x == d.pos.x &&
-			  d.pos.y == a.pos.y && a.uv.x == b.uv.x && a.uv.x == c.uv.x &&
-			  a.uv.x == d.uv.x && a.uv.y == b.uv.y && a.uv.y == c.uv.y &&
-			  a.uv.y == d.uv.y;
-	if (!rect && !line)
-		return false;
+	const ImDrawVert &a = v[idx[0]], &c = v[idx[2]];
 	const float x0 = std::min(a.pos.x, c.pos.x), x1 = std::max(a.pos.x, c.pos.x);
 	const float y0 = std::min(a.pos.y, c.pos.y), y1 = std::max(a.pos.y, c.pos.y);
 	int xFirst, xEnd, yFirst, yEnd;
 	span(x0, x1, clip[0], clip[2], xFirst, xEnd);
 	span(y0, y1, clip[1], clip[3], yFirst, yEnd);
 	if (xFirst >= xEnd || yFirst >= yEnd)
-		return true;
+		return;
 	const Colour colour = Colour::of(a.col);
 	/* uv at a pixel centre, from the corner that has the smaller coordinate. */
 	const ImDrawVert &left = a.pos.x <= c.pos.x ? a : c, &right = &left == &a ? c : a;
@@ -164,7 +182,7 @@ bool Raster::quad(const ImDrawVert *v, const ImDrawIdx *idx, const int clip[4])
 		/* A solid rect: one colour for all of it. */
 		const Premultiplied source(colour, texel(a.uv.x, a.uv.y));
 		if (source.a == 0)
-			return true;
+			return;
 		for (int y = yFirst; y < yEnd; y++) {
 			uint32_t *row = px_ + size_t(y) * size_t(width_);
 			if (source.a == 255) {
@@ -176,17 +194,23 @@ bool Raster::quad(const ImDrawVert *v, const ImDrawIdx *idx, const int clip[4])
 			for (int x = xFirst; x < xEnd; x++)
 				row[x] = pixel + Premultiplied::scaled(row[x], keep);
 		}
-		return true;
+		return;
 	}
 	const float texelsPerPixelX = du * float(fontWidth_);
 	const float texelsPerPixelY = dv * float(fontHeight_);
-	if (std::fabs(texelsPerPixelX - 1.0f) < 1e-3f && std::fabs(texelsPerPixelY - 1.0f) < 1e-3f) {
-		/* A glyph, one texel per pixel: walk the atlas alongside. */
-		const int tx = int((left.uv.x + (float(xFirst) + 0.5f - x0) * du) * float(fontWidth_));
-		const int ty = int((top.uv.y + (float(yFirst) + 0.5f - y0) * dv) * float(fontHeight_));
-		if (tx < 0 || ty < 0 || tx + (xEnd - xFirst) > fontWidth_ ||
-		    ty + (yEnd - yFirst) > fontHeight_)
-			return false;
+	/*
+	 * A glyph, one texel per pixel, inside the atlas: walk the atlas
+	 * alongside, from the texel of its first pixel however it is clipped.
+	 */
+	int xAll, xAllEnd, yAll, yAllEnd;
+	span(x0, x1, INT32_MIN / 2, INT32_MAX / 2, xAll, xAllEnd);
+	span(y0, y1, INT32_MIN / 2, INT32_MAX / 2, yAll, yAllEnd);
+	const int txAll = int((left.uv.x + (float(xAll) + 0.5f - x0) * du) * float(fontWidth_));
+	const int tyAll = int((top.uv.y + (float(yAll) + 0.5f - y0) * dv) * float(fontHeight_));
+	if (std::fabs(texelsPerPixelX - 1.0f) < 1e-3f && std::fabs(texelsPerPixelY - 1.0f) < 1e-3f &&
+	    txAll >= 0 && tyAll >= 0 && txAll + (xAllEnd - xAll) <= fontWidth_ &&
+	    tyAll + (yAllEnd - yAll) <= fontHeight_) {
+		const int tx = txAll + (xFirst - xAll), ty = tyAll + (yFirst - yAll);
 		/* The text colour premultiplied once; each texel scales all of it. */
 		const uint32_t full = Premultiplied(colour, 255).pixel();
 		for (int y = yFirst; y < yEnd; y++) {
@@ -200,7 +224,7 @@ bool Raster::quad(const ImDrawVert *v, const ImDrawIdx *idx, const int clip[4])
 				row[x] = source + Premultiplied::scaled(row[x], 255 - (source >> 24));
 			}
 		}
-		return true;
+		return;
 	}
 	for (int y = yFirst; y < yEnd; y++) {
 		uint32_t *row = px_ + size_t(y) * size_t(width_);
@@ -210,7 +234,6 @@ bool Raster::quad(const ImDrawVert *v, const ImDrawIdx *idx, const int clip[4])
 			blend(row + x, colour, texel(tu, tv));
 		}
 	}
-	return true;
 }
 
 void Raster::triangle(const ImDrawVert &a, const ImDrawVert &b, const ImDrawVert &c,
@@ -325,33 +348,47 @@ void Raster::triangle(const ImDrawVert &a, const ImDrawVert &b, const ImDrawVert
 	}
 }
 
-void Raster::draw(const ImDrawList &list, const ImDrawCmd &cmd)
+void Raster::draw(const Primitive &p, const int clip[4])
 {
-	const int clip[4] = {
-		std::max(0, int(std::floor(cmd.ClipRect.x))),
-		std::max(0, int(std::floor(cmd.ClipRect.y))),
-		std::min(width_, int(std::ceil(cmd.ClipRect.z))),
-		std::min(height_, int(std::ceil(cmd.ClipRect.w))),
-	};
-	if (clip[0] >= clip[2] || clip[1] >= clip[3])
-		return;
-	const ImDrawVert *vertices = list.VtxBuffer.Data + cmd.VtxOffset;
-	const ImDrawIdx *idx = list.IdxBuffer.Data + cmd.IdxOffset;
-	const ImDrawIdx *end = idx + cmd.ElemCount;
-	while (idx + 3 <= end) {
-		if (idx + 6 <= end && quad(vertices, idx, clip)) {
-			idx += 6;
-			continue;
-		}
-		triangle(vertices[idx[0]], vertices[idx[1]], vertices[idx[2]], clip);
-		idx += 3;
-	}
+	if (p.quad)
+		quad(p.vertices, p.idx, clip);
+	else
+		triangle(p.vertices[p.idx[0]], p.vertices[p.idx[1]], p.vertices[p.idx[2]], clip);
 }
+
+/* FNV-1a over 64-bit words: what a tile's primitives were, in their order. */
+inline uint64_t mix(uint64_t hash, uint64_t word)
+{
+	return (hash ^ word) * 0x100000001b3ull;
+}
+
+uint64_t hashOf(const Primitive &p)
+{
+	uint64_t hash = 0xcbf29ce484222325ull;
+	/* A quad's corners are its indices 0, 1, 2 and 5. */
+	static constexpr int corners[] = { 0, 1, 2, 5 };
+	for (int i = 0; i < (p.quad ? 4 : 3); i++) {
+		const ImDrawVert &v = p.vertices[p.idx[corners[i]]];
+		uint64_t words[3] = {};
+		static_assert(sizeof(v.pos) + sizeof(v.uv) + sizeof(v.col) <= sizeof(words));
+		std::memcpy(&words[0], &v.pos, sizeof(v.pos));
+		std::memcpy(&words[1], &v.uv, sizeof(v.uv));
+		std::memcpy(&words[2], &v.col, sizeof(v.col));
+		for (uint64_t word : words)
+			hash = mix(hash, word);
+	}
+	for (int edge : p.clip)
+		hash = mix(hash, uint64_t(uint32_t(edge)));
+	return hash;
+}
+
+/* Tiles of this many pixels each way: a line of changed text dirties a few. */
+constexpr int kTile = 32;
 
 class CpuOverlayRenderer : public OverlayRenderer
 {
 public:
-	CpuOverlayRenderer() = default;
+	explicit CpuOverlayRenderer(bool incremental) : incremental_(incremental) {}
 
 	const std::string &name() const override { return name_; }
 
@@ -366,37 +403,159 @@ public:
 		io.BackendRendererName = "heapcomp-cpu";
 	}
 
-	bufmgr::Result<void> render(ImDrawData *data, uint32_t width, uint32_t height,
+	bufmgr::Result<bool> render(ImDrawData *data, uint32_t width, uint32_t height,
 				    const float clear[4], std::vector<uint32_t> &pixels) override
 	{
 		auto channel = [&](int i) { return uint32_t(std::lround(clear[i] * 255.0f)); };
 		const uint32_t background = channel(3) << 24 | channel(0) << 16 | channel(1) << 8 |
 					    channel(2);
-		pixels.assign(size_t(width) * height, background);
-		Raster raster(pixels, int(width), int(height), font_, fontWidth_, fontHeight_);
+		const int w = int(width), h = int(height);
+		collect(data, w, h);
+
+		/* Each tile's primitives, in drawing order, as a hash. */
+		const int tilesX = (w + kTile - 1) / kTile, tilesY = (h + kTile - 1) / kTile;
+		std::vector<uint64_t> hashes(size_t(tilesX) * size_t(tilesY), background);
+		for (auto &row : rows_)
+			row.clear();
+		rows_.resize(size_t(tilesY));
+		for (size_t i = 0; incremental_ && i < primitives_.size(); i++) {
+			const Primitive &p = primitives_[i];
+			const uint64_t hash = hashOf(p);
+			for (int ty = p.box[1] / kTile; ty <= (p.box[3] - 1) / kTile; ty++) {
+				rows_[size_t(ty)].push_back(uint32_t(i));
+				for (int tx = p.box[0] / kTile; tx <= (p.box[2] - 1) / kTile; tx++) {
+					uint64_t &tile = hashes[size_t(ty) * size_t(tilesX) + size_t(tx)];
+					tile = mix(tile, hash);
+				}
+			}
+		}
+
+		/* pixels is the last call's: anything else is drawn whole. */
+		const bool whole = !incremental_ || width != lastWidth_ || height != lastHeight_ ||
+				   tiles_.size() != hashes.size() || pixels.data() != lastPixels_ ||
+				   pixels.size() != size_t(width) * height;
+		bool changed = whole;
+		if (whole)
+			pixels.assign(size_t(width) * height, background);
+		Raster raster(pixels, w, h, font_, fontWidth_, fontHeight_);
+		if (whole) {
+			for (const Primitive &p : primitives_)
+				raster.draw(p, p.clip);
+		} else {
+			/* Runs of changed tiles along each row of tiles, drawn again alone. */
+			for (int ty = 0; ty < tilesY; ty++) {
+				const size_t rowStart = size_t(ty) * size_t(tilesX);
+				for (int tx = 0; tx < tilesX;) {
+					if (hashes[rowStart + size_t(tx)] == tiles_[rowStart + size_t(tx)]) {
+						tx++;
+						continue;
+					}
+					const int first = tx;
+					while (tx < tilesX && hashes[rowStart + size_t(tx)] !=
+								      tiles_[rowStart + size_t(tx)])
+						tx++;
+					const int area[4] = { first * kTile, ty * kTile,
+							      std::min(w, tx * kTile),
+							      std::min(h, (ty + 1) * kTile) };
+					redrawArea(raster, pixels.data(), area, background,
+						   rows_[size_t(ty)]);
+					changed = true;
+				}
+			}
+		}
+		tiles_ = std::move(hashes);
+		lastWidth_ = width;
+		lastHeight_ = height;
+		lastPixels_ = pixels.data();
+		return changed;
+	}
+
+private:
+	/* The primitives of data's commands, each with its clip and the pixels it may touch. */
+	void collect(ImDrawData *data, int width, int height)
+	{
+		primitives_.clear();
 		for (int i = 0; i < data->CmdListsCount; i++) {
 			const ImDrawList &list = *data->CmdLists[i];
 			for (const ImDrawCmd &cmd : list.CmdBuffer) {
 				if (cmd.UserCallback)
 					continue;
-				raster.draw(list, cmd);
+				Primitive p{};
+				p.clip[0] = std::max(0, int(std::floor(cmd.ClipRect.x)));
+				p.clip[1] = std::max(0, int(std::floor(cmd.ClipRect.y)));
+				p.clip[2] = std::min(width, int(std::ceil(cmd.ClipRect.z)));
+				p.clip[3] = std::min(height, int(std::ceil(cmd.ClipRect.w)));
+				if (p.clip[0] >= p.clip[2] || p.clip[1] >= p.clip[3])
+					continue;
+				p.vertices = list.VtxBuffer.Data + cmd.VtxOffset;
+				const ImDrawIdx *idx = list.IdxBuffer.Data + cmd.IdxOffset;
+				const ImDrawIdx *end = idx + cmd.ElemCount;
+				while (idx + 3 <= end) {
+					p.idx = idx;
+					p.quad = idx + 6 <= end && isQuad(p.vertices, idx);
+					idx += p.quad ? 6 : 3;
+					float x0 = p.vertices[p.idx[0]].pos.x, x1 = x0;
+					float y0 = p.vertices[p.idx[0]].pos.y, y1 = y0;
+					for (int k = 1; k < (p.quad ? 6 : 3); k++) {
+						const ImVec2 &pos = p.vertices[p.idx[k]].pos;
+						x0 = std::min(x0, pos.x);
+						x1 = std::max(x1, pos.x);
+						y0 = std::min(y0, pos.y);
+						y1 = std::max(y1, pos.y);
+					}
+					/*
+					 * A pixel's margin each side, and the rasterizer's own on
+					 * the far side; clamped as floats, for vertices far off.
+					 */
+					p.box[0] = int(std::floor(std::max(float(p.clip[0]), x0 - 1.0f)));
+					p.box[1] = int(std::floor(std::max(float(p.clip[1]), y0 - 1.0f)));
+					p.box[2] = int(std::ceil(std::min(float(p.clip[2]), x1 + 2.0f)));
+					p.box[3] = int(std::ceil(std::min(float(p.clip[3]), y1 + 2.0f)));
+					if (p.box[0] < p.box[2] && p.box[1] < p.box[3])
+						primitives_.push_back(p);
+				}
 			}
 		}
-		return {};
 	}
 
-private:
+	/* The background and every primitive of the tile row that reaches area, there only. */
+	void redrawArea(Raster &raster, uint32_t *pixels, const int area[4], uint32_t background,
+			const std::vector<uint32_t> &row)
+	{
+		for (int y = area[1]; y < area[3]; y++) {
+			uint32_t *line = pixels + size_t(y) * size_t(lastWidth_);
+			std::fill(line + area[0], line + area[2], background);
+		}
+		for (uint32_t i : row) {
+			const Primitive &p = primitives_[i];
+			const int clip[4] = { std::max(p.clip[0], area[0]), std::max(p.clip[1], area[1]),
+					      std::min(p.clip[2], area[2]), std::min(p.clip[3], area[3]) };
+			if (clip[0] < clip[2] && clip[1] < clip[3] && p.box[0] < area[2] &&
+			    p.box[2] > area[0] && p.box[1] < area[3] && p.box[3] > area[1])
+				raster.draw(p, clip);
+		}
+	}
+
 	std::string name_ = "cpu";
+	bool incremental_;
 	unsigned char *font_ = nullptr;
 	int fontWidth_ = 0;
 	int fontHeight_ = 0;
+	std::vector<Primitive> primitives_;
+	/* Per row of tiles, the primitives that reach it, in drawing order. */
+	std::vector<std::vector<uint32_t>> rows_;
+	/* The last redraw: where it drew, its size and its tiles' hashes. */
+	const uint32_t *lastPixels_ = nullptr;
+	uint32_t lastWidth_ = 0;
+	uint32_t lastHeight_ = 0;
+	std::vector<uint64_t> tiles_;
 };
 
 } /* namespace */
 
-std::unique_ptr<OverlayRenderer> createCpuOverlayRenderer()
+std::unique_ptr<OverlayRenderer> createCpuOverlayRenderer(bool incremental)
 {
-	return std::make_unique<CpuOverlayRenderer>();
+	return std::make_unique<CpuOverlayRenderer>(incremental);
 }
 
 } /* namespace comp */

@@ -28,8 +28,13 @@ public:
 	virtual const std::string &name() const = 0;
 	/* The backend's per-frame step, before ImGui::NewFrame(). */
 	virtual void newFrame() = 0;
-	/* data drawn over `clear` (premultiplied RGBA) into width x height pixels. */
-	virtual bufmgr::Result<void> render(ImDrawData *data, uint32_t width, uint32_t height,
+	/*
+	 * data drawn over `clear` (premultiplied RGBA) into width x height
+	 * pixels. pixels holds what the last call drew there (the caller
+	 * leaves it alone in between), and may be drawn again only where it
+	 * changes; true if any pixel changed.
+	 */
+	virtual bufmgr::Result<bool> render(ImDrawData *data, uint32_t width, uint32_t height,
 					    const float clear[4],
 					    std::vector<uint32_t> &pixels) = 0;
 };
@@ -44,9 +49,10 @@ bufmgr::Result<std::unique_ptr<OverlayRenderer>> createGlesOverlayRenderer(ImGui
 /*
  * ImGui's triangles rasterized by the CPU: rects and glyphs as spans,
  * anything else edge by edge. Needs no GPU; on a software GL it costs a
- * fraction of the GLES path.
+ * fraction of the GLES path. Incremental: a redraw draws again only the
+ * 32x32 tiles whose primitives changed, the same pixels a whole one gives.
  */
-std::unique_ptr<OverlayRenderer> createCpuOverlayRenderer();
+std::unique_ptr<OverlayRenderer> createCpuOverlayRenderer(bool incremental = true);
 
 
 } /* namespace comp */

@@ -124,6 +124,63 @@ TEST(OverlayRenderer, CpuDrawsWhatImGuisGlesBackendDraws)
 	ImGui::DestroyContext(imgui);
 }
 
+/*
+ * Redraws as the overlay makes them, every half second: numbers tick, the
+ * graphs scroll, a client comes. Each drawn again only where it changed
+ * gives the pixels of a whole redraw.
+ */
+TEST(OverlayRenderer, IncrementalRedrawsGiveTheWholeRedrawsPixels)
+{
+	ImGuiContext *imgui = comp::createOverlayImGui();
+	auto incremental = comp::createCpuOverlayRenderer();
+	auto whole = comp::createCpuOverlayRenderer(false);
+	incremental->newFrame();
+	whole->newFrame();
+	constexpr uint32_t kWidth = 640, kHeight = 400;
+	ImGuiIO &io = ImGui::GetIO();
+	io.DisplaySize = ImVec2(kWidth, kHeight);
+	io.DeltaTime = 0.5f;
+	const float clear[4] = { 0.06f, 0.06f, 0.06f, 1.0f };
+	comp::OverlayModel model = sampleModel();
+	std::vector<std::string> dump;
+	std::vector<uint32_t> first, fromIncremental;
+	for (int step = 0; step < 8; step++) {
+		if (step == 3) {
+			comp::ClientRow client = model.clients.front();
+			client.pid = 4343;
+			client.label = "pid 4343 (foot)";
+			model.clients.push_back(client);
+		}
+		if (step != 5) {
+			/* Step 5 changes nothing: the redraw draws nothing again. */
+			model.heaps[0].allocations += 3;
+			model.heaps[0].liveBytes += 4096u * uint64_t(step);
+			model.outputs[0].frames += 30;
+			model.frames.intervalMs.erase(model.frames.intervalMs.begin());
+			model.frames.intervalMs.push_back(16.6f + float(step));
+			model.frames.repaintCpuMs.erase(model.frames.repaintCpuMs.begin());
+			model.frames.repaintCpuMs.push_back(0.3f * float(step));
+		}
+		layOut(model, dump);
+		std::vector<uint32_t> fromWhole;
+		auto changed = incremental->render(ImGui::GetDrawData(), kWidth, kHeight, clear,
+						   fromIncremental);
+		ASSERT_TRUE(changed);
+		EXPECT_EQ(*changed, step != 5) << "step " << step;
+		ASSERT_TRUE(whole->render(ImGui::GetDrawData(), kWidth, kHeight, clear, fromWhole));
+		ASSERT_EQ(fromIncremental.size(), size_t(kWidth) * kHeight);
+		size_t differ = 0;
+		for (size_t i = 0; i < fromWhole.size(); i++)
+			differ += fromIncremental[i] != fromWhole[i];
+		EXPECT_EQ(differ, 0u) << "step " << step;
+		if (step == 0)
+			first = fromWhole;
+		else
+			EXPECT_NE(fromWhole, first) << "step " << step << " drew what step 0 drew";
+	}
+	ImGui::DestroyContext(imgui);
+}
+
 /* The number after key= in line, or -1. */
 int field(const std::string &line, const std::string &key)
 {
