@@ -73,8 +73,8 @@ struct Settings {
 
 Settings settings;
 
-/* Direct scanout saves this much compositor CPU per frame, at least. */
-constexpr double kScanoutTarget = 5;
+/* A scanned-out frame costs at most a tenth of a composed one. */
+constexpr double kScanoutTarget = 10;
 /* The statistics overlay may add a tenth to a composed frame. */
 constexpr double kOverlayTarget = 1.10;
 
