@@ -127,10 +127,11 @@ uint64_t HeadlessOutput::nextTickNs(uint64_t nowNs) const
 	return next;
 }
 
-bool HeadlessOutput::armTimer(uint64_t whenNs)
+bool HeadlessOutput::armTimer(uint64_t whenNs, uint64_t intervalNs)
 {
 	struct itimerspec spec = {};
 	spec.it_value = toTimespec(whenNs);
+	spec.it_interval = toTimespec(intervalNs);
 	if (timerfd_settime(timerFd_.get(), TFD_TIMER_ABSTIME, &spec, nullptr) < 0) {
 		LOG_ERROR("%s: timerfd_settime: %s", name_.c_str(), strerror(errno));
 		return false;
@@ -143,13 +144,17 @@ void HeadlessOutput::scheduleFrame()
 	if (armed_)
 		return;
 	switch (clock_) {
-	case FrameClock::Refresh: {
-		uint64_t next = nextTickNs(bufmgr::clockNs());
-		if (!armTimer(next))
-			return;
-		lastTickNs_ = next;
+	case FrameClock::Refresh:
+		/*
+		 * The timer ticks every refresh while frames keep coming, so a
+		 * client drawing on every frame costs no system call to set it.
+		 */
+		if (!ticking_) {
+			if (!armTimer(nextTickNs(bufmgr::clockNs()), periodNs_))
+				return;
+			ticking_ = true;
+		}
 		break;
-	}
 	case FrameClock::Idle:
 		/*
 		 * Not an idle source: those run before the loop sleeps but
@@ -178,10 +183,23 @@ int HeadlessOutput::onTimer(int fd, uint32_t, void *data)
 	uint64_t expirations;
 	if (read(fd, &expirations, sizeof(expirations)) < 0)
 		return 0;
-	self->armed_ = false;
-	/* A stepped clock has no ticks: the frame shows when it runs. */
-	if (self->clock_ != FrameClock::Refresh)
+	if (self->clock_ == FrameClock::Refresh) {
+		/* The refresh that just went: the latest tick, however many passed. */
+		const uint64_t now = bufmgr::clockNs();
+		const uint64_t tick =
+			self->epochNs_ + (now - self->epochNs_) / self->periodNs_ * self->periodNs_;
+		/* A tick with no frame to show: the timer stops until one is asked for. */
+		if (!self->armed_ || tick <= self->lastPresentedNs_) {
+			if (!self->armed_ && self->armTimer(0, 0))
+				self->ticking_ = false;
+			return 0;
+		}
+		self->lastTickNs_ = tick;
+	} else {
+		/* A stepped clock has no ticks: the frame shows when it runs. */
 		self->lastTickNs_ = bufmgr::clockNs();
+	}
+	self->armed_ = false;
 	self->inTick_ = true;
 	self->frame();
 	self->inTick_ = false;

@@ -92,7 +92,7 @@ public:
 private:
 	static int onTimer(int fd, uint32_t mask, void *data);
 	uint64_t nextTickNs(uint64_t nowNs) const;
-	bool armTimer(uint64_t whenNs);
+	bool armTimer(uint64_t whenNs, uint64_t intervalNs = 0);
 	/* Reports the frame on screen as presented now: at this tick, or at once. */
 	void presentNow();
 
@@ -114,6 +114,8 @@ private:
 
 	bufmgr::UniqueFd timerFd_;
 	EventSource timerSource_;
+	/* The refresh timer runs, periodic, while frames are asked for. */
+	bool ticking_ = false;
 	bool armed_ = false;
 	uint64_t epochNs_ = 0;
 	uint64_t lastTickNs_ = 0;	/* vblank of the frame being rendered */
