@@ -246,6 +246,7 @@ TEST_F(DrmVblankRefusalTest, FramesArePacedWithoutVblankEvents)
 	ASSERT_TRUE(presentAndRecord(*client, window.surface(), green.buffer()).presented);
 
 	heapcomp_refuse_vblank_events(EINVAL);
+	const int refusedBefore = heapcomp_vblank_events_refused();
 	const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(1);
 	int frames = 0;
 	for (; std::chrono::steady_clock::now() < end; frames++)
@@ -253,6 +254,8 @@ TEST_F(DrmVblankRefusalTest, FramesArePacedWithoutVblankEvents)
 	/* 60 refreshes in that second; unpaced, the client would spin. */
 	EXPECT_GE(frames, 5);
 	EXPECT_LE(frames, 75);
+	/* Those frames waited for no vblank event: the driver "had" none. */
+	EXPECT_GE(heapcomp_vblank_events_refused() - refusedBefore, 1);
 
 	ASSERT_TRUE(presentAndRecord(*client, window.surface(), red.buffer()).presented);
 	comp::Screenshot shot = capture();

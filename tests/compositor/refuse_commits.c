@@ -19,6 +19,7 @@ static atomic_int refusals;
 static atomic_int refusalError = EINVAL;
 static atomic_int importError = EINVAL;
 static atomic_int vblankError;
+static atomic_int vblanksRefused;
 
 /*
  * The exporter of each GEM handle PRIME made and of each framebuffer
@@ -60,6 +61,11 @@ void heapcomp_refuse_imports_from(const char *exporter, int error)
 void heapcomp_refuse_vblank_events(int error)
 {
 	atomic_store(&vblankError, error);
+}
+
+int heapcomp_vblank_events_refused(void)
+{
+	return atomic_load(&vblanksRefused);
 }
 
 void heapcomp_refuse_flips_of(const char *exporter, int error)
@@ -160,6 +166,7 @@ int ioctl(int fd, unsigned long request, ...)
 
 	if (request == DRM_IOCTL_WAIT_VBLANK && atomic_load(&vblankError) &&
 	    (((union drm_wait_vblank *)arg)->request.type & _DRM_VBLANK_EVENT)) {
+		atomic_fetch_add(&vblanksRefused, 1);
 		errno = atomic_load(&vblankError);
 		return -1;
 	}

@@ -33,6 +33,8 @@ void heapcomp_refuse_imports_from(const char *exporter, int error);
 void heapcomp_refuse_flips_of(const char *exporter, int error);
 /* Vblank events (DRM_IOCTL_WAIT_VBLANK with _DRM_VBLANK_EVENT) fail with error; 0: none. */
 void heapcomp_refuse_vblank_events(int error);
+/* Vblank events refused so far. */
+int heapcomp_vblank_events_refused(void);
 
 #ifdef __cplusplus
 }

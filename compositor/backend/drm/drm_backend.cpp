@@ -243,16 +243,19 @@ Result<void> DrmOutput::allocateSwapchain()
 	 * refused every kind: then the probe is not to be trusted.
 	 */
 	bufferSources_.clear();
-	auto allocate = [this, &manager](const bufmgr::AllocationRequest &request)
+	bufmgr::Constraints constraints = backend_.scanoutConstraints(&ScanoutProbe::primary, "primary");
+	const auto &probes = backend_.scanoutProbes();
+	if (!constraints.refused.empty() &&
+	    std::none_of(probes.begin(), probes.end(),
+			 [](const ScanoutProbe &p) { return p.primary == std::optional<bool>(true); })) {
+		LOG_WARNING("%s: the primary plane took no memory the probe offered; "
+			    "allocating as if it had refused nothing",
+			    name_.c_str());
+		constraints = {};
+	}
+	auto allocate = [this, &manager, constraints](const bufmgr::AllocationRequest &request)
 		-> Result<bufmgr::Buffer> {
-		const bufmgr::Constraints constraints =
-			backend_.scanoutConstraints(&ScanoutProbe::primary, "primary");
 		auto pooled = manager.allocatePooled(request, constraints);
-		if (!pooled && !constraints.refused.empty()) {
-			LOG_WARNING("%s: %s; allocating as if the probe had refused nothing",
-				    name_.c_str(), pooled.error().message().c_str());
-			pooled = manager.allocatePooled(request, {});
-		}
 		if (!pooled)
 			return bufmgr::unexpected(std::move(pooled).error());
 		bufmgr::Buffer buffer = pooled->release();
@@ -341,7 +344,9 @@ void DrmOutput::onIdle(void *data)
 
 int DrmOutput::onRetry(void *data)
 {
-	onIdle(data);
+	auto *self = static_cast<DrmOutput *>(data);
+	if (self->frameScheduled_ && !self->flipPending_ && self->live())
+		self->runFrame();
 	return 0;
 }
 
@@ -685,7 +690,13 @@ void DrmOutput::skipFrame()
 	if (!refreshTimer_)
 		refreshTimer_.reset(wl_event_loop_add_timer(loop_, &DrmOutput::onRefreshTimer, this));
 	if (!refreshTimer_) {
-		LOG_ERROR("%s: no timer for the refresh", name_.c_str());
+		LOG_ERROR("%s: no timer for the refresh; presenting at once", name_.c_str());
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		PresentInfo info;
+		info.time = now;
+		info.sequence = lastSequence_;
+		presented(info);
 		return;
 	}
 	const uint32_t mhz = mode_.refreshMilliHz ? mode_.refreshMilliHz : 60000;
@@ -700,6 +711,9 @@ int DrmOutput::onRefreshTimer(void *data)
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	self->flipPending_ = false;
+	self->backend_.stats_.vblanks++;
+	/* Buffers gone since the last refresh give their framebuffers back. */
+	self->backend_.pruneClientFramebuffers();
 	PresentInfo info;
 	info.time = now;
 	info.sequence = self->lastSequence_;
