@@ -182,8 +182,7 @@ void Server::removeOutput(Output &output)
 		return;
 	std::unique_ptr<OutputRepaint> gone = std::move(*it);
 	const bool wasFirst = it == outputs_.begin();
-	const Rect goneRect{ output.x(), output.y(), int32_t(output.mode().width),
-			     int32_t(output.mode().height) };
+	const Rect goneRect = output.layoutRect();
 	outputs_.erase(it);
 	output.setFrameHandler({});
 	output.setPresentedHandler({});
@@ -220,9 +219,7 @@ void Server::closeLayoutGap(const Rect &gone)
 	std::vector<View *> carried;
 	for (View *view : views()) {
 		for (const OutputRepaint *repaint : moving) {
-			const Output &o = repaint->output();
-			if (Rect{ o.x(), o.y(), int32_t(o.mode().width), int32_t(o.mode().height) }.contains(
-				    Rect{ view->x(), view->y(), 1, 1 })) {
+			if (repaint->output().layoutRect().contains(Rect{ view->x(), view->y(), 1, 1 })) {
 				carried.push_back(view);
 				break;
 			}

@@ -195,6 +195,12 @@ public:
 	int32_t x() const { return x_; }
 	int32_t y() const { return y_; }
 	void setPosition(int32_t x, int32_t y) { x_ = x; y_ = y; }
+	/* Where it lies in the global compositor space. */
+	Rect layoutRect() const
+	{
+		const Mode m = mode();
+		return Rect{ x_, y_, int32_t(m.width), int32_t(m.height) };
+	}
 
 protected:
 	void frame() { if (frameHandler_) frameHandler_(); }

@@ -42,9 +42,7 @@ void WindowPolicy::fill(View &view, const Rect &geometry) const
 bool WindowPolicy::onAnOutput(const Rect &box) const
 {
 	for (Output *output : server_.backend().outputs()) {
-		Output::Mode mode = output->mode();
-		if (overlaps(box, Rect{ output->x(), output->y(), int32_t(mode.width),
-					int32_t(mode.height) }))
+		if (overlaps(box, output->layoutRect()))
 			return true;
 	}
 	return false;

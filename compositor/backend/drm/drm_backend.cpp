@@ -338,16 +338,20 @@ void DrmOutput::onIdle(void *data)
 {
 	auto *self = static_cast<DrmOutput *>(data);
 	self->idle_ = nullptr;
-	if (self->frameScheduled_ && !self->flipPending_ && self->live())
-		self->runFrame();
+	self->runFrameIfDue();
 }
 
 int DrmOutput::onRetry(void *data)
 {
 	auto *self = static_cast<DrmOutput *>(data);
-	if (self->frameScheduled_ && !self->flipPending_ && self->live())
-		self->runFrame();
+	self->runFrameIfDue();
 	return 0;
+}
+
+void DrmOutput::runFrameIfDue()
+{
+	if (frameScheduled_ && !flipPending_ && live())
+		runFrame();
 }
 
 void DrmOutput::runFrame()
@@ -718,8 +722,7 @@ int DrmOutput::onRefreshTimer(void *data)
 	info.time = now;
 	info.sequence = self->lastSequence_;
 	self->presented(info);
-	if (self->frameScheduled_ && !self->flipPending_ && self->live())
-		self->runFrame();
+	self->runFrameIfDue();
 	return 0;
 }
 
@@ -754,8 +757,7 @@ void DrmOutput::flipDone(uint32_t sequence, uint32_t sec, uint32_t usec)
 	if (scanout_)
 		info.flags |= PresentZeroCopy;
 	presented(info);
-	if (frameScheduled_ && !flipPending_ && live())
-		runFrame();
+	runFrameIfDue();
 }
 
 void DrmOutput::resume()
@@ -893,9 +895,7 @@ Result<void> DrmBackend::start()
 		[this] {
 			std::vector<Rect> layout;
 			for (const auto &output : outputs_)
-				layout.push_back(Rect{ output->x(), output->y(),
-						       int32_t(output->mode().width),
-						       int32_t(output->mode().height) });
+				layout.push_back(output->layoutRect());
 			return layout;
 		});
 	if (input)

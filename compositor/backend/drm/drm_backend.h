@@ -154,6 +154,8 @@ private:
 	kms::Framebuffer *slotFramebuffer(bufmgr::SwapchainSlot &slot);
 	void flipDone(uint32_t sequence, uint32_t sec, uint32_t usec);
 	void runFrame();
+	/* Runs the frame scheduled, if no flip is in flight and the display may show it. */
+	void runFrameIfDue();
 	/* This output's CRTC and planes for probeScanout(). */
 	ProbePipe probePipe();
 	/* Commits what is on screen again: for a writeback capture, or the overlay plane's change. */
