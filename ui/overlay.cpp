@@ -29,6 +29,8 @@ namespace {
 constexpr int32_t kMargin = 8;
 /* How often the panels are redrawn while the allocation benchmark runs. */
 constexpr std::chrono::milliseconds kBenchPeriod(100);
+/* Changes whose damage is kept: a plane's three buffers are at most two behind. */
+constexpr size_t kDamageKept = 4;
 
 /* ImGui's keys by evdev code: 1.86 indexes io.KeysDown with what io.KeyMap says. */
 void mapKeys(ImGuiIO &io)
@@ -100,7 +102,7 @@ std::unique_ptr<Overlay> Overlay::create(Server &server, OverlayConfig config)
 }
 
 Overlay::Overlay(Server &server, OverlayConfig config)
-	: server_(server), config_(std::move(config))
+	: server_(server), config_(std::move(config)), cmaReader_(config_.paths)
 {
 }
 
@@ -127,6 +129,7 @@ OverlayLayer::Image Overlay::image() const
 	image.height = uint32_t(rect_.height);
 	image.generation = generation_;
 	image.opaque = true;
+	image.damage = damage_;
 	return image;
 }
 
@@ -490,7 +493,7 @@ bufmgr::Result<void> Overlay::redraw()
 	OverlayModel model = gatherModel(server_);
 	const auto now = std::chrono::steady_clock::now();
 	if (redraws_ == 0 || now - cmaRead_ >= std::chrono::seconds(1)) {
-		cmaAreas_ = gatherCmaAreas(config_.paths);
+		cmaAreas_ = cmaReader_.read();
 		cmaRead_ = now;
 		const double at = std::chrono::duration<double>(now.time_since_epoch()).count();
 		for (CmaRow &area : cmaAreas_) {
@@ -555,11 +558,15 @@ bufmgr::Result<void> Overlay::redraw()
 	LOG_DEBUG("overlay redraw %dx%d: statistics %" PRIu64 " us, layout %" PRIu64
 		  " us, pixels %" PRIu64 " us%s",
 		  next.width, next.height, (gathered - cpuStart) / 1000, (laidOut - gathered) / 1000,
-		  (drawn - laidOut) / 1000, *changed ? "" : " (unchanged)");
+		  (drawn - laidOut) / 1000, changed->isEmpty() ? " (unchanged)" : "");
 	dump_ = std::move(dump);
 	/* Unchanged pixels: the output has nothing to redraw. */
 	const bool moved = next != rect_;
-	if (*changed || moved) {
+	if (!changed->isEmpty() || moved) {
+		/* A plane's copy of the image takes only the damage of the changes it missed. */
+		const bool resized = next.width != rect_.width || next.height != rect_.height;
+		damage_.insert(damage_.begin(), resized ? Rect{ 0, 0, next.width, next.height } : *changed);
+		damage_.resize(std::min(damage_.size(), kDamageKept));
 		rect_ = next;
 		generation_++;
 		server_.overlayChanged();

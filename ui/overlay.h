@@ -158,8 +158,11 @@ private:
 	uint32_t contentHeight_ = 0;
 	std::vector<uint32_t> pixels_;
 	uint64_t generation_ = 0;
+	/* What the last few changes touched, newest first (Image::damage). */
+	std::vector<Rect> damage_;
 	std::vector<std::string> dump_;
 	/* CMA areas are read at most once a second: sysfs and debugfs reads. */
+	CmaAreaReader cmaReader_;
 	std::vector<CmaRow> cmaAreas_;
 	std::map<std::string, CmaTrend> cmaTrends_;
 	/* Each source's allocations at the last redraw, and when: the rate column. */

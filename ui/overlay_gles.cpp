@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "ui/overlay_renderer.h"
 
+#include <algorithm>
 #include <cerrno>
 
 #include <GLES3/gl3.h>
@@ -29,7 +30,7 @@ public:
 
 	const std::string &name() const override { return name_; }
 	void newFrame() override;
-	bufmgr::Result<bool> render(ImDrawData *data, uint32_t width, uint32_t height,
+	bufmgr::Result<Rect> render(ImDrawData *data, uint32_t width, uint32_t height,
 				    const float clear[4], std::vector<uint32_t> &pixels) override;
 
 private:
@@ -102,14 +103,14 @@ bufmgr::Result<void> GlesOverlayRenderer::resize(uint32_t width, uint32_t height
 	return {};
 }
 
-bufmgr::Result<bool> GlesOverlayRenderer::render(ImDrawData *data, uint32_t width,
+bufmgr::Result<Rect> GlesOverlayRenderer::render(ImDrawData *data, uint32_t width,
 						 uint32_t height, const float clear[4],
 						 std::vector<uint32_t> &pixels)
 {
 	if (!context_->makeCurrent())
 		return unexpected(EIO, "overlay renderer: eglMakeCurrent failed");
 	if (auto ret = resize(width, height); !ret)
-		return ret;
+		return unexpected(std::move(ret).error());
 	glBindFramebuffer(GL_FRAMEBUFFER, framebuffer_);
 	glViewport(0, 0, GLsizei(width), GLsizei(height));
 	glDisable(GL_SCISSOR_TEST);
@@ -123,19 +124,28 @@ bufmgr::Result<bool> GlesOverlayRenderer::render(ImDrawData *data, uint32_t widt
 		return unexpected(EIO, "overlay renderer: GL error " + std::to_string(err));
 
 	/* GL's first row is the bottom one. */
-	bool changed = pixels.size() != size_t(width) * height;
+	const bool resized = pixels.size() != size_t(width) * height;
 	pixels.resize(size_t(width) * height);
+	Rect changed;
 	for (uint32_t y = 0; y < height; y++) {
 		const uint8_t *in = rgba_.data() + size_t(height - 1 - y) * width * 4;
 		uint32_t *out = pixels.data() + size_t(y) * width;
+		uint32_t first = width, last = 0;
 		for (uint32_t x = 0; x < width; x++, in += 4) {
 			const uint32_t pixel = uint32_t(in[3]) << 24 | uint32_t(in[0]) << 16 |
 					       uint32_t(in[1]) << 8 | in[2];
-			changed |= out[x] != pixel;
+			if (out[x] != pixel) {
+				first = std::min(first, x);
+				last = x;
+			}
 			out[x] = pixel;
 		}
+		if (first > last)
+			continue;
+		const Rect row{ int32_t(first), int32_t(y), int32_t(last - first + 1), 1 };
+		changed = changed.isEmpty() ? row : boundingBox(changed, row);
 	}
-	return changed;
+	return resized ? Rect{ 0, 0, int32_t(width), int32_t(height) } : changed;
 }
 
 } /* namespace */

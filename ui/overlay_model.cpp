@@ -115,24 +115,56 @@ std::optional<double> CmaTrend::secondsToExhaustion() const
 	return double(free1) / bytesPerSecond;
 }
 
-std::vector<CmaRow> gatherCmaAreas(const bufmgr::SystemPaths &paths)
+namespace {
+
+CmaRow cmaRow(const bufmgr::CmaAreaInfo &area)
+{
+	CmaRow row;
+	row.name = area.name;
+	row.totalBytes = area.totalBytes();
+	if (auto free = area.freePages())
+		row.freeBytes = *free * area.pageSize;
+	if (auto largest = area.largestFreePages())
+		row.largestFreeBytes = *largest * area.pageSize;
+	row.fragmentation = area.fragmentation();
+	if (area.bitmap)
+		row.occupancy = area.bitmap->occupancyMap(64);
+	return row;
+}
+
+} /* namespace */
+
+std::vector<CmaRow> CmaAreaReader::read()
 {
 	std::vector<CmaRow> rows;
-	bufmgr::CmaReadOptions options;
-	options.bitmap = true;
-	for (const bufmgr::CmaAreaInfo &area : bufmgr::readCmaAreas(paths, options)) {
-		CmaRow row;
-		row.name = area.name;
-		row.totalBytes = area.totalBytes();
-		if (auto free = area.freePages())
-			row.freeBytes = *free * area.pageSize;
-		if (auto largest = area.largestFreePages())
-			row.largestFreeBytes = *largest * area.pageSize;
-		row.fragmentation = area.fragmentation();
-		if (area.bitmap)
-			row.occupancy = area.bitmap->occupancyMap(64);
-		rows.push_back(std::move(row));
+	std::map<std::string, Seen> seen;
+	for (const std::string &name : bufmgr::listCmaAreas(paths_)) {
+		/* sysfs alone: debugfs's figures come from the bitmap, as unchanged as it is. */
+		bufmgr::CmaReadOptions sysfsOnly;
+		sysfsOnly.debugfs = false;
+		auto counters = bufmgr::readCmaArea(paths_, name, sysfsOnly);
+		if (!counters)
+			continue;
+		const bool counted = counters->allocPagesSuccess && counters->releasePagesSuccess;
+		const auto last = seen_.find(name);
+		if (counted && last != seen_.end() &&
+		    last->second.allocated == *counters->allocPagesSuccess &&
+		    last->second.released == *counters->releasePagesSuccess) {
+			rows.push_back(last->second.row);
+		} else {
+			bufmgr::CmaReadOptions options;
+			options.bitmap = true;
+			auto area = bufmgr::readCmaArea(paths_, name, options);
+			if (!area)
+				continue;
+			bitmapReads_ += area->bitmap.has_value();
+			rows.push_back(cmaRow(*area));
+		}
+		if (counted)
+			seen.emplace(name, Seen{ *counters->allocPagesSuccess,
+						 *counters->releasePagesSuccess, rows.back() });
 	}
+	seen_ = std::move(seen);
 	return rows;
 }
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <bufmgr/heap.h>
@@ -205,7 +206,31 @@ struct OverlayModel {
 /* The allocation sources, clients, outputs and frames of server, now. */
 OverlayModel gatherModel(Server &server);
 
-/* CMA areas as the overlay shows them; reads sysfs and debugfs. */
-std::vector<CmaRow> gatherCmaAreas(const bufmgr::SystemPaths &paths = {});
+/*
+ * CMA areas as the overlay shows them, from sysfs and debugfs. An area's
+ * bitmap (the kernel prints it as thousands of numbers) is read again
+ * only when its allocation or release counter moved: the bitmap changes
+ * only through those. Without the counters it is read every time.
+ */
+class CmaAreaReader
+{
+public:
+	explicit CmaAreaReader(bufmgr::SystemPaths paths = {}) : paths_(std::move(paths)) {}
+
+	std::vector<CmaRow> read();
+	/* Bitmaps read so far. */
+	uint64_t bitmapReads() const { return bitmapReads_; }
+
+private:
+	struct Seen {
+		uint64_t allocated = 0;
+		uint64_t released = 0;
+		CmaRow row;
+	};
+
+	bufmgr::SystemPaths paths_;
+	std::map<std::string, Seen> seen_;
+	uint64_t bitmapReads_ = 0;
+};
 
 } /* namespace comp */

@@ -403,7 +403,7 @@ public:
 		io.BackendRendererName = "heapcomp-cpu";
 	}
 
-	bufmgr::Result<bool> render(ImDrawData *data, uint32_t width, uint32_t height,
+	bufmgr::Result<Rect> render(ImDrawData *data, uint32_t width, uint32_t height,
 				    const float clear[4], std::vector<uint32_t> &pixels) override
 	{
 		auto channel = [&](int i) { return uint32_t(std::lround(clear[i] * 255.0f)); };
@@ -434,7 +434,7 @@ public:
 		const bool whole = !incremental_ || width != lastWidth_ || height != lastHeight_ ||
 				   tiles_.size() != hashes.size() || pixels.data() != lastPixels_ ||
 				   pixels.size() != size_t(width) * height;
-		bool changed = whole;
+		Rect changed = whole ? Rect{ 0, 0, w, h } : Rect{};
 		if (whole)
 			pixels.assign(size_t(width) * height, background);
 		Raster raster(pixels, w, h, font_, fontWidth_, fontHeight_);
@@ -459,7 +459,9 @@ public:
 							      std::min(h, (ty + 1) * kTile) };
 					redrawArea(raster, pixels.data(), area, background,
 						   rows_[size_t(ty)]);
-					changed = true;
+					const Rect run{ area[0], area[1], area[2] - area[0],
+							area[3] - area[1] };
+					changed = changed.isEmpty() ? run : boundingBox(changed, run);
 				}
 			}
 		}

@@ -9,6 +9,8 @@
 
 #include <bufmgr/result.h>
 
+#include "rect.h"
+
 struct ImDrawData;
 struct ImGuiContext;
 
@@ -32,9 +34,10 @@ public:
 	 * data drawn over `clear` (premultiplied RGBA) into width x height
 	 * pixels. pixels holds what the last call drew there (the caller
 	 * leaves it alone in between), and may be drawn again only where it
-	 * changes; true if any pixel changed.
+	 * changes. Returns a box holding every pixel that changed (empty:
+	 * none), so that copies of the image need only take that part.
 	 */
-	virtual bufmgr::Result<bool> render(ImDrawData *data, uint32_t width, uint32_t height,
+	virtual bufmgr::Result<Rect> render(ImDrawData *data, uint32_t width, uint32_t height,
 					    const float clear[4],
 					    std::vector<uint32_t> &pixels) = 0;
 };

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <sys/types.h>
 #include <time.h>
@@ -76,6 +77,8 @@ struct PlaneImage {
 	bool opaque = false;
 	/* Changes whenever the pixels do: a plane's copy is stale. */
 	uint64_t generation = 0;
+	/* What each of the last changes touched, newest first (OverlayLayer::Image's). */
+	std::span<const Rect> damage;
 };
 
 /*

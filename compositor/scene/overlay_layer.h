@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "rect.h"
 
@@ -32,6 +33,12 @@ public:
 		 * changes below it needs no redraw.
 		 */
 		bool opaque = false;
+		/*
+		 * What the last changes touched, newest first: damage[i] holds
+		 * the pixels that differ between generation - i - 1 and
+		 * generation - i. Anything older: the whole image.
+		 */
+		std::span<const Rect> damage;
 	};
 
 	/* What drawing it has cost so far, apart from the frames it shows in. */

@@ -69,20 +69,27 @@ public:
 	Image image() const override
 	{
 		return Image{ pixels_.data(), uint32_t(rect_.width), uint32_t(rect_.height),
-			      generation_, true };
+			      generation_, true, damage_ };
 	}
 	Cost cost() const override { return { generation_, 0 }; }
-	void fill(uint32_t colour)
+	void fill(uint32_t colour) { paint({ 0, 0, rect_.width, rect_.height }, colour); }
+	/* box: in the image's pixels. */
+	void paint(comp::Rect box, uint32_t colour)
 	{
-		std::fill(pixels_.begin(), pixels_.end(), colour);
+		for (int32_t y = box.y; y < box.bottom(); y++)
+			std::fill_n(pixels_.begin() + y * rect_.width + box.x, box.width, colour);
+		damage_.insert(damage_.begin(), box);
+		damage_.resize(std::min<size_t>(damage_.size(), 4));
 		generation_++;
 	}
+	uint32_t at(int32_t x, int32_t y) const { return pixels_[size_t(y * rect_.width + x)]; }
 	bool visible_ = true;
 
 private:
 	comp::Rect rect_;
 	std::vector<uint32_t> pixels_;
 	uint64_t generation_ = 1;
+	std::vector<comp::Rect> damage_;
 };
 
 /* Allocations the compositor's buffer manager made, from every source. */

@@ -366,6 +366,65 @@ TEST_F(DrmBackendTest, OverlayOnItsOwnPlaneKeepsTheClientScannedOut)
 }
 
 /*
+ * A change of a few rows copies those rows into the plane's buffer, not
+ * the whole image; a buffer that missed several changes gets all of
+ * them, so the display shows the image as it is after each.
+ */
+TEST_F(DrmBackendTest, OverlayPlaneTakesOnlyTheRowsThatChanged)
+{
+	ASSERT_NO_FATAL_FAILURE(start());
+	Fullscreen f = showFullscreen();
+	ASSERT_TRUE(f.first.zeroCopy()) << lastRefusal();
+
+	const comp::Rect rect{ 400, 40, 160, 120 };
+	SolidOverlay overlay(rect, kGreen);
+	server->run([&](comp::Server &s) { s.setOverlay(&overlay); });
+	EXPECT_TRUE(presentAndRecord(*client, f.surface(), f.wlBuffer).zeroCopy()) << lastRefusal();
+	ASSERT_TRUE(server->run([](comp::Server &s) { return s.overlayOnPlane(); }));
+	const comp::RepaintStats before = repaintStats();
+
+	const uint32_t colours[] = { kRed, kBlue, 0xffffffffu, kBlack, 0xffffff00u, 0xff00ffffu };
+	constexpr int32_t kBand = 10;
+	const size_t bandBytes = size_t(rect.width) * kBand * 4;
+	const size_t wholeBytes = size_t(rect.width) * size_t(rect.height) * 4;
+	int firstFills = 0;
+	for (int i = 0; i < 6; i++) {
+		const uint64_t commits = drmStats().commits;
+		const uint64_t copied = drmStats().imagePlaneBytes;
+		server->run([&](comp::Server &s) {
+			overlay.paint({ 0, i * kBand, rect.width, kBand }, colours[i]);
+			s.overlayChanged();
+		});
+		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+		while (drmStats().commits == commits && std::chrono::steady_clock::now() < deadline)
+			std::this_thread::sleep_for(std::chrono::milliseconds(5));
+		ASSERT_GT(drmStats().commits, commits);
+		/*
+		 * Its own band and at most the two before it, which the buffer
+		 * may lack; the whole image into a buffer filled for the first time.
+		 */
+		const uint64_t took = drmStats().imagePlaneBytes - copied;
+		EXPECT_GE(took, bandBytes) << "change " << i;
+		if (took > 3 * bandBytes) {
+			EXPECT_EQ(took, wholeBytes) << "change " << i;
+			firstFills++;
+		}
+
+		const comp::Screenshot shot = capture();
+		ASSERT_EQ(shot.width, kWidth);
+		size_t wrong = 0;
+		for (int32_t y = 0; y < rect.height; y += 2)
+			for (int32_t x = 0; x < rect.width; x += 8)
+				wrong += shot.at(uint32_t(rect.x + x), uint32_t(rect.y + y)) != overlay.at(x, y);
+		EXPECT_EQ(wrong, 0u) << "after change " << i;
+	}
+	/* Three buffers: two were never filled before. */
+	EXPECT_LE(firstFills, 2);
+	EXPECT_EQ(repaintStats().rendered, before.rendered) << "the overlay was composed";
+	server->run([](comp::Server &s) { s.setOverlay(nullptr); });
+}
+
+/*
  * A client's wl_shm cursor on the CRTC's cursor plane: the display shows
  * it over the fullscreen client, which stays on the primary plane while
  * the pointer moves, and nothing is composed. Scaled, it is composed,

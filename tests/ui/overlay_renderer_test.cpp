@@ -143,7 +143,7 @@ TEST(OverlayRenderer, IncrementalRedrawsGiveTheWholeRedrawsPixels)
 	const float clear[4] = { 0.06f, 0.06f, 0.06f, 1.0f };
 	comp::OverlayModel model = sampleModel();
 	std::vector<std::string> dump;
-	std::vector<uint32_t> first, fromIncremental;
+	std::vector<uint32_t> first, previous, fromIncremental;
 	for (int step = 0; step < 8; step++) {
 		if (step == 3) {
 			comp::ClientRow client = model.clients.front();
@@ -166,13 +166,24 @@ TEST(OverlayRenderer, IncrementalRedrawsGiveTheWholeRedrawsPixels)
 		auto changed = incremental->render(ImGui::GetDrawData(), kWidth, kHeight, clear,
 						   fromIncremental);
 		ASSERT_TRUE(changed);
-		EXPECT_EQ(*changed, step != 5) << "step " << step;
+		EXPECT_EQ(!changed->isEmpty(), step != 5) << "step " << step;
 		ASSERT_TRUE(whole->render(ImGui::GetDrawData(), kWidth, kHeight, clear, fromWhole));
 		ASSERT_EQ(fromIncremental.size(), size_t(kWidth) * kHeight);
-		size_t differ = 0;
-		for (size_t i = 0; i < fromWhole.size(); i++)
+		size_t differ = 0, outside = 0;
+		for (size_t i = 0; i < fromWhole.size(); i++) {
 			differ += fromIncremental[i] != fromWhole[i];
+			/* The box said to have changed holds every pixel that did. */
+			const comp::Rect pixel{ int32_t(i % kWidth), int32_t(i / kWidth), 1, 1 };
+			if (step > 0 && fromWhole[i] != previous[i] && !changed->contains(pixel))
+				outside++;
+		}
 		EXPECT_EQ(differ, 0u) << "step " << step;
+		EXPECT_EQ(outside, 0u) << "step " << step;
+		/* A new row (step 3) moves everything below it. */
+		if (step > 0 && step != 3 && step != 5)
+			EXPECT_LT(int64_t(changed->width) * changed->height, int64_t(kWidth) * kHeight)
+				<< "step " << step << ": all of it";
+		previous = fromWhole;
 		if (step == 0)
 			first = fromWhole;
 		else

@@ -10,6 +10,7 @@
 #include <functional>
 #include <thread>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -243,6 +244,56 @@ TEST(OverlayHeaps, ShowWhatTheirMemoryIsForAndWhoPays)
 }
 
 /* Where a CMA area is heading, from its free bytes over the last minute. */
+/* 64 pages, one bit each; used: the low bits of the first word. */
+void writeCmaArea(const FixtureTree &tree, const std::string &name, uint32_t usedBits,
+		  std::optional<uint64_t> allocated)
+{
+	const std::string debugfs = "sys/kernel/debug/cma/" + name + "/";
+	tree.file(debugfs + "count", "64\n");
+	tree.file(debugfs + "order_per_bit", "0\n");
+	tree.file(debugfs + "bitmap", std::to_string((uint64_t(1) << usedBits) - 1) + " 0\n");
+	if (!allocated)
+		return;
+	const std::string sysfs = "sys/kernel/mm/cma/" + name + "/";
+	tree.file(sysfs + "alloc_pages_success", std::to_string(*allocated) + "\n");
+	tree.file(sysfs + "release_pages_success", "0\n");
+}
+
+TEST(CmaAreaReader, ReadsABitmapAgainOnlyWhenItsCountersMove)
+{
+	FixtureTree tree;
+	writeCmaArea(tree, "counted", 0, 0);
+	writeCmaArea(tree, "uncounted", 0, std::nullopt);
+	comp::CmaAreaReader reader(tree.paths());
+	auto largestFree = [](const std::vector<comp::CmaRow> &rows, const std::string &name) {
+		for (const comp::CmaRow &row : rows)
+			if (row.name == name)
+				return row.largestFreeBytes.value_or(0) / 4096;
+		return uint64_t(0);
+	};
+
+	std::vector<comp::CmaRow> rows = reader.read();
+	ASSERT_EQ(rows.size(), 2u);
+	EXPECT_EQ(reader.bitmapReads(), 2u);
+	EXPECT_EQ(largestFree(rows, "counted"), 64u);
+
+	/* Nothing counted moved: only the area without counters is read again. */
+	rows = reader.read();
+	EXPECT_EQ(reader.bitmapReads(), 3u);
+	EXPECT_EQ(largestFree(rows, "counted"), 64u);
+
+	/* An allocation: its pages show at once. */
+	writeCmaArea(tree, "counted", 4, 4);
+	writeCmaArea(tree, "uncounted", 8, std::nullopt);
+	rows = reader.read();
+	EXPECT_EQ(reader.bitmapReads(), 5u);
+	EXPECT_EQ(largestFree(rows, "counted"), 60u);
+	EXPECT_EQ(largestFree(rows, "uncounted"), 56u);
+	ASSERT_EQ(rows[0].name, "counted");
+	ASSERT_FALSE(rows[0].occupancy.empty());
+	EXPECT_GT(rows[0].occupancy.front(), 0u);
+}
+
 TEST(CmaTrend, TimeToExhaustionAtTheMinutesRate)
 {
 	comp::CmaTrend trend;

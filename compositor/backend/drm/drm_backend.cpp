@@ -511,7 +511,8 @@ bool DrmOutput::showOverlay(const OverlayLayer::Image &image, const Rect &rect)
 	if (!modesetDone_)
 		return false;
 	const PlaneImage plane{ reinterpret_cast<const uint8_t *>(image.pixels), image.width * 4,
-				image.width, image.height, image.opaque, image.generation };
+				image.width, image.height, image.opaque, image.generation,
+				image.damage };
 	const bool shown = overlay_.show(plane, rect, crtc_, backend_.bufferManager(),
 					 backend_.stats_, name_);
 	checkToggled(overlay_);

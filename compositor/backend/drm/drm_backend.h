@@ -58,6 +58,7 @@ struct DrmStats {
 	uint64_t flips = 0;		/* page-flip events */
 	uint64_t vblanks = 0;		/* frames with nothing new: a vblank event */
 	uint64_t captures = 0;		/* writeback captures completed */
+	uint64_t imagePlaneBytes = 0;	/* copied into overlay and cursor plane buffers */
 };
 
 class DrmBackend;

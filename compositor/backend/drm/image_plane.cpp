@@ -25,6 +25,20 @@ bool ImagePlane::refuse(std::string why, const std::string &output)
 	return false;
 }
 
+Rect ImagePlane::staleIn(const Buffer &target, const PlaneImage &image)
+{
+	const Rect all{ 0, 0, int32_t(image.width), int32_t(image.height) };
+	const uint64_t behind = image.generation - target.generation;
+	if (!target.generation || target.source != image.pixels ||
+	    target.generation >= image.generation || behind > image.damage.size())
+		return all;
+	Rect stale;
+	for (const Rect &change : image.damage.first(size_t(behind)))
+		if (!change.isEmpty())
+			stale = stale.isEmpty() ? change : boundingBox(stale, change);
+	return intersect(stale, all);
+}
+
 Result<void> ImagePlane::fill(int index, const PlaneImage &image, bufmgr::BufferManager &manager,
 			      DrmStats &stats, const std::string &output)
 {
@@ -55,31 +69,42 @@ Result<void> ImagePlane::fill(int index, const PlaneImage &image, bufmgr::Buffer
 		target.mapping = std::move(*mapping);
 		target.fb = std::move(*fb);
 	}
+	/* A buffer a flip or two behind takes only what changed since (a few rows of text). */
+	const Rect stale = staleIn(target, image);
+	const bool whole = stale == Rect{ 0, 0, int32_t(image.width), int32_t(image.height) };
 	auto access = target.mapping->beginAccess(bufmgr::Access::Write);
 	if (!access)
 		return bufmgr::unexpected(std::move(access).error());
 	const std::span<uint8_t> bytes = target.mapping->plane(0);
 	const uint32_t stride = target.buffer.plane(0).stride;
-	const size_t row = size_t(image.width) * 4;
-	for (uint32_t y = 0; y < height; y++) {
-		uint8_t *dst = bytes.data() + size_t(y) * stride;
-		/* Around a smaller image the buffer is transparent. */
-		if (y < image.height && !setAlpha) {
-			std::memcpy(dst, image.pixels + size_t(y) * image.stride, row);
-		} else if (y < image.height) {
-			/* XRGB rows into an ARGB buffer: opaque where the image is. */
-			const uint8_t *src = image.pixels + size_t(y) * image.stride;
-			for (uint32_t x = 0; x < image.width; x++) {
-				uint32_t pixel;
-				std::memcpy(&pixel, src + size_t(x) * 4, 4);
-				pixel |= 0xff000000u;
-				std::memcpy(dst + size_t(x) * 4, &pixel, 4);
-			}
+	const size_t left = size_t(stale.x) * 4, row = size_t(stale.width) * 4;
+	for (int32_t y = stale.y; y < stale.bottom(); y++) {
+		uint8_t *dst = bytes.data() + size_t(y) * stride + left;
+		const uint8_t *src = image.pixels + size_t(y) * image.stride + left;
+		if (!setAlpha) {
+			std::memcpy(dst, src, row);
+			continue;
 		}
-		if (width > image.width || y >= image.height)
-			std::memset(y < image.height ? dst + row : dst, 0,
-				    y < image.height ? size_t(width) * 4 - row : size_t(width) * 4);
+		/* XRGB rows into an ARGB buffer: opaque where the image is. */
+		for (size_t x = 0; x < row; x += 4) {
+			uint32_t pixel;
+			std::memcpy(&pixel, src + x, 4);
+			pixel |= 0xff000000u;
+			std::memcpy(dst + x, &pixel, 4);
+		}
 	}
+	/* Around a smaller image the buffer is transparent. */
+	const size_t imageRow = size_t(image.width) * 4;
+	for (uint32_t y = 0; whole && y < height; y++) {
+		uint8_t *dst = bytes.data() + size_t(y) * stride;
+		if (y < image.height && width > image.width)
+			std::memset(dst + imageRow, 0, size_t(width) * 4 - imageRow);
+		else if (y >= image.height)
+			std::memset(dst, 0, size_t(width) * 4);
+	}
+	stats.imagePlaneBytes += size_t(stale.height) * row;
+	target.source = image.pixels;
+	target.generation = image.generation;
 	return access->end();
 }
 

@@ -84,7 +84,12 @@ private:
 		bufmgr::Buffer buffer;
 		std::optional<bufmgr::Mapping> mapping;
 		std::unique_ptr<kms::Framebuffer> fb;
+		/* The image it holds: its pixels and generation (0: none yet). */
+		const uint8_t *source = nullptr;
+		uint64_t generation = 0;
 	};
+	/* The part of image that target lacks: what changed since it was filled, or all. */
+	static Rect staleIn(const Buffer &target, const PlaneImage &image);
 	Result<void> fill(int index, const PlaneImage &image, bufmgr::BufferManager &manager,
 			  DrmStats &stats, const std::string &output);
 	bool refuse(std::string why, const std::string &output);
