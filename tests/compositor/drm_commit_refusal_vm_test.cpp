@@ -12,13 +12,16 @@
 
 #include <cerrno>
 #include <chrono>
+#include <memory>
 #include <optional>
 
 #include "drm_fixture.h"
 #include "dmabuf_buffer.h"
 #include "presentation_record.h"
 #include "refuse_commits.h"
+#include "seat_daemons.h"
 #include "test_client.h"
+#include "vkms_configfs.h"
 
 namespace heapcomp::test {
 namespace {
@@ -223,6 +226,60 @@ TEST_F(DrmMemoryRefusalTest, BufferWhoseFlipsAreRefusedIsComposed)
 	server->run([](comp::Server &s) { s.setOverlay(nullptr); });
 }
 
+class DrmReplugRefusalTest : public DrmMemoryRefusalTest
+{
+protected:
+	/* heapcomp goes before the udevd and the device it uses. */
+	void TearDown() override
+	{
+		client.reset();
+		server.reset();
+		udevd.reset();
+		vkms.reset();
+		DrmMemoryRefusalTest::TearDown();
+	}
+
+	bool connected()
+	{
+		return server->run([](comp::Server &s) {
+			return static_cast<comp::DrmBackend &>(s.backend()).drmOutputs()[0]->connected();
+		});
+	}
+
+	std::unique_ptr<Udevd> udevd;
+	std::unique_ptr<ConfigfsVkms> vkms;
+};
+
+/*
+ * "Composed from then on" lasts until the display is set again: plugged
+ * in again, it is asked once more to show the buffer it kept refusing.
+ */
+TEST_F(DrmReplugRefusalTest, RefusedBufferIsTriedAgainAfterAReplug)
+{
+	udevd = std::make_unique<Udevd>();
+	ASSERT_TRUE(udevd->ok()) << udevd->error();
+	vkms = std::make_unique<ConfigfsVkms>("heapcomp-refused-replug");
+	ASSERT_TRUE(vkms->ok()) << vkms->error();
+	ASSERT_TRUE(udevd->settle());
+	ASSERT_NO_FATAL_FAILURE(start(false, vkms->card()));
+	Fullscreen f = showFullscreen();
+	ASSERT_TRUE(f.first.zeroCopy()) << "composed: " << lastRefusal();
+
+	heapcomp_refuse_flips_of("system", EINVAL);
+	ASSERT_FALSE(presentUntilShown(*client, f.surface(), f.wlBuffer).stalled);
+	heapcomp_refuse_flips_of(nullptr, 0);
+	/* The kernel would take it now, but nothing has told heapcomp so. */
+	EXPECT_FALSE(presentAndRecord(*client, f.surface(), f.wlBuffer).zeroCopy());
+
+	ASSERT_TRUE(vkms->plug(false));
+	ASSERT_TRUE(waitFor([&] { return !connected(); }, 30000));
+	ASSERT_TRUE(vkms->plug(true));
+	ASSERT_TRUE(waitFor([&] { return connected(); }, 30000));
+	PresentationRecord again = presentAndRecord(*client, f.surface(), f.wlBuffer);
+	ASSERT_TRUE(again.presented);
+	EXPECT_TRUE(again.zeroCopy()) << "still composed: " << lastRefusal();
+}
+
 class DrmVblankRefusalTest : public DrmBackendTest
 {
 protected:
@@ -256,6 +313,12 @@ TEST_F(DrmVblankRefusalTest, FramesArePacedWithoutVblankEvents)
 	EXPECT_LE(frames, 75);
 	/* Those frames waited for no vblank event: the driver "had" none. */
 	EXPECT_GE(heapcomp_vblank_events_refused() - refusedBefore, 1);
+
+	/* Each timed refresh counts as one, as the display's counter would. */
+	const PresentationRecord first = presentAndRecord(*client, window.surface(), nullptr);
+	const PresentationRecord second = presentAndRecord(*client, window.surface(), nullptr);
+	ASSERT_TRUE(first.presented && second.presented);
+	EXPECT_GT(second.sequence, first.sequence);
 
 	ASSERT_TRUE(presentAndRecord(*client, window.surface(), red.buffer()).presented);
 	comp::Screenshot shot = capture();

@@ -10,10 +10,11 @@ namespace {
 const wp_presentation_feedback_listener kListener = {
 	.sync_output = [](void *, struct wp_presentation_feedback *, wl_output *) {},
 	.presented = [](void *data, struct wp_presentation_feedback *feedback, uint32_t, uint32_t,
-			uint32_t, uint32_t, uint32_t, uint32_t, uint32_t flags) {
+			uint32_t, uint32_t, uint32_t seqHi, uint32_t seqLo, uint32_t flags) {
 		auto *record = static_cast<PresentationRecord *>(data);
 		record->presented = true;
 		record->flags = flags;
+		record->sequence = uint64_t(seqHi) << 32 | seqLo;
 		wp_presentation_feedback_destroy(feedback);
 	},
 	.discarded = [](void *data, struct wp_presentation_feedback *feedback) {
@@ -29,8 +30,10 @@ PresentationRecord presentAndRecord(TestClient &client, wl_surface *surface, wl_
 	PresentationRecord record;
 	struct wp_presentation_feedback *f = wp_presentation_feedback(client.presentation, surface);
 	wp_presentation_feedback_add_listener(f, &kListener, &record);
-	wl_surface_attach(surface, buffer, 0, 0);
-	wl_surface_damage_buffer(surface, 0, 0, INT32_MAX, INT32_MAX);
+	if (buffer) {
+		wl_surface_attach(surface, buffer, 0, 0);
+		wl_surface_damage_buffer(surface, 0, 0, INT32_MAX, INT32_MAX);
+	}
 	if (!client.commitAndWaitFrame(surface))
 		return record;
 	client.dispatchUntil([&] { return record.presented || record.discarded; });

@@ -12,13 +12,15 @@ struct PresentationRecord {
 	bool presented = false;
 	bool discarded = false;
 	uint32_t flags = 0;
+	/* The output's refresh counter when it showed. */
+	uint64_t sequence = 0;
 
 	bool zeroCopy() const { return flags & WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY; }
 };
 
 /*
- * Attaches buffer whole, commits with presentation feedback and waits
- * for the frame and the feedback's outcome.
+ * Attaches buffer whole (none: commits nothing new), commits with
+ * presentation feedback and waits for the frame and the feedback's outcome.
  */
 PresentationRecord presentAndRecord(TestClient &client, wl_surface *surface, wl_buffer *buffer);
 

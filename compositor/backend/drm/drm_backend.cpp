@@ -719,9 +719,10 @@ int DrmOutput::onRefreshTimer(void *data)
 	self->backend_.stats_.vblanks++;
 	/* Buffers gone since the last refresh give their framebuffers back. */
 	self->backend_.pruneClientFramebuffers();
+	/* One refresh has gone by: the counter goes on as the display's would. */
 	PresentInfo info;
 	info.time = now;
-	info.sequence = self->lastSequence_;
+	info.sequence = ++self->lastSequence_;
 	self->presented(info);
 	self->runFrameIfDue();
 	return 0;
@@ -745,14 +746,15 @@ void DrmOutput::flipDone(uint32_t sequence, uint32_t sec, uint32_t usec)
 	} else {
 		backend_.stats_.vblanks++;
 	}
-	lastSequence_ = sequence;
+	/* Past refreshes the timer counted, the kernel's count may lag: it never goes back. */
+	lastSequence_ = sequence > lastSequence_ ? sequence : lastSequence_ + 1;
 	/* Buffers gone since the last refresh give their framebuffers back. */
 	backend_.pruneClientFramebuffers();
 
 	PresentInfo info;
 	info.time.tv_sec = sec;
 	info.time.tv_nsec = long(usec) * 1000;
-	info.sequence = sequence;
+	info.sequence = lastSequence_;
 	info.refreshNs = mode_.refreshMilliHz ? uint32_t(1000000000000ull / mode_.refreshMilliHz) : 0;
 	info.flags = PresentVsync | PresentHwClock | PresentHwCompletion;
 	if (scanout_)
@@ -765,6 +767,8 @@ void DrmOutput::resume()
 {
 	/* Another session may have set any mode and planes: set ours again, whole. */
 	modesetDone_ = false;
+	/* A display plugged in again, or given back, may take what it refused: ask again. */
+	backend_.forgetRefusedFlips();
 	overlay_.restate();
 	cursor_.restate();
 	frameScheduled_ = false;
@@ -1276,6 +1280,18 @@ void DrmBackend::scanoutRefused(ClientFb &entry, const bufmgr::Error &error,
 	entry.refusal = "the kernel refused " + std::to_string(entry.commitRefusals) +
 			" commits of it in a row: " + error.message();
 	LOG_WARNING("%s: a client buffer goes composed: %s", output.c_str(), entry.refusal.c_str());
+}
+
+void DrmBackend::forgetRefusedFlips()
+{
+	for (auto &[buffer, entry] : clientFbs_) {
+		if (!entry.flipsRefused)
+			continue;
+		entry.flipsRefused = false;
+		entry.commitRefusals = 0;
+		entry.accepted.reset();
+		entry.refusal.clear();
+	}
 }
 
 bufmgr::Constraints

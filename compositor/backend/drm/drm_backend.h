@@ -296,13 +296,15 @@ public:
 		std::string refusal;
 		/* Commits showing it that the kernel refused in a row, though TEST_ONLY took it. */
 		int commitRefusals = 0;
-		/* Refused that often: composed for good, whatever the other planes do. */
+		/* Refused that often: composed until the display is set again, whatever the other planes do. */
 		bool flipsRefused = false;
 	};
 	/* Null for a wl_shm buffer. */
 	ClientFb *clientFramebuffer(const ClientBuffer &buffer);
 	/* A commit showing it the kernel refused: refused often enough, the buffer is composed. */
 	void scanoutRefused(ClientFb &entry, const bufmgr::Error &error, const std::string &output);
+	/* Buffers composed for their refused flips get a new chance (a display came back). */
+	void forgetRefusedFlips();
 
 private:
 	friend class DrmOutput;
