@@ -88,11 +88,13 @@ BackendFactory drmBackendFactory(DrmConfig drm)
 }
 
 /* The nested backend: headless's size and output count, as windows of the host. */
-BackendFactory nestedBackendFactory()
+BackendFactory nestedBackendFactory(bool fullscreen)
 {
-	return [](wl_event_loop *loop, bufmgr::BufferManager &manager, const ServerConfig &config,
-		  HeadlessBackend::BufferDropHook dropHook) -> std::unique_ptr<Backend> {
+	return [fullscreen](wl_event_loop *loop, bufmgr::BufferManager &manager,
+			    const ServerConfig &config,
+			    HeadlessBackend::BufferDropHook dropHook) -> std::unique_ptr<Backend> {
 		NestedConfig c;
+		c.fullscreen = fullscreen;
 		c.width = config.headless.width;
 		c.height = config.headless.height;
 		c.numOutputs = config.headless.numOutputs;
@@ -136,7 +138,9 @@ std::string usage(const std::string &program)
 	    << "Options:\n"
 	    << "  --backend NAME           headless, drm or nested (default headless); nested:\n"
 	    << "                           each output a window in the compositor of the\n"
-	    << "                           WAYLAND_DISPLAY heapcomp starts in, of a fixed size\n"
+	    << "                           WAYLAND_DISPLAY heapcomp starts in; resizing a\n"
+	    << "                           window resizes its output\n"
+	    << "  --fullscreen             nested: each window asks the host for fullscreen\n"
 	    << "  --drm-device PATH        DRM/KMS device (default: the first /dev/dri/card*\n"
 	    << "                           with a connector)\n"
 	    << "  --mode WxH[@HZ]          DRM output mode (default: the connector's preferred)\n"
@@ -201,6 +205,7 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 	options.server.handleSignals = true;
 	bool drmBackend = false;
 	bool nestedBackend = false;
+	bool fullscreen = false;
 	bool noVtSwitch = false;
 	DrmConfig drm;
 	for (size_t i = 0; i < args.size(); i++) {
@@ -238,6 +243,8 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 			if (!needValue() || value.empty() || value.find('/') != std::string::npos)
 				return bad("needs a socket name without '/'");
 			options.server.socketName = value;
+		} else if (arg == "--fullscreen") {
+			fullscreen = true;
 		} else if (arg == "--width") {
 			if (!number(&options.server.headless.width) ||
 			    options.server.headless.width == 0 || options.server.headless.width > 16384)
@@ -348,10 +355,12 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 	if (!drmBackend && (!drm.device.empty() || drm.width || noVtSwitch))
 		return bufmgr::unexpected(EINVAL,
 					  "--drm-device, --mode and --no-vt-switch need --backend drm");
+	if (fullscreen && !nestedBackend)
+		return bufmgr::unexpected(EINVAL, "--fullscreen needs --backend nested");
 	if (drmBackend)
 		options.server.createBackend = drmBackendFactory(drm);
 	else if (nestedBackend)
-		options.server.createBackend = nestedBackendFactory();
+		options.server.createBackend = nestedBackendFactory(fullscreen);
 	return options;
 }
 

@@ -172,6 +172,32 @@ void Server::createOutputs()
 		scheduleRepaint();
 	});
 	backend_->setOutputRemovedHandler([this](Output &output) { removeOutput(output); });
+	backend_->setOutputResizedHandler(
+		[this](Output &output, const Output::Mode &old) { resizeOutput(output, old); });
+}
+
+void Server::resizeOutput(Output &output, const Output::Mode &old)
+{
+	auto it = std::find_if(outputs_.begin(), outputs_.end(),
+			       [&](const auto &o) { return &o->output() == &output; });
+	if (it == outputs_.end())
+		return;
+	const Output::Mode mode = output.mode();
+	LOG_INFO("output %s: %ux%u, was %ux%u", output.name().c_str(), mode.width, mode.height,
+		 old.width, old.height);
+	const Rect was{ output.x(), output.y(), int32_t(old.width), int32_t(old.height) };
+	shiftOutputsRightOf(was, int32_t(mode.width) - int32_t(old.width));
+	(*it)->resized();
+	(*it)->global()->modeChanged();
+	/* Fullscreen and maximized windows take the new size; others stay where they are seen. */
+	for (View *view : std::vector<View *>(views().begin(), views().end()))
+		view->outputsChanged();
+	if (it == outputs_.begin())
+		(*it)->overlayChanged();
+	for (const auto &repaint : outputs_)
+		repaint->damageWhole();
+	sceneChanged();
+	scheduleRepaint();
 }
 
 void Server::removeOutput(Output &output)
@@ -194,7 +220,7 @@ void Server::removeOutput(Output &output)
 	gone.reset();
 	globals_->removeOutput(*global);
 	LOG_INFO("output %s removed; %zu left", output.name().c_str(), outputs_.size());
-	closeLayoutGap(goneRect);
+	shiftOutputsRightOf(goneRect, -goneRect.width);
 
 	/* Windows follow: the first output (the work area, the overlay's) may be another. */
 	for (View *view : std::vector<View *>(views().begin(), views().end()))
@@ -207,13 +233,15 @@ void Server::removeOutput(Output &output)
 	scheduleRepaint();
 }
 
-void Server::closeLayoutGap(const Rect &gone)
+void Server::shiftOutputsRightOf(const Rect &was, int32_t dx)
 {
-	/* The outputs right of it in its row, and the windows on them: all move left. */
+	if (!dx)
+		return;
+	/* The outputs right of it in its row, and the windows on them, all move. */
 	std::vector<OutputRepaint *> moving;
 	for (const auto &repaint : outputs_) {
 		const Output &o = repaint->output();
-		if (o.y() == gone.y && o.x() >= gone.right())
+		if (o.y() == was.y && o.x() >= was.right())
 			moving.push_back(repaint.get());
 	}
 	std::vector<View *> carried;
@@ -227,11 +255,11 @@ void Server::closeLayoutGap(const Rect &gone)
 	}
 	for (OutputRepaint *repaint : moving) {
 		Output &o = repaint->output();
-		o.setPosition(o.x() - gone.width, o.y());
+		o.setPosition(o.x() + dx, o.y());
 		LOG_INFO("output %s moves to %d,%d", o.name().c_str(), o.x(), o.y());
 	}
 	for (View *view : carried)
-		view->setPosition(view->x() - gone.width, view->y());
+		view->setPosition(view->x() + dx, view->y());
 	for (OutputRepaint *repaint : moving)
 		repaint->global()->positionChanged();
 }

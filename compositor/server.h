@@ -239,8 +239,13 @@ private:
 	void addOutput(Output &output, OutputGlobal &global);
 	/* The backend is about to destroy output: its frames, wl_output and windows move on. */
 	void removeOutput(Output &output);
-	/* Where a display went: the ones right of it in its row move left to fill its place. */
-	void closeLayoutGap(const Rect &gone);
+	/* The backend resized output (from old): clients hear its mode, the layout follows. */
+	void resizeOutput(Output &output, const Output::Mode &old);
+	/*
+	 * An output at `was` grew by dx (negative: shrank, or went): the ones
+	 * right of it in its row move along with their windows.
+	 */
+	void shiftOutputsRightOf(const Rect &was, int32_t dx);
 	Result<void> repaint(OutputRepaint &output);
 	void presented(OutputRepaint &output, const PresentInfo &info);
 

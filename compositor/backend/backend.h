@@ -319,6 +319,15 @@ public:
 	{
 		outputRemoved_ = std::move(handler);
 	}
+	/*
+	 * An output took another size (a nested window resized by its host):
+	 * mode() says the new one, old the one it had.
+	 */
+	using OutputResizedHandler = std::function<void(Output &, const Output::Mode &old)>;
+	void setOutputResizedHandler(OutputResizedHandler handler)
+	{
+		outputResized_ = std::move(handler);
+	}
 	/* Whether a touch device is there (wl_seat's touch capability). */
 	virtual bool hasTouch() const { return false; }
 	/*
@@ -380,6 +389,11 @@ protected:
 		if (outputRemoved_)
 			outputRemoved_(output);
 	}
+	void outputResized(Output &output, const Output::Mode &old)
+	{
+		if (outputResized_)
+			outputResized_(output, old);
+	}
 
 private:
 	bufmgr::BufferManager &manager_;
@@ -388,6 +402,7 @@ private:
 	StopHandler stopHandler_;
 	OutputAddedHandler outputAdded_;
 	OutputRemovedHandler outputRemoved_;
+	OutputResizedHandler outputResized_;
 };
 
 } /* namespace comp */

@@ -35,6 +35,13 @@ createOutputSwapchain(const Backend &backend, const bufmgr::SwapchainConfig &con
 	return swapchain;
 }
 
+Result<void> resizeOutputSwapchain(bufmgr::Swapchain &swapchain, uint32_t width, uint32_t height)
+{
+	if (auto ret = swapchain.resize(width, height); !ret)
+		return ret;
+	return swapchain.reserve();
+}
+
 Result<std::optional<OutputFrame>> acquireOutputFrame(bufmgr::Swapchain &swapchain)
 {
 	auto slot = swapchain.acquire();

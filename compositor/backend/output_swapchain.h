@@ -27,6 +27,12 @@ Result<std::unique_ptr<bufmgr::Swapchain>>
 createOutputSwapchain(const Backend &backend, const bufmgr::SwapchainConfig &config,
 		      bufmgr::Swapchain::AllocateFunction allocate);
 
+/*
+ * The output took another size: buffers of the new one, every one
+ * allocated now as at creation; those on screen go once released.
+ */
+Result<void> resizeOutputSwapchain(bufmgr::Swapchain &swapchain, uint32_t width, uint32_t height);
+
 /* The next free buffer as an OutputFrame; nullopt when all are in use. */
 Result<std::optional<OutputFrame>> acquireOutputFrame(bufmgr::Swapchain &swapchain);
 

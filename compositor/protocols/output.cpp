@@ -133,6 +133,25 @@ void OutputGlobal::positionChanged()
 	});
 }
 
+void OutputGlobal::modeChanged()
+{
+	if (!output_)
+		return;
+	const Output::Mode mode = output_->mode();
+	xdgOutputs_.forEach([&](wl_resource *resource) {
+		zxdg_output_v1_send_logical_size(resource, int32_t(mode.width), int32_t(mode.height));
+		if (wl_resource_get_version(resource) < 3)
+			zxdg_output_v1_send_done(resource);
+	});
+	resources_.forEach([&](wl_resource *resource) {
+		wl_output_send_mode(resource, WL_OUTPUT_MODE_CURRENT | WL_OUTPUT_MODE_PREFERRED,
+				    int32_t(mode.width), int32_t(mode.height),
+				    int32_t(mode.refreshMilliHz));
+		if (wl_resource_get_version(resource) >= WL_OUTPUT_DONE_SINCE_VERSION)
+			wl_output_send_done(resource);
+	});
+}
+
 void OutputGlobal::sendGeometry(wl_resource *resource)
 {
 	wl_output_send_geometry(resource, output_->x(), output_->y(),

@@ -40,6 +40,8 @@ public:
 	void addXdgOutput(wl_resource *resource);
 	/* The output moved in the layout: every client hears where it is now. */
 	void positionChanged();
+	/* The output took another size: every client hears its mode and logical size. */
+	void modeChanged();
 
 private:
 	static void bind(wl_client *client, void *data, uint32_t version, uint32_t id);

@@ -185,6 +185,15 @@ void OutputRepaint::overlayChanged()
 	output_.scheduleFrame();
 }
 
+void OutputRepaint::resized()
+{
+	damage_ = OutputDamage(output_.mode().width, output_.mode().height);
+	damage_.addWhole();
+	/* The buffers the overlay was drawn into are gone; new ones may reuse their addresses. */
+	overlayInBuffers_.clear();
+	setRepaintNeeded();
+}
+
 Result<void> OutputRepaint::repaint(OutputScene scene)
 {
 	placeCursor(scene);

@@ -82,6 +82,8 @@ public:
 	/* Damage in output pixels, from content that changed in place. */
 	void addDamage(const PixelRegion &region) { damage_.add(region); }
 	void damageWhole() { damage_.addWhole(); }
+	/* The output took another size: everything is drawn again, into new buffers. */
+	void resized();
 
 	/* Shows scene from the next refresh on, scanned out or composed. */
 	Result<void> repaint(OutputScene scene);

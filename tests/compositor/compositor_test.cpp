@@ -616,6 +616,74 @@ TEST(Compositor, OutputsRightOfARemovedOneMoveLeft)
 }
 
 /*
+ * A display that takes another size (a nested window resized by its
+ * host): its clients hear the mode and logical size, the display right
+ * of it moves along, and a fullscreen window there is configured to the
+ * new size and shown at it.
+ */
+TEST(Compositor, ResizedOutputIsHeardAndFullscreenWindowsFollow)
+{
+	comp::ServerConfig config = ServerRunner::defaultConfig();
+	config.headless.numOutputs = 2;
+	ServerRunner server(config);
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	ASSERT_EQ(client.outputs.size(), 2u);
+	const int32_t width = int32_t(config.headless.width), height = int32_t(config.headless.height);
+	OutputEvents first(client, client.outputs[0]), second(client, client.outputs[1]);
+	ASSERT_TRUE(client.dispatchUntil([&] { return first.done == 1 && second.done == 1; }));
+
+	Window window(client, "fullscreen");
+	xdg_toplevel_set_fullscreen(window.toplevel(), client.outputs[0]);
+	auto configuredTo = [&](int32_t w, int32_t h) {
+		for (int i = 0; i < 4; i++) {
+			if (!window.waitConfigure())
+				return false;
+			window.ack();
+			if (window.hasState(XDG_TOPLEVEL_STATE_FULLSCREEN) &&
+			    window.configuredWidth() == w && window.configuredHeight() == h)
+				return true;
+		}
+		return false;
+	};
+	ASSERT_TRUE(configuredTo(width, height));
+	ShmBuffer small(client.shm, width, height);
+	small.fill(kRed);
+	ASSERT_TRUE(window.present(small.buffer(), width, height));
+
+	const int32_t wider = width + 160, taller = height + 80;
+	ASSERT_TRUE(server.run([&](comp::Server &s) {
+		return bool(s.headlessBackend()->resizeOutput(0, uint32_t(wider), uint32_t(taller)));
+	}));
+	ASSERT_TRUE(client.dispatchUntil([&] { return first.done == 2 && second.done == 2; }));
+	EXPECT_EQ(first.width, wider);
+	EXPECT_EQ(first.height, taller);
+	EXPECT_EQ(first.logicalWidth, wider);
+	EXPECT_EQ(first.logicalHeight, taller);
+	EXPECT_EQ(second.x, wider);
+	EXPECT_EQ(second.logicalX, wider);
+
+	ASSERT_TRUE(configuredTo(wider, taller));
+	ShmBuffer large(client.shm, wider, taller);
+	large.fill(kBlue);
+	ASSERT_TRUE(window.present(large.buffer(), wider, taller));
+	ASSERT_TRUE(server.drawFrames(2));
+	const comp::Screenshot shot = server.screenshot();
+	ASSERT_EQ(shot.width, uint32_t(wider));
+	ASSERT_EQ(shot.height, uint32_t(taller));
+	EXPECT_EQ(shot.at(uint32_t(wider) - 1, uint32_t(taller) - 1), kBlue);
+
+	/* Back to the old size: the second display comes back beside it. */
+	ASSERT_TRUE(server.run([&](comp::Server &s) {
+		return bool(s.headlessBackend()->resizeOutput(0, uint32_t(width), uint32_t(height)));
+	}));
+	ASSERT_TRUE(client.dispatchUntil([&] { return first.done == 3 && second.done == 3; }));
+	EXPECT_EQ(first.width, width);
+	EXPECT_EQ(second.x, width);
+	ASSERT_TRUE(configuredTo(width, height));
+}
+
+/*
  * A withdrawn wl_output global is destroyed at its own deadline: displays
  * that keep going away do not keep the globals of earlier ones alive.
  */

@@ -274,6 +274,125 @@ TEST(Nested, HostScreenshotShowsTheInnerClient)
 	EXPECT_FALSE(sanitizerReport(readFile(log))) << readFile(log);
 }
 
+/* Acks configures until window is fullscreen at w x h; false if it never is. */
+bool fullscreenAt(Window &window, int32_t w, int32_t h)
+{
+	for (int i = 0; i < 6; i++) {
+		if (!window.waitConfigure())
+			return false;
+		window.ack();
+		if (window.hasState(XDG_TOPLEVEL_STATE_FULLSCREEN) && window.configuredWidth() == w &&
+		    window.configuredHeight() == h)
+			return true;
+	}
+	return false;
+}
+
+/* Pixels of colour in a screenshot of the host heapcomp. */
+size_t countColour(const comp::Screenshot &shot, uint32_t colour)
+{
+	size_t count = 0;
+	for (uint32_t y = 0; y < shot.height; y++)
+		for (uint32_t x = 0; x < shot.width; x++)
+			count += (shot.at(x, y) & 0xffffff) == (colour & 0xffffff);
+	return count;
+}
+
+/*
+ * --fullscreen: heapcomp's window asks weston for fullscreen and its
+ * output takes weston's size, not the one it started with. A fullscreen
+ * client inside is configured to that size, and weston's screenshot is
+ * that client's colour, all of it.
+ */
+TEST(Nested, FullscreenWindowTakesTheHostsSize)
+{
+	Host host;
+	ASSERT_TRUE(host.ready()) << host.log();
+	std::string socket = "inner-full-" + std::to_string(getpid());
+	std::string log = outputPath("nested-fullscreen.txt");
+	std::unique_ptr<Child> heapcomp = startNested(host, socket, log, { "--fullscreen" });
+	ASSERT_TRUE(heapcomp) << readFile(log);
+
+	TestClient client(socket);
+	ASSERT_TRUE(client.connected());
+	Window window(client, "nested-fullscreen");
+	xdg_toplevel_set_fullscreen(window.toplevel(), nullptr);
+	constexpr int32_t kHostWidth = 640, kHostHeight = 480;
+	ASSERT_TRUE(fullscreenAt(window, kHostWidth, kHostHeight))
+		<< window.configuredWidth() << "x" << window.configuredHeight() << "\n"
+		<< readFile(log);
+	ShmBuffer buffer(client.shm, kHostWidth, kHostHeight);
+	buffer.fill(kClientColour);
+	ASSERT_TRUE(window.present(buffer.buffer(), kHostWidth, kHostHeight));
+
+	Box drawn;
+	auto deadline = Clock::now() + std::chrono::seconds(30);
+	while (Clock::now() < deadline) {
+		std::optional<comp::PngImage> shot = host.screenshot();
+		ASSERT_TRUE(shot) << readFile(outputPath("nested-screenshooter.txt")) << host.log();
+		drawn = find(*shot, kClientColour);
+		if (drawn.count == size_t(kHostWidth) * kHostHeight)
+			break;
+		std::this_thread::sleep_for(std::chrono::milliseconds(200));
+	}
+	EXPECT_EQ(drawn.count, size_t(kHostWidth) * kHostHeight) << readFile(log) << host.log();
+
+	ASSERT_EQ(heapcomp->signal(SIGTERM), 0);
+	EXPECT_EQ(heapcomp->wait(20000), 0) << readFile(log);
+	EXPECT_FALSE(sanitizerReport(readFile(log))) << readFile(log);
+}
+
+/*
+ * The host resizes heapcomp's window while it runs (here a heapcomp host
+ * whose display changes size, so its fullscreen window follows): the
+ * nested output takes the new size, its fullscreen client is configured
+ * to it, and the host shows that client's frames at the new size.
+ */
+TEST(Nested, HostResizingTheWindowResizesTheOutput)
+{
+	comp::ServerConfig config = ServerRunner::defaultConfig();
+	config.headless.width = 800;
+	config.headless.height = 600;
+	ServerRunner host(config);
+	ASSERT_TRUE(host.ok()) << host.error();
+	std::string socket = "inner-resize-" + std::to_string(getpid());
+	std::string log = outputPath("nested-resize.txt");
+	Child heapcomp({ HEAPCOMP_BINARY, "--backend", "nested", "--fullscreen", "--socket", socket,
+			 "--width", std::to_string(kOutputWidth), "--height",
+			 std::to_string(kOutputHeight) },
+		       host.socket(), log);
+	ASSERT_TRUE(waitForText(log, "WAYLAND_DISPLAY=" + socket, 60000)) << readFile(log);
+
+	TestClient client(socket);
+	ASSERT_TRUE(client.connected());
+	Window window(client, "nested-fullscreen");
+	xdg_toplevel_set_fullscreen(window.toplevel(), nullptr);
+	ASSERT_TRUE(fullscreenAt(window, 800, 600)) << readFile(log);
+	ShmBuffer large(client.shm, 800, 600);
+	large.fill(kClientColour);
+	ASSERT_TRUE(window.present(large.buffer(), 800, 600));
+	ASSERT_TRUE(waitFor([&] { return countColour(host.screenshot(), kClientColour) == 800u * 600u; },
+			    30000))
+		<< readFile(log);
+
+	ASSERT_TRUE(host.run([](comp::Server &s) {
+		return bool(s.headlessBackend()->resizeOutput(0, 640, 480));
+	}));
+	ASSERT_TRUE(fullscreenAt(window, 640, 480)) << readFile(log);
+	ShmBuffer small(client.shm, 640, 480);
+	small.fill(kClientColour);
+	ASSERT_TRUE(window.present(small.buffer(), 640, 480));
+	ASSERT_TRUE(waitFor([&] {
+		const comp::Screenshot shot = host.screenshot();
+		return shot.width == 640 && countColour(shot, kClientColour) == 640u * 480u;
+	}, 30000)) << readFile(log);
+	EXPECT_NE(readFile(log).find("640x480, was 800x600"), std::string::npos) << readFile(log);
+
+	ASSERT_EQ(heapcomp.signal(SIGTERM), 0);
+	EXPECT_EQ(heapcomp.wait(20000), 0) << readFile(log);
+	EXPECT_FALSE(sanitizerReport(readFile(log))) << readFile(log);
+}
+
 /* The host going away: heapcomp says so and exits 1, no crash, no hang. */
 TEST(Nested, HostGoneIsAnError)
 {

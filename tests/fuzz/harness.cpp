@@ -314,6 +314,7 @@ private:
 	void touch(Reader &in);
 	void client(Reader &in);
 	void output(Reader &in, bool plug);
+	void resize(Reader &in);
 
 	std::unique_ptr<comp::Server> server_;
 	comp::HeadlessBackend *headless_ = nullptr;
@@ -504,7 +505,9 @@ void Fixture::step(Reader &in)
 		pool_->shrink(in.byte());
 	} else if (op < 0xec) {
 		output(in, !(op & 1));
-	} else if (op >= 0xf0) {
+	} else if (op < 0xf0) {
+		resize(in);
+	} else {
 		request(in, true);
 	}
 }
@@ -577,6 +580,16 @@ void Fixture::output(Reader &in, bool plug)
 		headless_->removeOutput(1 + which % (count - 1));
 		outputsChanged_ = true;
 	}
+}
+
+/* A display taking another size, as a resized nested window does: small, for speed. */
+void Fixture::resize(Reader &in)
+{
+	const uint8_t which = in.byte();
+	const uint32_t width = 16 + 2 * uint32_t(in.byte()), height = 16 + 2 * uint32_t(in.byte());
+	if (!headless_->resizeOutput(which % server_->numOutputs(), width, height))
+		fail("a headless output could not be resized");
+	outputsChanged_ = true;
 }
 
 void Fixture::client(Reader &in)
@@ -840,6 +853,9 @@ void Fixture::teardown()
 
 	/* A frame or two lets the output drop the last client buffer it showed. */
 	pump();
+	/* The first output at its size again, drawn at it so its old buffers go. */
+	if (outputsChanged_ && !headless_->resizeOutput(0, kOutputWidth, kOutputHeight))
+		fail("the first output could not take its size back");
 	frame(true);
 	pump();
 	frame(true);

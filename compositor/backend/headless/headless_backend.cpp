@@ -64,6 +64,15 @@ HeadlessOutput::~HeadlessOutput()
 	timerSource_.reset();
 }
 
+Result<void> HeadlessOutput::resize(uint32_t width, uint32_t height)
+{
+	if (auto ret = resizeOutputSwapchain(*swapchain_, width, height); !ret)
+		return ret;
+	mode_.width = width;
+	mode_.height = height;
+	return {};
+}
+
 Result<void> HeadlessOutput::init(wl_event_loop *loop)
 {
 	bufmgr::BufferManager &manager = backend_.bufferManager();
@@ -388,6 +397,18 @@ bool HeadlessBackend::removeOutput(size_t index)
 	outputs_.erase(outputs_.begin() + ptrdiff_t(index));
 	outputRemoved(*gone);
 	return true;
+}
+
+Result<void> HeadlessBackend::resizeOutput(size_t index, uint32_t width, uint32_t height)
+{
+	if (index >= outputs_.size())
+		return bufmgr::unexpected(EINVAL, "no output " + std::to_string(index));
+	HeadlessOutput &output = *outputs_[index];
+	const Output::Mode old = output.mode();
+	if (auto ret = output.resize(width, height); !ret)
+		return ret;
+	outputResized(output, old);
+	return {};
 }
 
 size_t HeadlessBackend::stepFrames()

@@ -88,6 +88,8 @@ public:
 	uint64_t refreshNs() const { return periodNs_; }
 	/* With FrameClock::Manual: runs the scheduled frame, if any, next. */
 	bool stepFrame();
+	/* Frames from now on are of this size; the old buffers go once off screen. */
+	Result<void> resize(uint32_t width, uint32_t height);
 
 private:
 	static int onTimer(int fd, uint32_t mask, void *data);
@@ -165,6 +167,8 @@ public:
 	Result<void> addOutput();
 	/* The display of output index unplugged, as a DRM hotplug would; not the last. */
 	bool removeOutput(size_t index);
+	/* The display of output index took another size, as a resized nested window does. */
+	Result<void> resizeOutput(size_t index, uint32_t width, uint32_t height);
 
 
 private:

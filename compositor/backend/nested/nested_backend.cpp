@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <utility>
 
 #include <drm_fourcc.h>
 #include <wayland-server-core.h>
@@ -85,14 +86,13 @@ const wp_presentation_feedback_listener NestedOutput::feedbackListener = {
 };
 
 NestedOutput::NestedOutput(NestedBackend &backend, std::string name, const NestedConfig &config)
-	: backend_(backend), name_(std::move(name))
+	: backend_(backend), name_(std::move(name)), fullscreen_(config.fullscreen)
 {
 	mode_.width = config.width;
 	mode_.height = config.height;
 	/* Nominal: the host's refresh is only known from its feedback. */
 	mode_.refreshMilliHz = 60000;
-	description_ = "heapcomp nested output " + std::to_string(mode_.width) + "x" +
-		       std::to_string(mode_.height);
+	description_ = "heapcomp nested output, a window of the host compositor";
 }
 
 NestedOutput::~NestedOutput()
@@ -125,11 +125,8 @@ Result<void> NestedOutput::init(wl_event_loop *loop)
 	xdg_toplevel_add_listener(toplevel_.get(), &toplevelListener, this);
 	xdg_toplevel_set_title(toplevel_.get(), ("heapcomp — " + name_).c_str());
 	xdg_toplevel_set_app_id(toplevel_.get(), "heapcomp");
-	/* The output has one size: tell the host the window cannot be resized. */
-	const int32_t w = static_cast<int32_t>(mode_.width);
-	const int32_t h = static_cast<int32_t>(mode_.height);
-	xdg_toplevel_set_min_size(toplevel_.get(), w, h);
-	xdg_toplevel_set_max_size(toplevel_.get(), w, h);
+	if (fullscreen_)
+		xdg_toplevel_set_fullscreen(toplevel_.get(), nullptr);
 	/* The initial commit, without a buffer: the host answers with a configure. */
 	wl_surface_commit(surface_.get());
 	return {};
@@ -139,22 +136,44 @@ void NestedOutput::onXdgConfigure(void *data, xdg_surface *surface, uint32_t ser
 {
 	auto *self = static_cast<NestedOutput *>(data);
 	xdg_surface_ack_configure(surface, serial);
+	const uint32_t width = std::exchange(self->configuredWidth_, 0);
+	const uint32_t height = std::exchange(self->configuredHeight_, 0);
+	self->configured_ = true;
+	/* Another size: the next frame, drawn at it, takes the ack with it. */
+	if (width && height && (width != self->mode_.width || height != self->mode_.height) &&
+	    self->resize(width, height))
+		return;
 	/* A mapped window takes the ack with a commit; an unmapped one with its first frame. */
 	if (self->front_)
 		wl_surface_commit(self->surface_.get());
-	self->configured_ = true;
 }
 
 void NestedOutput::onToplevelConfigure(void *data, xdg_toplevel *, int32_t width,
 				       int32_t height, wl_array *)
 {
 	auto *self = static_cast<NestedOutput *>(data);
-	/* 0x0: the size is ours to pick. */
-	if ((width || height) &&
-	    (uint32_t(width) != self->mode_.width || uint32_t(height) != self->mode_.height))
-		LOG_DEBUG("%s: the host asks for %dx%d; the window stays %ux%u",
-			  self->name_.c_str(), width, height, self->mode_.width,
-			  self->mode_.height);
+	/* 0 in either: that one is ours to pick, and we keep what we have. */
+	if (width <= 0 || height <= 0)
+		return;
+	/* As large as the backend takes at start. */
+	self->configuredWidth_ = uint32_t(std::min(width, 16384));
+	self->configuredHeight_ = uint32_t(std::min(height, 16384));
+}
+
+bool NestedOutput::resize(uint32_t width, uint32_t height)
+{
+	if (auto ret = resizeOutputSwapchain(*swapchain_, width, height); !ret) {
+		LOG_WARNING("%s: the host asks for %ux%u, but: %s; the window stays %ux%u",
+			    name_.c_str(), width, height, ret.error().message().c_str(),
+			    mode_.width, mode_.height);
+		return false;
+	}
+	const Mode old = mode_;
+	mode_.width = width;
+	mode_.height = height;
+	backend_.windowResized(*this, old);
+	scheduleFrame();
+	return true;
 }
 
 void NestedOutput::onClose(void *data, xdg_toplevel *)

@@ -25,6 +25,8 @@ struct NestedConfig {
 	uint32_t width = 1280;
 	uint32_t height = 720;
 	uint32_t numOutputs = 1;
+	/* Each window asks the host for fullscreen, and takes the size it is given. */
+	bool fullscreen = false;
 };
 
 class NestedBackend;
@@ -36,9 +38,9 @@ class NestedBackend;
  * wp_presentation feedback (else the next frame callback) says when a
  * frame was shown.
  *
- * The window keeps the output's size: a host configure of another size
- * is acked but not followed (clients would see the output change under
- * them), and min = max size tells the host so.
+ * A host configure of another size (the user resized the window, or
+ * made it fullscreen) resizes the output: its clients hear the new mode,
+ * and the next frame is drawn at that size.
  */
 class NestedOutput : public Output
 {
@@ -96,6 +98,8 @@ private:
 	void runFrame();
 	void reportPresented(const PresentInfo &info);
 	PresentInfo tickInfo() const;
+	/* Takes the size the host configured; false if the buffers for it could not be had. */
+	bool resize(uint32_t width, uint32_t height);
 
 	NestedBackend &backend_;
 	std::string name_;
@@ -109,6 +113,10 @@ private:
 	HostProxy<xdg_surface> xdgSurface_;
 	HostProxy<xdg_toplevel> toplevel_;
 	bool configured_ = false;
+	bool fullscreen_ = false;
+	/* The size of the configure under way; 0: the host leaves it to us. */
+	uint32_t configuredWidth_ = 0;
+	uint32_t configuredHeight_ = 0;
 
 	std::unique_ptr<bufmgr::Swapchain> swapchain_;
 	bufmgr::SwapchainSlot *front_ = nullptr;
@@ -157,6 +165,8 @@ public:
 	void flush();
 	/* The host closed a window: heapcomp stops. */
 	void windowClosed(const NestedOutput &output);
+	/* The host resized a window: the compositor hears of its output's new size. */
+	void windowResized(NestedOutput &output, const Output::Mode &old) { outputResized(output, old); }
 
 private:
 	struct DisplayDeleter {
