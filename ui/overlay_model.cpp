@@ -145,10 +145,12 @@ std::vector<CmaRow> CmaAreaReader::read()
 		auto counters = bufmgr::readCmaArea(paths_, name, sysfsOnly);
 		if (!counters)
 			continue;
-		const bool counted = counters->allocPagesSuccess && counters->releasePagesSuccess;
+		const bool counted = counters->allocPagesSuccess && counters->allocPagesFail &&
+				     counters->releasePagesSuccess;
 		const auto last = seen_.find(name);
 		if (counted && last != seen_.end() &&
 		    last->second.allocated == *counters->allocPagesSuccess &&
+		    last->second.failed == *counters->allocPagesFail &&
 		    last->second.released == *counters->releasePagesSuccess) {
 			rows.push_back(last->second.row);
 		} else {
@@ -161,7 +163,7 @@ std::vector<CmaRow> CmaAreaReader::read()
 			rows.push_back(cmaRow(*area));
 		}
 		if (counted)
-			seen.emplace(name, Seen{ *counters->allocPagesSuccess,
+			seen.emplace(name, Seen{ *counters->allocPagesSuccess, *counters->allocPagesFail,
 						 *counters->releasePagesSuccess, rows.back() });
 	}
 	seen_ = std::move(seen);

@@ -209,8 +209,8 @@ OverlayModel gatherModel(Server &server);
 /*
  * CMA areas as the overlay shows them, from sysfs and debugfs. An area's
  * bitmap (the kernel prints it as thousands of numbers) is read again
- * only when its allocation or release counter moved: the bitmap changes
- * only through those. Without the counters it is read every time.
+ * only when one of its allocation counters moved: the bitmap changes
+ * only through allocations and releases. Without the counters it is read every time.
  */
 class CmaAreaReader
 {
@@ -224,6 +224,7 @@ public:
 private:
 	struct Seen {
 		uint64_t allocated = 0;
+		uint64_t failed = 0;
 		uint64_t released = 0;
 		CmaRow row;
 	};

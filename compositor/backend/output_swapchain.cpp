@@ -37,9 +37,16 @@ createOutputSwapchain(const Backend &backend, const bufmgr::SwapchainConfig &con
 
 Result<void> resizeOutputSwapchain(bufmgr::Swapchain &swapchain, uint32_t width, uint32_t height)
 {
+	const uint32_t oldWidth = swapchain.config().width, oldHeight = swapchain.config().height;
 	if (auto ret = swapchain.resize(width, height); !ret)
 		return ret;
-	return swapchain.reserve();
+	auto reserved = swapchain.reserve();
+	if (!reserved) {
+		/* Buffers of the old size again (allocated as frames need them): the output keeps it. */
+		(void)swapchain.resize(oldWidth, oldHeight);
+		(void)swapchain.reserve();
+	}
+	return reserved;
 }
 
 Result<std::optional<OutputFrame>> acquireOutputFrame(bufmgr::Swapchain &swapchain)

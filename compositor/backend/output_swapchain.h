@@ -29,7 +29,8 @@ createOutputSwapchain(const Backend &backend, const bufmgr::SwapchainConfig &con
 
 /*
  * The output took another size: buffers of the new one, every one
- * allocated now as at creation; those on screen go once released.
+ * allocated now as at creation; those on screen go once released. On
+ * failure it keeps the old size.
  */
 Result<void> resizeOutputSwapchain(bufmgr::Swapchain &swapchain, uint32_t width, uint32_t height);
 

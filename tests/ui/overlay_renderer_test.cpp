@@ -180,9 +180,10 @@ TEST(OverlayRenderer, IncrementalRedrawsGiveTheWholeRedrawsPixels)
 		EXPECT_EQ(differ, 0u) << "step " << step;
 		EXPECT_EQ(outside, 0u) << "step " << step;
 		/* A new row (step 3) moves everything below it. */
-		if (step > 0 && step != 3 && step != 5)
+		if (step > 0 && step != 3 && step != 5) {
 			EXPECT_LT(int64_t(changed->width) * changed->height, int64_t(kWidth) * kHeight)
 				<< "step " << step << ": all of it";
+		}
 		previous = fromWhole;
 		if (step == 0)
 			first = fromWhole;

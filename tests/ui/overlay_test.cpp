@@ -243,7 +243,6 @@ TEST(OverlayHeaps, ShowWhatTheirMemoryIsForAndWhoPays)
 	EXPECT_EQ(field(*cma, "paid_by"), "\"nothing\"") << *cma;
 }
 
-/* Where a CMA area is heading, from its free bytes over the last minute. */
 /* 64 pages, one bit each; used: the low bits of the first word. */
 void writeCmaArea(const FixtureTree &tree, const std::string &name, uint32_t usedBits,
 		  std::optional<uint64_t> allocated)
@@ -256,6 +255,7 @@ void writeCmaArea(const FixtureTree &tree, const std::string &name, uint32_t use
 		return;
 	const std::string sysfs = "sys/kernel/mm/cma/" + name + "/";
 	tree.file(sysfs + "alloc_pages_success", std::to_string(*allocated) + "\n");
+	tree.file(sysfs + "alloc_pages_fail", "0\n");
 	tree.file(sysfs + "release_pages_success", "0\n");
 }
 
@@ -294,6 +294,7 @@ TEST(CmaAreaReader, ReadsABitmapAgainOnlyWhenItsCountersMove)
 	EXPECT_GT(rows[0].occupancy.front(), 0u);
 }
 
+/* Where a CMA area is heading, from its free bytes over the last minute. */
 TEST(CmaTrend, TimeToExhaustionAtTheMinutesRate)
 {
 	comp::CmaTrend trend;

@@ -700,7 +700,7 @@ void DrmOutput::skipFrame()
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		PresentInfo info;
 		info.time = now;
-		info.sequence = lastSequence_;
+		info.sequence = ++lastSequence_;
 		presented(info);
 		return;
 	}

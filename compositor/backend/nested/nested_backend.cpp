@@ -172,6 +172,12 @@ bool NestedOutput::resize(uint32_t width, uint32_t height)
 	mode_.width = width;
 	mode_.height = height;
 	backend_.windowResized(*this, old);
+	/*
+	 * The ack goes with the next frame, drawn at the new size: no commit
+	 * that only asks for a refresh may carry it with the old buffer
+	 * (hosts refuse a maximized window's buffer of the wrong size).
+	 */
+	tickReady_ = true;
 	scheduleFrame();
 	return true;
 }
