@@ -189,11 +189,17 @@ void Server::resizeOutput(Output &output, const Output::Mode &old)
 	shiftOutputsRightOf(was, int32_t(mode.width) - int32_t(old.width));
 	(*it)->resized();
 	(*it)->global()->modeChanged();
-	/* Fullscreen and maximized windows take the new size; others stay where they are seen. */
+	outputLayoutChanged(it == outputs_.begin());
+}
+
+void Server::outputLayoutChanged(bool firstChanged)
+{
+	/* Windows follow: fullscreen and maximized ones fill the first output, others stay on one. */
 	for (View *view : std::vector<View *>(views().begin(), views().end()))
 		view->outputsChanged();
-	if (it == outputs_.begin())
-		(*it)->overlayChanged();
+	/* The overlay sits on the first output. */
+	if (firstChanged && !outputs_.empty())
+		outputs_.front()->overlayChanged();
 	for (const auto &repaint : outputs_)
 		repaint->damageWhole();
 	sceneChanged();
@@ -221,16 +227,8 @@ void Server::removeOutput(Output &output)
 	globals_->removeOutput(*global);
 	LOG_INFO("output %s removed; %zu left", output.name().c_str(), outputs_.size());
 	shiftOutputsRightOf(goneRect, -goneRect.width);
-
-	/* Windows follow: the first output (the work area, the overlay's) may be another. */
-	for (View *view : std::vector<View *>(views().begin(), views().end()))
-		view->outputsChanged();
-	if (wasFirst && !outputs_.empty())
-		outputs_.front()->overlayChanged();
-	for (const auto &repaint : outputs_)
-		repaint->damageWhole();
-	sceneChanged();
-	scheduleRepaint();
+	/* The first output (the work area, the overlay's) may be another. */
+	outputLayoutChanged(wasFirst);
 }
 
 void Server::shiftOutputsRightOf(const Rect &was, int32_t dx)

@@ -246,6 +246,8 @@ private:
 	 * right of it in its row move along with their windows.
 	 */
 	void shiftOutputsRightOf(const Rect &was, int32_t dx);
+	/* Outputs came, went or changed size (the first among them, or not): windows and frames follow. */
+	void outputLayoutChanged(bool firstChanged);
 	Result<void> repaint(OutputRepaint &output);
 	void presented(OutputRepaint &output, const PresentInfo &info);
 

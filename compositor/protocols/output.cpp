@@ -144,9 +144,7 @@ void OutputGlobal::modeChanged()
 			zxdg_output_v1_send_done(resource);
 	});
 	resources_.forEach([&](wl_resource *resource) {
-		wl_output_send_mode(resource, WL_OUTPUT_MODE_CURRENT | WL_OUTPUT_MODE_PREFERRED,
-				    int32_t(mode.width), int32_t(mode.height),
-				    int32_t(mode.refreshMilliHz));
+		sendMode(resource);
 		if (wl_resource_get_version(resource) >= WL_OUTPUT_DONE_SINCE_VERSION)
 			wl_output_send_done(resource);
 	});
@@ -161,13 +159,17 @@ void OutputGlobal::sendGeometry(wl_resource *resource)
 				output_->model().c_str(), WL_OUTPUT_TRANSFORM_NORMAL);
 }
 
+void OutputGlobal::sendMode(wl_resource *resource)
+{
+	const Output::Mode mode = output_->mode();
+	wl_output_send_mode(resource, WL_OUTPUT_MODE_CURRENT | WL_OUTPUT_MODE_PREFERRED,
+			    int32_t(mode.width), int32_t(mode.height), int32_t(mode.refreshMilliHz));
+}
+
 void OutputGlobal::sendState(wl_resource *resource)
 {
-	Output::Mode mode = output_->mode();
 	sendGeometry(resource);
-	wl_output_send_mode(resource, WL_OUTPUT_MODE_CURRENT | WL_OUTPUT_MODE_PREFERRED,
-			    int32_t(mode.width), int32_t(mode.height),
-			    int32_t(mode.refreshMilliHz));
+	sendMode(resource);
 	int version = wl_resource_get_version(resource);
 	if (version >= WL_OUTPUT_SCALE_SINCE_VERSION)
 		wl_output_send_scale(resource, 1);

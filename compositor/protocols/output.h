@@ -47,6 +47,7 @@ private:
 	static void bind(wl_client *client, void *data, uint32_t version, uint32_t id);
 	void sendState(wl_resource *resource);
 	void sendGeometry(wl_resource *resource);
+	void sendMode(wl_resource *resource);
 
 	Server &server_;
 	Output *output_;

@@ -635,18 +635,7 @@ TEST(Compositor, ResizedOutputIsHeardAndFullscreenWindowsFollow)
 
 	Window window(client, "fullscreen");
 	xdg_toplevel_set_fullscreen(window.toplevel(), client.outputs[0]);
-	auto configuredTo = [&](int32_t w, int32_t h) {
-		for (int i = 0; i < 4; i++) {
-			if (!window.waitConfigure())
-				return false;
-			window.ack();
-			if (window.hasState(XDG_TOPLEVEL_STATE_FULLSCREEN) &&
-			    window.configuredWidth() == w && window.configuredHeight() == h)
-				return true;
-		}
-		return false;
-	};
-	ASSERT_TRUE(configuredTo(width, height));
+	ASSERT_TRUE(fullscreenAt(window, width, height));
 	ShmBuffer small(client.shm, width, height);
 	small.fill(kRed);
 	ASSERT_TRUE(window.present(small.buffer(), width, height));
@@ -663,7 +652,7 @@ TEST(Compositor, ResizedOutputIsHeardAndFullscreenWindowsFollow)
 	EXPECT_EQ(second.x, wider);
 	EXPECT_EQ(second.logicalX, wider);
 
-	ASSERT_TRUE(configuredTo(wider, taller));
+	ASSERT_TRUE(fullscreenAt(window, wider, taller));
 	ShmBuffer large(client.shm, wider, taller);
 	large.fill(kBlue);
 	ASSERT_TRUE(window.present(large.buffer(), wider, taller));
@@ -680,7 +669,7 @@ TEST(Compositor, ResizedOutputIsHeardAndFullscreenWindowsFollow)
 	ASSERT_TRUE(client.dispatchUntil([&] { return first.done == 3 && second.done == 3; }));
 	EXPECT_EQ(first.width, width);
 	EXPECT_EQ(second.x, width);
-	ASSERT_TRUE(configuredTo(width, height));
+	ASSERT_TRUE(fullscreenAt(window, width, height));
 }
 
 /*

@@ -274,20 +274,6 @@ TEST(Nested, HostScreenshotShowsTheInnerClient)
 	EXPECT_FALSE(sanitizerReport(readFile(log))) << readFile(log);
 }
 
-/* Acks configures until window is fullscreen at w x h; false if it never is. */
-bool fullscreenAt(Window &window, int32_t w, int32_t h)
-{
-	for (int i = 0; i < 6; i++) {
-		if (!window.waitConfigure())
-			return false;
-		window.ack();
-		if (window.hasState(XDG_TOPLEVEL_STATE_FULLSCREEN) && window.configuredWidth() == w &&
-		    window.configuredHeight() == h)
-			return true;
-	}
-	return false;
-}
-
 /* Pixels of colour in a screenshot of the host heapcomp. */
 size_t countColour(const comp::Screenshot &shot, uint32_t colour)
 {

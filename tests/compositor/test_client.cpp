@@ -102,6 +102,20 @@ Window::Window(TestClient &client, const std::string &title, bool initialCommit)
 		wl_surface_commit(surface_);
 }
 
+bool fullscreenAt(Window &window, int32_t w, int32_t h)
+{
+	/* Configures sent before (activation, the work area) may come first. */
+	for (int i = 0; i < 4; i++) {
+		if (!window.waitConfigure())
+			return false;
+		window.ack();
+		if (window.hasState(XDG_TOPLEVEL_STATE_FULLSCREEN) && window.configuredWidth() == w &&
+		    window.configuredHeight() == h)
+			return true;
+	}
+	return false;
+}
+
 bool Window::waitConfigure()
 {
 	return client_.dispatchUntil([this] { return pendingAck_; });

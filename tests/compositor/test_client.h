@@ -97,6 +97,9 @@ private:
 	std::vector<uint32_t> states_, pendingStates_;
 };
 
+/* Acks configures until window is fullscreen at w x h; false if it never is. */
+bool fullscreenAt(Window &window, int32_t w, int32_t h);
+
 /*
  * A toplevel of one colour, configured, acked and presented: the window
  * most tests start from. ok is false if the configure or the frame did
