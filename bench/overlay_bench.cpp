@@ -132,8 +132,8 @@ public:
 		ImGui::Begin("heapcomp", nullptr,
 			     ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoMove |
 				     ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoSavedSettings);
-		dump_.clear();
-		comp::drawOverlayPanels(model_, dump_);
+		/* As the compositor draws them: no dump, which only tests keep. */
+		comp::drawOverlayPanels(model_, nullptr);
 		ImGui::End();
 		ImGui::Render();
 		return ImGui::GetDrawData();
@@ -162,7 +162,6 @@ public:
 private:
 	ImGuiContext *imgui_;
 	comp::OverlayModel model_;
-	std::vector<std::string> dump_;
 	int ticks_ = 0;
 	float clear_[4] = { 0.06f, 0.06f, 0.06f, 1.0f };
 };

@@ -198,8 +198,11 @@ void Server::outputLayoutChanged(bool firstChanged)
 	for (View *view : std::vector<View *>(views().begin(), views().end()))
 		view->outputsChanged();
 	/* The overlay sits on the first output. */
-	if (firstChanged && !outputs_.empty())
+	if (firstChanged && !outputs_.empty()) {
 		outputs_.front()->overlayChanged();
+		if (overlay_)
+			overlay_->outputChanged();
+	}
 	for (const auto &repaint : outputs_)
 		repaint->damageWhole();
 	sceneChanged();

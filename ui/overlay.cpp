@@ -346,6 +346,13 @@ void Overlay::scheduleInputRedraw()
 	wl_event_source_timer_update(inputTimer_.get(), int(std::max<int64_t>(wait.count(), 1)));
 }
 
+void Overlay::outputChanged()
+{
+	/* At its new place at once, not at the next periodic redraw. */
+	if (shown_ && wantedRect() != rect_)
+		wl_event_source_timer_update(inputTimer_.get(), 1);
+}
+
 int Overlay::onInputTimer(void *data)
 {
 	auto *overlay = static_cast<Overlay *>(data);
@@ -540,7 +547,8 @@ bufmgr::Result<void> Overlay::redraw()
 		     ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoMove |
 			     ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoSavedSettings |
 			     ImGuiWindowFlags_NoFocusOnAppearing);
-	drawOverlayPanels(model, dump, interactive_ ? &benchControls_ : nullptr);
+	drawOverlayPanels(model, config_.keepDump ? &dump : nullptr,
+			  interactive_ ? &benchControls_ : nullptr);
 	/* The next redraw's height: what the panels took, no more. */
 	contentHeight_ = uint32_t(ImGui::GetCursorPosY() + ImGui::GetStyle().WindowPadding.y);
 	ImGui::End();

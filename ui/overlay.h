@@ -42,6 +42,8 @@ struct OverlayConfig {
 	bufmgr::SystemPaths paths;
 	/* Where the benchmark panel's Export writes (heapcomp-bench-<pid>-<run>.json). */
 	std::string exportDir = ".";
+	/* Keep what each redraw drew as text (dump()), for tests: the strings cost every redraw. */
+	bool keepDump = false;
 };
 
 /*
@@ -70,6 +72,7 @@ public:
 	Rect rect() const override { return rect_; }
 	Image image() const override;
 	Cost cost() const override { return { redraws_, totalCpuNs_ }; }
+	void outputChanged() override;
 
 	/* InputLayer, while interactive */
 	bool takesInputAt(double x, double y) const override;
@@ -99,7 +102,7 @@ public:
 
 	/* Draws the panels now from the current statistics. */
 	bufmgr::Result<void> redraw();
-	/* What the last redraw drew, one line per table row (see drawOverlayPanels()). */
+	/* With keepDump, what the last redraw drew, one line per table row (see drawOverlayPanels()). */
 	const std::vector<std::string> &dump() const { return dump_; }
 	uint64_t redraws() const { return redraws_; }
 	/* Who draws the panels ("cpu", "gles (...)"); empty until first shown. */

@@ -25,14 +25,14 @@ struct BenchControls {
 
 /*
  * The overlay's panels, drawn into the current ImGui window from model.
- * Every value drawn also goes to dump, one line per row
+ * Given a dump, every value drawn also goes there, one line per row
  * ("heap dma-heap:system live_buffers=3 live_bytes=8294400 ..."), so a
  * test can hold what the overlay showed against the statistics; each
  * control's box goes there too ("widget bench.start x=8 y=400 w=40
  * h=19", in the overlay's pixels). With controls, the benchmark panel
  * has its controls (interactive mode).
  */
-void drawOverlayPanels(const OverlayModel &model, std::vector<std::string> &dump,
+void drawOverlayPanels(const OverlayModel &model, std::vector<std::string> *dump,
 		       BenchControls *controls = nullptr);
 
 } /* namespace comp */

@@ -11,9 +11,11 @@
 #include "ui/overlay_renderer.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <span>
 
 #include <imgui.h>
 
@@ -91,16 +93,24 @@ bool isQuad(const ImDrawVert *v, const ImDrawIdx *idx)
 	const ImDrawVert &a = v[idx[0]], &b = v[idx[1]], &c = v[idx[2]], &d = v[idx[5]];
 	if (a.col != b.col || a.col != c.col || a.col != d.col)
 		return false;
+	/*
+	 * Coordinates compared as bits, which are equal when the floats are
+	 * (but for -0 against 0, which costs only the quad's fast path):
+	 * thousands of glyphs a redraw, and emulated CPUs are slow at floats.
+	 */
+	auto same = [](float x, float y) {
+		return std::bit_cast<uint32_t>(x) == std::bit_cast<uint32_t>(y);
+	};
 	/* a b along x, then b c along y; texture coordinates along the same axes. */
-	const bool rect = a.pos.y == b.pos.y && b.pos.x == c.pos.x && c.pos.y == d.pos.y &&
-			  d.pos.x == a.pos.x && a.uv.y == b.uv.y && b.uv.x == c.uv.x &&
-			  c.uv.y == d.uv.y && d.uv.x == a.uv.x;
+	if (same(a.pos.y, b.pos.y) && same(b.pos.x, c.pos.x) && same(c.pos.y, d.pos.y) &&
+	    same(d.pos.x, a.pos.x) && same(a.uv.y, b.uv.y) && same(b.uv.x, c.uv.x) &&
+	    same(c.uv.y, d.uv.y) && same(d.uv.x, a.uv.x))
+		return true;
 	/* a b along y: how a line along the grid comes, of one texel throughout. */
-	const bool line = a.pos.x == b.pos.x && b.pos.y == c.pos.y && c.pos.x == d.pos.x &&
-			  d.pos.y == a.pos.y && a.uv.x == b.uv.x && a.uv.x == c.uv.x &&
-			  a.uv.x == d.uv.x && a.uv.y == b.uv.y && a.uv.y == c.uv.y &&
-			  a.uv.y == d.uv.y;
-	return rect || line;
+	return same(a.pos.x, b.pos.x) && same(b.pos.y, c.pos.y) && same(c.pos.x, d.pos.x) &&
+	       same(d.pos.y, a.pos.y) && same(a.uv.x, b.uv.x) && same(a.uv.x, c.uv.x) &&
+	       same(a.uv.x, d.uv.x) && same(a.uv.y, b.uv.y) && same(a.uv.y, c.uv.y) &&
+	       same(a.uv.y, d.uv.y);
 }
 
 /* A quad (6 indices) or a triangle (3) of a draw command, within clip. */
@@ -109,6 +119,7 @@ struct Primitive {
 	const ImDrawIdx *idx;
 	bool quad;
 	int clip[4];
+	uint64_t clipHash;
 	/* The pixels it may touch: x0, y0, x1, y1, within clip. */
 	int box[4];
 };
@@ -356,19 +367,37 @@ void Raster::draw(const Primitive &p, const int clip[4])
 		triangle(p.vertices[p.idx[0]], p.vertices[p.idx[1]], p.vertices[p.idx[2]], clip);
 }
 
+/* x toward zero, within a range no overlay reaches: vertices far off stay far off. */
+inline int truncated(float x)
+{
+	constexpr float kFar = 1e6f;
+	return x > -kFar ? (x < kFar ? int(x) : int(kFar)) : -int(kFar);
+}
+
 /* FNV-1a over 64-bit words: what a tile's primitives were, in their order. */
 inline uint64_t mix(uint64_t hash, uint64_t word)
 {
 	return (hash ^ word) * 0x100000001b3ull;
 }
 
-uint64_t hashOf(const Primitive &p)
+/* The hash of a command's clip, which seeds its primitives' hashes. */
+uint64_t hashOfClip(const int clip[4])
 {
 	uint64_t hash = 0xcbf29ce484222325ull;
-	/* A quad's corners are its indices 0, 1, 2 and 5. */
-	static constexpr int corners[] = { 0, 1, 2, 5 };
-	for (int i = 0; i < (p.quad ? 4 : 3); i++) {
-		const ImDrawVert &v = p.vertices[p.idx[corners[i]]];
+	for (int i = 0; i < 4; i++)
+		hash = mix(hash, uint64_t(uint32_t(clip[i])));
+	return hash;
+}
+
+/* What decides p's pixels: a quad's are its opposite corners 0 and 2 (see Raster::quad()). */
+uint64_t hashOf(const Primitive &p)
+{
+	uint64_t hash = p.clipHash;
+	static constexpr int kQuadCorners[] = { 0, 2 }, kTriangleCorners[] = { 0, 1, 2 };
+	const std::span<const int> corners = p.quad ? std::span<const int>(kQuadCorners)
+						    : std::span<const int>(kTriangleCorners);
+	for (int i : corners) {
+		const ImDrawVert &v = p.vertices[p.idx[i]];
 		uint64_t words[3] = {};
 		static_assert(sizeof(v.pos) + sizeof(v.uv) + sizeof(v.col) <= sizeof(words));
 		std::memcpy(&words[0], &v.pos, sizeof(v.pos));
@@ -377,8 +406,6 @@ uint64_t hashOf(const Primitive &p)
 		for (uint64_t word : words)
 			hash = mix(hash, word);
 	}
-	for (int edge : p.clip)
-		hash = mix(hash, uint64_t(uint32_t(edge)));
 	return hash;
 }
 
@@ -489,6 +516,7 @@ private:
 				p.clip[3] = std::min(height, int(std::ceil(cmd.ClipRect.w)));
 				if (p.clip[0] >= p.clip[2] || p.clip[1] >= p.clip[3])
 					continue;
+				p.clipHash = hashOfClip(p.clip);
 				p.vertices = list.VtxBuffer.Data + cmd.VtxOffset;
 				const ImDrawIdx *idx = list.IdxBuffer.Data + cmd.IdxOffset;
 				const ImDrawIdx *end = idx + cmd.ElemCount;
@@ -498,7 +526,8 @@ private:
 					idx += p.quad ? 6 : 3;
 					float x0 = p.vertices[p.idx[0]].pos.x, x1 = x0;
 					float y0 = p.vertices[p.idx[0]].pos.y, y1 = y0;
-					for (int k = 1; k < (p.quad ? 6 : 3); k++) {
+					/* A quad's corners 0 and 2 are opposite: they span it. */
+					for (int k = p.quad ? 2 : 1; k <= 2; k++) {
 						const ImVec2 &pos = p.vertices[p.idx[k]].pos;
 						x0 = std::min(x0, pos.x);
 						x1 = std::max(x1, pos.x);
@@ -507,12 +536,14 @@ private:
 					}
 					/*
 					 * A pixel's margin each side, and the rasterizer's own on
-					 * the far side; clamped as floats, for vertices far off.
+					 * the far side. Truncation, not floor and ceil: a
+					 * pixel more covers what it rounds the wrong way, and
+					 * costs far less where floating point is emulated.
 					 */
-					p.box[0] = int(std::floor(std::max(float(p.clip[0]), x0 - 1.0f)));
-					p.box[1] = int(std::floor(std::max(float(p.clip[1]), y0 - 1.0f)));
-					p.box[2] = int(std::ceil(std::min(float(p.clip[2]), x1 + 2.0f)));
-					p.box[3] = int(std::ceil(std::min(float(p.clip[3]), y1 + 2.0f)));
+					p.box[0] = std::max(p.clip[0], truncated(x0) - 2);
+					p.box[1] = std::max(p.clip[1], truncated(y0) - 2);
+					p.box[2] = std::min(p.clip[2], truncated(x1) + 3);
+					p.box[3] = std::min(p.clip[3], truncated(y1) + 3);
 					if (p.box[0] < p.box[2] && p.box[1] < p.box[3])
 						primitives_.push_back(p);
 				}

@@ -110,14 +110,41 @@ std::string formatBytes(uint64_t bytes)
 	static constexpr const char *kUnits[] = { "KiB", "MiB", "GiB", "TiB" };
 	if (bytes < 1024)
 		return std::to_string(bytes) + " B";
-	double value = double(bytes) / 1024.0;
+	uint64_t unitBytes = 1024;
 	size_t unit = 0;
-	while (value >= 1024.0 && unit + 1 < std::size(kUnits)) {
-		value /= 1024.0;
+	while (bytes / unitBytes >= 1024 && unit + 1 < std::size(kUnits)) {
+		unitBytes <<= 10;
 		unit++;
 	}
-	char text[32];
-	snprintf(text, sizeof(text), "%.*f %s", unit >= 2 ? 2 : 1, value, kUnits[unit]);
+	return formatFixed(bytes, unitBytes, unit >= 2 ? 2 : 1) + " " + kUnits[unit];
+}
+
+std::string formatFixed(uint64_t numerator, uint64_t denominator, int decimals)
+{
+	uint64_t scale = 1;
+	for (int i = 0; i < decimals; i++)
+		scale *= 10;
+	/* Whole part and fraction apart: numerator * scale could overflow. */
+	const uint64_t whole = numerator / denominator, rest = numerator % denominator;
+	const unsigned __int128 scaledRest = (unsigned __int128)rest * scale;
+	uint64_t fraction = uint64_t(scaledRest / denominator);
+	const unsigned __int128 left = scaledRest % denominator;
+	/* Half to even; the whole part's parity is the fraction's when scale is even. */
+	const uint64_t last = decimals ? fraction : whole;
+	if (left * 2 > denominator || (left * 2 == denominator && (last & 1)))
+		fraction++;
+	uint64_t carried = whole;
+	if (fraction >= scale) {
+		carried += fraction / scale;
+		fraction %= scale;
+	}
+	std::string text = std::to_string(carried);
+	if (decimals) {
+		std::string digits = std::to_string(fraction);
+		text += '.';
+		text.append(size_t(decimals) - digits.size(), '0');
+		text += digits;
+	}
 	return text;
 }
 

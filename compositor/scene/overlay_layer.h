@@ -52,6 +52,8 @@ public:
 	virtual Rect rect() const = 0;
 	virtual Image image() const = 0;
 	virtual Cost cost() const = 0;
+	/* The output it shows on changed size or is another: it may want another place. */
+	virtual void outputChanged() {}
 };
 
 } /* namespace comp */

@@ -68,7 +68,7 @@ void layOut(const comp::OverlayModel &model, std::vector<std::string> &dump)
 		ImGui::SetNextWindowSize(ImGui::GetIO().DisplaySize);
 		ImGui::SetNextWindowBgAlpha(0.0f);
 		ImGui::Begin("test", nullptr, ImGuiWindowFlags_NoTitleBar);
-		comp::drawOverlayPanels(model, dump);
+		comp::drawOverlayPanels(model, &dump);
 		ImGui::End();
 		ImGui::Render();
 	}

@@ -51,6 +51,7 @@ protected:
 		overlay = runner.run([](comp::Server &server) {
 			comp::OverlayConfig config;
 			config.exportDir = testing::TempDir();
+			config.keepDump = true;
 			auto overlay = comp::Overlay::create(server, config);
 			overlay->bindToggleKey();
 			return overlay;
@@ -209,6 +210,43 @@ TEST_F(OverlayTest, ShowsWhatTheStatisticsSay)
 	EXPECT_EQ(runner.screenshot().at(4, 4), kRed);
 }
 
+/* The output grows, then shrinks: the overlay keeps to its top right corner at once. */
+TEST_F(OverlayTest, TakesItsPlaceAtOnceWhenTheOutputChangesSize)
+{
+	runner.run([this](comp::Server &server) {
+		overlay.reset();
+		comp::OverlayConfig config;
+		/* No periodic redraw within the test: only the change of size may move it. */
+		config.period = std::chrono::minutes(1);
+		overlay = comp::Overlay::create(server, config);
+	});
+	ASSERT_TRUE(runner.run([this](comp::Server &) { return overlay->setShown(true); }));
+	ASSERT_TRUE(runner.drawFrames(2));
+	ASSERT_EQ(overlay->rect().right(), 800 - 8);
+
+	auto resize = [](uint32_t width, uint32_t height) {
+		return [=](comp::Server &server) {
+			EXPECT_TRUE(server.headlessBackend()->resizeOutput(0, width, height));
+		};
+	};
+	ASSERT_TRUE(actUntil(resize(1000, 600), [this](comp::Server &) {
+		return overlay->rect().right() == 1000 - 8;
+	})) << overlay->rect().x << "+" << overlay->rect().width;
+	ASSERT_TRUE(runner.drawFrames(2));
+	/* Drawn there, past where the old output ended. */
+	const comp::Rect wider = overlay->rect();
+	const comp::Rect beyond{ 800, wider.y, int32_t(wider.right() - 800), wider.height };
+	EXPECT_GT(litPixels(beyond), size_t(beyond.width) * size_t(beyond.height) / 2);
+
+	/* Narrower than the overlay's own width: it narrows with the output, within its margins. */
+	ASSERT_TRUE(actUntil(resize(500, 400), [this](comp::Server &) {
+		const comp::Rect rect = overlay->rect();
+		return rect.x == 8 && rect.right() == 500 - 8 && rect.bottom() <= 400 - 8;
+	})) << overlay->rect().x << "+" << overlay->rect().width;
+	ASSERT_TRUE(runner.drawFrames(2));
+	EXPECT_GT(litPixels(overlay->rect()), size_t(overlay->rect().width) * 100);
+}
+
 /* Each heap's memory: which device it is for, who pays, where it scans out. */
 TEST(OverlayHeaps, ShowWhatTheirMemoryIsForAndWhoPays)
 {
@@ -222,7 +260,9 @@ TEST(OverlayHeaps, ShowWhatTheirMemoryIsForAndWhoPays)
 	ServerRunner runner(config);
 	ASSERT_TRUE(runner.ok()) << runner.error();
 	std::vector<std::string> dump = runner.run([](comp::Server &server) {
-		auto overlay = comp::Overlay::create(server, comp::OverlayConfig{});
+		comp::OverlayConfig config;
+		config.keepDump = true;
+		auto overlay = comp::Overlay::create(server, config);
 		EXPECT_TRUE(overlay->setShown(true));
 		EXPECT_TRUE(overlay->redraw());
 		return overlay->dump();

@@ -542,3 +542,46 @@ TEST(Stats, ConcurrentRecordingAndSnapshots)
 	EXPECT_EQ(snap.totalFallbacks, uint64_t(kThreads) * (kPerThread / 500));
 	EXPECT_EQ(snap.recentFallbacks.size(), Stats::kRecentFallbacks);
 }
+
+/* printf's rounding of the exact quotient, which formatFixed() gives without floating point. */
+std::string printfFixed(uint64_t numerator, uint64_t denominator, int decimals)
+{
+	char text[64];
+	snprintf(text, sizeof(text), "%.*f", decimals, double(numerator) / double(denominator));
+	return text;
+}
+
+TEST(Format, FixedRoundsAsPrintfDoes)
+{
+	/* Ties both ways, carries into the whole part, and no fraction at all. */
+	EXPECT_EQ(formatFixed(1280, 1024, 1), "1.2");
+	EXPECT_EQ(formatFixed(1331, 1024, 1), "1.3");
+	EXPECT_EQ(formatFixed(1536, 1024, 0), "2");
+	EXPECT_EQ(formatFixed(2560, 1024, 0), "2");
+	EXPECT_EQ(formatFixed(1048575, 1024, 1), "1024.0");
+	EXPECT_EQ(formatFixed(5, 1000, 2), "0.00");
+	EXPECT_EQ(formatFixed(15, 1000, 2), "0.02");
+	EXPECT_EQ(formatFixed(25, 1000, 2), "0.02");
+	/* Powers of two below 2^53 divide exactly as doubles: printf is the reference. */
+	std::mt19937_64 random(7);
+	for (int i = 0; i < 20000; i++) {
+		const uint64_t numerator = random() >> (11 + random() % 40);
+		const uint64_t denominator = uint64_t(1) << (10 * (1 + random() % 4));
+		const int decimals = int(random() % 4);
+		ASSERT_EQ(formatFixed(numerator, denominator, decimals),
+			  printfFixed(numerator, denominator, decimals))
+			<< numerator << " / " << denominator << ", " << decimals << " decimals";
+	}
+	/* Far beyond a double's precision, where scaling first would overflow. */
+	EXPECT_EQ(formatFixed(UINT64_MAX, 1, 2), std::to_string(UINT64_MAX) + ".00");
+	EXPECT_EQ(formatFixed(UINT64_MAX, uint64_t(1) << 40, 2), "16777216.00");
+}
+
+TEST(Format, BytesInBinaryUnits)
+{
+	EXPECT_EQ(formatBytes(1023), "1023 B");
+	EXPECT_EQ(formatBytes(1024), "1.0 KiB");
+	EXPECT_EQ(formatBytes(8294400), "7.9 MiB");
+	EXPECT_EQ(formatBytes(uint64_t(3) << 30), "3.00 GiB");
+	EXPECT_EQ(formatBytes(uint64_t(5000) << 40), "5000.00 TiB");
+}

@@ -219,6 +219,13 @@ std::string errnoName(int err);
 /* "12.5 MiB": a size as people read it (binary units, bytes below 1 KiB). */
 std::string formatBytes(uint64_t bytes);
 
+/*
+ * numerator / denominator with decimals digits after the point ("12.50"),
+ * rounded as printf rounds an exact value (half to even), in integers
+ * only: cheap where floating point is slow or emulated. decimals <= 6.
+ */
+std::string formatFixed(uint64_t numerator, uint64_t denominator, int decimals);
+
 /* s as a quoted JSON string, as JsonWriter writes it: invalid UTF-8 becomes U+FFFD. */
 std::string jsonQuote(std::string_view s);
 
