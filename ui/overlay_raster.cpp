@@ -287,6 +287,15 @@ void Raster::triangle(const ImDrawVert &a, const ImDrawVert &b, const ImDrawVert
 	const Premultiplied solid(colours[0], uniform ? texel(v[0]->uv.x, v[0]->uv.y) : 0);
 	if (uniform && solid.a == 0)
 		return;
+	/*
+	 * Anti-aliased lines are these: one texel, one colour whose alpha
+	 * fades to nothing at the fringe. Only alpha is interpolated.
+	 */
+	const bool fading = !uniform && (v[0]->col & 0xffffffu) == (v[1]->col & 0xffffffu) &&
+			    (v[0]->col & 0xffffffu) == (v[2]->col & 0xffffffu) &&
+			    v[0]->uv.x == v[1]->uv.x && v[0]->uv.x == v[2]->uv.x &&
+			    v[0]->uv.y == v[1]->uv.y && v[0]->uv.y == v[2]->uv.y;
+	const uint32_t fadingTexel = fading ? texel(v[0]->uv.x, v[0]->uv.y) : 0;
 
 	/* Whether pixel x of the row at py is inside; w gets the vertices' weights. */
 	auto inside = [&](int x, double py, double w[3]) {
@@ -335,6 +344,28 @@ void Raster::triangle(const ImDrawVert &a, const ImDrawVert &b, const ImDrawVert
 		if (uniform) {
 			for (int x = lo; x < hi; x++)
 				solid.over(row + x);
+			continue;
+		}
+		if (fading) {
+			/* Each edge along the row, as its bounds above: atZero - slope * px. */
+			double atZero[3], slope[3];
+			for (int i = 0; i < 3; i++) {
+				const ImVec2 &p0 = v[i]->pos, &p1 = v[(i + 1) % 3]->pos;
+				slope[i] = double(p1.y) - p0.y;
+				atZero[i] = (double(p1.x) - p0.x) * (py - p0.y) + slope[i] * p0.x;
+			}
+			Colour colour = colours[0];
+			for (int x = lo; x < hi; x++) {
+				const double px = x + 0.5;
+				colour.a = 0;
+				/* Edge i weighs the vertex opposite it. */
+				for (int i = 0; i < 3; i++) {
+					const float weight = float((atZero[i] - slope[i] * px) * perArea);
+					colour.a += uint32_t(float(colours[(i + 2) % 3].a) * weight + 0.5f);
+				}
+				colour.a = std::min(colour.a, 255u);
+				blend(row + x, colour, fadingTexel);
+			}
 			continue;
 		}
 		for (int x = lo; x < hi; x++) {
