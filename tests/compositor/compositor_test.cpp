@@ -621,6 +621,24 @@ TEST(Compositor, OutputsRightOfARemovedOneMoveLeft)
  * of it moves along, and a fullscreen window there is configured to the
  * new size and shown at it.
  */
+/*
+ * The fullscreen window is configured to width x height and, drawn at
+ * that size, fills the first output to its far corner.
+ */
+void fillsTheOutput(ServerRunner &server, TestClient &client, Window &window, int32_t width,
+		    int32_t height)
+{
+	ASSERT_TRUE(fullscreenAt(window, width, height));
+	ShmBuffer buffer(client.shm, width, height);
+	buffer.fill(kBlue);
+	ASSERT_TRUE(window.present(buffer.buffer(), width, height));
+	ASSERT_TRUE(server.drawFrames(2));
+	const comp::Screenshot shot = server.screenshot();
+	ASSERT_EQ(shot.width, uint32_t(width));
+	ASSERT_EQ(shot.height, uint32_t(height));
+	EXPECT_EQ(shot.at(uint32_t(width) - 1, uint32_t(height) - 1), kBlue);
+}
+
 TEST(Compositor, ResizedOutputIsHeardAndFullscreenWindowsFollow)
 {
 	comp::ServerConfig config = ServerRunner::defaultConfig();
@@ -652,15 +670,7 @@ TEST(Compositor, ResizedOutputIsHeardAndFullscreenWindowsFollow)
 	EXPECT_EQ(second.x, wider);
 	EXPECT_EQ(second.logicalX, wider);
 
-	ASSERT_TRUE(fullscreenAt(window, wider, taller));
-	ShmBuffer large(client.shm, wider, taller);
-	large.fill(kBlue);
-	ASSERT_TRUE(window.present(large.buffer(), wider, taller));
-	ASSERT_TRUE(server.drawFrames(2));
-	const comp::Screenshot shot = server.screenshot();
-	ASSERT_EQ(shot.width, uint32_t(wider));
-	ASSERT_EQ(shot.height, uint32_t(taller));
-	EXPECT_EQ(shot.at(uint32_t(wider) - 1, uint32_t(taller) - 1), kBlue);
+	ASSERT_NO_FATAL_FAILURE(fillsTheOutput(server, client, window, wider, taller));
 
 	/* Back to the old size: the second display comes back beside it. */
 	ASSERT_TRUE(server.run([&](comp::Server &s) {
@@ -670,6 +680,33 @@ TEST(Compositor, ResizedOutputIsHeardAndFullscreenWindowsFollow)
 	EXPECT_EQ(first.width, width);
 	EXPECT_EQ(second.x, width);
 	ASSERT_TRUE(fullscreenAt(window, width, height));
+}
+
+/*
+ * Configured fullscreen, then the output grows before the window maps:
+ * mapping activates it, and that configure carries the new size.
+ */
+TEST(Compositor, WindowMappedAfterTheOutputResizedTakesTheNewSize)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	const comp::ServerConfig config = ServerRunner::defaultConfig();
+	const int32_t width = int32_t(config.headless.width), height = int32_t(config.headless.height);
+	Window window(client, "fullscreen");
+	xdg_toplevel_set_fullscreen(window.toplevel(), nullptr);
+	ASSERT_TRUE(fullscreenAt(window, width, height));
+
+	const int32_t wider = width + 160, taller = height + 80;
+	ASSERT_TRUE(server.run([&](comp::Server &s) {
+		return bool(s.headlessBackend()->resizeOutput(0, uint32_t(wider), uint32_t(taller)));
+	}));
+	ASSERT_TRUE(client.roundtrip());
+	/* It draws what it was asked for, which is no longer the output's size. */
+	ShmBuffer small(client.shm, width, height);
+	small.fill(kRed);
+	ASSERT_TRUE(window.present(small.buffer(), width, height));
+	ASSERT_NO_FATAL_FAILURE(fillsTheOutput(server, client, window, wider, taller));
 }
 
 /*
