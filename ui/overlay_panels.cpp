@@ -31,7 +31,7 @@ private:
 	std::vector<std::string> *lines_;
 };
 
-/* In integers: printf's floating point costs, the more where it is emulated. */
+/* In integers: printf's floating point costs more than the rest of a cell. */
 std::string formatNs(uint64_t ns)
 {
 	if (ns >= 1000000)
@@ -72,14 +72,23 @@ public:
 	/* Per second, one decimal; "-" when not known yet. */
 	void rate(const char *key, std::optional<double> value)
 	{
-		text(key, value ? bufmgr::formatFixed(uint64_t(std::llround(std::max(*value, 0.0) * 10)),
-						      10, 1)
-				: "-");
+		if (!value) {
+			text(key, "-");
+			return;
+		}
+		/* Tenths, rounded as printf rounds (half to even); no rate comes near the bound. */
+		const double tenths = std::nearbyint(std::clamp(*value, 0.0, 1e15) * 10.0);
+		text(key, bufmgr::formatFixed(uint64_t(tenths), 10, 1));
 	}
-	/* A fraction as a percentage; "-" when there is none. */
+	/* A fraction as a percentage, rounded as printf rounds; "-" when there is none. */
 	void percent(const char *key, std::optional<double> fraction)
 	{
-		text(key, fraction ? std::to_string(std::llround(*fraction * 100.0)) + "%" : "-");
+		if (!fraction) {
+			text(key, "-");
+			return;
+		}
+		const double percent = std::nearbyint(std::clamp(*fraction, 0.0, 1.0) * 100.0);
+		text(key, std::to_string(int(percent)) + "%");
 	}
 	void text(const char *key, const std::string &value)
 	{
@@ -123,11 +132,13 @@ bool beginTable(const char *id, std::initializer_list<const char *> headers)
 	if (!ImGui::BeginTable(id, int(headers.size()), flags))
 		return false;
 	/*
-	 * Headers as plain text in a header row: the same look as
+	 * Headers as plain text on the header colour: the look of
 	 * TableHeadersRow() at a fraction of its cost, since nothing here
-	 * sorts or reorders columns.
+	 * sorts or reorders columns. A plain row, not a header row: fitted
+	 * columns grow to a header row's text only through TableHeader().
 	 */
-	ImGui::TableNextRow(ImGuiTableRowFlags_Headers);
+	ImGui::TableNextRow();
+	ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg0, ImGui::GetColorU32(ImGuiCol_TableHeaderBg));
 	for (const char *header : headers) {
 		ImGui::TableNextColumn();
 		ImGui::TextUnformatted(header);
@@ -421,11 +432,12 @@ void benchPlots(const std::vector<BenchSeries> &series, Dump dump)
 			 double(s.meanUs.back()));
 		plotLines(("##bench-" + s.source).c_str(), s.meanUs, label, 0.0f, highest * 1.1f,
 			  ImVec2(ImGui::GetContentRegionAvail().x, 28));
-		char last[32];
-		snprintf(last, sizeof(last), "%.1f", double(s.meanUs.back()));
-		if (dump)
+		if (dump) {
+			char last[32];
+			snprintf(last, sizeof(last), "%.1f", double(s.meanUs.back()));
 			dump.add("benchplot " + s.source + " points=" + std::to_string(s.meanUs.size()) +
 				 " last_us=" + last);
+		}
 	}
 }
 

@@ -96,7 +96,7 @@ bool isQuad(const ImDrawVert *v, const ImDrawIdx *idx)
 	/*
 	 * Coordinates compared as bits, which are equal when the floats are
 	 * (but for -0 against 0, which costs only the quad's fast path):
-	 * thousands of glyphs a redraw, and emulated CPUs are slow at floats.
+	 * integer compares, for the thousands of glyphs of a redraw.
 	 */
 	auto same = [](float x, float y) {
 		return std::bit_cast<uint32_t>(x) == std::bit_cast<uint32_t>(y);
@@ -256,7 +256,8 @@ void Raster::triangle(const ImDrawVert &a, const ImDrawVert &b, const ImDrawVert
 	};
 	const ImDrawVert *v[3] = { &a, &b, &c };
 	double area = edge(a.pos, b.pos, c.pos.x, c.pos.y);
-	if (area == 0)
+	/* Nothing to fill, or a vertex is not a number. */
+	if (!(std::fabs(area) > 0))
 		return;
 	if (area < 0) {
 		std::swap(v[1], v[2]);
@@ -360,7 +361,9 @@ void Raster::triangle(const ImDrawVert &a, const ImDrawVert &b, const ImDrawVert
 				colour.a = 0;
 				/* Edge i weighs the vertex opposite it. */
 				for (int i = 0; i < 3; i++) {
-					const float weight = float((atZero[i] - slope[i] * px) * perArea);
+					/* Rounded apart from edge(): kept to [0, 1], as inside() found it. */
+					const float weight = std::clamp(
+						float((atZero[i] - slope[i] * px) * perArea), 0.0f, 1.0f);
 					colour.a += uint32_t(float(colours[(i + 2) % 3].a) * weight + 0.5f);
 				}
 				colour.a = std::min(colour.a, 255u);
@@ -567,9 +570,9 @@ private:
 					}
 					/*
 					 * A pixel's margin each side, and the rasterizer's own on
-					 * the far side. Truncation, not floor and ceil: a
-					 * pixel more covers what it rounds the wrong way, and
-					 * costs far less where floating point is emulated.
+					 * the far side. Truncation, not floor and ceil: a pixel
+					 * more covers what it rounds the wrong way, and it is one
+					 * instruction where floor and ceil are a dozen.
 					 */
 					p.box[0] = std::max(p.clip[0], truncated(x0) - 2);
 					p.box[1] = std::max(p.clip[1], truncated(y0) - 2);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cassert>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -121,6 +122,7 @@ std::string formatBytes(uint64_t bytes)
 
 std::string formatFixed(uint64_t numerator, uint64_t denominator, int decimals)
 {
+	assert(denominator && decimals >= 0 && decimals <= 6);
 	uint64_t scale = 1;
 	for (int i = 0; i < decimals; i++)
 		scale *= 10;
@@ -129,7 +131,7 @@ std::string formatFixed(uint64_t numerator, uint64_t denominator, int decimals)
 	const unsigned __int128 scaledRest = (unsigned __int128)rest * scale;
 	uint64_t fraction = uint64_t(scaledRest / denominator);
 	const unsigned __int128 left = scaledRest % denominator;
-	/* Half to even; the whole part's parity is the fraction's when scale is even. */
+	/* Half to even: the digit rounded is the fraction's last (the whole part's without decimals). */
 	const uint64_t last = decimals ? fraction : whole;
 	if (left * 2 > denominator || (left * 2 == denominator && (last & 1)))
 		fraction++;

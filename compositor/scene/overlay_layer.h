@@ -52,7 +52,7 @@ public:
 	virtual Rect rect() const = 0;
 	virtual Image image() const = 0;
 	virtual Cost cost() const = 0;
-	/* The output it shows on changed size or is another: it may want another place. */
+	/* Its output changed size, or another output became the first: it may move. */
 	virtual void outputChanged() {}
 };
 

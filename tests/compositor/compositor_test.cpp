@@ -616,12 +616,6 @@ TEST(Compositor, OutputsRightOfARemovedOneMoveLeft)
 }
 
 /*
- * A display that takes another size (a nested window resized by its
- * host): its clients hear the mode and logical size, the display right
- * of it moves along, and a fullscreen window there is configured to the
- * new size and shown at it.
- */
-/*
  * The fullscreen window is configured to width x height and, drawn at
  * that size, fills the first output to its far corner.
  */
@@ -639,6 +633,12 @@ void fillsTheOutput(ServerRunner &server, TestClient &client, Window &window, in
 	EXPECT_EQ(shot.at(uint32_t(width) - 1, uint32_t(height) - 1), kBlue);
 }
 
+/*
+ * A display that takes another size (a nested window resized by its
+ * host): its clients hear the mode and logical size, the display right
+ * of it moves along, and a fullscreen window there is configured to the
+ * new size and shown at it.
+ */
 TEST(Compositor, ResizedOutputIsHeardAndFullscreenWindowsFollow)
 {
 	comp::ServerConfig config = ServerRunner::defaultConfig();

@@ -222,7 +222,8 @@ std::string formatBytes(uint64_t bytes);
 /*
  * numerator / denominator with decimals digits after the point ("12.50"),
  * rounded as printf rounds an exact value (half to even), in integers
- * only: cheap where floating point is slow or emulated. decimals <= 6.
+ * only: far cheaper than printf's floating point. denominator > 0,
+ * decimals 0 to 6.
  */
 std::string formatFixed(uint64_t numerator, uint64_t denominator, int decimals);
 
