@@ -241,8 +241,11 @@ std::vector<HeapOriginRow> heapOriginRows(Server &server)
 			if (heap.source.empty() || probe.source != heap.source)
 				continue;
 			std::string planes;
-			for (std::string_view plane : acceptingPlanes(probe))
-				planes += (planes.empty() ? "" : ", ") + std::string(plane);
+			for (std::string_view plane : acceptingPlanes(probe)) {
+				if (!planes.empty())
+					planes += ", ";
+				planes += plane;
+			}
 			if (!planes.empty())
 				row.scansOutOn = planes;
 		}

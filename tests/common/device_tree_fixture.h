@@ -31,8 +31,10 @@ inline std::string be32(std::initializer_list<uint32_t> values)
 inline std::string strings(std::initializer_list<const char *> values)
 {
 	std::string out;
-	for (const char *v : values)
-		out += std::string(v) + '\0';
+	for (const char *v : values) {
+		out += v;
+		out += '\0';
+	}
 	return out;
 }
 

@@ -324,8 +324,9 @@ TEST(Shm, HugeBufferIsCopiedOnlyWhereShown)
 	shot = server.screenshot();
 	EXPECT_TRUE(showsWhere(shot, -5000, -6000, 10, 10));
 	EXPECT_TRUE(showsWhere(shot, -5000, -6000, 300, 200));
-	if (!seen.inPlace)
+	if (!seen.inPlace) {
 		EXPECT_TRUE(seen.rect.contains({ 5000, 6000, 320, 240 })) << describe(seen.rect);
+	}
 
 	/* A buffer small enough is copied whole again, cut no more. */
 	Proxy<wl_buffer> small = huge.buffer.pool().buffer(0, 1024, 1024, 8192 * 4);
@@ -363,8 +364,9 @@ TEST(Shm, HugeBufferDamagedWhereShownIsUpdated)
 	EXPECT_TRUE(showsWhere(shot, 10, 20, 10 + 99, 20 + 55));
 	EXPECT_TRUE(showsWhere(shot, 10, 20, 10 + 110, 20 + 55));
 	Held seen = held(server, "huge");
-	if (!seen.inPlace)
+	if (!seen.inPlace) {
 		EXPECT_EQ(seen.copiesMade, copies) << "damage shown made a new copy";
+	}
 
 	/* The part damaged while not shown, shown. */
 	ASSERT_TRUE(moveTo(server, "huge", -5900, -5900));
@@ -454,8 +456,9 @@ TEST(Shm, HugeBufferOnTwoOutputsIsCopiedOncePerOutput)
 		EXPECT_TRUE(showsWhere(right, -3320, 0, 10, 10));
 	}
 	Held seen = held(server, "wide");
-	if (!seen.inPlace)
+	if (!seen.inPlace) {
 		EXPECT_EQ(seen.copiesMade, copies) << "outputs copied their parts again";
+	}
 	EXPECT_FALSE(huge.client.error());
 }
 
