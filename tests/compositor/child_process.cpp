@@ -28,7 +28,7 @@ std::string findProgram(const std::string &name)
 }
 
 Child::Child(const std::vector<std::string> &argv, const std::string &socket,
-	     const std::string &output)
+	     const std::string &output, const std::vector<std::string> &extraEnv)
 {
 	std::vector<std::string> env;
 	for (char **e = environ; *e; e++) {
@@ -37,6 +37,7 @@ Child::Child(const std::vector<std::string> &argv, const std::string &socket,
 			env.push_back(var);
 	}
 	env.push_back("WAYLAND_DISPLAY=" + socket);
+	env.insert(env.end(), extraEnv.begin(), extraEnv.end());
 	std::vector<char *> args, envp;
 	for (const std::string &a : argv)
 		args.push_back(const_cast<char *>(a.c_str()));

@@ -11,12 +11,12 @@ namespace heapcomp::test {
 /* The path of an installed program in the usual bin and sbin directories; "" if none. */
 std::string findProgram(const std::string &name);
 
-/* A client process with WAYLAND_DISPLAY set, its output in a file. */
+/* A client process with WAYLAND_DISPLAY set (and extraEnv), its output in a file. */
 class Child
 {
 public:
 	Child(const std::vector<std::string> &argv, const std::string &socket,
-	      const std::string &output);
+	      const std::string &output, const std::vector<std::string> &extraEnv = {});
 	~Child() { stop(); }
 	Child(const Child &) = delete;
 	Child &operator=(const Child &) = delete;
