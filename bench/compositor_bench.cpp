@@ -17,6 +17,12 @@
  * copy costs several times what the same copy repeated back to back does.
  * That back-to-back copy is measured too, and shown beside it.
  *
+ * Beside them, the wakeup floor (wakeup_floor.h): the CPU of a process
+ * that only wakes on a 60 Hz timer and on its client's answer, as every
+ * compositor here does each frame. No compositor's frame costs less; a
+ * scanned-out frame can be at most (composed frame / floor) times
+ * cheaper than a composed one.
+ *
  * A fullscreen client's buffer fills its output, so a compositor may show
  * it as it is (direct scanout); a window is 64 px smaller than its output
  * each way, so every compositor must compose it. heapcomp-gles-composed
@@ -56,6 +62,7 @@
 
 #include "compositor_session.h"
 #include "ratio_reporter.h"
+#include "wakeup_floor.h"
 
 using namespace heapcomp::bench;
 
@@ -219,8 +226,10 @@ public:
 		std::string hotBaseline;	/* back to back */
 	};
 
-	CompositorReporter(std::vector<Comparison> comparisons, std::vector<Row> rows)
-		: RatioReporter(std::move(comparisons)), rows_(std::move(rows)) {}
+	CompositorReporter(std::vector<Comparison> comparisons, std::vector<Row> rows,
+			   std::string floor)
+		: RatioReporter(std::move(comparisons)), rows_(std::move(rows)),
+		  floor_(std::move(floor)) {}
 
 	void ReportRuns(const std::vector<Run> &runs) override
 	{
@@ -249,11 +258,12 @@ public:
 			    "60 Hz refresh (memcpy@60) and back to back (hot). windowed: the\n"
 			    "window on an output %d px larger each way. zero-copy: presentations\n"
 			    "with the ZERO_COPY flag / all presentations (0/0: the compositor sent\n"
-			    "no presentation feedback):\n",
+			    "no presentation feedback). floor: the ratio to the wakeup floor:\n",
 			    Workload::kWindowMargin);
-		std::printf("%-28s %-24s %10s %9s %7s %7s %7s %6s %10s %6s\n", "workload",
-			    "compositor", "cpu/frame", "memcpy@60", "ratio", "hot", "ratio", "fps",
-			    "zero-copy", "load");
+		const Figure &floor = figures_[floor_];
+		std::printf("%-28s %-24s %10s %9s %7s %7s %7s %7s %6s %10s %6s\n", "workload",
+			    "compositor", "cpu/frame", "memcpy@60", "ratio", "hot", "ratio", "floor",
+			    "fps", "zero-copy", "load");
 		std::string lastWorkload;
 		for (const Row &row : rows_) {
 			auto measured = figures_.find(row.measured);
@@ -285,9 +295,17 @@ public:
 					    m.usPerIteration / hot.usPerIteration);
 			else
 				std::printf("%7s %7s ", "n/a", "n/a");
+			if (floor.usPerIteration > 0)
+				std::printf("%6.1fx ", m.usPerIteration / floor.usPerIteration);
+			else
+				std::printf("%7s ", "n/a");
 			std::printf("%6.1f %4.0f/%-5.0f %6.2f\n", counter("fps"), counter("zero_copy"),
 				    counter("presented"), counter("load1"));
 		}
+		if (floor.usPerIteration > 0)
+			std::printf("\nThe wakeup floor: %.1f us of CPU per frame, woken by a 60 Hz timer\n"
+				    "and by a client's answer, doing nothing else.\n",
+				    floor.usPerIteration);
 		printOverlayCosts();
 		std::fflush(stdout);
 	}
@@ -323,6 +341,7 @@ private:
 		}
 	}
 	std::vector<Row> rows_;
+	std::string floor_;	/* the wakeup floor's run name */
 	std::map<std::string, Figure> figures_;
 };
 
@@ -402,6 +421,13 @@ int main(int argc, char **argv)
 	std::vector<Comparison> scanoutComparisons;
 	const std::string suffix = "/iterations:" + std::to_string(settings.frames) +
 				   "/manual_time";
+	benchmark::RegisterBenchmark("wakeup-floor", [](benchmark::State &state) {
+		wakeupFloor(state, settings.frameTimeoutMs);
+	})
+		->Iterations(settings.frames)
+		->UseManualTime()
+		->Unit(benchmark::kMicrosecond);
+	const std::string floor = "wakeup-floor" + suffix;
 	for (auto [width, height] : { std::pair(1280, 720), std::pair(1920, 1080) }) {
 		for (bool column : { false, true }) {
 			const std::string damage = std::string(column ? "column" : "full") + "/" +
@@ -452,13 +478,18 @@ int main(int argc, char **argv)
 							  c->name + " vs without the overlay, " +
 								  w.name(),
 							  kOverlayTarget });
-					if (!c->scanoutVariant.empty())
+					if (!c->scanoutVariant.empty()) {
 						scanoutComparisons.push_back(
 							{ c->scanoutVariant + "/" + w.name() + suffix,
 							  name + suffix,
 							  c->scanoutVariant + " scanout vs composition, " +
 								  w.name(),
 							  kScanoutTarget, false });
+						/* The most scanout could save: down to the floor. */
+						scanoutComparisons.push_back(
+							{ name + suffix, floor,
+							  "  (" + c->name + " vs the wakeup floor)" });
+					}
 				}
 			}
 		}
@@ -472,7 +503,7 @@ int main(int argc, char **argv)
 		    sysconf(_SC_NPROCESSORS_ONLN), loadAverage(),
 		    settings.dmabufHeap.empty() ? "wl_shm"
 						: ("/dev/dma_heap/" + settings.dmabufHeap).c_str());
-	CompositorReporter reporter(std::move(comparisons), std::move(rows));
+	CompositorReporter reporter(std::move(comparisons), std::move(rows), floor);
 	benchmark::RunSpecifiedBenchmarks(&reporter);
 	benchmark::Shutdown();
 	std::printf("load average %.2f at the end\n", loadAverage());
