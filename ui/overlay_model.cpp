@@ -136,37 +136,39 @@ CmaRow cmaRow(const bufmgr::CmaAreaInfo &area)
 
 std::vector<CmaRow> CmaAreaReader::read()
 {
-	std::vector<CmaRow> rows;
-	std::map<std::string, Seen> seen;
-	for (const std::string &name : bufmgr::listCmaAreas(paths_)) {
-		/* sysfs alone: debugfs's figures come from the bitmap, as unchanged as it is. */
-		bufmgr::CmaReadOptions sysfsOnly;
-		sysfsOnly.debugfs = false;
-		auto counters = bufmgr::readCmaArea(paths_, name, sysfsOnly);
-		if (!counters)
-			continue;
-		const bool counted = counters->allocPagesSuccess && counters->allocPagesFail &&
-				     counters->releasePagesSuccess;
-		const auto last = seen_.find(name);
-		if (counted && last != seen_.end() &&
-		    last->second.allocated == *counters->allocPagesSuccess &&
-		    last->second.failed == *counters->allocPagesFail &&
-		    last->second.released == *counters->releasePagesSuccess) {
-			rows.push_back(last->second.row);
-		} else {
-			bufmgr::CmaReadOptions options;
-			options.bitmap = true;
-			auto area = bufmgr::readCmaArea(paths_, name, options);
-			if (!area)
-				continue;
-			bitmapReads_ += area->bitmap.has_value();
-			rows.push_back(cmaRow(*area));
+	if (!areas_) {
+		areas_.emplace();
+		for (const std::string &name : bufmgr::listCmaAreas(paths_)) {
+			Area area;
+			area.name = name;
+			if (auto counters = bufmgr::CmaCounterFiles::open(paths_, name))
+				area.counters = std::move(*counters);
+			areas_->push_back(std::move(area));
 		}
-		if (counted)
-			seen.emplace(name, Seen{ *counters->allocPagesSuccess, *counters->allocPagesFail,
-						 *counters->releasePagesSuccess, rows.back() });
 	}
-	seen_ = std::move(seen);
+	std::vector<CmaRow> rows;
+	for (Area &area : *areas_) {
+		std::optional<bufmgr::CmaCounterFiles::Counts> counts;
+		if (area.counters) {
+			if (auto now = area.counters->read())
+				counts = *now;
+		}
+		if (counts && area.seen && area.seen->first == *counts) {
+			rows.push_back(area.seen->second);
+			continue;
+		}
+		/* Counted before the read: a change meanwhile shows at the next. */
+		bufmgr::CmaReadOptions options;
+		options.bitmap = true;
+		auto info = bufmgr::readCmaArea(paths_, area.name, options);
+		area.seen.reset();
+		if (!info)
+			continue;
+		bitmapReads_ += info->bitmap.has_value();
+		rows.push_back(cmaRow(*info));
+		if (counts)
+			area.seen.emplace(*counts, rows.back());
+	}
 	return rows;
 }
 

@@ -210,7 +210,10 @@ OverlayModel gatherModel(Server &server);
  * CMA areas as the overlay shows them, from sysfs and debugfs. An area's
  * bitmap (the kernel prints it as thousands of numbers) is read again
  * only when one of its allocation counters moved: the bitmap changes
- * only through allocations and releases. Without the counters it is read every time.
+ * only through allocations and releases. Without the counters it is read
+ * every time. Areas are made at boot: they are listed, and their counter
+ * files opened, at the first read, and each read after is three preads
+ * an area while nothing moves.
  */
 class CmaAreaReader
 {
@@ -222,15 +225,15 @@ public:
 	uint64_t bitmapReads() const { return bitmapReads_; }
 
 private:
-	struct Seen {
-		uint64_t allocated = 0;
-		uint64_t failed = 0;
-		uint64_t released = 0;
-		CmaRow row;
+	struct Area {
+		std::string name;
+		std::optional<bufmgr::CmaCounterFiles> counters;
+		/* The counts at the last full read, and what it gave. */
+		std::optional<std::pair<bufmgr::CmaCounterFiles::Counts, CmaRow>> seen;
 	};
 
 	bufmgr::SystemPaths paths_;
-	std::map<std::string, Seen> seen_;
+	std::optional<std::vector<Area>> areas_;
 	uint64_t bitmapReads_ = 0;
 };
 

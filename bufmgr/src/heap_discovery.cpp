@@ -842,6 +842,45 @@ std::vector<CmaAreaInfo> readCmaAreas(const SystemPaths &paths,
 	return areas;
 }
 
+Result<CmaCounterFiles> CmaCounterFiles::open(const SystemPaths &paths, const std::string &name)
+{
+	if (!isValidEntryName(name))
+		return unexpected(EINVAL, "open CMA counters of '" + name + "': invalid name");
+	CmaCounterFiles files;
+	files.dir_ = paths.cmaSysfsDir + "/" + name;
+	for (auto [file, fd] : { std::pair{ "alloc_pages_success", &files.allocated_ },
+				 std::pair{ "alloc_pages_fail", &files.failed_ },
+				 std::pair{ "release_pages_success", &files.released_ } }) {
+		const std::string path = files.dir_ + "/" + file;
+		fd->reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+		if (!*fd)
+			return unexpected(errno, "open " + path);
+	}
+	return files;
+}
+
+Result<CmaCounterFiles::Counts> CmaCounterFiles::read() const
+{
+	Counts counts;
+	for (auto [file, fd, value] :
+	     { std::tuple{ "alloc_pages_success", &allocated_, &counts.allocated },
+	       std::tuple{ "alloc_pages_fail", &failed_, &counts.failed },
+	       std::tuple{ "release_pages_success", &released_, &counts.released } }) {
+		/* sysfs gives the whole value at offset 0 on every read. */
+		char text[32];
+		const ssize_t n = ::pread(fd->get(), text, sizeof(text), 0);
+		if (n < 0)
+			return unexpected(errno, "read " + dir_ + "/" + file);
+		const std::string_view got(text, size_t(n));
+		std::optional<uint64_t> parsed = parseU64(got);
+		if (!parsed)
+			return unexpected(EINVAL, "parse " + dir_ + "/" + file + ": '" +
+						  std::string(trim(got)) + "'");
+		*value = *parsed;
+	}
+	return counts;
+}
+
 const CmaAreaInfo *findCmaArea(const std::vector<CmaAreaInfo> &areas,
 			       std::string_view name)
 {

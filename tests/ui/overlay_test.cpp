@@ -21,6 +21,7 @@
 #include "child_process.h"
 #include "client.h"
 #include "device_tree_fixture.h"
+#include "fd_count.h"
 #include "json.h"
 #include "server_runner.h"
 #include "stats_json.h"
@@ -332,6 +333,28 @@ TEST(CmaAreaReader, ReadsABitmapAgainOnlyWhenItsCountersMove)
 	ASSERT_EQ(rows[0].name, "counted");
 	ASSERT_FALSE(rows[0].occupancy.empty());
 	EXPECT_GT(rows[0].occupancy.front(), 0u);
+}
+
+/* Each counted area's three counter files, opened once and closed with the reader. */
+TEST(CmaAreaReader, HoldsItsCounterFilesOpenWhileItLives)
+{
+	FixtureTree tree;
+	writeCmaArea(tree, "counted", 0, 0);
+	writeCmaArea(tree, "uncounted", 0, std::nullopt);
+	const int fds = countOpenFds();
+	{
+		comp::CmaAreaReader reader(tree.paths());
+		ASSERT_EQ(reader.read().size(), 2u);
+		EXPECT_EQ(countOpenFds(), fds + 3);
+		for (int i = 0; i < 3; i++)
+			ASSERT_EQ(reader.read().size(), 2u);
+		writeCmaArea(tree, "counted", 2, 2);
+		std::vector<comp::CmaRow> rows = reader.read();
+		ASSERT_EQ(rows.size(), 2u);
+		EXPECT_EQ(rows[0].freeBytes.value_or(0) / 4096, 62u);
+		EXPECT_EQ(countOpenFds(), fds + 3);
+	}
+	EXPECT_EQ(countOpenFds(), fds);
 }
 
 /* Where a CMA area is heading, from its free bytes over the last minute. */

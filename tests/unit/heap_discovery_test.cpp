@@ -457,6 +457,49 @@ TEST(HeapDiscovery, TotalCmaBytesCountsEachAreaOnce)
 
 /* ---- CMA areas ---- */
 
+TEST(CmaCounterFiles, ReadsTheCountersThroughTheFilesItHolds)
+{
+	FixtureTree tree;
+	const std::string dir = "sys/kernel/mm/cma/reserved/";
+	tree.file(dir + "alloc_pages_success", "12\n");
+	tree.file(dir + "alloc_pages_fail", "1\n");
+	tree.file(dir + "release_pages_success", "4\n");
+	Result<CmaCounterFiles> files = CmaCounterFiles::open(tree.paths(), "reserved");
+	ASSERT_TRUE(files.has_value()) << files.error().message();
+	Result<CmaCounterFiles::Counts> counts = files->read();
+	ASSERT_TRUE(counts.has_value()) << counts.error().message();
+	EXPECT_EQ(*counts, (CmaCounterFiles::Counts{ 12, 1, 4 }));
+
+	/* Written in place, as the kernel's values change: the same files show it. */
+	tree.file(dir + "alloc_pages_success", "1234567\n");
+	tree.file(dir + "release_pages_success", "5\n");
+	counts = files->read();
+	ASSERT_TRUE(counts.has_value()) << counts.error().message();
+	EXPECT_EQ(*counts, (CmaCounterFiles::Counts{ 1234567, 1, 5 }));
+
+	tree.file(dir + "alloc_pages_fail", "lots\n");
+	counts = files->read();
+	ASSERT_FALSE(counts.has_value());
+	EXPECT_EQ(counts.error().code, EINVAL);
+	EXPECT_NE(counts.error().message().find("alloc_pages_fail: 'lots'"), std::string::npos)
+		<< counts.error().message();
+}
+
+TEST(CmaCounterFiles, SaysWhichFileWouldNotOpen)
+{
+	FixtureTree tree;
+	/* Kernels before the counters have total_pages alone. */
+	tree.file("sys/kernel/mm/cma/reserved/total_pages", "16384\n");
+	Result<CmaCounterFiles> files = CmaCounterFiles::open(tree.paths(), "reserved");
+	ASSERT_FALSE(files.has_value());
+	EXPECT_EQ(files.error().code, ENOENT);
+	EXPECT_NE(files.error().message().find("reserved/alloc_pages_success"), std::string::npos)
+		<< files.error().message();
+	files = CmaCounterFiles::open(tree.paths(), "../mm");
+	ASSERT_FALSE(files.has_value());
+	EXPECT_EQ(files.error().code, EINVAL);
+}
+
 TEST(CmaAreas, SysfsWithOnlyTotalAndAvailable)
 {
 	FixtureTree tree;

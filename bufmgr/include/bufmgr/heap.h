@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <bufmgr/result.h>
+#include <bufmgr/unique_fd.h>
 
 namespace bufmgr {
 
@@ -202,6 +203,30 @@ std::vector<CmaAreaInfo> readCmaAreas(const SystemPaths &paths = {},
 /* ENOENT if neither sysfs nor debugfs has the area, EINVAL for a bad name. */
 Result<CmaAreaInfo> readCmaArea(const SystemPaths &paths, const std::string &name,
 				const CmaReadOptions &options = {});
+
+/*
+ * An area's allocation counters in sysfs with their files held open, for
+ * a reader that polls them: a read is three preads, where readCmaArea()
+ * lists, opens, reads and closes. Areas are made at boot; the files stay.
+ */
+class CmaCounterFiles
+{
+public:
+	struct Counts {
+		uint64_t allocated = 0;	/* alloc_pages_success */
+		uint64_t failed = 0;	/* alloc_pages_fail */
+		uint64_t released = 0;	/* release_pages_success */
+		bool operator==(const Counts &) const = default;
+	};
+
+	/* Its three files, or the errno and path of one that would not open. */
+	static Result<CmaCounterFiles> open(const SystemPaths &paths, const std::string &name);
+	Result<Counts> read() const;
+
+private:
+	std::string dir_;
+	UniqueFd allocated_, failed_, released_;
+};
 
 const CmaAreaInfo *findCmaArea(const std::vector<CmaAreaInfo> &areas,
 			       std::string_view name);
