@@ -38,6 +38,9 @@ void RatioReporter::Finalize()
 		/* Filtered out (--benchmark_filter): nothing to say. */
 		if (m == nsPerIteration_.end() && s == skipped_.end())
 			continue;
+		if (b == nsPerIteration_.end() && c.quietWithoutBaseline &&
+		    !skipped_.count(c.baseline))
+			continue;
 		if (m == nsPerIteration_.end() || b == nsPerIteration_.end() || b->second <= 0) {
 			std::string why = "baseline not measured";
 			if (s != skipped_.end())

@@ -21,6 +21,7 @@ struct Comparison {
 	std::string what;
 	double target = 0;		/* 0: no target */
 	bool lowerIsBetter = true;	/* measured/baseline must be <= target */
+	bool quietWithoutBaseline = false;	/* a reference: nothing to say if not run */
 };
 
 class RatioReporter : public benchmark::ConsoleReporter

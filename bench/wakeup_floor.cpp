@@ -74,8 +74,10 @@ public:
 	template <typename Body> explicit Forked(Body body)
 	{
 		pid_ = fork();
-		if (pid_ == 0)
+		if (pid_ == 0) {
 			body();
+			_exit(127);
+		}
 	}
 	~Forked()
 	{
@@ -102,15 +104,18 @@ bool nextFrame(int progress, int timeoutMs)
 
 } /* namespace */
 
-void wakeupFloor(benchmark::State &state, int frameTimeoutMs)
+void wakeupFloor(benchmark::State &state, int frameTimeoutMs, long warmupFrames)
 {
 	int pair[2], pipeFds[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0 ||
-	    pipe2(pipeFds, O_CLOEXEC) < 0) {
-		state.SkipWithError("no socket pair or pipe");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+		state.SkipWithError("no socket pair");
 		return;
 	}
 	bufmgr::UniqueFd floorEnd(pair[0]), echoEnd(pair[1]);
+	if (pipe2(pipeFds, O_CLOEXEC) < 0) {
+		state.SkipWithError("no pipe");
+		return;
+	}
 	bufmgr::UniqueFd progressIn(pipeFds[0]), progressOut(pipeFds[1]);
 	/* Each child keeps only its own ends, so one's end is the other's EOF. */
 	Forked echo([&] {
@@ -129,8 +134,7 @@ void wakeupFloor(benchmark::State &state, int frameTimeoutMs)
 		state.SkipWithError("fork failed");
 		return;
 	}
-	/* Past the first frames, as the compositors' warm-up. */
-	for (int i = 0; i < 30; i++) {
+	for (long i = 0; i < warmupFrames; i++) {
 		if (!nextFrame(progressIn.get(), frameTimeoutMs)) {
 			state.SkipWithError("the floor's frames stopped in warm-up");
 			return;

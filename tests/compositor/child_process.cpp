@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fcntl.h>
@@ -30,11 +31,19 @@ std::string findProgram(const std::string &name)
 Child::Child(const std::vector<std::string> &argv, const std::string &socket,
 	     const std::string &output, const std::vector<std::string> &extraEnv)
 {
+	/* extraEnv's names, WAYLAND_DISPLAY and DISPLAY replace what we inherit. */
+	auto replaced = [&](const std::string &var) {
+		const std::string name = var.substr(0, var.find('=') + 1);
+		if (name == "WAYLAND_DISPLAY=" || name == "DISPLAY=")
+			return true;
+		return std::any_of(extraEnv.begin(), extraEnv.end(), [&](const std::string &e) {
+			return e.rfind(name, 0) == 0;
+		});
+	};
 	std::vector<std::string> env;
 	for (char **e = environ; *e; e++) {
-		std::string var = *e;
-		if (var.rfind("WAYLAND_DISPLAY=", 0) != 0 && var.rfind("DISPLAY=", 0) != 0)
-			env.push_back(var);
+		if (!replaced(*e))
+			env.push_back(*e);
 	}
 	env.push_back("WAYLAND_DISPLAY=" + socket);
 	env.insert(env.end(), extraEnv.begin(), extraEnv.end());
