@@ -41,14 +41,15 @@ ClientBuffer::ClientBuffer(Type type, wl_resource *resource,
 			   std::shared_ptr<ClientAccount> account)
 	: type_(type), resource_(resource), account_(std::move(account))
 {
-	destroyListener_.notify = &ClientBuffer::onResourceDestroy;
-	wl_resource_add_destroy_listener(resource, &destroyListener_);
+	destroyLink_.listener.notify = &ClientBuffer::onResourceDestroy;
+	destroyLink_.buffer = this;
+	wl_resource_add_destroy_listener(resource, &destroyLink_.listener);
 }
 
 ClientBuffer::~ClientBuffer()
 {
 	if (resource_)
-		wl_list_remove(&destroyListener_.link);
+		wl_list_remove(&destroyLink_.listener.link);
 	/* The texture may refer to the dma-buf: it goes first. */
 	texture_.reset();
 	if (account_) {
@@ -89,8 +90,8 @@ std::shared_ptr<ClientBuffer> ClientBuffer::fromResource(wl_resource *resource)
 								 &ClientBuffer::onResourceDestroy);
 	if (!listener)
 		return nullptr;
-	ClientBuffer *buffer = wl_container_of(listener, buffer, destroyListener_);
-	return buffer->shared_from_this();
+	DestroyLink *link = wl_container_of(listener, link, listener);
+	return link->buffer->shared_from_this();
 }
 
 std::shared_ptr<ClientBuffer> ClientBuffer::createShm(wl_resource *resource, ShmBuffer shm,
@@ -129,7 +130,8 @@ std::shared_ptr<ClientBuffer> ClientBuffer::createDmaBuf(wl_resource *resource,
 
 void ClientBuffer::onResourceDestroy(wl_listener *listener, void *)
 {
-	ClientBuffer *buffer = wl_container_of(listener, buffer, destroyListener_);
+	DestroyLink *link = wl_container_of(listener, link, listener);
+	ClientBuffer *buffer = link->buffer;
 	wl_list_remove(&listener->link);
 	wl_list_init(&listener->link);
 	buffer->resource_ = nullptr;

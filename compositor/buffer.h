@@ -116,7 +116,11 @@ private:
 	wl_resource *resource_;
 	/* Keeps this alive as long as the resource, with its destroy listener. */
 	std::shared_ptr<ClientBuffer> self_;
-	wl_listener destroyListener_;
+	/* Plain data, so wl_container_of() may find it; this class is not. */
+	struct DestroyLink {
+		wl_listener listener;
+		ClientBuffer *buffer;
+	} destroyLink_;
 	uint32_t width_ = 0;
 	uint32_t height_ = 0;
 	uint32_t format_ = 0;

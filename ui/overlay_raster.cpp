@@ -281,10 +281,10 @@ void Raster::triangle(const ImDrawVert &a, const ImDrawVert &b, const ImDrawVert
 	     clip[3], yFirst, yEnd);
 	const Colour colours[3] = { Colour::of(v[0]->col), Colour::of(v[1]->col),
 				    Colour::of(v[2]->col) };
+	const bool oneTexel = v[0]->uv.x == v[1]->uv.x && v[0]->uv.x == v[2]->uv.x &&
+			      v[0]->uv.y == v[1]->uv.y && v[0]->uv.y == v[2]->uv.y;
 	/* Filled polygons are fans of these: one colour and one texel throughout. */
-	const bool uniform = v[0]->col == v[1]->col && v[0]->col == v[2]->col &&
-			     v[0]->uv.x == v[1]->uv.x && v[0]->uv.x == v[2]->uv.x &&
-			     v[0]->uv.y == v[1]->uv.y && v[0]->uv.y == v[2]->uv.y;
+	const bool uniform = oneTexel && v[0]->col == v[1]->col && v[0]->col == v[2]->col;
 	const Premultiplied solid(colours[0], uniform ? texel(v[0]->uv.x, v[0]->uv.y) : 0);
 	if (uniform && solid.a == 0)
 		return;
@@ -292,10 +292,9 @@ void Raster::triangle(const ImDrawVert &a, const ImDrawVert &b, const ImDrawVert
 	 * Anti-aliased lines are these: one texel, one colour whose alpha
 	 * fades to nothing at the fringe. Only alpha is interpolated.
 	 */
-	const bool fading = !uniform && (v[0]->col & 0xffffffu) == (v[1]->col & 0xffffffu) &&
-			    (v[0]->col & 0xffffffu) == (v[2]->col & 0xffffffu) &&
-			    v[0]->uv.x == v[1]->uv.x && v[0]->uv.x == v[2]->uv.x &&
-			    v[0]->uv.y == v[1]->uv.y && v[0]->uv.y == v[2]->uv.y;
+	const bool fading = oneTexel && !uniform &&
+			    (v[0]->col & 0xffffffu) == (v[1]->col & 0xffffffu) &&
+			    (v[0]->col & 0xffffffu) == (v[2]->col & 0xffffffu);
 	const uint32_t fadingTexel = fading ? texel(v[0]->uv.x, v[0]->uv.y) : 0;
 
 	/* Whether pixel x of the row at py is inside; w gets the vertices' weights. */
@@ -314,6 +313,13 @@ void Raster::triangle(const ImDrawVert &a, const ImDrawVert &b, const ImDrawVert
 	double w[3];
 	for (int y = yFirst; y < yEnd; y++) {
 		const double py = y + 0.5;
+		/* Each edge along the row: edge() is atZero - slope * px. */
+		double atZero[3], slope[3];
+		for (int i = 0; i < 3; i++) {
+			const ImVec2 &p0 = v[i]->pos, &p1 = v[(i + 1) % 3]->pos;
+			slope[i] = double(p1.y) - p0.y;
+			atZero[i] = (double(p1.x) - p0.x) * (py - p0.y) + slope[i] * p0.x;
+		}
 		/*
 		 * The row's pixels inside lie in one run: bound it edge by edge,
 		 * a pixel wider each side against rounding, then find its exact
@@ -321,18 +327,14 @@ void Raster::triangle(const ImDrawVert &a, const ImDrawVert &b, const ImDrawVert
 		 */
 		int lo = xFirst, hi = xEnd;
 		for (int i = 0; i < 3 && lo < hi; i++) {
-			const ImVec2 &p0 = v[i]->pos, &p1 = v[(i + 1) % 3]->pos;
-			/* edge() along the row: atZero - slope * px. */
-			const double slope = double(p1.y) - p0.y;
-			const double atZero = (double(p1.x) - p0.x) * (py - p0.y) + slope * p0.x;
-			if (slope == 0) {
-				if (atZero < 0)
+			if (slope[i] == 0) {
+				if (atZero[i] < 0)
 					lo = hi;
 				continue;
 			}
-			const double cross = std::clamp(atZero / slope, double(xFirst) - 2.0,
+			const double cross = std::clamp(atZero[i] / slope[i], double(xFirst) - 2.0,
 							double(xEnd) + 2.0);
-			if (slope > 0)
+			if (slope[i] > 0)
 				hi = std::min(hi, int(std::floor(cross - 0.5)) + 2);
 			else
 				lo = std::max(lo, int(std::ceil(cross - 0.5)) - 1);
@@ -348,13 +350,6 @@ void Raster::triangle(const ImDrawVert &a, const ImDrawVert &b, const ImDrawVert
 			continue;
 		}
 		if (fading) {
-			/* Each edge along the row, as its bounds above: atZero - slope * px. */
-			double atZero[3], slope[3];
-			for (int i = 0; i < 3; i++) {
-				const ImVec2 &p0 = v[i]->pos, &p1 = v[(i + 1) % 3]->pos;
-				slope[i] = double(p1.y) - p0.y;
-				atZero[i] = (double(p1.x) - p0.x) * (py - p0.y) + slope[i] * p0.x;
-			}
 			Colour colour = colours[0];
 			for (int x = lo; x < hi; x++) {
 				const double px = x + 0.5;
