@@ -68,6 +68,16 @@ std::optional<uint64_t> parseU64(std::string_view s)
 	return value;
 }
 
+/* A numeric attribute's text, up to max; EINVAL names the file and the text. */
+Result<uint64_t> parseNumber(const std::string &path, std::string_view text,
+			     uint64_t max = std::numeric_limits<uint64_t>::max())
+{
+	std::optional<uint64_t> value = parseU64(text);
+	if (!value || *value > max)
+		return unexpected(EINVAL, "parse " + path + ": '" + std::string(trim(text)) + "'");
+	return *value;
+}
+
 /*
  * Reads one numeric attribute: a missing file leaves the field unset
  * (kernels differ in what they expose), anything else wrong is an issue.
@@ -82,10 +92,9 @@ void readNumber(const std::string &path, std::optional<T> &field,
 			issues.push_back(text.error());
 		return;
 	}
-	std::optional<uint64_t> value = parseU64(*text);
-	if (!value || *value > std::numeric_limits<T>::max()) {
-		issues.push_back(makeError(EINVAL, "parse " + path + ": '" +
-						   std::string(trim(*text)) + "'"));
+	Result<uint64_t> value = parseNumber(path, *text, std::numeric_limits<T>::max());
+	if (!value) {
+		issues.push_back(value.error());
 		return;
 	}
 	field = static_cast<T>(*value);
@@ -842,18 +851,21 @@ std::vector<CmaAreaInfo> readCmaAreas(const SystemPaths &paths,
 	return areas;
 }
 
+/* CmaCounterFiles' files, in the order of its Counts. */
+constexpr std::array<const char *, 3> kCmaCounterNames = { "alloc_pages_success",
+							   "alloc_pages_fail",
+							   "release_pages_success" };
+
 Result<CmaCounterFiles> CmaCounterFiles::open(const SystemPaths &paths, const std::string &name)
 {
 	if (!isValidEntryName(name))
 		return unexpected(EINVAL, "open CMA counters of '" + name + "': invalid name");
 	CmaCounterFiles files;
 	files.dir_ = paths.cmaSysfsDir + "/" + name;
-	for (auto [file, fd] : { std::pair{ "alloc_pages_success", &files.allocated_ },
-				 std::pair{ "alloc_pages_fail", &files.failed_ },
-				 std::pair{ "release_pages_success", &files.released_ } }) {
-		const std::string path = files.dir_ + "/" + file;
-		fd->reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-		if (!*fd)
+	for (size_t i = 0; i < kCmaCounterNames.size(); i++) {
+		const std::string path = files.dir_ + "/" + kCmaCounterNames[i];
+		files.files_[i].reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+		if (!files.files_[i])
 			return unexpected(errno, "open " + path);
 	}
 	return files;
@@ -862,21 +874,18 @@ Result<CmaCounterFiles> CmaCounterFiles::open(const SystemPaths &paths, const st
 Result<CmaCounterFiles::Counts> CmaCounterFiles::read() const
 {
 	Counts counts;
-	for (auto [file, fd, value] :
-	     { std::tuple{ "alloc_pages_success", &allocated_, &counts.allocated },
-	       std::tuple{ "alloc_pages_fail", &failed_, &counts.failed },
-	       std::tuple{ "release_pages_success", &released_, &counts.released } }) {
+	uint64_t *values[] = { &counts.allocated, &counts.failed, &counts.released };
+	for (size_t i = 0; i < kCmaCounterNames.size(); i++) {
+		const std::string path = dir_ + "/" + kCmaCounterNames[i];
 		/* sysfs gives the whole value at offset 0 on every read. */
 		char text[32];
-		const ssize_t n = ::pread(fd->get(), text, sizeof(text), 0);
+		const ssize_t n = ::pread(files_[i].get(), text, sizeof(text), 0);
 		if (n < 0)
-			return unexpected(errno, "read " + dir_ + "/" + file);
-		const std::string_view got(text, size_t(n));
-		std::optional<uint64_t> parsed = parseU64(got);
-		if (!parsed)
-			return unexpected(EINVAL, "parse " + dir_ + "/" + file + ": '" +
-						  std::string(trim(got)) + "'");
-		*value = *parsed;
+			return unexpected(errno, "read " + path);
+		Result<uint64_t> value = parseNumber(path, std::string_view(text, size_t(n)));
+		if (!value)
+			return unexpected(std::move(value).error());
+		*values[i] = *value;
 	}
 	return counts;
 }

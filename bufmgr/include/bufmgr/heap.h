@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -225,7 +226,8 @@ public:
 
 private:
 	std::string dir_;
-	UniqueFd allocated_, failed_, released_;
+	/* In Counts' order. */
+	std::array<UniqueFd, 3> files_;
 };
 
 const CmaAreaInfo *findCmaArea(const std::vector<CmaAreaInfo> &areas,
