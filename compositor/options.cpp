@@ -88,13 +88,14 @@ BackendFactory drmBackendFactory(DrmConfig drm)
 }
 
 /* The nested backend: headless's size and output count, as windows of the host. */
-BackendFactory nestedBackendFactory(bool fullscreen)
+BackendFactory nestedBackendFactory(bool fullscreen, HostBuffers buffers)
 {
-	return [fullscreen](wl_event_loop *loop, bufmgr::BufferManager &manager,
-			    const ServerConfig &config,
-			    HeadlessBackend::BufferDropHook dropHook) -> std::unique_ptr<Backend> {
+	return [fullscreen, buffers](wl_event_loop *loop, bufmgr::BufferManager &manager,
+				     const ServerConfig &config,
+				     HeadlessBackend::BufferDropHook dropHook) -> std::unique_ptr<Backend> {
 		NestedConfig c;
 		c.fullscreen = fullscreen;
+		c.buffers = buffers;
 		c.width = config.headless.width;
 		c.height = config.headless.height;
 		c.numOutputs = config.headless.numOutputs;
@@ -141,6 +142,9 @@ std::string usage(const std::string &program)
 	    << "                           WAYLAND_DISPLAY heapcomp starts in; resizing a\n"
 	    << "                           window resizes its output\n"
 	    << "  --fullscreen             nested: each window asks the host for fullscreen\n"
+	    << "  --nested-buffers HOW     nested: how frames go to the host: dma-buf, shm, or\n"
+	    << "                           auto (default: dma-bufs where the host imports\n"
+	    << "                           them, else wl_shm)\n"
 	    << "  --drm-device PATH        DRM/KMS device (default: the first /dev/dri/card*\n"
 	    << "                           with a connector)\n"
 	    << "  --mode WxH[@HZ]          DRM output mode (default: the connector's preferred)\n"
@@ -206,6 +210,7 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 	bool drmBackend = false;
 	bool nestedBackend = false;
 	bool fullscreen = false;
+	std::optional<HostBuffers> hostBuffers;
 	bool noVtSwitch = false;
 	DrmConfig drm;
 	for (size_t i = 0; i < args.size(); i++) {
@@ -245,6 +250,12 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 			options.server.socketName = value;
 		} else if (arg == "--fullscreen") {
 			fullscreen = true;
+		} else if (arg == "--nested-buffers") {
+			if (!needValue() || (value != "auto" && value != "shm" && value != "dma-buf"))
+				return bad("needs auto, shm or dma-buf");
+			hostBuffers = value == "shm"	   ? HostBuffers::Shm
+				      : value == "dma-buf" ? HostBuffers::DmaBuf
+							   : HostBuffers::Auto;
 		} else if (arg == "--width") {
 			if (!number(&options.server.headless.width) ||
 			    options.server.headless.width == 0 || options.server.headless.width > 16384)
@@ -357,10 +368,13 @@ bufmgr::Result<Options> parseOptions(const std::vector<std::string> &args)
 					  "--drm-device, --mode and --no-vt-switch need --backend drm");
 	if (fullscreen && !nestedBackend)
 		return bufmgr::unexpected(EINVAL, "--fullscreen needs --backend nested");
+	if (hostBuffers && !nestedBackend)
+		return bufmgr::unexpected(EINVAL, "--nested-buffers needs --backend nested");
 	if (drmBackend)
 		options.server.createBackend = drmBackendFactory(drm);
 	else if (nestedBackend)
-		options.server.createBackend = nestedBackendFactory(fullscreen);
+		options.server.createBackend =
+			nestedBackendFactory(fullscreen, hostBuffers.value_or(HostBuffers::Auto));
 	return options;
 }
 

@@ -27,8 +27,10 @@
 #include "child_process.h"
 #include "picture.h"
 #include "render/png.h"
+#include "render/renderer_choice.h"
 #include "server_runner.h"
 #include "test_client.h"
+#include "vm_env.h"
 
 namespace heapcomp::test {
 namespace {
@@ -229,6 +231,11 @@ TEST(Nested, HostScreenshotShowsTheInnerClient)
 	ASSERT_TRUE(heapcomp) << readFile(log);
 	EXPECT_NE(readFile(log).find("nested in the host compositor at WAYLAND_DISPLAY=" +
 				     host.socket()),
+		  std::string::npos)
+		<< readFile(log);
+	/* Weston's pixman renderer imports no dma-buf: memfds, and the log says why. */
+	EXPECT_NE(readFile(log).find("frames go to the host through wl_shm: no dma-bufs, the host "
+				     "compositor " + host.socket() + " has no zwp_linux_dmabuf_v1"),
 		  std::string::npos)
 		<< readFile(log);
 
@@ -472,6 +479,96 @@ TEST(Nested, HostInputReachesTheInnerClient)
 	ASSERT_EQ(heapcomp.signal(SIGTERM), 0);
 	EXPECT_EQ(heapcomp.wait(20000), 0) << readFile(log);
 	EXPECT_FALSE(sanitizerReport(readFile(log))) << readFile(log);
+}
+
+/* Asked for dma-bufs a host cannot take (weston's pixman renderer): heapcomp does not start. */
+TEST(Nested, DmaBufsTheHostCannotTakeAreAnError)
+{
+	Host host;
+	ASSERT_TRUE(host.ready()) << host.log();
+	std::string log = outputPath("nested-no-dmabuf.txt");
+	Child heapcomp({ HEAPCOMP_BINARY, "--backend", "nested", "--nested-buffers", "dma-buf",
+			 "--socket", "inner-no-dmabuf-" + std::to_string(getpid()) },
+		       host.socket(), log);
+	EXPECT_EQ(heapcomp.wait(30000), 1) << readFile(log);
+	EXPECT_NE(readFile(log).find("--nested-buffers dma-buf: the host compositor " +
+				     host.socket() + " has no zwp_linux_dmabuf_v1"),
+		  std::string::npos)
+		<< readFile(log);
+	EXPECT_FALSE(sanitizerReport(readFile(log))) << readFile(log);
+}
+
+/*
+ * Where dma-bufs can be had (the test VM), heapcomp's frames reach a host
+ * that imports them (heapcomp on its headless backend) as dma-bufs: the
+ * host holds dma-bufs of heapcomp's and no wl_shm buffer, shows the client
+ * inside, and, the window being fullscreen, scans heapcomp's frames out
+ * as they are. With --nested-buffers shm the same counters show the
+ * opposite, so they do tell the two apart.
+ */
+TEST(Nested, DmaBufFramesReachTheHost)
+{
+	if (access("/dev/dma_heap/system", R_OK) != 0 && access("/dev/udmabuf", R_OK) != 0)
+		SKIP_OR_FAIL_WITHOUT("no dma-buf source: no /dev/dma_heap/system, no /dev/udmabuf");
+
+	for (const std::string how : { "dma-buf", "shm" }) {
+		SCOPED_TRACE("--nested-buffers " + how);
+		comp::ServerConfig config = ServerRunner::realClockConfig();
+		config.createRenderer = [](bufmgr::BufferManager &) {
+			return comp::createRenderer(comp::RendererKind::Pixman);
+		};
+		ServerRunner host(config);
+		ASSERT_TRUE(host.ok()) << host.error();
+		std::string socket = "inner-" + how + "-" + std::to_string(getpid());
+		std::string log = outputPath("nested-" + how + ".txt");
+		Child heapcomp({ HEAPCOMP_BINARY, "--backend", "nested", "--fullscreen",
+				 "--nested-buffers", how, "--socket", socket },
+			       host.socket(), log);
+		ASSERT_TRUE(waitForText(log, "WAYLAND_DISPLAY=" + socket, 60000)) << readFile(log);
+		const std::string via = how == "shm" ? "wl_shm (--nested-buffers shm)"
+						     : "zwp_linux_dmabuf_v1, output buffers from ";
+		EXPECT_NE(readFile(log).find("frames go to the host through " + via),
+			  std::string::npos)
+			<< readFile(log);
+
+		TestClient client(socket);
+		ASSERT_TRUE(client.connected());
+		MappedWindow inner(client, "nested-client", kClientWidth, kClientHeight,
+				   kClientColour);
+		ASSERT_TRUE(inner.ok) << readFile(log);
+		ASSERT_TRUE(waitFor([&] {
+			return countColour(host.screenshot(), kClientColour) ==
+			       size_t(kClientWidth) * kClientHeight;
+		}, 30000)) << readFile(log);
+
+		/* What the host holds of heapcomp's, and how it showed heapcomp's frames. */
+		struct Held {
+			uint64_t dmaBufs = 0, shm = 0, scannedOut = 0;
+		};
+		auto held = [&host]() {
+			return host.run([](comp::Server &server) {
+				Held h;
+				h.dmaBufs = server.clientBuffers().dmaBuf().buffers;
+				h.shm = server.clientBuffers().shm().buffers;
+				for (const comp::ClientState *state : server.clientStates())
+					h.scannedOut += state->account().scannedOutFrames;
+				return h;
+			});
+		};
+		if (how == "dma-buf") {
+			ASSERT_TRUE(waitFor([&] { return held().scannedOut > 0; }, 30000))
+				<< readFile(log);
+			EXPECT_GT(held().dmaBufs, 0u);
+			EXPECT_EQ(held().shm, 0u);
+		} else {
+			EXPECT_GT(held().shm, 0u);
+			EXPECT_EQ(held().dmaBufs, 0u);
+		}
+
+		ASSERT_EQ(heapcomp.signal(SIGTERM), 0);
+		EXPECT_EQ(heapcomp.wait(20000), 0) << readFile(log);
+		EXPECT_FALSE(sanitizerReport(readFile(log))) << readFile(log);
+	}
 }
 
 /* No host at all: heapcomp does not start, and says why. */

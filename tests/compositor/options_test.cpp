@@ -158,6 +158,17 @@ TEST(Options, NestedBackend)
 	EXPECT_EQ(nested->server.headless.numOutputs, 2u);
 	EXPECT_FALSE(comp::parseOptions({ "--backend", "nested", "--mode", "640x480" }));
 	EXPECT_NE(comp::usage("heapcomp").find("headless, drm or nested"), std::string::npos);
+
+	/* How frames reach the host: its effect is tested nested (nested_test.cpp). */
+	for (const char *how : { "auto", "shm", "dma-buf" })
+		EXPECT_TRUE(comp::parseOptions({ "--backend", "nested", "--nested-buffers", how }))
+			<< how;
+	auto bad = comp::parseOptions({ "--backend", "nested", "--nested-buffers", "gem" });
+	ASSERT_FALSE(bad);
+	EXPECT_NE(bad.error().context.find("needs auto, shm or dma-buf"), std::string::npos);
+	auto headless = comp::parseOptions({ "--nested-buffers", "shm" });
+	ASSERT_FALSE(headless);
+	EXPECT_NE(headless.error().context.find("needs --backend nested"), std::string::npos);
 }
 
 TEST(Options, CommandAfterDashes)

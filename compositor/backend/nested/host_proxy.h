@@ -5,6 +5,7 @@
 
 #include <wayland-client.h>
 
+#include <linux-dmabuf-unstable-v1-client-protocol.h>
 #include <presentation-time-client-protocol.h>
 #include <xdg-shell-client-protocol.h>
 
@@ -27,6 +28,8 @@ inline void destroyHostProxy(xdg_surface *p) { xdg_surface_destroy(p); }
 inline void destroyHostProxy(xdg_toplevel *p) { xdg_toplevel_destroy(p); }
 inline void destroyHostProxy(wp_presentation *p) { wp_presentation_destroy(p); }
 inline void destroyHostProxy(struct wp_presentation_feedback *p) { wp_presentation_feedback_destroy(p); }
+inline void destroyHostProxy(zwp_linux_dmabuf_v1 *p) { zwp_linux_dmabuf_v1_destroy(p); }
+inline void destroyHostProxy(zwp_linux_buffer_params_v1 *p) { zwp_linux_buffer_params_v1_destroy(p); }
 
 /* Input objects: release from version 3 (wl_seat: 5) on, else client-side only. */
 inline bool hostHasRelease(void *p, uint32_t since)

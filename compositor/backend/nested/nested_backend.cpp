@@ -105,11 +105,22 @@ Result<void> NestedOutput::init(wl_event_loop *loop)
 {
 	loop_ = loop;
 	bufmgr::BufferManager &manager = backend_.bufferManager();
-	const bufmgr::SwapchainConfig config =
-		outputSwapchainConfig(mode_, bufmgr::Usage::Cpu, "nested-" + name_);
-	/* Memfds: every host maps them as wl_shm, and screenshots read them. */
-	auto allocate = [&manager](const bufmgr::AllocationRequest &request) {
-		return manager.allocateFromSource("memfd", request);
+	const bool dmaBuf = backend_.presentsDmaBuf();
+	const bufmgr::SwapchainConfig config = outputSwapchainConfig(
+		mode_, dmaBuf ? bufmgr::Usage::Render : bufmgr::Usage::Cpu, "nested-" + name_);
+	/*
+	 * Render memory where the host imports dma-bufs (the probe took one
+	 * from the same plan), else memfds: every host maps those as wl_shm.
+	 */
+	auto allocate = [&manager, dmaBuf](const bufmgr::AllocationRequest &request)
+		-> Result<bufmgr::Buffer> {
+		if (!dmaBuf)
+			return manager.allocateFromSource("memfd", request);
+		auto buffer = manager.allocate(request);
+		if (buffer && !buffer->isDmaBuf())
+			return bufmgr::unexpected(ENOTSUP, "no dma-buf for " + request.name + ": " +
+						  buffer->source() + " gave a memfd");
+		return buffer;
 	};
 	auto swapchain = createOutputSwapchain(backend_, config, allocate);
 	if (!swapchain)
@@ -324,23 +335,10 @@ NestedOutput::SlotBuffer *NestedOutput::slotBuffer(bufmgr::SwapchainSlot &slot)
 {
 	if (auto *cached = slot.userDataAs<SlotBuffer>(this))
 		return cached;
-	const bufmgr::Buffer &buffer = slot.buffer();
-	const bufmgr::BufferPlane &plane = buffer.plane(0);
-	if (buffer.size() > uint64_t(INT32_MAX))
-		return nullptr;
-	wl_shm_pool *pool = wl_shm_create_pool(backend_.shm(), plane.fd.get(),
-					       static_cast<int32_t>(buffer.size()));
-	if (!pool)
-		return nullptr;
 	auto data = std::make_shared<SlotBuffer>();
 	data->output = this;
 	data->slot = &slot;
-	data->buffer.reset(wl_shm_pool_create_buffer(
-		pool, static_cast<int32_t>(plane.offset), static_cast<int32_t>(buffer.width()),
-		static_cast<int32_t>(buffer.height()), static_cast<int32_t>(plane.stride),
-		WL_SHM_FORMAT_XRGB8888));
-	/* The buffer keeps the pool's memory mapped in the host. */
-	wl_shm_pool_destroy(pool);
+	data->buffer.reset(backend_.createHostBuffer(slot.buffer()));
 	if (!data->buffer)
 		return nullptr;
 	wl_buffer_add_listener(data->buffer.get(), &bufferListener, data.get());
@@ -376,9 +374,9 @@ Result<void> NestedOutput::commit(OutputState state)
 	SlotBuffer *buffer = slotBuffer(*slot);
 	if (!buffer) {
 		swapchain_->rollback(slot);
-		return bufmgr::unexpected(ENOMEM, name_ + ": wl_shm buffer in the host");
+		return bufmgr::unexpected(ENOMEM, name_ + ": no buffer in the host for the frame");
 	}
-	/* The host reads the memfd as soon as it gets the commit. */
+	/* The host reads the buffer as soon as it gets the commit. */
 	if (auto drawn = waitForSyncFile(state.frame->renderDone.get()); !drawn)
 		LOG_WARNING("%s: %s", name_.c_str(), drawn.error().message().c_str());
 
@@ -435,6 +433,11 @@ const xdg_wm_base_listener NestedBackend::wmBaseListener = {
 
 const wp_presentation_listener NestedBackend::presentationListener = {
 	.clock_id = &NestedBackend::onClockId,
+};
+
+const zwp_linux_dmabuf_v1_listener NestedBackend::dmabufListener = {
+	.format = [](void *, zwp_linux_dmabuf_v1 *, uint32_t) {},
+	.modifier = &NestedBackend::onDmaBufModifier,
 };
 
 const wl_seat_listener NestedBackend::seatListener = {
@@ -553,6 +556,9 @@ Result<void> NestedBackend::start()
 					  (!compositor_ ? "wl_compositor v4" :
 					   !shm_ ? "wl_shm" : "xdg_wm_base"));
 
+	if (auto ret = choosePresentation(); !ret)
+		return ret;
+
 	for (uint32_t i = 0; i < std::max<uint32_t>(config_.numOutputs, 1); i++) {
 		auto output = std::make_unique<NestedOutput>(
 			*this, "NESTED-" + std::to_string(i + 1), config_);
@@ -583,8 +589,125 @@ Result<void> NestedBackend::start()
 		return bufmgr::unexpected(ENOMEM, "event source for the host compositor");
 	LOG_INFO("nested in the host compositor at WAYLAND_DISPLAY=%s (%s)", hostName_.c_str(),
 		 presentation_ ? "wp_presentation timing" : "frame callback timing");
+	LOG_INFO("frames go to the host through %s", presentedVia_.c_str());
 	flush();
 	return {};
+}
+
+Result<void> NestedBackend::choosePresentation()
+{
+	if (config_.buffers == HostBuffers::Shm) {
+		presentedVia_ = "wl_shm (--nested-buffers shm)";
+		return {};
+	}
+	auto probed = probeDmaBuf();
+	if (!probed) {
+		if (config_.buffers == HostBuffers::DmaBuf)
+			return bufmgr::unexpected(probed.error().code, "--nested-buffers dma-buf: " +
+						  probed.error().context);
+		presentedVia_ = "wl_shm: no dma-bufs, " + probed.error().message();
+		return {};
+	}
+	presentDmaBuf_ = true;
+	return {};
+}
+
+Result<void> NestedBackend::probeDmaBuf()
+{
+	if (!dmabuf_)
+		return bufmgr::unexpected(ENOTSUP, "the host compositor " + hostName_ +
+					  " has no zwp_linux_dmabuf_v1 of version 3 or later");
+	const auto has = [this](uint64_t modifier) {
+		return std::find(hostModifiers_.begin(), hostModifiers_.end(), modifier) !=
+		       hostModifiers_.end();
+	};
+	if (!has(DRM_FORMAT_MOD_LINEAR) && !has(DRM_FORMAT_MOD_INVALID))
+		return bufmgr::unexpected(ENOTSUP, "the host compositor " + hostName_ +
+					  " takes no linear XRGB8888 dma-buf");
+	hostModifier_ = has(DRM_FORMAT_MOD_LINEAR) ? DRM_FORMAT_MOD_LINEAR : DRM_FORMAT_MOD_INVALID;
+
+	/* The outputs' request, from the same plan: what works here works for them. */
+	auto request = bufmgr::AllocationRequest::image(config_.width, config_.height,
+							 DRM_FORMAT_XRGB8888, bufmgr::Usage::Render,
+							 "nested-probe");
+	auto buffer = bufferManager().allocate(request);
+	if (!buffer)
+		return bufmgr::unexpected(std::move(buffer).error());
+	if (!buffer->isDmaBuf())
+		return bufmgr::unexpected(ENOTSUP, "render memory here is " + buffer->source() +
+					  ", not a dma-buf");
+
+	/* Not create_immed: a refusal is then an event, not a fatal protocol error. */
+	struct Answer {
+		bool answered = false;
+		wl_buffer *created = nullptr;
+	} answer;
+	static const zwp_linux_buffer_params_v1_listener listener = {
+		.created = [](void *data, zwp_linux_buffer_params_v1 *, wl_buffer *created) {
+			*static_cast<Answer *>(data) = { true, created };
+		},
+		.failed = [](void *data, zwp_linux_buffer_params_v1 *) {
+			static_cast<Answer *>(data)->answered = true;
+		},
+	};
+	HostProxy<zwp_linux_buffer_params_v1> params = dmaBufParams(*buffer);
+	zwp_linux_buffer_params_v1_add_listener(params.get(), &listener, &answer);
+	zwp_linux_buffer_params_v1_create(params.get(), static_cast<int32_t>(buffer->width()),
+					  static_cast<int32_t>(buffer->height()),
+					  DRM_FORMAT_XRGB8888, 0);
+	for (int i = 0; i < 10 && !answer.answered; i++) {
+		if (wl_display_roundtrip(host_.get()) < 0)
+			return bufmgr::unexpected(errno ? errno : EPIPE, "host compositor " + hostName_);
+	}
+	HostProxy<wl_buffer> imported(answer.created);
+	if (!imported)
+		return bufmgr::unexpected(EINVAL, std::string("the host compositor ") +
+					  (answer.answered ? "refused" : "did not answer") +
+					  " a " + buffer->source() + " dma-buf");
+	presentedVia_ = "zwp_linux_dmabuf_v1, output buffers from " + buffer->source();
+	return {};
+}
+
+HostProxy<zwp_linux_buffer_params_v1> NestedBackend::dmaBufParams(const bufmgr::Buffer &buffer)
+{
+	HostProxy<zwp_linux_buffer_params_v1> params(
+		zwp_linux_dmabuf_v1_create_params(dmabuf_.get()));
+	for (size_t i = 0; i < buffer.numPlanes(); i++) {
+		const bufmgr::BufferPlane &plane = buffer.plane(i);
+		/* libwayland sends a dup of the fd: ours stays with the buffer. */
+		zwp_linux_buffer_params_v1_add(params.get(), plane.fd.get(), static_cast<uint32_t>(i),
+					       plane.offset, plane.stride,
+					       static_cast<uint32_t>(hostModifier_ >> 32),
+					       static_cast<uint32_t>(hostModifier_));
+	}
+	return params;
+}
+
+wl_buffer *NestedBackend::createHostBuffer(const bufmgr::Buffer &buffer)
+{
+	if (buffer.isDmaBuf()) {
+		if (!presentDmaBuf_)
+			return nullptr;
+		/* The probe's import worked: one of these the host refuses is a protocol error. */
+		HostProxy<zwp_linux_buffer_params_v1> params = dmaBufParams(buffer);
+		return zwp_linux_buffer_params_v1_create_immed(
+			params.get(), static_cast<int32_t>(buffer.width()),
+			static_cast<int32_t>(buffer.height()), buffer.format(), 0);
+	}
+	const bufmgr::BufferPlane &plane = buffer.plane(0);
+	if (buffer.size() > uint64_t(INT32_MAX))
+		return nullptr;
+	wl_shm_pool *pool = wl_shm_create_pool(shm_.get(), plane.fd.get(),
+					       static_cast<int32_t>(buffer.size()));
+	if (!pool)
+		return nullptr;
+	wl_buffer *created = wl_shm_pool_create_buffer(
+		pool, static_cast<int32_t>(plane.offset), static_cast<int32_t>(buffer.width()),
+		static_cast<int32_t>(buffer.height()), static_cast<int32_t>(plane.stride),
+		WL_SHM_FORMAT_XRGB8888);
+	/* The buffer keeps the pool's memory mapped in the host. */
+	wl_shm_pool_destroy(pool);
+	return created;
 }
 
 std::vector<Output *> NestedBackend::outputs() const
@@ -616,6 +739,11 @@ void NestedBackend::onGlobal(void *data, wl_registry *registry, uint32_t name,
 			bind(&wp_presentation_interface, 1)));
 		wp_presentation_add_listener(self->presentation_.get(), &presentationListener,
 					     self);
+	} else if (which == zwp_linux_dmabuf_v1_interface.name && version >= 3) {
+		/* v3: the modifier events; v4's feedback adds nothing a linear buffer needs. */
+		self->dmabuf_.reset(static_cast<zwp_linux_dmabuf_v1 *>(
+			bind(&zwp_linux_dmabuf_v1_interface, 3)));
+		zwp_linux_dmabuf_v1_add_listener(self->dmabuf_.get(), &dmabufListener, self);
 	} else if (which == wl_seat_interface.name && !self->seat_) {
 		/* The first seat: heapcomp has one. */
 		self->seat_.reset(static_cast<wl_seat *>(bind(&wl_seat_interface, kSeatVersion)));
@@ -641,6 +769,14 @@ void NestedBackend::onPing(void *, xdg_wm_base *wmBase, uint32_t serial)
 void NestedBackend::onClockId(void *data, wp_presentation *, uint32_t clock)
 {
 	static_cast<NestedBackend *>(data)->hostClock_ = static_cast<clockid_t>(clock);
+}
+
+void NestedBackend::onDmaBufModifier(void *data, zwp_linux_dmabuf_v1 *, uint32_t format,
+				     uint32_t modifierHi, uint32_t modifierLo)
+{
+	auto *self = static_cast<NestedBackend *>(data);
+	if (format == DRM_FORMAT_XRGB8888)
+		self->hostModifiers_.push_back((uint64_t(modifierHi) << 32) | modifierLo);
 }
 
 void NestedBackend::onSeatCapabilities(void *data, wl_seat *seat, uint32_t caps)

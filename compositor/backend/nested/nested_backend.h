@@ -19,6 +19,13 @@ struct wl_event_loop;
 
 namespace comp {
 
+/* How frames go to the host: wl_shm memfds, or dma-bufs the host imports. */
+enum class HostBuffers {
+	Auto,		/* dma-bufs where the host takes them and bufmgr has a source */
+	Shm,
+	DmaBuf,		/* or heapcomp does not start */
+};
+
 struct NestedConfig {
 	/* The host's socket; empty: $WAYLAND_DISPLAY when start() runs. */
 	std::string display;
@@ -27,14 +34,16 @@ struct NestedConfig {
 	uint32_t numOutputs = 1;
 	/* Each window asks the host for fullscreen, and takes the size it is given. */
 	bool fullscreen = false;
+	HostBuffers buffers = HostBuffers::Auto;
 };
 
 class NestedBackend;
 
 /*
  * One output shown as an xdg_toplevel of the host compositor. Frames are
- * rendered into a swapchain of memfds that the host reads as wl_shm
- * buffers; the host's frame callbacks are the frame clock and its
+ * rendered into a swapchain the host reads as it is: dma-bufs it imports
+ * through zwp_linux_dmabuf_v1, else memfds as wl_shm buffers (see
+ * NestedBackend::choosePresentation()). The host's frame callbacks are the frame clock and its
  * wp_presentation feedback (else the next frame callback) says when a
  * frame was shown.
  *
@@ -157,6 +166,10 @@ public:
 	wl_shm *shm() const { return shm_.get(); }
 	xdg_wm_base *wmBase() const { return wmBase_.get(); }
 	wp_presentation *presentation() const { return presentation_.get(); }
+	/* Frames go to the host as dma-bufs (else as wl_shm buffers). */
+	bool presentsDmaBuf() const { return presentDmaBuf_; }
+	/* The host's buffer for one of ours (a dma-buf, or a memfd as wl_shm); null on failure. */
+	wl_buffer *createHostBuffer(const bufmgr::Buffer &buffer);
 	/* The host's presentation clock is ours (CLOCK_MONOTONIC): its times can be passed on. */
 	bool hostClockIsOurs() const { return hostClock_ == CLOCK_MONOTONIC; }
 	bool connected() const { return host_ && !lost_; }
@@ -180,6 +193,7 @@ private:
 	static const wl_touch_listener touchListener;
 	static const xdg_wm_base_listener wmBaseListener;
 	static const wp_presentation_listener presentationListener;
+	static const zwp_linux_dmabuf_v1_listener dmabufListener;
 
 	static void onGlobal(void *data, wl_registry *registry, uint32_t name,
 			     const char *interface, uint32_t version);
@@ -187,6 +201,8 @@ private:
 	static void onSeatCapabilities(void *data, wl_seat *seat, uint32_t caps);
 	static void onPing(void *data, xdg_wm_base *wmBase, uint32_t serial);
 	static void onClockId(void *data, wp_presentation *presentation, uint32_t clock);
+	static void onDmaBufModifier(void *data, zwp_linux_dmabuf_v1 *dmabuf, uint32_t format,
+				     uint32_t modifierHi, uint32_t modifierLo);
 	static int onHostEvent(int fd, uint32_t mask, void *data);
 
 	static void onPointerEnter(void *data, wl_pointer *pointer, uint32_t serial,
@@ -214,6 +230,12 @@ private:
 	void toGlobal(const NestedOutput *output, wl_fixed_t x, wl_fixed_t y, double *gx,
 		      double *gy) const;
 	void lost(const std::string &why);
+	/* Decides presentDmaBuf_ from the config and a probe; fails only for HostBuffers::DmaBuf. */
+	Result<void> choosePresentation();
+	/* A buffer as the outputs' will be, imported by the host once: whether dma-bufs work. */
+	Result<void> probeDmaBuf();
+	/* The buffer's dma-buf in a zwp_linux_buffer_params_v1, ready to create. */
+	HostProxy<zwp_linux_buffer_params_v1> dmaBufParams(const bufmgr::Buffer &buffer);
 
 	wl_event_loop *loop_;
 	NestedConfig config_;
@@ -226,6 +248,13 @@ private:
 	HostProxy<wl_shm> shm_;
 	HostProxy<xdg_wm_base> wmBase_;
 	HostProxy<wp_presentation> presentation_;
+	HostProxy<zwp_linux_dmabuf_v1> dmabuf_;
+	/* The modifiers the host takes XRGB8888 with (zwp_linux_dmabuf_v1 v3 events). */
+	std::vector<uint64_t> hostModifiers_;
+	/* The one our linear buffers go with: LINEAR, or INVALID (implicit) if the host lists only that. */
+	uint64_t hostModifier_ = 0;
+	bool presentDmaBuf_ = false;
+	std::string presentedVia_;	/* for the log: how, and why not dma-bufs */
 	HostProxy<wl_seat> seat_;
 	uint32_t seatName_ = 0;
 	HostProxy<wl_pointer> pointer_;
