@@ -22,6 +22,8 @@ void RatioReporter::ReportRuns(const std::vector<Run> &runs)
 			nsPerIteration_[name] = run.GetAdjustedRealTime() *
 						benchmark::GetTimeUnitMultiplier(benchmark::kNanosecond) /
 						benchmark::GetTimeUnitMultiplier(run.time_unit);
+		for (const auto &[counter, value] : run.counters)
+			nsPerIteration_[name + "#" + counter] = value.value;
 	}
 }
 
@@ -30,22 +32,24 @@ void RatioReporter::Finalize()
 	ConsoleReporter::Finalize();
 
 	std::FILE *out = stdout;
-	std::fprintf(out, "\nRatios (real time per iteration, same run):\n");
+	std::fprintf(out, "\nRatios (real time per iteration, or the counters named, same run):\n");
+	/* A counter's benchmark: what was skipped, if it was. */
+	auto benchmarkOf = [](const std::string &name) { return name.substr(0, name.find('#')); };
 	for (const Comparison &c : comparisons_) {
 		auto m = nsPerIteration_.find(c.measured);
 		auto b = nsPerIteration_.find(c.baseline);
-		auto s = skipped_.find(c.measured);
+		auto s = skipped_.find(benchmarkOf(c.measured));
 		/* Filtered out (--benchmark_filter): nothing to say. */
 		if (m == nsPerIteration_.end() && s == skipped_.end())
 			continue;
 		if (b == nsPerIteration_.end() && c.quietWithoutBaseline &&
-		    !skipped_.count(c.baseline))
+		    !skipped_.count(benchmarkOf(c.baseline)))
 			continue;
 		if (m == nsPerIteration_.end() || b == nsPerIteration_.end() || b->second <= 0) {
 			std::string why = "baseline not measured";
 			if (s != skipped_.end())
 				why = s->second;
-			else if (auto bs = skipped_.find(c.baseline); bs != skipped_.end())
+			else if (auto bs = skipped_.find(benchmarkOf(c.baseline)); bs != skipped_.end())
 				why = "baseline: " + bs->second;
 			std::fprintf(out, "  %-58s  n/a (%s)\n", c.what.c_str(), why.c_str());
 			continue;

@@ -13,7 +13,8 @@ namespace heapcomp::bench {
  * A figure is only meaningful against a baseline from the same run on the
  * same machine. Each comparison names a measured benchmark and its
  * baseline; after the run the reporter prints their ratio of real time
- * per iteration and whether it meets the target.
+ * per iteration and whether it meets the target. "name#counter" names a
+ * benchmark's counter instead (two measured inside one benchmark).
  */
 struct Comparison {
 	std::string measured;
