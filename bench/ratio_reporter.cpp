@@ -19,11 +19,11 @@ void RatioReporter::ReportRuns(const std::vector<Run> &runs)
 			continue;
 		}
 		if (run.iterations > 0)
-			nsPerIteration_[name] = run.GetAdjustedRealTime() *
+			figures_[name] = run.GetAdjustedRealTime() *
 						benchmark::GetTimeUnitMultiplier(benchmark::kNanosecond) /
 						benchmark::GetTimeUnitMultiplier(run.time_unit);
 		for (const auto &[counter, value] : run.counters)
-			nsPerIteration_[name + "#" + counter] = value.value;
+			figures_[name + "#" + counter] = value.value;
 	}
 }
 
@@ -36,22 +36,22 @@ void RatioReporter::Finalize()
 	/* A counter's benchmark: what was skipped, if it was. */
 	auto benchmarkOf = [](const std::string &name) { return name.substr(0, name.find('#')); };
 	for (const Comparison &c : comparisons_) {
-		auto m = nsPerIteration_.find(c.measured);
-		auto b = nsPerIteration_.find(c.baseline);
+		auto m = figures_.find(c.measured);
+		auto b = figures_.find(c.baseline);
 		auto s = skipped_.find(benchmarkOf(c.measured));
 		/* Filtered out (--benchmark_filter): nothing to say. */
-		if (m == nsPerIteration_.end() && s == skipped_.end())
+		if (m == figures_.end() && s == skipped_.end())
 			continue;
-		if (b == nsPerIteration_.end() && c.quietWithoutBaseline &&
+		if (b == figures_.end() && c.quietWithoutBaseline &&
 		    !skipped_.count(benchmarkOf(c.baseline)))
 			continue;
-		if (m == nsPerIteration_.end() || b == nsPerIteration_.end() || b->second <= 0) {
+		if (m == figures_.end() || b == figures_.end() || b->second <= 0) {
 			std::string why = "baseline not measured";
 			if (s != skipped_.end())
 				why = s->second;
 			else if (auto bs = skipped_.find(benchmarkOf(c.baseline)); bs != skipped_.end())
 				why = "baseline: " + bs->second;
-			std::fprintf(out, "  %-58s  n/a (%s)\n", c.what.c_str(), why.c_str());
+			std::fprintf(out, "  %-66s  n/a (%s)\n", c.what.c_str(), why.c_str());
 			continue;
 		}
 		double ratio = m->second / b->second;
@@ -67,10 +67,10 @@ void RatioReporter::Finalize()
 			missed_ += !ok;
 		}
 		if (c.lowerIsBetter || ratio >= 1.0)
-			std::fprintf(out, "  %-58s %8.3fx%s\n", c.what.c_str(), ratio,
+			std::fprintf(out, "  %-66s %8.3fx%s\n", c.what.c_str(), ratio,
 				     verdict.c_str());
 		else
-			std::fprintf(out, "  %-58s %8.1fx faster%s\n", c.what.c_str(),
+			std::fprintf(out, "  %-66s %8.1fx faster%s\n", c.what.c_str(),
 				     1.0 / ratio, verdict.c_str());
 	}
 	std::fflush(out);

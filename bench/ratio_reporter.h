@@ -39,7 +39,8 @@ public:
 
 private:
 	std::vector<Comparison> comparisons_;
-	std::map<std::string, double> nsPerIteration_;
+	/* ns per iteration by benchmark, and counters as "name#counter"; medians with repetitions. */
+	std::map<std::string, double> figures_;
 	std::map<std::string, std::string> skipped_;
 	int missed_ = 0;
 };

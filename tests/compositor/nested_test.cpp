@@ -233,9 +233,11 @@ TEST(Nested, HostScreenshotShowsTheInnerClient)
 				     host.socket()),
 		  std::string::npos)
 		<< readFile(log);
-	/* Weston's pixman renderer imports no dma-buf: memfds, and the log says why. */
-	EXPECT_NE(readFile(log).find("frames go to the host through wl_shm: no dma-bufs, the host "
-				     "compositor " + host.socket() + " has no zwp_linux_dmabuf_v1"),
+	/*
+	 * No dma-bufs here (weston 10's pixman renderer imports none, and
+	 * this machine may have no dma-buf source): memfds, and the log says why.
+	 */
+	EXPECT_NE(readFile(log).find("frames go to the host through wl_shm: no dma-bufs, "),
 		  std::string::npos)
 		<< readFile(log);
 
@@ -481,8 +483,11 @@ TEST(Nested, HostInputReachesTheInnerClient)
 	EXPECT_FALSE(sanitizerReport(readFile(log))) << readFile(log);
 }
 
-/* Asked for dma-bufs a host cannot take (weston's pixman renderer): heapcomp does not start. */
-TEST(Nested, DmaBufsTheHostCannotTakeAreAnError)
+/*
+ * Dma-bufs insisted on where there are none (weston 10's pixman renderer
+ * imports none): heapcomp does not start, and says why.
+ */
+TEST(Nested, DmaBufsInsistedOnWithoutThemAreAnError)
 {
 	Host host;
 	ASSERT_TRUE(host.ready()) << host.log();
@@ -491,9 +496,7 @@ TEST(Nested, DmaBufsTheHostCannotTakeAreAnError)
 			 "--socket", "inner-no-dmabuf-" + std::to_string(getpid()) },
 		       host.socket(), log);
 	EXPECT_EQ(heapcomp.wait(30000), 1) << readFile(log);
-	EXPECT_NE(readFile(log).find("--nested-buffers dma-buf: the host compositor " +
-				     host.socket() + " has no zwp_linux_dmabuf_v1"),
-		  std::string::npos)
+	EXPECT_NE(readFile(log).find("cannot start: --nested-buffers dma-buf: "), std::string::npos)
 		<< readFile(log);
 	EXPECT_FALSE(sanitizerReport(readFile(log))) << readFile(log);
 }
@@ -503,8 +506,8 @@ TEST(Nested, DmaBufsTheHostCannotTakeAreAnError)
  * that imports them (heapcomp on its headless backend) as dma-bufs: the
  * host holds dma-bufs of heapcomp's and no wl_shm buffer, shows the client
  * inside, and, the window being fullscreen, scans heapcomp's frames out
- * as they are. With --nested-buffers shm the same counters show the
- * opposite, so they do tell the two apart.
+ * as they are. With --nested-buffers shm the same counters show wl_shm
+ * buffers and no dma-buf, so they do tell the two apart.
  */
 TEST(Nested, DmaBufFramesReachTheHost)
 {

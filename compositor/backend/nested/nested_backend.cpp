@@ -2,7 +2,9 @@
 #include "backend/nested/nested_backend.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -105,22 +107,18 @@ Result<void> NestedOutput::init(wl_event_loop *loop)
 {
 	loop_ = loop;
 	bufmgr::BufferManager &manager = backend_.bufferManager();
-	const bool dmaBuf = backend_.presentsDmaBuf();
+	const std::string &dmaBufSource = backend_.dmaBufSource();
 	const bufmgr::SwapchainConfig config = outputSwapchainConfig(
-		mode_, dmaBuf ? bufmgr::Usage::Render : bufmgr::Usage::Cpu, "nested-" + name_);
+		mode_, dmaBufSource.empty() ? bufmgr::Usage::Cpu : bufmgr::Usage::Render,
+		"nested-" + name_);
 	/*
-	 * Render memory where the host imports dma-bufs (the probe took one
-	 * from the same plan), else memfds: every host maps those as wl_shm.
+	 * Dma-bufs from the source whose buffer the host imported at start,
+	 * else memfds: every host maps those as wl_shm.
 	 */
-	auto allocate = [&manager, dmaBuf](const bufmgr::AllocationRequest &request)
-		-> Result<bufmgr::Buffer> {
-		if (!dmaBuf)
-			return manager.allocateFromSource("memfd", request);
-		auto buffer = manager.allocate(request);
-		if (buffer && !buffer->isDmaBuf())
-			return bufmgr::unexpected(ENOTSUP, "no dma-buf for " + request.name + ": " +
-						  buffer->source() + " gave a memfd");
-		return buffer;
+	auto allocate = [&manager, source = dmaBufSource.empty() ? std::string("memfd")
+								  : dmaBufSource](
+				const bufmgr::AllocationRequest &request) {
+		return manager.allocateFromSource(source, request);
 	};
 	auto swapchain = createOutputSwapchain(backend_, config, allocate);
 	if (!swapchain)
@@ -601,30 +599,33 @@ Result<void> NestedBackend::choosePresentation()
 		return {};
 	}
 	auto probed = probeDmaBuf();
-	if (!probed) {
-		if (config_.buffers == HostBuffers::DmaBuf)
-			return bufmgr::unexpected(probed.error().code, "--nested-buffers dma-buf: " +
-						  probed.error().context);
-		presentedVia_ = "wl_shm: no dma-bufs, " + probed.error().message();
+	if (probed) {
+		presentedVia_ = "zwp_linux_dmabuf_v1, output buffers from " + dmaBufSource_;
 		return {};
 	}
-	presentDmaBuf_ = true;
+	/* The host gone, or a protocol error: no way of showing frames at all. */
+	if (int error = wl_display_get_error(host_.get())) {
+		lost(strerror(error));
+		return bufmgr::unexpected(error, "host compositor " + hostName_ +
+					  " while importing a dma-buf");
+	}
+	if (config_.buffers == HostBuffers::DmaBuf)
+		return bufmgr::unexpected(probed.error().code, "--nested-buffers dma-buf: " +
+					  probed.error().context);
+	presentedVia_ = "wl_shm: no dma-bufs, " + probed.error().message();
 	return {};
 }
+
+const zwp_linux_buffer_params_v1_listener NestedBackend::probeListener = {
+	.created = &NestedBackend::onProbeCreated,
+	.failed = &NestedBackend::onProbeFailed,
+};
 
 Result<void> NestedBackend::probeDmaBuf()
 {
 	if (!dmabuf_)
 		return bufmgr::unexpected(ENOTSUP, "the host compositor " + hostName_ +
 					  " has no zwp_linux_dmabuf_v1 of version 3 or later");
-	const auto has = [this](uint64_t modifier) {
-		return std::find(hostModifiers_.begin(), hostModifiers_.end(), modifier) !=
-		       hostModifiers_.end();
-	};
-	if (!has(DRM_FORMAT_MOD_LINEAR) && !has(DRM_FORMAT_MOD_INVALID))
-		return bufmgr::unexpected(ENOTSUP, "the host compositor " + hostName_ +
-					  " takes no linear XRGB8888 dma-buf");
-	hostModifier_ = has(DRM_FORMAT_MOD_LINEAR) ? DRM_FORMAT_MOD_LINEAR : DRM_FORMAT_MOD_INVALID;
 
 	/* The outputs' request, from the same plan: what works here works for them. */
 	auto request = bufmgr::AllocationRequest::image(config_.width, config_.height,
@@ -633,42 +634,77 @@ Result<void> NestedBackend::probeDmaBuf()
 	auto buffer = bufferManager().allocate(request);
 	if (!buffer)
 		return bufmgr::unexpected(std::move(buffer).error());
-	if (!buffer->isDmaBuf())
-		return bufmgr::unexpected(ENOTSUP, "render memory here is " + buffer->source() +
-					  ", not a dma-buf");
+	const std::optional<uint64_t> modifier = hostModifier(*buffer);
+	if (!modifier) {
+		char name[24];
+		snprintf(name, sizeof(name), "0x%" PRIx64, buffer->modifier());
+		return bufmgr::unexpected(ENOTSUP, "the host compositor " + hostName_ +
+					  " takes no XRGB8888 dma-buf of modifier " + name);
+	}
 
-	/* Not create_immed: a refusal is then an event, not a fatal protocol error. */
-	struct Answer {
-		bool answered = false;
-		wl_buffer *created = nullptr;
-	} answer;
-	static const zwp_linux_buffer_params_v1_listener listener = {
-		.created = [](void *data, zwp_linux_buffer_params_v1 *, wl_buffer *created) {
-			*static_cast<Answer *>(data) = { true, created };
-		},
-		.failed = [](void *data, zwp_linux_buffer_params_v1 *) {
-			static_cast<Answer *>(data)->answered = true;
-		},
-	};
-	HostProxy<zwp_linux_buffer_params_v1> params = dmaBufParams(*buffer);
-	zwp_linux_buffer_params_v1_add_listener(params.get(), &listener, &answer);
-	zwp_linux_buffer_params_v1_create(params.get(), static_cast<int32_t>(buffer->width()),
+	/*
+	 * Not create_immed: a buffer the host cannot import is then a failed
+	 * event, not a fatal error (wrong arguments stay fatal either way).
+	 */
+	probeParams_ = dmaBufParams(*buffer, *modifier);
+	zwp_linux_buffer_params_v1_add_listener(probeParams_.get(), &probeListener, this);
+	zwp_linux_buffer_params_v1_create(probeParams_.get(), static_cast<int32_t>(buffer->width()),
 					  static_cast<int32_t>(buffer->height()),
 					  DRM_FORMAT_XRGB8888, 0);
-	for (int i = 0; i < 10 && !answer.answered; i++) {
+	for (int i = 0; i < 10 && !probeAnswered_; i++) {
 		if (wl_display_roundtrip(host_.get()) < 0)
-			return bufmgr::unexpected(errno ? errno : EPIPE, "host compositor " + hostName_);
+			break;
 	}
-	HostProxy<wl_buffer> imported(answer.created);
+	probeOver_ = true;
+	const bool imported = probeBuffer_ != nullptr;
+	probeBuffer_.reset();
+	/* Unanswered: kept, so that a late answer is cleaned up (onProbeCreated). */
+	if (probeAnswered_)
+		probeParams_.reset();
 	if (!imported)
 		return bufmgr::unexpected(EINVAL, std::string("the host compositor ") +
-					  (answer.answered ? "refused" : "did not answer") +
-					  " a " + buffer->source() + " dma-buf");
-	presentedVia_ = "zwp_linux_dmabuf_v1, output buffers from " + buffer->source();
+					  (probeAnswered_ ? "refused" : "did not answer") + " a " +
+					  buffer->source() + " dma-buf");
+	dmaBufSource_ = buffer->source();
 	return {};
 }
 
-HostProxy<zwp_linux_buffer_params_v1> NestedBackend::dmaBufParams(const bufmgr::Buffer &buffer)
+void NestedBackend::onProbeCreated(void *data, zwp_linux_buffer_params_v1 *, wl_buffer *buffer)
+{
+	auto *self = static_cast<NestedBackend *>(data);
+	self->probeAnswered_ = true;
+	self->probeBuffer_.reset(buffer);
+	/* An answer after the probe gave up: nothing will use the buffer. */
+	if (self->probeOver_) {
+		self->probeBuffer_.reset();
+		self->probeParams_.reset();
+	}
+}
+
+void NestedBackend::onProbeFailed(void *data, zwp_linux_buffer_params_v1 *)
+{
+	auto *self = static_cast<NestedBackend *>(data);
+	self->probeAnswered_ = true;
+	if (self->probeOver_)
+		self->probeParams_.reset();
+}
+
+std::optional<uint64_t> NestedBackend::hostModifier(const bufmgr::Buffer &buffer) const
+{
+	const auto listed = [this](uint64_t modifier) {
+		return std::find(hostModifiers_.begin(), hostModifiers_.end(), modifier) !=
+		       hostModifiers_.end();
+	};
+	if (listed(buffer.modifier()))
+		return buffer.modifier();
+	/* A host that lists no modifier takes a linear buffer as an implicit one. */
+	if (buffer.modifier() == DRM_FORMAT_MOD_LINEAR && listed(DRM_FORMAT_MOD_INVALID))
+		return DRM_FORMAT_MOD_INVALID;
+	return std::nullopt;
+}
+
+HostProxy<zwp_linux_buffer_params_v1> NestedBackend::dmaBufParams(const bufmgr::Buffer &buffer,
+								  uint64_t modifier)
 {
 	HostProxy<zwp_linux_buffer_params_v1> params(
 		zwp_linux_dmabuf_v1_create_params(dmabuf_.get()));
@@ -677,8 +713,8 @@ HostProxy<zwp_linux_buffer_params_v1> NestedBackend::dmaBufParams(const bufmgr::
 		/* libwayland sends a dup of the fd: ours stays with the buffer. */
 		zwp_linux_buffer_params_v1_add(params.get(), plane.fd.get(), static_cast<uint32_t>(i),
 					       plane.offset, plane.stride,
-					       static_cast<uint32_t>(hostModifier_ >> 32),
-					       static_cast<uint32_t>(hostModifier_));
+					       static_cast<uint32_t>(modifier >> 32),
+					       static_cast<uint32_t>(modifier));
 	}
 	return params;
 }
@@ -686,10 +722,14 @@ HostProxy<zwp_linux_buffer_params_v1> NestedBackend::dmaBufParams(const bufmgr::
 wl_buffer *NestedBackend::createHostBuffer(const bufmgr::Buffer &buffer)
 {
 	if (buffer.isDmaBuf()) {
-		if (!presentDmaBuf_)
+		const std::optional<uint64_t> modifier = hostModifier(buffer);
+		if (!dmabuf_ || !modifier)
 			return nullptr;
-		/* The probe's import worked: one of these the host refuses is a protocol error. */
-		HostProxy<zwp_linux_buffer_params_v1> params = dmaBufParams(buffer);
+		/*
+		 * create_immed: the host imported one of these at start. One it
+		 * refuses after all ends the connection, and heapcomp says why.
+		 */
+		HostProxy<zwp_linux_buffer_params_v1> params = dmaBufParams(buffer, *modifier);
 		return zwp_linux_buffer_params_v1_create_immed(
 			params.get(), static_cast<int32_t>(buffer.width()),
 			static_cast<int32_t>(buffer.height()), buffer.format(), 0);

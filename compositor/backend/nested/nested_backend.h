@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -43,9 +44,9 @@ class NestedBackend;
  * One output shown as an xdg_toplevel of the host compositor. Frames are
  * rendered into a swapchain the host reads as it is: dma-bufs it imports
  * through zwp_linux_dmabuf_v1, else memfds as wl_shm buffers (see
- * NestedBackend::choosePresentation()). The host's frame callbacks are the frame clock and its
- * wp_presentation feedback (else the next frame callback) says when a
- * frame was shown.
+ * NestedBackend::choosePresentation()). The host's frame callbacks
+ * are the frame clock and its wp_presentation feedback (else the next
+ * frame callback) says when a frame was shown.
  *
  * A host configure of another size (the user resized the window, or
  * made it fullscreen) resizes the output: its clients hear the new mode,
@@ -166,8 +167,8 @@ public:
 	wl_shm *shm() const { return shm_.get(); }
 	xdg_wm_base *wmBase() const { return wmBase_.get(); }
 	wp_presentation *presentation() const { return presentation_.get(); }
-	/* Frames go to the host as dma-bufs (else as wl_shm buffers). */
-	bool presentsDmaBuf() const { return presentDmaBuf_; }
+	/* Frames go to the host as dma-bufs from this bufmgr source; empty: as wl_shm buffers. */
+	const std::string &dmaBufSource() const { return dmaBufSource_; }
 	/* The host's buffer for one of ours (a dma-buf, or a memfd as wl_shm); null on failure. */
 	wl_buffer *createHostBuffer(const bufmgr::Buffer &buffer);
 	/* The host's presentation clock is ours (CLOCK_MONOTONIC): its times can be passed on. */
@@ -194,6 +195,7 @@ private:
 	static const xdg_wm_base_listener wmBaseListener;
 	static const wp_presentation_listener presentationListener;
 	static const zwp_linux_dmabuf_v1_listener dmabufListener;
+	static const zwp_linux_buffer_params_v1_listener probeListener;
 
 	static void onGlobal(void *data, wl_registry *registry, uint32_t name,
 			     const char *interface, uint32_t version);
@@ -230,12 +232,20 @@ private:
 	void toGlobal(const NestedOutput *output, wl_fixed_t x, wl_fixed_t y, double *gx,
 		      double *gy) const;
 	void lost(const std::string &why);
-	/* Decides presentDmaBuf_ from the config and a probe; fails only for HostBuffers::DmaBuf. */
+	/*
+	 * Sets dmaBufSource_ from the config and a probe; fails for
+	 * HostBuffers::DmaBuf without dma-bufs, or when the host is gone.
+	 */
 	Result<void> choosePresentation();
 	/* A buffer as the outputs' will be, imported by the host once: whether dma-bufs work. */
 	Result<void> probeDmaBuf();
+	static void onProbeCreated(void *data, zwp_linux_buffer_params_v1 *params, wl_buffer *buffer);
+	static void onProbeFailed(void *data, zwp_linux_buffer_params_v1 *params);
+	/* The modifier the host takes the buffer with: its own, or INVALID (implicit) for linear. */
+	std::optional<uint64_t> hostModifier(const bufmgr::Buffer &buffer) const;
 	/* The buffer's dma-buf in a zwp_linux_buffer_params_v1, ready to create. */
-	HostProxy<zwp_linux_buffer_params_v1> dmaBufParams(const bufmgr::Buffer &buffer);
+	HostProxy<zwp_linux_buffer_params_v1> dmaBufParams(const bufmgr::Buffer &buffer,
+							   uint64_t modifier);
 
 	wl_event_loop *loop_;
 	NestedConfig config_;
@@ -251,10 +261,16 @@ private:
 	HostProxy<zwp_linux_dmabuf_v1> dmabuf_;
 	/* The modifiers the host takes XRGB8888 with (zwp_linux_dmabuf_v1 v3 events). */
 	std::vector<uint64_t> hostModifiers_;
-	/* The one our linear buffers go with: LINEAR, or INVALID (implicit) if the host lists only that. */
-	uint64_t hostModifier_ = 0;
-	bool presentDmaBuf_ = false;
+	std::string dmaBufSource_;
 	std::string presentedVia_;	/* for the log: how, and why not dma-bufs */
+	/*
+	 * The probe's import. Kept past the probe if the host has not
+	 * answered yet, so that a late wl_buffer is destroyed, not leaked.
+	 */
+	HostProxy<zwp_linux_buffer_params_v1> probeParams_;
+	HostProxy<wl_buffer> probeBuffer_;
+	bool probeAnswered_ = false;
+	bool probeOver_ = false;
 	HostProxy<wl_seat> seat_;
 	uint32_t seatName_ = 0;
 	HostProxy<wl_pointer> pointer_;
