@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include "buffer.h"
 
+#include <fcntl.h>
+#include <linux/dma-buf.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+
 #include <drm_fourcc.h>
 #include <wayland-server-core.h>
 #include <wayland-server-protocol.h>
@@ -198,6 +203,26 @@ void ClientBufferTotals::remove(const ClientBuffer &buffer, uint64_t bytes)
 	it->second.bytes -= bytes;
 	if (it->second.buffers == 0)
 		byExporter_.erase(it);
+}
+
+bufmgr::UniqueFd ClientBuffer::pendingWrites() const
+{
+	if (!dmaBuf_)
+		return {};
+	for (const bufmgr::BufferPlane &plane : dmaBuf_->planes()) {
+		/* A dma-buf polls readable once its write fences signalled: the common case, one syscall. */
+		struct pollfd ready = { plane.fd.get(), POLLIN, 0 };
+		if (poll(&ready, 1, 0) != 0)
+			continue;
+		/* A sync file of those fences (Linux 6.0), else the dma-buf itself, to wait on. */
+		struct dma_buf_export_sync_file exported = {};
+		exported.flags = DMA_BUF_SYNC_READ;
+		exported.fd = -1;
+		if (ioctl(plane.fd.get(), DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &exported) == 0)
+			return bufmgr::UniqueFd(exported.fd);
+		return bufmgr::UniqueFd(fcntl(plane.fd.get(), F_DUPFD_CLOEXEC, 0));
+	}
+	return {};
 }
 
 } /* namespace comp */

@@ -66,6 +66,13 @@ public:
 	const bufmgr::Buffer *dmaBuf() const { return dmaBuf_ ? &*dmaBuf_ : nullptr; }
 	/* The dma-buf's exporter ("system", "udmabuf"...); empty for wl_shm. */
 	const std::string &exporter() const { return exporter_; }
+	/*
+	 * What to wait on before reading the buffer: it signals once the
+	 * writes a device has queued into it are done (the dma-buf's
+	 * implicit write fences). Invalid when none is pending, for wl_shm,
+	 * and where the kernel cannot say.
+	 */
+	bufmgr::UniqueFd pendingWrites() const;
 
 	/* Whether the heap hint statistics have counted this buffer yet. */
 	bool heapHintCounted() const { return heapHintCounted_; }

@@ -544,12 +544,79 @@ void Surface::commit()
 		hasCached_ = true;
 		return;
 	}
+	SurfaceState &state = hasCached_ ? cached_ : pending_;
 	if (hasCached_) {
 		cached_.merge(pending_);
 		hasCached_ = false;
-		apply(cached_);
-	} else {
-		apply(pending_);
+	}
+	if (!queued_.empty()) {
+		queue(state);
+		return;
+	}
+	if (bufmgr::UniqueFd fence = pendingWrites(state)) {
+		queue(state);
+		if (waitForWrites(std::move(fence)))
+			return;
+		applyQueued();
+		return;
+	}
+	apply(state);
+}
+
+bufmgr::UniqueFd Surface::pendingWrites(const SurfaceState &state) const
+{
+	/* A new buffer, or new damage to the one shown: the client drew into it again. */
+	const ClientBuffer *buffer = nullptr;
+	if (state.fields & SurfaceState::FieldBuffer)
+		buffer = state.buffer.get();
+	else if (state.fields & SurfaceState::FieldDamage)
+		buffer = buffer_.get();
+	if (!buffer || !buffer->resource())
+		return {};
+	return buffer->pendingWrites();
+}
+
+void Surface::queue(SurfaceState &state)
+{
+	if (queued_.size() < 2)
+		queued_.emplace_back();
+	queued_.back().merge(state);
+}
+
+bool Surface::waitForWrites(bufmgr::UniqueFd fence)
+{
+	writesDone_.reset();
+	writesFence_ = std::move(fence);
+	writesDone_.reset(wl_event_loop_add_fd(server_.loop(), writesFence_.get(),
+					       WL_EVENT_READABLE, &Surface::onWritesDone, this));
+	if (!writesDone_) {
+		/* Cannot wait without blocking: apply as if nothing were pending. */
+		LOG_DEBUG("surface %u: cannot wait for its buffer's writes: %s",
+			  wl_resource_get_id(resource_), strerror(errno));
+		writesFence_.reset();
+		return false;
+	}
+	return true;
+}
+
+int Surface::onWritesDone(int, uint32_t, void *data)
+{
+	auto *self = static_cast<Surface *>(data);
+	/* Removing the source from its own callback is safe: the loop frees it later. */
+	self->writesDone_.reset();
+	self->writesFence_.reset();
+	self->applyQueued();
+	return 0;
+}
+
+void Surface::applyQueued()
+{
+	while (!queued_.empty()) {
+		if (bufmgr::UniqueFd fence = pendingWrites(queued_.front());
+		    fence && waitForWrites(std::move(fence)))
+			return;
+		apply(queued_.front());
+		queued_.pop_front();
 	}
 }
 

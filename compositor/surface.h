@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -258,6 +259,12 @@ private:
 	/* Buffer size against scale, and the viewport; posts the error. */
 	bool validateSize(const SurfaceState &state);
 	void apply(SurfaceState &state);
+	/* See queued_. */
+	bufmgr::UniqueFd pendingWrites(const SurfaceState &state) const;
+	void queue(SurfaceState &state);
+	bool waitForWrites(bufmgr::UniqueFd fence);
+	void applyQueued();
+	static int onWritesDone(int fd, uint32_t mask, void *data);
 	void applyBuffer(SurfaceState &state);
 	std::vector<Rect> bufferDamage(const SurfaceState &state) const;
 	void updateSize();
@@ -290,6 +297,18 @@ private:
 	SurfaceState cached_;
 	bool hasCached_ = false;
 	SurfaceState current_;
+	/*
+	 * Commits whose buffer a device is still writing (a GPU's implicit
+	 * fences in the dma-buf) wait here until it is done, and commits
+	 * after them wait behind: heapcomp neither blocks on a client's GPU
+	 * work nor shows a half-drawn buffer. At most two: the one waiting
+	 * and one that later commits merge into, as a synchronized
+	 * subsurface's do. A synchronized subsurface's own commits apply
+	 * with its parent's, without waiting.
+	 */
+	std::deque<SurfaceState> queued_;
+	bufmgr::UniqueFd writesFence_;	/* what the head of queued_ waits on */
+	EventSource writesDone_;	/* gone before writesFence_ */
 
 	/* The content: held until a commit replaces it; imported lazily. */
 	ClientBuffer::Lock buffer_;

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A client's dma-buf that a device is still writing: the commit waits for
+ * the buffer's implicit write fence, without blocking the compositor.
+ * The fence is a real one, from vgem (DRM_IOCTL_VGEM_FENCE_ATTACH), put
+ * into a system-heap dma-buf's reservation; it signals when the test says
+ * so, or after vgem's own timeout of ten seconds. Needs the test VM.
+ */
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <optional>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <drm_fourcc.h>
+#include <xf86drm.h>
+
+#include <bufmgr/allocators.h>
+#include <bufmgr/dri_nodes.h>
+#include <bufmgr/unique_fd.h>
+
+#include "dmabuf_buffer.h"
+#include "fd_count.h"
+#include "server_runner.h"
+#include "test_client.h"
+#include "vm_env.h"
+
+namespace heapcomp::test {
+namespace {
+
+/* vgem's UAPI (include/uapi/drm/vgem_drm.h), which libdrm does not install. */
+struct VgemFenceAttach {
+	uint32_t handle;
+	uint32_t flags;		/* kVgemFenceWrite: a writer, which readers wait for */
+	uint32_t outFence;
+	uint32_t pad;
+};
+struct VgemFenceSignal {
+	uint32_t fence;
+	uint32_t flags;
+};
+constexpr uint32_t kVgemFenceWrite = 0x1;
+constexpr unsigned long kVgemFenceAttach =
+	DRM_IOWR(DRM_COMMAND_BASE + 0x1, struct VgemFenceAttach);
+constexpr unsigned long kVgemFenceSignal =
+	DRM_IOW(DRM_COMMAND_BASE + 0x2, struct VgemFenceSignal);
+
+/* The vgem device, or an invalid fd. */
+bufmgr::UniqueFd openVgem()
+{
+	for (const std::string &path : bufmgr::driNodes("card")) {
+		bufmgr::UniqueFd fd(open(path.c_str(), O_RDWR | O_CLOEXEC));
+		if (!fd)
+			continue;
+		drmVersionPtr version = drmGetVersion(fd.get());
+		const bool vgem = version && std::string(version->name) == "vgem";
+		drmFreeVersion(version);
+		if (vgem)
+			return fd;
+	}
+	return {};
+}
+
+/* An unsignalled write fence in a dma-buf, by way of vgem; signalled at the latest when gone. */
+class WriteFence
+{
+public:
+	WriteFence(int vgem, int dmaBuf) : vgem_(vgem)
+	{
+		if (drmPrimeFDToHandle(vgem, dmaBuf, &handle_) != 0)
+			return;
+		VgemFenceAttach attach = { handle_, kVgemFenceWrite, 0, 0 };
+		if (drmIoctl(vgem, kVgemFenceAttach, &attach) == 0) {
+			fence_ = attach.outFence;
+			attached_ = true;
+		}
+	}
+	~WriteFence()
+	{
+		signal();
+		if (handle_)
+			drmCloseBufferHandle(vgem_, handle_);
+	}
+	WriteFence(const WriteFence &) = delete;
+	WriteFence &operator=(const WriteFence &) = delete;
+
+	bool attached() const { return attached_; }
+	bool signal()
+	{
+		if (!attached_)
+			return false;
+		attached_ = false;
+		VgemFenceSignal done = { fence_, 0 };
+		return drmIoctl(vgem_, kVgemFenceSignal, &done) == 0;
+	}
+
+private:
+	int vgem_;
+	uint32_t handle_ = 0;
+	uint32_t fence_ = 0;
+	bool attached_ = false;
+};
+
+/* Whether a dma-buf's writers are done: it polls readable then. */
+bool writesDone(int dmaBuf)
+{
+	struct pollfd ready = { dmaBuf, POLLIN, 0 };
+	return poll(&ready, 1, 0) == 1;
+}
+
+struct Frame {
+	bool done = false;
+};
+
+const wl_callback_listener frameListener = {
+	.done = [](void *data, wl_callback *, uint32_t) { static_cast<Frame *>(data)->done = true; },
+};
+
+/* Attaches, damages and commits with a frame callback, without waiting for it. */
+Proxy<wl_callback> commit(Window &window, wl_buffer *buffer, Frame &frame)
+{
+	wl_surface_attach(window.surface(), buffer, 0, 0);
+	wl_surface_damage_buffer(window.surface(), 0, 0, INT32_MAX, INT32_MAX);
+	Proxy<wl_callback> callback(wl_surface_frame(window.surface()));
+	wl_callback_add_listener(callback, &frameListener, &frame);
+	wl_surface_commit(window.surface());
+	return callback;
+}
+
+class ImplicitFence : public testing::Test
+{
+protected:
+	void SetUp() override
+	{
+		vgem_ = openVgem();
+		if (!vgem_)
+			SKIP_OR_FAIL_WITHOUT("no vgem device in /dev/dri");
+		auto allocator = bufmgr::createDmaHeapAllocator("/dev/dma_heap/system", false);
+		if (!allocator)
+			SKIP_OR_FAIL_WITHOUT(allocator.error().message());
+		allocator_ = std::move(*allocator);
+	}
+
+	bufmgr::Buffer buffer(uint32_t colour)
+	{
+		auto buffer = allocator_->allocate(bufmgr::AllocationRequest::image(
+			64, 48, DRM_FORMAT_XRGB8888, bufmgr::Usage::Render, "fenced"));
+		EXPECT_TRUE(buffer) << buffer.error().message();
+		if (!buffer)
+			return {};
+		EXPECT_TRUE(fill(*buffer, colour, colour));
+		return std::move(*buffer);
+	}
+
+	bufmgr::UniqueFd vgem_;
+	std::unique_ptr<bufmgr::Allocator> allocator_;
+};
+
+/*
+ * A buffer whose writer has not finished is not shown, and its frame
+ * callback waits, while the compositor goes on serving this client and
+ * another; once the fence signals, the buffer is shown.
+ */
+TEST_F(ImplicitFence, CommitWaitsForTheWritesWithoutBlocking)
+{
+	ServerRunner server(ServerRunner::realClockConfig());
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	ASSERT_TRUE(client.dmabuf);
+	Window window(client, "fenced");
+	ASSERT_TRUE(window.waitConfigure());
+	window.ack();
+
+	bufmgr::Buffer green = buffer(0xff00ff00), blue = buffer(0xff0000ff);
+	ASSERT_TRUE(green.isValid() && blue.isValid());
+	Proxy<wl_buffer> greenBuffer = wrap(client, green), blueBuffer = wrap(client, blue);
+	ASSERT_TRUE(window.present(greenBuffer, 64, 48));
+	ASSERT_EQ(server.screenshot().at(10, 10), 0xff00ff00u);
+
+	WriteFence fence(vgem_.get(), blue.plane(0).fd.get());
+	ASSERT_TRUE(fence.attached()) << "vgem attached no fence to a system-heap dma-buf";
+	ASSERT_FALSE(writesDone(blue.plane(0).fd.get()));
+
+	Frame frame;
+	Proxy<wl_callback> callback = commit(window, blueBuffer, frame);
+	/* Served while the writes are pending: this client, and one that is new. */
+	ASSERT_TRUE(client.roundtrip());
+	TestClient other(server.socket());
+	ASSERT_TRUE(other.connected());
+	ASSERT_TRUE(other.roundtrip());
+	ASSERT_TRUE(server.drawFrames(2));
+	EXPECT_EQ(server.screenshot().at(10, 10), 0xff00ff00u) << "shown before its writes ended";
+	ASSERT_TRUE(client.roundtrip());
+	EXPECT_FALSE(frame.done) << "frame callback of a commit still waiting";
+	/* Had anything blocked on the fence, vgem's timeout would have signalled it by now. */
+	ASSERT_FALSE(writesDone(blue.plane(0).fd.get())) << "the fence timed out: the test is void";
+
+	ASSERT_TRUE(fence.signal());
+	ASSERT_TRUE(client.dispatchUntil([&] { return frame.done; }));
+	EXPECT_EQ(server.screenshot().at(10, 10), 0xff0000ffu);
+}
+
+/*
+ * Commits after a waiting one wait behind it and apply in order; a
+ * client that goes while its commit waits leaves nothing behind.
+ */
+TEST_F(ImplicitFence, LaterCommitsQueueBehindAndAClientMayGoWhileWaiting)
+{
+	ServerRunner server(ServerRunner::realClockConfig());
+	ASSERT_TRUE(server.ok()) << server.error();
+	ASSERT_TRUE(server.drawFrames(2));
+	bufmgr::Buffer green = buffer(0xff00ff00), blue = buffer(0xff0000ff),
+		       red = buffer(0xffff0000);
+	ASSERT_TRUE(green.isValid() && blue.isValid() && red.isValid());
+	const int fds = countOpenFds();
+	std::optional<WriteFence> last;
+	{
+		TestClient client(server.socket());
+		ASSERT_TRUE(client.dmabuf);
+		Window window(client, "queued");
+		ASSERT_TRUE(window.waitConfigure());
+		window.ack();
+		Proxy<wl_buffer> greenBuffer = wrap(client, green), blueBuffer = wrap(client, blue),
+				 redBuffer = wrap(client, red);
+		ASSERT_TRUE(window.present(greenBuffer, 64, 48));
+
+		/* Blue waits for its writer; red, ready, must not overtake it. */
+		WriteFence fence(vgem_.get(), blue.plane(0).fd.get());
+		ASSERT_TRUE(fence.attached());
+		Frame blueFrame, redFrame;
+		Proxy<wl_callback> blueCallback = commit(window, blueBuffer, blueFrame);
+		Proxy<wl_callback> redCallback = commit(window, redBuffer, redFrame);
+		ASSERT_TRUE(client.roundtrip());
+		ASSERT_TRUE(server.drawFrames(2));
+		EXPECT_EQ(server.screenshot().at(10, 10), 0xff00ff00u);
+		ASSERT_TRUE(client.roundtrip());
+		EXPECT_FALSE(redFrame.done);
+		ASSERT_FALSE(writesDone(blue.plane(0).fd.get())) << "the fence timed out: the test is void";
+		ASSERT_TRUE(fence.signal());
+		ASSERT_TRUE(client.dispatchUntil([&] { return redFrame.done; }));
+		EXPECT_EQ(server.screenshot().at(10, 10), 0xffff0000u);
+
+		/* Again, and this time the client goes before the fence signals. */
+		last.emplace(vgem_.get(), green.plane(0).fd.get());
+		ASSERT_TRUE(last->attached());
+		Frame lastFrame;
+		Proxy<wl_callback> lastCallback = commit(window, greenBuffer, lastFrame);
+		ASSERT_TRUE(client.roundtrip());
+	}
+	/* The client's buffers and fds are gone with it, its commit still waiting. */
+	ASSERT_TRUE(server.waitFrames(3));
+	EXPECT_EQ(server.run([](comp::Server &s) { return s.clientBuffers().dmaBuf().buffers; }), 0u);
+	EXPECT_EQ(countOpenFds(), fds);
+	ASSERT_FALSE(writesDone(green.plane(0).fd.get())) << "the fence timed out: the test is void";
+	last.reset();
+	ASSERT_TRUE(server.drawFrames(2));
+}
+
+} /* namespace */
+} /* namespace heapcomp::test */
