@@ -210,7 +210,10 @@ bufmgr::UniqueFd ClientBuffer::pendingWrites() const
 	if (!dmaBuf_)
 		return {};
 	for (const bufmgr::BufferPlane &plane : dmaBuf_->planes()) {
-		/* A dma-buf polls readable once its write fences signalled: the common case, one syscall. */
+		/*
+		 * A dma-buf polls readable once its write fences signalled:
+		 * the common case, one syscall. An error counts as ready.
+		 */
 		struct pollfd ready = { plane.fd.get(), POLLIN, 0 };
 		if (poll(&ready, 1, 0) != 0)
 			continue;

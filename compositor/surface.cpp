@@ -157,6 +157,9 @@ void SurfaceState::merge(SurfaceState &src)
 {
 	if (src.fields & FieldBuffer) {
 		buffer = std::move(src.buffer);
+		/* The buffer this replaces, never shown, goes back to the client. */
+		held = buffer ? ClientBuffer::Lock(buffer) : ClientBuffer::Lock();
+		src.held.reset();
 		/* Damage of a replaced buffer no longer applies to anything. */
 	}
 	if (src.fields & FieldOffset) {
@@ -191,6 +194,7 @@ void SurfaceState::reset()
 {
 	fields = 0;
 	buffer.reset();
+	held.reset();
 	dx = dy = 0;
 	surfaceDamage.clear();
 	bufferDamage.clear();
@@ -226,6 +230,8 @@ Surface::~Surface()
 	emitFinalSignal(&destroySignal_, this);
 	Presentation::discard(pending_.feedbacks);
 	Presentation::discard(cached_.feedbacks);
+	for (SurfaceState &queued : queued_)
+		Presentation::discard(queued.feedbacks);
 	Presentation::discard(current_.feedbacks);
 	/* Textures before the buffers they may read. */
 	texture_.clear();
@@ -436,7 +442,9 @@ void Surface::frame(uint32_t callback)
 {
 	/* Callbacks wait for a frame that shows the surface: a hidden one piles them up. */
 	const uint32_t max = server_.config().limits.frameCallbacks;
-	const size_t waiting = pending_.frameCallbacks.size() + current_.frameCallbacks.size();
+	size_t waiting = pending_.frameCallbacks.size() + current_.frameCallbacks.size();
+	for (const SurfaceState &queued : queued_)
+		waiting += queued.frameCallbacks.size();
 	if (waiting >= max) {
 		disconnectOverLimit(client(), "frame-callbacks",
 				    "wl_surface@" + std::to_string(wl_resource_get_id(resource_)) +
@@ -538,6 +546,11 @@ void Surface::commit()
 	if (!validateSize(pending_))
 		return;
 
+	/* Destroyed between attach and commit: as if nothing was attached. */
+	if ((pending_.fields & SurfaceState::FieldBuffer) && pending_.buffer &&
+	    !pending_.buffer->resource())
+		pending_.buffer.reset();
+
 	Subsurface *sub = asSubsurface();
 	if (sub && sub->isSynchronized()) {
 		cached_.merge(pending_);
@@ -571,7 +584,7 @@ bufmgr::UniqueFd Surface::pendingWrites(const SurfaceState &state) const
 		buffer = state.buffer.get();
 	else if (state.fields & SurfaceState::FieldDamage)
 		buffer = buffer_.get();
-	if (!buffer || !buffer->resource())
+	if (!buffer || server_.renderer().dmaBufPath() != DmaBufPath::Cpu)
 		return {};
 	return buffer->pendingWrites();
 }
@@ -585,15 +598,13 @@ void Surface::queue(SurfaceState &state)
 
 bool Surface::waitForWrites(bufmgr::UniqueFd fence)
 {
-	writesDone_.reset();
-	writesFence_ = std::move(fence);
-	writesDone_.reset(wl_event_loop_add_fd(server_.loop(), writesFence_.get(),
-					       WL_EVENT_READABLE, &Surface::onWritesDone, this));
+	/* The loop waits on a dup of the fence: ours closes on return. */
+	writesDone_.reset(wl_event_loop_add_fd(server_.loop(), fence.get(), WL_EVENT_READABLE,
+					       &Surface::onWritesDone, this));
 	if (!writesDone_) {
 		/* Cannot wait without blocking: apply as if nothing were pending. */
 		LOG_DEBUG("surface %u: cannot wait for its buffer's writes: %s",
 			  wl_resource_get_id(resource_), strerror(errno));
-		writesFence_.reset();
 		return false;
 	}
 	return true;
@@ -604,7 +615,6 @@ int Surface::onWritesDone(int, uint32_t, void *data)
 	auto *self = static_cast<Surface *>(data);
 	/* Removing the source from its own callback is safe: the loop frees it later. */
 	self->writesDone_.reset();
-	self->writesFence_.reset();
 	self->applyQueued();
 	return 0;
 }
@@ -625,6 +635,11 @@ void Surface::applyCached()
 	if (!hasCached_)
 		return;
 	hasCached_ = false;
+	/* Never ahead of an older commit still waiting. */
+	if (!queued_.empty()) {
+		queue(cached_);
+		return;
+	}
 	apply(cached_);
 }
 
@@ -647,10 +662,8 @@ std::vector<Rect> Surface::bufferDamage(const SurfaceState &state) const
 
 void Surface::applyBuffer(SurfaceState &state)
 {
+	/* Destroyed since its commit: still shown, as the spec allows. */
 	std::shared_ptr<ClientBuffer> buffer = std::move(state.buffer);
-	/* Destroyed between attach and commit: as if nothing was attached. */
-	if (buffer && !buffer->resource())
-		buffer.reset();
 
 	/* Read later, when a frame needs it; a file already shrunk is caught now. */
 	if (buffer && buffer->shmBuffer() && !buffer->shmBuffer()->isReadable()) {

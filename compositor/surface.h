@@ -77,6 +77,11 @@ struct SurfaceState {
 
 	uint32_t fields = 0;
 	std::shared_ptr<ClientBuffer> buffer;	/* null with FieldBuffer: detach */
+	/*
+	 * A committed state's buffer (cached or queued), held until applied:
+	 * one replaced before that is released to the client at once.
+	 */
+	ClientBuffer::Lock held;
 	int32_t dx = 0, dy = 0;
 	std::vector<Rect> surfaceDamage;
 	std::vector<Rect> bufferDamage;
@@ -89,7 +94,7 @@ struct SurfaceState {
 	ResourceList frameCallbacks;
 	ResourceList feedbacks;	/* wp_presentation_feedback */
 
-	/* Moves what src set into this state, as a later commit overrides. */
+	/* Moves what src set into this committed state, as a later commit overrides. */
 	void merge(SurfaceState &src);
 	void reset();
 };
@@ -303,12 +308,15 @@ private:
 	 * after them wait behind: heapcomp neither blocks on a client's GPU
 	 * work nor shows a half-drawn buffer. At most two: the one waiting
 	 * and one that later commits merge into, as a synchronized
-	 * subsurface's do. A synchronized subsurface's own commits apply
-	 * with its parent's, without waiting.
+	 * subsurface's do. Only where the renderer reads client dma-bufs
+	 * with the CPU, which would block on the fence: a GPU waits for it
+	 * itself. Role state (xdg geometry, configure acks, subsurface
+	 * position and order) is taken when the state applies, not when it
+	 * was committed; a synchronized subsurface's own commits apply with
+	 * its parent's, without waiting.
 	 */
 	std::deque<SurfaceState> queued_;
-	bufmgr::UniqueFd writesFence_;	/* what the head of queued_ waits on */
-	EventSource writesDone_;	/* gone before writesFence_ */
+	EventSource writesDone_;	/* the wait of queued_'s head */
 
 	/* The content: held until a commit replaces it; imported lazily. */
 	ClientBuffer::Lock buffer_;

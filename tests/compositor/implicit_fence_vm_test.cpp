@@ -118,6 +118,14 @@ const wl_callback_listener frameListener = {
 	.done = [](void *data, wl_callback *, uint32_t) { static_cast<Frame *>(data)->done = true; },
 };
 
+struct Released {
+	bool released = false;
+};
+
+const wl_buffer_listener releaseListener = {
+	.release = [](void *data, wl_buffer *) { static_cast<Released *>(data)->released = true; },
+};
+
 /* Attaches, damages and commits with a frame callback, without waiting for it. */
 Proxy<wl_callback> commit(Window &window, wl_buffer *buffer, Frame &frame)
 {
@@ -203,8 +211,10 @@ TEST_F(ImplicitFence, CommitWaitsForTheWritesWithoutBlocking)
 }
 
 /*
- * Commits after a waiting one wait behind it and apply in order; a
- * client that goes while its commit waits leaves nothing behind.
+ * Commits after a waiting one wait behind it and apply in order; one
+ * replaced before it could apply is released at once; a wl_buffer
+ * destroyed while its commit waits is still shown; a client that goes
+ * while its commit waits leaves nothing behind.
  */
 TEST_F(ImplicitFence, LaterCommitsQueueBehindAndAClientMayGoWhileWaiting)
 {
@@ -212,8 +222,8 @@ TEST_F(ImplicitFence, LaterCommitsQueueBehindAndAClientMayGoWhileWaiting)
 	ASSERT_TRUE(server.ok()) << server.error();
 	ASSERT_TRUE(server.drawFrames(2));
 	bufmgr::Buffer green = buffer(0xff00ff00), blue = buffer(0xff0000ff),
-		       red = buffer(0xffff0000);
-	ASSERT_TRUE(green.isValid() && blue.isValid() && red.isValid());
+		       yellow = buffer(0xffffff00), red = buffer(0xffff0000);
+	ASSERT_TRUE(green.isValid() && blue.isValid() && yellow.isValid() && red.isValid());
 	const int fds = countOpenFds();
 	std::optional<WriteFence> last;
 	{
@@ -223,24 +233,40 @@ TEST_F(ImplicitFence, LaterCommitsQueueBehindAndAClientMayGoWhileWaiting)
 		ASSERT_TRUE(window.waitConfigure());
 		window.ack();
 		Proxy<wl_buffer> greenBuffer = wrap(client, green), blueBuffer = wrap(client, blue),
-				 redBuffer = wrap(client, red);
+				 yellowBuffer = wrap(client, yellow), redBuffer = wrap(client, red);
 		ASSERT_TRUE(window.present(greenBuffer, 64, 48));
 
-		/* Blue waits for its writer; red, ready, must not overtake it. */
+		/*
+		 * Blue waits for its writer; yellow, then red, ready, must not
+		 * overtake it. Red replaces yellow before yellow could show:
+		 * yellow goes back to the client. The client destroys red's
+		 * wl_buffer while it waits: red is still what shows.
+		 */
 		WriteFence fence(vgem_.get(), blue.plane(0).fd.get());
 		ASSERT_TRUE(fence.attached());
-		Frame blueFrame, redFrame;
+		Released yellowReleased;
+		wl_buffer_add_listener(yellowBuffer, &releaseListener, &yellowReleased);
+		Frame blueFrame, yellowFrame, redFrame;
 		Proxy<wl_callback> blueCallback = commit(window, blueBuffer, blueFrame);
+		Proxy<wl_callback> yellowCallback = commit(window, yellowBuffer, yellowFrame);
+		ASSERT_TRUE(client.roundtrip());
+		EXPECT_FALSE(yellowReleased.released);
 		Proxy<wl_callback> redCallback = commit(window, redBuffer, redFrame);
+		redBuffer.reset();
 		ASSERT_TRUE(client.roundtrip());
 		ASSERT_TRUE(server.drawFrames(2));
 		EXPECT_EQ(server.screenshot().at(10, 10), 0xff00ff00u);
 		ASSERT_TRUE(client.roundtrip());
+		EXPECT_FALSE(blueFrame.done);
 		EXPECT_FALSE(redFrame.done);
+		EXPECT_TRUE(yellowReleased.released) << "a buffer replaced while queued was kept";
 		ASSERT_FALSE(writesDone(blue.plane(0).fd.get())) << "the fence timed out: the test is void";
 		ASSERT_TRUE(fence.signal());
-		ASSERT_TRUE(client.dispatchUntil([&] { return redFrame.done; }));
+		ASSERT_TRUE(client.dispatchUntil([&] { return blueFrame.done && redFrame.done; }));
 		EXPECT_EQ(server.screenshot().at(10, 10), 0xffff0000u);
+		EXPECT_TRUE(window.surface() && server.run([](comp::Server &s) {
+			return s.findView("queued") != nullptr;
+		})) << "the window unmapped: its destroyed buffer was taken for a detach";
 
 		/* Again, and this time the client goes before the fence signals. */
 		last.emplace(vgem_.get(), green.plane(0).fd.get());
