@@ -442,7 +442,8 @@ void Surface::frame(uint32_t callback)
 {
 	/* Callbacks wait for a frame that shows the surface: a hidden one piles them up. */
 	const uint32_t max = server_.config().limits.frameCallbacks;
-	size_t waiting = pending_.frameCallbacks.size() + current_.frameCallbacks.size();
+	size_t waiting = pending_.frameCallbacks.size() + cached_.frameCallbacks.size() +
+			 current_.frameCallbacks.size();
 	for (const SurfaceState &queued : queued_)
 		waiting += queued.frameCallbacks.size();
 	if (waiting >= max) {
@@ -667,8 +668,13 @@ void Surface::applyBuffer(SurfaceState &state)
 
 	/* Read later, when a frame needs it; a file already shrunk is caught now. */
 	if (buffer && buffer->shmBuffer() && !buffer->shmBuffer()->isReadable()) {
-		wl_resource_post_error(buffer->resource(), WL_SHM_ERROR_INVALID_FD,
-				       "the pool's file was shrunk under the buffer");
+		/* The wl_buffer may be gone since the commit: no object to blame then. */
+		if (wl_resource *resource = buffer->resource())
+			wl_resource_post_error(resource, WL_SHM_ERROR_INVALID_FD,
+					       "the pool's file was shrunk under the buffer");
+		else
+			wl_client_post_implementation_error(
+				client(), "the pool's file was shrunk under a destroyed wl_buffer");
 		buffer.reset();
 	}
 	if (!buffer) {

@@ -646,6 +646,45 @@ TEST(Shm, ShrunkFileDisconnectsOnlyThatClient)
 	EXPECT_EQ(account->bytes.load(), 0u);
 }
 
+/*
+ * A synchronized subsurface's buffer, committed, then destroyed and its
+ * file shrunk before the parent's commit applies it: the client is
+ * disconnected (no wl_buffer is left to name), the compositor lives on.
+ */
+TEST(Shm, ShrunkFileUnderADestroyedCachedBuffer)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient bystander(server.socket());
+	MappedWindow other(bystander, "bystander", 64, 64, kRed);
+	ASSERT_TRUE(other.ok);
+
+	TestClient client(server.socket());
+	MappedWindow parent(client, "parent", 64, 64, kGreen);
+	ASSERT_TRUE(parent.ok);
+	Proxy<wl_surface> child(wl_compositor_create_surface(client.compositor));
+	Proxy<wl_subsurface> sub(wl_subcompositor_get_subsurface(client.subcompositor, child,
+								  parent.window.surface()));
+	Pool pool(client, 32 * 32 * 4);
+	ASSERT_TRUE(pool.ok());
+	Proxy<wl_buffer> buffer = pool.buffer(0, 32, 32, 32 * 4);
+	wl_surface_attach(child, buffer, 0, 0);
+	wl_surface_damage_buffer(child, 0, 0, 32, 32);
+	wl_surface_commit(child);
+	buffer.reset();
+	ASSERT_TRUE(client.roundtrip());
+	ASSERT_TRUE(pool.truncateFile(0));
+	wl_surface_commit(parent.window.surface());
+	auto error = client.expectError();
+	ASSERT_TRUE(error) << "the compositor took the shrunk file without complaint";
+	EXPECT_EQ(error->interface, "wl_display");
+	EXPECT_EQ(error->code, uint32_t(WL_DISPLAY_ERROR_IMPLEMENTATION));
+
+	other.buffer.fill(kBlue);
+	ASSERT_TRUE(other.window.present(other.buffer.buffer(), 64, 64));
+	EXPECT_EQ(server.screenshot().at(5, 5), kBlue);
+}
+
 TEST(Shm, AccountingFollowsTheBuffers)
 {
 	ServerRunner server;
