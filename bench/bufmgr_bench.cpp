@@ -140,6 +140,19 @@ void rawUdmabuf(benchmark::State &state, uint64_t size)
 	}
 }
 
+/* One allocation through bufmgr from the expected source, then freed; false: skipped with why. */
+bool managerAllocFreeOnce(benchmark::State &state, const AllocationRequest &request,
+			  const Constraints &c, const SourceName &expected)
+{
+	auto buffer = manager->allocate(request, c);
+	if (!buffer || buffer->description().source != expected) {
+		state.SkipWithError(buffer ? ("fell back to " + buffer->source()).c_str()
+					   : buffer.error().message().c_str());
+		return false;
+	}
+	return true;
+}
+
 /*
  * The whole library path: plan, allocate, account, free. Naming a buffer
  * is one more syscall (DMA_BUF_SET_NAME), so unnamed requests are compared
@@ -155,12 +168,8 @@ void managerAllocFree(benchmark::State &state, std::string source, uint64_t size
 	/* Names are interned: checking for a fallback is a pointer compare. */
 	const SourceName expected(source);
 	for (auto _ : state) {
-		auto buffer = manager->allocate(request, c);
-		if (!buffer || buffer->description().source != expected) {
-			state.SkipWithError(buffer ? ("fell back to " + buffer->source()).c_str()
-						   : buffer.error().message().c_str());
+		if (!managerAllocFreeOnce(state, request, c, expected))
 			break;
-		}
 	}
 }
 
@@ -190,17 +199,9 @@ void pairedAllocFree(benchmark::State &state, std::string path, std::string sour
 			const bool raw = (half == 0) == rawFirst;
 			const uint64_t start = clockNs();
 			for (int i = 0; i < kBatch; i++) {
-				if (raw) {
-					if (!rawAllocFree(state, heap.get(), size, {}))
-						return;
-					continue;
-				}
-				auto buffer = manager->allocate(request, c);
-				if (!buffer || buffer->description().source != expected) {
-					state.SkipWithError(buffer ? ("fell back to " + buffer->source()).c_str()
-								   : buffer.error().message().c_str());
+				if (!(raw ? rawAllocFree(state, heap.get(), size, {})
+					  : managerAllocFreeOnce(state, request, c, expected)))
 					return;
-				}
 			}
 			(raw ? rawNs : managerNs) += clockNs() - start;
 		}

@@ -563,15 +563,13 @@ void Surface::commit()
 		cached_.merge(pending_);
 		hasCached_ = false;
 	}
+	/* Behind a commit still waiting, or waiting itself: applied later, in order. */
 	if (!queued_.empty()) {
 		queue(state);
 		return;
 	}
-	if (bufmgr::UniqueFd fence = pendingWrites(state)) {
+	if (bufmgr::UniqueFd fence = pendingWrites(state); fence && waitForWrites(std::move(fence))) {
 		queue(state);
-		if (waitForWrites(std::move(fence)))
-			return;
-		applyQueued();
 		return;
 	}
 	apply(state);
