@@ -132,6 +132,51 @@ TEST_P(RenderPassTest, TexturesAndRectsDrawInOrder)
 	EXPECT_TRUE(pixelAt(pixels, 16, 1, 1, kBlue, 0));
 }
 
+/*
+ * A 1:1 draw of part of a texture with a padded stride lands texel for
+ * texel inside the damage and nowhere else.
+ */
+TEST_P(RenderPassTest, UnscaledTexturesCopyTexelsWithinTheDamage)
+{
+	/* Every texel its own colour; rows 40 bytes apart (two pixels of padding). */
+	Image image(8, 8, DRM_FORMAT_XRGB8888, 40);
+	auto texel = [](int32_t x, int32_t y) {
+		return argb(0xff, uint8_t(0x10 * x), uint8_t(0x10 * y), 0x80);
+	};
+	for (int32_t y = 0; y < 8; y++)
+		for (int32_t x = 0; x < 8; x++)
+			image.set(uint32_t(x), uint32_t(y), texel(x, y));
+	auto texture = renderer_->importShm(image.data(), 8, 8, image.stride(), image.format());
+	ASSERT_TRUE(texture) << texture.error().message();
+
+	auto pass = begin({ { 0, 0, 16, 16 } });
+	ASSERT_TRUE(pass);
+	pass->addRect(solid({ 0, 0, 16, 16 }, 0, 0, 1));
+	submit(*pass);
+	pass.reset();
+
+	/* Texels (2, 1) to (6, 6) at (3, 4); damage: a column and a band crossing it. */
+	const std::vector<Rect> damage = { { 0, 0, 6, 16 }, { 7, 5, 9, 3 } };
+	pass = begin(damage);
+	ASSERT_TRUE(pass);
+	const Rect dst{ 3, 4, 5, 6 };
+	pass->addTexture(RenderItem{ texture->get(), dst, { 2, 1, 5, 6 } });
+	auto pixels = submit(*pass);
+	auto in = [](const Rect &r, int32_t x, int32_t y) {
+		return x >= r.x && x < r.right() && y >= r.y && y < r.bottom();
+	};
+	for (int32_t y = 0; y < 16; y++) {
+		for (int32_t x = 0; x < 16; x++) {
+			bool damaged = false;
+			for (const Rect &r : damage)
+				damaged = damaged || in(r, x, y);
+			const bool drawn = damaged && in(dst, x, y);
+			EXPECT_TRUE(pixelAt(pixels, 16, uint32_t(x), uint32_t(y),
+					    drawn ? texel(x - 3 + 2, y - 4 + 1) : kBlue, 0));
+		}
+	}
+}
+
 TEST_P(RenderPassTest, ABadDrawFailsTheSubmit)
 {
 	Image image(4, 4, DRM_FORMAT_XRGB8888);
