@@ -332,9 +332,12 @@ int main(int argc, char **argv)
 						     managerAllocFree, source, size, std::string());
 			if (size == 4096) {
 				const std::string paired = "interleaved/" + label + "/" + sz;
+				/* A second however short the run: the 5% target is judged on it. */
 				benchmark::RegisterBenchmark(paired.c_str(), pairedAllocFree, heap->path,
-							     source, size);
-				comparisons.push_back({ paired + "#bufmgr_ns", paired + "#raw_ns",
+							     source, size)
+					->MinTime(1.0);
+				const std::string run = paired + "/min_time:1.000";
+				comparisons.push_back({ run + "#bufmgr_ns", run + "#raw_ns",
 							"bufmgr alloc+free vs raw ioctl+close, " + label +
 							" " + sz + " B, interleaved", 1.05 });
 				benchmark::RegisterBenchmark(("raw_ioctl_named/" + label + "/" + sz).c_str(),

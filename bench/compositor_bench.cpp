@@ -31,10 +31,12 @@
  * and heapcomp-pixman-composed compose fullscreen frames too, and are
  * compared with heapcomp-gles and heapcomp-pixman; heapcomp-drm-pixman
  * (-composed) do the same on the DRM backend, where a KMS device exists.
- * heapcomp-pixman-overlay shows the statistics overlay, and is compared
- * with heapcomp-pixman-composed (fullscreen) and heapcomp-pixman (window);
- * heapcomp-drm-pixman-overlay puts it on an overlay plane, so it is
- * compared with heapcomp-drm-pixman, fullscreen still scanned out.
+ * heapcomp-pixman-overlay and heapcomp-drm-pixman-overlay show the
+ * statistics overlay and hide it in turns (heapctl overlay show|hide):
+ * their frames with it are compared with their frames without it.
+ * Headless the overlay is composed, so every frame is, shown or not; on
+ * DRM it has a plane of its own, and a fullscreen client stays scanned
+ * out under it.
  *
  * Options before the benchmark's own:
  *   --heapcomp PATH      (default: ../compositor/heapcomp beside this program)
@@ -145,44 +147,110 @@ void memcpyPaced(benchmark::State &state, Workload workload)
 	state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(workload.damagedBytes()));
 }
 
+/*
+ * The overlay's cost is measured inside one session: shown for a turn of
+ * frames, hidden for the next, and so on, with as many frames each way.
+ * Two sessions of the same compositor differ by more than the overlay
+ * costs (a quarter, in the test VM). A turn holds two of its redraws.
+ */
+constexpr long kOverlayTurn = 60;
+/* Frames left out after each switch: showing draws it at once, hiding composes once more. */
+constexpr long kOverlaySettle = 10;
+
+/* CPU per frame over some frames, and the overlay's own share of it. */
+struct Tally {
+	double cpu = 0;
+	long frames = 0;
+	uint64_t overlayNs = 0;
+	uint64_t overlayRedraws = 0;
+};
+
 void compositorFrames(benchmark::State &state, const Compositor *compositor, Workload workload)
 {
 	if (!compositor->skipReason.empty()) {
 		state.SkipWithError(compositor->skipReason.c_str());
 		return;
 	}
+	const bool inTurns = compositor->overlayInTurns;
+	const long turns = (settings.frames + kOverlayTurn - 1) / kOverlayTurn;
 	Session::Params params;
 	params.client = settings.client;
 	params.dmabufHeap = settings.dmabufHeap;
 	params.frameTimeoutMs = settings.frameTimeoutMs;
 	params.frames = settings.warmup + settings.frames;
+	/* The hidden turns, as long as the shown ones, and the frames after each switch. */
+	if (inTurns)
+		params.frames += settings.frames + (2 * turns - 1) * kOverlaySettle;
 	auto session = Session::start(*compositor, workload, params);
 	if (!session) {
 		state.SkipWithError(session.error().context.c_str());
 		return;
 	}
-	FrameTally warmup;
-	for (long i = 0; i < settings.warmup; i++) {
-		if (!(*session)->nextFrame(&warmup)) {
-			std::string why = "no frame callback in warm-up: " + (*session)->logTail();
-			state.SkipWithError(why.c_str());
-			return;
-		}
-	}
-
-	/* The overlay's redraws as heapcomp times them: its cost apart from the frames'. */
-	std::optional<Session::OverlayCost> overlayBefore;
-	if (!compositor->withoutOverlay.empty()) {
-		if (auto cost = (*session)->overlayCost())
-			overlayBefore = *cost;
-	}
-
 	FrameTally tally;
-	double last = (*session)->compositorCpuSeconds();
+	auto frames = [&](long n, const char *when) {
+		for (long i = 0; i < n; i++) {
+			if (!(*session)->nextFrame(&tally)) {
+				std::string why = std::string("no frame callback ") + when + ": " +
+						  (*session)->logTail();
+				state.SkipWithError(why.c_str());
+				return false;
+			}
+		}
+		return true;
+	};
+	if (!frames(settings.warmup, "in warm-up"))
+		return;
+	tally = {};
+
+	/* Frames measured from here on, and the overlay's redraws among them. */
+	Tally shown, hidden;
+	std::optional<Session::OverlayCost> overlayAt;
+	auto begin = [&]() {
+		if (!inTurns)
+			return (*session)->compositorCpuSeconds();
+		if (auto cost = (*session)->overlayCost())
+			overlayAt = *cost;
+		return (*session)->compositorCpuSeconds();
+	};
+	auto end = [&](Tally &into, double from, long n) {
+		into.cpu += (*session)->compositorCpuSeconds() - from;
+		into.frames += n;
+		if (auto cost = (*session)->overlayCost(); cost && overlayAt) {
+			into.overlayNs += cost->cpuNs - overlayAt->cpuNs;
+			into.overlayRedraws += cost->redraws - overlayAt->redraws;
+		}
+	};
+	auto show = [&](bool shown) {
+		if (auto ret = (*session)->showOverlay(shown); !ret) {
+			state.SkipWithError(ret.error().message().c_str());
+			return false;
+		}
+		return frames(kOverlaySettle, "after the overlay was switched");
+	};
+	/* n frames with the overlay hidden: false when the session failed. */
+	auto hiddenTurn = [&](long n) {
+		if (!show(false))
+			return false;
+		const double from = begin();
+		if (!frames(n, "with the overlay hidden"))
+			return false;
+		end(hidden, from, n);
+		return true;
+	};
+
+	double turnStart = begin(), last = turnStart;
+	long inTurn = 0;
 	const double firstCpu = last;
 	const double firstKernel = (*session)->compositorKernelSeconds();
 	const double start = monotonicSeconds();
 	for (auto _ : state) {
+		if (inTurns && inTurn == kOverlayTurn) {
+			end(shown, turnStart, inTurn);
+			if (!hiddenTurn(inTurn) || !show(true))
+				break;
+			turnStart = last = begin();
+			inTurn = 0;
+		}
 		if (!(*session)->nextFrame(&tally)) {
 			std::string why = "frame callbacks stopped: " + (*session)->logTail();
 			state.SkipWithError(why.c_str());
@@ -191,16 +259,21 @@ void compositorFrames(benchmark::State &state, const Compositor *compositor, Wor
 		double cpu = (*session)->compositorCpuSeconds();
 		state.SetIterationTime(cpu - last);
 		last = cpu;
+		inTurn++;
+	}
+	if (inTurns && !state.error_occurred()) {
+		end(shown, turnStart, inTurn);
+		/* As many frames each way: the last turn is a hidden one. */
+		if (hiddenTurn(inTurn) && shown.frames > 0 && hidden.frames > 0) {
+			state.counters["shown_us"] = shown.cpu * 1e6 / double(shown.frames);
+			state.counters["hidden_us"] = hidden.cpu * 1e6 / double(hidden.frames);
+			state.counters["overlay_us"] = double(shown.overlayNs) / 1e3 /
+						       double(shown.frames);
+			state.counters["overlay_redraws"] = double(shown.overlayRedraws);
+		}
+		last = (*session)->compositorCpuSeconds();
 	}
 	const double wall = monotonicSeconds() - start;
-	if (overlayBefore && state.iterations() > 0) {
-		if (auto after = (*session)->overlayCost()) {
-			state.counters["overlay_us"] = double(after->cpuNs - overlayBefore->cpuNs) /
-						       1e3 / double(state.iterations());
-			state.counters["overlay_redraws"] = double(after->redraws -
-								   overlayBefore->redraws);
-		}
-	}
 
 	state.counters["fps"] = wall > 0 ? double(tally.frames) / wall : 0;
 	state.counters["presented"] = double(tally.presented);
@@ -335,7 +408,10 @@ private:
 		}
 	}
 
-	/* The overlay's redraws, timed inside heapcomp, against the frames they came with. */
+	/*
+	 * Frames with the overlay against frames without, in one session; and
+	 * its redraws, timed inside heapcomp, against the frames they came with.
+	 */
 	void printOverlayCosts()
 	{
 		bool header = false;
@@ -344,18 +420,22 @@ private:
 			if (f == figures_.end() || !f->second.counters.count("overlay_us"))
 				continue;
 			if (!header) {
-				std::printf("\nThe overlay's own cost: CPU of its redraws (ImGui and raster)\n"
-					    "per frame, and its share of the frame's CPU:\n");
-				std::printf("%-28s %-24s %10s %8s %8s\n", "workload", "compositor",
-					    "overlay/fr", "share", "redraws");
+				std::printf("\nThe overlay's cost: CPU per frame (us) with it shown and hidden in\n"
+					    "turns of %ld frames, and its redraws' CPU (ImGui and raster) per\n"
+					    "frame, with their share of a frame's:\n",
+					    kOverlayTurn);
+				std::printf("%-28s %-28s %9s %9s %7s %10s %7s %8s\n", "workload",
+					    "compositor", "shown", "hidden", "ratio", "overlay/fr",
+					    "share", "redraws");
 				header = true;
 			}
-			const Figure &m = f->second;
-			const double us = m.counters.at("overlay_us");
-			std::printf("%-28s %-24s %10.1f %7.1f%% %8.0f\n", row.workload.c_str(),
-				    row.compositor.c_str(), us,
-				    m.usPerIteration > 0 ? 100.0 * us / m.usPerIteration : 0.0,
-				    m.counters.at("overlay_redraws"));
+			const std::map<std::string, double> &c = f->second.counters;
+			const double shown = c.at("shown_us"), hidden = c.at("hidden_us");
+			const double us = c.at("overlay_us");
+			std::printf("%-28s %-28s %9.1f %9.1f %6.3fx %10.1f %6.1f%% %8.0f\n",
+				    row.workload.c_str(), row.compositor.c_str(), shown, hidden,
+				    hidden > 0 ? shown / hidden : 0.0, us,
+				    shown > 0 ? 100.0 * us / shown : 0.0, c.at("overlay_redraws"));
 		}
 	}
 	std::vector<Row> rows_;
@@ -482,20 +562,12 @@ int main(int argc, char **argv)
 								w.name() });
 					rows.push_back({ w.name(), c->name, name + suffix, baseline,
 							 hotBaseline, floor });
-					/*
-					 * The overlay's cost, on the same frames: composed
-					 * with and without it where it turns direct scanout
-					 * off; on its own plane, scanned out with and without.
-					 */
-					const bool composedBaseline = fullscreen && !c->overlayOnPlane;
-					if (!c->withoutOverlay.empty())
+					/* The overlay's cost: shown against hidden, in turns. */
+					if (c->overlayInTurns)
 						scanoutComparisons.push_back(
-							{ name + suffix,
-							  c->withoutOverlay +
-								  (composedBaseline ? "-composed/" : "/") +
-								  w.name() + suffix,
-							  c->name + " vs without the overlay, " +
-								  w.name(),
+							{ name + suffix + "#shown_us",
+							  name + suffix + "#hidden_us",
+							  c->name + " shown vs hidden, " + w.name(),
 							  kOverlayTarget });
 					if (!c->scanoutVariant.empty()) {
 						scanoutComparisons.push_back(

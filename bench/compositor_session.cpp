@@ -228,9 +228,10 @@ std::vector<Compositor> knownCompositors(const std::string &heapcomp)
 		bool overlay = false;
 	};
 	/*
-	 * -composed against the plain one: direct scanout against composition;
-	 * -overlay against the plain one: the cost of the statistics overlay
-	 * (headless it is composed; on DRM it has a plane of its own).
+	 * -composed against the plain one: direct scanout against composition.
+	 * -overlay: the statistics overlay, shown and hidden in turns. Headless
+	 * it is composed, so it composes every frame, shown or not; on DRM it
+	 * has a plane of its own, and a fullscreen client stays scanned out.
 	 */
 	for (Variant v : { Variant{ "heapcomp-gles", "gles", false, false },
 			   Variant{ "heapcomp-gles-composed", "gles", true, false },
@@ -241,7 +242,7 @@ std::vector<Compositor> knownCompositors(const std::string &heapcomp)
 			   Variant{ "heapcomp-drm-pixman-composed", "pixman", true, true },
 			   Variant{ "heapcomp-drm-pixman-overlay", "pixman", false, true, true } }) {
 		Compositor c{ v.name, v.drm ? heapcompDrmCommand : heapcompCommand, heapcomp,
-			      hasRendererOption ? v.renderer : "", {}, "", "" };
+			      hasRendererOption ? v.renderer : "", {}, "" };
 		const std::string plain = std::string(v.drm ? "heapcomp-drm-" : "heapcomp-") +
 					  v.renderer;
 		if (v.composeAll) {
@@ -250,8 +251,9 @@ std::vector<Compositor> knownCompositors(const std::string &heapcomp)
 		}
 		if (v.overlay) {
 			c.options.push_back("--overlay");
-			c.withoutOverlay = plain;
-			c.overlayOnPlane = v.drm;
+			if (!v.drm)
+				c.options.push_back("--no-direct-scanout");
+			c.overlayInTurns = true;
 		}
 		/* Without the option heapcomp has its GLES renderer only. */
 		if (help.empty())
@@ -272,13 +274,13 @@ std::vector<Compositor> knownCompositors(const std::string &heapcomp)
 
 	std::string sway = findProgram("sway");
 	/* sway will not run as root: it could not drop privileges it keeps. */
-	all.push_back({ "sway", swayCommand, sway, "pixman", {}, "", "", false,
+	all.push_back({ "sway", swayCommand, sway, "pixman", {}, "", false,
 			sway.empty() ? "sway is not installed (scripts/install-deps --bench)" : "",
 			true });
 	std::string weston = findProgram("weston");
 	for (const char *renderer : { "pixman", "gl" }) {
 		all.push_back({ std::string("weston-") + renderer, westonCommand, weston, renderer,
-				{}, "", "", false, weston.empty() ? "weston is not installed" : "" });
+				{}, "", false, weston.empty() ? "weston is not installed" : "" });
 	}
 	return all;
 }
@@ -614,6 +616,22 @@ bufmgr::Result<Session::OverlayCost> Session::overlayCost() const
 		return bufmgr::unexpected(ENOENT, path + ": no overlay");
 	return OverlayCost{ bufmgr::jsonNumber(overlay, { "redraws" }).value_or(0),
 			    bufmgr::jsonNumber(overlay, { "cpu_ns" }).value_or(0) };
+}
+
+bufmgr::Result<void> Session::showOverlay(bool shown) const
+{
+	const std::string path = comp::controlSocketPath(runtimeDir_, kSocketName);
+	auto answer = comp::askHeapcomp(path, shown ? "overlay show" : "overlay hide");
+	if (!answer)
+		return bufmgr::unexpected(std::move(answer).error());
+	std::optional<bufmgr::Json> json = bufmgr::parseJson(*answer);
+	if (!json)
+		return bufmgr::unexpected(EBADMSG, path + ": answered no JSON");
+	if (const bufmgr::Json *error = json->get("error"))
+		return bufmgr::unexpected(EIO, path + ": " + error->text);
+	if (bufmgr::jsonAt(*json, { "overlay", "shown" }).boolean != shown)
+		return bufmgr::unexpected(EIO, path + ": the overlay did not switch");
+	return {};
 }
 
 std::string Session::logTail() const

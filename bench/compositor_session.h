@@ -53,15 +53,11 @@ struct Compositor {
 	 */
 	std::string scanoutVariant;
 	/*
-	 * Not "" when this one shows the statistics overlay: the name of the
-	 * same compositor without it, composing the same frames.
+	 * Shows the statistics overlay, hidden every other turn of frames
+	 * (Session::showOverlay): its cost is measured against the same
+	 * session's frames without it.
 	 */
-	std::string withoutOverlay;
-	/*
-	 * On DRM the overlay has a plane of its own: a fullscreen client stays
-	 * scanned out, so the plain compositor scanning out is the baseline.
-	 */
-	bool overlayOnPlane = false;
+	bool overlayInTurns = false;
 	std::string skipReason;			/* not "" when it cannot run here */
 	bool refusesRoot = false;		/* run as nobody when the driver is root */
 };
@@ -193,6 +189,8 @@ public:
 	};
 	/* Asked of heapcomp's control socket; an error from a compositor without one. */
 	bufmgr::Result<OverlayCost> overlayCost() const;
+	/* Shows or hides it through the control socket (heapctl overlay show|hide). */
+	bufmgr::Result<void> showOverlay(bool shown) const;
 
 private:
 	Session() = default;

@@ -280,6 +280,16 @@ std::string answerControlRequest(Server &server, std::string_view request)
 		return probeJson(server);
 	if (request == "heaps")
 		return heapsJson(server);
+	if (request == "overlay")
+		return overlayJson(server);
+	if (request == "overlay show" || request == "overlay hide") {
+		OverlayLayer *overlay = server.overlay();
+		if (!overlay)
+			return controlError("this heapcomp has no overlay");
+		if (!overlay->setShown(request == "overlay show"))
+			return controlError("the overlay cannot be drawn: see heapcomp's log");
+		return overlayJson(server);
+	}
 	if (request == "bench")
 		return benchJson(server.allocBenchmark());
 	if (request == "bench results")

@@ -90,7 +90,10 @@ private:
 
 /*
  * The answer of a running heapcomp to one request: "stats", "clients",
- * "planes", "probe" or "heaps" (stats_json.h), or {"error": ...}.
+ * "planes", "probe", "heaps" or "overlay" (stats_json.h); "overlay show"
+ * or "overlay hide", answered as "overlay" is once done; "bench",
+ * "bench start KEY=VALUE...", "bench results" (alloc_benchmark.h); or
+ * {"error": ...}.
  */
 std::string answerControlRequest(Server &server, std::string_view request);
 

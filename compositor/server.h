@@ -215,6 +215,7 @@ public:
 	const OverlayLayer *overlayFor(const OutputRepaint &output) const;
 	/* The overlay, shown or not; null when there is none. */
 	const OverlayLayer *overlay() const { return overlay_; }
+	OverlayLayer *overlay() { return overlay_; }
 	/* The overlay appeared, went or has new pixels: its output redraws it. */
 	void overlayChanged();
 

@@ -304,6 +304,15 @@ std::string statsJson(Server &server)
 	return json.str() + '\n';
 }
 
+std::string overlayJson(Server &server)
+{
+	bufmgr::JsonWriter json;
+	json.beginObject();
+	writeOverlay(json, server);
+	json.endObject();
+	return json.str() + '\n';
+}
+
 std::string clientsJson(Server &server)
 {
 	bufmgr::JsonWriter json;

@@ -35,6 +35,8 @@ class Server;
 std::string statsJson(Server &server);
 
 /* Parts of it on their own, as the control socket answers them. */
+/* {"overlay": as in statsJson()} */
+std::string overlayJson(Server &server);
 /* {"clients": [per_client's entries]} */
 std::string clientsJson(Server &server);
 /*

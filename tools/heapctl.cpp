@@ -70,6 +70,9 @@ void printUsage(FILE *out)
 		"  clients           Per client: pid, name, wl_shm and dma-buf buffers.\n"
 		"  planes            Per output: frames scanned out, rendered, skipped.\n"
 		"  probe             Which memory each DRM plane took when heapcomp started.\n"
+		"  overlay [show|hide]\n"
+		"                    Whether the statistics overlay is shown, where, and\n"
+		"                    what its redraws cost; show or hide it first.\n"
 		"  bench [KEY=VALUE]...\n"
 		"                    Run heapcomp's allocation benchmark on its worker\n"
 		"                    threads and print its figures, memfd as the baseline:\n"
@@ -809,14 +812,9 @@ int askJson(const Options &options, const std::string &request, std::string &ans
 	return 0;
 }
 
-/* A command answered by heapcomp: the request is the command's name. */
-int cmdRemote(const Options &options, void (*print)(const Json &))
+/* heapcomp's answer to request: as it came with --json, else print()ed. */
+int askAndPrint(const Options &options, const std::string &request, void (*print)(const Json &))
 {
-	const std::string &request = options.args[0];
-	if (options.args.size() != 1) {
-		std::fprintf(stderr, "heapctl: '%s' takes no arguments\n", request.c_str());
-		return kExitUsage;
-	}
 	std::string answer;
 	Json json;
 	if (int ret = askJson(options, request, answer, json))
@@ -826,6 +824,32 @@ int cmdRemote(const Options &options, void (*print)(const Json &))
 	else
 		print(json);
 	return 0;
+}
+
+/* A command answered by heapcomp: the request is the command's name. */
+int cmdRemote(const Options &options, void (*print)(const Json &))
+{
+	const std::string &request = options.args[0];
+	if (options.args.size() != 1) {
+		std::fprintf(stderr, "heapctl: '%s' takes no arguments\n", request.c_str());
+		return kExitUsage;
+	}
+	return askAndPrint(options, request, print);
+}
+
+/* The overlay's state; "overlay show" or "overlay hide" first switches it. */
+int cmdOverlay(const Options &options)
+{
+	std::string request = "overlay";
+	if (options.args.size() == 2 && (options.args[1] == "show" || options.args[1] == "hide")) {
+		request += " " + options.args[1];
+	} else if (options.args.size() != 1) {
+		std::fprintf(stderr, "heapctl: usage: heapctl overlay [show|hide]\n");
+		return kExitUsage;
+	}
+	return askAndPrint(options, request, [](const Json &json) {
+		std::printf("overlay: %s\n", overlayText(jsonAt(json, { "overlay" })).c_str());
+	});
 }
 
 /*
@@ -939,6 +963,7 @@ const std::vector<Command> &commands()
 		{ "clients", [](const Options &o) { return cmdRemote(o, printClients); } },
 		{ "planes", [](const Options &o) { return cmdRemote(o, printPlanes); } },
 		{ "probe", [](const Options &o) { return cmdRemote(o, printProbe); } },
+		{ "overlay", cmdOverlay },
 		{ "bench", cmdBench },
 	};
 	return list;

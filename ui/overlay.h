@@ -87,7 +87,7 @@ public:
 	void touchCancel() override;
 
 	/* Shows (drawing it at once) or hides; false and a log line if it cannot draw. */
-	bool setShown(bool shown);
+	bool setShown(bool shown) override;
 	bool shown() const { return shown_; }
 	/* Interactive mode on (showing it) or off; hiding it turns it off too. */
 	bool setInteractive(bool interactive);

@@ -52,6 +52,8 @@ public:
 	virtual Rect rect() const = 0;
 	virtual Image image() const = 0;
 	virtual Cost cost() const = 0;
+	/* Shows it (drawing it at once) or hides it; false if it cannot be drawn. */
+	virtual bool setShown(bool shown) = 0;
 	/* Its output changed size, or another output became the first: it may move. */
 	virtual void outputChanged() {}
 };

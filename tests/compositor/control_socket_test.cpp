@@ -278,6 +278,53 @@ TEST(ControlSocket, BadRequestsGetAnError)
 	EXPECT_EQ(at(*json, { "clients" }).type, Json::Type::Array);
 }
 
+/*
+ * heapctl overlay shows and hides the statistics overlay of a running
+ * heapcomp: it is drawn, its output composes a frame with it, and the
+ * stats say what the answer said.
+ */
+TEST(ControlSocket, HeapctlShowsAndHidesTheOverlay)
+{
+	HeapcompProcess heapcomp("overlay");
+	ASSERT_TRUE(heapcomp.ready()) << heapcomp.log();
+	const std::string &control = heapcomp.control();
+	HeapctlRun run = heapctl({ "overlay", "--socket", control });
+	EXPECT_EQ(run.status, 0) << run.output;
+	EXPECT_EQ(run.output, "overlay: hidden\n");
+	auto rendered = [&] {
+		Json stats = heapctlJson("stats", control);
+		return number(at(stats, { "outputs" }).array.at(0), { "repaint", "rendered" })
+			.value_or(0);
+	};
+	const uint64_t before = rendered();
+
+	run = heapctl({ "overlay", "show", "--json", "--socket", control });
+	ASSERT_EQ(run.status, 0) << run.output;
+	std::optional<Json> json = parseJson(run.output);
+	ASSERT_TRUE(json) << run.output;
+	EXPECT_TRUE(at(*json, { "overlay", "shown" }).boolean) << run.output;
+	EXPECT_GT(number(*json, { "overlay", "width" }).value_or(0), 0u) << run.output;
+	EXPECT_GT(number(*json, { "overlay", "redraws" }).value_or(0), 0u) << run.output;
+	bool drawn = false;
+	for (int i = 0; i < 100 && !drawn; i++) {
+		drawn = rendered() > before;
+		if (!drawn)
+			std::this_thread::sleep_for(std::chrono::milliseconds(50));
+	}
+	EXPECT_TRUE(drawn) << "no frame composed with the overlay";
+	EXPECT_TRUE(at(heapctlJson("stats", control), { "overlay", "shown" }).boolean);
+
+	run = heapctl({ "overlay", "hide", "--socket", control });
+	EXPECT_EQ(run.status, 0) << run.output;
+	EXPECT_EQ(run.output, "overlay: hidden\n");
+	EXPECT_FALSE(at(heapctlJson("stats", control), { "overlay", "shown" }).boolean);
+
+	run = heapctl({ "overlay", "blink", "--socket", control });
+	EXPECT_EQ(run.status, 2) << run.output;
+	std::string answer = ask(control, "overlay blink\n");
+	EXPECT_NE(answer.find("unknown command"), std::string::npos) << answer;
+}
+
 TEST(ControlSocket, HeapctlSaysWhenNoHeapcompListens)
 {
 	std::string path = outputPath("no-such-control-" + std::to_string(getpid()));

@@ -72,6 +72,11 @@ public:
 			      generation_, true, damage_ };
 	}
 	Cost cost() const override { return { generation_, 0 }; }
+	bool setShown(bool shown) override
+	{
+		visible_ = shown;
+		return true;
+	}
 	void fill(uint32_t colour) { paint({ 0, 0, rect_.width, rect_.height }, colour); }
 	/* box: in the image's pixels. */
 	void paint(comp::Rect box, uint32_t colour)
