@@ -36,7 +36,7 @@
  * their frames with it are compared with their frames without it.
  * Headless the overlay is composed, so every frame is, shown or not; on
  * DRM it has a plane of its own, and a fullscreen client stays scanned
- * out under it.
+ * out under it. Their fps and zero-copy columns count both turns' frames.
  *
  * Options before the benchmark's own:
  *   --heapcomp PATH      (default: ../compositor/heapcomp beside this program)
@@ -206,6 +206,7 @@ void compositorFrames(benchmark::State &state, const Compositor *compositor, Wor
 	Tally shown, hidden;
 	std::optional<Session::OverlayCost> overlayAt;
 	auto begin = [&]() {
+		overlayAt.reset();
 		if (!inTurns)
 			return (*session)->compositorCpuSeconds();
 		if (auto cost = (*session)->overlayCost())

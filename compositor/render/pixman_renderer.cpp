@@ -616,7 +616,8 @@ bool PixmanPass::beginRead(const PixmanTexture &texture)
  * pixman's SRC blit of rows narrower than their image (a window, a frame
  * cut around the overlay) runs at a third of memcpy's speed when the
  * memory is no longer cached, as a client's new frame is not; over whole
- * rows they are alike. Between images of one format a copy is memcpy.
+ * rows they are alike. Between images of one format a copy is memcpy
+ * (padding bits, as in XRGB's X byte, copied as they are).
  */
 bool PixmanPass::copyRows(const PixmanTexture &texture, int32_t sx, int32_t sy, const Rect &dst)
 {
@@ -624,7 +625,7 @@ bool PixmanPass::copyRows(const PixmanTexture &texture, int32_t sx, int32_t sy, 
 	const pixman_format_code_t format = texture.format();
 	if (format != pixman_image_get_format(target) || PIXMAN_FORMAT_BPP(format) != 32)
 		return false;
-	/* Within the damage, the target and the texture, as pixman clips. */
+	/* Within the damage, and the texture (where sourceBoxOf() holds the box already). */
 	const Rect source{ dst.x - sx, dst.y - sy, int32_t(texture.width()),
 			   int32_t(texture.height()) };
 	const Rect area = intersect(intersect(dst, source), bounds_);
