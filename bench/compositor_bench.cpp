@@ -207,10 +207,9 @@ void compositorFrames(benchmark::State &state, const Compositor *compositor, Wor
 	std::optional<Session::OverlayCost> overlayAt;
 	auto begin = [&]() {
 		overlayAt.reset();
-		if (!inTurns)
-			return (*session)->compositorCpuSeconds();
-		if (auto cost = (*session)->overlayCost())
-			overlayAt = *cost;
+		if (inTurns)
+			if (auto cost = (*session)->overlayCost())
+				overlayAt = *cost;
 		return (*session)->compositorCpuSeconds();
 	};
 	auto end = [&](Tally &into, double from, long n) {

@@ -602,35 +602,40 @@ std::string Session::finish()
 	return line == std::string::npos ? tail(log, 200) : tail(log.substr(line), 200);
 }
 
-bufmgr::Result<Session::OverlayCost> Session::overlayCost() const
+bufmgr::Result<bufmgr::Json> Session::askControl(const std::string &request) const
 {
 	const std::string path = comp::controlSocketPath(runtimeDir_, kSocketName);
-	auto answer = comp::askHeapcomp(path, "stats");
+	auto answer = comp::askHeapcomp(path, request);
 	if (!answer)
 		return bufmgr::unexpected(std::move(answer).error());
-	std::optional<bufmgr::Json> stats = bufmgr::parseJson(*answer);
-	if (!stats)
-		return bufmgr::unexpected(EBADMSG, path + ": stats are no JSON");
-	const bufmgr::Json &overlay = bufmgr::jsonAt(*stats, { "overlay" });
+	std::optional<bufmgr::Json> json = bufmgr::parseJson(*answer);
+	if (!json)
+		return bufmgr::unexpected(EBADMSG, path + ": answered \"" + request + "\" with no JSON");
+	if (const bufmgr::Json *error = json->get("error"))
+		return bufmgr::unexpected(EIO, path + ": " + error->text);
+	return std::move(*json);
+}
+
+bufmgr::Result<Session::OverlayCost> Session::overlayCost() const
+{
+	/* Not "stats": asked beside the frames measured, it should cost heapcomp little. */
+	auto answer = askControl("overlay");
+	if (!answer)
+		return bufmgr::unexpected(std::move(answer).error());
+	const bufmgr::Json &overlay = bufmgr::jsonAt(*answer, { "overlay" });
 	if (overlay.type != bufmgr::Json::Type::Object)
-		return bufmgr::unexpected(ENOENT, path + ": no overlay");
+		return bufmgr::unexpected(ENOENT, "heapcomp has no overlay");
 	return OverlayCost{ bufmgr::jsonNumber(overlay, { "redraws" }).value_or(0),
 			    bufmgr::jsonNumber(overlay, { "cpu_ns" }).value_or(0) };
 }
 
 bufmgr::Result<void> Session::showOverlay(bool shown) const
 {
-	const std::string path = comp::controlSocketPath(runtimeDir_, kSocketName);
-	auto answer = comp::askHeapcomp(path, shown ? "overlay show" : "overlay hide");
+	auto answer = askControl(shown ? "overlay show" : "overlay hide");
 	if (!answer)
 		return bufmgr::unexpected(std::move(answer).error());
-	std::optional<bufmgr::Json> json = bufmgr::parseJson(*answer);
-	if (!json)
-		return bufmgr::unexpected(EBADMSG, path + ": answered no JSON");
-	if (const bufmgr::Json *error = json->get("error"))
-		return bufmgr::unexpected(EIO, path + ": " + error->text);
-	if (bufmgr::jsonAt(*json, { "overlay", "shown" }).boolean != shown)
-		return bufmgr::unexpected(EIO, path + ": the overlay did not switch");
+	if (bufmgr::jsonAt(*answer, { "overlay", "shown" }).boolean != shown)
+		return bufmgr::unexpected(EIO, "heapcomp's overlay did not switch");
 	return {};
 }
 

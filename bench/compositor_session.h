@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <bufmgr/json_reader.h>
 #include <bufmgr/result.h>
 #include <bufmgr/unique_fd.h>
 
@@ -194,6 +195,8 @@ public:
 
 private:
 	Session() = default;
+	/* heapcomp's answer on its control socket, parsed; an {"error"} answer is an error. */
+	bufmgr::Result<bufmgr::Json> askControl(const std::string &request) const;
 
 	std::string runtimeDir_;
 	Params params_;
