@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include <pixman.h>
 #include <wayland-server-core.h>
@@ -186,6 +187,21 @@ void SurfaceState::merge(SurfaceState &src)
 	Presentation::discard(feedbacks);
 	frameCallbacks.take(src.frameCallbacks);
 	feedbacks.take(src.feedbacks);
+	if (src.fields & FieldSubsurfaceOrder)
+		order = std::move(src.order);
+	for (const SubsurfacePosition &later : src.positions) {
+		auto same = std::find_if(positions.begin(), positions.end(), [&](const auto &p) {
+			return p.subsurface == later.subsurface;
+		});
+		if (same != positions.end())
+			*same = later;
+		else
+			positions.push_back(later);
+	}
+	if (src.role && role)
+		role->merge(*src.role);
+	else if (src.role)
+		role = std::move(src.role);
 	fields |= src.fields;
 	src.reset();
 }
@@ -198,6 +214,15 @@ void SurfaceState::reset()
 	dx = dy = 0;
 	surfaceDamage.clear();
 	bufferDamage.clear();
+	order.clear();
+	positions.clear();
+	role.reset();
+}
+
+void SurfaceState::forget(const Subsurface *subsurface)
+{
+	std::erase(order, subsurface);
+	std::erase_if(positions, [&](const auto &p) { return p.subsurface == subsurface; });
 }
 
 Surface *Surface::create(Server &server, wl_client *client, uint32_t version, uint32_t id)
@@ -401,6 +426,11 @@ void Surface::removeSubsurface(Subsurface *subsurface)
 {
 	std::erase(order_, subsurface);
 	std::erase(pendingOrder_, subsurface);
+	/* Commits not yet applied may still place it. */
+	pending_.forget(subsurface);
+	cached_.forget(subsurface);
+	for (SurfaceState &state : queued_)
+		state.forget(subsurface);
 }
 
 Subsurface *Surface::asSubsurface() const
@@ -551,6 +581,7 @@ void Surface::commit()
 	if ((pending_.fields & SurfaceState::FieldBuffer) && pending_.buffer &&
 	    !pending_.buffer->resource())
 		pending_.buffer.reset();
+	latch(pending_);
 
 	Subsurface *sub = asSubsurface();
 	if (sub && sub->isSynchronized()) {
@@ -573,6 +604,23 @@ void Surface::commit()
 		return;
 	}
 	apply(state);
+}
+
+void Surface::latch(SurfaceState &state)
+{
+	/* What the role's requests and the children's set goes with this commit, however late it applies. */
+	if (role_)
+		state.role = role_->latch();
+	if (std::exchange(orderChanged_, false)) {
+		state.order = pendingOrder_;
+		state.fields |= SurfaceState::FieldSubsurfaceOrder;
+	}
+	for (Subsurface *sub : pendingOrder_) {
+		if (!sub)
+			continue;
+		if (std::optional<SubsurfacePosition> position = sub->takePosition())
+			state.positions.push_back(*position);
+	}
 }
 
 bufmgr::UniqueFd Surface::pendingWrites(const SurfaceState &state) const
@@ -634,8 +682,12 @@ void Surface::applyCached()
 	if (!hasCached_)
 		return;
 	hasCached_ = false;
-	/* Never ahead of an older commit still waiting. */
+	/* Never ahead of an older commit still waiting, nor ahead of its own writes. */
 	if (!queued_.empty()) {
+		queue(cached_);
+		return;
+	}
+	if (bufmgr::UniqueFd fence = pendingWrites(cached_); fence && waitForWrites(std::move(fence))) {
 		queue(cached_);
 		return;
 	}
@@ -784,9 +836,19 @@ void Surface::apply(SurfaceState &state)
 	Presentation::discard(current_.feedbacks);
 	current_.feedbacks.take(state.feedbacks);
 	current_.frameCallbacks.take(state.frameCallbacks);
+	if (state.fields & SurfaceState::FieldSubsurfaceOrder) {
+		std::vector<Subsurface *> order = std::move(state.order);
+		/* Children made since this commit stay on top, where they came. */
+		for (Subsurface *sub : order_)
+			if (std::find(order.begin(), order.end(), sub) == order.end())
+				order.push_back(sub);
+		order_ = std::move(order);
+	}
+	for (const SubsurfacePosition &position : state.positions)
+		position.subsurface->moveTo(position.x, position.y);
+	std::unique_ptr<RoleState> role = std::move(state.role);
 	state.reset();
 
-	order_ = pendingOrder_;
 	/* Copy: a child's cached commit may change the stack. */
 	std::vector<Subsurface *> children = order_;
 	for (Subsurface *sub : children) {
@@ -795,7 +857,7 @@ void Surface::apply(SurfaceState &state)
 	}
 
 	if (role_)
-		role_->committed(*this);
+		role_->committed(*this, role.get());
 	emitSignal(&commitSignal_, this);
 	/* Size, input region or stacking may have moved what is under the pointer. */
 	server_.sceneChanged();
@@ -854,6 +916,19 @@ void Subsurface::setPosition(int32_t x, int32_t y)
 	positionPending_ = true;
 }
 
+std::optional<SubsurfacePosition> Subsurface::takePosition()
+{
+	if (!std::exchange(positionPending_, false))
+		return std::nullopt;
+	return SubsurfacePosition{ this, pendingX_, pendingY_ };
+}
+
+void Subsurface::moveTo(int32_t x, int32_t y)
+{
+	x_ = x;
+	y_ = y;
+}
+
 void Subsurface::placeAbove(Surface *sibling, bool above)
 {
 	if (!surface_ || !parent_)
@@ -886,11 +961,6 @@ void Subsurface::setSync(bool sync)
 
 void Subsurface::parentCommitted()
 {
-	if (positionPending_) {
-		x_ = pendingX_;
-		y_ = pendingY_;
-		positionPending_ = false;
-	}
 	if (surface_ && isSynchronized())
 		surface_->applyCached();
 }

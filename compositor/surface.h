@@ -56,6 +56,25 @@ struct ViewportState {
 };
 
 /*
+ * A role's double-buffered requests (xdg window geometry, an acked
+ * configure), taken by the commit that follows them and applied with
+ * it: a commit that waits, or is cached, keeps its own.
+ */
+class RoleState
+{
+public:
+	virtual ~RoleState() = default;
+	/* later's requests over this one's, as a later commit overrides. */
+	virtual void merge(RoleState &later) = 0;
+};
+
+/* wl_subsurface.set_position: the parent's state, applied with its commit. */
+struct SubsurfacePosition {
+	Subsurface *subsurface;
+	int32_t x, y;
+};
+
+/*
  * Double-buffered wl_surface state: what a commit applies at once. The
  * pending state collects requests; a synchronized subsurface's commit
  * moves it into a cache applied with its parent.
@@ -93,10 +112,16 @@ struct SurfaceState {
 	ViewportState viewport;
 	ResourceList frameCallbacks;
 	ResourceList feedbacks;	/* wp_presentation_feedback */
+	/* With FieldSubsurfaceOrder: the children back to front, null for this surface. */
+	std::vector<Subsurface *> order;
+	std::vector<SubsurfacePosition> positions;
+	std::unique_ptr<RoleState> role;
 
 	/* Moves what src set into this committed state, as a later commit overrides. */
 	void merge(SurfaceState &src);
 	void reset();
+	/* A child gone: nothing of this state names it any more. */
+	void forget(const Subsurface *subsurface);
 };
 
 /*
@@ -119,8 +144,10 @@ public:
 	 * protocol error.
 	 */
 	virtual bool precommit(Surface &, const SurfaceState &) { return true; }
-	/* After the state applied. */
-	virtual void committed(Surface &) {}
+	/* At the commit: the role's requests since the last one, or null. */
+	virtual std::unique_ptr<RoleState> latch() { return nullptr; }
+	/* After the state applied, with what latch() took for it (or null). */
+	virtual void committed(Surface &, RoleState *) {}
 	/* Synchronized subsurfaces cache their commits. */
 	virtual bool isSynchronized() const { return false; }
 };
@@ -217,7 +244,12 @@ public:
 
 	/* Subsurface stack: nullptr stands for this surface itself. */
 	const std::vector<Subsurface *> &subsurfaces() const { return order_; }
-	std::vector<Subsurface *> &pendingSubsurfaces() { return pendingOrder_; }
+	/* For place_above/below: the order the next commit takes. */
+	std::vector<Subsurface *> &pendingSubsurfaces()
+	{
+		orderChanged_ = true;
+		return pendingOrder_;
+	}
 	void addSubsurface(Subsurface *subsurface);
 	void removeSubsurface(Subsurface *subsurface);
 	Subsurface *asSubsurface() const;
@@ -264,6 +296,8 @@ private:
 	/* Buffer size against scale, and the viewport; posts the error. */
 	bool validateSize(const SurfaceState &state);
 	void apply(SurfaceState &state);
+	/* Takes the role's and the children's requests into a commit's state. */
+	void latch(SurfaceState &state);
 	/* See queued_. */
 	bufmgr::UniqueFd pendingWrites(const SurfaceState &state) const;
 	void queue(SurfaceState &state);
@@ -310,10 +344,10 @@ private:
 	 * and one that later commits merge into, as a synchronized
 	 * subsurface's do. Only where the renderer reads client dma-bufs
 	 * with the CPU, which would block on the fence: a GPU waits for it
-	 * itself. Role state (xdg geometry, configure acks, subsurface
-	 * position and order) is taken when the state applies, not when it
-	 * was committed; a synchronized subsurface's own commits apply with
-	 * its parent's, without waiting.
+	 * itself. Each commit carries its role state (xdg geometry, configure
+	 * acks, its children's positions and order). A synchronized
+	 * subsurface's cache applies once its parent's state has and its own
+	 * writes are done.
 	 */
 	std::deque<SurfaceState> queued_;
 	EventSource writesDone_;	/* the wait of queued_'s head */
@@ -329,6 +363,7 @@ private:
 
 	std::vector<Subsurface *> order_{ nullptr };
 	std::vector<Subsurface *> pendingOrder_{ nullptr };
+	bool orderChanged_ = false;
 	Viewport *viewport_ = nullptr;
 	std::vector<OutputGlobal *> outputs_;
 
@@ -349,7 +384,6 @@ public:
 
 	const char *roleName() const override { return "wl_subsurface"; }
 	bool isSynchronized() const override;
-	void committed(Surface &) override {}
 
 	Surface *surface() const { return surface_; }
 	Surface *parent() const { return parent_; }
@@ -359,9 +393,12 @@ public:
 	bool isMapped() const;
 
 	void setPosition(int32_t x, int32_t y);
+	/* The position set since the parent's last commit, taken by that commit. */
+	std::optional<SubsurfacePosition> takePosition();
+	void moveTo(int32_t x, int32_t y);
 	void placeAbove(Surface *sibling, bool above);
 	void setSync(bool sync);
-	/* The parent's state applied: position and cached children follow. */
+	/* The parent's state applied: a cached commit follows. */
 	void parentCommitted();
 
 private:

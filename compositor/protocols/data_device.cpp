@@ -250,7 +250,7 @@ public:
 
 	const char *roleName() const override { return kIconRole; }
 	bool takesInput() const override { return false; }
-	void committed(Surface &surface) override
+	void committed(Surface &surface, RoleState *) override
 	{
 		offsetX_ = clampInt32(int64_t(offsetX_) + surface.current().dx);
 		offsetY_ = clampInt32(int64_t(offsetY_) + surface.current().dy);

@@ -27,7 +27,7 @@ class CursorRole : public SurfaceRole
 {
 public:
 	const char *roleName() const override { return "wl_pointer-cursor"; }
-	void committed(Surface &surface) override
+	void committed(Surface &surface, RoleState *) override
 	{
 		surface.server().seat().cursorCommitted(surface);
 	}

@@ -23,6 +23,8 @@
 
 #include "dmabuf_buffer.h"
 #include "fd_count.h"
+#include "protocols/xdg_shell/xdg_surface.h"
+#include "protocols/xdg_shell/xdg_toplevel.h"
 #include "server_runner.h"
 #include "test_client.h"
 #include "vm_env.h"
@@ -162,6 +164,33 @@ protected:
 		return std::move(*buffer);
 	}
 
+	/* A server, and a client's window to show green, then blue once its writes end. */
+	struct Scene {
+		explicit Scene(const std::string &title) : window(client, title) {}
+
+		ServerRunner server{ ServerRunner::realClockConfig() };
+		TestClient client{ server.socket() };
+		Window window;
+		bufmgr::Buffer green, blue;
+		Proxy<wl_buffer> greenBuffer, blueBuffer;
+	};
+
+	/* The window configured, showing green. */
+	void start(Scene &scene)
+	{
+		ASSERT_TRUE(scene.server.ok()) << scene.server.error();
+		ASSERT_TRUE(scene.client.dmabuf);
+		ASSERT_TRUE(scene.window.waitConfigure());
+		scene.window.ack();
+		scene.green = buffer(0xff00ff00);
+		scene.blue = buffer(0xff0000ff);
+		ASSERT_TRUE(scene.green.isValid() && scene.blue.isValid());
+		scene.greenBuffer = wrap(scene.client, scene.green);
+		scene.blueBuffer = wrap(scene.client, scene.blue);
+		ASSERT_TRUE(scene.window.present(scene.greenBuffer, 64, 48));
+		ASSERT_EQ(scene.server.screenshot().at(10, 10), 0xff00ff00u);
+	}
+
 	bufmgr::UniqueFd vgem_;
 	std::unique_ptr<bufmgr::Allocator> allocator_;
 };
@@ -173,41 +202,30 @@ protected:
  */
 TEST_F(ImplicitFence, CommitWaitsForTheWritesWithoutBlocking)
 {
-	ServerRunner server(ServerRunner::realClockConfig());
-	ASSERT_TRUE(server.ok()) << server.error();
-	TestClient client(server.socket());
-	ASSERT_TRUE(client.dmabuf);
-	Window window(client, "fenced");
-	ASSERT_TRUE(window.waitConfigure());
-	window.ack();
+	Scene scene("fenced");
+	ASSERT_NO_FATAL_FAILURE(start(scene));
 
-	bufmgr::Buffer green = buffer(0xff00ff00), blue = buffer(0xff0000ff);
-	ASSERT_TRUE(green.isValid() && blue.isValid());
-	Proxy<wl_buffer> greenBuffer = wrap(client, green), blueBuffer = wrap(client, blue);
-	ASSERT_TRUE(window.present(greenBuffer, 64, 48));
-	ASSERT_EQ(server.screenshot().at(10, 10), 0xff00ff00u);
-
-	WriteFence fence(vgem_.get(), blue.plane(0).fd.get());
+	WriteFence fence(vgem_.get(), scene.blue.plane(0).fd.get());
 	ASSERT_TRUE(fence.attached()) << "vgem attached no fence to a system-heap dma-buf";
-	ASSERT_FALSE(writesDone(blue.plane(0).fd.get()));
+	ASSERT_FALSE(writesDone(scene.blue.plane(0).fd.get()));
 
 	Frame frame;
-	Proxy<wl_callback> callback = commit(window, blueBuffer, frame);
-	/* Served while the writes are pending: this client, and one that is new. */
-	ASSERT_TRUE(client.roundtrip());
-	TestClient other(server.socket());
+	Proxy<wl_callback> callback = commit(scene.window, scene.blueBuffer, frame);
+	/* Served while the writes are pending: this scene.client, and one that is new. */
+	ASSERT_TRUE(scene.client.roundtrip());
+	TestClient other(scene.server.socket());
 	ASSERT_TRUE(other.connected());
 	ASSERT_TRUE(other.roundtrip());
-	ASSERT_TRUE(server.drawFrames(2));
-	EXPECT_EQ(server.screenshot().at(10, 10), 0xff00ff00u) << "shown before its writes ended";
-	ASSERT_TRUE(client.roundtrip());
+	ASSERT_TRUE(scene.server.drawFrames(2));
+	EXPECT_EQ(scene.server.screenshot().at(10, 10), 0xff00ff00u) << "shown before its writes ended";
+	ASSERT_TRUE(scene.client.roundtrip());
 	EXPECT_FALSE(frame.done) << "frame callback of a commit still waiting";
 	/* Had anything blocked on the fence, vgem's timeout would have signalled it by now. */
-	ASSERT_FALSE(writesDone(blue.plane(0).fd.get())) << "the fence timed out: the test is void";
+	ASSERT_FALSE(writesDone(scene.blue.plane(0).fd.get())) << "the fence timed out: the test is void";
 
 	ASSERT_TRUE(fence.signal());
-	ASSERT_TRUE(client.dispatchUntil([&] { return frame.done; }));
-	EXPECT_EQ(server.screenshot().at(10, 10), 0xff0000ffu);
+	ASSERT_TRUE(scene.client.dispatchUntil([&] { return frame.done; }));
+	EXPECT_EQ(scene.server.screenshot().at(10, 10), 0xff0000ffu);
 }
 
 /*
@@ -282,6 +300,121 @@ TEST_F(ImplicitFence, LaterCommitsQueueBehindAndAClientMayGoWhileWaiting)
 	ASSERT_FALSE(writesDone(green.plane(0).fd.get())) << "the fence timed out: the test is void";
 	last.reset();
 	ASSERT_TRUE(server.drawFrames(2));
+}
+
+/*
+ * Window geometry and an acked configure go with the commit that
+ * follows them: one that waits applies its own, not those the client
+ * sent while it waited.
+ */
+TEST_F(ImplicitFence, AWaitingCommitAppliesTheRoleStateItCarried)
+{
+	Scene scene("role state");
+	ASSERT_NO_FATAL_FAILURE(start(scene));
+	/* Mapped and focused: activated. */
+	ASSERT_TRUE(scene.window.waitConfigure());
+	scene.window.ack();
+	/* The window's geometry, and whether it applied a maximized configure. */
+	auto applied = [&] {
+		return scene.server.run([](comp::Server &s) {
+			auto *toplevel = dynamic_cast<comp::XdgToplevel *>(s.findView("role state"));
+			return toplevel ? std::pair(toplevel->xdgSurface()->geometry(),
+						    toplevel->current().maximized)
+					: std::pair(comp::Rect{}, false);
+		});
+	};
+
+	WriteFence fence(vgem_.get(), scene.blue.plane(0).fd.get());
+	ASSERT_TRUE(fence.attached());
+	xdg_surface_set_window_geometry(scene.window.xdgSurface(), 2, 2, 60, 44);
+	Frame frame;
+	Proxy<wl_callback> callback = commit(scene.window, scene.blueBuffer, frame);
+	/* For the next commit. */
+	xdg_surface_set_window_geometry(scene.window.xdgSurface(), 4, 4, 56, 40);
+	xdg_toplevel_set_maximized(scene.window.toplevel());
+	ASSERT_TRUE(scene.window.waitConfigure());
+	ASSERT_TRUE(scene.window.hasState(XDG_TOPLEVEL_STATE_MAXIMIZED));
+	scene.window.ack();
+	ASSERT_TRUE(scene.client.roundtrip());
+	EXPECT_EQ(applied().first, (comp::Rect{ 0, 0, 64, 48 })) << "geometry of a commit still waiting";
+	ASSERT_FALSE(writesDone(scene.blue.plane(0).fd.get())) << "the fence timed out: the test is void";
+
+	ASSERT_TRUE(fence.signal());
+	ASSERT_TRUE(scene.client.dispatchUntil([&] { return frame.done; }));
+	EXPECT_EQ(applied().first, (comp::Rect{ 2, 2, 60, 44 }));
+	EXPECT_FALSE(applied().second) << "a configure acked after the commit applied with it";
+	wl_surface_commit(scene.window.surface());
+	ASSERT_TRUE(scene.client.roundtrip());
+	EXPECT_EQ(applied().first, (comp::Rect{ 4, 4, 56, 40 }));
+	EXPECT_TRUE(applied().second);
+}
+
+/*
+ * A synchronized subsurface's commit applies with its parent's, and not
+ * before its own writes are done. A parent's commit that waits places
+ * its children where they were when it was made.
+ */
+TEST_F(ImplicitFence, SubsurfacesWaitForTheirWritesAndTheirParentsCommits)
+{
+	Scene scene("parent");
+	ASSERT_NO_FATAL_FAILURE(start(scene));
+	bufmgr::Buffer yellow = buffer(0xffffff00);
+	ASSERT_TRUE(yellow.isValid());
+	Proxy<wl_buffer> yellowBuffer = wrap(scene.client, yellow);
+	auto position = [&] {
+		return scene.server.run([](comp::Server &s) {
+			comp::View *view = s.findView("parent");
+			for (comp::Subsurface *sub : view ? view->surface()->subsurfaces()
+							  : std::vector<comp::Subsurface *>())
+				if (sub)
+					return std::pair(sub->x(), sub->y());
+			return std::pair(-1, -1);
+		});
+	};
+
+	/* Synchronized, as a subsurface starts. */
+	Proxy<wl_surface> childSurface(wl_compositor_create_surface(scene.client.compositor));
+	Proxy<wl_subsurface> child(wl_subcompositor_get_subsurface(scene.client.subcompositor, childSurface,
+								   scene.window.surface()));
+	WriteFence childFence(vgem_.get(), scene.blue.plane(0).fd.get());
+	ASSERT_TRUE(childFence.attached());
+	wl_subsurface_set_position(child, 16, 8);
+	wl_surface_attach(childSurface, scene.blueBuffer, 0, 0);
+	wl_surface_damage_buffer(childSurface, 0, 0, INT32_MAX, INT32_MAX);
+	Frame childFrame;
+	Proxy<wl_callback> childCallback(wl_surface_frame(childSurface));
+	wl_callback_add_listener(childCallback, &frameListener, &childFrame);
+	wl_surface_commit(childSurface);
+	ASSERT_TRUE(scene.client.commitAndWaitFrame(scene.window.surface()));
+	ASSERT_TRUE(scene.server.drawFrames(2));
+	EXPECT_EQ(position(), std::pair(16, 8));
+	EXPECT_EQ(scene.server.screenshot().at(20, 10), 0xff00ff00u) << "a subsurface shown before its writes ended";
+	ASSERT_TRUE(scene.client.roundtrip());
+	EXPECT_FALSE(childFrame.done);
+	ASSERT_FALSE(writesDone(scene.blue.plane(0).fd.get())) << "the fence timed out: the test is void";
+	ASSERT_TRUE(childFence.signal());
+	ASSERT_TRUE(scene.client.dispatchUntil([&] { return childFrame.done; }));
+	EXPECT_EQ(scene.server.screenshot().at(20, 10), 0xff0000ffu);
+	EXPECT_EQ(scene.server.screenshot().at(10, 10), 0xff00ff00u);
+
+	/* The parent's commit waits; the position set after it is the next one's. */
+	WriteFence parentFence(vgem_.get(), yellow.plane(0).fd.get());
+	ASSERT_TRUE(parentFence.attached());
+	wl_subsurface_set_position(child, 32, 24);
+	Frame parentFrame;
+	Proxy<wl_callback> parentCallback = commit(scene.window, yellowBuffer, parentFrame);
+	wl_subsurface_set_position(child, 0, 0);
+	ASSERT_TRUE(scene.client.roundtrip());
+	EXPECT_EQ(position(), std::pair(16, 8)) << "moved by a commit still waiting";
+	ASSERT_FALSE(writesDone(yellow.plane(0).fd.get())) << "the fence timed out: the test is void";
+	ASSERT_TRUE(parentFence.signal());
+	ASSERT_TRUE(scene.client.dispatchUntil([&] { return parentFrame.done; }));
+	EXPECT_EQ(position(), std::pair(32, 24));
+	EXPECT_EQ(scene.server.screenshot().at(20, 10), 0xffffff00u);
+	EXPECT_EQ(scene.server.screenshot().at(40, 30), 0xff0000ffu);
+	wl_surface_commit(scene.window.surface());
+	ASSERT_TRUE(scene.client.roundtrip());
+	EXPECT_EQ(position(), std::pair(0, 0));
 }
 
 } /* namespace */

@@ -2,6 +2,7 @@
 #include "protocols/xdg_shell/xdg_surface.h"
 
 #include <algorithm>
+#include <utility>
 
 #include <xdg-shell-server-protocol.h>
 
@@ -177,11 +178,44 @@ bool XdgSurface::precommit(Surface &, const SurfaceState &pending)
 	return true;
 }
 
-void XdgSurface::committed(Surface &)
+namespace {
+
+/* set_window_geometry and ack_configure, as one commit took them. */
+class XdgSurfaceState : public RoleState
 {
-	if (pendingGeometry_) {
-		geometry_ = pendingGeometry_;
-		pendingGeometry_.reset();
+public:
+	std::optional<Rect> geometry;
+	std::optional<uint32_t> ack;
+
+	void merge(RoleState &later) override
+	{
+		auto &state = static_cast<XdgSurfaceState &>(later);
+		if (state.geometry)
+			geometry = state.geometry;
+		if (state.ack)
+			ack = state.ack;
+	}
+};
+
+} /* namespace */
+
+std::unique_ptr<RoleState> XdgSurface::latch()
+{
+	if (!pendingGeometry_ && !pendingAck_)
+		return nullptr;
+	auto state = std::make_unique<XdgSurfaceState>();
+	state->geometry = std::exchange(pendingGeometry_, std::nullopt);
+	state->ack = std::exchange(pendingAck_, std::nullopt);
+	return state;
+}
+
+void XdgSurface::committed(Surface &, RoleState *role)
+{
+	if (auto *state = static_cast<XdgSurfaceState *>(role)) {
+		if (state->geometry)
+			geometry_ = state->geometry;
+		if (state->ack)
+			ackedSerial_ = *state->ack;
 	}
 	bool initial = !initialCommit_;
 	initialCommit_ = true;
@@ -231,7 +265,7 @@ void XdgSurface::ackConfigure(uint32_t serial)
 				       serial);
 		return;
 	}
-	ackedSerial_ = serial;
+	pendingAck_ = serial;
 	configured_ = true;
 }
 
@@ -257,6 +291,7 @@ void XdgSurface::reset()
 	sentSerials_.clear();
 	folded_.reset();
 	ackedSerial_ = 0;
+	pendingAck_.reset();
 }
 
 } /* namespace comp */

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -36,7 +37,8 @@ public:
 
 	const char *roleName() const override { return "xdg_surface"; }
 	bool precommit(Surface &surface, const SurfaceState &pending) override;
-	void committed(Surface &surface) override;
+	std::unique_ptr<RoleState> latch() override;
+	void committed(Surface &surface, RoleState *state) override;
 
 	Server &server() const { return server_; }
 	Surface *surface() const { return surface_; }
@@ -58,7 +60,7 @@ public:
 	uint32_t sendConfigure();
 	void ackConfigure(uint32_t serial);
 	bool configured() const { return configured_; }
-	/* Serial of the last acked configure, 0 before any. */
+	/* Serial of the last acked configure a commit applied, 0 before any. */
 	uint32_t ackedSerial() const { return ackedSerial_; }
 	/* Configures whose serials are kept one by one (at most kMaxExactSerials). */
 	size_t exactSerials() const { return sentSerials_.size(); }
@@ -96,6 +98,8 @@ private:
 	/* Older unacked configures, folded: [foldedFirst_, foldedLast_]. */
 	std::optional<std::pair<uint32_t, uint32_t>> folded_;
 	uint32_t ackedSerial_ = 0;
+	/* Acked since the last commit, which takes it (latch()). */
+	std::optional<uint32_t> pendingAck_;
 	bool configured_ = false;
 	bool initialCommit_ = false;
 	std::optional<Rect> geometry_;
