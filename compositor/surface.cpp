@@ -324,8 +324,19 @@ bool Surface::canTakeRole(const char *roleName) const
 
 void Surface::clearRole(SurfaceRole *role)
 {
-	if (role_ == role)
-		role_ = nullptr;
+	if (role_ != role)
+		return;
+	role_ = nullptr;
+	dropRoleState();
+}
+
+void Surface::dropRoleState()
+{
+	/* Latched for a role object that went: a new one must not apply it. */
+	pending_.role.reset();
+	cached_.role.reset();
+	for (SurfaceState &state : queued_)
+		state.role.reset();
 }
 
 TexturePart Surface::texture() const

@@ -183,6 +183,8 @@ public:
 	bool canTakeRole(const char *roleName) const;
 	/* The role object goes; the role's name stays. */
 	void clearRole(SurfaceRole *role);
+	/* The role object went: what commits not yet applied took from it goes too. */
+	void dropRoleState();
 	SurfaceRole *role() const { return role_; }
 	const char *roleName() const { return roleName_; }
 

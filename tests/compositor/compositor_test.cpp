@@ -335,6 +335,57 @@ TEST(Compositor, PresentationFeedback)
 	EXPECT_GE(third.ns - second.ns, 16000000u);
 }
 
+/*
+ * Size limits are double-buffered: they hold from the commit on, and
+ * min and max are checked against each other there, so either may come
+ * first.
+ */
+TEST(Compositor, XdgSizeLimitsApplyWithTheCommitInAnyOrder)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	Window window(client, "limits");
+	ASSERT_TRUE(window.waitConfigure());
+	window.ack();
+	ShmBuffer buffer(client.shm, 40, 30);
+	buffer.fill(kGreen);
+	ASSERT_TRUE(window.present(buffer.buffer(), 40, 30));
+	using Limits = std::pair<std::pair<int32_t, int32_t>, std::pair<int32_t, int32_t>>;
+	auto limits = [&] {
+		return server.run([](comp::Server &s) {
+			auto *toplevel = dynamic_cast<comp::XdgToplevel *>(s.findView("limits"));
+			if (!toplevel)
+				return Limits{ { -1, -1 }, { -1, -1 } };
+			const auto min = toplevel->minSize(), max = toplevel->maxSize();
+			return Limits{ { min.width, min.height }, { max.width, max.height } };
+		});
+	};
+	const Limits none{ { 0, 0 }, { 0, 0 } };
+
+	xdg_toplevel_set_min_size(window.toplevel(), 100, 100);
+	xdg_toplevel_set_max_size(window.toplevel(), 200, 200);
+	ASSERT_TRUE(client.roundtrip());
+	EXPECT_EQ(limits(), none) << "limits in force before their commit";
+	wl_surface_commit(window.surface());
+	ASSERT_TRUE(client.roundtrip());
+	EXPECT_EQ(limits(), (Limits{ { 100, 100 }, { 200, 200 } }));
+
+	/* Growing: the min passes the old max before the max follows. */
+	xdg_toplevel_set_min_size(window.toplevel(), 300, 300);
+	xdg_toplevel_set_max_size(window.toplevel(), 400, 400);
+	wl_surface_commit(window.surface());
+	ASSERT_TRUE(client.roundtrip()) << "limits valid at their commit were refused";
+	EXPECT_EQ(limits(), (Limits{ { 300, 300 }, { 400, 400 } }));
+
+	/* Shrinking: the max goes below the old min first. */
+	xdg_toplevel_set_max_size(window.toplevel(), 50, 50);
+	xdg_toplevel_set_min_size(window.toplevel(), 20, 20);
+	wl_surface_commit(window.surface());
+	ASSERT_TRUE(client.roundtrip()) << "limits valid at their commit were refused";
+	EXPECT_EQ(limits(), (Limits{ { 20, 20 }, { 50, 50 } }));
+}
+
 TEST(Compositor, XdgConfigureAndAck)
 {
 	ServerRunner server;

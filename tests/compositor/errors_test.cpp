@@ -375,6 +375,8 @@ std::vector<ErrorCase> errorCases()
 		Configured w = configuredToplevel(c);
 		xdg_toplevel_set_min_size(w.toplevel, 100, 100);
 		xdg_toplevel_set_max_size(w.toplevel, 50, 50);
+		/* Checked at the commit, which takes both. */
+		wl_surface_commit(w.surface);
 	});
 	add("ToplevelOwnParent", "xdg_toplevel", XDG_TOPLEVEL_ERROR_INVALID_PARENT,
 	    [](TestClient &c) {

@@ -156,9 +156,9 @@ Rect placeUnconstrained(const XdgPositionerState &p, uint32_t anchor, uint32_t g
 	/* 64 bits: every term is the client's choice. */
 	const Rect &a = p.anchorRect;
 	const int64_t ax = anchorsLeft(anchor) ? a.x : anchorsRight(anchor) ? a.right()
-									  : a.x + a.width / 2;
+									  : int64_t(a.x) + a.width / 2;
 	const int64_t ay = anchorsTop(anchor) ? a.y : anchorsBottom(anchor) ? a.bottom()
-									  : a.y + a.height / 2;
+									  : int64_t(a.y) + a.height / 2;
 	const int64_t x = anchorsLeft(gravity) ? ax - p.width : anchorsRight(gravity) ? ax
 										       : ax - p.width / 2;
 	const int64_t y = anchorsTop(gravity) ? ay - p.height : anchorsBottom(gravity) ? ay

@@ -166,6 +166,8 @@ bool XdgSurface::precommit(Surface &, const SurfaceState &pending)
 				       wl_resource_get_id(resource_));
 		return false;
 	}
+	if (toplevel_ && !toplevel_->checkSizeLimits())
+		return false;
 	bool attaches = (pending.fields & SurfaceState::FieldBuffer) && pending.buffer;
 	if (attaches && !configured_ && server_.config().allowUnconfiguredBuffers)
 		configured_ = true;
@@ -180,12 +182,13 @@ bool XdgSurface::precommit(Surface &, const SurfaceState &pending)
 
 namespace {
 
-/* set_window_geometry and ack_configure, as one commit took them. */
+/* set_window_geometry, ack_configure and a toplevel's size limits, as one commit took them. */
 class XdgSurfaceState : public RoleState
 {
 public:
 	std::optional<Rect> geometry;
 	std::optional<uint32_t> ack;
+	XdgToplevel::SizeLimits limits;
 
 	void merge(RoleState &later) override
 	{
@@ -194,6 +197,7 @@ public:
 			geometry = state.geometry;
 		if (state.ack)
 			ack = state.ack;
+		limits.merge(state.limits);
 	}
 };
 
@@ -201,11 +205,14 @@ public:
 
 std::unique_ptr<RoleState> XdgSurface::latch()
 {
-	if (!pendingGeometry_ && !pendingAck_)
+	XdgToplevel::SizeLimits limits = toplevel_ ? toplevel_->takeSizeLimits()
+						   : XdgToplevel::SizeLimits{};
+	if (!pendingGeometry_ && !pendingAck_ && limits.empty())
 		return nullptr;
 	auto state = std::make_unique<XdgSurfaceState>();
 	state->geometry = std::exchange(pendingGeometry_, std::nullopt);
 	state->ack = std::exchange(pendingAck_, std::nullopt);
+	state->limits = limits;
 	return state;
 }
 
@@ -216,6 +223,8 @@ void XdgSurface::committed(Surface &, RoleState *role)
 			geometry_ = state->geometry;
 		if (state->ack)
 			ackedSerial_ = *state->ack;
+		if (toplevel_)
+			toplevel_->applySizeLimits(state->limits);
 	}
 	bool initial = !initialCommit_;
 	initialCommit_ = true;
@@ -273,6 +282,8 @@ void XdgSurface::roleObjectDestroyed()
 {
 	toplevel_ = nullptr;
 	popup_ = nullptr;
+	if (surface_)
+		surface_->dropRoleState();
 	reset();
 	dismissPopups();
 }

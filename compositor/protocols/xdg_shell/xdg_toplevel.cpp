@@ -168,30 +168,66 @@ void XdgToplevel::setParent(XdgToplevel *parent)
 		parent_->children_.push_back(this);
 }
 
+/* Min against max waits for the commit: a client may send either first. */
 void XdgToplevel::setMinSize(int32_t width, int32_t height)
 {
-	if (width < 0 || height < 0 || (maxWidth_ && width > maxWidth_) ||
-	    (maxHeight_ && height > maxHeight_)) {
+	if (width < 0 || height < 0) {
 		wl_resource_post_error(resource_, XDG_TOPLEVEL_ERROR_INVALID_SIZE,
-				       "min size %dx%d is negative or above the max size",
-				       width, height);
+				       "min size %dx%d is negative", width, height);
 		return;
 	}
-	minWidth_ = width;
-	minHeight_ = height;
+	pendingLimits_.min = SizeLimits::Size{ width, height };
 }
 
 void XdgToplevel::setMaxSize(int32_t width, int32_t height)
 {
-	if (width < 0 || height < 0 || (width && width < minWidth_) ||
-	    (height && height < minHeight_)) {
+	if (width < 0 || height < 0) {
 		wl_resource_post_error(resource_, XDG_TOPLEVEL_ERROR_INVALID_SIZE,
-				       "max size %dx%d is negative or below the min size",
-				       width, height);
+				       "max size %dx%d is negative", width, height);
 		return;
 	}
-	maxWidth_ = width;
-	maxHeight_ = height;
+	pendingLimits_.max = SizeLimits::Size{ width, height };
+}
+
+void XdgToplevel::SizeLimits::merge(const SizeLimits &later)
+{
+	if (later.min)
+		min = later.min;
+	if (later.max)
+		max = later.max;
+}
+
+bool XdgToplevel::checkSizeLimits()
+{
+	const SizeLimits::Size min = pendingLimits_.min.value_or(committedMin_);
+	const SizeLimits::Size max = pendingLimits_.max.value_or(committedMax_);
+	/* 0: no limit. */
+	if ((max.width && max.width < min.width) || (max.height && max.height < min.height)) {
+		wl_resource_post_error(resource_, XDG_TOPLEVEL_ERROR_INVALID_SIZE,
+				       "max size %dx%d is below the min size %dx%d", max.width,
+				       max.height, min.width, min.height);
+		return false;
+	}
+	return true;
+}
+
+XdgToplevel::SizeLimits XdgToplevel::takeSizeLimits()
+{
+	committedMin_ = pendingLimits_.min.value_or(committedMin_);
+	committedMax_ = pendingLimits_.max.value_or(committedMax_);
+	return std::exchange(pendingLimits_, SizeLimits{});
+}
+
+void XdgToplevel::applySizeLimits(const SizeLimits &limits)
+{
+	if (limits.min) {
+		minWidth_ = limits.min->width;
+		minHeight_ = limits.min->height;
+	}
+	if (limits.max) {
+		maxWidth_ = limits.max->width;
+		maxHeight_ = limits.max->height;
+	}
 }
 
 void XdgToplevel::move(uint32_t serial)

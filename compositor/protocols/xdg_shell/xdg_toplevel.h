@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,6 +43,24 @@ public:
 	const State &current() const { return current_; }
 	const State &requested() const { return requested_; }
 
+	/* set_min_size and set_max_size since a commit: the next one takes them. */
+	struct SizeLimits {
+		struct Size {
+			int32_t width, height;
+		};
+		std::optional<Size> min, max;
+
+		bool empty() const { return !min && !max; }
+		void merge(const SizeLimits &later);
+	};
+	/* Whether the limits the next commit takes keep the max above the min; else posts the error. */
+	bool checkSizeLimits();
+	SizeLimits takeSizeLimits();
+	void applySizeLimits(const SizeLimits &limits);
+	/* The limits in force: 0 is none. */
+	SizeLimits::Size minSize() const { return { minWidth_, minHeight_ }; }
+	SizeLimits::Size maxSize() const { return { maxWidth_, maxHeight_ }; }
+
 	/* Requests. */
 	void setTitle(const char *title) { title_ = title; }
 	void setAppId(const char *appId) { appId_ = appId; }
@@ -76,7 +95,10 @@ private:
 	wl_resource *resource_;
 	std::string title_;
 	std::string appId_;
+	/* Applied; as the last commit took them (it may still wait); since it. */
 	int32_t minWidth_ = 0, minHeight_ = 0, maxWidth_ = 0, maxHeight_ = 0;
+	SizeLimits::Size committedMin_{ 0, 0 }, committedMax_{ 0, 0 };
+	SizeLimits pendingLimits_;
 	State requested_;
 	State current_;
 	std::vector<std::pair<uint32_t, State>> sent_;
