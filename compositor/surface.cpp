@@ -198,6 +198,15 @@ void SurfaceState::merge(SurfaceState &src)
 		else
 			positions.push_back(later);
 	}
+	for (std::unique_ptr<LatchedChild> &later : src.children) {
+		auto same = std::find_if(children.begin(), children.end(), [&](const auto &c) {
+			return c->subsurface == later->subsurface;
+		});
+		if (same != children.end())
+			(*same)->state.merge(later->state);
+		else
+			children.push_back(std::move(later));
+	}
 	if (src.role && role)
 		role->merge(*src.role);
 	else if (src.role)
@@ -216,6 +225,7 @@ void SurfaceState::reset()
 	bufferDamage.clear();
 	order.clear();
 	positions.clear();
+	children.clear();
 	role.reset();
 }
 
@@ -223,6 +233,9 @@ void SurfaceState::forget(const Subsurface *subsurface)
 {
 	std::erase(order, subsurface);
 	std::erase_if(positions, [&](const auto &p) { return p.subsurface == subsurface; });
+	std::erase_if(children, [&](const auto &c) { return c->subsurface == subsurface; });
+	for (std::unique_ptr<LatchedChild> &child : children)
+		child->state.forget(subsurface);
 }
 
 Surface *Surface::create(Server &server, wl_client *client, uint32_t version, uint32_t id)
@@ -437,11 +450,18 @@ void Surface::removeSubsurface(Subsurface *subsurface)
 {
 	std::erase(order_, subsurface);
 	std::erase(pendingOrder_, subsurface);
-	/* Commits not yet applied may still place it. */
+	forgetSubsurface(subsurface);
+}
+
+void Surface::forgetSubsurface(const Subsurface *subsurface)
+{
+	/* Commits not yet applied may still place it, here or latched into an ancestor's. */
 	pending_.forget(subsurface);
 	cached_.forget(subsurface);
 	for (SurfaceState &state : queued_)
 		state.forget(subsurface);
+	if (Subsurface *self = asSubsurface(); self && self->parent())
+		self->parent()->forgetSubsurface(subsurface);
 }
 
 Subsurface *Surface::asSubsurface() const
@@ -605,6 +625,11 @@ void Surface::commit()
 		cached_.merge(pending_);
 		hasCached_ = false;
 	}
+	applyOrQueue(state);
+}
+
+void Surface::applyOrQueue(SurfaceState &state)
+{
 	/* Behind a commit still waiting, or waiting itself: applied later, in order. */
 	if (!queued_.empty()) {
 		queue(state);
@@ -631,6 +656,13 @@ void Surface::latch(SurfaceState &state)
 			continue;
 		if (std::optional<SubsurfacePosition> position = sub->takePosition())
 			state.positions.push_back(*position);
+		/* A synchronized child's commits since the last one go with this one. */
+		if (Surface *child = sub->surface(); child && child->hasCached_) {
+			child->hasCached_ = false;
+			auto latched = std::make_unique<LatchedChild>(sub);
+			latched->state.merge(child->cached_);
+			state.children.push_back(std::move(latched));
+		}
 	}
 }
 
@@ -693,16 +725,7 @@ void Surface::applyCached()
 	if (!hasCached_)
 		return;
 	hasCached_ = false;
-	/* Never ahead of an older commit still waiting, nor ahead of its own writes. */
-	if (!queued_.empty()) {
-		queue(cached_);
-		return;
-	}
-	if (bufmgr::UniqueFd fence = pendingWrites(cached_); fence && waitForWrites(std::move(fence))) {
-		queue(cached_);
-		return;
-	}
-	apply(cached_);
+	applyOrQueue(cached_);
 }
 
 std::vector<Rect> Surface::bufferDamage(const SurfaceState &state) const
@@ -858,14 +881,13 @@ void Surface::apply(SurfaceState &state)
 	for (const SubsurfacePosition &position : state.positions)
 		position.subsurface->moveTo(position.x, position.y);
 	std::unique_ptr<RoleState> role = std::move(state.role);
+	std::vector<std::unique_ptr<LatchedChild>> children = std::move(state.children);
 	state.reset();
 
-	/* Copy: a child's cached commit may change the stack. */
-	std::vector<Subsurface *> children = order_;
-	for (Subsurface *sub : children) {
-		if (sub)
-			sub->parentCommitted();
-	}
+	/* The children's commits this one took, each once its own writes are done. */
+	for (std::unique_ptr<LatchedChild> &child : children)
+		if (Surface *surface = child->subsurface->surface())
+			surface->applyOrQueue(child->state);
 
 	if (role_)
 		role_->committed(*this, role.get());
@@ -970,10 +992,5 @@ void Subsurface::setSync(bool sync)
 		surface_->applyCached();
 }
 
-void Subsurface::parentCommitted()
-{
-	if (surface_ && isSynchronized())
-		surface_->applyCached();
-}
 
 } /* namespace comp */

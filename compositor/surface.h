@@ -68,6 +68,8 @@ public:
 	virtual void merge(RoleState &later) = 0;
 };
 
+struct LatchedChild;
+
 /* wl_subsurface.set_position: the parent's state, applied with its commit. */
 struct SubsurfacePosition {
 	Subsurface *subsurface;
@@ -115,13 +117,20 @@ struct SurfaceState {
 	/* With FieldSubsurfaceOrder: the children back to front, null for this surface. */
 	std::vector<Subsurface *> order;
 	std::vector<SubsurfacePosition> positions;
+	/* Synchronized children's cached commits: they apply with this one. */
+	std::vector<std::unique_ptr<LatchedChild>> children;
 	std::unique_ptr<RoleState> role;
 
 	/* Moves what src set into this committed state, as a later commit overrides. */
 	void merge(SurfaceState &src);
 	void reset();
-	/* A child gone: nothing of this state names it any more. */
+	/* A child gone: nothing of this state names it any more, however deep. */
 	void forget(const Subsurface *subsurface);
+};
+
+struct LatchedChild {
+	Subsurface *subsurface;
+	SurfaceState state;
 };
 
 /*
@@ -288,7 +297,7 @@ public:
 	void commit();
 	SurfaceState &pendingState() { return pending_; }
 
-	/* Applies a synchronized subsurface's cached state (parent commit). */
+	/* Applies a subsurface's cached state: it was made desynchronized. */
 	void applyCached();
 	bool hasCached() const { return hasCached_; }
 
@@ -298,6 +307,10 @@ private:
 	/* Buffer size against scale, and the viewport; posts the error. */
 	bool validateSize(const SurfaceState &state);
 	void apply(SurfaceState &state);
+	/* Applies state now, or queues it behind commits still waiting or its own writes. */
+	void applyOrQueue(SurfaceState &state);
+	/* A child gone from this tree: no state here or above names it. */
+	void forgetSubsurface(const Subsurface *subsurface);
 	/* Takes the role's and the children's requests into a commit's state. */
 	void latch(SurfaceState &state);
 	/* See queued_. */
@@ -400,8 +413,6 @@ public:
 	void moveTo(int32_t x, int32_t y);
 	void placeAbove(Surface *sibling, bool above);
 	void setSync(bool sync);
-	/* The parent's state applied: a cached commit follows. */
-	void parentCommitted();
 
 private:
 	void detachParent();

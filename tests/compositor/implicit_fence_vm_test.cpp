@@ -417,5 +417,46 @@ TEST_F(ImplicitFence, SubsurfacesWaitForTheirWritesAndTheirParentsCommits)
 	EXPECT_EQ(position(), std::pair(0, 0));
 }
 
+/*
+ * A synchronized child's commit belongs to its parent's next commit: one
+ * the parent made before it, still waiting, applies without it.
+ */
+TEST_F(ImplicitFence, AChildCommitWaitsForTheParentCommitAfterIt)
+{
+	Scene scene("parent");
+	ASSERT_NO_FATAL_FAILURE(start(scene));
+	bufmgr::Buffer yellow = buffer(0xffffff00), red = buffer(0xffff0000);
+	ASSERT_TRUE(yellow.isValid() && red.isValid());
+	Proxy<wl_buffer> yellowBuffer = wrap(scene.client, yellow), redBuffer = wrap(scene.client, red);
+	Proxy<wl_surface> childSurface(wl_compositor_create_surface(scene.client.compositor));
+	Proxy<wl_subsurface> child(wl_subcompositor_get_subsurface(
+		scene.client.subcompositor, childSurface, scene.window.surface()));
+	wl_subsurface_set_position(child, 16, 8);
+	wl_surface_attach(childSurface, scene.blueBuffer, 0, 0);
+	wl_surface_damage_buffer(childSurface, 0, 0, INT32_MAX, INT32_MAX);
+	wl_surface_commit(childSurface);
+	ASSERT_TRUE(scene.client.commitAndWaitFrame(scene.window.surface()));
+	ASSERT_EQ(scene.server.screenshot().at(20, 10), 0xff0000ffu);
+
+	WriteFence fence(vgem_.get(), yellow.plane(0).fd.get());
+	ASSERT_TRUE(fence.attached());
+	Frame parentFrame;
+	Proxy<wl_callback> parentCallback = commit(scene.window, yellowBuffer, parentFrame);
+	/* The child's, after the parent's waiting commit. */
+	wl_surface_attach(childSurface, redBuffer, 0, 0);
+	wl_surface_damage_buffer(childSurface, 0, 0, INT32_MAX, INT32_MAX);
+	wl_surface_commit(childSurface);
+	ASSERT_TRUE(scene.client.roundtrip());
+	ASSERT_FALSE(writesDone(yellow.plane(0).fd.get())) << "the fence timed out: the test is void";
+	ASSERT_TRUE(fence.signal());
+	ASSERT_TRUE(scene.client.dispatchUntil([&] { return parentFrame.done; }));
+	EXPECT_EQ(scene.server.screenshot().at(10, 10), 0xffffff00u);
+	EXPECT_EQ(scene.server.screenshot().at(20, 10), 0xff0000ffu)
+		<< "a child's commit applied with a parent commit made before it";
+
+	ASSERT_TRUE(scene.client.commitAndWaitFrame(scene.window.surface()));
+	EXPECT_EQ(scene.server.screenshot().at(20, 10), 0xffff0000u);
+}
+
 } /* namespace */
 } /* namespace heapcomp::test */
