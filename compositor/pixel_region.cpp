@@ -110,7 +110,9 @@ bool PixelRegion::empty() const
 Rect PixelRegion::bounds() const
 {
 	const pixman_box32_t *box = pixman_region32_extents(&region_);
-	return { box->x1, box->y1, box->x2 - box->x1, box->y2 - box->y1 };
+	/* A region may span more than int32 holds. */
+	return { box->x1, box->y1, clampInt32(int64_t(box->x2) - box->x1),
+		 clampInt32(int64_t(box->y2) - box->y1) };
 }
 
 std::vector<Rect> PixelRegion::rects() const
@@ -120,8 +122,8 @@ std::vector<Rect> PixelRegion::rects() const
 	std::vector<Rect> out;
 	out.reserve(size_t(n));
 	for (int i = 0; i < n; i++)
-		out.push_back({ boxes[i].x1, boxes[i].y1, boxes[i].x2 - boxes[i].x1,
-				boxes[i].y2 - boxes[i].y1 });
+		out.push_back({ boxes[i].x1, boxes[i].y1, clampInt32(int64_t(boxes[i].x2) - boxes[i].x1),
+				clampInt32(int64_t(boxes[i].y2) - boxes[i].y1) });
 	return out;
 }
 

@@ -455,8 +455,14 @@ void Server::surfaceDamaged(const Surface &surface, const PixelRegion &damage)
 	if (damage.empty() || !surfacePosition(&surface, &x, &y))
 		return;
 	for (auto &output : outputs_) {
+		/* Only what lies on the output: pixman translates in 32 bits. */
+		const Rect on = output->output().layoutRect();
 		PixelRegion region = damage;
-		region.translate(x - output->output().x(), y - output->output().y());
+		region.intersect(Rect{ clampInt32(int64_t(on.x) - x), clampInt32(int64_t(on.y) - y),
+				       on.width, on.height });
+		if (region.empty())
+			continue;
+		region.translate(clampInt32(int64_t(x) - on.x), clampInt32(int64_t(y) - on.y));
 		output->addDamage(region);
 	}
 }

@@ -831,8 +831,10 @@ PixelRegion Surface::contentDamage(const SurfaceState &state, const Geometry &be
 	}
 	for (const Rect &r : state.surfaceDamage)
 		damage.add(intersect(r, after));
+	/* Within the buffer first: a rect at the ends of int32 maps past them. */
+	const Rect buffer{ 0, 0, int32_t(bufferWidth_), int32_t(bufferHeight_) };
 	for (const Rect &r : state.bufferDamage)
-		damage.add(bufferToSurface(r));
+		damage.add(bufferToSurface(intersect(r, buffer)));
 	return damage;
 }
 

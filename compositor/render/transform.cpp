@@ -69,7 +69,11 @@ Rect toBuffer(Transform transform, int32_t width, int32_t height, const Rect &re
 	SourceBox box = toBuffer(transform, width, height,
 				 SourceBox{ double(rect.x), double(rect.y), double(rect.width),
 					    double(rect.height) });
-	return { int32_t(box.x), int32_t(box.y), int32_t(box.width), int32_t(box.height) };
+	/* Converting a double beyond int32 is undefined: a client's rect may map past the ends. */
+	auto clamped = [](double v) {
+		return int32_t(std::clamp(v, double(INT32_MIN), double(INT32_MAX)));
+	};
+	return { clamped(box.x), clamped(box.y), clamped(box.width), clamped(box.height) };
 }
 
 Rect fromBuffer(Transform transform, int32_t bufferWidth, int32_t bufferHeight, const Rect &rect)

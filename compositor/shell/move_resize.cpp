@@ -25,7 +25,7 @@ MoveGrab::MoveGrab(View &view)
 
 void MoveGrab::dragged(double dx, double dy)
 {
-	view_.setPosition(x_ + int32_t(std::lround(dx)), y_ + int32_t(std::lround(dy)));
+	view_.setPosition(clampInt32(x_ + std::llround(dx)), clampInt32(y_ + std::llround(dy)));
 }
 
 ResizeGrab::ResizeGrab(ResizeTarget &target, uint32_t edges, int32_t width, int32_t height)
@@ -35,16 +35,17 @@ ResizeGrab::ResizeGrab(ResizeTarget &target, uint32_t edges, int32_t width, int3
 
 void ResizeGrab::dragged(double dx, double dy)
 {
-	int32_t w = width_, h = height_;
+	/* 64 bits: the size started from is the client's window geometry. */
+	int64_t w = width_, h = height_;
 	if (edges_ & ResizeEdgeLeft)
-		w -= int32_t(std::lround(dx));
+		w -= std::llround(dx);
 	else if (edges_ & ResizeEdgeRight)
-		w += int32_t(std::lround(dx));
+		w += std::llround(dx);
 	if (edges_ & ResizeEdgeTop)
-		h -= int32_t(std::lround(dy));
+		h -= std::llround(dy);
 	else if (edges_ & ResizeEdgeBottom)
-		h += int32_t(std::lround(dy));
-	target_.resizeTo(w, h);
+		h += std::llround(dy);
+	target_.resizeTo(clampInt32(w), clampInt32(h));
 }
 
 } /* namespace comp */

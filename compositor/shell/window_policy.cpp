@@ -29,14 +29,17 @@ void WindowPolicy::placeNew(View &view, const Rect &geometry)
 {
 	Rect area = workArea();
 	int32_t step = 32 * int32_t(placed_ % 8);
-	view.setPosition(area.x + step - geometry.x, area.y + step - geometry.y);
+	/* The geometry's offset is the client's: anywhere in int32. */
+	view.setPosition(clampInt32(int64_t(area.x) + step - geometry.x),
+			 clampInt32(int64_t(area.y) + step - geometry.y));
 	placed_++;
 }
 
 void WindowPolicy::fill(View &view, const Rect &geometry) const
 {
 	Rect area = workArea();
-	view.setPosition(area.x - geometry.x, area.y - geometry.y);
+	view.setPosition(clampInt32(int64_t(area.x) - geometry.x),
+			 clampInt32(int64_t(area.y) - geometry.y));
 }
 
 bool WindowPolicy::onAnOutput(const Rect &box) const
@@ -74,7 +77,8 @@ void WindowPlacement::committed(const Rect &geometry, bool fixed, bool resizing)
 	} else if (wasFixed) {
 		view_.setPosition(savedX_, savedY_);
 		/* Its display may have gone meanwhile. */
-		if (!policy_.onAnOutput(Rect{ savedX_ + geometry.x, savedY_ + geometry.y,
+		if (!policy_.onAnOutput(Rect{ clampInt32(int64_t(savedX_) + geometry.x),
+					      clampInt32(int64_t(savedY_) + geometry.y),
 					      geometry.width, geometry.height }))
 			policy_.placeNew(view_, geometry);
 	} else if (resizeEdges_) {
@@ -111,8 +115,8 @@ void WindowPlacement::outputsChanged(const Rect &geometry)
 		policy_.fill(view_, geometry);
 		return;
 	}
-	const Rect box{ view_.x() + geometry.x, view_.y() + geometry.y, geometry.width,
-			geometry.height };
+	const Rect box{ clampInt32(int64_t(view_.x()) + geometry.x),
+			clampInt32(int64_t(view_.y()) + geometry.y), geometry.width, geometry.height };
 	if (!policy_.onAnOutput(box))
 		policy_.placeNew(view_, geometry);
 }

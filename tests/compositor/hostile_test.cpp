@@ -111,6 +111,40 @@ std::vector<HostileCase> hostileCases()
 		xdg_toplevel_set_max_size(w.toplevel, kMax, kMax);
 		wl_surface_commit(w.surface);
 	} });
+	cases.push_back({ "WindowGeometryAtTheEndsThroughMaximize", [](TestClient &c, ServerRunner &) {
+		/* Placed first, then filled and placed back, with the offset at either end. */
+		auto *window = c.own(std::make_unique<Window>(c, "offender"));
+		EXPECT_TRUE(window->waitConfigure());
+		window->ack();
+		xdg_surface_set_window_geometry(window->xdgSurface(), kMin, kMin, 32, 32);
+		auto *buffer = c.own(std::make_unique<ShmBuffer>(c.shm, 32, 32));
+		buffer->fill(0xffff0000);
+		EXPECT_TRUE(window->present(buffer->buffer(), 32, 32));
+		for (int32_t at : { kMax, kMin }) {
+			xdg_toplevel_set_maximized(window->toplevel());
+			c.roundtrip();
+			window->ack();
+			xdg_surface_set_window_geometry(window->xdgSurface(), at, at, 32, 32);
+			wl_surface_commit(window->surface());
+			xdg_toplevel_unset_maximized(window->toplevel());
+			c.roundtrip();
+			window->ack();
+			wl_surface_commit(window->surface());
+		}
+		EXPECT_TRUE(c.roundtrip());
+	} });
+	cases.push_back({ "TransformedBufferDamageAtTheEnds", [](TestClient &c, ServerRunner &) {
+		Mapped w = mappedToplevel(c);
+		for (int32_t transform = 0; transform < 8; transform++) {
+			wl_surface_set_buffer_transform(w.surface, transform);
+			attachNew(c, w.surface, 32, 32);
+			wl_surface_damage_buffer(w.surface, kMin, kMin, 1, 1);
+			wl_surface_damage_buffer(w.surface, kMin, 0, kMax, 1);
+			wl_surface_damage_buffer(w.surface, 0, kMin, 1, kMax);
+			wl_surface_commit(w.surface);
+		}
+		EXPECT_TRUE(c.roundtrip());
+	} });
 	cases.push_back({ "PopupPositionerAtTheEnds", [](TestClient &c, ServerRunner &) {
 		Mapped w = mappedToplevel(c);
 		xdg_positioner *p = c.own(xdg_wm_base_create_positioner(c.wmBase));
