@@ -47,8 +47,17 @@ Udevd::Udevd()
 bool Udevd::settle()
 {
 	const std::string log = outputPath("udevadm.log");
-	return succeeds({ udevadm_, "trigger", "--action=add", "--subsystem-match=input" }, log) &&
-	       succeeds({ udevadm_, "settle", "--timeout=60" }, log);
+	/*
+	 * trigger fails when a device it listed is gone before it writes to
+	 * it, as one an earlier test removed may be: then again. A failure
+	 * that stays still fails.
+	 */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		if (succeeds({ udevadm_, "trigger", "--action=add", "--subsystem-match=input" }, log))
+			return succeeds({ udevadm_, "settle", "--timeout=60" }, log);
+		std::this_thread::sleep_for(std::chrono::milliseconds(200));
+	}
+	return false;
 }
 
 Seatd::Seatd()
