@@ -129,6 +129,8 @@ struct SurfaceState {
 };
 
 struct LatchedChild {
+	explicit LatchedChild(Subsurface *sub) : subsurface(sub) {}
+
 	Subsurface *subsurface;
 	SurfaceState state;
 };
