@@ -644,7 +644,7 @@ void Surface::applyOrQueue(SurfaceState &state)
 
 void Surface::latch(SurfaceState &state)
 {
-	/* What the role's requests and the children's set goes with this commit, however late it applies. */
+	/* What the role's and the children's requests set goes with this commit, however late. */
 	if (role_)
 		state.role = role_->latch();
 	if (std::exchange(orderChanged_, false)) {
@@ -993,6 +993,5 @@ void Subsurface::setSync(bool sync)
 	if (surface_ && !isSynchronized())
 		surface_->applyCached();
 }
-
 
 } /* namespace comp */
