@@ -207,6 +207,8 @@ void SurfaceState::merge(SurfaceState &src)
 		else
 			children.push_back(std::move(later));
 	}
+	/* The later commit's: an earlier role object's latched state went with it. */
+	roleObject = src.roleObject;
 	if (src.role && role)
 		role->merge(*src.role);
 	else if (src.role)
@@ -227,6 +229,7 @@ void SurfaceState::reset()
 	positions.clear();
 	children.clear();
 	role.reset();
+	roleObject = 0;
 }
 
 void SurfaceState::forget(const Subsurface *subsurface)
@@ -327,6 +330,7 @@ bool Surface::setRole(SurfaceRole *role, const char *roleName, wl_resource *erro
 	}
 	role_ = role;
 	roleName_ = roleName;
+	roleObject_++;
 	return true;
 }
 
@@ -340,16 +344,24 @@ void Surface::clearRole(SurfaceRole *role)
 	if (role_ != role)
 		return;
 	role_ = nullptr;
-	dropRoleState();
+	roleObjectGone();
 }
 
-void Surface::dropRoleState()
+void Surface::roleObjectGone()
 {
-	/* Latched for a role object that went: a new one must not apply it. */
+	roleObject_++;
 	pending_.role.reset();
 	cached_.role.reset();
 	for (SurfaceState &state : queued_)
 		state.role.reset();
+}
+
+bool Surface::hasCommittedBuffer() const
+{
+	for (auto state = queued_.rbegin(); state != queued_.rend(); ++state)
+		if (state->fields & SurfaceState::FieldBuffer)
+			return bool(state->buffer);
+	return hasBuffer();
 }
 
 TexturePart Surface::texture() const
@@ -645,6 +657,7 @@ void Surface::applyOrQueue(SurfaceState &state)
 void Surface::latch(SurfaceState &state)
 {
 	/* What the role's and the children's requests set goes with this commit, however late. */
+	state.roleObject = roleObject_;
 	if (role_)
 		state.role = role_->latch();
 	if (std::exchange(orderChanged_, false)) {
@@ -883,6 +896,7 @@ void Surface::apply(SurfaceState &state)
 	for (const SubsurfacePosition &position : state.positions)
 		position.subsurface->moveTo(position.x, position.y);
 	std::unique_ptr<RoleState> role = std::move(state.role);
+	const bool sameRoleObject = state.roleObject == roleObject_;
 	std::vector<std::unique_ptr<LatchedChild>> children = std::move(state.children);
 	state.reset();
 
@@ -891,7 +905,7 @@ void Surface::apply(SurfaceState &state)
 		if (Surface *surface = child->subsurface->surface())
 			surface->applyOrQueue(child->state);
 
-	if (role_)
+	if (role_ && sameRoleObject)
 		role_->committed(*this, role.get());
 	emitSignal(&commitSignal_, this);
 	/* Size, input region or stacking may have moved what is under the pointer. */

@@ -120,6 +120,8 @@ struct SurfaceState {
 	/* Synchronized children's cached commits: they apply with this one. */
 	std::vector<std::unique_ptr<LatchedChild>> children;
 	std::unique_ptr<RoleState> role;
+	/* The role object this was committed for (Surface::roleObject_). */
+	uint64_t roleObject = 0;
 
 	/* Moves what src set into this committed state, as a later commit overrides. */
 	void merge(SurfaceState &src);
@@ -194,8 +196,12 @@ public:
 	bool canTakeRole(const char *roleName) const;
 	/* The role object goes; the role's name stays. */
 	void clearRole(SurfaceRole *role);
-	/* The role object went: what commits not yet applied took from it goes too. */
-	void dropRoleState();
+	/*
+	 * The role object went. Commits made for it that are not applied
+	 * yet apply to the surface alone: a new role object neither takes
+	 * them as its own nor applies what they latched from the old one.
+	 */
+	void roleObjectGone();
 	SurfaceRole *role() const { return role_; }
 	const char *roleName() const { return roleName_; }
 
@@ -204,6 +210,8 @@ public:
 	/* Whether a buffer was attached or damaged since the last commit. */
 	bool hasPendingBuffer() const { return pending_.fields & SurfaceState::FieldBuffer; }
 	bool hasBuffer() const { return bool(buffer_); }
+	/* Whether the last commit left a buffer, applied or still waiting for its writes. */
+	bool hasCommittedBuffer() const;
 	/* Ever had a buffer committed (xdg-shell's configure rules). */
 	bool everCommittedBuffer() const { return everCommittedBuffer_; }
 
@@ -348,6 +356,8 @@ private:
 	std::shared_ptr<ClientAccount> account_;
 	SurfaceRole *role_ = nullptr;
 	const char *roleName_ = nullptr;
+	/* Counts role objects: one that comes or goes starts a new one. */
+	uint64_t roleObject_ = 0;
 
 	SurfaceState pending_;
 	SurfaceState cached_;

@@ -350,6 +350,57 @@ TEST_F(ImplicitFence, AWaitingCommitAppliesTheRoleStateItCarried)
 }
 
 /*
+ * A commit that waits belongs to the role object it was made for. A
+ * toplevel made while it waits answers its own initial commit, and maps
+ * only once its configure is acked; and a new xdg_surface may be made
+ * once a commit, still waiting, has detached the buffer.
+ */
+TEST_F(ImplicitFence, AWaitingCommitStaysWithItsRoleObject)
+{
+	Scene scene("first");
+	ASSERT_NO_FATAL_FAILURE(start(scene));
+	/* Where the window is, if mapped. */
+	auto mapped = [&](const std::string &title) {
+		return scene.server.run([&](comp::Server &s) -> std::optional<std::pair<int, int>> {
+			if (comp::View *view = s.findView(title))
+				return std::pair(view->x(), view->y());
+			return std::nullopt;
+		});
+	};
+
+	for (bool newXdgSurface : { false, true }) {
+		SCOPED_TRACE(newXdgSurface ? "a new xdg_surface" : "a new toplevel");
+		const std::string title = newXdgSurface ? "third" : "second";
+		WriteFence fence(vgem_.get(), scene.blue.plane(0).fd.get());
+		ASSERT_TRUE(fence.attached());
+		Frame frame;
+		Proxy<wl_callback> callback = commit(scene.window, scene.blueBuffer, frame);
+		scene.window.destroyToplevel(newXdgSurface);
+		if (newXdgSurface) {
+			wl_surface_attach(scene.window.surface(), nullptr, 0, 0);
+			wl_surface_commit(scene.window.surface());
+		}
+		scene.window.makeToplevel(title);
+		wl_surface_commit(scene.window.surface());
+		ASSERT_TRUE(scene.client.roundtrip()) << "the new role object was refused";
+		EXPECT_EQ(scene.window.configures(), 0) << "configured before its commit applied";
+		ASSERT_FALSE(writesDone(scene.blue.plane(0).fd.get()))
+			<< "the fence timed out: the test is void";
+
+		ASSERT_TRUE(fence.signal());
+		ASSERT_TRUE(scene.window.waitConfigure());
+		ASSERT_TRUE(scene.client.roundtrip());
+		EXPECT_EQ(scene.window.configures(), 1);
+		EXPECT_FALSE(mapped(title)) << "mapped before its first configure was acked";
+		scene.window.ack();
+		ASSERT_TRUE(scene.window.present(scene.greenBuffer, 64, 48));
+		std::optional<std::pair<int, int>> at = mapped(title);
+		ASSERT_TRUE(at);
+		EXPECT_EQ(scene.server.screenshot().at(at->first + 10, at->second + 10), 0xff00ff00u);
+	}
+}
+
+/*
  * A synchronized subsurface's commit applies with its parent's, and not
  * before its own writes are done. A parent's commit that waits places
  * its children where they were when it was made.

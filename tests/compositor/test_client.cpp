@@ -93,13 +93,31 @@ Window::Window(TestClient &client, const std::string &title, bool initialCommit)
 	: client_(client)
 {
 	surface_.reset(wl_compositor_create_surface(client.compositor));
-	xdgSurface_.reset(xdg_wm_base_get_xdg_surface(client.wmBase, surface_));
-	xdg_surface_add_listener(xdgSurface_, &xdgSurfaceListener, this);
+	makeToplevel(title);
+	if (initialCommit)
+		wl_surface_commit(surface_);
+}
+
+void Window::destroyToplevel(bool xdgSurfaceToo)
+{
+	toplevel_.reset();
+	if (xdgSurfaceToo)
+		xdgSurface_.reset();
+}
+
+void Window::makeToplevel(const std::string &title)
+{
+	if (!xdgSurface_) {
+		xdgSurface_.reset(xdg_wm_base_get_xdg_surface(client_.wmBase, surface_));
+		xdg_surface_add_listener(xdgSurface_, &xdgSurfaceListener, this);
+	}
 	toplevel_.reset(xdg_surface_get_toplevel(xdgSurface_));
 	xdg_toplevel_add_listener(toplevel_, &toplevelListener, this);
 	xdg_toplevel_set_title(toplevel_, title.c_str());
-	if (initialCommit)
-		wl_surface_commit(surface_);
+	/* Configures sent to the old role object no longer count. */
+	serial_ = 0;
+	pendingAck_ = false;
+	configures_ = 0;
 }
 
 bool fullscreenAt(Window &window, int32_t w, int32_t h)

@@ -72,6 +72,10 @@ public:
 	void ack();
 	/* attach + damage + commit, then waits for the frame callback. */
 	bool present(wl_buffer *buffer, int32_t width, int32_t height);
+	/* Destroys the toplevel, and with xdgSurfaceToo its xdg_surface. */
+	void destroyToplevel(bool xdgSurfaceToo);
+	/* A toplevel on the wl_surface (and a new xdg_surface if it has none), not committed. */
+	void makeToplevel(const std::string &title);
 
 	uint32_t configureSerial() const { return serial_; }
 	int configures() const { return configures_; }

@@ -283,7 +283,7 @@ void XdgSurface::roleObjectDestroyed()
 	toplevel_ = nullptr;
 	popup_ = nullptr;
 	if (surface_)
-		surface_->dropRoleState();
+		surface_->roleObjectGone();
 	reset();
 	dismissPopups();
 }

@@ -41,7 +41,7 @@ void wmBaseGetXdgSurface(wl_client *, wl_resource *resource, uint32_t id,
 				       surface->roleName() ? surface->roleName() : "xdg_surface");
 		return;
 	}
-	if (surface->hasBuffer() || (surface->hasPendingBuffer() && surface->pending().buffer)) {
+	if (surface->hasCommittedBuffer() || (surface->hasPendingBuffer() && surface->pending().buffer)) {
 		wl_resource_post_error(resource, XDG_WM_BASE_ERROR_INVALID_SURFACE_STATE,
 				       "wl_surface@%u already has a buffer",
 				       wl_resource_get_id(surfaceResource));
