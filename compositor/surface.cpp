@@ -207,8 +207,11 @@ void SurfaceState::merge(SurfaceState &src)
 		else
 			children.push_back(std::move(later));
 	}
-	/* The later commit's: an earlier role object's latched state went with it. */
-	roleObject = src.roleObject;
+	/*
+	 * The merged commit is the later one's role object's; what was
+	 * latched for an earlier one went with it (roleObjectGone()).
+	 */
+	roleGeneration = src.roleGeneration;
 	if (src.role && role)
 		role->merge(*src.role);
 	else if (src.role)
@@ -229,7 +232,7 @@ void SurfaceState::reset()
 	positions.clear();
 	children.clear();
 	role.reset();
-	roleObject = 0;
+	roleGeneration = 0;
 }
 
 void SurfaceState::forget(const Subsurface *subsurface)
@@ -330,7 +333,7 @@ bool Surface::setRole(SurfaceRole *role, const char *roleName, wl_resource *erro
 	}
 	role_ = role;
 	roleName_ = roleName;
-	roleObject_++;
+	roleGeneration_++;
 	return true;
 }
 
@@ -349,7 +352,7 @@ void Surface::clearRole(SurfaceRole *role)
 
 void Surface::roleObjectGone()
 {
-	roleObject_++;
+	roleGeneration_++;
 	pending_.role.reset();
 	cached_.role.reset();
 	for (SurfaceState &state : queued_)
@@ -657,7 +660,7 @@ void Surface::applyOrQueue(SurfaceState &state)
 void Surface::latch(SurfaceState &state)
 {
 	/* What the role's and the children's requests set goes with this commit, however late. */
-	state.roleObject = roleObject_;
+	state.roleGeneration = roleGeneration_;
 	if (role_)
 		state.role = role_->latch();
 	if (std::exchange(orderChanged_, false)) {
@@ -896,7 +899,8 @@ void Surface::apply(SurfaceState &state)
 	for (const SubsurfacePosition &position : state.positions)
 		position.subsurface->moveTo(position.x, position.y);
 	std::unique_ptr<RoleState> role = std::move(state.role);
-	const bool sameRoleObject = state.roleObject == roleObject_;
+	/* Not for a commit made before this role object came, or for one since gone. */
+	const bool forThisRole = state.roleGeneration == roleGeneration_;
 	std::vector<std::unique_ptr<LatchedChild>> children = std::move(state.children);
 	state.reset();
 
@@ -905,7 +909,7 @@ void Surface::apply(SurfaceState &state)
 		if (Surface *surface = child->subsurface->surface())
 			surface->applyOrQueue(child->state);
 
-	if (role_ && sameRoleObject)
+	if (role_ && (forThisRole || !role_->onlyItsOwnCommits()))
 		role_->committed(*this, role.get());
 	emitSignal(&commitSignal_, this);
 	/* Size, input region or stacking may have moved what is under the pointer. */

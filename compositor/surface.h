@@ -120,8 +120,8 @@ struct SurfaceState {
 	/* Synchronized children's cached commits: they apply with this one. */
 	std::vector<std::unique_ptr<LatchedChild>> children;
 	std::unique_ptr<RoleState> role;
-	/* The role object this was committed for (Surface::roleObject_). */
-	uint64_t roleObject = 0;
+	/* Surface::roleGeneration_ when committed: which role object it was for. */
+	uint64_t roleGeneration = 0;
 
 	/* Moves what src set into this committed state, as a later commit overrides. */
 	void merge(SurfaceState &src);
@@ -161,6 +161,13 @@ public:
 	virtual std::unique_ptr<RoleState> latch() { return nullptr; }
 	/* After the state applied, with what latch() took for it (or null). */
 	virtual void committed(Surface &, RoleState *) {}
+	/*
+	 * Whether committed() sees only commits made for this role object.
+	 * xdg-shell's first commit starts the configure sequence: a commit
+	 * made before, or for a role object since destroyed, that applies
+	 * late must not stand in for it.
+	 */
+	virtual bool onlyItsOwnCommits() const { return false; }
 	/* Synchronized subsurfaces cache their commits. */
 	virtual bool isSynchronized() const { return false; }
 };
@@ -187,8 +194,9 @@ public:
 	const std::shared_ptr<ClientAccount> &account() const { return account_; }
 
 	/*
-	 * Gives the surface a role. Posts errorCode on errorResource and
-	 * returns false when it has another role, or an active role object.
+	 * Gives the surface a role, and a new role generation (see
+	 * SurfaceRole::onlyItsOwnCommits()). Posts errorCode on errorResource
+	 * and returns false when it has another role, or an active role object.
 	 */
 	bool setRole(SurfaceRole *role, const char *roleName, wl_resource *errorResource,
 		     uint32_t errorCode);
@@ -197,9 +205,9 @@ public:
 	/* The role object goes; the role's name stays. */
 	void clearRole(SurfaceRole *role);
 	/*
-	 * The role object went. Commits made for it that are not applied
-	 * yet apply to the surface alone: a new role object neither takes
-	 * them as its own nor applies what they latched from the old one.
+	 * The role object went, and with it what commits not yet applied
+	 * latched from it; a new role generation begins (see
+	 * SurfaceRole::onlyItsOwnCommits()).
 	 */
 	void roleObjectGone();
 	SurfaceRole *role() const { return role_; }
@@ -356,8 +364,8 @@ private:
 	std::shared_ptr<ClientAccount> account_;
 	SurfaceRole *role_ = nullptr;
 	const char *roleName_ = nullptr;
-	/* Counts role objects: one that comes or goes starts a new one. */
-	uint64_t roleObject_ = 0;
+	/* Moves on whenever a role object comes or goes. */
+	uint64_t roleGeneration_ = 0;
 
 	SurfaceState pending_;
 	SurfaceState cached_;

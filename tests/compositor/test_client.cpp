@@ -118,6 +118,9 @@ void Window::makeToplevel(const std::string &title)
 	serial_ = 0;
 	pendingAck_ = false;
 	configures_ = 0;
+	width_ = height_ = pendingWidth_ = pendingHeight_ = 0;
+	states_.clear();
+	pendingStates_.clear();
 }
 
 bool fullscreenAt(Window &window, int32_t w, int32_t h)

@@ -228,8 +228,12 @@ void XdgSurface::committed(Surface &, RoleState *role)
 	}
 	bool initial = !initialCommit_;
 	initialCommit_ = true;
-	/* Only a lenient server (wlcs) sees a buffer in the initial commit. */
-	bool mapNow = !initial || (surface_ && surface_->hasBuffer() && configured_);
+	/*
+	 * Never before a configure was acked, not even with a buffer left
+	 * from an earlier role object. Only a lenient server (wlcs) sees a
+	 * buffer in the initial commit.
+	 */
+	bool mapNow = configured_ && (!initial || (surface_ && surface_->hasBuffer()));
 	if (toplevel_) {
 		if (initial)
 			toplevel_->configure();

@@ -39,6 +39,7 @@ public:
 	bool precommit(Surface &surface, const SurfaceState &pending) override;
 	std::unique_ptr<RoleState> latch() override;
 	void committed(Surface &surface, RoleState *state) override;
+	bool onlyItsOwnCommits() const override { return true; }
 
 	Server &server() const { return server_; }
 	Surface *surface() const { return surface_; }
