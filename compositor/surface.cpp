@@ -207,10 +207,9 @@ void SurfaceState::merge(SurfaceState &src)
 		else
 			children.push_back(std::move(later));
 	}
-	/*
-	 * The merged commit is the later one's role object's; what was
-	 * latched for an earlier one went with it (roleObjectGone()).
-	 */
+	/* The merged commit is the later one's role object's: an earlier one's state goes. */
+	if (src.roleGeneration != roleGeneration)
+		role.reset();
 	roleGeneration = src.roleGeneration;
 	if (src.role && role)
 		role->merge(*src.role);
@@ -348,15 +347,6 @@ void Surface::clearRole(SurfaceRole *role)
 		return;
 	role_ = nullptr;
 	roleObjectGone();
-}
-
-void Surface::roleObjectGone()
-{
-	roleGeneration_++;
-	pending_.role.reset();
-	cached_.role.reset();
-	for (SurfaceState &state : queued_)
-		state.role.reset();
 }
 
 bool Surface::hasCommittedBuffer() const
@@ -910,7 +900,7 @@ void Surface::apply(SurfaceState &state)
 			surface->applyOrQueue(child->state);
 
 	if (role_ && (forThisRole || !role_->onlyItsOwnCommits()))
-		role_->committed(*this, role.get());
+		role_->committed(*this, forThisRole ? role.get() : nullptr);
 	emitSignal(&commitSignal_, this);
 	/* Size, input region or stacking may have moved what is under the pointer. */
 	server_.sceneChanged();

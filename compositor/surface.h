@@ -159,7 +159,7 @@ public:
 	virtual bool precommit(Surface &, const SurfaceState &) { return true; }
 	/* At the commit: the role's requests since the last one, or null. */
 	virtual std::unique_ptr<RoleState> latch() { return nullptr; }
-	/* After the state applied, with what latch() took for it (or null). */
+	/* After the state applied, with what latch() took for it: null if nothing, or another role object's. */
 	virtual void committed(Surface &, RoleState *) {}
 	/*
 	 * Whether committed() sees only commits made for this role object.
@@ -205,11 +205,11 @@ public:
 	/* The role object goes; the role's name stays. */
 	void clearRole(SurfaceRole *role);
 	/*
-	 * The role object went, and with it what commits not yet applied
-	 * latched from it; a new role generation begins (see
-	 * SurfaceRole::onlyItsOwnCommits()).
+	 * The role object went: a new role generation begins, and commits
+	 * not yet applied, and what they latched, are no longer the role's
+	 * (see SurfaceRole::onlyItsOwnCommits()).
 	 */
-	void roleObjectGone();
+	void roleObjectGone() { roleGeneration_++; }
 	SurfaceRole *role() const { return role_; }
 	const char *roleName() const { return roleName_; }
 
