@@ -345,12 +345,9 @@ TEST(Compositor, XdgSizeLimitsApplyWithTheCommitInAnyOrder)
 	ServerRunner server;
 	ASSERT_TRUE(server.ok()) << server.error();
 	TestClient client(server.socket());
-	Window window(client, "limits");
-	ASSERT_TRUE(window.waitConfigure());
-	window.ack();
-	ShmBuffer buffer(client.shm, 40, 30);
-	buffer.fill(kGreen);
-	ASSERT_TRUE(window.present(buffer.buffer(), 40, 30));
+	MappedWindow mapped(client, "limits", 40, 30, kGreen);
+	ASSERT_TRUE(mapped.ok);
+	Window &window = mapped.window;
 	using Limits = std::pair<std::pair<int32_t, int32_t>, std::pair<int32_t, int32_t>>;
 	auto limits = [&] {
 		return server.run([](comp::Server &s) {

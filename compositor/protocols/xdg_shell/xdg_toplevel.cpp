@@ -220,14 +220,8 @@ XdgToplevel::SizeLimits XdgToplevel::takeSizeLimits()
 
 void XdgToplevel::applySizeLimits(const SizeLimits &limits)
 {
-	if (limits.min) {
-		minWidth_ = limits.min->width;
-		minHeight_ = limits.min->height;
-	}
-	if (limits.max) {
-		maxWidth_ = limits.max->width;
-		maxHeight_ = limits.max->height;
-	}
+	min_ = limits.min.value_or(min_);
+	max_ = limits.max.value_or(max_);
 }
 
 void XdgToplevel::move(uint32_t serial)
@@ -247,12 +241,12 @@ void XdgToplevel::resize(uint32_t serial, uint32_t edges)
 void XdgToplevel::resizeTo(int32_t width, int32_t height)
 {
 	/* Within the client's limits, and never empty. */
-	width = std::max({ width, minWidth_, 1 });
-	height = std::max({ height, minHeight_, 1 });
-	if (maxWidth_)
-		width = std::min(width, maxWidth_);
-	if (maxHeight_)
-		height = std::min(height, maxHeight_);
+	width = std::max({ width, min_.width, 1 });
+	height = std::max({ height, min_.height, 1 });
+	if (max_.width)
+		width = std::min(width, max_.width);
+	if (max_.height)
+		height = std::min(height, max_.height);
 	if (requested_.resizing && width == requested_.width && height == requested_.height)
 		return;
 	requested_.width = width;

@@ -58,8 +58,8 @@ public:
 	SizeLimits takeSizeLimits();
 	void applySizeLimits(const SizeLimits &limits);
 	/* The limits in force: 0 is none. */
-	SizeLimits::Size minSize() const { return { minWidth_, minHeight_ }; }
-	SizeLimits::Size maxSize() const { return { maxWidth_, maxHeight_ }; }
+	SizeLimits::Size minSize() const { return min_; }
+	SizeLimits::Size maxSize() const { return max_; }
 
 	/* Requests. */
 	void setTitle(const char *title) { title_ = title; }
@@ -96,7 +96,7 @@ private:
 	std::string title_;
 	std::string appId_;
 	/* Applied; as the last commit took them (it may still wait); since it. */
-	int32_t minWidth_ = 0, minHeight_ = 0, maxWidth_ = 0, maxHeight_ = 0;
+	SizeLimits::Size min_{ 0, 0 }, max_{ 0, 0 };
 	SizeLimits::Size committedMin_{ 0, 0 }, committedMax_{ 0, 0 };
 	SizeLimits pendingLimits_;
 	State requested_;
