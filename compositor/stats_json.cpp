@@ -135,6 +135,7 @@ void writeBackend(bufmgr::JsonWriter &json, Server &server)
 		json.field("vblanks", stats.vblanks);
 		json.field("captures", stats.captures);
 		json.field("image_plane_bytes", stats.imagePlaneBytes);
+		json.field("image_plane_buffers", stats.imagePlaneBuffers);
 		json.field("seat", drm->seatName());
 		json.field("session_active", drm->active());
 		json.key("input_devices");

@@ -106,6 +106,15 @@ inline uint64_t allocationCount(comp::Server &server)
 	return count;
 }
 
+/* Buffers the compositor's buffer manager holds now, from every source. */
+inline uint64_t liveBufferCount(comp::Server &server)
+{
+	uint64_t count = 0;
+	for (const bufmgr::SourceSnapshot &source : server.bufferManager().stats().snapshot().sources)
+		count += source.liveBuffers;
+	return count;
+}
+
 inline bool haveKms()
 {
 	return bool(comp::kms::openKmsDevice(""));

@@ -306,6 +306,8 @@ TEST_F(DrmBackendTest, ProbeTriesEveryHeapOnEveryPlane)
  * The overlay on an overlay plane of its own: the fullscreen client
  * under it stays on the primary plane, nothing is composed, and what
  * the display reads has both (writeback sees every plane blended).
+ * Hidden, the plane keeps its buffers a few seconds: shown again soon,
+ * it allocates nothing; left off, its memory goes back.
  */
 TEST_F(DrmBackendTest, OverlayOnItsOwnPlaneKeepsTheClientScannedOut)
 {
@@ -317,6 +319,9 @@ TEST_F(DrmBackendTest, OverlayOnItsOwnPlaneKeepsTheClientScannedOut)
 
 	const comp::Rect rect{ 400, 40, 160, 120 };
 	SolidOverlay overlay(rect, kGreen);
+	/* Writeback's buffer is made at the first capture and kept. */
+	ASSERT_EQ(capture().width, kWidth);
+	const uint64_t liveWithout = server->run(liveBufferCount);
 	server->run([&](comp::Server &s) { s.setOverlay(&overlay); });
 	const comp::RepaintStats before = repaintStats();
 	PresentationRecord shown = presentAndRecord(*client, surface, wlBuffer);
@@ -362,6 +367,27 @@ TEST_F(DrmBackendTest, OverlayOnItsOwnPlaneKeepsTheClientScannedOut)
 	EXPECT_FALSE(server->run([](comp::Server &s) { return s.overlayOnPlane(); }));
 	EXPECT_TRUE(presentAndRecord(*client, surface, wlBuffer).zeroCopy());
 	EXPECT_EQ(repaintStats().rendered, before.rendered);
+
+	/* Shown again at once: the buffers it had, no allocation, no AddFB2. */
+	const uint64_t held = drmStats().imagePlaneBuffers;
+	EXPECT_GT(held, 0u);
+	EXPECT_EQ(server->run(liveBufferCount), liveWithout + held);
+	const uint64_t allocations = server->run(allocationCount);
+	const uint64_t imported = drmStats().framebuffersImported;
+	changeAndWait([&] { overlay.visible_ = true; });
+	expectOverlay(capture(), true, 0xffffffffu);
+	EXPECT_EQ(server->run(allocationCount), allocations);
+	EXPECT_EQ(drmStats().framebuffersImported, imported);
+	EXPECT_EQ(drmStats().imagePlaneBuffers, held);
+
+	/* Off for good: a few seconds on, the plane holds no memory. */
+	changeAndWait([&] { overlay.visible_ = false; });
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+	while (drmStats().imagePlaneBuffers > 0 && std::chrono::steady_clock::now() < deadline)
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+	EXPECT_EQ(drmStats().imagePlaneBuffers, 0u);
+	EXPECT_EQ(server->run(liveBufferCount), liveWithout);
+	expectOverlay(capture(), false, 0);
 	server->run([](comp::Server &s) { s.setOverlay(nullptr); });
 }
 

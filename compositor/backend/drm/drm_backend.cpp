@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include <drm_fourcc.h>
@@ -29,6 +30,12 @@ namespace {
 constexpr uint32_t kOutputSlots = 3;
 /* Refused commits in a row that make a client buffer composed though TEST_ONLY took it. */
 constexpr int kScanoutCommitRefusals = 3;
+/*
+ * How long an overlay or cursor plane that went off keeps its scanout
+ * memory: a cursor hidden while typing, an overlay toggled, comes back
+ * without allocating (CMA is slow and fragments).
+ */
+constexpr std::chrono::milliseconds kPlaneMemoryKept{ 5000 };
 
 uint32_t refreshMilliHz(const drmModeModeInfo &mode)
 {
@@ -523,6 +530,7 @@ void DrmOutput::hideOverlay()
 {
 	overlay_.hide();
 	checkToggled(overlay_);
+	keepPlaneMemoryAWhile();
 }
 
 bool DrmOutput::showCursor(const PlaneImage &image, int32_t x, int32_t y)
@@ -539,6 +547,28 @@ void DrmOutput::hideCursor()
 {
 	cursor_.hide();
 	checkToggled(cursor_);
+	keepPlaneMemoryAWhile();
+}
+
+void DrmOutput::keepPlaneMemoryAWhile()
+{
+	if (!overlay_.holdsIdleMemory() && !cursor_.holdsIdleMemory())
+		return;
+	if (!planeMemoryTimer_)
+		planeMemoryTimer_.reset(
+			wl_event_loop_add_timer(loop_, &DrmOutput::onPlaneMemoryTimer, this));
+	/* Without a timer the memory goes back at once. */
+	if (!planeMemoryTimer_ ||
+	    wl_event_source_timer_update(planeMemoryTimer_.get(), int(kPlaneMemoryKept.count())) < 0)
+		onPlaneMemoryTimer(this);
+}
+
+int DrmOutput::onPlaneMemoryTimer(void *data)
+{
+	auto *self = static_cast<DrmOutput *>(data);
+	self->overlay_.releaseIdleMemory();
+	self->cursor_.releaseIdleMemory();
+	return 0;
 }
 
 void DrmOutput::checkToggled(ImagePlane &plane)
@@ -731,8 +761,9 @@ int DrmOutput::onRefreshTimer(void *data)
 void DrmOutput::flipDone(uint32_t sequence, uint32_t sec, uint32_t usec)
 {
 	flipPending_ = false;
-	overlay_.flipped();
-	cursor_.flipped();
+	const bool overlayOff = overlay_.flipped();
+	if (cursor_.flipped() || overlayOff)
+		keepPlaneMemoryAWhile();
 	if (flipShowsNew_) {
 		/* The previous buffer left the screen. */
 		if (front_)
@@ -1228,6 +1259,9 @@ DrmStats DrmBackend::stats() const
 	stats.liveClientFramebuffers = 0;
 	for (const auto &[key, entry] : clientFbs_)
 		stats.liveClientFramebuffers += entry.fb && !entry.buffer.expired();
+	stats.imagePlaneBuffers = 0;
+	for (const auto &output : outputs_)
+		stats.imagePlaneBuffers += output->overlay_.buffersHeld() + output->cursor_.buffersHeld();
 	return stats;
 }
 

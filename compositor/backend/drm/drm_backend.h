@@ -59,6 +59,7 @@ struct DrmStats {
 	uint64_t vblanks = 0;		/* frames with nothing new: a vblank event */
 	uint64_t captures = 0;		/* writeback captures completed */
 	uint64_t imagePlaneBytes = 0;	/* copied into overlay and cursor plane buffers */
+	uint64_t imagePlaneBuffers = 0;	/* scanout buffers the overlay and cursor planes hold */
 };
 
 class DrmBackend;
@@ -165,6 +166,9 @@ private:
 	static void onIdle(void *data);
 	static int onRetry(void *data);
 	static int onRefreshTimer(void *data);
+	/* An overlay or cursor plane just went off: its memory goes back unless it comes on soon. */
+	void keepPlaneMemoryAWhile();
+	static int onPlaneMemoryTimer(void *data);
 	static int onCaptureFence(int fd, uint32_t mask, void *data);
 	void finishCapture();
 	/* The session is back: set the mode and planes again at the next frame. */
@@ -238,6 +242,7 @@ private:
 	/* heapcomp's overlay above the primary plane, and the pointer's cursor above that. */
 	ImagePlane overlay_;
 	ImagePlane cursor_;
+	EventSource planeMemoryTimer_;
 };
 
 /*

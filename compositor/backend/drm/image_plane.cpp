@@ -220,16 +220,31 @@ void ImagePlane::committed()
 	flipPending_ = true;
 }
 
-void ImagePlane::flipped()
+bool ImagePlane::flipped()
 {
 	if (!flipPending_)
-		return;
+		return false;
 	/* The previous buffer left the screen: it can be filled again. */
 	front_ = pending_;
 	pending_ = -1;
 	flipPending_ = false;
-	/* Off the plane and not coming back yet: its scanout memory goes back. */
-	if (front_ < 0 && !shown_)
+	return holdsIdleMemory();
+}
+
+size_t ImagePlane::buffersHeld() const
+{
+	return size_t(std::count_if(buffers_.begin(), buffers_.end(),
+				    [](const Buffer &b) { return b.buffer.isValid(); }));
+}
+
+bool ImagePlane::holdsIdleMemory() const
+{
+	return !shown_ && staged_ < 0 && pending_ < 0 && front_ < 0 && buffersHeld() > 0;
+}
+
+void ImagePlane::releaseIdleMemory()
+{
+	if (holdsIdleMemory())
 		buffers_ = {};
 }
 

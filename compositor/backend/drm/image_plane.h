@@ -24,7 +24,9 @@ struct DrmStats;
  * A plane that shows an image heapcomp draws on the CPU — its overlay,
  * the cursor — so that frames below need not draw it and a client
  * buffer can stay scanned out under it. Three buffers of scanout memory:
- * on screen, flipping to, and staged for the next commit.
+ * on screen, flipping to, and staged for the next commit. Switched off,
+ * it keeps them until told to let them go (releaseMemory()): shown again
+ * soon, it needs no allocation, no AddFB2 and no first touch of pages.
  */
 class ImagePlane
 {
@@ -71,7 +73,14 @@ public:
 	void addOff(kms::AtomicRequest &req) const;
 	/* A commit with addTo() went in; its flip, or its refusal (composed from now on). */
 	void committed();
-	void flipped();
+	/* A flip completed; true if the plane has just gone off the screen. */
+	bool flipped();
+	/* Buffers of scanout memory it has. */
+	size_t buffersHeld() const;
+	/* Off the screen, with scanout memory held. */
+	bool holdsIdleMemory() const;
+	/* Gives the buffers back if the plane is still off. */
+	void releaseIdleMemory();
 	void refused(const std::string &why, const std::string &output);
 	/*
 	 * Another session had the display and may have changed this plane:
