@@ -135,8 +135,58 @@ protected:
 	{
 		heapcomp_refuse_imports_from(nullptr, 0);
 		heapcomp_refuse_flips_of(nullptr, 0);
+		heapcomp_refuse_tests_of(nullptr, 0);
 	}
 };
+
+/*
+ * A TEST_ONLY commit refuses the client's buffer, with E2BIG as msm's
+ * does when a frame needs more than its planes can take: the buffer is
+ * composed, every frame is shown, no flip fails, and the refusal is the
+ * reason given. The verdict is kept, not tested again each frame; a
+ * buffer of other memory is tested on its own and scanned out.
+ */
+TEST_F(DrmMemoryRefusalTest, BufferTestOnlyRefusesIsComposed)
+{
+	const std::string cma = cmaHeapPath();
+	if (cma.empty())
+		SKIP_OR_FAIL_WITHOUT("no CMA heap");
+	ASSERT_NO_FATAL_FAILURE(start());
+	const comp::DrmStats before = drmStats();
+	heapcomp_refuse_tests_of("system", E2BIG);
+	Fullscreen f = showFullscreen();
+	ASSERT_TRUE(f.first.presented);
+	EXPECT_FALSE(f.first.zeroCopy());
+	EXPECT_NE(lastRefusal().find("TEST_ONLY"), std::string::npos) << lastRefusal();
+	EXPECT_NE(lastRefusal().find(std::strerror(E2BIG)), std::string::npos) << lastRefusal();
+	comp::DrmStats after = drmStats();
+	EXPECT_EQ(after.testRefusals, before.testRefusals + 1);
+	const uint64_t tests = after.testCommits;
+	for (int i = 0; i < 5; i++) {
+		PresentationRecord again = presentAndRecord(*client, f.surface(), f.wlBuffer);
+		EXPECT_TRUE(again.presented) << "frame " << i;
+		EXPECT_FALSE(again.zeroCopy()) << "frame " << i;
+	}
+	after = drmStats();
+	EXPECT_EQ(after.testCommits, tests) << "the refused buffer was tested again";
+	EXPECT_EQ(after.commitFailures, before.commitFailures);
+	comp::Screenshot shot = capture();
+	ASSERT_EQ(shot.width, kWidth);
+	EXPECT_EQ(shot.at(10, 10), kRed);
+	EXPECT_EQ(shot.at(10, kHeight - 10), kBlue);
+
+	bufmgr::Buffer contiguous = heapBuffer(cma, true);
+	ASSERT_TRUE(contiguous.isValid());
+	Proxy<wl_buffer> cmaBuffer = wrap(*client, contiguous);
+	PresentationRecord direct = presentAndRecord(*client, f.surface(), cmaBuffer);
+	ASSERT_TRUE(direct.presented);
+	EXPECT_TRUE(direct.zeroCopy()) << lastRefusal();
+	EXPECT_EQ(drmStats().testCommits, tests + 1);
+	shot = capture();
+	ASSERT_EQ(shot.width, kWidth);
+	EXPECT_EQ(shot.at(10, 10), kRed);
+	EXPECT_EQ(shot.at(10, kHeight - 10), kBlue);
+}
 
 /*
  * A display whose DMA cannot reach the CMA area (a DMA mask short of it):

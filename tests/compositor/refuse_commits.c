@@ -36,6 +36,8 @@ static pthread_mutex_t originLock = PTHREAD_MUTEX_INITIALIZER;
 static char refusedExporter[64];
 static char refusedFlips[64];
 static atomic_int flipError = EINVAL;
+static char refusedTests[64];
+static atomic_int testError = EINVAL;
 /* The FB_ID property's id, learnt from GETPROPERTY (0 until then). */
 static atomic_uint fbIdProperty;
 
@@ -74,6 +76,14 @@ void heapcomp_refuse_flips_of(const char *exporter, int error)
 	snprintf(refusedFlips, sizeof(refusedFlips), "%s", exporter ? exporter : "");
 	pthread_mutex_unlock(&originLock);
 	atomic_store(&flipError, error);
+}
+
+void heapcomp_refuse_tests_of(const char *exporter, int error)
+{
+	pthread_mutex_lock(&originLock);
+	snprintf(refusedTests, sizeof(refusedTests), "%s", exporter ? exporter : "");
+	pthread_mutex_unlock(&originLock);
+	atomic_store(&testError, error);
 }
 
 /* The exporter of dma-buf fd (exp_name in fdinfo), "" if none. */
@@ -115,12 +125,13 @@ static void remember(struct origin *table, uint32_t id, const char *exporter)
 }
 
 /* Whether a commit shows a framebuffer of the refused exporter's memory on a plane. */
-static bool refusedFlip(const struct drm_mode_atomic *atomic)
+/* Whether atomic shows a framebuffer made from exporter's memory (one of refusedFlips, refusedTests). */
+static bool showsMemoryOf(const struct drm_mode_atomic *atomic, const char *exporter)
 {
 	bool refused = false;
 	const uint32_t fbId = atomic_load(&fbIdProperty);
 	pthread_mutex_lock(&originLock);
-	if (refusedFlips[0]) {
+	if (exporter[0]) {
 		const uint32_t *counts = (const uint32_t *)(uintptr_t)atomic->count_props_ptr;
 		const uint32_t *props = (const uint32_t *)(uintptr_t)atomic->props_ptr;
 		const uint64_t *values = (const uint64_t *)(uintptr_t)atomic->prop_values_ptr;
@@ -132,7 +143,7 @@ static bool refusedFlip(const struct drm_mode_atomic *atomic)
 				continue;
 			const struct origin *fb = &fbOrigin[values[i] % TRACKED];
 			refused = values[i] && fb->id == values[i] &&
-				  strcmp(fb->exporter, refusedFlips) == 0;
+				  strcmp(fb->exporter, exporter) == 0;
 		}
 	}
 	pthread_mutex_unlock(&originLock);
@@ -202,11 +213,12 @@ int ioctl(int fd, unsigned long request, ...)
 			return -1;
 		}
 	}
-	if (request == DRM_IOCTL_MODE_ATOMIC &&
-	    !(((struct drm_mode_atomic *)arg)->flags & DRM_MODE_ATOMIC_TEST_ONLY) &&
-	    refusedFlip(arg)) {
-		errno = atomic_load(&flipError);
-		return -1;
+	if (request == DRM_IOCTL_MODE_ATOMIC) {
+		const bool test = ((struct drm_mode_atomic *)arg)->flags & DRM_MODE_ATOMIC_TEST_ONLY;
+		if (showsMemoryOf(arg, test ? refusedTests : refusedFlips)) {
+			errno = atomic_load(test ? &testError : &flipError);
+			return -1;
+		}
 	}
 	if (request == DRM_IOCTL_PRIME_FD_TO_HANDLE) {
 		struct drm_prime_handle *prime = arg;

@@ -31,6 +31,12 @@ void heapcomp_refuse_imports_from(const char *exporter, int error);
  * own limits). NULL: none.
  */
 void heapcomp_refuse_flips_of(const char *exporter, int error);
+/*
+ * TEST_ONLY commits that show a framebuffer made from that exporter's
+ * memory fail with error: a display that cannot take it on that plane
+ * (a format, a size, more planes than it has). NULL: none.
+ */
+void heapcomp_refuse_tests_of(const char *exporter, int error);
 /* Vblank events (DRM_IOCTL_WAIT_VBLANK with _DRM_VBLANK_EVENT) fail with error; 0: none. */
 void heapcomp_refuse_vblank_events(int error);
 /* Vblank events refused so far. */
