@@ -6,6 +6,8 @@
  */
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <drm_fourcc.h>
 
 #include "backend/drm/kms.h"
@@ -189,6 +191,7 @@ TEST_F(Scanout, SwitchingLosesNoFrameAndReleasesEveryBuffer)
 		small.back()->fill(colour);
 	}
 	int attached = 0;
+	std::map<const ShmBuffer *, int> attaches;
 	for (int round = 0; round < 4; round++) {
 		bool fullscreen = round % 2 == 0;
 		setFullscreen(window, fullscreen);
@@ -196,9 +199,16 @@ TEST_F(Scanout, SwitchingLosesNoFrameAndReleasesEveryBuffer)
 		for (size_t i = 0; i < buffers.size(); i++) {
 			Feedback f = present(window.surface(), buffers[i]->buffer());
 			attached++;
+			attaches[buffers[i].get()]++;
 			ASSERT_TRUE(f.presented) << "round " << round << " buffer " << i;
 			EXPECT_EQ(f.zeroCopy(), fullscreen) << "round " << round << " buffer " << i;
 			EXPECT_EQ(server.screenshot().at(1, 1), colours[i]) << "round " << round;
+			/* The frame on screen is this buffer: it stays the client's to keep until replaced. */
+			if (fullscreen) {
+				ASSERT_TRUE(client.roundtrip());
+				EXPECT_EQ(buffers[i]->releases(), attaches[buffers[i].get()] - 1)
+					<< "round " << round << " buffer " << i << " released on screen";
+			}
 		}
 	}
 	comp::RepaintStats s = stats();
