@@ -65,6 +65,7 @@ ClientBuffer::~ClientBuffer()
 			account_->dmaBufBuffers--;
 			account_->dmaBufBytes -= accountedBytes_;
 		}
+		account_->removeHeld(heldSource(), accountedBytes_);
 		if (account_->totals)
 			account_->totals->remove(*this, accountedBytes_);
 	}
@@ -83,6 +84,7 @@ void ClientBuffer::account(uint64_t bytes, uint64_t fds)
 		account_->dmaBufBuffers++;
 		account_->dmaBufBytes += bytes;
 	}
+	account_->addHeld(heldSource(), bytes);
 	if (account_->totals)
 		account_->totals->add(*this, bytes);
 }

@@ -118,6 +118,8 @@ private:
 	static void onResourceDestroy(wl_listener *listener, void *data);
 	void unlock();
 	void account(uint64_t bytes, uint64_t fds);
+	/* What its memory counts as in ClientAccount::heldBySource(). */
+	std::string heldSource() const { return type_ == Type::DmaBuf ? exporter_ : "wl_shm"; }
 
 	Type type_;
 	wl_resource *resource_;

@@ -260,6 +260,21 @@ void writePerClient(bufmgr::JsonWriter &json, Server &server, const char *key)
 		json.field("heap_hint_misses", account.heapHintMisses.load());
 		json.field("scanned_out_frames", account.scannedOutFrames.load());
 		json.field("scanout_refused_frames", account.scanoutRefusedFrames.load());
+		json.key("by_source");
+		json.beginArray();
+		for (const auto &[source, held] : account.heldBySource()) {
+			json.beginObject();
+			json.field("source", source);
+			writeCount(json, { held.buffers, held.bytes });
+			json.endObject();
+		}
+		json.endArray();
+		const ClientLimits &limits = server.config().limits;
+		json.key("heap_quota");
+		json.beginObject();
+		json.field("buffers", uint64_t(limits.heapBuffers));
+		json.field("bytes_per_heap", uint64_t(limits.heapMib) << 20);
+		json.endObject();
 		json.key("heap_allocations");
 		json.beginArray();
 		for (const auto &[pool, charge] : account.heapCharges) {

@@ -256,6 +256,34 @@ std::vector<HeapOriginRow> heapOriginRows(Server &server)
 	return rows;
 }
 
+namespace {
+
+/* A client's memory by source, with what heapcomp allocated for it from each heap. */
+std::vector<ClientRow::Source> clientSources(Server &server, const ClientAccount &account)
+{
+	std::map<std::string, ClientRow::Source> sources;
+	for (const auto &[name, held] : account.heldBySource()) {
+		ClientRow::Source &source = sources[name];
+		source.buffers = held.buffers;
+		source.bytes = held.bytes;
+	}
+	const HeapHints *hints = server.heapHints();
+	for (const auto &[pool, charge] : account.heapCharges) {
+		const HeapHints::Heap *heap = hints ? hints->findHeap(pool) : nullptr;
+		ClientRow::Source &source = sources[heap ? heap->info->name : std::to_string(pool)];
+		source.allocatedBuffers = charge.buffers;
+		source.allocatedBytes = charge.bytes;
+	}
+	std::vector<ClientRow::Source> rows;
+	for (auto &[name, source] : sources) {
+		source.name = name;
+		rows.push_back(std::move(source));
+	}
+	return rows;
+}
+
+} /* namespace */
+
 OverlayModel gatherModel(Server &server)
 {
 	OverlayModel model;
@@ -285,6 +313,11 @@ OverlayModel gatherModel(Server &server)
 		row.heapHintMisses = account.heapHintMisses;
 		row.scannedOutFrames = account.scannedOutFrames;
 		row.scanoutRefusedFrames = account.scanoutRefusedFrames;
+		row.sources = clientSources(server, account);
+		for (const auto &[pool, charge] : account.heapCharges)
+			row.allocatedBuffers += charge.buffers;
+		row.quotaBuffers = server.config().limits.heapBuffers;
+		row.quotaBytesPerHeap = uint64_t(server.config().limits.heapMib) << 20;
 		model.clients.push_back(std::move(row));
 	}
 	std::sort(model.clients.begin(), model.clients.end(),

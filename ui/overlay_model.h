@@ -139,6 +139,19 @@ struct ClientRow {
 	uint64_t heapHintMisses = 0;
 	uint64_t scannedOutFrames = 0;
 	uint64_t scanoutRefusedFrames = 0;
+	/* Its memory by source: what it holds, and what heapcomp allocated for it there. */
+	struct Source {
+		std::string name;	/* "wl_shm", or a dma-buf exporter or heap */
+		uint64_t buffers = 0;
+		uint64_t bytes = 0;
+		uint64_t allocatedBuffers = 0;
+		uint64_t allocatedBytes = 0;
+	};
+	std::vector<Source> sources;
+	/* Its heap quota: buffers allocated for it in all, and bytes from each heap. */
+	uint64_t allocatedBuffers = 0;
+	uint64_t quotaBuffers = 0;
+	uint64_t quotaBytesPerHeap = 0;
 };
 
 struct OutputRow {

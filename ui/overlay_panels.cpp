@@ -283,6 +283,31 @@ void clientsPanel(const OverlayModel &model, Dump dump)
 		}
 		ImGui::EndTable();
 	}
+	/* Each client's memory by where it came from, and its heap quota. */
+	if (beginTable("clientmemory", { "client", "memory", "buffers", "bytes", "allocated for it",
+					  "of quota" })) {
+		for (const ClientRow &client : model.clients) {
+			for (const ClientRow::Source &source : client.sources) {
+				Row row(dump, "clientmemory", client.label);
+				row.text("source", source.name);
+				row.number("buffers", source.buffers);
+				row.bytes("bytes", source.bytes);
+				row.text("allocated",
+					 source.allocatedBuffers
+						 ? std::to_string(source.allocatedBuffers) + ", " +
+							   bufmgr::formatBytes(source.allocatedBytes)
+						 : "-");
+				row.text("quota", source.allocatedBuffers
+							  ? bufmgr::formatBytes(client.quotaBytesPerHeap) +
+								    ", " +
+								    std::to_string(client.allocatedBuffers) +
+								    "/" + std::to_string(client.quotaBuffers) +
+								    " buffers"
+							  : "-");
+			}
+		}
+		ImGui::EndTable();
+	}
 }
 
 void surfacesPanel(const OverlayModel &model, Dump dump)

@@ -385,6 +385,19 @@ TEST_F(HeapHintsVm, FollowingTheHintIsScannedOutIgnoringItIsComposed)
 	EXPECT_GE(number(client, { "scanout_refused_frames" }).value_or(0), 5u) << text;
 	const Json &allocations = at(client, { "heap_allocations" });
 	ASSERT_EQ(allocations.array.size(), 2u) << text;
+	/* Its buffers by memory add up to all of them, and the heaps it was allocated from are there. */
+	uint64_t bySource = 0;
+	for (const Json &source : at(client, { "by_source" }).array)
+		bySource += number(source, { "buffers" }).value_or(0);
+	EXPECT_EQ(bySource, number(client, { "buffers" }).value_or(0)) << text;
+	for (const Json &charge : allocations.array) {
+		bool held = false;
+		for (const Json &source : at(client, { "by_source" }).array)
+			held = held || string(source, { "source" }) == string(charge, { "pool" });
+		EXPECT_TRUE(held) << string(charge, { "pool" }).value_or("?") << ": " << text;
+	}
+	EXPECT_EQ(number(client, { "heap_quota", "buffers" }), 64u) << text;
+	EXPECT_EQ(number(client, { "heap_quota", "bytes_per_heap" }), 256u << 20) << text;
 	/* Each charge names who pays for it in the kernel, as the heap list does. */
 	for (const Json &charge : allocations.array) {
 		const Json *heap = nullptr;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <thread>
 #include <memory>
 #include <optional>
@@ -141,14 +142,17 @@ TEST_F(OverlayTest, ShowsWhatTheStatisticsSay)
 		std::vector<std::string> dump;
 		bufmgr::StatsSnapshot stats;
 		std::vector<std::pair<std::string, uint64_t>> clientBytes;
+		std::map<std::string, comp::ClientAccount::Held> clientBySource;
 	};
 	Seen seen = runner.run([this](comp::Server &server) {
 		EXPECT_TRUE(overlay->redraw());
 		Seen seen;
 		seen.dump = overlay->dump();
 		seen.stats = server.bufferManager().stats().snapshot();
-		for (const comp::ClientState *state : server.clientStates())
+		for (const comp::ClientState *state : server.clientStates()) {
 			seen.clientBytes.emplace_back(state->label(), state->account().bytes);
+			seen.clientBySource = state->account().heldBySource();
+		}
 		return seen;
 	});
 	ASSERT_FALSE(seen.stats.sources.empty());
@@ -176,6 +180,16 @@ TEST_F(OverlayTest, ShowsWhatTheStatisticsSay)
 	ASSERT_NE(clientLine, nullptr);
 	EXPECT_EQ(field(*clientLine, "bytes"), std::to_string(seen.clientBytes[0].second));
 	EXPECT_EQ(field(*clientLine, "bytes"), std::to_string(64 * 32 * 4));
+	/* Its memory by source: one wl_shm buffer, nothing heapcomp allocated for it. */
+	ASSERT_EQ(seen.clientBySource.size(), 1u);
+	const std::string *memoryLine =
+		findLine(seen.dump, "clientmemory " + seen.clientBytes[0].first);
+	ASSERT_NE(memoryLine, nullptr);
+	EXPECT_EQ(field(*memoryLine, "source"), "\"wl_shm\"") << *memoryLine;
+	EXPECT_EQ(field(*memoryLine, "buffers"),
+		  std::to_string(seen.clientBySource.at("wl_shm").buffers));
+	EXPECT_EQ(field(*memoryLine, "bytes"), std::to_string(64 * 32 * 4));
+	EXPECT_EQ(field(*memoryLine, "allocated"), "\"-\"") << *memoryLine;
 	const std::string *outputLine = findLine(seen.dump, "output HEADLESS-1");
 	ASSERT_NE(outputLine, nullptr);
 	EXPECT_NE(field(*outputLine, "composed"), "0");
