@@ -410,6 +410,58 @@ TEST(Executable, SignalsScreenshotAndStop)
 }
 
 /*
+ * --overlay: the statistics overlay is shown from the start, in the top
+ * right corner of the screenshot, and the statistics say so.
+ */
+TEST(Executable, OverlayShownFromTheStart)
+{
+	std::string png = outputPath("exe-overlay.png");
+	std::string stats = outputPath("exe-overlay.json");
+	std::string out = outputPath("exe-overlay.txt");
+	unlink(png.c_str());
+	unlink(stats.c_str());
+	std::string socket = "heapcomp-overlay-" + std::to_string(getpid());
+	Child child({ HEAPCOMP_BINARY, "--socket", socket, "--width", "800", "--height", "600",
+		      "--overlay", "--screenshot", png, "--stats", stats },
+		    "unused", out);
+	ASSERT_TRUE(child.running());
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+	while (readFile(out).find("WAYLAND_DISPLAY=" + socket) == std::string::npos &&
+	       std::chrono::steady_clock::now() < deadline)
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+	ASSERT_NE(readFile(out).find("WAYLAND_DISPLAY=" + socket), std::string::npos) << readFile(out);
+	ASSERT_EQ(child.signal(SIGUSR1), 0);
+	while ((access(png.c_str(), R_OK) != 0 || access(stats.c_str(), R_OK) != 0) &&
+	       std::chrono::steady_clock::now() < deadline)
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+	std::this_thread::sleep_for(std::chrono::milliseconds(200));
+	ASSERT_EQ(child.signal(SIGTERM), 0);
+	EXPECT_EQ(child.wait(10000), 0) << readFile(out);
+
+	std::optional<Json> json = parseJson(readFile(stats));
+	ASSERT_TRUE(json) << readFile(stats);
+	EXPECT_TRUE(at(*json, { "overlay", "shown" }).boolean) << readFile(stats);
+	EXPECT_GE(number(*json, { "overlay", "redraws" }).value_or(0), 1u) << readFile(stats);
+	const uint64_t x = number(*json, { "overlay", "x" }).value_or(0);
+	const uint64_t width = number(*json, { "overlay", "width" }).value_or(0);
+	EXPECT_EQ(x + width, 800u - 8u) << readFile(stats);
+
+	auto image = comp::readPng(png);
+	ASSERT_TRUE(image) << image.error().message() << readFile(out);
+	ASSERT_EQ(image->width, 800u);
+	/* Its panels are drawn over the background; the left edge shows none of it. */
+	size_t lit = 0, leftLit = 0;
+	for (uint32_t y = 0; y < image->height; y++)
+		for (uint32_t x = 0; x < image->width; x++) {
+			const bool on = (image->argb[y * image->width + x] & 0x00ffffffu) != 0;
+			lit += on;
+			leftLit += on && x < 100;
+		}
+	EXPECT_GT(lit, size_t(680) * 200) << "the overlay is not in the screenshot";
+	EXPECT_EQ(leftLit, 0u);
+}
+
+/*
  * heapcomp --backend drm (the VM's VKMS) with argv as its client: what
  * SIGUSR1 screenshots (read through the writeback connector, so what the
  * display read) until one shows the client, judged by shown() between 0
