@@ -28,7 +28,7 @@ namespace {
 
 constexpr int32_t kMargin = 8;
 /* How often the panels are redrawn while the allocation benchmark runs. */
-constexpr std::chrono::milliseconds kBenchPeriod(100);
+constexpr std::chrono::milliseconds kBenchPeriod(200);
 /* Changes whose damage is kept: a plane's three buffers are at most two behind. */
 constexpr size_t kDamageKept = 4;
 
@@ -598,7 +598,7 @@ int Overlay::onTimer(void *data)
 		return 0;
 	if (auto ret = overlay->redraw(); !ret)
 		LOG_ERROR("overlay: %s", ret.error().message().c_str());
-	/* A benchmark under way is plotted live: a point every tenth of a second. */
+	/* A benchmark under way is plotted live: five points a second, the most the overlay redraws. */
 	const auto period = overlay->benchRunning_ ? std::min(overlay->config_.period, kBenchPeriod)
 						   : overlay->config_.period;
 	wl_event_source_timer_update(overlay->timer_.get(), int(period.count()));

@@ -140,6 +140,43 @@ protected:
 };
 
 /*
+ * A client buffer the display cannot import (PRIME refused, as for memory
+ * its DMA cannot reach): composed, the failure given as the reason and
+ * counted once, not tried again on each frame.
+ */
+TEST_F(DrmMemoryRefusalTest, ClientBufferTheDisplayCannotImportIsComposed)
+{
+	ASSERT_NO_FATAL_FAILURE(start());
+	Fullscreen f = showFullscreen();
+	ASSERT_TRUE(f.first.zeroCopy()) << lastRefusal();
+	/* Writeback's buffer first: it may come from the memory refused next. */
+	ASSERT_EQ(capture().width, kWidth);
+	const comp::DrmStats before = drmStats();
+	heapcomp_refuse_imports_from("system", EINVAL);
+	bufmgr::Buffer unreachable = heapBuffer("/dev/dma_heap/system", false);
+	ASSERT_TRUE(unreachable.isValid());
+	Proxy<wl_buffer> unreachableBuffer = wrap(*client, unreachable);
+	PresentationRecord first = presentAndRecord(*client, f.surface(), unreachableBuffer);
+	ASSERT_TRUE(first.presented);
+	EXPECT_FALSE(first.zeroCopy());
+	EXPECT_NE(lastRefusal().find("import"), std::string::npos) << lastRefusal();
+	EXPECT_EQ(drmStats().framebufferFailures, before.framebufferFailures + 1);
+	for (int i = 0; i < 5; i++) {
+		PresentationRecord again = presentAndRecord(*client, f.surface(), unreachableBuffer);
+		EXPECT_TRUE(again.presented) << "frame " << i;
+		EXPECT_FALSE(again.zeroCopy()) << "frame " << i;
+	}
+	const comp::DrmStats after = drmStats();
+	EXPECT_EQ(after.framebufferFailures, before.framebufferFailures + 1)
+		<< "the import was tried again";
+	EXPECT_EQ(after.commitFailures, before.commitFailures);
+	comp::Screenshot shot = capture();
+	ASSERT_EQ(shot.width, kWidth);
+	EXPECT_EQ(shot.at(10, 10), kRed);
+	EXPECT_EQ(shot.at(10, kHeight - 10), kBlue);
+}
+
+/*
  * A TEST_ONLY commit refuses the client's buffer, with E2BIG as msm's
  * does when a frame needs more than its planes can take: the buffer is
  * composed, every frame is shown, no flip fails, and the refusal is the
