@@ -363,6 +363,17 @@ TEST(ThirdParty, WestonSimpleDmabufEgl)
 	EXPECT_EQ(countOpenFds(), fds);
 }
 
+/* Whether heapcomp, its output going to out, said before deadline that it listens on socket. */
+bool listening(const std::string &out, const std::string &socket,
+	       std::chrono::steady_clock::time_point deadline)
+{
+	const std::string line = "WAYLAND_DISPLAY=" + socket;
+	while (readFile(out).find(line) == std::string::npos &&
+	       std::chrono::steady_clock::now() < deadline)
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+	return readFile(out).find(line) != std::string::npos;
+}
+
 /* The heapcomp executable itself, as scripts use it. */
 TEST(Executable, ScreenshotAndExitAfterFrames)
 {
@@ -426,10 +437,7 @@ TEST(Executable, OverlayShownFromTheStart)
 		    "unused", out);
 	ASSERT_TRUE(child.running());
 	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-	while (readFile(out).find("WAYLAND_DISPLAY=" + socket) == std::string::npos &&
-	       std::chrono::steady_clock::now() < deadline)
-		std::this_thread::sleep_for(std::chrono::milliseconds(50));
-	ASSERT_NE(readFile(out).find("WAYLAND_DISPLAY=" + socket), std::string::npos) << readFile(out);
+	ASSERT_TRUE(listening(out, socket, deadline)) << readFile(out);
 	ASSERT_EQ(child.signal(SIGUSR1), 0);
 	while ((access(png.c_str(), R_OK) != 0 || access(stats.c_str(), R_OK) != 0) &&
 	       std::chrono::steady_clock::now() < deadline)
@@ -484,10 +492,7 @@ void expectShownOnDrm(const std::vector<std::string> &argv, const std::string &n
 			 "unused", out);
 	ASSERT_TRUE(compositor.running());
 	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
-	while (readFile(out).find("WAYLAND_DISPLAY=") == std::string::npos &&
-	       std::chrono::steady_clock::now() < deadline)
-		std::this_thread::sleep_for(std::chrono::milliseconds(50));
-	ASSERT_NE(readFile(out).find("WAYLAND_DISPLAY=" + socket), std::string::npos) << readFile(out);
+	ASSERT_TRUE(listening(out, socket, deadline)) << readFile(out);
 
 	const std::string clientOut = outputPath("exe-drm-" + name + "-client.txt");
 	Child client(argv, socket, clientOut);
@@ -524,6 +529,96 @@ double litShare(const comp::PngImage &image, uint32_t w, uint32_t h)
 		for (uint32_t x = 0; x < w; x++)
 			lit += (image.argb[size_t(y) * image.width + x] & 0xffffff) != 0;
 	return double(lit) / (double(w) * h);
+}
+
+/*
+ * --overlay on the DRM backend: the statistics overlay goes on an overlay
+ * plane of its own over heapcomp-demo-client fullscreen, whose frames stay
+ * scanned out while it shows, and the display (writeback) shows its panels.
+ */
+TEST(Executable, DrmOverlayOnItsPlaneKeepsTheClientScannedOut)
+{
+	if (access("/dev/dri/card0", R_OK) != 0) {
+		if (getenv("HEAPCOMP_VM"))
+			FAIL() << "no KMS device in the VM";
+		GTEST_SKIP() << "no KMS device";
+	}
+	std::string png = outputPath("exe-drm-overlay.png");
+	std::string stats = outputPath("exe-drm-overlay.json");
+	std::string out = outputPath("exe-drm-overlay.txt");
+	std::string socket = "heapcomp-drm-overlay-" + std::to_string(getpid());
+	Child compositor({ HEAPCOMP_BINARY, "--backend", "drm", "--mode", "640x480", "--overlay",
+			   "--socket", socket, "--screenshot", png, "--stats", stats },
+			 "unused", out);
+	ASSERT_TRUE(compositor.running());
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+	ASSERT_TRUE(listening(out, socket, deadline)) << readFile(out);
+	const std::string clientOut = outputPath("exe-drm-overlay-client.txt");
+	Child client({ HEAPCOMP_DEMO_CLIENT, "--fullscreen", "--frames", "100000" }, socket,
+		     clientOut);
+	ASSERT_TRUE(client.running());
+
+	/* A screenshot and the statistics at this moment. */
+	auto snapshot = [&]() -> std::optional<Json> {
+		unlink(png.c_str());
+		unlink(stats.c_str());
+		if (compositor.signal(SIGUSR1) != 0)
+			return std::nullopt;
+		auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+		while ((access(png.c_str(), R_OK) != 0 || access(stats.c_str(), R_OK) != 0) &&
+		       std::chrono::steady_clock::now() < until)
+			std::this_thread::sleep_for(std::chrono::milliseconds(100));
+		std::this_thread::sleep_for(std::chrono::milliseconds(200));
+		return parseJson(readFile(stats));
+	};
+	auto scannedOut = [](const Json &json) {
+		return number(at(json, { "outputs" }).array.at(0), { "repaint", "scanned_out" })
+			.value_or(0);
+	};
+	std::optional<Json> json;
+	while (std::chrono::steady_clock::now() < deadline) {
+		json = snapshot();
+		ASSERT_TRUE(json) << readFile(out);
+		if (scannedOut(*json) >= 30 && at(*json, { "overlay", "on_plane" }).boolean)
+			break;
+		std::this_thread::sleep_for(std::chrono::milliseconds(500));
+	}
+	ASSERT_TRUE(at(*json, { "overlay", "shown" }).boolean) << readFile(stats);
+	ASSERT_TRUE(at(*json, { "overlay", "on_plane" }).boolean) << readFile(stats);
+	const uint64_t before = scannedOut(*json);
+	ASSERT_GE(before, 30u) << readFile(stats) << readFile(clientOut);
+
+	/* A second on, the client's frames still go to the display as they are. */
+	std::this_thread::sleep_for(std::chrono::seconds(1));
+	json = snapshot();
+	ASSERT_TRUE(json) << readFile(out);
+	EXPECT_TRUE(at(*json, { "overlay", "on_plane" }).boolean) << readFile(stats);
+	EXPECT_GE(scannedOut(*json), before + 10) << readFile(stats);
+
+	/* What the display read has the panels where the overlay is. */
+	auto image = comp::readPng(png);
+	ASSERT_TRUE(image) << image.error().message() << readFile(out);
+	ASSERT_EQ(image->width, 640u);
+	const uint64_t x = number(*json, { "overlay", "x" }).value_or(0);
+	const uint64_t y = number(*json, { "overlay", "y" }).value_or(0);
+	const uint64_t w = number(*json, { "overlay", "width" }).value_or(0);
+	const uint64_t h = number(*json, { "overlay", "height" }).value_or(0);
+	ASSERT_GT(w * h, 0u) << readFile(stats);
+	ASSERT_LE(x + w, 640u);
+	ASSERT_LE(y + h, 480u);
+	/* Its background is near black; the demo client's gradient under it is brighter. */
+	size_t panel = 0;
+	for (uint64_t py = y; py < y + h; py++)
+		for (uint64_t px = x; px < x + w; px++) {
+			const uint32_t p = image->argb[py * image->width + px];
+			panel += ((p >> 16) & 0xff) < 0x30 && ((p >> 8) & 0xff) < 0x30 && (p & 0xff) < 0x30;
+		}
+	EXPECT_GT(double(panel) / double(w * h), 0.5) << "the overlay is not on the display";
+
+	ASSERT_EQ(client.signal(SIGTERM), 0);
+	client.wait(10000);
+	ASSERT_EQ(compositor.signal(SIGTERM), 0);
+	EXPECT_EQ(compositor.wait(20000), 0) << readFile(out);
 }
 
 TEST(Executable, DrmBackendShowsWestonSimpleShm)
