@@ -335,11 +335,19 @@ std::string AllocBenchmark::resultsJson() const
 	if (board.empty())
 		board = firstLine("/sys/class/dmi/id/product_name");
 	json.field("board", board);
+	/* CMA's size, and where it was read: sysfs on newer kernels, debugfs where mounted. */
 	uint64_t cmaBytes = 0;
-	for (const bufmgr::CmaAreaInfo &area : bufmgr::readCmaAreas(manager_.paths(), {}))
+	bool sysfs = false, debugfs = false;
+	for (const bufmgr::CmaAreaInfo &area : bufmgr::readCmaAreas(manager_.paths(), {})) {
 		cmaBytes += area.totalBytes();
+		sysfs = sysfs || area.totalPages;
+		debugfs = debugfs || (!area.totalPages && area.debugCount);
+	}
 	json.field("cma_bytes", cmaBytes);
-	json.field("stats_source", "heapcomp control socket");
+	json.field("stats_source", sysfs && debugfs ? "sysfs and debugfs"
+				   : sysfs	     ? "sysfs"
+				   : debugfs	     ? "debugfs"
+						     : "none: no CMA area is readable");
 #ifdef NDEBUG
 	json.field("library_build_type", "release");
 #else

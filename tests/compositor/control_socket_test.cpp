@@ -476,6 +476,13 @@ TEST(ControlSocket, BenchReportsGoogleBenchmarkJson)
 	EXPECT_GT(number(*results, { "context", "num_cpus" }).value_or(0), 0u);
 	EXPECT_FALSE(string(*results, { "context", "kernel" }).value_or("").empty());
 	EXPECT_EQ(at(*results, { "context", "cma_bytes" }).type, Json::Type::Number);
+	EXPECT_EQ(at(*results, { "context", "board" }).type, Json::Type::String);
+	/* Where the CMA size was read; nowhere, said so, when there is none. */
+	const std::string statsSource = string(*results, { "context", "stats_source" }).value_or("");
+	if (number(*results, { "context", "cma_bytes" }).value_or(0) == 0)
+		EXPECT_EQ(statsSource.rfind("none", 0), 0u) << statsSource;
+	else
+		EXPECT_NE(statsSource.find("fs"), std::string::npos) << statsSource;
 	const Json &memfd = findBenchmark(*results, "memfd");
 	ASSERT_EQ(memfd.type, Json::Type::Object) << run.output;
 	EXPECT_EQ(string(memfd, { "name" }), "alloc/memfd/65536/threads:2");
@@ -557,6 +564,9 @@ TEST(ControlSocket, BenchAllocatesFromTheHeaps)
 	std::optional<Json> results = parseJson(run.output);
 	ASSERT_TRUE(results) << run.output;
 	EXPECT_GT(number(*results, { "context", "cma_bytes" }).value_or(0), 0u) << run.output;
+	/* The VM's kernel has total_pages in sysfs. */
+	EXPECT_EQ(string(*results, { "context", "stats_source" }).value_or("").rfind("sysfs", 0), 0u)
+		<< run.output;
 	for (const char *source : { "dma-heap:system", "dma-heap:default_cma_region", "memfd" }) {
 		const Json &entry = findBenchmark(*results, source);
 		ASSERT_EQ(entry.type, Json::Type::Object) << source << ": " << run.output;
