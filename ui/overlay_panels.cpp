@@ -257,6 +257,17 @@ void cmaPanel(const OverlayModel &model, Dump dump)
 			 area.fragmentation.value_or(0.0));
 		ImGui::PlotHistogram("##cmamap", slices.data(), int(slices.size()), 0, label, 0.0f,
 				     255.0f, ImVec2(ImGui::GetContentRegionAvail().x, 32));
+		if (dump) {
+			char fragmentation[16];
+			snprintf(fragmentation, sizeof(fragmentation), "%.2f",
+				 area.fragmentation.value_or(0.0));
+			uint64_t used = 0;
+			for (uint8_t slice : area.occupancy)
+				used += slice;
+			dump.add("cmamap " + area.name + " slices=" + std::to_string(area.occupancy.size()) +
+				 " used_share=" + std::to_string(used * 100 / (255 * area.occupancy.size())) +
+				 "% fragmentation=" + fragmentation);
+		}
 	}
 }
 

@@ -350,6 +350,40 @@ TEST(CmaAreaReader, ReadsABitmapAgainOnlyWhenItsCountersMove)
 }
 
 /* Each counted area's three counter files, opened once and closed with the reader. */
+/*
+ * A CMA area a quarter in use: the CMA panel draws its size, free space
+ * and largest free run as the files say, and its map a quarter full.
+ */
+TEST(OverlayCma, ShowsTheAreaAndItsMap)
+{
+	FixtureTree tree;
+	tree.heap("reserved");
+	writeCmaArea(tree, "reserved", 16, 16);
+	comp::ServerConfig config = ServerRunner::defaultConfig();
+	config.bufferManager.paths = tree.paths();
+	ServerRunner runner(config);
+	ASSERT_TRUE(runner.ok()) << runner.error();
+	std::vector<std::string> dump = runner.run([&tree](comp::Server &server) {
+		comp::OverlayConfig config;
+		config.keepDump = true;
+		config.paths = tree.paths();
+		auto overlay = comp::Overlay::create(server, config);
+		EXPECT_TRUE(overlay->setShown(true));
+		EXPECT_TRUE(overlay->redraw());
+		return overlay->dump();
+	});
+	const uint64_t page = uint64_t(sysconf(_SC_PAGESIZE));
+	const std::string *area = findLine(dump, "cma reserved");
+	ASSERT_NE(area, nullptr);
+	EXPECT_EQ(field(*area, "total_bytes"), std::to_string(64 * page)) << *area;
+	EXPECT_EQ(field(*area, "free_bytes"), std::to_string(48 * page)) << *area;
+	EXPECT_EQ(field(*area, "largest_free_bytes"), std::to_string(48 * page)) << *area;
+	const std::string *map = findLine(dump, "cmamap reserved");
+	ASSERT_NE(map, nullptr);
+	EXPECT_EQ(field(*map, "used_share"), "25%") << *map;
+	EXPECT_EQ(field(*map, "fragmentation"), "0.00") << *map;
+}
+
 TEST(CmaAreaReader, HoldsItsCounterFilesOpenWhileItLives)
 {
 	FixtureTree tree;
