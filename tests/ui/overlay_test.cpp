@@ -586,6 +586,17 @@ TEST(BenchTrace, AddsTheMeanSinceTheLastLook)
 	EXPECT_EQ(trace.series()[0].meanUs, (std::vector<float>{ 7.0f }));
 }
 
+/* Keys pressed in order, then released in reverse. */
+void pressKeys(ServerRunner &runner, const std::vector<uint32_t> &keys)
+{
+	runner.run([&](comp::Server &server) {
+		for (uint32_t key : keys)
+			server.headlessBackend()->injectKey(key, true);
+		for (auto it = keys.rbegin(); it != keys.rend(); ++it)
+			server.headlessBackend()->injectKey(*it, false);
+	});
+}
+
 /*
  * Super+F12 shows and hides it; the client with the keyboard gets
  * neither press nor release of F12, and every other key as before.
@@ -598,14 +609,7 @@ TEST_F(OverlayTest, SuperF12TogglesAndStaysWithTheCompositor)
 	ASSERT_TRUE(window.ok);
 	ASSERT_TRUE(client.dispatchUntil([&] { return client.keyboardFocus == window.window.surface(); }));
 
-	auto press = [this](std::vector<uint32_t> keys) {
-		runner.run([&](comp::Server &server) {
-			for (uint32_t key : keys)
-				server.headlessBackend()->injectKey(key, true);
-			for (auto it = keys.rbegin(); it != keys.rend(); ++it)
-				server.headlessBackend()->injectKey(*it, false);
-		});
-	};
+	auto press = [this](std::vector<uint32_t> keys) { pressKeys(runner, keys); };
 	press({ KEY_LEFTMETA, KEY_F12 });
 	EXPECT_TRUE(overlay->shown());
 	ASSERT_TRUE(runner.drawFrames(2));
@@ -620,6 +624,32 @@ TEST_F(OverlayTest, SuperF12TogglesAndStaysWithTheCompositor)
 	}));
 	EXPECT_EQ(client.keysPressed,
 		  (std::vector<uint32_t>{ KEY_LEFTMETA, KEY_F12, KEY_LEFTMETA, KEY_A }));
+}
+
+/*
+ * The binding is matched on keysyms and modifiers, not keycodes: with the
+ * left Alt and Super keys swapped in the keymap, the key labelled Alt is
+ * Super, and the one labelled Super is Alt.
+ */
+TEST(OverlayKeys, FollowTheKeymapNotTheKeycodes)
+{
+	comp::ServerConfig config = ServerRunner::defaultConfig();
+	config.xkbOptions = "altwin:swap_lalt_lwin";
+	ServerRunner runner(config);
+	ASSERT_TRUE(runner.ok()) << runner.error();
+	std::unique_ptr<comp::Overlay> overlay = runner.run([](comp::Server &server) {
+		auto overlay = comp::Overlay::create(server, comp::OverlayConfig{});
+		overlay->bindToggleKey();
+		return overlay;
+	});
+	auto press = [&runner](std::vector<uint32_t> keys) { pressKeys(runner, keys); };
+	press({ KEY_LEFTMETA, KEY_F12 });
+	EXPECT_FALSE(runner.run([&](comp::Server &) { return overlay->shown(); }))
+		<< "the Super keycode, Alt in this keymap, toggled it";
+	press({ KEY_LEFTALT, KEY_F12 });
+	EXPECT_TRUE(runner.run([&](comp::Server &) { return overlay->shown(); }))
+		<< "the Alt keycode, Super in this keymap, did not toggle it";
+	runner.run([&](comp::Server &) { overlay.reset(); });
 }
 
 } /* namespace */
