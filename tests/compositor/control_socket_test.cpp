@@ -94,8 +94,10 @@ struct HeapctlRun {
 
 HeapctlRun heapctl(const std::vector<std::string> &args)
 {
+	/* Each test is a process of its own, and ctest runs two at once: the pid keeps them apart. */
 	static int runs;
-	std::string out = outputPath("heapctl-" + std::to_string(runs++) + ".txt");
+	std::string out = outputPath("heapctl-" + std::to_string(getpid()) + "-" +
+				     std::to_string(runs++) + ".txt");
 	std::vector<std::string> argv = { HEAPCTL_PATH };
 	argv.insert(argv.end(), args.begin(), args.end());
 	Child child(argv, "unused", out);
