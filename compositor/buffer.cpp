@@ -65,7 +65,7 @@ ClientBuffer::~ClientBuffer()
 			account_->dmaBufBuffers--;
 			account_->dmaBufBytes -= accountedBytes_;
 		}
-		account_->removeHeld(heldSource(), accountedBytes_);
+		account_->held.remove(*this, accountedBytes_);
 		if (account_->totals)
 			account_->totals->remove(*this, accountedBytes_);
 	}
@@ -84,7 +84,7 @@ void ClientBuffer::account(uint64_t bytes, uint64_t fds)
 		account_->dmaBufBuffers++;
 		account_->dmaBufBytes += bytes;
 	}
-	account_->addHeld(heldSource(), bytes);
+	account_->held.add(*this, bytes);
 	if (account_->totals)
 		account_->totals->add(*this, bytes);
 }
@@ -189,6 +189,15 @@ void ClientBufferTotals::add(const ClientBuffer &buffer, uint64_t bytes)
 	Count &exporter = byExporter_[buffer.exporter()];
 	exporter.buffers++;
 	exporter.bytes += bytes;
+}
+
+std::vector<std::pair<std::string, ClientBufferTotals::Count>> ClientBufferTotals::bySource() const
+{
+	std::vector<std::pair<std::string, Count>> sources;
+	if (shm_.buffers)
+		sources.emplace_back("wl_shm", shm_);
+	sources.insert(sources.end(), byExporter_.begin(), byExporter_.end());
+	return sources;
 }
 
 void ClientBufferTotals::remove(const ClientBuffer &buffer, uint64_t bytes)

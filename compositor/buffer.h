@@ -11,6 +11,7 @@
 
 #include <bufmgr/buffer.h>
 
+#include "buffer_totals.h"
 #include "render/renderer.h"
 
 namespace comp {
@@ -118,8 +119,6 @@ private:
 	static void onResourceDestroy(wl_listener *listener, void *data);
 	void unlock();
 	void account(uint64_t bytes, uint64_t fds);
-	/* What its memory counts as in ClientAccount::heldBySource(). */
-	std::string heldSource() const { return type_ == Type::DmaBuf ? exporter_ : "wl_shm"; }
 
 	Type type_;
 	wl_resource *resource_;
@@ -144,34 +143,6 @@ private:
 	std::shared_ptr<ClientAccount> account_;
 	uint64_t accountedBytes_ = 0;
 	uint64_t accountedFds_ = 0;
-};
-
-/*
- * Every client's live buffers together, by type and dma-buf exporter:
- * the server's, and reached from each client's account, so that a
- * buffer counts here from its wl_buffer until its last lock goes. Event
- * loop thread only.
- */
-class ClientBufferTotals
-{
-public:
-	struct Count {
-		uint64_t buffers = 0;
-		uint64_t bytes = 0;
-	};
-
-	const Count &shm() const { return shm_; }
-	const Count &dmaBuf() const { return dmaBuf_; }
-	/* The dma-bufs again, by ClientBuffer::exporter(); no empty entries. */
-	const std::map<std::string, Count> &dmaBufByExporter() const { return byExporter_; }
-
-	void add(const ClientBuffer &buffer, uint64_t bytes);
-	void remove(const ClientBuffer &buffer, uint64_t bytes);
-
-private:
-	Count shm_;
-	Count dmaBuf_;
-	std::map<std::string, Count> byExporter_;
 };
 
 /* DRM fourcc of a wl_shm format (ARGB8888 and XRGB8888 differ). */

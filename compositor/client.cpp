@@ -77,32 +77,6 @@ bool admitBytes(wl_client *client, const char *limit, const char *what, uint64_t
 
 } /* namespace */
 
-void ClientAccount::addHeld(const std::string &source, uint64_t bytes)
-{
-	std::lock_guard lock(heldMutex_);
-	Held &held = heldBySource_[source];
-	held.buffers++;
-	held.bytes += bytes;
-}
-
-void ClientAccount::removeHeld(const std::string &source, uint64_t bytes)
-{
-	std::lock_guard lock(heldMutex_);
-	auto it = heldBySource_.find(source);
-	if (it == heldBySource_.end())
-		return;
-	it->second.buffers--;
-	it->second.bytes -= bytes;
-	if (it->second.buffers == 0)
-		heldBySource_.erase(it);
-}
-
-std::map<std::string, ClientAccount::Held> ClientAccount::heldBySource() const
-{
-	std::lock_guard lock(heldMutex_);
-	return heldBySource_;
-}
-
 bool admitDmaBufBytes(wl_client *client, const ClientAccount &account, const ClientLimits &limits,
 		      uint64_t more)
 {

@@ -5,15 +5,14 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "buffer_totals.h"
 #include "wayland_util.h"
 
 namespace comp {
 
-class ClientBufferTotals;
 class Server;
 
 /*
@@ -61,20 +60,8 @@ struct ClientAccount {
 	std::vector<HeldHeapBuffer> heldHeapBuffers;
 	/* Every client's buffers, which this client's count in too. */
 	std::shared_ptr<ClientBufferTotals> totals;
-
-	/* Its wl_buffers by memory: "wl_shm", or the dma-buf's exporter ("system", "udmabuf"). */
-	struct Held {
-		uint64_t buffers = 0;
-		uint64_t bytes = 0;
-	};
-	void addHeld(const std::string &source, uint64_t bytes);
-	void removeHeld(const std::string &source, uint64_t bytes);
-	std::map<std::string, Held> heldBySource() const;
-
-private:
-	/* A buffer may go on another thread than the statistics are read on. */
-	mutable std::mutex heldMutex_;
-	std::map<std::string, Held> heldBySource_;
+	/* Its own, by type and exporter. Event loop only. */
+	ClientBufferTotals held;
 };
 
 /*

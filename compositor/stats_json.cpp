@@ -262,10 +262,10 @@ void writePerClient(bufmgr::JsonWriter &json, Server &server, const char *key)
 		json.field("scanout_refused_frames", account.scanoutRefusedFrames.load());
 		json.key("by_source");
 		json.beginArray();
-		for (const auto &[source, held] : account.heldBySource()) {
+		for (const auto &[source, count] : account.held.bySource()) {
 			json.beginObject();
 			json.field("source", source);
-			writeCount(json, { held.buffers, held.bytes });
+			writeCount(json, count);
 			json.endObject();
 		}
 		json.endArray();

@@ -262,10 +262,10 @@ namespace {
 std::vector<ClientRow::Source> clientSources(Server &server, const ClientAccount &account)
 {
 	std::map<std::string, ClientRow::Source> sources;
-	for (const auto &[name, held] : account.heldBySource()) {
+	for (const auto &[name, count] : account.held.bySource()) {
 		ClientRow::Source &source = sources[name];
-		source.buffers = held.buffers;
-		source.bytes = held.bytes;
+		source.buffers = count.buffers;
+		source.bytes = count.bytes;
 	}
 	const HeapHints *hints = server.heapHints();
 	for (const auto &[pool, charge] : account.heapCharges) {

@@ -252,15 +252,12 @@ void cmaPanel(const OverlayModel &model, Dump dump)
 			continue;
 		/* The area's slices left to right, each as full as it is in use. */
 		std::vector<float> slices(area.occupancy.begin(), area.occupancy.end());
-		char label[96];
-		snprintf(label, sizeof(label), "%s map, fragmentation %.2f", area.name.c_str(),
-			 area.fragmentation.value_or(0.0));
-		ImGui::PlotHistogram("##cmamap", slices.data(), int(slices.size()), 0, label, 0.0f,
+		char fragmentation[16];
+		snprintf(fragmentation, sizeof(fragmentation), "%.2f", area.fragmentation.value_or(0.0));
+		const std::string label = area.name + " map, fragmentation " + fragmentation;
+		ImGui::PlotHistogram("##cmamap", slices.data(), int(slices.size()), 0, label.c_str(), 0.0f,
 				     255.0f, ImVec2(ImGui::GetContentRegionAvail().x, 32));
 		if (dump) {
-			char fragmentation[16];
-			snprintf(fragmentation, sizeof(fragmentation), "%.2f",
-				 area.fragmentation.value_or(0.0));
 			uint64_t used = 0;
 			for (uint8_t slice : area.occupancy)
 				used += slice;

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
-#include <map>
+#include <utility>
 #include <thread>
 #include <memory>
 #include <optional>
@@ -142,7 +142,7 @@ TEST_F(OverlayTest, ShowsWhatTheStatisticsSay)
 		std::vector<std::string> dump;
 		bufmgr::StatsSnapshot stats;
 		std::vector<std::pair<std::string, uint64_t>> clientBytes;
-		std::map<std::string, comp::ClientAccount::Held> clientBySource;
+		std::vector<std::pair<std::string, comp::ClientBufferTotals::Count>> clientBySource;
 	};
 	Seen seen = runner.run([this](comp::Server &server) {
 		EXPECT_TRUE(overlay->redraw());
@@ -151,7 +151,7 @@ TEST_F(OverlayTest, ShowsWhatTheStatisticsSay)
 		seen.stats = server.bufferManager().stats().snapshot();
 		for (const comp::ClientState *state : server.clientStates()) {
 			seen.clientBytes.emplace_back(state->label(), state->account().bytes);
-			seen.clientBySource = state->account().heldBySource();
+			seen.clientBySource = state->account().held.bySource();
 		}
 		return seen;
 	});
@@ -186,8 +186,8 @@ TEST_F(OverlayTest, ShowsWhatTheStatisticsSay)
 		findLine(seen.dump, "clientmemory " + seen.clientBytes[0].first);
 	ASSERT_NE(memoryLine, nullptr);
 	EXPECT_EQ(field(*memoryLine, "source"), "\"wl_shm\"") << *memoryLine;
-	EXPECT_EQ(field(*memoryLine, "buffers"),
-		  std::to_string(seen.clientBySource.at("wl_shm").buffers));
+	ASSERT_EQ(seen.clientBySource[0].first, "wl_shm");
+	EXPECT_EQ(field(*memoryLine, "buffers"), std::to_string(seen.clientBySource[0].second.buffers));
 	EXPECT_EQ(field(*memoryLine, "bytes"), std::to_string(64 * 32 * 4));
 	EXPECT_EQ(field(*memoryLine, "allocated"), "\"-\"") << *memoryLine;
 	const std::string *outputLine = findLine(seen.dump, "output HEADLESS-1");

@@ -25,7 +25,7 @@ struct DrmStats;
  * the cursor — so that frames below need not draw it and a client
  * buffer can stay scanned out under it. Three buffers of scanout memory:
  * on screen, flipping to, and staged for the next commit. Switched off,
- * it keeps them until told to let them go (releaseMemory()): shown again
+ * it keeps them until told to let them go (releaseIdleMemory()): shown again
  * soon, it needs no allocation, no AddFB2 and no first touch of pages.
  */
 class ImagePlane
@@ -73,7 +73,7 @@ public:
 	void addOff(kms::AtomicRequest &req) const;
 	/* A commit with addTo() went in; its flip, or its refusal (composed from now on). */
 	void committed();
-	/* A flip completed; true if the plane has just gone off the screen. */
+	/* A flip completed; true if the plane is now off the screen, still holding its buffers. */
 	bool flipped();
 	/* Buffers of scanout memory it has. */
 	size_t buffersHeld() const;
