@@ -35,7 +35,11 @@ struct ClientAccount {
 	 */
 	std::atomic<uint64_t> heapHintHits{0};
 	std::atomic<uint64_t> heapHintMisses{0};
-	/* Frames one of its buffers covered an output: shown as it is, or refused by the backend. */
+	/*
+	 * Frames that showed one of its buffers as it is (on the primary or
+	 * an overlay plane), and frames one of them covered an output but
+	 * the backend refused it on the primary plane.
+	 */
 	std::atomic<uint64_t> scannedOutFrames{0};
 	std::atomic<uint64_t> scanoutRefusedFrames{0};
 	/*

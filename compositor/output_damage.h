@@ -43,6 +43,12 @@ public:
 	 */
 	void updateScene(std::vector<ScenePlacement> scene);
 
+	/*
+	 * What rect covers needs no drawing this frame (a client buffer on
+	 * a plane above, opaque): it leaves the pending damage.
+	 */
+	void subtractPending(const Rect &rect) { pending_.subtract(rect); }
+
 	/* Whether anything changed since the last frame. */
 	bool hasPending() const { return !pending_.empty(); }
 	const PixelRegion &pending() const { return pending_; }

@@ -73,6 +73,15 @@ bool PixelRegion::contains(const Rect &rect) const
 	return pixman_region32_contains_rectangle(&region_, &box) == PIXMAN_REGION_IN;
 }
 
+bool PixelRegion::intersects(const Rect &rect) const
+{
+	if (rect.isEmpty())
+		return false;
+	pixman_box32_t box{ rect.x, rect.y, int32_t(std::min<int64_t>(rect.right(), INT32_MAX)),
+			    int32_t(std::min<int64_t>(rect.bottom(), INT32_MAX)) };
+	return pixman_region32_contains_rectangle(&region_, &box) != PIXMAN_REGION_OUT;
+}
+
 void PixelRegion::intersect(const Rect &rect)
 {
 	if (rect.width <= 0 || rect.height <= 0) {

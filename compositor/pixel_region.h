@@ -36,6 +36,8 @@ public:
 	size_t numRects() const;
 	/* Whether every pixel of rect is in the set (an empty rect is). */
 	bool contains(const Rect &rect) const;
+	/* Whether any pixel of rect is in the region. */
+	bool intersects(const Rect &rect) const;
 	Rect bounds() const;
 	std::vector<Rect> rects() const;
 	/* Pixels in the set. */

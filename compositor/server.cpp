@@ -549,6 +549,11 @@ const RepaintStats &Server::repaintStats(size_t index) const
 	return index < outputs_.size() ? outputs_[index]->stats() : none;
 }
 
+std::vector<SurfacePlace> Server::surfacePlaces(size_t index) const
+{
+	return index < outputs_.size() ? outputs_[index]->places() : std::vector<SurfacePlace>();
+}
+
 uint64_t Server::failedFrames(size_t index) const
 {
 	return index < outputs_.size() ? outputs_[index]->failedFrames() : 0;

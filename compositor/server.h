@@ -193,6 +193,8 @@ public:
 	/* Frames presented on an output, drawn or not (RepaintStats tells). */
 	uint64_t frameCount(size_t output = 0) const;
 	const RepaintStats &repaintStats(size_t output = 0) const;
+	/* Where each surface of an output's last frame went (a plane or composed), and why. */
+	std::vector<SurfacePlace> surfacePlaces(size_t output = 0) const;
 	/* Frames in a row that could not be shown on an output, drawn or committed; 0: it shows. */
 	uint64_t failedFrames(size_t output = 0) const;
 	size_t numOutputs() const { return outputs_.size(); }

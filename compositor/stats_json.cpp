@@ -47,6 +47,8 @@ void writeOutputs(bufmgr::JsonWriter &json, Server &server)
 		json.beginObject();
 		json.field("rendered", repaint.rendered);
 		json.field("scanned_out", repaint.scannedOut);
+		json.field("plane_frames", repaint.planeFrames);
+		json.field("planes_updated", repaint.planesUpdated);
 		json.field("skipped", repaint.skipped);
 		json.field("pixels", repaint.pixels);
 		json.field("rects", repaint.rects);
@@ -113,6 +115,11 @@ void writeDrmOutputFields(bufmgr::JsonWriter &json, const DrmOutput &output)
 	json.field("connected", output.connected());
 	/* "" when the last candidate went on the plane. */
 	json.field("last_refusal", output.lastRefusal());
+	json.key("client_planes");
+	json.beginArray();
+	for (uint32_t plane : output.clientPlanes())
+		json.value(plane);
+	json.endArray();
 }
 
 /* The backend's name; for DRM its device, commits and framebuffer cache. */
@@ -136,6 +143,8 @@ void writeBackend(bufmgr::JsonWriter &json, Server &server)
 		json.field("captures", stats.captures);
 		json.field("image_plane_bytes", stats.imagePlaneBytes);
 		json.field("image_plane_buffers", stats.imagePlaneBuffers);
+		json.field("client_planes", stats.clientPlanes);
+		json.field("client_planes_shown", stats.clientPlanesShown);
 		json.field("seat", drm->seatName());
 		json.field("session_active", drm->active());
 		json.key("input_devices");
@@ -354,8 +363,25 @@ std::string planesJson(Server &server)
 		json.field("name", outputs[i]->name());
 		json.field("frames", server.frameCount(i));
 		json.field("scanned_out", repaint.scannedOut);
+		json.field("plane_frames", repaint.planeFrames);
+		json.field("planes_updated", repaint.planesUpdated);
 		json.field("rendered", repaint.rendered);
 		json.field("skipped", repaint.skipped);
+		json.key("surfaces");
+		json.beginArray();
+		for (const SurfacePlace &place : server.surfacePlaces(i)) {
+			static const char *const where[] = { "composed", "primary", "overlay" };
+			json.beginObject();
+			json.field("surface", place.surface);
+			json.field("x", place.destination.x);
+			json.field("y", place.destination.y);
+			json.field("width", place.destination.width);
+			json.field("height", place.destination.height);
+			json.field("plane", where[int(place.where)]);
+			json.field("composed_because", place.reason);
+			json.endObject();
+		}
+		json.endArray();
 		json.field("cursor_on_plane", server.cursorOnPlane(i));
 		json.field("cursor_composed_because", server.cursorRefusal(i));
 		for (const DrmOutput *output : drmOutputs) {

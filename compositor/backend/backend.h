@@ -82,14 +82,27 @@ struct PlaneImage {
 };
 
 /*
- * What an output shows from its next refresh on: a frame the renderer
- * drew into (from beginFrame()), or a client buffer as it is, with no
- * copy (direct scanout). The output keeps a scanned-out buffer locked
- * until a later commit replaces it.
+ * A client buffer shown as it is on an overlay plane above the primary
+ * one: the whole buffer, unscaled, its top-left at destination's.
+ */
+struct PlaneLayer {
+	ClientBuffer::Lock buffer;
+	Rect destination;	/* output pixels */
+};
+
+/*
+ * What an output shows from its next refresh on. On the primary plane:
+ * a frame the renderer drew into (from beginFrame()), a client buffer
+ * as it is with no copy (direct scanout), or, with keepPrimary, what it
+ * shows now. Above it, layers: client buffers on overlay planes, bottom
+ * to top, over a composed primary. The output keeps every client buffer
+ * it shows locked until a later commit replaces it.
  */
 struct OutputState {
 	std::optional<OutputFrame> frame;
 	ClientBuffer::Lock scanout;
+	std::vector<PlaneLayer> layers;
+	bool keepPrimary = false;
 };
 
 /*
@@ -132,8 +145,18 @@ public:
 	/*
 	 * Whether commit(state) would show state: a composed frame always
 	 * can; a client buffer only where the hardware reads it as it is.
+	 * Layers are tested over the composed frame on screen now.
 	 */
 	virtual bool test(const OutputState &state) const = 0;
+	/* Why the last test() refused a client buffer ("" if it took them all). */
+	virtual std::string refusal() const { return {}; }
+	/*
+	 * Whether that refusal was of the buffer itself (its format,
+	 * modifier or memory): one allocated otherwise could be shown.
+	 */
+	virtual bool refusedTheBuffer() const { return false; }
+	/* Overlay planes that may show client buffers (OutputState::layers); 0: none. */
+	virtual size_t clientPlaneCount() const { return 0; }
 	/* Shows state; the presented handler runs once it is on screen. */
 	virtual Result<void> commit(OutputState state) = 0;
 	/* Gives a frame back unshown (rendering failed). */
@@ -151,6 +174,12 @@ public:
 	virtual const bufmgr::Buffer *frontBuffer() const = 0;
 	virtual const ClientBuffer *frontScanout() const = 0;
 	bool hasFront() const { return frontBuffer() || frontScanout(); }
+	/* The client buffers on overlay planes now, bottom to top, and where. */
+	struct ShownLayer {
+		const ClientBuffer *buffer = nullptr;
+		Rect destination;
+	};
+	virtual std::vector<ShownLayer> frontLayers() const { return {}; }
 
 	/*
 	 * Where the hardware can read back what it displays (a writeback
@@ -193,6 +222,13 @@ public:
 	 */
 	uint64_t scanoutCandidate() const { return scanoutCandidate_; }
 	void setScanoutCandidate(uint64_t surface) { scanoutCandidate_ = surface; }
+	/*
+	 * The surfaces the last repaint found could go on an overlay plane
+	 * (nothing composed above them, a plane free), whose buffers went
+	 * there or were refused for what they are. Set by the repaint.
+	 */
+	const std::vector<uint64_t> &planeCandidates() const { return planeCandidates_; }
+	void setPlaneCandidates(std::vector<uint64_t> surfaces) { planeCandidates_ = std::move(surfaces); }
 
 	/* Position in the global compositor space; set by the server. */
 	int32_t x() const { return x_; }
@@ -213,6 +249,7 @@ private:
 	FrameHandler frameHandler_;
 	PresentedHandler presentedHandler_;
 	uint64_t scanoutCandidate_ = 0;
+	std::vector<uint64_t> planeCandidates_;
 	int32_t x_ = 0;
 	int32_t y_ = 0;
 };

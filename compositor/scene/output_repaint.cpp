@@ -112,6 +112,33 @@ const char *unfitForCursorPlane(const SceneElement &e, int surfaces)
 	return "";
 }
 
+/* Why e cannot go on an overlay plane as it is; "" if it may (the backend has the last word). */
+const char *unfitForPlane(const SceneElement &e, const Rect &output)
+{
+	const ClientBuffer &b = *e.buffer;
+	const SourceBox &s = e.source;
+	if (b.type() != ClientBuffer::Type::DmaBuf)
+		return "wl_shm memory, which the display cannot read";
+	if (!e.opaque)
+		return "translucent";
+	if (e.transform != Transform::Normal || e.yInvert)
+		return "transformed";
+	if (e.destination.width != int32_t(b.width()) || e.destination.height != int32_t(b.height()) ||
+	    (s.width != 0 && (s.x != 0 || s.y != 0 || s.width != b.width() || s.height != b.height())))
+		return "scaled or cropped";
+	if (!output.contains(e.destination))
+		return "partly off the output";
+	return "";
+}
+
+/* Frames the buffers of these surfaces went to the screen as they are, on their accounts. */
+void countShownAsIs(const OutputScene &scene, std::span<const uint64_t> surfaces)
+{
+	for (const SceneElement &e : scene.elements)
+		if (e.surface->account() && std::count(surfaces.begin(), surfaces.end(), e.surface->id()))
+			e.surface->account()->scannedOutFrames++;
+}
+
 /* wl_surface.frame callbacks done at timeMs, and gone. */
 void completeCallbacks(ResourceList &callbacks, uint32_t timeMs)
 {
@@ -141,13 +168,14 @@ void OutputRepaint::clearFrames()
 }
 
 std::unique_ptr<OutputRepaint::FrameState>
-OutputRepaint::takeFrameState(const OutputScene &scene, uint64_t scannedOutSurface)
+OutputRepaint::takeFrameState(const OutputScene &scene, std::span<const uint64_t> zeroCopy)
 {
 	auto fs = std::make_unique<FrameState>();
 	for (Surface *surface : scene.surfaces) {
 		surface->takeFrameCallbacks(fs->callbacks);
-		surface->takeFeedbacks(surface->id() == scannedOutSurface ? fs->zeroCopyFeedbacks
-									  : fs->feedbacks);
+		const bool asItIs = std::find(zeroCopy.begin(), zeroCopy.end(), surface->id()) !=
+				    zeroCopy.end();
+		surface->takeFeedbacks(asItIs ? fs->zeroCopyFeedbacks : fs->feedbacks);
 		if (scene.shown.count(surface) && surface->bufferLock())
 			fs->locks.push_back(surface->bufferLock());
 	}
@@ -291,60 +319,208 @@ Result<void> OutputRepaint::repaintScene(const OutputScene &scene)
 		server_.scanoutCandidatesChanged();
 	}
 
+	/*
+	 * The whole output as one client buffer; else what overlay planes
+	 * take of it. A buffer covering the output that the primary plane
+	 * refused goes on no other: it is composed, and so is all below it.
+	 */
+	const bool whole = candidate && primaryTakes(*candidate);
+	std::vector<PlaneLayer> layers;
+	std::vector<LayerShown> shown;
+	OutputScene composed;
+	std::vector<uint64_t> planeCandidates;
+	if (candidate && !whole) {
+		places_.assign(1, { candidateId, candidate->destination, SurfacePlace::Where::Composed,
+				    output_.refusal() });
+	} else if (!whole) {
+		places_.clear();
+		if (output_.clientPlaneCount())
+			assignPlanes(scene, layers, shown, composed, planeCandidates);
+	}
+	if (planeCandidates != output_.planeCandidates()) {
+		output_.setPlaneCandidates(std::move(planeCandidates));
+		server_.scanoutCandidatesChanged();
+	}
+	planesChange(shown);
+
 	/* The screen already shows the scene: complete the frame without drawing. */
-	if (!damage_.hasPending() && output_.hasFront()) {
+	if (!damage_.hasPending() && output_.hasFront() && shown == layersShown_) {
 		repaintTaken();
 		stats_.skipped++;
 		pending_.kind = FrameKind::Skipped;
-		rendered_ = takeFrameState(scene, scannedOut_);
+		std::vector<uint64_t> zeroCopy;
+		for (const LayerShown &layer : layersShown_)
+			zeroCopy.push_back(layer.surface);
+		if (scannedOut_)
+			zeroCopy.push_back(scannedOut_);
+		rendered_ = takeFrameState(scene, zeroCopy);
 		output_.skipFrame();
 		return {};
 	}
 
-	Result<void> result;
-	if (scanOut(scene, result))
-		return result;
-	return compose(scene);
+	if (whole)
+		return scanOut(scene, *candidate);
+	/* Only plane buffers changed, over a composed frame that stays. */
+	if (!layers.empty() && !damage_.hasPending() && output_.frontBuffer())
+		return commitPlanes(scene, std::move(layers), std::move(shown));
+	return compose(scene, shown.empty() ? scene : composed, std::move(layers), std::move(shown));
 }
 
-bool OutputRepaint::scanOut(const OutputScene &scene, Result<void> &result)
+void OutputRepaint::assignPlanes(const OutputScene &scene, std::vector<PlaneLayer> &layers,
+				 std::vector<LayerShown> &shown, OutputScene &composed,
+				 std::vector<uint64_t> &candidates)
 {
-	const SceneElement *candidate = scanoutCandidate(scene);
-	if (!candidate)
-		return false;
+	const size_t planes = output_.clientPlaneCount();
+	const Output::Mode mode = output_.mode();
+	const Rect outputRect{ 0, 0, int32_t(mode.width), int32_t(mode.height) };
+	/* What the renderer draws above the element at hand: a plane below it would hide it. */
+	PixelRegion composedAbove;
+	const OverlayLayer *overlay = server_.overlayFor(*this);
+	if (overlay && overlay->visible() && !overlayOnPlane_)
+		composedAbove.add(overlay->rect());
+	auto layerOf = [](const SceneElement &e) {
+		return PlaneLayer{ ClientBuffer::Lock(e.buffer->shared_from_this()), e.destination };
+	};
+	/* Top down; layers is bottom up, so each new one goes first. */
+	std::vector<const SceneElement *> taken;
+	std::vector<bool> onPlane(scene.elements.size());
+	for (size_t i = scene.elements.size(); i-- > 0;) {
+		const SceneElement &e = scene.elements[i];
+		std::string why = unfitForPlane(e, outputRect);
+		if (why.empty() && composedAbove.intersects(e.destination))
+			why = "under composed content";
+		if (why.empty() && taken.size() >= planes)
+			why = "no free overlay plane";
+		if (why.empty()) {
+			OutputState state;
+			state.keepPrimary = true;
+			state.layers.push_back(layerOf(e));
+			for (size_t j = taken.size(); j-- > 0;)
+				state.layers.push_back(layerOf(*taken[j]));
+			if (output_.test(state)) {
+				taken.push_back(&e);
+				onPlane[i] = true;
+				layers = std::move(state.layers);
+			} else {
+				why = output_.refusal();
+			}
+			/* Its feedback offers the planes' formats: a buffer of those could go. */
+			if (onPlane[i] || output_.refusedTheBuffer())
+				candidates.push_back(e.surface->id());
+		}
+		if (!onPlane[i])
+			composedAbove.add(e.destination);
+		places_.push_back({ e.surface->id(), e.destination,
+				    onPlane[i] ? SurfacePlace::Where::Overlay
+					       : SurfacePlace::Where::Composed,
+				    std::move(why) });
+	}
+	if (taken.empty())
+		return;
+	for (size_t j = taken.size(); j-- > 0;)
+		shown.push_back({ taken[j]->surface->id(), taken[j]->buffer, taken[j]->destination });
+	composed.surfaces = scene.surfaces;
+	composed.shown = scene.shown;
+	for (size_t i = 0; i < scene.elements.size(); i++)
+		if (!onPlane[i])
+			composed.elements.push_back(scene.elements[i]);
+}
+
+void OutputRepaint::planesChange(const std::vector<LayerShown> &next)
+{
+	auto on = [](const std::vector<LayerShown> &list, uint64_t surface) {
+		return std::any_of(list.begin(), list.end(),
+				   [surface](const LayerShown &l) { return l.surface == surface; });
+	};
+	/* Nothing was drawn under it in any buffer: drawn whole when it comes back. */
+	for (const LayerShown &layer : layersShown_)
+		if (!on(next, layer.surface))
+			damage_.add(layer.destination);
+	for (const LayerShown &layer : next)
+		damage_.subtractPending(layer.destination);
+}
+
+bool OutputRepaint::primaryTakes(const SceneElement &candidate)
+{
 	OutputState state;
-	state.scanout = ClientBuffer::Lock(candidate->buffer->shared_from_this());
-	const std::shared_ptr<ClientAccount> &account = candidate->surface->account();
+	state.scanout = ClientBuffer::Lock(candidate.buffer->shared_from_this());
+	const std::shared_ptr<ClientAccount> &account = candidate.surface->account();
 	if (!output_.test(state)) {
 		if (account)
 			account->scanoutRefusedFrames++;
 		return false;
 	}
-	if (account)
-		account->scannedOutFrames++;
-
-	const uint64_t surface = candidate->surface->id();
-	repaintTaken();
-	rendered_ = takeFrameState(scene, surface);
-	result = output_.commit(std::move(state));
-	if (!result) {
-		frameNotShown();
-		return true;
-	}
-	frameShown();
-	scannedOut_ = surface;
-	stats_.scannedOut++;
-	pending_.kind = FrameKind::ScannedOut;
-	damage_.frameScannedOut();
 	return true;
 }
 
-Result<void> OutputRepaint::compose(const OutputScene &scene)
+Result<void> OutputRepaint::scanOut(const OutputScene &scene, const SceneElement &candidate)
 {
+	OutputState state;
+	state.scanout = ClientBuffer::Lock(candidate.buffer->shared_from_this());
+	if (const std::shared_ptr<ClientAccount> &account = candidate.surface->account())
+		account->scannedOutFrames++;
+	places_.clear();
+	for (size_t i = scene.elements.size(); i-- > 0;) {
+		const SceneElement &e = scene.elements[i];
+		const bool primary = &e == &candidate;
+		places_.push_back({ e.surface->id(), e.destination,
+				    primary ? SurfacePlace::Where::Primary : SurfacePlace::Where::Composed,
+				    primary ? "" : "hidden by a client buffer on the primary plane" });
+	}
+
+	const uint64_t surface = candidate.surface->id();
+	repaintTaken();
+	rendered_ = takeFrameState(scene, { &surface, 1 });
+	auto result = output_.commit(std::move(state));
+	if (!result) {
+		frameNotShown();
+		return result;
+	}
+	frameShown();
+	scannedOut_ = surface;
+	layersShown_.clear();
+	stats_.scannedOut++;
+	pending_.kind = FrameKind::ScannedOut;
+	damage_.frameScannedOut();
+	return result;
+}
+
+Result<void> OutputRepaint::commitPlanes(const OutputScene &scene, std::vector<PlaneLayer> layers,
+					 std::vector<LayerShown> shown)
+{
+	std::vector<uint64_t> zeroCopy;
+	for (const LayerShown &layer : shown)
+		zeroCopy.push_back(layer.surface);
+	repaintTaken();
+	rendered_ = takeFrameState(scene, zeroCopy);
+	OutputState state;
+	state.keepPrimary = true;
+	state.layers = std::move(layers);
+	auto result = output_.commit(std::move(state));
+	if (!result) {
+		frameNotShown();
+		return result;
+	}
+	frameShown();
+	countShownAsIs(scene, zeroCopy);
+	layersShown_ = std::move(shown);
+	stats_.planeFrames++;
+	stats_.planesUpdated++;
+	/* A client buffer as it is: nothing was drawn. */
+	pending_.kind = FrameKind::ScannedOut;
+	return result;
+}
+
+Result<void> OutputRepaint::compose(const OutputScene &scene, const OutputScene &drawn,
+				    std::vector<PlaneLayer> layers, std::vector<LayerShown> shown)
+{
+	std::vector<uint64_t> zeroCopy;
+	for (const LayerShown &layer : shown)
+		zeroCopy.push_back(layer.surface);
 	auto frame = output_.beginFrame();
 	if (!frame) {
 		/* The frame's callbacks complete like a frame refused at commit. */
-		rendered_ = takeFrameState(scene, 0);
+		rendered_ = takeFrameState(scene, {});
 		repaintTaken();
 		frameNotShown();
 		return bufmgr::unexpected(std::move(frame).error());
@@ -355,7 +531,7 @@ Result<void> OutputRepaint::compose(const OutputScene &scene)
 		return {};
 	}
 
-	std::unique_ptr<FrameState> fs = takeFrameState(scene, 0);
+	std::unique_ptr<FrameState> fs = takeFrameState(scene, zeroCopy);
 	repaintTaken();
 	PixelRegion region = damage_.repaintRegion((*frame)->bufferAge);
 	PixelRegion overlayRegion;
@@ -369,7 +545,7 @@ Result<void> OutputRepaint::compose(const OutputScene &scene)
 	}
 	std::vector<Rect> rects = region.rects();
 	const std::vector<Rect> overlayRects = overlayRegion.rects();
-	auto done = drawFrame(scene, *(*frame)->target, rects, overlayRects);
+	auto done = drawFrame(drawn, *(*frame)->target, rects, overlayRects);
 	if (!done) {
 		output_.rollback(**frame);
 		rendered_ = std::move(fs);
@@ -392,12 +568,17 @@ Result<void> OutputRepaint::compose(const OutputScene &scene)
 	scannedOut_ = 0;
 	OutputState state;
 	state.frame = **frame;
+	state.layers = std::move(layers);
 	auto committed = output_.commit(std::move(state));
 	if (!committed) {
 		frameNotShown();
 		return committed;
 	}
 	frameShown();
+	if (!shown.empty())
+		stats_.planeFrames++;
+	countShownAsIs(scene, zeroCopy);
+	layersShown_ = std::move(shown);
 	return committed;
 }
 
@@ -667,6 +848,18 @@ Result<Screenshot> OutputRepaint::screenshot() const
 	shot.width = front->width();
 	shot.height = front->height();
 	shot.pixels = std::move(*pixels);
+	/* Client buffers on planes above it: opaque and unscaled, so copied as they are. */
+	for (const Output::ShownLayer &layer : output_.frontLayers()) {
+		auto read = readClientBuffer(*layer.buffer);
+		if (!read)
+			return bufmgr::unexpected(std::move(read).error());
+		const Rect on = intersect(layer.destination,
+					  Rect{ 0, 0, int32_t(shot.width), int32_t(shot.height) });
+		for (int32_t y = on.y; y < on.bottom(); y++)
+			std::copy_n(&read->pixels[size_t(y - layer.destination.y) * read->width +
+						  size_t(on.x - layer.destination.x)],
+				    on.width, &shot.pixels[size_t(y) * shot.width + size_t(on.x)]);
+	}
 	return shot;
 }
 

@@ -29,6 +29,10 @@ class Server;
 struct RepaintStats {
 	uint64_t rendered = 0;	/* frames composed */
 	uint64_t scannedOut = 0;	/* frames that were a client buffer as it is */
+	/* Frames with client buffers on overlay planes, composed below or not. */
+	uint64_t planeFrames = 0;
+	/* Of them, those that changed only the overlay planes' buffers: nothing composed. */
+	uint64_t planesUpdated = 0;
 	uint64_t skipped = 0;	/* refreshes with nothing damaged: nothing drawn */
 	uint64_t pixels = 0;	/* output pixels drawn, all frames */
 	uint64_t rects = 0;	/* scissor rects drawn, all frames */
@@ -38,12 +42,22 @@ struct RepaintStats {
 	std::vector<Rect> lastRects;
 };
 
+/* Where one surface's buffer went in the last frame built, and why not on a plane. */
+struct SurfacePlace {
+	enum class Where { Composed, Primary, Overlay };
+	uint64_t surface = 0;	/* Surface::id() */
+	Rect destination;	/* output pixels */
+	Where where = Where::Composed;
+	std::string reason;	/* why it was composed ("" when it was not) */
+};
+
 /*
  * One output's frames: each repaint turns the scene into an output
  * state — the topmost client buffer as it is, when it alone fills the
- * output and the backend's test() accepts it, or else a frame the
- * renderer composes where the output's damage says — commits it, and
- * completes the frame callbacks and presentation feedback once the
+ * output and the backend's test() accepts it; or else a frame the
+ * renderer composes where the output's damage says, with client
+ * buffers the backend takes on overlay planes above it — commits it,
+ * and completes the frame callbacks and presentation feedback once the
  * frame is presented.
  */
 class OutputRepaint
@@ -67,6 +81,8 @@ public:
 
 	/* The last frames presented, how each was made and what it cost. */
 	const FrameTimeline &timeline() const { return timeline_; }
+	/* Where each surface of the last frame built went, top to bottom. */
+	const std::vector<SurfacePlace> &places() const { return places_; }
 
 	/*
 	 * The overlay (Server::overlayFor()) appeared, went or changed its
@@ -114,16 +130,45 @@ private:
 		ResourceList zeroCopyFeedbacks;
 	};
 
+	/* zeroCopy: the surfaces whose buffers the frame shows as they are. */
 	std::unique_ptr<FrameState> takeFrameState(const OutputScene &scene,
-						   uint64_t scannedOutSurface);
+						   std::span<const uint64_t> zeroCopy);
 	Result<void> repaintScene(const OutputScene &scene);
+	/* A client buffer on an overlay plane, as committed. */
+	struct LayerShown {
+		uint64_t surface = 0;
+		const ClientBuffer *buffer = nullptr;
+		Rect destination;
+		bool operator==(const LayerShown &) const = default;
+	};
+	/*
+	 * Which client buffers go on overlay planes (layers, bottom to top):
+	 * from the top down, each one the backend takes with those above it,
+	 * unless composed content lies over it. The rest is left in composed.
+	 * candidates: the surfaces whose buffers went on a plane, or could
+	 * have in another format or memory (Output::planeCandidates()).
+	 */
+	void assignPlanes(const OutputScene &scene, std::vector<PlaneLayer> &layers,
+			  std::vector<LayerShown> &shown, OutputScene &composed,
+			  std::vector<uint64_t> &candidates);
+	/*
+	 * Damage for the layers to show next: what leaves a plane is drawn
+	 * again; what an opaque layer covers need not be.
+	 */
+	void planesChange(const std::vector<LayerShown> &next);
+	/* Only the overlay planes' buffers change: committed with nothing composed. */
+	Result<void> commitPlanes(const OutputScene &scene, std::vector<PlaneLayer> layers,
+				  std::vector<LayerShown> shown);
 	/* Puts the overlay on a plane of its own where the backend can, or takes it off. */
 	void placeOverlay();
 	/* What could be shown as it is: the scene's candidate, unless the overlay covers it. */
 	const SceneElement *scanoutCandidate(const OutputScene &scene) const;
-	/* Whether the scanout candidate went to the screen as it is. */
-	bool scanOut(const OutputScene &scene, Result<void> &result);
-	Result<void> compose(const OutputScene &scene);
+	/* Whether the backend takes the scanout candidate's buffer on the primary plane. */
+	bool primaryTakes(const SceneElement &candidate);
+	Result<void> scanOut(const OutputScene &scene, const SceneElement &candidate);
+	/* Composes drawn (scene less what is on planes), with layers above it. */
+	Result<void> compose(const OutputScene &scene, const OutputScene &drawn,
+			     std::vector<PlaneLayer> layers, std::vector<LayerShown> shown);
 	/*
 	 * The frame taken for the screen did not reach it: its clients get
 	 * their frame callbacks and "discarded" feedback, so none waits for
@@ -189,6 +234,9 @@ private:
 	std::unique_ptr<FrameState> displayed_;
 	/* Surface::id() of the surface whose buffer is on screen; 0: composed. */
 	uint64_t scannedOut_ = 0;
+	/* Client buffers on overlay planes now, bottom to top. */
+	std::vector<LayerShown> layersShown_;
+	std::vector<SurfacePlace> places_;
 	OutputDamage damage_;
 	RepaintStats stats_;
 

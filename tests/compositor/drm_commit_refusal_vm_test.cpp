@@ -16,6 +16,7 @@
 #include <optional>
 
 #include "drm_fixture.h"
+#include "drm_player.h"
 #include "dmabuf_buffer.h"
 #include "presentation_record.h"
 #include "refuse_commits.h"
@@ -311,6 +312,81 @@ TEST_F(DrmMemoryRefusalTest, BufferWhoseFlipsAreRefusedIsComposed)
 	EXPECT_TRUE(server->run([](comp::Server &s) { return s.overlayOnPlane(); }));
 	EXPECT_EQ(drmStats().commitFailures, composedFailures);
 	server->run([](comp::Server &s) { s.setOverlay(nullptr); });
+}
+
+class DrmLayerRefusalTest : public DrmPlayerTest
+{
+protected:
+	void TearDown() override
+	{
+		heapcomp_refuse_flips_of(nullptr, 0);
+		heapcomp_refuse_tests_of(nullptr, 0);
+	}
+};
+
+/*
+ * A TEST_ONLY commit refuses the video's system-heap buffers on an
+ * overlay plane (E2BIG, as msm says): composed with the kernel's reason
+ * for that surface, each buffer tested once; a CMA buffer then goes on
+ * the plane.
+ */
+TEST_F(DrmLayerRefusalTest, TestOnlyRefusalHasAReasonPerSurface)
+{
+	const std::string cma = cmaHeapPath();
+	if (cma.empty())
+		SKIP_OR_FAIL_WITHOUT("no CMA heap");
+	heapcomp_refuse_tests_of("system", E2BIG);
+	ASSERT_NO_FATAL_FAILURE(startPlayer());
+	for (int i = 0; i < 2; i++)
+		ASSERT_TRUE(presentAndRecord(*client, video, wlFrames[i]).presented);
+	auto place = placeAt(kVideo);
+	ASSERT_TRUE(place);
+	EXPECT_EQ(place->where, comp::SurfacePlace::Where::Composed);
+	EXPECT_NE(place->reason.find("TEST_ONLY"), std::string::npos) << place->reason;
+	EXPECT_NE(place->reason.find(std::strerror(E2BIG)), std::string::npos) << place->reason;
+
+	const comp::DrmStats before = drmStats();
+	for (int i = 0; i < 6; i++) {
+		PresentationRecord frame = presentAndRecord(*client, video, wlFrames[i % 2]);
+		ASSERT_TRUE(frame.presented);
+		EXPECT_FALSE(frame.zeroCopy());
+	}
+	EXPECT_EQ(drmStats().testCommits, before.testCommits) << "refused buffers were tested again";
+	EXPECT_EQ(differences(capture(), player(1)), "");
+
+	bufmgr::Buffer contiguous = videoBuffer(kRed, kBlue, cma, true);
+	ASSERT_TRUE(contiguous.isValid());
+	Proxy<wl_buffer> cmaBuffer = wrap(*client, contiguous);
+	PresentationRecord direct = presentAndRecord(*client, video, cmaBuffer);
+	EXPECT_TRUE(direct.zeroCopy()) << describePlace(kVideo);
+	EXPECT_EQ(differences(capture(), player(0)), "");
+}
+
+/*
+ * Flips with the video on its plane are refused though TEST_ONLY took
+ * it: after three, each with "discarded" feedback and none stalled, the
+ * video is composed, and shows.
+ */
+TEST_F(DrmLayerRefusalTest, RefusedLayerFlipsGoComposed)
+{
+	ASSERT_NO_FATAL_FAILURE(startPlayer());
+	ASSERT_TRUE(presentAndRecord(*client, video, wlFrames[0]).presented);
+	ASSERT_TRUE(presentAndRecord(*client, video, wlFrames[1]).zeroCopy()) << describePlace(kVideo);
+	const uint64_t failures = drmStats().commitFailures;
+
+	heapcomp_refuse_flips_of("system", EINVAL);
+	Outcome outcome = presentUntilShown(*client, video, wlFrames[0]);
+	ASSERT_FALSE(outcome.stalled) << "a frame callback never came after a refused commit";
+	EXPECT_EQ(outcome.presented, 1);
+	EXPECT_EQ(outcome.discarded, 3);
+	EXPECT_EQ(drmStats().commitFailures, failures + 3);
+	EXPECT_NE(describePlace(kVideo).find("refused 3 commits of it in a row"), std::string::npos)
+		<< describePlace(kVideo);
+	PresentationRecord after = presentAndRecord(*client, video, wlFrames[0]);
+	ASSERT_TRUE(after.presented);
+	EXPECT_FALSE(after.zeroCopy());
+	EXPECT_EQ(drmStats().clientPlanesShown, 0u);
+	EXPECT_EQ(differences(capture(), player(0)), "");
 }
 
 class DrmReplugRefusalTest : public DrmMemoryRefusalTest

@@ -92,6 +92,51 @@ const drmModeModeInfo *chooseMode(const drmModeConnector &connector, const DrmCo
 	return config.width ? nullptr : preferred;
 }
 
+/* A CRTC's free overlay planes, bottom to top, and whether that order is known. */
+struct OverlayStack {
+	std::vector<uint32_t> planes;
+	bool ordered = false;
+};
+
+OverlayStack overlayStack(int fd, const drmModePlaneRes &planes, int crtcIndex,
+			  const std::vector<uint32_t> &used, const std::string &driver)
+{
+	struct Found {
+		uint32_t id;
+		std::optional<uint64_t> zpos;
+	};
+	std::vector<Found> found;
+	for (uint32_t p = 0; p < planes.count_planes; p++) {
+		kms::PlanePtr plane(drmModeGetPlane(fd, planes.planes[p]));
+		if (!plane || !(plane->possible_crtcs & (1u << crtcIndex)) ||
+		    std::count(used.begin(), used.end(), plane->plane_id))
+			continue;
+		kms::Properties props = kms::Properties::read(fd, plane->plane_id, DRM_MODE_OBJECT_PLANE);
+		if (props.value("type") != DRM_PLANE_TYPE_OVERLAY)
+			continue;
+		found.push_back({ plane->plane_id, props.has("zpos") ? std::optional(props.value("zpos"))
+								     : std::nullopt });
+	}
+	OverlayStack stack;
+	const bool allZpos = std::all_of(found.begin(), found.end(),
+					 [](const Found &f) { return f.zpos.has_value(); });
+	if (allZpos) {
+		/* zpos as the driver set it: distinct values stack in their order. */
+		std::stable_sort(found.begin(), found.end(),
+				 [](const Found &a, const Found &b) { return *a.zpos < *b.zpos; });
+		stack.ordered = std::adjacent_find(found.begin(), found.end(),
+						   [](const Found &a, const Found &b) {
+							   return *a.zpos == *b.zpos;
+						   }) == found.end();
+	} else {
+		/* VKMS has no zpos: it blends the planes in the order of their indices. */
+		stack.ordered = driver == "vkms" || found.size() <= 1;
+	}
+	for (const Found &f : found)
+		stack.planes.push_back(f.id);
+	return stack;
+}
+
 std::string describeMode(const drmModeModeInfo &mode)
 {
 	uint32_t mhz = refreshMilliHz(mode);
@@ -134,6 +179,10 @@ bool DrmOutput::switchOff(const char *why)
 	for (const ImagePlane *plane : { &overlay_, &cursor_ })
 		if (plane->id())
 			plane->addOff(req);
+	for (const ClientPlane &plane : clientPlanes_) {
+		req.set(plane.id, plane.props, "FB_ID", 0);
+		req.set(plane.id, plane.props, "CRTC_ID", 0);
+	}
 	req.set(connector_, connectorProps_, "CRTC_ID", 0);
 	if (writeback_)
 		req.set(writeback_, writebackProps_, "CRTC_ID", 0);
@@ -146,6 +195,8 @@ bool DrmOutput::switchOff(const char *why)
 		return false;
 	}
 	modesetDone_ = false;
+	/* The client buffers stay locked: the next commit shows them again. */
+	restatePlanes_ = true;
 	return true;
 }
 
@@ -185,7 +236,8 @@ void DrmOutput::setConnected(bool connected, const drmModeConnector &connector)
 
 Result<void> DrmOutput::init(wl_event_loop *loop, const drmModeModeInfo &mode, uint32_t crtc,
 			     uint32_t crtcIndex, uint32_t primaryPlane, uint32_t overlayPlane,
-			     uint32_t cursorPlane, uint32_t writeback)
+			     uint32_t cursorPlane, uint32_t writeback,
+			     const std::vector<uint32_t> &clientPlanes)
 {
 	loop_ = loop;
 	int fd = backend_.fd();
@@ -219,14 +271,30 @@ Result<void> DrmOutput::init(wl_event_loop *loop, const drmModeModeInfo &mode, u
 		return bufmgr::unexpected(errno, name_ + ": reading primary plane " +
 						 std::to_string(primary_));
 	primaryFormats_ = kms::planeFormats(fd, *plane, primaryProps_);
+	for (uint32_t id : clientPlanes) {
+		kms::PlanePtr overlay(drmModeGetPlane(fd, id));
+		if (!overlay)
+			continue;
+		ClientPlane client;
+		client.id = id;
+		client.props = kms::Properties::read(fd, id, DRM_MODE_OBJECT_PLANE);
+		client.formats = kms::planeFormats(fd, *overlay, client.props);
+		clientPlanes_.push_back(std::move(client));
+	}
 	if (drmModeCreatePropertyBlob(fd, &modeInfo_, sizeof(modeInfo_), &modeBlob_) < 0)
 		return bufmgr::unexpected(errno, name_ + ": mode blob");
 
 	if (auto ret = allocateSwapchain(); !ret)
 		return ret;
-	LOG_INFO("%s: %s on CRTC %u, primary plane %u (%zu formats)%s%s%s; %zu scanout buffers "
+	std::string clientList;
+	for (const ClientPlane &client : clientPlanes_)
+		clientList += (clientList.empty() ? "" : " ") + std::to_string(client.id);
+	LOG_INFO("%s: %s on CRTC %u, primary plane %u (%zu formats)%s%s%s%s; %zu scanout buffers "
 		 "from %s",
 		 name_.c_str(), describeMode(mode).c_str(), crtc_, primary_, primaryFormats_.size(),
+		 (clientList.empty() ? std::string()
+				     : ", client buffers on overlay planes " + clientList)
+			 .c_str(),
 		 (overlay_.id() ? ", overlay plane " + std::to_string(overlay_.id()) : std::string())
 			 .c_str(),
 		 (cursor_.id() ? ", cursor plane " + std::to_string(cursor_.id()) : std::string())
@@ -398,7 +466,7 @@ bool DrmOutput::recommit(const char *why)
 		fb = slotFramebuffer(*front_);
 	if (!fb)
 		return false;
-	if (auto ret = commitFb(fb->id(), -1, why); !ret) {
+	if (auto ret = commitFb(fb->id(), -1, why, shownLayerFbs()); !ret) {
 		LOG_WARNING("%s", ret.error().message().c_str());
 		return false;
 	}
@@ -421,17 +489,20 @@ const bufmgr::Buffer *DrmOutput::frontBuffer() const
 	return front_ ? &front_->buffer() : nullptr;
 }
 
-void DrmOutput::refused(std::string why) const
+void DrmOutput::refused(std::string why, bool ofBuffer) const
 {
 	if (why != lastRefusal_)
 		LOG_DEBUG("%s: client buffer composed: %s", name_.c_str(), why.c_str());
 	lastRefusal_ = std::move(why);
+	refusalOfBuffer_ = ofBuffer;
 }
 
 bool DrmOutput::test(const OutputState &state) const
 {
+	if (!state.layers.empty())
+		return testLayers(state);
 	if (!state.scanout)
-		return state.frame.has_value();
+		return state.frame.has_value() || (state.keepPrimary && hasFront());
 	if (state.frame)
 		return false;
 	const ClientBuffer &buffer = *state.scanout.get();
@@ -456,16 +527,16 @@ bool DrmOutput::test(const OutputState &state) const
 	}
 	if (config.scanoutRequiresContiguous &&
 	    !isContiguousMemory(backend_.bufferManager().heaps(), buffer)) {
-		refused("memory from " + buffer.exporter() + " is not contiguous");
+		refused("memory from " + buffer.exporter() + " is not contiguous", true);
 		return false;
 	}
 	if (!kms::planeTakes(primaryFormats_, { buffer.format(), buffer.dmaBuf()->modifier() })) {
-		refused("format/modifier not supported by the primary plane");
+		refused("format/modifier not supported by the primary plane", true);
 		return false;
 	}
 	DrmBackend::ClientFb *entry = backend_.clientFramebuffer(buffer);
 	if (!entry->fb) {
-		refused("framebuffer import failed: " + entry->error);
+		refused("framebuffer import failed: " + entry->error, true);
 		return false;
 	}
 	if (!entry->accepted) {
@@ -491,7 +562,157 @@ bool DrmOutput::test(const OutputState &state) const
 		return false;
 	}
 	lastRefusal_.clear();
+	refusalOfBuffer_ = false;
 	return true;
+}
+
+size_t DrmOutput::clientPlaneCount() const
+{
+	return backend_.config().directScanout ? clientPlanes_.size() : 0;
+}
+
+std::vector<uint32_t> DrmOutput::clientPlanes() const
+{
+	std::vector<uint32_t> ids;
+	for (const ClientPlane &plane : clientPlanes_)
+		ids.push_back(plane.id);
+	return ids;
+}
+
+std::vector<Output::ShownLayer> DrmOutput::frontLayers() const
+{
+	std::vector<ShownLayer> shown;
+	for (size_t i = 0; i < layers_.size() && i < layerFbs_.size(); i++)
+		shown.push_back({ layers_[i].get(), layerFbs_[i].destination });
+	return shown;
+}
+
+std::vector<DrmOutput::LayerFb> DrmOutput::shownLayerFbs() const
+{
+	return layerFbs_;
+}
+
+std::vector<FormatModifier> DrmOutput::clientPlaneFormats() const
+{
+	std::vector<FormatModifier> formats;
+	for (const ClientPlane &plane : clientPlanes_)
+		for (const FormatModifier &f : plane.formats)
+			if (std::find(formats.begin(), formats.end(), f) == formats.end())
+				formats.push_back(f);
+	return formats;
+}
+
+std::string DrmOutput::layerUnfit(const PlaneLayer &layer, size_t index, LayerFb &fb,
+				  bool &ofBuffer) const
+{
+	ofBuffer = false;
+	const ClientBuffer &buffer = *layer.buffer.get();
+	const Rect &d = layer.destination;
+	if (buffer.type() != ClientBuffer::Type::DmaBuf)
+		return "wl_shm memory, which the display cannot read";
+	if (buffer.yInverted())
+		return "transformed (y-inverted)";
+	if (d.width != int32_t(buffer.width()) || d.height != int32_t(buffer.height()))
+		return "scaled: " + std::to_string(buffer.width()) + "x" +
+		       std::to_string(buffer.height()) + " shown at " + std::to_string(d.width) +
+		       "x" + std::to_string(d.height);
+	if (d.x < 0 || d.y < 0 || d.right() > int32_t(mode_.width) ||
+	    d.bottom() > int32_t(mode_.height))
+		return "partly off the output";
+	ofBuffer = true;
+	if (backend_.config().scanoutRequiresContiguous &&
+	    !isContiguousMemory(backend_.bufferManager().heaps(), buffer))
+		return "memory from " + buffer.exporter() + " is not contiguous";
+	const ClientPlane &plane = clientPlanes_[index];
+	if (!kms::planeTakes(plane.formats, { buffer.format(), buffer.dmaBuf()->modifier() }))
+		return "format/modifier not supported by overlay plane " + std::to_string(plane.id);
+	DrmBackend::ClientFb *entry = backend_.clientFramebuffer(buffer);
+	if (!entry->fb)
+		return "framebuffer import failed: " + entry->error;
+	ofBuffer = false;
+	if (entry->flipsRefused)
+		return entry->refusal;
+	fb = LayerFb{ entry->fb->id(), d };
+	return {};
+}
+
+bool DrmOutput::testLayers(const OutputState &state) const
+{
+	if (!backend_.config().directScanout) {
+		refused("direct scanout is off");
+		return false;
+	}
+	if (state.scanout) {
+		refused("over a client buffer on the primary plane");
+		return false;
+	}
+	if (state.layers.size() > clientPlanes_.size()) {
+		refused("no free overlay plane");
+		return false;
+	}
+	/* Over the composed frame: the one to show, or the one on screen it will be like. */
+	bufmgr::SwapchainSlot *slot =
+		state.frame ? static_cast<bufmgr::SwapchainSlot *>(state.frame->backendData) : front_;
+	kms::Framebuffer *primary = slot ? const_cast<DrmOutput *>(this)->slotFramebuffer(*slot)
+					 : nullptr;
+	if (!primary) {
+		refused("no composed frame to show it over yet");
+		return false;
+	}
+	std::vector<LayerFb> fbs(state.layers.size());
+	std::string key = modesetDone_ ? "" : "modeset;";
+	for (size_t i = 0; i < state.layers.size(); i++) {
+		bool ofBuffer = false;
+		if (std::string why = layerUnfit(state.layers[i], i, fbs[i], ofBuffer); !why.empty()) {
+			refused(std::move(why), ofBuffer);
+			return false;
+		}
+		const Rect &d = fbs[i].destination;
+		key += std::to_string(fbs[i].fbId) + "@" + std::to_string(d.x) + "," +
+		       std::to_string(d.y) + ";";
+	}
+	auto verdict = layerVerdicts_.find(key);
+	if (verdict == layerVerdicts_.end()) {
+		/* Once per set of buffers and places: a client cycling buffers in place costs a test each. */
+		kms::AtomicRequest req;
+		uint32_t flags = DRM_MODE_ATOMIC_TEST_ONLY;
+		if (!modesetDone_) {
+			addModeset(req);
+			flags |= DRM_MODE_ATOMIC_ALLOW_MODESET;
+		}
+		addPlane(req, primary->id(), -1);
+		addClientPlanes(req, fbs);
+		auto ret = req.commit(backend_.fd(), flags, nullptr, "TEST_ONLY commit");
+		backend_.stats_.testCommits++;
+		if (!ret)
+			backend_.stats_.testRefusals++;
+		/* Bounded: places change as windows move. */
+		if (layerVerdicts_.size() >= 64)
+			layerVerdicts_.clear();
+		verdict = layerVerdicts_.emplace(key, ret ? std::string() : ret.error().message()).first;
+	}
+	if (!verdict->second.empty()) {
+		refused(verdict->second);
+		return false;
+	}
+	lastRefusal_.clear();
+	refusalOfBuffer_ = false;
+	return true;
+}
+
+void DrmOutput::addClientPlanes(kms::AtomicRequest &req, const std::vector<LayerFb> &layers) const
+{
+	for (size_t i = 0; i < clientPlanes_.size(); i++) {
+		const ClientPlane &plane = clientPlanes_[i];
+		if (i < layers.size()) {
+			const Rect &d = layers[i].destination;
+			kms::placePlane(req, plane.id, plane.props, crtc_, layers[i].fbId,
+					uint32_t(d.width), uint32_t(d.height), d.x, d.y);
+		} else if (restatePlanes_ || i < layerFbs_.size()) {
+			req.set(plane.id, plane.props, "FB_ID", 0);
+			req.set(plane.id, plane.props, "CRTC_ID", 0);
+		}
+	}
 }
 
 void DrmOutput::addModeset(kms::AtomicRequest &req) const
@@ -586,6 +807,7 @@ void DrmOutput::forgetScanoutVerdicts()
 	for (auto &[buffer, entry] : backend_.clientFbs_)
 		if (!entry.flipsRefused)
 			entry.accepted.reset();
+	layerVerdicts_.clear();
 }
 
 kms::Framebuffer *DrmOutput::slotFramebuffer(bufmgr::SwapchainSlot &slot)
@@ -604,7 +826,8 @@ kms::Framebuffer *DrmOutput::slotFramebuffer(bufmgr::SwapchainSlot &slot)
 	return raw;
 }
 
-Result<void> DrmOutput::commitFb(uint32_t fbId, int inFence, const char *what)
+Result<void> DrmOutput::commitFb(uint32_t fbId, int inFence, const char *what,
+				 const std::vector<LayerFb> &layers)
 {
 	kms::AtomicRequest req;
 	uint32_t flags = DRM_MODE_ATOMIC_NONBLOCK | DRM_MODE_PAGE_FLIP_EVENT;
@@ -613,6 +836,7 @@ Result<void> DrmOutput::commitFb(uint32_t fbId, int inFence, const char *what)
 		flags |= DRM_MODE_ATOMIC_ALLOW_MODESET;
 	}
 	addPlane(req, fbId, inFence);
+	addClientPlanes(req, layers);
 	for (const ImagePlane *plane : { &overlay_, &cursor_ })
 		if (plane->id())
 			plane->addTo(req, crtc_);
@@ -642,6 +866,7 @@ Result<void> DrmOutput::commitFb(uint32_t fbId, int inFence, const char *what)
 	if (!modesetDone_)
 		LOG_INFO("%s: mode set, %s", name_.c_str(), describeMode(modeInfo_).c_str());
 	modesetDone_ = true;
+	restatePlanes_ = false;
 	flipPending_ = true;
 	overlay_.committed();
 	cursor_.committed();
@@ -669,11 +894,40 @@ Result<void> DrmOutput::commit(OutputState state)
 	if (!test(state))
 		return fail(bufmgr::makeError(EINVAL, name_ + ": commit of a state test() refuses"));
 
+	/* A refusal while an image plane changes is that plane's: commitFb() takes it off. */
+	const bool planesChange = imagePlanesPending();
+	std::vector<LayerFb> layerFbs;
+	std::vector<DrmBackend::ClientFb *> layerEntries;
+	for (const PlaneLayer &layer : state.layers) {
+		DrmBackend::ClientFb *entry = backend_.clientFramebuffer(*layer.buffer.get());
+		layerEntries.push_back(entry);
+		layerFbs.push_back({ entry->fb->id(), layer.destination });
+	}
+	/*
+	 * A refused configuration with client buffers new on planes: theirs,
+	 * unless an image plane changed too. Refused often, they are composed.
+	 */
+	auto blameLayers = [&](const bufmgr::Error &error) {
+		if (planesChange || layerEntries.empty())
+			return;
+		layerVerdicts_.clear();
+		bool blamed = false;
+		for (size_t i = 0; i < layerEntries.size(); i++) {
+			const bool isNew = i >= layerFbs_.size() || layerFbs_[i].fbId != layerFbs[i].fbId ||
+					   layerFbs_[i].destination != layerFbs[i].destination;
+			if (isNew) {
+				backend_.scanoutRefused(*layerEntries[i], error, name_);
+				blamed = true;
+			}
+		}
+		if (!blamed)
+			for (DrmBackend::ClientFb *entry : layerEntries)
+				backend_.scanoutRefused(*entry, error, name_);
+	};
+
 	if (state.scanout) {
 		DrmBackend::ClientFb *entry = backend_.clientFramebuffer(*state.scanout.get());
-		/* A refusal while a plane changes is that plane's: commitFb() takes it off. */
-		const bool planesChange = imagePlanesPending();
-		if (auto ret = commitFb(entry->fb->id(), -1, "scanout"); !ret) {
+		if (auto ret = commitFb(entry->fb->id(), -1, "scanout", {}); !ret) {
 			if (!planesChange)
 				backend_.scanoutRefused(*entry, ret.error(), name_);
 			return ret;
@@ -681,16 +935,35 @@ Result<void> DrmOutput::commit(OutputState state)
 		entry->commitRefusals = 0;
 		pending_ = nullptr;
 		pendingScanout_ = std::move(state.scanout);
+	} else if (!state.frame) {
+		/* Only the client planes change: the primary shows what it shows. */
+		kms::Framebuffer *fb = front_ ? slotFramebuffer(*front_) : nullptr;
+		if (!fb)
+			return fail(bufmgr::makeError(EINVAL, name_ + ": no composed frame to keep"));
+		if (auto ret = commitFb(fb->id(), -1, "planes", layerFbs); !ret) {
+			blameLayers(ret.error());
+			return ret;
+		}
+		primaryKept_ = true;
 	} else {
 		kms::Framebuffer *fb = slotFramebuffer(*slot);
 		if (!fb)
 			return fail(bufmgr::makeError(EINVAL, name_ + ": output buffer has no framebuffer"));
-		if (auto ret = commitFb(fb->id(), state.frame->renderDone.get(), "frame"); !ret)
+		if (auto ret = commitFb(fb->id(), state.frame->renderDone.get(), "frame", layerFbs);
+		    !ret) {
+			blameLayers(ret.error());
 			return fail(std::move(ret).error());
+		}
 		swapchain_->submit(slot);
 		pending_ = slot;
 		pendingScanout_.reset();
 	}
+	for (DrmBackend::ClientFb *entry : layerEntries)
+		entry->commitRefusals = 0;
+	pendingLayers_.clear();
+	for (PlaneLayer &layer : state.layers)
+		pendingLayers_.push_back(std::move(layer.buffer));
+	pendingLayerFbs_ = std::move(layerFbs);
 	flipShowsNew_ = true;
 	return {};
 }
@@ -765,13 +1038,20 @@ void DrmOutput::flipDone(uint32_t sequence, uint32_t sec, uint32_t usec)
 	if (cursor_.flipped() || overlayOff)
 		keepPlaneMemoryAWhile();
 	if (flipShowsNew_) {
-		/* The previous buffer left the screen. */
-		if (front_)
-			swapchain_->release(front_);
-		front_ = pending_;
-		pending_ = nullptr;
-		scanout_ = std::move(pendingScanout_);
-		pendingScanout_.reset();
+		/* The previous buffers left the screen. */
+		if (!primaryKept_) {
+			if (front_)
+				swapchain_->release(front_);
+			front_ = pending_;
+			pending_ = nullptr;
+			scanout_ = std::move(pendingScanout_);
+			pendingScanout_.reset();
+		}
+		primaryKept_ = false;
+		layers_ = std::move(pendingLayers_);
+		pendingLayers_.clear();
+		layerFbs_ = std::move(pendingLayerFbs_);
+		pendingLayerFbs_.clear();
 		flipShowsNew_ = false;
 		backend_.stats_.flips++;
 	} else {
@@ -788,7 +1068,7 @@ void DrmOutput::flipDone(uint32_t sequence, uint32_t sec, uint32_t usec)
 	info.sequence = lastSequence_;
 	info.refreshNs = mode_.refreshMilliHz ? uint32_t(1000000000000ull / mode_.refreshMilliHz) : 0;
 	info.flags = PresentVsync | PresentHwClock | PresentHwCompletion;
-	if (scanout_)
+	if (scanout_ || !layers_.empty())
 		info.flags |= PresentZeroCopy;
 	presented(info);
 	runFrameIfDue();
@@ -800,6 +1080,8 @@ void DrmOutput::resume()
 	modesetDone_ = false;
 	/* A display plugged in again, or given back, may take what it refused: ask again. */
 	backend_.forgetRefusedFlips();
+	restatePlanes_ = true;
+	layerVerdicts_.clear();
 	overlay_.restate();
 	cursor_.restate();
 	frameScheduled_ = false;
@@ -997,6 +1279,7 @@ void DrmBackend::switchOffOthers()
 	std::vector<uint32_t> ourPlanes, ourCrtcs;
 	for (const auto &output : outputs_) {
 		ourCrtcs.push_back(output->crtc_);
+		/* Client planes are not: the next commit places them again, or leaves them off. */
 		for (uint32_t plane : { output->primary_, output->overlay_.id(), output->cursor_.id() })
 			if (plane)
 				ourPlanes.push_back(plane);
@@ -1149,6 +1432,8 @@ Result<DrmBackend::NewOutput> DrmBackend::makeOutput(const drmModeRes &res,
 		for (uint32_t plane : { other->primary_, other->overlay_.id(), other->cursor_.id() })
 			if (plane)
 				usedPlanes.push_back(plane);
+		for (const DrmOutput::ClientPlane &plane : other->clientPlanes_)
+			usedPlanes.push_back(plane.id);
 		writebackTaken = writebackTaken || other->writeback_;
 	}
 	uint32_t writeback = 0, writebackCrtcs = 0;
@@ -1194,9 +1479,34 @@ Result<DrmBackend::NewOutput> DrmBackend::makeOutput(const drmModeRes &res,
 	const uint32_t primary = findPlane(DRM_PLANE_TYPE_PRIMARY, 0);
 	if (!primary)
 		return leaveOff("no primary plane");
-	/* A plane for heapcomp's own overlay, which the first output shows. */
-	const uint32_t overlay = outputs_.empty() ? findPlane(DRM_PLANE_TYPE_OVERLAY, DRM_FORMAT_XRGB8888)
-						  : 0;
+	/*
+	 * The CRTC's free overlay planes, bottom to top. heapcomp's own
+	 * overlay, which the first output shows, takes the topmost that
+	 * takes XRGB8888; client buffers the ones below it.
+	 */
+	const OverlayStack stack = overlayStack(fd, *planes, crtcIndex, usedPlanes, device_.driver);
+	uint32_t overlay = 0;
+	std::vector<uint32_t> clientPlanes = stack.planes;
+	if (outputs_.empty()) {
+		for (size_t i = stack.planes.size(); i-- > 0 && !overlay;) {
+			kms::PlanePtr plane(drmModeGetPlane(fd, stack.planes[i]));
+			kms::Properties props =
+				kms::Properties::read(fd, stack.planes[i], DRM_MODE_OBJECT_PLANE);
+			const std::vector<FormatModifier> formats =
+				plane ? kms::planeFormats(fd, *plane, props) : std::vector<FormatModifier>();
+			if (std::count(formats.begin(), formats.end(),
+				       FormatModifier{ DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR })) {
+				overlay = stack.planes[i];
+				clientPlanes.resize(i);
+			}
+		}
+	}
+	if (!stack.ordered && !clientPlanes.empty()) {
+		LOG_INFO("%s: overlay planes' stacking unknown (no zpos): client buffers go on the "
+			 "primary plane only",
+			 connectorName(conn).c_str());
+		clientPlanes.clear();
+	}
 	/* Every output's own cursor plane, where its CRTC has one. */
 	const uint32_t cursor = findPlane(DRM_PLANE_TYPE_CURSOR, DRM_FORMAT_ARGB8888);
 	const bool withWriteback = writeback && (writebackCrtcs & (1u << crtcIndex));
@@ -1205,7 +1515,7 @@ Result<DrmBackend::NewOutput> DrmBackend::makeOutput(const drmModeRes &res,
 	output->widthMm_ = conn.mmWidth;
 	output->heightMm_ = conn.mmHeight;
 	if (auto ret = output->init(loop_, *mode, res.crtcs[crtcIndex], uint32_t(crtcIndex), primary,
-				    overlay, cursor, withWriteback ? writeback : 0);
+				    overlay, cursor, withWriteback ? writeback : 0, clientPlanes);
 	    !ret)
 		return bufmgr::unexpected(std::move(ret).error());
 	if (auto ret = output->applyScanoutProbe(); !ret)
@@ -1260,14 +1570,20 @@ DrmStats DrmBackend::stats() const
 	for (const auto &[key, entry] : clientFbs_)
 		stats.liveClientFramebuffers += entry.fb && !entry.buffer.expired();
 	stats.imagePlaneBuffers = 0;
-	for (const auto &output : outputs_)
+	for (const auto &output : outputs_) {
 		stats.imagePlaneBuffers += output->overlay_.buffersHeld() + output->cursor_.buffersHeld();
+		stats.clientPlanes += output->clientPlanes_.size();
+		stats.clientPlanesShown += output->layers_.size();
+	}
 	return stats;
 }
 
 void DrmBackend::pruneClientFramebuffers()
 {
-	std::erase_if(clientFbs_, [](const auto &item) { return item.second.buffer.expired(); });
+	/* A framebuffer id freed may name another buffer next: verdicts on it go too. */
+	if (std::erase_if(clientFbs_, [](const auto &item) { return item.second.buffer.expired(); }))
+		for (const auto &output : outputs_)
+			output->layerVerdicts_.clear();
 }
 
 DrmBackend::ClientFb *DrmBackend::clientFramebuffer(const ClientBuffer &buffer)
@@ -1347,11 +1663,15 @@ std::optional<ScanoutTranche> DrmBackend::scanoutTranche(const Surface &surface)
 	if (!config_.directScanout)
 		return std::nullopt;
 	for (const auto &output : outputs_) {
-		if (output->scanoutCandidate() != surface.id())
-			continue;
 		ScanoutTranche tranche;
 		tranche.device = device_.devnum;
-		tranche.formats = output->primaryFormats();
+		if (output->scanoutCandidate() == surface.id())
+			tranche.formats = output->primaryFormats();
+		else if (std::count(output->planeCandidates().begin(), output->planeCandidates().end(),
+				    surface.id()))
+			tranche.formats = output->clientPlaneFormats();
+		else
+			continue;
 		return tranche;
 	}
 	return std::nullopt;

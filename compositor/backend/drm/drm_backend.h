@@ -4,6 +4,7 @@
 #include <array>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,7 +37,7 @@ struct DrmConfig {
 	uint32_t width = 0;
 	uint32_t height = 0;
 	uint32_t refreshMilliHz = 0;
-	/* Put client buffers on the primary plane when a TEST_ONLY commit accepts them. */
+	/* Put client buffers on the primary and overlay planes when a TEST_ONLY commit accepts them. */
 	bool directScanout = true;
 	/* Scan out only contiguous memory, as a display controller without an IOMMU. */
 	bool scanoutRequiresContiguous = false;
@@ -60,6 +61,8 @@ struct DrmStats {
 	uint64_t captures = 0;		/* writeback captures completed */
 	uint64_t imagePlaneBytes = 0;	/* copied into overlay and cursor plane buffers */
 	uint64_t imagePlaneBuffers = 0;	/* scanout buffers the overlay and cursor planes hold */
+	uint64_t clientPlanes = 0;	/* overlay planes the outputs may put client buffers on */
+	uint64_t clientPlanesShown = 0;	/* of them, showing a client buffer now */
 };
 
 class DrmBackend;
@@ -86,10 +89,15 @@ public:
 	DrmOutput(DrmBackend &backend, uint32_t connector, std::string name);
 	~DrmOutput() override;
 
-	/* overlayPlane, cursorPlane 0: none for this output. */
+	/*
+	 * overlayPlane, cursorPlane 0: none for this output. clientPlanes:
+	 * overlay planes for client buffers, bottom to top, all below
+	 * overlayPlane.
+	 */
 	Result<void> init(wl_event_loop *loop, const drmModeModeInfo &mode, uint32_t crtc,
 			  uint32_t crtcIndex, uint32_t primaryPlane, uint32_t overlayPlane,
-			  uint32_t cursorPlane, uint32_t writeback);
+			  uint32_t cursorPlane, uint32_t writeback,
+			  const std::vector<uint32_t> &clientPlanes);
 	/*
 	 * The output's buffers, anew: from the scanout policy, less the
 	 * memory the backend's probe found the display refuses.
@@ -112,11 +120,17 @@ public:
 	void scheduleFrame() override;
 	Result<std::optional<OutputFrame>> beginFrame() override;
 	bool test(const OutputState &state) const override;
+	std::string refusal() const override { return lastRefusal_; }
+	bool refusedTheBuffer() const override { return refusalOfBuffer_; }
+	size_t clientPlaneCount() const override;
 	Result<void> commit(OutputState state) override;
 	void rollback(const OutputFrame &frame) override;
 	void skipFrame() override;
 	const bufmgr::Buffer *frontBuffer() const override;
 	const ClientBuffer *frontScanout() const override { return scanout_.get(); }
+	std::vector<ShownLayer> frontLayers() const override;
+	/* The overlay planes client buffers may go on, bottom to top. */
+	std::vector<uint32_t> clientPlanes() const;
 
 	/* Through the device's writeback connector, where it has one. */
 	bool captureNextFrame(CaptureHandler handler) override;
@@ -137,6 +151,8 @@ public:
 
 	/* The primary plane's formats: the scanout tranche. */
 	const std::vector<FormatModifier> &primaryFormats() const { return primaryFormats_; }
+	/* What any client plane takes: an overlay candidate's scanout tranche. */
+	std::vector<FormatModifier> clientPlaneFormats() const;
 	const std::string &bufferSource() const { return bufferSource_; }
 	/* Why the last client buffer offered was not scanned out ("" if it was). */
 	const std::string &lastRefusal() const { return lastRefusal_; }
@@ -146,13 +162,33 @@ private:
 
 	/* Adds the plane (and on the first commit the mode) to req. */
 	void addPlane(kms::AtomicRequest &req, uint32_t fbId, int inFence) const;
+	/* A client buffer's framebuffer on a client plane, at its place. */
+	struct LayerFb {
+		uint32_t fbId = 0;
+		Rect destination;
+	};
+	/*
+	 * The client planes for layers, bottom up; every other one that
+	 * shows something, or may (restatePlanes_), goes off.
+	 */
+	void addClientPlanes(kms::AtomicRequest &req, const std::vector<LayerFb> &layers) const;
+	/*
+	 * Why layer cannot go on the plane at index; "" if it may (a TEST_ONLY
+	 * has the last word). ofBuffer: the reason is the buffer's.
+	 */
+	std::string layerUnfit(const PlaneLayer &layer, size_t index, LayerFb &fb, bool &ofBuffer) const;
+	bool testLayers(const OutputState &state) const;
+	/* What the client planes show now, as committed. */
+	std::vector<LayerFb> shownLayerFbs() const;
 	void addModeset(kms::AtomicRequest &req) const;
 	/* The overlay or cursor plane has a change for the next commit. */
 	bool imagePlanesPending() const { return overlay_.changePending() || cursor_.changePending(); }
 	/* Where plane went on or off: cached scanout verdicts no longer hold. */
 	void checkToggled(ImagePlane &plane);
-	Result<void> commitFb(uint32_t fbId, int inFence, const char *what);
-	void refused(std::string why) const;
+	Result<void> commitFb(uint32_t fbId, int inFence, const char *what,
+			      const std::vector<LayerFb> &layers);
+	/* ofBuffer: the buffer's format, modifier or memory (another buffer could go). */
+	void refused(std::string why, bool ofBuffer = false) const;
 	kms::Framebuffer *slotFramebuffer(bufmgr::SwapchainSlot &slot);
 	void flipDone(uint32_t sequence, uint32_t sec, uint32_t usec);
 	void runFrame();
@@ -220,6 +256,7 @@ private:
 	bool frameScheduled_ = false;
 	uint64_t lastSequence_ = 0;
 	mutable std::string lastRefusal_;
+	mutable bool refusalOfBuffer_ = false;
 
 	/* The frame scheduled to run once the loop is idle; removed with the output. */
 	wl_event_source *idle_ = nullptr;
@@ -239,7 +276,29 @@ private:
 	EventSource captureSource_;
 	wl_event_loop *loop_ = nullptr;
 
-	/* heapcomp's overlay above the primary plane, and the pointer's cursor above that. */
+	/* Overlay planes for client buffers, bottom to top, above the primary. */
+	struct ClientPlane {
+		uint32_t id = 0;
+		kms::Properties props;
+		std::vector<FormatModifier> formats;
+	};
+	std::vector<ClientPlane> clientPlanes_;
+	/* Client buffers on them: on screen, and in the commit in flight. */
+	std::vector<ClientBuffer::Lock> layers_;
+	std::vector<ClientBuffer::Lock> pendingLayers_;
+	std::vector<LayerFb> layerFbs_;
+	std::vector<LayerFb> pendingLayerFbs_;
+	/* The commit in flight left the primary plane as it was. */
+	bool primaryKept_ = false;
+	/* Client planes may show what another session left: the next commit sets them all. */
+	bool restatePlanes_ = true;
+	/*
+	 * TEST_ONLY verdicts on sets of layers over a composed primary, by
+	 * their framebuffers and places: "" took them, else why not.
+	 */
+	mutable std::map<std::string, std::string> layerVerdicts_;
+
+	/* heapcomp's overlay above the client planes, and the pointer's cursor above that. */
 	ImagePlane overlay_;
 	ImagePlane cursor_;
 	EventSource planeMemoryTimer_;

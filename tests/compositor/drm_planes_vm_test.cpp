@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Client buffers on VKMS's overlay planes: a video-player-like window —
+ * a fullscreen wl_shm window with a dma-buf subsurface — shows the
+ * subsurface on a plane of its own above the composed window, with
+ * ZERO_COPY, and what the display read through writeback is checked
+ * pixel by pixel as the subsurface goes on and off its plane.
+ */
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <functional>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <drm_fourcc.h>
+
+#include <bufmgr/allocators.h>
+
+#include "drm_player.h"
+#include "dmabuf_buffer.h"
+#include "dmabuf_feedback.h"
+#include "presentation_record.h"
+#include "scene/output_repaint.h"
+#include "test_client.h"
+
+namespace heapcomp::test {
+namespace {
+
+using DrmPlanesTest = DrmPlayerTest;
+
+/*
+ * The video on an overlay plane: ZERO_COPY for it, not for the window
+ * below; new video frames reach the display with nothing composed.
+ */
+TEST_F(DrmPlanesTest, ClientBufferOnAnOverlayPlaneIsZeroCopy)
+{
+	ASSERT_NO_FATAL_FAILURE(startPlayer());
+	PresentationRecord first = presentAndRecord(*client, video, wlFrames[0]);
+	ASSERT_TRUE(first.presented);
+	/* The first may be composed while no composed frame was there to test it over. */
+	PresentationRecord onPlane = presentAndRecord(*client, video, wlFrames[1]);
+	ASSERT_TRUE(onPlane.presented);
+	EXPECT_TRUE(onPlane.zeroCopy()) << describePlace(kVideo);
+	auto place = placeAt(kVideo);
+	ASSERT_TRUE(place);
+	EXPECT_EQ(place->where, comp::SurfacePlace::Where::Overlay) << place->reason;
+	EXPECT_EQ(drmStats().clientPlanesShown, 1u);
+	EXPECT_EQ(differences(capture(), player(1)), "");
+
+	/* The window below is composed: no ZERO_COPY for it. */
+	PresentationRecord parent = presentAndRecord(*client, window->surface(), background->buffer());
+	ASSERT_TRUE(parent.presented);
+	EXPECT_FALSE(parent.zeroCopy());
+
+	/* Ten video frames: each on the plane, none composed, no import or test after the first two. */
+	const comp::RepaintStats before = repaintStats();
+	const comp::DrmStats drmBefore = drmStats();
+	for (int i = 0; i < 10; i++) {
+		PresentationRecord frame = presentAndRecord(*client, video, wlFrames[i % 2]);
+		ASSERT_TRUE(frame.presented);
+		EXPECT_TRUE(frame.zeroCopy()) << "frame " << i << ": " << describePlace(kVideo);
+	}
+	const comp::RepaintStats after = repaintStats();
+	EXPECT_EQ(after.rendered, before.rendered) << "video frames were composed";
+	EXPECT_GE(after.planesUpdated, before.planesUpdated + 10);
+	const comp::DrmStats drmAfter = drmStats();
+	EXPECT_EQ(drmAfter.framebuffersImported, drmBefore.framebuffersImported);
+	EXPECT_EQ(drmAfter.testCommits, drmBefore.testCommits);
+	EXPECT_EQ(differences(capture(), player(1)), "");
+}
+
+/*
+ * Composed content over the video (an wl_shm subsurface above it) keeps
+ * it composed, with the reason; moved away, the video goes back on its
+ * plane and no stale pixels stay where the cover was.
+ */
+TEST_F(DrmPlanesTest, ComposedContentAboveKeepsItComposed)
+{
+	ASSERT_NO_FATAL_FAILURE(startPlayer());
+	ASSERT_TRUE(presentAndRecord(*client, video, wlFrames[0]).presented);
+	ASSERT_TRUE(presentAndRecord(*client, video, wlFrames[1]).zeroCopy()) << describePlace(kVideo);
+	/* The window redrawn around it into every output buffer: none holds the video. */
+	for (int i = 0; i < 3; i++) {
+		PresentationRecord parent =
+			presentAndRecord(*client, window->surface(), background->buffer());
+		ASSERT_TRUE(parent.presented);
+		EXPECT_FALSE(parent.zeroCopy());
+	}
+	EXPECT_EQ(placeAt(kVideo)->where, comp::SurfacePlace::Where::Overlay);
+
+	/* A white 40x40 label over the video's top-left corner, as subtitles would be. */
+	const comp::Rect label{ kVideo.x - 10, kVideo.y - 10, 40, 40 };
+	Proxy<wl_surface> labelSurface(wl_compositor_create_surface(client->compositor));
+	Proxy<wl_subsurface> labelRole(wl_subcompositor_get_subsurface(
+		client->subcompositor, labelSurface, window->surface()));
+	wl_subsurface_set_position(labelRole, label.x, label.y);
+	wl_subsurface_set_desync(labelRole);
+	ShmBuffer white(client->shm, uint32_t(label.width), uint32_t(label.height));
+	white.fill(kWhite);
+	wl_surface_commit(window->surface());
+	ASSERT_TRUE(client->roundtrip());
+	/* The video's pixels leave its plane with no new frame of its own: all drawn from it. */
+	ASSERT_TRUE(presentAndRecord(*client, labelSurface, white.buffer()).presented);
+	auto place = placeAt(kVideo);
+	ASSERT_TRUE(place);
+	EXPECT_EQ(place->where, comp::SurfacePlace::Where::Composed);
+	EXPECT_EQ(place->reason, "under composed content");
+	EXPECT_EQ(drmStats().clientPlanesShown, 0u);
+	EXPECT_EQ(differences(capture(), [&](int32_t x, int32_t y) {
+			  return inside(label, x, y) ? kWhite : player(1)(x, y);
+		  }),
+		  "");
+
+	PresentationRecord covered = presentAndRecord(*client, video, wlFrames[0]);
+	ASSERT_TRUE(covered.presented);
+	EXPECT_FALSE(covered.zeroCopy());
+	EXPECT_EQ(differences(capture(), [&](int32_t x, int32_t y) {
+			  return inside(label, x, y) ? kWhite : player(0)(x, y);
+		  }),
+		  "");
+
+	/* The label moves off the video: back on the plane, every pixel right. */
+	const comp::Rect moved{ 400, 300, 40, 40 };
+	wl_subsurface_set_position(labelRole, moved.x, moved.y);
+	wl_surface_commit(window->surface());
+	ASSERT_TRUE(client->roundtrip());
+	const Expected labelMoved = [&](int32_t x, int32_t y) {
+		return inside(moved, x, y) ? kWhite : player(1)(x, y);
+	};
+	/* Three frames: every output buffer is drawn once more. */
+	for (int i = 0; i < 3; i++) {
+		PresentationRecord frame = presentAndRecord(*client, video, wlFrames[1]);
+		ASSERT_TRUE(frame.presented);
+		EXPECT_TRUE(frame.zeroCopy()) << describePlace(kVideo);
+		EXPECT_EQ(differences(capture(), labelMoved), "") << "frame " << i;
+	}
+
+	/* Gone from its plane for good (the window unmapped): nothing of it stays. */
+	wl_surface_attach(video, nullptr, 0, 0);
+	wl_surface_commit(video);
+	ASSERT_TRUE(client->roundtrip());
+	PresentationRecord parent = presentAndRecord(*client, window->surface(), background->buffer());
+	ASSERT_TRUE(parent.presented);
+	EXPECT_EQ(drmStats().clientPlanesShown, 0u);
+	EXPECT_EQ(differences(capture(), [&](int32_t x, int32_t y) {
+			  return inside(moved, x, y) ? kWhite : kGreen;
+		  }),
+		  "");
+}
+
+/*
+ * A display that takes only contiguous memory: the video from the
+ * system heap is composed, and its dma-buf feedback offers a scanout
+ * tranche with what the overlay planes take; from the CMA heap it goes
+ * on a plane. Covered by composed content, it loses the tranche.
+ */
+TEST_F(DrmPlanesTest, OverlayCandidateGetsAScanoutTranche)
+{
+	const std::string cma = cmaHeapPath();
+	if (cma.empty())
+		SKIP_OR_FAIL_WITHOUT("no CMA heap");
+	ASSERT_NO_FATAL_FAILURE(startPlayer(true));
+	DmabufFeedback feedback;
+	Proxy<zwp_linux_dmabuf_feedback_v1> object(
+		zwp_linux_dmabuf_v1_get_surface_feedback(client->dmabuf, video));
+	feedback.listen(object);
+	ASSERT_TRUE(client->dispatchUntil([&] { return feedback.dones >= 1; }));
+	ASSERT_EQ(feedback.tranches.size(), 1u) << "a scanout tranche before any buffer";
+
+	PresentationRecord composed = presentAndRecord(*client, video, wlFrames[0]);
+	ASSERT_TRUE(composed.presented);
+	EXPECT_FALSE(composed.zeroCopy());
+	EXPECT_NE(describePlace(kVideo).find("not contiguous"), std::string::npos)
+		<< describePlace(kVideo);
+	/* After the hysteresis: the scanout tranche first. */
+	ASSERT_TRUE(client->dispatchUntil([&] { return feedback.tranches.size() == 2; }))
+		<< describePlace(kVideo);
+	const DmabufFeedback::Tranche &scanout = feedback.tranches[0];
+	EXPECT_TRUE(scanout.flags & ZWP_LINUX_DMABUF_FEEDBACK_V1_TRANCHE_FLAGS_SCANOUT);
+	EXPECT_TRUE(feedback.has(scanout, DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR));
+
+	/* What the tranche says, from contiguous memory: on the plane. */
+	bufmgr::Buffer contiguous = videoBuffer(kBlue, kRed, cma, true);
+	ASSERT_TRUE(contiguous.isValid());
+	Proxy<wl_buffer> cmaBuffer = wrap(*client, contiguous);
+	PresentationRecord direct = presentAndRecord(*client, video, cmaBuffer);
+	for (int i = 0; i < 3 && !direct.zeroCopy(); i++)
+		direct = presentAndRecord(*client, video, cmaBuffer);
+	EXPECT_TRUE(direct.zeroCopy()) << describePlace(kVideo);
+	EXPECT_EQ(differences(capture(), player(1)), "");
+	EXPECT_EQ(feedback.tranches.size(), 2u) << "the tranche went while the buffer is on it";
+
+	/* The window's wl_shm content over it: composed, and no scanout tranche. */
+	Proxy<wl_surface> labelSurface(wl_compositor_create_surface(client->compositor));
+	Proxy<wl_subsurface> labelRole(wl_subcompositor_get_subsurface(
+		client->subcompositor, labelSurface, window->surface()));
+	wl_subsurface_set_position(labelRole, kVideo.x, kVideo.y);
+	wl_subsurface_set_desync(labelRole);
+	ShmBuffer white(client->shm, 40, 40);
+	white.fill(kWhite);
+	wl_surface_commit(window->surface());
+	ASSERT_TRUE(presentAndRecord(*client, labelSurface, white.buffer()).presented);
+	EXPECT_EQ(describePlace(kVideo), "composed (under composed content)");
+	EXPECT_TRUE(client->dispatchUntil([&] { return feedback.tranches.size() == 1; }));
+}
+
+/*
+ * heapcomp's own overlay stays above client planes: where it overlaps
+ * the video it shows, and neither is composed.
+ */
+TEST_F(DrmPlanesTest, StatsOverlayStaysAboveClientPlanes)
+{
+	ASSERT_NO_FATAL_FAILURE(startPlayer());
+	ASSERT_TRUE(presentAndRecord(*client, video, wlFrames[0]).presented);
+	ASSERT_TRUE(presentAndRecord(*client, video, wlFrames[1]).zeroCopy()) << describePlace(kVideo);
+
+	const comp::Rect rect{ kVideo.x + 100, kVideo.y + 50, 160, 120 };
+	SolidOverlay overlay(rect, kWhite);
+	server->run([&](comp::Server &s) { s.setOverlay(&overlay); });
+	PresentationRecord frame = presentAndRecord(*client, video, wlFrames[0]);
+	ASSERT_TRUE(frame.presented);
+	EXPECT_TRUE(server->run([](comp::Server &s) { return s.overlayOnPlane(); }));
+	/* The overlay changed planes' verdicts: a frame or two to settle on them again. */
+	for (int i = 0; i < 3 && !frame.zeroCopy(); i++)
+		frame = presentAndRecord(*client, video, wlFrames[0]);
+	EXPECT_TRUE(frame.zeroCopy()) << describePlace(kVideo);
+
+	const comp::RepaintStats before = repaintStats();
+	for (int i = 0; i < 4; i++)
+		EXPECT_TRUE(presentAndRecord(*client, video, wlFrames[i % 2]).zeroCopy());
+	EXPECT_EQ(repaintStats().rendered, before.rendered);
+	EXPECT_EQ(differences(capture(), [&](int32_t x, int32_t y) {
+			  return inside(rect, x, y) ? kWhite : player(1)(x, y);
+		  }),
+		  "");
+	server->run([](comp::Server &s) { s.setOverlay(nullptr); });
+}
+
+} /* namespace */
+} /* namespace heapcomp::test */
