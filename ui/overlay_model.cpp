@@ -60,28 +60,46 @@ std::vector<SurfaceRow> surfaceRows(Server &server)
 		return rows;
 	const Output &output = *outputs.front();
 	const auto *drm = dynamic_cast<const DrmOutput *>(&output);
+	const std::vector<SurfacePlace> places = server.surfacePlaces(0);
 	for (const View *view : server.views()) {
-		const Surface *surface = view->surface();
-		const ClientBuffer *buffer = surface->buffer();
-		if (!view->isMapped() || view->isPopup() || !view->takesInput() || !buffer)
+		Surface *root = view->surface();
+		if (!view->isMapped() || view->isPopup() || !view->takesInput() || !root->buffer())
 			continue;
-		SurfaceRow row;
-		row.name = !view->appId().empty() ? view->appId()
-			   : !view->title().empty() ? view->title()
-						    : "surface " + std::to_string(surface->id());
-		if (const ClientState *client = server.clientState(surface->client()))
-			row.client = client->label();
-		row.width = buffer->width();
-		row.height = buffer->height();
-		row.memory = buffer->type() == ClientBuffer::Type::Shm ? "wl_shm"
-								       : "dma-buf " + buffer->exporter();
-		if (output.frontScanout() == buffer)
-			row.onScreen = "scanned out";
-		else if (output.scanoutCandidate() == surface->id() && drm && !drm->lastRefusal().empty())
-			row.onScreen = "composed: " + drm->lastRefusal();
-		else
-			row.onScreen = "composed";
-		rows.push_back(std::move(row));
+		const std::string name = !view->appId().empty() ? view->appId()
+					 : !view->title().empty() ? view->title()
+								  : "surface " + std::to_string(root->id());
+		const ClientState *client = server.clientState(root->client());
+		/* Its subsurfaces too: a video in one may be on a plane of its own. */
+		root->forEachSurface([&](Surface *surface, int32_t, int32_t) {
+			const ClientBuffer *buffer = surface->buffer();
+			if (!buffer)
+				return;
+			SurfaceRow row;
+			row.name = surface == root ? name
+						   : name + " / subsurface " + std::to_string(surface->id());
+			if (client)
+				row.client = client->label();
+			row.width = buffer->width();
+			row.height = buffer->height();
+			row.memory = buffer->type() == ClientBuffer::Type::Shm
+					     ? "wl_shm"
+					     : "dma-buf " + buffer->exporter();
+			auto place = std::find_if(places.begin(), places.end(), [&](const SurfacePlace &p) {
+				return p.surface == surface->id();
+			});
+			if (output.frontScanout() == buffer)
+				row.onScreen = "scanned out";
+			else if (place != places.end() && place->where == SurfacePlace::Where::Overlay)
+				row.onScreen = "on an overlay plane";
+			else if (place != places.end() && !place->reason.empty())
+				row.onScreen = "composed: " + place->reason;
+			else if (output.scanoutCandidate() == surface->id() && drm &&
+				 !drm->lastRefusal().empty())
+				row.onScreen = "composed: " + drm->lastRefusal();
+			else
+				row.onScreen = "composed";
+			rows.push_back(std::move(row));
+		});
 	}
 	return rows;
 }

@@ -124,7 +124,7 @@ struct SurfaceRow {
 	uint32_t height = 0;
 	/* "wl_shm", "dma-buf <exporter>" */
 	std::string memory;
-	/* "scanned out", "composed", "composed: <why not scanned out>" */
+	/* "scanned out", "on an overlay plane", "composed", "composed: <why not on a plane>" */
 	std::string onScreen;
 };
 

@@ -112,13 +112,15 @@ const char *unfitForCursorPlane(const SceneElement &e, int surfaces)
 	return "";
 }
 
-/* Why e cannot go on an overlay plane as it is; "" if it may (the backend has the last word). */
+/*
+ * Why e cannot go on an overlay plane as it is; "" if it may. The
+ * backend has the last word, on its memory too (a display cannot read
+ * wl_shm memory; a headless output can).
+ */
 const char *unfitForPlane(const SceneElement &e, const Rect &output)
 {
 	const ClientBuffer &b = *e.buffer;
 	const SourceBox &s = e.source;
-	if (b.type() != ClientBuffer::Type::DmaBuf)
-		return "wl_shm memory, which the display cannot read";
 	if (!e.opaque)
 		return "translucent";
 	if (e.transform != Transform::Normal || e.yInvert)

@@ -298,6 +298,49 @@ TEST(OverlayHeaps, ShowWhatTheirMemoryIsForAndWhoPays)
 	EXPECT_EQ(field(*cma, "paid_by"), "\"nothing\"") << *cma;
 }
 
+/*
+ * A subsurface on an overlay plane of its own is listed as such, the
+ * window under it as composed with the reason.
+ */
+TEST(OverlaySurfaces, TellWhichPlaneEachIsOnAndWhyNot)
+{
+	comp::ServerConfig config = ServerRunner::defaultConfig();
+	config.headless.overlayPlanes = 1;
+	ServerRunner runner(config);
+	ASSERT_TRUE(runner.ok()) << runner.error();
+	TestClient client(runner.socket());
+	MappedWindow window(client, "player", 120, 90, 0xff00ff00u);
+	ASSERT_TRUE(window.ok);
+	Proxy<wl_surface> video(wl_compositor_create_surface(client.compositor));
+	Proxy<wl_subsurface> role(
+		wl_subcompositor_get_subsurface(client.subcompositor, video, window.window.surface()));
+	wl_subsurface_set_position(role, 10, 10);
+	wl_subsurface_set_desync(role);
+	ShmBuffer frame(client.shm, 40, 30);
+	frame.fill(0xff0000ffu);
+	for (int i = 0; i < 2; i++) {
+		wl_surface_attach(video, frame.buffer(), 0, 0);
+		wl_surface_damage_buffer(video, 0, 0, 40, 30);
+		ASSERT_TRUE(client.commitAndWaitFrame(video));
+	}
+	std::vector<std::string> dump = runner.run([](comp::Server &server) {
+		comp::OverlayConfig config;
+		config.keepDump = true;
+		auto overlay = comp::Overlay::create(server, config);
+		EXPECT_TRUE(overlay->redraw());
+		return overlay->dump();
+	});
+	const std::string *parent = findLine(dump, "surface player");
+	ASSERT_NE(parent, nullptr);
+	EXPECT_EQ(field(*parent, "on_screen"), "\"composed: no free overlay plane\"") << *parent;
+	auto subsurface = std::find_if(dump.begin(), dump.end(), [](const std::string &line) {
+		return line.rfind("surface player / subsurface ", 0) == 0;
+	});
+	ASSERT_NE(subsurface, dump.end());
+	EXPECT_EQ(field(*subsurface, "size"), "\"40x30\"");
+	EXPECT_EQ(field(*subsurface, "on_screen"), "\"on an overlay plane\"") << *subsurface;
+}
+
 /* 64 pages, one bit each; used: the low bits of the first word. */
 void writeCmaArea(const FixtureTree &tree, const std::string &name, uint32_t usedBits,
 		  std::optional<uint64_t> allocated)

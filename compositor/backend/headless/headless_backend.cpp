@@ -52,6 +52,7 @@ HeadlessOutput::HeadlessOutput(HeadlessBackend &backend, std::string name,
 	mode_.height = config.height;
 	mode_.refreshMilliHz = config.refreshMilliHz;
 	directScanout_ = config.directScanout;
+	overlayPlanes_ = config.overlayPlanes;
 	periodNs_ = 1000000000000ull / config.refreshMilliHz;
 	clock_ = config.frameClock;
 	description_ = "heapcomp headless output " + std::to_string(mode_.width) + "x" +
@@ -220,10 +221,47 @@ Result<std::optional<OutputFrame>> HeadlessOutput::beginFrame()
 	return acquireOutputFrame(*swapchain_);
 }
 
+bool HeadlessOutput::refuse(std::string why, bool ofBuffer) const
+{
+	refusal_ = std::move(why);
+	refusalOfBuffer_ = ofBuffer;
+	return false;
+}
+
+bool HeadlessOutput::testLayers(const OutputState &state) const
+{
+	if (!directScanout_)
+		return refuse("direct scanout is off");
+	if (state.scanout)
+		return refuse("over a client buffer on the primary plane");
+	if (state.layers.size() > overlayPlanes_)
+		return refuse("no free overlay plane");
+	if (!state.frame && !front_)
+		return refuse("no composed frame to show it over yet");
+	const Rect output{ 0, 0, int32_t(mode_.width), int32_t(mode_.height) };
+	for (const PlaneLayer &layer : state.layers) {
+		const ClientBuffer &buffer = *layer.buffer.get();
+		if (layer.destination.width != int32_t(buffer.width()) ||
+		    layer.destination.height != int32_t(buffer.height()))
+			return refuse("scaled");
+		if (!output.contains(layer.destination))
+			return refuse("partly off the output");
+		if (!isScreenshotFormat(buffer.format()))
+			return refuse("format not supported by the overlay planes", true);
+		if (!backend_.canScanOutMemory(buffer))
+			return refuse("memory from " + buffer.exporter() + " is not contiguous", true);
+	}
+	refusal_.clear();
+	refusalOfBuffer_ = false;
+	return true;
+}
+
 bool HeadlessOutput::test(const OutputState &state) const
 {
+	if (!state.layers.empty())
+		return testLayers(state);
 	if (!state.scanout)
-		return state.frame.has_value();
+		return state.frame.has_value() || (state.keepPrimary && front_);
 	/* Like a primary plane: the whole output, in a format screenshots read. */
 	const ClientBuffer &buffer = *state.scanout.get();
 	return directScanout_ && !state.frame && buffer.width() == mode_.width &&
@@ -235,7 +273,12 @@ Result<void> HeadlessOutput::commit(OutputState state)
 {
 	if (!test(state))
 		return bufmgr::unexpected(EINVAL, name_ + ": commit of a state test() refuses");
-	/* The previous buffer leaves the (virtual) screen. */
+	/* The previous buffers leave the (virtual) screen. */
+	layers_ = std::move(state.layers);
+	if (state.keepPrimary && !state.frame && !state.scanout) {
+		presentNow();
+		return {};
+	}
 	if (front_)
 		swapchain_->release(front_);
 	front_ = nullptr;
@@ -270,13 +313,21 @@ void HeadlessOutput::presentNow()
 	info.sequence = (when - epochNs_) / periodNs_;
 	info.refreshNs = static_cast<uint32_t>(periodNs_);
 	/* No vblank and no hardware clock; a client buffer shown as it is. */
-	info.flags = scanout_ ? uint32_t(PresentZeroCopy) : 0u;
+	info.flags = scanout_ || !layers_.empty() ? uint32_t(PresentZeroCopy) : 0u;
 	presented(info);
 }
 
 void HeadlessOutput::rollback(const OutputFrame &frame)
 {
 	swapchain_->rollback(static_cast<bufmgr::SwapchainSlot *>(frame.backendData));
+}
+
+std::vector<Output::ShownLayer> HeadlessOutput::frontLayers() const
+{
+	std::vector<ShownLayer> shown;
+	for (const PlaneLayer &layer : layers_)
+		shown.push_back({ layer.buffer.get(), layer.destination });
+	return shown;
 }
 
 const bufmgr::Buffer *HeadlessOutput::frontBuffer() const

@@ -43,6 +43,12 @@ struct HeadlessConfig {
 	 */
 	bool scanoutRequiresContiguous = false;
 	/*
+	 * Overlay planes above the composed frame that show client buffers
+	 * as they are (unscaled, in a format screenshots read), as a display
+	 * would; 0: none, everything not fullscreen is composed.
+	 */
+	uint32_t overlayPlanes = 0;
+	/*
 	 * The device clients are told to allocate for (--render-node), also
 	 * the DRM backend's; empty: found.
 	 */
@@ -77,11 +83,15 @@ public:
 	void scheduleFrame() override;
 	Result<std::optional<OutputFrame>> beginFrame() override;
 	bool test(const OutputState &state) const override;
+	std::string refusal() const override { return refusal_; }
+	bool refusedTheBuffer() const override { return refusalOfBuffer_; }
+	size_t clientPlaneCount() const override { return directScanout_ ? overlayPlanes_ : 0; }
 	Result<void> commit(OutputState state) override;
 	void rollback(const OutputFrame &frame) override;
 	void skipFrame() override;
 	const bufmgr::Buffer *frontBuffer() const override;
 	const ClientBuffer *frontScanout() const override { return scanout_.get(); }
+	std::vector<ShownLayer> frontLayers() const override;
 
 	/* For tests: which bufmgr source the output buffers came from. */
 	const std::string &bufferSource() const { return bufferSource_; }
@@ -97,6 +107,8 @@ private:
 	bool armTimer(uint64_t whenNs, uint64_t intervalNs = 0);
 	/* Reports the frame on screen as presented now: at this tick, or at once. */
 	void presentNow();
+	bool testLayers(const OutputState &state) const;
+	bool refuse(std::string why, bool ofBuffer = false) const;
 
 	HeadlessBackend &backend_;
 	std::string name_;
@@ -113,6 +125,11 @@ private:
 	bufmgr::SwapchainSlot *front_ = nullptr;
 	/* Or the client buffer on screen, read as it is. */
 	ClientBuffer::Lock scanout_;
+	uint32_t overlayPlanes_ = 0;
+	/* Client buffers on the overlay planes, bottom to top. */
+	std::vector<PlaneLayer> layers_;
+	mutable std::string refusal_;
+	mutable bool refusalOfBuffer_ = false;
 
 	bufmgr::UniqueFd timerFd_;
 	EventSource timerSource_;
