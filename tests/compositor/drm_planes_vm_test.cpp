@@ -22,6 +22,7 @@
 #include "drm_player.h"
 #include "dmabuf_buffer.h"
 #include "dmabuf_feedback.h"
+#include "fd_count.h"
 #include "presentation_record.h"
 #include "scene/output_repaint.h"
 #include "test_client.h"
@@ -149,6 +150,34 @@ TEST_F(DrmPlanesTest, ComposedContentAboveKeepsItComposed)
 			  return inside(moved, x, y) ? kWhite : kGreen;
 		  }),
 		  "");
+}
+
+/*
+ * The player's client goes while its video is on a plane: the plane goes
+ * off, the display shows what is left, and every framebuffer and fd the
+ * client's buffers took is given back.
+ */
+TEST_F(DrmPlanesTest, ClientGoneWhileOnAnOverlayPlane)
+{
+	ASSERT_NO_FATAL_FAILURE(start());
+	ASSERT_TRUE(server->waitFrames(2));
+	/* The capture buffer stays once made: made before the count. */
+	ASSERT_EQ(capture().width, kWidth);
+	const int fds = countOpenFds();
+	{
+		TestClient other(server->socket());
+		ASSERT_NO_FATAL_FAILURE(makePlayer(other));
+		ASSERT_TRUE(presentAndRecord(other, video, wlFrames[0]).presented);
+		ASSERT_TRUE(presentAndRecord(other, video, wlFrames[1]).zeroCopy())
+			<< describePlace(kVideo);
+		EXPECT_EQ(drmStats().clientPlanesShown, 1u);
+		dropPlayer();
+	}
+	ASSERT_TRUE(server->waitFrames(3));
+	EXPECT_EQ(differences(capture(), [](int32_t, int32_t) { return kBlack; }), "");
+	EXPECT_EQ(drmStats().clientPlanesShown, 0u);
+	EXPECT_EQ(drmStats().liveClientFramebuffers, 0u);
+	EXPECT_EQ(countOpenFds(), fds);
 }
 
 /*

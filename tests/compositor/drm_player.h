@@ -85,29 +85,47 @@ protected:
 	{
 		ASSERT_NO_FATAL_FAILURE(start(requiresContiguous));
 		ASSERT_GE(drmStats().clientPlanes, 1u) << "no overlay plane for client buffers";
-		window = std::make_unique<Window>(*client, "player");
+		ASSERT_NO_FATAL_FAILURE(makePlayer(*client));
+	}
+
+	/* The player's window and video, of c. */
+	void makePlayer(TestClient &c)
+	{
+		window = std::make_unique<Window>(c, "player");
 		ASSERT_TRUE(mapFullscreen(*window));
-		background = std::make_unique<ShmBuffer>(client->shm, kWidth, kHeight);
+		background = std::make_unique<ShmBuffer>(c.shm, kWidth, kHeight);
 		background->fill(kGreen);
-		PresentationRecord composed =
-			presentAndRecord(*client, window->surface(), background->buffer());
+		PresentationRecord composed = presentAndRecord(c, window->surface(), background->buffer());
 		ASSERT_TRUE(composed.presented);
 		EXPECT_FALSE(composed.zeroCopy());
 
-		video = Proxy<wl_surface>(wl_compositor_create_surface(client->compositor));
+		video = Proxy<wl_surface>(wl_compositor_create_surface(c.compositor));
 		videoRole = Proxy<wl_subsurface>(wl_subcompositor_get_subsurface(
-			client->subcompositor, video, window->surface()));
+			c.subcompositor, video, window->surface()));
 		wl_subsurface_set_position(videoRole, kVideo.x, kVideo.y);
 		/* Its own frames, as a video player's. */
 		wl_subsurface_set_desync(videoRole);
 		frames[0] = videoBuffer(kRed, kBlue);
 		frames[1] = videoBuffer(kBlue, kRed);
 		ASSERT_TRUE(frames[0].isValid() && frames[1].isValid());
-		wlFrames[0] = wrap(*client, frames[0]);
-		wlFrames[1] = wrap(*client, frames[1]);
+		wlFrames[0] = wrap(c, frames[0]);
+		wlFrames[1] = wrap(c, frames[1]);
 		/* The position takes effect with the parent's next commit. */
 		wl_surface_commit(window->surface());
-		ASSERT_TRUE(client->roundtrip());
+		ASSERT_TRUE(c.roundtrip());
+	}
+
+	/* Everything makePlayer() made, gone (before its client). */
+	void dropPlayer()
+	{
+		for (int i = 0; i < 2; i++) {
+			wlFrames[i] = {};
+			frames[i] = {};
+		}
+		videoRole = {};
+		video = {};
+		background.reset();
+		window.reset();
 	}
 
 	/* The display: green, the video's frame i at rect (top and bottom halves). */
