@@ -23,6 +23,7 @@
 
 #include "child_process.h"
 #include "drm_fixture.h"
+#include "drm_player.h"
 #include "fd_count.h"
 #include "json.h"
 #include "log.h"
@@ -409,6 +410,55 @@ TEST_F(DrmSessionTest, UnpluggedDisplayWaitsAndPluggedInShowsTheLatestFrame)
 	EXPECT_EQ(log.count("display plugged in: setting the mode again"), 1u) << log.all();
 	EXPECT_EQ(log.count("mode set"), 2u) << log.all();
 	/* heapcomp goes before the device it drives: removing that switches its CRTCs off. */
+	server.reset();
+}
+
+/*
+ * A client buffer on an overlay plane when the display is unplugged is
+ * on its plane again once it is plugged back in.
+ */
+TEST_F(DrmSessionTest, PluggedInAgainShowsTheOverlayPlaneAgain)
+{
+	udevd = std::make_unique<Udevd>();
+	ASSERT_TRUE(udevd->ok()) << udevd->error();
+	/* Two overlay planes: heapcomp's overlay takes the top one, clients the other. */
+	ConfigfsVkms vkms("heapcomp-hotplug-planes", 1, 2);
+	ASSERT_TRUE(vkms.ok()) << vkms.error();
+	ASSERT_TRUE(udevd->settle());
+
+	LogRecord log;
+	start(false, vkms.card());
+	ASSERT_FALSE(HasFatalFailure());
+	ASSERT_EQ(drmStats().clientPlanes, 1u) << log.all();
+	Window window(*client, "player");
+	ShmBuffer green(client->shm, kWidth, kHeight);
+	showWindow(window, green, kGreen);
+	ASSERT_FALSE(HasFatalFailure());
+	Proxy<wl_surface> video(wl_compositor_create_surface(client->compositor));
+	Proxy<wl_subsurface> role(
+		wl_subcompositor_get_subsurface(client->subcompositor, video, window.surface()));
+	wl_subsurface_set_position(role, kVideo.x, kVideo.y);
+	wl_subsurface_set_desync(role);
+	wl_surface_commit(window.surface());
+	bufmgr::Buffer frame = videoBuffer(kRed, kBlue);
+	ASSERT_TRUE(frame.isValid());
+	Proxy<wl_buffer> wlFrame = wrap(*client, frame);
+	ASSERT_TRUE(presentAndRecord(*client, video, wlFrame).presented);
+	ASSERT_TRUE(presentAndRecord(*client, video, wlFrame).zeroCopy()) << log.all();
+	const Expected shown = [](int32_t x, int32_t y) {
+		if (!inside(kVideo, x, y))
+			return kGreen;
+		return y < kVideo.y + kVideo.height / 2 ? kRed : kBlue;
+	};
+	EXPECT_EQ(differences(capture(), shown), "");
+
+	ASSERT_TRUE(vkms.plug(false));
+	ASSERT_TRUE(waitFor([&] { return !connected(); }, 30000)) << log.all();
+	ASSERT_TRUE(vkms.plug(true));
+	ASSERT_TRUE(waitFor([&] { return connected(); }, 30000)) << log.all();
+	EXPECT_EQ(differences(capture(), shown), "");
+	EXPECT_EQ(drmStats().clientPlanesShown, 1u);
+	EXPECT_EQ(log.count("mode set"), 2u) << log.all();
 	server.reset();
 }
 

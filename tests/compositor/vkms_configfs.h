@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include <xf86drmMode.h>
+
 #include <bufmgr/unique_fd.h>
 
 #include "child_process.h"
@@ -39,16 +41,19 @@ inline std::vector<std::string> cards()
 }
 
 /*
- * A VKMS device of its own, made through configfs: a primary plane, a
- * CRTC with writeback, one connector that can be unplugged. Gone with
- * the object.
+ * A VKMS device of its own, made through configfs: a primary plane (and
+ * overlay planes if asked), a CRTC with writeback, one connector that
+ * can be unplugged. Gone with the object.
  */
 class ConfigfsVkms
 {
 public:
-	/* pipes: displays, each a primary plane, a CRTC, an encoder and a connector. */
-	explicit ConfigfsVkms(const std::string &name, int pipes = 1)
-		: root_("/sys/kernel/config/vkms/" + name), pipes_(pipes)
+	/*
+	 * pipes: displays, each a primary plane, a CRTC, an encoder and a
+	 * connector; overlays: overlay planes of each CRTC.
+	 */
+	explicit ConfigfsVkms(const std::string &name, int pipes = 1, int overlays = 0)
+		: root_("/sys/kernel/config/vkms/" + name), pipes_(pipes), overlays_(overlays)
 	{
 		make();
 	}
@@ -60,6 +65,11 @@ public:
 		writeText(root_ + "/enabled", "0");
 		for (int i = 0; i < pipes_; i++) {
 			const std::string n = std::to_string(i);
+			for (int k = 0; k < overlays_; k++) {
+				const std::string plane = root_ + "/planes/" + overlayName(i, k);
+				unlink((plane + "/possible_crtcs/crtc" + n).c_str());
+				rmdir(plane.c_str());
+			}
 			unlink((root_ + "/planes/primary" + n + "/possible_crtcs/crtc" + n).c_str());
 			unlink((root_ + "/encoders/encoder" + n + "/possible_crtcs/crtc" + n).c_str());
 			unlink((root_ + "/connectors/connector" + n + "/possible_encoders/encoder" + n)
@@ -111,6 +121,14 @@ private:
 			for (const auto &[target, link] : links)
 				if (symlink((root_ + target).c_str(), (root_ + link).c_str()) < 0)
 					return fail("link " + link);
+			for (int k = 0; k < overlays_; k++) {
+				const std::string plane = root_ + "/planes/" + overlayName(i, k);
+				if (mkdir(plane.c_str(), 0755) < 0 ||
+				    !writeText(plane + "/type", std::to_string(DRM_PLANE_TYPE_OVERLAY)) ||
+				    symlink((root_ + "/crtcs/crtc" + n).c_str(),
+					    (plane + "/possible_crtcs/crtc" + n).c_str()) < 0)
+					return fail("overlay plane " + overlayName(i, k));
+			}
 		}
 		if (!writeText(root_ + "/enabled", "1"))
 			return fail("enabling");
@@ -124,6 +142,11 @@ private:
 			error_ = "no new /dev/dri/card* after enabling " + root_;
 	}
 
+	static std::string overlayName(int pipe, int k)
+	{
+		return "overlay" + std::to_string(pipe) + "_" + std::to_string(k);
+	}
+
 	void fail(const std::string &what)
 	{
 		error_ = root_ + ": " + what + ": " + strerror(errno);
@@ -131,6 +154,7 @@ private:
 
 	std::string root_;
 	int pipes_ = 1;
+	int overlays_ = 0;
 	std::string card_;
 	std::string error_;
 	bool made_ = false;
