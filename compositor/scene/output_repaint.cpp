@@ -15,6 +15,7 @@
 #include <wayland-server-protocol.h>
 
 #include <bufmgr/clock.h>
+#include <bufmgr/format.h>
 #include <bufmgr/stats.h>
 
 #include "log.h"
@@ -123,6 +124,10 @@ const char *unfitForPlane(const SceneElement &e, const Rect &output)
 	const SourceBox &s = e.source;
 	if (!e.opaque)
 		return "translucent";
+	/* Opaque by its region only: a plane would still blend it by its alpha. */
+	const bufmgr::FormatInfo *format = bufmgr::formatInfo(b.format());
+	if (!format || format->hasAlpha)
+		return "a format with alpha";
 	if (e.transform != Transform::Normal || e.yInvert)
 		return "transformed";
 	if (e.destination.width != int32_t(b.width()) || e.destination.height != int32_t(b.height()) ||
@@ -362,6 +367,8 @@ Result<void> OutputRepaint::repaintScene(const OutputScene &scene)
 
 	if (whole)
 		return scanOut(scene, *candidate);
+	if (candidate && candidate->surface->account())
+		candidate->surface->account()->scanoutRefusedFrames++;
 	/* Only plane buffers changed, over a composed frame that stays. */
 	if (!layers.empty() && !damage_.hasPending() && output_.frontBuffer())
 		return commitPlanes(scene, std::move(layers), std::move(shown));
@@ -446,13 +453,7 @@ bool OutputRepaint::primaryTakes(const SceneElement &candidate)
 {
 	OutputState state;
 	state.scanout = ClientBuffer::Lock(candidate.buffer->shared_from_this());
-	const std::shared_ptr<ClientAccount> &account = candidate.surface->account();
-	if (!output_.test(state)) {
-		if (account)
-			account->scanoutRefusedFrames++;
-		return false;
-	}
-	return true;
+	return output_.test(state);
 }
 
 Result<void> OutputRepaint::scanOut(const OutputScene &scene, const SceneElement &candidate)
@@ -473,6 +474,8 @@ Result<void> OutputRepaint::scanOut(const OutputScene &scene, const SceneElement
 	const uint64_t surface = candidate.surface->id();
 	repaintTaken();
 	rendered_ = takeFrameState(scene, { &surface, 1 });
+	/* Before the commit: a backend may present at once. */
+	pending_.kind = FrameKind::ScannedOut;
 	auto result = output_.commit(std::move(state));
 	if (!result) {
 		frameNotShown();
@@ -482,7 +485,6 @@ Result<void> OutputRepaint::scanOut(const OutputScene &scene, const SceneElement
 	scannedOut_ = surface;
 	layersShown_.clear();
 	stats_.scannedOut++;
-	pending_.kind = FrameKind::ScannedOut;
 	damage_.frameScannedOut();
 	return result;
 }
@@ -498,6 +500,8 @@ Result<void> OutputRepaint::commitPlanes(const OutputScene &scene, std::vector<P
 	OutputState state;
 	state.keepPrimary = true;
 	state.layers = std::move(layers);
+	/* A client buffer as it is, nothing drawn; set before a backend presents at once. */
+	pending_.kind = FrameKind::ScannedOut;
 	auto result = output_.commit(std::move(state));
 	if (!result) {
 		frameNotShown();
@@ -508,8 +512,6 @@ Result<void> OutputRepaint::commitPlanes(const OutputScene &scene, std::vector<P
 	layersShown_ = std::move(shown);
 	stats_.planeFrames++;
 	stats_.planesUpdated++;
-	/* A client buffer as it is: nothing was drawn. */
-	pending_.kind = FrameKind::ScannedOut;
 	return result;
 }
 
@@ -528,7 +530,12 @@ Result<void> OutputRepaint::compose(const OutputScene &scene, const OutputScene 
 		return bufmgr::unexpected(std::move(frame).error());
 	}
 	if (!*frame) {
-		/* Every buffer is still on screen or queued: try next refresh. */
+		/*
+		 * Every buffer is still on screen or queued: try next refresh,
+		 * when what this frame would have put on planes may be composed.
+		 */
+		for (const LayerShown &layer : shown)
+			damage_.add(layer.destination);
 		output_.scheduleFrame();
 		return {};
 	}
@@ -853,8 +860,13 @@ Result<Screenshot> OutputRepaint::screenshot() const
 	/* Client buffers on planes above it: opaque and unscaled, so copied as they are. */
 	for (const Output::ShownLayer &layer : output_.frontLayers()) {
 		auto read = readClientBuffer(*layer.buffer);
-		if (!read)
-			return bufmgr::unexpected(std::move(read).error());
+		/* A format the CPU does not read (NV12...): the rest of the screen still is. */
+		if (!read) {
+			LOG_WARNING("%s: screenshot without a plane's buffer at %d,%d: %s",
+				    output_.name().c_str(), layer.destination.x, layer.destination.y,
+				    read.error().message().c_str());
+			continue;
+		}
 		const Rect on = intersect(layer.destination,
 					  Rect{ 0, 0, int32_t(shot.width), int32_t(shot.height) });
 		for (int32_t y = on.y; y < on.bottom(); y++)

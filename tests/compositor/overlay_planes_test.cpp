@@ -171,6 +171,27 @@ TEST_F(OverlayPlanes, OnAndOffThePlaneLeavesNoStalePixels)
 	}
 }
 
+/*
+ * An ARGB buffer whose opaque region covers it is opaque to the
+ * compositor, but a plane would blend it by its alpha over what the
+ * primary holds there: it is composed.
+ */
+TEST_F(OverlayPlanes, OpaqueRegionIsNotEnoughForAPlane)
+{
+	ShmBuffer argb(client.shm, uint32_t(kChild.width), uint32_t(kChild.height),
+		       WL_SHM_FORMAT_ARGB8888);
+	argb.fill(kBlue);
+	Proxy<wl_region> opaque(wl_compositor_create_region(client.compositor));
+	wl_region_add(opaque, 0, 0, kChild.width, kChild.height);
+	wl_surface_set_opaque_region(child, opaque);
+	for (int i = 0; i < 2; i++)
+		EXPECT_FALSE(presentAndRecord(client, child, argb.buffer()).zeroCopy());
+	auto place = placeAt(kChild);
+	ASSERT_TRUE(place);
+	EXPECT_EQ(place->reason, "a format with alpha");
+	EXPECT_TRUE(shows(server.screenshot(), 0, 0, screen(kBlue)));
+}
+
 /* Without overlay planes every buffer that does not fill the output is composed. */
 TEST(OverlayPlanesOff, EverythingIsComposed)
 {

@@ -99,7 +99,8 @@ struct OverlayStack {
 };
 
 OverlayStack overlayStack(int fd, const drmModePlaneRes &planes, int crtcIndex,
-			  const std::vector<uint32_t> &used, const std::string &driver)
+			  const std::vector<uint32_t> &used, const std::string &driver,
+			  std::optional<uint64_t> primaryZpos)
 {
 	struct Found {
 		uint32_t id;
@@ -114,8 +115,12 @@ OverlayStack overlayStack(int fd, const drmModePlaneRes &planes, int crtcIndex,
 		kms::Properties props = kms::Properties::read(fd, plane->plane_id, DRM_MODE_OBJECT_PLANE);
 		if (props.value("type") != DRM_PLANE_TYPE_OVERLAY)
 			continue;
-		found.push_back({ plane->plane_id, props.has("zpos") ? std::optional(props.value("zpos"))
-								     : std::nullopt });
+		const std::optional<uint64_t> zpos =
+			props.has("zpos") ? std::optional(props.value("zpos")) : std::nullopt;
+		/* Below the primary plane (an underlay): it would hide what it shows. */
+		if (zpos && primaryZpos && *zpos <= *primaryZpos)
+			continue;
+		found.push_back({ plane->plane_id, zpos });
 	}
 	OverlayStack stack;
 	const bool allZpos = std::all_of(found.begin(), found.end(),
@@ -548,6 +553,8 @@ bool DrmOutput::test(const OutputState &state) const
 			flags |= DRM_MODE_ATOMIC_ALLOW_MODESET;
 		}
 		addPlane(req, entry->fb->id(), -1);
+		/* As the commit will: client planes off, whatever they show now. */
+		addClientPlanes(req, {});
 		auto ret = req.commit(backend_.fd(), flags, nullptr, "TEST_ONLY commit");
 		backend_.stats_.testCommits++;
 		entry->accepted = bool(ret);
@@ -1484,7 +1491,11 @@ Result<DrmBackend::NewOutput> DrmBackend::makeOutput(const drmModeRes &res,
 	 * overlay, which the first output shows, takes the topmost that
 	 * takes XRGB8888; client buffers the ones below it.
 	 */
-	const OverlayStack stack = overlayStack(fd, *planes, crtcIndex, usedPlanes, device_.driver);
+	const kms::Properties primaryProps = kms::Properties::read(fd, primary, DRM_MODE_OBJECT_PLANE);
+	const OverlayStack stack =
+		overlayStack(fd, *planes, crtcIndex, usedPlanes, device_.driver,
+			     primaryProps.has("zpos") ? std::optional(primaryProps.value("zpos"))
+						      : std::nullopt);
 	uint32_t overlay = 0;
 	std::vector<uint32_t> clientPlanes = stack.planes;
 	if (outputs_.empty()) {
@@ -1595,8 +1606,10 @@ DrmBackend::ClientFb *DrmBackend::clientFramebuffer(const ClientBuffer &buffer)
 	if (it != clientFbs_.end()) {
 		if (!it->second.buffer.expired())
 			return &it->second;
-		/* A new buffer where a freed one was: not its framebuffer. */
+		/* A new buffer where a freed one was: not its framebuffer, nor verdicts on its id. */
 		clientFbs_.erase(it);
+		for (const auto &output : outputs_)
+			output->layerVerdicts_.clear();
 	}
 	ClientFb entry;
 	entry.buffer = const_cast<ClientBuffer &>(buffer).weak_from_this();
