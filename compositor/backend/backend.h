@@ -157,6 +157,8 @@ public:
 	virtual bool refusedTheBuffer() const { return false; }
 	/* Overlay planes that may show client buffers (OutputState::layers); 0: none. */
 	virtual size_t clientPlaneCount() const { return 0; }
+	/* Whether they read wl_shm memory (a display does not): else it is not offered. */
+	virtual bool clientPlanesReadShm() const { return false; }
 	/* Shows state; the presented handler runs once it is on screen. */
 	virtual Result<void> commit(OutputState state) = 0;
 	/* Gives a frame back unshown (rendering failed). */

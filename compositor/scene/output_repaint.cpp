@@ -114,14 +114,16 @@ const char *unfitForCursorPlane(const SceneElement &e, int surfaces)
 }
 
 /*
- * Why e cannot go on an overlay plane as it is; "" if it may. The
- * backend has the last word, on its memory too (a display cannot read
- * wl_shm memory; a headless output can).
+ * Why e cannot go on an overlay plane as it is; "" if it may (the
+ * backend has the last word). readsShm: the planes read wl_shm memory
+ * (a headless output's do, a display's do not).
  */
-const char *unfitForPlane(const SceneElement &e, const Rect &output)
+const char *unfitForPlane(const SceneElement &e, const Rect &output, bool readsShm)
 {
 	const ClientBuffer &b = *e.buffer;
 	const SourceBox &s = e.source;
+	if (!readsShm && b.type() == ClientBuffer::Type::Shm)
+		return "wl_shm memory, which the display cannot read";
 	if (!e.opaque)
 		return "translucent";
 	/* Opaque by its region only: a plane would still blend it by its alpha. */
@@ -355,9 +357,7 @@ Result<void> OutputRepaint::repaintScene(const OutputScene &scene)
 		repaintTaken();
 		stats_.skipped++;
 		pending_.kind = FrameKind::Skipped;
-		std::vector<uint64_t> zeroCopy;
-		for (const LayerShown &layer : layersShown_)
-			zeroCopy.push_back(layer.surface);
+		std::vector<uint64_t> zeroCopy = surfacesOf(layersShown_);
 		if (scannedOut_)
 			zeroCopy.push_back(scannedOut_);
 		rendered_ = takeFrameState(scene, zeroCopy);
@@ -380,6 +380,7 @@ void OutputRepaint::assignPlanes(const OutputScene &scene, std::vector<PlaneLaye
 				 std::vector<uint64_t> &candidates)
 {
 	const size_t planes = output_.clientPlaneCount();
+	const bool readsShm = output_.clientPlanesReadShm();
 	const Output::Mode mode = output_.mode();
 	const Rect outputRect{ 0, 0, int32_t(mode.width), int32_t(mode.height) };
 	/* What the renderer draws above the element at hand: a plane below it would hide it. */
@@ -395,7 +396,7 @@ void OutputRepaint::assignPlanes(const OutputScene &scene, std::vector<PlaneLaye
 	std::vector<bool> onPlane(scene.elements.size());
 	for (size_t i = scene.elements.size(); i-- > 0;) {
 		const SceneElement &e = scene.elements[i];
-		std::string why = unfitForPlane(e, outputRect);
+		std::string why = unfitForPlane(e, outputRect, readsShm);
 		if (why.empty() && composedAbove.intersects(e.destination))
 			why = "under composed content";
 		if (why.empty() && taken.size() >= planes)
@@ -433,6 +434,14 @@ void OutputRepaint::assignPlanes(const OutputScene &scene, std::vector<PlaneLaye
 	for (size_t i = 0; i < scene.elements.size(); i++)
 		if (!onPlane[i])
 			composed.elements.push_back(scene.elements[i]);
+}
+
+std::vector<uint64_t> OutputRepaint::surfacesOf(const std::vector<LayerShown> &layers)
+{
+	std::vector<uint64_t> surfaces;
+	for (const LayerShown &layer : layers)
+		surfaces.push_back(layer.surface);
+	return surfaces;
 }
 
 void OutputRepaint::planesChange(const std::vector<LayerShown> &next)
@@ -492,9 +501,7 @@ Result<void> OutputRepaint::scanOut(const OutputScene &scene, const SceneElement
 Result<void> OutputRepaint::commitPlanes(const OutputScene &scene, std::vector<PlaneLayer> layers,
 					 std::vector<LayerShown> shown)
 {
-	std::vector<uint64_t> zeroCopy;
-	for (const LayerShown &layer : shown)
-		zeroCopy.push_back(layer.surface);
+	const std::vector<uint64_t> zeroCopy = surfacesOf(shown);
 	repaintTaken();
 	rendered_ = takeFrameState(scene, zeroCopy);
 	OutputState state;
@@ -518,9 +525,7 @@ Result<void> OutputRepaint::commitPlanes(const OutputScene &scene, std::vector<P
 Result<void> OutputRepaint::compose(const OutputScene &scene, const OutputScene &drawn,
 				    std::vector<PlaneLayer> layers, std::vector<LayerShown> shown)
 {
-	std::vector<uint64_t> zeroCopy;
-	for (const LayerShown &layer : shown)
-		zeroCopy.push_back(layer.surface);
+	const std::vector<uint64_t> zeroCopy = surfacesOf(shown);
 	auto frame = output_.beginFrame();
 	if (!frame) {
 		/* The frame's callbacks complete like a frame refused at commit. */

@@ -151,6 +151,7 @@ private:
 	void assignPlanes(const OutputScene &scene, std::vector<PlaneLayer> &layers,
 			  std::vector<LayerShown> &shown, OutputScene &composed,
 			  std::vector<uint64_t> &candidates);
+	static std::vector<uint64_t> surfacesOf(const std::vector<LayerShown> &layers);
 	/*
 	 * Damage for the layers to show next: what leaves a plane is drawn
 	 * again; what an opaque layer covers need not be.

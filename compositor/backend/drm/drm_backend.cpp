@@ -92,6 +92,27 @@ const drmModeModeInfo *chooseMode(const drmModeConnector &connector, const DrmCo
 	return config.width ? nullptr : preferred;
 }
 
+/*
+ * Why the display cannot read a client dma-buf's memory on plane (named
+ * for the reason): not contiguous where that is required, a format or
+ * modifier formats lacks, a refused import; "" if it can, with its
+ * framebuffer in entry. Each reason is the buffer's own.
+ */
+std::string memoryUnfit(DrmBackend &backend, const ClientBuffer &buffer,
+			const std::vector<FormatModifier> &formats, const std::string &plane,
+			DrmBackend::ClientFb *&entry)
+{
+	if (backend.config().scanoutRequiresContiguous &&
+	    !isContiguousMemory(backend.bufferManager().heaps(), buffer))
+		return "memory from " + buffer.exporter() + " is not contiguous";
+	if (!kms::planeTakes(formats, { buffer.format(), buffer.dmaBuf()->modifier() }))
+		return "format/modifier not supported by " + plane;
+	entry = backend.clientFramebuffer(buffer);
+	if (!entry->fb)
+		return "framebuffer import failed: " + entry->error;
+	return {};
+}
+
 /* A CRTC's free overlay planes, bottom to top, and whether that order is known. */
 struct OverlayStack {
 	std::vector<uint32_t> planes;
@@ -530,18 +551,10 @@ bool DrmOutput::test(const OutputState &state) const
 		refused("transformed (y-inverted)");
 		return false;
 	}
-	if (config.scanoutRequiresContiguous &&
-	    !isContiguousMemory(backend_.bufferManager().heaps(), buffer)) {
-		refused("memory from " + buffer.exporter() + " is not contiguous", true);
-		return false;
-	}
-	if (!kms::planeTakes(primaryFormats_, { buffer.format(), buffer.dmaBuf()->modifier() })) {
-		refused("format/modifier not supported by the primary plane", true);
-		return false;
-	}
-	DrmBackend::ClientFb *entry = backend_.clientFramebuffer(buffer);
-	if (!entry->fb) {
-		refused("framebuffer import failed: " + entry->error, true);
+	DrmBackend::ClientFb *entry = nullptr;
+	if (std::string why = memoryUnfit(backend_, buffer, primaryFormats_, "the primary plane", entry);
+	    !why.empty()) {
+		refused(std::move(why), true);
 		return false;
 	}
 	if (!entry->accepted) {
@@ -626,17 +639,14 @@ std::string DrmOutput::layerUnfit(const PlaneLayer &layer, size_t index, LayerFb
 	if (d.x < 0 || d.y < 0 || d.right() > int32_t(mode_.width) ||
 	    d.bottom() > int32_t(mode_.height))
 		return "partly off the output";
-	ofBuffer = true;
-	if (backend_.config().scanoutRequiresContiguous &&
-	    !isContiguousMemory(backend_.bufferManager().heaps(), buffer))
-		return "memory from " + buffer.exporter() + " is not contiguous";
 	const ClientPlane &plane = clientPlanes_[index];
-	if (!kms::planeTakes(plane.formats, { buffer.format(), buffer.dmaBuf()->modifier() }))
-		return "format/modifier not supported by overlay plane " + std::to_string(plane.id);
-	DrmBackend::ClientFb *entry = backend_.clientFramebuffer(buffer);
-	if (!entry->fb)
-		return "framebuffer import failed: " + entry->error;
-	ofBuffer = false;
+	DrmBackend::ClientFb *entry = nullptr;
+	if (std::string why = memoryUnfit(backend_, buffer, plane.formats,
+					  "overlay plane " + std::to_string(plane.id), entry);
+	    !why.empty()) {
+		ofBuffer = true;
+		return why;
+	}
 	if (entry->flipsRefused)
 		return entry->refusal;
 	fb = LayerFb{ entry->fb->id(), d };

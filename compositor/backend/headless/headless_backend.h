@@ -86,6 +86,7 @@ public:
 	std::string refusal() const override { return refusal_; }
 	bool refusedTheBuffer() const override { return refusalOfBuffer_; }
 	size_t clientPlaneCount() const override { return directScanout_ ? overlayPlanes_ : 0; }
+	bool clientPlanesReadShm() const override { return true; }
 	Result<void> commit(OutputState state) override;
 	void rollback(const OutputFrame &frame) override;
 	void skipFrame() override;
