@@ -141,6 +141,8 @@ void writeBackend(bufmgr::JsonWriter &json, Server &server)
 		json.field("flips", stats.flips);
 		json.field("vblanks", stats.vblanks);
 		json.field("captures", stats.captures);
+		json.field("capture_holds", stats.captureHolds);
+		json.field("capture_timeouts", stats.captureTimeouts);
 		json.field("image_plane_bytes", stats.imagePlaneBytes);
 		json.field("image_plane_buffers", stats.imagePlaneBuffers);
 		json.field("client_planes", stats.clientPlanes);

@@ -490,5 +490,43 @@ TEST_F(DrmVblankRefusalTest, FramesArePacedWithoutVblankEvents)
 	EXPECT_EQ(server->run([](comp::Server &s) { return s.failedFrames(); }), 0u);
 }
 
+class DrmWritebackLossTest : public DrmBackendTest
+{
+protected:
+	void TearDown() override { heapcomp_lose_writebacks(0); }
+};
+
+/*
+ * A writeback the kernel never completes (VKMS can lose one) fails that
+ * capture after a while instead of holding the display's frames for
+ * good; later screenshots read the output buffers.
+ */
+TEST_F(DrmWritebackLossTest, LostWritebackLetsFramesGoOn)
+{
+	ASSERT_NO_FATAL_FAILURE(start());
+	Fullscreen f = showFullscreen();
+	ASSERT_TRUE(f.first.zeroCopy()) << "composed: " << lastRefusal();
+
+	heapcomp_lose_writebacks(1);
+	auto future = requestCapture();
+	ASSERT_TRUE(future.valid());
+	ASSERT_EQ(future.wait_for(std::chrono::seconds(30)), std::future_status::ready)
+		<< "a lost writeback holds the capture for good";
+	bufmgr::Result<comp::Screenshot> shot = future.get();
+	ASSERT_FALSE(shot);
+	EXPECT_NE(shot.error().message().find("writeback did not complete"), std::string::npos)
+		<< shot.error().message();
+	EXPECT_EQ(drmStats().captureTimeouts, 1u);
+
+	/* The client's frames reach the display again, on its plane. */
+	for (int i = 0; i < 3; i++) {
+		PresentationRecord record = presentAndRecord(*client, f.surface(), f.wlBuffer);
+		ASSERT_TRUE(record.presented) << "frame " << i;
+		EXPECT_TRUE(record.zeroCopy()) << "frame " << i;
+	}
+	/* No more writebacks on this connector: the server reads the buffers instead. */
+	EXPECT_FALSE(requestCapture().valid());
+}
+
 } /* namespace */
 } /* namespace heapcomp::test */

@@ -151,8 +151,8 @@ protected:
 		client = std::make_unique<TestClient>(server->socket());
 	}
 
-	/* What the display controller read at its next refresh, through writeback. */
-	comp::Screenshot capture()
+	/* A writeback of the next refresh, asked for; invalid if the output cannot. */
+	std::future<bufmgr::Result<comp::Screenshot>> requestCapture()
 	{
 		auto promise = std::make_shared<std::promise<bufmgr::Result<comp::Screenshot>>>();
 		auto future = promise->get_future();
@@ -162,6 +162,14 @@ protected:
 					promise->set_value(std::move(shot));
 				});
 		});
+		return can ? std::move(future) : std::future<bufmgr::Result<comp::Screenshot>>();
+	}
+
+	/* What the display controller read at its next refresh, through writeback. */
+	comp::Screenshot capture()
+	{
+		auto future = requestCapture();
+		const bool can = future.valid();
 		EXPECT_TRUE(can) << "no writeback connector";
 		if (!can || future.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
 			ADD_FAILURE() << "no writeback capture in 30 s";
@@ -212,12 +220,16 @@ protected:
 		std::unique_ptr<Window> window;
 		bufmgr::Buffer buffer;
 		Proxy<wl_buffer> wlBuffer;
+		/* With showFullscreen(true): another like it, to flip between. */
+		bufmgr::Buffer spare;
+		Proxy<wl_buffer> wlSpare;
 		/* Its first frame: presented, and with ZERO_COPY or not. */
 		PresentationRecord first;
 		wl_surface *surface() const { return window->surface(); }
+		wl_buffer *flip(size_t i) const { return i % 2 ? wlSpare.get() : wlBuffer.get(); }
 	};
 	/* Fails the test unless the first frame was presented. */
-	Fullscreen showFullscreen()
+	Fullscreen showFullscreen(bool withSpare = false)
 	{
 		Fullscreen f;
 		EXPECT_TRUE(client->dmabuf);
@@ -228,6 +240,11 @@ protected:
 		if (!client->dmabuf || !f.buffer.isValid())
 			return f;
 		f.wlBuffer = wrap(*client, f.buffer);
+		if (withSpare) {
+			f.spare = heapBuffer("/dev/dma_heap/system", false);
+			if (f.spare.isValid())
+				f.wlSpare = wrap(*client, f.spare);
+		}
 		f.first = presentAndRecord(*client, f.surface(), f.wlBuffer);
 		EXPECT_TRUE(f.first.presented);
 		return f;

@@ -223,6 +223,46 @@ TEST_F(DrmBackendTest, SteadyStateImportsNothing)
 		<< text;
 }
 
+/*
+ * Writebacks asked for while a client flips a new buffer every frame all
+ * complete. VKMS forgets a writeback whose CRTC state the next commit
+ * replaces before its composer has run, and a forgotten one stalls the
+ * writeback connector until reboot; so a capture in flight holds the
+ * next commit until its fence signals.
+ */
+TEST_F(DrmBackendTest, CapturesWhileAClientFlipsEveryFrameAllComplete)
+{
+	ASSERT_NO_FATAL_FAILURE(start());
+	Fullscreen f = showFullscreen(true);
+	ASSERT_TRUE(f.first.zeroCopy()) << "composed: " << lastRefusal();
+	ASSERT_NE(f.wlSpare.get(), nullptr);
+
+	size_t flips = 1;
+	const comp::DrmStats before = drmStats();
+	for (int i = 0; i < 20; i++) {
+		auto future = requestCapture();
+		ASSERT_TRUE(future.valid());
+		/* The client goes on flipping while the capture is in flight. */
+		const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+		while (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready &&
+		       std::chrono::steady_clock::now() < deadline) {
+			PresentationRecord record = presentAndRecord(*client, f.surface(), f.flip(flips));
+			ASSERT_TRUE(record.presented) << "capture " << i;
+			flips++;
+		}
+		ASSERT_EQ(future.wait_for(std::chrono::seconds(0)), std::future_status::ready)
+			<< "capture " << i << " not done in 20 s, after " << flips << " flips";
+		bufmgr::Result<comp::Screenshot> shot = future.get();
+		ASSERT_TRUE(shot) << shot.error().message();
+		expectHalves(*shot);
+	}
+	const comp::DrmStats after = drmStats();
+	EXPECT_EQ(after.captures, before.captures + 20);
+	/* Frames did wait for writebacks, and none was lost. */
+	EXPECT_GT(after.captureHolds, before.captureHolds);
+	EXPECT_EQ(after.captureTimeouts, 0u);
+}
+
 /* A client that goes while its buffer is on the plane takes its framebuffer with it. */
 TEST_F(DrmBackendTest, ClientGoneWhileOnThePlane)
 {

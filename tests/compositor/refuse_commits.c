@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <drm.h>
 #include <drm_mode.h>
@@ -40,6 +42,8 @@ static char refusedTests[64];
 static atomic_int testError = EINVAL;
 /* The FB_ID property's id, learnt from GETPROPERTY (0 until then). */
 static atomic_uint fbIdProperty;
+static atomic_uint outFenceProperty;
+static atomic_int writebacksToLose;
 
 void heapcomp_refuse_atomic_commits(int count, int error)
 {
@@ -63,6 +67,11 @@ void heapcomp_refuse_imports_from(const char *exporter, int error)
 void heapcomp_refuse_vblank_events(int error)
 {
 	atomic_store(&vblankError, error);
+}
+
+void heapcomp_lose_writebacks(int count)
+{
+	atomic_store(&writebacksToLose, count);
 }
 
 int heapcomp_vblank_events_refused(void)
@@ -124,7 +133,23 @@ static void remember(struct origin *table, uint32_t id, const char *exporter)
 	pthread_mutex_unlock(&originLock);
 }
 
-/* Whether a commit shows a framebuffer of the refused exporter's memory on a plane. */
+/* The property values of a commit, all objects' in one run. */
+struct commitValues {
+	const uint32_t *props;
+	const uint64_t *values;
+	size_t count;
+};
+
+static struct commitValues valuesOf(const struct drm_mode_atomic *atomic)
+{
+	const uint32_t *counts = (const uint32_t *)(uintptr_t)atomic->count_props_ptr;
+	struct commitValues all = { (const uint32_t *)(uintptr_t)atomic->props_ptr,
+				    (const uint64_t *)(uintptr_t)atomic->prop_values_ptr, 0 };
+	for (uint32_t i = 0; i < atomic->count_objs; i++)
+		all.count += counts[i];
+	return all;
+}
+
 /* Whether atomic shows a framebuffer made from exporter's memory (one of refusedFlips, refusedTests). */
 static bool showsMemoryOf(const struct drm_mode_atomic *atomic, const char *exporter)
 {
@@ -132,22 +157,28 @@ static bool showsMemoryOf(const struct drm_mode_atomic *atomic, const char *expo
 	const uint32_t fbId = atomic_load(&fbIdProperty);
 	pthread_mutex_lock(&originLock);
 	if (exporter[0]) {
-		const uint32_t *counts = (const uint32_t *)(uintptr_t)atomic->count_props_ptr;
-		const uint32_t *props = (const uint32_t *)(uintptr_t)atomic->props_ptr;
-		const uint64_t *values = (const uint64_t *)(uintptr_t)atomic->prop_values_ptr;
-		size_t total = 0;
-		for (uint32_t i = 0; i < atomic->count_objs; i++)
-			total += counts[i];
-		for (size_t i = 0; i < total && !refused; i++) {
-			if (props[i] != fbId)
+		const struct commitValues all = valuesOf(atomic);
+		for (size_t i = 0; i < all.count && !refused; i++) {
+			if (all.props[i] != fbId)
 				continue;
-			const struct origin *fb = &fbOrigin[values[i] % TRACKED];
-			refused = values[i] && fb->id == values[i] &&
+			const struct origin *fb = &fbOrigin[all.values[i] % TRACKED];
+			refused = all.values[i] && fb->id == all.values[i] &&
 				  strcmp(fb->exporter, exporter) == 0;
 		}
 	}
 	pthread_mutex_unlock(&originLock);
 	return refused;
+}
+
+/* Where a commit asks the kernel to put its writeback out-fence, if it does. */
+static int32_t *writebackFence(const struct drm_mode_atomic *atomic)
+{
+	const uint32_t property = atomic_load(&outFenceProperty);
+	const struct commitValues all = valuesOf(atomic);
+	for (size_t i = 0; property && i < all.count; i++)
+		if (all.props[i] == property && all.values[i])
+			return (int32_t *)(uintptr_t)all.values[i];
+	return NULL;
 }
 
 static int (*next)(int, unsigned long, ...);
@@ -186,6 +217,8 @@ int ioctl(int fd, unsigned long request, ...)
 		struct drm_mode_get_property *prop = arg;
 		if (ret == 0 && strcmp(prop->name, "FB_ID") == 0)
 			atomic_store(&fbIdProperty, prop->prop_id);
+		if (ret == 0 && strcmp(prop->name, "WRITEBACK_OUT_FENCE_PTR") == 0)
+			atomic_store(&outFenceProperty, prop->prop_id);
 		return ret;
 	}
 	if (request == DRM_IOCTL_MODE_RMFB) {
@@ -219,6 +252,15 @@ int ioctl(int fd, unsigned long request, ...)
 			errno = atomic_load(test ? &testError : &flipError);
 			return -1;
 		}
+		int32_t *outFence = test ? NULL : writebackFence(arg);
+		int ret = next(fd, request, arg);
+		int left = atomic_load(&writebacksToLose);
+		if (ret == 0 && outFence && *outFence >= 0 && left > 0 &&
+		    atomic_compare_exchange_strong(&writebacksToLose, &left, left - 1)) {
+			close(*outFence);
+			*outFence = eventfd(0, EFD_CLOEXEC);
+		}
+		return ret;
 	}
 	if (request == DRM_IOCTL_PRIME_FD_TO_HANDLE) {
 		struct drm_prime_handle *prime = arg;

@@ -9,7 +9,7 @@
  * the next count commits that are not TEST_ONLY fail with error, as the
  * kernel's would, and so do imports of memory the display is told it
  * cannot reach, or flips of it, and vblank events of a driver that has
- * none; every other ioctl reaches the kernel.
+ * none, and writebacks it loses; every other ioctl reaches the kernel.
  */
 #ifdef __cplusplus
 extern "C" {
@@ -41,6 +41,11 @@ void heapcomp_refuse_tests_of(const char *exporter, int error);
 void heapcomp_refuse_vblank_events(int error);
 /* Vblank events refused so far. */
 int heapcomp_vblank_events_refused(void);
+/*
+ * The next count commits that ask for a writeback get an out-fence that
+ * never signals, as when VKMS loses the job; the kernel's own is closed.
+ */
+void heapcomp_lose_writebacks(int count);
 
 #ifdef __cplusplus
 }

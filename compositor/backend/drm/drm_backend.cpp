@@ -30,6 +30,8 @@ namespace {
 constexpr uint32_t kOutputSlots = 3;
 /* Refused commits in a row that make a client buffer composed though TEST_ONLY took it. */
 constexpr int kScanoutCommitRefusals = 3;
+/* A writeback completes at the next refresh; one this late was lost, and frames wait for it. */
+constexpr int kCaptureTimeoutMs = 3000;
 /*
  * How long an overlay or cursor plane that went off keeps its scanout
  * memory: a cursor hidden while typing, an overlay toggled, comes back
@@ -405,10 +407,11 @@ void DrmOutput::scheduleFrame()
 		return;
 	frameScheduled_ = true;
 	/*
-	 * With a flip in flight the frame runs when it completes; while the
-	 * session is away, when it comes back (resume()).
+	 * With a flip in flight the frame runs when it completes; with a
+	 * writeback in flight, when that completes; while the session is
+	 * away, when it comes back (resume()).
 	 */
-	if (flipPending_ || !live())
+	if (flipPending_ || capturing() || !live())
 		return;
 	/*
 	 * A frame that asks for another with no flip in flight (no free
@@ -451,8 +454,13 @@ int DrmOutput::onRetry(void *data)
 
 void DrmOutput::runFrameIfDue()
 {
-	if (frameScheduled_ && !flipPending_ && live())
-		runFrame();
+	if (!frameScheduled_ || flipPending_ || !live())
+		return;
+	if (capturing()) {
+		backend_.stats_.captureHolds++;
+		return;
+	}
+	runFrame();
 }
 
 void DrmOutput::runFrame()
@@ -888,11 +896,21 @@ Result<void> DrmOutput::commitFb(uint32_t fbId, int inFence, const char *what,
 	overlay_.committed();
 	cursor_.committed();
 	if (capture) {
+		/*
+		 * No commit until the writeback completes: VKMS forgets a
+		 * writeback whose CRTC state the next commit replaces before
+		 * its composer has run, and then completes every later one a
+		 * job late. Weston's DRM backend waits the same way.
+		 */
 		captureFence_ = bufmgr::UniqueFd(outFence);
 		captureInFlight_ = std::move(captureWaiting_);
 		captureWaiting_.clear();
 		captureSource_.reset(wl_event_loop_add_fd(loop_, captureFence_.get(), WL_EVENT_READABLE,
 							  &DrmOutput::onCaptureFence, this));
+		if (!captureTimer_)
+			captureTimer_.reset(wl_event_loop_add_timer(loop_, &DrmOutput::onCaptureTimeout, this));
+		if (captureTimer_)
+			wl_event_source_timer_update(captureTimer_.get(), kCaptureTimeoutMs);
 	}
 	return {};
 }
@@ -1107,7 +1125,7 @@ void DrmOutput::resume()
 
 bool DrmOutput::captureNextFrame(CaptureHandler handler)
 {
-	if (!writeback_)
+	if (!writeback_ || writebackStalled_)
 		return false;
 	if (!captureFb_) {
 		auto buffer = backend_.bufferManager().allocate(bufmgr::AllocationRequest::image(
@@ -1136,10 +1154,33 @@ int DrmOutput::onCaptureFence(int, uint32_t, void *data)
 	return 0;
 }
 
+int DrmOutput::onCaptureTimeout(void *data)
+{
+	auto *self = static_cast<DrmOutput *>(data);
+	if (!self->capturing())
+		return 0;
+	LOG_WARNING("%s: the writeback did not complete in %d ms; screenshots read the output "
+		    "buffers from now on",
+		    self->name_.c_str(), kCaptureTimeoutMs);
+	self->backend_.stats_.captureTimeouts++;
+	self->writebackStalled_ = true;
+	self->captureSource_.reset();
+	self->captureFence_.reset();
+	std::vector<CaptureHandler> handlers = std::move(self->captureInFlight_);
+	self->captureInFlight_.clear();
+	for (CaptureHandler &handler : handlers)
+		handler(bufmgr::unexpected(ETIMEDOUT, self->name_ + ": writeback did not complete in " +
+							      std::to_string(kCaptureTimeoutMs) + " ms"));
+	self->runFrameIfDue();
+	return 0;
+}
+
 void DrmOutput::finishCapture()
 {
 	captureSource_.reset();
 	captureFence_.reset();
+	if (captureTimer_)
+		wl_event_source_timer_update(captureTimer_.get(), 0);
 	std::vector<CaptureHandler> handlers = std::move(captureInFlight_);
 	captureInFlight_.clear();
 
@@ -1170,6 +1211,8 @@ void DrmOutput::finishCapture()
 	backend_.stats_.captures++;
 	for (CaptureHandler &handler : handlers)
 		handler(result);
+	/* The frames the writeback held go on. */
+	runFrameIfDue();
 }
 
 DrmBackend::DrmBackend(wl_event_loop *loop, bufmgr::BufferManager &manager, DrmConfig config,

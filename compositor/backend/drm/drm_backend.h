@@ -59,6 +59,8 @@ struct DrmStats {
 	uint64_t flips = 0;		/* page-flip events */
 	uint64_t vblanks = 0;		/* frames with nothing new: a vblank event */
 	uint64_t captures = 0;		/* writeback captures completed */
+	uint64_t captureHolds = 0;	/* frames that waited for a writeback to complete */
+	uint64_t captureTimeouts = 0;	/* writebacks the kernel never completed */
 	uint64_t imagePlaneBytes = 0;	/* copied into overlay and cursor plane buffers */
 	uint64_t imagePlaneBuffers = 0;	/* scanout buffers the overlay and cursor planes hold */
 	uint64_t clientPlanes = 0;	/* overlay planes the outputs may put client buffers on */
@@ -206,7 +208,10 @@ private:
 	void keepPlaneMemoryAWhile();
 	static int onPlaneMemoryTimer(void *data);
 	static int onCaptureFence(int fd, uint32_t mask, void *data);
+	static int onCaptureTimeout(void *data);
 	void finishCapture();
+	/* A writeback in flight holds the next commit: see commitFb(). */
+	bool capturing() const { return captureFence_.isValid(); }
 	/* The session is back: set the mode and planes again at the next frame. */
 	void resume();
 	/* Frames may go to the display: the session has it and a display is plugged in. */
@@ -274,6 +279,9 @@ private:
 	std::unique_ptr<kms::Framebuffer> captureFb_;
 	bufmgr::UniqueFd captureFence_;
 	EventSource captureSource_;
+	EventSource captureTimer_;
+	/* The connector lost a writeback: captures read the output buffers instead. */
+	bool writebackStalled_ = false;
 	wl_event_loop *loop_ = nullptr;
 
 	/* Overlay planes for client buffers, bottom to top, above the primary. */
