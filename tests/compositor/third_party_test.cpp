@@ -683,6 +683,60 @@ TEST(Executable, DrmBackendRunsWestonSimpleDmabufFeedback)
 	EXPECT_EQ(number(*json, { "client_buffers", "dma_buf", "buffers" }), 0u) << readFile(stats);
 }
 
+/*
+ * heapcomp --backend drm with args, stopped after a few frames: the mode
+ * its output had (width, height, mHz), or a failure.
+ */
+void expectDrmMode(const std::vector<std::string> &args, const std::string &name, uint64_t width,
+		   uint64_t height, double refreshMilliHz)
+{
+	const std::string stats = outputPath("exe-drm-mode-" + name + ".json");
+	const std::string out = outputPath("exe-drm-mode-" + name + ".txt");
+	unlink(stats.c_str());
+	std::vector<std::string> argv = { HEAPCOMP_BINARY, "--backend", "drm", "--exit-after-frames",
+					  "3", "--socket", "heapcomp-drm-mode-" + std::to_string(getpid()),
+					  "--stats", stats };
+	argv.insert(argv.end(), args.begin(), args.end());
+	Child compositor(argv, "unused", out);
+	ASSERT_TRUE(compositor.running());
+	ASSERT_EQ(compositor.wait(120000), 0) << readFile(out);
+	auto json = parseJson(readFile(stats));
+	ASSERT_TRUE(json) << readFile(stats) << readFile(out);
+	const Json &outputs = at(*json, { "outputs" });
+	ASSERT_EQ(outputs.array.size(), 1u) << readFile(stats);
+	EXPECT_EQ(number(outputs.array[0], { "mode", "width" }), width) << readFile(stats);
+	EXPECT_EQ(number(outputs.array[0], { "mode", "height" }), height) << readFile(stats);
+	EXPECT_NEAR(double(number(outputs.array[0], { "mode", "refresh_mhz" }).value_or(0)),
+		    refreshMilliHz, 500.0)
+		<< readFile(stats);
+}
+
+/*
+ * Without --mode the connector's preferred mode (VKMS: 1024x768); with
+ * one, that size at that refresh (VKMS also has 800x600 at 56 Hz); with
+ * a mode the connector lacks, a failed start that says what it has.
+ */
+TEST(Executable, DrmModeIsThePreferredOneOrTheOneAskedFor)
+{
+	if (access("/dev/dri/card0", R_OK) != 0) {
+		if (getenv("HEAPCOMP_VM"))
+			FAIL() << "no KMS device in the VM";
+		GTEST_SKIP() << "no KMS device";
+	}
+	expectDrmMode({}, "preferred", 1024, 768, 60000);
+	expectDrmMode({ "--mode", "800x600@56" }, "56hz", 800, 600, 56250);
+
+	const std::string missingOut = outputPath("exe-drm-mode-missing.txt");
+	Child missing({ HEAPCOMP_BINARY, "--backend", "drm", "--mode", "640x480@75", "--socket",
+			"heapcomp-drm-mode-missing-" + std::to_string(getpid()) },
+		      "unused", missingOut);
+	ASSERT_TRUE(missing.running());
+	EXPECT_NE(missing.wait(120000), 0) << readFile(missingOut);
+	const std::string log = readFile(missingOut);
+	EXPECT_NE(log.find("no mode 640x480@75; it has "), std::string::npos) << log;
+	EXPECT_NE(log.find(" 640x480@60"), std::string::npos) << log;
+}
+
 TEST(Executable, DrmBackendShowsFoot)
 {
 	/* A terminal in its own background colour, all over its window. */

@@ -174,6 +174,27 @@ std::string describeMode(const drmModeModeInfo &mode)
 	return text;
 }
 
+/* What --mode asked for and what the connector has instead, for the log. */
+std::string describeMissingMode(const drmModeConnector &connector, const DrmConfig &config)
+{
+	std::string text = "no mode " + std::to_string(config.width) + "x" +
+			   std::to_string(config.height);
+	if (config.refreshMilliHz)
+		text += "@" + std::to_string((config.refreshMilliHz + 500) / 1000);
+	std::vector<std::string> modes;
+	for (int i = 0; i < connector.count_modes; i++) {
+		const drmModeModeInfo &mode = connector.modes[i];
+		std::string one = std::to_string(mode.hdisplay) + "x" + std::to_string(mode.vdisplay) +
+				  "@" + std::to_string((refreshMilliHz(mode) + 500) / 1000);
+		if (std::find(modes.begin(), modes.end(), one) == modes.end())
+			modes.push_back(std::move(one));
+	}
+	text += "; it has";
+	for (const std::string &mode : modes)
+		text += " " + mode;
+	return text;
+}
+
 } /* namespace */
 
 DrmOutput::DrmOutput(DrmBackend &backend, uint32_t connector, std::string name)
@@ -1477,8 +1498,7 @@ Result<DrmBackend::NewOutput> DrmBackend::makeOutput(const drmModeRes &res,
 		return leaveOff(conn.count_modes ? "disconnected" : "no modes");
 	const drmModeModeInfo *mode = chooseMode(conn, config_);
 	if (!mode)
-		return leaveOff("no mode " + std::to_string(config_.width) + "x" +
-				std::to_string(config_.height));
+		return leaveOff(describeMissingMode(conn, config_));
 	kms::PlaneResourcesPtr planes(drmModeGetPlaneResources(fd));
 	if (!planes)
 		return bufmgr::unexpected(errno, device_.path + ": drmModeGetPlaneResources");
