@@ -88,19 +88,26 @@ TEST_P(DrmCommitRefusalTest, ComposedFramesGoOnAfterRefusals)
 	 */
 	const uint64_t before = drmStats().commitFailures;
 	heapcomp_refuse_atomic_commits(1 << 30, GetParam());
-	const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+	const auto start = std::chrono::steady_clock::now();
 	int commits = 0;
-	for (; std::chrono::steady_clock::now() < end; commits++) {
-		wl_surface_attach(window.surface(), commits % 2 ? green.buffer() : red.buffer(), 0, 0);
-		wl_surface_damage_buffer(window.surface(), 0, 0, INT32_MAX, INT32_MAX);
-		wl_surface_commit(window.surface());
+	while (std::chrono::steady_clock::now() < start + std::chrono::seconds(1)) {
+		/* Many commits a refresh, however slow a round trip is here. */
+		for (int i = 0; i < 16; i++, commits++) {
+			wl_surface_attach(window.surface(), commits % 2 ? green.buffer() : red.buffer(), 0, 0);
+			wl_surface_damage_buffer(window.surface(), 0, 0, INT32_MAX, INT32_MAX);
+			wl_surface_commit(window.surface());
+		}
 		ASSERT_TRUE(client->roundtrip());
 	}
 	heapcomp_refuse_atomic_commits(0, 0);
 	const uint64_t tried = drmStats().commitFailures - before;
-	/* 60 refreshes in that second; spinning would try once a commit (and slow the client). */
+	const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+		std::chrono::steady_clock::now() - start);
+	/* VKMS refreshes at 60 Hz; spinning would try once a commit (and slow the client). */
+	const uint64_t refreshes = uint64_t(elapsed.count()) * 60 / 1000;
 	EXPECT_GE(tried, 5u);
-	EXPECT_LE(tried, 75u) << commits << " commits";
+	EXPECT_LE(tried, refreshes + refreshes / 4 + 2)
+		<< commits << " commits in " << elapsed.count() << " ms";
 	EXPECT_LT(tried * 4, uint64_t(commits)) << "a refused output is tried at every commit";
 	EXPECT_TRUE(presentUntilShown(*client, window.surface(), red.buffer()).presented);
 }
@@ -285,7 +292,9 @@ TEST_F(DrmMemoryRefusalTest, BufferWhoseFlipsAreRefusedIsComposed)
 	Outcome outcome = presentUntilShown(*client, f.surface(), f.wlBuffer);
 	ASSERT_FALSE(outcome.stalled) << "a frame callback never came after a refused commit";
 	EXPECT_EQ(outcome.presented, 1);
-	EXPECT_EQ(outcome.discarded, 3);
+	/* A refused frame is tried again at the next refresh: a slow client may see fewer go. */
+	EXPECT_GE(outcome.discarded, 1);
+	EXPECT_LE(outcome.discarded, 3);
 	EXPECT_EQ(drmStats().commitFailures, failures + 3);
 	EXPECT_NE(lastRefusal().find("refused 3 commits of it in a row"), std::string::npos)
 		<< lastRefusal();
@@ -378,7 +387,9 @@ TEST_F(DrmLayerRefusalTest, RefusedLayerFlipsGoComposed)
 	Outcome outcome = presentUntilShown(*client, video, wlFrames[0]);
 	ASSERT_FALSE(outcome.stalled) << "a frame callback never came after a refused commit";
 	EXPECT_EQ(outcome.presented, 1);
-	EXPECT_EQ(outcome.discarded, 3);
+	/* A refused frame is tried again at the next refresh: a slow client may see fewer go. */
+	EXPECT_GE(outcome.discarded, 1);
+	EXPECT_LE(outcome.discarded, 3);
 	EXPECT_EQ(drmStats().commitFailures, failures + 3);
 	EXPECT_NE(describePlace(kVideo).find("refused 3 commits of it in a row"), std::string::npos)
 		<< describePlace(kVideo);
@@ -467,13 +478,16 @@ TEST_F(DrmVblankRefusalTest, FramesArePacedWithoutVblankEvents)
 
 	heapcomp_refuse_vblank_events(EINVAL);
 	const int refusedBefore = heapcomp_vblank_events_refused();
-	const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+	const auto start = std::chrono::steady_clock::now();
 	int frames = 0;
-	for (; std::chrono::steady_clock::now() < end; frames++)
+	for (; std::chrono::steady_clock::now() < start + std::chrono::seconds(1); frames++)
 		ASSERT_TRUE(client->commitAndWaitFrame(window.surface())) << "frame " << frames;
-	/* 60 refreshes in that second; unpaced, the client would spin. */
+	const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+		std::chrono::steady_clock::now() - start);
+	/* 60 refreshes a second; unpaced, the client would spin. */
+	const int refreshes = int(elapsed.count() * 60 / 1000);
 	EXPECT_GE(frames, 5);
-	EXPECT_LE(frames, 75);
+	EXPECT_LE(frames, refreshes + refreshes / 4 + 2) << elapsed.count() << " ms";
 	/* Those frames waited for no vblank event: the driver "had" none. */
 	EXPECT_GE(heapcomp_vblank_events_refused() - refusedBefore, 1);
 
