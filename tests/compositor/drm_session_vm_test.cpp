@@ -462,6 +462,66 @@ TEST_F(DrmSessionTest, PluggedInAgainShowsTheOverlayPlaneAgain)
 	server.reset();
 }
 
+class DrmSessionPlayerTest : public DrmPlayerTest
+{
+protected:
+	bool active()
+	{
+		return server->run([](comp::Server &s) {
+			return static_cast<comp::DrmBackend &>(s.backend()).active();
+		});
+	}
+};
+
+/*
+ * The video on its overlay plane when another VT takes the display is on
+ * its plane again when heapcomp's VT comes back, though the session there
+ * switched that plane off and the player sent no frame meanwhile.
+ */
+TEST_F(DrmSessionPlayerTest, VtSwitchBackShowsTheOverlayPlaneAgain)
+{
+	const int ourVt = activeVt();
+	if (ourVt < 0)
+		SKIP_OR_FAIL_WITHOUT("no virtual terminals");
+	ASSERT_NE(ourVt, 2);
+	LogRecord log;
+	ASSERT_NO_FATAL_FAILURE(startPlayer());
+	ASSERT_TRUE(presentAndRecord(*client, video, wlFrames[0]).presented);
+	ASSERT_TRUE(presentAndRecord(*client, video, wlFrames[0]).zeroCopy()) << describePlace(kVideo);
+	EXPECT_EQ(differences(capture(), player(0)), "");
+
+	/* Someone switches to VT 2 (seatd gives the display away)... */
+	ASSERT_TRUE(activateVt(2));
+	ASSERT_TRUE(waitFor([&] { return !active(); }, 30000)) << log.all() << seatd->log();
+	/* ...where another session (this process, DRM master now) switches the video's plane off... */
+	const auto [path, plane] = server->run([](comp::Server &s) {
+		auto &drm = static_cast<comp::DrmBackend &>(s.backend());
+		return std::pair(drm.device().path, drm.drmOutputs()[0]->clientPlanes().at(0));
+	});
+	bufmgr::UniqueFd other(open(path.c_str(), O_RDWR | O_CLOEXEC));
+	ASSERT_TRUE(other);
+	ASSERT_EQ(drmSetMaster(other.get()), 0) << strerror(errno);
+	ASSERT_EQ(drmSetClientCap(other.get(), DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1), 0);
+	ASSERT_EQ(drmSetClientCap(other.get(), DRM_CLIENT_CAP_ATOMIC, 1), 0);
+	const comp::kms::Properties props =
+		comp::kms::Properties::read(other.get(), plane, DRM_MODE_OBJECT_PLANE);
+	comp::kms::AtomicRequest off;
+	off.set(plane, props, "FB_ID", 0);
+	off.set(plane, props, "CRTC_ID", 0);
+	ASSERT_TRUE(off.commit(other.get(), 0, nullptr, "another session's commit"));
+	ASSERT_EQ(drmDropMaster(other.get()), 0);
+	/* ...and back. */
+	ASSERT_TRUE(activateVt(ourVt));
+	ASSERT_TRUE(waitFor([&] { return active(); }, 30000)) << log.all() << seatd->log();
+
+	EXPECT_EQ(differences(capture(), player(0)), "");
+	EXPECT_EQ(drmStats().clientPlanesShown, 1u);
+	auto place = placeAt(kVideo);
+	ASSERT_TRUE(place);
+	EXPECT_EQ(place->where, comp::SurfacePlace::Where::Overlay) << describePlace(kVideo);
+	EXPECT_EQ(log.count("session resumed"), 1u) << log.all();
+}
+
 /*
  * One of two displays unplugged: its wl_output leaves the registry, the
  * window on it leaves it and comes to the display left, and nothing of
