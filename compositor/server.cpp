@@ -435,6 +435,7 @@ void Server::sceneChanged()
 
 void Server::scanoutCandidatesChanged()
 {
+	scanoutGeneration_++;
 	if (LinuxDmabuf *dmabuf = linuxDmabuf())
 		dmabuf->sceneChanged();
 	if (HeapHints *hints = heapHints())

@@ -170,6 +170,8 @@ public:
 	void sceneChanged();
 	/* What a backend would scan out may differ: feedbacks ask it again. */
 	void scanoutCandidatesChanged();
+	/* Moves on with each scanoutCandidatesChanged(): a surface's hint asks once per value. */
+	uint64_t scanoutGeneration() const { return scanoutGeneration_; }
 
 	/* Requests a repaint of every output at its next refresh. */
 	void scheduleRepaint();
@@ -278,6 +280,7 @@ private:
 
 	ViewStack views_;
 	std::set<Surface *> onOutputs_;	/* surfaces that got wl_surface.enter */
+	uint64_t scanoutGeneration_ = 0;
 
 	std::mutex tasksMutex_;
 	std::vector<std::function<void()>> tasks_;

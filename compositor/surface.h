@@ -19,6 +19,7 @@ namespace comp {
 
 struct ClientAccount;
 class OutputGlobal;
+class ScanoutHint;
 class Server;
 class Subsurface;
 class Surface;
@@ -303,6 +304,9 @@ public:
 	Viewport *viewport() const { return viewport_; }
 	void setViewport(Viewport *viewport) { viewport_ = viewport; }
 
+	/* The one scanout hint every feedback for this surface follows, while one does. */
+	std::weak_ptr<ScanoutHint> &scanoutHint() { return scanoutHint_; }
+
 	/* The protocol requests. */
 	void attach(wl_resource *buffer, int32_t dx, int32_t dy);
 	void damage(const Rect &rect, bool bufferCoordinates);
@@ -400,6 +404,7 @@ private:
 	std::vector<Subsurface *> pendingOrder_{ nullptr };
 	bool orderChanged_ = false;
 	Viewport *viewport_ = nullptr;
+	std::weak_ptr<ScanoutHint> scanoutHint_;
 	std::vector<OutputGlobal *> outputs_;
 
 	wl_signal destroySignal_;

@@ -153,31 +153,31 @@ public:
 		: hints_(hints), resource_(resource)
 	{
 		if (surface)
-			hint_ = std::make_unique<ScanoutHint>(hints.server(), surface,
-							      [this] { hints_.sendFeedback(*this); });
+			hint_ = ScanoutHint::follow(hints.server(), surface,
+						    [this] { hints_.sendFeedback(*this); });
 	}
 	~FeedbackObject() { hints_.removeFeedback(this); }
 	FeedbackObject(const FeedbackObject &) = delete;
 	FeedbackObject &operator=(const FeedbackObject &) = delete;
 
 	wl_resource *resource() const { return resource_; }
-	bool isSurfaceFeedback() const { return hint_ != nullptr; }
+	bool isSurfaceFeedback() const { return hint_.get() != nullptr; }
 	/* Null for the default feedback and once the surface is gone. */
-	Surface *surface() const { return hint_ ? hint_->surface() : nullptr; }
+	Surface *surface() const { return hint_.get() ? hint_->surface() : nullptr; }
 	std::optional<ScanoutTranche> scanout() const
 	{
-		return hint_ ? hint_->sent() : std::nullopt;
+		return hint_.get() ? hint_->sent() : std::nullopt;
 	}
 	void reevaluate()
 	{
-		if (hint_)
+		if (hint_.get())
 			hint_->reevaluate();
 	}
 
 private:
 	HeapHints &hints_;
 	wl_resource *resource_;
-	std::unique_ptr<ScanoutHint> hint_;
+	ScanoutHint::Follower hint_;
 };
 
 /*

@@ -380,7 +380,7 @@ const struct zwp_linux_dmabuf_v1_interface dmabufImpl = {
 LinuxDmabuf::SurfaceFeedback::SurfaceFeedback(LinuxDmabuf &dmabuf, wl_resource *resource,
 					      Surface *surface)
 	: dmabuf_(dmabuf), resource_(resource),
-	  hint_(dmabuf.server(), surface, [this] { send(); })
+	  hint_(ScanoutHint::follow(dmabuf.server(), surface, [this] { send(); }))
 {
 }
 

@@ -102,18 +102,18 @@ public:
 
 	wl_resource *resource() const { return resource_; }
 	/* Null once the surface is gone; then nothing more is sent. */
-	Surface *surface() const { return hint_.surface(); }
+	Surface *surface() const { return hint_->surface(); }
 	/* What the client was last told. */
-	const std::optional<ScanoutTranche> &sent() const { return hint_.sent(); }
+	const std::optional<ScanoutTranche> &sent() const { return hint_->sent(); }
 
-	void reevaluate() { hint_.reevaluate(); }
+	void reevaluate() { hint_->reevaluate(); }
 	/* The whole feedback for the decision last sent. */
 	void send();
 
 private:
 	LinuxDmabuf &dmabuf_;
 	wl_resource *resource_;
-	ScanoutHint hint_;
+	ScanoutHint::Follower hint_;
 };
 
 } /* namespace comp */

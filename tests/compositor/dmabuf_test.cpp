@@ -160,10 +160,13 @@ public:
 
 	std::optional<comp::ScanoutTranche> scanoutTranche(const comp::Surface &) const override
 	{
+		asked++;
 		return tranche;
 	}
 
 	std::optional<comp::ScanoutTranche> tranche;
+	/* Calls of scanoutTranche(), on the server thread. */
+	mutable int asked = 0;
 };
 
 /*
@@ -200,7 +203,7 @@ void decide(ServerRunner &server, ScanoutBackend *backend,
 {
 	server.run([&](comp::Server &s) {
 		backend->tranche = tranche;
-		s.linuxDmabuf()->sceneChanged();
+		s.scanoutCandidatesChanged();
 	});
 }
 
@@ -293,6 +296,43 @@ TEST(LinuxDmabuf, ScanoutTrancheWaitsForAStableDecision)
 	ASSERT_EQ(feedback.tranches.size(), 1u);
 	EXPECT_EQ(feedback.tranches[0].flags, 0u);
 	EXPECT_EQ(server.frames(), 0u);
+}
+
+/*
+ * A second feedback for the same surface, made while a new decision waits
+ * out its hysteresis, tells what the first told; both then change at
+ * once. A commit asks the backend once, however many feedbacks follow.
+ */
+TEST(LinuxDmabuf, FeedbacksOfOneSurfaceTellOneDecision)
+{
+	constexpr auto kHysteresis = std::chrono::milliseconds(2000);
+	ScanoutSetup setup(kHysteresis);
+	ASSERT_TRUE(setup.start()) << setup.server.error();
+	ASSERT_EQ(setup.feedback.tranches.size(), 1u);
+
+	decide(setup.server, setup.backend, testTranche());
+	DmabufFeedback second;
+	Proxy<zwp_linux_dmabuf_feedback_v1> secondObject(
+		zwp_linux_dmabuf_v1_get_surface_feedback(setup.client->dmabuf, setup.surface));
+	second.listen(secondObject);
+	ASSERT_TRUE(setup.client->dispatchUntil([&] { return second.dones == 1; }));
+	EXPECT_EQ(second.tranches.size(), 1u) << "told a decision the first feedback was not told";
+	EXPECT_EQ(setup.feedback.dones, 1);
+
+	second.tranches.clear();
+	setup.feedback.tranches.clear();
+	ASSERT_TRUE(setup.client->dispatchUntil(
+		[&] { return setup.feedback.dones == 2 && second.dones == 2; }));
+	EXPECT_EQ(setup.feedback.tranches.size(), 2u);
+	EXPECT_EQ(second.tranches.size(), 2u);
+
+	auto asked = [&] {
+		return setup.server.run([&](comp::Server &) { return setup.backend->asked; });
+	};
+	const int before = asked();
+	wl_surface_commit(setup.surface);
+	ASSERT_TRUE(setup.client->roundtrip());
+	EXPECT_EQ(asked(), before + 1);
 }
 
 /* The surface going first leaves its feedback object inert, timer and all. */
