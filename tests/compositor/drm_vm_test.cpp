@@ -226,9 +226,9 @@ TEST_F(DrmBackendTest, SteadyStateImportsNothing)
 /*
  * Writebacks asked for while a client flips a new buffer every frame all
  * complete. VKMS forgets a writeback whose CRTC state the next commit
- * replaces before its composer has run, and a forgotten one stalls the
- * writeback connector until reboot; so a capture in flight holds the
- * next commit until its fence signals.
+ * replaces before its composer has run, and every later one then
+ * completes a job late; so a capture in flight holds the next commit
+ * until its fence signals.
  */
 TEST_F(DrmBackendTest, CapturesWhileAClientFlipsEveryFrameAllComplete)
 {
@@ -258,8 +258,6 @@ TEST_F(DrmBackendTest, CapturesWhileAClientFlipsEveryFrameAllComplete)
 	}
 	const comp::DrmStats after = drmStats();
 	EXPECT_EQ(after.captures, before.captures + 20);
-	/* Frames did wait for writebacks, and none was lost. */
-	EXPECT_GT(after.captureHolds, before.captureHolds);
 	EXPECT_EQ(after.captureTimeouts, 0u);
 }
 

@@ -475,13 +475,8 @@ int DrmOutput::onRetry(void *data)
 
 void DrmOutput::runFrameIfDue()
 {
-	if (!frameScheduled_ || flipPending_ || !live())
-		return;
-	if (capturing()) {
-		backend_.stats_.captureHolds++;
-		return;
-	}
-	runFrame();
+	if (frameScheduled_ && !flipPending_ && !capturing() && live())
+		runFrame();
 }
 
 void DrmOutput::runFrame()
@@ -887,7 +882,8 @@ Result<void> DrmOutput::commitFb(uint32_t fbId, int inFence, const char *what,
 		if (plane->id())
 			plane->addTo(req, crtc_);
 	int32_t outFence = -1;
-	const bool capture = !captureWaiting_.empty() && captureFb_ && !captureFence_.isValid();
+	const bool capture = !captureWaiting_.empty() && captureFb_ && !captureFence_.isValid() &&
+			     !writebackStalled_;
 	if (capture) {
 		req.set(writeback_, writebackProps_, "WRITEBACK_FB_ID", captureFb_->id());
 		req.set(writeback_, writebackProps_, "WRITEBACK_OUT_FENCE_PTR",
@@ -920,12 +916,18 @@ Result<void> DrmOutput::commitFb(uint32_t fbId, int inFence, const char *what,
 		/*
 		 * No commit until the writeback completes: VKMS forgets a
 		 * writeback whose CRTC state the next commit replaces before
-		 * its composer has run, and then completes every later one a
-		 * job late. Weston's DRM backend waits the same way.
+		 * its composer has run; the lost job stays first in the
+		 * connector's queue, so every later one completes a job late
+		 * and a capture waiting for its own fence waits for good.
+		 * Weston's DRM backend waits the same way.
 		 */
 		captureFence_ = bufmgr::UniqueFd(outFence);
 		captureInFlight_ = std::move(captureWaiting_);
 		captureWaiting_.clear();
+		if (!captureFence_.isValid()) {
+			failCaptures(captureInFlight_, EIO, "the kernel gave no writeback fence");
+			return {};
+		}
 		captureSource_.reset(wl_event_loop_add_fd(loop_, captureFence_.get(), WL_EVENT_READABLE,
 							  &DrmOutput::onCaptureFence, this));
 		if (!captureTimer_)
@@ -1187,13 +1189,22 @@ int DrmOutput::onCaptureTimeout(void *data)
 	self->writebackStalled_ = true;
 	self->captureSource_.reset();
 	self->captureFence_.reset();
-	std::vector<CaptureHandler> handlers = std::move(self->captureInFlight_);
-	self->captureInFlight_.clear();
-	for (CaptureHandler &handler : handlers)
-		handler(bufmgr::unexpected(ETIMEDOUT, self->name_ + ": writeback did not complete in " +
-							      std::to_string(kCaptureTimeoutMs) + " ms"));
-	self->runFrameIfDue();
+	/* Those waiting behind it would wait on the same connector: they fail too. */
+	const std::string why =
+		"writeback did not complete in " + std::to_string(kCaptureTimeoutMs) + " ms";
+	self->failCaptures(self->captureInFlight_, ETIMEDOUT, why);
+	self->failCaptures(self->captureWaiting_, ETIMEDOUT, why);
+	self->resumeAfterCapture();
 	return 0;
+}
+
+void DrmOutput::failCaptures(std::vector<CaptureHandler> &handlers, int error,
+			     const std::string &why)
+{
+	std::vector<CaptureHandler> failing = std::move(handlers);
+	handlers.clear();
+	for (CaptureHandler &handler : failing)
+		handler(bufmgr::unexpected(error, name_ + ": " + why));
 }
 
 void DrmOutput::finishCapture()
@@ -1232,7 +1243,14 @@ void DrmOutput::finishCapture()
 	backend_.stats_.captures++;
 	for (CaptureHandler &handler : handlers)
 		handler(result);
-	/* The frames the writeback held go on. */
+	resumeAfterCapture();
+}
+
+void DrmOutput::resumeAfterCapture()
+{
+	/* A frame that came due meanwhile waited for the writeback: it runs now. */
+	if (frameScheduled_)
+		backend_.stats_.captureHolds++;
 	runFrameIfDue();
 }
 

@@ -59,7 +59,7 @@ struct DrmStats {
 	uint64_t flips = 0;		/* page-flip events */
 	uint64_t vblanks = 0;		/* frames with nothing new: a vblank event */
 	uint64_t captures = 0;		/* writeback captures completed */
-	uint64_t captureHolds = 0;	/* frames that waited for a writeback to complete */
+	uint64_t captureHolds = 0;	/* writebacks a frame waited for */
 	uint64_t captureTimeouts = 0;	/* writebacks the kernel never completed */
 	uint64_t imagePlaneBytes = 0;	/* copied into overlay and cursor plane buffers */
 	uint64_t imagePlaneBuffers = 0;	/* scanout buffers the overlay and cursor planes hold */
@@ -210,6 +210,9 @@ private:
 	static int onCaptureFence(int fd, uint32_t mask, void *data);
 	static int onCaptureTimeout(void *data);
 	void finishCapture();
+	void resumeAfterCapture();
+	/* Calls and empties handlers with that error. */
+	void failCaptures(std::vector<CaptureHandler> &handlers, int error, const std::string &why);
 	/* A writeback in flight holds the next commit: see commitFb(). */
 	bool capturing() const { return captureFence_.isValid(); }
 	/* The session is back: set the mode and planes again at the next frame. */
