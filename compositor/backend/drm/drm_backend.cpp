@@ -54,6 +54,12 @@ uint32_t refreshMilliHz(const drmModeModeInfo &mode)
 	return uint32_t(refresh);
 }
 
+/* A refresh as --mode names it, to the nearest hertz. */
+uint32_t wholeHz(uint32_t milliHz)
+{
+	return (milliHz + 500) / 1000;
+}
+
 /* Virtual connectors may not know (vkms says "unknown"): one with modes is taken. */
 bool hasDisplay(const drmModeConnector &connector)
 {
@@ -86,7 +92,7 @@ const drmModeModeInfo *chooseMode(const drmModeConnector &connector, const DrmCo
 		if (config.width && (mode.hdisplay != config.width || mode.vdisplay != config.height))
 			continue;
 		if (config.width && config.refreshMilliHz &&
-		    (refreshMilliHz(mode) + 500) / 1000 != (config.refreshMilliHz + 500) / 1000)
+		    wholeHz(refreshMilliHz(mode)) != wholeHz(config.refreshMilliHz))
 			continue;
 		if (config.width || (mode.type & DRM_MODE_TYPE_PREFERRED))
 			return &mode;
@@ -177,15 +183,17 @@ std::string describeMode(const drmModeModeInfo &mode)
 /* What --mode asked for and what the connector has instead, for the log. */
 std::string describeMissingMode(const drmModeConnector &connector, const DrmConfig &config)
 {
-	std::string text = "no mode " + std::to_string(config.width) + "x" +
-			   std::to_string(config.height);
+	auto size = [](uint32_t width, uint32_t height) {
+		return std::to_string(width) + "x" + std::to_string(height);
+	};
+	std::string text = "no mode " + size(config.width, config.height);
 	if (config.refreshMilliHz)
-		text += "@" + std::to_string((config.refreshMilliHz + 500) / 1000);
+		text += "@" + std::to_string(wholeHz(config.refreshMilliHz));
 	std::vector<std::string> modes;
 	for (int i = 0; i < connector.count_modes; i++) {
 		const drmModeModeInfo &mode = connector.modes[i];
-		std::string one = std::to_string(mode.hdisplay) + "x" + std::to_string(mode.vdisplay) +
-				  "@" + std::to_string((refreshMilliHz(mode) + 500) / 1000);
+		std::string one = size(mode.hdisplay, mode.vdisplay) + "@" +
+				  std::to_string(wholeHz(refreshMilliHz(mode)));
 		if (std::find(modes.begin(), modes.end(), one) == modes.end())
 			modes.push_back(std::move(one));
 	}
@@ -882,8 +890,8 @@ Result<void> DrmOutput::commitFb(uint32_t fbId, int inFence, const char *what,
 		if (plane->id())
 			plane->addTo(req, crtc_);
 	int32_t outFence = -1;
-	const bool capture = !captureWaiting_.empty() && captureFb_ && !captureFence_.isValid() &&
-			     !writebackStalled_;
+	/* None waits once the connector is given up (onCaptureTimeout(), captureNextFrame()). */
+	const bool capture = !captureWaiting_.empty() && captureFb_ && !captureFence_.isValid();
 	if (capture) {
 		req.set(writeback_, writebackProps_, "WRITEBACK_FB_ID", captureFb_->id());
 		req.set(writeback_, writebackProps_, "WRITEBACK_OUT_FENCE_PTR",
