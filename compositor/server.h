@@ -26,6 +26,7 @@
 #include "scene/output_repaint.h"
 #include "scene/scene.h"
 #include "scene/screenshot.h"
+#include "scene/surface_texture.h"
 #include "scene/view_stack.h"
 #include "wayland_util.h"
 
@@ -195,6 +196,9 @@ public:
 	/* Frames presented on an output, drawn or not (RepaintStats tells). */
 	uint64_t frameCount(size_t output = 0) const;
 	const RepaintStats &repaintStats(size_t output = 0) const;
+	/* What composing client buffers made the renderer import and copy, all outputs. */
+	TextureStats &textureStats() { return textureStats_; }
+	const TextureStats &textureStats() const { return textureStats_; }
 	/* Where each surface of an output's last frame went (a plane or composed), and why. */
 	std::vector<SurfacePlace> surfacePlaces(size_t output = 0) const;
 	/* Frames in a row that could not be shown on an output, drawn or committed; 0: it shows. */
@@ -265,6 +269,7 @@ private:
 	/* After the manager: its worker stops before the manager goes. */
 	std::unique_ptr<AllocBenchmark> allocBenchmark_;
 	std::unique_ptr<Renderer> renderer_;
+	TextureStats textureStats_;
 	std::unique_ptr<Backend> backend_;
 	HeadlessBackend *headless_ = nullptr;
 	bool failed_ = false;

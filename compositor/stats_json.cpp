@@ -318,6 +318,11 @@ std::string statsJson(Server &server)
 	json.beginObject();
 	json.field("name", server.renderer().name());
 	json.field("dma_buf_path", toString(server.renderer().dmaBufPath()));
+	/* Client buffers only composed frames import: none while every frame is scanned out. */
+	const TextureStats &textures = server.textureStats();
+	json.field("dma_buf_imports", textures.dmaBufImports);
+	json.field("dma_buf_import_failures", textures.dmaBufImportFailures);
+	json.field("shm_copies", textures.shmCopies);
 	json.endObject();
 	writeOverlay(json, server);
 	writeCursor(json, server);

@@ -257,7 +257,8 @@ Surface *Surface::create(Server &server, wl_client *client, uint32_t version, ui
 }
 
 Surface::Surface(Server &server, wl_resource *resource)
-	: server_(server), resource_(resource), id_(nextSurfaceId++)
+	: server_(server), resource_(resource), id_(nextSurfaceId++),
+	  texture_(server.textureStats())
 {
 	wl_signal_init(&destroySignal_);
 	wl_signal_init(&commitSignal_);

@@ -159,6 +159,12 @@ public:
 	virtual size_t clientPlaneCount() const { return 0; }
 	/* Whether they read wl_shm memory (a display does not): else it is not offered. */
 	virtual bool clientPlanesReadShm() const { return false; }
+	/*
+	 * Whether they blend a buffer with alpha over what is below them,
+	 * premultiplied as Wayland's buffers are: else only opaque buffers
+	 * in formats without alpha go on them.
+	 */
+	virtual bool clientPlanesBlend() const { return false; }
 	/* Shows state; the presented handler runs once it is on screen. */
 	virtual Result<void> commit(OutputState state) = 0;
 	/* Gives a frame back unshown (rendering failed). */

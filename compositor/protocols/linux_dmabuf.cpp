@@ -275,12 +275,13 @@ void createBuffer(wl_client *client, wl_resource *resource, uint32_t bufferId, i
 	buffer.setAccount(bufmgr::LiveAccount(stats, identity->size,
 					      bufmgr::LiveAccount::Origin::Imported));
 
-	auto texture = server.renderer().importDmaBuf(buffer);
-	if (!texture) {
-		fail("renderer import: " + texture.error().message());
-		return;
-	}
-
+	/*
+	 * No renderer import here: a frame that composes the buffer imports
+	 * it, so one only ever scanned out never is. The checks above are
+	 * the client's promise (format and modifier advertised, planes
+	 * inside their fds); a layout the renderer still cannot address
+	 * fails there, logged, and that surface shows nothing of it.
+	 */
 	wl_resource *bufferResource = wl_resource_create(client, &wl_buffer_interface, 1, bufferId);
 	if (!bufferResource) {
 		wl_client_post_no_memory(client);
@@ -294,7 +295,6 @@ void createBuffer(wl_client *client, wl_resource *resource, uint32_t bufferId, i
 		 heap ? "heap " : "", exporter.c_str());
 	auto clientBuffer = ClientBuffer::createDmaBuf(bufferResource, std::move(buffer), exporter,
 						       state ? state->sharedAccount() : nullptr);
-	clientBuffer->setTexture(std::move(*texture));
 	clientBuffer->setYInverted(flags & ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_Y_INVERT);
 	if (!immediate)
 		zwp_linux_buffer_params_v1_send_created(resource, bufferResource);

@@ -12,6 +12,7 @@
 #include <pixman.h>
 
 #include <bufmgr/format.h>
+#include <bufmgr/log.h>
 #include <bufmgr/mapping.h>
 
 #include "target_key.h"
@@ -127,6 +128,8 @@ public:
 	/* YuvCopy: the strides of the mapped planes. */
 	const std::array<uint32_t, 3> &planeStrides() const { return planeStrides_; }
 	void setPlaneStrides(const std::array<uint32_t, 3> &strides) { planeStrides_ = strides; }
+	/* A pass could not begin reading it: said once. */
+	mutable bool readFailed = false;
 
 private:
 	ImageRef image_;
@@ -381,6 +384,12 @@ Result<std::unique_ptr<Texture>> PixmanRenderer::importDmaBuf(const bufmgr::Buff
 		return unexpected(std::move(mapping).error());
 	if (mapping->plane(0).size() < uint64_t(plane.stride) * (buffer.height() - 1) + rowBytes)
 		return unexpected(EINVAL, what + ": rows run past the end of its fd");
+	/* Every pass reads it inside DMA_BUF_IOCTL_SYNC: memory that refuses it is refused here. */
+	auto probe = mapping->beginAccess(bufmgr::Access::Read);
+	if (!probe)
+		return unexpected(std::move(probe).error());
+	if (auto ended = probe->end(); !ended)
+		return unexpected(std::move(ended).error());
 	/* Only ever a source: pixman reads it, never writes. */
 	auto *bits = reinterpret_cast<uint32_t *>(mapping->plane(0).data());
 	ImageRef image(pixman_image_create_bits(*pixman, buffer.width(), buffer.height(), bits,
@@ -604,7 +613,12 @@ bool PixmanPass::beginRead(const PixmanTexture &texture)
 		return true;
 	auto access = texture.mapping()->beginAccess(bufmgr::Access::Read);
 	if (!access) {
-		fail(std::move(access).error());
+		/* One client's buffer: the frame goes on without it. */
+		if (!texture.readFailed) {
+			bufmgr::log(bufmgr::LogLevel::Warning,
+				    "render: not drawn: " + access.error().message());
+			texture.readFailed = true;
+		}
 		return false;
 	}
 	reading_.push_back(&texture);

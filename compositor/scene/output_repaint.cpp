@@ -113,22 +113,29 @@ const char *unfitForCursorPlane(const SceneElement &e, int surfaces)
 	return "";
 }
 
+/* Whether e hides what is below it on a plane: opaque, and no alpha a plane would blend by. */
+bool hidesBelow(const SceneElement &e)
+{
+	const bufmgr::FormatInfo *format = bufmgr::formatInfo(e.buffer->format());
+	return e.opaque && format && !format->hasAlpha;
+}
+
 /*
  * Why e cannot go on an overlay plane as it is; "" if it may (the
  * backend has the last word). readsShm: the planes read wl_shm memory
- * (a headless output's do, a display's do not).
+ * (a headless output's do, a display's do not); blends: they blend
+ * premultiplied alpha over what is below.
  */
-const char *unfitForPlane(const SceneElement &e, const Rect &output, bool readsShm)
+const char *unfitForPlane(const SceneElement &e, const Rect &output, bool readsShm, bool blends)
 {
 	const ClientBuffer &b = *e.buffer;
 	const SourceBox &s = e.source;
 	if (!readsShm && b.type() == ClientBuffer::Type::Shm)
 		return "wl_shm memory, which the display cannot read";
-	if (!e.opaque)
+	if (!blends && !e.opaque)
 		return "translucent";
 	/* Opaque by its region only: a plane would still blend it by its alpha. */
-	const bufmgr::FormatInfo *format = bufmgr::formatInfo(b.format());
-	if (!format || format->hasAlpha)
+	if (!blends && !hidesBelow(e))
 		return "a format with alpha";
 	if (e.transform != Transform::Normal || e.yInvert)
 		return "transformed";
@@ -138,6 +145,19 @@ const char *unfitForPlane(const SceneElement &e, const Rect &output, bool readsS
 	if (!output.contains(e.destination))
 		return "partly off the output";
 	return "";
+}
+
+/* src over dst, 0xAARRGGBB with premultiplied colour, rounded as pixman does. */
+uint32_t blendPremultiplied(uint32_t src, uint32_t dst)
+{
+	const uint32_t keep = 255 - (src >> 24);
+	uint32_t out = 0;
+	for (int shift = 0; shift < 32; shift += 8) {
+		const uint32_t t = ((dst >> shift) & 0xff) * keep + 0x80;
+		const uint32_t below = ((t >> 8) + t) >> 8;
+		out |= std::min<uint32_t>(((src >> shift) & 0xff) + below, 255) << shift;
+	}
+	return out;
 }
 
 /* Frames the buffers of these surfaces went to the screen as they are, on their accounts. */
@@ -372,7 +392,9 @@ Result<void> OutputRepaint::repaintScene(const OutputScene &scene)
 	/* Only plane buffers changed, over a composed frame that stays. */
 	if (!layers.empty() && !damage_.hasPending() && output_.frontBuffer())
 		return commitPlanes(scene, std::move(layers), std::move(shown));
-	return compose(scene, shown.empty() ? scene : composed, std::move(layers), std::move(shown));
+	/* Chosen before shown is moved into the call: arguments have no order. */
+	const OutputScene &drawn = shown.empty() ? scene : composed;
+	return compose(scene, drawn, std::move(layers), std::move(shown));
 }
 
 void OutputRepaint::assignPlanes(const OutputScene &scene, std::vector<PlaneLayer> &layers,
@@ -381,6 +403,7 @@ void OutputRepaint::assignPlanes(const OutputScene &scene, std::vector<PlaneLaye
 {
 	const size_t planes = output_.clientPlaneCount();
 	const bool readsShm = output_.clientPlanesReadShm();
+	const bool blends = output_.clientPlanesBlend();
 	const Output::Mode mode = output_.mode();
 	const Rect outputRect{ 0, 0, int32_t(mode.width), int32_t(mode.height) };
 	/* What the renderer draws above the element at hand: a plane below it would hide it. */
@@ -396,7 +419,7 @@ void OutputRepaint::assignPlanes(const OutputScene &scene, std::vector<PlaneLaye
 	std::vector<bool> onPlane(scene.elements.size());
 	for (size_t i = scene.elements.size(); i-- > 0;) {
 		const SceneElement &e = scene.elements[i];
-		std::string why = unfitForPlane(e, outputRect, readsShm);
+		std::string why = unfitForPlane(e, outputRect, readsShm, blends);
 		if (why.empty() && composedAbove.intersects(e.destination))
 			why = "under composed content";
 		if (why.empty() && taken.size() >= planes)
@@ -428,7 +451,8 @@ void OutputRepaint::assignPlanes(const OutputScene &scene, std::vector<PlaneLaye
 	if (taken.empty())
 		return;
 	for (size_t j = taken.size(); j-- > 0;)
-		shown.push_back({ taken[j]->surface->id(), taken[j]->buffer, taken[j]->destination });
+		shown.push_back({ taken[j]->surface->id(), taken[j]->buffer, taken[j]->destination,
+				  hidesBelow(*taken[j]) });
 	composed.surfaces = scene.surfaces;
 	composed.shown = scene.shown;
 	for (size_t i = 0; i < scene.elements.size(); i++)
@@ -454,8 +478,32 @@ void OutputRepaint::planesChange(const std::vector<LayerShown> &next)
 	for (const LayerShown &layer : layersShown_)
 		if (!on(next, layer.surface))
 			damage_.add(layer.destination);
-	for (const LayerShown &layer : next)
-		damage_.subtractPending(layer.destination);
+	for (const LayerShown &layer : next) {
+		if (layer.opaque) {
+			damage_.subtractPending(layer.destination);
+			continue;
+		}
+		/*
+		 * Blended over the composed frame: that must hold what is
+		 * below it, and not the surface itself, drawn there while it
+		 * was composed (or stale while an opaque layer hid it).
+		 */
+		const bool wasBlendedThere =
+			std::any_of(layersShown_.begin(), layersShown_.end(), [&](const LayerShown &l) {
+				return l.surface == layer.surface && !l.opaque &&
+				       l.destination == layer.destination;
+			});
+		if (!wasBlendedThere)
+			damage_.add(layer.destination);
+	}
+}
+
+void OutputRepaint::addDamage(const PixelRegion &region, uint64_t surface)
+{
+	if (surface && std::any_of(layersShown_.begin(), layersShown_.end(),
+				   [surface](const LayerShown &l) { return l.surface == surface; }))
+		return;
+	damage_.add(region);
 }
 
 bool OutputRepaint::primaryTakes(const SceneElement &candidate)
@@ -704,13 +752,33 @@ Result<PassCompletion> OutputRepaint::drawScene(const OutputScene &scene,
 	if (!pass)
 		return bufmgr::unexpected(std::move(pass).error());
 
-	/* Front to back: what opaque elements cover hides what lies below. */
-	std::vector<bool> hidden(scene.elements.size());
+	/*
+	 * Front to back: what opaque elements cover hides what lies below;
+	 * what has no texture covers nothing. Textures are made now, for
+	 * what a composed frame shows. wl_shm memory a renderer reads in
+	 * place stays readable until the submit, even if its client shrinks
+	 * the pool meanwhile.
+	 */
+	std::vector<TexturePart> parts(scene.elements.size());
 	PixelRegion covered;
+	std::deque<std::pair<ShmBuffer::Access, ClientBuffer *>> shmReads;
+	const Rect outputRect{ 0, 0, int32_t(target.width()), int32_t(target.height()) };
 	for (size_t i = scene.elements.size(); i-- > 0;) {
 		const SceneElement &e = scene.elements[i];
-		hidden[i] = covered.contains(e.destination);
-		if (e.opaque)
+		if (covered.contains(e.destination))
+			continue;
+		if (renderer.readsShmInPlace() && e.buffer->type() == ClientBuffer::Type::Shm) {
+			shmReads.emplace_back(std::piecewise_construct,
+					      std::forward_as_tuple(*e.buffer->shmBuffer()),
+					      std::forward_as_tuple(e.buffer));
+			/* Out of slots for reads: not drawn rather than unguarded. */
+			if (!shmReads.back().first.data())
+				continue;
+		}
+		const std::optional<Rect> shown = shownBufferRect(e, outputRect);
+		parts[i] = e.surface->updateTexture(shown ? &*shown : nullptr);
+		/* A buffer the renderer cannot read shows what is below it, not the last frame's pixels. */
+		if (parts[i] && e.opaque)
 			covered.add(e.destination);
 	}
 	PixelRegion background(Rect{ 0, 0, int32_t(target.width()), int32_t(target.height()) });
@@ -723,27 +791,9 @@ Result<PassCompletion> OutputRepaint::drawScene(const OutputScene &scene,
 		(*pass)->addRect(fill);
 	}
 
-	/*
-	 * Textures are made now, for what a composed frame shows. wl_shm
-	 * memory a renderer reads in place stays readable until the submit,
-	 * even if its client shrinks the pool meanwhile.
-	 */
-	std::deque<std::pair<ShmBuffer::Access, ClientBuffer *>> shmReads;
-	const Rect outputRect{ 0, 0, int32_t(target.width()), int32_t(target.height()) };
 	for (size_t i = 0; i < scene.elements.size(); i++) {
 		const SceneElement &e = scene.elements[i];
-		if (hidden[i])
-			continue;
-		if (renderer.readsShmInPlace() && e.buffer->type() == ClientBuffer::Type::Shm) {
-			shmReads.emplace_back(std::piecewise_construct,
-					      std::forward_as_tuple(*e.buffer->shmBuffer()),
-					      std::forward_as_tuple(e.buffer));
-			/* Out of slots for reads: not drawn rather than unguarded. */
-			if (!shmReads.back().first.data())
-				continue;
-		}
-		const std::optional<Rect> shown = shownBufferRect(e, outputRect);
-		const TexturePart part = e.surface->updateTexture(shown ? &*shown : nullptr);
+		const TexturePart &part = parts[i];
 		if (!part)
 			continue;
 		RenderItem item;
@@ -862,7 +912,7 @@ Result<Screenshot> OutputRepaint::screenshot() const
 	shot.width = front->width();
 	shot.height = front->height();
 	shot.pixels = std::move(*pixels);
-	/* Client buffers on planes above it: opaque and unscaled, so copied as they are. */
+	/* Client buffers on planes above it, unscaled: blended premultiplied, as a plane does. */
 	for (const Output::ShownLayer &layer : output_.frontLayers()) {
 		auto read = readClientBuffer(*layer.buffer);
 		/* A format the CPU does not read (NV12...): the rest of the screen still is. */
@@ -874,10 +924,13 @@ Result<Screenshot> OutputRepaint::screenshot() const
 		}
 		const Rect on = intersect(layer.destination,
 					  Rect{ 0, 0, int32_t(shot.width), int32_t(shot.height) });
-		for (int32_t y = on.y; y < on.bottom(); y++)
-			std::copy_n(&read->pixels[size_t(y - layer.destination.y) * read->width +
-						  size_t(on.x - layer.destination.x)],
-				    on.width, &shot.pixels[size_t(y) * shot.width + size_t(on.x)]);
+		for (int32_t y = on.y; y < on.bottom(); y++) {
+			const uint32_t *src = &read->pixels[size_t(y - layer.destination.y) * read->width +
+							    size_t(on.x - layer.destination.x)];
+			uint32_t *dst = &shot.pixels[size_t(y) * shot.width + size_t(on.x)];
+			for (int32_t x = 0; x < on.width; x++)
+				dst[x] = blendPremultiplied(src[x], dst[x]);
+		}
 	}
 	return shot;
 }

@@ -95,8 +95,13 @@ public:
 	bool cursorOnPlane() const { return cursorOnPlane_; }
 	std::string cursorRefusal() const;
 
-	/* Damage in output pixels, from content that changed in place. */
-	void addDamage(const PixelRegion &region) { damage_.add(region); }
+	/*
+	 * Damage in output pixels, from content that changed in place; of
+	 * surface's commit, if one. A surface whose buffer is on a plane
+	 * damages no composed frame: its plane shows the new buffer, and
+	 * leaving the plane damages all it covered (planesChange()).
+	 */
+	void addDamage(const PixelRegion &region, uint64_t surface = 0);
 	void damageWhole() { damage_.addWhole(); }
 	/* The output took another size: everything is drawn again, into new buffers. */
 	void resized();
@@ -139,6 +144,8 @@ private:
 		uint64_t surface = 0;
 		const ClientBuffer *buffer = nullptr;
 		Rect destination;
+		/* Hides what is below it; else the plane blends it over the composed frame. */
+		bool opaque = true;
 		bool operator==(const LayerShown &) const = default;
 	};
 	/*
@@ -154,7 +161,8 @@ private:
 	static std::vector<uint64_t> surfacesOf(const std::vector<LayerShown> &layers);
 	/*
 	 * Damage for the layers to show next: what leaves a plane is drawn
-	 * again; what an opaque layer covers need not be.
+	 * again; what an opaque layer covers need not be (below a blended
+	 * one it must).
 	 */
 	void planesChange(const std::vector<LayerShown> &next);
 	/* Only the overlay planes' buffers change: committed with nothing composed. */

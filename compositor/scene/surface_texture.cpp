@@ -237,6 +237,7 @@ SurfaceTexture::Copy *SurfaceTexture::makeCopy(Renderer &renderer, ClientBuffer 
 		return nullptr;
 	}
 	copiesMade_++;
+	stats_.shmCopies++;
 	failureLogged_ = false;
 	/* What the new copy holds, older ones need not. */
 	std::erase_if(copies_, [&](const Copy &c) { return wanted.contains(c.rect); });
@@ -257,9 +258,9 @@ TexturePart SurfaceTexture::updateDmaBuf(Renderer &renderer, ClientBuffer &buffe
 	if (!buffer.texture()) {
 		if (!failed_.empty())
 			return {};
-		/* linux-dmabuf imports at creation; a renderer may drop it since. */
 		auto texture = renderer.importDmaBuf(dmaBuf);
 		if (!texture) {
+			stats_.dmaBufImportFailures++;
 			if (!failureLogged_)
 				LOG_ERROR("wl_buffer@%u: dma-buf import (%s): %s", resourceId(buffer),
 					  buffer.exporter().c_str(),
@@ -269,6 +270,7 @@ TexturePart SurfaceTexture::updateDmaBuf(Renderer &renderer, ClientBuffer &buffe
 			return {};
 		}
 		failureLogged_ = false;
+		stats_.dmaBufImports++;
 		buffer.setTexture(std::move(*texture));
 	} else if (wholeStale_ || !stale_.empty()) {
 		std::vector<Rect> rects = wholeStale_ ? std::vector<Rect>{ whole } : stale_.rects();

@@ -19,11 +19,18 @@ struct TexturePart {
 	explicit operator bool() const { return texture != nullptr; }
 };
 
+/* Imports and copies the renderer made for client buffers: what composition cost. */
+struct TextureStats {
+	uint64_t dmaBufImports = 0;	/* client dma-bufs the renderer imported */
+	uint64_t dmaBufImportFailures = 0;
+	uint64_t shmCopies = 0;		/* wl_shm textures made (not updates of one) */
+};
+
 /*
  * What the renderer draws for one surface, made when a composed frame
  * first needs it: a buffer that is scanned out, or never shown, is never
- * imported. A client dma-buf is imported once per wl_buffer and kept
- * with it (ClientBuffer::texture); wl_shm content is copied into a
+ * imported. A client dma-buf is imported once per wl_buffer, when a
+ * frame first composes it, and kept with it (ClientBuffer::texture); wl_shm content is copied into a
  * texture per surface (per part shown, for a huge buffer), which later
  * buffers update where their commits damaged it, whichever wl_buffer
  * they come from — unless the renderer reads wl_shm memory in place
@@ -34,6 +41,9 @@ struct TexturePart {
 class SurfaceTexture
 {
 public:
+	/* stats: counted into, for the whole server; outlives this. */
+	explicit SurfaceTexture(TextureStats &stats) : stats_(stats) {}
+
 	/*
 	 * A commit attached buffer (again, if same); damage in its pixels,
 	 * relative to what the surface showed before.
@@ -100,6 +110,7 @@ private:
 		bool operator==(const WrapKey &) const = default;
 	};
 
+	TextureStats &stats_;
 	std::vector<Copy> copies_;	/* wl_shm content */
 	std::unique_ptr<Texture> wrap_;	/* wl_shm memory read in place */
 	WrapKey wrapKey_;

@@ -192,6 +192,11 @@ protected:
 		return server->run([](comp::Server &s) { return s.repaintStats(); });
 	}
 
+	comp::TextureStats textureStats()
+	{
+		return server->run([](comp::Server &s) { return s.textureStats(); });
+	}
+
 	std::string lastRefusal()
 	{
 		return server->run([](comp::Server &s) {

@@ -51,7 +51,8 @@ TEST_F(DrmPlanesTest, ClientBufferOnAnOverlayPlaneIsZeroCopy)
 	EXPECT_EQ(drmStats().clientPlanesShown, 1u);
 	EXPECT_EQ(differences(capture(), player(1)), "");
 
-	/* The window below is composed: no ZERO_COPY for it. */
+	/* The window below is composed: no ZERO_COPY for it, and the video is not drawn under its plane. */
+	const uint64_t imports = textureStats().dmaBufImports;
 	PresentationRecord parent = presentAndRecord(*client, window->surface(), background->buffer());
 	ASSERT_TRUE(parent.presented);
 	EXPECT_FALSE(parent.zeroCopy());
@@ -70,7 +71,60 @@ TEST_F(DrmPlanesTest, ClientBufferOnAnOverlayPlaneIsZeroCopy)
 	const comp::DrmStats drmAfter = drmStats();
 	EXPECT_EQ(drmAfter.framebuffersImported, drmBefore.framebuffersImported);
 	EXPECT_EQ(drmAfter.testCommits, drmBefore.testCommits);
+	/* Only the display read the video's buffers since: the renderer imported none. */
+	EXPECT_EQ(textureStats().dmaBufImports, imports);
 	EXPECT_EQ(differences(capture(), player(1)), "");
+}
+
+/*
+ * A translucent video (ARGB, no opaque region) on VKMS's overlay plane:
+ * the display blends it over the composed window, premultiplied, as the
+ * renderer would; the window is drawn below it when it changes, and the
+ * video's own frames compose nothing.
+ */
+TEST_F(DrmPlanesTest, TranslucentBufferIsBlendedByThePlane)
+{
+	ASSERT_NO_FATAL_FAILURE(startPlayer());
+	/* Half-transparent red and blue, premultiplied. */
+	constexpr uint32_t kHalfRed = 0x80800000u, kHalfBlue = 0x80000080u;
+	const std::string system = "/dev/dma_heap/system";
+	bufmgr::Buffer argb[2] = {
+		videoBuffer(kHalfRed, kHalfBlue, system, false, DRM_FORMAT_ARGB8888),
+		videoBuffer(kHalfBlue, kHalfRed, system, false, DRM_FORMAT_ARGB8888),
+	};
+	ASSERT_TRUE(argb[0].isValid() && argb[1].isValid());
+	Proxy<wl_buffer> wlArgb[2] = { wrap(*client, argb[0]), wrap(*client, argb[1]) };
+
+	ASSERT_TRUE(presentAndRecord(*client, video, wlArgb[0]).presented);
+	PresentationRecord onPlane = presentAndRecord(*client, video, wlArgb[0]);
+	ASSERT_TRUE(onPlane.presented);
+	EXPECT_TRUE(onPlane.zeroCopy()) << describePlace(kVideo);
+	EXPECT_EQ(drmStats().clientPlanesShown, 1u);
+	/* The display's blending, in 16 bits a channel, may round otherwise than pixman. */
+	constexpr int kTolerance = 2;
+	auto blended = [&](int frame, uint32_t window) -> Expected {
+		return [frame, window](int32_t x, int32_t y) {
+			if (!inside(kVideo, x, y))
+				return window;
+			const bool top = y < kVideo.y + kVideo.height / 2;
+			return over(top == (frame == 0) ? kHalfRed : kHalfBlue, window);
+		};
+	};
+	EXPECT_EQ(differences(capture(), blended(0, kGreen), kTolerance), "");
+
+	/* The window changes: below the video too. */
+	background->fill(kWhite);
+	ASSERT_FALSE(presentAndRecord(*client, window->surface(), background->buffer()).zeroCopy());
+	EXPECT_EQ(differences(capture(), blended(0, kWhite), kTolerance), "");
+
+	const comp::RepaintStats before = repaintStats();
+	for (int i = 1; i <= 4; i++) {
+		PresentationRecord frame = presentAndRecord(*client, video, wlArgb[i % 2]);
+		ASSERT_TRUE(frame.presented);
+		EXPECT_TRUE(frame.zeroCopy()) << "frame " << i << ": " << describePlace(kVideo);
+	}
+	EXPECT_EQ(repaintStats().rendered, before.rendered) << "video frames were composed";
+	EXPECT_EQ(differences(capture(), blended(0, kWhite), kTolerance), "");
 }
 
 /*

@@ -18,6 +18,7 @@
 
 #include <bufmgr/allocators.h>
 
+#include "colour.h"
 #include "drm_fixture.h"
 #include "dmabuf_buffer.h"
 #include "presentation_record.h"
@@ -31,15 +32,16 @@ constexpr uint32_t kWhite = 0xffffffffu;
 
 /* A video-sized dma-buf from a heap, top half one colour, bottom the other. */
 inline bufmgr::Buffer videoBuffer(uint32_t top, uint32_t bottom,
-				  const std::string &heap = "/dev/dma_heap/system", bool contiguous = false)
+				  const std::string &heap = "/dev/dma_heap/system", bool contiguous = false,
+				  uint32_t format = DRM_FORMAT_XRGB8888)
 {
 	auto allocator = bufmgr::createDmaHeapAllocator(heap, contiguous);
 	EXPECT_TRUE(allocator) << allocator.error().message();
 	if (!allocator)
 		return {};
 	auto buffer = (*allocator)->allocate(bufmgr::AllocationRequest::image(
-		uint32_t(kVideo.width), uint32_t(kVideo.height), DRM_FORMAT_XRGB8888,
-		bufmgr::Usage::Scanout, "drm-planes-test"));
+		uint32_t(kVideo.width), uint32_t(kVideo.height), format, bufmgr::Usage::Scanout,
+		"drm-planes-test"));
 	EXPECT_TRUE(buffer) << buffer.error().message();
 	if (!buffer)
 		return {};
@@ -50,8 +52,9 @@ inline bufmgr::Buffer videoBuffer(uint32_t top, uint32_t bottom,
 /* What a test expects at each pixel of the display. */
 using Expected = std::function<uint32_t(int32_t x, int32_t y)>;
 
-/* Pixels (on a grid) differing from expected, with the first described. */
-inline std::string differences(const comp::Screenshot &shot, const Expected &expected)
+/* Pixels (on a grid) differing from expected by more than tolerance, with the first described. */
+inline std::string differences(const comp::Screenshot &shot, const Expected &expected,
+			       int tolerance = 0)
 {
 	if (shot.width != kWidth || shot.height != kHeight)
 		return "no capture";
@@ -61,7 +64,7 @@ inline std::string differences(const comp::Screenshot &shot, const Expected &exp
 		for (int32_t x = 0; x < int32_t(kWidth); x += 3) {
 			const uint32_t want = expected(x, y);
 			const uint32_t got = shot.at(uint32_t(x), uint32_t(y));
-			if (got == want)
+			if (near(got, want, tolerance))
 				continue;
 			if (!wrong++)
 				first << " first at (" << x << "," << y << "): " << std::hex << got

@@ -31,6 +31,7 @@
 #include "protocols/seat.h"
 #include "server_runner.h"
 #include "stats_json.h"
+#include "surface.h"
 #include "test_client.h"
 #include "vm_env.h"
 
@@ -88,6 +89,13 @@ TEST_F(DrmBackendTest, FullscreenDmaBufGoesOnThePrimaryPlane)
 	const comp::RepaintStats after = repaintStats();
 	EXPECT_GT(after.scannedOut, before.scannedOut);
 	EXPECT_EQ(after.rendered, before.rendered) << "a scanned-out frame was composed";
+	/* Only the display read the client's buffer: the renderer never imported it. */
+	EXPECT_EQ(textureStats().dmaBufImports, 0u);
+	EXPECT_FALSE(server->run([](comp::Server &s) {
+		const comp::View *view = s.findView("fullscreen");
+		const comp::ClientBuffer *buffer = view ? view->surface()->buffer() : nullptr;
+		return !buffer || buffer->texture() != nullptr;
+	})) << "the buffer has a texture";
 }
 
 /*
@@ -114,11 +122,15 @@ TEST_F(DrmBackendTest, ContiguousOnlyDisplayScansOutCmaNotSystem)
 	EXPECT_FALSE(composed.zeroCopy());
 	EXPECT_NE(lastRefusal().find("not contiguous"), std::string::npos) << lastRefusal();
 	expectHalves(capture());
+	/* The composed buffer was imported when first composed, and once. */
+	EXPECT_EQ(textureStats().dmaBufImports, 1u);
 
 	PresentationRecord direct = presentAndRecord(*client, window.surface(), cmaBuffer);
 	ASSERT_TRUE(direct.presented);
 	EXPECT_TRUE(direct.zeroCopy()) << lastRefusal();
 	expectHalves(capture());
+	EXPECT_EQ(textureStats().dmaBufImports, 1u) << "the scanned-out buffer was imported";
+	EXPECT_EQ(textureStats().dmaBufImportFailures, 0u);
 }
 
 /*

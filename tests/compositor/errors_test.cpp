@@ -656,8 +656,10 @@ bufmgr::SourceSnapshot clientDmabufs(comp::Server &server)
 }
 
 /*
- * A dma-buf counted as imported, then refused by the renderer: the client
- * gets invalid_wl_buffer, and nothing stays counted or open.
+ * A dma-buf the renderer cannot read, found out when a frame first
+ * composes it (imports are lazy): the window shows nothing of it, the
+ * failure is counted once however many frames follow, the client goes
+ * on, and once it goes nothing stays counted or open.
  */
 TEST(Dmabuf, RefusedImportLeavesNothingCounted)
 {
@@ -672,13 +674,29 @@ TEST(Dmabuf, RefusedImportLeavesNothingCounted)
 	{
 		TestClient offender(server.socket());
 		ASSERT_TRUE(offender.dmabuf);
+		constexpr uint32_t kRed = 0xffff0000;
+		MappedWindow window(offender, "stand-in", 16, 16, kRed);
+		ASSERT_TRUE(window.ok);
+		auto [x, y] = server.run([](comp::Server &s) {
+			comp::View *view = s.findView("stand-in");
+			return std::pair(view ? view->x() : 0, view ? view->y() : 0);
+		});
+		ASSERT_EQ(server.screenshot().at(uint32_t(x) + 8, uint32_t(y) + 8), kRed);
+
 		zwp_linux_buffer_params_v1 *p =
 			offender.own(paramsWithPlane(offender, StandInDmabufs::kSize, 0, 64));
-		offender.own(zwp_linux_buffer_params_v1_create_immed(p, 16, 16,
-								     DRM_FORMAT_XRGB8888, 0));
-		auto error = offender.expectError();
-		ASSERT_TRUE(error);
-		EXPECT_EQ(error->code, uint32_t(ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_WL_BUFFER));
+		wl_buffer *standIn = offender.own(zwp_linux_buffer_params_v1_create_immed(
+			p, 16, 16, DRM_FORMAT_XRGB8888, 0));
+		ASSERT_TRUE(window.window.present(standIn, 16, 16));
+		/* Frames drawn whole, with no new commit: not tried again. */
+		ASSERT_TRUE(server.drawFrames(3));
+		ASSERT_TRUE(offender.roundtrip());
+		EXPECT_FALSE(offender.error());
+		EXPECT_EQ(server.screenshot().at(uint32_t(x) + 8, uint32_t(y) + 8), 0xff000000u);
+		const comp::TextureStats textures =
+			server.run([](comp::Server &s) { return s.textureStats(); });
+		EXPECT_EQ(textures.dmaBufImportFailures, 1u);
+		EXPECT_EQ(textures.dmaBufImports, 0u);
 	}
 	ASSERT_TRUE(server.waitFrames(2));
 	bufmgr::SourceSnapshot counted = server.run(clientDmabufs);

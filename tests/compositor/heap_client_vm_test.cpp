@@ -19,6 +19,7 @@
 
 #include <bufmgr/exporter.h>
 
+#include "colour.h"
 #include "render/yuv_convert.h"
 #include "server_runner.h"
 #include "test_client.h"
@@ -79,15 +80,6 @@ TEST_F(HeapClientVm, DirectFromTheHintedHeapAndOnScreen)
 	ASSERT_GE(x, 0);
 	EXPECT_EQ(server.screenshot().at(uint32_t(x) + 5, uint32_t(y) + 5), 0xff336699u);
 	EXPECT_FALSE(app.error());
-}
-
-/* Each channel of a within tolerance of b's. */
-bool near(uint32_t a, uint32_t b, int tolerance)
-{
-	for (int shift = 0; shift < 32; shift += 8)
-		if (std::abs(int((a >> shift) & 0xff) - int((b >> shift) & 0xff)) > tolerance)
-			return false;
-	return true;
 }
 
 /*

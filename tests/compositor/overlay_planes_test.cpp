@@ -4,13 +4,15 @@
  * goes on a plane and why the others do not, ZERO_COPY for it alone, no
  * composition while only its buffer changes, and the screen right as it
  * goes on and off its plane (the composed frame below it is never drawn
- * there while it is on).
+ * there while it is on). Planes that blend take translucent buffers too,
+ * over a composed frame that then holds what is below them.
  */
 #include <gtest/gtest.h>
 
 #include <optional>
 #include <string>
 
+#include "colour.h"
 #include "json.h"
 #include "picture.h"
 #include "presentation_record.h"
@@ -26,16 +28,45 @@ constexpr int kScreenWidth = 320, kScreenHeight = 240;
 constexpr uint32_t kWhite = 0xffffffffu;
 constexpr comp::Rect kChild{ 20, 20, 50, 40 };
 
-comp::ServerConfig planesConfig(uint32_t planes)
+comp::ServerConfig planesConfig(uint32_t planes, bool blend = false)
 {
 	comp::ServerConfig config = ServerRunner::defaultConfig();
 	config.headless.width = kScreenWidth;
 	config.headless.height = kScreenHeight;
 	config.headless.overlayPlanes = planes;
+	config.headless.overlayPlanesBlend = blend;
 	return config;
 }
 
-/* A red 200x160 window with a blue desynchronized subsurface at kChild. */
+/* A desynchronized subsurface of parent with its corner at (x, y). */
+struct Subsurface {
+	Subsurface(TestClient &client, wl_surface *parent, int32_t x, int32_t y)
+		: surface(wl_compositor_create_surface(client.compositor)),
+		  role(wl_subcompositor_get_subsurface(client.subcompositor, surface, parent))
+	{
+		wl_subsurface_set_position(role, x, y);
+		wl_subsurface_set_desync(role);
+	}
+	Proxy<wl_surface> surface;
+	Proxy<wl_subsurface> role;
+};
+
+/* Four frames of surface on its plane, a then b in turn: each ZERO_COPY, none composed. */
+void expectPlaneUpdatesOnly(ServerRunner &server, TestClient &client, wl_surface *surface,
+			    wl_buffer *a, wl_buffer *b)
+{
+	const comp::RepaintStats before = server.run([](comp::Server &s) { return s.repaintStats(); });
+	for (int i = 0; i < 4; i++)
+		EXPECT_TRUE(presentAndRecord(client, surface, i % 2 ? b : a).zeroCopy()) << i;
+	const comp::RepaintStats after = server.run([](comp::Server &s) { return s.repaintStats(); });
+	EXPECT_EQ(after.rendered, before.rendered);
+	EXPECT_EQ(after.planesUpdated, before.planesUpdated + 4);
+}
+
+/*
+ * A red 200x160 window with a blue desynchronized subsurface at kChild,
+ * on planes that take only opaque buffers.
+ */
 class OverlayPlanes : public testing::Test
 {
 protected:
@@ -43,11 +74,6 @@ protected:
 	{
 		ASSERT_TRUE(server.ok()) << server.error();
 		ASSERT_TRUE(parent.ok);
-		child = Proxy<wl_surface>(wl_compositor_create_surface(client.compositor));
-		role = Proxy<wl_subsurface>(wl_subcompositor_get_subsurface(
-			client.subcompositor, child, parent.window.surface()));
-		wl_subsurface_set_position(role, kChild.x, kChild.y);
-		wl_subsurface_set_desync(role);
 		blue.fill(kBlue);
 		green.fill(kGreen);
 		ASSERT_TRUE(presentAndRecord(client, parent.window.surface(), nullptr).presented);
@@ -74,8 +100,8 @@ protected:
 	ServerRunner server{ planesConfig(1) };
 	TestClient client{ server.socket() };
 	MappedWindow parent{ client, "parent", 200, 160, kRed };
-	Proxy<wl_surface> child;
-	Proxy<wl_subsurface> role;
+	Subsurface sub{ client, parent.window.surface(), kChild.x, kChild.y };
+	wl_surface *child = sub.surface;
 	ShmBuffer blue{ client.shm, uint32_t(kChild.width), uint32_t(kChild.height) };
 	ShmBuffer green{ client.shm, uint32_t(kChild.width), uint32_t(kChild.height) };
 };
@@ -112,13 +138,7 @@ TEST_F(OverlayPlanes, TopmostBufferGoesOnThePlaneZeroCopy)
 	EXPECT_FALSE(composed.zeroCopy());
 
 	/* Only the child's buffer changes: nothing composed. */
-	const comp::RepaintStats before = server.run([](comp::Server &s) { return s.repaintStats(); });
-	for (int i = 0; i < 4; i++)
-		EXPECT_TRUE(presentAndRecord(client, child, i % 2 ? green.buffer() : blue.buffer())
-				    .zeroCopy());
-	const comp::RepaintStats after = server.run([](comp::Server &s) { return s.repaintStats(); });
-	EXPECT_EQ(after.rendered, before.rendered);
-	EXPECT_EQ(after.planesUpdated, before.planesUpdated + 4);
+	expectPlaneUpdatesOnly(server, client, child, blue.buffer(), green.buffer());
 	EXPECT_TRUE(shows(server.screenshot(), 0, 0, screen(kGreen)));
 }
 
@@ -138,11 +158,8 @@ TEST_F(OverlayPlanes, OnAndOffThePlaneLeavesNoStalePixels)
 				     .zeroCopy());
 
 	const comp::Rect label{ 10, 10, 30, 30 };
-	Proxy<wl_surface> labelSurface(wl_compositor_create_surface(client.compositor));
-	Proxy<wl_subsurface> labelRole(wl_subcompositor_get_subsurface(
-		client.subcompositor, labelSurface, parent.window.surface()));
-	wl_subsurface_set_position(labelRole, label.x, label.y);
-	wl_subsurface_set_desync(labelRole);
+	Subsurface labelSub(client, parent.window.surface(), label.x, label.y);
+	wl_surface *labelSurface = labelSub.surface;
 	/* ARGB without an opaque region: translucent for the compositor, white on screen. */
 	ShmBuffer white(client.shm, uint32_t(label.width), uint32_t(label.height),
 			WL_SHM_FORMAT_ARGB8888);
@@ -161,7 +178,7 @@ TEST_F(OverlayPlanes, OnAndOffThePlaneLeavesNoStalePixels)
 	EXPECT_TRUE(shows(server.screenshot(), 0, 0, want));
 
 	const comp::Rect moved{ 150, 100, 30, 30 };
-	wl_subsurface_set_position(labelRole, moved.x, moved.y);
+	wl_subsurface_set_position(labelSub.role, moved.x, moved.y);
 	ASSERT_TRUE(presentAndRecord(client, parent.window.surface(), nullptr).presented);
 	want = screen(kBlue);
 	want.fillRect(moved.x, moved.y, moved.width, moved.height, kWhite);
@@ -190,6 +207,88 @@ TEST_F(OverlayPlanes, OpaqueRegionIsNotEnoughForAPlane)
 	ASSERT_TRUE(place);
 	EXPECT_EQ(place->reason, "a format with alpha");
 	EXPECT_TRUE(shows(server.screenshot(), 0, 0, screen(kBlue)));
+}
+
+/*
+ * Planes that blend: a translucent subsurface goes on one, ZERO_COPY,
+ * blended over the composed window. The composed frame below it holds
+ * the window, not the subsurface drawn while it was composed, and is
+ * drawn again there when the window changes; the subsurface's own new
+ * frames compose nothing.
+ */
+TEST(BlendingOverlayPlanes, TranslucentBufferIsBlendedOverTheComposedFrame)
+{
+	ServerRunner server(planesConfig(1, true));
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	MappedWindow parent(client, "parent", 200, 160, kRed);
+	ASSERT_TRUE(parent.ok);
+	Subsurface sub(client, parent.window.surface(), kChild.x, kChild.y);
+	wl_surface *child = sub.surface;
+	ASSERT_TRUE(presentAndRecord(client, parent.window.surface(), nullptr).presented);
+
+	/* Half-transparent green and blue, premultiplied; no opaque region. */
+	constexpr uint32_t kHalfGreen = 0x80008000u, kHalfBlue = 0x80000080u;
+	ShmBuffer green(client.shm, uint32_t(kChild.width), uint32_t(kChild.height),
+			WL_SHM_FORMAT_ARGB8888);
+	ShmBuffer blue(client.shm, uint32_t(kChild.width), uint32_t(kChild.height),
+		       WL_SHM_FORMAT_ARGB8888);
+	green.fill(kHalfGreen);
+	blue.fill(kHalfBlue);
+
+	/* First composed: an opaque label above it takes the one plane. */
+	const comp::Rect label{ 10, 10, 30, 30 };
+	Subsurface labelSub(client, parent.window.surface(), label.x, label.y);
+	wl_surface *labelSurface = labelSub.surface;
+	ShmBuffer white(client.shm, uint32_t(label.width), uint32_t(label.height));
+	white.fill(kWhite);
+	ASSERT_TRUE(presentAndRecord(client, child, green.buffer()).presented);
+	wl_surface_commit(parent.window.surface());
+	ASSERT_TRUE(presentAndRecord(client, labelSurface, white.buffer()).presented);
+	ASSERT_TRUE(presentAndRecord(client, labelSurface, white.buffer()).zeroCopy());
+	auto places = server.run([](comp::Server &s) { return s.surfacePlaces(); });
+	ASSERT_EQ(places.size(), 3u);
+	EXPECT_EQ(places[1].destination, kChild);
+	EXPECT_EQ(places[1].reason, "no free overlay plane");
+
+	/* The label gone, the subsurface takes the plane. */
+	wl_surface_attach(labelSurface, nullptr, 0, 0);
+	wl_surface_commit(labelSurface);
+	PresentationRecord onPlane = presentAndRecord(client, child, green.buffer());
+	ASSERT_TRUE(onPlane.presented);
+	EXPECT_TRUE(onPlane.zeroCopy());
+	places = server.run([](comp::Server &s) { return s.surfacePlaces(); });
+	ASSERT_EQ(places.size(), 2u);
+	EXPECT_EQ(places[0].where, comp::SurfacePlace::Where::Overlay) << places[0].reason;
+	EXPECT_EQ(places[0].destination, kChild);
+
+	auto screen = [](uint32_t window, uint32_t child) {
+		Picture want(kScreenWidth, kScreenHeight, kBackground);
+		want.fillRect(0, 0, 200, 160, window);
+		want.fillRect(kChild.x, kChild.y, kChild.width, kChild.height, over(child, window));
+		return want;
+	};
+	/* Over the window alone: the subsurface composed there before is gone from below it. */
+	EXPECT_TRUE(shows(server.screenshot(), 0, 0, screen(kRed, kHalfGreen)));
+
+	/* The window changes: below the plane too. */
+	parent.buffer.fill(kBlue);
+	ASSERT_FALSE(presentAndRecord(client, parent.window.surface(), parent.buffer.buffer())
+			     .zeroCopy());
+	EXPECT_TRUE(shows(server.screenshot(), 0, 0, screen(kBlue, kHalfGreen)));
+
+	/* Only the subsurface's buffer changes: nothing composed, each blended over the window. */
+	expectPlaneUpdatesOnly(server, client, child, blue.buffer(), green.buffer());
+	EXPECT_TRUE(shows(server.screenshot(), 0, 0, screen(kBlue, kHalfGreen)));
+
+	/* Made opaque (an XRGB buffer): what it covers need not be drawn, and still is right. */
+	ShmBuffer solid(client.shm, uint32_t(kChild.width), uint32_t(kChild.height));
+	solid.fill(kGreen);
+	EXPECT_TRUE(presentAndRecord(client, child, solid.buffer()).zeroCopy());
+	EXPECT_TRUE(shows(server.screenshot(), 0, 0, screen(kBlue, kGreen)));
+	/* Translucent again: the window below it is drawn there once more. */
+	EXPECT_TRUE(presentAndRecord(client, child, blue.buffer()).zeroCopy());
+	EXPECT_TRUE(shows(server.screenshot(), 0, 0, screen(kBlue, kHalfBlue)));
 }
 
 /* Without overlay planes every buffer that does not fill the output is composed. */

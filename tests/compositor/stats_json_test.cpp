@@ -71,11 +71,13 @@ TEST(StatsJson, CountsWhatTheClientDid)
 	Drawing drawing(client);
 	ASSERT_TRUE(drawing.ok);
 
-	auto [text, frames, repaint, renderer, hinted] = server.run([](comp::Server &s) {
-		const bool hinted = s.heapHints() && !s.heapHints()->heaps().empty();
-		return std::tuple(comp::statsJson(s), s.frameCount(), s.repaintStats(),
-				  std::string(s.renderer().name()), hinted);
-	});
+	auto [text, frames, repaint, renderer, hinted, textures, inPlace] =
+		server.run([](comp::Server &s) {
+			const bool hinted = s.heapHints() && !s.heapHints()->heaps().empty();
+			return std::tuple(comp::statsJson(s), s.frameCount(), s.repaintStats(),
+					  std::string(s.renderer().name()), hinted, s.textureStats(),
+					  s.renderer().readsShmInPlace());
+		});
 	std::optional<Json> json = parseJson(text);
 	ASSERT_TRUE(json) << text;
 
@@ -105,6 +107,11 @@ TEST(StatsJson, CountsWhatTheClientDid)
 
 	EXPECT_EQ(string(*json, { "renderer", "name" }), renderer);
 	EXPECT_TRUE(string(*json, { "renderer", "dma_buf_path" }).has_value());
+	EXPECT_EQ(number(*json, { "renderer", "dma_buf_imports" }), 0u);
+	EXPECT_EQ(number(*json, { "renderer", "dma_buf_import_failures" }), 0u);
+	/* The window's wl_shm content: copied into a texture, or read where it is. */
+	EXPECT_EQ(number(*json, { "renderer", "shm_copies" }), textures.shmCopies);
+	EXPECT_EQ(textures.shmCopies > 0, !inPlace) << text;
 	EXPECT_EQ(number(*json, { "clients" }), 1u);
 	/* This server has no statistics overlay. */
 	EXPECT_EQ(at(*json, { "overlay" }).type, Json::Type::Null) << text;

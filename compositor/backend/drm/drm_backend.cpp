@@ -336,6 +336,12 @@ Result<void> DrmOutput::init(wl_event_loop *loop, const drmModeModeInfo &mode, u
 		client.id = id;
 		client.props = kms::Properties::read(fd, id, DRM_MODE_OBJECT_PLANE);
 		client.formats = kms::planeFormats(fd, *overlay, client.props);
+		/*
+		 * Without the property the kernel blends premultiplied (VKMS
+		 * does); with it, only if premultiplied is among its modes.
+		 */
+		client.premultiplied = client.props.enumValue(fd, "pixel blend mode", "Pre-multiplied");
+		client.blends = !client.props.has("pixel blend mode") || client.premultiplied;
 		clientPlanes_.push_back(std::move(client));
 	}
 	if (drmModeCreatePropertyBlob(fd, &modeInfo_, sizeof(modeInfo_), &modeBlob_) < 0)
@@ -623,6 +629,13 @@ size_t DrmOutput::clientPlaneCount() const
 	return backend_.config().directScanout ? clientPlanes_.size() : 0;
 }
 
+bool DrmOutput::clientPlanesBlend() const
+{
+	return !clientPlanes_.empty() &&
+	       std::all_of(clientPlanes_.begin(), clientPlanes_.end(),
+			   [](const ClientPlane &plane) { return plane.blends; });
+}
+
 std::vector<uint32_t> DrmOutput::clientPlanes() const
 {
 	std::vector<uint32_t> ids;
@@ -757,6 +770,11 @@ void DrmOutput::addClientPlanes(kms::AtomicRequest &req, const std::vector<Layer
 			const Rect &d = layers[i].destination;
 			kms::placePlane(req, plane.id, plane.props, crtc_, layers[i].fbId,
 					uint32_t(d.width), uint32_t(d.height), d.x, d.y);
+			/* Another session may have left other blending: Wayland's, and no plane alpha. */
+			if (plane.premultiplied)
+				req.set(plane.id, plane.props, "pixel blend mode", *plane.premultiplied);
+			if (plane.props.has("alpha"))
+				req.set(plane.id, plane.props, "alpha", 0xffff);
 		} else if (restatePlanes_ || i < layerFbs_.size()) {
 			req.set(plane.id, plane.props, "FB_ID", 0);
 			req.set(plane.id, plane.props, "CRTC_ID", 0);

@@ -125,6 +125,7 @@ public:
 	std::string refusal() const override { return lastRefusal_; }
 	bool refusedTheBuffer() const override { return refusalOfBuffer_; }
 	size_t clientPlaneCount() const override;
+	bool clientPlanesBlend() const override;
 	Result<void> commit(OutputState state) override;
 	void rollback(const OutputFrame &frame) override;
 	void skipFrame() override;
@@ -292,6 +293,10 @@ private:
 		uint32_t id = 0;
 		kms::Properties props;
 		std::vector<FormatModifier> formats;
+		/* Its "pixel blend mode" value for Wayland's premultiplied alpha, where it has one. */
+		std::optional<uint64_t> premultiplied;
+		/* It blends a buffer's alpha premultiplied, as the renderer would. */
+		bool blends = false;
 	};
 	std::vector<ClientPlane> clientPlanes_;
 	/* Client buffers on them: on screen, and in the commit in flight. */

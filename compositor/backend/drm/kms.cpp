@@ -56,6 +56,24 @@ uint32_t Properties::id(const std::string &name) const
 	return it == props_.end() ? 0 : it->second.first;
 }
 
+std::optional<uint64_t> Properties::enumValue(int fd, const std::string &name,
+					      const std::string &entry) const
+{
+	const uint32_t propId = id(name);
+	if (!propId)
+		return std::nullopt;
+	drmModePropertyRes *prop = drmModeGetProperty(fd, propId);
+	if (!prop)
+		return std::nullopt;
+	std::optional<uint64_t> value;
+	if (prop->flags & DRM_MODE_PROP_ENUM)
+		for (int i = 0; i < prop->count_enums && !value; i++)
+			if (entry == prop->enums[i].name)
+				value = prop->enums[i].value;
+	drmModeFreeProperty(prop);
+	return value;
+}
+
 uint64_t Properties::value(const std::string &name, uint64_t fallback) const
 {
 	auto it = props_.find(name);

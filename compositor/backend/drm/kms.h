@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,9 @@ public:
 	uint32_t id(const std::string &name) const;
 	uint64_t value(const std::string &name, uint64_t fallback = 0) const;
 	bool has(const std::string &name) const { return id(name) != 0; }
+	/* The value of an enum property's entry by its name ("Pre-multiplied"); none if not listed. */
+	std::optional<uint64_t> enumValue(int fd, const std::string &name,
+					  const std::string &entry) const;
 
 private:
 	std::map<std::string, std::pair<uint32_t, uint64_t>> props_;

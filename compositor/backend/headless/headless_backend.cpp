@@ -53,6 +53,7 @@ HeadlessOutput::HeadlessOutput(HeadlessBackend &backend, std::string name,
 	mode_.refreshMilliHz = config.refreshMilliHz;
 	directScanout_ = config.directScanout;
 	overlayPlanes_ = config.overlayPlanes;
+	overlayPlanesBlend_ = config.overlayPlanesBlend;
 	periodNs_ = 1000000000000ull / config.refreshMilliHz;
 	clock_ = config.frameClock;
 	description_ = "heapcomp headless output " + std::to_string(mode_.width) + "x" +

@@ -49,6 +49,11 @@ struct HeadlessConfig {
 	 */
 	uint32_t overlayPlanes = 0;
 	/*
+	 * They blend buffers with alpha over what is below, premultiplied,
+	 * as most displays' (VKMS's) do; false: only opaque ones go on them.
+	 */
+	bool overlayPlanesBlend = true;
+	/*
 	 * The device clients are told to allocate for (--render-node), also
 	 * the DRM backend's; empty: found.
 	 */
@@ -87,6 +92,7 @@ public:
 	bool refusedTheBuffer() const override { return refusalOfBuffer_; }
 	size_t clientPlaneCount() const override { return directScanout_ ? overlayPlanes_ : 0; }
 	bool clientPlanesReadShm() const override { return true; }
+	bool clientPlanesBlend() const override { return overlayPlanesBlend_; }
 	Result<void> commit(OutputState state) override;
 	void rollback(const OutputFrame &frame) override;
 	void skipFrame() override;
@@ -127,6 +133,7 @@ private:
 	/* Or the client buffer on screen, read as it is. */
 	ClientBuffer::Lock scanout_;
 	uint32_t overlayPlanes_ = 0;
+	bool overlayPlanesBlend_ = true;
 	/* Client buffers on the overlay planes, bottom to top. */
 	std::vector<PlaneLayer> layers_;
 	mutable std::string refusal_;
