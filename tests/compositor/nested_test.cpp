@@ -29,6 +29,7 @@
 #include "render/png.h"
 #include "render/renderer_choice.h"
 #include "server_runner.h"
+#include "surface.h"
 #include "test_client.h"
 #include "vm_env.h"
 
@@ -477,6 +478,98 @@ TEST(Nested, HostInputReachesTheInnerClient)
 		return client.keysPressed == std::vector<uint32_t>{ KEY_A };
 	})) << readFile(log);
 	EXPECT_EQ(client.keyboardFocus, inner.window.surface());
+
+	ASSERT_EQ(heapcomp.signal(SIGTERM), 0);
+	EXPECT_EQ(heapcomp.wait(20000), 0) << readFile(log);
+	EXPECT_FALSE(sanitizerReport(readFile(log))) << readFile(log);
+}
+
+/*
+ * Two nested outputs with the statistics overlay on, in a heapcomp host:
+ * each output is a window of the host at its own size; the overlay is
+ * drawn on the first output only, above the client inside it, and both
+ * reach the host.
+ */
+TEST(Nested, TwoOutputsAndTheOverlayReachTheHost)
+{
+	comp::ServerConfig config = ServerRunner::defaultConfig();
+	config.headless.width = 1280;
+	config.headless.height = 800;
+	ServerRunner host(config);
+	ASSERT_TRUE(host.ok()) << host.error();
+	constexpr int kWidth = 480, kHeight = 360;
+	std::string socket = "inner-overlay-" + std::to_string(getpid());
+	std::string log = outputPath("nested-overlay.txt");
+	Child heapcomp({ HEAPCOMP_BINARY, "--backend", "nested", "--socket", socket, "--outputs", "2",
+			 "--overlay", "--width", std::to_string(kWidth), "--height",
+			 std::to_string(kHeight) },
+		       host.socket(), log);
+	ASSERT_TRUE(waitForText(log, "WAYLAND_DISPLAY=" + socket, 60000)) << readFile(log);
+
+	TestClient client(socket);
+	ASSERT_TRUE(client.connected());
+	MappedWindow inner(client, "nested-client", kClientWidth, kClientHeight, kClientColour);
+	ASSERT_TRUE(inner.ok) << readFile(log);
+
+	/* The host's view of each nested output's window: where, how large. */
+	struct Shown {
+		comp::Rect rect;
+		bool found = false;
+	};
+	auto windowOf = [&host](const std::string &output) {
+		return host.run([output](comp::Server &s) {
+			Shown shown;
+			comp::View *view = s.findView("heapcomp — " + output);
+			if (view && view->surface()) {
+				shown.rect = { view->x(), view->y(), view->surface()->width(),
+					       view->surface()->height() };
+				shown.found = true;
+			}
+			return shown;
+		});
+	};
+	/*
+	 * Pixels of a window that are neither heapcomp's background nor the
+	 * client's, outside another window that may lie over it (the host
+	 * cascades them).
+	 */
+	auto overlayPixels = [](const comp::Screenshot &shot, const comp::Rect &r,
+				const comp::Rect &other) {
+		size_t lit = 0;
+		for (int32_t y = r.y; y < r.bottom(); y++)
+			for (int32_t x = r.x; x < r.right(); x++) {
+				if (x >= other.x && x < other.right() && y >= other.y && y < other.bottom())
+					continue;
+				const uint32_t rgb = shot.at(uint32_t(x), uint32_t(y)) & 0xffffff;
+				lit += rgb != 0 && rgb != (kClientColour & 0xffffff);
+			}
+		return lit;
+	};
+	Shown first, second;
+	size_t firstLit = 0, secondLit = 0, clientShown = 0;
+	ASSERT_TRUE(waitFor([&] {
+		first = windowOf("NESTED-1");
+		second = windowOf("NESTED-2");
+		if (!first.found || !second.found)
+			return false;
+		const comp::Screenshot shot = host.screenshot();
+		firstLit = overlayPixels(shot, first.rect, second.rect);
+		secondLit = overlayPixels(shot, second.rect, first.rect);
+		clientShown = countColour(shot, kClientColour);
+		/* The overlay is drawn over the client where they meet. */
+		return firstLit > 0 && clientShown > 0;
+	}, 30000)) << "windows " << first.found << second.found << ", overlay " << firstLit
+		   << ", client " << clientShown << "\n"
+		   << readFile(log);
+	EXPECT_EQ(first.rect.width, kWidth);
+	EXPECT_EQ(first.rect.height, kHeight);
+	EXPECT_EQ(second.rect.width, kWidth);
+	EXPECT_EQ(second.rect.height, kHeight);
+	EXPECT_FALSE(first.rect == second.rect);
+	/* Panels of text and plots, not a stray pixel; and none on the second output. */
+	EXPECT_GT(firstLit, size_t(kWidth) * kHeight / 20) << readFile(log);
+	EXPECT_EQ(secondLit, 0u) << readFile(log);
+	EXPECT_NE(readFile(log).find("overlay shown"), std::string::npos) << readFile(log);
 
 	ASSERT_EQ(heapcomp.signal(SIGTERM), 0);
 	EXPECT_EQ(heapcomp.wait(20000), 0) << readFile(log);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <linux/input-event-codes.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -591,6 +592,74 @@ TEST_F(OverlayTest, ShowsTheAllocationBenchmark)
 	ASSERT_NE(plot, nullptr);
 	EXPECT_GE(std::stoi(field(*plot, "points")), 1) << *plot;
 	EXPECT_GT(std::stod(field(*plot, "last_us")), 0.0) << *plot;
+}
+
+uint64_t monotonicNs()
+{
+	timespec now{};
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return uint64_t(now.tv_sec) * 1'000'000'000u + uint64_t(now.tv_nsec);
+}
+
+/*
+ * The benchmark allocates on its own thread: a client presenting on every
+ * frame callback keeps its frames at the refresh while a run goes on, as
+ * the frame-time graph shows (its data, the output's frame timeline).
+ */
+TEST(OverlayBenchmark, RunStallsNoFrame)
+{
+	comp::ServerConfig config = ServerRunner::realClockConfig();
+	config.headless.width = 800;
+	config.headless.height = 600;
+	ServerRunner runner(config);
+	ASSERT_TRUE(runner.ok()) << runner.error();
+	std::unique_ptr<comp::Overlay> overlay = runner.run([](comp::Server &server) {
+		auto overlay = comp::Overlay::create(server, comp::OverlayConfig());
+		overlay->setShown(true);
+		return overlay;
+	});
+	TestClient client(runner.socket());
+	MappedWindow win(client, "steady", 64, 48, kRed);
+	ASSERT_TRUE(win.ok);
+
+	/* Far more than the look below lasts: it is still going when the look ends. */
+	ASSERT_TRUE(runner.run([](comp::Server &server) {
+		auto run = comp::AllocBenchConfig::parse(
+			"sources=memfd size=65536 count=1024 rounds=1000");
+		return run && server.allocBenchmark().start(*run);
+	}));
+	const uint64_t start = monotonicNs();
+	constexpr uint64_t kLookNs = 2'000'000'000;
+	bool running = true;
+	while (running && monotonicNs() - start < kLookNs) {
+		ASSERT_TRUE(win.window.present(win.buffer.buffer(), 64, 48));
+		running = runner.run([](comp::Server &server) {
+			return server.allocBenchmark().progress().running;
+		});
+	}
+	const uint64_t end = monotonicNs();
+	ASSERT_GE(end - start, kLookNs / 4) << "the run ended after " << (end - start) / 1000000
+					   << " ms: too soon to tell";
+
+	auto [frames, longestNs] = runner.run([start, end](comp::Server &server) {
+		const comp::FrameTimeline &timeline = server.frameTimeline();
+		uint64_t frames = 0, longest = 0;
+		for (size_t i = 0; i < timeline.size(); i++) {
+			const comp::FrameRecord &frame = timeline[i];
+			if (frame.presentedNs <= start || frame.presentedNs > end)
+				continue;
+			frames++;
+			longest = std::max(longest, frame.intervalNs);
+		}
+		return std::pair(frames, longest);
+	});
+	/*
+	 * A refresh every 16.7 ms. A run on the event loop would present
+	 * none until it ended; one in four leaves a loaded machine room.
+	 */
+	EXPECT_GE(frames, (end - start) / 66'700'000) << (end - start) / 1000000 << " ms";
+	EXPECT_LT(longestNs, 500'000'000u) << "a frame waited " << longestNs / 1000000 << " ms";
+	runner.run([&overlay](comp::Server &) { overlay.reset(); });
 }
 
 /* The live plot: each look at a run adds the mean latency since the one before. */
