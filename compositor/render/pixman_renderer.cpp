@@ -749,8 +749,13 @@ void PixmanPass::addTexture(const RenderItem &item)
 	const float alpha = std::clamp(item.alpha, 0.0f, 1.0f);
 	if (dst.isEmpty() || alpha <= 0.0f || !overlaps(dst, bounds_))
 		return;
-	if (!beginRead(*texture))
+	if (!beginRead(*texture)) {
+		/* Unreadable now: black there, never pixels an older frame left in the target. */
+		RectDraw black;
+		black.destination = dst;
+		addRect(black);
 		return;
+	}
 
 	ImageRef mask;
 	if (alpha < 1.0f) {

@@ -777,7 +777,7 @@ Result<PassCompletion> OutputRepaint::drawScene(const OutputScene &scene,
 		}
 		const std::optional<Rect> shown = shownBufferRect(e, outputRect);
 		parts[i] = e.surface->updateTexture(shown ? &*shown : nullptr);
-		/* A buffer the renderer cannot read shows what is below it, not the last frame's pixels. */
+		/* An element without a texture covers nothing: what is below it is drawn there. */
 		if (parts[i] && e.opaque)
 			covered.add(e.destination);
 	}

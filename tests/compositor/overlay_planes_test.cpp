@@ -281,14 +281,24 @@ TEST(BlendingOverlayPlanes, TranslucentBufferIsBlendedOverTheComposedFrame)
 	expectPlaneUpdatesOnly(server, client, child, blue.buffer(), green.buffer());
 	EXPECT_TRUE(shows(server.screenshot(), 0, 0, screen(kBlue, kHalfGreen)));
 
-	/* Made opaque (an XRGB buffer): what it covers need not be drawn, and still is right. */
+	/*
+	 * Made opaque (an XRGB buffer): the window's change under it alone
+	 * is not drawn. Translucent again, that change is drawn below it.
+	 */
 	ShmBuffer solid(client.shm, uint32_t(kChild.width), uint32_t(kChild.height));
 	solid.fill(kGreen);
 	EXPECT_TRUE(presentAndRecord(client, child, solid.buffer()).zeroCopy());
+	const comp::Rect under{ kChild.x + 10, kChild.y + 10, 10, 10 };
+	parent.buffer.fillRect(under.x, under.y, under.width, under.height, kRed);
+	wl_surface_attach(parent.window.surface(), parent.buffer.buffer(), 0, 0);
+	wl_surface_damage_buffer(parent.window.surface(), under.x, under.y, under.width,
+				 under.height);
+	ASSERT_TRUE(presentAndRecord(client, parent.window.surface(), nullptr).presented);
 	EXPECT_TRUE(shows(server.screenshot(), 0, 0, screen(kBlue, kGreen)));
-	/* Translucent again: the window below it is drawn there once more. */
 	EXPECT_TRUE(presentAndRecord(client, child, blue.buffer()).zeroCopy());
-	EXPECT_TRUE(shows(server.screenshot(), 0, 0, screen(kBlue, kHalfBlue)));
+	Picture want = screen(kBlue, kHalfBlue);
+	want.fillRect(under.x, under.y, under.width, under.height, over(kHalfBlue, kRed));
+	EXPECT_TRUE(shows(server.screenshot(), 0, 0, want));
 }
 
 /* Without overlay planes every buffer that does not fill the output is composed. */

@@ -337,11 +337,13 @@ Result<void> DrmOutput::init(wl_event_loop *loop, const drmModeModeInfo &mode, u
 		client.props = kms::Properties::read(fd, id, DRM_MODE_OBJECT_PLANE);
 		client.formats = kms::planeFormats(fd, *overlay, client.props);
 		/*
-		 * Without the property the kernel blends premultiplied (VKMS
-		 * does); with it, only if premultiplied is among its modes.
+		 * Premultiplied blending where the property offers it. Without
+		 * the property older drivers blended otherwise (by coverage);
+		 * VKMS's composer blends premultiplied.
 		 */
 		client.premultiplied = client.props.enumValue(fd, "pixel blend mode", "Pre-multiplied");
-		client.blends = !client.props.has("pixel blend mode") || client.premultiplied;
+		client.blends = client.premultiplied ||
+				(!client.props.has("pixel blend mode") && backend_.device().driver == "vkms");
 		clientPlanes_.push_back(std::move(client));
 	}
 	if (drmModeCreatePropertyBlob(fd, &modeInfo_, sizeof(modeInfo_), &modeBlob_) < 0)
