@@ -46,6 +46,8 @@
  *   --compositors LIST   comma-separated (default: all)
  *   --frames N           measured frames per workload (default 300)
  *   --dmabuf-heap NAME   client buffers from /dev/dma_heap/NAME (default wl_shm)
+ *   --client-format F    xrgb (default), or argb: ARGB8888 buffers whose
+ *                        surface is declared opaque, as toolkits draw
  *   --warmup N           frames before measuring (default 30)
  *   --frame-timeout S    longest wait for one frame, in seconds (default 2;
  *                        more in the test VM, where frames are slow)
@@ -79,6 +81,7 @@ struct Settings {
 	std::string client;
 	std::vector<std::string> compositors;	/* empty: all */
 	std::string dmabufHeap;			/* "": wl_shm */
+	std::string clientFormat = "xrgb";
 	long frames = 300;
 	long warmup = 30;
 	int frameTimeoutMs = 2000;
@@ -180,6 +183,7 @@ void compositorFrames(benchmark::State &state, const Compositor *compositor, Wor
 	Session::Params params;
 	params.client = settings.client;
 	params.dmabufHeap = settings.dmabufHeap;
+	params.format = settings.clientFormat;
 	params.frameTimeoutMs = settings.frameTimeoutMs;
 	params.frames = settings.warmup + settings.frames;
 	/* The hidden turns, as long as the shown ones, and the frames after each switch. */
@@ -464,6 +468,12 @@ bool parseSettings(int *argc, char **argv)
 			settings.client = argv[++i];
 		} else if (arg == "--dmabuf-heap" && hasValue) {
 			settings.dmabufHeap = argv[++i];
+		} else if (arg == "--client-format" && hasValue) {
+			settings.clientFormat = argv[++i];
+			if (settings.clientFormat != "xrgb" && settings.clientFormat != "argb") {
+				std::fprintf(stderr, "compositor_bench: --client-format xrgb|argb\n");
+				return false;
+			}
 		} else if (arg == "--compositors" && hasValue) {
 			std::stringstream list(argv[++i]);
 			std::string name;
@@ -601,10 +611,11 @@ int main(int argc, char **argv)
 	comparisons.insert(comparisons.end(), scanoutComparisons.begin(),
 			   scanoutComparisons.end());
 
-	std::printf("compositor_bench: %ld cores, load average %.2f at start, client buffers %s\n",
+	std::printf("compositor_bench: %ld cores, load average %.2f at start, client buffers %s %s\n",
 		    sysconf(_SC_NPROCESSORS_ONLN), loadAverage(),
 		    settings.dmabufHeap.empty() ? "wl_shm"
-						: ("/dev/dma_heap/" + settings.dmabufHeap).c_str());
+						: ("/dev/dma_heap/" + settings.dmabufHeap).c_str(),
+		    settings.clientFormat == "argb" ? "ARGB8888, declared opaque" : "XRGB8888");
 	CompositorReporter reporter(std::move(comparisons), std::move(rows));
 	benchmark::RunSpecifiedBenchmarks(&reporter);
 	benchmark::Shutdown();

@@ -527,6 +527,8 @@ bufmgr::Result<std::unique_ptr<Session>> Session::start(const Compositor &compos
 					  std::to_string(params.frames), "--progress-fd", "3" };
 	if (workload.fullscreen)
 		argv.push_back("--fullscreen");
+	argv.push_back("--format");
+	argv.push_back(params.format);
 	if (!params.dmabufHeap.empty()) {
 		argv.push_back("--dmabuf-heap");
 		argv.push_back(params.dmabufHeap);

@@ -162,6 +162,7 @@ public:
 	struct Params {
 		std::string client;		/* bench_client */
 		std::string dmabufHeap;		/* its buffers from this heap; "": wl_shm */
+		std::string format = "xrgb";	/* bench_client --format */
 		long frames = 0;		/* the client stops after these */
 		int frameTimeoutMs = 2000;
 		int startTimeoutMs = 15000;

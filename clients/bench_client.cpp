@@ -6,7 +6,8 @@
  * column moving right by its width every frame; only that is damaged.
  *
  * Buffers are wl_shm (XRGB8888) or, with --dmabuf-heap, dma-bufs from a
- * DMA-BUF heap sent through zwp_linux_dmabuf_v1. With --progress-fd the
+ * DMA-BUF heap sent through zwp_linux_dmabuf_v1; with --format argb they
+ * are ARGB8888 and the surface declares itself opaque. With --progress-fd the
  * client writes one byte per event to that fd, so that a driver can
  * measure the compositor frame by frame:
  *   'f' frame callback   'p' presented   'z' presented with ZERO_COPY
@@ -54,6 +55,8 @@ struct Options {
 	double seconds = 0;	/* 0: until --frames */
 	int progressFd = -1;
 	std::string dmabufHeap;	/* empty: wl_shm */
+	/* ARGB8888 with the whole surface declared opaque, as toolkits draw windows. */
+	bool argb = false;
 	std::string appId = "heapcomp-bench";
 };
 
@@ -73,6 +76,7 @@ void usage(FILE *out)
 		"  --progress-fd FD       write f/p/z/d per frame, presentation, zero-copy\n"
 		"                         presentation and discarded presentation to FD\n"
 		"  --dmabuf-heap NAME     buffers from /dev/dma_heap/NAME via linux-dmabuf\n"
+		"  --format xrgb|argb     XRGB8888 (default), or ARGB8888 with an opaque region\n"
 		"  --app-id ID            xdg_toplevel app id (default heapcomp-bench)\n",
 		out);
 }
@@ -120,6 +124,9 @@ std::optional<Options> parseOptions(int argc, char **argv)
 		} else if (arg == "--dmabuf-heap") {
 			o.dmabufHeap = value;
 			ok = !o.dmabufHeap.empty() && o.dmabufHeap.find('/') == std::string::npos;
+		} else if (arg == "--format") {
+			ok = !std::strcmp(value, "xrgb") || !std::strcmp(value, "argb");
+			o.argb = !std::strcmp(value, "argb");
 		} else if (arg == "--app-id") {
 			o.appId = value;
 		} else {
@@ -188,6 +195,7 @@ private:
 	bool createDmabufBuffers();
 	void draw(Buffer &buffer);
 	void paintColumn(Buffer &buffer, long frame);
+	uint32_t format() const { return o_.argb ? DRM_FORMAT_ARGB8888 : DRM_FORMAT_XRGB8888; }
 	bool submitFrame();
 	void progress(char event);
 	bool done() const;
@@ -379,6 +387,12 @@ bool BenchClient::connect()
 	/* Fullscreen takes the output's size; a window keeps the size asked for. */
 	width_ = o_.fullscreen && configuredWidth_ > 0 ? configuredWidth_ : o_.width;
 	height_ = o_.fullscreen && configuredHeight_ > 0 ? configuredHeight_ : o_.height;
+	if (o_.argb) {
+		wl_region *opaque = wl_compositor_create_region(compositor_);
+		wl_region_add(opaque, 0, 0, width_, height_);
+		wl_surface_set_opaque_region(surface_, opaque);
+		wl_region_destroy(opaque);
+	}
 	return createBuffers();
 }
 
@@ -413,7 +427,8 @@ bool BenchClient::createShmBuffers()
 	for (size_t i = 0; i < buffers_.size(); i++) {
 		Buffer &b = buffers_[i];
 		b.buffer = wl_shm_pool_create_buffer(pool, int32_t(i * bufferSize), width_, height_,
-						     stride, WL_SHM_FORMAT_XRGB8888);
+						     stride, o_.argb ? WL_SHM_FORMAT_ARGB8888
+								     : WL_SHM_FORMAT_XRGB8888);
 		b.pixels = reinterpret_cast<uint32_t *>(static_cast<uint8_t *>(shmData_) +
 							i * bufferSize);
 		b.stride = stride;
@@ -436,7 +451,7 @@ bool BenchClient::createDmabufBuffers()
 	constraints.dmaBuf = true;
 	constraints.cpuAccess = true;
 	auto request = bufmgr::AllocationRequest::image(uint32_t(width_), uint32_t(height_),
-							DRM_FORMAT_XRGB8888,
+							format(),
 							bufmgr::Usage::Scanout, "bench_client");
 	for (Buffer &b : buffers_) {
 		auto buffer = manager_->allocate(request, constraints);
@@ -463,7 +478,7 @@ bool BenchClient::createDmabufBuffers()
 					       uint32_t(buffer->modifier() >> 32),
 					       uint32_t(buffer->modifier() & 0xffffffff));
 		b.buffer = zwp_linux_buffer_params_v1_create_immed(params, width_, height_,
-								   DRM_FORMAT_XRGB8888, 0);
+								   format(), 0);
 		zwp_linux_buffer_params_v1_destroy(params);
 		b.pixels = reinterpret_cast<uint32_t *>(mapping->plane(0).data());
 		b.stride = int(plane.stride);

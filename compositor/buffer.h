@@ -19,6 +19,16 @@ namespace comp {
 struct ClientAccount;
 class ShmBuffer;
 
+/* What a consumer may do with a buffer's memory, as bits of ClientBuffer::caps(). */
+enum BufferCap : uint32_t {
+	/* dma-buf planes: a display plane or a GPU may read them as they are. */
+	BufferCapDmaBuf = 1u << 0,
+	/* A wl_shm pool's range: memory only the CPU reads. */
+	BufferCapShm = 1u << 1,
+	/* The pixels are behind a pointer the CPU may read now, with no mapping to begin. */
+	BufferCapDataPtr = 1u << 2,
+};
+
 /*
  * The compositor's side of a wl_buffer: a range of a wl_shm pool or a
  * client dma-buf. Consumers that read the memory lock it; the client
@@ -57,6 +67,11 @@ public:
 	ClientBuffer &operator=(const ClientBuffer &) = delete;
 
 	Type type() const { return type_; }
+	/* BufferCap bits. */
+	uint32_t caps() const
+	{
+		return type_ == Type::Shm ? BufferCapShm | BufferCapDataPtr : BufferCapDmaBuf;
+	}
 	uint32_t width() const { return width_; }
 	uint32_t height() const { return height_; }
 	uint32_t format() const { return format_; }	/* DRM fourcc */

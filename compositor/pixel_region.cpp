@@ -59,6 +59,16 @@ void PixelRegion::subtract(const Rect &rect)
 	pixman_region32_subtract(&region_, &region_, &other.region_);
 }
 
+void PixelRegion::subtract(const PixelRegion &other)
+{
+	pixman_region32_subtract(&region_, &region_, &other.region_);
+}
+
+void PixelRegion::intersect(const PixelRegion &other)
+{
+	pixman_region32_intersect(&region_, &region_, &other.region_);
+}
+
 size_t PixelRegion::numRects() const
 {
 	return size_t(pixman_region32_n_rects(&region_));

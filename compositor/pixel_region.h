@@ -27,6 +27,8 @@ public:
 	void add(const PixelRegion &other);
 	void intersect(const Rect &rect);
 	void subtract(const Rect &rect);
+	void subtract(const PixelRegion &other);
+	void intersect(const PixelRegion &other);
 	void translate(int32_t dx, int32_t dy);
 	void clear();
 	/* Past maxRects rectangles, the bounding box: fewer draws, a few more pixels. */

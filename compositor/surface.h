@@ -41,6 +41,7 @@ public:
 	bool contains(double x, double y) const;
 	/* Whether every pixel of rect is in the region. */
 	bool covers(const Rect &rect) const { return pixels_.contains(rect); }
+	const PixelRegion &pixels() const { return pixels_; }
 
 private:
 	PixelRegion pixels_;

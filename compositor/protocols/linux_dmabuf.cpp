@@ -269,6 +269,11 @@ void createBuffer(wl_client *client, wl_resource *resource, uint32_t bufferId, i
 		params->account->paramsFds--;
 	}
 	bufmgr::Buffer buffer(std::move(desc), std::move(planes));
+	/* A layout the renderer can never read: refused now, while the client can fall back. */
+	if (auto readable = server.renderer().checkDmaBuf(buffer); !readable) {
+		fail(readable.error().message());
+		return;
+	}
 	/* Client memory shows in the stats next to our own, per exporter. */
 	auto stats = server.bufferManager().stats().sourceStats(clientSource(exporter));
 	stats->recordImport(identity->size);
@@ -279,8 +284,10 @@ void createBuffer(wl_client *client, wl_resource *resource, uint32_t bufferId, i
 	 * No renderer import here: a frame that composes the buffer imports
 	 * it, so one only ever scanned out never is. The checks above are
 	 * the client's promise (format and modifier advertised, planes
-	 * inside their fds); a layout the renderer still cannot address
-	 * fails there, logged, and that surface shows nothing of it.
+	 * inside their fds) and what the renderer refuses by the layout
+	 * alone; memory it still cannot read (no DMA_BUF_IOCTL_SYNC, an
+	 * EGLImage the driver refuses) fails there, logged, and that
+	 * surface shows nothing of it.
 	 */
 	wl_resource *bufferResource = wl_resource_create(client, &wl_buffer_interface, 1, bufferId);
 	if (!bufferResource) {

@@ -25,6 +25,21 @@ enum class ShaderKind : uint8_t {
 	Count,
 };
 
+/* The kind that samples the same texture with its alpha forced to 1. */
+constexpr ShaderKind withoutAlpha(ShaderKind kind)
+{
+	switch (kind) {
+	case ShaderKind::Rgba:
+		return ShaderKind::Rgbx;
+	case ShaderKind::Bgra:
+		return ShaderKind::Bgrx;
+	case ShaderKind::ExternalRgba:
+		return ShaderKind::ExternalRgbx;
+	default:
+		return kind;
+	}
+}
+
 /* How one plane of a format goes into a GL texture. */
 struct GlPlaneFormat {
 	GLint internalFormat = 0;

@@ -481,7 +481,9 @@ Result<void> GlesRendererImpl::drawItem(const RenderItem &item, const SourceBox 
 		return {};
 
 	const auto &texture = static_cast<const GlesTexture &>(*item.texture);
-	auto program = shaders_.get(texture.format().shader);
+	const bool opaque = !texture.hasAlpha() || (item.opaque && alpha >= 1.0f);
+	auto program = shaders_.get(opaque ? withoutAlpha(texture.format().shader)
+					   : texture.format().shader);
 	if (!program)
 		return unexpected(std::move(program).error());
 
@@ -501,7 +503,7 @@ Result<void> GlesRendererImpl::drawItem(const RenderItem &item, const SourceBox 
 	glActiveTexture(GL_TEXTURE0);
 	glUniform1f((*program)->alphaLocation(), alpha);
 
-	if (!texture.hasAlpha() && alpha >= 1.0f)
+	if (opaque && alpha >= 1.0f)
 		glDisable(GL_BLEND);
 	else
 		glEnable(GL_BLEND);
@@ -644,15 +646,22 @@ void GlesPass::addTexture(const RenderItem &item)
 		fail(std::move(ret).error());
 		return;
 	}
-	for (const Rect &rect : clip_) {
-		if (!overlaps(item.destination, rect))
+	const std::span<const Rect> within =
+		item.clip.empty() ? std::span<const Rect>(&item.destination, 1) : item.clip;
+	for (const Rect &damage : clip_) {
+		if (!overlaps(item.destination, damage))
 			continue;
-		glScissor(rect.x, rect.y, rect.width, rect.height);
-		auto ret = renderer_.drawItem(item, source, target_.key().width,
-					      target_.key().height);
-		if (!ret) {
-			fail(std::move(ret).error());
-			return;
+		for (const Rect &part : within) {
+			const Rect rect = intersect(intersect(damage, part), item.destination);
+			if (rect.isEmpty())
+				continue;
+			glScissor(rect.x, rect.y, rect.width, rect.height);
+			auto ret = renderer_.drawItem(item, source, target_.key().width,
+						      target_.key().height);
+			if (!ret) {
+				fail(std::move(ret).error());
+				return;
+			}
 		}
 	}
 }

@@ -53,6 +53,17 @@ constexpr PixmanFormat kFormats[] = {
 	{ DRM_FORMAT_BGR565, PIXMAN_b5g6r5 },
 };
 
+/* The same pixels with their alpha bits ignored, where pixman has such a format. */
+pixman_format_code_t withoutAlpha(pixman_format_code_t format)
+{
+	if (PIXMAN_FORMAT_A(format) == 0)
+		return format;
+	const auto opaque = pixman_format_code_t(PIXMAN_FORMAT(
+		PIXMAN_FORMAT_BPP(format), PIXMAN_FORMAT_TYPE(format), 0, PIXMAN_FORMAT_R(format),
+		PIXMAN_FORMAT_G(format), PIXMAN_FORMAT_B(format)));
+	return pixman_format_supported_source(opaque) ? opaque : format;
+}
+
 std::optional<pixman_format_code_t> pixmanFormat(uint32_t drm)
 {
 	for (const PixmanFormat &f : kFormats) {
@@ -170,6 +181,7 @@ public:
 						 uint32_t height, uint32_t stride,
 						 uint32_t format) override;
 	Result<std::unique_ptr<Texture>> importDmaBuf(const bufmgr::Buffer &buffer) override;
+	Result<void> checkDmaBuf(const bufmgr::Buffer &buffer) const override;
 	Result<void> updateDmaBuf(Texture &texture, const bufmgr::Buffer &buffer,
 				  std::span<const Rect> damage) override;
 	Result<std::unique_ptr<Texture>> importYuv(const bufmgr::Buffer &buffer,
@@ -217,11 +229,18 @@ private:
 	void fail(bufmgr::Error error);
 	/* Brackets reads of a dma-buf texture until submit(). */
 	bool beginRead(const PixmanTexture &texture);
-	/* A 1:1 copy of texture from (sx, sy) to dst, row by row; false when it cannot be one. */
-	bool copyRows(const PixmanTexture &texture, int32_t sx, int32_t sy, const Rect &dst);
-	/* A view of texture sampling box through transform; false on failure. */
-	ImageRef transformedView(const PixmanTexture &texture, const RenderItem &item,
-				 const SourceBox &box, bool exact);
+	/* Draws item inside region, which the target's clip is set to. */
+	void drawTexture(const RenderItem &item, const SourceBox &box, const PixmanTexture &texture,
+			 const pixman_region32_t &region);
+	/*
+	 * A 1:1 copy of texture's pixels, read as format, from (sx, sy) to
+	 * dst within region, row by row; false when it cannot be one.
+	 */
+	bool copyRows(const PixmanTexture &texture, pixman_format_code_t format, int32_t sx,
+		      int32_t sy, const Rect &dst, const pixman_region32_t &region);
+	/* A view of texture's pixels read as format, sampling box through transform. */
+	ImageRef transformedView(const PixmanTexture &texture, pixman_format_code_t format,
+				 const RenderItem &item, const SourceBox &box, bool exact);
 
 	PixmanRenderer &renderer_;
 	PixmanTarget &target_;
@@ -355,7 +374,7 @@ PixmanRenderer::wrapShm(const uint8_t *data, uint32_t width, uint32_t height, ui
 		std::move(image), format, PixmanTexture::Source::ShmInPlace));
 }
 
-Result<std::unique_ptr<Texture>> PixmanRenderer::importDmaBuf(const bufmgr::Buffer &buffer)
+Result<void> PixmanRenderer::checkDmaBuf(const bufmgr::Buffer &buffer) const
 {
 	const std::string what = describeImage("import dma-buf", buffer.width(), buffer.height(),
 					  buffer.format());
@@ -363,13 +382,14 @@ Result<std::unique_ptr<Texture>> PixmanRenderer::importDmaBuf(const bufmgr::Buff
 		return unexpected(EINVAL, what + ": empty buffer");
 	if (auto ret = checkSize(what, buffer.width(), buffer.height()); !ret)
 		return unexpected(std::move(ret).error());
+	if (!isLinearLayout(buffer.modifier()))
+		return unexpected(ENOTSUP, what + ": pixman needs a linear buffer");
+	/* YUV is converted row by row: any stride its rows fit in will do. */
 	if (isConvertibleYuv(buffer.format()))
-		return importYuv(buffer, what);
+		return {};
 	auto pixman = pixmanFormat(buffer.format());
 	if (!pixman || buffer.numPlanes() != 1)
 		return unexpected(ENOTSUP, what + ": not a single-plane RGB format pixman reads");
-	if (!isLinearLayout(buffer.modifier()))
-		return unexpected(ENOTSUP, what + ": pixman needs a linear buffer");
 	const bufmgr::BufferPlane &plane = buffer.plane(0);
 	const uint64_t rowBytes = uint64_t(buffer.width()) * bytesPerPixel(*pixman);
 	/* pixman addresses rows in 32-bit words. */
@@ -378,6 +398,20 @@ Result<std::unique_ptr<Texture>> PixmanRenderer::importDmaBuf(const bufmgr::Buff
 					  " and offset " + std::to_string(plane.offset) +
 					  " must be whole words, rows of " +
 					  std::to_string(rowBytes) + " B");
+	return {};
+}
+
+Result<std::unique_ptr<Texture>> PixmanRenderer::importDmaBuf(const bufmgr::Buffer &buffer)
+{
+	const std::string what = describeImage("import dma-buf", buffer.width(), buffer.height(),
+					  buffer.format());
+	if (auto ret = checkDmaBuf(buffer); !ret)
+		return unexpected(std::move(ret).error());
+	if (isConvertibleYuv(buffer.format()))
+		return importYuv(buffer, what);
+	const pixman_format_code_t pixman = *pixmanFormat(buffer.format());
+	const bufmgr::BufferPlane &plane = buffer.plane(0);
+	const uint64_t rowBytes = uint64_t(buffer.width()) * bytesPerPixel(pixman);
 
 	auto mapping = bufmgr::Mapping::map(buffer, { bufmgr::Access::Read });
 	if (!mapping)
@@ -392,7 +426,7 @@ Result<std::unique_ptr<Texture>> PixmanRenderer::importDmaBuf(const bufmgr::Buff
 		return unexpected(std::move(ended).error());
 	/* Only ever a source: pixman reads it, never writes. */
 	auto *bits = reinterpret_cast<uint32_t *>(mapping->plane(0).data());
-	ImageRef image(pixman_image_create_bits(*pixman, buffer.width(), buffer.height(), bits,
+	ImageRef image(pixman_image_create_bits(pixman, buffer.width(), buffer.height(), bits,
 						plane.stride));
 	if (!image)
 		return unexpected(ENOMEM, what + ": pixman image");
@@ -633,22 +667,22 @@ bool PixmanPass::beginRead(const PixmanTexture &texture)
  * rows they are alike. Between images of one format a copy is memcpy
  * (padding bits, as in XRGB's X byte, copied as they are).
  */
-bool PixmanPass::copyRows(const PixmanTexture &texture, int32_t sx, int32_t sy, const Rect &dst)
+bool PixmanPass::copyRows(const PixmanTexture &texture, pixman_format_code_t format, int32_t sx,
+			  int32_t sy, const Rect &dst, const pixman_region32_t &region)
 {
 	pixman_image_t *target = target_.image.image;
-	const pixman_format_code_t format = texture.format();
 	if (format != pixman_image_get_format(target) || PIXMAN_FORMAT_BPP(format) != 32)
 		return false;
-	/* Within the damage, and the texture (where sourceBoxOf() holds the box already). */
+	/* Within the region, and the texture (where sourceBoxOf() holds the box already). */
 	const Rect source{ dst.x - sx, dst.y - sy, int32_t(texture.width()),
 			   int32_t(texture.height()) };
-	const Rect area = intersect(intersect(dst, source), bounds_);
+	const Rect area = intersect(dst, source);
 	if (area.isEmpty())
 		return true;
 	pixman_region32_t copy;
 	pixman_region32_init_rect(&copy, area.x, area.y, uint32_t(area.width),
 				  uint32_t(area.height));
-	pixman_region32_intersect(&copy, &copy, &region_);
+	pixman_region32_intersect(&copy, &copy, &region);
 	int count = 0;
 	const pixman_box32_t *boxes = pixman_region32_rectangles(&copy, &count);
 	auto *out = reinterpret_cast<uint8_t *>(pixman_image_get_data(target));
@@ -667,8 +701,8 @@ bool PixmanPass::copyRows(const PixmanTexture &texture, int32_t sx, int32_t sy, 
 	return true;
 }
 
-ImageRef PixmanPass::transformedView(const PixmanTexture &texture, const RenderItem &item,
-				     const SourceBox &box, bool exact)
+ImageRef PixmanPass::transformedView(const PixmanTexture &texture, pixman_format_code_t format,
+				     const RenderItem &item, const SourceBox &box, bool exact)
 {
 	const Rect &dst = item.destination;
 	const double height = texture.height();
@@ -701,8 +735,7 @@ ImageRef PixmanPass::transformedView(const PixmanTexture &texture, const RenderI
 	}
 	auto *bits = reinterpret_cast<uint32_t *>(texture.bits() + size_t(y0) * texture.stride() +
 						  size_t(x0) * bpp);
-	ImageRef view(pixman_image_create_bits(texture.format(), x1 - x0, y1 - y0, bits,
-					       texture.stride()));
+	ImageRef view(pixman_image_create_bits(format, x1 - x0, y1 - y0, bits, texture.stride()));
 	if (!view) {
 		fail(bufmgr::makeError(ENOMEM, "render: pixman image"));
 		return view;
@@ -746,10 +779,34 @@ void PixmanPass::addTexture(const RenderItem &item)
 		return;
 	}
 	const Rect &dst = item.destination;
-	const float alpha = std::clamp(item.alpha, 0.0f, 1.0f);
-	if (dst.isEmpty() || alpha <= 0.0f || !overlaps(dst, bounds_))
+	if (dst.isEmpty() || item.alpha <= 0.0f || !overlaps(dst, bounds_))
 		return;
-	if (!beginRead(*texture)) {
+	if (item.clip.empty()) {
+		drawTexture(item, *box, *texture, region_);
+		return;
+	}
+	/* The damage narrowed to the item's clip, as the target's clip while it draws. */
+	std::vector<pixman_box32_t> boxes;
+	boxes.reserve(item.clip.size());
+	for (const Rect &r : item.clip)
+		boxes.push_back({ r.x, r.y, int32_t(r.right()), int32_t(r.bottom()) });
+	pixman_region32_t narrowed;
+	pixman_region32_init_rects(&narrowed, boxes.data(), int(boxes.size()));
+	pixman_region32_intersect(&narrowed, &narrowed, &region_);
+	if (pixman_region32_not_empty(&narrowed)) {
+		pixman_image_set_clip_region32(target_.image.image, &narrowed);
+		drawTexture(item, *box, *texture, narrowed);
+		pixman_image_set_clip_region32(target_.image.image, &region_);
+	}
+	pixman_region32_fini(&narrowed);
+}
+
+void PixmanPass::drawTexture(const RenderItem &item, const SourceBox &box,
+			     const PixmanTexture &texture, const pixman_region32_t &region)
+{
+	const Rect &dst = item.destination;
+	const float alpha = std::clamp(item.alpha, 0.0f, 1.0f);
+	if (!beginRead(texture)) {
 		/* Unreadable now: black there, never pixels an older frame left in the target. */
 		RectDraw black;
 		black.destination = dst;
@@ -763,22 +820,36 @@ void PixmanPass::addTexture(const RenderItem &item)
 		pixman_color_t color{ a, a, a, a };
 		mask = ImageRef(pixman_image_create_solid_fill(&color));
 	}
-	const pixman_op_t op = texture->hasAlpha() || mask ? PIXMAN_OP_OVER : PIXMAN_OP_SRC;
+	/* An opaque item's pixels are read through a format without alpha: copied, not blended. */
+	const pixman_format_code_t format = item.opaque && !mask ? withoutAlpha(texture.format())
+								 : texture.format();
+	const pixman_op_t op = PIXMAN_FORMAT_A(format) || mask ? PIXMAN_OP_OVER : PIXMAN_OP_SRC;
 
 	/* 1:1 on whole pixels copies exactly; anything else is filtered. */
 	const bool swap = swapsAxes(item.transform);
-	const bool exact = dst.width == (swap ? box->height : box->width) &&
-			   dst.height == (swap ? box->width : box->height) &&
-			   box->x == std::floor(box->x) && box->y == std::floor(box->y);
+	const bool exact = dst.width == (swap ? box.height : box.width) &&
+			   dst.height == (swap ? box.width : box.height) &&
+			   box.x == std::floor(box.x) && box.y == std::floor(box.y);
 	if (exact && item.transform == Transform::Normal && !item.yInvert) {
-		if (op == PIXMAN_OP_SRC && copyRows(*texture, int32_t(box->x), int32_t(box->y), dst))
+		if (op == PIXMAN_OP_SRC &&
+		    copyRows(texture, format, int32_t(box.x), int32_t(box.y), dst, region))
 			return;
-		pixman_image_composite32(op, texture->image(), mask.image, target_.image.image,
-					 int32_t(box->x), int32_t(box->y), 0, 0, dst.x, dst.y,
-					 dst.width, dst.height);
+		ImageRef opaqueView;
+		if (format != texture.format()) {
+			opaqueView = ImageRef(pixman_image_create_bits(
+				format, texture.width(), texture.height(),
+				reinterpret_cast<uint32_t *>(texture.bits()), texture.stride()));
+			if (!opaqueView) {
+				fail(bufmgr::makeError(ENOMEM, "render: pixman image"));
+				return;
+			}
+		}
+		pixman_image_composite32(op, opaqueView ? opaqueView.image : texture.image(),
+					 mask.image, target_.image.image, int32_t(box.x),
+					 int32_t(box.y), 0, 0, dst.x, dst.y, dst.width, dst.height);
 		return;
 	}
-	ImageRef view = transformedView(*texture, item, *box, exact);
+	ImageRef view = transformedView(texture, format, item, box, exact);
 	if (!view)
 		return;
 	/* The view's transform takes output pixels: source and destination coincide. */

@@ -82,6 +82,18 @@ struct RenderItem {
 	float alpha = 1.0f;	/* multiplies the whole (premultiplied) pixel */
 	Transform transform = Transform::Normal;
 	bool yInvert = false;	/* the texture's rows are bottom first */
+	/*
+	 * Where to draw, output pixels: what of the destination is not
+	 * hidden by opaque items drawn after it. Empty: all of the
+	 * destination. Either way only inside the pass's damage. Read by
+	 * addTexture() only, which need not keep it.
+	 */
+	std::span<const Rect> clip;
+	/*
+	 * Draw as if every pixel had full alpha, with no blending: the part of
+	 * a surface its client declared opaque. Ignored when alpha < 1.
+	 */
+	bool opaque = false;
 };
 
 /* A solid rect, premultiplied RGBA, blended over what lies below it. */
@@ -176,6 +188,15 @@ public:
 	 * path instead. Import once per wl_buffer and keep the texture.
 	 */
 	virtual Result<std::unique_ptr<Texture>> importDmaBuf(const bufmgr::Buffer &buffer) = 0;
+	/*
+	 * What importDmaBuf() would refuse for sure, judged from the layout
+	 * alone (no mapping, no GPU): checked when a client creates the
+	 * wl_buffer, which imports only once a frame composes it.
+	 */
+	virtual Result<void> checkDmaBuf([[maybe_unused]] const bufmgr::Buffer &buffer) const
+	{
+		return {};
+	}
 	/*
 	 * Re-reads the damaged rects (as for updateShm) of an import that
 	 * copies after the client changed the buffer; a no-op for imports

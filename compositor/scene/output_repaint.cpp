@@ -113,11 +113,49 @@ const char *unfitForCursorPlane(const SceneElement &e, int surfaces)
 	return "";
 }
 
+/*
+ * Draws an element where it shows (shown: output pixels): the part its
+ * client declared opaque without blending, the rest blended.
+ */
+void addElement(RenderPass &pass, RenderItem item, const SceneElement &e, PixelRegion shown)
+{
+	/* Past this many rects a clip costs more than the pixels it spares. */
+	constexpr size_t kMaxClipRects = 16;
+	std::vector<Rect> opaqueRects, rects;
+	if (item.texture->hasAlpha() && !e.opaqueRegion.empty()) {
+		PixelRegion opaque = shown;
+		opaque.intersect(e.opaqueRegion);
+		PixelRegion rest = shown;
+		rest.subtract(opaque);
+		/* The two parts must not overlap: the rest is blended, never over the opaque part. */
+		if (!opaque.empty() && opaque.numRects() <= kMaxClipRects &&
+		    rest.numRects() <= kMaxClipRects) {
+			opaqueRects = opaque.rects();
+			item.clip = opaqueRects;
+			item.opaque = true;
+			pass.addTexture(item);
+			item.opaque = false;
+			if (rest.empty())
+				return;
+			rects = rest.rects();
+			item.clip = rects;
+			pass.addTexture(item);
+			return;
+		}
+	}
+	/* Drawing more than shows is only wasted: what covers it is drawn later. */
+	if (!shown.contains(e.destination)) {
+		shown.simplify(kMaxClipRects);
+		rects = shown.rects();
+		item.clip = rects;
+	}
+	pass.addTexture(item);
+}
+
 /* Whether e hides what is below it on a plane: opaque, and no alpha a plane would blend by. */
 bool hidesBelow(const SceneElement &e)
 {
-	const bufmgr::FormatInfo *format = bufmgr::formatInfo(e.buffer->format());
-	return e.opaque && format && !format->hasAlpha;
+	return e.opaque && !formatHasAlpha(e.buffer->format());
 }
 
 /*
@@ -130,7 +168,7 @@ const char *unfitForPlane(const SceneElement &e, const Rect &output, bool readsS
 {
 	const ClientBuffer &b = *e.buffer;
 	const SourceBox &s = e.source;
-	if (!readsShm && b.type() == ClientBuffer::Type::Shm)
+	if (!readsShm && !(e.caps & BufferCapDmaBuf))
 		return "wl_shm memory, which the display cannot read";
 	if (!blends && !e.opaque)
 		return "translucent";
@@ -760,6 +798,8 @@ Result<PassCompletion> OutputRepaint::drawScene(const OutputScene &scene,
 	 * the pool meanwhile.
 	 */
 	std::vector<TexturePart> parts(scene.elements.size());
+	/* What of each element shows: not hidden by the opaque pixels of those above. */
+	std::vector<PixelRegion> visible(scene.elements.size());
 	PixelRegion covered;
 	std::deque<std::pair<ShmBuffer::Access, ClientBuffer *>> shmReads;
 	const Rect outputRect{ 0, 0, int32_t(target.width()), int32_t(target.height()) };
@@ -767,7 +807,7 @@ Result<PassCompletion> OutputRepaint::drawScene(const OutputScene &scene,
 		const SceneElement &e = scene.elements[i];
 		if (covered.contains(e.destination))
 			continue;
-		if (renderer.readsShmInPlace() && e.buffer->type() == ClientBuffer::Type::Shm) {
+		if (renderer.readsShmInPlace() && (e.caps & BufferCapShm)) {
 			shmReads.emplace_back(std::piecewise_construct,
 					      std::forward_as_tuple(*e.buffer->shmBuffer()),
 					      std::forward_as_tuple(e.buffer));
@@ -778,8 +818,11 @@ Result<PassCompletion> OutputRepaint::drawScene(const OutputScene &scene,
 		const std::optional<Rect> shown = shownBufferRect(e, outputRect);
 		parts[i] = e.surface->updateTexture(shown ? &*shown : nullptr);
 		/* An element without a texture covers nothing: what is below it is drawn there. */
-		if (parts[i] && e.opaque)
-			covered.add(e.destination);
+		if (!parts[i])
+			continue;
+		visible[i] = PixelRegion(e.destination);
+		visible[i].subtract(covered);
+		covered.add(e.opaqueRegion);
 	}
 	PixelRegion background(Rect{ 0, 0, int32_t(target.width()), int32_t(target.height()) });
 	for (const Rect &rect : covered.rects())
@@ -808,7 +851,7 @@ Result<PassCompletion> OutputRepaint::drawScene(const OutputScene &scene,
 		}
 		item.transform = e.transform;
 		item.yInvert = e.yInvert;
-		(*pass)->addTexture(item);
+		addElement(**pass, item, e, std::move(visible[i]));
 	}
 	if (overlay)
 		addOverlay(**pass, *overlay);

@@ -10,16 +10,11 @@
 
 namespace comp {
 
-namespace {
-
 bool formatHasAlpha(uint32_t format)
 {
 	const bufmgr::FormatInfo *info = bufmgr::formatInfo(format);
-	/* Unknown formats are treated as translucent: never wrongly opaque. */
 	return !info || info->hasAlpha;
 }
-
-} /* namespace */
 
 OutputScene OutputScene::build(std::span<const SceneRoot> roots, const Output &output)
 {
@@ -35,6 +30,7 @@ OutputScene OutputScene::build(std::span<const SceneRoot> roots, const Output &o
 			SceneElement element;
 			element.surface = surface;
 			element.buffer = buffer;
+			element.caps = buffer->caps();
 			element.destination = {
 				clampInt32(int64_t(root.x) + sx - output.x()),
 				clampInt32(int64_t(root.y) + sy - output.y()),
@@ -46,9 +42,17 @@ OutputScene OutputScene::build(std::span<const SceneRoot> roots, const Output &o
 			element.source = surface->sourceBox();
 			element.transform = surface->bufferTransform();
 			element.yInvert = buffer->yInverted();
+			const Region &declared = surface->current().opaque;
 			element.opaque = !formatHasAlpha(buffer->format()) ||
-					 surface->current().opaque.covers(
-						 { 0, 0, surface->width(), surface->height() });
+					 declared.covers({ 0, 0, surface->width(), surface->height() });
+			if (element.opaque) {
+				element.opaqueRegion.add(d);
+			} else if (!declared.empty()) {
+				/* Surface-local, as the region came. */
+				element.opaqueRegion = declared.pixels();
+				element.opaqueRegion.translate(d.x, d.y);
+				element.opaqueRegion.intersect(d);
+			}
 			scene.elements.push_back(element);
 			scene.shown.insert(surface);
 		});

@@ -8,6 +8,7 @@
 
 #include "buffer.h"
 #include "output_damage.h"
+#include "pixel_region.h"
 #include "render/renderer.h"
 
 namespace comp {
@@ -23,13 +24,23 @@ struct SceneElement {
 	Surface *surface = nullptr;
 	/* The surface's current buffer; the surface holds its lock. */
 	ClientBuffer *buffer = nullptr;
+	uint32_t caps = 0;	/* the buffer's BufferCap bits */
 	Rect destination;	/* output pixels, y down */
 	SourceBox source;	/* buffer pixels before the transform; width 0: all */
 	Transform transform = Transform::Normal;
 	bool yInvert = false;
 	/* Every destination pixel is opaque: nothing below shows through. */
 	bool opaque = false;
+	/*
+	 * The pixels that are opaque (output pixels, inside destination): all
+	 * of it for formats without alpha, else what the client declared
+	 * opaque (wl_surface.set_opaque_region). Drawn without blending.
+	 */
+	PixelRegion opaqueRegion;
 };
+
+/* Whether a DRM fourcc carries alpha; unknown formats do: never wrongly opaque. */
+bool formatHasAlpha(uint32_t format);
 
 /* A surface tree to place: root and its subsurfaces, root's origin at (x, y). */
 struct SceneRoot {

@@ -155,6 +155,59 @@ TEST(Compositor, ArgbBlendsOverBackground)
 }
 
 /*
+ * What a client declares opaque is drawn without blending (its alpha
+ * ignored, as promised) and hides what is below; the rest blends.
+ */
+TEST(Compositor, OpaqueRegionOfAnArgbSurfaceIsNotBlended)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	MappedWindow win(client, "below", 64, 48, kRed);
+	ASSERT_TRUE(win.ok);
+
+	Proxy<wl_surface> child(wl_compositor_create_surface(client.compositor));
+	Proxy<wl_subsurface> sub(
+		wl_subcompositor_get_subsurface(client.subcompositor, child, win.window.surface()));
+	wl_subsurface_set_position(sub, 8, 8);
+	wl_subsurface_set_desync(sub);
+	ShmBuffer buffer(client.shm, 32, 32, WL_SHM_FORMAT_ARGB8888);
+	/* Premultiplied half-transparent green: a promise the region breaks. */
+	buffer.fill(0x80008000);
+	wl_surface_attach(child, buffer.buffer(), 0, 0);
+	wl_surface_damage_buffer(child, 0, 0, 32, 32);
+	wl_surface_commit(child);
+	ASSERT_TRUE(client.commitAndWaitFrame(win.window.surface()));
+	/* Blended over red at first, in every output buffer: a stale pixel would show. */
+	for (int i = 0; i < 4; i++) {
+		wl_surface_attach(child, buffer.buffer(), 0, 0);
+		wl_surface_damage_buffer(child, 0, 0, 32, 32);
+		ASSERT_TRUE(client.commitAndWaitFrame(child));
+	}
+	uint32_t blended = server.screenshot().at(18, 18);
+	EXPECT_NEAR(double(blended >> 16 & 0xff), 127.0, 2.0);
+
+	Proxy<wl_region> opaque(wl_compositor_create_region(client.compositor));
+	wl_region_add(opaque, 8, 8, 16, 16);
+	wl_surface_set_opaque_region(child, opaque);
+	wl_surface_attach(child, buffer.buffer(), 0, 0);
+	wl_surface_damage_buffer(child, 0, 0, 32, 32);
+	ASSERT_TRUE(client.commitAndWaitFrame(child));
+
+	comp::Screenshot shot = server.screenshot();
+	EXPECT_EQ(shot.at(4, 4), kRed);
+	/* Opaque: the buffer's colour as it is, nothing of the red below. */
+	EXPECT_EQ(shot.at(18, 18), 0xff008000u);
+	EXPECT_EQ(shot.at(31, 31), 0xff008000u);
+	/* Outside the region: half green over red. */
+	for (auto [x, y] : { std::pair(10u, 10u), std::pair(35u, 20u), std::pair(20u, 35u) }) {
+		uint32_t p = shot.at(x, y);
+		EXPECT_NEAR(double(p >> 16 & 0xff), 127.0, 2.0) << x << "," << y;
+		EXPECT_NEAR(double(p >> 8 & 0xff), 128.0, 2.0) << x << "," << y;
+	}
+}
+
+/*
  * A buffer stays the compositor's while it is what the surface shows: it
  * is read when a frame needs it (or shown as it is). The next buffer's
  * frame gives it back.

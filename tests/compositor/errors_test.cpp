@@ -21,6 +21,7 @@
 
 #include "bystander.h"
 #include "fd_count.h"
+#include "render/renderer_choice.h"
 #include "server_runner.h"
 #include "test_client.h"
 
@@ -655,6 +656,34 @@ bufmgr::SourceSnapshot clientDmabufs(comp::Server &server)
 	return total;
 }
 
+enum class CreateOutcome { Created, Failed, NoAnswer };
+
+/*
+ * zwp_linux_buffer_params_v1.create (not immediate) of a 16x16 XRGB8888
+ * buffer on one plane of size bytes, rows stride apart: what the
+ * compositor answered. A created buffer is destroyed again.
+ */
+CreateOutcome createDmabuf(TestClient &client, size_t size, uint32_t stride)
+{
+	CreateOutcome outcome = CreateOutcome::NoAnswer;
+	static const zwp_linux_buffer_params_v1_listener listener = {
+		.created = [](void *data, zwp_linux_buffer_params_v1 *, wl_buffer *buffer) {
+			*static_cast<CreateOutcome *>(data) = CreateOutcome::Created;
+			wl_buffer_destroy(buffer);
+		},
+		.failed = [](void *data, zwp_linux_buffer_params_v1 *) {
+			*static_cast<CreateOutcome *>(data) = CreateOutcome::Failed;
+		},
+	};
+	Proxy<zwp_linux_buffer_params_v1> p(paramsWithPlane(client, size, 0, stride));
+	zwp_linux_buffer_params_v1_add_listener(p, &listener, &outcome);
+	zwp_linux_buffer_params_v1_create(p, 16, 16, DRM_FORMAT_XRGB8888, 0);
+	client.dispatchUntil([&] { return outcome != CreateOutcome::NoAnswer; });
+	p.reset();
+	client.roundtrip();
+	return outcome;
+}
+
 /*
  * A dma-buf the renderer cannot read, found out when a frame first
  * composes it (imports are lazy): the window shows nothing of it, the
@@ -709,6 +738,40 @@ TEST(Dmabuf, RefusedImportLeavesNothingCounted)
 	EXPECT_EQ(countOpenFds(), fds);
 }
 
+/*
+ * A layout the renderer can never read is refused when the wl_buffer is
+ * made, though imports wait for a composed frame: pixman addresses rows
+ * in whole words, GLES uploads any stride. The client hears failed and
+ * can fall back; nothing of the buffer is counted or kept.
+ */
+TEST(Dmabuf, StrideTheRendererCannotReadFailsCreate)
+{
+	StandInDmabufs standIn;
+	ASSERT_FALSE(standIn.procDir().empty());
+	for (comp::RendererKind kind : { comp::RendererKind::Pixman, comp::RendererKind::Gles }) {
+		SCOPED_TRACE(kind == comp::RendererKind::Pixman ? "pixman" : "gles");
+		comp::ServerConfig config = ServerRunner::defaultConfig();
+		config.bufferManager.paths.procDir = standIn.procDir();
+		config.createRenderer = [kind](bufmgr::BufferManager &) {
+			return comp::createRenderer(kind);
+		};
+		ServerRunner server(config);
+		ASSERT_TRUE(server.ok()) << server.error();
+		TestClient client(server.socket());
+		ASSERT_TRUE(client.dmabuf);
+		int fds = countOpenFds();
+		/* 16 XRGB8888 pixels are 64 bytes; rows 66 bytes apart. */
+		EXPECT_EQ(createDmabuf(client, StandInDmabufs::kSize, 66),
+			  kind == comp::RendererKind::Pixman ? CreateOutcome::Failed
+							     : CreateOutcome::Created);
+		EXPECT_FALSE(client.error());
+		bufmgr::SourceSnapshot counted = server.run(clientDmabufs);
+		EXPECT_EQ(counted.imports, kind == comp::RendererKind::Pixman ? 0u : 1u);
+		EXPECT_EQ(counted.liveBuffers, 0u);
+		EXPECT_EQ(countOpenFds(), fds);
+	}
+}
+
 /* create() (not immediate) with memory that is not a dma-buf: failed, no error. */
 TEST(Dmabuf, NotADmabufFailsCreate)
 {
@@ -717,25 +780,8 @@ TEST(Dmabuf, NotADmabufFailsCreate)
 	TestClient client(server.socket());
 	ASSERT_TRUE(client.dmabuf);
 	int fds = countOpenFds();
-	struct Result {
-		bool created = false, failed = false;
-	} result;
-	static const zwp_linux_buffer_params_v1_listener listener = {
-		.created = [](void *data, zwp_linux_buffer_params_v1 *, wl_buffer *) {
-			static_cast<Result *>(data)->created = true;
-		},
-		.failed = [](void *data, zwp_linux_buffer_params_v1 *) {
-			static_cast<Result *>(data)->failed = true;
-		},
-	};
-	Proxy<zwp_linux_buffer_params_v1> p(paramsWithPlane(client, 4096, 0, 64));
-	zwp_linux_buffer_params_v1_add_listener(p, &listener, &result);
-	zwp_linux_buffer_params_v1_create(p, 16, 16, DRM_FORMAT_XRGB8888, 0);
-	ASSERT_TRUE(client.dispatchUntil([&] { return result.created || result.failed; }));
-	EXPECT_TRUE(result.failed);
+	EXPECT_EQ(createDmabuf(client, 4096, 64), CreateOutcome::Failed);
 	EXPECT_FALSE(client.error());
-	p.reset();
-	ASSERT_TRUE(client.roundtrip());
 	/* The plane's fd was closed on the server side. */
 	EXPECT_EQ(countOpenFds(), fds);
 }

@@ -181,6 +181,55 @@ TEST_P(RenderPassTest, UnscaledTexturesCopyTexelsWithinTheDamage)
 	}
 }
 
+/*
+ * An item's clip narrows its draw within the damage; an opaque item's
+ * pixels are written with their alpha ignored, not blended.
+ */
+TEST_P(RenderPassTest, ItemsDrawOnlyInTheirClipAndOpaqueOnesWithoutBlending)
+{
+	/* Premultiplied half-transparent green. */
+	Image image(8, 8, DRM_FORMAT_ARGB8888);
+	image.fill(argb(0x80, 0, 0x80, 0));
+	auto texture = renderer_->importShm(image.data(), 8, 8, image.stride(), image.format());
+	ASSERT_TRUE(texture) << texture.error().message();
+
+	auto pass = begin({ { 0, 0, 16, 16 } });
+	ASSERT_TRUE(pass);
+	pass->addRect(solid({ 0, 0, 16, 16 }, 1, 0, 0));
+	RenderItem item{ texture->get(), { 4, 4, 8, 8 } };
+	const std::vector<Rect> left = { { 4, 4, 4, 8 } };
+	item.clip = left;
+	item.opaque = true;
+	pass->addTexture(item);
+	const std::vector<Rect> topRight = { { 8, 4, 4, 4 } };
+	item.clip = topRight;
+	item.opaque = false;
+	pass->addTexture(item);
+	auto pixels = submit(*pass);
+	EXPECT_TRUE(rectIs(pixels, 16, { 4, 4, 4, 8 }, argb(0xff, 0, 0x80, 0), 0));
+	EXPECT_TRUE(rectIs(pixels, 16, { 8, 4, 4, 4 }, argb(0xff, 0x7f, 0x80, 0), 1));
+	EXPECT_TRUE(rectIs(pixels, 16, { 8, 8, 4, 4 }, kRed, 0));
+	EXPECT_TRUE(rectIs(pixels, 16, { 0, 0, 16, 4 }, kRed, 0));
+	pass.reset();
+
+	/* Damage and clip both hold: only where they meet is drawn. */
+	Image blue(8, 8, DRM_FORMAT_XRGB8888);
+	blue.fill(kBlue);
+	auto other = renderer_->importShm(blue.data(), 8, 8, blue.stride(), blue.format());
+	ASSERT_TRUE(other) << other.error().message();
+	pass = begin({ { 0, 0, 6, 16 } });
+	ASSERT_TRUE(pass);
+	RenderItem over{ other->get(), { 4, 4, 8, 8 } };
+	const std::vector<Rect> bottom = { { 0, 10, 16, 6 } };
+	over.clip = bottom;
+	pass->addTexture(over);
+	pixels = submit(*pass);
+	EXPECT_TRUE(rectIs(pixels, 16, { 4, 10, 2, 2 }, kBlue, 0));
+	EXPECT_TRUE(rectIs(pixels, 16, { 4, 4, 2, 6 }, argb(0xff, 0, 0x80, 0), 0));
+	EXPECT_TRUE(rectIs(pixels, 16, { 6, 10, 2, 2 }, argb(0xff, 0, 0x80, 0), 0));
+	EXPECT_TRUE(rectIs(pixels, 16, { 8, 8, 4, 4 }, kRed, 0));
+}
+
 TEST_P(RenderPassTest, ABadDrawFailsTheSubmit)
 {
 	Image image(4, 4, DRM_FORMAT_XRGB8888);

@@ -577,7 +577,7 @@ bool DrmOutput::test(const OutputState &state) const
 		refused("direct scanout is off");
 		return false;
 	}
-	if (buffer.type() != ClientBuffer::Type::DmaBuf) {
+	if (!(buffer.caps() & BufferCapDmaBuf)) {
 		refused("wl_shm memory, which the display cannot read");
 		return false;
 	}
@@ -675,7 +675,7 @@ std::string DrmOutput::layerUnfit(const PlaneLayer &layer, size_t index, LayerFb
 	ofBuffer = false;
 	const ClientBuffer &buffer = *layer.buffer.get();
 	const Rect &d = layer.destination;
-	if (buffer.type() != ClientBuffer::Type::DmaBuf)
+	if (!(buffer.caps() & BufferCapDmaBuf))
 		return "wl_shm memory, which the display cannot read";
 	if (buffer.yInverted())
 		return "transformed (y-inverted)";
