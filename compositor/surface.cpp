@@ -866,6 +866,9 @@ void Surface::apply(SurfaceState &state)
 	bool moved = state.fields & SurfaceState::FieldOffset;
 	current_.dx = moved ? state.dx : 0;
 	current_.dy = moved ? state.dy : 0;
+	/* What is drawn opaque, and what shows below, changed: all of it is redrawn. */
+	const bool opaqueChanged = (state.fields & SurfaceState::FieldOpaque) &&
+				   !(state.opaque == current_.opaque);
 	if (state.fields & SurfaceState::FieldOpaque)
 		current_.opaque = state.opaque;
 	if (state.fields & SurfaceState::FieldInput) {
@@ -873,7 +876,10 @@ void Surface::apply(SurfaceState &state)
 		current_.inputInfinite = state.inputInfinite;
 	}
 	updateSize();
-	server_.surfaceDamaged(*this, contentDamage(state, before));
+	PixelRegion damage = contentDamage(state, before);
+	if (opaqueChanged)
+		damage.add(Rect{ 0, 0, width_, height_ });
+	server_.surfaceDamaged(*this, damage);
 
 	/* Content no frame showed is replaced: its feedback is discarded. */
 	Presentation::discard(current_.feedbacks);

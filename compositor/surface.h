@@ -42,6 +42,7 @@ public:
 	/* Whether every pixel of rect is in the region. */
 	bool covers(const Rect &rect) const { return pixels_.contains(rect); }
 	const PixelRegion &pixels() const { return pixels_; }
+	bool operator==(const Region &other) const { return pixels_ == other.pixels_; }
 
 private:
 	PixelRegion pixels_;

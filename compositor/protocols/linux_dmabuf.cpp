@@ -269,7 +269,7 @@ void createBuffer(wl_client *client, wl_resource *resource, uint32_t bufferId, i
 		params->account->paramsFds--;
 	}
 	bufmgr::Buffer buffer(std::move(desc), std::move(planes));
-	/* A layout the renderer can never read: refused now, while the client can fall back. */
+	/* A layout the renderer can never read: refused now, not at the first composed frame. */
 	if (auto readable = server.renderer().checkDmaBuf(buffer); !readable) {
 		fail(readable.error().message());
 		return;

@@ -121,35 +121,32 @@ void addElement(RenderPass &pass, RenderItem item, const SceneElement &e, PixelR
 {
 	/* Past this many rects a clip costs more than the pixels it spares. */
 	constexpr size_t kMaxClipRects = 16;
-	std::vector<Rect> opaqueRects, rects;
+	PixelRegion opaque;
 	if (item.texture->hasAlpha() && !e.opaqueRegion.empty()) {
-		PixelRegion opaque = shown;
+		opaque = shown;
 		opaque.intersect(e.opaqueRegion);
-		PixelRegion rest = shown;
-		rest.subtract(opaque);
-		/* The two parts must not overlap: the rest is blended, never over the opaque part. */
-		if (!opaque.empty() && opaque.numRects() <= kMaxClipRects &&
-		    rest.numRects() <= kMaxClipRects) {
-			opaqueRects = opaque.rects();
-			item.clip = opaqueRects;
-			item.opaque = true;
-			pass.addTexture(item);
-			item.opaque = false;
-			if (rest.empty())
-				return;
-			rects = rest.rects();
+		shown.subtract(opaque);
+	}
+	/*
+	 * The blended rest first. Drawing more of it than shows is only
+	 * wasted: the opaque part, and what covers the rest, is drawn after.
+	 */
+	std::vector<Rect> rects;
+	if (!shown.empty()) {
+		if (!shown.contains(e.destination)) {
+			shown.simplify(kMaxClipRects);
+			rects = shown.rects();
 			item.clip = rects;
-			pass.addTexture(item);
-			return;
 		}
+		pass.addTexture(item);
 	}
-	/* Drawing more than shows is only wasted: what covers it is drawn later. */
-	if (!shown.contains(e.destination)) {
-		shown.simplify(kMaxClipRects);
-		rects = shown.rects();
+	/* Exactly the opaque part: nothing below it was drawn (scene.h bounds its rects). */
+	if (!opaque.empty()) {
+		rects = opaque.rects();
 		item.clip = rects;
+		item.opaque = true;
+		pass.addTexture(item);
 	}
-	pass.addTexture(item);
 }
 
 /* Whether e hides what is below it on a plane: opaque, and no alpha a plane would blend by. */

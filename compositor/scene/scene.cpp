@@ -16,6 +16,28 @@ bool formatHasAlpha(uint32_t format)
 	return !info || info->hasAlpha;
 }
 
+namespace {
+
+/*
+ * A declared region of many rects (a client's, so maybe hostile) would
+ * make every frame clip many draws: past kMaxOpaqueRects only its largest
+ * rect is taken as opaque. Less is hidden then, never more.
+ */
+PixelRegion boundedOpaqueRegion(const PixelRegion &declared)
+{
+	constexpr size_t kMaxOpaqueRects = 16;
+	if (declared.numRects() <= kMaxOpaqueRects)
+		return declared;
+	Rect largest;
+	for (const Rect &r : declared.rects()) {
+		if (int64_t(r.width) * r.height > int64_t(largest.width) * largest.height)
+			largest = r;
+	}
+	return PixelRegion(largest);
+}
+
+} /* namespace */
+
 OutputScene OutputScene::build(std::span<const SceneRoot> roots, const Output &output)
 {
 	OutputScene scene;
@@ -48,8 +70,8 @@ OutputScene OutputScene::build(std::span<const SceneRoot> roots, const Output &o
 			if (element.opaque) {
 				element.opaqueRegion.add(d);
 			} else if (!declared.empty()) {
+				element.opaqueRegion = boundedOpaqueRegion(declared.pixels());
 				/* Surface-local, as the region came. */
-				element.opaqueRegion = declared.pixels();
 				element.opaqueRegion.translate(d.x, d.y);
 				element.opaqueRegion.intersect(d);
 			}

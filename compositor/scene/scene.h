@@ -34,7 +34,8 @@ struct SceneElement {
 	/*
 	 * The pixels that are opaque (output pixels, inside destination): all
 	 * of it for formats without alpha, else what the client declared
-	 * opaque (wl_surface.set_opaque_region). Drawn without blending.
+	 * opaque (wl_surface.set_opaque_region; its largest rect alone if it
+	 * has more than 16). Drawn without blending; nothing below is drawn.
 	 */
 	PixelRegion opaqueRegion;
 };

@@ -667,6 +667,57 @@ TEST(Nested, DmaBufFramesReachTheHost)
 	}
 }
 
+/*
+ * A host that refuses heapcomp's dma-bufs (failed, as for memory it cannot
+ * identify) still gets every frame: heapcomp hears the refusal of its
+ * probe, says so, and presents through wl_shm from the start.
+ */
+TEST(Nested, RefusedDmaBufsFallBackToShm)
+{
+	if (access("/dev/dma_heap/system", R_OK) != 0 && access("/dev/udmabuf", R_OK) != 0)
+		SKIP_OR_FAIL_WITHOUT("no dma-buf source: no /dev/dma_heap/system, no /dev/udmabuf");
+
+	/* A proc without fdinfo: the host can name no client fd's exporter. */
+	char dir[] = "/tmp/heapcomp-noproc-XXXXXX";
+	ASSERT_TRUE(mkdtemp(dir));
+	comp::ServerConfig config = ServerRunner::realClockConfig();
+	config.bufferManager.paths.procDir = dir;
+	config.createRenderer = [](bufmgr::BufferManager &) {
+		return comp::createRenderer(comp::RendererKind::Pixman);
+	};
+	ServerRunner host(config);
+	ASSERT_TRUE(host.ok()) << host.error();
+	std::string socket = "inner-refused-" + std::to_string(getpid());
+	std::string log = outputPath("nested-refused.txt");
+	Child heapcomp({ HEAPCOMP_BINARY, "--backend", "nested", "--socket", socket },
+		       host.socket(), log);
+	ASSERT_TRUE(waitForText(log, "WAYLAND_DISPLAY=" + socket, 60000)) << readFile(log);
+	EXPECT_NE(readFile(log).find("frames go to the host through wl_shm: no dma-bufs, the "
+				     "host compositor refused a "),
+		  std::string::npos)
+		<< readFile(log);
+
+	TestClient client(socket);
+	ASSERT_TRUE(client.connected());
+	MappedWindow inner(client, "nested-client", kClientWidth, kClientHeight, kClientColour);
+	ASSERT_TRUE(inner.ok) << readFile(log);
+	ASSERT_TRUE(waitFor([&] {
+		return countColour(host.screenshot(), kClientColour) ==
+		       size_t(kClientWidth) * kClientHeight;
+	}, 30000)) << readFile(log);
+	auto [dmaBufs, shm] = host.run([](comp::Server &server) {
+		return std::pair(server.clientBuffers().dmaBuf().buffers,
+				 server.clientBuffers().shm().buffers);
+	});
+	EXPECT_EQ(dmaBufs, 0u);
+	EXPECT_GT(shm, 0u);
+
+	ASSERT_EQ(heapcomp.signal(SIGTERM), 0);
+	EXPECT_EQ(heapcomp.wait(20000), 0) << readFile(log);
+	EXPECT_FALSE(sanitizerReport(readFile(log))) << readFile(log);
+	rmdir(dir);
+}
+
 /* No host at all: heapcomp does not start, and says why. */
 TEST(Nested, NoHostIsAnError)
 {
