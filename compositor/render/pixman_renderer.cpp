@@ -64,6 +64,16 @@ pixman_format_code_t withoutAlpha(pixman_format_code_t format)
 	return pixman_format_supported_source(opaque) ? opaque : format;
 }
 
+/* Initialises region to the union of rects. */
+void initRegion(pixman_region32_t *region, std::span<const Rect> rects)
+{
+	std::vector<pixman_box32_t> boxes;
+	boxes.reserve(rects.size());
+	for (const Rect &r : rects)
+		boxes.push_back({ r.x, r.y, int32_t(r.right()), int32_t(r.bottom()) });
+	pixman_region32_init_rects(region, boxes.data(), int(boxes.size()));
+}
+
 std::optional<pixman_format_code_t> pixmanFormat(uint32_t drm)
 {
 	for (const PixmanFormat &f : kFormats) {
@@ -604,12 +614,9 @@ PixmanPass::PixmanPass(PixmanRenderer &renderer, PixmanTarget &target, std::vect
 	  targetAccess_(std::move(access))
 {
 	renderer_.passTarget_ = &target_;
-	std::vector<pixman_box32_t> boxes;
-	for (const Rect &r : clip_) {
+	for (const Rect &r : clip_)
 		bounds_ = bounds_.isEmpty() ? r : boundingBox(bounds_, r);
-		boxes.push_back({ r.x, r.y, int32_t(r.right()), int32_t(r.bottom()) });
-	}
-	pixman_region32_init_rects(&region_, boxes.data(), int(boxes.size()));
+	initRegion(&region_, clip_);
 	pixman_image_set_clip_region32(target_.image.image, &region_);
 }
 
@@ -786,12 +793,8 @@ void PixmanPass::addTexture(const RenderItem &item)
 		return;
 	}
 	/* The damage narrowed to the item's clip, as the target's clip while it draws. */
-	std::vector<pixman_box32_t> boxes;
-	boxes.reserve(item.clip.size());
-	for (const Rect &r : item.clip)
-		boxes.push_back({ r.x, r.y, int32_t(r.right()), int32_t(r.bottom()) });
 	pixman_region32_t narrowed;
-	pixman_region32_init_rects(&narrowed, boxes.data(), int(boxes.size()));
+	initRegion(&narrowed, item.clip);
 	pixman_region32_intersect(&narrowed, &narrowed, &region_);
 	if (pixman_region32_not_empty(&narrowed)) {
 		pixman_image_set_clip_region32(target_.image.image, &narrowed);

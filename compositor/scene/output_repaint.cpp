@@ -165,7 +165,7 @@ const char *unfitForPlane(const SceneElement &e, const Rect &output, bool readsS
 {
 	const ClientBuffer &b = *e.buffer;
 	const SourceBox &s = e.source;
-	if (!readsShm && !(e.caps & BufferCapDmaBuf))
+	if (!readsShm && !(b.caps() & BufferCapDmaBuf))
 		return "wl_shm memory, which the display cannot read";
 	if (!blends && !e.opaque)
 		return "translucent";
@@ -804,7 +804,7 @@ Result<PassCompletion> OutputRepaint::drawScene(const OutputScene &scene,
 		const SceneElement &e = scene.elements[i];
 		if (covered.contains(e.destination))
 			continue;
-		if (renderer.readsShmInPlace() && (e.caps & BufferCapShm)) {
+		if (renderer.readsShmInPlace() && (e.buffer->caps() & BufferCapShm)) {
 			shmReads.emplace_back(std::piecewise_construct,
 					      std::forward_as_tuple(*e.buffer->shmBuffer()),
 					      std::forward_as_tuple(e.buffer));

@@ -52,7 +52,6 @@ OutputScene OutputScene::build(std::span<const SceneRoot> roots, const Output &o
 			SceneElement element;
 			element.surface = surface;
 			element.buffer = buffer;
-			element.caps = buffer->caps();
 			element.destination = {
 				clampInt32(int64_t(root.x) + sx - output.x()),
 				clampInt32(int64_t(root.y) + sy - output.y()),

@@ -22,9 +22,8 @@ class Surface;
  */
 struct SceneElement {
 	Surface *surface = nullptr;
-	/* The surface's current buffer; the surface holds its lock. */
+	/* Its current buffer, whose caps() say what may read it; the surface holds its lock. */
 	ClientBuffer *buffer = nullptr;
-	uint32_t caps = 0;	/* the buffer's BufferCap bits */
 	Rect destination;	/* output pixels, y down */
 	SourceBox source;	/* buffer pixels before the transform; width 0: all */
 	Transform transform = Transform::Normal;
