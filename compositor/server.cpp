@@ -464,7 +464,7 @@ void Server::surfaceDamaged(const Surface &surface, const PixelRegion &damage)
 		if (region.empty())
 			continue;
 		region.translate(clampInt32(int64_t(x) - on.x), clampInt32(int64_t(y) - on.y));
-		output->addDamage(region, surface.id());
+		output->surfaceDamaged(surface.id(), region);
 	}
 }
 

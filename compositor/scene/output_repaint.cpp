@@ -288,6 +288,7 @@ void OutputRepaint::resized()
 
 Result<void> OutputRepaint::repaint(OutputScene scene)
 {
+	takeSurfaceDamage(scene);
 	placeCursor(scene);
 	/* Only the overlay's graph shows it, and the CPU-time clock is a syscall. */
 	const OverlayLayer *overlay = server_.overlayFor(*this);
@@ -405,6 +406,9 @@ Result<void> OutputRepaint::repaintScene(const OutputScene &scene)
 		output_.setPlaneCandidates(std::move(planeCandidates));
 		server_.scanoutCandidatesChanged();
 	}
+	/* What the renderer would draw: the scene less the buffers on planes. */
+	const OutputScene &drawn = shown.empty() ? scene : composed;
+	addElementDamage(drawn);
 	planesChange(shown);
 
 	/* The screen already shows the scene: complete the frame without drawing. */
@@ -427,8 +431,6 @@ Result<void> OutputRepaint::repaintScene(const OutputScene &scene)
 	/* Only plane buffers changed, over a composed frame that stays. */
 	if (!layers.empty() && !damage_.hasPending() && output_.frontBuffer())
 		return commitPlanes(scene, std::move(layers), std::move(shown));
-	/* Chosen before shown is moved into the call: arguments have no order. */
-	const OutputScene &drawn = shown.empty() ? scene : composed;
 	return compose(scene, drawn, std::move(layers), std::move(shown));
 }
 
@@ -533,12 +535,38 @@ void OutputRepaint::planesChange(const std::vector<LayerShown> &next)
 	}
 }
 
-void OutputRepaint::addDamage(const PixelRegion &region, uint64_t surface)
+void OutputRepaint::surfaceDamaged(uint64_t surface, const PixelRegion &region)
 {
-	if (surface && std::any_of(layersShown_.begin(), layersShown_.end(),
-				   [surface](const LayerShown &l) { return l.surface == surface; }))
+	surfaceDamage_[surface].add(region);
+}
+
+void OutputRepaint::takeSurfaceDamage(OutputScene &scene)
+{
+	if (surfaceDamage_.empty())
 		return;
-	damage_.add(region);
+	for (SceneElement &e : scene.elements) {
+		auto it = surfaceDamage_.find(e.surface->id());
+		if (it == surfaceDamage_.end())
+			continue;
+		e.damage = std::move(it->second);
+		e.damage.intersect(e.destination);
+	}
+	/* A surface not shown here has nothing to draw; it is drawn whole when it comes. */
+	surfaceDamage_.clear();
+}
+
+void OutputRepaint::addElementDamage(const OutputScene &drawn)
+{
+	PixelRegion hidden;
+	for (size_t i = drawn.elements.size(); i-- > 0;) {
+		const SceneElement &e = drawn.elements[i];
+		if (!e.damage.empty()) {
+			PixelRegion shows = e.damage;
+			shows.subtract(hidden);
+			damage_.add(shows);
+		}
+		hidden.add(e.opaqueRegion);
+	}
 }
 
 bool OutputRepaint::primaryTakes(const SceneElement &candidate)

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include <bufmgr/result.h>
@@ -96,12 +97,10 @@ public:
 	std::string cursorRefusal() const;
 
 	/*
-	 * Damage in output pixels, from content that changed in place; of
-	 * surface's commit, if one. A surface whose buffer is on a plane
-	 * damages no composed frame: its plane shows the new buffer, and
-	 * leaving the plane damages all it covered (planesChange()).
+	 * A commit changed region (output pixels) of surface: the damage of
+	 * its element in the next frame's scene.
 	 */
-	void addDamage(const PixelRegion &region, uint64_t surface = 0);
+	void surfaceDamaged(uint64_t surface, const PixelRegion &region);
 	void damageWhole() { damage_.addWhole(); }
 	/* The output took another size: everything is drawn again, into new buffers. */
 	void resized();
@@ -139,6 +138,16 @@ private:
 	std::unique_ptr<FrameState> takeFrameState(const OutputScene &scene,
 						   std::span<const uint64_t> zeroCopy);
 	Result<void> repaintScene(const OutputScene &scene);
+	/* Gives each element the damage its surface's commits left since the last frame. */
+	void takeSurfaceDamage(OutputScene &scene);
+	/*
+	 * The damage of the elements the frame draws (composed, or scanned
+	 * out) becomes the output's, less what opaque elements above them
+	 * hide. A buffer on a plane damages no composed frame: its plane
+	 * shows the new buffer, and leaving the plane damages all it
+	 * covered (planesChange()).
+	 */
+	void addElementDamage(const OutputScene &drawn);
 	/* A client buffer on an overlay plane, as committed. */
 	struct LayerShown {
 		uint64_t surface = 0;
@@ -247,6 +256,8 @@ private:
 	std::vector<LayerShown> layersShown_;
 	std::vector<SurfacePlace> places_;
 	OutputDamage damage_;
+	/* Surface::id() to what its commits damaged since the last frame. */
+	std::unordered_map<uint64_t, PixelRegion> surfaceDamage_;
 	RepaintStats stats_;
 
 	FrameTimeline timeline_;

@@ -37,6 +37,12 @@ struct SceneElement {
 	 * has more than 16). Drawn without blending; nothing below is drawn.
 	 */
 	PixelRegion opaqueRegion;
+	/*
+	 * What the surface's commits changed since the output's last frame
+	 * (output pixels, inside destination). Moves, restacking and crops
+	 * are the scene's to find (OutputDamage::updateScene()).
+	 */
+	PixelRegion damage;
 };
 
 /* Whether a DRM fourcc carries alpha; unknown formats do: never wrongly opaque. */

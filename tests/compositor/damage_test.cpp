@@ -177,6 +177,44 @@ TEST(Damage, MovedRaisedAndUnmappedWindowsLeaveNoTrace)
 	EXPECT_TRUE(shows(server.screenshot(), 0, 0, screen)) << "after unmapping a";
 }
 
+/* What an opaque window hides is not drawn, however its owner redraws it. */
+TEST(Damage, ChangesUnderAnOpaqueWindowDrawOnlyWhatShows)
+{
+	ServerRunner server;
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	MappedWindow below(client, "below", 64, 64, kRed);
+	MappedWindow above(client, "above", 64, 64, kGreen);
+	ASSERT_TRUE(below.ok && above.ok);
+
+	server.run([](comp::Server &s) { s.findView("above")->setPosition(0, 0); });
+	ASSERT_TRUE(server.waitFrames(2));
+	const comp::RepaintStats before = repaintStats(server);
+	below.buffer.fill(kBlue);
+	ASSERT_TRUE(presentDamage(client, below, 0, 0, 64, 64));
+	ASSERT_TRUE(presentDamage(client, below, 0, 0, 64, 64));
+	comp::RepaintStats stats = repaintStats(server);
+	EXPECT_EQ(stats.rendered, before.rendered) << "a hidden change drew a frame";
+	EXPECT_EQ(stats.pixels, before.pixels);
+
+	/* Half uncovered: the same change twice, so the older buffer misses only it. */
+	server.run([](comp::Server &s) { s.findView("above")->setPosition(32, 0); });
+	ASSERT_TRUE(server.waitFrames(2));
+	below.buffer.fill(kRed);
+	ASSERT_TRUE(presentDamage(client, below, 0, 0, 64, 64));
+	ASSERT_TRUE(presentDamage(client, below, 0, 0, 64, 64));
+	stats = repaintStats(server);
+	EXPECT_EQ(stats.lastPixels, 32u * 64u);
+	ASSERT_EQ(stats.lastRects.size(), 1u);
+	EXPECT_EQ(stats.lastRects[0].x, 0);
+	EXPECT_EQ(stats.lastRects[0].width, 32);
+
+	Picture screen(kScreenWidth, kScreenHeight, kBackground);
+	screen.fillRect(0, 0, 32, 64, kRed);
+	screen.fillRect(32, 0, 64, 64, kGreen);
+	EXPECT_TRUE(shows(server.screenshot(), 0, 0, screen));
+}
+
 TEST(Damage, MovedSubsurfaceRepaintsWhereItWas)
 {
 	ServerRunner server;
