@@ -2,17 +2,18 @@
 # VKMS, VGEM, DMA-BUF heaps, CMA and udmabuf, booted under qemu.
 #
 #   heapcomp_add_vm_test(NAME <name> COMMAND <target-or-path> [args...]
-#                        [TIMEOUT <s>] [MEM <MiB>] [OUT_DIR <dir>] [PCI_DISPLAY]
-#                        [ENV <NAME[=VALUE]>...] [LABELS <label>...])
+#                        [TIMEOUT <s>] [MEM <MiB>] [CMA <size>] [OUT_DIR <dir>]
+#                        [PCI_DISPLAY] [ENV <NAME[=VALUE]>...] [LABELS <label>...])
 #     Adds a ctest test labelled "vm" that runs the command as root inside
 #     the VM, in the test's working directory. COMMAND may name an executable
 #     target defined before the call. OUT_DIR is writable inside the VM at the
 #     same path ($HEAPCOMP_VM_OUT). TIMEOUT defaults to
-#     HEAPCOMP_VM_TEST_TIMEOUT. PCI_DISPLAY adds a display on the PCI bus
+#     HEAPCOMP_VM_TEST_TIMEOUT. CMA sizes the CMA area (run --cma, as the
+#     kernel's cma=). PCI_DISPLAY adds a display on the PCI bus
 #     (run --pci-display). A VM that cannot boot fails the test.
 #
 #   heapcomp_add_vm_gtest(<target> [NAME <name>] [ARGS <arg>...]
-#                         [TIMEOUT <s>] [MEM <MiB>] [PCI_DISPLAY] [ENV ...]
+#                         [TIMEOUT <s>] [MEM <MiB>] [CMA <size>] [PCI_DISPLAY] [ENV ...]
 #                         [LABELS ...])
 #     The same for a GoogleTest executable: its output goes to the ctest log
 #     and its XML report to <binary dir>/vm-results/<name>/<name>.xml.
@@ -54,7 +55,7 @@ function(_heapcomp_add_vm_kernel_test)
 endfunction()
 
 function(heapcomp_add_vm_test)
-	cmake_parse_arguments(PARSE_ARGV 0 arg "PCI_DISPLAY" "NAME;TIMEOUT;MEM;OUT_DIR"
+	cmake_parse_arguments(PARSE_ARGV 0 arg "PCI_DISPLAY" "NAME;TIMEOUT;MEM;CMA;OUT_DIR"
 		"COMMAND;ENV;LABELS")
 	if(arg_UNPARSED_ARGUMENTS)
 		message(FATAL_ERROR "heapcomp_add_vm_test: unknown arguments ${arg_UNPARSED_ARGUMENTS}")
@@ -75,6 +76,9 @@ function(heapcomp_add_vm_test)
 	set(run "${HEAPCOMP_VM_SCRIPTS}/run" --timeout ${arg_TIMEOUT} --cpus ${HEAPCOMP_VM_CPUS})
 	if(arg_MEM)
 		list(APPEND run --mem ${arg_MEM})
+	endif()
+	if(arg_CMA)
+		list(APPEND run --cma ${arg_CMA})
 	endif()
 	if(arg_OUT_DIR)
 		list(APPEND run --out "${arg_OUT_DIR}")
@@ -100,7 +104,7 @@ function(heapcomp_add_vm_test)
 endfunction()
 
 function(heapcomp_add_vm_gtest target)
-	cmake_parse_arguments(PARSE_ARGV 1 arg "PCI_DISPLAY" "NAME;TIMEOUT;MEM" "ARGS;ENV;LABELS")
+	cmake_parse_arguments(PARSE_ARGV 1 arg "PCI_DISPLAY" "NAME;TIMEOUT;MEM;CMA" "ARGS;ENV;LABELS")
 	if(arg_UNPARSED_ARGUMENTS)
 		message(FATAL_ERROR "heapcomp_add_vm_gtest: unknown arguments ${arg_UNPARSED_ARGUMENTS}")
 	endif()
@@ -109,7 +113,7 @@ function(heapcomp_add_vm_gtest target)
 	endif()
 	set(out "${CMAKE_CURRENT_BINARY_DIR}/vm-results/${arg_NAME}")
 	set(extra)
-	foreach(key TIMEOUT MEM)
+	foreach(key TIMEOUT MEM CMA)
 		if(arg_${key})
 			list(APPEND extra ${key} ${arg_${key}})
 		endif()

@@ -274,6 +274,23 @@ size_t Swapchain::numAllocated() const
 			     [](const auto &s) { return s->buffer_.isValid(); });
 }
 
+std::vector<Swapchain::SourceCount> Swapchain::sources() const
+{
+	std::vector<SourceCount> counts;
+	for (const auto &slot : slots_) {
+		if (!slot->buffer_.isValid())
+			continue;
+		const std::string &source = slot->buffer_.source();
+		auto it = std::find_if(counts.begin(), counts.end(),
+				       [&](const SourceCount &c) { return c.source == source; });
+		if (it == counts.end())
+			counts.push_back({ source, 1 });
+		else
+			it->buffers++;
+	}
+	return counts;
+}
+
 size_t Swapchain::numInUse() const
 {
 	return std::count_if(slots_.begin(), slots_.end(), [](const auto &s) {

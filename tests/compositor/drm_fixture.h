@@ -10,7 +10,10 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
+#include <initializer_list>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 #include <unistd.h>
@@ -21,6 +24,7 @@
 
 #include "backend/drm/drm_backend.h"
 #include "dmabuf_buffer.h"
+#include "log.h"
 #include "presentation_record.h"
 #include "seat_daemons.h"
 #include "server_runner.h"
@@ -39,17 +43,19 @@ constexpr uint32_t kBlue = 0xff0000ffu;
 constexpr uint32_t kBlack = 0xff000000u;
 
 /* device: the KMS node; empty: the first with a connector. */
-inline comp::ServerConfig drmConfig(bool requiresContiguous = false, const std::string &device = {})
+inline comp::ServerConfig drmConfig(bool requiresContiguous = false, const std::string &device = {},
+				    uint32_t width = kWidth, uint32_t height = kHeight)
 {
 	comp::ServerConfig config = ServerRunner::realClockConfig();
 	config.headless.scanoutRequiresContiguous = requiresContiguous;
-	config.createBackend = [requiresContiguous, device](wl_event_loop *loop, bufmgr::BufferManager &manager,
+	config.createBackend = [requiresContiguous, device, width,
+				height](wl_event_loop *loop, bufmgr::BufferManager &manager,
 						    const comp::ServerConfig &,
 						    comp::HeadlessBackend::BufferDropHook dropHook) {
 		comp::DrmConfig drm;
 		drm.device = device;
-		drm.width = kWidth;
-		drm.height = kHeight;
+		drm.width = width;
+		drm.height = height;
 		drm.scanoutRequiresContiguous = requiresContiguous;
 		return std::make_unique<comp::DrmBackend>(loop, manager, drm, std::move(dropHook));
 	};
@@ -130,6 +136,50 @@ inline std::string cmaHeapPath()
 	return {};
 }
 
+/* Keeps what the compositor logs, for the test to look through. */
+class LogRecord
+{
+public:
+	LogRecord()
+	{
+		comp::setLogSink([this](comp::LogLevel, std::string_view line) {
+			std::lock_guard lock(mutex_);
+			lines_.emplace_back(line);
+		});
+	}
+	~LogRecord() { comp::setLogSink(nullptr); }
+
+	size_t count(const std::string &text) const
+	{
+		std::lock_guard lock(mutex_);
+		return size_t(std::count_if(lines_.begin(), lines_.end(), [&](const std::string &l) {
+			return l.find(text) != std::string::npos;
+		}));
+	}
+	/* Whether one line holds every word. */
+	bool has(std::initializer_list<std::string> words) const
+	{
+		std::lock_guard lock(mutex_);
+		return std::any_of(lines_.begin(), lines_.end(), [&](const std::string &line) {
+			return std::all_of(words.begin(), words.end(), [&](const std::string &w) {
+				return line.find(w) != std::string::npos;
+			});
+		});
+	}
+	std::string all() const
+	{
+		std::lock_guard lock(mutex_);
+		std::string text;
+		for (const std::string &line : lines_)
+			text += line + "\n";
+		return text;
+	}
+
+private:
+	mutable std::mutex mutex_;
+	std::vector<std::string> lines_;
+};
+
 class DrmBackendTest : public testing::Test
 {
 protected:
@@ -141,12 +191,18 @@ protected:
 
 	void start(bool requiresContiguous = false, const std::string &device = {})
 	{
+		startWithMode(kWidth, kHeight, requiresContiguous, device);
+	}
+
+	void startWithMode(uint32_t width, uint32_t height, bool requiresContiguous = false,
+			   const std::string &device = {})
+	{
 		/* libseat's own builtin seatd would fork this threaded process. */
 		if (!seatd) {
 			seatd = std::make_unique<Seatd>();
 			ASSERT_TRUE(seatd->ok()) << seatd->error();
 		}
-		server = std::make_unique<ServerRunner>(drmConfig(requiresContiguous, device));
+		server = std::make_unique<ServerRunner>(drmConfig(requiresContiguous, device, width, height));
 		ASSERT_TRUE(server->ok()) << server->error();
 		client = std::make_unique<TestClient>(server->socket());
 	}

@@ -72,40 +72,6 @@ bool activateVt(int vt)
 	return tty && ioctl(tty.get(), VT_ACTIVATE, vt) == 0;
 }
 
-/* Keeps what the compositor logs, for the test to look through. */
-class LogRecord
-{
-public:
-	LogRecord()
-	{
-		comp::setLogSink([this](comp::LogLevel, std::string_view line) {
-			std::lock_guard lock(mutex_);
-			lines_.emplace_back(line);
-		});
-	}
-	~LogRecord() { comp::setLogSink(nullptr); }
-
-	size_t count(const std::string &text) const
-	{
-		std::lock_guard lock(mutex_);
-		return size_t(std::count_if(lines_.begin(), lines_.end(), [&](const std::string &l) {
-			return l.find(text) != std::string::npos;
-		}));
-	}
-	std::string all() const
-	{
-		std::lock_guard lock(mutex_);
-		std::string text;
-		for (const std::string &line : lines_)
-			text += line + "\n";
-		return text;
-	}
-
-private:
-	mutable std::mutex mutex_;
-	std::vector<std::string> lines_;
-};
-
 class DrmSessionTest : public DrmBackendTest
 {
 protected:

@@ -181,6 +181,28 @@ TEST_F(SwapchainTest, ReserveAllocatesEverySlotNow)
 	EXPECT_EQ(allocations_, 3);
 }
 
+/* A fallback mid-reserve: the slots say which memory each buffer is in. */
+TEST_F(SwapchainTest, SourcesCountTheBuffersInEachMemory)
+{
+	int calls = 0;
+	auto r = Swapchain::create(config(3), [&](const AllocationRequest &req) -> Result<Buffer> {
+		Buffer buffer = makeMemfdImage(req);
+		if (calls++ == 0)
+			return buffer;
+		Buffer::Description desc = buffer.description();
+		desc.source = "gbm:/dev/dri/card1";
+		std::vector<BufferPlane> planes(buffer.planes().begin(), buffer.planes().end());
+		return Buffer(std::move(desc), std::move(planes));
+	});
+	ASSERT_TRUE(r);
+	auto swapchain = std::move(*r);
+	EXPECT_TRUE(swapchain->sources().empty()) << "nothing allocated yet";
+	ASSERT_TRUE(swapchain->reserve());
+	const std::vector<Swapchain::SourceCount> expected{ { "memfd", 1 },
+							    { "gbm:/dev/dri/card1", 2 } };
+	EXPECT_EQ(swapchain->sources(), expected);
+}
+
 TEST_F(SwapchainTest, ReserveFailureNamesTheSlotAndKeepsTheRest)
 {
 	auto r = Swapchain::create(config(3), [&](const AllocationRequest &req) -> Result<Buffer> {

@@ -154,6 +154,17 @@ public:
 
 	size_t numSlots() const { return slots_.size(); }
 	size_t numAllocated() const;	/* slots with a buffer */
+	/*
+	 * Where the slots' buffers are (Buffer::source()), each source once
+	 * in slot order with how many it holds: a fallback can leave them
+	 * in more than one kind of memory.
+	 */
+	struct SourceCount {
+		std::string source;
+		size_t buffers = 0;
+		bool operator==(const SourceCount &) const = default;
+	};
+	std::vector<SourceCount> sources() const;
 	size_t numInUse() const;	/* acquired or submitted */
 
 private:

@@ -365,7 +365,7 @@ Result<void> DrmOutput::init(wl_event_loop *loop, const drmModeModeInfo &mode, u
 		 (cursor_.id() ? ", cursor plane " + std::to_string(cursor_.id()) : std::string())
 			 .c_str(),
 		 writeback_ ? ", writeback connector" : "", swapchain_->numAllocated(),
-		 bufferSource_.c_str());
+		 bufferSource().c_str());
 	return {};
 }
 
@@ -382,7 +382,6 @@ Result<void> DrmOutput::allocateSwapchain()
 	 * Never from memory the display was found to refuse, unless it
 	 * refused every kind: then the probe is not to be trusted.
 	 */
-	bufferSources_.clear();
 	bufmgr::Constraints constraints = backend_.scanoutConstraints(&ScanoutProbe::primary, "primary");
 	const auto &probes = backend_.scanoutProbes();
 	if (!constraints.refused.empty() &&
@@ -398,12 +397,7 @@ Result<void> DrmOutput::allocateSwapchain()
 		auto pooled = manager.allocatePooled(request, constraints);
 		if (!pooled)
 			return bufmgr::unexpected(std::move(pooled).error());
-		bufmgr::Buffer buffer = pooled->release();
-		bufferSource_ = buffer.source();
-		if (std::find(bufferSources_.begin(), bufferSources_.end(), bufferSource_) ==
-		    bufferSources_.end())
-			bufferSources_.push_back(bufferSource_);
-		return buffer;
+		return pooled->release();
 	};
 	auto swapchain = createOutputSwapchain(backend_, config, allocate);
 	if (!swapchain)
@@ -419,10 +413,11 @@ Result<void> DrmOutput::applyScanoutProbe()
 	const bufmgr::Constraints primary =
 		backend_.scanoutConstraints(&ScanoutProbe::primary, "primary");
 	/* Any slot may have come from refused memory, where an allocation fell back. */
+	const std::vector<bufmgr::Swapchain::SourceCount> sources = swapchain_->sources();
 	std::vector<const bufmgr::SkippedSource *> refused;
 	for (const bufmgr::SkippedSource &r : primary.refused)
-		if (std::find(bufferSources_.begin(), bufferSources_.end(), r.source) !=
-		    bufferSources_.end())
+		if (std::any_of(sources.begin(), sources.end(),
+				[&](const auto &s) { return s.source == r.source; }))
 			refused.push_back(&r);
 	if (refused.empty())
 		return {};
@@ -431,7 +426,7 @@ Result<void> DrmOutput::applyScanoutProbe()
 	for (const bufmgr::SkippedSource *r : refused) {
 		LOG_WARNING("%s: %s: %s; %zu scanout buffers from %s instead", name_.c_str(),
 			    r->source.c_str(), r->why.c_str(), swapchain_->numAllocated(),
-			    bufferSource_.c_str());
+			    bufferSource().c_str());
 		/* The old buffers went to the pool: no display here shows them, so free them. */
 		backend_.bufferManager().pool().trimSource(r->source);
 	}
@@ -877,6 +872,19 @@ void DrmOutput::forgetScanoutVerdicts()
 		if (!entry.flipsRefused)
 			entry.accepted.reset();
 	layerVerdicts_.clear();
+}
+
+std::string DrmOutput::bufferSource() const
+{
+	if (!swapchain_)
+		return {};
+	const std::vector<bufmgr::Swapchain::SourceCount> sources = swapchain_->sources();
+	if (sources.size() == 1)
+		return sources[0].source;
+	std::string all;
+	for (const auto &s : sources)
+		all += (all.empty() ? "" : ", ") + s.source + " (" + std::to_string(s.buffers) + ")";
+	return all;
 }
 
 kms::Framebuffer *DrmOutput::slotFramebuffer(bufmgr::SwapchainSlot &slot)

@@ -156,7 +156,12 @@ public:
 	const std::vector<FormatModifier> &primaryFormats() const { return primaryFormats_; }
 	/* What any client plane takes: an overlay candidate's scanout tranche. */
 	std::vector<FormatModifier> clientPlaneFormats() const;
-	const std::string &bufferSource() const { return bufferSource_; }
+	/*
+	 * The memory its scanout buffers are in: "dma-heap:system", or each
+	 * source with its count where a fallback mixed them
+	 * ("dma-heap:default_cma_region (1), gbm:/dev/dri/card1 (2)").
+	 */
+	std::string bufferSource() const;
 	/* Why the last client buffer offered was not scanned out ("" if it was). */
 	const std::string &lastRefusal() const { return lastRefusal_; }
 
@@ -251,9 +256,6 @@ private:
 	bool connected_ = true;
 
 	std::unique_ptr<bufmgr::Swapchain> swapchain_;
-	std::string bufferSource_;
-	/* Every source the swapchain's buffers came from. */
-	std::vector<std::string> bufferSources_;
 	/* On screen, and committed but not yet flipped to. */
 	bufmgr::SwapchainSlot *front_ = nullptr;
 	bufmgr::SwapchainSlot *pending_ = nullptr;
