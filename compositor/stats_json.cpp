@@ -147,6 +147,8 @@ void writeBackend(bufmgr::JsonWriter &json, Server &server)
 		json.field("image_plane_buffers", stats.imagePlaneBuffers);
 		json.field("client_planes", stats.clientPlanes);
 		json.field("client_planes_shown", stats.clientPlanesShown);
+		json.field("damage_clip_commits", stats.damageClipCommits);
+		json.field("damage_clip_rects", stats.damageClipRects);
 		json.field("seat", drm->seatName());
 		json.field("session_active", drm->active());
 		json.key("input_devices");

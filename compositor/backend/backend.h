@@ -103,6 +103,12 @@ struct OutputState {
 	ClientBuffer::Lock scanout;
 	std::vector<PlaneLayer> layers;
 	bool keepPrimary = false;
+	/*
+	 * What the primary plane's new buffer changes of what it shows now
+	 * (output pixels), for displays that send only that on (USB, SPI
+	 * and virtual ones, through FB_DAMAGE_CLIPS); none: all of it.
+	 */
+	std::optional<std::vector<Rect>> primaryDamage;
 };
 
 /*

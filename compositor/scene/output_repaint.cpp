@@ -281,6 +281,7 @@ void OutputRepaint::resized()
 {
 	damage_ = OutputDamage(output_.mode().width, output_.mode().height);
 	damage_.addWhole();
+	primaryKnown_ = false;
 	/* The buffers the overlay was drawn into are gone; new ones may reuse their addresses. */
 	overlayInBuffers_.clear();
 	setRepaintNeeded();
@@ -580,6 +581,12 @@ Result<void> OutputRepaint::scanOut(const OutputScene &scene, const SceneElement
 {
 	OutputState state;
 	state.scanout = ClientBuffer::Lock(candidate.buffer->shared_from_this());
+	/* The same surface's last buffer is on screen: the new one changes its damage. */
+	if (primaryKnown_ && scannedOut_ == candidate.surface->id() && !candidate.damage.empty()) {
+		PixelRegion changed = candidate.damage;
+		changed.simplify(kMaxRepaintRects);
+		state.primaryDamage = changed.rects();
+	}
 	if (const std::shared_ptr<ClientAccount> &account = candidate.surface->account())
 		account->scannedOutFrames++;
 	places_.clear();
@@ -601,6 +608,7 @@ Result<void> OutputRepaint::scanOut(const OutputScene &scene, const SceneElement
 		frameNotShown();
 		return result;
 	}
+	primaryKnown_ = true;
 	frameShown();
 	scannedOut_ = surface;
 	layersShown_.clear();
@@ -688,17 +696,24 @@ Result<void> OutputRepaint::compose(const OutputScene &scene, const OutputScene 
 	stats_.pixels += stats_.lastPixels;
 	stats_.rects += rects.size() + overlayRects.size();
 	stats_.lastRects = std::move(rects);
-	damage_.frameSubmitted();
-	rendered_ = std::move(fs);
-	scannedOut_ = 0;
 	OutputState state;
 	state.frame = **frame;
 	state.layers = std::move(layers);
+	/* After a composed frame, this one changes only what changed since. */
+	if (primaryKnown_ && !scannedOut_ && damage_.hasPending()) {
+		PixelRegion changed = damage_.pending();
+		changed.simplify(kMaxRepaintRects);
+		state.primaryDamage = changed.rects();
+	}
+	damage_.frameSubmitted();
+	rendered_ = std::move(fs);
+	scannedOut_ = 0;
 	auto committed = output_.commit(std::move(state));
 	if (!committed) {
 		frameNotShown();
 		return committed;
 	}
+	primaryKnown_ = true;
 	frameShown();
 	if (!shown.empty())
 		stats_.planeFrames++;
@@ -732,6 +747,7 @@ void OutputRepaint::frameNotShown()
 	failedFrames_++;
 	pending_ = {};
 	damage_.addWhole();
+	primaryKnown_ = false;
 	discardRendered();
 	/*
 	 * Not at once, even if the clients commit again at once: a refusal

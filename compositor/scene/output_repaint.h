@@ -252,6 +252,11 @@ private:
 	std::unique_ptr<FrameState> displayed_;
 	/* Surface::id() of the surface whose buffer is on screen; 0: composed. */
 	uint64_t scannedOut_ = 0;
+	/*
+	 * The last primary commit went through, so the primary shows what
+	 * scannedOut_ says: the next frame can name what it changes of it.
+	 */
+	bool primaryKnown_ = false;
 	/* Client buffers on overlay planes now, bottom to top. */
 	std::vector<LayerShown> layersShown_;
 	std::vector<SurfacePlace> places_;

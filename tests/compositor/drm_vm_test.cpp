@@ -17,6 +17,9 @@
 #include <mutex>
 
 #include <drm_fourcc.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <xf86drm.h>
 
 #include <bufmgr/allocators.h>
 #include <bufmgr/heap.h>
@@ -191,17 +194,78 @@ TEST_F(DrmBackendTest, CmaTakenAtStartScanoutFallsBackAndSaysSo)
 	EXPECT_EQ(shot.at(64, 10), kBlack);
 }
 
+/* The card node (cardN) whose kernel driver is driver; "" if none. */
+std::string cardOf(std::string_view driver)
+{
+	for (int i = 0; i < 16; i++) {
+		const std::string card = "card" + std::to_string(i);
+		bufmgr::UniqueFd fd(open(("/dev/dri/" + card).c_str(), O_RDWR | O_CLOEXEC));
+		if (!fd)
+			continue;
+		drmVersionPtr version = drmGetVersion(fd.get());
+		const bool found = version && std::string_view(version->name) == driver;
+		drmFreeVersion(version);
+		if (found)
+			return card;
+	}
+	return {};
+}
+
+/* What the display shows: the first width x height pixels of its video memory (PCI BAR 0). */
+std::optional<comp::Screenshot> readVram(const std::string &resource, uint32_t width, uint32_t height)
+{
+	bufmgr::UniqueFd fd(open(resource.c_str(), O_RDONLY | O_CLOEXEC));
+	if (!fd)
+		return std::nullopt;
+	const size_t size = size_t(width) * height * 4;
+	void *map = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd.get(), 0);
+	if (map == MAP_FAILED)
+		return std::nullopt;
+	comp::Screenshot shot;
+	shot.width = width;
+	shot.height = height;
+	shot.pixels.resize(size_t(width) * height);
+	const auto *vram = static_cast<const volatile uint32_t *>(map);
+	for (size_t i = 0; i < shot.pixels.size(); i++)
+		shot.pixels[i] = vram[i] | 0xff000000u;
+	munmap(map, size);
+	return shot;
+}
+
+/* Pixels of the screen as a test expects them, and how many of shot's differ. */
+struct ExpectedScreen {
+	std::vector<uint32_t> pixels = std::vector<uint32_t>(size_t(kWidth) * kHeight, kBlack);
+
+	void fill(int32_t x, int32_t y, int32_t w, int32_t h, uint32_t colour)
+	{
+		for (int32_t row = y; row < y + h; row++)
+			for (int32_t col = x; col < x + w; col++)
+				pixels[size_t(row) * kWidth + col] = colour;
+	}
+	/* "" when they match; else the first pixel that does not. */
+	std::string differences(const comp::Screenshot &shot) const
+	{
+		for (uint32_t y = 0; y < kHeight; y++)
+			for (uint32_t x = 0; x < kWidth; x++)
+				if (shot.at(x, y) != pixels[size_t(y) * kWidth + x])
+					return "at (" + std::to_string(x) + ", " + std::to_string(y) +
+					       "): " + std::to_string(shot.at(x, y)) + " instead of " +
+					       std::to_string(pixels[size_t(y) * kWidth + x]);
+		return {};
+	}
+};
+
 /*
  * A CMA area too small for the output's buffers, as on a board whose
  * device tree reserves too little (the VM booted with cma=4M: the entry
- * compositor_small_cma_vm_test): what CMA cannot hold comes from the
+ * compositor_board_vm_tests): what CMA cannot hold comes from the
  * next source, the log and the stats say which memory each buffer is
  * in, and frames reach the display.
  */
 TEST_F(DrmBackendTest, SmallCmaAreaScanoutFallsBackAndSaysSo)
 {
 	if (!getenv("HEAPCOMP_SMALL_CMA"))
-		GTEST_SKIP() << "needs a VM booted with a small CMA area (compositor_small_cma_vm_test)";
+		GTEST_SKIP() << "needs a VM booted with a small CMA area (compositor_board_vm_tests)";
 	const std::string cma = cmaHeapPath();
 	ASSERT_FALSE(cma.empty()) << "no CMA heap";
 	const std::string heap = cma.substr(cma.rfind('/') + 1);
@@ -221,7 +285,8 @@ TEST_F(DrmBackendTest, SmallCmaAreaScanoutFallsBackAndSaysSo)
 	bool fellBack = false;
 	{
 		LogRecord log;
-		startWithMode(width, height);
+		/* VKMS, whose writeback shows what it scans out. */
+		startWithMode(width, height, false, "/dev/dri/" + cardOf("vkms"));
 		all = log.all();
 		fellBack = log.has({ heap, std::to_string(frameBytes) + " B", "ENOMEM",
 				     "falling back to" });
@@ -259,6 +324,104 @@ TEST_F(DrmBackendTest, SmallCmaAreaScanoutFallsBackAndSaysSo)
 		EXPECT_EQ(shot.at(1, 1), colour);
 		EXPECT_EQ(shot.at(64, 10), kBlack);
 	}
+}
+
+/*
+ * heapcomp on the VM's PCI display (bochs), which copies each frame
+ * into its video memory as USB and SPI panels do: what it shows is read
+ * back from there.
+ */
+class PciDisplayTest : public DrmBackendTest
+{
+protected:
+	void SetUp() override
+	{
+		DrmBackendTest::SetUp();
+		if (IsSkipped() || HasFatalFailure())
+			return;
+		if (!getenv("HEAPCOMP_VM_PCI_DISPLAY"))
+			GTEST_SKIP() << "needs the VM's PCI display (compositor_board_vm_tests)";
+		const std::string card = cardOf("bochs-drm");
+		ASSERT_NE(card, "") << "no bochs-drm card";
+		/* The PCI BAR its frames are copied to. */
+		vram = "/sys/class/drm/" + card + "/device/resource0";
+		ASSERT_NO_FATAL_FAILURE(start(false, "/dev/dri/" + card));
+	}
+
+	std::string vram;
+};
+
+/*
+ * Told what changed (FB_DAMAGE_CLIPS), the display copies only that:
+ * its memory still matches the frames, pixel for pixel, as a window
+ * changes and moves.
+ */
+TEST_F(PciDisplayTest, CopiesOnlyWhatChanged)
+{
+	Window window(*client, "window");
+	ASSERT_TRUE(window.waitConfigure());
+	window.ack();
+	ShmBuffer buffer(client->shm, 64, 48);
+	buffer.fill(kGreen);
+	ASSERT_TRUE(presentAndRecord(*client, window.surface(), buffer.buffer()).presented);
+	const comp::DrmStats before = drmStats();
+
+	/* A patch at a time, then the window moved: each frame names its change. */
+	ExpectedScreen screen;
+	screen.fill(0, 0, 64, 48, kGreen);
+	const uint32_t colours[] = { kRed, kBlue, kRed };
+	for (int i = 0; i < 3; i++) {
+		buffer.fillRect(8 * i, 8, 8, 8, colours[i]);
+		screen.fill(8 * i, 8, 8, 8, colours[i]);
+		wl_surface_attach(window.surface(), buffer.buffer(), 0, 0);
+		wl_surface_damage_buffer(window.surface(), 8 * i, 8, 8, 8);
+		ASSERT_TRUE(presentAndRecord(*client, window.surface(), nullptr).presented);
+		std::optional<comp::Screenshot> shot = readVram(vram, kWidth, kHeight);
+		ASSERT_TRUE(shot) << "cannot map " << vram << ": " << strerror(errno);
+		EXPECT_EQ(screen.differences(*shot), "") << "after patch " << i;
+	}
+	server->run([](comp::Server &s) { s.findView("window")->setPosition(300, 200); });
+	ASSERT_TRUE(presentAndRecord(*client, window.surface(), nullptr).presented);
+	ExpectedScreen moved;
+	moved.fill(300, 200, 64, 48, kGreen);
+	for (int i = 0; i < 3; i++)
+		moved.fill(300 + 8 * i, 208, 8, 8, colours[i]);
+	std::optional<comp::Screenshot> shot = readVram(vram, kWidth, kHeight);
+	ASSERT_TRUE(shot);
+	EXPECT_EQ(moved.differences(*shot), "") << "after the move";
+
+	const comp::DrmStats after = drmStats();
+	EXPECT_GE(after.damageClipCommits - before.damageClipCommits, 4u);
+	EXPECT_GE(after.damageClipRects - before.damageClipRects, 5u);
+}
+
+/*
+ * A fullscreen client's buffers scanned out: the
+ * next one's damage is all the display copies. This client's new
+ * buffer differs everywhere but says it changed one square, so the
+ * display shows the old buffer with the new square.
+ */
+TEST_F(PciDisplayTest, CopiesOnlyTheDamageOfAScannedOutBuffer)
+{
+	Fullscreen f = showFullscreen(true);
+	ASSERT_TRUE(f.first.zeroCopy()) << "composed: " << lastRefusal();
+	ASSERT_TRUE(fill(f.spare, kGreen, kGreen));
+	const comp::DrmStats before = drmStats();
+
+	wl_surface_attach(f.surface(), f.wlSpare, 0, 0);
+	wl_surface_damage_buffer(f.surface(), 100, 100, 16, 16);
+	PresentationRecord record = presentAndRecord(*client, f.surface(), nullptr);
+	ASSERT_TRUE(record.presented);
+	EXPECT_TRUE(record.zeroCopy()) << "composed: " << lastRefusal();
+	EXPECT_EQ(drmStats().damageClipCommits - before.damageClipCommits, 1u);
+
+	ExpectedScreen screen;
+	screen.fill(0, 0, kWidth, kHeight / 2, kRed);
+	screen.fill(0, kHeight / 2, kWidth, kHeight / 2, kBlue);
+	screen.fill(100, 100, 16, 16, kGreen);
+	std::optional<comp::Screenshot> shot = readVram(vram, kWidth, kHeight);
+	ASSERT_TRUE(shot) << "cannot map " << vram << ": " << strerror(errno);
+	EXPECT_EQ(screen.differences(*shot), "");
 }
 
 /* Steady state: no framebuffer, test commit or allocation per frame. */

@@ -903,8 +903,28 @@ kms::Framebuffer *DrmOutput::slotFramebuffer(bufmgr::SwapchainSlot &slot)
 	return raw;
 }
 
+uint32_t DrmOutput::damageClipsBlob(const std::vector<Rect> &damage, size_t *count) const
+{
+	/* The kernel refuses clips outside the framebuffer, or empty ones. */
+	const Rect screen{ 0, 0, int32_t(mode_.width), int32_t(mode_.height) };
+	std::vector<drm_mode_rect> clips;
+	for (const Rect &r : damage) {
+		const Rect c = intersect(r, screen);
+		if (!c.isEmpty())
+			clips.push_back({ c.x, c.y, int32_t(c.right()), int32_t(c.bottom()) });
+	}
+	uint32_t blob = 0;
+	if (clips.empty() ||
+	    drmModeCreatePropertyBlob(backend_.fd(), clips.data(), clips.size() * sizeof(clips[0]),
+				      &blob) < 0)
+		return 0;
+	*count = clips.size();
+	return blob;
+}
+
 Result<void> DrmOutput::commitFb(uint32_t fbId, int inFence, const char *what,
-				 const std::vector<LayerFb> &layers)
+				 const std::vector<LayerFb> &layers,
+				 const std::optional<std::vector<Rect>> &damage)
 {
 	kms::AtomicRequest req;
 	uint32_t flags = DRM_MODE_ATOMIC_NONBLOCK | DRM_MODE_PAGE_FLIP_EVENT;
@@ -913,6 +933,17 @@ Result<void> DrmOutput::commitFb(uint32_t fbId, int inFence, const char *what,
 		flags |= DRM_MODE_ATOMIC_ALLOW_MODESET;
 	}
 	addPlane(req, fbId, inFence);
+	/*
+	 * Displays that send each frame on (USB, SPI, virtual) send only
+	 * what changed. Not after a modeset or a restate: what the display
+	 * holds then is not the last frame.
+	 */
+	uint32_t clipsBlob = 0;
+	size_t clips = 0;
+	if (damage && modesetDone_ && !restatePlanes_ && primaryProps_.has("FB_DAMAGE_CLIPS"))
+		clipsBlob = damageClipsBlob(*damage, &clips);
+	if (clipsBlob)
+		req.set(primary_, primaryProps_, "FB_DAMAGE_CLIPS", clipsBlob);
 	addClientPlanes(req, layers);
 	for (const ImagePlane *plane : { &overlay_, &cursor_ })
 		if (plane->id())
@@ -926,6 +957,9 @@ Result<void> DrmOutput::commitFb(uint32_t fbId, int inFence, const char *what,
 			uint64_t(reinterpret_cast<uintptr_t>(&outFence)));
 	}
 	auto ret = req.commit(backend_.fd(), flags, &eventTarget_, name_ + ": " + what + " commit");
+	/* The commit holds its own reference. */
+	if (clipsBlob)
+		drmModeDestroyPropertyBlob(backend_.fd(), clipsBlob);
 	if (!ret) {
 		backend_.stats_.commitFailures++;
 		/*
@@ -941,6 +975,10 @@ Result<void> DrmOutput::commitFb(uint32_t fbId, int inFence, const char *what,
 		return ret;
 	}
 	backend_.stats_.commits++;
+	if (clipsBlob) {
+		backend_.stats_.damageClipCommits++;
+		backend_.stats_.damageClipRects += clips;
+	}
 	if (!modesetDone_)
 		LOG_INFO("%s: mode set, %s", name_.c_str(), describeMode(modeInfo_).c_str());
 	modesetDone_ = true;
@@ -1021,7 +1059,7 @@ Result<void> DrmOutput::commit(OutputState state)
 
 	if (state.scanout) {
 		DrmBackend::ClientFb *entry = backend_.clientFramebuffer(*state.scanout.get());
-		if (auto ret = commitFb(entry->fb->id(), -1, "scanout", {}); !ret) {
+		if (auto ret = commitFb(entry->fb->id(), -1, "scanout", {}, state.primaryDamage); !ret) {
 			if (!planesChange)
 				backend_.scanoutRefused(*entry, ret.error(), name_);
 			return ret;
@@ -1043,7 +1081,8 @@ Result<void> DrmOutput::commit(OutputState state)
 		kms::Framebuffer *fb = slotFramebuffer(*slot);
 		if (!fb)
 			return fail(bufmgr::makeError(EINVAL, name_ + ": output buffer has no framebuffer"));
-		if (auto ret = commitFb(fb->id(), state.frame->renderDone.get(), "frame", layerFbs);
+		if (auto ret = commitFb(fb->id(), state.frame->renderDone.get(), "frame", layerFbs,
+					state.primaryDamage);
 		    !ret) {
 			blameLayers(ret.error());
 			return fail(std::move(ret).error());

@@ -65,6 +65,9 @@ struct DrmStats {
 	uint64_t imagePlaneBuffers = 0;	/* scanout buffers the overlay and cursor planes hold */
 	uint64_t clientPlanes = 0;	/* overlay planes the outputs may put client buffers on */
 	uint64_t clientPlanesShown = 0;	/* of them, showing a client buffer now */
+	/* Flips whose primary plane named its damage (FB_DAMAGE_CLIPS), and the rects named. */
+	uint64_t damageClipCommits = 0;
+	uint64_t damageClipRects = 0;
 };
 
 class DrmBackend;
@@ -193,8 +196,12 @@ private:
 	bool imagePlanesPending() const { return overlay_.changePending() || cursor_.changePending(); }
 	/* Where plane went on or off: cached scanout verdicts no longer hold. */
 	void checkToggled(ImagePlane &plane);
+	/* damage: what fbId changes of the primary plane's last (OutputState::primaryDamage). */
 	Result<void> commitFb(uint32_t fbId, int inFence, const char *what,
-			      const std::vector<LayerFb> &layers);
+			      const std::vector<LayerFb> &layers,
+			      const std::optional<std::vector<Rect>> &damage = std::nullopt);
+	/* A FB_DAMAGE_CLIPS blob of damage inside the mode, and its rects; 0 if none could be made. */
+	uint32_t damageClipsBlob(const std::vector<Rect> &damage, size_t *count) const;
 	/* ofBuffer: the buffer's format, modifier or memory (another buffer could go). */
 	void refused(std::string why, bool ofBuffer = false) const;
 	kms::Framebuffer *slotFramebuffer(bufmgr::SwapchainSlot &slot);
