@@ -106,7 +106,8 @@ struct OutputState {
 	/*
 	 * What the primary plane's new buffer changes of what it shows now
 	 * (output pixels), for displays that send only that on (USB, SPI
-	 * and virtual ones, through FB_DAMAGE_CLIPS); none: all of it.
+	 * and virtual ones, through FB_DAMAGE_CLIPS); none, or an empty
+	 * list: all of it.
 	 */
 	std::optional<std::vector<Rect>> primaryDamage;
 };

@@ -538,11 +538,25 @@ void OutputRepaint::planesChange(const std::vector<LayerShown> &next)
 
 void OutputRepaint::surfaceDamaged(uint64_t surface, const PixelRegion &region)
 {
+	/*
+	 * An output that does not repaint (its session away, its display
+	 * unplugged) would keep an entry per surface damaged meanwhile:
+	 * past a bound, it draws everything instead.
+	 */
+	constexpr size_t kMaxDamagedSurfaces = 256;
+	if (surfaceDamage_.size() >= kMaxDamagedSurfaces && !surfaceDamage_.contains(surface)) {
+		damage_.addWhole();
+		return;
+	}
 	surfaceDamage_[surface].add(region);
 }
 
 void OutputRepaint::takeSurfaceDamage(OutputScene &scene)
 {
+	std::erase_if(untextured_, [&](uint64_t id) {
+		return std::none_of(scene.elements.begin(), scene.elements.end(),
+				    [id](const SceneElement &e) { return e.surface->id() == id; });
+	});
 	if (surfaceDamage_.empty())
 		return;
 	for (SceneElement &e : scene.elements) {
@@ -566,7 +580,9 @@ void OutputRepaint::addElementDamage(const OutputScene &drawn)
 			shows.subtract(hidden);
 			damage_.add(shows);
 		}
-		hidden.add(e.opaqueRegion);
+		/* drawScene() draws what is below one it has no texture for. */
+		if (!untextured_.contains(e.surface->id()))
+			hidden.add(e.opaqueRegion);
 	}
 }
 
@@ -660,6 +676,8 @@ Result<void> OutputRepaint::compose(const OutputScene &scene, const OutputScene 
 		 */
 		for (const LayerShown &layer : shown)
 			damage_.add(layer.destination);
+		/* The surfaces' damage is in damage_ now: a scanned-out buffer's alone says too little. */
+		primaryKnown_ = false;
 		output_.scheduleFrame();
 		return {};
 	}
@@ -706,6 +724,11 @@ Result<void> OutputRepaint::compose(const OutputScene &scene, const OutputScene 
 		state.primaryDamage = changed.rects();
 	}
 	damage_.frameSubmitted();
+	for (const Rect &rect : uncovered_)
+		damage_.add(rect);
+	if (!uncovered_.empty())
+		setRepaintNeeded();
+	uncovered_.clear();
 	rendered_ = std::move(fs);
 	scannedOut_ = 0;
 	auto committed = output_.commit(std::move(state));
@@ -859,8 +882,13 @@ Result<PassCompletion> OutputRepaint::drawScene(const OutputScene &scene,
 		const std::optional<Rect> shown = shownBufferRect(e, outputRect);
 		parts[i] = e.surface->updateTexture(shown ? &*shown : nullptr);
 		/* An element without a texture covers nothing: what is below it is drawn there. */
-		if (!parts[i])
+		if (!parts[i]) {
+			/* Changes below it were left out as hidden (addElementDamage()): all of it is drawn next. */
+			if (!e.opaqueRegion.empty() && untextured_.insert(e.surface->id()).second)
+				uncovered_.push_back(e.destination);
 			continue;
+		}
+		untextured_.erase(e.surface->id());
 		visible[i] = PixelRegion(e.destination);
 		visible[i].subtract(covered);
 		covered.add(e.opaqueRegion);

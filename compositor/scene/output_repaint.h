@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -255,6 +256,8 @@ private:
 	/*
 	 * The last primary commit went through, so the primary shows what
 	 * scannedOut_ says: the next frame can name what it changes of it.
+	 * Any repaint that takes the surfaces' damage and does not commit
+	 * the primary clears it.
 	 */
 	bool primaryKnown_ = false;
 	/* Client buffers on overlay planes now, bottom to top. */
@@ -263,6 +266,10 @@ private:
 	OutputDamage damage_;
 	/* Surface::id() to what its commits damaged since the last frame. */
 	std::unordered_map<uint64_t, PixelRegion> surfaceDamage_;
+	/* Surfaces drawScene() had no texture for: they hide nothing. */
+	std::set<uint64_t> untextured_;
+	/* Where such a surface was found, to draw again in the next frame. */
+	std::vector<Rect> uncovered_;
 	RepaintStats stats_;
 
 	FrameTimeline timeline_;
