@@ -826,7 +826,7 @@ void PixmanPass::drawTexture(const RenderItem &item, const SourceBox &box,
 	/* An opaque item's pixels are read through a format without alpha: copied, not blended. */
 	const pixman_format_code_t format = item.opaque && !mask ? withoutAlpha(texture.format())
 								 : texture.format();
-	const pixman_op_t op = PIXMAN_FORMAT_A(format) || mask ? PIXMAN_OP_OVER : PIXMAN_OP_SRC;
+	const pixman_op_t op = PIXMAN_FORMAT_A(format) != 0 || mask ? PIXMAN_OP_OVER : PIXMAN_OP_SRC;
 
 	/* 1:1 on whole pixels copies exactly; anything else is filtered. */
 	const bool swap = swapsAxes(item.transform);

@@ -392,7 +392,7 @@ Result<void> DrmOutput::allocateSwapchain()
 			    name_.c_str());
 		constraints = {};
 	}
-	auto allocate = [this, &manager, constraints](const bufmgr::AllocationRequest &request)
+	auto allocate = [&manager, constraints](const bufmgr::AllocationRequest &request)
 		-> Result<bufmgr::Buffer> {
 		auto pooled = manager.allocatePooled(request, constraints);
 		if (!pooled)
