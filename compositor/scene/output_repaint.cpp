@@ -707,6 +707,7 @@ Result<void> OutputRepaint::compose(const OutputScene &scene, const OutputScene 
 
 	if (overlayDrawn.generation)
 		overlayInBuffers_[(*frame)->target] = overlayDrawn;
+	overlayDrawn_ = overlayDrawn.rect;
 	stats_.rendered++;
 	pending_.kind = FrameKind::Composed;
 	stats_.lastBufferAge = (*frame)->bufferAge;
@@ -828,7 +829,6 @@ Result<PassCompletion> OutputRepaint::drawFrame(const OutputScene &scene,
 	const OverlayLayer *overlay = server_.overlayFor(*this);
 	if (!overlay || !overlay->visible() || overlayOnPlane_)
 		overlay = nullptr;
-	overlayDrawn_ = {};
 	/* An opaque overlay alone needs no scene pass. */
 	Result<PassCompletion> done = PassCompletion{};
 	if (!damage.empty() || overlayDamage.empty())
@@ -943,7 +943,6 @@ void OutputRepaint::addOverlay(RenderPass &pass, const OverlayLayer &overlay)
 	item.texture = texture;
 	item.destination = overlay.rect();
 	pass.addTexture(item);
-	overlayDrawn_ = item.destination;
 }
 
 const Texture *OutputRepaint::overlayTexture(const OverlayLayer &overlay)

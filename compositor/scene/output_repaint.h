@@ -230,7 +230,7 @@ private:
 	 * composes, and moving it draws nothing.
 	 */
 	void placeCursor(OutputScene &scene);
-	/* The overlay into pass at its place; overlayDrawn_ remembers where. */
+	/* The overlay into pass at its place. */
 	void addOverlay(RenderPass &pass, const OverlayLayer &overlay);
 	/* The overlay's texture, made or updated from its current image. */
 	const Texture *overlayTexture(const OverlayLayer &overlay);
@@ -284,7 +284,10 @@ private:
 	/* Why the cursor could not go to the plane as it is ("" if it could). */
 	const char *cursorUnfit_ = "";
 	bool cursorShown_ = false;
-	/* Where the last composed frame drew the overlay; empty: nowhere. */
+	/*
+	 * Where the last composed frame shows the overlay, drawn by it or held
+	 * from an earlier one; empty: nowhere. Hiding or moving it damages there.
+	 */
 	Rect overlayDrawn_;
 	/* Output buffers that hold the overlay, by the buffer (OutputFrame::target). */
 	std::map<const bufmgr::Buffer *, OverlayDrawn> overlayInBuffers_;

@@ -226,6 +226,42 @@ TEST_F(OverlayTest, ShowsWhatTheStatisticsSay)
 	EXPECT_EQ(runner.screenshot().at(4, 4), kRed);
 }
 
+/*
+ * Hidden after frames that kept it from earlier ones (only the window
+ * beside it changed, and the buffers held the overlay): its rectangle is
+ * background again all the same.
+ */
+TEST_F(OverlayTest, HiddenAfterFramesThatKeptItLeavesNothingBehind)
+{
+	TestClient client(runner.socket());
+	MappedWindow window(client, "beside", 64, 32, kRed);
+	ASSERT_TRUE(window.ok);
+	ASSERT_TRUE(runner.run([this](comp::Server &) { return overlay->setShown(true); }));
+	ASSERT_TRUE(runner.drawFrames(2));
+	const comp::Rect rect = overlay->rect();
+	ASSERT_GT(litPixels(rect), size_t(rect.width) * rect.height / 2);
+
+	/* Frames of the window alone, with no redraw of the overlay (2 Hz) among them. */
+	auto redraws = [this] { return runner.run([this](comp::Server &) { return overlay->redraws(); }); };
+	bool keptOnly = false;
+	for (int attempt = 0; attempt < 5 && !keptOnly; attempt++) {
+		const uint64_t before = redraws();
+		for (int i = 0; i < 3; i++)
+			ASSERT_TRUE(window.window.present(window.buffer.buffer(), 64, 32));
+		keptOnly = redraws() == before;
+	}
+	ASSERT_TRUE(keptOnly);
+	const uint64_t lastPixels =
+		runner.run([](comp::Server &server) { return server.repaintStats().lastPixels; });
+	EXPECT_LT(lastPixels, uint64_t(rect.width) * uint64_t(rect.height));
+
+	/* The frame the hiding asks for, nothing else damaged. */
+	ASSERT_TRUE(runner.run([this](comp::Server &) { return overlay->setShown(false); }));
+	ASSERT_TRUE(runner.waitFrames(1));
+	EXPECT_EQ(litPixels(rect), 0u);
+	EXPECT_EQ(runner.screenshot().at(4, 4), kRed);
+}
+
 /* The output grows, then shrinks: the overlay keeps to its top right corner at once. */
 TEST_F(OverlayTest, TakesItsPlaceAtOnceWhenTheOutputChangesSize)
 {
