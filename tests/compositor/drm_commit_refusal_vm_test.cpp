@@ -402,6 +402,71 @@ TEST_F(DrmLayerRefusalTest, RefusedLayerFlipsGoComposed)
 	EXPECT_EQ(differences(capture(), player(0)), "");
 }
 
+/*
+ * Commits that change only other planes leave the primary plane out: it
+ * shows what it showed. A display that copies each frame (USB, SPI,
+ * virtual) would copy all of a plane a commit names without damage clips.
+ */
+class DrmPrimaryLeftOutTest : public DrmPlayerTest
+{
+protected:
+	void TearDown() override { heapcomp_count_commits_naming(0); }
+
+	uint32_t primaryPlane()
+	{
+		return server->run([](comp::Server &s) {
+			return static_cast<comp::DrmBackend &>(s.backend()).drmOutputs()[0]->primaryPlane();
+		});
+	}
+};
+
+/* The overlay on its plane changes over a client scanned out: the display shows both. */
+TEST_F(DrmPrimaryLeftOutTest, OverlayChangesOverAScannedOutClient)
+{
+	const comp::Rect rect{ 400, 40, 160, 120 };
+	SolidOverlay overlay(rect, kGreen);
+	Fullscreen f;
+	ASSERT_NO_FATAL_FAILURE(showOverlayOverFullscreen(overlay, f));
+
+	heapcomp_count_commits_naming(primaryPlane());
+	for (uint32_t colour : { kBlue, 0xffffffffu }) {
+		ASSERT_NO_FATAL_FAILURE(changeOverlay([&] { overlay.fill(colour); }));
+		const comp::Screenshot shot = capture();
+		ASSERT_EQ(shot.width, kWidth);
+		EXPECT_EQ(shot.at(uint32_t(rect.x + 1), uint32_t(rect.y + 1)), colour);
+		EXPECT_EQ(shot.at(uint32_t(rect.right() - 1), uint32_t(rect.bottom() - 1)), colour);
+		EXPECT_EQ(shot.at(10, 10), kRed);
+		EXPECT_EQ(shot.at(10, kHeight - 10), kBlue);
+	}
+	/* The overlay's commits and the captures'. */
+	EXPECT_GE(heapcomp_commits_counted(), 2);
+	EXPECT_EQ(heapcomp_commits_naming_object(), 0);
+	server->run([](comp::Server &s) { s.setOverlay(nullptr); });
+}
+
+/* A video on its plane over a composed frame that stays: then the frame changes. */
+TEST_F(DrmPrimaryLeftOutTest, VideoFramesOverAComposedFrameThatStays)
+{
+	ASSERT_NO_FATAL_FAILURE(startPlayer());
+	ASSERT_TRUE(presentAndRecord(*client, video, wlFrames[0]).presented);
+	ASSERT_TRUE(presentAndRecord(*client, video, wlFrames[1]).zeroCopy()) << describePlace(kVideo);
+	const uint64_t rendered = repaintStats().rendered;
+
+	heapcomp_count_commits_naming(primaryPlane());
+	for (int i = 0; i < 4; i++)
+		ASSERT_TRUE(presentAndRecord(*client, video, wlFrames[i % 2]).zeroCopy()) << i;
+	EXPECT_EQ(repaintStats().rendered, rendered);
+	EXPECT_GE(heapcomp_commits_counted(), 4);
+	EXPECT_EQ(heapcomp_commits_naming_object(), 0);
+	EXPECT_EQ(differences(capture(), player(1)), "");
+
+	/* The window under it changes: a composed frame, on the primary plane. */
+	ASSERT_TRUE(presentAndRecord(*client, window->surface(), background->buffer()).presented);
+	EXPECT_GT(repaintStats().rendered, rendered);
+	EXPECT_GE(heapcomp_commits_naming_object(), 1);
+	EXPECT_EQ(differences(capture(), player(1)), "");
+}
+
 class DrmReplugRefusalTest : public DrmMemoryRefusalTest
 {
 protected:

@@ -9,12 +9,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 #include <unistd.h>
 
@@ -309,6 +311,31 @@ protected:
 		f.first = presentAndRecord(*client, f.surface(), f.wlBuffer);
 		EXPECT_TRUE(f.first.presented);
 		return f;
+	}
+
+	/* The fullscreen client scanned out, and overlay on a plane of its own above it. */
+	void showOverlayOverFullscreen(SolidOverlay &overlay, Fullscreen &f)
+	{
+		ASSERT_NO_FATAL_FAILURE(start());
+		f = showFullscreen();
+		ASSERT_TRUE(f.first.zeroCopy()) << lastRefusal();
+		server->run([&](comp::Server &s) { s.setOverlay(&overlay); });
+		EXPECT_TRUE(presentAndRecord(*client, f.surface(), f.wlBuffer).zeroCopy()) << lastRefusal();
+		ASSERT_TRUE(server->run([](comp::Server &s) { return s.overlayOnPlane(); }));
+	}
+
+	/* Changes the overlay on the server and waits for the commit that shows it. */
+	void changeOverlay(const std::function<void()> &change)
+	{
+		const uint64_t commits = drmStats().commits;
+		server->run([&](comp::Server &s) {
+			change();
+			s.overlayChanged();
+		});
+		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+		while (drmStats().commits == commits && std::chrono::steady_clock::now() < deadline)
+			std::this_thread::sleep_for(std::chrono::milliseconds(5));
+		ASSERT_GT(drmStats().commits, commits);
 	}
 
 	/* Destroyed after the server, which gives its devices back to it. */

@@ -44,6 +44,9 @@ static atomic_int testError = EINVAL;
 static atomic_uint fbIdProperty;
 static atomic_uint outFenceProperty;
 static atomic_int writebacksToLose;
+static atomic_uint countedObject;
+static atomic_int commitsCounted;
+static atomic_int commitsNaming;
 
 void heapcomp_refuse_atomic_commits(int count, int error)
 {
@@ -72,6 +75,40 @@ void heapcomp_refuse_vblank_events(int error)
 void heapcomp_lose_writebacks(int count)
 {
 	atomic_store(&writebacksToLose, count);
+}
+
+void heapcomp_count_commits_naming(uint32_t object)
+{
+	atomic_store(&countedObject, 0);
+	atomic_store(&commitsCounted, 0);
+	atomic_store(&commitsNaming, 0);
+	atomic_store(&countedObject, object);
+}
+
+int heapcomp_commits_counted(void)
+{
+	return atomic_load(&commitsCounted);
+}
+
+int heapcomp_commits_naming_object(void)
+{
+	return atomic_load(&commitsNaming);
+}
+
+/* Counts a commit the kernel took (heapcomp_count_commits_naming()). */
+static void countCommit(const struct drm_mode_atomic *atomic)
+{
+	const uint32_t object = atomic_load(&countedObject);
+	if (!object)
+		return;
+	atomic_fetch_add(&commitsCounted, 1);
+	const uint32_t *objects = (const uint32_t *)(uintptr_t)atomic->objs_ptr;
+	for (uint32_t i = 0; i < atomic->count_objs; i++) {
+		if (objects[i] == object) {
+			atomic_fetch_add(&commitsNaming, 1);
+			return;
+		}
+	}
 }
 
 int heapcomp_vblank_events_refused(void)
@@ -254,6 +291,8 @@ int ioctl(int fd, unsigned long request, ...)
 		}
 		int32_t *outFence = test ? NULL : writebackFence(arg);
 		int ret = next(fd, request, arg);
+		if (ret == 0 && !test)
+			countCommit(arg);
 		int left = atomic_load(&writebacksToLose);
 		if (ret == 0 && outFence && *outFence >= 0 && left > 0 &&
 		    atomic_compare_exchange_strong(&writebacksToLose, &left, left - 1)) {

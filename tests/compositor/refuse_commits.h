@@ -10,7 +10,10 @@
  * kernel's would, and so do imports of memory the display is told it
  * cannot reach, or flips of it, and vblank events of a driver that has
  * none, and writebacks it loses; every other ioctl reaches the kernel.
+ * It also counts the commits that name a plane.
  */
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -46,6 +49,13 @@ int heapcomp_vblank_events_refused(void);
  * never signals, as when VKMS loses the job; the kernel's own is closed.
  */
 void heapcomp_lose_writebacks(int count);
+/*
+ * From now on counts the commits that are not TEST_ONLY, and of them those
+ * that name object (set any property of it); 0 stops counting.
+ */
+void heapcomp_count_commits_naming(uint32_t object);
+int heapcomp_commits_counted(void);
+int heapcomp_commits_naming_object(void);
 
 #ifdef __cplusplus
 }

@@ -527,7 +527,7 @@ bool DrmOutput::recommit(const char *why)
 		fb = slotFramebuffer(*front_);
 	if (!fb)
 		return false;
-	if (auto ret = commitFb(fb->id(), -1, why, shownLayerFbs()); !ret) {
+	if (auto ret = commitFb(fb->id(), true, -1, why, shownLayerFbs()); !ret) {
 		LOG_WARNING("%s", ret.error().message().c_str());
 		return false;
 	}
@@ -922,7 +922,7 @@ uint32_t DrmOutput::damageClipsBlob(const std::vector<Rect> &damage, size_t *cou
 	return blob;
 }
 
-Result<void> DrmOutput::commitFb(uint32_t fbId, int inFence, const char *what,
+Result<void> DrmOutput::commitFb(uint32_t fbId, bool shownAlready, int inFence, const char *what,
 				 const std::vector<LayerFb> &layers,
 				 const std::optional<std::vector<Rect>> &damage)
 {
@@ -932,15 +932,19 @@ Result<void> DrmOutput::commitFb(uint32_t fbId, int inFence, const char *what,
 		addModeset(req);
 		flags |= DRM_MODE_ATOMIC_ALLOW_MODESET;
 	}
-	addPlane(req, fbId, inFence);
 	/*
 	 * Displays that send each frame on (USB, SPI, virtual) send only
-	 * what changed. Not after a modeset or a restate: what the display
-	 * holds then is not the last frame.
+	 * what changed: nothing of a primary plane the commit leaves out,
+	 * all of one it names without damage clips. Not after a modeset or
+	 * a restate: what the display holds then is not the last frame.
 	 */
+	const bool primaryAsIs = shownAlready && modesetDone_ && !restatePlanes_;
+	if (!primaryAsIs)
+		addPlane(req, fbId, inFence);
 	uint32_t clipsBlob = 0;
 	size_t clips = 0;
-	if (damage && modesetDone_ && !restatePlanes_ && primaryProps_.has("FB_DAMAGE_CLIPS"))
+	if (!primaryAsIs && damage && modesetDone_ && !restatePlanes_ &&
+	    primaryProps_.has("FB_DAMAGE_CLIPS"))
 		clipsBlob = damageClipsBlob(*damage, &clips);
 	if (clipsBlob)
 		req.set(primary_, primaryProps_, "FB_DAMAGE_CLIPS", clipsBlob);
@@ -1059,7 +1063,7 @@ Result<void> DrmOutput::commit(OutputState state)
 
 	if (state.scanout) {
 		DrmBackend::ClientFb *entry = backend_.clientFramebuffer(*state.scanout.get());
-		if (auto ret = commitFb(entry->fb->id(), -1, "scanout", {}, state.primaryDamage); !ret) {
+		if (auto ret = commitFb(entry->fb->id(), false, -1, "scanout", {}, state.primaryDamage); !ret) {
 			if (!planesChange)
 				backend_.scanoutRefused(*entry, ret.error(), name_);
 			return ret;
@@ -1072,7 +1076,7 @@ Result<void> DrmOutput::commit(OutputState state)
 		kms::Framebuffer *fb = front_ ? slotFramebuffer(*front_) : nullptr;
 		if (!fb)
 			return fail(bufmgr::makeError(EINVAL, name_ + ": no composed frame to keep"));
-		if (auto ret = commitFb(fb->id(), -1, "planes", layerFbs); !ret) {
+		if (auto ret = commitFb(fb->id(), true, -1, "planes", layerFbs); !ret) {
 			blameLayers(ret.error());
 			return ret;
 		}
@@ -1081,7 +1085,7 @@ Result<void> DrmOutput::commit(OutputState state)
 		kms::Framebuffer *fb = slotFramebuffer(*slot);
 		if (!fb)
 			return fail(bufmgr::makeError(EINVAL, name_ + ": output buffer has no framebuffer"));
-		if (auto ret = commitFb(fb->id(), state.frame->renderDone.get(), "frame", layerFbs,
+		if (auto ret = commitFb(fb->id(), false, state.frame->renderDone.get(), "frame", layerFbs,
 					state.primaryDamage);
 		    !ret) {
 			blameLayers(ret.error());

@@ -137,6 +137,7 @@ public:
 	std::vector<ShownLayer> frontLayers() const override;
 	/* The overlay planes client buffers may go on, bottom to top. */
 	std::vector<uint32_t> clientPlanes() const;
+	uint32_t primaryPlane() const { return primary_; }
 
 	/* Through the device's writeback connector, where it has one. */
 	bool captureNextFrame(CaptureHandler handler) override;
@@ -196,8 +197,12 @@ private:
 	bool imagePlanesPending() const { return overlay_.changePending() || cursor_.changePending(); }
 	/* Where plane went on or off: cached scanout verdicts no longer hold. */
 	void checkToggled(ImagePlane &plane);
-	/* damage: what fbId changes of the primary plane's last (OutputState::primaryDamage). */
-	Result<void> commitFb(uint32_t fbId, int inFence, const char *what,
+	/*
+	 * fbId goes on the primary plane; with shownAlready it is there now.
+	 * damage: what fbId changes of the primary plane's last
+	 * (OutputState::primaryDamage).
+	 */
+	Result<void> commitFb(uint32_t fbId, bool shownAlready, int inFence, const char *what,
 			      const std::vector<LayerFb> &layers,
 			      const std::optional<std::vector<Rect>> &damage = std::nullopt);
 	/* A FB_DAMAGE_CLIPS blob of damage inside the mode, and its rects; 0 if none could be made. */
