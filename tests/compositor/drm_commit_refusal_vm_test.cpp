@@ -424,9 +424,9 @@ protected:
 TEST_F(DrmPrimaryLeftOutTest, OverlayChangesOverAScannedOutClient)
 {
 	const comp::Rect rect{ 400, 40, 160, 120 };
-	SolidOverlay overlay(rect, kGreen);
 	Fullscreen f;
-	ASSERT_NO_FATAL_FAILURE(showOverlayOverFullscreen(overlay, f));
+	ASSERT_NO_FATAL_FAILURE(showOverlayOverFullscreen(rect, kGreen, f));
+	SolidOverlay &overlay = *planeOverlay;
 
 	heapcomp_count_commits_naming(primaryPlane());
 	for (uint32_t colour : { kBlue, 0xffffffffu }) {
@@ -441,7 +441,6 @@ TEST_F(DrmPrimaryLeftOutTest, OverlayChangesOverAScannedOutClient)
 	/* The overlay's commits and the captures'. */
 	EXPECT_GE(heapcomp_commits_counted(), 2);
 	EXPECT_EQ(heapcomp_commits_naming_object(), 0);
-	server->run([](comp::Server &s) { s.setOverlay(nullptr); });
 }
 
 /* A video on its plane over a composed frame that stays: then the frame changes. */

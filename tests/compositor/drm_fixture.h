@@ -313,13 +313,17 @@ protected:
 		return f;
 	}
 
-	/* The fullscreen client scanned out, and overlay on a plane of its own above it. */
-	void showOverlayOverFullscreen(SolidOverlay &overlay, Fullscreen &f)
+	/*
+	 * The fullscreen client scanned out, and planeOverlay, of one colour
+	 * at rect, on a plane of its own above it.
+	 */
+	void showOverlayOverFullscreen(comp::Rect rect, uint32_t colour, Fullscreen &f)
 	{
 		ASSERT_NO_FATAL_FAILURE(start());
 		f = showFullscreen();
 		ASSERT_TRUE(f.first.zeroCopy()) << lastRefusal();
-		server->run([&](comp::Server &s) { s.setOverlay(&overlay); });
+		planeOverlay = std::make_unique<SolidOverlay>(rect, colour);
+		server->run([this](comp::Server &s) { s.setOverlay(planeOverlay.get()); });
 		EXPECT_TRUE(presentAndRecord(*client, f.surface(), f.wlBuffer).zeroCopy()) << lastRefusal();
 		ASSERT_TRUE(server->run([](comp::Server &s) { return s.overlayOnPlane(); }));
 	}
@@ -338,10 +342,18 @@ protected:
 		ASSERT_GT(drmStats().commits, commits);
 	}
 
+	/* The server lets go of the overlay before it goes, whichever way the test ended. */
+	~DrmBackendTest() override
+	{
+		if (server && planeOverlay)
+			server->run([](comp::Server &s) { s.setOverlay(nullptr); });
+	}
+
 	/* Destroyed after the server, which gives its devices back to it. */
 	std::unique_ptr<Seatd> seatd;
 	std::unique_ptr<ServerRunner> server;
 	std::unique_ptr<TestClient> client;
+	std::unique_ptr<SolidOverlay> planeOverlay;
 };
 
 } /* namespace heapcomp::test */

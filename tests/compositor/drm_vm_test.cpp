@@ -666,9 +666,9 @@ TEST_F(DrmBackendTest, OverlayOnItsOwnPlaneKeepsTheClientScannedOut)
 TEST_F(DrmBackendTest, OverlayPlaneTakesOnlyTheRowsThatChanged)
 {
 	const comp::Rect rect{ 400, 40, 160, 120 };
-	SolidOverlay overlay(rect, kGreen);
 	Fullscreen f;
-	ASSERT_NO_FATAL_FAILURE(showOverlayOverFullscreen(overlay, f));
+	ASSERT_NO_FATAL_FAILURE(showOverlayOverFullscreen(rect, kGreen, f));
+	SolidOverlay &overlay = *planeOverlay;
 	const comp::RepaintStats before = repaintStats();
 
 	const uint32_t colours[] = { kRed, kBlue, 0xffffffffu, kBlack, 0xffffff00u, 0xff00ffffu };
@@ -702,7 +702,6 @@ TEST_F(DrmBackendTest, OverlayPlaneTakesOnlyTheRowsThatChanged)
 	/* Three buffers: two were never filled before. */
 	EXPECT_LE(firstFills, 2);
 	EXPECT_EQ(repaintStats().rendered, before.rendered) << "the overlay was composed";
-	server->run([](comp::Server &s) { s.setOverlay(nullptr); });
 }
 
 /*

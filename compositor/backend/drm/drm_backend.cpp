@@ -932,22 +932,6 @@ Result<void> DrmOutput::commitFb(uint32_t fbId, bool shownAlready, int inFence, 
 		addModeset(req);
 		flags |= DRM_MODE_ATOMIC_ALLOW_MODESET;
 	}
-	/*
-	 * Displays that send each frame on (USB, SPI, virtual) send only
-	 * what changed: nothing of a primary plane the commit leaves out,
-	 * all of one it names without damage clips. Not after a modeset or
-	 * a restate: what the display holds then is not the last frame.
-	 */
-	const bool primaryAsIs = shownAlready && modesetDone_ && !restatePlanes_;
-	if (!primaryAsIs)
-		addPlane(req, fbId, inFence);
-	uint32_t clipsBlob = 0;
-	size_t clips = 0;
-	if (!primaryAsIs && damage && modesetDone_ && !restatePlanes_ &&
-	    primaryProps_.has("FB_DAMAGE_CLIPS"))
-		clipsBlob = damageClipsBlob(*damage, &clips);
-	if (clipsBlob)
-		req.set(primary_, primaryProps_, "FB_DAMAGE_CLIPS", clipsBlob);
 	addClientPlanes(req, layers);
 	for (const ImagePlane *plane : { &overlay_, &cursor_ })
 		if (plane->id())
@@ -960,6 +944,23 @@ Result<void> DrmOutput::commitFb(uint32_t fbId, bool shownAlready, int inFence, 
 		req.set(writeback_, writebackProps_, "WRITEBACK_OUT_FENCE_PTR",
 			uint64_t(reinterpret_cast<uintptr_t>(&outFence)));
 	}
+	/*
+	 * Displays that send each frame on (USB, SPI, virtual) send only
+	 * what changed: nothing of a primary plane the commit leaves out,
+	 * all of one it names without damage clips. Not after a modeset or
+	 * a restate: what the display holds then is not the last frame.
+	 * Nor in a request that would be empty: it would bring no event.
+	 */
+	const bool primaryAsIs = shownAlready && modesetDone_ && !restatePlanes_ && !req.empty();
+	if (!primaryAsIs)
+		addPlane(req, fbId, inFence);
+	uint32_t clipsBlob = 0;
+	size_t clips = 0;
+	if (!primaryAsIs && damage && modesetDone_ && !restatePlanes_ &&
+	    primaryProps_.has("FB_DAMAGE_CLIPS"))
+		clipsBlob = damageClipsBlob(*damage, &clips);
+	if (clipsBlob)
+		req.set(primary_, primaryProps_, "FB_DAMAGE_CLIPS", clipsBlob);
 	auto ret = req.commit(backend_.fd(), flags, &eventTarget_, name_ + ": " + what + " commit");
 	/* The commit holds its own reference. */
 	if (clipsBlob)

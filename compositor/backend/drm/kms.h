@@ -70,6 +70,8 @@ public:
 	AtomicRequest();
 
 	void set(uint32_t object, const Properties &props, const char *name, uint64_t value);
+	/* Nothing set yet: libdrm would commit nothing, and no event would come. */
+	bool empty() const { return !req_ || drmModeAtomicGetCursor(req_.get()) == 0; }
 	/* Commits with flags; errno-style error with what was committed in the context. */
 	Result<void> commit(int fd, uint32_t flags, void *userData, const std::string &what);
 
