@@ -94,9 +94,10 @@ struct PlaneLayer {
  * What an output shows from its next refresh on. On the primary plane:
  * a frame the renderer drew into (from beginFrame()), a client buffer
  * as it is with no copy (direct scanout), or, with keepPrimary, what it
- * shows now. Above it, layers: client buffers on overlay planes, bottom
- * to top, over a composed primary. The output keeps every client buffer
- * it shows locked until a later commit replaces it.
+ * shows now (with a client buffer: that buffer is there, unchanged).
+ * Above it, layers: client buffers on overlay planes, bottom to top,
+ * over a composed primary or a client buffer. The output keeps every
+ * client buffer it shows locked until a later commit replaces it.
  */
 struct OutputState {
 	std::optional<OutputFrame> frame;

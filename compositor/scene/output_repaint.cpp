@@ -395,13 +395,23 @@ Result<void> OutputRepaint::repaintScene(const OutputScene &scene)
 	std::vector<LayerShown> shown;
 	OutputScene composed;
 	std::vector<uint64_t> planeCandidates;
+	size_t base = scene.elements.size();
+	bool planesOnly = false;
 	if (candidate && !whole) {
 		places_.assign(1, { candidateId, candidate->destination, SurfacePlace::Where::Composed,
 				    output_.refusal() });
 	} else if (!whole) {
 		places_.clear();
-		if (output_.clientPlaneCount())
+		planesOnly = output_.clientPlaneCount() &&
+			     assignPlanesOnly(scene, base, layers, shown, planeCandidates);
+		if (planesOnly) {
+			/* What the frame shows of the scene's own: the buffer on the primary plane. */
+			composed.surfaces = scene.surfaces;
+			composed.shown = scene.shown;
+			composed.elements.push_back(scene.elements[base]);
+		} else if (output_.clientPlaneCount()) {
 			assignPlanes(scene, layers, shown, composed, planeCandidates);
+		}
 	}
 	if (planeCandidates != output_.planeCandidates()) {
 		output_.setPlaneCandidates(std::move(planeCandidates));
@@ -413,7 +423,9 @@ Result<void> OutputRepaint::repaintScene(const OutputScene &scene)
 	planesChange(shown);
 
 	/* The screen already shows the scene: complete the frame without drawing. */
-	if (!damage_.hasPending() && output_.hasFront() && shown == layersShown_) {
+	/* Planes only: the base's damage may lie under opaque layers, its new buffer not. */
+	const bool baseShown = !planesOnly || output_.frontScanout() == scene.elements[base].buffer;
+	if (!damage_.hasPending() && output_.hasFront() && shown == layersShown_ && baseShown) {
 		repaintTaken();
 		stats_.skipped++;
 		pending_.kind = FrameKind::Skipped;
@@ -427,6 +439,8 @@ Result<void> OutputRepaint::repaintScene(const OutputScene &scene)
 
 	if (whole)
 		return scanOut(scene, *candidate);
+	if (planesOnly)
+		return scanOut(scene, scene.elements[base], std::move(layers), std::move(shown));
 	if (candidate && candidate->surface->account())
 		candidate->surface->account()->scanoutRefusedFrames++;
 	/* Only plane buffers changed, over a composed frame that stays. */
@@ -496,6 +510,56 @@ void OutputRepaint::assignPlanes(const OutputScene &scene, std::vector<PlaneLaye
 	for (size_t i = 0; i < scene.elements.size(); i++)
 		if (!onPlane[i])
 			composed.elements.push_back(scene.elements[i]);
+}
+
+bool OutputRepaint::assignPlanesOnly(const OutputScene &scene, size_t &base,
+				     std::vector<PlaneLayer> &layers, std::vector<LayerShown> &shown,
+				     std::vector<uint64_t> &candidates)
+{
+	/* A composed overlay needs a composed frame. */
+	const OverlayLayer *overlay = server_.overlayFor(*this);
+	if (overlay && overlay->visible() && !overlayOnPlane_)
+		return false;
+	const Output::Mode mode = output_.mode();
+	const size_t count = scene.elements.size();
+	const size_t at = scene.scanoutBase(mode.width, mode.height);
+	/* The topmost alone is the whole output (scanOut()); more than the planes, composition. */
+	if (at + 1 >= count || count - at - 1 > output_.clientPlaneCount())
+		return false;
+	const Rect outputRect{ 0, 0, int32_t(mode.width), int32_t(mode.height) };
+	const bool readsShm = output_.clientPlanesReadShm();
+	const bool blends = output_.clientPlanesBlend();
+	/* Planes that cannot read wl_shm memory: nor can the primary (asked each frame, cheaply). */
+	if (!readsShm && !(scene.elements[at].buffer->caps() & BufferCapDmaBuf))
+		return false;
+	OutputState state;
+	state.scanout = ClientBuffer::Lock(scene.elements[at].buffer->shared_from_this());
+	for (size_t i = at + 1; i < count; i++) {
+		const SceneElement &e = scene.elements[i];
+		if (*unfitForPlane(e, outputRect, readsShm, blends))
+			return false;
+		state.layers.push_back(
+			PlaneLayer{ ClientBuffer::Lock(e.buffer->shared_from_this()), e.destination });
+	}
+	if (!output_.test(state))
+		return false;
+
+	base = at;
+	layers = std::move(state.layers);
+	for (size_t i = count; i-- > 0;) {
+		const SceneElement &e = scene.elements[i];
+		const SurfacePlace::Where where = i > at    ? SurfacePlace::Where::Overlay
+						  : i == at ? SurfacePlace::Where::Primary
+							    : SurfacePlace::Where::Composed;
+		places_.push_back({ e.surface->id(), e.destination, where,
+				    i < at ? "hidden by a client buffer on the primary plane" : "" });
+	}
+	for (size_t i = at + 1; i < count; i++) {
+		const SceneElement &e = scene.elements[i];
+		candidates.push_back(e.surface->id());
+		shown.push_back({ e.surface->id(), e.buffer, e.destination, hidesBelow(e) });
+	}
+	return true;
 }
 
 std::vector<uint64_t> OutputRepaint::surfacesOf(const std::vector<LayerShown> &layers)
@@ -593,30 +657,39 @@ bool OutputRepaint::primaryTakes(const SceneElement &candidate)
 	return output_.test(state);
 }
 
-Result<void> OutputRepaint::scanOut(const OutputScene &scene, const SceneElement &candidate)
+Result<void> OutputRepaint::scanOut(const OutputScene &scene, const SceneElement &candidate,
+				    std::vector<PlaneLayer> layers, std::vector<LayerShown> shown)
 {
 	OutputState state;
 	state.scanout = ClientBuffer::Lock(candidate.buffer->shared_from_this());
+	state.layers = std::move(layers);
 	/* The same surface's last buffer is on screen: the new one changes its damage. */
 	if (primaryKnown_ && scannedOut_ == candidate.surface->id() && !candidate.damage.empty()) {
 		PixelRegion changed = candidate.damage;
 		changed.simplify(kMaxRepaintRects);
 		state.primaryDamage = changed.rects();
 	}
-	if (const std::shared_ptr<ClientAccount> &account = candidate.surface->account())
-		account->scannedOutFrames++;
-	places_.clear();
-	for (size_t i = scene.elements.size(); i-- > 0;) {
-		const SceneElement &e = scene.elements[i];
-		const bool primary = &e == &candidate;
-		places_.push_back({ e.surface->id(), e.destination,
-				    primary ? SurfacePlace::Where::Primary : SurfacePlace::Where::Composed,
-				    primary ? "" : "hidden by a client buffer on the primary plane" });
+	/* Only the planes above it change: the buffer on the primary plane stays as it is. */
+	state.keepPrimary = primaryKnown_ && scannedOut_ == candidate.surface->id() &&
+			    candidate.damage.empty() && output_.frontScanout() == candidate.buffer;
+	/* With layers, assignPlanesOnly() said where each surface is. */
+	if (shown.empty()) {
+		places_.clear();
+		for (size_t i = scene.elements.size(); i-- > 0;) {
+			const SceneElement &e = scene.elements[i];
+			const bool primary = &e == &candidate;
+			places_.push_back({ e.surface->id(), e.destination,
+					    primary ? SurfacePlace::Where::Primary
+						    : SurfacePlace::Where::Composed,
+					    primary ? "" : "hidden by a client buffer on the primary plane" });
+		}
 	}
 
 	const uint64_t surface = candidate.surface->id();
+	std::vector<uint64_t> zeroCopy = surfacesOf(shown);
+	zeroCopy.push_back(surface);
 	repaintTaken();
-	rendered_ = takeFrameState(scene, { &surface, 1 });
+	rendered_ = takeFrameState(scene, zeroCopy);
 	/* Before the commit: a backend may present at once. */
 	pending_.kind = FrameKind::ScannedOut;
 	auto result = output_.commit(std::move(state));
@@ -626,8 +699,11 @@ Result<void> OutputRepaint::scanOut(const OutputScene &scene, const SceneElement
 	}
 	primaryKnown_ = true;
 	frameShown();
+	countShownAsIs(scene, zeroCopy);
 	scannedOut_ = surface;
-	layersShown_.clear();
+	if (!shown.empty())
+		stats_.planeFrames++;
+	layersShown_ = std::move(shown);
 	stats_.scannedOut++;
 	damage_.frameScannedOut();
 	return result;
@@ -1011,18 +1087,23 @@ void OutputRepaint::presented(const PresentInfo &info)
 
 Result<Screenshot> OutputRepaint::screenshot() const
 {
-	if (const ClientBuffer *scanout = output_.frontScanout())
-		return readClientBuffer(*scanout);
-	const bufmgr::Buffer *front = output_.frontBuffer();
-	if (!front)
-		return bufmgr::unexpected(EAGAIN, "no frame on " + output_.name());
-	auto pixels = server_.renderer().readPixels(*front);
-	if (!pixels)
-		return bufmgr::unexpected(std::move(pixels).error());
 	Screenshot shot;
-	shot.width = front->width();
-	shot.height = front->height();
-	shot.pixels = std::move(*pixels);
+	if (const ClientBuffer *scanout = output_.frontScanout()) {
+		auto read = readClientBuffer(*scanout);
+		if (!read)
+			return read;
+		shot = std::move(*read);
+	} else {
+		const bufmgr::Buffer *front = output_.frontBuffer();
+		if (!front)
+			return bufmgr::unexpected(EAGAIN, "no frame on " + output_.name());
+		auto pixels = server_.renderer().readPixels(*front);
+		if (!pixels)
+			return bufmgr::unexpected(std::move(pixels).error());
+		shot.width = front->width();
+		shot.height = front->height();
+		shot.pixels = std::move(*pixels);
+	}
 	/* Client buffers on planes above it, unscaled: blended premultiplied, as a plane does. */
 	for (const Output::ShownLayer &layer : output_.frontLayers()) {
 		auto read = readClientBuffer(*layer.buffer);

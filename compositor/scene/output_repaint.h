@@ -168,6 +168,15 @@ private:
 	void assignPlanes(const OutputScene &scene, std::vector<PlaneLayer> &layers,
 			  std::vector<LayerShown> &shown, OutputScene &composed,
 			  std::vector<uint64_t> &candidates);
+	/*
+	 * Planes only, nothing composed: the topmost buffer that covers the
+	 * output on the primary plane, every one above it on an overlay
+	 * plane, if the backend takes them all. Then base is that buffer's
+	 * element and the rest as assignPlanes() gives it; else false.
+	 */
+	bool assignPlanesOnly(const OutputScene &scene, size_t &base,
+			      std::vector<PlaneLayer> &layers, std::vector<LayerShown> &shown,
+			      std::vector<uint64_t> &candidates);
 	static std::vector<uint64_t> surfacesOf(const std::vector<LayerShown> &layers);
 	/*
 	 * Damage for the layers to show next: what leaves a plane is drawn
@@ -184,7 +193,9 @@ private:
 	const SceneElement *scanoutCandidate(const OutputScene &scene) const;
 	/* Whether the backend takes the scanout candidate's buffer on the primary plane. */
 	bool primaryTakes(const SceneElement &candidate);
-	Result<void> scanOut(const OutputScene &scene, const SceneElement &candidate);
+	/* candidate on the primary plane, layers (shown) above it on overlay planes. */
+	Result<void> scanOut(const OutputScene &scene, const SceneElement &candidate,
+			     std::vector<PlaneLayer> layers = {}, std::vector<LayerShown> shown = {});
 	/* Composes drawn (scene less what is on planes), with layers above it. */
 	Result<void> compose(const OutputScene &scene, const OutputScene &drawn,
 			     std::vector<PlaneLayer> layers, std::vector<LayerShown> shown);

@@ -90,23 +90,37 @@ std::vector<ScenePlacement> OutputScene::placements() const
 	return placements;
 }
 
+namespace {
+
+/* Opaque, covering the output with its whole buffer, unscaled and untransformed. */
+bool fillsOutputAsIs(const SceneElement &e, uint32_t width, uint32_t height)
+{
+	const Rect &d = e.destination;
+	const SourceBox &s = e.source;
+	const bool wholeBuffer = s.width == 0 || (s.x == 0 && s.y == 0 && s.width == e.buffer->width() &&
+						  s.height == e.buffer->height());
+	const bool fillsOutput = d.x == 0 && d.y == 0 && d.width == int32_t(width) &&
+				 d.height == int32_t(height);
+	return e.opaque && fillsOutput && wholeBuffer && !e.yInvert &&
+	       e.transform == Transform::Normal && e.buffer->width() == width &&
+	       e.buffer->height() == height;
+}
+
+} /* namespace */
+
 const SceneElement *OutputScene::scanoutCandidate(uint32_t width, uint32_t height) const
 {
-	if (elements.empty())
+	if (elements.empty() || !fillsOutputAsIs(elements.back(), width, height))
 		return nullptr;
-	const SceneElement &top = elements.back();
-	const Rect &d = top.destination;
-	const SourceBox &s = top.source;
-	bool wholeBuffer = s.width == 0 ||
-			   (s.x == 0 && s.y == 0 && s.width == top.buffer->width() &&
-			    s.height == top.buffer->height());
-	bool fillsOutput = d.x == 0 && d.y == 0 && d.width == int32_t(width) &&
-			   d.height == int32_t(height);
-	if (!top.opaque || !fillsOutput || !wholeBuffer || top.yInvert ||
-	    top.transform != Transform::Normal || top.buffer->width() != width ||
-	    top.buffer->height() != height)
-		return nullptr;
-	return &top;
+	return &elements.back();
+}
+
+size_t OutputScene::scanoutBase(uint32_t width, uint32_t height) const
+{
+	for (size_t i = elements.size(); i-- > 0;)
+		if (fillsOutputAsIs(elements[i], width, height))
+			return i;
+	return elements.size();
 }
 
 } /* namespace comp */

@@ -75,6 +75,12 @@ struct OutputScene {
 	 * buffer, unscaled and untransformed. Null when there is none.
 	 */
 	const SceneElement *scanoutCandidate(uint32_t width, uint32_t height) const;
+	/*
+	 * The topmost element that could be shown as it is on the primary
+	 * plane (as scanoutCandidate() asks) with others above it: what is
+	 * above would need planes of their own. Its index, or elements.size().
+	 */
+	size_t scanoutBase(uint32_t width, uint32_t height) const;
 };
 
 } /* namespace comp */

@@ -77,6 +77,52 @@ TEST_F(DrmPlanesTest, ClientBufferOnAnOverlayPlaneIsZeroCopy)
 }
 
 /*
+ * Planes only: a fullscreen dma-buf window on the primary plane and its
+ * video subsurface on an overlay plane, nothing composed. Both get
+ * ZERO_COPY, and the display shows the video over the window.
+ */
+TEST_F(DrmPlanesTest, FullscreenBufferAndVideoOnPlanesNothingComposed)
+{
+	ASSERT_NO_FATAL_FAILURE(start());
+	ASSERT_GE(drmStats().clientPlanes, 1u) << "no overlay plane for client buffers";
+	Fullscreen f = showFullscreen();
+	ASSERT_TRUE(f.first.zeroCopy()) << lastRefusal();
+	video = Proxy<wl_surface>(wl_compositor_create_surface(client->compositor));
+	videoRole = Proxy<wl_subsurface>(
+		wl_subcompositor_get_subsurface(client->subcompositor, video, f.surface()));
+	wl_subsurface_set_position(videoRole, kVideo.x, kVideo.y);
+	wl_subsurface_set_desync(videoRole);
+	frames[0] = videoBuffer(kRed, kBlue);
+	frames[1] = videoBuffer(kBlue, kRed);
+	ASSERT_TRUE(frames[0].isValid() && frames[1].isValid());
+	wlFrames[0] = wrap(*client, frames[0]);
+	wlFrames[1] = wrap(*client, frames[1]);
+	wl_surface_commit(f.surface());
+	ASSERT_TRUE(presentAndRecord(*client, video, wlFrames[0]).presented);
+
+	const comp::RepaintStats before = repaintStats();
+	for (int i = 0; i < 4; i++)
+		EXPECT_TRUE(presentAndRecord(*client, video, wlFrames[i % 2]).zeroCopy())
+			<< i << ": " << describePlace(kVideo);
+	EXPECT_TRUE(presentAndRecord(*client, f.surface(), f.wlBuffer).zeroCopy()) << lastRefusal();
+	EXPECT_EQ(repaintStats().rendered, before.rendered) << "composed";
+	auto videoPlace = placeAt(kVideo);
+	ASSERT_TRUE(videoPlace);
+	EXPECT_EQ(videoPlace->where, comp::SurfacePlace::Where::Overlay) << videoPlace->reason;
+	auto windowPlace = placeAt(comp::Rect{ 0, 0, int32_t(kWidth), int32_t(kHeight) });
+	ASSERT_TRUE(windowPlace);
+	EXPECT_EQ(windowPlace->where, comp::SurfacePlace::Where::Primary) << windowPlace->reason;
+	EXPECT_EQ(drmStats().clientPlanesShown, 1u);
+	EXPECT_EQ(differences(capture(),
+			      [](int32_t x, int32_t y) {
+				      if (inside(kVideo, x, y))
+					      return y < kVideo.y + kVideo.height / 2 ? kBlue : kRed;
+				      return y < int32_t(kHeight) / 2 ? kRed : kBlue;
+			      }),
+		  "");
+}
+
+/*
  * A translucent video (ARGB, no opaque region) on VKMS's overlay plane:
  * the display blends it over the composed window, premultiplied, as the
  * renderer would; the window is drawn below it when it changes, and the

@@ -301,6 +301,82 @@ TEST(BlendingOverlayPlanes, TranslucentBufferIsBlendedOverTheComposedFrame)
 	EXPECT_TRUE(shows(server.screenshot(), 0, 0, want));
 }
 
+/*
+ * Planes only: a window that covers the output on the primary plane, its
+ * child on the overlay plane, nothing composed and both ZERO_COPY. A
+ * second child, with no plane left for it, brings composition back,
+ * drawn whole; once it goes, planes only again. The screen is right at
+ * each step.
+ */
+TEST(PlanesOnly, WindowOnThePrimaryPlaneAndItsChildOnAnOverlayPlane)
+{
+	ServerRunner server(planesConfig(1));
+	ASSERT_TRUE(server.ok()) << server.error();
+	TestClient client(server.socket());
+	MappedWindow window(client, "whole", kScreenWidth, kScreenHeight, kRed);
+	ASSERT_TRUE(window.ok);
+	wl_surface *parent = window.window.surface();
+	Subsurface sub(client, parent, kChild.x, kChild.y);
+	wl_surface *child = sub.surface;
+	ASSERT_TRUE(presentAndRecord(client, parent, nullptr).presented);
+	ShmBuffer blue(client.shm, uint32_t(kChild.width), uint32_t(kChild.height));
+	ShmBuffer green(client.shm, uint32_t(kChild.width), uint32_t(kChild.height));
+	blue.fill(kBlue);
+	green.fill(kGreen);
+	auto stats = [&] { return server.run([](comp::Server &s) { return s.repaintStats(); }); };
+	auto screen = [](uint32_t colour) {
+		Picture want(kScreenWidth, kScreenHeight, kRed);
+		want.fillRect(kChild.x, kChild.y, kChild.width, kChild.height, colour);
+		return want;
+	};
+
+	ASSERT_TRUE(presentAndRecord(client, child, blue.buffer()).presented);
+	const comp::RepaintStats before = stats();
+	for (int i = 0; i < 4; i++)
+		EXPECT_TRUE(presentAndRecord(client, child, i % 2 ? green.buffer() : blue.buffer())
+				    .zeroCopy())
+			<< i;
+	EXPECT_TRUE(presentAndRecord(client, parent, nullptr).zeroCopy());
+	comp::RepaintStats after = stats();
+	EXPECT_EQ(after.rendered, before.rendered) << "composed";
+	/* Frames that changed nothing complete without a commit (the same buffer again). */
+	EXPECT_GE(after.scannedOut, before.scannedOut + 3);
+	EXPECT_EQ(after.planeFrames - before.planeFrames, after.scannedOut - before.scannedOut);
+	auto places = server.run([](comp::Server &s) { return s.surfacePlaces(); });
+	ASSERT_EQ(places.size(), 2u);
+	EXPECT_EQ(places[0].where, comp::SurfacePlace::Where::Overlay) << places[0].reason;
+	EXPECT_EQ(places[0].destination, kChild);
+	EXPECT_EQ(places[1].where, comp::SurfacePlace::Where::Primary) << places[1].reason;
+	EXPECT_TRUE(shows(server.screenshot(), 0, 0, screen(kGreen)));
+
+	/* One plane for two children: the window is composed, and the lower child. */
+	const comp::Rect label{ 200, 150, 30, 30 };
+	Subsurface labelSub(client, parent, label.x, label.y);
+	ShmBuffer white(client.shm, uint32_t(label.width), uint32_t(label.height));
+	white.fill(kWhite);
+	wl_surface_commit(parent);
+	ASSERT_TRUE(presentAndRecord(client, labelSub.surface, white.buffer()).presented);
+	ASSERT_TRUE(presentAndRecord(client, labelSub.surface, white.buffer()).zeroCopy());
+	EXPECT_FALSE(presentAndRecord(client, child, blue.buffer()).zeroCopy());
+	EXPECT_GT(stats().rendered, after.rendered);
+	places = server.run([](comp::Server &s) { return s.surfacePlaces(); });
+	ASSERT_EQ(places.size(), 3u);
+	EXPECT_EQ(places[1].reason, "no free overlay plane");
+	EXPECT_EQ(places[2].where, comp::SurfacePlace::Where::Composed);
+	Picture want = screen(kBlue);
+	want.fillRect(label.x, label.y, label.width, label.height, kWhite);
+	EXPECT_TRUE(shows(server.screenshot(), 0, 0, want));
+
+	/* The label gone: planes only again, and no trace of it. */
+	wl_surface_attach(labelSub.surface, nullptr, 0, 0);
+	wl_surface_commit(labelSub.surface);
+	after = stats();
+	EXPECT_TRUE(presentAndRecord(client, child, green.buffer()).zeroCopy());
+	EXPECT_TRUE(presentAndRecord(client, parent, nullptr).zeroCopy());
+	EXPECT_EQ(stats().rendered, after.rendered);
+	EXPECT_TRUE(shows(server.screenshot(), 0, 0, screen(kGreen)));
+}
+
 /* Without overlay planes every buffer that does not fill the output is composed. */
 TEST(OverlayPlanesOff, EverythingIsComposed)
 {

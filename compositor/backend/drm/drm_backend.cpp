@@ -121,6 +121,29 @@ std::string memoryUnfit(DrmBackend &backend, const ClientBuffer &buffer,
 	return {};
 }
 
+/*
+ * Why a primary plane of mode taking formats cannot show buffer as it
+ * is, "" if it may, with its framebuffer in entry. ofBuffer: the reason
+ * is the buffer's format or memory (another buffer could go).
+ */
+std::string primaryUnfit(DrmBackend &backend, const ClientBuffer &buffer, const Output::Mode &mode,
+			 const std::vector<FormatModifier> &formats, DrmBackend::ClientFb *&entry,
+			 bool &ofBuffer)
+{
+	ofBuffer = false;
+	if (!(buffer.caps() & BufferCapDmaBuf))
+		return "wl_shm memory, which the display cannot read";
+	if (buffer.width() != mode.width || buffer.height() != mode.height)
+		return "scaled: " + std::to_string(buffer.width()) + "x" +
+		       std::to_string(buffer.height()) + " on a " + std::to_string(mode.width) + "x" +
+		       std::to_string(mode.height) + " plane";
+	if (buffer.yInverted())
+		return "transformed (y-inverted)";
+	std::string why = memoryUnfit(backend, buffer, formats, "the primary plane", entry);
+	ofBuffer = !why.empty();
+	return why;
+}
+
 /* A CRTC's free overlay planes, bottom to top, and whether that order is known. */
 struct OverlayStack {
 	std::vector<uint32_t> planes;
@@ -572,24 +595,11 @@ bool DrmOutput::test(const OutputState &state) const
 		refused("direct scanout is off");
 		return false;
 	}
-	if (!(buffer.caps() & BufferCapDmaBuf)) {
-		refused("wl_shm memory, which the display cannot read");
-		return false;
-	}
-	if (buffer.width() != mode_.width || buffer.height() != mode_.height) {
-		refused("scaled: " + std::to_string(buffer.width()) + "x" +
-			std::to_string(buffer.height()) + " on a " + std::to_string(mode_.width) +
-			"x" + std::to_string(mode_.height) + " plane");
-		return false;
-	}
-	if (buffer.yInverted()) {
-		refused("transformed (y-inverted)");
-		return false;
-	}
 	DrmBackend::ClientFb *entry = nullptr;
-	if (std::string why = memoryUnfit(backend_, buffer, primaryFormats_, "the primary plane", entry);
+	bool ofBuffer = false;
+	if (std::string why = primaryUnfit(backend_, buffer, mode_, primaryFormats_, entry, ofBuffer);
 	    !why.empty()) {
-		refused(std::move(why), true);
+		refused(std::move(why), ofBuffer);
 		return false;
 	}
 	if (!entry->accepted) {
@@ -701,25 +711,44 @@ bool DrmOutput::testLayers(const OutputState &state) const
 		refused("direct scanout is off");
 		return false;
 	}
-	if (state.scanout) {
-		refused("over a client buffer on the primary plane");
-		return false;
-	}
 	if (state.layers.size() > clientPlanes_.size()) {
 		refused("no free overlay plane");
 		return false;
 	}
-	/* Over the composed frame: the one to show, or the one on screen it will be like. */
-	bufmgr::SwapchainSlot *slot =
-		state.frame ? static_cast<bufmgr::SwapchainSlot *>(state.frame->backendData) : front_;
-	kms::Framebuffer *primary = slot ? const_cast<DrmOutput *>(this)->slotFramebuffer(*slot)
-					 : nullptr;
-	if (!primary) {
-		refused("no composed frame to show it over yet");
-		return false;
+	/*
+	 * Over a client buffer on the primary plane (nothing composed), or
+	 * over the composed frame: the one to show, or the one on screen it
+	 * will be like.
+	 */
+	uint32_t primaryFb = 0;
+	std::string key = modesetDone_ ? "" : "modeset;";
+	if (state.scanout) {
+		DrmBackend::ClientFb *entry = nullptr;
+		bool ofBuffer = false;
+		std::string why = state.frame ? "a composed frame and a client buffer at once"
+					      : primaryUnfit(backend_, *state.scanout.get(), mode_,
+							     primaryFormats_, entry, ofBuffer);
+		if (why.empty() && entry->accepted && !*entry->accepted)
+			why = "the primary plane refuses the buffer below it: " + entry->refusal;
+		if (!why.empty()) {
+			refused("below it: " + why);
+			return false;
+		}
+		primaryFb = entry->fb->id();
+		key += "scanout " + std::to_string(primaryFb) + ";";
+	} else {
+		bufmgr::SwapchainSlot *slot = state.frame
+			? static_cast<bufmgr::SwapchainSlot *>(state.frame->backendData)
+			: front_;
+		kms::Framebuffer *primary =
+			slot ? const_cast<DrmOutput *>(this)->slotFramebuffer(*slot) : nullptr;
+		if (!primary) {
+			refused("no composed frame to show it over yet");
+			return false;
+		}
+		primaryFb = primary->id();
 	}
 	std::vector<LayerFb> fbs(state.layers.size());
-	std::string key = modesetDone_ ? "" : "modeset;";
 	for (size_t i = 0; i < state.layers.size(); i++) {
 		bool ofBuffer = false;
 		if (std::string why = layerUnfit(state.layers[i], i, fbs[i], ofBuffer); !why.empty()) {
@@ -730,6 +759,7 @@ bool DrmOutput::testLayers(const OutputState &state) const
 		key += std::to_string(fbs[i].fbId) + "@" + std::to_string(d.x) + "," +
 		       std::to_string(d.y) + ";";
 	}
+	layersTested_ = key;
 	auto verdict = layerVerdicts_.find(key);
 	if (verdict == layerVerdicts_.end()) {
 		/* Once per set of buffers and places: a client cycling buffers in place costs a test each. */
@@ -739,7 +769,7 @@ bool DrmOutput::testLayers(const OutputState &state) const
 			addModeset(req);
 			flags |= DRM_MODE_ATOMIC_ALLOW_MODESET;
 		}
-		addPlane(req, primary->id(), -1);
+		addPlane(req, primaryFb, -1);
 		addClientPlanes(req, fbs);
 		auto ret = req.commit(backend_.fd(), flags, nullptr, "TEST_ONLY commit");
 		backend_.stats_.testCommits++;
@@ -1064,8 +1094,18 @@ Result<void> DrmOutput::commit(OutputState state)
 
 	if (state.scanout) {
 		DrmBackend::ClientFb *entry = backend_.clientFramebuffer(*state.scanout.get());
-		if (auto ret = commitFb(entry->fb->id(), false, -1, "scanout", {}, state.primaryDamage); !ret) {
-			if (!planesChange)
+		const bool shown = state.keepPrimary && scanout_.get() == state.scanout.get();
+		if (auto ret = commitFb(entry->fb->id(), shown, -1, "scanout", layerFbs,
+					state.primaryDamage);
+		    !ret) {
+			/*
+			 * Planes only, refused: not these buffers' fault alone
+			 * (each may go on a plane over a composed frame). The
+			 * set goes composed, as if TEST_ONLY had refused it.
+			 */
+			if (!layerEntries.empty() && kms::configurationRefused(ret.error().code))
+				layerVerdicts_[layersTested_] = ret.error().message();
+			else if (layerEntries.empty() && !planesChange)
 				backend_.scanoutRefused(*entry, ret.error(), name_);
 			return ret;
 		}

@@ -323,10 +323,12 @@ private:
 	/* Client planes may show what another session left: the next commit sets them all. */
 	bool restatePlanes_ = true;
 	/*
-	 * TEST_ONLY verdicts on sets of layers over a composed primary, by
-	 * their framebuffers and places: "" took them, else why not.
+	 * TEST_ONLY verdicts on sets of layers over a composed primary or a
+	 * client buffer, by their framebuffers and places: "" took them, else
+	 * why not. layersTested_: the key of the set tested last.
 	 */
 	mutable std::map<std::string, std::string> layerVerdicts_;
+	mutable std::string layersTested_;
 
 	/* heapcomp's overlay above the client planes, and the pointer's cursor above that. */
 	ImagePlane overlay_;

@@ -233,11 +233,12 @@ bool HeadlessOutput::testLayers(const OutputState &state) const
 {
 	if (!directScanout_)
 		return refuse("direct scanout is off");
-	if (state.scanout)
-		return refuse("over a client buffer on the primary plane");
 	if (state.layers.size() > overlayPlanes_)
 		return refuse("no free overlay plane");
-	if (!state.frame && !front_)
+	/* Over a client buffer on the primary plane (nothing composed), or over a composed frame. */
+	if (state.scanout && (state.frame || !primaryTakes(*state.scanout.get())))
+		return refuse("its primary plane cannot show the buffer below it");
+	if (!state.scanout && !state.frame && !front_)
 		return refuse("no composed frame to show it over yet");
 	const Rect output{ 0, 0, int32_t(mode_.width), int32_t(mode_.height) };
 	for (const PlaneLayer &layer : state.layers) {
@@ -263,11 +264,14 @@ bool HeadlessOutput::test(const OutputState &state) const
 		return testLayers(state);
 	if (!state.scanout)
 		return state.frame.has_value() || (state.keepPrimary && front_);
+	return directScanout_ && !state.frame && primaryTakes(*state.scanout.get());
+}
+
+bool HeadlessOutput::primaryTakes(const ClientBuffer &buffer) const
+{
 	/* Like a primary plane: the whole output, in a format screenshots read. */
-	const ClientBuffer &buffer = *state.scanout.get();
-	return directScanout_ && !state.frame && buffer.width() == mode_.width &&
-	       buffer.height() == mode_.height && isScreenshotFormat(buffer.format()) &&
-	       backend_.canScanOutMemory(buffer);
+	return buffer.width() == mode_.width && buffer.height() == mode_.height &&
+	       isScreenshotFormat(buffer.format()) && backend_.canScanOutMemory(buffer);
 }
 
 Result<void> HeadlessOutput::commit(OutputState state)

@@ -115,6 +115,8 @@ private:
 	/* Reports the frame on screen as presented now: at this tick, or at once. */
 	void presentNow();
 	bool testLayers(const OutputState &state) const;
+	/* Whether the (virtual) primary plane shows buffer as it is. */
+	bool primaryTakes(const ClientBuffer &buffer) const;
 	bool refuse(std::string why, bool ofBuffer = false) const;
 
 	HeadlessBackend &backend_;
