@@ -182,6 +182,12 @@ const char *unfitForPlane(const SceneElement &e, const Rect &output, bool readsS
 	return "";
 }
 
+/* e's buffer on a plane, where e is on the output. */
+PlaneLayer layerOf(const SceneElement &e)
+{
+	return PlaneLayer{ ClientBuffer::Lock(e.buffer->shared_from_this()), e.destination };
+}
+
 /* src over dst, 0xAARRGGBB with premultiplied colour, rounded as pixman does. */
 uint32_t blendPremultiplied(uint32_t src, uint32_t dst)
 {
@@ -377,9 +383,16 @@ Result<void> OutputRepaint::repaintScene(const OutputScene &scene)
 	damage_.updateScene(scene.placements());
 	placeOverlay();
 
-	/* Feedback offers a scanout tranche to the surface that could be scanned out. */
+	/*
+	 * Feedback offers a scanout tranche to the surface that could be
+	 * scanned out: the topmost, or the one below buffers that could go
+	 * on overlay planes.
+	 */
 	const SceneElement *candidate = scanoutCandidate(scene);
-	const uint64_t candidateId = candidate ? candidate->surface->id() : 0;
+	const size_t below = candidate ? scene.elements.size() : planesOnlyBase(scene);
+	const SceneElement *primaryCandidate =
+		candidate ? candidate : below < scene.elements.size() ? &scene.elements[below] : nullptr;
+	const uint64_t candidateId = primaryCandidate ? primaryCandidate->surface->id() : 0;
 	if (candidateId != output_.scanoutCandidate()) {
 		output_.setScanoutCandidate(candidateId);
 		server_.scanoutCandidatesChanged();
@@ -395,20 +408,19 @@ Result<void> OutputRepaint::repaintScene(const OutputScene &scene)
 	std::vector<LayerShown> shown;
 	OutputScene composed;
 	std::vector<uint64_t> planeCandidates;
-	size_t base = scene.elements.size();
 	bool planesOnly = false;
 	if (candidate && !whole) {
 		places_.assign(1, { candidateId, candidate->destination, SurfacePlace::Where::Composed,
 				    output_.refusal() });
 	} else if (!whole) {
 		places_.clear();
-		planesOnly = output_.clientPlaneCount() &&
-			     assignPlanesOnly(scene, base, layers, shown, planeCandidates);
+		planesOnly = primaryCandidate &&
+			     assignPlanesOnly(scene, below, layers, shown, planeCandidates);
 		if (planesOnly) {
 			/* What the frame shows of the scene's own: the buffer on the primary plane. */
 			composed.surfaces = scene.surfaces;
 			composed.shown = scene.shown;
-			composed.elements.push_back(scene.elements[base]);
+			composed.elements.push_back(scene.elements[below]);
 		} else if (output_.clientPlaneCount()) {
 			assignPlanes(scene, layers, shown, composed, planeCandidates);
 		}
@@ -424,7 +436,7 @@ Result<void> OutputRepaint::repaintScene(const OutputScene &scene)
 
 	/* The screen already shows the scene: complete the frame without drawing. */
 	/* Planes only: the base's damage may lie under opaque layers, its new buffer not. */
-	const bool baseShown = !planesOnly || output_.frontScanout() == scene.elements[base].buffer;
+	const bool baseShown = !planesOnly || output_.frontScanout() == scene.elements[below].buffer;
 	if (!damage_.hasPending() && output_.hasFront() && shown == layersShown_ && baseShown) {
 		repaintTaken();
 		stats_.skipped++;
@@ -440,9 +452,9 @@ Result<void> OutputRepaint::repaintScene(const OutputScene &scene)
 	if (whole)
 		return scanOut(scene, *candidate);
 	if (planesOnly)
-		return scanOut(scene, scene.elements[base], std::move(layers), std::move(shown));
-	if (candidate && candidate->surface->account())
-		candidate->surface->account()->scanoutRefusedFrames++;
+		return scanOut(scene, scene.elements[below], std::move(layers), std::move(shown));
+	if (primaryCandidate && primaryCandidate->surface->account())
+		primaryCandidate->surface->account()->scanoutRefusedFrames++;
 	/* Only plane buffers changed, over a composed frame that stays. */
 	if (!layers.empty() && !damage_.hasPending() && output_.frontBuffer())
 		return commitPlanes(scene, std::move(layers), std::move(shown));
@@ -463,9 +475,6 @@ void OutputRepaint::assignPlanes(const OutputScene &scene, std::vector<PlaneLaye
 	const OverlayLayer *overlay = server_.overlayFor(*this);
 	if (overlay && overlay->visible() && !overlayOnPlane_)
 		composedAbove.add(overlay->rect());
-	auto layerOf = [](const SceneElement &e) {
-		return PlaneLayer{ ClientBuffer::Lock(e.buffer->shared_from_this()), e.destination };
-	};
 	/* Top down; layers is bottom up, so each new one goes first. */
 	std::vector<const SceneElement *> taken;
 	std::vector<bool> onPlane(scene.elements.size());
@@ -503,8 +512,7 @@ void OutputRepaint::assignPlanes(const OutputScene &scene, std::vector<PlaneLaye
 	if (taken.empty())
 		return;
 	for (size_t j = taken.size(); j-- > 0;)
-		shown.push_back({ taken[j]->surface->id(), taken[j]->buffer, taken[j]->destination,
-				  hidesBelow(*taken[j]) });
+		shown.push_back(shownOf(*taken[j]));
 	composed.surfaces = scene.surfaces;
 	composed.shown = scene.shown;
 	for (size_t i = 0; i < scene.elements.size(); i++)
@@ -512,54 +520,68 @@ void OutputRepaint::assignPlanes(const OutputScene &scene, std::vector<PlaneLaye
 			composed.elements.push_back(scene.elements[i]);
 }
 
-bool OutputRepaint::assignPlanesOnly(const OutputScene &scene, size_t &base,
-				     std::vector<PlaneLayer> &layers, std::vector<LayerShown> &shown,
-				     std::vector<uint64_t> &candidates)
+size_t OutputRepaint::planesOnlyBase(const OutputScene &scene) const
 {
+	const size_t none = scene.elements.size();
 	/* A composed overlay needs a composed frame. */
 	const OverlayLayer *overlay = server_.overlayFor(*this);
-	if (overlay && overlay->visible() && !overlayOnPlane_)
-		return false;
+	if (!output_.clientPlaneCount() || (overlay && overlay->visible() && !overlayOnPlane_))
+		return none;
 	const Output::Mode mode = output_.mode();
 	const size_t count = scene.elements.size();
 	const size_t at = scene.scanoutBase(mode.width, mode.height);
 	/* The topmost alone is the whole output (scanOut()); more than the planes, composition. */
 	if (at + 1 >= count || count - at - 1 > output_.clientPlaneCount())
-		return false;
+		return none;
 	const Rect outputRect{ 0, 0, int32_t(mode.width), int32_t(mode.height) };
 	const bool readsShm = output_.clientPlanesReadShm();
 	const bool blends = output_.clientPlanesBlend();
+	for (size_t i = at + 1; i < count; i++)
+		if (*unfitForPlane(scene.elements[i], outputRect, readsShm, blends))
+			return none;
+	return at;
+}
+
+bool OutputRepaint::assignPlanesOnly(const OutputScene &scene, size_t at,
+				     std::vector<PlaneLayer> &layers, std::vector<LayerShown> &shown,
+				     std::vector<uint64_t> &candidates)
+{
+	const size_t count = scene.elements.size();
 	/* Planes that cannot read wl_shm memory: nor can the primary (asked each frame, cheaply). */
-	if (!readsShm && !(scene.elements[at].buffer->caps() & BufferCapDmaBuf))
+	if (!output_.clientPlanesReadShm() && !(scene.elements[at].buffer->caps() & BufferCapDmaBuf))
 		return false;
 	OutputState state;
 	state.scanout = ClientBuffer::Lock(scene.elements[at].buffer->shared_from_this());
-	for (size_t i = at + 1; i < count; i++) {
-		const SceneElement &e = scene.elements[i];
-		if (*unfitForPlane(e, outputRect, readsShm, blends))
-			return false;
-		state.layers.push_back(
-			PlaneLayer{ ClientBuffer::Lock(e.buffer->shared_from_this()), e.destination });
-	}
+	for (size_t i = at + 1; i < count; i++)
+		state.layers.push_back(layerOf(scene.elements[i]));
 	if (!output_.test(state))
 		return false;
 
-	base = at;
 	layers = std::move(state.layers);
-	for (size_t i = count; i-- > 0;) {
-		const SceneElement &e = scene.elements[i];
-		const SurfacePlace::Where where = i > at    ? SurfacePlace::Where::Overlay
-						  : i == at ? SurfacePlace::Where::Primary
-							    : SurfacePlace::Where::Composed;
-		places_.push_back({ e.surface->id(), e.destination, where,
-				    i < at ? "hidden by a client buffer on the primary plane" : "" });
-	}
+	placeOverScanout(scene, at);
 	for (size_t i = at + 1; i < count; i++) {
-		const SceneElement &e = scene.elements[i];
-		candidates.push_back(e.surface->id());
-		shown.push_back({ e.surface->id(), e.buffer, e.destination, hidesBelow(e) });
+		candidates.push_back(scene.elements[i].surface->id());
+		shown.push_back(shownOf(scene.elements[i]));
 	}
 	return true;
+}
+
+void OutputRepaint::placeOverScanout(const OutputScene &scene, size_t base)
+{
+	places_.clear();
+	for (size_t i = scene.elements.size(); i-- > 0;) {
+		const SceneElement &e = scene.elements[i];
+		const SurfacePlace::Where where = i > base    ? SurfacePlace::Where::Overlay
+						  : i == base ? SurfacePlace::Where::Primary
+							      : SurfacePlace::Where::Composed;
+		places_.push_back({ e.surface->id(), e.destination, where,
+				    i < base ? "hidden by a client buffer on the primary plane" : "" });
+	}
+}
+
+OutputRepaint::LayerShown OutputRepaint::shownOf(const SceneElement &e)
+{
+	return { e.surface->id(), e.buffer, e.destination, hidesBelow(e) };
 }
 
 std::vector<uint64_t> OutputRepaint::surfacesOf(const std::vector<LayerShown> &layers)
@@ -673,17 +695,8 @@ Result<void> OutputRepaint::scanOut(const OutputScene &scene, const SceneElement
 	state.keepPrimary = primaryKnown_ && scannedOut_ == candidate.surface->id() &&
 			    candidate.damage.empty() && output_.frontScanout() == candidate.buffer;
 	/* With layers, assignPlanesOnly() said where each surface is. */
-	if (shown.empty()) {
-		places_.clear();
-		for (size_t i = scene.elements.size(); i-- > 0;) {
-			const SceneElement &e = scene.elements[i];
-			const bool primary = &e == &candidate;
-			places_.push_back({ e.surface->id(), e.destination,
-					    primary ? SurfacePlace::Where::Primary
-						    : SurfacePlace::Where::Composed,
-					    primary ? "" : "hidden by a client buffer on the primary plane" });
-		}
-	}
+	if (shown.empty())
+		placeOverScanout(scene, size_t(&candidate - scene.elements.data()));
 
 	const uint64_t surface = candidate.surface->id();
 	std::vector<uint64_t> zeroCopy = surfacesOf(shown);

@@ -169,14 +169,23 @@ private:
 			  std::vector<LayerShown> &shown, OutputScene &composed,
 			  std::vector<uint64_t> &candidates);
 	/*
-	 * Planes only, nothing composed: the topmost buffer that covers the
-	 * output on the primary plane, every one above it on an overlay
-	 * plane, if the backend takes them all. Then base is that buffer's
-	 * element and the rest as assignPlanes() gives it; else false.
+	 * The element that could go on the primary plane with every one
+	 * above it on an overlay plane, nothing composed: the topmost that
+	 * covers the output, with no more above it than there are planes,
+	 * each fit for one. scene.elements.size() if there is none.
 	 */
-	bool assignPlanesOnly(const OutputScene &scene, size_t &base,
+	size_t planesOnlyBase(const OutputScene &scene) const;
+	/*
+	 * Planes only: scene.elements[at] (planesOnlyBase()) on the
+	 * primary plane and the ones above on overlay planes, if the
+	 * backend takes them all; the rest as assignPlanes() gives it.
+	 */
+	bool assignPlanesOnly(const OutputScene &scene, size_t at,
 			      std::vector<PlaneLayer> &layers, std::vector<LayerShown> &shown,
 			      std::vector<uint64_t> &candidates);
+	/* places_ with scene.elements[base] on the primary plane and those above on overlay planes. */
+	void placeOverScanout(const OutputScene &scene, size_t base);
+	static LayerShown shownOf(const SceneElement &e);
 	static std::vector<uint64_t> surfacesOf(const std::vector<LayerShown> &layers);
 	/*
 	 * Damage for the layers to show next: what leaves a plane is drawn

@@ -87,17 +87,7 @@ TEST_F(DrmPlanesTest, FullscreenBufferAndVideoOnPlanesNothingComposed)
 	ASSERT_GE(drmStats().clientPlanes, 1u) << "no overlay plane for client buffers";
 	Fullscreen f = showFullscreen();
 	ASSERT_TRUE(f.first.zeroCopy()) << lastRefusal();
-	video = Proxy<wl_surface>(wl_compositor_create_surface(client->compositor));
-	videoRole = Proxy<wl_subsurface>(
-		wl_subcompositor_get_subsurface(client->subcompositor, video, f.surface()));
-	wl_subsurface_set_position(videoRole, kVideo.x, kVideo.y);
-	wl_subsurface_set_desync(videoRole);
-	frames[0] = videoBuffer(kRed, kBlue);
-	frames[1] = videoBuffer(kBlue, kRed);
-	ASSERT_TRUE(frames[0].isValid() && frames[1].isValid());
-	wlFrames[0] = wrap(*client, frames[0]);
-	wlFrames[1] = wrap(*client, frames[1]);
-	wl_surface_commit(f.surface());
+	ASSERT_NO_FATAL_FAILURE(makeVideo(*client, f.surface()));
 	ASSERT_TRUE(presentAndRecord(*client, video, wlFrames[0]).presented);
 
 	const comp::RepaintStats before = repaintStats();
@@ -120,6 +110,103 @@ TEST_F(DrmPlanesTest, FullscreenBufferAndVideoOnPlanesNothingComposed)
 				      return y < int32_t(kHeight) / 2 ? kRed : kBlue;
 			      }),
 		  "");
+}
+
+/*
+ * A display that takes only contiguous memory, and a fullscreen window
+ * from the system heap under as many tiles from the CMA heap as there
+ * are overlay planes. The tiles go on the overlay planes, so the window
+ * has none to try: composed, its feedback still offers a scanout tranche
+ * with what the primary plane takes. From the CMA heap too, the window
+ * goes on the primary plane: nothing is composed.
+ */
+TEST_F(DrmPlanesTest, WindowUnderClientPlanesGetsAScanoutTranche)
+{
+	const std::string cma = cmaHeapPath();
+	if (cma.empty())
+		SKIP_OR_FAIL_WITHOUT("no CMA heap");
+	ASSERT_NO_FATAL_FAILURE(start(true));
+	const size_t planes = drmStats().clientPlanes;
+	ASSERT_GE(planes, 1u) << "no overlay plane for client buffers";
+	Fullscreen f = showFullscreen();
+	ASSERT_FALSE(f.first.zeroCopy()) << "system-heap memory scanned out";
+
+	auto contiguous = bufmgr::createDmaHeapAllocator(cma, true);
+	ASSERT_TRUE(contiguous) << contiguous.error().message();
+	constexpr int32_t kTile = 48;
+	auto tileAt = [](size_t i) {
+		return comp::Rect{ 16 + int32_t(i % 8) * (kTile + 16), 64 + int32_t(i / 8) * (kTile + 16),
+				   kTile, kTile };
+	};
+	struct Tile {
+		Proxy<wl_surface> surface;
+		Proxy<wl_subsurface> role;
+		bufmgr::Buffer buffer;
+		Proxy<wl_buffer> wlBuffer;
+	};
+	std::vector<Tile> tiles(planes);
+	for (size_t i = 0; i < planes; i++) {
+		Tile &t = tiles[i];
+		auto buffer = (*contiguous)->allocate(bufmgr::AllocationRequest::image(
+			kTile, kTile, DRM_FORMAT_XRGB8888, bufmgr::Usage::Scanout, "tile"));
+		ASSERT_TRUE(buffer) << buffer.error().message();
+		t.buffer = std::move(*buffer);
+		ASSERT_TRUE(fill(t.buffer, kWhite, kWhite));
+		t.wlBuffer = wrap(*client, t.buffer);
+		t.surface = Proxy<wl_surface>(wl_compositor_create_surface(client->compositor));
+		t.role = Proxy<wl_subsurface>(
+			wl_subcompositor_get_subsurface(client->subcompositor, t.surface, f.surface()));
+		wl_subsurface_set_position(t.role, tileAt(i).x, tileAt(i).y);
+		wl_subsurface_set_desync(t.role);
+	}
+	wl_surface_commit(f.surface());
+	for (Tile &t : tiles)
+		ASSERT_TRUE(presentAndRecord(*client, t.surface, t.wlBuffer).presented);
+	ASSERT_TRUE(presentAndRecord(*client, tiles.back().surface, tiles.back().wlBuffer).zeroCopy())
+		<< describePlace(tileAt(planes - 1));
+	for (size_t i = 0; i < planes; i++) {
+		auto place = placeAt(tileAt(i));
+		ASSERT_TRUE(place) << "tile " << i;
+		EXPECT_EQ(place->where, comp::SurfacePlace::Where::Overlay) << i << ": " << place->reason;
+	}
+	const comp::Rect whole{ 0, 0, int32_t(kWidth), int32_t(kHeight) };
+	auto windowPlace = placeAt(whole);
+	ASSERT_TRUE(windowPlace);
+	EXPECT_EQ(windowPlace->where, comp::SurfacePlace::Where::Composed);
+	EXPECT_EQ(windowPlace->reason, "no free overlay plane");
+
+	DmabufFeedback feedback;
+	Proxy<zwp_linux_dmabuf_feedback_v1> object(
+		zwp_linux_dmabuf_v1_get_surface_feedback(client->dmabuf, f.surface()));
+	feedback.listen(object);
+	/* Made now, it tells the decision of now at once. */
+	ASSERT_TRUE(client->dispatchUntil([&] { return feedback.dones >= 1; }));
+	ASSERT_EQ(feedback.tranches.size(), 2u) << "no scanout tranche for the window";
+	const DmabufFeedback::Tranche &scanout = feedback.tranches[0];
+	EXPECT_TRUE(scanout.flags & ZWP_LINUX_DMABUF_FEEDBACK_V1_TRANCHE_FLAGS_SCANOUT);
+	EXPECT_TRUE(feedback.has(scanout, DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR));
+
+	/* What the tranche says, from contiguous memory: planes only. */
+	bufmgr::Buffer window = heapBuffer(cma, true);
+	ASSERT_TRUE(window.isValid());
+	Proxy<wl_buffer> wlWindow = wrap(*client, window);
+	EXPECT_TRUE(presentAndRecord(*client, f.surface(), wlWindow).zeroCopy()) << lastRefusal();
+	const comp::RepaintStats before = repaintStats();
+	EXPECT_TRUE(presentAndRecord(*client, tiles[0].surface, tiles[0].wlBuffer).zeroCopy())
+		<< describePlace(tileAt(0));
+	EXPECT_EQ(repaintStats().rendered, before.rendered) << "composed";
+	windowPlace = placeAt(whole);
+	ASSERT_TRUE(windowPlace);
+	EXPECT_EQ(windowPlace->where, comp::SurfacePlace::Where::Primary) << windowPlace->reason;
+	EXPECT_EQ(differences(capture(),
+			      [&](int32_t x, int32_t y) {
+				      for (size_t i = 0; i < planes; i++)
+					      if (inside(tileAt(i), x, y))
+						      return kWhite;
+				      return y < int32_t(kHeight) / 2 ? kRed : kBlue;
+			      }),
+		  "");
+	EXPECT_EQ(feedback.tranches.size(), 2u) << "the tranche went while the buffer is on it";
 }
 
 /*

@@ -101,10 +101,15 @@ protected:
 		PresentationRecord composed = presentAndRecord(c, window->surface(), background->buffer());
 		ASSERT_TRUE(composed.presented);
 		EXPECT_FALSE(composed.zeroCopy());
+		ASSERT_NO_FATAL_FAILURE(makeVideo(c, window->surface()));
+	}
 
+	/* The video subsurface of parent at kVideo, and its two frames (none attached yet). */
+	void makeVideo(TestClient &c, wl_surface *parent)
+	{
 		video = Proxy<wl_surface>(wl_compositor_create_surface(c.compositor));
-		videoRole = Proxy<wl_subsurface>(wl_subcompositor_get_subsurface(
-			c.subcompositor, video, window->surface()));
+		videoRole = Proxy<wl_subsurface>(
+			wl_subcompositor_get_subsurface(c.subcompositor, video, parent));
 		wl_subsurface_set_position(videoRole, kVideo.x, kVideo.y);
 		/* Its own frames, as a video player's. */
 		wl_subsurface_set_desync(videoRole);
@@ -114,11 +119,11 @@ protected:
 		wlFrames[0] = wrap(c, frames[0]);
 		wlFrames[1] = wrap(c, frames[1]);
 		/* The position takes effect with the parent's next commit. */
-		wl_surface_commit(window->surface());
+		wl_surface_commit(parent);
 		ASSERT_TRUE(c.roundtrip());
 	}
 
-	/* Everything makePlayer() made, gone (before its client). */
+	/* Everything makePlayer() or makeVideo() made, gone (before its client). */
 	void dropPlayer()
 	{
 		for (int i = 0; i < 2; i++) {
