@@ -88,6 +88,8 @@ struct PlaneImage {
 struct PlaneLayer {
 	ClientBuffer::Lock buffer;
 	Rect destination;	/* output pixels */
+	/* What the client did to the content (wl_surface.set_buffer_transform): the plane undoes it. */
+	Transform transform = Transform::Normal;
 };
 
 /*
@@ -102,6 +104,8 @@ struct PlaneLayer {
 struct OutputState {
 	std::optional<OutputFrame> frame;
 	ClientBuffer::Lock scanout;
+	/* What the client did to the scanout buffer's content: the primary plane undoes it. */
+	Transform scanoutTransform = Transform::Normal;
 	std::vector<PlaneLayer> layers;
 	bool keepPrimary = false;
 	/*
@@ -173,6 +177,10 @@ public:
 	 * in formats without alpha go on them.
 	 */
 	virtual bool clientPlanesBlend() const { return false; }
+	/* Whether they undo a buffer transform other than Normal by rotating and reflecting. */
+	virtual bool clientPlanesTransform(Transform) const { return false; }
+	/* Whether the primary plane does (OutputState::scanoutTransform). */
+	virtual bool primaryTransform(Transform) const { return false; }
 	/* Shows state; the presented handler runs once it is on screen. */
 	virtual Result<void> commit(OutputState state) = 0;
 	/* Gives a frame back unshown (rendering failed). */

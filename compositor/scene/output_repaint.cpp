@@ -23,6 +23,7 @@
 #include "protocols/presentation.h"
 #include "protocols/seat.h"
 #include "protocols/shm.h"
+#include "render/transform.h"
 #include "server.h"
 #include "surface.h"
 
@@ -156,28 +157,34 @@ bool hidesBelow(const SceneElement &e)
 }
 
 /*
- * Why e cannot go on an overlay plane as it is; "" if it may (the
- * backend has the last word). readsShm: the planes read wl_shm memory
- * (a headless output's do, a display's do not); blends: they blend
- * premultiplied alpha over what is below.
+ * Why e cannot go on one of output's overlay planes as it is; "" if it
+ * may (the backend has the last word).
  */
-const char *unfitForPlane(const SceneElement &e, const Rect &output, bool readsShm, bool blends)
+const char *unfitForPlane(const SceneElement &e, const Output &output)
 {
 	const ClientBuffer &b = *e.buffer;
 	const SourceBox &s = e.source;
-	if (!readsShm && !(b.caps() & BufferCapDmaBuf))
+	/* A headless output's planes read wl_shm memory, a display's do not. */
+	if (!output.clientPlanesReadShm() && !(b.caps() & BufferCapDmaBuf))
 		return "wl_shm memory, which the display cannot read";
+	const bool blends = output.clientPlanesBlend();
 	if (!blends && !e.opaque)
 		return "translucent";
 	/* Opaque by its region only: a plane would still blend it by its alpha. */
 	if (!blends && !hidesBelow(e))
 		return "a format with alpha";
-	if (e.transform != Transform::Normal || e.yInvert)
+	if (e.yInvert ||
+	    (e.transform != Transform::Normal && !output.clientPlanesTransform(e.transform)))
 		return "transformed";
-	if (e.destination.width != int32_t(b.width()) || e.destination.height != int32_t(b.height()) ||
+	/* The buffer's size on the output, once the transform is undone. */
+	const bool swapped = swapsAxes(e.transform);
+	const int32_t width = int32_t(swapped ? b.height() : b.width());
+	const int32_t height = int32_t(swapped ? b.width() : b.height());
+	if (e.destination.width != width || e.destination.height != height ||
 	    (s.width != 0 && (s.x != 0 || s.y != 0 || s.width != b.width() || s.height != b.height())))
 		return "scaled or cropped";
-	if (!output.contains(e.destination))
+	const Output::Mode mode = output.mode();
+	if (!Rect{ 0, 0, int32_t(mode.width), int32_t(mode.height) }.contains(e.destination))
 		return "partly off the output";
 	return "";
 }
@@ -185,7 +192,8 @@ const char *unfitForPlane(const SceneElement &e, const Rect &output, bool readsS
 /* e's buffer on a plane, where e is on the output. */
 PlaneLayer layerOf(const SceneElement &e)
 {
-	return PlaneLayer{ ClientBuffer::Lock(e.buffer->shared_from_this()), e.destination };
+	return PlaneLayer{ ClientBuffer::Lock(e.buffer->shared_from_this()), e.destination,
+			   e.transform };
 }
 
 /* src over dst, 0xAARRGGBB with premultiplied colour, rounded as pixman does. */
@@ -314,7 +322,16 @@ const SceneElement *OutputRepaint::scanoutCandidate(const OutputScene &scene) co
 	if (overlay && overlay->visible() && !overlayOnPlane_)
 		return nullptr;
 	const Output::Mode mode = output_.mode();
-	return scene.scanoutCandidate(mode.width, mode.height);
+	return scene.scanoutCandidate(mode.width, mode.height, primaryTransforms());
+}
+
+uint8_t OutputRepaint::primaryTransforms() const
+{
+	uint8_t transforms = 1;
+	for (unsigned t = 1; t < 8; t++)
+		if (output_.primaryTransform(Transform(t)))
+			transforms |= uint8_t(1u << t);
+	return transforms;
 }
 
 void OutputRepaint::placeCursor(OutputScene &scene)
@@ -389,9 +406,9 @@ Result<void> OutputRepaint::repaintScene(const OutputScene &scene)
 	 * on overlay planes.
 	 */
 	const SceneElement *candidate = scanoutCandidate(scene);
-	const size_t below = candidate ? scene.elements.size() : planesOnlyBase(scene);
+	const size_t base = candidate ? scene.elements.size() : planesOnlyBase(scene);
 	const SceneElement *primaryCandidate =
-		candidate ? candidate : below < scene.elements.size() ? &scene.elements[below] : nullptr;
+		candidate ? candidate : base < scene.elements.size() ? &scene.elements[base] : nullptr;
 	const uint64_t candidateId = primaryCandidate ? primaryCandidate->surface->id() : 0;
 	if (candidateId != output_.scanoutCandidate()) {
 		output_.setScanoutCandidate(candidateId);
@@ -414,15 +431,21 @@ Result<void> OutputRepaint::repaintScene(const OutputScene &scene)
 				    output_.refusal() });
 	} else if (!whole) {
 		places_.clear();
+		/* Why the base is not on the primary plane, kept as its reason. */
+		std::string refusal;
 		planesOnly = primaryCandidate &&
-			     assignPlanesOnly(scene, below, layers, shown, planeCandidates);
+			     assignPlanesOnly(scene, base, layers, shown, planeCandidates, refusal);
 		if (planesOnly) {
 			/* What the frame shows of the scene's own: the buffer on the primary plane. */
 			composed.surfaces = scene.surfaces;
 			composed.shown = scene.shown;
-			composed.elements.push_back(scene.elements[below]);
+			composed.elements.push_back(scene.elements[base]);
 		} else if (output_.clientPlaneCount()) {
 			assignPlanes(scene, layers, shown, composed, planeCandidates);
+			for (SurfacePlace &place : places_)
+				if (!refusal.empty() && place.surface == candidateId &&
+				    place.where == SurfacePlace::Where::Composed)
+					place.reason = refusal;
 		}
 	}
 	if (planeCandidates != output_.planeCandidates()) {
@@ -436,7 +459,7 @@ Result<void> OutputRepaint::repaintScene(const OutputScene &scene)
 
 	/* The screen already shows the scene: complete the frame without drawing. */
 	/* Planes only: the base's damage may lie under opaque layers, its new buffer not. */
-	const bool baseShown = !planesOnly || output_.frontScanout() == scene.elements[below].buffer;
+	const bool baseShown = !planesOnly || output_.frontScanout() == scene.elements[base].buffer;
 	if (!damage_.hasPending() && output_.hasFront() && shown == layersShown_ && baseShown) {
 		repaintTaken();
 		stats_.skipped++;
@@ -452,9 +475,9 @@ Result<void> OutputRepaint::repaintScene(const OutputScene &scene)
 	if (whole)
 		return scanOut(scene, *candidate);
 	if (planesOnly)
-		return scanOut(scene, scene.elements[below], std::move(layers), std::move(shown));
-	if (primaryCandidate && primaryCandidate->surface->account())
-		primaryCandidate->surface->account()->scanoutRefusedFrames++;
+		return scanOut(scene, scene.elements[base], std::move(layers), std::move(shown));
+	if (candidate && candidate->surface->account())
+		candidate->surface->account()->scanoutRefusedFrames++;
 	/* Only plane buffers changed, over a composed frame that stays. */
 	if (!layers.empty() && !damage_.hasPending() && output_.frontBuffer())
 		return commitPlanes(scene, std::move(layers), std::move(shown));
@@ -466,10 +489,6 @@ void OutputRepaint::assignPlanes(const OutputScene &scene, std::vector<PlaneLaye
 				 std::vector<uint64_t> &candidates)
 {
 	const size_t planes = output_.clientPlaneCount();
-	const bool readsShm = output_.clientPlanesReadShm();
-	const bool blends = output_.clientPlanesBlend();
-	const Output::Mode mode = output_.mode();
-	const Rect outputRect{ 0, 0, int32_t(mode.width), int32_t(mode.height) };
 	/* What the renderer draws above the element at hand: a plane below it would hide it. */
 	PixelRegion composedAbove;
 	const OverlayLayer *overlay = server_.overlayFor(*this);
@@ -480,7 +499,7 @@ void OutputRepaint::assignPlanes(const OutputScene &scene, std::vector<PlaneLaye
 	std::vector<bool> onPlane(scene.elements.size());
 	for (size_t i = scene.elements.size(); i-- > 0;) {
 		const SceneElement &e = scene.elements[i];
-		std::string why = unfitForPlane(e, outputRect, readsShm, blends);
+		std::string why = unfitForPlane(e, output_);
 		if (why.empty() && composedAbove.intersects(e.destination))
 			why = "under composed content";
 		if (why.empty() && taken.size() >= planes)
@@ -529,33 +548,37 @@ size_t OutputRepaint::planesOnlyBase(const OutputScene &scene) const
 		return none;
 	const Output::Mode mode = output_.mode();
 	const size_t count = scene.elements.size();
-	const size_t at = scene.scanoutBase(mode.width, mode.height);
+	const size_t at = scene.scanoutBase(mode.width, mode.height, primaryTransforms());
 	/* The topmost alone is the whole output (scanOut()); more than the planes, composition. */
 	if (at + 1 >= count || count - at - 1 > output_.clientPlaneCount())
 		return none;
-	const Rect outputRect{ 0, 0, int32_t(mode.width), int32_t(mode.height) };
-	const bool readsShm = output_.clientPlanesReadShm();
-	const bool blends = output_.clientPlanesBlend();
 	for (size_t i = at + 1; i < count; i++)
-		if (*unfitForPlane(scene.elements[i], outputRect, readsShm, blends))
+		if (*unfitForPlane(scene.elements[i], output_))
 			return none;
 	return at;
 }
 
 bool OutputRepaint::assignPlanesOnly(const OutputScene &scene, size_t at,
 				     std::vector<PlaneLayer> &layers, std::vector<LayerShown> &shown,
-				     std::vector<uint64_t> &candidates)
+				     std::vector<uint64_t> &candidates, std::string &refusal)
 {
 	const size_t count = scene.elements.size();
 	/* Planes that cannot read wl_shm memory: nor can the primary (asked each frame, cheaply). */
-	if (!output_.clientPlanesReadShm() && !(scene.elements[at].buffer->caps() & BufferCapDmaBuf))
+	if (!output_.clientPlanesReadShm() && !(scene.elements[at].buffer->caps() & BufferCapDmaBuf)) {
+		refusal = "wl_shm memory, which the display cannot read";
 		return false;
+	}
 	OutputState state;
 	state.scanout = ClientBuffer::Lock(scene.elements[at].buffer->shared_from_this());
+	state.scanoutTransform = scene.elements[at].transform;
 	for (size_t i = at + 1; i < count; i++)
 		state.layers.push_back(layerOf(scene.elements[i]));
-	if (!output_.test(state))
+	if (!output_.test(state)) {
+		/* The base's own refusal, if the primary plane refuses it alone (a verdict kept per buffer). */
+		if (!primaryTakes(scene.elements[at]))
+			refusal = output_.refusal();
 		return false;
+	}
 
 	layers = std::move(state.layers);
 	placeOverScanout(scene, at);
@@ -676,6 +699,7 @@ bool OutputRepaint::primaryTakes(const SceneElement &candidate)
 {
 	OutputState state;
 	state.scanout = ClientBuffer::Lock(candidate.buffer->shared_from_this());
+	state.scanoutTransform = candidate.transform;
 	return output_.test(state);
 }
 
@@ -684,9 +708,15 @@ Result<void> OutputRepaint::scanOut(const OutputScene &scene, const SceneElement
 {
 	OutputState state;
 	state.scanout = ClientBuffer::Lock(candidate.buffer->shared_from_this());
+	state.scanoutTransform = candidate.transform;
 	state.layers = std::move(layers);
-	/* The same surface's last buffer is on screen: the new one changes its damage. */
-	if (primaryKnown_ && scannedOut_ == candidate.surface->id() && !candidate.damage.empty()) {
+	/*
+	 * The same surface's last buffer is on screen: the new one changes
+	 * its damage. Damage clips count the buffer's pixels: a turned
+	 * buffer's are not the output's, so it is sent on whole.
+	 */
+	if (primaryKnown_ && scannedOut_ == candidate.surface->id() && !candidate.damage.empty() &&
+	    candidate.transform == Transform::Normal) {
 		PixelRegion changed = candidate.damage;
 		changed.simplify(kMaxRepaintRects);
 		state.primaryDamage = changed.rects();

@@ -176,13 +176,15 @@ private:
 	 */
 	size_t planesOnlyBase(const OutputScene &scene) const;
 	/*
-	 * Planes only: scene.elements[at] (planesOnlyBase()) on the
-	 * primary plane and the ones above on overlay planes, if the
-	 * backend takes them all; the rest as assignPlanes() gives it.
+	 * Planes only: scene.elements[at] (at from planesOnlyBase(), in
+	 * range) on the primary plane and the ones above on overlay planes,
+	 * if the backend takes them all. Then it fills layers, shown and
+	 * candidates as assignPlanes() does, and sets places_; else false,
+	 * with why in refusal.
 	 */
 	bool assignPlanesOnly(const OutputScene &scene, size_t at,
 			      std::vector<PlaneLayer> &layers, std::vector<LayerShown> &shown,
-			      std::vector<uint64_t> &candidates);
+			      std::vector<uint64_t> &candidates, std::string &refusal);
 	/* places_ with scene.elements[base] on the primary plane and those above on overlay planes. */
 	void placeOverScanout(const OutputScene &scene, size_t base);
 	static LayerShown shownOf(const SceneElement &e);
@@ -200,6 +202,8 @@ private:
 	void placeOverlay();
 	/* What could be shown as it is: the scene's candidate, unless the overlay covers it. */
 	const SceneElement *scanoutCandidate(const OutputScene &scene) const;
+	/* The transforms the primary plane undoes: a bit per Transform value (Normal always). */
+	uint8_t primaryTransforms() const;
 	/* Whether the backend takes the scanout candidate's buffer on the primary plane. */
 	bool primaryTakes(const SceneElement &candidate);
 	/* candidate on the primary plane, layers (shown) above it on overlay planes. */

@@ -6,6 +6,7 @@
 #include <bufmgr/format.h>
 
 #include "backend/backend.h"
+#include "render/transform.h"
 #include "surface.h"
 
 namespace comp {
@@ -92,8 +93,8 @@ std::vector<ScenePlacement> OutputScene::placements() const
 
 namespace {
 
-/* Opaque, covering the output with its whole buffer, unscaled and untransformed. */
-bool fillsOutputAsIs(const SceneElement &e, uint32_t width, uint32_t height)
+/* Opaque, covering the output with its whole buffer, unscaled, turned by one of transforms. */
+bool fillsOutputAsIs(const SceneElement &e, uint32_t width, uint32_t height, uint8_t transforms)
 {
 	const Rect &d = e.destination;
 	const SourceBox &s = e.source;
@@ -101,24 +102,29 @@ bool fillsOutputAsIs(const SceneElement &e, uint32_t width, uint32_t height)
 						  s.height == e.buffer->height());
 	const bool fillsOutput = d.x == 0 && d.y == 0 && d.width == int32_t(width) &&
 				 d.height == int32_t(height);
+	/* The buffer's size on the output, once the transform is undone. */
+	const bool swapped = swapsAxes(e.transform);
+	const uint32_t shownWidth = swapped ? e.buffer->height() : e.buffer->width();
+	const uint32_t shownHeight = swapped ? e.buffer->width() : e.buffer->height();
 	return e.opaque && fillsOutput && wholeBuffer && !e.yInvert &&
-	       e.transform == Transform::Normal && e.buffer->width() == width &&
-	       e.buffer->height() == height;
+	       (transforms & (1u << unsigned(e.transform))) && shownWidth == width &&
+	       shownHeight == height;
 }
 
 } /* namespace */
 
-const SceneElement *OutputScene::scanoutCandidate(uint32_t width, uint32_t height) const
+const SceneElement *OutputScene::scanoutCandidate(uint32_t width, uint32_t height,
+						       uint8_t transforms) const
 {
-	if (elements.empty() || !fillsOutputAsIs(elements.back(), width, height))
+	if (elements.empty() || !fillsOutputAsIs(elements.back(), width, height, transforms))
 		return nullptr;
 	return &elements.back();
 }
 
-size_t OutputScene::scanoutBase(uint32_t width, uint32_t height) const
+size_t OutputScene::scanoutBase(uint32_t width, uint32_t height, uint8_t transforms) const
 {
 	for (size_t i = elements.size(); i-- > 0;)
-		if (fillsOutputAsIs(elements[i], width, height))
+		if (fillsOutputAsIs(elements[i], width, height, transforms))
 			return i;
 	return elements.size();
 }

@@ -72,15 +72,18 @@ struct OutputScene {
 	/*
 	 * The element the output could show as it is, with nothing composed:
 	 * the topmost one, opaque, covering the whole output with its whole
-	 * buffer, unscaled and untransformed. Null when there is none.
+	 * buffer, unscaled, and untransformed or turned by one of transforms
+	 * (a bit per Transform value the primary plane can undo). Null when
+	 * there is none.
 	 */
-	const SceneElement *scanoutCandidate(uint32_t width, uint32_t height) const;
+	const SceneElement *scanoutCandidate(uint32_t width, uint32_t height,
+					     uint8_t transforms = 1) const;
 	/*
 	 * The topmost element that could be shown as it is on the primary
 	 * plane (as scanoutCandidate() asks) with others above it: what is
 	 * above would need planes of their own. Its index, or elements.size().
 	 */
-	size_t scanoutBase(uint32_t width, uint32_t height) const;
+	size_t scanoutBase(uint32_t width, uint32_t height, uint8_t transforms = 1) const;
 };
 
 } /* namespace comp */

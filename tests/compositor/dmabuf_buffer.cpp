@@ -7,6 +7,11 @@ namespace heapcomp::test {
 
 bool fill(const bufmgr::Buffer &buffer, uint32_t top, uint32_t bottom)
 {
+	return fill(buffer, [&](uint32_t, uint32_t y) { return y < buffer.height() / 2 ? top : bottom; });
+}
+
+bool fill(const bufmgr::Buffer &buffer, const std::function<uint32_t(uint32_t x, uint32_t y)> &pixel)
+{
 	auto mapping = bufmgr::Mapping::map(buffer, { bufmgr::Access::ReadWrite, false });
 	if (!mapping)
 		return false;
@@ -18,7 +23,7 @@ bool fill(const bufmgr::Buffer &buffer, uint32_t top, uint32_t bottom)
 	for (uint32_t y = 0; y < buffer.height(); y++) {
 		auto *row = reinterpret_cast<uint32_t *>(bytes.data() + size_t(y) * stride);
 		for (uint32_t x = 0; x < buffer.width(); x++)
-			row[x] = y < buffer.height() / 2 ? top : bottom;
+			row[x] = pixel(x, y);
 	}
 	return bool(access->end());
 }

@@ -20,11 +20,35 @@
 #include "backend/scanout_memory.h"
 #include "buffer.h"
 #include "log.h"
+#include "render/transform.h"
 #include "surface.h"
 
 namespace comp {
 
 namespace {
+
+/*
+ * The plane "rotation" that undoes a buffer transform: the client
+ * flipped the content around the vertical axis (FLIPPED_*), then rotated
+ * it counter-clockwise; a plane reflects its framebuffer first, then
+ * rotates it counter-clockwise.
+ */
+uint64_t planeRotation(Transform transform)
+{
+	static constexpr uint64_t kRotate[4] = { DRM_MODE_ROTATE_0, DRM_MODE_ROTATE_90,
+						 DRM_MODE_ROTATE_180, DRM_MODE_ROTATE_270 };
+	const unsigned quarters = unsigned(transform) & 3;
+	/* A rotation is undone by the opposite one; a reflection then a rotation undoes itself. */
+	if (unsigned(transform) & 4)
+		return DRM_MODE_REFLECT_X | kRotate[quarters];
+	return kRotate[(4 - quarters) & 3];
+}
+
+/* What a plane's "rotation" offers; a plane without the property shows buffers unturned. */
+uint64_t planeRotations(int fd, const kms::Properties &props)
+{
+	return props.bitmaskBits(fd, "rotation") | DRM_MODE_ROTATE_0;
+}
 
 /* On screen, flipping to, and drawing: three buffers keep the GPU and display busy. */
 constexpr uint32_t kOutputSlots = 3;
@@ -126,17 +150,24 @@ std::string memoryUnfit(DrmBackend &backend, const ClientBuffer &buffer,
  * is, "" if it may, with its framebuffer in entry. ofBuffer: the reason
  * is the buffer's format or memory (another buffer could go).
  */
-std::string primaryUnfit(DrmBackend &backend, const ClientBuffer &buffer, const Output::Mode &mode,
+std::string primaryUnfit(DrmBackend &backend, const ClientBuffer &buffer, Transform transform,
+			 uint64_t rotations, const Output::Mode &mode,
 			 const std::vector<FormatModifier> &formats, DrmBackend::ClientFb *&entry,
 			 bool &ofBuffer)
 {
 	ofBuffer = false;
 	if (!(buffer.caps() & BufferCapDmaBuf))
 		return "wl_shm memory, which the display cannot read";
-	if (buffer.width() != mode.width || buffer.height() != mode.height)
-		return "scaled: " + std::to_string(buffer.width()) + "x" +
-		       std::to_string(buffer.height()) + " on a " + std::to_string(mode.width) + "x" +
-		       std::to_string(mode.height) + " plane";
+	const uint64_t rotation = planeRotation(transform);
+	if ((rotations & rotation) != rotation)
+		return "transformed, which the primary plane cannot undo";
+	/* Its size on the output, once the plane undid the transform. */
+	const bool swapped = swapsAxes(transform);
+	const uint32_t width = swapped ? buffer.height() : buffer.width();
+	const uint32_t height = swapped ? buffer.width() : buffer.height();
+	if (width != mode.width || height != mode.height)
+		return "scaled: " + std::to_string(width) + "x" + std::to_string(height) + " on a " +
+		       std::to_string(mode.width) + "x" + std::to_string(mode.height) + " plane";
 	if (buffer.yInverted())
 		return "transformed (y-inverted)";
 	std::string why = memoryUnfit(backend, buffer, formats, "the primary plane", entry);
@@ -351,6 +382,7 @@ Result<void> DrmOutput::init(wl_event_loop *loop, const drmModeModeInfo &mode, u
 		return bufmgr::unexpected(errno, name_ + ": reading primary plane " +
 						 std::to_string(primary_));
 	primaryFormats_ = kms::planeFormats(fd, *plane, primaryProps_);
+	primaryRotations_ = planeRotations(fd, primaryProps_);
 	for (uint32_t id : clientPlanes) {
 		kms::PlanePtr overlay(drmModeGetPlane(fd, id));
 		if (!overlay)
@@ -367,6 +399,7 @@ Result<void> DrmOutput::init(wl_event_loop *loop, const drmModeModeInfo &mode, u
 		client.premultiplied = client.props.enumValue(fd, "pixel blend mode", "Pre-multiplied");
 		client.blends = client.premultiplied ||
 				(!client.props.has("pixel blend mode") && backend_.device().driver == "vkms");
+		client.rotations = planeRotations(fd, client.props);
 		clientPlanes_.push_back(std::move(client));
 	}
 	if (drmModeCreatePropertyBlob(fd, &modeInfo_, sizeof(modeInfo_), &modeBlob_) < 0)
@@ -542,15 +575,16 @@ ProbePipe DrmOutput::probePipe()
 
 bool DrmOutput::recommit(const char *why)
 {
-	const kms::Framebuffer *fb = nullptr;
+	std::optional<LayerFb> primary;
 	if (scanout_)
 		if (auto *entry = backend_.clientFramebuffer(*scanout_.get()))
-			fb = entry->fb.get();
+			primary = primaryFb(*scanout_.get(), scanoutTransform_, entry->fb->id());
 	if (front_)
-		fb = slotFramebuffer(*front_);
-	if (!fb)
+		if (kms::Framebuffer *fb = slotFramebuffer(*front_))
+			primary = composedFb(fb->id());
+	if (!primary)
 		return false;
-	if (auto ret = commitFb(fb->id(), true, -1, why, shownLayerFbs()); !ret) {
+	if (auto ret = commitFb(*primary, true, -1, why, shownLayerFbs()); !ret) {
 		LOG_WARNING("%s", ret.error().message().c_str());
 		return false;
 	}
@@ -597,11 +631,16 @@ bool DrmOutput::test(const OutputState &state) const
 	}
 	DrmBackend::ClientFb *entry = nullptr;
 	bool ofBuffer = false;
-	if (std::string why = primaryUnfit(backend_, buffer, mode_, primaryFormats_, entry, ofBuffer);
+	if (std::string why = primaryUnfit(backend_, buffer, state.scanoutTransform, primaryRotations_,
+					   mode_, primaryFormats_, entry, ofBuffer);
 	    !why.empty()) {
 		refused(std::move(why), ofBuffer);
 		return false;
 	}
+	const LayerFb primary = primaryFb(buffer, state.scanoutTransform, entry->fb->id());
+	/* The verdict was on the buffer turned another way: asked again (not after refused flips). */
+	if (entry->accepted && entry->acceptedRotation != primary.rotation && !entry->flipsRefused)
+		entry->accepted.reset();
 	if (!entry->accepted) {
 		/* Once per buffer: a client cycling two buffers costs two tests. */
 		kms::AtomicRequest req;
@@ -610,12 +649,13 @@ bool DrmOutput::test(const OutputState &state) const
 			addModeset(req);
 			flags |= DRM_MODE_ATOMIC_ALLOW_MODESET;
 		}
-		addPlane(req, entry->fb->id(), -1);
+		addPlane(req, primary, -1);
 		/* As the commit will: client planes off, whatever they show now. */
 		addClientPlanes(req, {});
 		auto ret = req.commit(backend_.fd(), flags, nullptr, "TEST_ONLY commit");
 		backend_.stats_.testCommits++;
 		entry->accepted = bool(ret);
+		entry->acceptedRotation = primary.rotation;
 		if (!ret) {
 			backend_.stats_.testRefusals++;
 			/* Any errno (E2BIG, ENOSPC...) is a refusal, not a failure. */
@@ -641,6 +681,41 @@ bool DrmOutput::clientPlanesBlend() const
 	return !clientPlanes_.empty() &&
 	       std::all_of(clientPlanes_.begin(), clientPlanes_.end(),
 			   [](const ClientPlane &plane) { return plane.blends; });
+}
+
+bool DrmOutput::clientPlanesTransform(Transform transform) const
+{
+	const uint64_t rotation = planeRotation(transform);
+	return !clientPlanes_.empty() &&
+	       std::all_of(clientPlanes_.begin(), clientPlanes_.end(), [&](const ClientPlane &plane) {
+		       return (plane.rotations & rotation) == rotation;
+	       });
+}
+
+DrmOutput::LayerFb DrmOutput::layerFb(const PlaneLayer &layer, uint32_t fbId)
+{
+	const ClientBuffer &buffer = *layer.buffer.get();
+	return LayerFb{ fbId, layer.destination, planeRotation(layer.transform), buffer.width(),
+			buffer.height() };
+}
+
+DrmOutput::LayerFb DrmOutput::primaryFb(const ClientBuffer &buffer, Transform transform,
+					uint32_t fbId) const
+{
+	return LayerFb{ fbId, Rect{ 0, 0, int32_t(mode_.width), int32_t(mode_.height) },
+			planeRotation(transform), buffer.width(), buffer.height() };
+}
+
+DrmOutput::LayerFb DrmOutput::composedFb(uint32_t fbId) const
+{
+	return LayerFb{ fbId, Rect{ 0, 0, int32_t(mode_.width), int32_t(mode_.height) },
+			DRM_MODE_ROTATE_0, mode_.width, mode_.height };
+}
+
+bool DrmOutput::primaryTransform(Transform transform) const
+{
+	const uint64_t rotation = planeRotation(transform);
+	return (primaryRotations_ & rotation) == rotation;
 }
 
 std::vector<uint32_t> DrmOutput::clientPlanes() const
@@ -684,14 +759,21 @@ std::string DrmOutput::layerUnfit(const PlaneLayer &layer, size_t index, LayerFb
 		return "wl_shm memory, which the display cannot read";
 	if (buffer.yInverted())
 		return "transformed (y-inverted)";
-	if (d.width != int32_t(buffer.width()) || d.height != int32_t(buffer.height()))
-		return "scaled: " + std::to_string(buffer.width()) + "x" +
-		       std::to_string(buffer.height()) + " shown at " + std::to_string(d.width) +
-		       "x" + std::to_string(d.height);
+	const ClientPlane &plane = clientPlanes_[index];
+	const uint64_t rotation = planeRotation(layer.transform);
+	if ((plane.rotations & rotation) != rotation)
+		return "transformed, which overlay plane " + std::to_string(plane.id) +
+		       " cannot undo";
+	/* Its size on the output, once the plane undid the transform. */
+	const bool swapped = swapsAxes(layer.transform);
+	const uint32_t width = swapped ? buffer.height() : buffer.width();
+	const uint32_t height = swapped ? buffer.width() : buffer.height();
+	if (d.width != int32_t(width) || d.height != int32_t(height))
+		return "scaled: " + std::to_string(width) + "x" + std::to_string(height) +
+		       " shown at " + std::to_string(d.width) + "x" + std::to_string(d.height);
 	if (d.x < 0 || d.y < 0 || d.right() > int32_t(mode_.width) ||
 	    d.bottom() > int32_t(mode_.height))
 		return "partly off the output";
-	const ClientPlane &plane = clientPlanes_[index];
 	DrmBackend::ClientFb *entry = nullptr;
 	if (std::string why = memoryUnfit(backend_, buffer, plane.formats,
 					  "overlay plane " + std::to_string(plane.id), entry);
@@ -701,7 +783,7 @@ std::string DrmOutput::layerUnfit(const PlaneLayer &layer, size_t index, LayerFb
 	}
 	if (entry->flipsRefused)
 		return entry->refusal;
-	fb = LayerFb{ entry->fb->id(), d };
+	fb = layerFb(layer, entry->fb->id());
 	return {};
 }
 
@@ -720,33 +802,40 @@ bool DrmOutput::testLayers(const OutputState &state) const
 	 * over the composed frame: the one to show, or the one on screen it
 	 * will be like.
 	 */
-	uint32_t primaryFb = 0;
+	LayerFb primary;
 	std::string key = modesetDone_ ? "" : "modeset;";
 	if (state.scanout) {
 		DrmBackend::ClientFb *entry = nullptr;
 		bool ofBuffer = false;
 		std::string why = state.frame ? "a composed frame and a client buffer at once"
-					      : primaryUnfit(backend_, *state.scanout.get(), mode_,
-							     primaryFormats_, entry, ofBuffer);
-		if (why.empty() && entry->accepted && !*entry->accepted)
-			why = "the primary plane refuses the buffer below it: " + entry->refusal;
+					      : primaryUnfit(backend_, *state.scanout.get(),
+							     state.scanoutTransform, primaryRotations_,
+							     mode_, primaryFormats_, entry, ofBuffer);
+		if (why.empty()) {
+			primary = primaryFb(*state.scanout.get(), state.scanoutTransform,
+					    entry->fb->id());
+			if (entry->flipsRefused ||
+			    (entry->accepted && !*entry->accepted &&
+			     entry->acceptedRotation == primary.rotation))
+				why = entry->refusal;
+		}
 		if (!why.empty()) {
-			refused("below it: " + why);
+			refused("the buffer for the primary plane: " + why);
 			return false;
 		}
-		primaryFb = entry->fb->id();
-		key += "scanout " + std::to_string(primaryFb) + ";";
+		key += "scanout " + std::to_string(primary.fbId) + "r" +
+		       std::to_string(primary.rotation) + ";";
 	} else {
 		bufmgr::SwapchainSlot *slot = state.frame
 			? static_cast<bufmgr::SwapchainSlot *>(state.frame->backendData)
 			: front_;
-		kms::Framebuffer *primary =
+		kms::Framebuffer *fb =
 			slot ? const_cast<DrmOutput *>(this)->slotFramebuffer(*slot) : nullptr;
-		if (!primary) {
+		if (!fb) {
 			refused("no composed frame to show it over yet");
 			return false;
 		}
-		primaryFb = primary->id();
+		primary = composedFb(fb->id());
 	}
 	std::vector<LayerFb> fbs(state.layers.size());
 	for (size_t i = 0; i < state.layers.size(); i++) {
@@ -757,7 +846,7 @@ bool DrmOutput::testLayers(const OutputState &state) const
 		}
 		const Rect &d = fbs[i].destination;
 		key += std::to_string(fbs[i].fbId) + "@" + std::to_string(d.x) + "," +
-		       std::to_string(d.y) + ";";
+		       std::to_string(d.y) + "r" + std::to_string(fbs[i].rotation) + ";";
 	}
 	layersTested_ = key;
 	auto verdict = layerVerdicts_.find(key);
@@ -769,7 +858,7 @@ bool DrmOutput::testLayers(const OutputState &state) const
 			addModeset(req);
 			flags |= DRM_MODE_ATOMIC_ALLOW_MODESET;
 		}
-		addPlane(req, primaryFb, -1);
+		addPlane(req, primary, -1);
 		addClientPlanes(req, fbs);
 		auto ret = req.commit(backend_.fd(), flags, nullptr, "TEST_ONLY commit");
 		backend_.stats_.testCommits++;
@@ -794,9 +883,9 @@ void DrmOutput::addClientPlanes(kms::AtomicRequest &req, const std::vector<Layer
 	for (size_t i = 0; i < clientPlanes_.size(); i++) {
 		const ClientPlane &plane = clientPlanes_[i];
 		if (i < layers.size()) {
-			const Rect &d = layers[i].destination;
-			kms::placePlane(req, plane.id, plane.props, crtc_, layers[i].fbId,
-					uint32_t(d.width), uint32_t(d.height), d.x, d.y);
+			const LayerFb &layer = layers[i];
+			kms::placePlane(req, plane.id, plane.props, crtc_, layer.fbId, layer.width,
+					layer.height, layer.destination, layer.rotation);
 			/* Another session may have left other blending: Wayland's, and no plane alpha. */
 			if (plane.premultiplied)
 				req.set(plane.id, plane.props, "pixel blend mode", *plane.premultiplied);
@@ -819,9 +908,10 @@ void DrmOutput::addModeset(kms::AtomicRequest &req) const
 		req.set(writeback_, writebackProps_, "CRTC_ID", crtc_);
 }
 
-void DrmOutput::addPlane(kms::AtomicRequest &req, uint32_t fbId, int inFence) const
+void DrmOutput::addPlane(kms::AtomicRequest &req, const LayerFb &primary, int inFence) const
 {
-	kms::placePlane(req, primary_, primaryProps_, crtc_, fbId, mode_.width, mode_.height);
+	kms::placePlane(req, primary_, primaryProps_, crtc_, primary.fbId, primary.width,
+			primary.height, primary.destination, primary.rotation);
 	/* The display waits for the renderer, not the CPU. */
 	if (inFence >= 0 && primaryProps_.has("IN_FENCE_FD"))
 		req.set(primary_, primaryProps_, "IN_FENCE_FD", uint64_t(inFence));
@@ -952,7 +1042,8 @@ uint32_t DrmOutput::damageClipsBlob(const std::vector<Rect> &damage, size_t *cou
 	return blob;
 }
 
-Result<void> DrmOutput::commitFb(uint32_t fbId, bool shownAlready, int inFence, const char *what,
+Result<void> DrmOutput::commitFb(const LayerFb &primary, bool shownAlready, int inFence,
+				 const char *what,
 				 const std::vector<LayerFb> &layers,
 				 const std::optional<std::vector<Rect>> &damage)
 {
@@ -983,7 +1074,7 @@ Result<void> DrmOutput::commitFb(uint32_t fbId, bool shownAlready, int inFence, 
 	 */
 	const bool primaryAsIs = shownAlready && modesetDone_ && !restatePlanes_ && !req.empty();
 	if (!primaryAsIs)
-		addPlane(req, fbId, inFence);
+		addPlane(req, primary, inFence);
 	uint32_t clipsBlob = 0;
 	size_t clips = 0;
 	if (!primaryAsIs && damage && modesetDone_ && !restatePlanes_ &&
@@ -1068,7 +1159,7 @@ Result<void> DrmOutput::commit(OutputState state)
 	for (const PlaneLayer &layer : state.layers) {
 		DrmBackend::ClientFb *entry = backend_.clientFramebuffer(*layer.buffer.get());
 		layerEntries.push_back(entry);
-		layerFbs.push_back({ entry->fb->id(), layer.destination });
+		layerFbs.push_back(layerFb(layer, entry->fb->id()));
 	}
 	/*
 	 * A refused configuration with client buffers new on planes: theirs,
@@ -1081,7 +1172,8 @@ Result<void> DrmOutput::commit(OutputState state)
 		bool blamed = false;
 		for (size_t i = 0; i < layerEntries.size(); i++) {
 			const bool isNew = i >= layerFbs_.size() || layerFbs_[i].fbId != layerFbs[i].fbId ||
-					   layerFbs_[i].destination != layerFbs[i].destination;
+					   layerFbs_[i].destination != layerFbs[i].destination ||
+					   layerFbs_[i].rotation != layerFbs[i].rotation;
 			if (isNew) {
 				backend_.scanoutRefused(*layerEntries[i], error, name_);
 				blamed = true;
@@ -1095,8 +1187,9 @@ Result<void> DrmOutput::commit(OutputState state)
 	if (state.scanout) {
 		DrmBackend::ClientFb *entry = backend_.clientFramebuffer(*state.scanout.get());
 		const bool shown = state.keepPrimary && scanout_.get() == state.scanout.get();
-		if (auto ret = commitFb(entry->fb->id(), shown, -1, "scanout", layerFbs,
-					state.primaryDamage);
+		if (auto ret = commitFb(primaryFb(*state.scanout.get(), state.scanoutTransform,
+						  entry->fb->id()),
+					shown, -1, "scanout", layerFbs, state.primaryDamage);
 		    !ret) {
 			/*
 			 * Planes only, refused: not these buffers' fault alone
@@ -1112,12 +1205,13 @@ Result<void> DrmOutput::commit(OutputState state)
 		entry->commitRefusals = 0;
 		pending_ = nullptr;
 		pendingScanout_ = std::move(state.scanout);
+		pendingScanoutTransform_ = state.scanoutTransform;
 	} else if (!state.frame) {
 		/* Only the client planes change: the primary shows what it shows. */
 		kms::Framebuffer *fb = front_ ? slotFramebuffer(*front_) : nullptr;
 		if (!fb)
 			return fail(bufmgr::makeError(EINVAL, name_ + ": no composed frame to keep"));
-		if (auto ret = commitFb(fb->id(), true, -1, "planes", layerFbs); !ret) {
+		if (auto ret = commitFb(composedFb(fb->id()), true, -1, "planes", layerFbs); !ret) {
 			blameLayers(ret.error());
 			return ret;
 		}
@@ -1126,7 +1220,8 @@ Result<void> DrmOutput::commit(OutputState state)
 		kms::Framebuffer *fb = slotFramebuffer(*slot);
 		if (!fb)
 			return fail(bufmgr::makeError(EINVAL, name_ + ": output buffer has no framebuffer"));
-		if (auto ret = commitFb(fb->id(), false, state.frame->renderDone.get(), "frame", layerFbs,
+		if (auto ret = commitFb(composedFb(fb->id()), false, state.frame->renderDone.get(), "frame",
+					layerFbs,
 					state.primaryDamage);
 		    !ret) {
 			blameLayers(ret.error());
@@ -1223,6 +1318,7 @@ void DrmOutput::flipDone(uint32_t sequence, uint32_t sec, uint32_t usec)
 			front_ = pending_;
 			pending_ = nullptr;
 			scanout_ = std::move(pendingScanout_);
+			scanoutTransform_ = pendingScanoutTransform_;
 			pendingScanout_.reset();
 		}
 		primaryKept_ = false;

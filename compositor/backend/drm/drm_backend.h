@@ -129,6 +129,8 @@ public:
 	bool refusedTheBuffer() const override { return refusalOfBuffer_; }
 	size_t clientPlaneCount() const override;
 	bool clientPlanesBlend() const override;
+	bool clientPlanesTransform(Transform transform) const override;
+	bool primaryTransform(Transform transform) const override;
 	Result<void> commit(OutputState state) override;
 	void rollback(const OutputFrame &frame) override;
 	void skipFrame() override;
@@ -172,13 +174,22 @@ public:
 private:
 	friend class DrmBackend;
 
-	/* Adds the plane (and on the first commit the mode) to req. */
-	void addPlane(kms::AtomicRequest &req, uint32_t fbId, int inFence) const;
-	/* A client buffer's framebuffer on a client plane, at its place. */
+	/* A framebuffer on a plane, at its place. */
 	struct LayerFb {
 		uint32_t fbId = 0;
 		Rect destination;
+		/* The plane's "rotation" (DRM_MODE_ROTATE_*, DRM_MODE_REFLECT_*) that undoes the buffer's transform. */
+		uint64_t rotation = DRM_MODE_ROTATE_0;
+		/* The framebuffer's size: the destination's, swapped by a rotation of 90 or 270. */
+		uint32_t width = 0;
+		uint32_t height = 0;
 	};
+	static LayerFb layerFb(const PlaneLayer &layer, uint32_t fbId);
+	/* A client buffer on the primary plane, turned back; a composed frame. */
+	LayerFb primaryFb(const ClientBuffer &buffer, Transform transform, uint32_t fbId) const;
+	LayerFb composedFb(uint32_t fbId) const;
+	/* Adds the primary plane showing primary to req. */
+	void addPlane(kms::AtomicRequest &req, const LayerFb &primary, int inFence) const;
 	/*
 	 * The client planes for layers, bottom up; every other one that
 	 * shows something, or may (restatePlanes_), goes off.
@@ -198,11 +209,11 @@ private:
 	/* Where plane went on or off: cached scanout verdicts no longer hold. */
 	void checkToggled(ImagePlane &plane);
 	/*
-	 * fbId goes on the primary plane; with shownAlready it is there now.
-	 * damage: what fbId changes of the primary plane's last
+	 * primary goes on the primary plane; with shownAlready it is there
+	 * now. damage: what it changes of the primary plane's last
 	 * (OutputState::primaryDamage).
 	 */
-	Result<void> commitFb(uint32_t fbId, bool shownAlready, int inFence, const char *what,
+	Result<void> commitFb(const LayerFb &primary, bool shownAlready, int inFence, const char *what,
 			      const std::vector<LayerFb> &layers,
 			      const std::optional<std::vector<Rect>> &damage = std::nullopt);
 	/* A FB_DAMAGE_CLIPS blob of damage inside the mode, and its rects; 0 if none could be made. */
@@ -264,6 +275,8 @@ private:
 	kms::Properties primaryProps_;
 	kms::Properties writebackProps_;
 	std::vector<FormatModifier> primaryFormats_;
+	/* The rotations and reflections the primary plane's "rotation" offers. */
+	uint64_t primaryRotations_ = DRM_MODE_ROTATE_0;
 	bool modesetDone_ = false;
 	bool connected_ = true;
 
@@ -272,6 +285,9 @@ private:
 	bufmgr::SwapchainSlot *front_ = nullptr;
 	bufmgr::SwapchainSlot *pending_ = nullptr;
 	ClientBuffer::Lock scanout_;
+	/* The transform the primary plane undoes for scanout_, and for pendingScanout_. */
+	Transform scanoutTransform_ = Transform::Normal;
+	Transform pendingScanoutTransform_ = Transform::Normal;
 	ClientBuffer::Lock pendingScanout_;
 	/* The flip in flight shows a new buffer (else it is a vblank or the same one). */
 	bool flipShowsNew_ = false;
@@ -311,6 +327,8 @@ private:
 		std::optional<uint64_t> premultiplied;
 		/* It blends a buffer's alpha premultiplied, as the renderer would. */
 		bool blends = false;
+		/* The rotations and reflections its "rotation" property offers (DRM_MODE_ROTATE_*...). */
+		uint64_t rotations = DRM_MODE_ROTATE_0;
 	};
 	std::vector<ClientPlane> clientPlanes_;
 	/* Client buffers on them: on screen, and in the commit in flight. */
@@ -389,6 +407,7 @@ public:
 		std::string error;	/* why it could not be imported */
 		/* The last TEST_ONLY verdict on the primary plane: reused, not retried. */
 		std::optional<bool> accepted;
+		uint64_t acceptedRotation = DRM_MODE_ROTATE_0;	/* the plane rotation it was tested with */
 		std::string refusal;
 		/* Commits showing it that the kernel refused in a row, though TEST_ONLY took it. */
 		int commitRefusals = 0;

@@ -74,6 +74,24 @@ std::optional<uint64_t> Properties::enumValue(int fd, const std::string &name,
 	return value;
 }
 
+uint64_t Properties::bitmaskBits(int fd, const std::string &name) const
+{
+	const uint32_t propId = id(name);
+	if (!propId)
+		return 0;
+	drmModePropertyRes *prop = drmModeGetProperty(fd, propId);
+	if (!prop)
+		return 0;
+	uint64_t bits = 0;
+	/* A bitmask property's entries are bit numbers. */
+	if (prop->flags & DRM_MODE_PROP_BITMASK)
+		for (int i = 0; i < prop->count_enums; i++)
+			if (prop->enums[i].value < 64)
+				bits |= uint64_t(1) << prop->enums[i].value;
+	drmModeFreeProperty(prop);
+	return bits;
+}
+
 uint64_t Properties::value(const std::string &name, uint64_t fallback) const
 {
 	auto it = props_.find(name);
@@ -110,6 +128,14 @@ Result<void> AtomicRequest::commit(int fd, uint32_t flags, void *userData, const
 void placePlane(AtomicRequest &req, uint32_t plane, const Properties &props, uint32_t crtc,
 		uint32_t fb, uint32_t width, uint32_t height, int32_t x, int32_t y)
 {
+	placePlane(req, plane, props, crtc, fb, width, height,
+		   Rect{ x, y, int32_t(width), int32_t(height) });
+}
+
+void placePlane(AtomicRequest &req, uint32_t plane, const Properties &props, uint32_t crtc,
+		uint32_t fb, uint32_t width, uint32_t height, const Rect &destination,
+		uint64_t rotation)
+{
 	req.set(plane, props, "FB_ID", fb);
 	req.set(plane, props, "CRTC_ID", crtc);
 	req.set(plane, props, "SRC_X", 0);
@@ -117,10 +143,12 @@ void placePlane(AtomicRequest &req, uint32_t plane, const Properties &props, uin
 	req.set(plane, props, "SRC_W", uint64_t(width) << 16);
 	req.set(plane, props, "SRC_H", uint64_t(height) << 16);
 	/* Signed properties: the kernel reads the low bits as an int. */
-	req.set(plane, props, "CRTC_X", uint64_t(int64_t(x)));
-	req.set(plane, props, "CRTC_Y", uint64_t(int64_t(y)));
-	req.set(plane, props, "CRTC_W", width);
-	req.set(plane, props, "CRTC_H", height);
+	req.set(plane, props, "CRTC_X", uint64_t(int64_t(destination.x)));
+	req.set(plane, props, "CRTC_Y", uint64_t(int64_t(destination.y)));
+	req.set(plane, props, "CRTC_W", uint64_t(destination.width));
+	req.set(plane, props, "CRTC_H", uint64_t(destination.height));
+	if (props.has("rotation"))
+		req.set(plane, props, "rotation", rotation);
 }
 
 std::string driverName(int fd)

@@ -25,6 +25,7 @@
 
 #include "backend/drm/session.h"
 #include "format_modifier.h"
+#include "rect.h"
 
 namespace comp::kms {
 
@@ -58,6 +59,8 @@ public:
 	/* The value of an enum property's entry by its name ("Pre-multiplied"); none if not listed. */
 	std::optional<uint64_t> enumValue(int fd, const std::string &name,
 					  const std::string &entry) const;
+	/* The bits a bitmask property ("rotation") may have set; 0 without the property. */
+	uint64_t bitmaskBits(int fd, const std::string &name) const;
 
 private:
 	std::map<std::string, std::pair<uint32_t, uint64_t>> props_;
@@ -83,6 +86,15 @@ private:
 /* A whole framebuffer of width x height on plane, at (x, y) on the CRTC, unscaled. */
 void placePlane(AtomicRequest &req, uint32_t plane, const Properties &props, uint32_t crtc,
 		uint32_t fb, uint32_t width, uint32_t height, int32_t x = 0, int32_t y = 0);
+/*
+ * A whole framebuffer of width x height on plane at destination, turned
+ * by rotation ("rotation": DRM_MODE_ROTATE_*, DRM_MODE_REFLECT_*; set
+ * wherever the plane has it, since a plane keeps the last one it was
+ * given, by this process or another).
+ */
+void placePlane(AtomicRequest &req, uint32_t plane, const Properties &props, uint32_t crtc,
+		uint32_t fb, uint32_t width, uint32_t height, const Rect &destination,
+		uint64_t rotation = DRM_MODE_ROTATE_0);
 
 /* A DRM device node opened by this process, through its seat where it has one. */
 struct Device {
