@@ -13,6 +13,16 @@ constexpr bool swapsAxes(Transform transform)
 	return static_cast<uint8_t>(transform) & 1;
 }
 
+/* A buffer of width x height as the displayed image: a quarter turn swaps the two. */
+struct ShownSize {
+	uint32_t width;
+	uint32_t height;
+};
+constexpr ShownSize shownSize(Transform transform, uint32_t width, uint32_t height)
+{
+	return swapsAxes(transform) ? ShownSize{ height, width } : ShownSize{ width, height };
+}
+
 Transform inverse(Transform transform);
 
 /*

@@ -176,11 +176,9 @@ const char *unfitForPlane(const SceneElement &e, const Output &output)
 	if (e.yInvert ||
 	    (e.transform != Transform::Normal && !output.clientPlanesTransform(e.transform)))
 		return "transformed";
-	/* The buffer's size on the output, once the transform is undone. */
-	const bool swapped = swapsAxes(e.transform);
-	const int32_t width = int32_t(swapped ? b.height() : b.width());
-	const int32_t height = int32_t(swapped ? b.width() : b.height());
-	if (e.destination.width != width || e.destination.height != height ||
+	const ShownSize shown = shownSize(e.transform, b.width(), b.height());
+	if (e.destination.width != int32_t(shown.width) ||
+	    e.destination.height != int32_t(shown.height) ||
 	    (s.width != 0 && (s.x != 0 || s.y != 0 || s.width != b.width() || s.height != b.height())))
 		return "scaled or cropped";
 	const Output::Mode mode = output.mode();

@@ -102,13 +102,10 @@ bool fillsOutputAsIs(const SceneElement &e, uint32_t width, uint32_t height, uin
 						  s.height == e.buffer->height());
 	const bool fillsOutput = d.x == 0 && d.y == 0 && d.width == int32_t(width) &&
 				 d.height == int32_t(height);
-	/* The buffer's size on the output, once the transform is undone. */
-	const bool swapped = swapsAxes(e.transform);
-	const uint32_t shownWidth = swapped ? e.buffer->height() : e.buffer->width();
-	const uint32_t shownHeight = swapped ? e.buffer->width() : e.buffer->height();
+	const ShownSize shown = shownSize(e.transform, e.buffer->width(), e.buffer->height());
 	return e.opaque && fillsOutput && wholeBuffer && !e.yInvert &&
-	       (transforms & (1u << unsigned(e.transform))) && shownWidth == width &&
-	       shownHeight == height;
+	       (transforms & (1u << unsigned(e.transform))) && shown.width == width &&
+	       shown.height == height;
 }
 
 } /* namespace */

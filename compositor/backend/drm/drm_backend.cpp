@@ -44,6 +44,13 @@ uint64_t planeRotation(Transform transform)
 	return kRotate[(4 - quarters) & 3];
 }
 
+/* Whether a plane offering rotations (planeRotations()) can undo transform. */
+bool undoes(uint64_t rotations, Transform transform)
+{
+	const uint64_t rotation = planeRotation(transform);
+	return (rotations & rotation) == rotation;
+}
+
 /* What a plane's "rotation" offers; a plane without the property shows buffers unturned. */
 uint64_t planeRotations(int fd, const kms::Properties &props)
 {
@@ -158,13 +165,9 @@ std::string primaryUnfit(DrmBackend &backend, const ClientBuffer &buffer, Transf
 	ofBuffer = false;
 	if (!(buffer.caps() & BufferCapDmaBuf))
 		return "wl_shm memory, which the display cannot read";
-	const uint64_t rotation = planeRotation(transform);
-	if ((rotations & rotation) != rotation)
+	if (!undoes(rotations, transform))
 		return "transformed, which the primary plane cannot undo";
-	/* Its size on the output, once the plane undid the transform. */
-	const bool swapped = swapsAxes(transform);
-	const uint32_t width = swapped ? buffer.height() : buffer.width();
-	const uint32_t height = swapped ? buffer.width() : buffer.height();
+	const auto [width, height] = shownSize(transform, buffer.width(), buffer.height());
 	if (width != mode.width || height != mode.height)
 		return "scaled: " + std::to_string(width) + "x" + std::to_string(height) + " on a " +
 		       std::to_string(mode.width) + "x" + std::to_string(mode.height) + " plane";
@@ -685,10 +688,9 @@ bool DrmOutput::clientPlanesBlend() const
 
 bool DrmOutput::clientPlanesTransform(Transform transform) const
 {
-	const uint64_t rotation = planeRotation(transform);
 	return !clientPlanes_.empty() &&
 	       std::all_of(clientPlanes_.begin(), clientPlanes_.end(), [&](const ClientPlane &plane) {
-		       return (plane.rotations & rotation) == rotation;
+		       return undoes(plane.rotations, transform);
 	       });
 }
 
@@ -714,8 +716,7 @@ DrmOutput::LayerFb DrmOutput::composedFb(uint32_t fbId) const
 
 bool DrmOutput::primaryTransform(Transform transform) const
 {
-	const uint64_t rotation = planeRotation(transform);
-	return (primaryRotations_ & rotation) == rotation;
+	return undoes(primaryRotations_, transform);
 }
 
 std::vector<uint32_t> DrmOutput::clientPlanes() const
@@ -760,14 +761,10 @@ std::string DrmOutput::layerUnfit(const PlaneLayer &layer, size_t index, LayerFb
 	if (buffer.yInverted())
 		return "transformed (y-inverted)";
 	const ClientPlane &plane = clientPlanes_[index];
-	const uint64_t rotation = planeRotation(layer.transform);
-	if ((plane.rotations & rotation) != rotation)
+	if (!undoes(plane.rotations, layer.transform))
 		return "transformed, which overlay plane " + std::to_string(plane.id) +
 		       " cannot undo";
-	/* Its size on the output, once the plane undid the transform. */
-	const bool swapped = swapsAxes(layer.transform);
-	const uint32_t width = swapped ? buffer.height() : buffer.width();
-	const uint32_t height = swapped ? buffer.width() : buffer.height();
+	const auto [width, height] = shownSize(layer.transform, buffer.width(), buffer.height());
 	if (d.width != int32_t(width) || d.height != int32_t(height))
 		return "scaled: " + std::to_string(width) + "x" + std::to_string(height) +
 		       " shown at " + std::to_string(d.width) + "x" + std::to_string(d.height);
