@@ -189,7 +189,7 @@ Result<std::unique_ptr<Texture>>
 GlesRendererImpl::importShm(const uint8_t *data, uint32_t width, uint32_t height,
 			    uint32_t stride, uint32_t format)
 {
-	const std::string what = describeImage("import shm", width, height, format);
+	const ImageDescription what("import shm", width, height, format);
 	if (!data || width == 0 || height == 0)
 		return unexpected(EINVAL, what + ": empty buffer");
 	const auto &formats = shmTextureFormats();
@@ -226,7 +226,7 @@ Result<void> GlesRendererImpl::updateShm(Texture &texture, const uint8_t *data, 
 		return unexpected(std::move(gles).error());
 	GlesTexture &t = **gles;
 	const GlFormat &format = t.format();
-	const std::string what = describeImage("update shm", t.width(), t.height(), format.fourcc);
+	const ImageDescription what("update shm", t.width(), t.height(), format.fourcc);
 	if (t.source() != GlesTexture::Source::Shm)
 		return unexpected(EINVAL, what + ": texture is not a shm import");
 	if (!data)
@@ -252,7 +252,7 @@ Result<void> GlesRendererImpl::updateShm(Texture &texture, const uint8_t *data, 
 
 Result<std::unique_ptr<Texture>> GlesRendererImpl::importDmaBuf(const bufmgr::Buffer &buffer)
 {
-	const std::string what = describeImage("import dma-buf", buffer.width(), buffer.height(),
+	const ImageDescription what("import dma-buf", buffer.width(), buffer.height(),
 					  buffer.format());
 	if (!buffer.isValid() || buffer.width() == 0 || buffer.height() == 0)
 		return unexpected(EINVAL, what + ": empty buffer");
@@ -288,7 +288,7 @@ Result<std::unique_ptr<Texture>> GlesRendererImpl::importDmaBufGpu(const bufmgr:
 	const bufmgr::FormatInfo *info = bufmgr::formatInfo(buffer.format());
 	const bool yuv = info && info->isYuv;
 	if (yuv && !caps.externalImages)
-		return unexpected(ENOTSUP, describeImage("import dma-buf", buffer.width(), buffer.height(),
+		return unexpected(ENOTSUP, ImageDescription("import dma-buf", buffer.width(), buffer.height(),
 						    buffer.format()) +
 				  ": YUV needs GL_OES_EGL_image_external");
 
@@ -311,7 +311,7 @@ Result<std::unique_ptr<Texture>> GlesRendererImpl::importDmaBufGpu(const bufmgr:
 						     buffer.width(), buffer.height(), format);
 	texture->setImage(std::move(*image), external ? GL_TEXTURE_EXTERNAL_OES : GL_TEXTURE_2D);
 	if (GLenum error = takeGlError())
-		return unexpected(EIO, describeImage("import dma-buf", buffer.width(), buffer.height(),
+		return unexpected(EIO, ImageDescription("import dma-buf", buffer.width(), buffer.height(),
 						buffer.format()) +
 				       ": binding the EGLImage failed (GL error " +
 				       std::to_string(error) + ")");
@@ -320,7 +320,7 @@ Result<std::unique_ptr<Texture>> GlesRendererImpl::importDmaBufGpu(const bufmgr:
 
 Result<std::unique_ptr<Texture>> GlesRendererImpl::importDmaBufCpu(const bufmgr::Buffer &buffer)
 {
-	const std::string what = describeImage("import dma-buf", buffer.width(), buffer.height(),
+	const ImageDescription what("import dma-buf", buffer.width(), buffer.height(),
 					  buffer.format());
 	GlFormat format;
 	if (!lookupGlFormat(buffer.format(), context_->caps(), &format))
@@ -385,7 +385,7 @@ Result<void> GlesRendererImpl::uploadDmaBuf(GlesTexture &texture, std::span<cons
 		}
 	}
 	if (GLenum error = takeGlError())
-		return unexpected(EIO, describeImage("upload dma-buf", texture.width(), texture.height(),
+		return unexpected(EIO, ImageDescription("upload dma-buf", texture.width(), texture.height(),
 						format.fourcc) +
 				       ": GL error " + std::to_string(error));
 	return access->end();
@@ -547,7 +547,7 @@ Result<void> GlesRendererImpl::drawItem(const RenderItem &item, const SourceBox 
 Result<std::unique_ptr<RenderPass>> GlesRendererImpl::beginPass(const bufmgr::Buffer &target,
 								 std::span<const Rect> damage)
 {
-	const std::string what = describeImage("render into", target.width(), target.height(),
+	const ImageDescription what("render into", target.width(), target.height(),
 					  target.format());
 	if (passActive_)
 		return unexpected(EBUSY, what + ": another pass is under way");
@@ -767,7 +767,7 @@ Result<PassCompletion> GlesPass::submit()
 
 Result<std::vector<uint32_t>> GlesRendererImpl::readPixels(const bufmgr::Buffer &target)
 {
-	const std::string what = describeImage("read pixels of", target.width(), target.height(),
+	const ImageDescription what("read pixels of", target.width(), target.height(),
 					  target.format());
 	const TargetFormat *format = lookupTargetFormat(target.format());
 	if (!target.isValid() || target.width() == 0 || target.height() == 0)

@@ -195,7 +195,7 @@ public:
 	Result<void> updateDmaBuf(Texture &texture, const bufmgr::Buffer &buffer,
 				  std::span<const Rect> damage) override;
 	Result<std::unique_ptr<Texture>> importYuv(const bufmgr::Buffer &buffer,
-						   const std::string &what);
+						   const ImageDescription &what);
 	Result<void> convertFromYuv(PixmanTexture &texture, std::span<const Rect> rects);
 
 	Result<std::unique_ptr<RenderPass>> beginPass(const bufmgr::Buffer &target,
@@ -206,9 +206,9 @@ public:
 private:
 	friend class PixmanPass;
 
-	Result<void> checkSize(const std::string &what, uint32_t width, uint32_t height) const;
+	Result<void> checkSize(const ImageDescription &what, uint32_t width, uint32_t height) const;
 	/* The pixman format of wl_shm content, if data, size, format and stride are sane. */
-	Result<pixman_format_code_t> checkShm(const std::string &what, const uint8_t *data,
+	Result<pixman_format_code_t> checkShm(const ImageDescription &what, const uint8_t *data,
 					      uint32_t width, uint32_t height, uint32_t stride,
 					      uint32_t format) const;
 	Result<PixmanTarget *> targetFor(const bufmgr::Buffer &buffer, const TargetKey &key,
@@ -289,7 +289,7 @@ std::vector<uint32_t> PixmanRenderer::shmFormats() const
 	return formats;
 }
 
-Result<void> PixmanRenderer::checkSize(const std::string &what, uint32_t width,
+Result<void> PixmanRenderer::checkSize(const ImageDescription &what, uint32_t width,
 				       uint32_t height) const
 {
 	if (width == 0 || height == 0)
@@ -300,7 +300,7 @@ Result<void> PixmanRenderer::checkSize(const std::string &what, uint32_t width,
 	return {};
 }
 
-Result<pixman_format_code_t> PixmanRenderer::checkShm(const std::string &what,
+Result<pixman_format_code_t> PixmanRenderer::checkShm(const ImageDescription &what,
 						      const uint8_t *data, uint32_t width,
 						      uint32_t height, uint32_t stride,
 						      uint32_t format) const
@@ -323,7 +323,7 @@ Result<std::unique_ptr<Texture>>
 PixmanRenderer::importShm(const uint8_t *data, uint32_t width, uint32_t height, uint32_t stride,
 			  uint32_t format)
 {
-	const std::string what = describeImage("import shm", width, height, format);
+	const ImageDescription what("import shm", width, height, format);
 	auto pixman = checkShm(what, data, width, height, stride, format);
 	if (!pixman)
 		return unexpected(std::move(pixman).error());
@@ -346,7 +346,7 @@ Result<void> PixmanRenderer::updateShm(Texture &texture, const uint8_t *data, ui
 	auto *t = dynamic_cast<PixmanTexture *>(&texture);
 	if (!t || t->source() != PixmanTexture::Source::ShmCopy)
 		return unexpected(EINVAL, "update shm: not a shm copy of the pixman renderer");
-	const std::string what = describeImage("update shm", t->width(), t->height(), t->fourcc());
+	const ImageDescription what("update shm", t->width(), t->height(), t->fourcc());
 	if (!data)
 		return unexpected(EINVAL, what + ": no data");
 	const uint32_t bpp = bytesPerPixel(t->format());
@@ -367,7 +367,7 @@ Result<std::unique_ptr<Texture>>
 PixmanRenderer::wrapShm(const uint8_t *data, uint32_t width, uint32_t height, uint32_t stride,
 			uint32_t format)
 {
-	const std::string what = describeImage("wrap shm", width, height, format);
+	const ImageDescription what("wrap shm", width, height, format);
 	auto pixman = checkShm(what, data, width, height, stride, format);
 	if (!pixman)
 		return unexpected(std::move(pixman).error());
@@ -386,7 +386,7 @@ PixmanRenderer::wrapShm(const uint8_t *data, uint32_t width, uint32_t height, ui
 
 Result<void> PixmanRenderer::checkDmaBuf(const bufmgr::Buffer &buffer) const
 {
-	const std::string what = describeImage("import dma-buf", buffer.width(), buffer.height(),
+	const ImageDescription what("import dma-buf", buffer.width(), buffer.height(),
 					  buffer.format());
 	if (!buffer.isValid())
 		return unexpected(EINVAL, what + ": empty buffer");
@@ -413,7 +413,7 @@ Result<void> PixmanRenderer::checkDmaBuf(const bufmgr::Buffer &buffer) const
 
 Result<std::unique_ptr<Texture>> PixmanRenderer::importDmaBuf(const bufmgr::Buffer &buffer)
 {
-	const std::string what = describeImage("import dma-buf", buffer.width(), buffer.height(),
+	const ImageDescription what("import dma-buf", buffer.width(), buffer.height(),
 					  buffer.format());
 	if (auto ret = checkDmaBuf(buffer); !ret)
 		return unexpected(std::move(ret).error());
@@ -450,7 +450,7 @@ Result<std::unique_ptr<Texture>> PixmanRenderer::importDmaBuf(const bufmgr::Buff
  * texture's own, at import and then where the client damages it.
  */
 Result<std::unique_ptr<Texture>> PixmanRenderer::importYuv(const bufmgr::Buffer &buffer,
-							   const std::string &what)
+							   const ImageDescription &what)
 {
 	const bufmgr::FormatInfo *info = bufmgr::formatInfo(buffer.format());
 	if (!isLinearLayout(buffer.modifier()))
@@ -540,7 +540,7 @@ Result<PixmanTarget *> PixmanRenderer::targetFor(const bufmgr::Buffer &buffer,
 	}
 	*created = true;
 
-	const std::string what = describeImage("render into", buffer.width(), buffer.height(),
+	const ImageDescription what("render into", buffer.width(), buffer.height(),
 					  buffer.format());
 	auto mapping = bufmgr::Mapping::map(buffer, { bufmgr::Access::ReadWrite });
 	if (!mapping)
@@ -573,7 +573,7 @@ Result<PixmanTarget *> PixmanRenderer::targetFor(const bufmgr::Buffer &buffer,
 Result<std::unique_ptr<RenderPass>> PixmanRenderer::beginPass(const bufmgr::Buffer &target,
 							       std::span<const Rect> damage)
 {
-	const std::string what = describeImage("render into", target.width(), target.height(),
+	const ImageDescription what("render into", target.width(), target.height(),
 					  target.format());
 	if (passTarget_)
 		return unexpected(EBUSY, what + ": another pass is under way");
@@ -898,7 +898,7 @@ Result<PassCompletion> PixmanPass::submit()
 
 Result<std::vector<uint32_t>> PixmanRenderer::readPixels(const bufmgr::Buffer &target)
 {
-	const std::string what = describeImage("read pixels of", target.width(), target.height(),
+	const ImageDescription what("read pixels of", target.width(), target.height(),
 					  target.format());
 	if (!target.isValid() || target.width() == 0 || target.height() == 0)
 		return unexpected(EINVAL, what + ": empty buffer");

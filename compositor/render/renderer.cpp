@@ -31,7 +31,7 @@ std::string_view toString(DmaBufPath path)
 Result<std::unique_ptr<Texture>> Renderer::wrapShm(const uint8_t *, uint32_t width,
 						   uint32_t height, uint32_t, uint32_t format)
 {
-	return bufmgr::unexpected(ENOTSUP, describeImage("wrap shm", width, height, format) +
+	return bufmgr::unexpected(ENOTSUP, ImageDescription("wrap shm", width, height, format) +
 						   ": the " + std::string(name()) +
 						   " renderer reads copies only");
 }
@@ -73,10 +73,10 @@ Result<void> Renderer::render(const bufmgr::Buffer &target, std::span<const Rend
 	return render(target, items, clearColor, std::span(&whole, 1));
 }
 
-std::string describeImage(const char *what, uint32_t width, uint32_t height, uint32_t format)
+std::string ImageDescription::str() const
 {
-	return std::string(what) + " " + std::to_string(width) + "x" + std::to_string(height) +
-	       " " + bufmgr::fourccToString(format);
+	return std::string(what_) + " " + std::to_string(width_) + "x" + std::to_string(height_) +
+	       " " + bufmgr::fourccToString(format_);
 }
 
 bool isLinearLayout(uint64_t modifier)

@@ -244,8 +244,30 @@ public:
 	virtual void releaseTarget([[maybe_unused]] const bufmgr::Buffer &target) {}
 };
 
-/* "import shm 64x48 XRGB8888": how renderers' error messages start. */
-std::string describeImage(const char *what, uint32_t width, uint32_t height, uint32_t format);
+/*
+ * "import shm 64x48 XR24": how renderers' error messages start. Spelled
+ * out only when an error is: the paths that name an image run every
+ * frame. what is a string literal: it is kept, not copied.
+ */
+class ImageDescription
+{
+public:
+	ImageDescription(const char *what, uint32_t width, uint32_t height, uint32_t format)
+		: what_(what), width_(width), height_(height), format_(format)
+	{
+	}
+
+	std::string str() const;
+
+	friend std::string operator+(const ImageDescription &image, std::string_view rest)
+	{
+		return image.str().append(rest);
+	}
+
+private:
+	const char *what_;
+	uint32_t width_, height_, format_;
+};
 
 /* Rows in memory order: linear, or implicit (heaps, udmabuf, dumb buffers are linear). */
 bool isLinearLayout(uint64_t modifier);
